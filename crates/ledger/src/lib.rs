@@ -1,0 +1,36 @@
+//! # tapster-ledger
+//!
+//! The business rules of Tapster and the terminal's local SQLite ledger.
+//! The server and the app call these; they never repeat them.
+//!
+//! - [`money`]: `Cents` and VAT rates, checked arithmetic only.
+//! - [`ids`]: wristband token ids and the other identifiers as types.
+//! - [`clock`]: injected time and id generation.
+//! - [`model`]: settings, catalogue, terminals, staff, wallets, entries, shifts.
+//! - [`pricing`]: what a cart costs (sale prices, deposits, stock, windows).
+//! - [`rules`]: funds, offline limits, permissions, roles, cancellations.
+//! - [`postings`]: double entry: every entry as postings that sum to zero.
+//! - [`chain`]: the per-terminal hash chain that makes tampering visible.
+//! - [`pin`]: staff PINs hashed with Argon2id.
+//! - [`store`]: the SQLite ledger that runs all of the above in transactions.
+//! - [`error`]: what can go wrong, in words a cashier can act on.
+//! - [`demo`]: the demo bar used by demo mode, the server's `demo` command and tests.
+
+pub mod chain;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod money;
+pub mod pin;
+pub mod postings;
+pub mod pricing;
+pub mod rules;
+pub mod store;
+
+pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, Timestamp, UuidV7Ids};
+pub use error::{LedgerError, Result};
+pub use ids::{CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId};
+pub use money::{Cents, VatRate};
+pub use store::{Ledger, LedgerOptions, LedgerReader};

@@ -1,0 +1,391 @@
+//! Wallet, permission and role rules, written once. Pure functions: the
+//! terminal's store and the server gather the facts and call these.
+
+use crate::clock::Timestamp;
+use crate::error::{LedgerError, OfflineLimit, Result};
+use crate::ids::{StaffId, TokenId};
+use crate::model::{Direction, EntryKind, OfflineLimits, Permission, Role};
+use crate::money::Cents;
+
+/// Who decides whether a wallet debit is covered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authority {
+    /// This ledger is the event's truth (a standalone terminal, or the
+    /// server itself): the balance it holds is exact.
+    Ledger,
+    /// A connected terminal that cannot reach the server: the offline risk
+    /// limits apply on top of the funds check.
+    Offline,
+}
+
+/// What a ledger knows about a wallet when it is asked to debit it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletPosition {
+    pub token: TokenId,
+    pub blocked: bool,
+    /// `false` when no balance for this wallet was ever confirmed here.
+    pub balance_known: bool,
+    pub confirmed_at: Option<Timestamp>,
+    pub available: Cents,
+    /// This wallet's unacknowledged offline debits on this terminal, as a
+    /// positive amount.
+    pub offline_exposure: Cents,
+}
+
+/// Checks that a wallet may be debited by `amount` (a positive amount).
+///
+/// Refuses blocked wallets, then missing funds (naming the missing amount),
+/// then, offline, each of the risk limits: the worst case per wallet is thus
+/// the wallet cap times the number of terminals it can reach.
+pub fn authorize_debit(
+    wallet: &WalletPosition,
+    amount: Cents,
+    authority: Authority,
+    limits: &OfflineLimits,
+    terminal_offline_exposure: Cents,
+    now: Timestamp,
+) -> Result<()> {
+    if wallet.blocked {
+        return Err(LedgerError::WalletBlocked {
+            token: wallet.token.clone(),
+        });
+    }
+    if authority == Authority::Offline {
+        if !wallet.balance_known {
+            return Err(LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown));
+        }
+        let age_secs = wallet
+            .confirmed_at
+            .map_or(i64::MAX, |at| now.secs_since(at));
+        if age_secs > limits.max_balance_age_secs {
+            return Err(LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld {
+                age_secs,
+                max_age_secs: limits.max_balance_age_secs,
+            }));
+        }
+    }
+    if wallet.available < amount {
+        return Err(LedgerError::InsufficientFunds {
+            available: wallet.available,
+            required: amount,
+            missing: amount
+                .checked_sub(wallet.available)
+                .ok_or(LedgerError::AmountOverflow)?,
+        });
+    }
+    if authority == Authority::Offline {
+        if amount > limits.per_sale_limit {
+            return Err(LedgerError::OfflineLimit(OfflineLimit::PerSale {
+                limit: limits.per_sale_limit,
+                amount,
+            }));
+        }
+        let wallet_would_be = wallet
+            .offline_exposure
+            .checked_add(amount)
+            .ok_or(LedgerError::AmountOverflow)?;
+        if wallet_would_be > limits.wallet_cap {
+            return Err(LedgerError::OfflineLimit(OfflineLimit::WalletCap {
+                cap: limits.wallet_cap,
+                would_be: wallet_would_be,
+            }));
+        }
+        let terminal_would_be = terminal_offline_exposure
+            .checked_add(amount)
+            .ok_or(LedgerError::AmountOverflow)?;
+        if terminal_would_be > limits.terminal_cap {
+            return Err(LedgerError::OfflineLimit(OfflineLimit::TerminalCap {
+                cap: limits.terminal_cap,
+                would_be: terminal_would_be,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a top-up keeps the wallet at or below the event's maximum.
+pub fn check_max_balance(available: Cents, top_up: Cents, max: Cents) -> Result<()> {
+    let would_be = available
+        .checked_add(top_up)
+        .ok_or(LedgerError::AmountOverflow)?;
+    if would_be > max {
+        return Err(LedgerError::MaxBalanceExceeded { max, would_be });
+    }
+    Ok(())
+}
+
+/// What each kind of entry needs from the terminal's permission. Credits to
+/// a wallet need `credit`; payouts too, since they hand out cash like a
+/// cash desk. A cancellation needs what the entry it reverses needed.
+pub fn required_direction(kind: EntryKind, amount: Cents) -> Direction {
+    match kind {
+        EntryKind::Sale => Direction::Debit,
+        EntryKind::TopUp | EntryKind::DepositReturn | EntryKind::Payout => Direction::Credit,
+        EntryKind::Cancel | EntryKind::Adjustment => {
+            if amount.is_negative() {
+                Direction::Debit
+            } else {
+                Direction::Credit
+            }
+        }
+    }
+}
+
+pub fn check_terminal_permission(permission: Permission, kind: EntryKind, amount: Cents) -> Result<()> {
+    let direction = required_direction(kind, amount);
+    if permission.allows(direction) {
+        Ok(())
+    } else {
+        Err(LedgerError::TerminalNotPermitted {
+            permission,
+            action: match kind {
+                EntryKind::Sale => "sell",
+                EntryKind::TopUp => "top up wallets",
+                EntryKind::DepositReturn => "take back deposits",
+                EntryKind::Payout => "pay out balances",
+                EntryKind::Cancel => "cancel this entry",
+                EntryKind::Adjustment => "adjust wallets",
+            },
+        })
+    }
+}
+
+/// Things only some roles may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Sell,
+    TopUp,
+    ReturnDeposit,
+    PayOut,
+    CancelAnyEntry,
+    Adjust,
+    CloseOthersShift,
+    ManageCatalogue,
+    ManageStaff,
+    ViewReports,
+}
+
+impl Action {
+    pub fn minimum_role(self) -> Role {
+        match self {
+            Action::Sell | Action::TopUp | Action::ReturnDeposit | Action::PayOut => Role::Cashier,
+            Action::CancelAnyEntry | Action::CloseOthersShift | Action::ViewReports => {
+                Role::Supervisor
+            }
+            Action::Adjust | Action::ManageCatalogue | Action::ManageStaff => Role::Manager,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Action::Sell => "sell",
+            Action::TopUp => "top up",
+            Action::ReturnDeposit => "take back deposits",
+            Action::PayOut => "pay out balances",
+            Action::CancelAnyEntry => "cancel other entries than their own last sale",
+            Action::Adjust => "adjust balances",
+            Action::CloseOthersShift => "close another cashier's shift",
+            Action::ManageCatalogue => "change products",
+            Action::ManageStaff => "manage staff",
+            Action::ViewReports => "view reports",
+        }
+    }
+}
+
+pub fn check_role(role: Role, action: Action) -> Result<()> {
+    if role >= action.minimum_role() {
+        Ok(())
+    } else {
+        Err(LedgerError::RoleNotPermitted {
+            role,
+            action: action.describe(),
+        })
+    }
+}
+
+/// The facts about an entry someone wants to cancel.
+#[derive(Clone, Debug)]
+pub struct CancelTarget {
+    pub kind: EntryKind,
+    pub staff: StaffId,
+    pub already_cancelled: bool,
+    /// The entry is a sale in the actor's open shift, with no later sale of
+    /// the actor in that shift.
+    pub is_actors_last_sale_in_open_shift: bool,
+}
+
+/// A cashier may cancel only the last sale of their own open shift; a
+/// supervisor or manager any entry; nobody cancels twice or a cancellation.
+pub fn check_cancel(actor: &StaffId, role: Role, target: &CancelTarget) -> Result<()> {
+    if target.kind == EntryKind::Cancel {
+        return Err(LedgerError::CannotCancelCancellation);
+    }
+    if target.already_cancelled {
+        return Err(LedgerError::AlreadyCancelled);
+    }
+    if role >= Action::CancelAnyEntry.minimum_role() {
+        return Ok(());
+    }
+    if &target.staff == actor && target.kind == EntryKind::Sale && target.is_actors_last_sale_in_open_shift {
+        Ok(())
+    } else {
+        Err(LedgerError::NotYourLastSale)
+    }
+}
+
+/// A deposit return may give back at most what the guest has outstanding.
+pub fn check_deposit_return(name: &str, outstanding: i64, requested: i64) -> Result<()> {
+    if requested > outstanding {
+        return Err(LedgerError::DepositReturnExceeded {
+            name: name.to_string(),
+            outstanding,
+            requested,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wallet(available: i64) -> WalletPosition {
+        WalletPosition {
+            token: TokenId::parse("04A1B2C3").unwrap(),
+            blocked: false,
+            balance_known: true,
+            confirmed_at: Some(Timestamp::from_secs(1000)),
+            available: Cents(available),
+            offline_exposure: Cents(0),
+        }
+    }
+
+    const NOW: Timestamp = Timestamp::from_secs(1060);
+
+    #[test]
+    fn debit_needs_funds_and_names_what_is_missing() {
+        let limits = OfflineLimits::default();
+        assert!(authorize_debit(&wallet(500), Cents(500), Authority::Ledger, &limits, Cents(0), NOW).is_ok());
+        let err = authorize_debit(&wallet(450), Cents(500), Authority::Ledger, &limits, Cents(0), NOW).unwrap_err();
+        assert!(matches!(
+            err,
+            LedgerError::InsufficientFunds { missing: Cents(50), available: Cents(450), required: Cents(500) }
+        ));
+    }
+
+    #[test]
+    fn blocked_wallets_are_refused_first() {
+        let mut w = wallet(10_000);
+        w.blocked = true;
+        let err = authorize_debit(&w, Cents(1), Authority::Ledger, &OfflineLimits::default(), Cents(0), NOW).unwrap_err();
+        assert!(matches!(err, LedgerError::WalletBlocked { .. }));
+    }
+
+    #[test]
+    fn each_offline_limit_is_enforced() {
+        let limits = OfflineLimits {
+            wallet_cap: Cents(1000),
+            max_balance_age_secs: 120,
+            terminal_cap: Cents(5000),
+            per_sale_limit: Cents(800),
+        };
+        let check = |w: &WalletPosition, amount: i64, terminal: i64, now: Timestamp| {
+            authorize_debit(w, Cents(amount), Authority::Offline, &limits, Cents(terminal), now)
+        };
+        let w = wallet(10_000);
+        assert!(check(&w, 800, 0, NOW).is_ok());
+
+        let mut unknown = w.clone();
+        unknown.balance_known = false;
+        assert!(matches!(check(&unknown, 1, 0, NOW), Err(LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown))));
+
+        assert!(matches!(
+            check(&w, 1, 0, Timestamp::from_secs(1121)),
+            Err(LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld { age_secs: 121, max_age_secs: 120 }))
+        ));
+        assert!(check(&w, 1, 0, Timestamp::from_secs(1120)).is_ok(), "the limit itself is allowed");
+
+        assert!(matches!(check(&w, 801, 0, NOW), Err(LedgerError::OfflineLimit(OfflineLimit::PerSale { .. }))));
+
+        let mut exposed = w.clone();
+        exposed.offline_exposure = Cents(600);
+        assert!(check(&exposed, 400, 0, NOW).is_ok());
+        assert!(matches!(
+            check(&exposed, 401, 0, NOW),
+            Err(LedgerError::OfflineLimit(OfflineLimit::WalletCap { would_be: Cents(1001), .. }))
+        ));
+
+        assert!(check(&w, 500, 4500, NOW).is_ok());
+        assert!(matches!(
+            check(&w, 501, 4500, NOW),
+            Err(LedgerError::OfflineLimit(OfflineLimit::TerminalCap { .. }))
+        ));
+        // The ledger authority ignores offline limits.
+        assert!(authorize_debit(&unknown, Cents(5000), Authority::Ledger, &limits, Cents(1_000_000), NOW).is_ok());
+    }
+
+    #[test]
+    fn max_balance_is_inclusive() {
+        assert!(check_max_balance(Cents(100), Cents(100), Cents(200)).is_ok());
+        assert!(matches!(
+            check_max_balance(Cents(100), Cents(101), Cents(200)),
+            Err(LedgerError::MaxBalanceExceeded { would_be: Cents(201), .. })
+        ));
+        assert!(matches!(
+            check_max_balance(Cents(i64::MAX), Cents(1), Cents(i64::MAX)),
+            Err(LedgerError::AmountOverflow)
+        ));
+    }
+
+    #[test]
+    fn terminal_permissions_follow_the_direction() {
+        assert!(check_terminal_permission(Permission::Debit, EntryKind::Sale, Cents(-1)).is_ok());
+        assert!(check_terminal_permission(Permission::Debit, EntryKind::TopUp, Cents(1)).is_err());
+        assert!(check_terminal_permission(Permission::Credit, EntryKind::Sale, Cents(-1)).is_err());
+        assert!(check_terminal_permission(Permission::Credit, EntryKind::TopUp, Cents(1)).is_ok());
+        assert!(check_terminal_permission(Permission::Debit, EntryKind::Cancel, Cents(5)).is_err());
+        assert!(check_terminal_permission(Permission::Debit, EntryKind::Payout, Cents(-5)).is_err());
+        assert!(check_terminal_permission(Permission::All, EntryKind::Payout, Cents(-5)).is_ok());
+    }
+
+    #[test]
+    fn roles_gate_actions() {
+        assert!(check_role(Role::Cashier, Action::Sell).is_ok());
+        assert!(check_role(Role::Cashier, Action::CancelAnyEntry).is_err());
+        assert!(check_role(Role::Supervisor, Action::CancelAnyEntry).is_ok());
+        assert!(check_role(Role::Supervisor, Action::ManageStaff).is_err());
+        assert!(check_role(Role::Manager, Action::ManageStaff).is_ok());
+    }
+
+    #[test]
+    fn cancel_rules() {
+        let anna = StaffId::new("anna").unwrap();
+        let ben = StaffId::new("ben").unwrap();
+        let target = CancelTarget {
+            kind: EntryKind::Sale,
+            staff: anna.clone(),
+            already_cancelled: false,
+            is_actors_last_sale_in_open_shift: true,
+        };
+        assert!(check_cancel(&anna, Role::Cashier, &target).is_ok());
+        assert!(matches!(check_cancel(&ben, Role::Cashier, &target), Err(LedgerError::NotYourLastSale)));
+        assert!(check_cancel(&ben, Role::Supervisor, &target).is_ok());
+        let older = CancelTarget { is_actors_last_sale_in_open_shift: false, ..target.clone() };
+        assert!(matches!(check_cancel(&anna, Role::Cashier, &older), Err(LedgerError::NotYourLastSale)));
+        let top_up = CancelTarget { kind: EntryKind::TopUp, ..target.clone() };
+        assert!(matches!(check_cancel(&anna, Role::Cashier, &top_up), Err(LedgerError::NotYourLastSale)));
+        let done = CancelTarget { already_cancelled: true, ..target.clone() };
+        assert!(matches!(check_cancel(&anna, Role::Manager, &done), Err(LedgerError::AlreadyCancelled)));
+        let cancel = CancelTarget { kind: EntryKind::Cancel, ..target };
+        assert!(matches!(check_cancel(&anna, Role::Manager, &cancel), Err(LedgerError::CannotCancelCancellation)));
+    }
+
+    #[test]
+    fn deposit_returns_are_bounded() {
+        assert!(check_deposit_return("Becher", 3, 3).is_ok());
+        assert!(matches!(
+            check_deposit_return("Becher", 3, 4),
+            Err(LedgerError::DepositReturnExceeded { outstanding: 3, requested: 4, .. })
+        ));
+    }
+}

@@ -1,0 +1,165 @@
+//! Staff login by PIN or badge, with lockout after repeated failures.
+//!
+//! Failures are counted in the ledger (they survive restarts) per staff
+//! member when one was chosen, and per terminal for PIN-only logins. While
+//! locked, no PIN is even checked.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::catalog::staff_from_row;
+use super::Ledger;
+use crate::clock::Timestamp;
+use crate::error::{LedgerError, Result};
+use crate::ids::{StaffId, TokenId};
+use crate::model::{EventSettings, Staff};
+use crate::pin::{verify_pin, Pin};
+
+/// Failure bookkeeping shared by the per-staff and per-terminal counters.
+struct Attempts {
+    failed: u32,
+    locked_until: Option<i64>,
+}
+
+impl Attempts {
+    fn check_not_locked(&self, now: Timestamp) -> Result<()> {
+        match self.locked_until {
+            Some(until) if until > now.0 => Err(LedgerError::LoginLocked {
+                retry_after_secs: (until - now.0 + 999) / 1000,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The counters after one more failure, and the error to report.
+    fn fail(&self, settings: &EventSettings, now: Timestamp) -> (Attempts, LedgerError) {
+        // A lock that has run out starts a fresh count.
+        let previous = if self.locked_until.is_some() { 0 } else { self.failed };
+        let failed = previous.saturating_add(1);
+        if failed >= settings.max_failed_logins {
+            let until = now.saturating_add_secs(settings.login_lockout_secs).0;
+            (
+                Attempts { failed, locked_until: Some(until) },
+                LedgerError::LoginLocked {
+                    retry_after_secs: settings.login_lockout_secs,
+                },
+            )
+        } else {
+            (
+                Attempts { failed, locked_until: None },
+                LedgerError::WrongPin {
+                    attempts_left: settings.max_failed_logins - failed,
+                },
+            )
+        }
+    }
+}
+
+fn settings(conn: &Connection) -> Result<EventSettings> {
+    super::catalog::read_settings(conn)
+}
+
+impl Ledger {
+    /// Logs in a chosen staff member with their PIN.
+    pub fn login(&self, staff: &StaffId, pin: &Pin) -> Result<Staff> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.options.clock.now();
+        let settings = settings(&tx)?;
+        let found = tx
+            .query_row(
+                "SELECT id, name, role, badge, active, pin_hash, failed_logins, locked_until FROM staff WHERE id = ?1",
+                [staff.as_str()],
+                |row| Ok((staff_from_row(row)?, row.get::<_, String>(5)?, row.get::<_, u32>(6)?, row.get::<_, Option<i64>>(7)?)),
+            )
+            .optional()?;
+        let Some((member, hash, failed, locked_until)) = found else {
+            return Err(LedgerError::UnknownStaff(staff.clone()));
+        };
+        let attempts = Attempts { failed, locked_until };
+        attempts.check_not_locked(now)?;
+        if !member.active {
+            return Err(LedgerError::StaffInactive(staff.clone()));
+        }
+        if verify_pin(pin, &hash)? {
+            tx.execute(
+                "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+                [staff.as_str()],
+            )?;
+            tx.commit()?;
+            tracing::info!(staff = %staff, "login");
+            return Ok(member);
+        }
+        let (next, error) = attempts.fail(&settings, now);
+        tx.execute(
+            "UPDATE staff SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+            params![staff.as_str(), next.failed, next.locked_until],
+        )?;
+        tx.commit()?;
+        tracing::warn!(staff = %staff, failed = next.failed, "wrong PIN");
+        Err(error)
+    }
+
+    /// Logs in whoever has this PIN. Every active staff member's hash is
+    /// checked, so the time taken does not tell whose PIN came close.
+    pub fn login_by_pin(&self, pin: &Pin) -> Result<Staff> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = self.options.clock.now();
+        let settings = settings(&tx)?;
+        let attempts = tx
+            .query_row("SELECT failed_logins, locked_until FROM login_throttle WHERE id = 1", [], |r| {
+                Ok(Attempts { failed: r.get(0)?, locked_until: r.get(1)? })
+            })
+            .optional()?
+            .unwrap_or(Attempts { failed: 0, locked_until: None });
+        attempts.check_not_locked(now)?;
+        let candidates: Vec<(Staff, String)> = {
+            let mut stmt = tx.prepare("SELECT id, name, role, badge, active, pin_hash FROM staff WHERE active = 1")?;
+            let rows = stmt.query_map([], |row| Ok((staff_from_row(row)?, row.get::<_, String>(5)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut matched = None;
+        for (member, hash) in candidates {
+            if verify_pin(pin, &hash)? && matched.is_none() {
+                matched = Some(member);
+            }
+        }
+        let (failed, locked_until, result) = match matched {
+            Some(member) => (0, None, Ok(member)),
+            None => {
+                let (next, error) = attempts.fail(&settings, now);
+                (next.failed, next.locked_until, Err(error))
+            }
+        };
+        tx.execute(
+            "INSERT INTO login_throttle (id, failed_logins, locked_until) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET failed_logins = excluded.failed_logins,
+                 locked_until = excluded.locked_until",
+            params![failed, locked_until],
+        )?;
+        tx.commit()?;
+        match &result {
+            Ok(member) => tracing::info!(staff = %member.id, "login by PIN"),
+            Err(_) => tracing::warn!(failed, "wrong PIN"),
+        }
+        result
+    }
+
+    /// Logs in the active staff member whose NFC badge this is.
+    pub fn login_by_badge(&self, badge: &TokenId) -> Result<Staff> {
+        let conn = self.lock();
+        let member = conn
+            .query_row(
+                "SELECT id, name, role, badge, active FROM staff WHERE badge = ?1",
+                [badge.as_str()],
+                staff_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| LedgerError::InvalidInput(crate::error::InputError::new("badge", "is not registered to anyone")))?;
+        if !member.active {
+            return Err(LedgerError::StaffInactive(member.id));
+        }
+        tracing::info!(staff = %member.id, "login by badge");
+        Ok(member)
+    }
+}

@@ -1,0 +1,473 @@
+//! Event settings, categories, products, terminals and staff.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::{Ledger, LedgerReader};
+use crate::clock::Timestamp;
+use crate::error::{InputError, LedgerError, Result};
+use crate::ids::{CategoryId, ProductId, StaffId, TerminalId, TokenId};
+use crate::model::{
+    Category, EventSettings, OfflineLimits, Permission, Product, Role, Staff, Terminal,
+};
+use crate::money::{Cents, VatRate};
+use crate::pin::{hash_pin, verify_pin, Pin};
+use crate::rules::{check_role, Action};
+
+pub(super) fn insert_default_settings(conn: &Connection) -> Result<()> {
+    let exists: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM event_settings)", [], |r| r.get(0))?;
+    if !exists {
+        write_settings(conn, &EventSettings::default())?;
+    }
+    Ok(())
+}
+
+fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
+    conn.execute(
+        "INSERT INTO event_settings (id, name, currency, receipt_header, receipt_footer,
+             max_wallet_balance, offline_wallet_cap, offline_max_balance_age_secs,
+             offline_terminal_cap, offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
+             receipt_header = excluded.receipt_header, receipt_footer = excluded.receipt_footer,
+             max_wallet_balance = excluded.max_wallet_balance,
+             offline_wallet_cap = excluded.offline_wallet_cap,
+             offline_max_balance_age_secs = excluded.offline_max_balance_age_secs,
+             offline_terminal_cap = excluded.offline_terminal_cap,
+             offline_per_sale_limit = excluded.offline_per_sale_limit, mode = excluded.mode,
+             max_failed_logins = excluded.max_failed_logins,
+             login_lockout_secs = excluded.login_lockout_secs",
+        params![
+            s.name,
+            s.currency,
+            s.receipt_header,
+            s.receipt_footer,
+            s.max_wallet_balance.0,
+            s.offline.wallet_cap.0,
+            s.offline.max_balance_age_secs,
+            s.offline.terminal_cap.0,
+            s.offline.per_sale_limit.0,
+            s.mode.as_str(),
+            s.max_failed_logins,
+            s.login_lockout_secs,
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
+    conn.query_row(
+        "SELECT name, currency, receipt_header, receipt_footer, max_wallet_balance,
+                offline_wallet_cap, offline_max_balance_age_secs, offline_terminal_cap,
+                offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs
+         FROM event_settings WHERE id = 1",
+        [],
+        |row| {
+            Ok(EventSettings {
+                name: row.get(0)?,
+                currency: row.get(1)?,
+                receipt_header: row.get(2)?,
+                receipt_footer: row.get(3)?,
+                max_wallet_balance: Cents(row.get(4)?),
+                offline: OfflineLimits {
+                    wallet_cap: Cents(row.get(5)?),
+                    max_balance_age_secs: row.get(6)?,
+                    terminal_cap: Cents(row.get(7)?),
+                    per_sale_limit: Cents(row.get(8)?),
+                },
+                mode: parse_column(row, 9)?,
+                max_failed_logins: row.get(10)?,
+                login_lockout_secs: row.get(11)?,
+            })
+        },
+    )
+    .map_err(Into::into)
+}
+
+/// Reads a column stored as text and parsed with `FromStr`.
+pub(super) fn parse_column<T: std::str::FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(index)?;
+    text.parse::<T>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Reads an optional column stored as text and parsed with `FromStr`.
+pub(super) fn parse_optional<T: std::str::FromStr>(
+    row: &Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: Option<String> = row.get(index)?;
+    text.map(|t| {
+        t.parse::<T>().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
+}
+
+const PRODUCT_COLUMNS: &str = "id, name, subtitle, category_id, price, vat_bp, background, text_colour,
+     sale_price, on_sale, use_stock, stock, available_from, available_until, archived,
+     deposit_product_id, returnable";
+
+fn product_from_row(row: &Row<'_>) -> rusqlite::Result<Product> {
+    Ok(Product {
+        id: parse_column(row, 0)?,
+        name: row.get(1)?,
+        subtitle: row.get(2)?,
+        category: parse_column(row, 3)?,
+        price: Cents(row.get(4)?),
+        vat_rate: VatRate(row.get(5)?),
+        background: parse_column(row, 6)?,
+        text_colour: parse_column(row, 7)?,
+        sale_price: row.get::<_, Option<i64>>(8)?.map(Cents),
+        on_sale: row.get(9)?,
+        use_stock: row.get(10)?,
+        stock: row.get(11)?,
+        available_from: row.get::<_, Option<i64>>(12)?.map(Timestamp),
+        available_until: row.get::<_, Option<i64>>(13)?.map(Timestamp),
+        archived: row.get(14)?,
+        deposit_product: parse_optional(row, 15)?,
+        returnable: row.get(16)?,
+    })
+}
+
+pub(super) fn product(conn: &Connection, id: &ProductId) -> Result<Option<Product>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"))?;
+    Ok(stmt.query_row([id.as_str()], product_from_row).optional()?)
+}
+
+fn products(conn: &Connection, include_archived: bool) -> Result<Vec<Product>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products p
+         WHERE ?1 OR archived = 0
+         ORDER BY (SELECT position FROM categories c WHERE c.id = p.category_id), name"
+    ))?;
+    let rows = stmt.query_map([include_archived], product_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn terminal(conn: &Connection, id: &TerminalId) -> Result<Terminal> {
+    let (friendly_name, permission) = conn
+        .query_row(
+            "SELECT friendly_name, permission FROM terminals WHERE id = ?1",
+            [id.as_str()],
+            |row| Ok((row.get::<_, String>(0)?, parse_column::<Permission>(row, 1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| LedgerError::Corrupt(format!("terminal '{id}' is missing")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id FROM terminal_layouts WHERE terminal_id = ?1 ORDER BY position",
+    )?;
+    let layout = stmt
+        .query_map([id.as_str()], |row| parse_column::<ProductId>(row, 0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Terminal {
+        id: id.clone(),
+        friendly_name,
+        permission,
+        layout,
+    })
+}
+
+const STAFF_COLUMNS: &str = "id, name, role, badge, active";
+
+pub(super) fn staff_from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
+    Ok(Staff {
+        id: parse_column(row, 0)?,
+        name: row.get(1)?,
+        role: parse_column(row, 2)?,
+        badge: parse_optional(row, 3)?,
+        active: row.get(4)?,
+    })
+}
+
+/// The staff member `id`, refused when unknown or deactivated.
+pub(super) fn active_staff(conn: &Connection, id: &StaffId) -> Result<Staff> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?1"))?;
+    let staff = stmt
+        .query_row([id.as_str()], staff_from_row)
+        .optional()?
+        .ok_or_else(|| LedgerError::UnknownStaff(id.clone()))?;
+    if !staff.active {
+        return Err(LedgerError::StaffInactive(id.clone()));
+    }
+    Ok(staff)
+}
+
+fn validate_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), InputError> {
+    if value.trim().is_empty() || value.chars().count() > max_chars {
+        return Err(InputError::new(field, format!("must be 1 to {max_chars} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(InputError::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// A new staff member, as a manager enters them.
+#[derive(Clone, Debug)]
+pub struct NewStaff {
+    pub id: StaffId,
+    pub name: String,
+    pub role: Role,
+    pub pin: Pin,
+    pub badge: Option<TokenId>,
+}
+
+impl Ledger {
+    pub fn settings(&self) -> Result<EventSettings> {
+        read_settings(&self.lock())
+    }
+
+    pub fn update_settings(&self, settings: &EventSettings) -> Result<()> {
+        settings.validate()?;
+        write_settings(&self.lock(), settings)
+    }
+
+    pub fn upsert_category(&self, category: &Category) -> Result<()> {
+        validate_text("category name", &category.name, 60)?;
+        self.lock().execute(
+            "INSERT INTO categories (id, name, position) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, position = excluded.position",
+            params![category.id.as_str(), category.name, category.position],
+        )?;
+        Ok(())
+    }
+
+    /// Creates or replaces a product. Its category and deposit product must
+    /// exist, and a deposit product must be returnable.
+    pub fn upsert_product(&self, product: &Product) -> Result<()> {
+        product.validate()?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let category_exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1)",
+            [product.category.as_str()],
+            |r| r.get(0),
+        )?;
+        if !category_exists {
+            return Err(InputError::new("category", format!("'{}' does not exist", product.category)).into());
+        }
+        if let Some(deposit_id) = &product.deposit_product {
+            match self::product(&tx, deposit_id)? {
+                Some(deposit) if deposit.returnable => {}
+                Some(_) => {
+                    return Err(InputError::new("deposit product", format!("'{deposit_id}' is not returnable")).into())
+                }
+                None => {
+                    return Err(InputError::new("deposit product", format!("'{deposit_id}' does not exist")).into())
+                }
+            }
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO products ({PRODUCT_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, subtitle = excluded.subtitle,
+                     category_id = excluded.category_id, price = excluded.price, vat_bp = excluded.vat_bp,
+                     background = excluded.background, text_colour = excluded.text_colour,
+                     sale_price = excluded.sale_price, on_sale = excluded.on_sale,
+                     use_stock = excluded.use_stock, stock = excluded.stock,
+                     available_from = excluded.available_from, available_until = excluded.available_until,
+                     archived = excluded.archived, deposit_product_id = excluded.deposit_product_id,
+                     returnable = excluded.returnable"
+            ),
+            params![
+                product.id.as_str(),
+                product.name,
+                product.subtitle,
+                product.category.as_str(),
+                product.price.0,
+                product.vat_rate.0,
+                product.background.as_str(),
+                product.text_colour.as_str(),
+                product.sale_price.map(|c| c.0),
+                product.on_sale,
+                product.use_stock,
+                product.stock,
+                product.available_from.map(|t| t.0),
+                product.available_until.map(|t| t.0),
+                product.archived,
+                product.deposit_product.as_ref().map(|p| p.as_str()),
+                product.returnable,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Archives (`true`) or restores (`false`) a product. Products are never
+    /// deleted: sold lines keep referring to them.
+    pub fn set_product_archived(&self, id: &ProductId, archived: bool) -> Result<()> {
+        let changed = self
+            .lock()
+            .execute("UPDATE products SET archived = ?2 WHERE id = ?1", params![id.as_str(), archived])?;
+        if changed == 0 {
+            return Err(LedgerError::UnknownProduct(id.clone()));
+        }
+        Ok(())
+    }
+
+    pub fn product(&self, id: &ProductId) -> Result<Option<Product>> {
+        product(&self.lock(), id)
+    }
+
+    pub fn upsert_terminal(&self, terminal: &Terminal) -> Result<()> {
+        validate_text("terminal name", &terminal.friendly_name, 60)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO terminals (id, friendly_name, permission) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET friendly_name = excluded.friendly_name,
+                 permission = excluded.permission",
+            params![terminal.id.as_str(), terminal.friendly_name, terminal.permission.as_str()],
+        )?;
+        tx.execute("DELETE FROM terminal_layouts WHERE terminal_id = ?1", [terminal.id.as_str()])?;
+        for (position, product_id) in terminal.layout.iter().enumerate() {
+            let position = i64::try_from(position).map_err(|_| LedgerError::AmountOverflow)?;
+            tx.execute(
+                "INSERT INTO terminal_layouts (terminal_id, position, product_id) VALUES (?1, ?2, ?3)",
+                params![terminal.id.as_str(), position, product_id.as_str()],
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => LedgerError::InvalidInput(InputError::new(
+                    "layout",
+                    format!("'{product_id}' is unknown or listed twice"),
+                )),
+                _ => e.into(),
+            })?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// This ledger's own terminal.
+    pub fn terminal(&self) -> Result<Terminal> {
+        terminal(&self.lock(), &self.options.terminal)
+    }
+
+    /// Adds a staff member with a hashed PIN. PINs must be unique, since a
+    /// PIN alone logs in.
+    pub fn add_staff(&self, new: &NewStaff) -> Result<Staff> {
+        validate_text("staff name", &new.name, 60)?;
+        let hash = hash_pin(&new.pin, self.options.pin_cost)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_pin_unused(&tx, &new.pin, None)?;
+        tx.execute(
+            "INSERT INTO staff (id, name, role, pin_hash, badge, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            params![
+                new.id.as_str(),
+                new.name,
+                new.role.as_str(),
+                hash,
+                new.badge.as_ref().map(|b| b.as_str())
+            ],
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                LedgerError::InvalidInput(InputError::new("staff", "id or badge is already in use"))
+            }
+            _ => e.into(),
+        })?;
+        tx.commit()?;
+        Ok(Staff {
+            id: new.id.clone(),
+            name: new.name.clone(),
+            role: new.role,
+            badge: new.badge.clone(),
+            active: true,
+        })
+    }
+
+    /// Sets a new PIN and clears the staff member's lockout.
+    pub fn set_staff_pin(&self, id: &StaffId, pin: &Pin) -> Result<()> {
+        let hash = hash_pin(pin, self.options.pin_cost)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_pin_unused(&tx, pin, Some(id))?;
+        let changed = tx.execute(
+            "UPDATE staff SET pin_hash = ?2, failed_logins = 0, locked_until = NULL WHERE id = ?1",
+            params![id.as_str(), hash],
+        )?;
+        if changed == 0 {
+            return Err(LedgerError::UnknownStaff(id.clone()));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn set_staff_active(&self, id: &StaffId, active: bool) -> Result<()> {
+        let changed = self
+            .lock()
+            .execute("UPDATE staff SET active = ?2 WHERE id = ?1", params![id.as_str(), active])?;
+        if changed == 0 {
+            return Err(LedgerError::UnknownStaff(id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Refuses unless staff member `id` is active and their role allows `action`.
+    pub fn check_staff_may(&self, id: &StaffId, action: Action) -> Result<Staff> {
+        let staff = active_staff(&self.lock(), id)?;
+        check_role(staff.role, action)?;
+        Ok(staff)
+    }
+}
+
+fn ensure_pin_unused(conn: &Connection, pin: &Pin, except: Option<&StaffId>) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT id, pin_hash FROM staff WHERE active = 1")?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, hash) = row?;
+        if except.is_some_and(|e| e.as_str() == id) {
+            continue;
+        }
+        if verify_pin(pin, &hash)? {
+            return Err(LedgerError::PinInUse);
+        }
+    }
+    Ok(())
+}
+
+impl LedgerReader {
+    pub fn settings(&self) -> Result<EventSettings> {
+        read_settings(&self.conn)
+    }
+
+    pub fn categories(&self) -> Result<Vec<Category>> {
+        let mut stmt = self.conn.prepare("SELECT id, name, position FROM categories ORDER BY position, name")?;
+        let rows = stmt.query_map([], |row| {
+            Ok(Category {
+                id: parse_column::<CategoryId>(row, 0)?,
+                name: row.get(1)?,
+                position: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn products(&self, include_archived: bool) -> Result<Vec<Product>> {
+        products(&self.conn, include_archived)
+    }
+
+    pub fn product(&self, id: &ProductId) -> Result<Option<Product>> {
+        product(&self.conn, id)
+    }
+
+    pub fn staff(&self) -> Result<Vec<Staff>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY name"))?;
+        let rows = stmt.query_map([], staff_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn terminal(&self, id: &TerminalId) -> Result<Terminal> {
+        terminal(&self.conn, id)
+    }
+}

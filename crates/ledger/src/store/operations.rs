@@ -1,0 +1,712 @@
+//! The money operations: sale, top-up, deposit return, cancellation, payout
+//! and adjustment. Each runs in one transaction: it commits whole, with its
+//! entry, postings, stock change and idempotency record, or writes nothing.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::catalog::{active_staff, product, read_settings, terminal};
+use super::entries::{append, load_entry, load_postings};
+use super::shifts::open_shift;
+use super::wallets::{ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row};
+use super::Ledger;
+use crate::clock::Timestamp;
+use crate::error::{InputError, LedgerError, Result};
+use crate::ids::{EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TokenId};
+use crate::model::{Entry, EntryKind, EventMode, EventSettings, Line, Shift, Staff, SyncState, Tender, Terminal};
+use crate::money::Cents;
+use crate::postings::{book, reverse, Account, Movement, Posting};
+use crate::pricing::{price_cart, Cart, MAX_LINE_QUANTITY};
+use crate::rules::{
+    authorize_debit, check_cancel, check_deposit_return, check_max_balance, check_role,
+    check_terminal_permission, Action, Authority, CancelTarget,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    pub cart: Cart,
+    pub tender: Tender,
+    /// The wristband for wallet tender; `None` for cash and card.
+    pub token: Option<TokenId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUpRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    pub token: TokenId,
+    pub amount: Cents,
+    /// Cash or card.
+    pub tender: Tender,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositReturnRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    /// The wristband to credit (wallet tender), or `None` to pay cash.
+    pub token: Option<TokenId>,
+    pub product: ProductId,
+    pub quantity: i64,
+    pub tender: Tender,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    pub entry: EntryId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    pub token: TokenId,
+    /// Cash, or card for a refund to the guest's card.
+    pub tender: Tender,
+}
+
+/// A manager's correction of a wallet against the offline shortfall
+/// account, e.g. writing off an overdraft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentRequest {
+    pub key: IdempotencyKey,
+    pub staff: StaffId,
+    pub token: TokenId,
+    pub amount: Cents,
+}
+
+/// Who approved an operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Authorisation {
+    /// This ledger decides: exactly when standalone, under the offline
+    /// limits when connected.
+    ThisLedger,
+    /// The server already applied it (online path): recorded as acknowledged
+    /// and the server's balance becomes the confirmed one.
+    Server(ServerApproval),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerApproval {
+    pub server_id: String,
+    pub server_cursor: i64,
+    pub balance_after: Cents,
+    pub at: Timestamp,
+}
+
+/// An operation's entry as stored; `replayed` when the idempotency key had
+/// already been used for this very request and nothing new was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub entry: Entry,
+    pub replayed: bool,
+}
+
+/// What an operation decided, before it becomes an entry.
+pub(super) struct Draft {
+    pub kind: EntryKind,
+    pub token: Option<TokenId>,
+    pub tender: Tender,
+    pub amount: Cents,
+    pub lines: Vec<Line>,
+    pub postings: Vec<Posting>,
+    pub shift: Option<ShiftId>,
+    pub reverses: Option<EntryId>,
+    pub offline: bool,
+    pub balance_after: Option<Cents>,
+    /// Stock changes per product (negative when sold).
+    pub stock: Vec<(ProductId, i64)>,
+}
+
+/// The facts every operation starts from.
+pub(super) struct Context {
+    pub now: Timestamp,
+    pub settings: EventSettings,
+    pub terminal: Terminal,
+    pub staff: Staff,
+    pub shift: Option<Shift>,
+}
+
+impl Context {
+    /// The terminal's open shift, which a cashier must own.
+    fn require_shift(&self) -> Result<&Shift> {
+        let shift = self.shift.as_ref().ok_or(LedgerError::NoOpenShift)?;
+        if shift.staff != self.staff.id && check_role(self.staff.role, Action::CloseOthersShift).is_err() {
+            return Err(LedgerError::ShiftOfAnotherCashier);
+        }
+        Ok(shift)
+    }
+
+    fn authority(&self) -> Authority {
+        match self.settings.mode {
+            EventMode::Standalone => Authority::Ledger,
+            EventMode::Connected => Authority::Offline,
+        }
+    }
+}
+
+pub(super) fn request_hash(operation: &str, request: &impl Serialize) -> Result<String> {
+    let body = serde_json::to_vec(request).map_err(|e| LedgerError::Corrupt(e.to_string()))?;
+    let mut hasher = Sha256::new();
+    hasher.update(operation.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The earlier operation under `key`: `Ok(Some(..))` when it was the same
+/// request, an error when it was a different one.
+pub(super) fn previous_operation(
+    conn: &Connection,
+    key: &IdempotencyKey,
+    operation: &str,
+    hash: &str,
+) -> Result<Option<(Option<String>, Option<String>)>> {
+    let found: Option<(String, String, Option<String>, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT operation, request_hash, entry_id, shift_id FROM operations WHERE idempotency_key = ?1",
+        )?
+        .query_row([key.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    match found {
+        Some((op, stored, entry, shift)) if op == operation && stored == hash => Ok(Some((entry, shift))),
+        Some(_) => Err(LedgerError::IdempotencyConflict(key.clone())),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn record_operation(
+    conn: &Connection,
+    key: &IdempotencyKey,
+    operation: &str,
+    hash: &str,
+    entry: Option<&EntryId>,
+    shift: Option<&ShiftId>,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO operations (idempotency_key, operation, request_hash, entry_id, shift_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        key.as_str(),
+        operation,
+        hash,
+        entry.map(|e| e.to_string()),
+        shift.map(|s| s.to_string()),
+        now.0
+    ])?;
+    Ok(())
+}
+
+pub(super) fn context(tx: &Transaction<'_>, ledger: &Ledger, staff: &StaffId) -> Result<Context> {
+    let now = ledger.options.clock.now();
+    let terminal = terminal(tx, &ledger.options.terminal)?;
+    Ok(Context {
+        now,
+        settings: read_settings(tx)?,
+        staff: active_staff(tx, staff)?,
+        shift: open_shift(tx, &terminal.id)?,
+        terminal,
+    })
+}
+
+impl Ledger {
+    /// Runs one money operation: replays it if `key` was seen with the same
+    /// request, refuses a different request under the same key, and
+    /// otherwise writes the entry `decide` drafts, all in one transaction.
+    fn run_operation(
+        &self,
+        operation: &'static str,
+        key: &IdempotencyKey,
+        request: &impl Serialize,
+        staff: &StaffId,
+        authorisation: &Authorisation,
+        decide: impl FnOnce(&Transaction<'_>, &Context) -> Result<Draft>,
+    ) -> Result<Recorded> {
+        let hash = request_hash(operation, request)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some((entry_id, _)) = previous_operation(&tx, key, operation, &hash)? {
+            let entry_id: EntryId = entry_id
+                .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?
+                .parse()?;
+            let (_, entry) = load_entry(&tx, &entry_id)?.ok_or(LedgerError::UnknownEntry(entry_id))?;
+            tracing::info!(operation, entry = %entry.id, "replayed by idempotency key");
+            return Ok(Recorded { entry, replayed: true });
+        }
+        let ctx = context(&tx, self, staff)?;
+        let draft = decide(&tx, &ctx)?;
+
+        for (product_id, delta) in &draft.stock {
+            tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1")?
+                .execute(params![product_id.as_str(), delta])?;
+        }
+        let (sync, approval) = match authorisation {
+            Authorisation::ThisLedger => (SyncState::Pending, None),
+            Authorisation::Server(approval) => (
+                SyncState::Acknowledged {
+                    server_id: approval.server_id.clone(),
+                    server_cursor: approval.server_cursor,
+                    at: approval.at,
+                },
+                Some(approval),
+            ),
+        };
+        let entry = Entry {
+            id: EntryId(self.options.ids.new_id(ctx.now)),
+            terminal: ctx.terminal.id.clone(),
+            sequence: 0,
+            idempotency_key: key.clone(),
+            kind: draft.kind,
+            token: draft.token,
+            tender: draft.tender,
+            amount: draft.amount,
+            lines: draft.lines,
+            staff: ctx.staff.id.clone(),
+            shift: draft.shift,
+            terminal_time: ctx.now,
+            reverses: draft.reverses,
+            offline: draft.offline,
+            balance_after: draft.balance_after,
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        let entry = append(&tx, entry, &draft.postings, &sync, ctx.now)?;
+        record_operation(&tx, key, operation, &hash, Some(&entry.id), None, ctx.now)?;
+        if let (Some(approval), Some(token)) = (approval, &entry.token) {
+            confirm_balance(&tx, token, approval)?;
+        }
+        tx.commit()?;
+        tracing::info!(
+            operation,
+            entry = %entry.id,
+            sequence = entry.sequence,
+            amount = %entry.amount,
+            offline = entry.offline,
+            "recorded"
+        );
+        Ok(Recorded { entry, replayed: false })
+    }
+
+    /// Sells a cart. Wallet tender debits the wristband after the funds
+    /// check (and, connected but offline, the offline limits); cash and
+    /// card sales need no wristband.
+    pub fn sell(&self, request: &SaleRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("sale", key = %request.key, tender = %request.tender).entered();
+        self.run_operation("sale", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            check_role(ctx.staff.role, Action::Sell)?;
+            let shift = ctx.require_shift()?;
+            check_terminal_permission(ctx.terminal.permission, EntryKind::Sale, Cents(-1))?;
+            check_tender(request.tender, request.token.as_ref())?;
+            let priced = price_cart(&request.cart, |id| product(tx, id), ctx.now)?;
+            let amount = priced.total.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            let (offline, balance_after) = match &request.token {
+                Some(token) => debit_wallet(tx, ctx, token, priced.total, &authorisation)?,
+                None => (false, None),
+            };
+            let postings = book(&Movement {
+                kind: EntryKind::Sale,
+                tender: request.tender,
+                token: request.token.as_ref(),
+                shift: Some(shift.id),
+                amount,
+                lines: &priced.lines,
+            })?;
+            Ok(Draft {
+                kind: EntryKind::Sale,
+                token: request.token.clone(),
+                tender: request.tender,
+                amount,
+                lines: priced.lines,
+                postings,
+                shift: Some(shift.id),
+                reverses: None,
+                offline,
+                balance_after,
+                stock: priced.stock_needed.into_iter().map(|(p, q)| (p, -q)).collect(),
+            })
+        })
+    }
+
+    /// Credits a wristband against cash or card, up to the event's maximum
+    /// balance. A wristband never seen before gets a wallet.
+    pub fn top_up(&self, request: &TopUpRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("top_up", key = %request.key).entered();
+        self.run_operation("top_up", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            check_role(ctx.staff.role, Action::TopUp)?;
+            let shift = ctx.require_shift()?;
+            check_terminal_permission(ctx.terminal.permission, EntryKind::TopUp, request.amount)?;
+            if !request.amount.is_positive() {
+                return Err(InputError::new("amount", "must be more than zero").into());
+            }
+            if request.tender == Tender::Wallet {
+                return Err(LedgerError::TenderMismatch);
+            }
+            ensure_wallet(tx, &request.token, ctx.settings.mode == EventMode::Standalone, ctx.now)?;
+            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                token: request.token.clone(),
+            })?;
+            let available = position(tx, &request.token, &row)?.available;
+            check_max_balance(available, request.amount, ctx.settings.max_wallet_balance)?;
+            let postings = book(&Movement {
+                kind: EntryKind::TopUp,
+                tender: request.tender,
+                token: Some(&request.token),
+                shift: Some(shift.id),
+                amount: request.amount,
+                lines: &[],
+            })?;
+            Ok(Draft {
+                kind: EntryKind::TopUp,
+                token: Some(request.token.clone()),
+                tender: request.tender,
+                amount: request.amount,
+                lines: Vec::new(),
+                postings,
+                shift: Some(shift.id),
+                reverses: None,
+                offline: false,
+                balance_after: Some(balance_after(&authorisation, available, request.amount)?),
+                stock: Vec::new(),
+            })
+        })
+    }
+
+    /// Takes back returnable cups: credits the wristband (never more cups
+    /// than it has outstanding), or pays cash without a wristband.
+    pub fn return_deposit(&self, request: &DepositReturnRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("deposit_return", key = %request.key).entered();
+        self.run_operation("deposit_return", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            check_role(ctx.staff.role, Action::ReturnDeposit)?;
+            let shift = ctx.require_shift()?;
+            check_terminal_permission(ctx.terminal.permission, EntryKind::DepositReturn, Cents(1))?;
+            match (request.tender, &request.token) {
+                (Tender::Wallet, Some(_)) | (Tender::Cash, None) => {}
+                _ => return Err(LedgerError::TenderMismatch),
+            }
+            if !(1..=MAX_LINE_QUANTITY).contains(&request.quantity) {
+                return Err(LedgerError::InvalidQuantity {
+                    product: request.product.clone(),
+                    quantity: request.quantity,
+                    max: MAX_LINE_QUANTITY,
+                });
+            }
+            let cup = product(tx, &request.product)?.ok_or_else(|| LedgerError::UnknownProduct(request.product.clone()))?;
+            if !cup.returnable {
+                return Err(LedgerError::NotReturnable { name: cup.name });
+            }
+            let amount = cup
+                .effective_price()
+                .checked_mul(request.quantity)
+                .ok_or(LedgerError::AmountOverflow)?;
+            let line = Line {
+                product: cup.id.clone(),
+                name: cup.name.clone(),
+                category: cup.category.clone(),
+                quantity: -request.quantity,
+                unit_price: cup.effective_price(),
+                vat_rate: crate::money::VatRate(0),
+                deposit: true,
+            };
+            let balance = match &request.token {
+                Some(token) => {
+                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
+                    let outstanding = outstanding_deposits(tx, token, row.confirmed_cursor, Some(&cup.id))?
+                        .first()
+                        .map_or(0, |d| d.count);
+                    check_deposit_return(&cup.name, outstanding, request.quantity)?;
+                    let available = position(tx, token, &row)?.available;
+                    Some(balance_after(&authorisation, available, amount)?)
+                }
+                None => None,
+            };
+            let lines = vec![line];
+            let postings = book(&Movement {
+                kind: EntryKind::DepositReturn,
+                tender: request.tender,
+                token: request.token.as_ref(),
+                shift: Some(shift.id),
+                amount,
+                lines: &lines,
+            })?;
+            Ok(Draft {
+                kind: EntryKind::DepositReturn,
+                token: request.token.clone(),
+                tender: request.tender,
+                amount,
+                lines,
+                postings,
+                shift: Some(shift.id),
+                reverses: None,
+                offline: false,
+                balance_after: balance,
+                stock: vec![(cup.id, request.quantity)],
+            })
+        })
+    }
+
+    /// Reverses an entry with a new entry (nothing is edited or deleted).
+    /// A cashier may cancel only the last sale of their own open shift.
+    pub fn cancel(&self, request: &CancelRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("cancel", key = %request.key, entry = %request.entry).entered();
+        self.run_operation("cancel", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            let (target_rowid, target) =
+                load_entry(tx, &request.entry)?.ok_or(LedgerError::UnknownEntry(request.entry))?;
+            let shift = ctx.require_shift()?;
+            let already_cancelled: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
+                .query_row([target.id.to_string()], |r| r.get(0))?;
+            let later_sale: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM entries
+                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND rowid_ > ?3)",
+                )?
+                .query_row(params![shift.id.to_string(), ctx.staff.id.as_str(), target_rowid], |r| r.get(0))?;
+            check_cancel(
+                &ctx.staff.id,
+                ctx.staff.role,
+                &CancelTarget {
+                    kind: target.kind,
+                    staff: target.staff.clone(),
+                    already_cancelled,
+                    is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
+                        && target.shift == Some(shift.id)
+                        && !later_sale,
+                },
+            )?;
+            check_terminal_permission(ctx.terminal.permission, target.kind, target.amount)?;
+            let amount = target.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            let lines: Vec<Line> = target
+                .lines
+                .iter()
+                .map(|line| Line {
+                    quantity: -line.quantity,
+                    ..line.clone()
+                })
+                .collect();
+            // Cash of a cancellation leaves or enters today's drawer.
+            let postings: Vec<Posting> = reverse(&load_postings(tx, target_rowid)?)?
+                .into_iter()
+                .map(|posting| match posting.account {
+                    Account::CashDrawer(_) => Posting {
+                        account: Account::CashDrawer(shift.id),
+                        amount: posting.amount,
+                    },
+                    _ => posting,
+                })
+                .collect();
+            let mut stock = Vec::new();
+            for line in &target.lines {
+                if let Some(item) = product(tx, &line.product)? {
+                    if item.use_stock {
+                        if item.stock < line.quantity {
+                            return Err(LedgerError::OutOfStock {
+                                name: item.name,
+                                available: item.stock,
+                                requested: line.quantity,
+                            });
+                        }
+                        stock.push((item.id, line.quantity));
+                    }
+                }
+            }
+            // What the reversal does to the wristband, whatever the tender:
+            // cancelling a cash top-up takes the money off the wallet.
+            let wallet_change = match &target.token {
+                Some(token) => Cents::checked_sum(
+                    postings
+                        .iter()
+                        .filter(|p: &&Posting| p.account == Account::Wallet(token.clone()))
+                        .map(|p| p.amount),
+                )
+                .ok_or(LedgerError::AmountOverflow)?,
+                None => Cents::ZERO,
+            };
+            let (offline, balance) = match &target.token {
+                Some(token) if wallet_change.is_negative() => {
+                    let debit = wallet_change.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+                    debit_wallet(tx, ctx, token, debit, &authorisation)?
+                }
+                Some(token) => {
+                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
+                    let available = position(tx, token, &row)?.available;
+                    (false, Some(balance_after(&authorisation, available, wallet_change)?))
+                }
+                None => (false, None),
+            };
+            Ok(Draft {
+                kind: EntryKind::Cancel,
+                token: target.token.clone(),
+                tender: target.tender,
+                amount,
+                lines,
+                postings,
+                shift: Some(shift.id),
+                reverses: Some(target.id),
+                offline,
+                balance_after: balance,
+                stock,
+            })
+        })
+    }
+
+    /// Pays out a wristband's whole remaining balance and zeroes it.
+    pub fn payout(&self, request: &PayoutRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("payout", key = %request.key).entered();
+        self.run_operation("payout", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            check_role(ctx.staff.role, Action::PayOut)?;
+            let shift = ctx.require_shift()?;
+            check_terminal_permission(ctx.terminal.permission, EntryKind::Payout, Cents(-1))?;
+            if request.tender == Tender::Wallet {
+                return Err(LedgerError::TenderMismatch);
+            }
+            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                token: request.token.clone(),
+            })?;
+            // With the server's approval this pays what this terminal knew
+            // was there; the server reports the balance after.
+            let payout = position(tx, &request.token, &row)?.available;
+            if !payout.is_positive() {
+                return Err(LedgerError::NothingToPayOut);
+            }
+            let (offline, balance) = debit_wallet(tx, ctx, &request.token, payout, &authorisation)?;
+            let amount = payout.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            let postings = book(&Movement {
+                kind: EntryKind::Payout,
+                tender: request.tender,
+                token: Some(&request.token),
+                shift: Some(shift.id),
+                amount,
+                lines: &[],
+            })?;
+            Ok(Draft {
+                kind: EntryKind::Payout,
+                token: Some(request.token.clone()),
+                tender: request.tender,
+                amount,
+                lines: Vec::new(),
+                postings,
+                shift: Some(shift.id),
+                reverses: None,
+                offline,
+                balance_after: balance,
+                stock: Vec::new(),
+            })
+        })
+    }
+
+    /// A manager's correction of a wallet, booked against the offline
+    /// shortfall account (e.g. writing off an overdraft). It may not take
+    /// a wallet below zero.
+    pub fn adjust(&self, request: &AdjustmentRequest, authorisation: Authorisation) -> Result<Recorded> {
+        let _span = tracing::info_span!("adjustment", key = %request.key).entered();
+        self.run_operation("adjustment", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
+            check_role(ctx.staff.role, Action::Adjust)?;
+            check_terminal_permission(ctx.terminal.permission, EntryKind::Adjustment, request.amount)?;
+            if request.amount == Cents::ZERO {
+                return Err(InputError::new("amount", "must not be zero").into());
+            }
+            ensure_wallet(tx, &request.token, ctx.settings.mode == EventMode::Standalone, ctx.now)?;
+            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                token: request.token.clone(),
+            })?;
+            let available = position(tx, &request.token, &row)?.available;
+            let after = balance_after(&authorisation, available, request.amount)?;
+            if after.is_negative() && request.amount.is_negative() {
+                return Err(LedgerError::InsufficientFunds {
+                    available,
+                    required: request.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                    missing: after.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                });
+            }
+            let postings = book(&Movement {
+                kind: EntryKind::Adjustment,
+                tender: Tender::Wallet,
+                token: Some(&request.token),
+                shift: None,
+                amount: request.amount,
+                lines: &[],
+            })?;
+            Ok(Draft {
+                kind: EntryKind::Adjustment,
+                token: Some(request.token.clone()),
+                tender: Tender::Wallet,
+                amount: request.amount,
+                lines: Vec::new(),
+                postings,
+                shift: ctx.shift.as_ref().map(|s| s.id),
+                reverses: None,
+                offline: false,
+                balance_after: Some(after),
+                stock: Vec::new(),
+            })
+        })
+    }
+}
+
+/// Wallet tender goes with a wristband; cash and card without.
+fn check_tender(tender: Tender, token: Option<&TokenId>) -> Result<()> {
+    match (tender, token) {
+        (Tender::Wallet, Some(_)) | (Tender::Cash | Tender::Card, None) => Ok(()),
+        _ => Err(LedgerError::TenderMismatch),
+    }
+}
+
+/// Authorises a debit of `amount` (positive) from the wallet: by this
+/// ledger's rules, or as already approved by the server. Returns whether it
+/// was authorised offline and the balance after.
+fn debit_wallet(
+    tx: &Transaction<'_>,
+    ctx: &Context,
+    token: &TokenId,
+    amount: Cents,
+    authorisation: &Authorisation,
+) -> Result<(bool, Option<Cents>)> {
+    let debit = amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+    match authorisation {
+        Authorisation::Server(approval) => {
+            ensure_wallet(tx, token, false, ctx.now)?;
+            Ok((false, Some(approval.balance_after)))
+        }
+        Authorisation::ThisLedger => {
+            let authority = ctx.authority();
+            let Some(row) = wallet_row(tx, token)? else {
+                return Err(match authority {
+                    Authority::Ledger => LedgerError::UnknownWallet { token: token.clone() },
+                    Authority::Offline => LedgerError::OfflineLimit(crate::error::OfflineLimit::BalanceUnknown),
+                });
+            };
+            let wallet = position(tx, token, &row)?;
+            let exposure = match authority {
+                Authority::Offline => terminal_offline_exposure(tx)?,
+                Authority::Ledger => Cents::ZERO,
+            };
+            authorize_debit(&wallet, amount, authority, &ctx.settings.offline, exposure, ctx.now)?;
+            let after = wallet.available.checked_add(debit).ok_or(LedgerError::AmountOverflow)?;
+            Ok((authority == Authority::Offline, Some(after)))
+        }
+    }
+}
+
+fn balance_after(authorisation: &Authorisation, available: Cents, change: Cents) -> Result<Cents> {
+    match authorisation {
+        Authorisation::Server(approval) => Ok(approval.balance_after),
+        Authorisation::ThisLedger => available.checked_add(change).ok_or(LedgerError::AmountOverflow),
+    }
+}
+
+/// Makes the server's balance after an approved operation the confirmed one.
+fn confirm_balance(conn: &Connection, token: &TokenId, approval: &ServerApproval) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE wallets SET confirmed_balance = ?2, confirmed_cursor = ?3, confirmed_at = ?4
+         WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor < ?3)",
+    )?
+    .execute(params![token.as_str(), approval.balance_after.0, approval.server_cursor, approval.at.0])?;
+    Ok(())
+}

@@ -1,0 +1,432 @@
+//! Sales reports over the ledger.
+//!
+//! Whole hours come from the hourly rollup tables (kept by triggers in the
+//! same transaction as each entry), partial hours at the edges of the
+//! range and shift reports from the raw entries. One query per source
+//! returns rows grouped by every dimension; the report's tables are summed
+//! from those rows here, so they all add up to the same totals.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{named_params, Connection};
+use serde::{Deserialize, Serialize};
+
+use super::LedgerReader;
+use crate::clock::Timestamp;
+use crate::error::{LedgerError, Result};
+use crate::ids::{ShiftId, StaffId, TerminalId};
+use crate::money::{Cents, VatRate};
+
+const HOUR_MS: i64 = 3_600_000;
+/// Later than any festival: year 33658.
+const END_OF_TIME_MS: i64 = 1_000_000_000_000_000;
+
+/// Which entries a report covers. Times are a half-open range.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFilter {
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub terminal: Option<TerminalId>,
+    pub staff: Option<StaffId>,
+    pub shift: Option<ShiftId>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRow {
+    pub product: String,
+    pub name: String,
+    pub category: String,
+    pub quantity: i64,
+    pub gross: Cents,
+}
+
+/// A labelled count and amount (per category, cashier, terminal, tender…).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmountRow {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+    pub amount: Cents,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatRow {
+    pub rate: VatRate,
+    pub gross: Cents,
+    pub net: Cents,
+    pub vat: Cents,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourRow {
+    pub hour_start: Timestamp,
+    pub sales: i64,
+    pub gross: Cents,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountRow {
+    pub count: i64,
+    pub amount: Cents,
+}
+
+/// Revenue is gross (VAT included) and net of cancellations; deposits are
+/// not revenue and are reported on their own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesReport {
+    pub filter: ReportFilter,
+    pub sales_count: i64,
+    pub revenue: Cents,
+    pub revenue_net: Cents,
+    pub vat_total: Cents,
+    pub by_product: Vec<ProductRow>,
+    pub by_category: Vec<AmountRow>,
+    pub by_vat_rate: Vec<VatRow>,
+    pub by_hour: Vec<HourRow>,
+    pub by_staff: Vec<AmountRow>,
+    pub by_terminal: Vec<AmountRow>,
+    /// What guests paid for sales (deposits included), per tender.
+    pub sales_by_tender: Vec<AmountRow>,
+    pub top_ups_by_tender: Vec<AmountRow>,
+    /// Cancellations per kind of entry cancelled; the amount is what the
+    /// cancellations moved for the guest.
+    pub cancellations: Vec<AmountRow>,
+    pub deposits_issued: CountRow,
+    pub deposits_returned: CountRow,
+    pub payouts: CountRow,
+}
+
+struct Window {
+    from: i64,
+    until: i64,
+    first_hour: i64,
+    end_hour: i64,
+    use_rollup: bool,
+}
+
+impl Window {
+    fn of(filter: &ReportFilter) -> Window {
+        let from = filter.from.map_or(0, |t| t.0.clamp(0, END_OF_TIME_MS));
+        let until = filter.until.map_or(END_OF_TIME_MS, |t| t.0.clamp(0, END_OF_TIME_MS));
+        let first_hour = (from + HOUR_MS - 1).div_euclid(HOUR_MS);
+        let end_hour = until.div_euclid(HOUR_MS);
+        Window {
+            from,
+            until,
+            first_hour,
+            end_hour,
+            use_rollup: filter.shift.is_none() && first_hour < end_hour,
+        }
+    }
+}
+
+const DIMENSIONS: &str = "hour, terminal_id, staff_id, kind, subject_kind, tender";
+
+/// The raw-rows condition: the whole range without rollups, otherwise only
+/// the partial hours before and after the rollup's whole hours.
+const RAW_RANGE: &str = "((NOT :use_rollup AND terminal_time >= :from AND terminal_time < :until)
+     OR (:use_rollup AND ((terminal_time >= :from AND terminal_time < :first_hour * 3600000)
+                      OR (terminal_time >= :end_hour * 3600000 AND terminal_time < :until))))";
+
+const FILTERS: &str = "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
+
+struct LineFact {
+    hour: i64,
+    terminal: String,
+    staff: String,
+    subject_kind: String,
+    product: String,
+    category: String,
+    vat_bp: u32,
+    deposit: bool,
+    quantity: i64,
+    gross: i64,
+}
+
+struct EntryFact {
+    hour: i64,
+    kind: String,
+    subject_kind: String,
+    tender: String,
+    count: i64,
+    amount: i64,
+}
+
+fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<LineFact>> {
+    let sql = format!(
+        "SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, SUM(quantity), SUM(gross) FROM (
+             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM line_rollup
+             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}
+             UNION ALL
+             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM line_facts
+             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
+         )
+         GROUP BY {DIMENSIONS}, product_id, category_id, vat_bp, deposit"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
+            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
+            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
+            ":shift": filter.shift.map(|s| s.to_string()),
+        },
+        |row| {
+            Ok(LineFact {
+                hour: row.get(0)?,
+                terminal: row.get(1)?,
+                staff: row.get(2)?,
+                subject_kind: row.get(4)?,
+                product: row.get(6)?,
+                category: row.get(7)?,
+                vat_bp: row.get(8)?,
+                deposit: row.get(9)?,
+                quantity: row.get(10)?,
+                gross: row.get(11)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<EntryFact>> {
+    let sql = format!(
+        "SELECT {DIMENSIONS}, SUM(count), SUM(amount) FROM (
+             SELECT {DIMENSIONS}, count, amount FROM entry_rollup
+             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}
+             UNION ALL
+             SELECT {DIMENSIONS}, 1, amount FROM entry_facts
+             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
+         )
+         GROUP BY {DIMENSIONS}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
+            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
+            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
+            ":shift": filter.shift.map(|s| s.to_string()),
+        },
+        |row| {
+            Ok(EntryFact {
+                hour: row.get(0)?,
+                kind: row.get(3)?,
+                subject_kind: row.get(4)?,
+                tender: row.get(5)?,
+                count: row.get(6)?,
+                amount: row.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Sums amounts with overflow checks.
+#[derive(Default)]
+struct Tally {
+    count: i64,
+    amount: i64,
+}
+
+impl Tally {
+    fn add(&mut self, count: i64, amount: i64) -> Result<()> {
+        self.count = self.count.checked_add(count).ok_or(LedgerError::AmountOverflow)?;
+        self.amount = self.amount.checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
+        Ok(())
+    }
+}
+
+fn names(conn: &Connection, table: &str, column: &str) -> Result<BTreeMap<String, String>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT id, {column} FROM {table}"))?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn amount_rows(tallies: BTreeMap<String, Tally>, labels: Option<&BTreeMap<String, String>>) -> Vec<AmountRow> {
+    tallies
+        .into_iter()
+        .map(|(key, tally)| AmountRow {
+            label: labels
+                .and_then(|l| l.get(&key).cloned())
+                .unwrap_or_else(|| key.clone()),
+            key,
+            count: tally.count,
+            amount: Cents(tally.amount),
+        })
+        .collect()
+}
+
+pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<SalesReport> {
+    let window = Window::of(filter);
+    let lines = line_facts(conn, filter, &window)?;
+    let entries = entry_facts(conn, filter, &window)?;
+
+    let mut products: BTreeMap<String, (String, Tally)> = BTreeMap::new();
+    let mut categories: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut vat: BTreeMap<u32, Tally> = BTreeMap::new();
+    let mut hours: BTreeMap<i64, Tally> = BTreeMap::new();
+    let mut staff: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut terminals: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut deposits_issued = Tally::default();
+    let mut deposits_returned = Tally::default();
+
+    for line in &lines {
+        match (line.subject_kind.as_str(), line.deposit) {
+            ("sale", false) => {
+                let (_, tally) = products
+                    .entry(line.product.clone())
+                    .or_insert_with(|| (line.category.clone(), Tally::default()));
+                tally.add(line.quantity, line.gross)?;
+                categories.entry(line.category.clone()).or_default().add(line.quantity, line.gross)?;
+                vat.entry(line.vat_bp).or_default().add(line.quantity, line.gross)?;
+                hours.entry(line.hour).or_default().add(0, line.gross)?;
+                staff.entry(line.staff.clone()).or_default().add(0, line.gross)?;
+                terminals.entry(line.terminal.clone()).or_default().add(0, line.gross)?;
+            }
+            ("sale", true) => deposits_issued.add(line.quantity, line.gross)?,
+            ("deposit_return", true) => {
+                deposits_returned.add(line.quantity.saturating_neg(), line.gross.saturating_neg())?
+            }
+            _ => {}
+        }
+    }
+
+    let mut sales_by_tender: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut top_ups: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut cancellations: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut payouts = Tally::default();
+    let mut sales_count = 0i64;
+    for entry in &entries {
+        let counted = if entry.kind == "cancel" { 0 } else { entry.count };
+        match entry.subject_kind.as_str() {
+            "sale" => {
+                sales_by_tender
+                    .entry(entry.tender.clone())
+                    .or_default()
+                    .add(counted, entry.amount.saturating_neg())?;
+                sales_count = sales_count.checked_add(counted).ok_or(LedgerError::AmountOverflow)?;
+                hours.entry(entry.hour).or_default().add(counted, 0)?;
+            }
+            "top_up" => top_ups.entry(entry.tender.clone()).or_default().add(counted, entry.amount)?,
+            "payout" => payouts.add(counted, entry.amount.saturating_neg())?,
+            _ => {}
+        }
+        if entry.kind == "cancel" {
+            cancellations
+                .entry(entry.subject_kind.clone())
+                .or_default()
+                .add(entry.count, entry.amount)?;
+        }
+    }
+    // Staff and terminal sale counts come from entries too.
+    for row in entry_counts_by(conn, filter, &window)? {
+        let (staff_id, terminal_id, count) = row;
+        staff.entry(staff_id).or_default().add(count, 0)?;
+        terminals.entry(terminal_id).or_default().add(count, 0)?;
+    }
+
+    let product_names = names(conn, "products", "name")?;
+    let category_names = names(conn, "categories", "name")?;
+    let staff_names = names(conn, "staff", "name")?;
+    let terminal_names = names(conn, "terminals", "friendly_name")?;
+
+    let by_vat_rate: Vec<VatRow> = vat
+        .into_iter()
+        .map(|(rate, tally)| {
+            let split = VatRate(rate).split_gross(Cents(tally.amount));
+            VatRow {
+                rate: VatRate(rate),
+                gross: split.gross,
+                net: split.net,
+                vat: split.vat,
+            }
+        })
+        .collect();
+    let revenue = Cents::checked_sum(by_vat_rate.iter().map(|r| r.gross)).ok_or(LedgerError::AmountOverflow)?;
+    let revenue_net = Cents::checked_sum(by_vat_rate.iter().map(|r| r.net)).ok_or(LedgerError::AmountOverflow)?;
+    let vat_total = Cents::checked_sum(by_vat_rate.iter().map(|r| r.vat)).ok_or(LedgerError::AmountOverflow)?;
+
+    let mut by_product: Vec<ProductRow> = products
+        .into_iter()
+        .map(|(product, (category, tally))| ProductRow {
+            name: product_names.get(&product).cloned().unwrap_or_else(|| product.clone()),
+            product,
+            category,
+            quantity: tally.count,
+            gross: Cents(tally.amount),
+        })
+        .collect();
+    by_product.sort_by(|a, b| b.gross.cmp(&a.gross).then_with(|| a.name.cmp(&b.name)));
+
+    Ok(SalesReport {
+        filter: filter.clone(),
+        sales_count,
+        revenue,
+        revenue_net,
+        vat_total,
+        by_product,
+        by_category: amount_rows(categories, Some(&category_names)),
+        by_vat_rate,
+        by_hour: hours
+            .into_iter()
+            .map(|(hour, tally)| HourRow {
+                hour_start: Timestamp(hour.saturating_mul(HOUR_MS)),
+                sales: tally.count,
+                gross: Cents(tally.amount),
+            })
+            .collect(),
+        by_staff: amount_rows(staff, Some(&staff_names)),
+        by_terminal: amount_rows(terminals, Some(&terminal_names)),
+        sales_by_tender: amount_rows(sales_by_tender, None),
+        top_ups_by_tender: amount_rows(top_ups, None),
+        cancellations: amount_rows(cancellations, None),
+        deposits_issued: CountRow {
+            count: deposits_issued.count,
+            amount: Cents(deposits_issued.amount),
+        },
+        deposits_returned: CountRow {
+            count: deposits_returned.count,
+            amount: Cents(deposits_returned.amount),
+        },
+        payouts: CountRow {
+            count: payouts.count,
+            amount: Cents(payouts.amount),
+        },
+    })
+}
+
+/// Sale counts per (staff, terminal), which entry facts grouped by hour
+/// and tender do not carry.
+fn entry_counts_by(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<(String, String, i64)>> {
+    let sql = format!(
+        "SELECT staff_id, terminal_id, SUM(count) FROM (
+             SELECT staff_id, terminal_id, count FROM entry_rollup
+             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS} AND kind = 'sale'
+             UNION ALL
+             SELECT staff_id, terminal_id, 1 FROM entry_facts
+             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift) AND kind = 'sale'
+         )
+         GROUP BY staff_id, terminal_id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
+            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
+            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
+            ":shift": filter.shift.map(|s| s.to_string()),
+        },
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl LedgerReader {
+    pub fn sales_report(&self, filter: &ReportFilter) -> Result<SalesReport> {
+        sales_report(&self.conn, filter)
+    }
+}

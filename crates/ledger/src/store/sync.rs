@@ -1,0 +1,134 @@
+//! What the sync task needs from the ledger: the outbox of pending entries,
+//! recording the server's decision about each, and the server's wallet
+//! balances. The server's decision about an entry is final.
+
+use rusqlite::{params, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use super::entries::{entry_from_row, load_lines, load_sync_state, write_sync_state, ENTRY_COLUMNS};
+use super::wallets::ensure_wallet;
+use super::Ledger;
+use crate::clock::Timestamp;
+use crate::error::{LedgerError, Result};
+use crate::ids::{EntryId, TokenId};
+use crate::model::{DepositCount, Entry, SyncState};
+use crate::money::Cents;
+
+/// A wallet as the server reports it in its feed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletSnapshot {
+    pub token: TokenId,
+    pub wallet_id: String,
+    pub balance: Cents,
+    pub blocked: bool,
+    /// The server's feed cursor this balance is valid at.
+    pub cursor: i64,
+    pub deposits: Vec<DepositCount>,
+}
+
+impl Ledger {
+    /// Pending entries in sequence order, oldest first.
+    pub fn pending_entries(&self, limit: u32) -> Result<Vec<Entry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entry_sync s JOIN entries e ON e.rowid_ = s.entry_rowid
+             WHERE s.state = 'pending' ORDER BY e.sequence LIMIT ?1"
+        ))?;
+        let rows = stmt
+            .query_map([limit], entry_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(rowid, mut entry)| {
+                entry.lines = load_lines(&conn, rowid)?;
+                Ok(entry)
+            })
+            .collect()
+    }
+
+    pub fn pending_count(&self) -> Result<i64> {
+        Ok(self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM entry_sync WHERE state = 'pending'", [], |r| r.get(0))?)
+    }
+
+    /// Records the server's decision about a pending entry. A decision
+    /// already recorded is kept: the same one again is a no-op, a
+    /// different one is refused.
+    pub fn record_sync_decision(&self, id: &EntryId, decision: &SyncState) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rowid: i64 = tx
+            .query_row("SELECT rowid_ FROM entries WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => LedgerError::UnknownEntry(*id),
+                other => other.into(),
+            })?;
+        let current = load_sync_state(&tx, rowid)?;
+        match (&current, decision) {
+            (_, SyncState::Pending) => {
+                return Err(LedgerError::Corrupt("an entry cannot go back to pending".into()))
+            }
+            (SyncState::Pending, _) => {
+                let now = match decision {
+                    SyncState::Acknowledged { at, .. } | SyncState::Rejected { at, .. } => *at,
+                    SyncState::Pending => Timestamp(0),
+                };
+                write_sync_state(&tx, rowid, decision, now)?;
+            }
+            (existing, new) if same_decision(existing, new) => {}
+            _ => {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {id} already has a different sync decision"
+                )))
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes in the server's view of a wallet, unless this ledger already
+    /// holds a newer one.
+    pub fn apply_wallet_snapshot(&self, snapshot: &WalletSnapshot, at: Timestamp) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_wallet(&tx, &snapshot.token, false, at)?;
+        let changed = tx.execute(
+            "UPDATE wallets SET wallet_id = ?2, confirmed_balance = ?3, blocked = ?4,
+                 confirmed_cursor = ?5, confirmed_at = ?6
+             WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor <= ?5)",
+            params![
+                snapshot.token.as_str(),
+                snapshot.wallet_id,
+                snapshot.balance.0,
+                snapshot.blocked,
+                snapshot.cursor,
+                at.0
+            ],
+        )?;
+        if changed > 0 {
+            tx.execute(
+                "DELETE FROM wallet_deposit_snapshots WHERE token_id = ?1",
+                [snapshot.token.as_str()],
+            )?;
+            for deposit in &snapshot.deposits {
+                tx.execute(
+                    "INSERT INTO wallet_deposit_snapshots (token_id, product_id, count) VALUES (?1, ?2, ?3)",
+                    params![snapshot.token.as_str(), deposit.product.as_str(), deposit.count],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn same_decision(a: &SyncState, b: &SyncState) -> bool {
+    match (a, b) {
+        (
+            SyncState::Acknowledged { server_id: x, server_cursor: cx, .. },
+            SyncState::Acknowledged { server_id: y, server_cursor: cy, .. },
+        ) => x == y && cx == cy,
+        (SyncState::Rejected { reason: x, .. }, SyncState::Rejected { reason: y, .. }) => x == y,
+        _ => false,
+    }
+}
