@@ -648,3 +648,27 @@ fn demo_seed_funds_wallets_and_balances_the_drawer() {
     assert!(ledger.check_invariants().unwrap().is_empty());
     assert!(ledger.verify_chain().unwrap().is_empty());
 }
+
+#[test]
+fn a_sale_whose_cups_came_back_cannot_be_cancelled_into_a_double_refund() {
+    // Found by the property tests: buy a beer, return the cup for 2.00, then
+    // cancel the beer: the cancellation would refund the deposit again.
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 20_00);
+    let sale = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.ledger
+        .return_deposit(
+            &DepositReturnRequest { key: bar.key(), staff: staff_id("anna"), token: Some(guest.clone()), product: demo::product("cup"), quantity: 1, tender: Tender::Wallet },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    let before = bar.fingerprint();
+    let err = bar
+        .ledger
+        .cancel(&CancelRequest { key: bar.key(), staff: staff_id("anna"), entry: sale.entry.id }, Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::DepositReturnExceeded { outstanding: 0, requested: 1, .. }), "{err:?}");
+    assert_eq!(bar.fingerprint(), before);
+}

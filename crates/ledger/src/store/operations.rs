@@ -501,6 +501,17 @@ impl Ledger {
                     _ => posting,
                 })
                 .collect();
+            // Cancelling a sale takes its cups' deposits back from the guest:
+            // cups already returned for money cannot be refunded twice.
+            if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
+                let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
+                for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
+                    let outstanding = outstanding_deposits(tx, token, row.confirmed_cursor, Some(&line.product))?
+                        .first()
+                        .map_or(0, |d| d.count);
+                    check_deposit_return(&line.name, outstanding, -line.quantity)?;
+                }
+            }
             let mut stock = Vec::new();
             for line in &target.lines {
                 if let Some(item) = product(tx, &line.product)? {
