@@ -100,85 +100,99 @@ CREATE TABLE wallet_deposit_snapshots (
     PRIMARY KEY (token_id, product_id)
 ) STRICT, WITHOUT ROWID;
 
+-- Shifts do not overlap on a terminal, so a shift's entries are the
+-- sequence range from first_sequence to last_sequence.
 CREATE TABLE shifts (
-    id            TEXT    PRIMARY KEY,
-    terminal_id   TEXT    NOT NULL REFERENCES terminals (id),
-    staff_id      TEXT    NOT NULL REFERENCES staff (id),
-    opened_at     INTEGER NOT NULL,
-    float         INTEGER NOT NULL CHECK (float >= 0),
-    closed_at     INTEGER,
-    z_number      INTEGER,
-    expected_cash INTEGER,
-    counted_cash  INTEGER CHECK (counted_cash >= 0),
-    difference    INTEGER,
+    id             TEXT    PRIMARY KEY,
+    terminal_id    TEXT    NOT NULL REFERENCES terminals (id),
+    staff_id       TEXT    NOT NULL REFERENCES staff (id),
+    opened_at      INTEGER NOT NULL,
+    float          INTEGER NOT NULL CHECK (float >= 0),
+    first_sequence INTEGER NOT NULL,
+    last_sequence  INTEGER,
+    closed_at      INTEGER,
+    z_number       INTEGER,
+    expected_cash  INTEGER,
+    counted_cash   INTEGER CHECK (counted_cash >= 0),
+    difference     INTEGER,
     UNIQUE (terminal_id, z_number)
 ) STRICT;
 
 CREATE UNIQUE INDEX shifts_one_open_per_terminal ON shifts (terminal_id) WHERE closed_at IS NULL;
 
+-- One ledger file holds one terminal's entries, so the gap-free sequence
+-- is the row id. Terminal times never decrease (see the store), so the
+-- sequence order is also the time order.
+-- wallet_delta: what the entry did to its wallet (the sum of its wallet
+-- postings), kept beside the entry so a balance needs no posting scan.
 CREATE TABLE entries (
-    rowid_         INTEGER PRIMARY KEY,
-    id             TEXT    NOT NULL UNIQUE,
-    terminal_id    TEXT    NOT NULL,
-    sequence       INTEGER NOT NULL CHECK (sequence >= 1),
-    idempotency_key TEXT   NOT NULL UNIQUE,
-    kind           TEXT    NOT NULL CHECK (kind IN ('sale', 'top_up', 'cancel', 'deposit_return', 'payout', 'adjustment')),
-    token_id       TEXT,
-    tender         TEXT    NOT NULL CHECK (tender IN ('wallet', 'cash', 'card')),
-    amount         INTEGER NOT NULL,
-    staff_id       TEXT    NOT NULL,
-    shift_id       TEXT,
-    terminal_time  INTEGER NOT NULL,
-    reverses       TEXT    UNIQUE REFERENCES entries (id),
-    offline        INTEGER NOT NULL CHECK (offline IN (0, 1)),
-    balance_after  INTEGER,
-    prev_hash      TEXT    NOT NULL,
-    hash           TEXT    NOT NULL,
-    UNIQUE (terminal_id, sequence)
+    sequence        INTEGER PRIMARY KEY CHECK (sequence >= 1),
+    id              TEXT    NOT NULL UNIQUE,
+    terminal_id     TEXT    NOT NULL,
+    idempotency_key TEXT    NOT NULL UNIQUE,
+    request_hash    TEXT    NOT NULL,
+    kind            TEXT    NOT NULL CHECK (kind IN ('sale', 'top_up', 'cancel', 'deposit_return', 'payout', 'adjustment')),
+    token_id        TEXT,
+    tender          TEXT    NOT NULL CHECK (tender IN ('wallet', 'cash', 'card')),
+    amount          INTEGER NOT NULL,
+    wallet_delta    INTEGER NOT NULL,
+    staff_id        TEXT    NOT NULL,
+    shift_id        TEXT,
+    terminal_time   INTEGER NOT NULL,
+    reverses        TEXT    REFERENCES entries (id),
+    offline         INTEGER NOT NULL CHECK (offline IN (0, 1)),
+    balance_after   INTEGER,
+    prev_hash       TEXT    NOT NULL,
+    hash            TEXT    NOT NULL,
+    CHECK (token_id IS NOT NULL OR wallet_delta = 0)
 ) STRICT;
 
 CREATE INDEX entries_by_token ON entries (token_id) WHERE token_id IS NOT NULL;
-CREATE INDEX entries_by_time ON entries (terminal_time);
-CREATE INDEX entries_by_shift ON entries (shift_id, kind, staff_id);
+CREATE UNIQUE INDEX entries_cancelled_once ON entries (reverses) WHERE reverses IS NOT NULL;
 
 CREATE TABLE entry_lines (
-    entry_rowid INTEGER NOT NULL REFERENCES entries (rowid_),
-    line_no     INTEGER NOT NULL,
-    product_id  TEXT    NOT NULL,
-    name        TEXT    NOT NULL,
-    category_id TEXT    NOT NULL,
-    quantity    INTEGER NOT NULL,
-    unit_price  INTEGER NOT NULL,
-    vat_bp      INTEGER NOT NULL,
-    deposit     INTEGER NOT NULL CHECK (deposit IN (0, 1)),
-    PRIMARY KEY (entry_rowid, line_no)
+    entry_sequence INTEGER NOT NULL REFERENCES entries (sequence),
+    line_no        INTEGER NOT NULL,
+    product_id     TEXT    NOT NULL,
+    name           TEXT    NOT NULL,
+    category_id    TEXT    NOT NULL,
+    quantity       INTEGER NOT NULL,
+    unit_price     INTEGER NOT NULL,
+    vat_bp         INTEGER NOT NULL,
+    deposit        INTEGER NOT NULL CHECK (deposit IN (0, 1)),
+    PRIMARY KEY (entry_sequence, line_no)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE postings (
-    entry_rowid INTEGER NOT NULL REFERENCES entries (rowid_),
-    posting_no  INTEGER NOT NULL,
-    account     TEXT    NOT NULL,
-    amount      INTEGER NOT NULL,
-    PRIMARY KEY (entry_rowid, posting_no)
+    entry_sequence INTEGER NOT NULL REFERENCES entries (sequence),
+    posting_no     INTEGER NOT NULL,
+    account        TEXT    NOT NULL,
+    amount         INTEGER NOT NULL,
+    PRIMARY KEY (entry_sequence, posting_no)
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX postings_by_account ON postings (account, entry_rowid);
-
--- Sync state changes, so it lives beside the immutable entries.
+-- The server's decision about an entry; no row while it is pending.
 CREATE TABLE entry_sync (
-    entry_rowid   INTEGER PRIMARY KEY REFERENCES entries (rowid_),
-    state         TEXT    NOT NULL CHECK (state IN ('pending', 'acknowledged', 'rejected')),
-    server_id     TEXT,
-    server_cursor INTEGER,
-    reason        TEXT,
-    updated_at    INTEGER NOT NULL,
+    entry_sequence INTEGER PRIMARY KEY REFERENCES entries (sequence),
+    state          TEXT    NOT NULL CHECK (state IN ('acknowledged', 'rejected')),
+    server_id      TEXT,
+    server_cursor  INTEGER,
+    reason         TEXT,
+    decided_at     INTEGER NOT NULL,
     CHECK (state <> 'acknowledged' OR (server_id IS NOT NULL AND server_cursor IS NOT NULL)),
     CHECK (state <> 'rejected' OR reason IS NOT NULL)
 ) STRICT;
 
-CREATE INDEX entry_sync_pending ON entry_sync (entry_rowid) WHERE state = 'pending';
+-- Every entry up to decided_through has a decision: the outbox starts after it.
+CREATE TABLE sync_progress (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    decided_through INTEGER NOT NULL
+) STRICT;
 
--- Every operation's idempotency key and the hash of its request.
+INSERT INTO sync_progress (id, decided_through) VALUES (1, 0);
+
+-- Idempotency records of operations that write no entry of their own
+-- (shift open and close); entries carry their own key and request hash.
 CREATE TABLE operations (
     idempotency_key TEXT    PRIMARY KEY,
     operation       TEXT    NOT NULL,

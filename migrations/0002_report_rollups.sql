@@ -1,13 +1,12 @@
 -- Hourly rollups that keep sales reports fast on millions of entries.
--- Triggers fill them in the same transaction as each entry; reports read
+-- The store adds to them in the same transaction as each entry; reports read
 -- whole hours from here and the raw tables only for partial hours.
 
 -- One row per line with everything reports group or filter by. For a
 -- cancellation, subject_kind is the kind of the entry it reverses, so net
 -- sales are the lines whose subject is a sale.
 CREATE VIEW line_facts AS
-SELECT l.entry_rowid,
-       l.line_no,
+SELECT l.entry_sequence,
        e.terminal_time,
        e.terminal_time / 3600000          AS hour,
        e.terminal_id,
@@ -23,11 +22,11 @@ SELECT l.entry_rowid,
        l.quantity,
        l.quantity * l.unit_price          AS gross
 FROM entry_lines l
-JOIN entries e ON e.rowid_ = l.entry_rowid
+JOIN entries e ON e.sequence = l.entry_sequence
 LEFT JOIN entries r ON r.id = e.reverses;
 
 CREATE VIEW entry_facts AS
-SELECT e.rowid_ AS entry_rowid,
+SELECT e.sequence AS entry_sequence,
        e.terminal_time,
        e.terminal_time / 3600000          AS hour,
        e.terminal_id,
@@ -40,7 +39,10 @@ SELECT e.rowid_ AS entry_rowid,
 FROM entries e
 LEFT JOIN entries r ON r.id = e.reverses;
 
-CREATE TABLE line_rollup (
+-- Entry rows (product_id = '') count entries and sum their amounts; line
+-- rows sum quantities and gross line totals. Sharing one table keeps a
+-- sale's rollup writes on one page.
+CREATE TABLE rollup (
     hour         INTEGER NOT NULL,
     terminal_id  TEXT    NOT NULL,
     staff_id     TEXT    NOT NULL,
@@ -51,54 +53,23 @@ CREATE TABLE line_rollup (
     category_id  TEXT    NOT NULL,
     vat_bp       INTEGER NOT NULL,
     deposit      INTEGER NOT NULL,
+    entries      INTEGER NOT NULL,
+    amount       INTEGER NOT NULL,
     quantity     INTEGER NOT NULL,
     gross        INTEGER NOT NULL,
     PRIMARY KEY (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TABLE entry_rollup (
-    hour         INTEGER NOT NULL,
-    terminal_id  TEXT    NOT NULL,
-    staff_id     TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,
-    subject_kind TEXT    NOT NULL,
-    tender       TEXT    NOT NULL,
-    count        INTEGER NOT NULL,
-    amount       INTEGER NOT NULL,
-    PRIMARY KEY (hour, terminal_id, staff_id, kind, subject_kind, tender)
-) STRICT, WITHOUT ROWID;
-
-CREATE TRIGGER line_rollup_on_insert AFTER INSERT ON entry_lines
-BEGIN
-    INSERT INTO line_rollup (hour, terminal_id, staff_id, kind, subject_kind, tender,
-                             product_id, category_id, vat_bp, deposit, quantity, gross)
-    SELECT hour, terminal_id, staff_id, kind, subject_kind, tender,
-           product_id, category_id, vat_bp, deposit, quantity, gross
-    FROM line_facts
-    WHERE entry_rowid = NEW.entry_rowid AND line_no = NEW.line_no
-    ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity,
-                              gross    = gross + excluded.gross;
-END;
-
-CREATE TRIGGER entry_rollup_on_insert AFTER INSERT ON entries
-BEGIN
-    INSERT INTO entry_rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, count, amount)
-    SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, 1, amount
-    FROM entry_facts
-    WHERE entry_rowid = NEW.rowid_
-    ON CONFLICT DO UPDATE SET count  = count + 1,
-                              amount = amount + excluded.amount;
-END;
-
 -- Backfill from entries written under the first schema.
-INSERT INTO line_rollup (hour, terminal_id, staff_id, kind, subject_kind, tender,
-                         product_id, category_id, vat_bp, deposit, quantity, gross)
-SELECT hour, terminal_id, staff_id, kind, subject_kind, tender,
-       product_id, category_id, vat_bp, deposit, SUM(quantity), SUM(gross)
-FROM line_facts
-GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;
-
-INSERT INTO entry_rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, count, amount)
-SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, COUNT(*), SUM(amount)
+INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+                    vat_bp, deposit, entries, amount, quantity, gross)
+SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
 FROM entry_facts
 GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender;
+
+INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+                    vat_bp, deposit, entries, amount, quantity, gross)
+SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit,
+       0, 0, SUM(quantity), SUM(gross)
+FROM line_facts
+GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;

@@ -1,1 +1,315 @@
-fn main(){}
+//! Ledger benchmarks, each next to a baseline measured in the same run.
+//!
+//! `cargo bench -p tapster-ledger --bench ledger_bench`
+//!
+//! 1. Sale commit: a wallet sale (3 lines with deposits, postings, stock,
+//!    hash chain, rollups, idempotency record) with `synchronous=FULL`,
+//!    interleaved round by round with the baseline: a bare single-row
+//!    INSERT + COMMIT on an identical SQLite file in the same folder.
+//! 2. Sales report over 1,000,000 entries (whole range, and a range with
+//!    partial hours), next to a plain `SUM()` over all raw lines.
+//!
+//! Files live in cargo's target tmp dir, on the project's disk.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use tapster_ledger::model::Tender;
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::pricing::Cart;
+use tapster_ledger::store::{
+    Authorisation, OpenShiftRequest, ReportFilter, SaleRequest, TopUpRequest,
+};
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, TerminalId, Timestamp,
+};
+
+const ROUNDS: usize = 10;
+const SALES_PER_ROUND: usize = 300;
+const WALLETS: u32 = 500;
+const REPORT_ENTRIES: i64 = 1_000_000;
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ledger-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `cargo bench … -- sales` or `-- report` runs only one part.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if only.as_deref().is_none_or(|o| o == "sales") {
+        sale_commit(&dir);
+    }
+    if only.as_deref().is_none_or(|o| o == "report") {
+        report(&dir);
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+struct Series {
+    name: &'static str,
+    latencies: Vec<Duration>,
+    busy: Duration,
+}
+
+impl Series {
+    fn new(name: &'static str) -> Self {
+        Series {
+            name,
+            latencies: Vec::new(),
+            busy: Duration::ZERO,
+        }
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.busy.as_secs_f64()
+    }
+
+    fn report(&mut self) -> (Duration, Duration, f64) {
+        self.latencies.sort();
+        let p50 = percentile(&self.latencies, 0.50);
+        let p99 = percentile(&self.latencies, 0.99);
+        println!(
+            "{:<28} n={:>5}  p50={:>8.3} ms  p99={:>8.3} ms  {:>8.0}/s",
+            self.name,
+            self.latencies.len(),
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            self.per_second()
+        );
+        (p50, p99, self.per_second())
+    }
+}
+
+fn fresh(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn sale_commit(dir: &Path) {
+    let baseline_path = dir.join("baseline.sqlite");
+    let ledger_path = dir.join("sales.sqlite");
+    fresh(&baseline_path);
+    fresh(&ledger_path);
+
+    let baseline = Connection::open(&baseline_path).unwrap();
+    baseline
+        .pragma_update(None, "page_size", tapster_ledger::store::PAGE_SIZE)
+        .unwrap();
+    baseline.pragma_update(None, "journal_mode", "WAL").unwrap();
+    baseline.pragma_update(None, "synchronous", "FULL").unwrap();
+    baseline
+        .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL) STRICT")
+        .unwrap();
+
+    let ledger = Ledger::open(
+        &ledger_path,
+        LedgerOptions::new(TerminalId::new("bench").unwrap()).with_pin_cost(PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    let mut settings = ledger.settings().unwrap();
+    settings.max_wallet_balance = Cents(1_000_000_00);
+    ledger.update_settings(&settings).unwrap();
+    let anna = StaffId::new("anna").unwrap();
+    ledger
+        .open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: anna.clone(),
+            float: Cents(0),
+        })
+        .unwrap();
+    for n in 1..=WALLETS {
+        ledger
+            .top_up(
+                &TopUpRequest {
+                    key: IdempotencyKey::random(),
+                    staff: anna.clone(),
+                    token: demo::wristband(n),
+                    amount: Cents(100_000_00),
+                    tender: Tender::Cash,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap();
+    }
+    let cart = Cart::new()
+        .with(&demo::product("beer"), 2)
+        .with(&demo::product("cola"), 1);
+    let mut cola = ledger.product(&demo::product("cola")).unwrap().unwrap();
+    cola.stock = 1_000_000;
+    ledger.upsert_product(&cola).unwrap();
+
+    let mut base = Series::new("baseline INSERT+COMMIT");
+    let mut sales = Series::new("ledger wallet sale");
+    let mut insert = baseline
+        .prepare("INSERT INTO t (payload) VALUES (?1)")
+        .unwrap();
+    let mut n = 0u32;
+    for _ in 0..ROUNDS {
+        for _ in 0..SALES_PER_ROUND {
+            let started = Instant::now();
+            baseline.execute_batch("BEGIN").unwrap();
+            insert
+                .execute(["a sale-sized row of about one hundred bytes, standing in for the entry"])
+                .unwrap();
+            baseline.execute_batch("COMMIT").unwrap();
+            let took = started.elapsed();
+            base.latencies.push(took);
+            base.busy += took;
+        }
+        for _ in 0..SALES_PER_ROUND {
+            n += 1;
+            let request = SaleRequest {
+                key: IdempotencyKey::random(),
+                staff: anna.clone(),
+                cart: cart.clone(),
+                tender: Tender::Wallet,
+                token: Some(demo::wristband(n % WALLETS + 1)),
+            };
+            let started = Instant::now();
+            ledger.sell(&request, Authorisation::ThisLedger).unwrap();
+            let took = started.elapsed();
+            sales.latencies.push(took);
+            sales.busy += took;
+        }
+    }
+    println!("== sale commit, synchronous=FULL, {ROUNDS} interleaved rounds of {SALES_PER_ROUND}");
+    let (_, base_p99, base_rate) = base.report();
+    let (_, sale_p99, sale_rate) = sales.report();
+    println!(
+        "ratio: p99 {:.2}x the baseline's (target <= 2x), throughput {:.0}% of the baseline's (target >= 50%)",
+        sale_p99.as_secs_f64() / base_p99.as_secs_f64(),
+        100.0 * sale_rate / base_rate
+    );
+}
+
+/// A ledger with `REPORT_ENTRIES` sales over three festival days, built
+/// with SQL in one transaction (rollups built by the same statements as
+/// migration 0002's backfill; hashes are placeholders, which reports never
+/// read).
+fn build_report_ledger(path: &Path) {
+    if path.exists() {
+        let conn = Connection::open(path).unwrap();
+        let count: i64 = conn
+            .query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+            .unwrap_or(0);
+        if count >= REPORT_ENTRIES {
+            return;
+        }
+    }
+    fresh(path);
+    let ledger = Ledger::open(
+        path,
+        LedgerOptions::new(TerminalId::new("bench").unwrap()).with_pin_cost(PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    drop(ledger);
+    let started = Instant::now();
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    let start = 1_784_311_200_000i64; // a Friday, 18:00 UTC
+    conn.execute_batch(&format!(
+        "BEGIN;
+         CREATE TEMP TABLE menu (n INTEGER PRIMARY KEY, product TEXT, category TEXT, price INTEGER, vat INTEGER);
+         INSERT INTO menu VALUES (0, 'beer', 'beer', 500, 1900), (1, 'wine', 'wine', 600, 1900),
+             (2, 'cola', 'soft', 350, 1900), (3, 'bratwurst', 'food', 450, 700), (4, 'fries', 'food', 400, 700),
+             (5, 'spritz', 'wine', 750, 1900);
+         WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {REPORT_ENTRIES})
+         INSERT INTO entries (sequence, id, terminal_id, idempotency_key, request_hash, kind, token_id, tender,
+                              amount, wallet_delta, staff_id, shift_id, terminal_time, reverses, offline,
+                              balance_after, prev_hash, hash)
+         SELECT i, printf('00000000-0000-7000-8000-%012d', i), 'bench', 'k' || i, '', 'sale',
+                CASE WHEN i % 4 = 0 THEN NULL ELSE printf('04D3%010X', i % 5000 + 1) END,
+                CASE WHEN i % 4 = 0 THEN 'cash' ELSE 'wallet' END,
+                -((SELECT price FROM menu WHERE n = i % 6) * (1 + i % 3) + 200 * (i % 6 < 3)),
+                CASE WHEN i % 4 = 0 THEN 0
+                     ELSE -((SELECT price FROM menu WHERE n = i % 6) * (1 + i % 3) + 200 * (i % 6 < 3)) END,
+                CASE i % 4 WHEN 0 THEN 'anna' WHEN 1 THEN 'ben' WHEN 2 THEN 'sue' ELSE 'max' END,
+                NULL, {start} + i * 259, NULL, 0, NULL, '', ''
+         FROM seq;
+         INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity, unit_price, vat_bp, deposit)
+         SELECT e.sequence, 0, m.product, m.product, m.category, 1 + e.sequence % 3, m.price, m.vat, 0
+         FROM entries e JOIN menu m ON m.n = e.sequence % 6;
+         INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity, unit_price, vat_bp, deposit)
+         SELECT e.sequence, 1, 'cup', 'Pfandbecher', 'deposit', 1, 200, 0, 1
+         FROM entries e WHERE e.sequence % 6 < 3;
+         -- The rollups, as the store keeps them (the same statements as migration 0002's backfill).
+         INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+                             vat_bp, deposit, entries, amount, quantity, gross)
+         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
+         FROM entry_facts GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender;
+         INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+                             vat_bp, deposit, entries, amount, quantity, gross)
+         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit,
+                0, 0, SUM(quantity), SUM(gross)
+         FROM line_facts
+         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;
+         COMMIT;"
+    ))
+    .unwrap();
+    println!(
+        "(built {REPORT_ENTRIES} entries in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let value = f();
+        best = best.min(started.elapsed());
+        last = Some(value);
+    }
+    (best, last.unwrap())
+}
+
+fn report(dir: &Path) {
+    let path = dir.join("report-1m-v3.sqlite");
+    build_report_ledger(&path);
+    let reader = tapster_ledger::LedgerReader::open(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    println!("== sales report over {REPORT_ENTRIES} entries (best of 5)");
+    let (raw, total): (Duration, i64) = time(5, || {
+        conn.query_row(
+            "SELECT SUM(quantity * unit_price) FROM entry_lines",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    });
+    println!(
+        "{:<44} {:>9.1} ms  (sum {total})",
+        "baseline: SUM over all raw lines",
+        raw.as_secs_f64() * 1e3
+    );
+    let (whole, report) = time(5, || reader.sales_report(&ReportFilter::default()).unwrap());
+    println!(
+        "{:<44} {:>9.1} ms  (revenue {}, {} sales)",
+        "full report, whole event",
+        whole.as_secs_f64() * 1e3,
+        report.revenue,
+        report.sales_count
+    );
+    let start = 1_784_311_200_000i64;
+    let filter = ReportFilter {
+        from: Some(Timestamp(start + 5 * 3_600_000 + 1_234_567)),
+        until: Some(Timestamp(start + 40 * 3_600_000 + 2_345_678)),
+        ..ReportFilter::default()
+    };
+    let (partial, report) = time(5, || reader.sales_report(&filter).unwrap());
+    println!(
+        "{:<44} {:>9.1} ms  (revenue {}, {} sales)",
+        "full report, 35 h with partial hours",
+        partial.as_secs_f64() * 1e3,
+        report.revenue,
+        report.sales_count
+    );
+    println!("target: report under 100 ms");
+}

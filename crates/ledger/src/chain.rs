@@ -87,7 +87,11 @@ pub fn entry_hash(entry: &Entry, postings: &[Posting]) -> String {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum ChainProblem {
     /// Sequence numbers jump: entries are missing.
-    Gap { terminal: String, expected: i64, found: i64 },
+    Gap {
+        terminal: String,
+        expected: i64,
+        found: i64,
+    },
     /// An entry's `prev_hash` is not its predecessor's hash.
     BrokenLink { terminal: String, sequence: i64 },
     /// An entry's content does not match its hash: it was edited.

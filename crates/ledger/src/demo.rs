@@ -19,10 +19,30 @@ pub struct DemoStaff {
 }
 
 pub const STAFF: &[DemoStaff] = &[
-    DemoStaff { id: "anna", name: "Anna", role: Role::Cashier, pin: "1111" },
-    DemoStaff { id: "ben", name: "Ben", role: Role::Cashier, pin: "2222" },
-    DemoStaff { id: "sue", name: "Sue", role: Role::Supervisor, pin: "3333" },
-    DemoStaff { id: "max", name: "Max", role: Role::Manager, pin: "4444" },
+    DemoStaff {
+        id: "anna",
+        name: "Anna",
+        role: Role::Cashier,
+        pin: "1111",
+    },
+    DemoStaff {
+        id: "ben",
+        name: "Ben",
+        role: Role::Cashier,
+        pin: "2222",
+    },
+    DemoStaff {
+        id: "sue",
+        name: "Sue",
+        role: Role::Supervisor,
+        pin: "3333",
+    },
+    DemoStaff {
+        id: "max",
+        name: "Max",
+        role: Role::Manager,
+        pin: "4444",
+    },
 ];
 
 fn id<T: std::str::FromStr>(s: &str) -> T
@@ -34,16 +54,32 @@ where
 }
 
 pub fn categories() -> Vec<Category> {
-    [("beer", "Bier", 1), ("wine", "Wein", 2), ("soft", "Alkoholfrei", 3), ("food", "Essen", 4), ("deposit", "Pfand", 5)]
-        .into_iter()
-        .map(|(key, name, position)| Category { id: id::<CategoryId>(key), name: name.into(), position })
-        .collect()
+    [
+        ("beer", "Bier", 1),
+        ("wine", "Wein", 2),
+        ("soft", "Alkoholfrei", 3),
+        ("food", "Essen", 4),
+        ("deposit", "Pfand", 5),
+    ]
+    .into_iter()
+    .map(|(key, name, position)| Category {
+        id: id::<CategoryId>(key),
+        name: name.into(),
+        position,
+    })
+    .collect()
 }
 
 /// Products in grid order. Drinks carry a 2.00 cup deposit.
 pub fn products() -> Vec<Product> {
     let cup = {
-        let mut p = Product::new(id("cup"), "Pfandbecher", id("deposit"), Cents(200), VatRate(0));
+        let mut p = Product::new(
+            id("cup"),
+            "Pfandbecher",
+            id("deposit"),
+            Cents(200),
+            VatRate(0),
+        );
         p.returnable = true;
         p.background = Colour::new("#5A5A5A").expect("colour");
         p
@@ -95,7 +131,11 @@ pub fn seed(ledger: &Ledger, wallets: u32) -> Result<()> {
         ledger.upsert_product(product)?;
     }
     let mut terminal = ledger.terminal()?;
-    terminal.layout = products.iter().filter(|p| !p.returnable).map(|p| p.id.clone()).collect();
+    terminal.layout = products
+        .iter()
+        .filter(|p| !p.returnable)
+        .map(|p| p.id.clone())
+        .collect();
     ledger.upsert_terminal(&terminal)?;
     for member in STAFF {
         ledger.add_staff(&NewStaff {
@@ -108,12 +148,13 @@ pub fn seed(ledger: &Ledger, wallets: u32) -> Result<()> {
     }
     if wallets > 0 {
         let max = id::<StaffId>("max");
-        let shift = ledger.open_shift(&OpenShiftRequest {
-            key: IdempotencyKey::new("demo-funding-shift")?,
-            staff: max.clone(),
-            float: Cents::ZERO,
-        })?
-        .shift;
+        let shift = ledger
+            .open_shift(&OpenShiftRequest {
+                key: IdempotencyKey::new("demo-funding-shift")?,
+                staff: max.clone(),
+                float: Cents::ZERO,
+            })?
+            .shift;
         for n in 1..=wallets {
             ledger.top_up(
                 &TopUpRequest {

@@ -44,7 +44,9 @@ impl InputError {
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum OfflineLimit {
-    #[error("this terminal has never seen this wristband's balance; it can only be used while online")]
+    #[error(
+        "this terminal has never seen this wristband's balance; it can only be used while online"
+    )]
     BalanceUnknown,
     #[error("this wristband's balance is {age_secs} s old (at most {max_age_secs} s allowed offline); it can only be used while online")]
     BalanceTooOld { age_secs: i64, max_age_secs: i64 },
@@ -127,7 +129,9 @@ pub enum LedgerError {
     CannotCancelCancellation,
     #[error("'{name}' is not a returnable deposit")]
     NotReturnable { name: String },
-    #[error("the guest has only {outstanding} deposit(s) of '{name}' to return, {requested} requested")]
+    #[error(
+        "the guest has only {outstanding} deposit(s) of '{name}' to return, {requested} requested"
+    )]
     DepositReturnExceeded {
         name: String,
         outstanding: i64,

@@ -36,7 +36,7 @@ impl TokenId {
                 }
             }
         }
-        if hex.len() % 2 != 0 {
+        if !hex.len().is_multiple_of(2) {
             return Err(TokenIdError::OddDigits { digits: hex.len() });
         }
         let bytes = hex.len() / 2;

@@ -29,8 +29,12 @@ pub mod pricing;
 pub mod rules;
 pub mod store;
 
-pub use clock::{Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, Timestamp, UuidV7Ids};
+pub use clock::{
+    Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, Timestamp, UuidV7Ids,
+};
 pub use error::{LedgerError, Result};
-pub use ids::{CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId};
+pub use ids::{
+    CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+};
 pub use money::{Cents, VatRate};
 pub use store::{Ledger, LedgerOptions, LedgerReader};

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::error::InputError;
-use crate::ids::{CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId};
+use crate::ids::{
+    CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+};
 use crate::money::{Cents, VatRate};
 
 /// Declares a string-backed enum with `as_str`, `FromStr` and `Display`, the
@@ -159,7 +161,10 @@ impl EventSettings {
             return Err(InputError::new("event name", "must be 1 to 200 characters"));
         }
         if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(InputError::new("currency", "must be a three-letter ISO code like EUR"));
+            return Err(InputError::new(
+                "currency",
+                "must be a three-letter ISO code like EUR",
+            ));
         }
         for (field, amount) in [
             ("maximum wallet balance", self.max_wallet_balance),
@@ -258,7 +263,13 @@ impl Product {
     pub const MAX_NAME_LEN: usize = 80;
 
     /// A product with sensible defaults, for setup code and tests.
-    pub fn new(id: ProductId, name: &str, category: CategoryId, price: Cents, vat: VatRate) -> Self {
+    pub fn new(
+        id: ProductId,
+        name: &str,
+        category: CategoryId,
+        price: Cents,
+        vat: VatRate,
+    ) -> Self {
         Product {
             id,
             name: name.into(),
@@ -305,10 +316,16 @@ impl Product {
             return Err(InputError::new("price", "must not be negative"));
         }
         if self.vat_rate.0 > VatRate::MAX_BASIS_POINTS {
-            return Err(InputError::new("VAT rate", "must be 0 to 10000 basis points"));
+            return Err(InputError::new(
+                "VAT rate",
+                "must be 0 to 10000 basis points",
+            ));
         }
         if self.on_sale && self.sale_price.is_none() {
-            return Err(InputError::new("sale price", "is required while the product is on sale"));
+            return Err(InputError::new(
+                "sale price",
+                "is required while the product is on sale",
+            ));
         }
         if self.stock < 0 {
             return Err(InputError::new("stock", "must not be negative"));
@@ -319,10 +336,16 @@ impl Product {
             }
         }
         if self.returnable && self.deposit_product.is_some() {
-            return Err(InputError::new("deposit product", "a deposit cannot carry another deposit"));
+            return Err(InputError::new(
+                "deposit product",
+                "a deposit cannot carry another deposit",
+            ));
         }
         if self.deposit_product.as_ref() == Some(&self.id) {
-            return Err(InputError::new("deposit product", "cannot be the product itself"));
+            return Err(InputError::new(
+                "deposit product",
+                "cannot be the product itself",
+            ));
         }
         Ok(())
     }

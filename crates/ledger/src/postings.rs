@@ -56,9 +56,13 @@ impl FromStr for Account {
     fn from_str(s: &str) -> Result<Self> {
         let corrupt = || LedgerError::Corrupt(format!("unknown account '{s}'"));
         Ok(match s.split_once(':') {
-            Some(("wallet", token)) => Account::Wallet(TokenId::parse(token).map_err(|_| corrupt())?),
+            Some(("wallet", token)) => {
+                Account::Wallet(TokenId::parse(token).map_err(|_| corrupt())?)
+            }
             Some(("cash", shift)) => Account::CashDrawer(shift.parse().map_err(|_| corrupt())?),
-            Some(("revenue", rate)) => Account::Revenue(VatRate(rate.parse().map_err(|_| corrupt())?)),
+            Some(("revenue", rate)) => {
+                Account::Revenue(VatRate(rate.parse().map_err(|_| corrupt())?))
+            }
             None if s == "card_clearing" => Account::CardClearing,
             None if s == "deposit_liability" => Account::DepositLiability,
             None if s == "offline_shortfall" => Account::OfflineShortfall,
@@ -146,7 +150,10 @@ pub fn book(movement: &Movement<'_>) -> Result<Vec<Posting>> {
             // A cash count's amount is counted minus expected cash: the
             // drawer account moves the other way (cash in hand is minus
             // its postings).
-            let negated = movement.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            let negated = movement
+                .amount
+                .checked_neg()
+                .ok_or(LedgerError::AmountOverflow)?;
             let (first_amount, second_amount) = match (movement.kind, movement.token) {
                 (EntryKind::Adjustment, None) => (negated, movement.amount),
                 _ => (movement.amount, negated),
@@ -174,7 +181,10 @@ pub fn reverse(original: &[Posting]) -> Result<Vec<Posting>> {
         .map(|posting| {
             Ok(Posting {
                 account: posting.account.clone(),
-                amount: posting.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                amount: posting
+                    .amount
+                    .checked_neg()
+                    .ok_or(LedgerError::AmountOverflow)?,
             })
         })
         .collect()
@@ -182,7 +192,8 @@ pub fn reverse(original: &[Posting]) -> Result<Vec<Posting>> {
 
 /// Refuses postings that do not sum to zero; a bug, never a user error.
 pub fn check_balanced(postings: &[Posting]) -> Result<()> {
-    let sum = Cents::checked_sum(postings.iter().map(|p| p.amount)).ok_or(LedgerError::AmountOverflow)?;
+    let sum =
+        Cents::checked_sum(postings.iter().map(|p| p.amount)).ok_or(LedgerError::AmountOverflow)?;
     if sum != Cents::ZERO {
         return Err(corrupt("postings do not sum to zero"));
     }
@@ -200,7 +211,9 @@ fn counter_account(movement: &Movement<'_>) -> Result<Account> {
 
 fn counter_of_tender(tender: Tender, shift: Option<ShiftId>) -> Result<Account> {
     match tender {
-        Tender::Cash => shift.map(Account::CashDrawer).ok_or(LedgerError::NoOpenShift),
+        Tender::Cash => shift
+            .map(Account::CashDrawer)
+            .ok_or(LedgerError::NoOpenShift),
         Tender::Card => Ok(Account::CardClearing),
         Tender::Wallet => Err(LedgerError::TenderMismatch),
     }
@@ -233,12 +246,22 @@ mod tests {
     }
 
     fn sum_of(postings: &[Posting], account: &Account) -> Cents {
-        Cents::checked_sum(postings.iter().filter(|p| &p.account == account).map(|p| p.amount)).unwrap()
+        Cents::checked_sum(
+            postings
+                .iter()
+                .filter(|p| &p.account == account)
+                .map(|p| p.amount),
+        )
+        .unwrap()
     }
 
     #[test]
     fn a_wallet_sale_moves_money_to_revenue_and_deposits() {
-        let lines = [line(450, 2, 1900, false), line(300, 1, 700, false), line(200, 2, 0, true)];
+        let lines = [
+            line(450, 2, 1900, false),
+            line(300, 1, 700, false),
+            line(200, 2, 0, true),
+        ];
         let t = token();
         let postings = book(&Movement {
             kind: EntryKind::Sale,
@@ -250,8 +273,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(sum_of(&postings, &Account::Wallet(t)), Cents(-1600));
-        assert_eq!(sum_of(&postings, &Account::Revenue(VatRate(1900))), Cents(900));
-        assert_eq!(sum_of(&postings, &Account::Revenue(VatRate(700))), Cents(300));
+        assert_eq!(
+            sum_of(&postings, &Account::Revenue(VatRate(1900))),
+            Cents(900)
+        );
+        assert_eq!(
+            sum_of(&postings, &Account::Revenue(VatRate(700))),
+            Cents(300)
+        );
         assert_eq!(sum_of(&postings, &Account::DepositLiability), Cents(400));
     }
 
@@ -268,8 +297,14 @@ mod tests {
             lines: &[],
         })
         .unwrap();
-        assert_eq!(sum_of(&cash_top_up, &Account::CashDrawer(shift)), Cents(-2000));
-        assert_eq!(sum_of(&cash_top_up, &Account::Wallet(t.clone())), Cents(2000));
+        assert_eq!(
+            sum_of(&cash_top_up, &Account::CashDrawer(shift)),
+            Cents(-2000)
+        );
+        assert_eq!(
+            sum_of(&cash_top_up, &Account::Wallet(t.clone())),
+            Cents(2000)
+        );
         let card_sale = book(&Movement {
             kind: EntryKind::Sale,
             tender: Tender::Card,

@@ -112,20 +112,27 @@ pub fn price_cart(
             let entry = deposits
                 .entry(deposit_id.clone())
                 .or_insert_with(|| (deposit, 0));
-            entry.1 = entry.1.checked_add(cart_line.quantity).ok_or(LedgerError::AmountOverflow)?;
+            entry.1 = entry
+                .1
+                .checked_add(cart_line.quantity)
+                .ok_or(LedgerError::AmountOverflow)?;
         }
         lines.push(line_for(&item, cart_line.quantity));
-        let entry = wanted
-            .entry(item.id.clone())
-            .or_insert_with(|| (item, 0));
-        entry.1 = entry.1.checked_add(cart_line.quantity).ok_or(LedgerError::AmountOverflow)?;
+        let entry = wanted.entry(item.id.clone()).or_insert_with(|| (item, 0));
+        entry.1 = entry
+            .1
+            .checked_add(cart_line.quantity)
+            .ok_or(LedgerError::AmountOverflow)?;
     }
     for (deposit, quantity) in deposits.values() {
         lines.push(line_for(deposit, *quantity));
         let entry = wanted
             .entry(deposit.id.clone())
             .or_insert_with(|| (deposit.clone(), 0));
-        entry.1 = entry.1.checked_add(*quantity).ok_or(LedgerError::AmountOverflow)?;
+        entry.1 = entry
+            .1
+            .checked_add(*quantity)
+            .ok_or(LedgerError::AmountOverflow)?;
     }
 
     let mut stock_needed = Vec::new();
@@ -259,15 +266,24 @@ mod tests {
         let mut products = catalog();
         products[1].sale_price = Some(Cents(300));
         let cart = Cart::new().with(&id("beer"), 1);
-        assert_eq!(price(&cart, &products, 0).unwrap().lines[0].unit_price, Cents(450));
+        assert_eq!(
+            price(&cart, &products, 0).unwrap().lines[0].unit_price,
+            Cents(450)
+        );
         products[1].on_sale = true;
-        assert_eq!(price(&cart, &products, 0).unwrap().lines[0].unit_price, Cents(300));
+        assert_eq!(
+            price(&cart, &products, 0).unwrap().lines[0].unit_price,
+            Cents(300)
+        );
     }
 
     #[test]
     fn refuses_what_cannot_be_sold() {
         let mut products = catalog();
-        assert!(matches!(price(&Cart::new(), &products, 0), Err(LedgerError::EmptyCart)));
+        assert!(matches!(
+            price(&Cart::new(), &products, 0),
+            Err(LedgerError::EmptyCart)
+        ));
         for quantity in [0, -1, MAX_LINE_QUANTITY + 1] {
             let cart = Cart::new().with(&id("beer"), quantity);
             assert!(matches!(
@@ -276,11 +292,18 @@ mod tests {
             ));
         }
         let cart = Cart::new().with(&id("wine"), 1);
-        assert!(matches!(price(&cart, &products, 0), Err(LedgerError::UnknownProduct(_))));
+        assert!(matches!(
+            price(&cart, &products, 0),
+            Err(LedgerError::UnknownProduct(_))
+        ));
         let cart = Cart::new().with(&id("cola"), 2).with(&id("cola"), 2);
         assert!(matches!(
             price(&cart, &products, 0),
-            Err(LedgerError::OutOfStock { available: 3, requested: 4, .. })
+            Err(LedgerError::OutOfStock {
+                available: 3,
+                requested: 4,
+                ..
+            })
         ));
         products[1].available_from = Some(Timestamp(100));
         let cart = Cart::new().with(&id("beer"), 1);
@@ -290,11 +313,17 @@ mod tests {
         ));
         assert!(price(&cart, &products, 100).is_ok());
         products[1].archived = true;
-        assert!(matches!(price(&cart, &products, 100), Err(LedgerError::ProductArchived { .. })));
+        assert!(matches!(
+            price(&cart, &products, 100),
+            Err(LedgerError::ProductArchived { .. })
+        ));
         products[1].archived = false;
         products[0].archived = true;
         assert!(
-            matches!(price(&cart, &products, 100), Err(LedgerError::ProductArchived { .. })),
+            matches!(
+                price(&cart, &products, 100),
+                Err(LedgerError::ProductArchived { .. })
+            ),
             "an archived cup blocks the beer that needs it"
         );
     }
@@ -305,9 +334,18 @@ mod tests {
         products[1].price = Cents(i64::MAX / 2);
         products[1].deposit_product = None;
         let cart = Cart::new().with(&id("beer"), 3);
-        assert!(matches!(price(&cart, &products, 0), Err(LedgerError::AmountOverflow)));
-        let cart = Cart::new().with(&id("beer"), 1).with(&id("beer"), 1).with(&id("beer"), 1);
-        assert!(matches!(price(&cart, &products, 0), Err(LedgerError::AmountOverflow)));
+        assert!(matches!(
+            price(&cart, &products, 0),
+            Err(LedgerError::AmountOverflow)
+        ));
+        let cart = Cart::new()
+            .with(&id("beer"), 1)
+            .with(&id("beer"), 1)
+            .with(&id("beer"), 1);
+        assert!(matches!(
+            price(&cart, &products, 0),
+            Err(LedgerError::AmountOverflow)
+        ));
     }
 
     #[test]

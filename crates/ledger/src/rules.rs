@@ -131,7 +131,11 @@ pub fn required_direction(kind: EntryKind, amount: Cents) -> Direction {
     }
 }
 
-pub fn check_terminal_permission(permission: Permission, kind: EntryKind, amount: Cents) -> Result<()> {
+pub fn check_terminal_permission(
+    permission: Permission,
+    kind: EntryKind,
+    amount: Cents,
+) -> Result<()> {
     let direction = required_direction(kind, amount);
     if permission.allows(direction) {
         Ok(())
@@ -226,7 +230,10 @@ pub fn check_cancel(actor: &StaffId, role: Role, target: &CancelTarget) -> Resul
     if role >= Action::CancelAnyEntry.minimum_role() {
         return Ok(());
     }
-    if &target.staff == actor && target.kind == EntryKind::Sale && target.is_actors_last_sale_in_open_shift {
+    if &target.staff == actor
+        && target.kind == EntryKind::Sale
+        && target.is_actors_last_sale_in_open_shift
+    {
         Ok(())
     } else {
         Err(LedgerError::NotYourLastSale)
@@ -265,11 +272,31 @@ mod tests {
     #[test]
     fn debit_needs_funds_and_names_what_is_missing() {
         let limits = OfflineLimits::default();
-        assert!(authorize_debit(&wallet(500), Cents(500), Authority::Ledger, &limits, Cents(0), NOW).is_ok());
-        let err = authorize_debit(&wallet(450), Cents(500), Authority::Ledger, &limits, Cents(0), NOW).unwrap_err();
+        assert!(authorize_debit(
+            &wallet(500),
+            Cents(500),
+            Authority::Ledger,
+            &limits,
+            Cents(0),
+            NOW
+        )
+        .is_ok());
+        let err = authorize_debit(
+            &wallet(450),
+            Cents(500),
+            Authority::Ledger,
+            &limits,
+            Cents(0),
+            NOW,
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
-            LedgerError::InsufficientFunds { missing: Cents(50), available: Cents(450), required: Cents(500) }
+            LedgerError::InsufficientFunds {
+                missing: Cents(50),
+                available: Cents(450),
+                required: Cents(500)
+            }
         ));
     }
 
@@ -277,7 +304,15 @@ mod tests {
     fn blocked_wallets_are_refused_first() {
         let mut w = wallet(10_000);
         w.blocked = true;
-        let err = authorize_debit(&w, Cents(1), Authority::Ledger, &OfflineLimits::default(), Cents(0), NOW).unwrap_err();
+        let err = authorize_debit(
+            &w,
+            Cents(1),
+            Authority::Ledger,
+            &OfflineLimits::default(),
+            Cents(0),
+            NOW,
+        )
+        .unwrap_err();
         assert!(matches!(err, LedgerError::WalletBlocked { .. }));
     }
 
@@ -290,29 +325,51 @@ mod tests {
             per_sale_limit: Cents(800),
         };
         let check = |w: &WalletPosition, amount: i64, terminal: i64, now: Timestamp| {
-            authorize_debit(w, Cents(amount), Authority::Offline, &limits, Cents(terminal), now)
+            authorize_debit(
+                w,
+                Cents(amount),
+                Authority::Offline,
+                &limits,
+                Cents(terminal),
+                now,
+            )
         };
         let w = wallet(10_000);
         assert!(check(&w, 800, 0, NOW).is_ok());
 
         let mut unknown = w.clone();
         unknown.balance_known = false;
-        assert!(matches!(check(&unknown, 1, 0, NOW), Err(LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown))));
+        assert!(matches!(
+            check(&unknown, 1, 0, NOW),
+            Err(LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown))
+        ));
 
         assert!(matches!(
             check(&w, 1, 0, Timestamp::from_secs(1121)),
-            Err(LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld { age_secs: 121, max_age_secs: 120 }))
+            Err(LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld {
+                age_secs: 121,
+                max_age_secs: 120
+            }))
         ));
-        assert!(check(&w, 1, 0, Timestamp::from_secs(1120)).is_ok(), "the limit itself is allowed");
+        assert!(
+            check(&w, 1, 0, Timestamp::from_secs(1120)).is_ok(),
+            "the limit itself is allowed"
+        );
 
-        assert!(matches!(check(&w, 801, 0, NOW), Err(LedgerError::OfflineLimit(OfflineLimit::PerSale { .. }))));
+        assert!(matches!(
+            check(&w, 801, 0, NOW),
+            Err(LedgerError::OfflineLimit(OfflineLimit::PerSale { .. }))
+        ));
 
         let mut exposed = w.clone();
         exposed.offline_exposure = Cents(600);
         assert!(check(&exposed, 400, 0, NOW).is_ok());
         assert!(matches!(
             check(&exposed, 401, 0, NOW),
-            Err(LedgerError::OfflineLimit(OfflineLimit::WalletCap { would_be: Cents(1001), .. }))
+            Err(LedgerError::OfflineLimit(OfflineLimit::WalletCap {
+                would_be: Cents(1001),
+                ..
+            }))
         ));
 
         assert!(check(&w, 500, 4500, NOW).is_ok());
@@ -321,7 +378,15 @@ mod tests {
             Err(LedgerError::OfflineLimit(OfflineLimit::TerminalCap { .. }))
         ));
         // The ledger authority ignores offline limits.
-        assert!(authorize_debit(&unknown, Cents(5000), Authority::Ledger, &limits, Cents(1_000_000), NOW).is_ok());
+        assert!(authorize_debit(
+            &unknown,
+            Cents(5000),
+            Authority::Ledger,
+            &limits,
+            Cents(1_000_000),
+            NOW
+        )
+        .is_ok());
     }
 
     #[test]
@@ -329,7 +394,10 @@ mod tests {
         assert!(check_max_balance(Cents(100), Cents(100), Cents(200)).is_ok());
         assert!(matches!(
             check_max_balance(Cents(100), Cents(101), Cents(200)),
-            Err(LedgerError::MaxBalanceExceeded { would_be: Cents(201), .. })
+            Err(LedgerError::MaxBalanceExceeded {
+                would_be: Cents(201),
+                ..
+            })
         ));
         assert!(matches!(
             check_max_balance(Cents(i64::MAX), Cents(1), Cents(i64::MAX)),
@@ -344,7 +412,9 @@ mod tests {
         assert!(check_terminal_permission(Permission::Credit, EntryKind::Sale, Cents(-1)).is_err());
         assert!(check_terminal_permission(Permission::Credit, EntryKind::TopUp, Cents(1)).is_ok());
         assert!(check_terminal_permission(Permission::Debit, EntryKind::Cancel, Cents(5)).is_err());
-        assert!(check_terminal_permission(Permission::Debit, EntryKind::Payout, Cents(-5)).is_err());
+        assert!(
+            check_terminal_permission(Permission::Debit, EntryKind::Payout, Cents(-5)).is_err()
+        );
         assert!(check_terminal_permission(Permission::All, EntryKind::Payout, Cents(-5)).is_ok());
     }
 
@@ -368,16 +438,43 @@ mod tests {
             is_actors_last_sale_in_open_shift: true,
         };
         assert!(check_cancel(&anna, Role::Cashier, &target).is_ok());
-        assert!(matches!(check_cancel(&ben, Role::Cashier, &target), Err(LedgerError::NotYourLastSale)));
+        assert!(matches!(
+            check_cancel(&ben, Role::Cashier, &target),
+            Err(LedgerError::NotYourLastSale)
+        ));
         assert!(check_cancel(&ben, Role::Supervisor, &target).is_ok());
-        let older = CancelTarget { is_actors_last_sale_in_open_shift: false, ..target.clone() };
-        assert!(matches!(check_cancel(&anna, Role::Cashier, &older), Err(LedgerError::NotYourLastSale)));
-        let top_up = CancelTarget { kind: EntryKind::TopUp, ..target.clone() };
-        assert!(matches!(check_cancel(&anna, Role::Cashier, &top_up), Err(LedgerError::NotYourLastSale)));
-        let done = CancelTarget { already_cancelled: true, ..target.clone() };
-        assert!(matches!(check_cancel(&anna, Role::Manager, &done), Err(LedgerError::AlreadyCancelled)));
-        let cancel = CancelTarget { kind: EntryKind::Cancel, ..target };
-        assert!(matches!(check_cancel(&anna, Role::Manager, &cancel), Err(LedgerError::CannotCancelCancellation)));
+        let older = CancelTarget {
+            is_actors_last_sale_in_open_shift: false,
+            ..target.clone()
+        };
+        assert!(matches!(
+            check_cancel(&anna, Role::Cashier, &older),
+            Err(LedgerError::NotYourLastSale)
+        ));
+        let top_up = CancelTarget {
+            kind: EntryKind::TopUp,
+            ..target.clone()
+        };
+        assert!(matches!(
+            check_cancel(&anna, Role::Cashier, &top_up),
+            Err(LedgerError::NotYourLastSale)
+        ));
+        let done = CancelTarget {
+            already_cancelled: true,
+            ..target.clone()
+        };
+        assert!(matches!(
+            check_cancel(&anna, Role::Manager, &done),
+            Err(LedgerError::AlreadyCancelled)
+        ));
+        let cancel = CancelTarget {
+            kind: EntryKind::Cancel,
+            ..target
+        };
+        assert!(matches!(
+            check_cancel(&anna, Role::Manager, &cancel),
+            Err(LedgerError::CannotCancelCancellation)
+        ));
     }
 
     #[test]
@@ -385,7 +482,11 @@ mod tests {
         assert!(check_deposit_return("Becher", 3, 3).is_ok());
         assert!(matches!(
             check_deposit_return("Becher", 3, 4),
-            Err(LedgerError::DepositReturnExceeded { outstanding: 3, requested: 4, .. })
+            Err(LedgerError::DepositReturnExceeded {
+                outstanding: 3,
+                requested: 4,
+                ..
+            })
         ));
     }
 }

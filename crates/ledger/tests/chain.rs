@@ -17,7 +17,8 @@ fn bar_with_sales() -> Bar {
     let guest = band(1);
     bar.top_up("anna", &guest, 100_00);
     for _ in 0..4 {
-        bar.sell("anna", cart(&[("beer", 1), ("fries", 1)]), Some(&guest)).unwrap();
+        bar.sell("anna", cart(&[("beer", 1), ("fries", 1)]), Some(&guest))
+            .unwrap();
     }
     assert!(bar.ledger.verify_chain().unwrap().is_empty());
     bar
@@ -26,6 +27,7 @@ fn bar_with_sales() -> Bar {
 fn tamper(bar: &Bar, sql: &str) -> Vec<ChainProblem> {
     let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
     conn.execute_batch(DROP_TRIGGERS).unwrap();
+    conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
     conn.execute_batch(sql).unwrap();
     bar.ledger.reader().unwrap().verify_chain().unwrap()
 }
@@ -34,17 +36,38 @@ fn tamper(bar: &Bar, sql: &str) -> Vec<ChainProblem> {
 fn an_edited_amount_is_found() {
     let bar = bar_with_sales();
     let problems = tamper(&bar, "UPDATE entries SET amount = -1 WHERE sequence = 3");
-    assert!(problems.contains(&ChainProblem::ContentChanged { terminal: "bar-1".into(), sequence: 3 }), "{problems:?}");
+    assert!(
+        problems.contains(&ChainProblem::ContentChanged {
+            terminal: "bar-1".into(),
+            sequence: 3
+        }),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn an_edited_line_or_posting_is_found() {
     let bar = bar_with_sales();
-    let problems = tamper(&bar, "UPDATE entry_lines SET unit_price = 1 WHERE entry_rowid = 2 AND line_no = 0");
-    assert_eq!(problems, vec![ChainProblem::ContentChanged { terminal: "bar-1".into(), sequence: 2 }]);
+    let problems = tamper(
+        &bar,
+        "UPDATE entry_lines SET unit_price = 1 WHERE entry_sequence = 2 AND line_no = 0",
+    );
+    assert_eq!(
+        problems,
+        vec![ChainProblem::ContentChanged {
+            terminal: "bar-1".into(),
+            sequence: 2
+        }]
+    );
     let bar = bar_with_sales();
-    let problems = tamper(&bar, "UPDATE postings SET account = 'wallet:04D30000000002' WHERE entry_rowid = 4 AND posting_no = 0");
-    assert_eq!(problems, vec![ChainProblem::ContentChanged { terminal: "bar-1".into(), sequence: 4 }]);
+    let problems = tamper(&bar, "UPDATE postings SET account = 'wallet:04D30000000002' WHERE entry_sequence = 4 AND posting_no = 0");
+    assert_eq!(
+        problems,
+        vec![ChainProblem::ContentChanged {
+            terminal: "bar-1".into(),
+            sequence: 4
+        }]
+    );
 }
 
 #[test]
@@ -52,10 +75,17 @@ fn a_removed_entry_is_found() {
     let bar = bar_with_sales();
     let problems = tamper(
         &bar,
-        "DELETE FROM entry_lines WHERE entry_rowid = 3; DELETE FROM postings WHERE entry_rowid = 3;
-         DELETE FROM entry_sync WHERE entry_rowid = 3; DELETE FROM entries WHERE rowid_ = 3;",
+        "DELETE FROM entry_lines WHERE entry_sequence = 3; DELETE FROM postings WHERE entry_sequence = 3;
+         DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;",
     );
-    assert_eq!(problems, vec![ChainProblem::Gap { terminal: "bar-1".into(), expected: 3, found: 4 }]);
+    assert_eq!(
+        problems,
+        vec![ChainProblem::Gap {
+            terminal: "bar-1".into(),
+            expected: 3,
+            found: 4
+        }]
+    );
 }
 
 #[test]
@@ -64,9 +94,17 @@ fn a_removed_last_entry_with_renumbering_breaks_a_link() {
     // Remove entry 3 and shift 4 and 5 down so no sequence gap shows.
     let problems = tamper(
         &bar,
-        "DELETE FROM entry_lines WHERE entry_rowid = 3; DELETE FROM postings WHERE entry_rowid = 3;
-         DELETE FROM entry_sync WHERE entry_rowid = 3; DELETE FROM entries WHERE rowid_ = 3;
-         UPDATE entries SET sequence = sequence - 1 WHERE sequence > 3;",
+        "DELETE FROM entry_lines WHERE entry_sequence = 3; DELETE FROM postings WHERE entry_sequence = 3;
+         DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;
+         UPDATE entries SET sequence = sequence - 1 WHERE sequence > 3;
+         UPDATE entry_lines SET entry_sequence = entry_sequence - 1 WHERE entry_sequence > 3;
+         UPDATE postings SET entry_sequence = entry_sequence - 1 WHERE entry_sequence > 3;",
     );
-    assert!(problems.contains(&ChainProblem::BrokenLink { terminal: "bar-1".into(), sequence: 3 }), "{problems:?}");
+    assert!(
+        problems.contains(&ChainProblem::BrokenLink {
+            terminal: "bar-1".into(),
+            sequence: 3
+        }),
+        "{problems:?}"
+    );
 }

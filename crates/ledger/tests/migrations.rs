@@ -14,8 +14,15 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
-    let sale = bar.sell("anna", cart(&[("beer", 2), ("bratwurst", 1)]), Some(&guest)).unwrap();
-    let report_before = bar.ledger.reader().unwrap().sales_report(&ReportFilter::default()).unwrap();
+    let sale = bar
+        .sell("anna", cart(&[("beer", 2), ("bratwurst", 1)]), Some(&guest))
+        .unwrap();
+    let report_before = bar
+        .ledger
+        .reader()
+        .unwrap()
+        .sales_report(&ReportFilter::default())
+        .unwrap();
     let path = bar.ledger.path().to_path_buf();
     let clock = bar.clock.clone();
     drop(bar.ledger);
@@ -23,26 +30,41 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
     // Turn the file back into what the first migration alone produced.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER line_rollup_on_insert; DROP TRIGGER entry_rollup_on_insert;
-         DROP TABLE line_rollup; DROP TABLE entry_rollup;
-         DROP VIEW line_facts; DROP VIEW entry_facts;
+        "DROP TABLE rollup; DROP VIEW line_facts; DROP VIEW entry_facts;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )
     .unwrap();
     let objects: i64 = conn
-        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%rollup%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%rollup%'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(objects, 0);
     drop(conn);
-    assert!(MIGRATIONS.len() >= 2, "there must be something to upgrade to");
+    assert!(
+        MIGRATIONS.len() >= 2,
+        "there must be something to upgrade to"
+    );
 
-    let ledger = Ledger::open(&path, LedgerOptions::new(TerminalId::new("bar-1").unwrap()).with_clock(clock)).unwrap();
+    let ledger = Ledger::open(
+        &path,
+        LedgerOptions::new(TerminalId::new("bar-1").unwrap()).with_clock(clock),
+    )
+    .unwrap();
     assert_eq!(ledger.schema_version().unwrap(), LATEST_VERSION);
     assert_eq!(ledger.entry(&sale.entry.id).unwrap().unwrap(), sale.entry);
-    assert_eq!(ledger.wallet(&guest).unwrap().unwrap().available.0, 50_00 - 18_50);
+    assert_eq!(
+        ledger.wallet(&guest).unwrap().unwrap().available.0,
+        50_00 - 18_50
+    );
     let reader = ledger.reader().unwrap();
-    assert_eq!(reader.sales_report(&ReportFilter::default()).unwrap(), report_before);
+    assert_eq!(
+        reader.sales_report(&ReportFilter::default()).unwrap(),
+        report_before
+    );
     assert!(reader.check_invariants().unwrap().is_empty());
     assert!(reader.verify_chain().unwrap().is_empty());
     let conn = rusqlite::Connection::open(&path).unwrap();

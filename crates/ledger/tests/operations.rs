@@ -10,7 +10,9 @@ use tapster_ledger::store::{
     AdjustmentRequest, Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest,
     NewStaff, OpenShiftRequest, PayoutRequest, ServerApproval, TopUpRequest, WalletSnapshot,
 };
-use tapster_ledger::{demo, Cents, IdempotencyKey, Ledger, LedgerError, LedgerOptions, TerminalId, Timestamp};
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerError, LedgerOptions, TerminalId, Timestamp,
+};
 
 #[test]
 fn a_wallet_sale_debits_the_price_with_deposits_and_stock() {
@@ -18,7 +20,9 @@ fn a_wallet_sale_debits_the_price_with_deposits_and_stock() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
-    let sale = bar.sell("anna", cart(&[("beer", 2), ("cola", 1)]), Some(&guest)).unwrap();
+    let sale = bar
+        .sell("anna", cart(&[("beer", 2), ("cola", 1)]), Some(&guest))
+        .unwrap();
     // 2 × 5.00 + 3.50 + 3 cups × 2.00
     assert_eq!(sale.entry.amount, Cents(-19_50));
     assert_eq!(sale.entry.balance_after, Some(Cents(30_50)));
@@ -30,13 +34,29 @@ fn a_wallet_sale_debits_the_price_with_deposits_and_stock() {
     assert_eq!(bar.balance(&guest), Cents(30_50));
     let wallet = bar.ledger.wallet(&guest).unwrap().unwrap();
     assert_eq!(wallet.deposits.len(), 1);
-    assert_eq!((wallet.deposits[0].product.as_str(), wallet.deposits[0].count), ("cup", 3));
-    assert_eq!(bar.ledger.product(&demo::product("cola")).unwrap().unwrap().stock, 499);
+    assert_eq!(
+        (
+            wallet.deposits[0].product.as_str(),
+            wallet.deposits[0].count
+        ),
+        ("cup", 3)
+    );
+    assert_eq!(
+        bar.ledger
+            .product(&demo::product("cola"))
+            .unwrap()
+            .unwrap()
+            .stock,
+        499
+    );
     assert_eq!(sale.entry.sequence, 2, "the top-up was entry 1");
     assert_eq!(sale.entry.id.0.get_version_num(), 7);
     let reader = bar.ledger.reader().unwrap();
     let postings = reader.postings(&sale.entry.id).unwrap();
-    assert_eq!(Cents::checked_sum(postings.iter().map(|p| p.amount)), Some(Cents::ZERO));
+    assert_eq!(
+        Cents::checked_sum(postings.iter().map(|p| p.amount)),
+        Some(Cents::ZERO)
+    );
     assert!(bar.ledger.verify_chain().unwrap().is_empty());
     assert!(bar.ledger.check_invariants().unwrap().is_empty());
 }
@@ -48,9 +68,18 @@ fn insufficient_funds_names_the_missing_amount_and_writes_nothing() {
     let guest = band(1);
     bar.top_up("anna", &guest, 10_00);
     let before = bar.fingerprint();
-    let err = bar.sell("anna", cart(&[("beer", 2)]), Some(&guest)).unwrap_err();
+    let err = bar
+        .sell("anna", cart(&[("beer", 2)]), Some(&guest))
+        .unwrap_err();
     assert!(
-        matches!(err, LedgerError::InsufficientFunds { available: Cents(10_00), required: Cents(14_00), missing: Cents(4_00) }),
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                available: Cents(10_00),
+                required: Cents(14_00),
+                missing: Cents(4_00)
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(err.code(), "insufficient_funds");
@@ -64,55 +93,156 @@ fn every_refused_operation_leaves_the_database_unchanged() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 20_00);
-    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
     let before = bar.fingerprint();
     let l = &bar.ledger;
     let anna = staff_id("anna");
     let failures: Vec<(&str, LedgerError)> = vec![
-        ("empty cart", bar.sell("anna", cart(&[]), Some(&guest)).unwrap_err()),
-        ("zero quantity", bar.sell("anna", cart(&[("beer", 0)]), Some(&guest)).unwrap_err()),
-        ("negative quantity", bar.sell("anna", cart(&[("beer", -2)]), Some(&guest)).unwrap_err()),
-        ("unknown product", bar.sell("anna", cart(&[("absinth", 1)]), Some(&guest)).unwrap_err()),
-        ("out of stock", bar.sell("anna", cart(&[("cola", 501)]), None).unwrap_err()),
-        ("unknown wallet", bar.sell("anna", cart(&[("beer", 1)]), Some(&band(99))).unwrap_err()),
-        ("unknown staff", bar.sell("zoe", cart(&[("beer", 1)]), Some(&guest)).unwrap_err()),
+        (
+            "empty cart",
+            bar.sell("anna", cart(&[]), Some(&guest)).unwrap_err(),
+        ),
+        (
+            "zero quantity",
+            bar.sell("anna", cart(&[("beer", 0)]), Some(&guest))
+                .unwrap_err(),
+        ),
+        (
+            "negative quantity",
+            bar.sell("anna", cart(&[("beer", -2)]), Some(&guest))
+                .unwrap_err(),
+        ),
+        (
+            "unknown product",
+            bar.sell("anna", cart(&[("absinth", 1)]), Some(&guest))
+                .unwrap_err(),
+        ),
+        (
+            "out of stock",
+            bar.sell("anna", cart(&[("cola", 501)]), None).unwrap_err(),
+        ),
+        (
+            "unknown wallet",
+            bar.sell("anna", cart(&[("beer", 1)]), Some(&band(99)))
+                .unwrap_err(),
+        ),
+        (
+            "unknown staff",
+            bar.sell("zoe", cart(&[("beer", 1)]), Some(&guest))
+                .unwrap_err(),
+        ),
         (
             "top-up of zero",
-            l.top_up(&TopUpRequest { key: bar.key(), staff: anna.clone(), token: guest.clone(), amount: Cents(0), tender: Tender::Cash }, Authorisation::ThisLedger).unwrap_err(),
+            l.top_up(
+                &TopUpRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: guest.clone(),
+                    amount: Cents(0),
+                    tender: Tender::Cash,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "negative top-up",
-            l.top_up(&TopUpRequest { key: bar.key(), staff: anna.clone(), token: guest.clone(), amount: Cents(-5_00), tender: Tender::Cash }, Authorisation::ThisLedger).unwrap_err(),
+            l.top_up(
+                &TopUpRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: guest.clone(),
+                    amount: Cents(-5_00),
+                    tender: Tender::Cash,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "top-up above maximum",
-            l.top_up(&TopUpRequest { key: bar.key(), staff: anna.clone(), token: guest.clone(), amount: Cents(240_00), tender: Tender::Card }, Authorisation::ThisLedger).unwrap_err(),
+            l.top_up(
+                &TopUpRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: guest.clone(),
+                    amount: Cents(240_00),
+                    tender: Tender::Card,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "top-up by wallet",
-            l.top_up(&TopUpRequest { key: bar.key(), staff: anna.clone(), token: guest.clone(), amount: Cents(5_00), tender: Tender::Wallet }, Authorisation::ThisLedger).unwrap_err(),
+            l.top_up(
+                &TopUpRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: guest.clone(),
+                    amount: Cents(5_00),
+                    tender: Tender::Wallet,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "too many cups back",
-            l.return_deposit(&DepositReturnRequest { key: bar.key(), staff: anna.clone(), token: Some(guest.clone()), product: demo::product("cup"), quantity: 2, tender: Tender::Wallet }, Authorisation::ThisLedger).unwrap_err(),
+            l.return_deposit(
+                &DepositReturnRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: Some(guest.clone()),
+                    product: demo::product("cup"),
+                    quantity: 2,
+                    tender: Tender::Wallet,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "cashier adjusts",
-            l.adjust(&AdjustmentRequest { key: bar.key(), staff: anna.clone(), token: guest.clone(), amount: Cents(1) }, Authorisation::ThisLedger).unwrap_err(),
+            l.adjust(
+                &AdjustmentRequest {
+                    key: bar.key(),
+                    staff: anna.clone(),
+                    token: guest.clone(),
+                    amount: Cents(1),
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap_err(),
         ),
         (
             "second shift",
-            l.open_shift(&OpenShiftRequest { key: bar.key(), staff: anna.clone(), float: Cents(0) }).unwrap_err(),
+            l.open_shift(&OpenShiftRequest {
+                key: bar.key(),
+                staff: anna.clone(),
+                float: Cents(0),
+            })
+            .unwrap_err(),
         ),
         (
             "negative count",
-            l.close_shift(&CloseShiftRequest { key: bar.key(), staff: anna.clone(), counted: Cents(-1) }).unwrap_err(),
+            l.close_shift(&CloseShiftRequest {
+                key: bar.key(),
+                staff: anna.clone(),
+                counted: Cents(-1),
+            })
+            .unwrap_err(),
         ),
     ];
     for (what, error) in &failures {
         assert_ne!(error.code(), "storage", "{what}: {error}");
     }
-    assert_eq!(bar.fingerprint(), before, "a refused operation wrote something");
+    assert_eq!(
+        bar.fingerprint(),
+        before,
+        "a refused operation wrote something"
+    );
 }
 
 #[test]
@@ -123,11 +253,14 @@ fn blocked_wallets_cannot_pay() {
     bar.top_up("anna", &guest, 20_00);
     bar.ledger.set_wallet_blocked(&guest, true).unwrap();
     let before = bar.fingerprint();
-    let err = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap_err();
+    let err = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap_err();
     assert!(matches!(err, LedgerError::WalletBlocked { .. }), "{err:?}");
     assert_eq!(bar.fingerprint(), before);
     bar.ledger.set_wallet_blocked(&guest, false).unwrap();
-    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
 }
 
 #[test]
@@ -153,19 +286,54 @@ fn terminal_permissions_are_enforced() {
     bar.ledger.upsert_terminal(&terminal).unwrap();
     let err = bar
         .ledger
-        .top_up(&TopUpRequest { key: bar.key(), staff: staff_id("anna"), token: guest.clone(), amount: Cents(5_00), tender: Tender::Cash }, Authorisation::ThisLedger)
+        .top_up(
+            &TopUpRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                token: guest.clone(),
+                amount: Cents(5_00),
+                tender: Tender::Cash,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap_err();
-    assert!(matches!(err, LedgerError::TerminalNotPermitted { permission: Permission::Debit, .. }), "{err:?}");
-    let sale = bar.sell("anna", cart(&[("water", 1)]), Some(&guest)).unwrap();
+    assert!(
+        matches!(
+            err,
+            LedgerError::TerminalNotPermitted {
+                permission: Permission::Debit,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let sale = bar
+        .sell("anna", cart(&[("water", 1)]), Some(&guest))
+        .unwrap();
     // A debit terminal may still cancel its own sale.
     bar.ledger
-        .cancel(&CancelRequest { key: bar.key(), staff: staff_id("anna"), entry: sale.entry.id }, Authorisation::ThisLedger)
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap();
 
     terminal.permission = Permission::Credit;
     bar.ledger.upsert_terminal(&terminal).unwrap();
-    let err = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap_err();
-    assert!(matches!(err, LedgerError::TerminalNotPermitted { permission: Permission::Credit, .. }));
+    let err = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        LedgerError::TerminalNotPermitted {
+            permission: Permission::Credit,
+            ..
+        }
+    ));
     bar.top_up("anna", &guest, 1_00);
 }
 
@@ -177,10 +345,16 @@ fn tender_and_wristband_must_match() {
     bar.top_up("anna", &guest, 20_00);
     let mut request = bar.sale_request("anna", cart(&[("beer", 1)]), None);
     request.tender = tapster_ledger::model::Tender::Wallet;
-    assert!(matches!(bar.ledger.sell(&request, Authorisation::ThisLedger), Err(LedgerError::TenderMismatch)));
+    assert!(matches!(
+        bar.ledger.sell(&request, Authorisation::ThisLedger),
+        Err(LedgerError::TenderMismatch)
+    ));
     let mut request = bar.sale_request("anna", cart(&[("beer", 1)]), Some(&guest));
     request.tender = tapster_ledger::model::Tender::Cash;
-    assert!(matches!(bar.ledger.sell(&request, Authorisation::ThisLedger), Err(LedgerError::TenderMismatch)));
+    assert!(matches!(
+        bar.ledger.sell(&request, Authorisation::ThisLedger),
+        Err(LedgerError::TenderMismatch)
+    ));
 }
 
 #[test]
@@ -190,11 +364,17 @@ fn idempotency_keys_replay_and_refuse_other_requests() {
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
     let request = bar.sale_request("anna", cart(&[("beer", 1)]), Some(&guest));
-    let first = bar.ledger.sell(&request, Authorisation::ThisLedger).unwrap();
+    let first = bar
+        .ledger
+        .sell(&request, Authorisation::ThisLedger)
+        .unwrap();
     let before = bar.fingerprint();
     // Time passes and the stock changes: the replay still returns the original.
     bar.clock.advance_secs(60);
-    let again = bar.ledger.sell(&request, Authorisation::ThisLedger).unwrap();
+    let again = bar
+        .ledger
+        .sell(&request, Authorisation::ThisLedger)
+        .unwrap();
     assert!(again.replayed);
     assert_eq!(again.entry, first.entry);
     assert_eq!(bar.fingerprint(), before);
@@ -202,11 +382,21 @@ fn idempotency_keys_replay_and_refuse_other_requests() {
 
     let mut different = request.clone();
     different.cart = cart(&[("beer", 2)]);
-    let err = bar.ledger.sell(&different, Authorisation::ThisLedger).unwrap_err();
+    let err = bar
+        .ledger
+        .sell(&different, Authorisation::ThisLedger)
+        .unwrap_err();
     assert!(matches!(err, LedgerError::IdempotencyConflict(_)));
-    let top_up_with_same_key = TopUpRequest { key: request.key.clone(), staff: staff_id("anna"), token: guest.clone(), amount: Cents(1_00), tender: Tender::Cash };
+    let top_up_with_same_key = TopUpRequest {
+        key: request.key.clone(),
+        staff: staff_id("anna"),
+        token: guest.clone(),
+        amount: Cents(1_00),
+        tender: Tender::Cash,
+    };
     assert!(matches!(
-        bar.ledger.top_up(&top_up_with_same_key, Authorisation::ThisLedger),
+        bar.ledger
+            .top_up(&top_up_with_same_key, Authorisation::ThisLedger),
         Err(LedgerError::IdempotencyConflict(_))
     ));
     assert_eq!(bar.fingerprint(), before);
@@ -220,9 +410,24 @@ fn top_ups_respect_the_maximum_balance() {
     bar.top_up("anna", &guest, 200_00);
     let err = bar
         .ledger
-        .top_up(&TopUpRequest { key: bar.key(), staff: staff_id("anna"), token: guest.clone(), amount: Cents(60_00), tender: Tender::Cash }, Authorisation::ThisLedger)
+        .top_up(
+            &TopUpRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                token: guest.clone(),
+                amount: Cents(60_00),
+                tender: Tender::Cash,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap_err();
-    assert!(matches!(err, LedgerError::MaxBalanceExceeded { max: Cents(250_00), would_be: Cents(260_00) }));
+    assert!(matches!(
+        err,
+        LedgerError::MaxBalanceExceeded {
+            max: Cents(250_00),
+            would_be: Cents(260_00)
+        }
+    ));
     bar.top_up("anna", &guest, 50_00);
     assert_eq!(bar.balance(&guest), Cents(250_00));
 }
@@ -233,7 +438,8 @@ fn deposits_come_back_at_most_as_often_as_they_were_paid() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 20_00);
-    bar.sell("anna", cart(&[("beer", 2)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 2)]), Some(&guest))
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(6_00));
     let request = |quantity| DepositReturnRequest {
         key: bar.key(),
@@ -243,21 +449,62 @@ fn deposits_come_back_at_most_as_often_as_they_were_paid() {
         quantity,
         tender: Tender::Wallet,
     };
-    let err = bar.ledger.return_deposit(&request(3), Authorisation::ThisLedger).unwrap_err();
-    assert!(matches!(err, LedgerError::DepositReturnExceeded { outstanding: 2, requested: 3, .. }), "{err:?}");
-    let returned = bar.ledger.return_deposit(&request(2), Authorisation::ThisLedger).unwrap();
+    let err = bar
+        .ledger
+        .return_deposit(&request(3), Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::DepositReturnExceeded {
+                outstanding: 2,
+                requested: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let returned = bar
+        .ledger
+        .return_deposit(&request(2), Authorisation::ThisLedger)
+        .unwrap();
     assert_eq!(returned.entry.amount, Cents(4_00));
     assert_eq!(returned.entry.balance_after, Some(Cents(10_00)));
-    assert!(bar.ledger.wallet(&guest).unwrap().unwrap().deposits.is_empty());
+    assert!(bar
+        .ledger
+        .wallet(&guest)
+        .unwrap()
+        .unwrap()
+        .deposits
+        .is_empty());
     assert!(matches!(
-        bar.ledger.return_deposit(&request(1), Authorisation::ThisLedger),
+        bar.ledger
+            .return_deposit(&request(1), Authorisation::ThisLedger),
         Err(LedgerError::DepositReturnExceeded { outstanding: 0, .. })
     ));
-    let not_a_cup = DepositReturnRequest { product: demo::product("beer"), ..request(1) };
-    assert!(matches!(bar.ledger.return_deposit(&not_a_cup, Authorisation::ThisLedger), Err(LedgerError::NotReturnable { .. })));
+    let not_a_cup = DepositReturnRequest {
+        product: demo::product("beer"),
+        ..request(1)
+    };
+    assert!(matches!(
+        bar.ledger
+            .return_deposit(&not_a_cup, Authorisation::ThisLedger),
+        Err(LedgerError::NotReturnable { .. })
+    ));
     // Cups bought with cash come back for cash, without a wristband.
-    let cash = DepositReturnRequest { token: None, tender: Tender::Cash, ..request(1) };
-    assert_eq!(bar.ledger.return_deposit(&cash, Authorisation::ThisLedger).unwrap().entry.amount, Cents(2_00));
+    let cash = DepositReturnRequest {
+        token: None,
+        tender: Tender::Cash,
+        ..request(1)
+    };
+    assert_eq!(
+        bar.ledger
+            .return_deposit(&cash, Authorisation::ThisLedger)
+            .unwrap()
+            .entry
+            .amount,
+        Cents(2_00)
+    );
     assert!(bar.ledger.check_invariants().unwrap().is_empty());
 }
 
@@ -267,29 +514,66 @@ fn cancellation_rules() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
-    let first = bar.sell("anna", cart(&[("cola", 1)]), Some(&guest)).unwrap();
-    let last = bar.sell("anna", cart(&[("beer", 2), ("cola", 1)]), Some(&guest)).unwrap();
+    let first = bar
+        .sell("anna", cart(&[("cola", 1)]), Some(&guest))
+        .unwrap();
+    let last = bar
+        .sell("anna", cart(&[("beer", 2), ("cola", 1)]), Some(&guest))
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(50_00 - 5_50 - 19_50));
-    let cancel = |staff: &str, entry| CancelRequest { key: bar.key(), staff: staff_id(staff), entry };
+    let cancel = |staff: &str, entry| CancelRequest {
+        key: bar.key(),
+        staff: staff_id(staff),
+        entry,
+    };
 
-    let err = bar.ledger.cancel(&cancel("anna", first.entry.id), Authorisation::ThisLedger).unwrap_err();
-    assert!(matches!(err, LedgerError::NotYourLastSale), "only the last sale");
+    let err = bar
+        .ledger
+        .cancel(&cancel("anna", first.entry.id), Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::NotYourLastSale),
+        "only the last sale"
+    );
 
-    let reversal = bar.ledger.cancel(&cancel("anna", last.entry.id), Authorisation::ThisLedger).unwrap();
+    let reversal = bar
+        .ledger
+        .cancel(&cancel("anna", last.entry.id), Authorisation::ThisLedger)
+        .unwrap();
     assert_eq!(reversal.entry.kind, EntryKind::Cancel);
     assert_eq!(reversal.entry.amount, Cents(19_50));
     assert_eq!(reversal.entry.reverses, Some(last.entry.id));
     assert!(reversal.entry.lines.iter().all(|l| l.quantity < 0));
     assert_eq!(bar.balance(&guest), Cents(50_00 - 5_50));
-    assert_eq!(bar.ledger.product(&demo::product("cola")).unwrap().unwrap().stock, 499, "stock restored");
-    assert_eq!(bar.ledger.wallet(&guest).unwrap().unwrap().deposits[0].count, 1, "cups restored");
+    assert_eq!(
+        bar.ledger
+            .product(&demo::product("cola"))
+            .unwrap()
+            .unwrap()
+            .stock,
+        499,
+        "stock restored"
+    );
+    assert_eq!(
+        bar.ledger.wallet(&guest).unwrap().unwrap().deposits[0].count,
+        1,
+        "cups restored"
+    );
 
-    let err = bar.ledger.cancel(&cancel("sue", last.entry.id), Authorisation::ThisLedger).unwrap_err();
+    let err = bar
+        .ledger
+        .cancel(&cancel("sue", last.entry.id), Authorisation::ThisLedger)
+        .unwrap_err();
     assert!(matches!(err, LedgerError::AlreadyCancelled));
-    let err = bar.ledger.cancel(&cancel("sue", reversal.entry.id), Authorisation::ThisLedger).unwrap_err();
+    let err = bar
+        .ledger
+        .cancel(&cancel("sue", reversal.entry.id), Authorisation::ThisLedger)
+        .unwrap_err();
     assert!(matches!(err, LedgerError::CannotCancelCancellation));
     // Still not Anna's last sale (the cancelled one came after), but a supervisor may.
-    bar.ledger.cancel(&cancel("sue", first.entry.id), Authorisation::ThisLedger).unwrap();
+    bar.ledger
+        .cancel(&cancel("sue", first.entry.id), Authorisation::ThisLedger)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(50_00));
     assert!(bar.ledger.check_invariants().unwrap().is_empty());
 }
@@ -300,12 +584,23 @@ fn a_cashier_cannot_cancel_another_cashiers_sale() {
     bar.open_shift("anna");
     let sale = bar.sell("anna", cart(&[("beer", 1)]), None).unwrap();
     bar.ledger
-        .close_shift(&CloseShiftRequest { key: bar.key(), staff: staff_id("anna"), counted: Cents(107_00) })
+        .close_shift(&CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("anna"),
+            counted: Cents(107_00),
+        })
         .unwrap();
     bar.open_shift("ben");
     let err = bar
         .ledger
-        .cancel(&CancelRequest { key: bar.key(), staff: staff_id("ben"), entry: sale.entry.id }, Authorisation::ThisLedger)
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("ben"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap_err();
     assert!(matches!(err, LedgerError::NotYourLastSale));
 }
@@ -316,12 +611,29 @@ fn cancelling_a_spent_top_up_is_refused() {
     bar.open_shift("anna");
     let guest = band(1);
     let top_up = bar.top_up("anna", &guest, 10_00);
-    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
     let err = bar
         .ledger
-        .cancel(&CancelRequest { key: bar.key(), staff: staff_id("sue"), entry: top_up.entry.id }, Authorisation::ThisLedger)
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("sue"),
+                entry: top_up.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap_err();
-    assert!(matches!(err, LedgerError::InsufficientFunds { missing: Cents(7_00), .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LedgerError::InsufficientFunds {
+                missing: Cents(7_00),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -330,13 +642,26 @@ fn payout_zeroes_the_wallet_from_the_drawer() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 20_00);
-    bar.sell("anna", cart(&[("water", 1)]), Some(&guest)).unwrap();
-    let request = |key| PayoutRequest { key, staff: staff_id("anna"), token: guest.clone(), tender: Tender::Cash };
-    let paid = bar.ledger.payout(&request(bar.key()), Authorisation::ThisLedger).unwrap();
+    bar.sell("anna", cart(&[("water", 1)]), Some(&guest))
+        .unwrap();
+    let request = |key| PayoutRequest {
+        key,
+        staff: staff_id("anna"),
+        token: guest.clone(),
+        tender: Tender::Cash,
+    };
+    let paid = bar
+        .ledger
+        .payout(&request(bar.key()), Authorisation::ThisLedger)
+        .unwrap();
     assert_eq!(paid.entry.amount, Cents(-15_50));
     assert_eq!(paid.entry.balance_after, Some(Cents::ZERO));
     assert_eq!(bar.balance(&guest), Cents::ZERO);
-    assert!(matches!(bar.ledger.payout(&request(bar.key()), Authorisation::ThisLedger), Err(LedgerError::NothingToPayOut)));
+    assert!(matches!(
+        bar.ledger
+            .payout(&request(bar.key()), Authorisation::ThisLedger),
+        Err(LedgerError::NothingToPayOut)
+    ));
 }
 
 #[test]
@@ -345,15 +670,31 @@ fn shift_close_computes_expected_cash_difference_and_z_numbers() {
     bar.open_shift("anna"); // float 100.00
     let guest = band(1);
     bar.top_up("anna", &guest, 30_00); // cash in
-    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap(); // wallet
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap(); // wallet
     bar.sell("anna", cart(&[("bratwurst", 2)]), None).unwrap(); // cash in 9.00
-    let card = tapster_ledger::store::SaleRequest { tender: Tender::Card, ..bar.sale_request("anna", cart(&[("fries", 1)]), None) };
+    let card = tapster_ledger::store::SaleRequest {
+        tender: Tender::Card,
+        ..bar.sale_request("anna", cart(&[("fries", 1)]), None)
+    };
     bar.ledger.sell(&card, Authorisation::ThisLedger).unwrap();
     bar.ledger
-        .payout(&PayoutRequest { key: bar.key(), staff: staff_id("anna"), token: guest.clone(), tender: Tender::Cash }, Authorisation::ThisLedger)
+        .payout(
+            &PayoutRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                token: guest.clone(),
+                tender: Tender::Cash,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap(); // cash out 23.00
     let expected = Cents(100_00 + 30_00 + 9_00 - 23_00);
-    let close = CloseShiftRequest { key: bar.key(), staff: staff_id("anna"), counted: Cents(expected.0 - 5_00) };
+    let close = CloseShiftRequest {
+        key: bar.key(),
+        staff: staff_id("anna"),
+        counted: Cents(expected.0 - 5_00),
+    };
     let z = bar.ledger.close_shift(&close).unwrap();
     assert_eq!(z.expected_cash, expected);
     assert_eq!(z.counted_cash, Some(Cents(expected.0 - 5_00)));
@@ -361,8 +702,20 @@ fn shift_close_computes_expected_cash_difference_and_z_numbers() {
     assert_eq!(z.shift.closed.as_ref().unwrap().z_number, 1);
     assert_eq!(z.sales.sales_count, 3);
     assert_eq!(z.sales.revenue, Cents(5_00 + 9_00 + 4_00));
-    let by_tender: Vec<(String, i64)> = z.sales.sales_by_tender.iter().map(|r| (r.key.clone(), r.amount.0)).collect();
-    assert_eq!(by_tender, vec![("card".into(), 4_00), ("cash".into(), 9_00), ("wallet".into(), 7_00)]);
+    let by_tender: Vec<(String, i64)> = z
+        .sales
+        .sales_by_tender
+        .iter()
+        .map(|r| (r.key.clone(), r.amount.0))
+        .collect();
+    assert_eq!(
+        by_tender,
+        vec![
+            ("card".into(), 4_00),
+            ("cash".into(), 9_00),
+            ("wallet".into(), 7_00)
+        ]
+    );
     assert_eq!(z.sales.top_ups_by_tender[0].amount, Cents(30_00));
     assert_eq!(z.sales.payouts.amount, Cents(23_00));
     assert_eq!(z.sales.deposits_issued.count, 1);
@@ -370,12 +723,19 @@ fn shift_close_computes_expected_cash_difference_and_z_numbers() {
     let again = bar.ledger.close_shift(&close).unwrap();
     assert!(again.replayed);
     assert_eq!(again.difference, Some(Cents(-5_00)));
-    assert!(matches!(bar.sell("anna", cart(&[("beer", 1)]), None), Err(LedgerError::NoOpenShift)));
+    assert!(matches!(
+        bar.sell("anna", cart(&[("beer", 1)]), None),
+        Err(LedgerError::NoOpenShift)
+    ));
 
     bar.open_shift("ben");
     let z2 = bar
         .ledger
-        .close_shift(&CloseShiftRequest { key: bar.key(), staff: staff_id("ben"), counted: Cents(100_00) })
+        .close_shift(&CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("ben"),
+            counted: Cents(100_00),
+        })
         .unwrap();
     assert_eq!(z2.shift.closed.unwrap().z_number, 2);
     assert_eq!(z2.difference, Some(Cents::ZERO));
@@ -388,16 +748,31 @@ fn a_cashier_cannot_close_another_cashiers_shift() {
     bar.open_shift("anna");
     let err = bar
         .ledger
-        .close_shift(&CloseShiftRequest { key: bar.key(), staff: staff_id("ben"), counted: Cents(100_00) })
+        .close_shift(&CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("ben"),
+            counted: Cents(100_00),
+        })
         .unwrap_err();
     assert!(matches!(err, LedgerError::ShiftOfAnotherCashier));
     bar.ledger
-        .close_shift(&CloseShiftRequest { key: bar.key(), staff: staff_id("sue"), counted: Cents(100_00) })
+        .close_shift(&CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("sue"),
+            counted: Cents(100_00),
+        })
         .unwrap();
 }
 
 fn snapshot(token: &tapster_ledger::TokenId, balance: i64, cursor: i64) -> WalletSnapshot {
-    WalletSnapshot { token: token.clone(), wallet_id: "wal_test".into(), balance: Cents(balance), blocked: false, cursor, deposits: vec![] }
+    WalletSnapshot {
+        token: token.clone(),
+        wallet_id: "wal_test".into(),
+        balance: Cents(balance),
+        blocked: false,
+        cursor,
+        deposits: vec![],
+    }
 }
 
 #[test]
@@ -405,39 +780,80 @@ fn offline_debits_obey_every_limit() {
     let bar = Bar::with_mode(EventMode::Connected);
     bar.open_shift("anna");
     let guest = band(1);
-    let err = bar.sell("anna", cart(&[("water", 1)]), Some(&guest)).unwrap_err();
-    assert!(matches!(err, LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown)), "{err:?}");
-
-    bar.ledger.apply_wallet_snapshot(&snapshot(&guest, 200_00, 10), START).unwrap();
-    // Per sale: 30.00 by default. 4 spritz + 4 cups = 38.00.
-    let err = bar.sell("anna", cart(&[("spritz", 4)]), Some(&guest)).unwrap_err();
-    assert!(matches!(err, LedgerError::OfflineLimit(OfflineLimit::PerSale { .. })), "{err:?}");
-    // Per wallet: 50.00 by default.
-    let sale = bar.sell("anna", cart(&[("spritz", 2), ("beer", 1)]), Some(&guest)).unwrap(); // 26.00
-    assert!(sale.entry.offline);
-    bar.sell("anna", cart(&[("spritz", 2)]), Some(&guest)).unwrap(); // 19.00 → 45.00
-    let err = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap_err(); // 7.00 → 52.00
+    let err = bar
+        .sell("anna", cart(&[("water", 1)]), Some(&guest))
+        .unwrap_err();
     assert!(
-        matches!(err, LedgerError::OfflineLimit(OfflineLimit::WalletCap { cap: Cents(50_00), would_be: Cents(52_00) })),
+        matches!(err, LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown)),
+        "{err:?}"
+    );
+
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 200_00, 10), START)
+        .unwrap();
+    // Per sale: 30.00 by default. 4 spritz + 4 cups = 38.00.
+    let err = bar
+        .sell("anna", cart(&[("spritz", 4)]), Some(&guest))
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::OfflineLimit(OfflineLimit::PerSale { .. })),
+        "{err:?}"
+    );
+    // Per wallet: 50.00 by default.
+    let sale = bar
+        .sell("anna", cart(&[("spritz", 2), ("beer", 1)]), Some(&guest))
+        .unwrap(); // 26.00
+    assert!(sale.entry.offline);
+    bar.sell("anna", cart(&[("spritz", 2)]), Some(&guest))
+        .unwrap(); // 19.00 → 45.00
+    let err = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap_err(); // 7.00 → 52.00
+    assert!(
+        matches!(
+            err,
+            LedgerError::OfflineLimit(OfflineLimit::WalletCap {
+                cap: Cents(50_00),
+                would_be: Cents(52_00)
+            })
+        ),
         "{err:?}"
     );
     assert_eq!(bar.ledger.offline_exposure().unwrap(), Cents(45_00));
 
     // Terminal-wide exposure.
     let other = band(2);
-    bar.ledger.apply_wallet_snapshot(&snapshot(&other, 100_00, 11), START).unwrap();
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&other, 100_00, 11), START)
+        .unwrap();
     let mut settings = bar.ledger.settings().unwrap();
     settings.offline.terminal_cap = Cents(50_00);
     bar.ledger.update_settings(&settings).unwrap();
-    let err = bar.sell("anna", cart(&[("beer", 1)]), Some(&other)).unwrap_err();
-    assert!(matches!(err, LedgerError::OfflineLimit(OfflineLimit::TerminalCap { .. })), "{err:?}");
+    let err = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&other))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::OfflineLimit(OfflineLimit::TerminalCap { .. })
+        ),
+        "{err:?}"
+    );
 
     // Age of the confirmed balance: 4 hours by default.
     settings.offline.terminal_cap = Cents(1_000_00);
     bar.ledger.update_settings(&settings).unwrap();
     bar.clock.advance_secs(4 * 3600 + 1);
-    let err = bar.sell("anna", cart(&[("beer", 1)]), Some(&other)).unwrap_err();
-    assert!(matches!(err, LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld { .. })), "{err:?}");
+    let err = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&other))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::OfflineLimit(OfflineLimit::BalanceTooOld { .. })
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "offline_limit");
 }
 
@@ -446,33 +862,66 @@ fn available_balance_is_the_confirmed_one_plus_what_the_server_has_not_counted()
     let bar = Bar::with_mode(EventMode::Connected);
     bar.open_shift("anna");
     let guest = band(1);
-    bar.ledger.apply_wallet_snapshot(&snapshot(&guest, 50_00, 10), START).unwrap();
-    let sale = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 50_00, 10), START)
+        .unwrap();
+    let sale = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(43_00));
     assert_eq!(bar.ledger.pending_count().unwrap(), 1);
     // The server applied it at cursor 12, but its feed is still at 10.
-    let ack = SyncState::Acknowledged { server_id: "txn_1".into(), server_cursor: 12, at: START };
-    bar.ledger.record_sync_decision(&sale.entry.id, &ack).unwrap();
-    bar.ledger.record_sync_decision(&sale.entry.id, &ack).unwrap();
+    let ack = SyncState::Acknowledged {
+        server_id: "txn_1".into(),
+        server_cursor: 12,
+        at: START,
+    };
+    bar.ledger
+        .record_sync_decision(&sale.entry.id, &ack)
+        .unwrap();
+    bar.ledger
+        .record_sync_decision(&sale.entry.id, &ack)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(43_00));
     assert_eq!(bar.ledger.pending_count().unwrap(), 0);
     assert_eq!(bar.ledger.offline_exposure().unwrap(), Cents::ZERO);
     // The feed catches up (another booth topped up 10.00 meanwhile).
-    bar.ledger.apply_wallet_snapshot(&snapshot(&guest, 53_00, 13), START).unwrap();
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 53_00, 13), START)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(53_00));
     // An older snapshot never overwrites a newer one.
-    bar.ledger.apply_wallet_snapshot(&snapshot(&guest, 1_00, 11), START).unwrap();
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 1_00, 11), START)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(53_00));
     // A different decision for the same entry is refused.
-    let reject = SyncState::Rejected { reason: "nope".into(), at: START };
-    assert!(bar.ledger.record_sync_decision(&sale.entry.id, &reject).is_err());
+    let reject = SyncState::Rejected {
+        reason: "nope".into(),
+        at: START,
+    };
+    assert!(bar
+        .ledger
+        .record_sync_decision(&sale.entry.id, &reject)
+        .is_err());
 
     // A rejected entry no longer counts.
-    let refused = bar.sell("anna", cart(&[("water", 1)]), Some(&guest)).unwrap();
+    let refused = bar
+        .sell("anna", cart(&[("water", 1)]), Some(&guest))
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(48_50));
-    bar.ledger.record_sync_decision(&refused.entry.id, &reject).unwrap();
+    bar.ledger
+        .record_sync_decision(&refused.entry.id, &reject)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(53_00));
-    assert_eq!(bar.ledger.reader().unwrap().sync_state(&refused.entry.id).unwrap(), reject);
+    assert_eq!(
+        bar.ledger
+            .reader()
+            .unwrap()
+            .sync_state(&refused.entry.id)
+            .unwrap(),
+        reject
+    );
 }
 
 #[test]
@@ -480,16 +929,31 @@ fn a_sale_the_server_approved_is_recorded_as_acknowledged() {
     let bar = Bar::with_mode(EventMode::Connected);
     bar.open_shift("anna");
     let guest = band(1);
-    let approval = ServerApproval { server_id: "txn_9".into(), server_cursor: 40, balance_after: Cents(12_00), at: START };
+    let approval = ServerApproval {
+        server_id: "txn_9".into(),
+        server_cursor: 40,
+        balance_after: Cents(12_00),
+        at: START,
+    };
     let sale = bar
         .ledger
-        .sell(&bar.sale_request("anna", cart(&[("beer", 1)]), Some(&guest)), Authorisation::Server(approval))
+        .sell(
+            &bar.sale_request("anna", cart(&[("beer", 1)]), Some(&guest)),
+            Authorisation::Server(approval),
+        )
         .unwrap();
     assert!(!sale.entry.offline);
     assert_eq!(sale.entry.balance_after, Some(Cents(12_00)));
     assert_eq!(bar.ledger.pending_count().unwrap(), 0);
     let wallet = bar.ledger.wallet(&guest).unwrap().unwrap();
-    assert_eq!((wallet.confirmed_balance, wallet.confirmed_cursor, wallet.available), (Some(Cents(12_00)), Some(40), Cents(12_00)));
+    assert_eq!(
+        (
+            wallet.confirmed_balance,
+            wallet.confirmed_cursor,
+            wallet.available
+        ),
+        (Some(Cents(12_00)), Some(40), Cents(12_00))
+    );
 }
 
 #[test]
@@ -497,14 +961,31 @@ fn pin_login_locks_after_repeated_failures() {
     let bar = Bar::new();
     let anna = staff_id("anna");
     let wrong = Pin::new("9999").unwrap();
-    assert_eq!(bar.ledger.login(&anna, &Pin::new("1111").unwrap()).unwrap().name, "Anna");
+    assert_eq!(
+        bar.ledger
+            .login(&anna, &Pin::new("1111").unwrap())
+            .unwrap()
+            .name,
+        "Anna"
+    );
     for left in (1..5).rev() {
         let err = bar.ledger.login(&anna, &wrong).unwrap_err();
-        assert!(matches!(err, LedgerError::WrongPin { attempts_left } if attempts_left == left), "{err:?}");
+        assert!(
+            matches!(err, LedgerError::WrongPin { attempts_left } if attempts_left == left),
+            "{err:?}"
+        );
     }
-    assert!(matches!(bar.ledger.login(&anna, &wrong), Err(LedgerError::LoginLocked { retry_after_secs: 300 })));
+    assert!(matches!(
+        bar.ledger.login(&anna, &wrong),
+        Err(LedgerError::LoginLocked {
+            retry_after_secs: 300
+        })
+    ));
     // While locked even the right PIN is not checked.
-    assert!(matches!(bar.ledger.login(&anna, &Pin::new("1111").unwrap()), Err(LedgerError::LoginLocked { .. })));
+    assert!(matches!(
+        bar.ledger.login(&anna, &Pin::new("1111").unwrap()),
+        Err(LedgerError::LoginLocked { .. })
+    ));
     bar.clock.advance_secs(301);
     bar.ledger.login(&anna, &Pin::new("1111").unwrap()).unwrap();
     // Locks survive a restart: they are in the ledger.
@@ -516,18 +997,36 @@ fn pin_login_locks_after_repeated_failures() {
         LedgerOptions::new(TerminalId::new("bar-1").unwrap()).with_clock(bar.clock.clone()),
     )
     .unwrap();
-    assert!(matches!(reopened.login(&anna, &Pin::new("1111").unwrap()), Err(LedgerError::LoginLocked { .. })));
+    assert!(matches!(
+        reopened.login(&anna, &Pin::new("1111").unwrap()),
+        Err(LedgerError::LoginLocked { .. })
+    ));
 }
 
 #[test]
 fn pin_only_login_finds_the_staff_member_and_throttles() {
     let bar = Bar::new();
-    assert_eq!(bar.ledger.login_by_pin(&Pin::new("3333").unwrap()).unwrap().name, "Sue");
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("3333").unwrap())
+            .unwrap()
+            .name,
+        "Sue"
+    );
     for _ in 0..4 {
-        assert!(matches!(bar.ledger.login_by_pin(&Pin::new("0000").unwrap()), Err(LedgerError::WrongPin { .. })));
+        assert!(matches!(
+            bar.ledger.login_by_pin(&Pin::new("0000").unwrap()),
+            Err(LedgerError::WrongPin { .. })
+        ));
     }
-    assert!(matches!(bar.ledger.login_by_pin(&Pin::new("0000").unwrap()), Err(LedgerError::LoginLocked { .. })));
-    assert!(matches!(bar.ledger.login_by_pin(&Pin::new("3333").unwrap()), Err(LedgerError::LoginLocked { .. })));
+    assert!(matches!(
+        bar.ledger.login_by_pin(&Pin::new("0000").unwrap()),
+        Err(LedgerError::LoginLocked { .. })
+    ));
+    assert!(matches!(
+        bar.ledger.login_by_pin(&Pin::new("3333").unwrap()),
+        Err(LedgerError::LoginLocked { .. })
+    ));
 }
 
 #[test]
@@ -535,15 +1034,34 @@ fn staff_pins_are_unique_hashed_and_inactive_staff_cannot_log_in() {
     let bar = Bar::new();
     let err = bar
         .ledger
-        .add_staff(&NewStaff { id: staff_id("zoe"), name: "Zoe".into(), role: tapster_ledger::model::Role::Cashier, pin: Pin::new("1111").unwrap(), badge: None })
+        .add_staff(&NewStaff {
+            id: staff_id("zoe"),
+            name: "Zoe".into(),
+            role: tapster_ledger::model::Role::Cashier,
+            pin: Pin::new("1111").unwrap(),
+            badge: None,
+        })
         .unwrap_err();
     assert!(matches!(err, LedgerError::PinInUse));
     let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
-    let hash: String = conn.query_row("SELECT pin_hash FROM staff WHERE id = 'anna'", [], |r| r.get(0)).unwrap();
+    let hash: String = conn
+        .query_row("SELECT pin_hash FROM staff WHERE id = 'anna'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("1111"));
-    bar.ledger.set_staff_active(&staff_id("ben"), false).unwrap();
-    assert!(matches!(bar.ledger.login(&staff_id("ben"), &Pin::new("2222").unwrap()), Err(LedgerError::StaffInactive(_))));
-    assert!(matches!(bar.ledger.login_by_pin(&Pin::new("2222").unwrap()), Err(LedgerError::WrongPin { .. })));
+    bar.ledger
+        .set_staff_active(&staff_id("ben"), false)
+        .unwrap();
+    assert!(matches!(
+        bar.ledger
+            .login(&staff_id("ben"), &Pin::new("2222").unwrap()),
+        Err(LedgerError::StaffInactive(_))
+    ));
+    assert!(matches!(
+        bar.ledger.login_by_pin(&Pin::new("2222").unwrap()),
+        Err(LedgerError::WrongPin { .. })
+    ));
 }
 
 #[test]
@@ -570,7 +1088,11 @@ fn entries_and_postings_are_append_only() {
 fn money_edge_cases() {
     let bar = Bar::new();
     bar.open_shift("anna");
-    let mut free = bar.ledger.product(&demo::product("water")).unwrap().unwrap();
+    let mut free = bar
+        .ledger
+        .product(&demo::product("water"))
+        .unwrap()
+        .unwrap();
     free.price = Cents(0);
     free.deposit_product = None;
     bar.ledger.upsert_product(&free).unwrap();
@@ -581,27 +1103,50 @@ fn money_edge_cases() {
     huge.price = Cents(i64::MAX / 2);
     bar.ledger.upsert_product(&huge).unwrap();
     let before = bar.fingerprint();
-    assert!(matches!(bar.sell("anna", cart(&[("water", 3)]), None), Err(LedgerError::AmountOverflow)));
-    assert!(matches!(bar.sell("anna", cart(&[("water", 2), ("beer", 1)]), None), Err(LedgerError::AmountOverflow)));
+    assert!(matches!(
+        bar.sell("anna", cart(&[("water", 3)]), None),
+        Err(LedgerError::AmountOverflow)
+    ));
+    assert!(matches!(
+        bar.sell("anna", cart(&[("water", 2), ("beer", 1)]), None),
+        Err(LedgerError::AmountOverflow)
+    ));
     assert_eq!(bar.fingerprint(), before);
 
     let mut negative = free;
     negative.price = Cents(-1);
-    assert!(matches!(bar.ledger.upsert_product(&negative), Err(LedgerError::InvalidInput(_))));
+    assert!(matches!(
+        bar.ledger.upsert_product(&negative),
+        Err(LedgerError::InvalidInput(_))
+    ));
 }
 
 #[test]
 fn archived_and_out_of_window_products_are_refused() {
     let bar = Bar::new();
     bar.open_shift("anna");
-    bar.ledger.set_product_archived(&demo::product("radler"), true).unwrap();
-    assert!(matches!(bar.sell("anna", cart(&[("radler", 1)]), None), Err(LedgerError::ProductArchived { .. })));
-    bar.ledger.set_product_archived(&demo::product("radler"), false).unwrap();
+    bar.ledger
+        .set_product_archived(&demo::product("radler"), true)
+        .unwrap();
+    assert!(matches!(
+        bar.sell("anna", cart(&[("radler", 1)]), None),
+        Err(LedgerError::ProductArchived { .. })
+    ));
+    bar.ledger
+        .set_product_archived(&demo::product("radler"), false)
+        .unwrap();
     bar.sell("anna", cart(&[("radler", 1)]), None).unwrap();
-    let mut fries = bar.ledger.product(&demo::product("fries")).unwrap().unwrap();
+    let mut fries = bar
+        .ledger
+        .product(&demo::product("fries"))
+        .unwrap()
+        .unwrap();
     fries.available_from = Some(Timestamp(START.0 + 3_600_000));
     bar.ledger.upsert_product(&fries).unwrap();
-    assert!(matches!(bar.sell("anna", cart(&[("fries", 1)]), None), Err(LedgerError::ProductNotAvailable { .. })));
+    assert!(matches!(
+        bar.sell("anna", cart(&[("fries", 1)]), None),
+        Err(LedgerError::ProductNotAvailable { .. })
+    ));
     bar.clock.advance_secs(3600);
     bar.sell("anna", cart(&[("fries", 1)]), None).unwrap();
 }
@@ -612,23 +1157,54 @@ fn managers_can_adjust_and_roles_are_checked() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 5_00);
-    let request = |staff: &str, amount| AdjustmentRequest { key: IdempotencyKey::random(), staff: staff_id(staff), token: guest.clone(), amount: Cents(amount) };
-    assert!(matches!(bar.ledger.adjust(&request("sue", 1_00), Authorisation::ThisLedger), Err(LedgerError::RoleNotPermitted { .. })));
-    bar.ledger.adjust(&request("max", 1_00), Authorisation::ThisLedger).unwrap();
+    let request = |staff: &str, amount| AdjustmentRequest {
+        key: IdempotencyKey::random(),
+        staff: staff_id(staff),
+        token: guest.clone(),
+        amount: Cents(amount),
+    };
+    assert!(matches!(
+        bar.ledger
+            .adjust(&request("sue", 1_00), Authorisation::ThisLedger),
+        Err(LedgerError::RoleNotPermitted { .. })
+    ));
+    bar.ledger
+        .adjust(&request("max", 1_00), Authorisation::ThisLedger)
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(6_00));
-    assert!(matches!(bar.ledger.adjust(&request("max", -7_00), Authorisation::ThisLedger), Err(LedgerError::InsufficientFunds { .. })));
-    assert!(bar.ledger.check_staff_may(&staff_id("anna"), tapster_ledger::rules::Action::ViewReports).is_err());
-    assert!(bar.ledger.check_staff_may(&staff_id("sue"), tapster_ledger::rules::Action::ViewReports).is_ok());
+    assert!(matches!(
+        bar.ledger
+            .adjust(&request("max", -7_00), Authorisation::ThisLedger),
+        Err(LedgerError::InsufficientFunds { .. })
+    ));
+    assert!(bar
+        .ledger
+        .check_staff_may(
+            &staff_id("anna"),
+            tapster_ledger::rules::Action::ViewReports
+        )
+        .is_err());
+    assert!(bar
+        .ledger
+        .check_staff_may(&staff_id("sue"), tapster_ledger::rules::Action::ViewReports)
+        .is_ok());
 }
 
 #[test]
 fn a_ledger_belongs_to_one_terminal_and_refuses_newer_schemas() {
     let bar = Bar::new();
     let path = bar.ledger.path().to_path_buf();
-    let err = Ledger::open(&path, LedgerOptions::new(TerminalId::new("bar-2").unwrap())).err().unwrap();
+    let err = Ledger::open(&path, LedgerOptions::new(TerminalId::new("bar-2").unwrap()))
+        .err()
+        .unwrap();
     assert!(matches!(err, LedgerError::WrongTerminal { .. }));
-    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 999).unwrap();
-    let err = Ledger::open(&path, LedgerOptions::new(TerminalId::new("bar-1").unwrap())).err().unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let err = Ledger::open(&path, LedgerOptions::new(TerminalId::new("bar-1").unwrap()))
+        .err()
+        .unwrap();
     assert!(matches!(err, LedgerError::SchemaTooNew { found: 999, .. }));
     assert!(err.to_string().contains("newer Tapster"));
 }
@@ -638,11 +1214,19 @@ fn demo_seed_funds_wallets_and_balances_the_drawer() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(
         dir.path().join("demo.sqlite"),
-        LedgerOptions::new(TerminalId::new("demo").unwrap()).with_pin_cost(tapster_ledger::pin::PinHashCost::Fast),
+        LedgerOptions::new(TerminalId::new("demo").unwrap())
+            .with_pin_cost(tapster_ledger::pin::PinHashCost::Fast),
     )
     .unwrap();
     demo::seed(&ledger, 10).unwrap();
-    assert_eq!(ledger.wallet(&demo::wristband(4)).unwrap().unwrap().available, Cents(50_00));
+    assert_eq!(
+        ledger
+            .wallet(&demo::wristband(4))
+            .unwrap()
+            .unwrap()
+            .available,
+        Cents(50_00)
+    );
     assert!(ledger.current_shift().unwrap().is_none());
     assert_eq!(ledger.terminal().unwrap().layout.len(), 8);
     assert!(ledger.check_invariants().unwrap().is_empty());
@@ -657,18 +1241,92 @@ fn a_sale_whose_cups_came_back_cannot_be_cancelled_into_a_double_refund() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 20_00);
-    let sale = bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    let sale = bar
+        .sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
     bar.ledger
         .return_deposit(
-            &DepositReturnRequest { key: bar.key(), staff: staff_id("anna"), token: Some(guest.clone()), product: demo::product("cup"), quantity: 1, tender: Tender::Wallet },
+            &DepositReturnRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                token: Some(guest.clone()),
+                product: demo::product("cup"),
+                quantity: 1,
+                tender: Tender::Wallet,
+            },
             Authorisation::ThisLedger,
         )
         .unwrap();
     let before = bar.fingerprint();
     let err = bar
         .ledger
-        .cancel(&CancelRequest { key: bar.key(), staff: staff_id("anna"), entry: sale.entry.id }, Authorisation::ThisLedger)
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
         .unwrap_err();
-    assert!(matches!(err, LedgerError::DepositReturnExceeded { outstanding: 0, requested: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LedgerError::DepositReturnExceeded {
+                outstanding: 0,
+                requested: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(bar.fingerprint(), before);
+}
+
+#[test]
+fn terminal_times_never_go_backwards_when_the_clock_does() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let first = bar.sell("anna", cart(&[("beer", 1)]), None).unwrap();
+    bar.clock.set(Timestamp(START.0 - 3_600_000)); // someone set the clock back an hour
+    let second = bar.sell("anna", cart(&[("beer", 1)]), None).unwrap();
+    assert_eq!(second.entry.terminal_time, first.entry.terminal_time);
+    assert_eq!(second.entry.sequence, first.entry.sequence + 1);
+    assert!(bar.ledger.verify_chain().unwrap().is_empty());
+}
+
+#[test]
+fn everything_committed_is_there_after_reopening() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 230_00);
+    let mut sales = Vec::new();
+    for _ in 0..50 {
+        sales.push(
+            bar.sell("anna", cart(&[("water", 1)]), Some(&guest))
+                .unwrap()
+                .entry,
+        );
+    }
+    let path = bar.ledger.path().to_path_buf();
+    let clock = bar.clock.clone();
+    drop(bar.ledger);
+    let reopened = Ledger::open(
+        &path,
+        LedgerOptions::new(TerminalId::new("bar-1").unwrap()).with_clock(clock),
+    )
+    .unwrap();
+    for sale in &sales {
+        assert_eq!(reopened.entry(&sale.id).unwrap().as_ref(), Some(sale));
+    }
+    assert_eq!(
+        reopened.wallet(&guest).unwrap().unwrap().available,
+        Cents(230_00 - 50 * (2_50 + 2_00))
+    );
+    assert_eq!(
+        reopened.pending_count().unwrap(),
+        51,
+        "the top-up and 50 sales"
+    );
 }

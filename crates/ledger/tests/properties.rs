@@ -11,27 +11,57 @@ use proptest::prelude::*;
 use tapster_ledger::model::{EventMode, SyncState, Tender};
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{
-    Authorisation, CancelRequest, DepositReturnRequest, PayoutRequest, Recorded, SaleRequest, TopUpRequest,
-    WalletSnapshot,
+    Authorisation, CancelRequest, DepositReturnRequest, PayoutRequest, Recorded, SaleRequest,
+    TopUpRequest, WalletSnapshot,
 };
 use tapster_ledger::{demo, Cents, EntryId, LedgerError, TokenId};
 
 const WALLETS: usize = 4;
-const PRODUCTS: [&str; 9] = ["beer", "radler", "wine", "spritz", "cola", "water", "bratwurst", "fries", "cup"];
+const PRODUCTS: [&str; 9] = [
+    "beer",
+    "radler",
+    "wine",
+    "spritz",
+    "cola",
+    "water",
+    "bratwurst",
+    "fries",
+    "cup",
+];
 
 #[derive(Clone, Debug)]
 enum Op {
-    TopUp { wallet: usize, cents: i64 },
-    Sell { wallet: Option<usize>, items: Vec<(usize, i64)> },
-    ReturnCups { wallet: usize, quantity: i64 },
-    Cancel { nth: usize, supervisor: bool },
-    Payout { wallet: usize },
-    Replay { nth: usize },
-    Advance { secs: i64 },
+    TopUp {
+        wallet: usize,
+        cents: i64,
+    },
+    Sell {
+        wallet: Option<usize>,
+        items: Vec<(usize, i64)>,
+    },
+    ReturnCups {
+        wallet: usize,
+        quantity: i64,
+    },
+    Cancel {
+        nth: usize,
+        supervisor: bool,
+    },
+    Payout {
+        wallet: usize,
+    },
+    Replay {
+        nth: usize,
+    },
+    Advance {
+        secs: i64,
+    },
     /// Connected mode only: the server acknowledges the oldest pending entry.
     Acknowledge,
     /// Connected mode only: the server's feed reports a wallet.
-    Snapshot { wallet: usize },
+    Snapshot {
+        wallet: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -81,7 +111,10 @@ struct ServerModel {
 impl ServerModel {
     fn deposits(&self, token: &TokenId) -> Vec<tapster_ledger::model::DepositCount> {
         match self.cups.get(token) {
-            Some(&count) if count != 0 => vec![tapster_ledger::model::DepositCount { product: demo::product("cup"), count }],
+            Some(&count) if count != 0 => vec![tapster_ledger::model::DepositCount {
+                product: demo::product("cup"),
+                count,
+            }],
             _ => vec![],
         }
     }
@@ -90,8 +123,9 @@ impl ServerModel {
 fn wallet_posting_sum(bar: &Bar, token: &TokenId, only_pending: bool) -> i64 {
     let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
     conn.query_row(
-        "SELECT COALESCE(SUM(p.amount), 0) FROM postings p JOIN entry_sync s ON s.entry_rowid = p.entry_rowid
-         WHERE p.account = ?1 AND (NOT ?2 OR s.state = 'pending')",
+        "SELECT COALESCE(SUM(p.amount), 0) FROM postings p
+         LEFT JOIN entry_sync s ON s.entry_sequence = p.entry_sequence
+         WHERE p.account = ?1 AND (NOT ?2 OR s.state IS NULL)",
         rusqlite::params![format!("wallet:{token}"), only_pending],
         |r| r.get(0),
     )
@@ -111,7 +145,14 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
             server.balances.insert(token.clone(), 60_00);
             bar.ledger
                 .apply_wallet_snapshot(
-                    &WalletSnapshot { token: token.clone(), wallet_id: "w".into(), balance: Cents(60_00), blocked: false, cursor: 0, deposits: vec![] },
+                    &WalletSnapshot {
+                        token: token.clone(),
+                        wallet_id: "w".into(),
+                        balance: Cents(60_00),
+                        blocked: false,
+                        cursor: 0,
+                        deposits: vec![],
+                    },
                     START,
                 )
                 .unwrap();
@@ -123,26 +164,70 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
     for op in ops {
         let result = match op {
             Op::TopUp { wallet, cents } => {
-                let r = TopUpRequest { key: bar.key(), staff: staff_id("anna"), token: tokens[wallet].clone(), amount: Cents(cents), tender: Tender::Cash };
-                bar.ledger.top_up(&r, Authorisation::ThisLedger).map(|rec| (Done::TopUp(r), rec))
+                let r = TopUpRequest {
+                    key: bar.key(),
+                    staff: staff_id("anna"),
+                    token: tokens[wallet].clone(),
+                    amount: Cents(cents),
+                    tender: Tender::Cash,
+                };
+                bar.ledger
+                    .top_up(&r, Authorisation::ThisLedger)
+                    .map(|rec| (Done::TopUp(r), rec))
             }
             Op::Sell { wallet, items } => {
-                let cart = items.iter().fold(Cart::new(), |c, (p, q)| c.with(&demo::product(PRODUCTS[*p]), *q));
+                let cart = items.iter().fold(Cart::new(), |c, (p, q)| {
+                    c.with(&demo::product(PRODUCTS[*p]), *q)
+                });
                 let token = wallet.map(|w| tokens[w].clone());
-                let r = SaleRequest { key: bar.key(), staff: staff_id("anna"), cart, tender: if token.is_some() { Tender::Wallet } else { Tender::Cash }, token };
-                bar.ledger.sell(&r, Authorisation::ThisLedger).map(|rec| (Done::Sale(r), rec))
+                let r = SaleRequest {
+                    key: bar.key(),
+                    staff: staff_id("anna"),
+                    cart,
+                    tender: if token.is_some() {
+                        Tender::Wallet
+                    } else {
+                        Tender::Cash
+                    },
+                    token,
+                };
+                bar.ledger
+                    .sell(&r, Authorisation::ThisLedger)
+                    .map(|rec| (Done::Sale(r), rec))
             }
             Op::ReturnCups { wallet, quantity } => {
-                let r = DepositReturnRequest { key: bar.key(), staff: staff_id("anna"), token: Some(tokens[wallet].clone()), product: demo::product("cup"), quantity, tender: Tender::Wallet };
-                bar.ledger.return_deposit(&r, Authorisation::ThisLedger).map(|rec| (Done::Return(r), rec))
+                let r = DepositReturnRequest {
+                    key: bar.key(),
+                    staff: staff_id("anna"),
+                    token: Some(tokens[wallet].clone()),
+                    product: demo::product("cup"),
+                    quantity,
+                    tender: Tender::Wallet,
+                };
+                bar.ledger
+                    .return_deposit(&r, Authorisation::ThisLedger)
+                    .map(|rec| (Done::Return(r), rec))
             }
             Op::Cancel { nth, supervisor } if !entries.is_empty() => {
-                let r = CancelRequest { key: bar.key(), staff: staff_id(if supervisor { "sue" } else { "anna" }), entry: entries[nth % entries.len()] };
-                bar.ledger.cancel(&r, Authorisation::ThisLedger).map(|rec| (Done::Cancel(r), rec))
+                let r = CancelRequest {
+                    key: bar.key(),
+                    staff: staff_id(if supervisor { "sue" } else { "anna" }),
+                    entry: entries[nth % entries.len()],
+                };
+                bar.ledger
+                    .cancel(&r, Authorisation::ThisLedger)
+                    .map(|rec| (Done::Cancel(r), rec))
             }
             Op::Payout { wallet } => {
-                let r = PayoutRequest { key: bar.key(), staff: staff_id("anna"), token: tokens[wallet].clone(), tender: Tender::Cash };
-                bar.ledger.payout(&r, Authorisation::ThisLedger).map(|rec| (Done::Payout(r), rec))
+                let r = PayoutRequest {
+                    key: bar.key(),
+                    staff: staff_id("anna"),
+                    token: tokens[wallet].clone(),
+                    tender: Tender::Cash,
+                };
+                bar.ledger
+                    .payout(&r, Authorisation::ThisLedger)
+                    .map(|rec| (Done::Payout(r), rec))
             }
             Op::Replay { nth } if !done.is_empty() => {
                 let before = bar.fingerprint();
@@ -160,14 +245,27 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
                     server.cursor += 1;
                     if let Some(token) = &entry.token {
                         let postings = bar.ledger.reader().unwrap().postings(&entry.id).unwrap();
-                        let moved: i64 = postings.iter().filter(|p| p.account.to_string() == format!("wallet:{token}")).map(|p| p.amount.0).sum();
+                        let moved: i64 = postings
+                            .iter()
+                            .filter(|p| p.account.to_string() == format!("wallet:{token}"))
+                            .map(|p| p.amount.0)
+                            .sum();
                         *server.balances.get_mut(token).unwrap() += moved;
                         if entry.tender == Tender::Wallet {
-                            let cups: i64 = entry.lines.iter().filter(|l| l.deposit).map(|l| l.quantity).sum();
+                            let cups: i64 = entry
+                                .lines
+                                .iter()
+                                .filter(|l| l.deposit)
+                                .map(|l| l.quantity)
+                                .sum();
                             *server.cups.entry(token.clone()).or_default() += cups;
                         }
                     }
-                    let ack = SyncState::Acknowledged { server_id: format!("txn_{}", server.cursor), server_cursor: server.cursor, at: START };
+                    let ack = SyncState::Acknowledged {
+                        server_id: format!("txn_{}", server.cursor),
+                        server_cursor: server.cursor,
+                        at: START,
+                    };
                     bar.ledger.record_sync_decision(&entry.id, &ack).unwrap();
                 }
                 continue;
@@ -176,7 +274,14 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
                 let token = &tokens[wallet];
                 bar.ledger
                     .apply_wallet_snapshot(
-                        &WalletSnapshot { token: token.clone(), wallet_id: "w".into(), balance: Cents(server.balances[token]), blocked: false, cursor: server.cursor, deposits: server.deposits(token) },
+                        &WalletSnapshot {
+                            token: token.clone(),
+                            wallet_id: "w".into(),
+                            balance: Cents(server.balances[token]),
+                            blocked: false,
+                            cursor: server.cursor,
+                            deposits: server.deposits(token),
+                        },
                         bar.clock.now_for_tests(),
                     )
                     .unwrap();
@@ -192,7 +297,10 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
             }
             Err(error) => {
                 // Refusals are fine; storage failures are not.
-                prop_assert!(!matches!(error, LedgerError::Storage(_) | LedgerError::Corrupt(_)), "{error:?}");
+                prop_assert!(
+                    !matches!(error, LedgerError::Storage(_) | LedgerError::Corrupt(_)),
+                    "{error:?}"
+                );
             }
         }
     }
@@ -202,8 +310,17 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
     if mode == EventMode::Connected {
         // The feed catches up with everything the server acknowledged.
         for token in &tokens {
-            let snapshot = WalletSnapshot { token: token.clone(), wallet_id: "w".into(), balance: Cents(server.balances[token]), blocked: false, cursor: server.cursor, deposits: server.deposits(token) };
-            bar.ledger.apply_wallet_snapshot(&snapshot, bar.clock.now_for_tests()).unwrap();
+            let snapshot = WalletSnapshot {
+                token: token.clone(),
+                wallet_id: "w".into(),
+                balance: Cents(server.balances[token]),
+                blocked: false,
+                cursor: server.cursor,
+                deposits: server.deposits(token),
+            };
+            bar.ledger
+                .apply_wallet_snapshot(&snapshot, bar.clock.now_for_tests())
+                .unwrap();
         }
     }
     for token in &tokens {
@@ -211,10 +328,15 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
         let Some(view) = view else { continue };
         match mode {
             // Standalone, the balance is the sum of the wallet's postings.
-            EventMode::Standalone => prop_assert_eq!(view.available.0, wallet_posting_sum(&bar, token, false)),
+            EventMode::Standalone => {
+                prop_assert_eq!(view.available.0, wallet_posting_sum(&bar, token, false))
+            }
             // Connected, what the server confirmed plus what it has not seen.
             EventMode::Connected => {
-                prop_assert_eq!(view.available.0, server.balances[token] + wallet_posting_sum(&bar, token, true))
+                prop_assert_eq!(
+                    view.available.0,
+                    server.balances[token] + wallet_posting_sum(&bar, token, true)
+                )
             }
         }
         prop_assert!(view.available.0 >= 0, "no wallet goes below zero");
@@ -226,14 +348,26 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
     // Editing any row of any entry breaks the chain.
     if !entries.is_empty() {
         let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
-        conn.execute_batch("DROP TRIGGER entries_no_update; DROP TRIGGER postings_no_update;").unwrap();
+        conn.execute_batch("DROP TRIGGER entries_no_update; DROP TRIGGER postings_no_update;")
+            .unwrap();
         let rowid = (tamper_pick % entries.len()) as i64 + 1;
-        if tamper_pick % 2 == 0 {
-            conn.execute("UPDATE entries SET amount = amount + 1 WHERE rowid_ = ?1", [rowid]).unwrap();
+        if tamper_pick.is_multiple_of(2) {
+            conn.execute(
+                "UPDATE entries SET amount = amount + 1 WHERE sequence = ?1",
+                [rowid],
+            )
+            .unwrap();
         } else {
-            conn.execute("UPDATE entries SET terminal_time = terminal_time + 1 WHERE rowid_ = ?1", [rowid]).unwrap();
+            conn.execute(
+                "UPDATE entries SET terminal_time = terminal_time + 1 WHERE sequence = ?1",
+                [rowid],
+            )
+            .unwrap();
         }
-        prop_assert!(!bar.ledger.verify_chain().unwrap().is_empty(), "an edited entry went unnoticed");
+        prop_assert!(
+            !bar.ledger.verify_chain().unwrap().is_empty(),
+            "an edited entry went unnoticed"
+        );
     }
     Ok(())
 }

@@ -33,19 +33,29 @@ impl Attempts {
     /// The counters after one more failure, and the error to report.
     fn fail(&self, settings: &EventSettings, now: Timestamp) -> (Attempts, LedgerError) {
         // A lock that has run out starts a fresh count.
-        let previous = if self.locked_until.is_some() { 0 } else { self.failed };
+        let previous = if self.locked_until.is_some() {
+            0
+        } else {
+            self.failed
+        };
         let failed = previous.saturating_add(1);
         if failed >= settings.max_failed_logins {
             let until = now.saturating_add_secs(settings.login_lockout_secs).0;
             (
-                Attempts { failed, locked_until: Some(until) },
+                Attempts {
+                    failed,
+                    locked_until: Some(until),
+                },
                 LedgerError::LoginLocked {
                     retry_after_secs: settings.login_lockout_secs,
                 },
             )
         } else {
             (
-                Attempts { failed, locked_until: None },
+                Attempts {
+                    failed,
+                    locked_until: None,
+                },
                 LedgerError::WrongPin {
                     attempts_left: settings.max_failed_logins - failed,
                 },
@@ -75,7 +85,10 @@ impl Ledger {
         let Some((member, hash, failed, locked_until)) = found else {
             return Err(LedgerError::UnknownStaff(staff.clone()));
         };
-        let attempts = Attempts { failed, locked_until };
+        let attempts = Attempts {
+            failed,
+            locked_until,
+        };
         attempts.check_not_locked(now)?;
         if !member.active {
             return Err(LedgerError::StaffInactive(staff.clone()));
@@ -107,15 +120,29 @@ impl Ledger {
         let now = self.options.clock.now();
         let settings = settings(&tx)?;
         let attempts = tx
-            .query_row("SELECT failed_logins, locked_until FROM login_throttle WHERE id = 1", [], |r| {
-                Ok(Attempts { failed: r.get(0)?, locked_until: r.get(1)? })
-            })
+            .query_row(
+                "SELECT failed_logins, locked_until FROM login_throttle WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Attempts {
+                        failed: r.get(0)?,
+                        locked_until: r.get(1)?,
+                    })
+                },
+            )
             .optional()?
-            .unwrap_or(Attempts { failed: 0, locked_until: None });
+            .unwrap_or(Attempts {
+                failed: 0,
+                locked_until: None,
+            });
         attempts.check_not_locked(now)?;
         let candidates: Vec<(Staff, String)> = {
-            let mut stmt = tx.prepare("SELECT id, name, role, badge, active, pin_hash FROM staff WHERE active = 1")?;
-            let rows = stmt.query_map([], |row| Ok((staff_from_row(row)?, row.get::<_, String>(5)?)))?;
+            let mut stmt = tx.prepare(
+                "SELECT id, name, role, badge, active, pin_hash FROM staff WHERE active = 1",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok((staff_from_row(row)?, row.get::<_, String>(5)?))
+            })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut matched = None;
@@ -155,7 +182,12 @@ impl Ledger {
                 staff_from_row,
             )
             .optional()?
-            .ok_or_else(|| LedgerError::InvalidInput(crate::error::InputError::new("badge", "is not registered to anyone")))?;
+            .ok_or_else(|| {
+                LedgerError::InvalidInput(crate::error::InputError::new(
+                    "badge",
+                    "is not registered to anyone",
+                ))
+            })?;
         if !member.active {
             return Err(LedgerError::StaffInactive(member.id));
         }

@@ -14,7 +14,9 @@ use crate::pin::{hash_pin, verify_pin, Pin};
 use crate::rules::{check_role, Action};
 
 pub(super) fn insert_default_settings(conn: &Connection) -> Result<()> {
-    let exists: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM event_settings)", [], |r| r.get(0))?;
+    let exists: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM event_settings)", [], |r| {
+        r.get(0)
+    })?;
     if !exists {
         write_settings(conn, &EventSettings::default())?;
     }
@@ -105,13 +107,18 @@ where
     let text: Option<String> = row.get(index)?;
     text.map(|t| {
         t.parse::<T>().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+            rusqlite::Error::FromSqlConversionFailure(
+                index,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
         })
     })
     .transpose()
 }
 
-const PRODUCT_COLUMNS: &str = "id, name, subtitle, category_id, price, vat_bp, background, text_colour,
+const PRODUCT_COLUMNS: &str =
+    "id, name, subtitle, category_id, price, vat_bp, background, text_colour,
      sale_price, on_sale, use_stock, stock, available_from, available_until, archived,
      deposit_product_id, returnable";
 
@@ -138,7 +145,9 @@ fn product_from_row(row: &Row<'_>) -> rusqlite::Result<Product> {
 }
 
 pub(super) fn product(conn: &Connection, id: &ProductId) -> Result<Option<Product>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"
+    ))?;
     Ok(stmt.query_row([id.as_str()], product_from_row).optional()?)
 }
 
@@ -157,7 +166,12 @@ pub(super) fn terminal(conn: &Connection, id: &TerminalId) -> Result<Terminal> {
         .query_row(
             "SELECT friendly_name, permission FROM terminals WHERE id = ?1",
             [id.as_str()],
-            |row| Ok((row.get::<_, String>(0)?, parse_column::<Permission>(row, 1)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    parse_column::<Permission>(row, 1)?,
+                ))
+            },
         )
         .optional()?
         .ok_or_else(|| LedgerError::Corrupt(format!("terminal '{id}' is missing")))?;
@@ -189,7 +203,8 @@ pub(super) fn staff_from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
 
 /// The staff member `id`, refused when unknown or deactivated.
 pub(super) fn active_staff(conn: &Connection, id: &StaffId) -> Result<Staff> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?1"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?1"))?;
     let staff = stmt
         .query_row([id.as_str()], staff_from_row)
         .optional()?
@@ -202,10 +217,16 @@ pub(super) fn active_staff(conn: &Connection, id: &StaffId) -> Result<Staff> {
 
 fn validate_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), InputError> {
     if value.trim().is_empty() || value.chars().count() > max_chars {
-        return Err(InputError::new(field, format!("must be 1 to {max_chars} characters")));
+        return Err(InputError::new(
+            field,
+            format!("must be 1 to {max_chars} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
-        return Err(InputError::new(field, "must not contain control characters"));
+        return Err(InputError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -252,16 +273,28 @@ impl Ledger {
             |r| r.get(0),
         )?;
         if !category_exists {
-            return Err(InputError::new("category", format!("'{}' does not exist", product.category)).into());
+            return Err(InputError::new(
+                "category",
+                format!("'{}' does not exist", product.category),
+            )
+            .into());
         }
         if let Some(deposit_id) = &product.deposit_product {
             match self::product(&tx, deposit_id)? {
                 Some(deposit) if deposit.returnable => {}
                 Some(_) => {
-                    return Err(InputError::new("deposit product", format!("'{deposit_id}' is not returnable")).into())
+                    return Err(InputError::new(
+                        "deposit product",
+                        format!("'{deposit_id}' is not returnable"),
+                    )
+                    .into())
                 }
                 None => {
-                    return Err(InputError::new("deposit product", format!("'{deposit_id}' does not exist")).into())
+                    return Err(InputError::new(
+                        "deposit product",
+                        format!("'{deposit_id}' does not exist"),
+                    )
+                    .into())
                 }
             }
         }
@@ -305,9 +338,10 @@ impl Ledger {
     /// Archives (`true`) or restores (`false`) a product. Products are never
     /// deleted: sold lines keep referring to them.
     pub fn set_product_archived(&self, id: &ProductId, archived: bool) -> Result<()> {
-        let changed = self
-            .lock()
-            .execute("UPDATE products SET archived = ?2 WHERE id = ?1", params![id.as_str(), archived])?;
+        let changed = self.lock().execute(
+            "UPDATE products SET archived = ?2 WHERE id = ?1",
+            params![id.as_str(), archived],
+        )?;
         if changed == 0 {
             return Err(LedgerError::UnknownProduct(id.clone()));
         }
@@ -326,9 +360,16 @@ impl Ledger {
             "INSERT INTO terminals (id, friendly_name, permission) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET friendly_name = excluded.friendly_name,
                  permission = excluded.permission",
-            params![terminal.id.as_str(), terminal.friendly_name, terminal.permission.as_str()],
+            params![
+                terminal.id.as_str(),
+                terminal.friendly_name,
+                terminal.permission.as_str()
+            ],
         )?;
-        tx.execute("DELETE FROM terminal_layouts WHERE terminal_id = ?1", [terminal.id.as_str()])?;
+        tx.execute(
+            "DELETE FROM terminal_layouts WHERE terminal_id = ?1",
+            [terminal.id.as_str()],
+        )?;
         for (position, product_id) in terminal.layout.iter().enumerate() {
             let position = i64::try_from(position).map_err(|_| LedgerError::AmountOverflow)?;
             tx.execute(
@@ -404,9 +445,10 @@ impl Ledger {
     }
 
     pub fn set_staff_active(&self, id: &StaffId, active: bool) -> Result<()> {
-        let changed = self
-            .lock()
-            .execute("UPDATE staff SET active = ?2 WHERE id = ?1", params![id.as_str(), active])?;
+        let changed = self.lock().execute(
+            "UPDATE staff SET active = ?2 WHERE id = ?1",
+            params![id.as_str(), active],
+        )?;
         if changed == 0 {
             return Err(LedgerError::UnknownStaff(id.clone()));
         }
@@ -423,7 +465,9 @@ impl Ledger {
 
 fn ensure_pin_unused(conn: &Connection, pin: &Pin, except: Option<&StaffId>) -> Result<()> {
     let mut stmt = conn.prepare("SELECT id, pin_hash FROM staff WHERE active = 1")?;
-    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    })?;
     for row in rows {
         let (id, hash) = row?;
         if except.is_some_and(|e| e.as_str() == id) {
@@ -442,7 +486,9 @@ impl LedgerReader {
     }
 
     pub fn categories(&self) -> Result<Vec<Category>> {
-        let mut stmt = self.conn.prepare("SELECT id, name, position FROM categories ORDER BY position, name")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, position FROM categories ORDER BY position, name")?;
         let rows = stmt.query_map([], |row| {
             Ok(Category {
                 id: parse_column::<CategoryId>(row, 0)?,
@@ -462,7 +508,9 @@ impl LedgerReader {
     }
 
     pub fn staff(&self) -> Result<Vec<Staff>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY name"))?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY name"))?;
         let rows = stmt.query_map([], staff_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -8,54 +8,95 @@ use super::{Ledger, LedgerReader};
 use crate::chain::{entry_hash, GENESIS_HASH};
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, Result};
-use crate::ids::{EntryId, TerminalId};
+use crate::ids::EntryId;
 use crate::model::{Entry, Line, SyncState};
 use crate::money::{Cents, VatRate};
-use crate::postings::{check_balanced, Posting};
+use crate::postings::{check_balanced, Account, Posting};
 
-/// The next sequence number and the previous hash of a terminal's chain.
-pub(super) fn chain_head(conn: &Connection, terminal: &TerminalId) -> Result<(i64, String)> {
+/// Where a ledger's chain ends: the next sequence number, the last hash,
+/// and the last terminal time.
+pub(super) struct ChainHead {
+    pub next_sequence: i64,
+    pub prev_hash: String,
+    pub last_time: Timestamp,
+}
+
+pub(super) fn chain_head(conn: &Connection) -> Result<ChainHead> {
     let mut stmt = conn.prepare_cached(
-        "SELECT sequence, hash FROM entries WHERE terminal_id = ?1 ORDER BY sequence DESC LIMIT 1",
+        "SELECT sequence, hash, terminal_time FROM entries ORDER BY sequence DESC LIMIT 1",
     )?;
     let head = stmt
-        .query_row([terminal.as_str()], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .query_row([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })
         .optional()?;
     Ok(match head {
-        Some((sequence, hash)) => (sequence.checked_add(1).ok_or(LedgerError::AmountOverflow)?, hash),
-        None => (1, GENESIS_HASH.to_string()),
+        Some((sequence, hash, time)) => ChainHead {
+            next_sequence: sequence.checked_add(1).ok_or(LedgerError::AmountOverflow)?,
+            prev_hash: hash,
+            last_time: Timestamp(time),
+        },
+        None => ChainHead {
+            next_sequence: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            last_time: Timestamp(i64::MIN),
+        },
     })
 }
 
-/// Appends `entry` (whose `sequence`, `prev_hash` and `hash` are filled in
-/// here) with its postings and sync state. Returns the entry as stored.
+/// Appends `entry` with its postings, its hourly rollups and, when the
+/// server already decided it, its sync decision. Fills in `sequence`,
+/// `prev_hash` and `hash`, and keeps terminal times from going backwards
+/// (a clock set back must not reorder the ledger). Returns the entry as
+/// stored.
 pub(super) fn append(
     conn: &Connection,
     mut entry: Entry,
     postings: &[Posting],
-    sync: &SyncState,
-    now: Timestamp,
+    request_hash: &str,
+    decision: Option<&SyncState>,
 ) -> Result<Entry> {
     check_balanced(postings)?;
-    let (sequence, prev_hash) = chain_head(conn, &entry.terminal)?;
-    entry.sequence = sequence;
-    entry.prev_hash = prev_hash;
+    let head = chain_head(conn)?;
+    entry.sequence = head.next_sequence;
+    entry.prev_hash = head.prev_hash;
+    entry.terminal_time = entry.terminal_time.max(head.last_time);
     entry.hash = entry_hash(&entry, postings);
+    let wallet_delta = match &entry.token {
+        Some(token) => {
+            let wallet = Account::Wallet(token.clone());
+            Cents::checked_sum(
+                postings
+                    .iter()
+                    .filter(|p| p.account == wallet)
+                    .map(|p| p.amount),
+            )
+            .ok_or(LedgerError::AmountOverflow)?
+        }
+        None => Cents::ZERO,
+    };
 
     conn.prepare_cached(
-        "INSERT INTO entries (id, terminal_id, sequence, idempotency_key, kind, token_id, tender,
-             amount, staff_id, shift_id, terminal_time, reverses, offline, balance_after, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        "INSERT INTO entries (sequence, id, terminal_id, idempotency_key, request_hash, kind, token_id,
+             tender, amount, wallet_delta, staff_id, shift_id, terminal_time, reverses, offline,
+             balance_after, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
+        entry.sequence,
         entry.id.to_string(),
         entry.terminal.as_str(),
-        entry.sequence,
         entry.idempotency_key.as_str(),
+        request_hash,
         entry.kind.as_str(),
         entry.token.as_ref().map(|t| t.as_str()),
         entry.tender.as_str(),
         entry.amount.0,
+        wallet_delta.0,
         entry.staff.as_str(),
         entry.shift.map(|s| s.to_string()),
         entry.terminal_time.0,
@@ -65,16 +106,15 @@ pub(super) fn append(
         entry.prev_hash,
         entry.hash,
     ])?;
-    let rowid = conn.last_insert_rowid();
 
     let mut insert_line = conn.prepare_cached(
-        "INSERT INTO entry_lines (entry_rowid, line_no, product_id, name, category_id, quantity,
+        "INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity,
              unit_price, vat_bp, deposit)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for (line_no, line) in entry.lines.iter().enumerate() {
         insert_line.execute(params![
-            rowid,
+            entry.sequence,
             line_no as i64,
             line.product.as_str(),
             line.name,
@@ -86,37 +126,132 @@ pub(super) fn append(
         ])?;
     }
     let mut insert_posting = conn.prepare_cached(
-        "INSERT INTO postings (entry_rowid, posting_no, account, amount) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO postings (entry_sequence, posting_no, account, amount) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for (posting_no, posting) in postings.iter().enumerate() {
-        insert_posting.execute(params![rowid, posting_no as i64, posting.account.to_string(), posting.amount.0])?;
+        insert_posting.execute(params![
+            entry.sequence,
+            posting_no as i64,
+            posting.account.to_string(),
+            posting.amount.0
+        ])?;
     }
-    write_sync_state(conn, rowid, sync, now)?;
+    add_to_rollup(conn, &entry)?;
+    if let Some(decision) = decision {
+        write_decision(conn, entry.sequence, decision)?;
+    }
     Ok(entry)
 }
 
-pub(super) fn write_sync_state(conn: &Connection, rowid: i64, sync: &SyncState, now: Timestamp) -> Result<()> {
-    let (state, server_id, cursor, reason, at) = match sync {
-        SyncState::Pending => ("pending", None, None, None, now),
+/// Adds an entry and its lines to the hourly rollup.
+fn add_to_rollup(conn: &Connection, entry: &Entry) -> Result<()> {
+    let subject_kind = match &entry.reverses {
+        Some(original) => conn
+            .prepare_cached("SELECT kind FROM entries WHERE id = ?1")?
+            .query_row([original.to_string()], |r| r.get::<_, String>(0))?,
+        None => entry.kind.as_str().to_string(),
+    };
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id,
+             category_id, vat_bp, deposit, entries, amount, quantity, gross)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount,
+             quantity = quantity + excluded.quantity, gross = gross + excluded.gross",
+    )?;
+    let hour = entry.terminal_time.hour_bucket();
+    let dims = (
+        entry.terminal.as_str(),
+        entry.staff.as_str(),
+        entry.kind.as_str(),
+        subject_kind.as_str(),
+        entry.tender.as_str(),
+    );
+    upsert.execute(params![
+        hour,
+        dims.0,
+        dims.1,
+        dims.2,
+        dims.3,
+        dims.4,
+        "",
+        "",
+        0,
+        false,
+        1,
+        entry.amount.0,
+        0,
+        0
+    ])?;
+    for line in &entry.lines {
+        let gross = line.total().ok_or(LedgerError::AmountOverflow)?;
+        upsert.execute(params![
+            hour,
+            dims.0,
+            dims.1,
+            dims.2,
+            dims.3,
+            dims.4,
+            line.product.as_str(),
+            line.category.as_str(),
+            line.vat_rate.0,
+            line.deposit,
+            0,
+            0,
+            line.quantity,
+            gross.0
+        ])?;
+    }
+    Ok(())
+}
+
+/// Records the server's decision about entry `sequence` and moves the
+/// outbox's start past every entry that now has one.
+pub(super) fn write_decision(conn: &Connection, sequence: i64, decision: &SyncState) -> Result<()> {
+    let (state, server_id, cursor, reason, at) = match decision {
+        SyncState::Pending => {
+            return Err(LedgerError::Corrupt(
+                "an entry cannot go back to pending".into(),
+            ))
+        }
         SyncState::Acknowledged {
             server_id,
             server_cursor,
             at,
-        } => ("acknowledged", Some(server_id.as_str()), Some(*server_cursor), None, *at),
+        } => (
+            "acknowledged",
+            Some(server_id.as_str()),
+            Some(*server_cursor),
+            None,
+            *at,
+        ),
         SyncState::Rejected { reason, at } => ("rejected", None, None, Some(reason.as_str()), *at),
     };
     conn.prepare_cached(
-        "INSERT INTO entry_sync (entry_rowid, state, server_id, server_cursor, reason, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (entry_rowid) DO UPDATE SET state = excluded.state, server_id = excluded.server_id,
-             server_cursor = excluded.server_cursor, reason = excluded.reason,
-             updated_at = excluded.updated_at",
+        "INSERT INTO entry_sync (entry_sequence, state, server_id, server_cursor, reason, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![rowid, state, server_id, cursor, reason, at.0])?;
+    .execute(params![sequence, state, server_id, cursor, reason, at.0])?;
+    let mut through: i64 = conn
+        .prepare_cached("SELECT decided_through FROM sync_progress WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    let mut decided = conn.prepare_cached(
+        "SELECT entry_sequence FROM entry_sync WHERE entry_sequence > ?1 ORDER BY entry_sequence",
+    )?;
+    let mut rows = decided.query([through])?;
+    while let Some(row) = rows.next()? {
+        let next: i64 = row.get(0)?;
+        if next != through + 1 {
+            break;
+        }
+        through = next;
+    }
+    conn.prepare_cached("UPDATE sync_progress SET decided_through = ?1 WHERE id = 1")?
+        .execute([through])?;
     Ok(())
 }
 
-pub(super) const ENTRY_COLUMNS: &str = "e.rowid_, e.id, e.terminal_id, e.sequence, e.idempotency_key,
+pub(super) const ENTRY_COLUMNS: &str =
+    "e.sequence, e.id, e.terminal_id, e.sequence, e.idempotency_key,
      e.kind, e.token_id, e.tender, e.amount, e.staff_id, e.shift_id, e.terminal_time, e.reverses,
      e.offline, e.balance_after, e.prev_hash, e.hash";
 
@@ -149,7 +284,7 @@ pub(super) fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Entry)> {
 pub(super) fn load_lines(conn: &Connection, rowid: i64) -> Result<Vec<Line>> {
     let mut stmt = conn.prepare_cached(
         "SELECT product_id, name, category_id, quantity, unit_price, vat_bp, deposit
-         FROM entry_lines WHERE entry_rowid = ?1 ORDER BY line_no",
+         FROM entry_lines WHERE entry_sequence = ?1 ORDER BY line_no",
     )?;
     let rows = stmt.query_map([rowid], |row| {
         Ok(Line {
@@ -166,9 +301,12 @@ pub(super) fn load_lines(conn: &Connection, rowid: i64) -> Result<Vec<Line>> {
 }
 
 pub(super) fn load_postings(conn: &Connection, rowid: i64) -> Result<Vec<Posting>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT account, amount FROM postings WHERE entry_rowid = ?1 ORDER BY posting_no")?;
-    let rows = stmt.query_map([rowid], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT account, amount FROM postings WHERE entry_sequence = ?1 ORDER BY posting_no",
+    )?;
+    let rows = stmt.query_map([rowid], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
     rows.map(|row| {
         let (account, amount) = row?;
         Ok(Posting {
@@ -181,8 +319,12 @@ pub(super) fn load_postings(conn: &Connection, rowid: i64) -> Result<Vec<Posting
 
 /// An entry with its lines, found by id; also its row id.
 pub(super) fn load_entry(conn: &Connection, id: &EntryId) -> Result<Option<(i64, Entry)>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.id = ?1"))?;
-    let found = stmt.query_row([id.to_string()], entry_from_row).optional()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.id = ?1"
+    ))?;
+    let found = stmt
+        .query_row([id.to_string()], entry_from_row)
+        .optional()?;
     match found {
         Some((rowid, mut entry)) => {
             entry.lines = load_lines(conn, rowid)?;
@@ -192,22 +334,34 @@ pub(super) fn load_entry(conn: &Connection, id: &EntryId) -> Result<Option<(i64,
     }
 }
 
-pub(super) fn load_sync_state(conn: &Connection, rowid: i64) -> Result<SyncState> {
+/// state, server id, server cursor, reason, decided at
+type DecisionRow = (String, Option<String>, Option<i64>, Option<String>, i64);
+
+pub(super) fn load_sync_state(conn: &Connection, sequence: i64) -> Result<SyncState> {
     let mut stmt = conn.prepare_cached(
-        "SELECT state, server_id, server_cursor, reason, updated_at FROM entry_sync WHERE entry_rowid = ?1",
+        "SELECT state, server_id, server_cursor, reason, decided_at FROM entry_sync WHERE entry_sequence = ?1",
     )?;
-    let (state, server_id, cursor, reason, at): (String, Option<String>, Option<i64>, Option<String>, i64) =
-        stmt.query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let found: Option<DecisionRow> = stmt
+        .query_row([sequence], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let Some((state, server_id, cursor, reason, at)) = found else {
+        return Ok(SyncState::Pending);
+    };
     let at = Timestamp(at);
     Ok(match (state.as_str(), server_id, cursor, reason) {
-        ("pending", ..) => SyncState::Pending,
         ("acknowledged", Some(server_id), Some(server_cursor), _) => SyncState::Acknowledged {
             server_id,
             server_cursor,
             at,
         },
         ("rejected", _, _, Some(reason)) => SyncState::Rejected { reason, at },
-        _ => return Err(LedgerError::Corrupt(format!("sync state '{state}' is incomplete"))),
+        _ => {
+            return Err(LedgerError::Corrupt(format!(
+                "sync state '{state}' is incomplete"
+            )))
+        }
     })
 }
 
@@ -233,10 +387,14 @@ impl LedgerReader {
     }
 
     /// The latest entries, newest first, optionally of one wallet.
-    pub fn recent_entries(&self, token: Option<&crate::ids::TokenId>, limit: u32) -> Result<Vec<Entry>> {
+    pub fn recent_entries(
+        &self,
+        token: Option<&crate::ids::TokenId>,
+        limit: u32,
+    ) -> Result<Vec<Entry>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ENTRY_COLUMNS} FROM entries e
-             WHERE ?1 IS NULL OR e.token_id = ?1 ORDER BY e.rowid_ DESC LIMIT ?2"
+             WHERE ?1 IS NULL OR e.token_id = ?1 ORDER BY e.sequence DESC LIMIT ?2"
         ))?;
         let rows = stmt
             .query_map(params![token.map(|t| t.as_str()), limit], entry_from_row)?

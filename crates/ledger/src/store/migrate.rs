@@ -74,7 +74,11 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
         .iter()
         .filter(|m| m.version > current && m.version <= target)
     {
-        tracing::info!(version = migration.version, name = migration.name, "applying migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applying migration"
+        );
         tx.execute_batch(migration.sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, sha256) VALUES (?1, ?2, ?3)",
@@ -107,15 +111,20 @@ mod tests {
         // Running again is a no-op.
         migrate_to(&mut conn, LATEST_VERSION).unwrap();
 
-        conn.execute("UPDATE schema_migrations SET sha256 = 'x' WHERE version = 1", [])
-            .unwrap();
+        conn.execute(
+            "UPDATE schema_migrations SET sha256 = 'x' WHERE version = 1",
+            [],
+        )
+        .unwrap();
         assert!(matches!(
             migrate_to(&mut conn, LATEST_VERSION),
             Err(LedgerError::MigrationChanged { version: 1 })
         ));
 
         let mut newer = Connection::open_in_memory().unwrap();
-        newer.pragma_update(None, "user_version", LATEST_VERSION + 1).unwrap();
+        newer
+            .pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .unwrap();
         assert!(matches!(
             migrate_to(&mut newer, LATEST_VERSION),
             Err(LedgerError::SchemaTooNew { .. })
@@ -126,7 +135,8 @@ mod tests {
     fn a_failing_migration_leaves_nothing_behind() {
         let mut conn = Connection::open_in_memory().unwrap();
         // A table the first migration wants to create makes it fail half-way.
-        conn.execute_batch("CREATE TABLE entries (x INTEGER)").unwrap();
+        conn.execute_batch("CREATE TABLE entries (x INTEGER)")
+            .unwrap();
         assert!(migrate_to(&mut conn, LATEST_VERSION).is_err());
         assert_eq!(schema_version(&conn).unwrap(), 0);
         let tables: i64 = conn

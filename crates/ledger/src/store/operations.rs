@@ -9,12 +9,16 @@ use sha2::{Digest, Sha256};
 use super::catalog::{active_staff, product, read_settings, terminal};
 use super::entries::{append, load_entry, load_postings};
 use super::shifts::open_shift;
-use super::wallets::{ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row};
+use super::wallets::{
+    ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row,
+};
 use super::Ledger;
 use crate::clock::Timestamp;
 use crate::error::{InputError, LedgerError, Result};
 use crate::ids::{EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TokenId};
-use crate::model::{Entry, EntryKind, EventMode, EventSettings, Line, Shift, Staff, SyncState, Tender, Terminal};
+use crate::model::{
+    Entry, EntryKind, EventMode, EventSettings, Line, Shift, Staff, SyncState, Tender, Terminal,
+};
 use crate::money::Cents;
 use crate::postings::{book, reverse, Account, Movement, Posting};
 use crate::pricing::{price_cart, Cart, MAX_LINE_QUANTITY};
@@ -136,7 +140,9 @@ impl Context {
     /// The terminal's open shift, which a cashier must own.
     fn require_shift(&self) -> Result<&Shift> {
         let shift = self.shift.as_ref().ok_or(LedgerError::NoOpenShift)?;
-        if shift.staff != self.staff.id && check_role(self.staff.role, Action::CloseOthersShift).is_err() {
+        if shift.staff != self.staff.id
+            && check_role(self.staff.role, Action::CloseOthersShift).is_err()
+        {
             return Err(LedgerError::ShiftOfAnotherCashier);
         }
         Ok(shift)
@@ -159,22 +165,47 @@ pub(super) fn request_hash(operation: &str, request: &impl Serialize) -> Result<
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// The earlier operation under `key`: `Ok(Some(..))` when it was the same
-/// request, an error when it was a different one.
+/// What an idempotency key was used for before.
+pub(super) struct Previous {
+    pub entry: Option<EntryId>,
+    pub shift: Option<ShiftId>,
+}
+
+/// The earlier operation under `key`: `Ok(Some(..))` when it was this very
+/// request, an error when it was a different one. Entries carry their own
+/// key and request hash; shift operations are in `operations`.
 pub(super) fn previous_operation(
     conn: &Connection,
     key: &IdempotencyKey,
     operation: &str,
     hash: &str,
-) -> Result<Option<(Option<String>, Option<String>)>> {
-    let found: Option<(String, String, Option<String>, Option<String>)> = conn
+) -> Result<Option<Previous>> {
+    let recorded: Option<(String, String, Option<String>, Option<String>)> = conn
         .prepare_cached(
             "SELECT operation, request_hash, entry_id, shift_id FROM operations WHERE idempotency_key = ?1",
         )?
-        .query_row([key.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([key.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    match found {
-        Some((op, stored, entry, shift)) if op == operation && stored == hash => Ok(Some((entry, shift))),
+    if let Some((op, stored, entry, shift)) = recorded {
+        if op != operation || stored != hash {
+            return Err(LedgerError::IdempotencyConflict(key.clone()));
+        }
+        return Ok(Some(Previous {
+            entry: entry.map(|e| e.parse()).transpose()?,
+            shift: shift.map(|s| s.parse()).transpose()?,
+        }));
+    }
+    let entry: Option<(String, String)> = conn
+        .prepare_cached("SELECT id, request_hash FROM entries WHERE idempotency_key = ?1")?
+        .query_row([key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match entry {
+        Some((id, stored)) if stored == hash => Ok(Some(Previous {
+            entry: Some(id.parse()?),
+            shift: None,
+        })),
         Some(_) => Err(LedgerError::IdempotencyConflict(key.clone())),
         None => Ok(None),
     }
@@ -232,29 +263,35 @@ impl Ledger {
         let hash = request_hash(operation, request)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some((entry_id, _)) = previous_operation(&tx, key, operation, &hash)? {
-            let entry_id: EntryId = entry_id
-                .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?
-                .parse()?;
-            let (_, entry) = load_entry(&tx, &entry_id)?.ok_or(LedgerError::UnknownEntry(entry_id))?;
+        if let Some(previous) = previous_operation(&tx, key, operation, &hash)? {
+            let entry_id = previous
+                .entry
+                .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?;
+            let (_, entry) =
+                load_entry(&tx, &entry_id)?.ok_or(LedgerError::UnknownEntry(entry_id))?;
             tracing::info!(operation, entry = %entry.id, "replayed by idempotency key");
-            return Ok(Recorded { entry, replayed: true });
+            return Ok(Recorded {
+                entry,
+                replayed: true,
+            });
         }
         let ctx = context(&tx, self, staff)?;
         let draft = decide(&tx, &ctx)?;
 
         for (product_id, delta) in &draft.stock {
-            tx.prepare_cached("UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1")?
-                .execute(params![product_id.as_str(), delta])?;
+            tx.prepare_cached(
+                "UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1",
+            )?
+            .execute(params![product_id.as_str(), delta])?;
         }
-        let (sync, approval) = match authorisation {
-            Authorisation::ThisLedger => (SyncState::Pending, None),
+        let (decision, approval) = match authorisation {
+            Authorisation::ThisLedger => (None, None),
             Authorisation::Server(approval) => (
-                SyncState::Acknowledged {
+                Some(SyncState::Acknowledged {
                     server_id: approval.server_id.clone(),
                     server_cursor: approval.server_cursor,
                     at: approval.at,
-                },
+                }),
                 Some(approval),
             ),
         };
@@ -277,8 +314,7 @@ impl Ledger {
             prev_hash: String::new(),
             hash: String::new(),
         };
-        let entry = append(&tx, entry, &draft.postings, &sync, ctx.now)?;
-        record_operation(&tx, key, operation, &hash, Some(&entry.id), None, ctx.now)?;
+        let entry = append(&tx, entry, &draft.postings, &hash, decision.as_ref())?;
         if let (Some(approval), Some(token)) = (approval, &entry.token) {
             confirm_balance(&tx, token, approval)?;
         }
@@ -291,373 +327,498 @@ impl Ledger {
             offline = entry.offline,
             "recorded"
         );
-        Ok(Recorded { entry, replayed: false })
+        Ok(Recorded {
+            entry,
+            replayed: false,
+        })
     }
 
     /// Sells a cart. Wallet tender debits the wristband after the funds
     /// check (and, connected but offline, the offline limits); cash and
     /// card sales need no wristband.
     pub fn sell(&self, request: &SaleRequest, authorisation: Authorisation) -> Result<Recorded> {
-        let _span = tracing::info_span!("sale", key = %request.key, tender = %request.tender).entered();
-        self.run_operation("sale", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            check_role(ctx.staff.role, Action::Sell)?;
-            let shift = ctx.require_shift()?;
-            check_terminal_permission(ctx.terminal.permission, EntryKind::Sale, Cents(-1))?;
-            check_tender(request.tender, request.token.as_ref())?;
-            let priced = price_cart(&request.cart, |id| product(tx, id), ctx.now)?;
-            let amount = priced.total.checked_neg().ok_or(LedgerError::AmountOverflow)?;
-            let (offline, balance_after) = match &request.token {
-                Some(token) => debit_wallet(tx, ctx, token, priced.total, &authorisation)?,
-                None => (false, None),
-            };
-            let postings = book(&Movement {
-                kind: EntryKind::Sale,
-                tender: request.tender,
-                token: request.token.as_ref(),
-                shift: Some(shift.id),
-                amount,
-                lines: &priced.lines,
-            })?;
-            Ok(Draft {
-                kind: EntryKind::Sale,
-                token: request.token.clone(),
-                tender: request.tender,
-                amount,
-                lines: priced.lines,
-                postings,
-                shift: Some(shift.id),
-                reverses: None,
-                offline,
-                balance_after,
-                stock: priced.stock_needed.into_iter().map(|(p, q)| (p, -q)).collect(),
-            })
-        })
+        let _span =
+            tracing::info_span!("sale", key = %request.key, tender = %request.tender).entered();
+        self.run_operation(
+            "sale",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                check_role(ctx.staff.role, Action::Sell)?;
+                let shift = ctx.require_shift()?;
+                check_terminal_permission(ctx.terminal.permission, EntryKind::Sale, Cents(-1))?;
+                check_tender(request.tender, request.token.as_ref())?;
+                let priced = price_cart(&request.cart, |id| product(tx, id), ctx.now)?;
+                let amount = priced
+                    .total
+                    .checked_neg()
+                    .ok_or(LedgerError::AmountOverflow)?;
+                let (offline, balance_after) = match &request.token {
+                    Some(token) => debit_wallet(tx, ctx, token, priced.total, &authorisation)?,
+                    None => (false, None),
+                };
+                let postings = book(&Movement {
+                    kind: EntryKind::Sale,
+                    tender: request.tender,
+                    token: request.token.as_ref(),
+                    shift: Some(shift.id),
+                    amount,
+                    lines: &priced.lines,
+                })?;
+                Ok(Draft {
+                    kind: EntryKind::Sale,
+                    token: request.token.clone(),
+                    tender: request.tender,
+                    amount,
+                    lines: priced.lines,
+                    postings,
+                    shift: Some(shift.id),
+                    reverses: None,
+                    offline,
+                    balance_after,
+                    stock: priced
+                        .stock_needed
+                        .into_iter()
+                        .map(|(p, q)| (p, -q))
+                        .collect(),
+                })
+            },
+        )
     }
 
     /// Credits a wristband against cash or card, up to the event's maximum
     /// balance. A wristband never seen before gets a wallet.
     pub fn top_up(&self, request: &TopUpRequest, authorisation: Authorisation) -> Result<Recorded> {
         let _span = tracing::info_span!("top_up", key = %request.key).entered();
-        self.run_operation("top_up", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            check_role(ctx.staff.role, Action::TopUp)?;
-            let shift = ctx.require_shift()?;
-            check_terminal_permission(ctx.terminal.permission, EntryKind::TopUp, request.amount)?;
-            if !request.amount.is_positive() {
-                return Err(InputError::new("amount", "must be more than zero").into());
-            }
-            if request.tender == Tender::Wallet {
-                return Err(LedgerError::TenderMismatch);
-            }
-            ensure_wallet(tx, &request.token, ctx.settings.mode == EventMode::Standalone, ctx.now)?;
-            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                token: request.token.clone(),
-            })?;
-            let available = position(tx, &request.token, &row)?.available;
-            check_max_balance(available, request.amount, ctx.settings.max_wallet_balance)?;
-            let postings = book(&Movement {
-                kind: EntryKind::TopUp,
-                tender: request.tender,
-                token: Some(&request.token),
-                shift: Some(shift.id),
-                amount: request.amount,
-                lines: &[],
-            })?;
-            Ok(Draft {
-                kind: EntryKind::TopUp,
-                token: Some(request.token.clone()),
-                tender: request.tender,
-                amount: request.amount,
-                lines: Vec::new(),
-                postings,
-                shift: Some(shift.id),
-                reverses: None,
-                offline: false,
-                balance_after: Some(balance_after(&authorisation, available, request.amount)?),
-                stock: Vec::new(),
-            })
-        })
+        self.run_operation(
+            "top_up",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                check_role(ctx.staff.role, Action::TopUp)?;
+                let shift = ctx.require_shift()?;
+                check_terminal_permission(
+                    ctx.terminal.permission,
+                    EntryKind::TopUp,
+                    request.amount,
+                )?;
+                if !request.amount.is_positive() {
+                    return Err(InputError::new("amount", "must be more than zero").into());
+                }
+                if request.tender == Tender::Wallet {
+                    return Err(LedgerError::TenderMismatch);
+                }
+                ensure_wallet(
+                    tx,
+                    &request.token,
+                    ctx.settings.mode == EventMode::Standalone,
+                    ctx.now,
+                )?;
+                let row =
+                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                        token: request.token.clone(),
+                    })?;
+                let available = position(tx, &request.token, &row)?.available;
+                check_max_balance(available, request.amount, ctx.settings.max_wallet_balance)?;
+                let postings = book(&Movement {
+                    kind: EntryKind::TopUp,
+                    tender: request.tender,
+                    token: Some(&request.token),
+                    shift: Some(shift.id),
+                    amount: request.amount,
+                    lines: &[],
+                })?;
+                Ok(Draft {
+                    kind: EntryKind::TopUp,
+                    token: Some(request.token.clone()),
+                    tender: request.tender,
+                    amount: request.amount,
+                    lines: Vec::new(),
+                    postings,
+                    shift: Some(shift.id),
+                    reverses: None,
+                    offline: false,
+                    balance_after: Some(balance_after(&authorisation, available, request.amount)?),
+                    stock: Vec::new(),
+                })
+            },
+        )
     }
 
     /// Takes back returnable cups: credits the wristband (never more cups
     /// than it has outstanding), or pays cash without a wristband.
-    pub fn return_deposit(&self, request: &DepositReturnRequest, authorisation: Authorisation) -> Result<Recorded> {
+    pub fn return_deposit(
+        &self,
+        request: &DepositReturnRequest,
+        authorisation: Authorisation,
+    ) -> Result<Recorded> {
         let _span = tracing::info_span!("deposit_return", key = %request.key).entered();
-        self.run_operation("deposit_return", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            check_role(ctx.staff.role, Action::ReturnDeposit)?;
-            let shift = ctx.require_shift()?;
-            check_terminal_permission(ctx.terminal.permission, EntryKind::DepositReturn, Cents(1))?;
-            match (request.tender, &request.token) {
-                (Tender::Wallet, Some(_)) | (Tender::Cash, None) => {}
-                _ => return Err(LedgerError::TenderMismatch),
-            }
-            if !(1..=MAX_LINE_QUANTITY).contains(&request.quantity) {
-                return Err(LedgerError::InvalidQuantity {
-                    product: request.product.clone(),
-                    quantity: request.quantity,
-                    max: MAX_LINE_QUANTITY,
-                });
-            }
-            let cup = product(tx, &request.product)?.ok_or_else(|| LedgerError::UnknownProduct(request.product.clone()))?;
-            if !cup.returnable {
-                return Err(LedgerError::NotReturnable { name: cup.name });
-            }
-            let amount = cup
-                .effective_price()
-                .checked_mul(request.quantity)
-                .ok_or(LedgerError::AmountOverflow)?;
-            let line = Line {
-                product: cup.id.clone(),
-                name: cup.name.clone(),
-                category: cup.category.clone(),
-                quantity: -request.quantity,
-                unit_price: cup.effective_price(),
-                vat_rate: crate::money::VatRate(0),
-                deposit: true,
-            };
-            let balance = match &request.token {
-                Some(token) => {
-                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
-                    let outstanding = outstanding_deposits(tx, token, row.confirmed_cursor, Some(&cup.id))?
-                        .first()
-                        .map_or(0, |d| d.count);
-                    check_deposit_return(&cup.name, outstanding, request.quantity)?;
-                    let available = position(tx, token, &row)?.available;
-                    Some(balance_after(&authorisation, available, amount)?)
+        self.run_operation(
+            "deposit_return",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                check_role(ctx.staff.role, Action::ReturnDeposit)?;
+                let shift = ctx.require_shift()?;
+                check_terminal_permission(
+                    ctx.terminal.permission,
+                    EntryKind::DepositReturn,
+                    Cents(1),
+                )?;
+                match (request.tender, &request.token) {
+                    (Tender::Wallet, Some(_)) | (Tender::Cash, None) => {}
+                    _ => return Err(LedgerError::TenderMismatch),
                 }
-                None => None,
-            };
-            let lines = vec![line];
-            let postings = book(&Movement {
-                kind: EntryKind::DepositReturn,
-                tender: request.tender,
-                token: request.token.as_ref(),
-                shift: Some(shift.id),
-                amount,
-                lines: &lines,
-            })?;
-            Ok(Draft {
-                kind: EntryKind::DepositReturn,
-                token: request.token.clone(),
-                tender: request.tender,
-                amount,
-                lines,
-                postings,
-                shift: Some(shift.id),
-                reverses: None,
-                offline: false,
-                balance_after: balance,
-                stock: vec![(cup.id, request.quantity)],
-            })
-        })
+                if !(1..=MAX_LINE_QUANTITY).contains(&request.quantity) {
+                    return Err(LedgerError::InvalidQuantity {
+                        product: request.product.clone(),
+                        quantity: request.quantity,
+                        max: MAX_LINE_QUANTITY,
+                    });
+                }
+                let cup = product(tx, &request.product)?
+                    .ok_or_else(|| LedgerError::UnknownProduct(request.product.clone()))?;
+                if !cup.returnable {
+                    return Err(LedgerError::NotReturnable { name: cup.name });
+                }
+                let amount = cup
+                    .effective_price()
+                    .checked_mul(request.quantity)
+                    .ok_or(LedgerError::AmountOverflow)?;
+                let line = Line {
+                    product: cup.id.clone(),
+                    name: cup.name.clone(),
+                    category: cup.category.clone(),
+                    quantity: -request.quantity,
+                    unit_price: cup.effective_price(),
+                    vat_rate: crate::money::VatRate(0),
+                    deposit: true,
+                };
+                let balance = match &request.token {
+                    Some(token) => {
+                        let row =
+                            wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                                token: token.clone(),
+                            })?;
+                        let outstanding =
+                            outstanding_deposits(tx, token, row.confirmed_cursor, Some(&cup.id))?
+                                .first()
+                                .map_or(0, |d| d.count);
+                        check_deposit_return(&cup.name, outstanding, request.quantity)?;
+                        let available = position(tx, token, &row)?.available;
+                        Some(balance_after(&authorisation, available, amount)?)
+                    }
+                    None => None,
+                };
+                let lines = vec![line];
+                let postings = book(&Movement {
+                    kind: EntryKind::DepositReturn,
+                    tender: request.tender,
+                    token: request.token.as_ref(),
+                    shift: Some(shift.id),
+                    amount,
+                    lines: &lines,
+                })?;
+                Ok(Draft {
+                    kind: EntryKind::DepositReturn,
+                    token: request.token.clone(),
+                    tender: request.tender,
+                    amount,
+                    lines,
+                    postings,
+                    shift: Some(shift.id),
+                    reverses: None,
+                    offline: false,
+                    balance_after: balance,
+                    stock: vec![(cup.id, request.quantity)],
+                })
+            },
+        )
     }
 
     /// Reverses an entry with a new entry (nothing is edited or deleted).
     /// A cashier may cancel only the last sale of their own open shift.
-    pub fn cancel(&self, request: &CancelRequest, authorisation: Authorisation) -> Result<Recorded> {
-        let _span = tracing::info_span!("cancel", key = %request.key, entry = %request.entry).entered();
-        self.run_operation("cancel", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            let (target_rowid, target) =
-                load_entry(tx, &request.entry)?.ok_or(LedgerError::UnknownEntry(request.entry))?;
-            let shift = ctx.require_shift()?;
-            let already_cancelled: bool = tx
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
-                .query_row([target.id.to_string()], |r| r.get(0))?;
-            let later_sale: bool = tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM entries
-                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND rowid_ > ?3)",
-                )?
-                .query_row(params![shift.id.to_string(), ctx.staff.id.as_str(), target_rowid], |r| r.get(0))?;
-            check_cancel(
-                &ctx.staff.id,
-                ctx.staff.role,
-                &CancelTarget {
-                    kind: target.kind,
-                    staff: target.staff.clone(),
-                    already_cancelled,
-                    is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
-                        && target.shift == Some(shift.id)
-                        && !later_sale,
-                },
-            )?;
-            check_terminal_permission(ctx.terminal.permission, target.kind, target.amount)?;
-            let amount = target.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
-            let lines: Vec<Line> = target
-                .lines
-                .iter()
-                .map(|line| Line {
-                    quantity: -line.quantity,
-                    ..line.clone()
-                })
-                .collect();
-            // Cash of a cancellation leaves or enters today's drawer.
-            let postings: Vec<Posting> = reverse(&load_postings(tx, target_rowid)?)?
-                .into_iter()
-                .map(|posting| match posting.account {
-                    Account::CashDrawer(_) => Posting {
-                        account: Account::CashDrawer(shift.id),
-                        amount: posting.amount,
+    pub fn cancel(
+        &self,
+        request: &CancelRequest,
+        authorisation: Authorisation,
+    ) -> Result<Recorded> {
+        let _span =
+            tracing::info_span!("cancel", key = %request.key, entry = %request.entry).entered();
+        self.run_operation(
+            "cancel",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                let (target_rowid, target) = load_entry(tx, &request.entry)?
+                    .ok_or(LedgerError::UnknownEntry(request.entry))?;
+                let shift = ctx.require_shift()?;
+                let already_cancelled: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
+                    .query_row([target.id.to_string()], |r| r.get(0))?;
+                let later_sale: bool = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM entries
+                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND sequence > ?3)",
+                    )?
+                    .query_row(
+                        params![shift.id.to_string(), ctx.staff.id.as_str(), target_rowid],
+                        |r| r.get(0),
+                    )?;
+                check_cancel(
+                    &ctx.staff.id,
+                    ctx.staff.role,
+                    &CancelTarget {
+                        kind: target.kind,
+                        staff: target.staff.clone(),
+                        already_cancelled,
+                        is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
+                            && target.shift == Some(shift.id)
+                            && !later_sale,
                     },
-                    _ => posting,
-                })
-                .collect();
-            // Cancelling a sale takes its cups' deposits back from the guest:
-            // cups already returned for money cannot be refunded twice.
-            if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
-                let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
-                for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
-                    let outstanding = outstanding_deposits(tx, token, row.confirmed_cursor, Some(&line.product))?
+                )?;
+                check_terminal_permission(ctx.terminal.permission, target.kind, target.amount)?;
+                let amount = target
+                    .amount
+                    .checked_neg()
+                    .ok_or(LedgerError::AmountOverflow)?;
+                let lines: Vec<Line> = target
+                    .lines
+                    .iter()
+                    .map(|line| Line {
+                        quantity: -line.quantity,
+                        ..line.clone()
+                    })
+                    .collect();
+                // Cash of a cancellation leaves or enters today's drawer.
+                let postings: Vec<Posting> = reverse(&load_postings(tx, target_rowid)?)?
+                    .into_iter()
+                    .map(|posting| match posting.account {
+                        Account::CashDrawer(_) => Posting {
+                            account: Account::CashDrawer(shift.id),
+                            amount: posting.amount,
+                        },
+                        _ => posting,
+                    })
+                    .collect();
+                // Cancelling a sale takes its cups' deposits back from the guest:
+                // cups already returned for money cannot be refunded twice.
+                if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
+                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                        token: token.clone(),
+                    })?;
+                    for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
+                        let outstanding = outstanding_deposits(
+                            tx,
+                            token,
+                            row.confirmed_cursor,
+                            Some(&line.product),
+                        )?
                         .first()
                         .map_or(0, |d| d.count);
-                    check_deposit_return(&line.name, outstanding, -line.quantity)?;
-                }
-            }
-            let mut stock = Vec::new();
-            for line in &target.lines {
-                if let Some(item) = product(tx, &line.product)? {
-                    if item.use_stock {
-                        if item.stock < line.quantity {
-                            return Err(LedgerError::OutOfStock {
-                                name: item.name,
-                                available: item.stock,
-                                requested: line.quantity,
-                            });
-                        }
-                        stock.push((item.id, line.quantity));
+                        check_deposit_return(&line.name, outstanding, -line.quantity)?;
                     }
                 }
-            }
-            // What the reversal does to the wristband, whatever the tender:
-            // cancelling a cash top-up takes the money off the wallet.
-            let wallet_change = match &target.token {
-                Some(token) => Cents::checked_sum(
-                    postings
-                        .iter()
-                        .filter(|p: &&Posting| p.account == Account::Wallet(token.clone()))
-                        .map(|p| p.amount),
-                )
-                .ok_or(LedgerError::AmountOverflow)?,
-                None => Cents::ZERO,
-            };
-            let (offline, balance) = match &target.token {
-                Some(token) if wallet_change.is_negative() => {
-                    let debit = wallet_change.checked_neg().ok_or(LedgerError::AmountOverflow)?;
-                    debit_wallet(tx, ctx, token, debit, &authorisation)?
+                let mut stock = Vec::new();
+                for line in &target.lines {
+                    if let Some(item) = product(tx, &line.product)? {
+                        if item.use_stock {
+                            if item.stock < line.quantity {
+                                return Err(LedgerError::OutOfStock {
+                                    name: item.name,
+                                    available: item.stock,
+                                    requested: line.quantity,
+                                });
+                            }
+                            stock.push((item.id, line.quantity));
+                        }
+                    }
                 }
-                Some(token) => {
-                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet { token: token.clone() })?;
-                    let available = position(tx, token, &row)?.available;
-                    (false, Some(balance_after(&authorisation, available, wallet_change)?))
-                }
-                None => (false, None),
-            };
-            Ok(Draft {
-                kind: EntryKind::Cancel,
-                token: target.token.clone(),
-                tender: target.tender,
-                amount,
-                lines,
-                postings,
-                shift: Some(shift.id),
-                reverses: Some(target.id),
-                offline,
-                balance_after: balance,
-                stock,
-            })
-        })
+                // What the reversal does to the wristband, whatever the tender:
+                // cancelling a cash top-up takes the money off the wallet.
+                let wallet_change = match &target.token {
+                    Some(token) => Cents::checked_sum(
+                        postings
+                            .iter()
+                            .filter(|p: &&Posting| p.account == Account::Wallet(token.clone()))
+                            .map(|p| p.amount),
+                    )
+                    .ok_or(LedgerError::AmountOverflow)?,
+                    None => Cents::ZERO,
+                };
+                let (offline, balance) = match &target.token {
+                    Some(token) if wallet_change.is_negative() => {
+                        let debit = wallet_change
+                            .checked_neg()
+                            .ok_or(LedgerError::AmountOverflow)?;
+                        debit_wallet(tx, ctx, token, debit, &authorisation)?
+                    }
+                    Some(token) => {
+                        let row =
+                            wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                                token: token.clone(),
+                            })?;
+                        let available = position(tx, token, &row)?.available;
+                        (
+                            false,
+                            Some(balance_after(&authorisation, available, wallet_change)?),
+                        )
+                    }
+                    None => (false, None),
+                };
+                Ok(Draft {
+                    kind: EntryKind::Cancel,
+                    token: target.token.clone(),
+                    tender: target.tender,
+                    amount,
+                    lines,
+                    postings,
+                    shift: Some(shift.id),
+                    reverses: Some(target.id),
+                    offline,
+                    balance_after: balance,
+                    stock,
+                })
+            },
+        )
     }
 
     /// Pays out a wristband's whole remaining balance and zeroes it.
-    pub fn payout(&self, request: &PayoutRequest, authorisation: Authorisation) -> Result<Recorded> {
+    pub fn payout(
+        &self,
+        request: &PayoutRequest,
+        authorisation: Authorisation,
+    ) -> Result<Recorded> {
         let _span = tracing::info_span!("payout", key = %request.key).entered();
-        self.run_operation("payout", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            check_role(ctx.staff.role, Action::PayOut)?;
-            let shift = ctx.require_shift()?;
-            check_terminal_permission(ctx.terminal.permission, EntryKind::Payout, Cents(-1))?;
-            if request.tender == Tender::Wallet {
-                return Err(LedgerError::TenderMismatch);
-            }
-            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                token: request.token.clone(),
-            })?;
-            // With the server's approval this pays what this terminal knew
-            // was there; the server reports the balance after.
-            let payout = position(tx, &request.token, &row)?.available;
-            if !payout.is_positive() {
-                return Err(LedgerError::NothingToPayOut);
-            }
-            let (offline, balance) = debit_wallet(tx, ctx, &request.token, payout, &authorisation)?;
-            let amount = payout.checked_neg().ok_or(LedgerError::AmountOverflow)?;
-            let postings = book(&Movement {
-                kind: EntryKind::Payout,
-                tender: request.tender,
-                token: Some(&request.token),
-                shift: Some(shift.id),
-                amount,
-                lines: &[],
-            })?;
-            Ok(Draft {
-                kind: EntryKind::Payout,
-                token: Some(request.token.clone()),
-                tender: request.tender,
-                amount,
-                lines: Vec::new(),
-                postings,
-                shift: Some(shift.id),
-                reverses: None,
-                offline,
-                balance_after: balance,
-                stock: Vec::new(),
-            })
-        })
+        self.run_operation(
+            "payout",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                check_role(ctx.staff.role, Action::PayOut)?;
+                let shift = ctx.require_shift()?;
+                check_terminal_permission(ctx.terminal.permission, EntryKind::Payout, Cents(-1))?;
+                if request.tender == Tender::Wallet {
+                    return Err(LedgerError::TenderMismatch);
+                }
+                let row =
+                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                        token: request.token.clone(),
+                    })?;
+                // With the server's approval this pays what this terminal knew
+                // was there; the server reports the balance after.
+                let payout = position(tx, &request.token, &row)?.available;
+                if !payout.is_positive() {
+                    return Err(LedgerError::NothingToPayOut);
+                }
+                let (offline, balance) =
+                    debit_wallet(tx, ctx, &request.token, payout, &authorisation)?;
+                let amount = payout.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+                let postings = book(&Movement {
+                    kind: EntryKind::Payout,
+                    tender: request.tender,
+                    token: Some(&request.token),
+                    shift: Some(shift.id),
+                    amount,
+                    lines: &[],
+                })?;
+                Ok(Draft {
+                    kind: EntryKind::Payout,
+                    token: Some(request.token.clone()),
+                    tender: request.tender,
+                    amount,
+                    lines: Vec::new(),
+                    postings,
+                    shift: Some(shift.id),
+                    reverses: None,
+                    offline,
+                    balance_after: balance,
+                    stock: Vec::new(),
+                })
+            },
+        )
     }
 
     /// A manager's correction of a wallet, booked against the offline
     /// shortfall account (e.g. writing off an overdraft). It may not take
     /// a wallet below zero.
-    pub fn adjust(&self, request: &AdjustmentRequest, authorisation: Authorisation) -> Result<Recorded> {
+    pub fn adjust(
+        &self,
+        request: &AdjustmentRequest,
+        authorisation: Authorisation,
+    ) -> Result<Recorded> {
         let _span = tracing::info_span!("adjustment", key = %request.key).entered();
-        self.run_operation("adjustment", &request.key, request, &request.staff, &authorisation, |tx, ctx| {
-            check_role(ctx.staff.role, Action::Adjust)?;
-            check_terminal_permission(ctx.terminal.permission, EntryKind::Adjustment, request.amount)?;
-            if request.amount == Cents::ZERO {
-                return Err(InputError::new("amount", "must not be zero").into());
-            }
-            ensure_wallet(tx, &request.token, ctx.settings.mode == EventMode::Standalone, ctx.now)?;
-            let row = wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                token: request.token.clone(),
-            })?;
-            let available = position(tx, &request.token, &row)?.available;
-            let after = balance_after(&authorisation, available, request.amount)?;
-            if after.is_negative() && request.amount.is_negative() {
-                return Err(LedgerError::InsufficientFunds {
-                    available,
-                    required: request.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?,
-                    missing: after.checked_neg().ok_or(LedgerError::AmountOverflow)?,
-                });
-            }
-            let postings = book(&Movement {
-                kind: EntryKind::Adjustment,
-                tender: Tender::Wallet,
-                token: Some(&request.token),
-                shift: None,
-                amount: request.amount,
-                lines: &[],
-            })?;
-            Ok(Draft {
-                kind: EntryKind::Adjustment,
-                token: Some(request.token.clone()),
-                tender: Tender::Wallet,
-                amount: request.amount,
-                lines: Vec::new(),
-                postings,
-                shift: ctx.shift.as_ref().map(|s| s.id),
-                reverses: None,
-                offline: false,
-                balance_after: Some(after),
-                stock: Vec::new(),
-            })
-        })
+        self.run_operation(
+            "adjustment",
+            &request.key,
+            request,
+            &request.staff,
+            &authorisation,
+            |tx, ctx| {
+                check_role(ctx.staff.role, Action::Adjust)?;
+                check_terminal_permission(
+                    ctx.terminal.permission,
+                    EntryKind::Adjustment,
+                    request.amount,
+                )?;
+                if request.amount == Cents::ZERO {
+                    return Err(InputError::new("amount", "must not be zero").into());
+                }
+                ensure_wallet(
+                    tx,
+                    &request.token,
+                    ctx.settings.mode == EventMode::Standalone,
+                    ctx.now,
+                )?;
+                let row =
+                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
+                        token: request.token.clone(),
+                    })?;
+                let available = position(tx, &request.token, &row)?.available;
+                let after = balance_after(&authorisation, available, request.amount)?;
+                if after.is_negative() && request.amount.is_negative() {
+                    return Err(LedgerError::InsufficientFunds {
+                        available,
+                        required: request
+                            .amount
+                            .checked_neg()
+                            .ok_or(LedgerError::AmountOverflow)?,
+                        missing: after.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                    });
+                }
+                let postings = book(&Movement {
+                    kind: EntryKind::Adjustment,
+                    tender: Tender::Wallet,
+                    token: Some(&request.token),
+                    shift: None,
+                    amount: request.amount,
+                    lines: &[],
+                })?;
+                Ok(Draft {
+                    kind: EntryKind::Adjustment,
+                    token: Some(request.token.clone()),
+                    tender: Tender::Wallet,
+                    amount: request.amount,
+                    lines: Vec::new(),
+                    postings,
+                    shift: ctx.shift.as_ref().map(|s| s.id),
+                    reverses: None,
+                    offline: false,
+                    balance_after: Some(after),
+                    stock: Vec::new(),
+                })
+            },
+        )
     }
 }
 
@@ -689,8 +850,12 @@ fn debit_wallet(
             let authority = ctx.authority();
             let Some(row) = wallet_row(tx, token)? else {
                 return Err(match authority {
-                    Authority::Ledger => LedgerError::UnknownWallet { token: token.clone() },
-                    Authority::Offline => LedgerError::OfflineLimit(crate::error::OfflineLimit::BalanceUnknown),
+                    Authority::Ledger => LedgerError::UnknownWallet {
+                        token: token.clone(),
+                    },
+                    Authority::Offline => {
+                        LedgerError::OfflineLimit(crate::error::OfflineLimit::BalanceUnknown)
+                    }
                 });
             };
             let wallet = position(tx, token, &row)?;
@@ -698,8 +863,18 @@ fn debit_wallet(
                 Authority::Offline => terminal_offline_exposure(tx)?,
                 Authority::Ledger => Cents::ZERO,
             };
-            authorize_debit(&wallet, amount, authority, &ctx.settings.offline, exposure, ctx.now)?;
-            let after = wallet.available.checked_add(debit).ok_or(LedgerError::AmountOverflow)?;
+            authorize_debit(
+                &wallet,
+                amount,
+                authority,
+                &ctx.settings.offline,
+                exposure,
+                ctx.now,
+            )?;
+            let after = wallet
+                .available
+                .checked_add(debit)
+                .ok_or(LedgerError::AmountOverflow)?;
             Ok((authority == Authority::Offline, Some(after)))
         }
     }
@@ -708,7 +883,9 @@ fn debit_wallet(
 fn balance_after(authorisation: &Authorisation, available: Cents, change: Cents) -> Result<Cents> {
     match authorisation {
         Authorisation::Server(approval) => Ok(approval.balance_after),
-        Authorisation::ThisLedger => available.checked_add(change).ok_or(LedgerError::AmountOverflow),
+        Authorisation::ThisLedger => available
+            .checked_add(change)
+            .ok_or(LedgerError::AmountOverflow),
     }
 }
 
@@ -718,6 +895,11 @@ fn confirm_balance(conn: &Connection, token: &TokenId, approval: &ServerApproval
         "UPDATE wallets SET confirmed_balance = ?2, confirmed_cursor = ?3, confirmed_at = ?4
          WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor < ?3)",
     )?
-    .execute(params![token.as_str(), approval.balance_after.0, approval.server_cursor, approval.at.0])?;
+    .execute(params![
+        token.as_str(),
+        approval.balance_after.0,
+        approval.server_cursor,
+        approval.at.0
+    ])?;
     Ok(())
 }

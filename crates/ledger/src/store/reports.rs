@@ -96,39 +96,89 @@ pub struct SalesReport {
     pub payouts: CountRow,
 }
 
+/// Which hours a report reads from the rollup and which sequence ranges
+/// from the raw entries (half-open ranges; empty when start == end).
 struct Window {
-    from: i64,
-    until: i64,
+    use_rollup: bool,
     first_hour: i64,
     end_hour: i64,
-    use_rollup: bool,
+    raw: [(i64, i64); 2],
+}
+
+/// The first sequence whose terminal time is at or after `at`. Terminal
+/// times never decrease along the sequence, so a binary search over row
+/// ids finds it without a time index.
+fn first_sequence_at(conn: &Connection, at: i64, end: i64) -> Result<i64> {
+    let mut time_of =
+        conn.prepare_cached("SELECT terminal_time FROM entries WHERE sequence = ?1")?;
+    let (mut low, mut high) = (1i64, end);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let time: i64 = time_of.query_row([middle], |r| r.get(0))?;
+        if time < at {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    Ok(low)
 }
 
 impl Window {
-    fn of(filter: &ReportFilter) -> Window {
+    fn of(conn: &Connection, filter: &ReportFilter) -> Result<Window> {
+        let end: i64 = conn.query_row(
+            "SELECT COALESCE(MAX(sequence), 0) + 1 FROM entries",
+            [],
+            |r| r.get(0),
+        )?;
         let from = filter.from.map_or(0, |t| t.0.clamp(0, END_OF_TIME_MS));
-        let until = filter.until.map_or(END_OF_TIME_MS, |t| t.0.clamp(0, END_OF_TIME_MS));
+        let until = filter
+            .until
+            .map_or(END_OF_TIME_MS, |t| t.0.clamp(0, END_OF_TIME_MS));
         let first_hour = (from + HOUR_MS - 1).div_euclid(HOUR_MS);
         let end_hour = until.div_euclid(HOUR_MS);
-        Window {
-            from,
-            until,
+        let at = |time: i64| first_sequence_at(conn, time, end);
+        if let Some(shift) = &filter.shift {
+            let (first, last) = super::shifts::shift_sequences(conn, shift)?;
+            let start = at(from)?.max(first);
+            let stop = at(until)?.min(last.map_or(end, |l| l + 1));
+            return Ok(Window {
+                use_rollup: false,
+                first_hour,
+                end_hour,
+                raw: [(start, stop.max(start)), (0, 0)],
+            });
+        }
+        if first_hour >= end_hour {
+            let start = at(from)?;
+            return Ok(Window {
+                use_rollup: false,
+                first_hour,
+                end_hour,
+                raw: [(start, at(until)?.max(start)), (0, 0)],
+            });
+        }
+        Ok(Window {
+            use_rollup: true,
             first_hour,
             end_hour,
-            use_rollup: filter.shift.is_none() && first_hour < end_hour,
-        }
+            raw: [
+                (at(from)?, at(first_hour * HOUR_MS)?),
+                (at(end_hour * HOUR_MS)?, at(until)?),
+            ],
+        })
     }
 }
 
 const DIMENSIONS: &str = "hour, terminal_id, staff_id, kind, subject_kind, tender";
 
-/// The raw-rows condition: the whole range without rollups, otherwise only
-/// the partial hours before and after the rollup's whole hours.
-const RAW_RANGE: &str = "((NOT :use_rollup AND terminal_time >= :from AND terminal_time < :until)
-     OR (:use_rollup AND ((terminal_time >= :from AND terminal_time < :first_hour * 3600000)
-                      OR (terminal_time >= :end_hour * 3600000 AND terminal_time < :until))))";
+/// The raw rows: the two sequence ranges around the rollup's whole hours.
+const RAW_RANGE: &str = "((entry_sequence >= :a1 AND entry_sequence < :b1) OR (entry_sequence >= :a2 AND entry_sequence < :b2))";
 
-const FILTERS: &str = "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
+const FILTERS: &str =
+    "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
+
+const ROLLUP_HOURS: &str = ":use_rollup AND hour >= :first_hour AND hour < :end_hour";
 
 struct LineFact {
     hour: i64,
@@ -155,8 +205,8 @@ struct EntryFact {
 fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<LineFact>> {
     let sql = format!(
         "SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, SUM(quantity), SUM(gross) FROM (
-             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM line_rollup
-             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}
+             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM rollup
+             WHERE {ROLLUP_HOURS} AND product_id <> '' AND {FILTERS}
              UNION ALL
              SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM line_facts
              WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
@@ -166,8 +216,8 @@ fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Ve
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         named_params! {
-            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
-            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),
@@ -193,8 +243,8 @@ fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Ve
 fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<EntryFact>> {
     let sql = format!(
         "SELECT {DIMENSIONS}, SUM(count), SUM(amount) FROM (
-             SELECT {DIMENSIONS}, count, amount FROM entry_rollup
-             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}
+             SELECT {DIMENSIONS}, entries AS count, amount FROM rollup
+             WHERE {ROLLUP_HOURS} AND product_id = '' AND {FILTERS}
              UNION ALL
              SELECT {DIMENSIONS}, 1, amount FROM entry_facts
              WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
@@ -204,8 +254,8 @@ fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<V
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         named_params! {
-            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
-            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),
@@ -233,19 +283,30 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, count: i64, amount: i64) -> Result<()> {
-        self.count = self.count.checked_add(count).ok_or(LedgerError::AmountOverflow)?;
-        self.amount = self.amount.checked_add(amount).ok_or(LedgerError::AmountOverflow)?;
+        self.count = self
+            .count
+            .checked_add(count)
+            .ok_or(LedgerError::AmountOverflow)?;
+        self.amount = self
+            .amount
+            .checked_add(amount)
+            .ok_or(LedgerError::AmountOverflow)?;
         Ok(())
     }
 }
 
 fn names(conn: &Connection, table: &str, column: &str) -> Result<BTreeMap<String, String>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT id, {column} FROM {table}"))?;
-    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map([], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn amount_rows(tallies: BTreeMap<String, Tally>, labels: Option<&BTreeMap<String, String>>) -> Vec<AmountRow> {
+fn amount_rows(
+    tallies: BTreeMap<String, Tally>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> Vec<AmountRow> {
     tallies
         .into_iter()
         .map(|(key, tally)| AmountRow {
@@ -260,7 +321,7 @@ fn amount_rows(tallies: BTreeMap<String, Tally>, labels: Option<&BTreeMap<String
 }
 
 pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<SalesReport> {
-    let window = Window::of(filter);
+    let window = Window::of(conn, filter)?;
     let lines = line_facts(conn, filter, &window)?;
     let entries = entry_facts(conn, filter, &window)?;
 
@@ -280,16 +341,26 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
                     .entry(line.product.clone())
                     .or_insert_with(|| (line.category.clone(), Tally::default()));
                 tally.add(line.quantity, line.gross)?;
-                categories.entry(line.category.clone()).or_default().add(line.quantity, line.gross)?;
-                vat.entry(line.vat_bp).or_default().add(line.quantity, line.gross)?;
+                categories
+                    .entry(line.category.clone())
+                    .or_default()
+                    .add(line.quantity, line.gross)?;
+                vat.entry(line.vat_bp)
+                    .or_default()
+                    .add(line.quantity, line.gross)?;
                 hours.entry(line.hour).or_default().add(0, line.gross)?;
-                staff.entry(line.staff.clone()).or_default().add(0, line.gross)?;
-                terminals.entry(line.terminal.clone()).or_default().add(0, line.gross)?;
+                staff
+                    .entry(line.staff.clone())
+                    .or_default()
+                    .add(0, line.gross)?;
+                terminals
+                    .entry(line.terminal.clone())
+                    .or_default()
+                    .add(0, line.gross)?;
             }
             ("sale", true) => deposits_issued.add(line.quantity, line.gross)?,
-            ("deposit_return", true) => {
-                deposits_returned.add(line.quantity.saturating_neg(), line.gross.saturating_neg())?
-            }
+            ("deposit_return", true) => deposits_returned
+                .add(line.quantity.saturating_neg(), line.gross.saturating_neg())?,
             _ => {}
         }
     }
@@ -300,17 +371,26 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
     let mut payouts = Tally::default();
     let mut sales_count = 0i64;
     for entry in &entries {
-        let counted = if entry.kind == "cancel" { 0 } else { entry.count };
+        let counted = if entry.kind == "cancel" {
+            0
+        } else {
+            entry.count
+        };
         match entry.subject_kind.as_str() {
             "sale" => {
                 sales_by_tender
                     .entry(entry.tender.clone())
                     .or_default()
                     .add(counted, entry.amount.saturating_neg())?;
-                sales_count = sales_count.checked_add(counted).ok_or(LedgerError::AmountOverflow)?;
+                sales_count = sales_count
+                    .checked_add(counted)
+                    .ok_or(LedgerError::AmountOverflow)?;
                 hours.entry(entry.hour).or_default().add(counted, 0)?;
             }
-            "top_up" => top_ups.entry(entry.tender.clone()).or_default().add(counted, entry.amount)?,
+            "top_up" => top_ups
+                .entry(entry.tender.clone())
+                .or_default()
+                .add(counted, entry.amount)?,
             "payout" => payouts.add(counted, entry.amount.saturating_neg())?,
             _ => {}
         }
@@ -345,14 +425,20 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
             }
         })
         .collect();
-    let revenue = Cents::checked_sum(by_vat_rate.iter().map(|r| r.gross)).ok_or(LedgerError::AmountOverflow)?;
-    let revenue_net = Cents::checked_sum(by_vat_rate.iter().map(|r| r.net)).ok_or(LedgerError::AmountOverflow)?;
-    let vat_total = Cents::checked_sum(by_vat_rate.iter().map(|r| r.vat)).ok_or(LedgerError::AmountOverflow)?;
+    let revenue = Cents::checked_sum(by_vat_rate.iter().map(|r| r.gross))
+        .ok_or(LedgerError::AmountOverflow)?;
+    let revenue_net =
+        Cents::checked_sum(by_vat_rate.iter().map(|r| r.net)).ok_or(LedgerError::AmountOverflow)?;
+    let vat_total =
+        Cents::checked_sum(by_vat_rate.iter().map(|r| r.vat)).ok_or(LedgerError::AmountOverflow)?;
 
     let mut by_product: Vec<ProductRow> = products
         .into_iter()
         .map(|(product, (category, tally))| ProductRow {
-            name: product_names.get(&product).cloned().unwrap_or_else(|| product.clone()),
+            name: product_names
+                .get(&product)
+                .cloned()
+                .unwrap_or_else(|| product.clone()),
             product,
             category,
             quantity: tally.count,
@@ -400,11 +486,15 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
 
 /// Sale counts per (staff, terminal), which entry facts grouped by hour
 /// and tender do not carry.
-fn entry_counts_by(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<(String, String, i64)>> {
+fn entry_counts_by(
+    conn: &Connection,
+    filter: &ReportFilter,
+    w: &Window,
+) -> Result<Vec<(String, String, i64)>> {
     let sql = format!(
         "SELECT staff_id, terminal_id, SUM(count) FROM (
-             SELECT staff_id, terminal_id, count FROM entry_rollup
-             WHERE :use_rollup AND hour >= :first_hour AND hour < :end_hour AND {FILTERS} AND kind = 'sale'
+             SELECT staff_id, terminal_id, entries AS count FROM rollup
+             WHERE {ROLLUP_HOURS} AND product_id = '' AND {FILTERS} AND kind = 'sale'
              UNION ALL
              SELECT staff_id, terminal_id, 1 FROM entry_facts
              WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift) AND kind = 'sale'
@@ -414,8 +504,8 @@ fn entry_counts_by(conn: &Connection, filter: &ReportFilter, w: &Window) -> Resu
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         named_params! {
-            ":use_rollup": w.use_rollup, ":from": w.from, ":until": w.until,
-            ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
+            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),

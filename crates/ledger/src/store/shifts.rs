@@ -7,14 +7,14 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{active_staff, parse_column};
-use super::entries::append;
+use super::entries::{append, chain_head};
 use super::operations::{previous_operation, record_operation, request_hash};
 use super::reports::{sales_report, ReportFilter, SalesReport};
 use super::{Ledger, LedgerReader};
 use crate::clock::Timestamp;
 use crate::error::{InputError, LedgerError, Result};
 use crate::ids::{EntryId, IdempotencyKey, ShiftId, StaffId, TerminalId};
-use crate::model::{Entry, EntryKind, Shift, ShiftClose, SyncState, Tender};
+use crate::model::{Entry, EntryKind, Shift, ShiftClose, Tender};
 use crate::money::Cents;
 use crate::postings::{book, Account, Movement};
 use crate::rules::{check_role, Action};
@@ -59,8 +59,8 @@ pub struct ZReport {
     pub replayed: bool,
 }
 
-const SHIFT_COLUMNS: &str =
-    "id, terminal_id, staff_id, opened_at, float, closed_at, z_number, expected_cash, counted_cash, difference";
+const SHIFT_COLUMNS: &str = "id, terminal_id, staff_id, opened_at, float, closed_at, z_number,
+     expected_cash, counted_cash, difference, first_sequence, last_sequence";
 
 fn shift_from_row(row: &Row<'_>) -> rusqlite::Result<Shift> {
     let closed_at: Option<i64> = row.get(5)?;
@@ -87,30 +87,57 @@ pub(super) fn open_shift(conn: &Connection, terminal: &TerminalId) -> Result<Opt
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE terminal_id = ?1 AND closed_at IS NULL"
     ))?;
-    Ok(stmt.query_row([terminal.as_str()], shift_from_row).optional()?)
+    Ok(stmt
+        .query_row([terminal.as_str()], shift_from_row)
+        .optional()?)
 }
 
 fn shift_by_id(conn: &Connection, id: &ShiftId) -> Result<Option<Shift>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = ?1"))?;
-    Ok(stmt.query_row([id.to_string()], shift_from_row).optional()?)
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = ?1"))?;
+    Ok(stmt
+        .query_row([id.to_string()], shift_from_row)
+        .optional()?)
 }
 
-/// Cash taken in minus paid out: minus the sum of the drawer's postings.
+/// The sequence range of a shift's entries (shifts never overlap on a
+/// terminal); the end is open while the shift is.
+pub(super) fn shift_sequences(conn: &Connection, shift: &ShiftId) -> Result<(i64, Option<i64>)> {
+    conn.prepare_cached("SELECT first_sequence, last_sequence FROM shifts WHERE id = ?1")?
+        .query_row([shift.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| LedgerError::InvalidInput(InputError::new("shift", "does not exist")))
+}
+
+/// Cash taken in minus paid out: minus the sum of the drawer's postings
+/// (before any cash-count adjustment).
 fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
+    let (first, last) = shift_sequences(conn, shift)?;
     let sum: i64 = conn
         .prepare_cached(
             "SELECT COALESCE(SUM(p.amount), 0) FROM postings p
-             JOIN entries e ON e.rowid_ = p.entry_rowid
-             WHERE p.account = ?1 AND e.kind <> 'adjustment'",
+             JOIN entries e ON e.sequence = p.entry_sequence
+             WHERE p.entry_sequence >= ?2 AND (?3 IS NULL OR p.entry_sequence <= ?3)
+               AND p.account = ?1 AND e.kind <> 'adjustment'",
         )?
-        .query_row([Account::CashDrawer(*shift).to_string()], |r| r.get(0))?;
+        .query_row(
+            params![Account::CashDrawer(*shift).to_string(), first, last],
+            |r| r.get(0),
+        )?;
     Ok(Cents(sum.checked_neg().ok_or(LedgerError::AmountOverflow)?))
 }
 
 fn z_report(conn: &Connection, shift: Shift, replayed: bool) -> Result<ZReport> {
     let movements = cash_movements(conn, &shift.id)?;
-    let expected = shift.float.checked_add(movements).ok_or(LedgerError::AmountOverflow)?;
-    let staff_name: String = conn.query_row("SELECT name FROM staff WHERE id = ?1", [shift.staff.as_str()], |r| r.get(0))?;
+    let expected = shift
+        .float
+        .checked_add(movements)
+        .ok_or(LedgerError::AmountOverflow)?;
+    let staff_name: String = conn.query_row(
+        "SELECT name FROM staff WHERE id = ?1",
+        [shift.staff.as_str()],
+        |r| r.get(0),
+    )?;
     let terminal_name: String = conn.query_row(
         "SELECT friendly_name FROM terminals WHERE id = ?1",
         [shift.terminal.as_str()],
@@ -143,12 +170,16 @@ impl Ledger {
         let hash = request_hash("open_shift", request)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some((_, shift_id)) = previous_operation(&tx, &request.key, "open_shift", &hash)? {
-            let id: ShiftId = shift_id
-                .ok_or_else(|| LedgerError::Corrupt("operation without shift".into()))?
-                .parse()?;
-            let shift = shift_by_id(&tx, &id)?.ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
-            return Ok(ShiftOpened { shift, replayed: true });
+        if let Some(previous) = previous_operation(&tx, &request.key, "open_shift", &hash)? {
+            let id = previous
+                .shift
+                .ok_or_else(|| LedgerError::Corrupt("operation without shift".into()))?;
+            let shift = shift_by_id(&tx, &id)?
+                .ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
+            return Ok(ShiftOpened {
+                shift,
+                replayed: true,
+            });
         }
         let staff = active_staff(&tx, &request.staff)?;
         check_role(staff.role, Action::Sell)?;
@@ -168,13 +199,32 @@ impl Ledger {
             closed: None,
         };
         tx.execute(
-            "INSERT INTO shifts (id, terminal_id, staff_id, opened_at, float) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![shift.id.to_string(), shift.terminal.as_str(), shift.staff.as_str(), now.0, shift.float.0],
+            "INSERT INTO shifts (id, terminal_id, staff_id, opened_at, float, first_sequence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                shift.id.to_string(),
+                shift.terminal.as_str(),
+                shift.staff.as_str(),
+                now.0,
+                shift.float.0,
+                chain_head(&tx)?.next_sequence
+            ],
         )?;
-        record_operation(&tx, &request.key, "open_shift", &hash, None, Some(&shift.id), now)?;
+        record_operation(
+            &tx,
+            &request.key,
+            "open_shift",
+            &hash,
+            None,
+            Some(&shift.id),
+            now,
+        )?;
         tx.commit()?;
         tracing::info!(shift = %shift.id, staff = %shift.staff, "shift opened");
-        Ok(ShiftOpened { shift, replayed: false })
+        Ok(ShiftOpened {
+            shift,
+            replayed: false,
+        })
     }
 
     /// Closes this terminal's open shift with the counted cash and returns
@@ -183,17 +233,19 @@ impl Ledger {
         let hash = request_hash("close_shift", request)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some((_, shift_id)) = previous_operation(&tx, &request.key, "close_shift", &hash)? {
-            let id: ShiftId = shift_id
-                .ok_or_else(|| LedgerError::Corrupt("operation without shift".into()))?
-                .parse()?;
-            let shift = shift_by_id(&tx, &id)?.ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
+        if let Some(previous) = previous_operation(&tx, &request.key, "close_shift", &hash)? {
+            let id = previous
+                .shift
+                .ok_or_else(|| LedgerError::Corrupt("operation without shift".into()))?;
+            let shift = shift_by_id(&tx, &id)?
+                .ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
             return z_report(&tx, shift, true);
         }
         let staff = active_staff(&tx, &request.staff)?;
         let shift = open_shift(&tx, &self.options.terminal)?.ok_or(LedgerError::NoOpenShift)?;
         if shift.staff != staff.id {
-            check_role(staff.role, Action::CloseOthersShift).map_err(|_| LedgerError::ShiftOfAnotherCashier)?;
+            check_role(staff.role, Action::CloseOthersShift)
+                .map_err(|_| LedgerError::ShiftOfAnotherCashier)?;
         }
         if request.counted.is_negative() {
             return Err(InputError::new("counted cash", "must not be negative").into());
@@ -203,7 +255,10 @@ impl Ledger {
             .float
             .checked_add(cash_movements(&tx, &shift.id)?)
             .ok_or(LedgerError::AmountOverflow)?;
-        let difference = request.counted.checked_sub(expected).ok_or(LedgerError::AmountOverflow)?;
+        let difference = request
+            .counted
+            .checked_sub(expected)
+            .ok_or(LedgerError::AmountOverflow)?;
         let mut entry_id = None;
         if difference != Cents::ZERO {
             let postings = book(&Movement {
@@ -236,8 +291,8 @@ impl Ledger {
                     hash: String::new(),
                 },
                 &postings,
-                &SyncState::Pending,
-                now,
+                &hash,
+                None,
             )?;
             entry_id = Some(entry.id);
         }
@@ -247,12 +302,30 @@ impl Ledger {
             |r| r.get(0),
         )?;
         tx.execute(
-            "UPDATE shifts SET closed_at = ?2, z_number = ?3, expected_cash = ?4, counted_cash = ?5, difference = ?6
+            "UPDATE shifts SET closed_at = ?2, z_number = ?3, expected_cash = ?4, counted_cash = ?5,
+                 difference = ?6, last_sequence = ?7
              WHERE id = ?1",
-            params![shift.id.to_string(), now.0, z_number, expected.0, request.counted.0, difference.0],
+            params![
+                shift.id.to_string(),
+                now.0,
+                z_number,
+                expected.0,
+                request.counted.0,
+                difference.0,
+                chain_head(&tx)?.next_sequence - 1
+            ],
         )?;
-        record_operation(&tx, &request.key, "close_shift", &hash, entry_id.as_ref(), Some(&shift.id), now)?;
-        let closed = shift_by_id(&tx, &shift.id)?.ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
+        record_operation(
+            &tx,
+            &request.key,
+            "close_shift",
+            &hash,
+            entry_id.as_ref(),
+            Some(&shift.id),
+            now,
+        )?;
+        let closed = shift_by_id(&tx, &shift.id)?
+            .ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
         let report = z_report(&tx, closed, false)?;
         tx.commit()?;
         tracing::info!(shift = %shift.id, z_number, difference = %difference, "shift closed");
@@ -274,7 +347,9 @@ impl LedgerReader {
     }
 
     pub fn shifts(&self) -> Result<Vec<Shift>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {SHIFT_COLUMNS} FROM shifts ORDER BY opened_at DESC"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SHIFT_COLUMNS} FROM shifts ORDER BY opened_at DESC"
+        ))?;
         let rows = stmt.query_map([], shift_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

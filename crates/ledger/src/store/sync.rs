@@ -5,7 +5,7 @@
 use rusqlite::{params, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::entries::{entry_from_row, load_lines, load_sync_state, write_sync_state, ENTRY_COLUMNS};
+use super::entries::{entry_from_row, load_lines, load_sync_state, write_decision, ENTRY_COLUMNS};
 use super::wallets::ensure_wallet;
 use super::Ledger;
 use crate::clock::Timestamp;
@@ -31,8 +31,11 @@ impl Ledger {
     pub fn pending_entries(&self, limit: u32) -> Result<Vec<Entry>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM entry_sync s JOIN entries e ON e.rowid_ = s.entry_rowid
-             WHERE s.state = 'pending' ORDER BY e.sequence LIMIT ?1"
+            "SELECT {ENTRY_COLUMNS} FROM entries e
+             LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+             WHERE e.sequence > (SELECT decided_through FROM sync_progress WHERE id = 1)
+               AND s.state IS NULL
+             ORDER BY e.sequence LIMIT ?1"
         ))?;
         let rows = stmt
             .query_map([limit], entry_from_row)?
@@ -46,9 +49,14 @@ impl Ledger {
     }
 
     pub fn pending_count(&self) -> Result<i64> {
-        Ok(self
-            .lock()
-            .query_row("SELECT COUNT(*) FROM entry_sync WHERE state = 'pending'", [], |r| r.get(0))?)
+        Ok(self.lock().query_row(
+            "SELECT COUNT(*) FROM entries e
+             LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+             WHERE e.sequence > (SELECT decided_through FROM sync_progress WHERE id = 1)
+               AND s.state IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Records the server's decision about a pending entry. A decision
@@ -58,23 +66,18 @@ impl Ledger {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rowid: i64 = tx
-            .query_row("SELECT rowid_ FROM entries WHERE id = ?1", [id.to_string()], |r| r.get(0))
+            .query_row(
+                "SELECT sequence FROM entries WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
             .map_err(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => LedgerError::UnknownEntry(*id),
                 other => other.into(),
             })?;
         let current = load_sync_state(&tx, rowid)?;
         match (&current, decision) {
-            (_, SyncState::Pending) => {
-                return Err(LedgerError::Corrupt("an entry cannot go back to pending".into()))
-            }
-            (SyncState::Pending, _) => {
-                let now = match decision {
-                    SyncState::Acknowledged { at, .. } | SyncState::Rejected { at, .. } => *at,
-                    SyncState::Pending => Timestamp(0),
-                };
-                write_sync_state(&tx, rowid, decision, now)?;
-            }
+            (SyncState::Pending, _) => write_decision(&tx, rowid, decision)?,
             (existing, new) if same_decision(existing, new) => {}
             _ => {
                 return Err(LedgerError::Corrupt(format!(
@@ -125,8 +128,16 @@ impl Ledger {
 fn same_decision(a: &SyncState, b: &SyncState) -> bool {
     match (a, b) {
         (
-            SyncState::Acknowledged { server_id: x, server_cursor: cx, .. },
-            SyncState::Acknowledged { server_id: y, server_cursor: cy, .. },
+            SyncState::Acknowledged {
+                server_id: x,
+                server_cursor: cx,
+                ..
+            },
+            SyncState::Acknowledged {
+                server_id: y,
+                server_cursor: cy,
+                ..
+            },
         ) => x == y && cx == cy,
         (SyncState::Rejected { reason: x, .. }, SyncState::Rejected { reason: y, .. }) => x == y,
         _ => false,

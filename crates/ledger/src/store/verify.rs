@@ -26,7 +26,9 @@ pub enum InvariantViolation {
 
 pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<ChainProblem>> {
     let mut problems = Vec::new();
-    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.terminal_id, e.sequence"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries e ORDER BY e.terminal_id, e.sequence"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut previous: Option<(String, i64, String)> = None;
     while let Some(row) = rows.next()? {
@@ -64,32 +66,34 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<ChainProblem>> {
 pub(super) fn check_invariants(conn: &Connection) -> Result<Vec<InvariantViolation>> {
     let mut violations = Vec::new();
     let mut stmt = conn.prepare(
-        "SELECT e.id, SUM(p.amount) FROM entries e JOIN postings p ON p.entry_rowid = e.rowid_
-         GROUP BY e.rowid_ HAVING SUM(p.amount) <> 0",
+        "SELECT e.id, SUM(p.amount) FROM entries e JOIN postings p ON p.entry_sequence = e.sequence
+         GROUP BY e.sequence HAVING SUM(p.amount) <> 0",
     )?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (entry, sum) = row?;
         violations.push(InvariantViolation::Unbalanced { entry, sum });
     }
-    // Wallet-tender entries move their wallet by exactly their amount.
+    // wallet_delta is the sum of the entry's wallet postings, and a
+    // wallet-tender entry moves its wallet by exactly its amount.
     let mut stmt = conn.prepare(
         "SELECT e.id FROM entries e
-         WHERE e.token_id IS NOT NULL AND e.tender = 'wallet'
-           AND e.amount <> (SELECT COALESCE(SUM(p.amount), 0) FROM postings p
-                            WHERE p.entry_rowid = e.rowid_ AND p.account = 'wallet:' || e.token_id)",
+         WHERE e.wallet_delta <> (SELECT COALESCE(SUM(p.amount), 0) FROM postings p
+                                  WHERE p.entry_sequence = e.sequence
+                                    AND p.account = 'wallet:' || e.token_id)
+            OR (e.tender = 'wallet' AND e.wallet_delta <> e.amount)",
     )?;
     for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
         violations.push(InvariantViolation::WalletMismatch { entry: row? });
     }
     for (table, rollup, raw) in [
         (
-            "line_rollup",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM line_rollup GROUP BY 1, 2, 3, 4, 5, 6",
+            "rollup (lines)",
+            "SELECT hour, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM rollup WHERE product_id <> '' GROUP BY 1, 2, 3, 4, 5, 6",
             "SELECT hour, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM line_facts GROUP BY 1, 2, 3, 4, 5, 6",
         ),
         (
-            "entry_rollup",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, SUM(count), SUM(amount) FROM entry_rollup GROUP BY 1, 2, 3, 4, 5, 6",
+            "rollup (entries)",
+            "SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, SUM(entries), SUM(amount) FROM rollup WHERE product_id = '' GROUP BY 1, 2, 3, 4, 5, 6",
             "SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, COUNT(*), SUM(amount) FROM entry_facts GROUP BY 1, 2, 3, 4, 5, 6",
         ),
     ] {
@@ -110,7 +114,14 @@ fn grouped(conn: &Connection, sql: &str) -> Result<BTreeMap<GroupKey, (i64, i64)
     let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([], |r| {
         Ok((
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+            (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ),
             (r.get(6)?, r.get(7)?),
         ))
     })?;

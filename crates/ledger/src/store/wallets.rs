@@ -13,13 +13,13 @@ use crate::error::Result;
 use crate::ids::{ProductId, TokenId};
 use crate::model::{DepositCount, WalletView};
 use crate::money::Cents;
-use crate::postings::Account;
 use crate::rules::WalletPosition;
 
-/// The SQL condition (over `s`, an `entry_sync` row, and `?2`, the confirmed
-/// cursor) for an entry not yet included in the confirmed balance.
+/// The SQL condition (over `s`, an `entry_sync` row left-joined to the
+/// entry, and `?2`, the confirmed cursor) for an entry not yet included in
+/// the confirmed balance: pending, or acknowledged after that cursor.
 const COUNTED: &str =
-    "(s.state = 'pending' OR (s.state = 'acknowledged' AND (?2 IS NULL OR s.server_cursor > ?2)))";
+    "(s.state IS NULL OR (s.state = 'acknowledged' AND (?2 IS NULL OR s.server_cursor > ?2)))";
 
 pub(super) struct WalletRow {
     pub wallet_id: Option<String>,
@@ -50,7 +50,12 @@ pub(super) fn wallet_row(conn: &Connection, token: &TokenId) -> Result<Option<Wa
 /// Creates the wallet row if this terminal has never seen the wristband.
 /// `known_empty`: the wallet is new to the whole event (standalone), so its
 /// balance is known to be zero.
-pub(super) fn ensure_wallet(conn: &Connection, token: &TokenId, known_empty: bool, now: Timestamp) -> Result<()> {
+pub(super) fn ensure_wallet(
+    conn: &Connection,
+    token: &TokenId,
+    known_empty: bool,
+    now: Timestamp,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO wallets (token_id, blocked, confirmed_balance, confirmed_at)
          VALUES (?1, 0, CASE WHEN ?2 THEN 0 END, CASE WHEN ?2 THEN ?3 END)
@@ -62,19 +67,19 @@ pub(super) fn ensure_wallet(conn: &Connection, token: &TokenId, known_empty: boo
 
 fn unconfirmed_sum(conn: &Connection, token: &TokenId, cursor: Option<i64>) -> Result<i64> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT COALESCE(SUM(p.amount), 0) FROM postings p
-         JOIN entry_sync s ON s.entry_rowid = p.entry_rowid
-         WHERE p.account = ?1 AND {COUNTED}"
+        "SELECT COALESCE(SUM(e.wallet_delta), 0) FROM entries e
+         LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+         WHERE e.token_id = ?1 AND {COUNTED}"
     ))?;
-    Ok(stmt.query_row(params![Account::Wallet(token.clone()).to_string(), cursor], |r| r.get(0))?)
+    Ok(stmt.query_row(params![token.as_str(), cursor], |r| r.get(0))?)
 }
 
 /// This wallet's unacknowledged offline debits on this terminal (positive).
 fn wallet_offline_exposure(conn: &Connection, token: &TokenId) -> Result<i64> {
     let mut stmt = conn.prepare_cached(
         "SELECT COALESCE(-SUM(e.amount), 0) FROM entries e
-         JOIN entry_sync s ON s.entry_rowid = e.rowid_
-         WHERE e.token_id = ?1 AND s.state = 'pending' AND e.offline = 1 AND e.amount < 0",
+         LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+         WHERE e.token_id = ?1 AND s.state IS NULL AND e.offline = 1 AND e.amount < 0",
     )?;
     Ok(stmt.query_row([token.as_str()], |r| r.get(0))?)
 }
@@ -82,14 +87,19 @@ fn wallet_offline_exposure(conn: &Connection, token: &TokenId) -> Result<i64> {
 /// All wallets' unacknowledged offline debits on this terminal (positive).
 pub(super) fn terminal_offline_exposure(conn: &Connection) -> Result<Cents> {
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(-SUM(e.amount), 0) FROM entry_sync s
-         JOIN entries e ON e.rowid_ = s.entry_rowid
-         WHERE s.state = 'pending' AND e.offline = 1 AND e.amount < 0 AND e.token_id IS NOT NULL",
+        "SELECT COALESCE(-SUM(e.amount), 0) FROM entries e
+         LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+         WHERE e.sequence > (SELECT decided_through FROM sync_progress WHERE id = 1)
+           AND s.state IS NULL AND e.offline = 1 AND e.amount < 0 AND e.token_id IS NOT NULL",
     )?;
     Ok(Cents(stmt.query_row([], |r| r.get(0))?))
 }
 
-pub(super) fn position(conn: &Connection, token: &TokenId, row: &WalletRow) -> Result<WalletPosition> {
+pub(super) fn position(
+    conn: &Connection,
+    token: &TokenId,
+    row: &WalletRow,
+) -> Result<WalletPosition> {
     let unconfirmed = unconfirmed_sum(conn, token, row.confirmed_cursor)?;
     let available = row
         .confirmed_balance
@@ -118,19 +128,22 @@ pub(super) fn outstanding_deposits(
              SELECT product_id, count FROM wallet_deposit_snapshots WHERE token_id = ?1
              UNION ALL
              SELECT l.product_id, l.quantity FROM entries e
-             JOIN entry_sync s ON s.entry_rowid = e.rowid_
-             JOIN entry_lines l ON l.entry_rowid = e.rowid_
+             LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+             JOIN entry_lines l ON l.entry_sequence = e.sequence
              WHERE e.token_id = ?1 AND e.tender = 'wallet' AND l.deposit = 1 AND {COUNTED}
          )
          WHERE ?3 IS NULL OR product_id = ?3
          GROUP BY product_id HAVING SUM(count) <> 0 ORDER BY product_id"
     ))?;
-    let rows = stmt.query_map(params![token.as_str(), cursor, product.map(|p| p.as_str())], |row| {
-        Ok(DepositCount {
-            product: super::catalog::parse_column(row, 0)?,
-            count: row.get(1)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![token.as_str(), cursor, product.map(|p| p.as_str())],
+        |row| {
+            Ok(DepositCount {
+                product: super::catalog::parse_column(row, 0)?,
+                count: row.get(1)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -182,7 +195,9 @@ impl LedgerReader {
 
     /// Every wallet's token this ledger knows, in order.
     pub fn wallet_tokens(&self) -> Result<Vec<TokenId>> {
-        let mut stmt = self.conn.prepare("SELECT token_id FROM wallets ORDER BY token_id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT token_id FROM wallets ORDER BY token_id")?;
         let rows = stmt.query_map([], |row| super::catalog::parse_column::<TokenId>(row, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -8,11 +8,9 @@ use tapster_ledger::demo;
 use tapster_ledger::model::{EventMode, Tender};
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::pricing::Cart;
-use tapster_ledger::store::{
-    Authorisation, OpenShiftRequest, Recorded, SaleRequest, TopUpRequest,
-};
+use tapster_ledger::store::{Authorisation, OpenShiftRequest, Recorded, SaleRequest, TopUpRequest};
 use tapster_ledger::{
-    Cents, IdempotencyKey, Ledger, LedgerOptions, LedgerError, ManualClock, SequentialIds, StaffId,
+    Cents, IdempotencyKey, Ledger, LedgerError, LedgerOptions, ManualClock, SequentialIds, StaffId,
     TerminalId, Timestamp, TokenId,
 };
 
@@ -47,24 +45,41 @@ impl Bar {
         let mut settings = ledger.settings().unwrap();
         settings.mode = mode;
         ledger.update_settings(&settings).unwrap();
-        Bar { ledger, clock, dir, next_key: Default::default() }
+        Bar {
+            ledger,
+            clock,
+            dir,
+            next_key: Default::default(),
+        }
     }
 
     pub fn key(&self) -> IdempotencyKey {
-        let n = self.next_key.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = self
+            .next_key
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         IdempotencyKey::new(format!("k{n}")).unwrap()
     }
 
     pub fn open_shift(&self, staff: &str) {
         self.ledger
-            .open_shift(&OpenShiftRequest { key: self.key(), staff: staff_id(staff), float: Cents(100_00) })
+            .open_shift(&OpenShiftRequest {
+                key: self.key(),
+                staff: staff_id(staff),
+                float: Cents(100_00),
+            })
             .unwrap();
     }
 
     pub fn top_up(&self, staff: &str, token: &TokenId, cents: i64) -> Recorded {
         self.ledger
             .top_up(
-                &TopUpRequest { key: self.key(), staff: staff_id(staff), token: token.clone(), amount: Cents(cents), tender: Tender::Cash },
+                &TopUpRequest {
+                    key: self.key(),
+                    staff: staff_id(staff),
+                    token: token.clone(),
+                    amount: Cents(cents),
+                    tender: Tender::Cash,
+                },
                 Authorisation::ThisLedger,
             )
             .unwrap()
@@ -75,13 +90,25 @@ impl Bar {
             key: self.key(),
             staff: staff_id(staff),
             cart,
-            tender: if token.is_some() { Tender::Wallet } else { Tender::Cash },
+            tender: if token.is_some() {
+                Tender::Wallet
+            } else {
+                Tender::Cash
+            },
             token: token.cloned(),
         }
     }
 
-    pub fn sell(&self, staff: &str, cart: Cart, token: Option<&TokenId>) -> Result<Recorded, LedgerError> {
-        self.ledger.sell(&self.sale_request(staff, cart, token), Authorisation::ThisLedger)
+    pub fn sell(
+        &self,
+        staff: &str,
+        cart: Cart,
+        token: Option<&TokenId>,
+    ) -> Result<Recorded, LedgerError> {
+        self.ledger.sell(
+            &self.sale_request(staff, cart, token),
+            Authorisation::ThisLedger,
+        )
     }
 
     pub fn balance(&self, token: &TokenId) -> Cents {
@@ -125,7 +152,7 @@ pub fn band(n: u32) -> TokenId {
 }
 
 pub fn cart(items: &[(&str, i64)]) -> Cart {
-    items
-        .iter()
-        .fold(Cart::new(), |cart, (product, quantity)| cart.with(&demo::product(product), *quantity))
+    items.iter().fold(Cart::new(), |cart, (product, quantity)| {
+        cart.with(&demo::product(product), *quantity)
+    })
 }
