@@ -88,6 +88,16 @@ pub fn price_cart(
     if cart.lines.is_empty() {
         return Err(LedgerError::EmptyCart);
     }
+    // Each product is looked up once, however often the cart names it.
+    let mut seen: BTreeMap<ProductId, Option<Product>> = BTreeMap::new();
+    let mut product = |id: &ProductId| -> Result<Option<Product>> {
+        if let Some(found) = seen.get(id) {
+            return Ok(found.clone());
+        }
+        let found = product(id)?;
+        seen.insert(id.clone(), found.clone());
+        Ok(found)
+    };
     let mut lines = Vec::with_capacity(cart.lines.len() + 1);
     let mut deposits: BTreeMap<ProductId, (Product, i64)> = BTreeMap::new();
     let mut wanted: BTreeMap<ProductId, (Product, i64)> = BTreeMap::new();

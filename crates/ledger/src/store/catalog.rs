@@ -57,31 +57,30 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
 }
 
 pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT name, currency, receipt_header, receipt_footer, max_wallet_balance,
                 offline_wallet_cap, offline_max_balance_age_secs, offline_terminal_cap,
                 offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs
          FROM event_settings WHERE id = 1",
-        [],
-        |row| {
-            Ok(EventSettings {
-                name: row.get(0)?,
-                currency: row.get(1)?,
-                receipt_header: row.get(2)?,
-                receipt_footer: row.get(3)?,
-                max_wallet_balance: Cents(row.get(4)?),
-                offline: OfflineLimits {
-                    wallet_cap: Cents(row.get(5)?),
-                    max_balance_age_secs: row.get(6)?,
-                    terminal_cap: Cents(row.get(7)?),
-                    per_sale_limit: Cents(row.get(8)?),
-                },
-                mode: parse_column(row, 9)?,
-                max_failed_logins: row.get(10)?,
-                login_lockout_secs: row.get(11)?,
-            })
-        },
-    )
+    )?
+    .query_row([], |row| {
+        Ok(EventSettings {
+            name: row.get(0)?,
+            currency: row.get(1)?,
+            receipt_header: row.get(2)?,
+            receipt_footer: row.get(3)?,
+            max_wallet_balance: Cents(row.get(4)?),
+            offline: OfflineLimits {
+                wallet_cap: Cents(row.get(5)?),
+                max_balance_age_secs: row.get(6)?,
+                terminal_cap: Cents(row.get(7)?),
+                per_sale_limit: Cents(row.get(8)?),
+            },
+            mode: parse_column(row, 9)?,
+            max_failed_logins: row.get(10)?,
+            login_lockout_secs: row.get(11)?,
+        })
+    })
     .map_err(Into::into)
 }
 
@@ -159,6 +158,14 @@ fn products(conn: &Connection, include_archived: bool) -> Result<Vec<Product>> {
     ))?;
     let rows = stmt.query_map([include_archived], product_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Only the terminal's permission: what every operation checks.
+pub(super) fn terminal_permission(conn: &Connection, id: &TerminalId) -> Result<Permission> {
+    conn.prepare_cached("SELECT permission FROM terminals WHERE id = ?1")?
+        .query_row([id.as_str()], |row| parse_column::<Permission>(row, 0))
+        .optional()?
+        .ok_or_else(|| LedgerError::Corrupt(format!("terminal '{id}' is missing")))
 }
 
 pub(super) fn terminal(conn: &Connection, id: &TerminalId) -> Result<Terminal> {

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::catalog::{active_staff, product, read_settings, terminal};
+use super::catalog::{active_staff, product, read_settings, terminal_permission};
 use super::entries::{append, load_entry, load_postings};
 use super::shifts::open_shift;
 use super::wallets::{
@@ -15,9 +15,9 @@ use super::wallets::{
 use super::Ledger;
 use crate::clock::Timestamp;
 use crate::error::{InputError, LedgerError, Result};
-use crate::ids::{EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TokenId};
+use crate::ids::{EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId};
 use crate::model::{
-    Entry, EntryKind, EventMode, EventSettings, Line, Shift, Staff, SyncState, Tender, Terminal,
+    Entry, EntryKind, EventMode, EventSettings, Line, Permission, Shift, Staff, SyncState, Tender,
 };
 use crate::money::Cents;
 use crate::postings::{book, reverse, Account, Movement, Posting};
@@ -131,7 +131,8 @@ pub(super) struct Draft {
 pub(super) struct Context {
     pub now: Timestamp,
     pub settings: EventSettings,
-    pub terminal: Terminal,
+    pub terminal: TerminalId,
+    pub permission: Permission,
     pub staff: Staff,
     pub shift: Option<Shift>,
 }
@@ -237,13 +238,14 @@ pub(super) fn record_operation(
 
 pub(super) fn context(tx: &Transaction<'_>, ledger: &Ledger, staff: &StaffId) -> Result<Context> {
     let now = ledger.options.clock.now();
-    let terminal = terminal(tx, &ledger.options.terminal)?;
+    let permission = terminal_permission(tx, &ledger.options.terminal)?;
     Ok(Context {
         now,
         settings: read_settings(tx)?,
         staff: active_staff(tx, staff)?,
-        shift: open_shift(tx, &terminal.id)?,
-        terminal,
+        shift: open_shift(tx, &ledger.options.terminal)?,
+        terminal: ledger.options.terminal.clone(),
+        permission,
     })
 }
 
@@ -297,7 +299,7 @@ impl Ledger {
         };
         let entry = Entry {
             id: EntryId(self.options.ids.new_id(ctx.now)),
-            terminal: ctx.terminal.id.clone(),
+            terminal: ctx.terminal.clone(),
             sequence: 0,
             idempotency_key: key.clone(),
             kind: draft.kind,
@@ -348,7 +350,7 @@ impl Ledger {
             |tx, ctx| {
                 check_role(ctx.staff.role, Action::Sell)?;
                 let shift = ctx.require_shift()?;
-                check_terminal_permission(ctx.terminal.permission, EntryKind::Sale, Cents(-1))?;
+                check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
                 check_tender(request.tender, request.token.as_ref())?;
                 let priced = price_cart(&request.cart, |id| product(tx, id), ctx.now)?;
                 let amount = priced
@@ -401,11 +403,7 @@ impl Ledger {
             |tx, ctx| {
                 check_role(ctx.staff.role, Action::TopUp)?;
                 let shift = ctx.require_shift()?;
-                check_terminal_permission(
-                    ctx.terminal.permission,
-                    EntryKind::TopUp,
-                    request.amount,
-                )?;
+                check_terminal_permission(ctx.permission, EntryKind::TopUp, request.amount)?;
                 if !request.amount.is_positive() {
                     return Err(InputError::new("amount", "must be more than zero").into());
                 }
@@ -422,7 +420,7 @@ impl Ledger {
                     wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
                         token: request.token.clone(),
                     })?;
-                let available = position(tx, &request.token, &row)?.available;
+                let available = position(tx, &request.token, &row, false)?.available;
                 check_max_balance(available, request.amount, ctx.settings.max_wallet_balance)?;
                 let postings = book(&Movement {
                     kind: EntryKind::TopUp,
@@ -466,11 +464,7 @@ impl Ledger {
             |tx, ctx| {
                 check_role(ctx.staff.role, Action::ReturnDeposit)?;
                 let shift = ctx.require_shift()?;
-                check_terminal_permission(
-                    ctx.terminal.permission,
-                    EntryKind::DepositReturn,
-                    Cents(1),
-                )?;
+                check_terminal_permission(ctx.permission, EntryKind::DepositReturn, Cents(1))?;
                 match (request.tender, &request.token) {
                     (Tender::Wallet, Some(_)) | (Tender::Cash, None) => {}
                     _ => return Err(LedgerError::TenderMismatch),
@@ -511,7 +505,7 @@ impl Ledger {
                                 .first()
                                 .map_or(0, |d| d.count);
                         check_deposit_return(&cup.name, outstanding, request.quantity)?;
-                        let available = position(tx, token, &row)?.available;
+                        let available = position(tx, token, &row, false)?.available;
                         Some(balance_after(&authorisation, available, amount)?)
                     }
                     None => None,
@@ -585,7 +579,7 @@ impl Ledger {
                             && !later_sale,
                     },
                 )?;
-                check_terminal_permission(ctx.terminal.permission, target.kind, target.amount)?;
+                check_terminal_permission(ctx.permission, target.kind, target.amount)?;
                 let amount = target
                     .amount
                     .checked_neg()
@@ -666,7 +660,7 @@ impl Ledger {
                             wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
                                 token: token.clone(),
                             })?;
-                        let available = position(tx, token, &row)?.available;
+                        let available = position(tx, token, &row, false)?.available;
                         (
                             false,
                             Some(balance_after(&authorisation, available, wallet_change)?),
@@ -707,7 +701,7 @@ impl Ledger {
             |tx, ctx| {
                 check_role(ctx.staff.role, Action::PayOut)?;
                 let shift = ctx.require_shift()?;
-                check_terminal_permission(ctx.terminal.permission, EntryKind::Payout, Cents(-1))?;
+                check_terminal_permission(ctx.permission, EntryKind::Payout, Cents(-1))?;
                 if request.tender == Tender::Wallet {
                     return Err(LedgerError::TenderMismatch);
                 }
@@ -717,7 +711,7 @@ impl Ledger {
                     })?;
                 // With the server's approval this pays what this terminal knew
                 // was there; the server reports the balance after.
-                let payout = position(tx, &request.token, &row)?.available;
+                let payout = position(tx, &request.token, &row, false)?.available;
                 if !payout.is_positive() {
                     return Err(LedgerError::NothingToPayOut);
                 }
@@ -766,11 +760,7 @@ impl Ledger {
             &authorisation,
             |tx, ctx| {
                 check_role(ctx.staff.role, Action::Adjust)?;
-                check_terminal_permission(
-                    ctx.terminal.permission,
-                    EntryKind::Adjustment,
-                    request.amount,
-                )?;
+                check_terminal_permission(ctx.permission, EntryKind::Adjustment, request.amount)?;
                 if request.amount == Cents::ZERO {
                     return Err(InputError::new("amount", "must not be zero").into());
                 }
@@ -784,7 +774,7 @@ impl Ledger {
                     wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
                         token: request.token.clone(),
                     })?;
-                let available = position(tx, &request.token, &row)?.available;
+                let available = position(tx, &request.token, &row, false)?.available;
                 let after = balance_after(&authorisation, available, request.amount)?;
                 if after.is_negative() && request.amount.is_negative() {
                     return Err(LedgerError::InsufficientFunds {
@@ -858,7 +848,7 @@ fn debit_wallet(
                     }
                 });
             };
-            let wallet = position(tx, token, &row)?;
+            let wallet = position(tx, token, &row, authority == Authority::Offline)?;
             let exposure = match authority {
                 Authority::Offline => terminal_offline_exposure(tx)?,
                 Authority::Ledger => Cents::ZERO,

@@ -95,10 +95,13 @@ pub(super) fn terminal_offline_exposure(conn: &Connection) -> Result<Cents> {
     Ok(Cents(stmt.query_row([], |r| r.get(0))?))
 }
 
+/// The wallet's position. `with_offline_exposure` only when offline limits
+/// apply: it costs a scan of the wallet's entries.
 pub(super) fn position(
     conn: &Connection,
     token: &TokenId,
     row: &WalletRow,
+    with_offline_exposure: bool,
 ) -> Result<WalletPosition> {
     let unconfirmed = unconfirmed_sum(conn, token, row.confirmed_cursor)?;
     let available = row
@@ -112,7 +115,11 @@ pub(super) fn position(
         balance_known: row.confirmed_balance.is_some(),
         confirmed_at: row.confirmed_at.map(Timestamp),
         available: Cents(available),
-        offline_exposure: Cents(wallet_offline_exposure(conn, token)?),
+        offline_exposure: if with_offline_exposure {
+            Cents(wallet_offline_exposure(conn, token)?)
+        } else {
+            Cents::ZERO
+        },
     })
 }
 
@@ -151,7 +158,7 @@ pub(super) fn wallet_view(conn: &Connection, token: &TokenId) -> Result<Option<W
     let Some(row) = wallet_row(conn, token)? else {
         return Ok(None);
     };
-    let position = position(conn, token, &row)?;
+    let position = position(conn, token, &row, true)?;
     Ok(Some(WalletView {
         token: token.clone(),
         wallet_id: row.wallet_id,
