@@ -1,6 +1,7 @@
 -- Hourly rollups that keep sales reports fast on millions of entries.
--- The store adds to them in the same transaction as each entry; reports read
--- whole hours from here and the raw tables only for partial hours.
+-- The store rolls up new entries in batches, inside the transaction of the
+-- entry that completes a batch; reports read whole hours from here and the
+-- raw tables for partial hours and for entries not yet rolled up.
 
 -- One row per line with everything reports group or filter by. For a
 -- cancellation, subject_kind is the kind of the entry it reverses, so net
@@ -59,6 +60,14 @@ CREATE TABLE rollup (
     gross        INTEGER NOT NULL,
     PRIMARY KEY (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit)
 ) STRICT, WITHOUT ROWID;
+
+-- Entries up to rolled_through are in the rollup; later ones are not yet.
+CREATE TABLE rollup_progress (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    rolled_through INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO rollup_progress (id, rolled_through) SELECT 1, COALESCE(MAX(sequence), 0) FROM entries;
 
 -- Backfill from entries written under the first schema.
 INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,

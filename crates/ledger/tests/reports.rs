@@ -12,13 +12,16 @@ use tapster_ledger::store::{
 };
 use tapster_ledger::{demo, Cents, StaffId, TerminalId, Timestamp, VatRate};
 
-/// Sells and cancels at many moments across six hours.
+/// Enough entries that some are rolled up (batches of 256) and some not.
+const STEPS: i64 = 330;
+
+/// Sells and cancels at many moments across sixteen hours.
 fn busy_evening() -> Bar {
     let bar = Bar::new();
     bar.open_shift("anna");
-    let guests: Vec<_> = (1..=5).map(band).collect();
+    let guests: Vec<_> = (1..=15).map(band).collect();
     for guest in &guests {
-        bar.top_up("anna", guest, 200_00);
+        bar.top_up("anna", guest, 250_00);
     }
     let menu = [
         ("beer", 1),
@@ -28,7 +31,7 @@ fn busy_evening() -> Bar {
         ("spritz", 1),
         ("fries", 2),
     ];
-    for step in 0..120i64 {
+    for step in 0..STEPS {
         bar.clock.set(Timestamp(START.0 + step * 173_000)); // every ~2.9 minutes
         let (product, quantity) = menu[(step as usize) % menu.len()];
         let guest = &guests[(step as usize) % guests.len()];
@@ -209,16 +212,23 @@ fn report_tables_are_complete() {
         .unwrap()
         .sales_report(&ReportFilter::default())
         .unwrap();
-    assert_eq!(report.sales_count, 120);
+    assert_eq!(report.sales_count, STEPS);
+    let rolled: i64 = rusqlite::Connection::open(bar.ledger.path())
+        .unwrap()
+        .query_row("SELECT rolled_through FROM rollup_progress", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rolled, 256, "one batch rolled up, the rest read raw");
     let cancelled: i64 = report.cancellations.iter().map(|r| r.count).sum();
-    assert_eq!(cancelled, 11, "steps 0, 11, …, 110");
+    assert_eq!(cancelled, 30, "steps 0, 11, …, 319");
     assert_eq!(
         report.top_ups_by_tender,
         vec![tapster_ledger::store::AmountRow {
             key: "cash".into(),
             label: "cash".into(),
-            count: 5,
-            amount: Cents(1_000_00)
+            count: 15,
+            amount: Cents(3_750_00)
         }]
     );
     assert!(report.by_hour.len() >= 5);

@@ -48,8 +48,8 @@ pub(super) fn chain_head(conn: &Connection) -> Result<ChainHead> {
     })
 }
 
-/// Appends `entry` with its postings, its hourly rollups and, when the
-/// server already decided it, its sync decision. Fills in `sequence`,
+/// Appends `entry` with its postings (rolling up the batch it completes)
+/// and, when the server already decided it, its sync decision. Fills in `sequence`,
 /// `prev_hash` and `hash`, and keeps terminal times from going backwards
 /// (a clock set back must not reorder the ledger). Returns the entry as
 /// stored.
@@ -136,70 +136,52 @@ pub(super) fn append(
             posting.amount.0
         ])?;
     }
-    add_to_rollup(conn, &entry)?;
+    roll_up_if_due(conn, entry.sequence)?;
     if let Some(decision) = decision {
         write_decision(conn, entry.sequence, decision)?;
     }
     Ok(entry)
 }
 
-/// Adds an entry and its lines to the hourly rollup.
-fn add_to_rollup(conn: &Connection, entry: &Entry) -> Result<()> {
-    let subject_kind = match &entry.reverses {
-        Some(original) => conn
-            .prepare_cached("SELECT kind FROM entries WHERE id = ?1")?
-            .query_row([original.to_string()], |r| r.get::<_, String>(0))?,
-        None => entry.kind.as_str().to_string(),
-    };
-    let mut upsert = conn.prepare_cached(
+/// Entries are rolled up in batches of this many: one transaction in so
+/// many pays for the roll-up, the others write nothing for reports.
+pub const ROLLUP_BATCH: i64 = 256;
+
+/// Rolls up the entries after the last roll-up through `through`.
+pub(super) fn roll_up(conn: &Connection, through: i64) -> Result<()> {
+    let rolled: i64 = conn
+        .prepare_cached("SELECT rolled_through FROM rollup_progress WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    if through <= rolled {
+        return Ok(());
+    }
+    conn.prepare_cached(
         "INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id,
              category_id, vat_bp, deposit, entries, amount, quantity, gross)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-         ON CONFLICT DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount,
-             quantity = quantity + excluded.quantity, gross = gross + excluded.gross",
-    )?;
-    let hour = entry.terminal_time.hour_bucket();
-    let dims = (
-        entry.terminal.as_str(),
-        entry.staff.as_str(),
-        entry.kind.as_str(),
-        subject_kind.as_str(),
-        entry.tender.as_str(),
-    );
-    upsert.execute(params![
-        hour,
-        dims.0,
-        dims.1,
-        dims.2,
-        dims.3,
-        dims.4,
-        "",
-        "",
-        0,
-        false,
-        1,
-        entry.amount.0,
-        0,
-        0
-    ])?;
-    for line in &entry.lines {
-        let gross = line.total().ok_or(LedgerError::AmountOverflow)?;
-        upsert.execute(params![
-            hour,
-            dims.0,
-            dims.1,
-            dims.2,
-            dims.3,
-            dims.4,
-            line.product.as_str(),
-            line.category.as_str(),
-            line.vat_rate.0,
-            line.deposit,
-            0,
-            0,
-            line.quantity,
-            gross.0
-        ])?;
+         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
+         FROM entry_facts WHERE entry_sequence > ?1 AND entry_sequence <= ?2
+         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender
+         ON CONFLICT DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount",
+    )?
+    .execute([rolled, through])?;
+    conn.prepare_cached(
+        "INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id,
+             category_id, vat_bp, deposit, entries, amount, quantity, gross)
+         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp,
+                deposit, 0, 0, SUM(quantity), SUM(gross)
+         FROM line_facts WHERE entry_sequence > ?1 AND entry_sequence <= ?2
+         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit
+         ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity, gross = gross + excluded.gross",
+    )?
+    .execute([rolled, through])?;
+    conn.prepare_cached("UPDATE rollup_progress SET rolled_through = ?1 WHERE id = 1")?
+        .execute([through])?;
+    Ok(())
+}
+
+fn roll_up_if_due(conn: &Connection, last_sequence: i64) -> Result<()> {
+    if last_sequence.rem_euclid(ROLLUP_BATCH) == 0 {
+        roll_up(conn, last_sequence)?;
     }
     Ok(())
 }

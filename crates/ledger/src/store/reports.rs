@@ -102,7 +102,7 @@ struct Window {
     use_rollup: bool,
     first_hour: i64,
     end_hour: i64,
-    raw: [(i64, i64); 2],
+    raw: [(i64, i64); 3],
 }
 
 /// The first sequence whose terminal time is at or after `at`. Terminal
@@ -146,7 +146,7 @@ impl Window {
                 use_rollup: false,
                 first_hour,
                 end_hour,
-                raw: [(start, stop.max(start)), (0, 0)],
+                raw: [(start, stop.max(start)), (0, 0), (0, 0)],
             });
         }
         if first_hour >= end_hour {
@@ -155,16 +155,25 @@ impl Window {
                 use_rollup: false,
                 first_hour,
                 end_hour,
-                raw: [(start, at(until)?.max(start)), (0, 0)],
+                raw: [(start, at(until)?.max(start)), (0, 0), (0, 0)],
             });
         }
+        // Entries after the last roll-up are read raw, also inside whole hours.
+        let rolled: i64 = conn.query_row(
+            "SELECT rolled_through FROM rollup_progress WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let (whole_start, whole_end) = (at(first_hour * HOUR_MS)?, at(end_hour * HOUR_MS)?);
+        let unrolled_start = (rolled + 1).max(whole_start);
         Ok(Window {
             use_rollup: true,
             first_hour,
             end_hour,
             raw: [
-                (at(from)?, at(first_hour * HOUR_MS)?),
-                (at(end_hour * HOUR_MS)?, at(until)?),
+                (at(from)?, whole_start),
+                (whole_end, at(until)?),
+                (unrolled_start, whole_end.max(unrolled_start)),
             ],
         })
     }
@@ -172,8 +181,11 @@ impl Window {
 
 const DIMENSIONS: &str = "hour, terminal_id, staff_id, kind, subject_kind, tender";
 
-/// The raw rows: the two sequence ranges around the rollup's whole hours.
-const RAW_RANGE: &str = "((entry_sequence >= :a1 AND entry_sequence < :b1) OR (entry_sequence >= :a2 AND entry_sequence < :b2))";
+/// The raw rows: the sequence ranges around the rollup's whole hours, and
+/// the entries inside them not rolled up yet.
+const RAW_RANGE: &str = "((entry_sequence >= :a1 AND entry_sequence < :b1)
+     OR (entry_sequence >= :a2 AND entry_sequence < :b2)
+     OR (entry_sequence >= :a3 AND entry_sequence < :b3))";
 
 const FILTERS: &str =
     "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
@@ -218,6 +230,7 @@ fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Ve
         named_params! {
             ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
             ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
+            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),
@@ -256,6 +269,7 @@ fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<V
         named_params! {
             ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
             ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
+            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),
@@ -506,6 +520,7 @@ fn entry_counts_by(
         named_params! {
             ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
             ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
+            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
             ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
             ":staff": filter.staff.as_ref().map(|s| s.as_str()),
             ":shift": filter.shift.map(|s| s.to_string()),
