@@ -3,7 +3,7 @@
 //! `cargo bench -p tapster-ledger --bench ledger_bench`
 //!
 //! 1. Sale commit: a wallet sale (3 lines with deposits, postings, stock,
-//!    hash chain, rollups, idempotency record) with `synchronous=FULL`,
+//!    hash chain, idempotency record) with `synchronous=FULL`,
 //!    interleaved round by round with the baseline: a bare single-row
 //!    INSERT + COMMIT on an identical SQLite file in the same folder.
 //! 2. Sales report over 1,000,000 entries (whole range, and a range with
@@ -196,9 +196,8 @@ fn sale_commit(dir: &Path) {
 }
 
 /// A ledger with `REPORT_ENTRIES` sales over three festival days, built
-/// with SQL in one transaction (rollups built by the same statements as
-/// migration 0002's backfill; hashes are placeholders, which reports never
-/// read).
+/// with SQL in one transaction, then rolled up by the ledger (hashes are
+/// placeholders, which reports never read).
 fn build_report_ledger(path: &Path) {
     if path.exists() {
         let conn = Connection::open(path).unwrap();
@@ -246,18 +245,6 @@ fn build_report_ledger(path: &Path) {
          INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity, unit_price, vat_bp, deposit)
          SELECT e.sequence, 1, 'cup', 'Pfandbecher', 'deposit', 1, 200, 0, 1
          FROM entries e WHERE e.sequence % 6 < 3;
-         -- The rollups, as the store keeps them (the same statements as migration 0002's backfill).
-         INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
-                             vat_bp, deposit, entries, amount, quantity, gross)
-         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
-         FROM entry_facts GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender;
-         INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
-                             vat_bp, deposit, entries, amount, quantity, gross)
-         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit,
-                0, 0, SUM(quantity), SUM(gross)
-         FROM line_facts
-         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;
-         UPDATE rollup_progress SET rolled_through = (SELECT MAX(sequence) FROM entries);
          COMMIT;"
     ))
     .unwrap();
@@ -280,7 +267,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 }
 
 fn report(dir: &Path) {
-    let path = dir.join("report-1m-v4.sqlite");
+    let path = dir.join("report-1m-v5.sqlite");
     build_report_ledger(&path);
     let reader = tapster_ledger::LedgerReader::open(&path).unwrap();
     let conn = Connection::open(&path).unwrap();

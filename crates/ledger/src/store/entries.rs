@@ -348,6 +348,17 @@ pub(super) fn load_sync_state(conn: &Connection, sequence: i64) -> Result<SyncSt
 }
 
 impl Ledger {
+    /// Rolls up every entry not rolled up yet. Reports are exact either
+    /// way; this only moves their work to now (e.g. after a bulk import).
+    pub fn roll_up_now(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last = chain_head(&tx)?.next_sequence - 1;
+        roll_up(&tx, last)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn entry(&self, id: &EntryId) -> Result<Option<Entry>> {
         Ok(load_entry(&self.lock(), id)?.map(|(_, entry)| entry))
     }

@@ -10,7 +10,7 @@ use super::catalog::{active_staff, product, read_settings, terminal_permission};
 use super::entries::{append, load_entry, load_postings};
 use super::shifts::open_shift;
 use super::wallets::{
-    ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row,
+    ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row, WalletRow,
 };
 use super::Ledger;
 use crate::clock::Timestamp;
@@ -410,16 +410,7 @@ impl Ledger {
                 if request.tender == Tender::Wallet {
                     return Err(LedgerError::TenderMismatch);
                 }
-                ensure_wallet(
-                    tx,
-                    &request.token,
-                    ctx.settings.mode == EventMode::Standalone,
-                    ctx.now,
-                )?;
-                let row =
-                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                        token: request.token.clone(),
-                    })?;
+                let row = opened_wallet(tx, ctx, &request.token)?;
                 let available = position(tx, &request.token, &row, false)?.available;
                 check_max_balance(available, request.amount, ctx.settings.max_wallet_balance)?;
                 let postings = book(&Movement {
@@ -496,10 +487,7 @@ impl Ledger {
                 };
                 let balance = match &request.token {
                     Some(token) => {
-                        let row =
-                            wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                                token: token.clone(),
-                            })?;
+                        let row = known_wallet(tx, token)?;
                         let outstanding =
                             outstanding_deposits(tx, token, row.confirmed_cursor, Some(&cup.id))?
                                 .first()
@@ -606,9 +594,7 @@ impl Ledger {
                 // Cancelling a sale takes its cups' deposits back from the guest:
                 // cups already returned for money cannot be refunded twice.
                 if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
-                    let row = wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                        token: token.clone(),
-                    })?;
+                    let row = known_wallet(tx, token)?;
                     for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
                         let outstanding = outstanding_deposits(
                             tx,
@@ -656,10 +642,7 @@ impl Ledger {
                         debit_wallet(tx, ctx, token, debit, &authorisation)?
                     }
                     Some(token) => {
-                        let row =
-                            wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                                token: token.clone(),
-                            })?;
+                        let row = known_wallet(tx, token)?;
                         let available = position(tx, token, &row, false)?.available;
                         (
                             false,
@@ -705,10 +688,7 @@ impl Ledger {
                 if request.tender == Tender::Wallet {
                     return Err(LedgerError::TenderMismatch);
                 }
-                let row =
-                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                        token: request.token.clone(),
-                    })?;
+                let row = known_wallet(tx, &request.token)?;
                 // With the server's approval this pays what this terminal knew
                 // was there; the server reports the balance after.
                 let payout = position(tx, &request.token, &row, false)?.available;
@@ -764,16 +744,7 @@ impl Ledger {
                 if request.amount == Cents::ZERO {
                     return Err(InputError::new("amount", "must not be zero").into());
                 }
-                ensure_wallet(
-                    tx,
-                    &request.token,
-                    ctx.settings.mode == EventMode::Standalone,
-                    ctx.now,
-                )?;
-                let row =
-                    wallet_row(tx, &request.token)?.ok_or_else(|| LedgerError::UnknownWallet {
-                        token: request.token.clone(),
-                    })?;
+                let row = opened_wallet(tx, ctx, &request.token)?;
                 let available = position(tx, &request.token, &row, false)?.available;
                 let after = balance_after(&authorisation, available, request.amount)?;
                 if after.is_negative() && request.amount.is_negative() {
@@ -810,6 +781,25 @@ impl Ledger {
             },
         )
     }
+}
+
+/// The wallet of a wristband this ledger knows, or `UnknownWallet`.
+fn known_wallet(tx: &Transaction<'_>, token: &TokenId) -> Result<WalletRow> {
+    wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
+        token: token.clone(),
+    })
+}
+
+/// The wallet of a wristband, opened if this terminal has not seen it (a
+/// new wallet is known to be empty only when the event is standalone).
+fn opened_wallet(tx: &Transaction<'_>, ctx: &Context, token: &TokenId) -> Result<WalletRow> {
+    ensure_wallet(
+        tx,
+        token,
+        ctx.settings.mode == EventMode::Standalone,
+        ctx.now,
+    )?;
+    known_wallet(tx, token)
 }
 
 /// Wallet tender goes with a wristband; cash and card without.
