@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{named_params, Connection};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::LedgerReader;
@@ -183,14 +183,63 @@ const DIMENSIONS: &str = "hour, terminal_id, staff_id, kind, subject_kind, tende
 
 /// The raw rows: the sequence ranges around the rollup's whole hours, and
 /// the entries inside them not rolled up yet.
-const RAW_RANGE: &str = "((entry_sequence >= :a1 AND entry_sequence < :b1)
-     OR (entry_sequence >= :a2 AND entry_sequence < :b2)
-     OR (entry_sequence >= :a3 AND entry_sequence < :b3))";
-
 const FILTERS: &str =
     "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
 
-const ROLLUP_HOURS: &str = ":use_rollup AND hour >= :first_hour AND hour < :end_hour";
+/// Runs `outer` over the union of the rollup's whole hours (`rollup`, a
+/// SELECT from `rollup` whose WHERE ends open for more conditions) and one
+/// branch of raw rows (`raw`, likewise) per non-empty sequence range. One
+/// branch per range keeps each a plain primary-key range scan.
+fn query_facts<T>(
+    conn: &Connection,
+    filter: &ReportFilter,
+    w: &Window,
+    (outer, rollup, raw, group_by): (&str, &str, &str, &str),
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut branches = Vec::new();
+    if w.use_rollup {
+        branches.push(format!(
+            "{rollup} AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}"
+        ));
+    }
+    let ranges: Vec<(i64, i64)> = w.raw.iter().copied().filter(|(a, b)| a < b).collect();
+    for index in 0..ranges.len() {
+        branches.push(format!(
+            "{raw} AND entry_sequence >= :from{index} AND entry_sequence < :until{index}
+             AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)"
+        ));
+    }
+    if branches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {outer} FROM ({}) GROUP BY {group_by}",
+        branches.join(" UNION ALL ")
+    );
+    let terminal = filter.terminal.as_ref().map(|t| t.as_str());
+    let staff = filter.staff.as_ref().map(|s| s.as_str());
+    let shift = filter.shift.map(|s| s.to_string());
+    let names: Vec<(String, String)> = (0..ranges.len())
+        .map(|i| (format!(":from{i}"), format!(":until{i}")))
+        .collect();
+    let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
+        vec![(":terminal", &terminal), (":staff", &staff)];
+    if w.use_rollup {
+        params.push((":first_hour", &w.first_hour));
+        params.push((":end_hour", &w.end_hour));
+    }
+    if !ranges.is_empty() {
+        params.push((":shift", &shift));
+    }
+    for ((from, until), (a, b)) in names.iter().zip(ranges.iter()) {
+        params.push((from.as_str(), a));
+        params.push((until.as_str(), b));
+    }
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params.as_slice(), map)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
 
 struct LineFact {
     hour: i64,
@@ -215,26 +264,17 @@ struct EntryFact {
 }
 
 fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<LineFact>> {
-    let sql = format!(
-        "SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, SUM(quantity), SUM(gross) FROM (
-             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM rollup
-             WHERE {ROLLUP_HOURS} AND product_id <> '' AND {FILTERS}
-             UNION ALL
-             SELECT {DIMENSIONS}, product_id, category_id, vat_bp, deposit, quantity, gross FROM line_facts
-             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
-         )
-         GROUP BY {DIMENSIONS}, product_id, category_id, vat_bp, deposit"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        named_params! {
-            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
-            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
-            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
-            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
-            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
-            ":shift": filter.shift.map(|s| s.to_string()),
-        },
+    let columns = format!("{DIMENSIONS}, product_id, category_id, vat_bp, deposit");
+    query_facts(
+        conn,
+        filter,
+        w,
+        (
+            &format!("{columns}, SUM(quantity), SUM(gross)"),
+            &format!("SELECT {columns}, quantity, gross FROM rollup WHERE product_id <> ''"),
+            &format!("SELECT {columns}, quantity, gross FROM line_facts WHERE 1"),
+            &columns,
+        ),
         |row| {
             Ok(LineFact {
                 hour: row.get(0)?,
@@ -249,31 +289,22 @@ fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Ve
                 gross: row.get(11)?,
             })
         },
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    )
 }
 
 fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Vec<EntryFact>> {
-    let sql = format!(
-        "SELECT {DIMENSIONS}, SUM(count), SUM(amount) FROM (
-             SELECT {DIMENSIONS}, entries AS count, amount FROM rollup
-             WHERE {ROLLUP_HOURS} AND product_id = '' AND {FILTERS}
-             UNION ALL
-             SELECT {DIMENSIONS}, 1, amount FROM entry_facts
-             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift)
-         )
-         GROUP BY {DIMENSIONS}"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        named_params! {
-            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
-            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
-            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
-            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
-            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
-            ":shift": filter.shift.map(|s| s.to_string()),
-        },
+    query_facts(
+        conn,
+        filter,
+        w,
+        (
+            &format!("{DIMENSIONS}, SUM(count), SUM(amount)"),
+            &format!(
+                "SELECT {DIMENSIONS}, entries AS count, amount FROM rollup WHERE product_id = ''"
+            ),
+            &format!("SELECT {DIMENSIONS}, 1 AS count, amount FROM entry_facts WHERE 1"),
+            DIMENSIONS,
+        ),
         |row| {
             Ok(EntryFact {
                 hour: row.get(0)?,
@@ -284,8 +315,7 @@ fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<V
                 amount: row.get(7)?,
             })
         },
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    )
 }
 
 /// Sums amounts with overflow checks.
@@ -505,29 +535,18 @@ fn entry_counts_by(
     filter: &ReportFilter,
     w: &Window,
 ) -> Result<Vec<(String, String, i64)>> {
-    let sql = format!(
-        "SELECT staff_id, terminal_id, SUM(count) FROM (
-             SELECT staff_id, terminal_id, entries AS count FROM rollup
-             WHERE {ROLLUP_HOURS} AND product_id = '' AND {FILTERS} AND kind = 'sale'
-             UNION ALL
-             SELECT staff_id, terminal_id, 1 FROM entry_facts
-             WHERE {RAW_RANGE} AND {FILTERS} AND (:shift IS NULL OR shift_id = :shift) AND kind = 'sale'
-         )
-         GROUP BY staff_id, terminal_id"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        named_params! {
-            ":use_rollup": w.use_rollup, ":first_hour": w.first_hour, ":end_hour": w.end_hour,
-            ":a1": w.raw[0].0, ":b1": w.raw[0].1, ":a2": w.raw[1].0, ":b2": w.raw[1].1,
-            ":a3": w.raw[2].0, ":b3": w.raw[2].1,
-            ":terminal": filter.terminal.as_ref().map(|t| t.as_str()),
-            ":staff": filter.staff.as_ref().map(|s| s.as_str()),
-            ":shift": filter.shift.map(|s| s.to_string()),
-        },
+    query_facts(
+        conn,
+        filter,
+        w,
+        (
+            "staff_id, terminal_id, SUM(count)",
+            "SELECT staff_id, terminal_id, entries AS count FROM rollup WHERE product_id = '' AND kind = 'sale'",
+            "SELECT staff_id, terminal_id, 1 AS count FROM entry_facts WHERE kind = 'sale'",
+            "staff_id, terminal_id",
+        ),
         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    )
 }
 
 impl LedgerReader {
