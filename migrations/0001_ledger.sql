@@ -84,13 +84,16 @@ CREATE TABLE login_throttle (
 
 -- A wallet as last confirmed by the server (or, standalone, opened here).
 -- confirmed_balance IS NULL: this terminal has never seen its balance.
+-- The outstanding deposits in wallet_deposit_snapshots are as of
+-- deposits_cursor, which a server-approved operation does not move.
 CREATE TABLE wallets (
     token_id          TEXT    PRIMARY KEY,
     wallet_id         TEXT,
     blocked           INTEGER NOT NULL CHECK (blocked IN (0, 1)),
     confirmed_balance INTEGER,
     confirmed_cursor  INTEGER,
-    confirmed_at      INTEGER
+    confirmed_at      INTEGER,
+    deposits_cursor   INTEGER
 ) STRICT;
 
 CREATE TABLE wallet_deposit_snapshots (

@@ -127,6 +127,8 @@ pub enum LedgerError {
     AlreadyCancelled,
     #[error("a cancellation cannot itself be cancelled")]
     CannotCancelCancellation,
+    #[error("the server refused this entry, so it moved no money; there is nothing to cancel")]
+    CannotCancelRejected,
     #[error("'{name}' is not a returnable deposit")]
     NotReturnable { name: String },
     #[error(
@@ -209,6 +211,7 @@ impl LedgerError {
             NotYourLastSale => "not_your_last_sale",
             AlreadyCancelled => "already_cancelled",
             CannotCancelCancellation => "cannot_cancel_cancellation",
+            CannotCancelRejected => "cannot_cancel_rejected",
             NotReturnable { .. } => "not_returnable",
             DepositReturnExceeded { .. } => "deposit_return_exceeded",
             NothingToPayOut => "nothing_to_pay_out",

@@ -213,6 +213,9 @@ pub struct CancelTarget {
     pub kind: EntryKind,
     pub staff: StaffId,
     pub already_cancelled: bool,
+    /// The server refused the entry: it never moved money, so there is
+    /// nothing to reverse.
+    pub rejected_by_server: bool,
     /// The entry is a sale in the actor's open shift, with no later sale of
     /// the actor in that shift.
     pub is_actors_last_sale_in_open_shift: bool,
@@ -226,6 +229,9 @@ pub fn check_cancel(actor: &StaffId, role: Role, target: &CancelTarget) -> Resul
     }
     if target.already_cancelled {
         return Err(LedgerError::AlreadyCancelled);
+    }
+    if target.rejected_by_server {
+        return Err(LedgerError::CannotCancelRejected);
     }
     if role >= Action::CancelAnyEntry.minimum_role() {
         return Ok(());
@@ -435,6 +441,7 @@ mod tests {
             kind: EntryKind::Sale,
             staff: anna.clone(),
             already_cancelled: false,
+            rejected_by_server: false,
             is_actors_last_sale_in_open_shift: true,
         };
         assert!(check_cancel(&anna, Role::Cashier, &target).is_ok());

@@ -1330,3 +1330,250 @@ fn everything_committed_is_there_after_reopening() {
         "the top-up and 50 sales"
     );
 }
+
+// Findings of the review of the first version, each pinned by a test.
+
+#[test]
+fn a_sale_that_emptied_the_stock_can_be_cancelled() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let mut cola = bar.ledger.product(&demo::product("cola")).unwrap().unwrap();
+    cola.stock = 2;
+    bar.ledger.upsert_product(&cola).unwrap();
+    let sale = bar.sell("anna", cart(&[("cola", 2)]), None).unwrap();
+    assert_eq!(bar.ledger.product(&cola.id).unwrap().unwrap().stock, 0);
+    bar.ledger
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    assert_eq!(bar.ledger.product(&cola.id).unwrap().unwrap().stock, 2);
+}
+
+#[test]
+fn cups_on_two_lines_of_one_sale_are_counted_together_when_cancelling() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 20_00);
+    // A beer (with its cup) and a spare cup: two lines of the same cup.
+    let sale = bar
+        .sell("anna", cart(&[("beer", 1), ("cup", 1)]), Some(&guest))
+        .unwrap();
+    assert_eq!(
+        sale.entry
+            .lines
+            .iter()
+            .filter(|l| l.product.as_str() == "cup")
+            .count(),
+        2
+    );
+    bar.ledger
+        .return_deposit(
+            &DepositReturnRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                token: Some(guest.clone()),
+                product: demo::product("cup"),
+                quantity: 1,
+                tender: Tender::Wallet,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    let err = bar
+        .ledger
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::DepositReturnExceeded {
+                outstanding: 1,
+                requested: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_server_approved_return_keeps_the_cup_count_right() {
+    let bar = Bar::with_mode(EventMode::Connected);
+    bar.open_shift("anna");
+    let guest = band(1);
+    let cups = vec![tapster_ledger::model::DepositCount {
+        product: demo::product("cup"),
+        count: 2,
+    }];
+    bar.ledger
+        .apply_wallet_snapshot(
+            &WalletSnapshot {
+                deposits: cups,
+                ..snapshot(&guest, 50_00, 5)
+            },
+            START,
+        )
+        .unwrap();
+    let request = |quantity| DepositReturnRequest {
+        key: IdempotencyKey::random(),
+        staff: staff_id("anna"),
+        token: Some(guest.clone()),
+        product: demo::product("cup"),
+        quantity,
+        tender: Tender::Wallet,
+    };
+    let approval = ServerApproval {
+        server_id: "txn_r".into(),
+        server_cursor: 6,
+        balance_after: Cents(54_00),
+        at: START,
+    };
+    bar.ledger
+        .return_deposit(&request(2), Authorisation::Server(approval))
+        .unwrap();
+    assert!(bar
+        .ledger
+        .wallet(&guest)
+        .unwrap()
+        .unwrap()
+        .deposits
+        .is_empty());
+    let err = bar
+        .ledger
+        .return_deposit(&request(1), Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::DepositReturnExceeded { outstanding: 0, .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn taking_money_off_a_wallet_by_adjustment_follows_the_debit_rules() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 10_00);
+    bar.ledger.set_wallet_blocked(&guest, true).unwrap();
+    let request = AdjustmentRequest {
+        key: bar.key(),
+        staff: staff_id("max"),
+        token: guest.clone(),
+        amount: Cents(-1_00),
+    };
+    assert!(matches!(
+        bar.ledger.adjust(&request, Authorisation::ThisLedger),
+        Err(LedgerError::WalletBlocked { .. })
+    ));
+
+    let connected = Bar::with_mode(EventMode::Connected);
+    let request = AdjustmentRequest {
+        key: connected.key(),
+        staff: staff_id("max"),
+        token: band(2),
+        amount: Cents(-1_00),
+    };
+    let err = connected
+        .ledger
+        .adjust(&request, Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::OfflineLimit(OfflineLimit::BalanceUnknown)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_entry_the_server_refused_cannot_be_cancelled() {
+    let bar = Bar::with_mode(EventMode::Connected);
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 50_00, 1), START)
+        .unwrap();
+    let sale = bar
+        .sell("anna", cart(&[("water", 1)]), Some(&guest))
+        .unwrap();
+    bar.ledger
+        .record_sync_decision(
+            &sale.entry.id,
+            &SyncState::Rejected {
+                reason: "wallet unknown".into(),
+                at: START,
+            },
+        )
+        .unwrap();
+    let before = bar.fingerprint();
+    let err = bar
+        .ledger
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("sue"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::CannotCancelRejected), "{err:?}");
+    assert_eq!(bar.fingerprint(), before);
+}
+
+#[test]
+fn an_offline_sale_later_approved_by_the_server_under_its_key_is_acknowledged() {
+    let bar = Bar::with_mode(EventMode::Connected);
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.ledger
+        .apply_wallet_snapshot(&snapshot(&guest, 50_00, 1), START)
+        .unwrap();
+    let request = bar.sale_request("anna", cart(&[("beer", 1)]), Some(&guest));
+    let offline = bar
+        .ledger
+        .sell(&request, Authorisation::ThisLedger)
+        .unwrap();
+    assert!(offline.entry.offline);
+    assert_eq!(bar.ledger.pending_count().unwrap(), 1);
+    let approval = ServerApproval {
+        server_id: "txn_7".into(),
+        server_cursor: 2,
+        balance_after: Cents(43_00),
+        at: START,
+    };
+    let again = bar
+        .ledger
+        .sell(&request, Authorisation::Server(approval))
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.entry, offline.entry);
+    assert_eq!(bar.ledger.pending_count().unwrap(), 0);
+    assert!(matches!(
+        bar.ledger
+            .reader()
+            .unwrap()
+            .sync_state(&offline.entry.id)
+            .unwrap(),
+        SyncState::Acknowledged {
+            server_cursor: 2,
+            ..
+        }
+    ));
+    assert_eq!(bar.balance(&guest), Cents(43_00));
+}

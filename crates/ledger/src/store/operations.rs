@@ -2,12 +2,14 @@
 //! and adjustment. Each runs in one transaction: it commits whole, with its
 //! entry, postings, stock change and idempotency record, or writes nothing.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::catalog::{active_staff, product, read_settings, terminal_permission};
-use super::entries::{append, load_entry, load_postings};
+use super::entries::{append, load_entry, load_postings, load_sync_state, write_decision};
 use super::shifts::open_shift;
 use super::wallets::{
     ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row, WalletRow,
@@ -101,6 +103,16 @@ pub struct ServerApproval {
     pub server_cursor: i64,
     pub balance_after: Cents,
     pub at: Timestamp,
+}
+
+impl ServerApproval {
+    fn acknowledgement(&self) -> SyncState {
+        SyncState::Acknowledged {
+            server_id: self.server_id.clone(),
+            server_cursor: self.server_cursor,
+            at: self.at,
+        }
+    }
 }
 
 /// An operation's entry as stored; `replayed` when the idempotency key had
@@ -269,8 +281,19 @@ impl Ledger {
             let entry_id = previous
                 .entry
                 .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?;
-            let (_, entry) =
+            let (sequence, entry) =
                 load_entry(&tx, &entry_id)?.ok_or(LedgerError::UnknownEntry(entry_id))?;
+            // Recorded offline first, then the server's approval of the same
+            // key arrived: the server has applied it, so it is acknowledged.
+            if let Authorisation::Server(approval) = authorisation {
+                if load_sync_state(&tx, sequence)? == SyncState::Pending {
+                    write_decision(&tx, sequence, &approval.acknowledgement())?;
+                    if let Some(token) = &entry.token {
+                        confirm_balance(&tx, token, approval)?;
+                    }
+                    tx.commit()?;
+                }
+            }
             tracing::info!(operation, entry = %entry.id, "replayed by idempotency key");
             return Ok(Recorded {
                 entry,
@@ -288,14 +311,7 @@ impl Ledger {
         }
         let (decision, approval) = match authorisation {
             Authorisation::ThisLedger => (None, None),
-            Authorisation::Server(approval) => (
-                Some(SyncState::Acknowledged {
-                    server_id: approval.server_id.clone(),
-                    server_cursor: approval.server_cursor,
-                    at: approval.at,
-                }),
-                Some(approval),
-            ),
+            Authorisation::Server(approval) => (Some(approval.acknowledgement()), Some(approval)),
         };
         let entry = Entry {
             id: EntryId(self.options.ids.new_id(ctx.now)),
@@ -489,7 +505,7 @@ impl Ledger {
                     Some(token) => {
                         let row = known_wallet(tx, token)?;
                         let outstanding =
-                            outstanding_deposits(tx, token, row.confirmed_cursor, Some(&cup.id))?
+                            outstanding_deposits(tx, token, row.deposits_cursor, Some(&cup.id))?
                                 .first()
                                 .map_or(0, |d| d.count);
                         check_deposit_return(&cup.name, outstanding, request.quantity)?;
@@ -562,6 +578,10 @@ impl Ledger {
                         kind: target.kind,
                         staff: target.staff.clone(),
                         already_cancelled,
+                        rejected_by_server: matches!(
+                            load_sync_state(tx, target_rowid)?,
+                            SyncState::Rejected { .. }
+                        ),
                         is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
                             && target.shift == Some(shift.id)
                             && !later_sale,
@@ -591,36 +611,53 @@ impl Ledger {
                         _ => posting,
                     })
                     .collect();
-                // Cancelling a sale takes its cups' deposits back from the guest:
-                // cups already returned for money cannot be refunded twice.
+                // Per product: cups the reversal takes back from the guest, and
+                // what it does to stock (a cancelled sale gives its units back,
+                // a cancelled deposit return takes its cups out again).
+                let mut cups_back: BTreeMap<ProductId, (String, i64)> = BTreeMap::new();
+                let mut stock_change: BTreeMap<ProductId, i64> = BTreeMap::new();
+                for line in &lines {
+                    if line.deposit && line.quantity < 0 {
+                        let cups = cups_back
+                            .entry(line.product.clone())
+                            .or_insert((line.name.clone(), 0));
+                        cups.1 = cups
+                            .1
+                            .checked_sub(line.quantity)
+                            .ok_or(LedgerError::AmountOverflow)?;
+                    }
+                    let change = stock_change.entry(line.product.clone()).or_default();
+                    *change = change
+                        .checked_sub(line.quantity)
+                        .ok_or(LedgerError::AmountOverflow)?;
+                }
+                // Cups already returned for money cannot be refunded twice.
                 if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
                     let row = known_wallet(tx, token)?;
-                    for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
-                        let outstanding = outstanding_deposits(
-                            tx,
-                            token,
-                            row.confirmed_cursor,
-                            Some(&line.product),
-                        )?
-                        .first()
-                        .map_or(0, |d| d.count);
-                        check_deposit_return(&line.name, outstanding, -line.quantity)?;
+                    for (product_id, (name, count)) in &cups_back {
+                        let outstanding =
+                            outstanding_deposits(tx, token, row.deposits_cursor, Some(product_id))?
+                                .first()
+                                .map_or(0, |d| d.count);
+                        check_deposit_return(name, outstanding, *count)?;
                     }
                 }
                 let mut stock = Vec::new();
-                for line in &target.lines {
-                    if let Some(item) = product(tx, &line.product)? {
-                        if item.use_stock {
-                            if item.stock < line.quantity {
-                                return Err(LedgerError::OutOfStock {
-                                    name: item.name,
-                                    available: item.stock,
-                                    requested: line.quantity,
-                                });
-                            }
-                            stock.push((item.id, line.quantity));
-                        }
+                for (product_id, change) in stock_change {
+                    let Some(item) = product(tx, &product_id)? else {
+                        continue;
+                    };
+                    if !item.use_stock {
+                        continue;
                     }
+                    if item.stock.checked_add(change).is_none_or(|after| after < 0) {
+                        return Err(LedgerError::OutOfStock {
+                            name: item.name,
+                            available: item.stock,
+                            requested: change.saturating_neg(),
+                        });
+                    }
+                    stock.push((item.id, change));
                 }
                 // What the reversal does to the wristband, whatever the tender:
                 // cancelling a cash top-up takes the money off the wallet.
@@ -744,19 +781,22 @@ impl Ledger {
                 if request.amount == Cents::ZERO {
                     return Err(InputError::new("amount", "must not be zero").into());
                 }
-                let row = opened_wallet(tx, ctx, &request.token)?;
-                let available = position(tx, &request.token, &row, false)?.available;
-                let after = balance_after(&authorisation, available, request.amount)?;
-                if after.is_negative() && request.amount.is_negative() {
-                    return Err(LedgerError::InsufficientFunds {
-                        available,
-                        required: request
-                            .amount
-                            .checked_neg()
-                            .ok_or(LedgerError::AmountOverflow)?,
-                        missing: after.checked_neg().ok_or(LedgerError::AmountOverflow)?,
-                    });
-                }
+                // Taking money off a wallet is a debit like any other: funds,
+                // a blocked wallet and, offline, the offline limits apply.
+                let (offline, after) = if request.amount.is_negative() {
+                    let debit = request
+                        .amount
+                        .checked_neg()
+                        .ok_or(LedgerError::AmountOverflow)?;
+                    debit_wallet(tx, ctx, &request.token, debit, &authorisation)?
+                } else {
+                    let row = opened_wallet(tx, ctx, &request.token)?;
+                    let available = position(tx, &request.token, &row, false)?.available;
+                    (
+                        false,
+                        Some(balance_after(&authorisation, available, request.amount)?),
+                    )
+                };
                 let postings = book(&Movement {
                     kind: EntryKind::Adjustment,
                     tender: Tender::Wallet,
@@ -774,8 +814,8 @@ impl Ledger {
                     postings,
                     shift: ctx.shift.as_ref().map(|s| s.id),
                     reverses: None,
-                    offline: false,
-                    balance_after: Some(after),
+                    offline,
+                    balance_after: after,
                     stock: Vec::new(),
                 })
             },

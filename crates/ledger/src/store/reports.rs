@@ -550,7 +550,10 @@ fn entry_counts_by(
 }
 
 impl LedgerReader {
+    /// A sales report, read from one snapshot of the ledger: a roll-up
+    /// committed meanwhile cannot make entries count twice.
     pub fn sales_report(&self, filter: &ReportFilter) -> Result<SalesReport> {
-        sales_report(&self.conn, filter)
+        let snapshot = self.conn.unchecked_transaction()?;
+        sales_report(&snapshot, filter)
     }
 }

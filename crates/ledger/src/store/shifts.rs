@@ -341,9 +341,10 @@ impl Ledger {
 impl LedgerReader {
     /// The Z report of a closed shift, or the X report of an open one.
     pub fn shift_report(&self, id: &ShiftId) -> Result<ZReport> {
-        let shift = shift_by_id(&self.conn, id)?
+        let snapshot = self.conn.unchecked_transaction()?;
+        let shift = shift_by_id(&snapshot, id)?
             .ok_or_else(|| LedgerError::InvalidInput(InputError::new("shift", "does not exist")))?;
-        z_report(&self.conn, shift, false)
+        z_report(&snapshot, shift, false)
     }
 
     pub fn shifts(&self) -> Result<Vec<Shift>> {

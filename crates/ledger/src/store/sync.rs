@@ -97,7 +97,7 @@ impl Ledger {
         ensure_wallet(&tx, &snapshot.token, false, at)?;
         let changed = tx.execute(
             "UPDATE wallets SET wallet_id = ?2, confirmed_balance = ?3, blocked = ?4,
-                 confirmed_cursor = ?5, confirmed_at = ?6
+                 confirmed_cursor = ?5, confirmed_at = ?6, deposits_cursor = ?5
              WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor <= ?5)",
             params![
                 snapshot.token.as_str(),

@@ -27,11 +27,12 @@ pub(super) struct WalletRow {
     pub confirmed_balance: Option<i64>,
     pub confirmed_cursor: Option<i64>,
     pub confirmed_at: Option<i64>,
+    pub deposits_cursor: Option<i64>,
 }
 
 pub(super) fn wallet_row(conn: &Connection, token: &TokenId) -> Result<Option<WalletRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT wallet_id, blocked, confirmed_balance, confirmed_cursor, confirmed_at
+        "SELECT wallet_id, blocked, confirmed_balance, confirmed_cursor, confirmed_at, deposits_cursor
          FROM wallets WHERE token_id = ?1",
     )?;
     Ok(stmt
@@ -42,6 +43,7 @@ pub(super) fn wallet_row(conn: &Connection, token: &TokenId) -> Result<Option<Wa
                 confirmed_balance: row.get(2)?,
                 confirmed_cursor: row.get(3)?,
                 confirmed_at: row.get(4)?,
+                deposits_cursor: row.get(5)?,
             })
         })
         .optional()?)
@@ -168,7 +170,7 @@ pub(super) fn wallet_view(conn: &Connection, token: &TokenId) -> Result<Option<W
         confirmed_cursor: row.confirmed_cursor,
         available: position.available,
         unacknowledged_offline_debits: position.offline_exposure,
-        deposits: outstanding_deposits(conn, token, row.confirmed_cursor, None)?,
+        deposits: outstanding_deposits(conn, token, row.deposits_cursor, None)?,
     }))
 }
 
@@ -180,12 +182,14 @@ impl Ledger {
     /// Blocks or unblocks a wallet on this terminal (a manager's decision,
     /// or the server's via sync).
     pub fn set_wallet_blocked(&self, token: &TokenId, blocked: bool) -> Result<()> {
-        let conn = self.lock();
-        ensure_wallet(&conn, token, false, self.options.clock.now())?;
-        conn.execute(
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        ensure_wallet(&tx, token, false, self.options.clock.now())?;
+        tx.execute(
             "UPDATE wallets SET blocked = ?2 WHERE token_id = ?1",
             params![token.as_str(), blocked],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
