@@ -1,6 +1,6 @@
 -- Tapster terminal ledger, first schema.
 -- Money columns are integer cents; timestamps are integer milliseconds since
--- the Unix epoch (UTC). Entries, their lines and postings are append-only.
+-- the Unix epoch (UTC). Entries (with their lines and postings) are append-only.
 
 CREATE TABLE event_settings (
     id                           INTEGER PRIMARY KEY CHECK (id = 1),
@@ -126,6 +126,12 @@ CREATE UNIQUE INDEX shifts_one_open_per_terminal ON shifts (terminal_id) WHERE c
 -- One ledger file holds one terminal's entries, so the gap-free sequence
 -- is the row id. Terminal times never decrease (see the store), so the
 -- sequence order is also the time order.
+-- lines: the priced lines, a JSON array of {"p": product, "n": name,
+--   "c": category, "q": quantity, "u": unit price, "v": VAT basis points,
+--   "d": 1 for a deposit};
+-- postings: the double-entry postings, a JSON array of {"a": account,
+--   "m": amount} that sums to zero. Both live in the entry's row, as in
+--   Formance's ledger, so a sale writes one row instead of three B-trees.
 -- wallet_delta: what the entry did to its wallet (the sum of its wallet
 -- postings), kept beside the entry so a balance needs no posting scan.
 CREATE TABLE entries (
@@ -145,6 +151,8 @@ CREATE TABLE entries (
     reverses        TEXT    REFERENCES entries (id),
     offline         INTEGER NOT NULL CHECK (offline IN (0, 1)),
     balance_after   INTEGER,
+    lines           TEXT    NOT NULL,
+    postings        TEXT    NOT NULL,
     prev_hash       TEXT    NOT NULL,
     hash            TEXT    NOT NULL,
     CHECK (token_id IS NOT NULL OR wallet_delta = 0)
@@ -152,27 +160,6 @@ CREATE TABLE entries (
 
 CREATE INDEX entries_by_token ON entries (token_id) WHERE token_id IS NOT NULL;
 CREATE UNIQUE INDEX entries_cancelled_once ON entries (reverses) WHERE reverses IS NOT NULL;
-
-CREATE TABLE entry_lines (
-    entry_sequence INTEGER NOT NULL REFERENCES entries (sequence),
-    line_no        INTEGER NOT NULL,
-    product_id     TEXT    NOT NULL,
-    name           TEXT    NOT NULL,
-    category_id    TEXT    NOT NULL,
-    quantity       INTEGER NOT NULL,
-    unit_price     INTEGER NOT NULL,
-    vat_bp         INTEGER NOT NULL,
-    deposit        INTEGER NOT NULL CHECK (deposit IN (0, 1)),
-    PRIMARY KEY (entry_sequence, line_no)
-) STRICT, WITHOUT ROWID;
-
-CREATE TABLE postings (
-    entry_sequence INTEGER NOT NULL REFERENCES entries (sequence),
-    posting_no     INTEGER NOT NULL,
-    account        TEXT    NOT NULL,
-    amount         INTEGER NOT NULL,
-    PRIMARY KEY (entry_sequence, posting_no)
-) STRICT, WITHOUT ROWID;
 
 -- The server's decision about an entry; no row while it is pending.
 CREATE TABLE entry_sync (
@@ -208,14 +195,6 @@ CREATE TABLE operations (
 CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
-CREATE TRIGGER entry_lines_no_update BEFORE UPDATE ON entry_lines
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
-CREATE TRIGGER entry_lines_no_delete BEFORE DELETE ON entry_lines
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
-CREATE TRIGGER postings_no_update BEFORE UPDATE ON postings
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
-CREATE TRIGGER postings_no_delete BEFORE DELETE ON postings
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only; write a reversing entry'); END;
 CREATE TRIGGER operations_no_update BEFORE UPDATE ON operations
 BEGIN SELECT RAISE(ABORT, 'idempotency records are append-only'); END;

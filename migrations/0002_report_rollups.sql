@@ -7,7 +7,7 @@
 -- cancellation, subject_kind is the kind of the entry it reverses, so net
 -- sales are the lines whose subject is a sale.
 CREATE VIEW line_facts AS
-SELECT l.entry_sequence,
+SELECT e.sequence                         AS entry_sequence,
        e.terminal_time,
        e.terminal_time / 3600000          AS hour,
        e.terminal_id,
@@ -16,14 +16,14 @@ SELECT l.entry_sequence,
        e.kind,
        COALESCE(r.kind, e.kind)           AS subject_kind,
        e.tender,
-       l.product_id,
-       l.category_id,
-       l.vat_bp,
-       l.deposit,
-       l.quantity,
-       l.quantity * l.unit_price          AS gross
-FROM entry_lines l
-JOIN entries e ON e.sequence = l.entry_sequence
+       l.value ->> 'p'                    AS product_id,
+       l.value ->> 'c'                    AS category_id,
+       l.value ->> 'v'                    AS vat_bp,
+       l.value ->> 'd'                    AS deposit,
+       l.value ->> 'q'                    AS quantity,
+       (l.value ->> 'q') * (l.value ->> 'u') AS gross
+FROM entries e
+JOIN json_each(e.lines) l
 LEFT JOIN entries r ON r.id = e.reverses;
 
 CREATE VIEW entry_facts AS

@@ -226,25 +226,27 @@ fn build_report_ledger(path: &Path) {
          INSERT INTO menu VALUES (0, 'beer', 'beer', 500, 1900), (1, 'wine', 'wine', 600, 1900),
              (2, 'cola', 'soft', 350, 1900), (3, 'bratwurst', 'food', 450, 700), (4, 'fries', 'food', 400, 700),
              (5, 'spritz', 'wine', 750, 1900);
-         WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {REPORT_ENTRIES})
+         WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {REPORT_ENTRIES}),
+         sale(i, product, category, price, vat, quantity, cup, total) AS (
+             SELECT i, m.product, m.category, m.price, m.vat, 1 + i % 3, i % 6 < 3,
+                    m.price * (1 + i % 3) + 200 * (i % 6 < 3)
+             FROM seq JOIN menu m ON m.n = i % 6)
          INSERT INTO entries (sequence, id, terminal_id, idempotency_key, request_hash, kind, token_id, tender,
                               amount, wallet_delta, staff_id, shift_id, terminal_time, reverses, offline,
-                              balance_after, prev_hash, hash)
+                              balance_after, lines, postings, prev_hash, hash)
          SELECT i, printf('00000000-0000-7000-8000-%012d', i), 'bench', 'k' || i, '', 'sale',
                 CASE WHEN i % 4 = 0 THEN NULL ELSE printf('04D3%010X', i % 5000 + 1) END,
                 CASE WHEN i % 4 = 0 THEN 'cash' ELSE 'wallet' END,
-                -((SELECT price FROM menu WHERE n = i % 6) * (1 + i % 3) + 200 * (i % 6 < 3)),
-                CASE WHEN i % 4 = 0 THEN 0
-                     ELSE -((SELECT price FROM menu WHERE n = i % 6) * (1 + i % 3) + 200 * (i % 6 < 3)) END,
+                -total, CASE WHEN i % 4 = 0 THEN 0 ELSE -total END,
                 CASE i % 4 WHEN 0 THEN 'anna' WHEN 1 THEN 'ben' WHEN 2 THEN 'sue' ELSE 'max' END,
-                NULL, {start} + i * 259, NULL, 0, NULL, '', ''
-         FROM seq;
-         INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity, unit_price, vat_bp, deposit)
-         SELECT e.sequence, 0, m.product, m.product, m.category, 1 + e.sequence % 3, m.price, m.vat, 0
-         FROM entries e JOIN menu m ON m.n = e.sequence % 6;
-         INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity, unit_price, vat_bp, deposit)
-         SELECT e.sequence, 1, 'cup', 'Pfandbecher', 'deposit', 1, 200, 0, 1
-         FROM entries e WHERE e.sequence % 6 < 3;
+                NULL, {start} + i * 259, NULL, 0, NULL,
+                CASE WHEN cup
+                     THEN json_array(json_object('p', product, 'n', product, 'c', category, 'q', quantity, 'u', price, 'v', vat, 'd', 0),
+                                     json_object('p', 'cup', 'n', 'Pfandbecher', 'c', 'deposit', 'q', 1, 'u', 200, 'v', 0, 'd', 1))
+                     ELSE json_array(json_object('p', product, 'n', product, 'c', category, 'q', quantity, 'u', price, 'v', vat, 'd', 0))
+                END,
+                '[]', '', ''
+         FROM sale;
          COMMIT;"
     ))
     .unwrap();
@@ -274,14 +276,14 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 }
 
 fn report(dir: &Path) {
-    let path = dir.join("report-1m-v6.sqlite");
+    let path = dir.join("report-1m-v7.sqlite");
     build_report_ledger(&path);
     let reader = tapster_ledger::LedgerReader::open(&path).unwrap();
     let conn = Connection::open(&path).unwrap();
     println!("== sales report over {REPORT_ENTRIES} entries (best of 5)");
     let (raw, total): (Duration, i64) = time(5, || {
         conn.query_row(
-            "SELECT SUM(quantity * unit_price) FROM entry_lines",
+            "SELECT SUM((l.value ->> 'q') * (l.value ->> 'u')) FROM entries e JOIN json_each(e.lines) l",
             [],
             |r| r.get(0),
         )

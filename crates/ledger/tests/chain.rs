@@ -8,8 +8,7 @@ use tapster_ledger::chain::ChainProblem;
 
 const DROP_TRIGGERS: &str = "
     DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;
-    DROP TRIGGER entry_lines_no_update; DROP TRIGGER entry_lines_no_delete;
-    DROP TRIGGER postings_no_update; DROP TRIGGER postings_no_delete;";
+";
 
 fn bar_with_sales() -> Bar {
     let bar = Bar::new();
@@ -50,7 +49,7 @@ fn an_edited_line_or_posting_is_found() {
     let bar = bar_with_sales();
     let problems = tamper(
         &bar,
-        "UPDATE entry_lines SET unit_price = 1 WHERE entry_sequence = 2 AND line_no = 0",
+        "UPDATE entries SET lines = json_set(lines, '$[0].u', 1) WHERE sequence = 2",
     );
     assert_eq!(
         problems,
@@ -60,7 +59,7 @@ fn an_edited_line_or_posting_is_found() {
         }]
     );
     let bar = bar_with_sales();
-    let problems = tamper(&bar, "UPDATE postings SET account = 'wallet:04D30000000002' WHERE entry_sequence = 4 AND posting_no = 0");
+    let problems = tamper(&bar, "UPDATE entries SET postings = json_set(postings, '$[0].a', 'wallet:04D30000000002') WHERE sequence = 4");
     assert_eq!(
         problems,
         vec![ChainProblem::ContentChanged {
@@ -75,8 +74,7 @@ fn a_removed_entry_is_found() {
     let bar = bar_with_sales();
     let problems = tamper(
         &bar,
-        "DELETE FROM entry_lines WHERE entry_sequence = 3; DELETE FROM postings WHERE entry_sequence = 3;
-         DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;",
+        "DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;",
     );
     assert_eq!(
         problems,
@@ -94,11 +92,8 @@ fn a_removed_last_entry_with_renumbering_breaks_a_link() {
     // Remove entry 3 and shift 4 and 5 down so no sequence gap shows.
     let problems = tamper(
         &bar,
-        "DELETE FROM entry_lines WHERE entry_sequence = 3; DELETE FROM postings WHERE entry_sequence = 3;
-         DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;
-         UPDATE entries SET sequence = sequence - 1 WHERE sequence > 3;
-         UPDATE entry_lines SET entry_sequence = entry_sequence - 1 WHERE entry_sequence > 3;
-         UPDATE postings SET entry_sequence = entry_sequence - 1 WHERE entry_sequence > 3;",
+        "DELETE FROM entry_sync WHERE entry_sequence = 3; DELETE FROM entries WHERE sequence = 3;
+         UPDATE entries SET sequence = sequence - 1 WHERE sequence > 3;",
     );
     assert!(
         problems.contains(&ChainProblem::BrokenLink {

@@ -255,7 +255,9 @@ impl Ledger {
 
     pub fn update_settings(&self, settings: &EventSettings) -> Result<()> {
         settings.validate()?;
-        write_settings(&self.lock(), settings)
+        let conn = self.lock();
+        self.forget_rules();
+        write_settings(&conn, settings)
     }
 
     pub fn upsert_category(&self, category: &Category) -> Result<()> {
@@ -362,6 +364,7 @@ impl Ledger {
     pub fn upsert_terminal(&self, terminal: &Terminal) -> Result<()> {
         validate_text("terminal name", &terminal.friendly_name, 60)?;
         let mut conn = self.lock();
+        self.forget_rules();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO terminals (id, friendly_name, permission) VALUES (?1, ?2, ?3)

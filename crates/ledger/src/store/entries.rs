@@ -2,6 +2,7 @@
 //! reading them back.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 
 use super::catalog::{parse_column, parse_optional};
 use super::{Ledger, LedgerReader};
@@ -83,8 +84,8 @@ pub(super) fn append(
     conn.prepare_cached(
         "INSERT INTO entries (sequence, id, terminal_id, idempotency_key, request_hash, kind, token_id,
              tender, amount, wallet_delta, staff_id, shift_id, terminal_time, reverses, offline,
-             balance_after, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             balance_after, lines, postings, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?
     .execute(params![
         entry.sequence,
@@ -103,39 +104,12 @@ pub(super) fn append(
         entry.reverses.map(|r| r.to_string()),
         entry.offline,
         entry.balance_after.map(|b| b.0),
+        encode_lines(&entry.lines)?,
+        encode_postings(postings)?,
         entry.prev_hash,
         entry.hash,
     ])?;
 
-    let mut insert_line = conn.prepare_cached(
-        "INSERT INTO entry_lines (entry_sequence, line_no, product_id, name, category_id, quantity,
-             unit_price, vat_bp, deposit)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for (line_no, line) in entry.lines.iter().enumerate() {
-        insert_line.execute(params![
-            entry.sequence,
-            line_no as i64,
-            line.product.as_str(),
-            line.name,
-            line.category.as_str(),
-            line.quantity,
-            line.unit_price.0,
-            line.vat_rate.0,
-            line.deposit,
-        ])?;
-    }
-    let mut insert_posting = conn.prepare_cached(
-        "INSERT INTO postings (entry_sequence, posting_no, account, amount) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (posting_no, posting) in postings.iter().enumerate() {
-        insert_posting.execute(params![
-            entry.sequence,
-            posting_no as i64,
-            posting.account.to_string(),
-            posting.amount.0
-        ])?;
-    }
     roll_up_if_due(conn, entry.sequence)?;
     if let Some(decision) = decision {
         write_decision(conn, entry.sequence, decision)?;
@@ -263,40 +237,93 @@ pub(super) fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Entry)> {
     ))
 }
 
-pub(super) fn load_lines(conn: &Connection, rowid: i64) -> Result<Vec<Line>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT product_id, name, category_id, quantity, unit_price, vat_bp, deposit
-         FROM entry_lines WHERE entry_sequence = ?1 ORDER BY line_no",
-    )?;
-    let rows = stmt.query_map([rowid], |row| {
-        Ok(Line {
-            product: parse_column(row, 0)?,
-            name: row.get(1)?,
-            category: parse_column(row, 2)?,
-            quantity: row.get(3)?,
-            unit_price: Cents(row.get(4)?),
-            vat_rate: VatRate(row.get(5)?),
-            deposit: row.get(6)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// A line as stored in `entries.lines` (short keys: the column is JSON).
+#[derive(Serialize, Deserialize)]
+struct StoredLine {
+    p: String,
+    n: String,
+    c: String,
+    q: i64,
+    u: i64,
+    v: u32,
+    d: u8,
 }
 
-pub(super) fn load_postings(conn: &Connection, rowid: i64) -> Result<Vec<Posting>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT account, amount FROM postings WHERE entry_sequence = ?1 ORDER BY posting_no",
-    )?;
-    let rows = stmt.query_map([rowid], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-    })?;
-    rows.map(|row| {
-        let (account, amount) = row?;
-        Ok(Posting {
-            account: account.parse()?,
-            amount: Cents(amount),
+/// A posting as stored in `entries.postings`.
+#[derive(Serialize, Deserialize)]
+struct StoredPosting {
+    a: String,
+    m: i64,
+}
+
+fn encode_lines(lines: &[Line]) -> Result<String> {
+    let stored: Vec<StoredLine> = lines
+        .iter()
+        .map(|l| StoredLine {
+            p: l.product.to_string(),
+            n: l.name.clone(),
+            c: l.category.to_string(),
+            q: l.quantity,
+            u: l.unit_price.0,
+            v: l.vat_rate.0,
+            d: u8::from(l.deposit),
         })
-    })
-    .collect()
+        .collect();
+    serde_json::to_string(&stored).map_err(|e| LedgerError::Corrupt(e.to_string()))
+}
+
+fn decode_lines(json: &str) -> Result<Vec<Line>> {
+    let stored: Vec<StoredLine> = serde_json::from_str(json)
+        .map_err(|e| LedgerError::Corrupt(format!("entry lines: {e}")))?;
+    stored
+        .into_iter()
+        .map(|l| {
+            Ok(Line {
+                product: l.p.parse()?,
+                name: l.n,
+                category: l.c.parse()?,
+                quantity: l.q,
+                unit_price: Cents(l.u),
+                vat_rate: VatRate(l.v),
+                deposit: l.d != 0,
+            })
+        })
+        .collect()
+}
+
+fn encode_postings(postings: &[Posting]) -> Result<String> {
+    let stored: Vec<StoredPosting> = postings
+        .iter()
+        .map(|p| StoredPosting {
+            a: p.account.to_string(),
+            m: p.amount.0,
+        })
+        .collect();
+    serde_json::to_string(&stored).map_err(|e| LedgerError::Corrupt(e.to_string()))
+}
+
+pub(super) fn load_lines(conn: &Connection, sequence: i64) -> Result<Vec<Line>> {
+    let json: String = conn
+        .prepare_cached("SELECT lines FROM entries WHERE sequence = ?1")?
+        .query_row([sequence], |r| r.get(0))?;
+    decode_lines(&json)
+}
+
+pub(super) fn load_postings(conn: &Connection, sequence: i64) -> Result<Vec<Posting>> {
+    let json: String = conn
+        .prepare_cached("SELECT postings FROM entries WHERE sequence = ?1")?
+        .query_row([sequence], |r| r.get(0))?;
+    let stored: Vec<StoredPosting> = serde_json::from_str(&json)
+        .map_err(|e| LedgerError::Corrupt(format!("entry postings: {e}")))?;
+    stored
+        .into_iter()
+        .map(|p| {
+            Ok(Posting {
+                account: p.a.parse()?,
+                amount: Cents(p.m),
+            })
+        })
+        .collect()
 }
 
 /// An entry with its lines, found by id; also its row id.

@@ -79,6 +79,10 @@ pub struct Ledger {
     writer: Mutex<Connection>,
     path: PathBuf,
     options: LedgerOptions,
+    /// Event settings and this terminal's permission, read by every
+    /// operation. Only this ledger's own methods change them (it is the
+    /// file's one writer), and each of those clears this.
+    rules_cache: Mutex<Option<(crate::model::EventSettings, crate::model::Permission)>>,
     _checkpointer: Checkpointer,
 }
 
@@ -99,6 +103,7 @@ impl Ledger {
             writer: Mutex::new(conn),
             path,
             options,
+            rules_cache: Mutex::new(None),
             _checkpointer: checkpointer,
         };
         ledger.ensure_identity()?;
@@ -120,6 +125,34 @@ impl Ledger {
 
     pub fn schema_version(&self) -> Result<i64> {
         migrate::schema_version(&self.lock())
+    }
+
+    /// Settings and permission, from the cache or (within `conn`'s
+    /// transaction) from the database.
+    fn rules(
+        &self,
+        conn: &Connection,
+    ) -> Result<(crate::model::EventSettings, crate::model::Permission)> {
+        let mut cache = self
+            .rules_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(cached) = cache.as_ref() {
+            return Ok(cached.clone());
+        }
+        let fresh = (
+            catalog::read_settings(conn)?,
+            catalog::terminal_permission(conn, &self.options.terminal)?,
+        );
+        *cache = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    fn forget_rules(&self) {
+        *self
+            .rules_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -167,7 +200,7 @@ impl Ledger {
 
 /// Small pages: a sale touches several B-trees, and every touched page is
 /// one WAL frame written and synced at commit.
-pub const PAGE_SIZE: i64 = 1024;
+pub const PAGE_SIZE: i64 = 2048;
 
 /// WAL pages after which the writer checkpoints by itself, should the
 /// background checkpointer fall behind.

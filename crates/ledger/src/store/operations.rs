@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::catalog::{active_staff, product, read_settings, terminal_permission};
+use super::catalog::{active_staff, product};
 use super::entries::{append, load_entry, load_postings, load_sync_state, write_decision};
 use super::shifts::open_shift;
 use super::wallets::{
@@ -250,10 +250,10 @@ pub(super) fn record_operation(
 
 pub(super) fn context(tx: &Transaction<'_>, ledger: &Ledger, staff: &StaffId) -> Result<Context> {
     let now = ledger.options.clock.now();
-    let permission = terminal_permission(tx, &ledger.options.terminal)?;
+    let (settings, permission) = ledger.rules(tx)?;
     Ok(Context {
         now,
-        settings: read_settings(tx)?,
+        settings,
         staff: active_staff(tx, staff)?,
         shift: open_shift(tx, &ledger.options.terminal)?,
         terminal: ledger.options.terminal.clone(),

@@ -115,10 +115,10 @@ fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
     let (first, last) = shift_sequences(conn, shift)?;
     let sum: i64 = conn
         .prepare_cached(
-            "SELECT COALESCE(SUM(p.amount), 0) FROM postings p
-             JOIN entries e ON e.sequence = p.entry_sequence
-             WHERE p.entry_sequence >= ?2 AND (?3 IS NULL OR p.entry_sequence <= ?3)
-               AND p.account = ?1 AND e.kind <> 'adjustment'",
+            "SELECT COALESCE(SUM(p.value ->> 'm'), 0) FROM entries e
+             JOIN json_each(e.postings) p
+             WHERE e.sequence >= ?2 AND (?3 IS NULL OR e.sequence <= ?3)
+               AND p.value ->> 'a' = ?1 AND e.kind <> 'adjustment'",
         )?
         .query_row(
             params![Account::CashDrawer(*shift).to_string(), first, last],

@@ -66,8 +66,8 @@ pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<ChainProblem>> {
 pub(super) fn check_invariants(conn: &Connection) -> Result<Vec<InvariantViolation>> {
     let mut violations = Vec::new();
     let mut stmt = conn.prepare(
-        "SELECT e.id, SUM(p.amount) FROM entries e JOIN postings p ON p.entry_sequence = e.sequence
-         GROUP BY e.sequence HAVING SUM(p.amount) <> 0",
+        "SELECT e.id, SUM(p.value ->> 'm') FROM entries e JOIN json_each(e.postings) p
+         GROUP BY e.sequence HAVING SUM(p.value ->> 'm') <> 0",
     )?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (entry, sum) = row?;
@@ -77,9 +77,8 @@ pub(super) fn check_invariants(conn: &Connection) -> Result<Vec<InvariantViolati
     // wallet-tender entry moves its wallet by exactly its amount.
     let mut stmt = conn.prepare(
         "SELECT e.id FROM entries e
-         WHERE e.wallet_delta <> (SELECT COALESCE(SUM(p.amount), 0) FROM postings p
-                                  WHERE p.entry_sequence = e.sequence
-                                    AND p.account = 'wallet:' || e.token_id)
+         WHERE e.wallet_delta <> (SELECT COALESCE(SUM(p.value ->> 'm'), 0) FROM json_each(e.postings) p
+                                  WHERE p.value ->> 'a' = 'wallet:' || e.token_id)
             OR (e.tender = 'wallet' AND e.wallet_delta <> e.amount)",
     )?;
     for row in stmt.query_map([], |r| r.get::<_, String>(0))? {

@@ -136,10 +136,10 @@ pub(super) fn outstanding_deposits(
         "SELECT product_id, SUM(count) FROM (
              SELECT product_id, count FROM wallet_deposit_snapshots WHERE token_id = ?1
              UNION ALL
-             SELECT l.product_id, l.quantity FROM entries e
+             SELECT l.value ->> 'p' AS product_id, l.value ->> 'q' AS count FROM entries e
              LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
-             JOIN entry_lines l ON l.entry_sequence = e.sequence
-             WHERE e.token_id = ?1 AND e.tender = 'wallet' AND l.deposit = 1 AND {COUNTED}
+             JOIN json_each(e.lines) l
+             WHERE e.token_id = ?1 AND e.tender = 'wallet' AND l.value ->> 'd' = 1 AND {COUNTED}
          )
          WHERE ?3 IS NULL OR product_id = ?3
          GROUP BY product_id HAVING SUM(count) <> 0 ORDER BY product_id"
