@@ -1,7 +1,8 @@
--- Hourly rollups that keep sales reports fast on millions of entries.
--- The store rolls up new entries in batches, inside the transaction of the
--- entry that completes a batch; reports read whole hours from here and the
--- raw tables for partial hours and for entries not yet rolled up.
+-- Rollups per five-minute bucket that keep sales reports fast on millions
+-- of entries. The store rolls up new entries in batches, inside the
+-- transaction of the entry that completes a batch; reports read whole
+-- buckets from here and the raw entries for the partial buckets at the
+-- edges of a range and for entries not yet rolled up.
 
 -- One row per line with everything reports group or filter by. For a
 -- cancellation, subject_kind is the kind of the entry it reverses, so net
@@ -9,7 +10,7 @@
 CREATE VIEW line_facts AS
 SELECT e.sequence                         AS entry_sequence,
        e.terminal_time,
-       e.terminal_time / 3600000          AS hour,
+       e.terminal_time / 300000           AS bucket,
        e.terminal_id,
        e.staff_id,
        e.shift_id,
@@ -29,7 +30,7 @@ LEFT JOIN entries r ON r.id = e.reverses;
 CREATE VIEW entry_facts AS
 SELECT e.sequence AS entry_sequence,
        e.terminal_time,
-       e.terminal_time / 3600000          AS hour,
+       e.terminal_time / 300000           AS bucket,
        e.terminal_id,
        e.staff_id,
        e.shift_id,
@@ -44,7 +45,7 @@ LEFT JOIN entries r ON r.id = e.reverses;
 -- rows sum quantities and gross line totals. Sharing one table keeps a
 -- sale's rollup writes on one page.
 CREATE TABLE rollup (
-    hour         INTEGER NOT NULL,
+    bucket         INTEGER NOT NULL,
     terminal_id  TEXT    NOT NULL,
     staff_id     TEXT    NOT NULL,
     kind         TEXT    NOT NULL,
@@ -58,7 +59,7 @@ CREATE TABLE rollup (
     amount       INTEGER NOT NULL,
     quantity     INTEGER NOT NULL,
     gross        INTEGER NOT NULL,
-    PRIMARY KEY (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit)
+    PRIMARY KEY (bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit)
 ) STRICT, WITHOUT ROWID;
 
 -- Entries up to rolled_through are in the rollup; later ones are not yet.
@@ -70,15 +71,15 @@ CREATE TABLE rollup_progress (
 INSERT INTO rollup_progress (id, rolled_through) SELECT 1, COALESCE(MAX(sequence), 0) FROM entries;
 
 -- Backfill from entries written under the first schema.
-INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+INSERT INTO rollup (bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
                     vat_bp, deposit, entries, amount, quantity, gross)
-SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
+SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
 FROM entry_facts
-GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender;
+GROUP BY bucket, terminal_id, staff_id, kind, subject_kind, tender;
 
-INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
+INSERT INTO rollup (bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id,
                     vat_bp, deposit, entries, amount, quantity, gross)
-SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit,
+SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit,
        0, 0, SUM(quantity), SUM(gross)
 FROM line_facts
-GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;
+GROUP BY bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit;

@@ -276,7 +276,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 }
 
 fn report(dir: &Path) {
-    let path = dir.join("report-1m-v7.sqlite");
+    let path = dir.join("report-1m-v8.sqlite");
     build_report_ledger(&path);
     let reader = tapster_ledger::LedgerReader::open(&path).unwrap();
     let conn = Connection::open(&path).unwrap();

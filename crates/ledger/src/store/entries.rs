@@ -130,21 +130,21 @@ pub(super) fn roll_up(conn: &Connection, through: i64) -> Result<()> {
         return Ok(());
     }
     conn.prepare_cached(
-        "INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id,
+        "INSERT INTO rollup (bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id,
              category_id, vat_bp, deposit, entries, amount, quantity, gross)
-         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
+         SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, '', '', 0, 0, COUNT(*), SUM(amount), 0, 0
          FROM entry_facts WHERE entry_sequence > ?1 AND entry_sequence <= ?2
-         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender
+         GROUP BY bucket, terminal_id, staff_id, kind, subject_kind, tender
          ON CONFLICT DO UPDATE SET entries = entries + excluded.entries, amount = amount + excluded.amount",
     )?
     .execute([rolled, through])?;
     conn.prepare_cached(
-        "INSERT INTO rollup (hour, terminal_id, staff_id, kind, subject_kind, tender, product_id,
+        "INSERT INTO rollup (bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id,
              category_id, vat_bp, deposit, entries, amount, quantity, gross)
-         SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp,
+         SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp,
                 deposit, 0, 0, SUM(quantity), SUM(gross)
          FROM line_facts WHERE entry_sequence > ?1 AND entry_sequence <= ?2
-         GROUP BY hour, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit
+         GROUP BY bucket, terminal_id, staff_id, kind, subject_kind, tender, product_id, category_id, vat_bp, deposit
          ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity, gross = gross + excluded.gross",
     )?
     .execute([rolled, through])?;

@@ -1,7 +1,7 @@
 //! Sales reports over the ledger.
 //!
-//! Whole hours come from the hourly rollup tables (kept by triggers in the
-//! same transaction as each entry), partial hours at the edges of the
+//! Whole five-minute buckets come from the rollup, the partial buckets at
+//! the edges of the
 //! range and shift reports from the raw entries. One query per source
 //! returns rows grouped by every dimension; the report's tables are summed
 //! from those rows here, so they all add up to the same totals.
@@ -18,6 +18,9 @@ use crate::ids::{ShiftId, StaffId, TerminalId};
 use crate::money::{Cents, VatRate};
 
 const HOUR_MS: i64 = 3_600_000;
+/// The rollup's granularity: five minutes.
+const BUCKET_MS: i64 = 300_000;
+const BUCKETS_PER_HOUR: i64 = HOUR_MS / BUCKET_MS;
 /// Later than any festival: year 33658.
 const END_OF_TIME_MS: i64 = 1_000_000_000_000_000;
 
@@ -96,12 +99,12 @@ pub struct SalesReport {
     pub payouts: CountRow,
 }
 
-/// Which hours a report reads from the rollup and which sequence ranges
+/// Which buckets a report reads from the rollup and which sequence ranges
 /// from the raw entries (half-open ranges; empty when start == end).
 struct Window {
     use_rollup: bool,
-    first_hour: i64,
-    end_hour: i64,
+    first_bucket: i64,
+    end_bucket: i64,
     raw: [(i64, i64); 3],
 }
 
@@ -135,8 +138,8 @@ impl Window {
         let until = filter
             .until
             .map_or(END_OF_TIME_MS, |t| t.0.clamp(0, END_OF_TIME_MS));
-        let first_hour = (from + HOUR_MS - 1).div_euclid(HOUR_MS);
-        let end_hour = until.div_euclid(HOUR_MS);
+        let first_bucket = (from + BUCKET_MS - 1).div_euclid(BUCKET_MS);
+        let end_bucket = until.div_euclid(BUCKET_MS);
         let at = |time: i64| first_sequence_at(conn, time, end);
         if let Some(shift) = &filter.shift {
             let (first, last) = super::shifts::shift_sequences(conn, shift)?;
@@ -144,32 +147,32 @@ impl Window {
             let stop = at(until)?.min(last.map_or(end, |l| l + 1));
             return Ok(Window {
                 use_rollup: false,
-                first_hour,
-                end_hour,
+                first_bucket,
+                end_bucket,
                 raw: [(start, stop.max(start)), (0, 0), (0, 0)],
             });
         }
-        if first_hour >= end_hour {
+        if first_bucket >= end_bucket {
             let start = at(from)?;
             return Ok(Window {
                 use_rollup: false,
-                first_hour,
-                end_hour,
+                first_bucket,
+                end_bucket,
                 raw: [(start, at(until)?.max(start)), (0, 0), (0, 0)],
             });
         }
-        // Entries after the last roll-up are read raw, also inside whole hours.
+        // Entries after the last roll-up are read raw, also inside whole buckets.
         let rolled: i64 = conn.query_row(
             "SELECT rolled_through FROM rollup_progress WHERE id = 1",
             [],
             |r| r.get(0),
         )?;
-        let (whole_start, whole_end) = (at(first_hour * HOUR_MS)?, at(end_hour * HOUR_MS)?);
+        let (whole_start, whole_end) = (at(first_bucket * BUCKET_MS)?, at(end_bucket * BUCKET_MS)?);
         let unrolled_start = (rolled + 1).max(whole_start);
         Ok(Window {
             use_rollup: true,
-            first_hour,
-            end_hour,
+            first_bucket,
+            end_bucket,
             raw: [
                 (at(from)?, whole_start),
                 (whole_end, at(until)?),
@@ -179,14 +182,14 @@ impl Window {
     }
 }
 
-const DIMENSIONS: &str = "hour, terminal_id, staff_id, kind, subject_kind, tender";
+const DIMENSIONS: &str = "bucket, terminal_id, staff_id, kind, subject_kind, tender";
 
-/// The raw rows: the sequence ranges around the rollup's whole hours, and
+/// The raw rows: the sequence ranges around the rollup's whole buckets, and
 /// the entries inside them not rolled up yet.
 const FILTERS: &str =
     "(:terminal IS NULL OR terminal_id = :terminal) AND (:staff IS NULL OR staff_id = :staff)";
 
-/// Runs `outer` over the union of the rollup's whole hours (`rollup`, a
+/// Runs `outer` over the union of the rollup's whole buckets (`rollup`, a
 /// SELECT from `rollup` whose WHERE ends open for more conditions) and one
 /// branch of raw rows (`raw`, likewise) per non-empty sequence range. One
 /// branch per range keeps each a plain primary-key range scan.
@@ -200,7 +203,7 @@ fn query_facts<T>(
     let mut branches = Vec::new();
     if w.use_rollup {
         branches.push(format!(
-            "{rollup} AND hour >= :first_hour AND hour < :end_hour AND {FILTERS}"
+            "{rollup} AND bucket >= :first_bucket AND bucket < :end_bucket AND {FILTERS}"
         ));
     }
     let ranges: Vec<(i64, i64)> = w.raw.iter().copied().filter(|(a, b)| a < b).collect();
@@ -226,8 +229,8 @@ fn query_facts<T>(
     let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
         vec![(":terminal", &terminal), (":staff", &staff)];
     if w.use_rollup {
-        params.push((":first_hour", &w.first_hour));
-        params.push((":end_hour", &w.end_hour));
+        params.push((":first_bucket", &w.first_bucket));
+        params.push((":end_bucket", &w.end_bucket));
     }
     if !ranges.is_empty() {
         params.push((":shift", &shift));
@@ -242,7 +245,7 @@ fn query_facts<T>(
 }
 
 struct LineFact {
-    hour: i64,
+    bucket: i64,
     terminal: String,
     staff: String,
     subject_kind: String,
@@ -255,7 +258,7 @@ struct LineFact {
 }
 
 struct EntryFact {
-    hour: i64,
+    bucket: i64,
     kind: String,
     subject_kind: String,
     tender: String,
@@ -277,7 +280,7 @@ fn line_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<Ve
         ),
         |row| {
             Ok(LineFact {
-                hour: row.get(0)?,
+                bucket: row.get(0)?,
                 terminal: row.get(1)?,
                 staff: row.get(2)?,
                 subject_kind: row.get(4)?,
@@ -307,7 +310,7 @@ fn entry_facts(conn: &Connection, filter: &ReportFilter, w: &Window) -> Result<V
         ),
         |row| {
             Ok(EntryFact {
-                hour: row.get(0)?,
+                bucket: row.get(0)?,
                 kind: row.get(3)?,
                 subject_kind: row.get(4)?,
                 tender: row.get(5)?,
@@ -392,7 +395,10 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
                 vat.entry(line.vat_bp)
                     .or_default()
                     .add(line.quantity, line.gross)?;
-                hours.entry(line.hour).or_default().add(0, line.gross)?;
+                hours
+                    .entry(line.bucket.div_euclid(BUCKETS_PER_HOUR))
+                    .or_default()
+                    .add(0, line.gross)?;
                 staff
                     .entry(line.staff.clone())
                     .or_default()
@@ -429,7 +435,10 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
                 sales_count = sales_count
                     .checked_add(counted)
                     .ok_or(LedgerError::AmountOverflow)?;
-                hours.entry(entry.hour).or_default().add(counted, 0)?;
+                hours
+                    .entry(entry.bucket.div_euclid(BUCKETS_PER_HOUR))
+                    .or_default()
+                    .add(counted, 0)?;
             }
             "top_up" => top_ups
                 .entry(entry.tender.clone())

@@ -18,7 +18,7 @@ pub enum InvariantViolation {
     Unbalanced { entry: String, sum: i64 },
     /// An entry's wallet postings differ from its amount.
     WalletMismatch { entry: String },
-    /// The hourly rollups disagree with the entries they summarise.
+    /// The rollups disagree with the entries they summarise.
     RollupMismatch { table: String },
     /// A product's stock is negative.
     NegativeStock { product: String },
@@ -87,13 +87,13 @@ pub(super) fn check_invariants(conn: &Connection) -> Result<Vec<InvariantViolati
     for (table, rollup, raw) in [
         (
             "rollup (lines)",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM rollup WHERE product_id <> '' GROUP BY 1, 2, 3, 4, 5, 6",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM line_facts WHERE entry_sequence <= (SELECT rolled_through FROM rollup_progress) GROUP BY 1, 2, 3, 4, 5, 6",
+            "SELECT bucket, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM rollup WHERE product_id <> '' GROUP BY 1, 2, 3, 4, 5, 6",
+            "SELECT bucket, terminal_id, staff_id, kind, subject_kind, product_id, SUM(quantity), SUM(gross) FROM line_facts WHERE entry_sequence <= (SELECT rolled_through FROM rollup_progress) GROUP BY 1, 2, 3, 4, 5, 6",
         ),
         (
             "rollup (entries)",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, SUM(entries), SUM(amount) FROM rollup WHERE product_id = '' GROUP BY 1, 2, 3, 4, 5, 6",
-            "SELECT hour, terminal_id, staff_id, kind, subject_kind, tender, COUNT(*), SUM(amount) FROM entry_facts WHERE entry_sequence <= (SELECT rolled_through FROM rollup_progress) GROUP BY 1, 2, 3, 4, 5, 6",
+            "SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, SUM(entries), SUM(amount) FROM rollup WHERE product_id = '' GROUP BY 1, 2, 3, 4, 5, 6",
+            "SELECT bucket, terminal_id, staff_id, kind, subject_kind, tender, COUNT(*), SUM(amount) FROM entry_facts WHERE entry_sequence <= (SELECT rolled_through FROM rollup_progress) GROUP BY 1, 2, 3, 4, 5, 6",
         ),
     ] {
         if grouped(conn, rollup)? != grouped(conn, raw)? {
