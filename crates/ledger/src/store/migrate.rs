@@ -1,5 +1,6 @@
 //! Schema migrations: numbered SQL files from the top-level `migrations/`
-//! folder, embedded at build time. All pending ones run in one transaction
+//! folder, embedded at build time. The runner serves the terminal ledger
+//! (`migrations/ledger`) and the server (`migrations/server`) alike. All pending ones run in one transaction
 //! together with their bookkeeping, so a crash cannot half-apply them; a
 //! migration whose text changed after it ran is refused, and so is a
 //! database written by a newer Tapster.
@@ -19,12 +20,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "ledger",
-        sql: include_str!("../../../../migrations/0001_ledger.sql"),
+        sql: include_str!("../../../../migrations/ledger/0001_ledger.sql"),
     },
     Migration {
         version: 2,
         name: "report_rollups",
-        sql: include_str!("../../../../migrations/0002_report_rollups.sql"),
+        sql: include_str!("../../../../migrations/ledger/0002_report_rollups.sql"),
     },
 ];
 
@@ -39,14 +40,21 @@ pub fn schema_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
 }
 
-/// Brings the database to `target` (normally [`LATEST_VERSION`]).
+/// Brings the ledger database to `target` (normally [`LATEST_VERSION`]).
 pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
+    apply(conn, MIGRATIONS, target)
+}
+
+/// Applies `migrations` (numbered 1, 2, …) up to `target` in one
+/// transaction, after checking the ones already applied are unchanged.
+pub fn apply(conn: &mut Connection, migrations: &[Migration], target: i64) -> Result<()> {
+    let latest = migrations.len() as i64;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if current > LATEST_VERSION {
+    if current > latest {
         return Err(LedgerError::SchemaTooNew {
             found: current,
-            supported: LATEST_VERSION,
+            supported: latest,
         });
     }
     tx.execute_batch(
@@ -56,7 +64,7 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
              sha256  TEXT NOT NULL
          ) STRICT",
     )?;
-    for migration in MIGRATIONS.iter().filter(|m| m.version <= current) {
+    for migration in migrations.iter().filter(|m| m.version <= current) {
         let recorded: Option<String> = tx
             .query_row(
                 "SELECT sha256 FROM schema_migrations WHERE version = ?1",
@@ -70,7 +78,7 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
             });
         }
     }
-    for migration in MIGRATIONS
+    for migration in migrations
         .iter()
         .filter(|m| m.version > current && m.version <= target)
     {

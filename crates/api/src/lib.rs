@@ -1,0 +1,202 @@
+//! # tapster-api
+//!
+//! The JSON shapes of the PointOfSale API exactly as seed 001 documents
+//! them, and Tapster's extensions, shared by `tapster-server` and the sync
+//! client. Amounts are integer cents; every entity travels in a `data` key.
+//!
+//! - [`Data`]: the `{"data": …}` wrapper.
+//! - [`ErrorBody`]: `{"error_code", "error_message"}` (seed 000's convention).
+//! - [`TerminalResource`], [`ProductResource`]: `GET pos/terminal`.
+//! - [`WalletResource`], [`TransactionResource`], [`ApiTimestamp`]: wallets and their transactions.
+//! - [`CreateTransaction`]: `POST pos/wallets/token/{token_id}/transactions`.
+
+use serde::{Deserialize, Serialize};
+
+/// Every entity is wrapped in a `data` key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
+impl<T> Data<T> {
+    pub fn new(data: T) -> Self {
+        Data { data }
+    }
+}
+
+/// The body of every error response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error_code: String,
+    pub error_message: String,
+}
+
+/// What a terminal may do to wallets.
+pub use tapster_ledger::model::Permission;
+
+/// A product as a terminal sees it in `GET pos/terminal`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductResource {
+    pub id: String,
+    pub friendly_name: String,
+    /// The price a guest pays now, in cents.
+    pub price: i64,
+}
+
+/// Extensions a server offers beyond seed 001, so clients can tell a
+/// Tapster server from a plain PointOfSale API server.
+pub mod capability {
+    pub const IDEMPOTENCY_HEADER: &str = "idempotency_header";
+}
+
+/// `GET pos/terminal`. `api_token` appears only right after the token was
+/// made (creating the terminal or rolling its token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalResource {
+    pub id: String,
+    pub friendly_name: String,
+    pub permission: Permission,
+    pub products: Vec<ProductResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+}
+
+/// A terminal as it appears inside a transaction (no products, no token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalRef {
+    pub id: String,
+    pub friendly_name: String,
+    pub permission: Permission,
+}
+
+/// A moment as seed 001 shows it: ISO 8601 UTC with microseconds, and
+/// `DD.MM.YYYY hh:mm` for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTimestamp {
+    pub raw: String,
+    pub readable: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionResource {
+    pub id: String,
+    /// Cents; credits positive, debits negative.
+    pub amount: i64,
+    pub description: Option<String>,
+    pub tag: Option<String>,
+    pub terminal: Option<TerminalRef>,
+    pub timestamp: ApiTimestamp,
+}
+
+/// A wallet. `transactions` only when a wallet is fetched with its history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletResource {
+    pub id: String,
+    pub token_id: String,
+    pub created_at: String,
+    pub balance: i64,
+    pub paired_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<Vec<TransactionResource>>,
+}
+
+/// `POST pos/wallets/token/{token_id}/transactions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTransaction {
+    /// Product ids; repeats count as more units.
+    pub products: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Seed 001's timestamps: `2021-10-31T20:45:20.000000Z` and `31.10.2021 20:45`.
+pub fn api_timestamp(millis: i64) -> ApiTimestamp {
+    let (year, month, day, hour, minute, second) = civil_from_millis(millis);
+    let micros = millis.rem_euclid(1000) * 1000;
+    ApiTimestamp {
+        raw: format!(
+            "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}Z"
+        ),
+        readable: format!("{day:02}.{month:02}.{year:04} {hour:02}:{minute:02}"),
+    }
+}
+
+/// Splits Unix milliseconds into UTC calendar fields (Howard Hinnant's
+/// days-from-civil algorithm, run backwards).
+fn civil_from_millis(millis: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_look_like_seed_001() {
+        // 2021-10-31T20:45:20Z
+        let t = api_timestamp(1_635_713_120_000);
+        assert_eq!(t.raw, "2021-10-31T20:45:20.000000Z");
+        assert_eq!(t.readable, "31.10.2021 20:45");
+        assert_eq!(api_timestamp(0).raw, "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            api_timestamp(951_782_400_123).raw,
+            "2000-02-29T00:00:00.123000Z"
+        );
+    }
+
+    #[test]
+    fn wallet_shape_matches_the_document() {
+        let wallet = WalletResource {
+            id: "wal_K6lIeaZ9H3UZPqxm".into(),
+            token_id: "04A1B2C3".into(),
+            created_at: "2021-10-31T20:44:11.000000Z".into(),
+            balance: 150,
+            paired_user: None,
+            transactions: None,
+        };
+        let json = serde_json::to_value(Data::new(wallet)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"data": {"id": "wal_K6lIeaZ9H3UZPqxm", "token_id": "04A1B2C3",
+                "created_at": "2021-10-31T20:44:11.000000Z", "balance": 150, "paired_user": null}})
+        );
+    }
+
+    #[test]
+    fn transaction_requests_refuse_unknown_fields() {
+        let ok: CreateTransaction = serde_json::from_str(
+            r#"{"products": ["espresso", "espresso", "cappuccino"], "description": "Your coffee order in H building", "tag": "coffee", "idempotency_key": "0QwKc2c9jUIxPyaHEjYQ"}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.products.len(), 3);
+        assert!(
+            serde_json::from_str::<CreateTransaction>(r#"{"products": [], "amount": 5}"#).is_err()
+        );
+    }
+}

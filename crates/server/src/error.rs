@@ -1,0 +1,102 @@
+//! The server's errors and the HTTP status and `error_code` each maps to.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use tapster_api::ErrorBody;
+use tapster_ledger::LedgerError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServerError {
+    #[error("unauthenticated: check your API token")]
+    Unauthenticated,
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("invalid parameters: {field} {reason}")]
+    InvalidParameters { field: String, reason: String },
+    #[error("idempotency key '{0}' was already used for a different request; nothing was changed")]
+    IdempotencyConflict(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Ledger(#[from] LedgerError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServerError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ServerError::InvalidParameters {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use LedgerError as L;
+        match self {
+            ServerError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::InvalidParameters { .. } => StatusCode::BAD_REQUEST,
+            ServerError::IdempotencyConflict(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Ledger(error) => match error {
+                L::TerminalNotPermitted { .. } | L::RoleNotPermitted { .. } => {
+                    StatusCode::FORBIDDEN
+                }
+                // The wallet cannot pay: seed 001 names no status for it.
+                L::InsufficientFunds { .. } | L::WalletBlocked { .. } => {
+                    StatusCode::PAYMENT_REQUIRED
+                }
+                L::IdempotencyConflict(_) => StatusCode::CONFLICT,
+                L::UnknownWallet { .. } => StatusCode::NOT_FOUND,
+                L::StorageBusy => StatusCode::SERVICE_UNAVAILABLE,
+                L::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+                L::Storage(_)
+                | L::Corrupt(_)
+                | L::SchemaTooNew { .. }
+                | L::MigrationChanged { .. }
+                | L::WrongTerminal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            },
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::Unauthenticated => "unauthenticated",
+            ServerError::NotFound(_) => "not_found",
+            ServerError::InvalidParameters { .. } => "invalid_parameters",
+            ServerError::IdempotencyConflict(_) => "idempotency_conflict",
+            ServerError::Conflict(_) => "conflict",
+            ServerError::Internal(_) => "internal",
+            ServerError::Ledger(error) => error.code(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ServerError {
+    fn from(error: rusqlite::Error) -> Self {
+        ServerError::Ledger(error.into())
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error_code: self.code().to_string(),
+            // Internal details stay in the log.
+            error_message: if status == StatusCode::INTERNAL_SERVER_ERROR {
+                "internal error; see the server log".to_string()
+            } else {
+                self.to_string()
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,175 @@
+//! The HTTP surface: the PointOfSale API of seed 001 under
+//! `/api/v1/events/{event_id}/`. Handlers parse, call the store, map errors.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tapster_api::{CreateTransaction, Data, ErrorBody};
+use tapster_ledger::{IdempotencyKey, TokenId};
+
+use crate::error::ServerError;
+use crate::store::{Applied, AuthenticatedTerminal, ServerStore};
+
+/// Larger request bodies are refused: no PointOfSale request comes close.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<ServerStore>,
+}
+
+pub fn router(store: Arc<ServerStore>) -> Router {
+    Router::new()
+        .route("/api/v1/events/{event_id}/pos/terminal", get(get_terminal))
+        .route(
+            "/api/v1/events/{event_id}/pos/wallets/token/{token_id}",
+            get(get_wallet),
+        )
+        .route(
+            "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions",
+            post(post_transaction),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(AppState { store })
+}
+
+async fn not_found() -> ServerError {
+    ServerError::NotFound("this path".into())
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ServerError::Internal(format!("worker failed: {e}")))?
+}
+
+/// The terminal behind `Authorization: Bearer <api_token>`, for this event.
+async fn authenticate(
+    state: &AppState,
+    event: &str,
+    headers: &HeaderMap,
+) -> Result<AuthenticatedTerminal, ServerError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(ServerError::Unauthenticated)?
+        .to_string();
+    let store = state.store.clone();
+    let event = event.to_string();
+    blocking(move || store.authenticate_terminal(&event, &token))
+        .await?
+        .ok_or(ServerError::Unauthenticated)
+}
+
+fn parse_token(token_id: &str) -> Result<TokenId, ServerError> {
+    TokenId::parse(token_id).map_err(|e| ServerError::invalid("token_id", e.to_string()))
+}
+
+async fn get_terminal(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let store = state.store.clone();
+    let resource = blocking(move || store.terminal_resource(&terminal)).await?;
+    Ok(Json(Data::new(resource)).into_response())
+}
+
+async fn get_wallet(
+    State(state): State<AppState>,
+    Path((event_id, token_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    authenticate(&state, &event_id, &headers).await?;
+    let token = parse_token(&token_id)?;
+    let store = state.store.clone();
+    let wallet = blocking(move || store.wallet(&event_id, &token))
+        .await?
+        .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+    Ok(Json(Data::new(wallet)).into_response())
+}
+
+/// The idempotency key from the body or from an `Idempotency-Key` /
+/// `X-Idempotency-Key` header; different keys in two places are refused.
+fn idempotency_key(
+    body: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Option<IdempotencyKey>, ServerError> {
+    let mut found: Option<String> = body.map(str::to_string);
+    for name in ["idempotency-key", "x-idempotency-key"] {
+        if let Some(value) = headers.get(name) {
+            let value = value
+                .to_str()
+                .map_err(|_| ServerError::invalid(name, "must be printable ASCII"))?
+                .to_string();
+            match &found {
+                Some(existing) if existing != &value => {
+                    return Err(ServerError::invalid(
+                        "idempotency_key",
+                        "differs between body and header",
+                    ))
+                }
+                _ => found = Some(value),
+            }
+        }
+    }
+    found
+        .map(|k| {
+            IdempotencyKey::new(k).map_err(|e| ServerError::invalid("idempotency_key", e.reason))
+        })
+        .transpose()
+}
+
+async fn post_transaction(
+    State(state): State<AppState>,
+    Path((event_id, token_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let body = ErrorBody {
+                error_code: if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "body_too_large".into()
+                } else {
+                    "invalid_body".into()
+                },
+                error_message: format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                ),
+            };
+            return Ok((status, Json(body)).into_response());
+        }
+    };
+    let request: CreateTransaction = serde_json::from_slice(&body)
+        .map_err(|e| ServerError::invalid("body", format!("is not a valid transaction: {e}")))?;
+    let token = parse_token(&token_id)?;
+    let key = idempotency_key(request.idempotency_key.as_deref(), &headers)?;
+    let store = state.store.clone();
+    let (applied, wallet) =
+        blocking(move || store.create_transaction(&terminal, &token, &request, key.as_ref()))
+            .await?;
+    let status = match applied {
+        Applied::Created => StatusCode::OK,
+        Applied::Replayed => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(Data::new(wallet))).into_response())
+}

@@ -1,0 +1,12 @@
+//! # tapster-server
+//!
+//! The event's source of truth that terminals sync with: the PointOfSale
+//! API of seed 001 over HTTP, backed by SQLite.
+//!
+//! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
+//! - [`http`]: the routes, thin over the store.
+//! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
+
+pub mod error;
+pub mod http;
+pub mod store;

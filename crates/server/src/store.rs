@@ -1,0 +1,741 @@
+//! The server's SQLite store: events, terminals, catalogue, staff, wallets
+//! and their transactions. One writer connection behind a mutex; every
+//! operation is one transaction. The rules (pricing, funds, permissions)
+//! come from `tapster-ledger`; this module only keeps the books.
+//!
+//! The store is the narrow interface a PostgreSQL backend would implement
+//! for events that outgrow one machine.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use sha2::{Digest, Sha256};
+use tapster_api::{
+    api_timestamp, CreateTransaction, ProductResource, TerminalRef, TerminalResource,
+    TransactionResource, WalletResource,
+};
+use tapster_ledger::model::{
+    Category, EntryKind, EventSettings, Permission, Product, Role, Tender,
+};
+use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
+use tapster_ledger::pricing::{price_cart, Cart};
+use tapster_ledger::rules::{
+    authorize_debit, check_terminal_permission, Authority, WalletPosition,
+};
+use tapster_ledger::store::migrate::{self, Migration};
+use tapster_ledger::{
+    demo, Cents, Clock, IdempotencyKey, ProductId, TerminalId, Timestamp, TokenId,
+};
+
+use crate::error::ServerError;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "server",
+    sql: include_str!("../../../migrations/server/0001_server.sql"),
+}];
+
+/// A terminal that presented a valid token.
+#[derive(Clone, Debug)]
+pub struct AuthenticatedTerminal {
+    pub event_id: String,
+    pub id: String,
+    pub friendly_name: String,
+    pub permission: Permission,
+}
+
+/// Whether a request applied something new or repeated an earlier one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Replayed,
+}
+
+/// The server's store. See the module documentation.
+pub struct ServerStore {
+    conn: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A long random secret (api and admin tokens), 40 characters.
+fn random_token() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect()
+}
+
+/// `prefix` and 16 random characters, as seed 001's `wal_…` and `txn_…`.
+fn random_id(prefix: &str) -> String {
+    let tail: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn request_hash(value: &impl serde::Serialize) -> Result<String, ServerError> {
+    let body = serde_json::to_vec(value).map_err(|e| ServerError::Internal(e.to_string()))?;
+    Ok(hex::encode(Sha256::digest(&body)))
+}
+
+impl ServerStore {
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<ServerStore, ServerError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(128);
+        migrate::apply(&mut conn, MIGRATIONS, MIGRATIONS.len() as i64)?;
+        Ok(ServerStore {
+            conn: Mutex::new(conn),
+            clock,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn create_event(&self, name: &str) -> Result<String, ServerError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(ServerError::invalid("name", "must be 1 to 200 characters"));
+        }
+        let id = random_id("evt_").to_lowercase();
+        let settings = EventSettings {
+            name: name.to_string(),
+            mode: tapster_ledger::model::EventMode::Connected,
+            ..EventSettings::default()
+        };
+        let settings =
+            serde_json::to_string(&settings).map_err(|e| ServerError::Internal(e.to_string()))?;
+        self.lock().execute(
+            "INSERT INTO events (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, name, settings, self.clock.now().0],
+        )?;
+        tracing::info!(event = %id, "event created");
+        Ok(id)
+    }
+
+    fn ensure_event(conn: &Connection, event: &str) -> Result<EventSettings, ServerError> {
+        let settings: Option<String> = conn
+            .prepare_cached("SELECT settings FROM events WHERE id = ?1")?
+            .query_row([event], |r| r.get(0))
+            .optional()?;
+        let settings = settings.ok_or_else(|| ServerError::NotFound(format!("event '{event}'")))?;
+        serde_json::from_str(&settings).map_err(|e| ServerError::Internal(e.to_string()))
+    }
+
+    /// Creates a terminal and returns its id and api token (shown once).
+    pub fn create_terminal(
+        &self,
+        event: &str,
+        friendly_name: &str,
+        permission: Permission,
+    ) -> Result<(String, String), ServerError> {
+        let friendly_name = friendly_name.trim();
+        if friendly_name.is_empty() || friendly_name.chars().count() > 60 {
+            return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::ensure_event(&tx, event)?;
+        let base = slug(friendly_name);
+        let mut id = base.clone();
+        let mut n = 1;
+        while tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM terminals WHERE event_id = ?1 AND id = ?2)",
+            params![event, id],
+            |r| r.get::<_, bool>(0),
+        )? {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        let token = random_token();
+        let layout: Vec<String> = tx
+            .prepare("SELECT id FROM products WHERE event_id = ?1 ORDER BY id")?
+            .query_map([event], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.execute(
+            "INSERT INTO terminals (event_id, id, friendly_name, permission, token_hash, layout, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                event,
+                id,
+                friendly_name,
+                permission.as_str(),
+                token_hash(&token),
+                serde_json::to_string(&layout).unwrap_or_else(|_| "[]".into()),
+                self.clock.now().0
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(event, terminal = %id, "terminal created");
+        Ok((id, token))
+    }
+
+    pub fn create_admin_token(&self, event: &str) -> Result<String, ServerError> {
+        let conn = self.lock();
+        Self::ensure_event(&conn, event)?;
+        let token = random_token();
+        conn.execute(
+            "INSERT INTO admin_tokens (token_hash, event_id, created_at) VALUES (?1, ?2, ?3)",
+            params![token_hash(&token), event, self.clock.now().0],
+        )?;
+        Ok(token)
+    }
+
+    /// The terminal whose api token this is, if it belongs to `event`.
+    pub fn authenticate_terminal(
+        &self,
+        event: &str,
+        token: &str,
+    ) -> Result<Option<AuthenticatedTerminal>, ServerError> {
+        let conn = self.lock();
+        let found = conn
+            .prepare_cached(
+                "SELECT event_id, id, friendly_name, permission FROM terminals
+                 WHERE token_hash = ?1 AND archived = 0",
+            )?
+            .query_row([token_hash(token)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        Ok(match found {
+            Some((event_id, id, friendly_name, permission)) if event_id == event => {
+                Some(AuthenticatedTerminal {
+                    event_id,
+                    id,
+                    friendly_name,
+                    permission: permission
+                        .parse()
+                        .map_err(|_| ServerError::Internal("bad permission".into()))?,
+                })
+            }
+            _ => None,
+        })
+    }
+
+    fn product(
+        conn: &Connection,
+        event: &str,
+        id: &ProductId,
+    ) -> Result<Option<Product>, ServerError> {
+        let data: Option<String> = conn
+            .prepare_cached("SELECT data FROM products WHERE event_id = ?1 AND id = ?2")?
+            .query_row(params![event, id.as_str()], |r| r.get(0))
+            .optional()?;
+        data.map(|d| serde_json::from_str(&d).map_err(|e| ServerError::Internal(e.to_string())))
+            .transpose()
+    }
+
+    pub fn terminal_resource(
+        &self,
+        terminal: &AuthenticatedTerminal,
+    ) -> Result<TerminalResource, ServerError> {
+        let conn = self.lock();
+        let layout: String = conn.query_row(
+            "SELECT layout FROM terminals WHERE event_id = ?1 AND id = ?2",
+            params![terminal.event_id, terminal.id],
+            |r| r.get(0),
+        )?;
+        let layout: Vec<String> = serde_json::from_str(&layout).unwrap_or_default();
+        let mut products = Vec::new();
+        for id in layout {
+            let Ok(product_id) = ProductId::new(id) else {
+                continue;
+            };
+            if let Some(product) = Self::product(&conn, &terminal.event_id, &product_id)? {
+                if !product.archived {
+                    products.push(ProductResource {
+                        id: product.id.to_string(),
+                        friendly_name: product.name.clone(),
+                        price: product.effective_price().0,
+                    });
+                }
+            }
+        }
+        Ok(TerminalResource {
+            id: terminal.id.clone(),
+            friendly_name: terminal.friendly_name.clone(),
+            permission: terminal.permission,
+            products,
+            api_token: None,
+            capabilities: vec![tapster_api::capability::IDEMPOTENCY_HEADER.to_string()],
+        })
+    }
+
+    fn wallet_row(
+        conn: &Connection,
+        event: &str,
+        token: &TokenId,
+    ) -> Result<Option<WalletRow>, ServerError> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT id, token_id, created_at, balance, blocked, paired_user FROM wallets
+                 WHERE event_id = ?1 AND token_id = ?2",
+            )?
+            .query_row(params![event, token.as_str()], |r| {
+                Ok(WalletRow {
+                    id: r.get(0)?,
+                    token_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    balance: r.get(3)?,
+                    blocked: r.get(4)?,
+                    paired_user: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn wallet(
+        &self,
+        event: &str,
+        token: &TokenId,
+    ) -> Result<Option<WalletResource>, ServerError> {
+        let conn = self.lock();
+        Ok(Self::wallet_row(&conn, event, token)?.map(|w| w.resource()))
+    }
+
+    /// Creates a wallet for a wristband (pairing it), with a starting
+    /// credit booked as a manual transaction.
+    pub fn create_wallet(
+        &self,
+        event: &str,
+        token: &TokenId,
+        credit: Cents,
+    ) -> Result<WalletResource, ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::ensure_event(&tx, event)?;
+        if Self::wallet_row(&tx, event, token)?.is_some() {
+            return Err(ServerError::Conflict(
+                "this wristband already has a wallet".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let cursor = next_cursor(&tx, event)?;
+        let wallet_id = random_id("wal_");
+        tx.execute(
+            "INSERT INTO wallets (event_id, id, token_id, created_at, balance, cursor) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+            params![event, wallet_id, token.as_str(), now.0, cursor],
+        )?;
+        if credit.is_positive() {
+            insert_transaction(
+                &tx,
+                &NewTransaction {
+                    event,
+                    wallet_id: &wallet_id,
+                    terminal_id: None,
+                    kind: EntryKind::TopUp,
+                    tender: Tender::Cash,
+                    amount: credit,
+                    description: Some("Manuelle Aufladung"),
+                    tag: None,
+                    lines: "[]",
+                    now,
+                    key: None,
+                    request_hash: None,
+                    response: None,
+                },
+            )?;
+        }
+        let row = Self::wallet_row(&tx, event, token)?
+            .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
+        tx.commit()?;
+        Ok(row.resource())
+    }
+
+    /// `POST pos/wallets/token/{token}/transactions`: prices the products,
+    /// checks permission and funds, debits the wallet, once per idempotency
+    /// key. A repeated key with the same request returns the first answer;
+    /// with another request it is a conflict and changes nothing.
+    pub fn create_transaction(
+        &self,
+        terminal: &AuthenticatedTerminal,
+        token: &TokenId,
+        request: &CreateTransaction,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<(Applied, WalletResource), ServerError> {
+        // The key itself is not part of the request: it may come in the body
+        // one time and in a header the next.
+        let hash = request_hash(&(
+            token.as_str(),
+            &request.products,
+            &request.description,
+            &request.tag,
+        ))?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let event = terminal.event_id.as_str();
+        if let Some(key) = key {
+            let earlier: Option<(Option<String>, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT request_hash, response FROM transactions WHERE event_id = ?1 AND idempotency_key = ?2",
+                )?
+                .query_row(params![event, key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((stored, response)) = earlier {
+                if stored.as_deref() != Some(hash.as_str()) {
+                    return Err(ServerError::IdempotencyConflict(key.to_string()));
+                }
+                let response =
+                    response.ok_or_else(|| ServerError::Internal("no stored response".into()))?;
+                let wallet: WalletResource = serde_json::from_str(&response)
+                    .map_err(|e| ServerError::Internal(e.to_string()))?;
+                return Ok((Applied::Replayed, wallet));
+            }
+        }
+        let settings = Self::ensure_event(&tx, event)?;
+        let products: Vec<ProductId> = request
+            .products
+            .iter()
+            .map(|p| {
+                ProductId::new(p.as_str()).map_err(|e| ServerError::invalid("products", e.reason))
+            })
+            .collect::<Result<_, _>>()?;
+        let cart = Cart::from_product_list(&products);
+        let now = self.clock.now();
+        let priced = price_cart(
+            &cart,
+            |id| {
+                Self::product(&tx, event, id)
+                    .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
+            },
+            now,
+        )?;
+        let amount = priced
+            .total
+            .checked_neg()
+            .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+        check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
+        let wallet = Self::wallet_row(&tx, event, token)?
+            .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+        authorize_debit(
+            &WalletPosition {
+                token: token.clone(),
+                blocked: wallet.blocked,
+                balance_known: true,
+                confirmed_at: Some(now),
+                available: Cents(wallet.balance),
+                offline_exposure: Cents::ZERO,
+            },
+            priced.total,
+            Authority::Ledger,
+            &settings.offline,
+            Cents::ZERO,
+            now,
+        )?;
+        let description = request
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        if description.is_some_and(|d| d.chars().count() > 200)
+            || request.tag.as_ref().is_some_and(|t| t.chars().count() > 60)
+        {
+            return Err(ServerError::invalid(
+                "description",
+                "must be at most 200 characters (tag 60)",
+            ));
+        }
+        let lines = serde_json::to_string(&priced.lines)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        // The answer is the wallet after this transaction; it is stored with
+        // the transaction so a retry gets exactly the same one.
+        let mut after = wallet.clone();
+        after.balance = after
+            .balance
+            .checked_add(amount.0)
+            .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+        let response = serde_json::to_string(&after.resource())
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        insert_transaction(
+            &tx,
+            &NewTransaction {
+                event,
+                wallet_id: &wallet.id,
+                terminal_id: Some(&terminal.id),
+                kind: EntryKind::Sale,
+                tender: Tender::Wallet,
+                amount,
+                description,
+                tag: request.tag.as_deref(),
+                lines: &lines,
+                now,
+                key: key.map(|k| k.as_str()),
+                request_hash: Some(&hash),
+                response: Some(&response),
+            },
+        )?;
+        for (product_id, quantity) in &priced.stock_needed {
+            let mut product = Self::product(&tx, event, product_id)?
+                .ok_or_else(|| ServerError::Internal("product vanished".into()))?;
+            product.stock -= quantity;
+            save_product(&tx, event, &product)?;
+        }
+        tx.commit()?;
+        tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
+        Ok((Applied::Created, after.resource()))
+    }
+
+    /// The wallet's transactions, latest first (for the wallet history).
+    pub fn transactions(
+        &self,
+        event: &str,
+        token: &TokenId,
+        limit: u32,
+    ) -> Result<Vec<TransactionResource>, ServerError> {
+        let conn = self.lock();
+        let Some(wallet) = Self::wallet_row(&conn, event, token)? else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.id, t.amount, t.description, t.tag, t.created_at, tm.id, tm.friendly_name, tm.permission
+             FROM transactions t LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+             WHERE t.wallet_id = ?1 ORDER BY t.seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![wallet.id, limit], |r| {
+            let terminal = match r.get::<_, Option<String>>(5)? {
+                Some(id) => Some(TerminalRef {
+                    id,
+                    friendly_name: r.get(6)?,
+                    permission: r.get::<_, String>(7)?.parse().unwrap_or(Permission::Debit),
+                }),
+                None => None,
+            };
+            Ok(TransactionResource {
+                id: r.get(0)?,
+                amount: r.get(1)?,
+                description: r.get(2)?,
+                tag: r.get(3)?,
+                terminal,
+                timestamp: api_timestamp(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Fills an event with the demo bar: catalogue, every product on each
+    /// new terminal's grid, staff with the demo PINs, and `wallets` funded
+    /// wristbands.
+    pub fn seed_demo(
+        &self,
+        event: &str,
+        wallets: u32,
+        pin_cost: PinHashCost,
+    ) -> Result<(), ServerError> {
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            Self::ensure_event(&tx, event)?;
+            for Category { id, name, position } in demo::categories() {
+                tx.execute(
+                    "INSERT OR REPLACE INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)",
+                    params![event, id.as_str(), name, position],
+                )?;
+            }
+            for product in demo::products() {
+                save_product(&tx, event, &product)?;
+            }
+            for member in demo::STAFF {
+                let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                    params![event, member.id, member.name, Role::as_str(member.role), hash_pin(&pin, pin_cost)?],
+                )?;
+            }
+            let layout: Vec<String> = demo::products()
+                .iter()
+                .filter(|p| !p.returnable)
+                .map(|p| p.id.to_string())
+                .collect();
+            tx.execute(
+                "UPDATE terminals SET layout = ?2 WHERE event_id = ?1",
+                params![event, serde_json::to_string(&layout).unwrap_or_default()],
+            )?;
+            tx.commit()?;
+        }
+        for n in 1..=wallets {
+            let token = demo::wristband(n);
+            if self.wallet(event, &token)?.is_none() {
+                self.create_wallet(event, &token, Cents(i64::from(n % 5 + 1) * 10_00))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every wallet whose balance differs from the sum of its transactions.
+    pub fn check(&self) -> Result<Vec<String>, ServerError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT w.event_id, w.token_id, w.balance, COALESCE(SUM(t.amount), 0) FROM wallets w
+             LEFT JOIN transactions t ON t.wallet_id = w.id
+             GROUP BY w.id HAVING w.balance <> COALESCE(SUM(t.amount), 0)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(format!(
+                "event {} wristband {}: balance {} but transactions sum to {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+#[derive(Clone, Debug)]
+struct WalletRow {
+    id: String,
+    token_id: String,
+    created_at: i64,
+    balance: i64,
+    blocked: bool,
+    paired_user: Option<String>,
+}
+
+impl WalletRow {
+    fn resource(&self) -> WalletResource {
+        WalletResource {
+            id: self.id.clone(),
+            token_id: self.token_id.clone(),
+            created_at: api_timestamp(self.created_at).raw,
+            balance: self.balance,
+            paired_user: self.paired_user.clone(),
+            transactions: None,
+        }
+    }
+}
+
+fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
+    Ok(conn
+        .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?
+        .query_row([event], |r| r.get(0))?)
+}
+
+fn save_product(conn: &Connection, event: &str, product: &Product) -> Result<(), ServerError> {
+    let data = serde_json::to_string(product).map_err(|e| ServerError::Internal(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO products (event_id, id, data) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![event, product.id.as_str(), data])?;
+    Ok(())
+}
+
+struct NewTransaction<'a> {
+    event: &'a str,
+    wallet_id: &'a str,
+    terminal_id: Option<&'a str>,
+    kind: EntryKind,
+    tender: Tender,
+    amount: Cents,
+    description: Option<&'a str>,
+    tag: Option<&'a str>,
+    lines: &'a str,
+    now: Timestamp,
+    key: Option<&'a str>,
+    request_hash: Option<&'a str>,
+    response: Option<&'a str>,
+}
+
+/// Appends a transaction and moves its wallet's balance and feed cursor.
+fn insert_transaction(conn: &Connection, t: &NewTransaction<'_>) -> Result<String, ServerError> {
+    let cursor = next_cursor(conn, t.event)?;
+    let id = random_id("txn_");
+    conn.prepare_cached(
+        "INSERT INTO transactions (event_id, id, wallet_id, terminal_id, kind, tender, amount, description, tag,
+             lines, created_at, idempotency_key, request_hash, response, cursor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        t.event,
+        id,
+        t.wallet_id,
+        t.terminal_id,
+        t.kind.as_str(),
+        t.tender.as_str(),
+        t.amount.0,
+        t.description,
+        t.tag,
+        t.lines,
+        t.now.0,
+        t.key,
+        t.request_hash,
+        t.response,
+        cursor
+    ])?;
+    conn.prepare_cached("UPDATE wallets SET balance = balance + ?2, cursor = ?3 WHERE id = ?1")?
+        .execute(params![t.wallet_id, t.amount.0, cursor])?;
+    Ok(id)
+}
+
+/// A terminal id from its name: `Bar Nord 2` → `bar-nord-2`.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'ä' => 'a',
+            'ö' => 'o',
+            'ü' => 'u',
+            'ß' => 's',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    let out: String = out.chars().take(48).collect();
+    if out.is_empty() {
+        "terminal".into()
+    } else {
+        TerminalId::new(out.clone()).map_or_else(|_| "terminal".into(), |_| out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_valid_terminal_ids() {
+        assert_eq!(slug("Bar Nord 2"), "bar-nord-2");
+        assert_eq!(slug("  Kaffeemaschine!! "), "kaffeemaschine");
+        assert_eq!(slug("Über Bühne"), "uber-buhne");
+        assert_eq!(slug("!!!"), "terminal");
+    }
+
+    #[test]
+    fn tokens_are_long_and_hashed() {
+        let token = random_token();
+        assert_eq!(token.len(), 40);
+        assert_eq!(token_hash(&token).len(), 64);
+        assert_ne!(token_hash(&token), token);
+        assert!(random_id("wal_").starts_with("wal_"));
+    }
+}

@@ -1,0 +1,492 @@
+//! Black-box tests of the PointOfSale API: the real server process, real
+//! HTTP on loopback, a fresh database each.
+
+mod common;
+
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+
+use common::{admin, client, json, Fixture, Server, BIN};
+use serde_json::{json, Value};
+
+const GUEST: &str = "04D30000000001"; // demo wristband 1: 20.00
+const POOR: &str = "04D30000000005"; // demo wristband 5: 10.00
+
+fn post(server: &Server, fx: &Fixture, token: &str, wristband: &str, body: Value) -> (u16, Value) {
+    json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{wristband}/transactions"),
+            ))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .unwrap(),
+    )
+}
+
+fn balance(server: &Server, fx: &Fixture, wristband: &str) -> i64 {
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, &format!("pos/wallets/token/{wristband}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["data"]["balance"].as_i64().unwrap()
+}
+
+#[test]
+fn the_terminal_sees_itself_with_its_products() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, "pos/terminal"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let data = &body["data"];
+    assert_eq!(data["id"], "bar-1");
+    assert_eq!(data["friendly_name"], "Bar 1");
+    assert_eq!(data["permission"], "debit");
+    assert!(
+        data.get("api_token").is_none(),
+        "the token is shown only once"
+    );
+    let beer = data["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "beer")
+        .unwrap();
+    assert_eq!(
+        beer,
+        &json!({"id": "beer", "friendly_name": "Bier 0,5 l", "price": 500})
+    );
+    assert!(data["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "idempotency_header"));
+}
+
+#[test]
+fn missing_wrong_and_foreign_tokens_are_unauthenticated() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let url = server.url(&fx.event, "pos/terminal");
+    for request in [
+        client().get(&url),
+        client().get(&url).bearer_auth("not-a-token"),
+        client().get(&url).bearer_auth(&fx.other_token),
+        client()
+            .get(&url)
+            .header("Authorization", format!("Basic {}", fx.bar_token)),
+    ] {
+        let (status, body) = json(request.send().unwrap());
+        assert_eq!(status, 401);
+        assert_eq!(body["error_code"], "unauthenticated");
+        assert!(body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("API token"));
+    }
+    // The other event's terminal works on its own event.
+    let (status, _) = json(
+        client()
+            .get(server.url(&fx.other_event, "pos/terminal"))
+            .bearer_auth(&fx.other_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn wallets_are_found_by_token_id() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let (status, body) = json(
+        client()
+            .get(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{}", GUEST.to_lowercase()),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let wallet = &body["data"];
+    assert!(wallet["id"].as_str().unwrap().starts_with("wal_"));
+    assert_eq!(wallet["token_id"], GUEST);
+    assert_eq!(wallet["balance"], 20_00);
+    assert!(wallet["created_at"].as_str().unwrap().ends_with('Z'));
+    assert!(wallet.get("transactions").is_none());
+
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, "pos/wallets/token/04D30000000099"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, "pos/wallets/token/xyz"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("invalid_parameters"))
+    );
+}
+
+#[test]
+fn a_debit_prices_products_with_deposits_and_moves_the_balance() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let (status, body) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({
+            "products": ["beer", "beer", "bratwurst"], "description": "Bier und Wurst", "tag": "bar"
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    // 2 × 5.00 + 2 cups × 2.00 + 4.50
+    assert_eq!(body["data"]["balance"], 20_00 - 18_50);
+    assert_eq!(balance(&server, &fx, GUEST), 1_50);
+}
+
+#[test]
+fn idempotency_keys_apply_once_and_refuse_other_requests() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let body = json!({"products": ["water"], "idempotency_key": "0QwKc2c9jUIxPyaHEjYQ"});
+    let (first_status, first) = post(&server, &fx, &fx.bar_token, GUEST, body.clone());
+    assert_eq!(first_status, 200);
+    let (status, again) = post(&server, &fx, &fx.bar_token, GUEST, body);
+    assert_eq!(status, 202);
+    assert_eq!(again, first, "the original result");
+    // The same key in a header, the body without it.
+    let (status, via_header) = json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{GUEST}/transactions"),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .header("Idempotency-Key", "0QwKc2c9jUIxPyaHEjYQ")
+            .json(&json!({"products": ["water"]}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, &via_header), (202, &first));
+    assert_eq!(balance(&server, &fx, GUEST), 20_00 - 4_50);
+    // Same key, other products: refused, nothing changes.
+    let (status, conflict) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({"products": ["beer"], "idempotency_key": "0QwKc2c9jUIxPyaHEjYQ"}),
+    );
+    assert_eq!(
+        (status, conflict["error_code"].as_str()),
+        (409, Some("idempotency_conflict"))
+    );
+    assert_eq!(balance(&server, &fx, GUEST), 20_00 - 4_50);
+    // Different keys in body and header.
+    let (status, _) = json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{GUEST}/transactions"),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .header("X-Idempotency-Key", "other")
+            .json(&json!({"products": ["water"], "idempotency_key": "one"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    // Without a key every request applies (seed 001: the key is optional).
+    post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({"products": ["water"]}),
+    );
+    post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({"products": ["water"]}),
+    );
+    assert_eq!(balance(&server, &fx, GUEST), 20_00 - 3 * 4_50);
+}
+
+#[test]
+fn concurrent_requests_with_one_key_apply_exactly_once() {
+    let fx = Fixture::new(1);
+    let server = Arc::new(Server::start(&fx.db));
+    let fx = Arc::new(fx);
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, fx, barrier) = (server.clone(), fx.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                post(
+                    &server,
+                    &fx,
+                    &fx.bar_token,
+                    GUEST,
+                    json!({"products": ["cola"], "idempotency_key": "same-key"}),
+                )
+                .0
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 202, 202, 202, 202, 202, 202, 202]);
+    assert_eq!(balance(&server, &fx, GUEST), 20_00 - 5_50);
+}
+
+#[test]
+fn permissions_funds_and_bad_input_get_clear_errors_and_change_nothing() {
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    let (status, body) = post(
+        &server,
+        &fx,
+        &fx.topup_token,
+        GUEST,
+        json!({"products": ["beer"]}),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("terminal_not_permitted")),
+        "{body}"
+    );
+
+    let (status, body) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        POOR,
+        json!({"products": ["spritz", "spritz"]}),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (402, Some("insufficient_funds")),
+        "{body}"
+    );
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("9.00 missing"),
+        "{body}"
+    );
+
+    let url = server.url(
+        &fx.event,
+        &format!("pos/wallets/token/{GUEST}/transactions"),
+    );
+    let raw = |body: &str| {
+        json(
+            client()
+                .post(&url)
+                .bearer_auth(&fx.bar_token)
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .unwrap(),
+        )
+    };
+    for (body, code) in [
+        ("{not json", "invalid_parameters"),
+        (
+            r#"{"products": ["beer"], "amount": -100}"#,
+            "invalid_parameters",
+        ),
+        (r#"{"products": "beer"}"#, "invalid_parameters"),
+        (r#"{"products": [1, 2]}"#, "invalid_parameters"),
+        (r#"{"products": []}"#, "empty_cart"),
+        (r#"{"products": ["absinth"]}"#, "unknown_product"),
+        (
+            r#"{"products": ["beer'; DROP TABLE wallets; --"]}"#,
+            "invalid_parameters",
+        ),
+        (r#"{}"#, "invalid_parameters"),
+    ] {
+        let (status, response) = raw(body);
+        assert_eq!(
+            (status, response["error_code"].as_str()),
+            (400, Some(code)),
+            "{body}: {response}"
+        );
+        assert!(!response["error_message"].as_str().unwrap().is_empty());
+    }
+    let huge = format!(
+        r#"{{"products": ["beer"], "description": "{}"}}"#,
+        "x".repeat(100_000)
+    );
+    let (status, response) = raw(&huge);
+    assert_eq!(
+        (status, response["error_code"].as_str()),
+        (413, Some("body_too_large")),
+        "{response}"
+    );
+    let (status, response) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        "04D3000000000Z",
+        json!({"products": ["beer"]}),
+    );
+    assert_eq!(
+        (status, response["error_code"].as_str()),
+        (400, Some("invalid_parameters"))
+    );
+    let (status, _) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        "04D30000000099",
+        json!({"products": ["beer"]}),
+    );
+    assert_eq!(status, 404);
+
+    assert_eq!(balance(&server, &fx, GUEST), 20_00, "nothing was written");
+    assert_eq!(balance(&server, &fx, POOR), 10_00);
+    // Text with SQL metacharacters is just text.
+    let (status, _) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({"products": ["water"], "description": "Robert'); DROP TABLE wallets;--"}),
+    );
+    assert_eq!(status, 200);
+    let (status, body) = json(
+        client()
+            .get(format!("{}/nope", server.base))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[test]
+fn acknowledged_transactions_survive_a_crash_and_a_restart() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    for i in 0..4 {
+        let (status, _) = post(
+            &server,
+            &fx,
+            &fx.bar_token,
+            GUEST,
+            json!({"products": ["water"], "idempotency_key": format!("k{i}")}),
+        );
+        assert_eq!(status, 200);
+    }
+    server.kill_hard(); // SIGKILL: no shutdown, no checkpoint
+    let server = Server::start(&fx.db);
+    assert_eq!(balance(&server, &fx, GUEST), 20_00 - 4 * 4_50);
+    let (status, _) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        GUEST,
+        json!({"products": ["water"], "idempotency_key": "k3"}),
+    );
+    assert_eq!(status, 202, "a retry after the crash is recognised");
+    assert!(server.stop().success(), "SIGTERM shuts down cleanly");
+    let check = Command::new(BIN)
+        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&check.stdout).unwrap()["ok"],
+        true
+    );
+}
+
+#[test]
+fn the_command_line_refuses_unknown_events_and_bad_permissions() {
+    let fx = Fixture::new(0);
+    let d = fx.db.to_str().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "terminal",
+            "create",
+            "--db",
+            d,
+            "--event",
+            "evt_nope",
+            "--name",
+            "X",
+            "--permission",
+            "all",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("evt_nope"));
+    let out = Command::new(BIN)
+        .args([
+            "terminal",
+            "create",
+            "--db",
+            d,
+            "--event",
+            &fx.event,
+            "--name",
+            "X",
+            "--permission",
+            "root",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let token = admin(&["admin-token", "--db", d, "--event", &fx.event]);
+    assert_eq!(token["admin_token"].as_str().unwrap().len(), 40);
+    // A second terminal of the same name gets its own id.
+    let again = admin(&[
+        "terminal",
+        "create",
+        "--db",
+        d,
+        "--event",
+        &fx.event,
+        "--name",
+        "Bar 1",
+        "--permission",
+        "debit",
+    ]);
+    assert_eq!(again["id"], "bar-1-2");
+}

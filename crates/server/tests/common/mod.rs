@@ -1,0 +1,177 @@
+//! Runs the real `tapster-server` binary on a fresh database and an
+//! ephemeral loopback port.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
+
+/// Runs an administrative command and returns its JSON output.
+pub fn admin(args: &[&str]) -> Value {
+    let output = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run tapster-server");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+/// An event with the demo bar, a debit terminal, a credit-only terminal,
+/// and a second event with its own terminal.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub event: String,
+    pub bar_token: String,
+    pub topup_token: String,
+    pub other_event: String,
+    pub other_token: String,
+}
+
+impl Fixture {
+    pub fn new(wallets: u32) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.sqlite");
+        let d = db.to_str().unwrap();
+        let event = admin(&["event", "create", "--db", d, "--name", "Sommerfest"])["event_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let bar = admin(&[
+            "terminal",
+            "create",
+            "--db",
+            d,
+            "--event",
+            &event,
+            "--name",
+            "Bar 1",
+            "--permission",
+            "debit",
+        ]);
+        let topup = admin(&[
+            "terminal",
+            "create",
+            "--db",
+            d,
+            "--event",
+            &event,
+            "--name",
+            "Kasse",
+            "--permission",
+            "credit",
+        ]);
+        admin(&[
+            "demo",
+            "--db",
+            d,
+            "--event",
+            &event,
+            "--wallets",
+            &wallets.to_string(),
+        ]);
+        let other_event = admin(&["event", "create", "--db", d, "--name", "Other"])["event_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let other = admin(&[
+            "terminal",
+            "create",
+            "--db",
+            d,
+            "--event",
+            &other_event,
+            "--name",
+            "Bar",
+            "--permission",
+            "all",
+        ]);
+        Fixture {
+            event,
+            bar_token: bar["api_token"].as_str().unwrap().to_string(),
+            topup_token: topup["api_token"].as_str().unwrap().to_string(),
+            other_event,
+            other_token: other["api_token"].as_str().unwrap().to_string(),
+            db,
+            dir,
+        }
+    }
+}
+
+/// A running server; stopped (SIGTERM, then waited for) when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(db: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tapster-server");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let listening: Value = serde_json::from_str(&line).expect("listening line");
+        let base = format!("http://{}", listening["listening"].as_str().unwrap());
+        Server { child, base }
+    }
+
+    pub fn url(&self, event: &str, path: &str) -> String {
+        format!("{}/api/v1/events/{event}/{path}", self.base)
+    }
+
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::forget(self);
+    }
+
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        terminate(&self.child);
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        terminate(&self.child);
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::new()
+}
+
+/// Status and JSON body of a response.
+pub fn json(response: reqwest::blocking::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().unwrap_or(Value::Null);
+    (status, body)
+}
