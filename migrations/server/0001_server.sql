@@ -29,7 +29,25 @@ CREATE TABLE terminals (
     layout        TEXT    NOT NULL DEFAULT '[]',
     archived      INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
     created_at    INTEGER NOT NULL,
+    -- The terminal's ledger as far as it reached the server.
+    last_sequence INTEGER NOT NULL DEFAULT 0,
+    last_hash     TEXT    NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000',
+    -- Heartbeat.
+    last_seen     INTEGER,
+    app_version   TEXT,
+    pending       INTEGER,
     PRIMARY KEY (event_id, id)
+) STRICT;
+
+-- Problems found in what terminals sent: sequence gaps, repeats, a broken
+-- hash chain, tampered entries.
+CREATE TABLE terminal_problems (
+    event_id    TEXT    NOT NULL,
+    terminal_id TEXT    NOT NULL,
+    problem     TEXT    NOT NULL,
+    sequence    INTEGER NOT NULL,
+    detail      TEXT    NOT NULL,
+    at          INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE categories (
@@ -73,6 +91,14 @@ CREATE TABLE wallets (
 
 CREATE INDEX wallets_by_cursor ON wallets (event_id, cursor);
 
+-- Outstanding returnable deposits (cups) per wallet.
+CREATE TABLE wallet_deposits (
+    wallet_id  TEXT    NOT NULL REFERENCES wallets (id),
+    product_id TEXT    NOT NULL,
+    count      INTEGER NOT NULL,
+    PRIMARY KEY (wallet_id, product_id)
+) STRICT, WITHOUT ROWID;
+
 -- response: the JSON answered the first time, returned again (with 202)
 -- when the same idempotency key comes back with the same request.
 -- terminal_id IS NULL: a manual transaction (manager, demo funding).
@@ -80,8 +106,15 @@ CREATE TABLE transactions (
     seq             INTEGER PRIMARY KEY,
     event_id        TEXT    NOT NULL REFERENCES events (id),
     id              TEXT    NOT NULL UNIQUE,
-    wallet_id       TEXT    NOT NULL REFERENCES wallets (id),
+    wallet_id       TEXT    REFERENCES wallets (id),
     terminal_id     TEXT,
+    -- From a terminal's ledger (batch): its entry id, sequence, time, cashier.
+    entry_id        TEXT    UNIQUE,
+    sequence        INTEGER,
+    terminal_time   INTEGER,
+    staff_id        TEXT,
+    offline         INTEGER NOT NULL DEFAULT 0,
+    reverses        TEXT,
     kind            TEXT    NOT NULL CHECK (kind IN ('sale', 'top_up', 'cancel', 'deposit_return', 'payout', 'adjustment')),
     tender          TEXT    NOT NULL CHECK (tender IN ('wallet', 'cash', 'card')),
     amount          INTEGER NOT NULL,
@@ -97,6 +130,19 @@ CREATE TABLE transactions (
 ) STRICT;
 
 CREATE INDEX transactions_by_wallet ON transactions (wallet_id, seq);
+
+-- Entries the server refused, with the reason: the decision is final for
+-- the key, and managers see them as conflicts.
+CREATE TABLE rejected_entries (
+    event_id        TEXT    NOT NULL,
+    idempotency_key TEXT    NOT NULL,
+    terminal_id     TEXT    NOT NULL,
+    request_hash    TEXT    NOT NULL,
+    reason          TEXT    NOT NULL,
+    entry           TEXT    NOT NULL,
+    at              INTEGER NOT NULL,
+    PRIMARY KEY (event_id, idempotency_key)
+) STRICT;
 
 CREATE TRIGGER transactions_no_update BEFORE UPDATE ON transactions
 BEGIN SELECT RAISE(ABORT, 'transactions are append-only'); END;

@@ -9,6 +9,9 @@
 //! - [`TerminalResource`], [`ProductResource`]: `GET pos/terminal`.
 //! - [`WalletResource`], [`TransactionResource`], [`ApiTimestamp`]: wallets and their transactions.
 //! - [`CreateTransaction`]: `POST pos/wallets/token/{token_id}/transactions`.
+//! - [`BatchRequest`], [`BatchResponse`]: offline terminals' ledgers, many entries at once.
+//! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
+//! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +49,14 @@ pub struct ProductResource {
 /// Extensions a server offers beyond seed 001, so clients can tell a
 /// Tapster server from a plain PointOfSale API server.
 pub mod capability {
+    /// The idempotency key is also taken from `Idempotency-Key`.
     pub const IDEMPOTENCY_HEADER: &str = "idempotency_header";
+    /// `POST pos/transactions/batch`.
+    pub const TRANSACTIONS_BATCH: &str = "transactions_batch";
+    /// `GET pos/wallets?since=`.
+    pub const WALLET_FEED: &str = "wallet_feed";
+    /// `POST pos/terminal/heartbeat`.
+    pub const HEARTBEAT: &str = "heartbeat";
 }
 
 /// `GET pos/terminal`. `api_token` appears only right after the token was
@@ -114,6 +124,94 @@ pub struct CreateTransaction {
     pub tag: Option<String>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+}
+
+/// One entry of a terminal's ledger, as the ledger stores it, with its
+/// postings: the server recomputes its hash and checks the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchEntry {
+    pub entry: tapster_ledger::model::Entry,
+    pub postings: Vec<tapster_ledger::postings::Posting>,
+}
+
+/// `POST pos/transactions/batch`: entries in the terminal's sequence order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub entries: Vec<BatchEntry>,
+}
+
+/// The most entries one batch may carry.
+pub const MAX_BATCH_ENTRIES: usize = 1000;
+
+/// What the server decided about one entry. `Created` and `Exists` are both
+/// success for a client; `Conflict` and `Rejected` are final for the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryStatus {
+    Created,
+    Exists,
+    Conflict,
+    Rejected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryResult {
+    pub idempotency_key: String,
+    pub status: EntryStatus,
+    pub transaction_id: Option<String>,
+    /// The wallet feed's cursor at which the entry was applied.
+    pub cursor: Option<i64>,
+    /// The wallet's balance right after the entry, for wallet entries.
+    pub balance: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// A problem with the terminal's sequence or hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainProblem {
+    /// `gap`, `repeat`, `broken_chain` or `tampered`.
+    pub problem: String,
+    pub sequence: i64,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    pub results: Vec<EntryResult>,
+    /// The highest sequence of this terminal the server holds.
+    pub last_sequence: i64,
+    pub problems: Vec<ChainProblem>,
+}
+
+/// A wallet in the feed: what a terminal needs to decide offline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedWallet {
+    pub token_id: String,
+    pub wallet_id: String,
+    pub balance: i64,
+    /// Blocked by a manager, or overdrawn: no debits until topped up.
+    pub blocked: bool,
+    pub cursor: i64,
+    pub deposits: Vec<tapster_ledger::model::DepositCount>,
+}
+
+/// `GET pos/wallets?since={cursor}&limit={n}`, in cursor order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletFeed {
+    pub wallets: Vec<FeedWallet>,
+    /// Ask again with `since` = this.
+    pub next_cursor: i64,
+    /// More changes are waiting beyond this page.
+    pub more: bool,
+}
+
+/// `POST pos/terminal/heartbeat`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    pub app_version: String,
+    pub pending: i64,
 }
 
 /// Seed 001's timestamps: `2021-10-31T20:45:20.000000Z` and `31.10.2021 20:45`.

@@ -19,6 +19,8 @@ pub enum ServerError {
     IdempotencyConflict(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the request body could not be read: {message}")]
+    UnreadableBody { too_large: bool, message: String },
     #[error("{0}")]
     Ledger(#[from] LedgerError),
     #[error("internal error: {0}")]
@@ -40,6 +42,12 @@ impl ServerError {
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
             ServerError::InvalidParameters { .. } => StatusCode::BAD_REQUEST,
             ServerError::IdempotencyConflict(_) | ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::UnreadableBody {
+                too_large: true, ..
+            } => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::UnreadableBody {
+                too_large: false, ..
+            } => StatusCode::BAD_REQUEST,
             ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServerError::Ledger(error) => match error {
                 L::TerminalNotPermitted { .. } | L::RoleNotPermitted { .. } => {
@@ -70,6 +78,12 @@ impl ServerError {
             ServerError::InvalidParameters { .. } => "invalid_parameters",
             ServerError::IdempotencyConflict(_) => "idempotency_conflict",
             ServerError::Conflict(_) => "conflict",
+            ServerError::UnreadableBody {
+                too_large: true, ..
+            } => "body_too_large",
+            ServerError::UnreadableBody {
+                too_large: false, ..
+            } => "invalid_body",
             ServerError::Internal(_) => "internal",
             ServerError::Ledger(error) => error.code(),
         }

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tapster_api::{CreateTransaction, Data, ErrorBody};
+use serde::Deserialize;
+use tapster_api::{BatchRequest, CreateTransaction, Data, Heartbeat};
 use tapster_ledger::{IdempotencyKey, TokenId};
 
 use crate::error::ServerError;
@@ -18,6 +19,8 @@ use crate::store::{Applied, AuthenticatedTerminal, ServerStore};
 
 /// Larger request bodies are refused: no PointOfSale request comes close.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A batch of a thousand entries with a few lines each fits.
+pub const MAX_BATCH_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,6 +37,18 @@ pub fn router(store: Arc<ServerStore>) -> Router {
         .route(
             "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions",
             post(post_transaction),
+        )
+        .route(
+            "/api/v1/events/{event_id}/pos/transactions/batch",
+            post(post_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
+        )
+        .route(
+            "/api/v1/events/{event_id}/pos/wallets",
+            get(get_wallet_feed),
+        )
+        .route(
+            "/api/v1/events/{event_id}/pos/terminal/heartbeat",
+            post(post_heartbeat),
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -134,6 +149,73 @@ fn idempotency_key(
         .transpose()
 }
 
+/// The body, or an error for one that is too large or unreadable.
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ServerError> {
+    body.map_err(|rejection| ServerError::UnreadableBody {
+        too_large: rejection.status() == StatusCode::PAYLOAD_TOO_LARGE,
+        message: rejection.body_text(),
+    })
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ServerError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ServerError::invalid("body", format!("is not a valid {what}: {e}")))
+}
+
+async fn post_batch(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let request: BatchRequest = parse_json(&body, "batch")?;
+    let store = state.store.clone();
+    let response = blocking(move || store.ingest_batch(&terminal, &request.entries)).await?;
+    Ok(Json(Data::new(response)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedQuery {
+    #[serde(default)]
+    since: i64,
+    #[serde(default = "default_feed_limit")]
+    limit: u32,
+}
+
+fn default_feed_limit() -> u32 {
+    1000
+}
+
+async fn get_wallet_feed(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    authenticate(&state, &event_id, &headers).await?;
+    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    let store = state.store.clone();
+    let feed = blocking(move || store.wallet_feed(&event_id, query.since, query.limit)).await?;
+    Ok(Json(Data::new(feed)).into_response())
+}
+
+async fn post_heartbeat(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let beat: Heartbeat = parse_json(&body, "heartbeat")?;
+    let store = state.store.clone();
+    blocking(move || store.heartbeat(&terminal, &beat)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn post_transaction(
     State(state): State<AppState>,
     Path((event_id, token_id)): Path<(String, String)>,
@@ -141,26 +223,8 @@ async fn post_transaction(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let terminal = authenticate(&state, &event_id, &headers).await?;
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            let status = rejection.status();
-            let body = ErrorBody {
-                error_code: if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "body_too_large".into()
-                } else {
-                    "invalid_body".into()
-                },
-                error_message: format!(
-                    "the request body could not be read: {}",
-                    rejection.body_text()
-                ),
-            };
-            return Ok((status, Json(body)).into_response());
-        }
-    };
-    let request: CreateTransaction = serde_json::from_slice(&body)
-        .map_err(|e| ServerError::invalid("body", format!("is not a valid transaction: {e}")))?;
+    let body = read_body(body)?;
+    let request: CreateTransaction = parse_json(&body, "transaction")?;
     let token = parse_token(&token_id)?;
     let key = idempotency_key(request.idempotency_key.as_deref(), &headers)?;
     let store = state.store.clone();

@@ -4,9 +4,11 @@
 //! API of seed 001 over HTTP, backed by SQLite.
 //!
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
+//! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the routes, thin over the store.
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod store;

@@ -84,7 +84,7 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn request_hash(value: &impl serde::Serialize) -> Result<String, ServerError> {
+pub(crate) fn request_hash(value: &impl serde::Serialize) -> Result<String, ServerError> {
     let body = serde_json::to_vec(value).map_err(|e| ServerError::Internal(e.to_string()))?;
     Ok(hex::encode(Sha256::digest(&body)))
 }
@@ -104,7 +104,7 @@ impl ServerStore {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -129,7 +129,10 @@ impl ServerStore {
         Ok(id)
     }
 
-    fn ensure_event(conn: &Connection, event: &str) -> Result<EventSettings, ServerError> {
+    pub(crate) fn ensure_event(
+        conn: &Connection,
+        event: &str,
+    ) -> Result<EventSettings, ServerError> {
         let settings: Option<String> = conn
             .prepare_cached("SELECT settings FROM events WHERE id = ?1")?
             .query_row([event], |r| r.get(0))
@@ -278,11 +281,18 @@ impl ServerStore {
             permission: terminal.permission,
             products,
             api_token: None,
-            capabilities: vec![tapster_api::capability::IDEMPOTENCY_HEADER.to_string()],
+            capabilities: [
+                tapster_api::capability::IDEMPOTENCY_HEADER,
+                tapster_api::capability::TRANSACTIONS_BATCH,
+                tapster_api::capability::WALLET_FEED,
+                tapster_api::capability::HEARTBEAT,
+            ]
+            .map(String::from)
+            .to_vec(),
         })
     }
 
-    fn wallet_row(
+    pub(crate) fn wallet_row(
         conn: &Connection,
         event: &str,
         token: &TokenId,
@@ -342,7 +352,7 @@ impl ServerStore {
                 &tx,
                 &NewTransaction {
                     event,
-                    wallet_id: &wallet_id,
+                    wallet_id: Some(&wallet_id),
                     terminal_id: None,
                     kind: EntryKind::TopUp,
                     tender: Tender::Cash,
@@ -354,6 +364,7 @@ impl ServerStore {
                     key: None,
                     request_hash: None,
                     response: None,
+                    origin: None,
                 },
             )?;
         }
@@ -471,7 +482,7 @@ impl ServerStore {
             &tx,
             &NewTransaction {
                 event,
-                wallet_id: &wallet.id,
+                wallet_id: Some(&wallet.id),
                 terminal_id: Some(&terminal.id),
                 kind: EntryKind::Sale,
                 tender: Tender::Wallet,
@@ -483,8 +494,10 @@ impl ServerStore {
                 key: key.map(|k| k.as_str()),
                 request_hash: Some(&hash),
                 response: Some(&response),
+                origin: None,
             },
         )?;
+        add_deposits(&tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
             let mut product = Self::product(&tx, event, product_id)?
                 .ok_or_else(|| ServerError::Internal("product vanished".into()))?;
@@ -608,13 +621,13 @@ impl ServerStore {
 }
 
 #[derive(Clone, Debug)]
-struct WalletRow {
-    id: String,
-    token_id: String,
-    created_at: i64,
-    balance: i64,
-    blocked: bool,
-    paired_user: Option<String>,
+pub(crate) struct WalletRow {
+    pub id: String,
+    pub token_id: String,
+    pub created_at: i64,
+    pub balance: i64,
+    pub blocked: bool,
+    pub paired_user: Option<String>,
 }
 
 impl WalletRow {
@@ -636,6 +649,22 @@ fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
         .query_row([event], |r| r.get(0))?)
 }
 
+/// Keeps the wallet's outstanding cups in step with deposit lines.
+pub(crate) fn add_deposits(
+    conn: &Connection,
+    wallet_id: &str,
+    lines: &[tapster_ledger::model::Line],
+) -> Result<(), ServerError> {
+    for line in lines.iter().filter(|l| l.deposit) {
+        conn.prepare_cached(
+            "INSERT INTO wallet_deposits (wallet_id, product_id, count) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET count = count + excluded.count",
+        )?
+        .execute(params![wallet_id, line.product.as_str(), line.quantity])?;
+    }
+    Ok(())
+}
+
 fn save_product(conn: &Connection, event: &str, product: &Product) -> Result<(), ServerError> {
     let data = serde_json::to_string(product).map_err(|e| ServerError::Internal(e.to_string()))?;
     conn.prepare_cached(
@@ -645,30 +674,51 @@ fn save_product(conn: &Connection, event: &str, product: &Product) -> Result<(),
     Ok(())
 }
 
-struct NewTransaction<'a> {
-    event: &'a str,
-    wallet_id: &'a str,
-    terminal_id: Option<&'a str>,
-    kind: EntryKind,
-    tender: Tender,
-    amount: Cents,
-    description: Option<&'a str>,
-    tag: Option<&'a str>,
-    lines: &'a str,
-    now: Timestamp,
-    key: Option<&'a str>,
-    request_hash: Option<&'a str>,
-    response: Option<&'a str>,
+pub(crate) struct NewTransaction<'a> {
+    pub event: &'a str,
+    pub wallet_id: Option<&'a str>,
+    pub terminal_id: Option<&'a str>,
+    pub kind: EntryKind,
+    pub tender: Tender,
+    pub amount: Cents,
+    pub description: Option<&'a str>,
+    pub tag: Option<&'a str>,
+    pub lines: &'a str,
+    pub now: Timestamp,
+    pub key: Option<&'a str>,
+    pub request_hash: Option<&'a str>,
+    pub response: Option<&'a str>,
+    pub origin: Option<Origin<'a>>,
 }
 
-/// Appends a transaction and moves its wallet's balance and feed cursor.
-fn insert_transaction(conn: &Connection, t: &NewTransaction<'_>) -> Result<String, ServerError> {
-    let cursor = next_cursor(conn, t.event)?;
+/// Where a transaction from a terminal's ledger came from.
+pub(crate) struct Origin<'a> {
+    pub entry_id: String,
+    pub sequence: i64,
+    pub terminal_time: i64,
+    pub staff_id: &'a str,
+    pub offline: bool,
+    pub reverses: Option<String>,
+}
+
+/// Appends a transaction; with a wallet, moves its balance and takes the
+/// next feed cursor. Returns the transaction id and the cursor.
+pub(crate) fn insert_transaction(
+    conn: &Connection,
+    t: &NewTransaction<'_>,
+) -> Result<(String, i64), ServerError> {
+    let cursor = match t.wallet_id {
+        Some(_) => next_cursor(conn, t.event)?,
+        None => conn
+            .prepare_cached("SELECT cursor FROM events WHERE id = ?1")?
+            .query_row([t.event], |r| r.get(0))?,
+    };
     let id = random_id("txn_");
     conn.prepare_cached(
         "INSERT INTO transactions (event_id, id, wallet_id, terminal_id, kind, tender, amount, description, tag,
-             lines, created_at, idempotency_key, request_hash, response, cursor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             lines, created_at, idempotency_key, request_hash, response, cursor,
+             entry_id, sequence, terminal_time, staff_id, offline, reverses)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         t.event,
@@ -685,11 +735,21 @@ fn insert_transaction(conn: &Connection, t: &NewTransaction<'_>) -> Result<Strin
         t.key,
         t.request_hash,
         t.response,
-        cursor
+        cursor,
+        t.origin.as_ref().map(|o| o.entry_id.as_str()),
+        t.origin.as_ref().map(|o| o.sequence),
+        t.origin.as_ref().map(|o| o.terminal_time),
+        t.origin.as_ref().map(|o| o.staff_id),
+        t.origin.as_ref().is_some_and(|o| o.offline),
+        t.origin.as_ref().and_then(|o| o.reverses.as_deref()),
     ])?;
-    conn.prepare_cached("UPDATE wallets SET balance = balance + ?2, cursor = ?3 WHERE id = ?1")?
-        .execute(params![t.wallet_id, t.amount.0, cursor])?;
-    Ok(id)
+    if let Some(wallet_id) = t.wallet_id {
+        conn.prepare_cached(
+            "UPDATE wallets SET balance = balance + ?2, cursor = ?3 WHERE id = ?1",
+        )?
+        .execute(params![wallet_id, t.amount.0, cursor])?;
+    }
+    Ok((id, cursor))
 }
 
 /// A terminal id from its name: `Bar Nord 2` → `bar-nord-2`.

@@ -1,0 +1,465 @@
+//! Offline terminals' ledgers: batch ingestion with per-entry decisions,
+//! the sequence and hash-chain check, the wallet feed and heartbeats.
+//!
+//! A batch is one SQLite transaction (one durable commit for all its
+//! entries). Each entry's decision is final for its idempotency key.
+//! Offline-authorised debits are accepted even when they overdraw: the
+//! drink was already served. The wallet then shows as blocked in the feed
+//! until a top-up brings it back to zero or more.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tapster_api::{
+    BatchEntry, BatchResponse, ChainProblem, EntryResult, EntryStatus, FeedWallet, Heartbeat,
+    WalletFeed,
+};
+use tapster_ledger::chain::entry_hash;
+use tapster_ledger::model::{DepositCount, EntryKind};
+use tapster_ledger::postings::{check_balanced, Account};
+use tapster_ledger::rules::check_terminal_permission;
+use tapster_ledger::Cents;
+
+use crate::error::ServerError;
+use crate::store::{
+    add_deposits, insert_transaction, request_hash, AuthenticatedTerminal, NewTransaction, Origin,
+    ServerStore,
+};
+
+/// Where the terminal's chain stood before this entry.
+struct ChainState {
+    last_sequence: i64,
+    last_hash: String,
+}
+
+impl ServerStore {
+    /// Applies a batch of a terminal's ledger entries, in order.
+    pub fn ingest_batch(
+        &self,
+        terminal: &AuthenticatedTerminal,
+        entries: &[BatchEntry],
+    ) -> Result<BatchResponse, ServerError> {
+        if entries.len() > tapster_api::MAX_BATCH_ENTRIES {
+            return Err(ServerError::invalid(
+                "entries",
+                format!("at most {} per batch", tapster_api::MAX_BATCH_ENTRIES),
+            ));
+        }
+        let event = terminal.event_id.as_str();
+        let now = self.now();
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::ensure_event(&tx, event)?;
+        let mut chain: ChainState = tx.query_row(
+            "SELECT last_sequence, last_hash FROM terminals WHERE event_id = ?1 AND id = ?2",
+            params![event, terminal.id],
+            |r| {
+                Ok(ChainState {
+                    last_sequence: r.get(0)?,
+                    last_hash: r.get(1)?,
+                })
+            },
+        )?;
+        let mut results = Vec::with_capacity(entries.len());
+        let mut problems = Vec::new();
+        for batch_entry in entries {
+            let result = ingest_one(&tx, terminal, batch_entry, &mut chain, &mut problems, now.0)?;
+            results.push(result);
+        }
+        tx.execute(
+            "UPDATE terminals SET last_sequence = ?3, last_hash = ?4, last_seen = ?5 WHERE event_id = ?1 AND id = ?2",
+            params![event, terminal.id, chain.last_sequence, chain.last_hash, now.0],
+        )?;
+        for problem in &problems {
+            tx.execute(
+                "INSERT INTO terminal_problems (event_id, terminal_id, problem, sequence, detail, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![event, terminal.id, problem.problem, problem.sequence, problem.detail, now.0],
+            )?;
+        }
+        tx.commit()?;
+        let created = results
+            .iter()
+            .filter(|r| r.status == EntryStatus::Created)
+            .count();
+        tracing::info!(event, terminal = %terminal.id, entries = entries.len(), created, problems = problems.len(), "batch");
+        Ok(BatchResponse {
+            results,
+            last_sequence: chain.last_sequence,
+            problems,
+        })
+    }
+
+    /// Wallets changed after `since`, in cursor order, at most `limit`.
+    pub fn wallet_feed(
+        &self,
+        event: &str,
+        since: i64,
+        limit: u32,
+    ) -> Result<WalletFeed, ServerError> {
+        let limit = limit.clamp(1, 5000);
+        let conn = self.lock();
+        Self::ensure_event(&conn, event)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, token_id, balance, blocked, cursor FROM wallets
+             WHERE event_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
+        )?;
+        let rows: Vec<(String, String, i64, bool, i64)> = stmt
+            .query_map(params![event, since, i64::from(limit) + 1], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let more = rows.len() > limit as usize;
+        let mut wallets = Vec::with_capacity(rows.len().min(limit as usize));
+        for (wallet_id, token_id, balance, blocked, cursor) in rows.into_iter().take(limit as usize)
+        {
+            wallets.push(FeedWallet {
+                deposits: deposits(&conn, &wallet_id)?,
+                token_id,
+                wallet_id,
+                balance,
+                blocked: blocked || balance < 0,
+                cursor,
+            });
+        }
+        let next_cursor = wallets.last().map_or(since, |w| w.cursor);
+        Ok(WalletFeed {
+            wallets,
+            next_cursor,
+            more,
+        })
+    }
+
+    pub fn heartbeat(
+        &self,
+        terminal: &AuthenticatedTerminal,
+        beat: &Heartbeat,
+    ) -> Result<(), ServerError> {
+        if beat.app_version.is_empty() || beat.app_version.len() > 40 || beat.pending < 0 {
+            return Err(ServerError::invalid(
+                "heartbeat",
+                "app_version 1-40 characters, pending not negative",
+            ));
+        }
+        self.lock().execute(
+            "UPDATE terminals SET last_seen = ?3, app_version = ?4, pending = ?5 WHERE event_id = ?1 AND id = ?2",
+            params![terminal.event_id, terminal.id, self.now().0, beat.app_version, beat.pending],
+        )?;
+        Ok(())
+    }
+}
+
+fn deposits(conn: &Connection, wallet_id: &str) -> Result<Vec<DepositCount>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT product_id, count FROM wallet_deposits WHERE wallet_id = ?1 AND count <> 0 ORDER BY product_id",
+    )?;
+    let rows = stmt.query_map([wallet_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (product, count) = row?;
+        if let Ok(product) = product.parse() {
+            out.push(DepositCount { product, count });
+        }
+    }
+    Ok(out)
+}
+
+fn result(key: &str, status: EntryStatus) -> EntryResult {
+    EntryResult {
+        idempotency_key: key.to_string(),
+        status,
+        transaction_id: None,
+        cursor: None,
+        balance: None,
+        reason: None,
+    }
+}
+
+fn ingest_one(
+    tx: &Connection,
+    terminal: &AuthenticatedTerminal,
+    batch_entry: &BatchEntry,
+    chain: &mut ChainState,
+    problems: &mut Vec<ChainProblem>,
+    now: i64,
+) -> Result<EntryResult, ServerError> {
+    let entry = &batch_entry.entry;
+    let event = terminal.event_id.as_str();
+    let key = entry.idempotency_key.as_str();
+    let hash = request_hash(batch_entry)?;
+
+    // A key already decided: the same decision again.
+    let existing: Option<Existing> = tx
+        .prepare_cached(
+            "SELECT t.id, t.cursor, t.request_hash, t.entry_id, w.token_id, t.amount FROM transactions t
+             LEFT JOIN wallets w ON w.id = t.wallet_id
+             WHERE t.event_id = ?1 AND t.idempotency_key = ?2",
+        )?
+        .query_row(params![event, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .optional()?;
+    if let Some((id, cursor, stored, entry_id, token, amount)) = existing {
+        // Applied online first (the terminal then fell back to offline under
+        // the same key): the same sale when wristband and amount agree.
+        let same = match entry_id {
+            Some(_) => stored.as_deref() == Some(hash.as_str()),
+            None => {
+                token.as_deref() == entry.token.as_ref().map(|t| t.as_str())
+                    && amount == wallet_delta(batch_entry)?.0
+            }
+        };
+        let mut r = result(
+            key,
+            if same {
+                EntryStatus::Exists
+            } else {
+                EntryStatus::Conflict
+            },
+        );
+        r.transaction_id = Some(id);
+        r.cursor = Some(cursor);
+        if !same {
+            r.reason = Some("this idempotency key was used for different content".into());
+        }
+        return Ok(r);
+    }
+    let rejected: Option<(String, String)> = tx
+        .prepare_cached("SELECT request_hash, reason FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2")?
+        .query_row(params![event, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((stored, reason)) = rejected {
+        let mut r = result(
+            key,
+            if stored == hash {
+                EntryStatus::Rejected
+            } else {
+                EntryStatus::Conflict
+            },
+        );
+        r.reason = Some(reason);
+        return Ok(r);
+    }
+
+    match decide(tx, terminal, batch_entry, chain, problems)? {
+        Decision::Reject(reason) => {
+            tx.prepare_cached(
+                "INSERT INTO rejected_entries (event_id, idempotency_key, terminal_id, request_hash, reason, entry, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                event,
+                key,
+                terminal.id,
+                hash,
+                reason,
+                serde_json::to_string(batch_entry).map_err(|e| ServerError::Internal(e.to_string()))?,
+                now
+            ])?;
+            tracing::warn!(event, terminal = %terminal.id, sequence = entry.sequence, %reason, "entry rejected");
+            let mut r = result(key, EntryStatus::Rejected);
+            r.reason = Some(reason);
+            Ok(r)
+        }
+        Decision::Apply { wallet } => {
+            let delta = wallet_delta(batch_entry)?;
+            let lines = serde_json::to_string(&entry.lines)
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            let (id, cursor) = insert_transaction(
+                tx,
+                &NewTransaction {
+                    event,
+                    wallet_id: wallet.as_ref().map(|(id, _)| id.as_str()),
+                    terminal_id: Some(&terminal.id),
+                    kind: entry.kind,
+                    tender: entry.tender,
+                    amount: if wallet.is_some() {
+                        delta
+                    } else {
+                        entry.amount
+                    },
+                    description: None,
+                    tag: None,
+                    lines: &lines,
+                    now: tapster_ledger::Timestamp(now),
+                    key: Some(key),
+                    request_hash: Some(&hash),
+                    response: None,
+                    origin: Some(Origin {
+                        entry_id: entry.id.to_string(),
+                        sequence: entry.sequence,
+                        terminal_time: entry.terminal_time.0,
+                        staff_id: entry.staff.as_str(),
+                        offline: entry.offline,
+                        reverses: entry.reverses.map(|r| r.to_string()),
+                    }),
+                },
+            )?;
+            let mut balance = None;
+            if let Some((wallet_id, before)) = &wallet {
+                if entry.tender == tapster_ledger::model::Tender::Wallet {
+                    add_deposits(tx, wallet_id, &entry.lines)?;
+                }
+                balance = Some(before + delta.0);
+            }
+            let mut r = result(key, EntryStatus::Created);
+            r.transaction_id = Some(id);
+            r.cursor = Some(cursor);
+            r.balance = balance;
+            Ok(r)
+        }
+    }
+}
+
+/// A transaction already stored under a key: id, cursor, request hash,
+/// entry id (none when it came online), wristband, amount.
+type Existing = (
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+enum Decision {
+    Reject(String),
+    /// Apply, to this wallet (id, balance before) if the entry has one.
+    Apply {
+        wallet: Option<(String, i64)>,
+    },
+}
+
+/// The entry's effect on its wallet: the sum of its wallet postings.
+fn wallet_delta(batch_entry: &BatchEntry) -> Result<Cents, ServerError> {
+    let Some(token) = &batch_entry.entry.token else {
+        return Ok(Cents::ZERO);
+    };
+    let account = Account::Wallet(token.clone());
+    Cents::checked_sum(
+        batch_entry
+            .postings
+            .iter()
+            .filter(|p| p.account == account)
+            .map(|p| p.amount),
+    )
+    .ok_or_else(|| ServerError::invalid("postings", "amounts overflow"))
+}
+
+/// Checks an entry new to the server: its hash, its place in the chain,
+/// its bookkeeping, the terminal's permission and the wallet.
+fn decide(
+    tx: &Connection,
+    terminal: &AuthenticatedTerminal,
+    batch_entry: &BatchEntry,
+    chain: &mut ChainState,
+    problems: &mut Vec<ChainProblem>,
+) -> Result<Decision, ServerError> {
+    let entry = &batch_entry.entry;
+    let event = terminal.event_id.as_str();
+    if entry.terminal.as_str() != terminal.id {
+        return Ok(Decision::Reject(format!(
+            "the entry belongs to terminal '{}'",
+            entry.terminal
+        )));
+    }
+    if entry_hash(entry, &batch_entry.postings) != entry.hash {
+        problems.push(ChainProblem {
+            problem: "tampered".into(),
+            sequence: entry.sequence,
+            detail: "the entry's content does not match its hash".into(),
+        });
+        return Ok(Decision::Reject(
+            "the entry's content does not match its hash (edited on the terminal?)".into(),
+        ));
+    }
+    // Sequence and chain.
+    if entry.sequence <= chain.last_sequence {
+        problems.push(ChainProblem {
+            problem: "repeat".into(),
+            sequence: entry.sequence,
+            detail: format!(
+                "sequence {} was already received with another key",
+                entry.sequence
+            ),
+        });
+        return Ok(Decision::Reject(format!(
+            "sequence {} was already used by another entry",
+            entry.sequence
+        )));
+    }
+    if entry.sequence > chain.last_sequence + 1 {
+        problems.push(ChainProblem {
+            problem: "gap".into(),
+            sequence: entry.sequence,
+            detail: format!(
+                "entries {} to {} are missing",
+                chain.last_sequence + 1,
+                entry.sequence - 1
+            ),
+        });
+    } else if entry.prev_hash != chain.last_hash {
+        problems.push(ChainProblem {
+            problem: "broken_chain".into(),
+            sequence: entry.sequence,
+            detail: "the entry does not continue the terminal's hash chain".into(),
+        });
+    }
+    chain.last_sequence = entry.sequence;
+    chain.last_hash = entry.hash.clone();
+
+    // Bookkeeping and permission, by the ledger's rules.
+    if check_balanced(&batch_entry.postings).is_err() {
+        return Ok(Decision::Reject(
+            "the entry's postings do not sum to zero".into(),
+        ));
+    }
+    let (kind, amount) = match entry.reverses {
+        Some(original) => {
+            let found: Option<(String, i64)> = tx
+                .prepare_cached(
+                    "SELECT kind, amount FROM transactions WHERE event_id = ?1 AND entry_id = ?2",
+                )?
+                .query_row(params![event, original.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match found {
+                Some((kind, amount)) => (
+                    kind.parse::<EntryKind>()
+                        .map_err(|e| ServerError::Internal(e.to_string()))?,
+                    Cents(amount),
+                ),
+                None => {
+                    return Ok(Decision::Reject(
+                        "the cancelled entry is not known to the server".into(),
+                    ))
+                }
+            }
+        }
+        None => (entry.kind, entry.amount),
+    };
+    if let Err(error) = check_terminal_permission(terminal.permission, kind, amount) {
+        return Ok(Decision::Reject(error.to_string()));
+    }
+    let Some(token) = &entry.token else {
+        return Ok(Decision::Apply { wallet: None });
+    };
+    let Some(wallet) = ServerStore::wallet_row(tx, event, token)? else {
+        return Ok(Decision::Reject(
+            "this wristband is not paired to a wallet".into(),
+        ));
+    };
+    let delta = wallet_delta(batch_entry)?;
+    if delta.is_negative() && !entry.offline {
+        let after = wallet.balance.checked_add(delta.0).unwrap_or(i64::MIN);
+        if wallet.blocked || after < 0 {
+            return Ok(Decision::Reject(format!(
+                "not enough balance: {} available, {} needed",
+                Cents(wallet.balance),
+                Cents(-delta.0)
+            )));
+        }
+    }
+    Ok(Decision::Apply {
+        wallet: Some((wallet.id, wallet.balance)),
+    })
+}

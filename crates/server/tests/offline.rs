@@ -1,0 +1,401 @@
+//! Offline terminals against the real server: a real terminal ledger sells
+//! offline, its pending entries go up in batches, the wallet feed comes
+//! down. Covers the batch decisions, the chain checks and overdrafts.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{client, json, Fixture, Server};
+use serde_json::{json, Value};
+use tapster_api::{BatchEntry, BatchRequest};
+use tapster_ledger::model::{EventMode, Tender};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::pricing::Cart;
+use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest, WalletSnapshot};
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
+    Timestamp, TokenId,
+};
+
+/// A terminal's own ledger, connected mode, a shift open for Anna.
+fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
+    let ledger = Ledger::open(
+        dir.join(format!("{id}.sqlite")),
+        LedgerOptions::new(TerminalId::new(id).unwrap())
+            .with_clock(clock)
+            .with_pin_cost(PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    let mut settings = ledger.settings().unwrap();
+    settings.mode = EventMode::Connected;
+    ledger.update_settings(&settings).unwrap();
+    ledger
+        .open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            float: Cents(0),
+        })
+        .unwrap();
+    ledger
+}
+
+fn feed(server: &Server, fx: &Fixture, since: i64, limit: u32) -> Value {
+    let (status, body) = json(
+        client()
+            .get(format!(
+                "{}?since={since}&limit={limit}",
+                server.url(&fx.event, "pos/wallets")
+            ))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["data"].clone()
+}
+
+/// Pulls the whole feed into the terminal's ledger.
+fn pull(server: &Server, fx: &Fixture, ledger: &Ledger) {
+    let data = feed(server, fx, 0, 5000);
+    for wallet in data["wallets"].as_array().unwrap() {
+        let snapshot = WalletSnapshot {
+            token: TokenId::parse(wallet["token_id"].as_str().unwrap()).unwrap(),
+            wallet_id: wallet["wallet_id"].as_str().unwrap().into(),
+            balance: Cents(wallet["balance"].as_i64().unwrap()),
+            blocked: wallet["blocked"].as_bool().unwrap(),
+            cursor: wallet["cursor"].as_i64().unwrap(),
+            deposits: serde_json::from_value(wallet["deposits"].clone()).unwrap(),
+        };
+        ledger
+            .apply_wallet_snapshot(&snapshot, Timestamp(1_784_311_200_000))
+            .unwrap();
+    }
+}
+
+fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
+    let cart = products
+        .iter()
+        .fold(Cart::new(), |c, (p, q)| c.with(&demo::product(p), *q));
+    ledger
+        .sell(
+            &SaleRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                cart,
+                tender: Tender::Wallet,
+                token: Some(demo::wristband(wristband)),
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+}
+
+fn pending_batch(ledger: &Ledger) -> Vec<BatchEntry> {
+    let reader = ledger.reader().unwrap();
+    ledger
+        .pending_entries(1000)
+        .unwrap()
+        .into_iter()
+        .map(|entry| BatchEntry {
+            postings: reader.postings(&entry.id).unwrap(),
+            entry,
+        })
+        .collect()
+}
+
+fn push(server: &Server, fx: &Fixture, token: &str, entries: &[BatchEntry]) -> (u16, Value) {
+    json(
+        client()
+            .post(server.url(&fx.event, "pos/transactions/batch"))
+            .bearer_auth(token)
+            .json(&BatchRequest {
+                entries: entries.to_vec(),
+            })
+            .send()
+            .unwrap(),
+    )
+}
+
+fn statuses(body: &Value) -> Vec<String> {
+    body["data"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn server_balance(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
+    let (_, body) = json(
+        client()
+            .get(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{}", demo::wristband(wristband)),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    body["data"]["balance"].as_i64().unwrap()
+}
+
+#[test]
+fn offline_sales_reach_the_server_once() {
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 1, &[("beer", 1)]); // 7.00
+    sell(&ledger, 2, &[("bratwurst", 1)]); // 4.50
+    sell(&ledger, 1, &[("water", 1)]); // 4.50
+    let batch = pending_batch(&ledger);
+    assert_eq!(batch.len(), 3);
+    let (status, body) = push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(statuses(&body), vec!["created"; 3]);
+    assert_eq!(body["data"]["last_sequence"], 3);
+    assert!(
+        body["data"]["problems"].as_array().unwrap().is_empty(),
+        "{body}"
+    );
+    let results = body["data"]["results"].as_array().unwrap();
+    assert_eq!(results[2]["balance"], 20_00 - 7_00 - 4_50);
+    assert!(results[0]["transaction_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("txn_"));
+    assert_eq!(server_balance(&server, &fx, 1), 20_00 - 11_50);
+    assert_eq!(server_balance(&server, &fx, 2), 30_00 - 4_50);
+
+    // The response was lost; the terminal sends the same batch again.
+    let (status, again) = push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(status, 200);
+    assert_eq!(statuses(&again), vec!["exists"; 3]);
+    assert_eq!(
+        again["data"]["results"][0]["transaction_id"],
+        body["data"]["results"][0]["transaction_id"]
+    );
+    assert_eq!(
+        server_balance(&server, &fx, 1),
+        20_00 - 11_50,
+        "nothing applied twice"
+    );
+
+    // The feed carries the new balance and the cup.
+    let data = feed(&server, &fx, 0, 100);
+    let wallet = data["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["token_id"] == demo::wristband(1).as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(wallet["balance"], 8_50);
+    assert_eq!(
+        wallet["deposits"],
+        json!([{"product": "cup", "count": 2}]),
+        "beer and water each came in a cup"
+    );
+}
+
+#[test]
+fn offline_debits_may_overdraw_and_then_block_the_wallet() {
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    // The terminal believes wristband 5 holds 40.00; the server knows 10.00.
+    ledger
+        .apply_wallet_snapshot(
+            &WalletSnapshot {
+                token: demo::wristband(5),
+                wallet_id: "w".into(),
+                balance: Cents(40_00),
+                blocked: false,
+                cursor: 0,
+                deposits: vec![],
+            },
+            Timestamp(1_784_311_200_000),
+        )
+        .unwrap();
+    sell(&ledger, 5, &[("spritz", 2)]); // 19.00, offline
+    let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
+    assert_eq!(
+        (status, statuses(&body)),
+        (200, vec!["created".to_string()]),
+        "{body}"
+    );
+    assert_eq!(server_balance(&server, &fx, 5), 10_00 - 19_00);
+    let data = feed(&server, &fx, 0, 100);
+    let wallet = data["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["token_id"] == demo::wristband(5).as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (wallet["balance"].as_i64(), wallet["blocked"].as_bool()),
+        (Some(-9_00), Some(true))
+    );
+    // Online, the overdrawn wallet pays nothing more.
+    let (status, body) = json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{}/transactions", demo::wristband(5)),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .json(&json!({"products": ["water"]}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (402, Some("insufficient_funds"))
+    );
+    let check = std::process::Command::new(common::BIN)
+        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "balances equal their transactions even when overdrawn"
+    );
+}
+
+#[test]
+fn tampered_foreign_unknown_and_conflicting_entries_are_rejected_for_good() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 1, &[("beer", 1)]);
+    sell(&ledger, 2, &[("beer", 1)]);
+    let batch = pending_batch(&ledger);
+
+    // An entry edited after it was written: its hash no longer matches.
+    let mut tampered = batch[0].clone();
+    tampered.entry.amount = Cents(-1);
+    let (_, body) = push(&server, &fx, &fx.bar_token, &[tampered.clone()]);
+    assert_eq!(statuses(&body), vec!["rejected"]);
+    assert!(body["data"]["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("hash"));
+    assert_eq!(body["data"]["problems"][0]["problem"], "tampered");
+    let (_, again) = push(&server, &fx, &fx.bar_token, &[tampered]);
+    assert_eq!(
+        statuses(&again),
+        vec!["rejected"],
+        "the decision is final for the key"
+    );
+    // The genuine entry under the same key is now a conflict, never applied.
+    let (_, genuine) = push(&server, &fx, &fx.bar_token, &batch[..1]);
+    assert_eq!(statuses(&genuine), vec!["conflict"]);
+    assert_eq!(server_balance(&server, &fx, 1), 20_00);
+
+    // Entries of another terminal's ledger are not this terminal's.
+    let (_, foreign) = push(&server, &fx, &fx.topup_token, &batch[1..]);
+    assert_eq!(statuses(&foreign), vec!["rejected"]);
+    assert!(foreign["data"]["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("belongs to terminal"));
+}
+
+#[test]
+fn gaps_and_permissions_are_reported() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    for _ in 0..3 {
+        sell(&ledger, 1, &[("water", 1)]);
+    }
+    let batch = pending_batch(&ledger);
+    // Entry 2 never arrives.
+    let (_, body) = push(
+        &server,
+        &fx,
+        &fx.bar_token,
+        &[batch[0].clone(), batch[2].clone()],
+    );
+    assert_eq!(statuses(&body), vec!["created", "created"]);
+    let problems = body["data"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{body}");
+    assert_eq!(
+        (
+            problems[0]["problem"].as_str(),
+            problems[0]["sequence"].as_i64()
+        ),
+        (Some("gap"), Some(3))
+    );
+    // When it does come late, it is a repeat of an old sequence.
+    let (_, late) = push(&server, &fx, &fx.bar_token, &batch[1..2]);
+    assert_eq!(statuses(&late), vec!["rejected"]);
+
+    // A credit-only terminal's ledger may not sell.
+    let credit = terminal_ledger(fx.dir.path(), "kasse");
+    pull(&server, &fx, &credit);
+    sell(&credit, 2, &[("beer", 1)]);
+    let (_, body) = push(&server, &fx, &fx.topup_token, &pending_batch(&credit));
+    assert_eq!(statuses(&body), vec!["rejected"]);
+    assert!(
+        body["data"]["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("may not sell"),
+        "{body}"
+    );
+}
+
+#[test]
+fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    let first = feed(&server, &fx, 0, 2);
+    assert_eq!(first["wallets"].as_array().unwrap().len(), 2);
+    assert_eq!(first["more"], true);
+    let second = feed(&server, &fx, first["next_cursor"].as_i64().unwrap(), 100);
+    assert_eq!(second["wallets"].as_array().unwrap().len(), 3);
+    assert_eq!(second["more"], false);
+    let last = feed(&server, &fx, second["next_cursor"].as_i64().unwrap(), 100);
+    assert!(last["wallets"].as_array().unwrap().is_empty());
+    assert_eq!(last["next_cursor"], second["next_cursor"]);
+
+    let (status, _) = json(
+        client()
+            .post(server.url(&fx.event, "pos/terminal/heartbeat"))
+            .bearer_auth(&fx.bar_token)
+            .json(&json!({"app_version": "0.1.0", "pending": 3}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 204);
+    let (status, body) = json(
+        client()
+            .post(server.url(&fx.event, "pos/terminal/heartbeat"))
+            .bearer_auth(&fx.bar_token)
+            .json(&json!({"app_version": "0.1.0", "pending": -1}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("invalid_parameters"))
+    );
+    let (status, _) = json(
+        client()
+            .get(format!(
+                "{}?since=abc",
+                server.url(&fx.event, "pos/wallets")
+            ))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+}
