@@ -7,7 +7,7 @@
 //! drink was already served. The wallet then shows as blocked in the feed
 //! until a top-up brings it back to zero or more.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use tapster_api::{
     BatchEntry, BatchResponse, ChainProblem, EntryResult, EntryStatus, FeedWallet, Heartbeat,
     WalletFeed,
@@ -43,11 +43,11 @@ impl ServerStore {
                 format!("at most {} per batch", tapster_api::MAX_BATCH_ENTRIES),
             ));
         }
+        let (terminal, entries, now) = (terminal.clone(), entries.to_vec(), self.now());
+        self.write(move |tx| {
+        let terminal = &terminal;
         let event = terminal.event_id.as_str();
-        let now = self.now();
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::ensure_event(&tx, event)?;
+        Self::ensure_event(tx, event)?;
         let mut chain: ChainState = tx.query_row(
             "SELECT last_sequence, last_hash FROM terminals WHERE event_id = ?1 AND id = ?2",
             params![event, terminal.id],
@@ -60,8 +60,8 @@ impl ServerStore {
         )?;
         let mut results = Vec::with_capacity(entries.len());
         let mut problems = Vec::new();
-        for batch_entry in entries {
-            let result = ingest_one(&tx, terminal, batch_entry, &mut chain, &mut problems, now.0)?;
+        for batch_entry in &entries {
+            let result = ingest_one(tx, terminal, batch_entry, &mut chain, &mut problems, now.0)?;
             results.push(result);
         }
         tx.execute(
@@ -75,7 +75,6 @@ impl ServerStore {
                 params![event, terminal.id, problem.problem, problem.sequence, problem.detail, now.0],
             )?;
         }
-        tx.commit()?;
         let created = results
             .iter()
             .filter(|r| r.status == EntryStatus::Created)
@@ -85,6 +84,7 @@ impl ServerStore {
             results,
             last_sequence: chain.last_sequence,
             problems,
+        })
         })
     }
 
@@ -96,7 +96,7 @@ impl ServerStore {
         limit: u32,
     ) -> Result<WalletFeed, ServerError> {
         let limit = limit.clamp(1, 5000);
-        let conn = self.lock();
+        let conn = self.reader();
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, token_id, balance, blocked, cursor FROM wallets
@@ -139,11 +139,14 @@ impl ServerStore {
                 "app_version 1-40 characters, pending not negative",
             ));
         }
-        self.lock().execute(
-            "UPDATE terminals SET last_seen = ?3, app_version = ?4, pending = ?5 WHERE event_id = ?1 AND id = ?2",
-            params![terminal.event_id, terminal.id, self.now().0, beat.app_version, beat.pending],
-        )?;
-        Ok(())
+        let (terminal, beat, now) = (terminal.clone(), beat.clone(), self.now());
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE terminals SET last_seen = ?3, app_version = ?4, pending = ?5 WHERE event_id = ?1 AND id = ?2",
+                params![terminal.event_id, terminal.id, now.0, beat.app_version, beat.pending],
+            )?;
+            Ok(())
+        })
     }
 }
 

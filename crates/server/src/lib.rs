@@ -6,9 +6,11 @@
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the routes, thin over the store.
+//! - `writer`: one writer thread with group commit, and read connections.
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod store;
+mod writer;

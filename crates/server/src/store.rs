@@ -7,12 +7,11 @@
 //! for events that outgrow one machine.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, MutexGuard};
 
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use tapster_api::{
     api_timestamp, CreateTransaction, ProductResource, TerminalRef, TerminalResource,
@@ -32,6 +31,7 @@ use tapster_ledger::{
 };
 
 use crate::error::ServerError;
+use crate::writer::{configure, Readers, Writer};
 
 pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
@@ -57,7 +57,8 @@ pub enum Applied {
 
 /// The server's store. See the module documentation.
 pub struct ServerStore {
-    conn: Mutex<Connection>,
+    writer: Writer,
+    readers: Readers,
     clock: Arc<dyn Clock>,
 }
 
@@ -92,20 +93,25 @@ pub(crate) fn request_hash(value: &impl serde::Serialize) -> Result<String, Serv
 impl ServerStore {
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<ServerStore, ServerError> {
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.set_prepared_statement_cache_capacity(128);
+        configure(&conn)?;
         migrate::apply(&mut conn, MIGRATIONS, MIGRATIONS.len() as i64)?;
         Ok(ServerStore {
-            conn: Mutex::new(conn),
+            writer: Writer::start(conn)?,
+            readers: Readers::open(path)?,
             clock,
         })
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `work` as one durable write (see [`crate::writer`]).
+    pub(crate) fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        self.writer.write(work)
+    }
+
+    pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.readers.get()
     }
 
     pub fn create_event(&self, name: &str) -> Result<String, ServerError> {
@@ -121,10 +127,14 @@ impl ServerStore {
         };
         let settings =
             serde_json::to_string(&settings).map_err(|e| ServerError::Internal(e.to_string()))?;
-        self.lock().execute(
-            "INSERT INTO events (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, name, settings, self.clock.now().0],
-        )?;
+        let (name, now) = (name.to_string(), self.clock.now());
+        let id = self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO events (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, name, settings, now.0],
+            )?;
+            Ok(id)
+        })?;
         tracing::info!(event = %id, "event created");
         Ok(id)
     }
@@ -152,10 +162,15 @@ impl ServerStore {
         if friendly_name.is_empty() || friendly_name.chars().count() > 60 {
             return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
         }
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::ensure_event(&tx, event)?;
-        let base = slug(friendly_name);
+        let (event, friendly_name, now) = (
+            event.to_string(),
+            friendly_name.to_string(),
+            self.clock.now(),
+        );
+        let (id, token) = self.write(move |tx| {
+        let event = event.as_str();
+        Self::ensure_event(tx, event)?;
+        let base = slug(&friendly_name);
         let mut id = base.clone();
         let mut n = 1;
         while tx.query_row(
@@ -181,23 +196,26 @@ impl ServerStore {
                 permission.as_str(),
                 token_hash(&token),
                 serde_json::to_string(&layout).unwrap_or_else(|_| "[]".into()),
-                self.clock.now().0
+                now.0
             ],
         )?;
-        tx.commit()?;
-        tracing::info!(event, terminal = %id, "terminal created");
+        Ok((id, token))
+        })?;
+        tracing::info!(terminal = %id, "terminal created");
         Ok((id, token))
     }
 
     pub fn create_admin_token(&self, event: &str) -> Result<String, ServerError> {
-        let conn = self.lock();
-        Self::ensure_event(&conn, event)?;
-        let token = random_token();
-        conn.execute(
-            "INSERT INTO admin_tokens (token_hash, event_id, created_at) VALUES (?1, ?2, ?3)",
-            params![token_hash(&token), event, self.clock.now().0],
-        )?;
-        Ok(token)
+        let (event, now) = (event.to_string(), self.clock.now());
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            let token = random_token();
+            conn.execute(
+                "INSERT INTO admin_tokens (token_hash, event_id, created_at) VALUES (?1, ?2, ?3)",
+                params![token_hash(&token), event, now.0],
+            )?;
+            Ok(token)
+        })
     }
 
     /// The terminal whose api token this is, if it belongs to `event`.
@@ -206,7 +224,7 @@ impl ServerStore {
         event: &str,
         token: &str,
     ) -> Result<Option<AuthenticatedTerminal>, ServerError> {
-        let conn = self.lock();
+        let conn = self.reader();
         let found = conn
             .prepare_cached(
                 "SELECT event_id, id, friendly_name, permission FROM terminals
@@ -253,7 +271,7 @@ impl ServerStore {
         &self,
         terminal: &AuthenticatedTerminal,
     ) -> Result<TerminalResource, ServerError> {
-        let conn = self.lock();
+        let conn = self.reader();
         let layout: String = conn.query_row(
             "SELECT layout FROM terminals WHERE event_id = ?1 AND id = ?2",
             params![terminal.event_id, terminal.id],
@@ -320,7 +338,7 @@ impl ServerStore {
         event: &str,
         token: &TokenId,
     ) -> Result<Option<WalletResource>, ServerError> {
-        let conn = self.lock();
+        let conn = self.reader();
         Ok(Self::wallet_row(&conn, event, token)?.map(|w| w.resource()))
     }
 
@@ -332,16 +350,16 @@ impl ServerStore {
         token: &TokenId,
         credit: Cents,
     ) -> Result<WalletResource, ServerError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::ensure_event(&tx, event)?;
-        if Self::wallet_row(&tx, event, token)?.is_some() {
+        let (event, token, now) = (event.to_string(), token.clone(), self.clock.now());
+        self.write(move |tx| {
+        let (event, token) = (event.as_str(), &token);
+        Self::ensure_event(tx, event)?;
+        if Self::wallet_row(tx, event, token)?.is_some() {
             return Err(ServerError::Conflict(
                 "this wristband already has a wallet".into(),
             ));
         }
-        let now = self.clock.now();
-        let cursor = next_cursor(&tx, event)?;
+        let cursor = next_cursor(tx, event)?;
         let wallet_id = random_id("wal_");
         tx.execute(
             "INSERT INTO wallets (event_id, id, token_id, created_at, balance, cursor) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
@@ -349,7 +367,7 @@ impl ServerStore {
         )?;
         if credit.is_positive() {
             insert_transaction(
-                &tx,
+                tx,
                 &NewTransaction {
                     event,
                     wallet_id: Some(&wallet_id),
@@ -368,10 +386,10 @@ impl ServerStore {
                 },
             )?;
         }
-        let row = Self::wallet_row(&tx, event, token)?
+        let row = Self::wallet_row(tx, event, token)?
             .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
-        tx.commit()?;
         Ok(row.resource())
+        })
     }
 
     /// `POST pos/wallets/token/{token}/transactions`: prices the products,
@@ -393,8 +411,15 @@ impl ServerStore {
             &request.description,
             &request.tag,
         ))?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (terminal, token, request, key, now) = (
+            terminal.clone(),
+            token.clone(),
+            request.clone(),
+            key.cloned(),
+            self.clock.now(),
+        );
+        self.write(move |tx| {
+        let (terminal, token, request, key) = (&terminal, &token, &request, key.as_ref());
         let event = terminal.event_id.as_str();
         if let Some(key) = key {
             let earlier: Option<(Option<String>, Option<String>)> = tx
@@ -414,7 +439,7 @@ impl ServerStore {
                 return Ok((Applied::Replayed, wallet));
             }
         }
-        let settings = Self::ensure_event(&tx, event)?;
+        let settings = Self::ensure_event(tx, event)?;
         let products: Vec<ProductId> = request
             .products
             .iter()
@@ -423,11 +448,10 @@ impl ServerStore {
             })
             .collect::<Result<_, _>>()?;
         let cart = Cart::from_product_list(&products);
-        let now = self.clock.now();
         let priced = price_cart(
             &cart,
             |id| {
-                Self::product(&tx, event, id)
+                Self::product(tx, event, id)
                     .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
             },
             now,
@@ -437,7 +461,7 @@ impl ServerStore {
             .checked_neg()
             .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
         check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
-        let wallet = Self::wallet_row(&tx, event, token)?
+        let wallet = Self::wallet_row(tx, event, token)?
             .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
         authorize_debit(
             &WalletPosition {
@@ -479,7 +503,7 @@ impl ServerStore {
         let response = serde_json::to_string(&after.resource())
             .map_err(|e| ServerError::Internal(e.to_string()))?;
         insert_transaction(
-            &tx,
+            tx,
             &NewTransaction {
                 event,
                 wallet_id: Some(&wallet.id),
@@ -497,16 +521,16 @@ impl ServerStore {
                 origin: None,
             },
         )?;
-        add_deposits(&tx, &wallet.id, &priced.lines)?;
+        add_deposits(tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
-            let mut product = Self::product(&tx, event, product_id)?
+            let mut product = Self::product(tx, event, product_id)?
                 .ok_or_else(|| ServerError::Internal("product vanished".into()))?;
             product.stock -= quantity;
-            save_product(&tx, event, &product)?;
+            save_product(tx, event, &product)?;
         }
-        tx.commit()?;
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
         Ok((Applied::Created, after.resource()))
+        })
     }
 
     /// The wallet's transactions, latest first (for the wallet history).
@@ -516,7 +540,7 @@ impl ServerStore {
         token: &TokenId,
         limit: u32,
     ) -> Result<Vec<TransactionResource>, ServerError> {
-        let conn = self.lock();
+        let conn = self.reader();
         let Some(wallet) = Self::wallet_row(&conn, event, token)? else {
             return Ok(Vec::new());
         };
@@ -556,9 +580,10 @@ impl ServerStore {
         pin_cost: PinHashCost,
     ) -> Result<(), ServerError> {
         {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            Self::ensure_event(&tx, event)?;
+            let event = event.to_string();
+            self.write(move |tx| {
+            let event = event.as_str();
+            Self::ensure_event(tx, event)?;
             for Category { id, name, position } in demo::categories() {
                 tx.execute(
                     "INSERT OR REPLACE INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)",
@@ -566,7 +591,7 @@ impl ServerStore {
                 )?;
             }
             for product in demo::products() {
-                save_product(&tx, event, &product)?;
+                save_product(tx, event, &product)?;
             }
             for member in demo::STAFF {
                 let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -584,7 +609,8 @@ impl ServerStore {
                 "UPDATE terminals SET layout = ?2 WHERE event_id = ?1",
                 params![event, serde_json::to_string(&layout).unwrap_or_default()],
             )?;
-            tx.commit()?;
+            Ok(())
+            })?;
         }
         for n in 1..=wallets {
             let token = demo::wristband(n);
@@ -597,7 +623,7 @@ impl ServerStore {
 
     /// Every wallet whose balance differs from the sum of its transactions.
     pub fn check(&self) -> Result<Vec<String>, ServerError> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT w.event_id, w.token_id, w.balance, COALESCE(SUM(t.amount), 0) FROM wallets w
              LEFT JOIN transactions t ON t.wallet_id = w.id
