@@ -170,9 +170,19 @@ async fn post_batch(
 ) -> Result<Response, ServerError> {
     let terminal = authenticate(&state, &event_id, &headers).await?;
     let body = read_body(body)?;
-    let request: BatchRequest = parse_json(&body, "batch")?;
     let store = state.store.clone();
-    let response = blocking(move || store.ingest_batch(&terminal, &request.entries)).await?;
+    // Parsing a thousand entries is work too: off the async threads.
+    let response = blocking(move || {
+        let started = std::time::Instant::now();
+        let request: BatchRequest = parse_json(&body, "batch")?;
+        tracing::debug!(
+            entries = request.entries.len(),
+            parse_ms = started.elapsed().as_millis() as u64,
+            "batch parsed"
+        );
+        store.ingest_batch(&terminal, &request.entries)
+    })
+    .await?;
     Ok(Json(Data::new(response)).into_response())
 }
 

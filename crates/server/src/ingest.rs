@@ -20,14 +20,15 @@ use tapster_ledger::Cents;
 
 use crate::error::ServerError;
 use crate::store::{
-    add_deposits, insert_transaction, request_hash, AuthenticatedTerminal, NewTransaction, Origin,
-    ServerStore,
+    add_deposits, insert_transaction, AuthenticatedTerminal, NewTransaction, Origin, ServerStore,
 };
 
-/// Where the terminal's chain stood before this entry.
+/// Where the terminal's chain stood before this entry, and the event's
+/// feed cursor (handed out in order within the batch, stored once).
 struct ChainState {
     last_sequence: i64,
     last_hash: String,
+    cursor: i64,
 }
 
 impl ServerStore {
@@ -44,6 +45,7 @@ impl ServerStore {
             ));
         }
         let (terminal, entries, now) = (terminal.clone(), entries.to_vec(), self.now());
+        let started = std::time::Instant::now();
         self.write(move |tx| {
         let terminal = &terminal;
         let event = terminal.event_id.as_str();
@@ -55,15 +57,18 @@ impl ServerStore {
                 Ok(ChainState {
                     last_sequence: r.get(0)?,
                     last_hash: r.get(1)?,
+                    cursor: 0,
                 })
             },
         )?;
+        chain.cursor = tx.query_row("SELECT cursor FROM events WHERE id = ?1", [event], |r| r.get(0))?;
         let mut results = Vec::with_capacity(entries.len());
         let mut problems = Vec::new();
         for batch_entry in &entries {
             let result = ingest_one(tx, terminal, batch_entry, &mut chain, &mut problems, now.0)?;
             results.push(result);
         }
+        tx.execute("UPDATE events SET cursor = ?2 WHERE id = ?1", params![event, chain.cursor])?;
         tx.execute(
             "UPDATE terminals SET last_sequence = ?3, last_hash = ?4, last_seen = ?5 WHERE event_id = ?1 AND id = ?2",
             params![event, terminal.id, chain.last_sequence, chain.last_hash, now.0],
@@ -79,7 +84,15 @@ impl ServerStore {
             .iter()
             .filter(|r| r.status == EntryStatus::Created)
             .count();
-        tracing::info!(event, terminal = %terminal.id, entries = entries.len(), created, problems = problems.len(), "batch");
+        tracing::info!(
+            event,
+            terminal = %terminal.id,
+            entries = entries.len(),
+            created,
+            problems = problems.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "batch"
+        );
         Ok(BatchResponse {
             results,
             last_sequence: chain.last_sequence,
@@ -189,7 +202,9 @@ fn ingest_one(
     let entry = &batch_entry.entry;
     let event = terminal.event_id.as_str();
     let key = entry.idempotency_key.as_str();
-    let hash = request_hash(batch_entry)?;
+    // The entry's content hash, recomputed here, fingerprints the request:
+    // it covers every field and posting (and the chain link).
+    let hash = entry_hash(entry, &batch_entry.postings);
 
     // A key already decided: the same decision again.
     let existing: Option<Existing> = tx
@@ -242,7 +257,7 @@ fn ingest_one(
         return Ok(r);
     }
 
-    match decide(tx, terminal, batch_entry, chain, problems)? {
+    match decide(tx, terminal, batch_entry, &hash, chain, problems)? {
         Decision::Reject(reason) => {
             tx.prepare_cached(
                 "INSERT INTO rejected_entries (event_id, idempotency_key, terminal_id, request_hash, reason, entry, at)
@@ -293,6 +308,12 @@ fn ingest_one(
                         staff_id: entry.staff.as_str(),
                         offline: entry.offline,
                         reverses: entry.reverses.map(|r| r.to_string()),
+                    }),
+                    cursor: Some(if wallet.is_some() {
+                        chain.cursor += 1;
+                        chain.cursor
+                    } else {
+                        chain.cursor
                     }),
                 },
             )?;
@@ -353,6 +374,7 @@ fn decide(
     tx: &Connection,
     terminal: &AuthenticatedTerminal,
     batch_entry: &BatchEntry,
+    content_hash: &str,
     chain: &mut ChainState,
     problems: &mut Vec<ChainProblem>,
 ) -> Result<Decision, ServerError> {
@@ -364,7 +386,7 @@ fn decide(
             entry.terminal
         )));
     }
-    if entry_hash(entry, &batch_entry.postings) != entry.hash {
+    if content_hash != entry.hash {
         problems.push(ChainProblem {
             problem: "tampered".into(),
             sequence: entry.sequence,

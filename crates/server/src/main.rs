@@ -61,6 +61,9 @@ enum Command {
         event: String,
         #[arg(long, default_value_t = 100)]
         wallets: u32,
+        /// Each wristband's balance in cents (default: 10.00 to 50.00).
+        #[arg(long)]
+        wallet_balance: Option<i64>,
     },
     /// Exit 0 when every wallet's balance equals the sum of its transactions.
     Check {
@@ -140,8 +143,14 @@ fn main() -> Result<()> {
             print(json!({ "admin_token": open(&db)?.create_admin_token(&event)? }));
             Ok(())
         }
-        Command::Demo { db, event, wallets } => {
-            open(&db)?.seed_demo(&event, wallets, PinHashCost::Production)?;
+        Command::Demo {
+            db,
+            event,
+            wallets,
+            wallet_balance,
+        } => {
+            let balance = wallet_balance.map(tapster_ledger::Cents);
+            open(&db)?.seed_demo(&event, wallets, balance, PinHashCost::Production)?;
             print(json!({ "event_id": event, "wallets": wallets }));
             Ok(())
         }

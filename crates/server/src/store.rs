@@ -383,6 +383,7 @@ impl ServerStore {
                     request_hash: None,
                     response: None,
                     origin: None,
+                    cursor: None,
                 },
             )?;
         }
@@ -519,6 +520,7 @@ impl ServerStore {
                 request_hash: Some(&hash),
                 response: Some(&response),
                 origin: None,
+                cursor: None,
             },
         )?;
         add_deposits(tx, &wallet.id, &priced.lines)?;
@@ -572,11 +574,12 @@ impl ServerStore {
 
     /// Fills an event with the demo bar: catalogue, every product on each
     /// new terminal's grid, staff with the demo PINs, and `wallets` funded
-    /// wristbands.
+    /// wristbands (with `balance` each, or 10.00 to 50.00).
     pub fn seed_demo(
         &self,
         event: &str,
         wallets: u32,
+        balance: Option<Cents>,
         pin_cost: PinHashCost,
     ) -> Result<(), ServerError> {
         {
@@ -615,7 +618,8 @@ impl ServerStore {
         for n in 1..=wallets {
             let token = demo::wristband(n);
             if self.wallet(event, &token)?.is_none() {
-                self.create_wallet(event, &token, Cents(i64::from(n % 5 + 1) * 10_00))?;
+                let credit = balance.unwrap_or(Cents(i64::from(n % 5 + 1) * 10_00));
+                self.create_wallet(event, &token, credit)?;
             }
         }
         Ok(())
@@ -715,6 +719,9 @@ pub(crate) struct NewTransaction<'a> {
     pub request_hash: Option<&'a str>,
     pub response: Option<&'a str>,
     pub origin: Option<Origin<'a>>,
+    /// The feed cursor to use, when the caller hands them out itself (a
+    /// batch takes them in order and stores the last once).
+    pub cursor: Option<i64>,
 }
 
 /// Where a transaction from a terminal's ledger came from.
@@ -733,9 +740,10 @@ pub(crate) fn insert_transaction(
     conn: &Connection,
     t: &NewTransaction<'_>,
 ) -> Result<(String, i64), ServerError> {
-    let cursor = match t.wallet_id {
-        Some(_) => next_cursor(conn, t.event)?,
-        None => conn
+    let cursor = match (t.wallet_id, t.cursor) {
+        (_, Some(cursor)) => cursor,
+        (Some(_), None) => next_cursor(conn, t.event)?,
+        (None, None) => conn
             .prepare_cached("SELECT cursor FROM events WHERE id = ?1")?
             .query_row([t.event], |r| r.get(0))?,
     };
