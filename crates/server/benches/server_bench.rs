@@ -105,7 +105,16 @@ fn main() {
     ]);
 
     let mut server = Command::new(BIN)
-        .args(["serve", "--db", d, "--listen", "127.0.0.1:0"])
+        // The rate limit (5/s per token) is off: this measures capacity.
+        .args([
+            "serve",
+            "--db",
+            d,
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+        ])
         .env(
             "RUST_LOG",
             std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),

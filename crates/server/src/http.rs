@@ -15,6 +15,7 @@ use tapster_api::{BatchRequest, CreateTransaction, Data, Heartbeat};
 use tapster_ledger::{IdempotencyKey, TokenId};
 
 use crate::error::ServerError;
+use crate::limit::RateLimit;
 use crate::store::{Applied, AuthenticatedTerminal, ServerStore};
 
 /// Larger request bodies are refused: no PointOfSale request comes close.
@@ -27,7 +28,9 @@ pub struct AppState {
     pub store: Arc<ServerStore>,
 }
 
-pub fn router(store: Arc<ServerStore>) -> Router {
+/// The API. `rate_limit` is the average number of requests per second
+/// each token may make to each endpoint (0: no limit).
+pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
     Router::new()
         .route("/api/v1/events/{event_id}/pos/terminal", get(get_terminal))
         .route(
@@ -50,6 +53,10 @@ pub fn router(store: Arc<ServerStore>) -> Router {
             "/api/v1/events/{event_id}/pos/terminal/heartbeat",
             post(post_heartbeat),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            RateLimit::new(rate_limit),
+            crate::limit::limit,
+        ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState { store })

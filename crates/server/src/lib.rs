@@ -7,10 +7,12 @@
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the routes, thin over the store.
 //! - `writer`: one writer thread with group commit, and read connections.
+//! - [`limit`]: rate limiting per token and endpoint (429 with `Retry-After`).
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod limit;
 pub mod store;
 mod writer;

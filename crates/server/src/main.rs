@@ -34,6 +34,10 @@ enum Command {
         /// Address to listen on; port 0 picks a free one (printed on stdout).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Average requests per second per token and endpoint (seed 000:
+        /// 5); 0 switches the limit off.
+        #[arg(long, default_value_t = 5.0)]
+        rate_limit: f64,
     },
     /// Events.
     Event {
@@ -119,7 +123,11 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { db, listen } => serve(open(&db)?, listen),
+        Command::Serve {
+            db,
+            listen,
+            rate_limit,
+        } => serve(open(&db)?, listen, rate_limit),
         Command::Event {
             command: EventCommand::Create { db, name },
         } => {
@@ -166,7 +174,7 @@ fn main() -> Result<()> {
     }
 }
 
-fn serve(store: ServerStore, listen: SocketAddr) -> Result<()> {
+fn serve(store: ServerStore, listen: SocketAddr, rate_limit: f64) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -175,7 +183,7 @@ fn serve(store: ServerStore, listen: SocketAddr) -> Result<()> {
         let address = listener.local_addr()?;
         print(json!({ "listening": address.to_string() }));
         tracing::info!(%address, "serving");
-        axum::serve(listener, router(Arc::new(store)))
+        axum::serve(listener, router(Arc::new(store), rate_limit))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         tracing::info!("stopped");

@@ -490,3 +490,54 @@ fn the_command_line_refuses_unknown_events_and_bad_permissions() {
     ]);
     assert_eq!(again["id"], "bar-1-2");
 }
+
+#[test]
+fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
+    let fx = Fixture::new(1);
+    let server = Server::start_limited(&fx.db, 5.0);
+    let url = server.url(&fx.event, "pos/terminal");
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..15 {
+        let response = client()
+            .get(&url)
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap();
+        if response.status().as_u16() == 429 {
+            retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            let (_, body) = json(response);
+            assert_eq!(body["error_code"], "rate_limited");
+            statuses.push(429);
+        } else {
+            statuses.push(response.status().as_u16());
+        }
+    }
+    let allowed = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (10..=11).contains(&allowed),
+        "a burst of two seconds' worth: {statuses:?}"
+    );
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    // Another endpoint of the same terminal has its own budget.
+    let (status, _) = json(
+        client()
+            .get(server.url(&fx.event, &format!("pos/wallets/token/{GUEST}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (status, _) = json(
+        client()
+            .get(&url)
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "after waiting as told");
+}

@@ -113,7 +113,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server without rate limit, so tests may send as fast as they like.
     pub fn start(db: &Path) -> Server {
+        Server::start_limited(db, 0.0)
+    }
+
+    pub fn start_limited(db: &Path, per_second: f64) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -121,6 +126,8 @@ impl Server {
                 db.to_str().unwrap(),
                 "--listen",
                 "127.0.0.1:0",
+                "--rate-limit",
+                &per_second.to_string(),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
