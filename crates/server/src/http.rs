@@ -53,6 +53,7 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             "/api/v1/events/{event_id}/pos/terminal/heartbeat",
             post(post_heartbeat),
         )
+        .merge(crate::admin::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             RateLimit::new(rate_limit),
             crate::limit::limit,
@@ -67,12 +68,23 @@ async fn not_found() -> ServerError {
 }
 
 /// Runs blocking store work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ServerError::Internal(format!("worker failed: {e}")))?
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 /// The terminal behind `Authorization: Bearer <api_token>`, for this event.
@@ -81,14 +93,7 @@ async fn authenticate(
     event: &str,
     headers: &HeaderMap,
 ) -> Result<AuthenticatedTerminal, ServerError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(ServerError::Unauthenticated)?
-        .to_string();
+    let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
     let store = state.store.clone();
     let event = event.to_string();
     blocking(move || store.authenticate_terminal(&event, &token))
@@ -157,7 +162,7 @@ fn idempotency_key(
 }
 
 /// The body, or an error for one that is too large or unreadable.
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ServerError> {
+pub(crate) fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ServerError> {
     body.map_err(|rejection| ServerError::UnreadableBody {
         too_large: rejection.status() == StatusCode::PAYLOAD_TOO_LARGE,
         message: rejection.body_text(),

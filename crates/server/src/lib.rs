@@ -4,15 +4,19 @@
 //! API of seed 001 over HTTP, backed by SQLite.
 //!
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
+//! - [`manage`]: the manager's catalogue, terminals, staff, wallets, reports, conflicts.
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
-//! - [`http`]: the routes, thin over the store.
+//! - [`http`]: the terminals' routes, thin over the store.
+//! - [`admin`]: the manager's routes.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`limit`]: rate limiting per token and endpoint (429 with `Retry-After`).
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
+pub mod admin;
 pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod limit;
+pub mod manage;
 pub mod store;
 mod writer;

@@ -63,7 +63,7 @@ pub struct ServerStore {
 }
 
 /// A long random secret (api and admin tokens), 40 characters.
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(40)
@@ -72,7 +72,7 @@ fn random_token() -> String {
 }
 
 /// `prefix` and 16 random characters, as seed 001's `wal_…` and `txn_…`.
-fn random_id(prefix: &str) -> String {
+pub(crate) fn random_id(prefix: &str) -> String {
     let tail: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(16)
@@ -254,7 +254,7 @@ impl ServerStore {
         })
     }
 
-    fn product(
+    pub(crate) fn product_of(
         conn: &Connection,
         event: &str,
         id: &ProductId,
@@ -283,7 +283,7 @@ impl ServerStore {
             let Ok(product_id) = ProductId::new(id) else {
                 continue;
             };
-            if let Some(product) = Self::product(&conn, &terminal.event_id, &product_id)? {
+            if let Some(product) = Self::product_of(&conn, &terminal.event_id, &product_id)? {
                 if !product.archived {
                     products.push(ProductResource {
                         id: product.id.to_string(),
@@ -452,7 +452,7 @@ impl ServerStore {
         let priced = price_cart(
             &cart,
             |id| {
-                Self::product(tx, event, id)
+                Self::product_of(tx, event, id)
                     .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
             },
             now,
@@ -525,7 +525,7 @@ impl ServerStore {
         )?;
         add_deposits(tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
-            let mut product = Self::product(tx, event, product_id)?
+            let mut product = Self::product_of(tx, event, product_id)?
                 .ok_or_else(|| ServerError::Internal("product vanished".into()))?;
             product.stock -= quantity;
             save_product(tx, event, &product)?;
@@ -673,7 +673,7 @@ impl WalletRow {
     }
 }
 
-fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
+pub(crate) fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
     Ok(conn
         .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?
         .query_row([event], |r| r.get(0))?)
@@ -695,7 +695,11 @@ pub(crate) fn add_deposits(
     Ok(())
 }
 
-fn save_product(conn: &Connection, event: &str, product: &Product) -> Result<(), ServerError> {
+pub(crate) fn save_product(
+    conn: &Connection,
+    event: &str,
+    product: &Product,
+) -> Result<(), ServerError> {
     let data = serde_json::to_string(product).map_err(|e| ServerError::Internal(e.to_string()))?;
     conn.prepare_cached(
         "INSERT OR REPLACE INTO products (event_id, id, data) VALUES (?1, ?2, ?3)",

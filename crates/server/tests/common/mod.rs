@@ -34,6 +34,8 @@ pub struct Fixture {
     pub topup_token: String,
     pub other_event: String,
     pub other_token: String,
+    pub admin_token: String,
+    pub other_admin_token: String,
 }
 
 impl Fixture {
@@ -94,7 +96,18 @@ impl Fixture {
             "--permission",
             "all",
         ]);
+        let admin_token = admin(&["admin-token", "--db", d, "--event", &event])["admin_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let other_admin_token = admin(&["admin-token", "--db", d, "--event", &other_event])
+            ["admin_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         Fixture {
+            admin_token,
+            other_admin_token,
             event,
             bar_token: bar["api_token"].as_str().unwrap().to_string(),
             topup_token: topup["api_token"].as_str().unwrap().to_string(),

@@ -1,0 +1,590 @@
+//! The manager API under `/api/v1/events/{event_id}/manage/`, with the
+//! event's admin token. Handlers parse, call [`crate::manage`], map errors.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tapster_api::Data;
+use tapster_ledger::model::{Category, EventSettings, Product};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::{Cents, ProductId, TokenId};
+
+use crate::error::ServerError;
+use crate::http::{bearer, blocking, read_body, AppState};
+use crate::manage::{NewStaffMember, NewTerminal, PairWallet, RecordFilter, TerminalUpdate};
+
+pub fn routes() -> Router<AppState> {
+    let m = |path: &str| format!("/api/v1/events/{{event_id}}/manage/{path}");
+    Router::new()
+        .route(&m("settings"), get(get_settings).put(put_settings))
+        .route(&m("categories"), get(list_categories).post(save_category))
+        .route(&m("products"), get(list_products).post(create_product))
+        .route(
+            &m("products/{product_id}"),
+            put(update_product)
+                .delete(archive_product)
+                .patch(restore_product),
+        )
+        .route(&m("terminals"), get(list_terminals).post(create_terminal))
+        .route(
+            &m("terminals/{terminal_id}"),
+            put(update_terminal)
+                .delete(archive_terminal)
+                .patch(restore_terminal),
+        )
+        .route(&m("terminals/{terminal_id}/token"), post(roll_token))
+        .route(&m("staff"), get(list_staff).post(save_staff))
+        .route(&m("wallets"), post(pair_wallet))
+        .route(&m("wallets/token/{token_id}"), get(get_wallet))
+        .route(
+            &m("wallets/token/{token_id}/block"),
+            post(block_wallet).delete(unblock_wallet),
+        )
+        .route(&m("wallets/token/{token_id}/move"), post(move_wallet))
+        .route(&m("wallets/token/{token_id}/payout"), post(payout))
+        .route(&m("reports/sales"), get(sales_report))
+        .route(&m("reports/topups"), get(top_up_report))
+        .route(&m("reports/summary"), get(summary))
+        .route(&m("conflicts"), get(conflicts))
+}
+
+/// Refuses unless the bearer token is this event's admin token.
+async fn admin(state: &AppState, event: &str, headers: &HeaderMap) -> Result<(), ServerError> {
+    let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
+    let store = state.store.clone();
+    let event = event.to_string();
+    if blocking(move || store.authenticate_admin(&event, &token)).await? {
+        Ok(())
+    } else {
+        Err(ServerError::Unauthenticated)
+    }
+}
+
+fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
+    let body = read_body(body)?;
+    serde_json::from_slice(&body).map_err(|e| ServerError::invalid("body", e.to_string()))
+}
+
+fn ok<T: Serialize>(value: T) -> Response {
+    Json(Data::new(value)).into_response()
+}
+
+fn product_id(id: &str) -> Result<ProductId, ServerError> {
+    ProductId::new(id).map_err(|e| ServerError::invalid("product_id", e.reason))
+}
+
+fn token_id(id: &str) -> Result<TokenId, ServerError> {
+    TokenId::parse(id).map_err(|e| ServerError::invalid("token_id", e.to_string()))
+}
+
+/// Runs a manager action: checks the admin token, then `work` off the
+/// async threads.
+macro_rules! managed {
+    ($state:expr, $event:expr, $headers:expr, $work:expr) => {{
+        admin(&$state, &$event, &$headers).await?;
+        let store = $state.store.clone();
+        let event = $event.clone();
+        let work = $work;
+        blocking(move || work(&store, &event)).await
+    }};
+}
+
+type Store = std::sync::Arc<crate::store::ServerStore>;
+
+async fn get_settings(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, |st: &Store, ev: &str| st.settings(ev)).map(ok)
+}
+
+async fn put_settings(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let settings: EventSettings = json(body)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .update_settings(ev, settings))
+    .map(ok)
+}
+
+async fn list_categories(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, |st: &Store, ev: &str| st.categories(ev)).map(ok)
+}
+
+async fn save_category(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let category: Category = json(body)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .save_category(ev, category))
+    .map(ok)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    archived: bool,
+}
+
+async fn list_products(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .products(ev, query.archived))
+    .map(ok)
+}
+
+async fn create_product(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let product: Product = json(body)?;
+    let response = managed!(s, e, h, move |st: &Store, ev: &str| st
+        .save_product(ev, product, true))?;
+    Ok((StatusCode::CREATED, Json(Data::new(response))).into_response())
+}
+
+async fn update_product(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let product: Product = json(body)?;
+    if product.id != product_id(&id)? {
+        return Err(ServerError::invalid("id", "differs from the path"));
+    }
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .save_product(ev, product, false))
+    .map(ok)
+}
+
+async fn archive_product(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let id = product_id(&id)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_product_archived(ev, &id, true))
+    .map(ok)
+}
+
+async fn restore_product(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let id = product_id(&id)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_product_archived(ev, &id, false))
+    .map(ok)
+}
+
+async fn list_terminals(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, |st: &Store, ev: &str| st.terminals(ev)).map(ok)
+}
+
+async fn create_terminal(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let new: NewTerminal = json(body)?;
+    let (id, api_token) = managed!(s, e, h, move |st: &Store, ev: &str| st.create_terminal(
+        ev,
+        &new.friendly_name,
+        new.permission
+    ))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Data::new(crate::manage::TerminalCreated { id, api_token })),
+    )
+        .into_response())
+}
+
+async fn update_terminal(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let update: TerminalUpdate = json(body)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .update_terminal(ev, &id, update))
+    .map(ok)
+}
+
+async fn archive_terminal(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_terminal_archived(ev, &id, true))
+    .map(ok)
+}
+
+async fn restore_terminal(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_terminal_archived(ev, &id, false))
+    .map(ok)
+}
+
+async fn roll_token(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .roll_terminal_token(ev, &id))
+    .map(ok)
+}
+
+async fn list_staff(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, |st: &Store, ev: &str| st.staff(ev)).map(ok)
+}
+
+async fn save_staff(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let member: NewStaffMember = json(body)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st.save_staff(
+        ev,
+        member,
+        PinHashCost::Production
+    ))
+    .map(ok)
+}
+
+async fn pair_wallet(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let pair: PairWallet = json(body)?;
+    let token = token_id(&pair.token_id)?;
+    if pair.balance < 0 {
+        return Err(ServerError::invalid("balance", "must not be negative"));
+    }
+    let wallet = managed!(s, e, h, move |st: &Store, ev: &str| st.create_wallet(
+        ev,
+        &token,
+        Cents(pair.balance)
+    ))?;
+    Ok((StatusCode::CREATED, Json(Data::new(wallet))).into_response())
+}
+
+async fn get_wallet(
+    State(s): State<AppState>,
+    Path((e, t)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let token = token_id(&t)?;
+    let (wallet, transactions) = managed!(s, e, h, move |st: &Store, ev: &str| {
+        let wallet = st
+            .wallet(ev, &token)?
+            .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+        Ok((wallet, st.transactions(ev, &token, 100)?))
+    })?;
+    let mut wallet = wallet;
+    wallet.transactions = Some(transactions);
+    Ok(ok(wallet))
+}
+
+async fn block_wallet(
+    State(s): State<AppState>,
+    Path((e, t)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let token = token_id(&t)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_wallet_blocked(ev, &token, true))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unblock_wallet(
+    State(s): State<AppState>,
+    Path((e, t)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let token = token_id(&t)?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .set_wallet_blocked(ev, &token, false))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveRequest {
+    to_token_id: String,
+}
+
+#[derive(Serialize)]
+struct Moved {
+    balance: i64,
+}
+
+async fn move_wallet(
+    State(s): State<AppState>,
+    Path((e, t)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let from = token_id(&t)?;
+    let request: MoveRequest = json(body)?;
+    let to = token_id(&request.to_token_id)?;
+    let balance = managed!(s, e, h, move |st: &Store, ev: &str| st
+        .move_wallet(ev, &from, &to))?;
+    Ok(ok(Moved { balance }))
+}
+
+#[derive(Serialize)]
+struct PaidOut {
+    amount: i64,
+}
+
+async fn payout(
+    State(s): State<AppState>,
+    Path((e, t)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let token = token_id(&t)?;
+    let amount = managed!(s, e, h, move |st: &Store, ev: &str| st.payout(ev, &token))?;
+    Ok(ok(PaidOut { amount }))
+}
+
+/// Parses seed 000's filters from the raw query string, where
+/// `terminal_timestamp` may appear twice (`gte:` and `lte:`).
+fn record_filter(query: Option<&str>) -> Result<RecordFilter, ServerError> {
+    let mut filter = RecordFilter {
+        limit: 1000,
+        ..RecordFilter::default()
+    };
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value);
+        match key {
+            "terminal_timestamp" => {
+                let (op, time) = value.split_once(':').ok_or_else(|| {
+                    ServerError::invalid("terminal_timestamp", "must be gte:TIME or lte:TIME")
+                })?;
+                let millis = parse_time(time)?;
+                match op {
+                    "gte" => filter.from_millis = Some(millis),
+                    "lte" => filter.until_millis = Some(millis),
+                    _ => {
+                        return Err(ServerError::invalid(
+                            "terminal_timestamp",
+                            "the operator must be gte or lte",
+                        ))
+                    }
+                }
+            }
+            "sort" => match value.as_str() {
+                "terminal_timestamp:desc" => filter.descending = true,
+                "terminal_timestamp:asc" | "terminal_timestamp" => filter.descending = false,
+                _ => {
+                    return Err(ServerError::invalid(
+                        "sort",
+                        "must be terminal_timestamp:asc or :desc",
+                    ))
+                }
+            },
+            "limit" => {
+                filter.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=10_000).contains(l))
+                    .ok_or_else(|| ServerError::invalid("limit", "must be 1 to 10000"))?
+            }
+            "terminal_id" => filter.terminal = Some(value),
+            other => {
+                return Err(ServerError::invalid(
+                    other.to_string(),
+                    "is not a known filter",
+                ))
+            }
+        }
+    }
+    Ok(filter)
+}
+
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Milliseconds, or an ISO 8601 UTC time like `2026-07-17T18:00:00Z`.
+fn parse_time(value: &str) -> Result<i64, ServerError> {
+    if let Ok(millis) = value.parse::<i64>() {
+        return Ok(millis);
+    }
+    let bad = || {
+        ServerError::invalid(
+            "terminal_timestamp",
+            "must be milliseconds or YYYY-MM-DDTHH:MM:SSZ",
+        )
+    };
+    let v = value.trim_end_matches('Z');
+    let (date, time) = v.split_once('T').ok_or_else(bad)?;
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let t: Vec<f64> = time
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if d.len() != 3 || t.len() != 3 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant), the inverse of tapster_api's formatting.
+    let (y, m, day) = (if d[1] <= 2 { d[0] - 1 } else { d[0] }, d[1], d[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + t[0] as i64 * 3600 + t[1] as i64 * 60;
+    Ok(secs * 1000 + (t[2] * 1000.0).round() as i64)
+}
+
+async fn sales_report(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    uri: axum::http::Uri,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let filter = record_filter(uri.query())?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .sales_records(ev, &filter))
+    .map(ok)
+}
+
+async fn top_up_report(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    uri: axum::http::Uri,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let filter = record_filter(uri.query())?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st
+        .top_up_records(ev, &filter))
+    .map(ok)
+}
+
+async fn summary(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    uri: axum::http::Uri,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let filter = record_filter(uri.query())?;
+    managed!(s, e, h, move |st: &Store, ev: &str| st.summary(ev, &filter)).map(ok)
+}
+
+async fn conflicts(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, |st: &Store, ev: &str| st.conflicts(ev)).map(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times_and_filters_parse() {
+        assert_eq!(
+            parse_time("2021-10-31T20:45:20Z").unwrap(),
+            1_635_713_120_000
+        );
+        assert_eq!(parse_time("1635713120000").unwrap(), 1_635_713_120_000);
+        assert!(parse_time("yesterday").is_err());
+        let f = record_filter(Some(
+            "terminal_timestamp=gte%3A2021-10-31T20%3A00%3A00Z&terminal_timestamp=lte:2021-10-31T21:00:00Z&sort=terminal_timestamp%3Adesc&limit=5",
+        ))
+        .unwrap();
+        assert_eq!(f.from_millis, Some(1_635_710_400_000));
+        assert_eq!(f.until_millis, Some(1_635_714_000_000));
+        assert!(f.descending);
+        assert_eq!(f.limit, 5);
+        assert!(record_filter(Some("limit=0")).is_err());
+        assert!(record_filter(Some("colour=red")).is_err());
+        assert!(record_filter(Some("terminal_timestamp=eq:5")).is_err());
+    }
+}

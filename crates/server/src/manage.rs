@@ -1,0 +1,922 @@
+//! What event managers do through the admin API: the catalogue (seed 004:
+//! archive with DELETE, restore with PATCH), terminals (seed 003's devices:
+//! the token is shown once, rolled on demand), staff, wallets (pair, block,
+//! move to a new wristband, pay out), reports in seed 000's record shapes,
+//! and the conflicts that offline selling leaves behind.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use tapster_ledger::model::{
+    Category, EntryKind, EventSettings, Permission, Product, Role, Tender,
+};
+use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
+use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
+
+use crate::error::ServerError;
+use crate::store::{insert_transaction, random_token, token_hash, NewTransaction, ServerStore};
+
+/// A terminal as a manager sees it in the fleet view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalStatus {
+    pub id: String,
+    pub friendly_name: String,
+    pub permission: Permission,
+    pub layout: Vec<String>,
+    pub archived: bool,
+    pub last_seen: Option<i64>,
+    pub app_version: Option<String>,
+    pub pending: Option<i64>,
+    pub last_sequence: i64,
+}
+
+/// A terminal with its new token, shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalCreated {
+    pub id: String,
+    pub api_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTerminal {
+    pub friendly_name: String,
+    pub permission: Permission,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalUpdate {
+    pub friendly_name: String,
+    pub permission: Permission,
+    pub layout: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaffMember {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub pin: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairWallet {
+    pub token_id: String,
+    #[serde(default)]
+    pub balance: i64,
+    #[serde(default)]
+    pub paired_user: Option<String>,
+}
+
+/// One line of a sale, as seed 000's sales report records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesRecord {
+    pub terminal_timestamp: String,
+    pub line_item_id: String,
+    pub purchase_id: String,
+    pub item_id: String,
+    pub item_name: String,
+    /// Negative for cancelled lines.
+    pub quantity: i64,
+    pub item_price: i64,
+    pub staff_id: Option<String>,
+    pub staff_name: Option<String>,
+    pub terminal_id: Option<String>,
+    pub terminal_name: Option<String>,
+}
+
+/// A top-up, as seed 000's top-ups report records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUpRecord {
+    pub terminal_timestamp: String,
+    pub topup_id: String,
+    pub amount: i64,
+    pub tender: String,
+    pub staff_id: Option<String>,
+    pub staff_name: Option<String>,
+    pub terminal_id: Option<String>,
+    pub terminal_name: Option<String>,
+}
+
+/// Filters of the report endpoints, seed 000 style:
+/// `terminal_timestamp=gte:…&terminal_timestamp=lte:…&sort=terminal_timestamp:desc&limit=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    pub from_millis: Option<i64>,
+    pub until_millis: Option<i64>,
+    pub descending: bool,
+    pub limit: u32,
+    pub terminal: Option<String>,
+}
+
+/// Sums of a time range, for the summary endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub revenue: i64,
+    pub by_product: Vec<SummaryRow>,
+    pub by_category: Vec<SummaryRow>,
+    pub by_vat_rate: Vec<VatSummary>,
+    pub by_hour: Vec<SummaryRow>,
+    pub by_terminal: Vec<SummaryRow>,
+    pub by_cashier: Vec<SummaryRow>,
+    pub top_ups_by_tender: Vec<SummaryRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub key: String,
+    pub quantity: i64,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatSummary {
+    pub rate: VatRate,
+    pub gross: i64,
+    pub net: i64,
+    pub vat: i64,
+}
+
+/// What offline selling left for a manager to look at.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflicts {
+    pub overdrawn_wallets: Vec<OverdrawnWallet>,
+    pub rejected_entries: Vec<RejectedEntry>,
+    pub terminal_problems: Vec<TerminalProblem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdrawnWallet {
+    pub token_id: String,
+    pub wallet_id: String,
+    pub balance: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedEntry {
+    pub terminal_id: String,
+    pub idempotency_key: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalProblem {
+    pub terminal_id: String,
+    pub problem: String,
+    pub sequence: i64,
+    pub detail: String,
+}
+
+fn json_err(e: serde_json::Error) -> ServerError {
+    ServerError::Internal(e.to_string())
+}
+
+fn staff_name(
+    conn: &Connection,
+    event: &str,
+    staff: Option<&str>,
+) -> Result<Option<String>, ServerError> {
+    let Some(staff) = staff else { return Ok(None) };
+    Ok(conn
+        .prepare_cached("SELECT name FROM staff WHERE event_id = ?1 AND id = ?2")?
+        .query_row(params![event, staff], |r| r.get(0))
+        .optional()?)
+}
+
+impl ServerStore {
+    /// The event whose admin token this is.
+    pub fn authenticate_admin(&self, event: &str, token: &str) -> Result<bool, ServerError> {
+        let conn = self.reader();
+        let found: Option<String> = conn
+            .prepare_cached("SELECT event_id FROM admin_tokens WHERE token_hash = ?1")?
+            .query_row([token_hash(token)], |r| r.get(0))
+            .optional()?;
+        Ok(found.as_deref() == Some(event))
+    }
+
+    pub fn settings(&self, event: &str) -> Result<EventSettings, ServerError> {
+        Self::ensure_event(&self.reader(), event)
+    }
+
+    pub fn update_settings(
+        &self,
+        event: &str,
+        settings: EventSettings,
+    ) -> Result<EventSettings, ServerError> {
+        settings
+            .validate()
+            .map_err(|e| ServerError::invalid(e.field, e.reason))?;
+        let event = event.to_string();
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            conn.execute(
+                "UPDATE events SET settings = ?2, name = ?3 WHERE id = ?1",
+                params![
+                    event,
+                    serde_json::to_string(&settings).map_err(json_err)?,
+                    settings.name
+                ],
+            )?;
+            Ok(settings)
+        })
+    }
+
+    pub fn products(
+        &self,
+        event: &str,
+        include_archived: bool,
+    ) -> Result<Vec<Product>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM products WHERE event_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([event], |r| r.get::<_, String>(0))?;
+        let mut products = Vec::new();
+        for row in rows {
+            let product: Product = serde_json::from_str(&row?).map_err(json_err)?;
+            if include_archived || !product.archived {
+                products.push(product);
+            }
+        }
+        Ok(products)
+    }
+
+    /// Creates (`create`) or replaces a product, checked by the ledger's
+    /// product rules; its category and deposit product must exist.
+    pub fn save_product(
+        &self,
+        event: &str,
+        product: Product,
+        create: bool,
+    ) -> Result<Product, ServerError> {
+        product
+            .validate()
+            .map_err(|e| ServerError::invalid(e.field, e.reason))?;
+        let event = event.to_string();
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            let exists = Self::product_of(conn, &event, &product.id)?.is_some();
+            match (create, exists) {
+                (true, true) => {
+                    return Err(ServerError::Conflict(format!(
+                        "product '{}' already exists",
+                        product.id
+                    )))
+                }
+                (false, false) => {
+                    return Err(ServerError::NotFound(format!("product '{}'", product.id)))
+                }
+                _ => {}
+            }
+            let category: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM categories WHERE event_id = ?1 AND id = ?2)",
+                params![event, product.category.as_str()],
+                |r| r.get(0),
+            )?;
+            if !category {
+                return Err(ServerError::invalid(
+                    "category",
+                    format!("'{}' does not exist", product.category),
+                ));
+            }
+            if let Some(deposit) = &product.deposit_product {
+                match Self::product_of(conn, &event, deposit)? {
+                    Some(cup) if cup.returnable => {}
+                    _ => {
+                        return Err(ServerError::invalid(
+                            "deposit_product",
+                            format!("'{deposit}' is not a returnable product"),
+                        ))
+                    }
+                }
+            }
+            crate::store::save_product(conn, &event, &product)?;
+            Ok(product)
+        })
+    }
+
+    /// Archives (`true`, seed 004's DELETE) or restores (PATCH) a product.
+    pub fn set_product_archived(
+        &self,
+        event: &str,
+        id: &ProductId,
+        archived: bool,
+    ) -> Result<Product, ServerError> {
+        let (event, id) = (event.to_string(), id.clone());
+        self.write(move |conn| {
+            let mut product = Self::product_of(conn, &event, &id)?
+                .ok_or_else(|| ServerError::NotFound(format!("product '{id}'")))?;
+            product.archived = archived;
+            crate::store::save_product(conn, &event, &product)?;
+            Ok(product)
+        })
+    }
+
+    pub fn categories(&self, event: &str) -> Result<Vec<Category>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, position FROM categories WHERE event_id = ?1 ORDER BY position, name",
+        )?;
+        let rows = stmt.query_map([event], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, position) = row?;
+            out.push(Category {
+                id: id.parse().map_err(|e: tapster_ledger::error::InputError| {
+                    ServerError::Internal(e.to_string())
+                })?,
+                name,
+                position,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn save_category(&self, event: &str, category: Category) -> Result<Category, ServerError> {
+        let name = category.name.trim();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
+        }
+        let event = event.to_string();
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            conn.execute(
+                "INSERT INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position",
+                params![event, category.id.as_str(), category.name, category.position],
+            )?;
+            Ok(category)
+        })
+    }
+
+    pub fn terminals(&self, event: &str) -> Result<Vec<TerminalStatus>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, friendly_name, permission, layout, archived, last_seen, app_version, pending, last_sequence
+             FROM terminals WHERE event_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([event], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                friendly_name,
+                permission,
+                layout,
+                archived,
+                last_seen,
+                app_version,
+                pending,
+                last_sequence,
+            ) = row?;
+            out.push(TerminalStatus {
+                id,
+                friendly_name,
+                permission: permission
+                    .parse()
+                    .map_err(|_| ServerError::Internal("bad permission".into()))?,
+                layout: serde_json::from_str(&layout).unwrap_or_default(),
+                archived,
+                last_seen,
+                app_version,
+                pending,
+                last_sequence,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn update_terminal(
+        &self,
+        event: &str,
+        id: &str,
+        update: TerminalUpdate,
+    ) -> Result<TerminalStatus, ServerError> {
+        let name = update.friendly_name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(ServerError::invalid(
+                "friendly_name",
+                "must be 1 to 60 characters",
+            ));
+        }
+        let (event, id) = (event.to_string(), id.to_string());
+        let id_for_lookup = id.clone();
+        let event_for_lookup = event.clone();
+        self.write(move |conn| {
+            for product in &update.layout {
+                let product_id = ProductId::new(product.as_str()).map_err(|e| ServerError::invalid("layout", e.reason))?;
+                if Self::product_of(conn, &event, &product_id)?.is_none() {
+                    return Err(ServerError::invalid("layout", format!("product '{product}' does not exist")));
+                }
+            }
+            let changed = conn.execute(
+                "UPDATE terminals SET friendly_name = ?3, permission = ?4, layout = ?5 WHERE event_id = ?1 AND id = ?2",
+                params![event, id, name, update.permission.as_str(), serde_json::to_string(&update.layout).map_err(json_err)?],
+            )?;
+            if changed == 0 {
+                return Err(ServerError::NotFound(format!("terminal '{id}'")));
+            }
+            Ok(())
+        })?;
+        self.terminal_status(&event_for_lookup, &id_for_lookup)
+    }
+
+    fn terminal_status(&self, event: &str, id: &str) -> Result<TerminalStatus, ServerError> {
+        self.terminals(event)?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| ServerError::NotFound(format!("terminal '{id}'")))
+    }
+
+    /// Archives (seed 003's DELETE: its token stops working) or restores
+    /// (PATCH) a terminal.
+    pub fn set_terminal_archived(
+        &self,
+        event: &str,
+        id: &str,
+        archived: bool,
+    ) -> Result<TerminalStatus, ServerError> {
+        let (e, i) = (event.to_string(), id.to_string());
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE terminals SET archived = ?3 WHERE event_id = ?1 AND id = ?2",
+                params![e, i, archived],
+            )?;
+            if changed == 0 {
+                return Err(ServerError::NotFound(format!("terminal '{i}'")));
+            }
+            Ok(())
+        })?;
+        self.terminal_status(event, id)
+    }
+
+    /// A new api token for a terminal; the old one stops working at once.
+    pub fn roll_terminal_token(
+        &self,
+        event: &str,
+        id: &str,
+    ) -> Result<TerminalCreated, ServerError> {
+        let (event, id) = (event.to_string(), id.to_string());
+        self.write(move |conn| {
+            let token = random_token();
+            let changed = conn.execute(
+                "UPDATE terminals SET token_hash = ?3 WHERE event_id = ?1 AND id = ?2",
+                params![event, id, token_hash(&token)],
+            )?;
+            if changed == 0 {
+                return Err(ServerError::NotFound(format!("terminal '{id}'")));
+            }
+            tracing::info!(event, terminal = %id, "terminal token rolled");
+            Ok(TerminalCreated {
+                id,
+                api_token: token,
+            })
+        })
+    }
+
+    pub fn staff(&self, event: &str) -> Result<Vec<StaffMember>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, role, active FROM staff WHERE event_id = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([event], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, role, active) = row?;
+            out.push(StaffMember {
+                id,
+                name,
+                role: role
+                    .parse()
+                    .map_err(|_| ServerError::Internal("bad role".into()))?,
+                active,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Adds a staff member or resets their PIN; the PIN is stored hashed.
+    pub fn save_staff(
+        &self,
+        event: &str,
+        member: NewStaffMember,
+        cost: PinHashCost,
+    ) -> Result<StaffMember, ServerError> {
+        let id =
+            StaffId::new(member.id.as_str()).map_err(|e| ServerError::invalid("id", e.reason))?;
+        let name = member.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 60 {
+            return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
+        }
+        let pin = Pin::new(&member.pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
+        let hash = hash_pin(&pin, cost)?;
+        let event = event.to_string();
+        let role = member.role;
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            conn.execute(
+                "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                 ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                     pin_hash = excluded.pin_hash, active = 1",
+                params![event, id.as_str(), name, role.as_str(), hash],
+            )?;
+            Ok(StaffMember { id: id.to_string(), name, role, active: true })
+        })
+    }
+
+    pub fn set_wallet_blocked(
+        &self,
+        event: &str,
+        token: &TokenId,
+        blocked: bool,
+    ) -> Result<(), ServerError> {
+        let (event, token) = (event.to_string(), token.clone());
+        self.write(move |conn| {
+            let cursor = crate::store::next_cursor(conn, &event)?;
+            let changed = conn.execute(
+                "UPDATE wallets SET blocked = ?3, cursor = ?4 WHERE event_id = ?1 AND token_id = ?2",
+                params![event, token.as_str(), blocked, cursor],
+            )?;
+            if changed == 0 {
+                return Err(ServerError::NotFound("this token is not paired to a wallet".into()));
+            }
+            Ok(())
+        })
+    }
+
+    /// A lost wristband: its balance and cups move to a new one, and the old
+    /// one is blocked. Returns the new wallet's balance.
+    pub fn move_wallet(
+        &self,
+        event: &str,
+        from: &TokenId,
+        to: &TokenId,
+    ) -> Result<i64, ServerError> {
+        if from == to {
+            return Err(ServerError::invalid("to_token_id", "is the same wristband"));
+        }
+        let (event, from, to, now) = (event.to_string(), from.clone(), to.clone(), self.now());
+        self.write(move |conn| {
+            let old = Self::wallet_row(conn, &event, &from)?.ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+            if Self::wallet_row(conn, &event, &to)?.is_some() {
+                return Err(ServerError::Conflict("the new wristband already has a wallet".into()));
+            }
+            let cursor = crate::store::next_cursor(conn, &event)?;
+            let new_id = crate::store::random_id("wal_");
+            conn.execute(
+                "INSERT INTO wallets (event_id, id, token_id, created_at, balance, paired_user, cursor)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+                params![event, new_id, to.as_str(), now.0, old.paired_user, cursor],
+            )?;
+            for (wallet, amount, description) in [
+                (&old.id, -old.balance, "Umbuchung auf neues Armband"),
+                (&new_id, old.balance, "Umbuchung von altem Armband"),
+            ] {
+                if amount != 0 {
+                    insert_transaction(conn, &manual(&event, wallet, EntryKind::Adjustment, Tender::Wallet, Cents(amount), description, now))?;
+                }
+            }
+            conn.execute(
+                "UPDATE wallet_deposits SET wallet_id = ?2 WHERE wallet_id = ?1",
+                params![old.id, new_id],
+            )?;
+            let cursor = crate::store::next_cursor(conn, &event)?;
+            conn.execute("UPDATE wallets SET blocked = 1, cursor = ?2 WHERE id = ?1", params![old.id, cursor])?;
+            Ok(old.balance)
+        })
+    }
+
+    /// Pays out a wallet's whole balance in cash.
+    pub fn payout(&self, event: &str, token: &TokenId) -> Result<i64, ServerError> {
+        let (event, token, now) = (event.to_string(), token.clone(), self.now());
+        self.write(move |conn| {
+            let wallet = Self::wallet_row(conn, &event, &token)?.ok_or_else(|| {
+                ServerError::NotFound("this token is not paired to a wallet".into())
+            })?;
+            if wallet.balance <= 0 {
+                return Err(ServerError::Ledger(
+                    tapster_ledger::LedgerError::NothingToPayOut,
+                ));
+            }
+            insert_transaction(
+                conn,
+                &manual(
+                    &event,
+                    &wallet.id,
+                    EntryKind::Payout,
+                    Tender::Cash,
+                    Cents(-wallet.balance),
+                    "Auszahlung",
+                    now,
+                ),
+            )?;
+            Ok(wallet.balance)
+        })
+    }
+
+    /// Sale lines in seed 000's record shape.
+    pub fn sales_records(
+        &self,
+        event: &str,
+        filter: &RecordFilter,
+    ) -> Result<Vec<SalesRecord>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let sql = format!(
+            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, l.key, l.value ->> 'product', l.value ->> 'name',
+                    l.value ->> 'quantity', l.value ->> 'unit_price', t.staff_id, t.terminal_id, tm.friendly_name
+             FROM transactions t JOIN json_each(t.lines) l
+             LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+             WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+               AND (?4 IS NULL OR t.terminal_id = ?4)
+             ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq, l.key
+             LIMIT ?5",
+            if filter.descending { "DESC" } else { "ASC" }
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                event,
+                filter.from_millis,
+                filter.until_millis,
+                filter.terminal,
+                filter.limit
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (time, purchase, line, item, name, quantity, price, staff, terminal, terminal_name) =
+                row?;
+            out.push(SalesRecord {
+                terminal_timestamp: tapster_api::api_timestamp(time).raw,
+                line_item_id: format!("{purchase}-{line}"),
+                purchase_id: purchase,
+                item_id: item,
+                item_name: name,
+                quantity,
+                item_price: price,
+                staff_name: staff_name(&conn, event, staff.as_deref())?,
+                staff_id: staff,
+                terminal_id: terminal,
+                terminal_name,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Top-ups in seed 000's record shape (cancelled ones with a negative amount).
+    pub fn top_up_records(
+        &self,
+        event: &str,
+        filter: &RecordFilter,
+    ) -> Result<Vec<TopUpRecord>, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let sql = format!(
+            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, t.amount, t.tender, t.staff_id, t.terminal_id, tm.friendly_name
+             FROM transactions t
+             LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+             LEFT JOIN transactions r ON r.entry_id = t.reverses
+             WHERE t.event_id = ?1 AND (t.kind = 'top_up' OR (t.kind = 'cancel' AND r.kind = 'top_up'))
+               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+               AND (?4 IS NULL OR t.terminal_id = ?4)
+             ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq
+             LIMIT ?5",
+            if filter.descending { "DESC" } else { "ASC" }
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                event,
+                filter.from_millis,
+                filter.until_millis,
+                filter.terminal,
+                filter.limit
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (time, id, amount, tender, staff, terminal, terminal_name) = row?;
+            out.push(TopUpRecord {
+                terminal_timestamp: tapster_api::api_timestamp(time).raw,
+                topup_id: id,
+                amount,
+                tender,
+                staff_name: staff_name(&conn, event, staff.as_deref())?,
+                staff_id: staff,
+                terminal_id: terminal,
+                terminal_name,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Revenue of a time range by product, category, VAT rate, hour,
+    /// terminal and cashier (net of cancellations, deposits excluded), and
+    /// top-ups by tender.
+    pub fn summary(&self, event: &str, filter: &RecordFilter) -> Result<Summary, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
+            let sql = format!(
+                "SELECT {expression} AS key, SUM(l.value ->> 'quantity'),
+                        SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price'))
+                 FROM transactions t JOIN json_each(t.lines) l
+                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+                   AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+                   AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+                   AND (?4 IS NULL OR t.terminal_id = ?4)
+                 GROUP BY key ORDER BY key"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![
+                    event,
+                    filter.from_millis,
+                    filter.until_millis,
+                    filter.terminal
+                ],
+                |r| {
+                    Ok(SummaryRow {
+                        key: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                        quantity: r.get(1)?,
+                        amount: r.get(2)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        let by_product = group("l.value ->> 'product'")?;
+        let by_category = group("l.value ->> 'category'")?;
+        let by_hour = group("strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')")?;
+        let by_terminal = group("t.terminal_id")?;
+        let by_cashier = group("t.staff_id")?;
+        let by_vat_rate = group("CAST(l.value ->> 'vat_rate' AS TEXT)")?
+            .into_iter()
+            .map(|row| {
+                // VAT is split by the ledger's one rule, per rate on the sum.
+                let rate = VatRate(row.key.parse().unwrap_or(0));
+                let split = rate.split_gross(Cents(row.amount));
+                VatSummary {
+                    rate,
+                    gross: split.gross.0,
+                    net: split.net.0,
+                    vat: split.vat.0,
+                }
+            })
+            .collect::<Vec<_>>();
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.tender, COUNT(*), SUM(t.amount) FROM transactions t
+             WHERE t.event_id = ?1 AND t.kind = 'top_up'
+               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+               AND (?4 IS NULL OR t.terminal_id = ?4)
+             GROUP BY t.tender ORDER BY t.tender",
+        )?;
+        let top_ups_by_tender = stmt
+            .query_map(
+                params![
+                    event,
+                    filter.from_millis,
+                    filter.until_millis,
+                    filter.terminal
+                ],
+                |r| {
+                    Ok(SummaryRow {
+                        key: r.get(0)?,
+                        quantity: r.get(1)?,
+                        amount: r.get(2)?,
+                    })
+                },
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Summary {
+            revenue: by_vat_rate.iter().map(|r| r.gross).sum(),
+            by_product,
+            by_category,
+            by_vat_rate,
+            by_hour,
+            by_terminal,
+            by_cashier,
+            top_ups_by_tender,
+        })
+    }
+
+    pub fn conflicts(&self, event: &str) -> Result<Conflicts, ServerError> {
+        let conn = self.reader();
+        Self::ensure_event(&conn, event)?;
+        let overdrawn_wallets = conn
+            .prepare_cached("SELECT token_id, id, balance FROM wallets WHERE event_id = ?1 AND balance < 0 ORDER BY balance")?
+            .query_map([event], |r| Ok(OverdrawnWallet { token_id: r.get(0)?, wallet_id: r.get(1)?, balance: r.get(2)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        let rejected_entries = conn
+            .prepare_cached("SELECT terminal_id, idempotency_key, reason, at FROM rejected_entries WHERE event_id = ?1 ORDER BY at DESC LIMIT 1000")?
+            .query_map([event], |r| Ok(RejectedEntry { terminal_id: r.get(0)?, idempotency_key: r.get(1)?, reason: r.get(2)?, at: r.get(3)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        let terminal_problems = conn
+            .prepare_cached("SELECT terminal_id, problem, sequence, detail FROM terminal_problems WHERE event_id = ?1 ORDER BY at DESC LIMIT 1000")?
+            .query_map([event], |r| Ok(TerminalProblem { terminal_id: r.get(0)?, problem: r.get(1)?, sequence: r.get(2)?, detail: r.get(3)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Conflicts {
+            overdrawn_wallets,
+            rejected_entries,
+            terminal_problems,
+        })
+    }
+}
+
+/// A manual transaction (no terminal): manager actions.
+fn manual<'a>(
+    event: &'a str,
+    wallet_id: &'a str,
+    kind: EntryKind,
+    tender: Tender,
+    amount: Cents,
+    description: &'a str,
+    now: tapster_ledger::Timestamp,
+) -> NewTransaction<'a> {
+    NewTransaction {
+        event,
+        wallet_id: Some(wallet_id),
+        terminal_id: None,
+        kind,
+        tender,
+        amount,
+        description: Some(description),
+        tag: None,
+        lines: "[]",
+        now,
+        key: None,
+        request_hash: None,
+        response: None,
+        origin: None,
+        cursor: None,
+    }
+}

@@ -1,0 +1,517 @@
+//! The manager API against the real server: catalogue, terminals, staff,
+//! wallets, reports. Every call needs the event's admin token.
+
+mod common;
+
+use common::{client, json, Fixture, Server};
+use serde_json::{json, Value};
+
+struct Admin<'a> {
+    server: &'a Server,
+    fx: &'a Fixture,
+}
+
+impl Admin<'_> {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = self.server.url(&self.fx.event, &format!("manage/{path}"));
+        let request = match method {
+            "GET" => client().get(url),
+            "POST" => client().post(url),
+            "PUT" => client().put(url),
+            "PATCH" => client().patch(url),
+            "DELETE" => client().delete(url),
+            _ => unreachable!(),
+        }
+        .bearer_auth(&self.fx.admin_token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        json(request.send().unwrap())
+    }
+}
+
+fn pos(
+    server: &Server,
+    fx: &Fixture,
+    token: &str,
+    wristband: &str,
+    products: Value,
+) -> (u16, Value) {
+    json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{wristband}/transactions"),
+            ))
+            .bearer_auth(token)
+            .json(&json!({ "products": products }))
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn only_the_events_admin_token_gets_in() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let url = server.url(&fx.event, "manage/products");
+    for token in [
+        None,
+        Some(fx.bar_token.as_str()),
+        Some(fx.other_admin_token.as_str()),
+        Some("nonsense"),
+    ] {
+        let request = client().get(&url);
+        let request = match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        let (status, body) = json(request.send().unwrap());
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{token:?}"
+        );
+    }
+}
+
+#[test]
+fn products_are_created_updated_archived_and_restored() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (status, body) = admin.call("GET", "products", None);
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 9);
+
+    let mut mate = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "cola")
+        .unwrap()
+        .clone();
+    mate["id"] = json!("mate");
+    mate["name"] = json!("Club-Mate");
+    mate["price"] = json!(400);
+    let (status, created) = admin.call("POST", "products", Some(mate.clone()));
+    assert_eq!(status, 201, "{created}");
+    let (status, body) = admin.call("POST", "products", Some(mate.clone()));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let mut bad = mate.clone();
+    bad["price"] = json!(-5);
+    let (status, body) = admin.call("PUT", "products/mate", Some(bad));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("invalid_parameters")),
+        "{body}"
+    );
+    let mut bad = mate.clone();
+    bad["category"] = json!("nope");
+    assert_eq!(admin.call("PUT", "products/mate", Some(bad)).0, 400);
+    mate["on_sale"] = json!(true);
+    mate["sale_price"] = json!(300);
+    let (status, updated) = admin.call("PUT", "products/mate", Some(mate.clone()));
+    assert_eq!((status, &updated["data"]["sale_price"]), (200, &json!(300)));
+    assert_eq!(
+        admin.call("PUT", "products/wine", Some(mate.clone())).0,
+        400,
+        "id differs from the path"
+    );
+
+    // Archived products cannot be sold, restored ones can.
+    let (status, archived) = admin.call("DELETE", "products/beer", None);
+    assert_eq!((status, &archived["data"]["archived"]), (200, &json!(true)));
+    let (status, body) = pos(
+        &server,
+        &fx,
+        &fx.bar_token,
+        "04D30000000001",
+        json!(["beer"]),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("product_archived"))
+    );
+    let (_, terminal) = json(
+        client()
+            .get(server.url(&fx.event, "pos/terminal"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert!(!terminal["data"]["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == "beer"));
+    let (_, visible) = admin.call("GET", "products", None);
+    assert!(!visible["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == "beer"));
+    let (_, all) = admin.call("GET", "products?archived=true", None);
+    assert!(all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == "beer"));
+    assert_eq!(admin.call("PATCH", "products/beer", None).0, 200);
+    assert_eq!(
+        pos(
+            &server,
+            &fx,
+            &fx.bar_token,
+            "04D30000000001",
+            json!(["beer"])
+        )
+        .0,
+        200
+    );
+    assert_eq!(admin.call("DELETE", "products/absinth", None).0, 404);
+}
+
+#[test]
+fn terminals_are_created_rolled_archived_and_restored() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (status, created) = admin.call(
+        "POST",
+        "terminals",
+        Some(json!({"friendly_name": "Bar Süd", "permission": "debit"})),
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(id, "bar-sud");
+    let token = created["data"]["api_token"].as_str().unwrap().to_string();
+    let terminal_get = |token: &str| {
+        json(
+            client()
+                .get(server.url(&fx.event, "pos/terminal"))
+                .bearer_auth(token)
+                .send()
+                .unwrap(),
+        )
+        .0
+    };
+    assert_eq!(terminal_get(&token), 200);
+
+    let (_, list) = admin.call("GET", "terminals", None);
+    let listed = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        listed.get("api_token").is_none() && listed.get("token_hash").is_none(),
+        "tokens are never listed"
+    );
+    assert_eq!(listed["last_sequence"], 0);
+
+    let (status, rolled) = admin.call("POST", &format!("terminals/{id}/token"), None);
+    assert_eq!(status, 200);
+    let new_token = rolled["data"]["api_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        terminal_get(&token),
+        401,
+        "the old token stops working at once"
+    );
+    assert_eq!(terminal_get(&new_token), 200);
+
+    let (status, updated) = admin.call(
+        "PUT",
+        &format!("terminals/{id}"),
+        Some(
+            json!({"friendly_name": "Bar Süd 2", "permission": "all", "layout": ["beer", "water"]}),
+        ),
+    );
+    assert_eq!(status, 200, "{updated}");
+    let (_, seen) = json(
+        client()
+            .get(server.url(&fx.event, "pos/terminal"))
+            .bearer_auth(&new_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(seen["data"]["permission"], "all");
+    assert_eq!(seen["data"]["products"].as_array().unwrap().len(), 2);
+    let (status, _) = admin.call(
+        "PUT",
+        &format!("terminals/{id}"),
+        Some(json!({"friendly_name": "X", "permission": "all", "layout": ["nope"]})),
+    );
+    assert_eq!(status, 400);
+
+    assert_eq!(
+        admin.call("DELETE", &format!("terminals/{id}"), None).0,
+        200
+    );
+    assert_eq!(
+        terminal_get(&new_token),
+        401,
+        "an archived terminal is locked out"
+    );
+    assert_eq!(admin.call("PATCH", &format!("terminals/{id}"), None).0, 200);
+    assert_eq!(terminal_get(&new_token), 200);
+    assert_eq!(admin.call("DELETE", "terminals/ghost", None).0, 404);
+}
+
+#[test]
+fn staff_pins_are_hashed_and_validated() {
+    let fx = Fixture::new(0);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (status, body) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "lena", "name": "Lena", "role": "cashier", "pin": "2468"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"].get("pin").is_none());
+    let (_, list) = admin.call("GET", "staff", None);
+    assert!(list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "lena"));
+    assert!(!list.to_string().contains("2468") && !list.to_string().contains("argon2"));
+    let (status, _) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "lena", "name": "Lena", "role": "cashier", "pin": "12"})),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "Lena!", "name": "Lena", "role": "cashier", "pin": "1234"})),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "x", "name": "X", "role": "king", "pin": "1234"})),
+    );
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn wallets_are_paired_blocked_moved_and_paid_out() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (status, wallet) = admin.call(
+        "POST",
+        "wallets",
+        Some(json!({"token_id": "04aabbccddeeff", "balance": 3000})),
+    );
+    assert_eq!(status, 201, "{wallet}");
+    assert_eq!(wallet["data"]["balance"], 3000);
+    assert_eq!(
+        admin
+            .call(
+                "POST",
+                "wallets",
+                Some(json!({"token_id": "04AABBCCDDEEFF"}))
+            )
+            .0,
+        409
+    );
+    assert_eq!(
+        admin
+            .call("POST", "wallets", Some(json!({"token_id": "zz"})))
+            .0,
+        400
+    );
+
+    assert_eq!(
+        admin
+            .call("POST", "wallets/token/04AABBCCDDEEFF/block", None)
+            .0,
+        204
+    );
+    let (status, body) = pos(
+        &server,
+        &fx,
+        &fx.bar_token,
+        "04AABBCCDDEEFF",
+        json!(["water"]),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (402, Some("wallet_blocked"))
+    );
+    assert_eq!(
+        admin
+            .call("DELETE", "wallets/token/04AABBCCDDEEFF/block", None)
+            .0,
+        204
+    );
+    assert_eq!(
+        pos(
+            &server,
+            &fx,
+            &fx.bar_token,
+            "04AABBCCDDEEFF",
+            json!(["water"])
+        )
+        .0,
+        200
+    );
+
+    // Lost wristband: balance and cups move, the old one is blocked.
+    let (status, moved) = admin.call(
+        "POST",
+        "wallets/token/04AABBCCDDEEFF/move",
+        Some(json!({"to_token_id": "04112233445566"})),
+    );
+    assert_eq!(
+        (status, &moved["data"]["balance"]),
+        (200, &json!(3000 - 450)),
+        "{moved}"
+    );
+    let (_, old) = admin.call("GET", "wallets/token/04AABBCCDDEEFF", None);
+    assert_eq!(old["data"]["balance"], 0);
+    assert!(old["data"]["transactions"].as_array().unwrap().len() >= 3);
+    let (status, _) = pos(
+        &server,
+        &fx,
+        &fx.bar_token,
+        "04AABBCCDDEEFF",
+        json!(["water"]),
+    );
+    assert_eq!(status, 402);
+    let (_, new) = admin.call("GET", "wallets/token/04112233445566", None);
+    assert_eq!(new["data"]["balance"], 2550);
+
+    let (status, paid) = admin.call("POST", "wallets/token/04112233445566/payout", None);
+    assert_eq!((status, &paid["data"]["amount"]), (200, &json!(2550)));
+    let (status, body) = admin.call("POST", "wallets/token/04112233445566/payout", None);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("nothing_to_pay_out"))
+    );
+    let check = std::process::Command::new(common::BIN)
+        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+}
+
+#[test]
+fn reports_follow_seed_000_records_and_add_up() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    assert_eq!(
+        pos(
+            &server,
+            &fx,
+            &fx.bar_token,
+            "04D30000000001",
+            json!(["beer", "beer"])
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        pos(
+            &server,
+            &fx,
+            &fx.bar_token,
+            "04D30000000002",
+            json!(["bratwurst", "water"])
+        )
+        .0,
+        200
+    );
+
+    let (status, sales) = admin.call(
+        "GET",
+        "reports/sales?sort=terminal_timestamp:desc&limit=10",
+        None,
+    );
+    assert_eq!(status, 200, "{sales}");
+    let records = sales["data"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "deposit lines are not sales: {records:?}");
+    let beer = records.iter().find(|r| r["item_id"] == "beer").unwrap();
+    assert_eq!(
+        (beer["quantity"].as_i64(), beer["item_price"].as_i64()),
+        (Some(2), Some(500))
+    );
+    assert_eq!(beer["terminal_id"], "bar-1");
+    assert_eq!(beer["terminal_name"], "Bar 1");
+    for field in [
+        "terminal_timestamp",
+        "line_item_id",
+        "purchase_id",
+        "item_name",
+        "staff_id",
+        "staff_name",
+    ] {
+        assert!(beer.get(field).is_some(), "{field}");
+    }
+    let times: Vec<&str> = records
+        .iter()
+        .map(|r| r["terminal_timestamp"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "sorted descending");
+    let (_, limited) = admin.call("GET", "reports/sales?limit=1", None);
+    assert_eq!(limited["data"].as_array().unwrap().len(), 1);
+    let (_, none) = admin.call(
+        "GET",
+        "reports/sales?terminal_timestamp=lte:2000-01-01T00:00:00Z",
+        None,
+    );
+    assert!(none["data"].as_array().unwrap().is_empty());
+    assert_eq!(admin.call("GET", "reports/sales?sort=price", None).0, 400);
+
+    let (status, topups) = admin.call("GET", "reports/topups", None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        topups["data"].as_array().unwrap().len(),
+        3,
+        "the demo funding"
+    );
+    assert_eq!(topups["data"][0]["tender"], "cash");
+
+    let (status, summary) = admin.call("GET", "reports/summary", None);
+    assert_eq!(status, 200);
+    let data = &summary["data"];
+    assert_eq!(data["revenue"], 2 * 500 + 450 + 250);
+    let vat_sum: i64 = data["by_vat_rate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["net"].as_i64().unwrap() + r["vat"].as_i64().unwrap())
+        .sum();
+    assert_eq!(vat_sum, data["revenue"].as_i64().unwrap());
+    assert_eq!(data["by_terminal"][0]["key"], "bar-1");
+    assert_eq!(
+        data["top_ups_by_tender"][0]["amount"],
+        20_00 + 30_00 + 40_00
+    );
+}
