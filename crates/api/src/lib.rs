@@ -14,9 +14,10 @@
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Every entity is wrapped in a `data` key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Data<T> {
     pub data: T,
 }
@@ -28,7 +29,7 @@ impl<T> Data<T> {
 }
 
 /// The body of every error response.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error_code: String,
     pub error_message: String,
@@ -38,7 +39,7 @@ pub struct ErrorBody {
 pub use tapster_ledger::model::Permission;
 
 /// A product as a terminal sees it in `GET pos/terminal`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProductResource {
     pub id: String,
     pub friendly_name: String,
@@ -61,10 +62,11 @@ pub mod capability {
 
 /// `GET pos/terminal`. `api_token` appears only right after the token was
 /// made (creating the terminal or rolling its token).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TerminalResource {
     pub id: String,
     pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
     pub permission: Permission,
     pub products: Vec<ProductResource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,22 +76,23 @@ pub struct TerminalResource {
 }
 
 /// A terminal as it appears inside a transaction (no products, no token).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TerminalRef {
     pub id: String,
     pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
     pub permission: Permission,
 }
 
 /// A moment as seed 001 shows it: ISO 8601 UTC with microseconds, and
 /// `DD.MM.YYYY hh:mm` for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ApiTimestamp {
     pub raw: String,
     pub readable: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TransactionResource {
     pub id: String,
     /// Cents; credits positive, debits negative.
@@ -101,7 +104,7 @@ pub struct TransactionResource {
 }
 
 /// A wallet. `transactions` only when a wallet is fetched with its history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WalletResource {
     pub id: String,
     pub token_id: String,
@@ -113,7 +116,7 @@ pub struct WalletResource {
 }
 
 /// `POST pos/wallets/token/{token_id}/transactions`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTransaction {
     /// Product ids; repeats count as more units.
@@ -128,14 +131,18 @@ pub struct CreateTransaction {
 
 /// One entry of a terminal's ledger, as the ledger stores it, with its
 /// postings: the server recomputes its hash and checks the chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BatchEntry {
+    /// The entry exactly as the terminal's ledger stores it.
+    #[schema(value_type = Object)]
     pub entry: tapster_ledger::model::Entry,
+    /// Its postings: `{"account": "wallet:04A1…", "amount": -450}`.
+    #[schema(value_type = Vec<Object>)]
     pub postings: Vec<tapster_ledger::postings::Posting>,
 }
 
 /// `POST pos/transactions/batch`: entries in the terminal's sequence order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub entries: Vec<BatchEntry>,
@@ -146,7 +153,7 @@ pub const MAX_BATCH_ENTRIES: usize = 1000;
 
 /// What the server decided about one entry. `Created` and `Exists` are both
 /// success for a client; `Conflict` and `Rejected` are final for the key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryStatus {
     Created,
@@ -155,7 +162,7 @@ pub enum EntryStatus {
     Rejected,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct EntryResult {
     pub idempotency_key: String,
     pub status: EntryStatus,
@@ -168,7 +175,7 @@ pub struct EntryResult {
 }
 
 /// A problem with the terminal's sequence or hash chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChainProblem {
     /// `gap`, `repeat`, `broken_chain` or `tampered`.
     pub problem: String,
@@ -176,7 +183,7 @@ pub struct ChainProblem {
     pub detail: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BatchResponse {
     pub results: Vec<EntryResult>,
     /// The highest sequence of this terminal the server holds.
@@ -185,7 +192,7 @@ pub struct BatchResponse {
 }
 
 /// A wallet in the feed: what a terminal needs to decide offline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FeedWallet {
     pub token_id: String,
     pub wallet_id: String,
@@ -193,11 +200,13 @@ pub struct FeedWallet {
     /// Blocked by a manager, or overdrawn: no debits until topped up.
     pub blocked: bool,
     pub cursor: i64,
+    /// Outstanding cups: `{"product": "cup", "count": 2}`.
+    #[schema(value_type = Vec<Object>)]
     pub deposits: Vec<tapster_ledger::model::DepositCount>,
 }
 
 /// `GET pos/wallets?since={cursor}&limit={n}`, in cursor order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WalletFeed {
     pub wallets: Vec<FeedWallet>,
     /// Ask again with `since` = this.
@@ -207,7 +216,7 @@ pub struct WalletFeed {
 }
 
 /// `POST pos/terminal/heartbeat`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     pub app_version: String,

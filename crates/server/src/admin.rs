@@ -10,14 +10,19 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tapster_api::Data;
+#[allow(unused_imports)]
+use tapster_api::{Data, ErrorBody, WalletResource};
 use tapster_ledger::model::{Category, EventSettings, Product};
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Cents, ProductId, TokenId};
 
 use crate::error::ServerError;
 use crate::http::{bearer, blocking, read_body, AppState};
-use crate::manage::{NewStaffMember, NewTerminal, PairWallet, RecordFilter, TerminalUpdate};
+#[allow(unused_imports)]
+use crate::manage::{
+    Conflicts, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord, StaffMember,
+    Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
+};
 
 pub fn routes() -> Router<AppState> {
     let m = |path: &str| format!("/api/v1/events/{{event_id}}/manage/{path}");
@@ -97,6 +102,9 @@ macro_rules! managed {
 
 type Store = std::sync::Arc<crate::store::ServerStore>;
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The event settings", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn get_settings(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -105,6 +113,9 @@ async fn get_settings(
     managed!(s, e, h, |st: &Store, ev: &str| st.settings(ev)).map(ok)
 }
 
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
+    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn put_settings(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -117,6 +128,9 @@ async fn put_settings(
     .map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_categories(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -125,6 +139,9 @@ async fn list_categories(
     managed!(s, e, h, |st: &Store, ev: &str| st.categories(ev)).map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
+    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn save_category(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -144,6 +161,9 @@ struct ListQuery {
     archived: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/products", tag = "manage",
+    params(("event_id" = String, Path), ("archived" = Option<bool>, Query)), security(("admin_token" = [])),
+    responses((status = 200, description = "Products (seed 004)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_products(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -156,6 +176,9 @@ async fn list_products(
     .map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/products", tag = "manage",
+    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_product(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -168,6 +191,9 @@ async fn create_product(
     Ok((StatusCode::CREATED, Json(Data::new(response))).into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
+    params(("event_id" = String, Path), ("product_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -183,6 +209,9 @@ async fn update_product(
     .map(ok)
 }
 
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
+    params(("event_id" = String, Path), ("product_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn archive_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -194,6 +223,9 @@ async fn archive_product(
     .map(ok)
 }
 
+#[utoipa::path(patch, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
+    params(("event_id" = String, Path), ("product_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn restore_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -205,6 +237,9 @@ async fn restore_product(
     .map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Vec<TerminalStatus>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_terminals(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -213,6 +248,9 @@ async fn list_terminals(
     managed!(s, e, h, |st: &Store, ev: &str| st.terminals(ev)).map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
+    params(("event_id" = String, Path)), request_body = NewTerminal, security(("admin_token" = [])),
+    responses((status = 201, body = Data<TerminalCreated>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn create_terminal(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -232,6 +270,9 @@ async fn create_terminal(
         .into_response())
 }
 
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_id" = String, Path)), request_body = TerminalUpdate, security(("admin_token" = [])),
+    responses((status = 200, body = Data<TerminalStatus>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -244,6 +285,9 @@ async fn update_terminal(
     .map(ok)
 }
 
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<TerminalStatus>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn archive_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -254,6 +298,9 @@ async fn archive_terminal(
     .map(ok)
 }
 
+#[utoipa::path(patch, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<TerminalStatus>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn restore_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -264,6 +311,9 @@ async fn restore_terminal(
     .map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}/token", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<TerminalCreated>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn roll_token(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -274,6 +324,9 @@ async fn roll_token(
     .map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Vec<StaffMember>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn list_staff(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -282,6 +335,9 @@ async fn list_staff(
     managed!(s, e, h, |st: &Store, ev: &str| st.staff(ev)).map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
+    params(("event_id" = String, Path)), request_body = NewStaffMember, security(("admin_token" = [])),
+    responses((status = 200, body = Data<StaffMember>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn save_staff(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -297,6 +353,9 @@ async fn save_staff(
     .map(ok)
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets", tag = "manage",
+    params(("event_id" = String, Path)), request_body = PairWallet, security(("admin_token" = [])),
+    responses((status = 201, body = Data<WalletResource>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn pair_wallet(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -316,6 +375,9 @@ async fn pair_wallet(
     Ok((StatusCode::CREATED, Json(Data::new(wallet))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}", tag = "manage",
+    params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<WalletResource>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -333,6 +395,9 @@ async fn get_wallet(
     Ok(ok(wallet))
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/block", tag = "manage",
+    params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn block_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -344,6 +409,9 @@ async fn block_wallet(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/block", tag = "manage",
+    params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn unblock_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -355,9 +423,9 @@ async fn unblock_wallet(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MoveRequest {
+pub(crate) struct MoveRequest {
     to_token_id: String,
 }
 
@@ -366,6 +434,9 @@ struct Moved {
     balance: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/move", tag = "manage",
+    params(("event_id" = String, Path), ("token_id" = String, Path)), request_body = MoveRequest, security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn move_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -385,6 +456,9 @@ struct PaidOut {
     amount: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/payout", tag = "manage",
+    params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn payout(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -521,6 +595,9 @@ fn parse_time(value: &str) -> Result<i64, ServerError> {
     Ok(secs * 1000 + (t[2] * 1000.0).round() as i64)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/sales", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Vec<SalesRecord>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn sales_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -533,6 +610,9 @@ async fn sales_report(
     .map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/topups", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Vec<TopUpRecord>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn top_up_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -545,6 +625,9 @@ async fn top_up_report(
     .map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/summary", tag = "manage",
+    params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Summary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn summary(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -555,6 +638,9 @@ async fn summary(
     managed!(s, e, h, move |st: &Store, ev: &str| st.summary(ev, &filter)).map(ok)
 }
 
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/conflicts", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Conflicts>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn conflicts(
     State(s): State<AppState>,
     Path(e): Path<String>,

@@ -11,7 +11,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use tapster_api::{BatchRequest, CreateTransaction, Data, Heartbeat};
+#[allow(unused_imports)]
+use tapster_api::{
+    BatchRequest, BatchResponse, CreateTransaction, Data, ErrorBody, Heartbeat, TerminalResource,
+    WalletFeed, WalletResource,
+};
 use tapster_ledger::{IdempotencyKey, TokenId};
 
 use crate::error::ServerError;
@@ -54,6 +58,7 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             post(post_heartbeat),
         )
         .merge(crate::admin::routes())
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(
             RateLimit::new(rate_limit),
             crate::limit::limit,
@@ -105,6 +110,10 @@ fn parse_token(token_id: &str) -> Result<TokenId, ServerError> {
     TokenId::parse(token_id).map_err(|e| ServerError::invalid("token_id", e.to_string()))
 }
 
+/// The terminal this token belongs to, with its products.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/terminal", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
+    responses((status = 200, body = Data<TerminalResource>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn get_terminal(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -116,6 +125,11 @@ async fn get_terminal(
     Ok(Json(Data::new(resource)).into_response())
 }
 
+/// A wallet's balance, found by wristband.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}", tag = "pos",
+    params(("event_id" = String, Path, description = "The event"), ("token_id" = String, Path, description = "The wristband's NFC UID as hex (4, 7 or 10 bytes)")), security(("api_token" = [])),
+    responses((status = 200, body = Data<WalletResource>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn get_wallet(
     State(state): State<AppState>,
     Path((event_id, token_id)): Path<(String, String)>,
@@ -174,6 +188,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
         .map_err(|e| ServerError::invalid("body", format!("is not a valid {what}: {e}")))
 }
 
+/// Entries of an offline terminal's ledger, in its sequence order; one
+/// decision per entry (`created`, `exists`, `conflict`, `rejected`).
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/transactions/batch", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), request_body = BatchRequest, security(("api_token" = [])),
+    responses((status = 200, body = Data<BatchResponse>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn post_batch(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -211,6 +231,12 @@ fn default_feed_limit() -> u32 {
     1000
 }
 
+/// Wallets changed after a cursor, for terminals' offline balance cache.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/wallets", tag = "pos",
+    params(("event_id" = String, Path, description = "The event"), ("since" = Option<i64>, Query, description = "Cursor of the last change seen (default 0)"),
+        ("limit" = Option<u32>, Query, description = "At most this many wallets (default 1000)")),
+    security(("api_token" = [])),
+    responses((status = 200, body = Data<WalletFeed>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn get_wallet_feed(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -224,6 +250,10 @@ async fn get_wallet_feed(
     Ok(Json(Data::new(feed)).into_response())
 }
 
+/// A terminal's sign of life: its app version and pending entries.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/terminal/heartbeat", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), request_body = Heartbeat, security(("api_token" = [])),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn post_heartbeat(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -238,6 +268,15 @@ async fn post_heartbeat(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Debits a wallet for products, once per idempotency key (body or
+/// `Idempotency-Key` header). A repeat of the same request answers 202 with
+/// the original result; the same key with another request 409.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions", tag = "pos",
+    params(("event_id" = String, Path, description = "The event"), ("token_id" = String, Path, description = "The wristband's NFC UID as hex (4, 7 or 10 bytes)"), ("Idempotency-Key" = Option<String>, Header, description = "Alternative to the body's idempotency_key")),
+    request_body = CreateTransaction, security(("api_token" = [])),
+    responses((status = 200, body = Data<WalletResource>), (status = 202, description = "Repeated key: the original result", body = Data<WalletResource>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 402, description = "Not enough balance, or blocked", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn post_transaction(
     State(state): State<AppState>,
     Path((event_id, token_id)): Path<(String, String)>,

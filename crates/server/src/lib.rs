@@ -10,6 +10,7 @@
 //! - [`admin`]: the manager's routes.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`limit`]: rate limiting per token and endpoint (429 with `Retry-After`).
+//! - [`openapi`]: the OpenAPI document, generated from the handlers.
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod admin;
@@ -18,5 +19,6 @@ pub mod http;
 pub mod ingest;
 pub mod limit;
 pub mod manage;
+pub mod openapi;
 pub mod store;
 mod writer;

@@ -11,15 +11,17 @@ use tapster_ledger::model::{
 };
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
+use utoipa::ToSchema;
 
 use crate::error::ServerError;
 use crate::store::{insert_transaction, random_token, token_hash, NewTransaction, ServerStore};
 
 /// A terminal as a manager sees it in the fleet view.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TerminalStatus {
     pub id: String,
     pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
     pub permission: Permission,
     pub layout: Vec<String>,
     pub archived: bool,
@@ -30,45 +32,49 @@ pub struct TerminalStatus {
 }
 
 /// A terminal with its new token, shown this once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TerminalCreated {
     pub id: String,
     pub api_token: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTerminal {
     pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
     pub permission: Permission,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TerminalUpdate {
     pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
     pub permission: Permission,
     pub layout: Vec<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaffMember {
     pub id: String,
     pub name: String,
+    #[schema(value_type = String, example = "cashier")]
     pub role: Role,
     pub pin: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StaffMember {
     pub id: String,
     pub name: String,
+    #[schema(value_type = String, example = "cashier")]
     pub role: Role,
     pub active: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PairWallet {
     pub token_id: String,
@@ -79,7 +85,7 @@ pub struct PairWallet {
 }
 
 /// One line of a sale, as seed 000's sales report records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SalesRecord {
     pub terminal_timestamp: String,
     pub line_item_id: String,
@@ -96,7 +102,7 @@ pub struct SalesRecord {
 }
 
 /// A top-up, as seed 000's top-ups report records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TopUpRecord {
     pub terminal_timestamp: String,
     pub topup_id: String,
@@ -120,7 +126,7 @@ pub struct RecordFilter {
 }
 
 /// Sums of a time range, for the summary endpoint.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub revenue: i64,
     pub by_product: Vec<SummaryRow>,
@@ -132,15 +138,16 @@ pub struct Summary {
     pub top_ups_by_tender: Vec<SummaryRow>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SummaryRow {
     pub key: String,
     pub quantity: i64,
     pub amount: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VatSummary {
+    #[schema(value_type = u32)]
     pub rate: VatRate,
     pub gross: i64,
     pub net: i64,
@@ -148,21 +155,21 @@ pub struct VatSummary {
 }
 
 /// What offline selling left for a manager to look at.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Conflicts {
     pub overdrawn_wallets: Vec<OverdrawnWallet>,
     pub rejected_entries: Vec<RejectedEntry>,
     pub terminal_problems: Vec<TerminalProblem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OverdrawnWallet {
     pub token_id: String,
     pub wallet_id: String,
     pub balance: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RejectedEntry {
     pub terminal_id: String,
     pub idempotency_key: String,
@@ -170,7 +177,7 @@ pub struct RejectedEntry {
     pub at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TerminalProblem {
     pub terminal_id: String,
     pub problem: String,

@@ -541,3 +541,85 @@ fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
     );
     assert_eq!(status, 200, "after waiting as told");
 }
+
+#[test]
+fn the_openapi_document_describes_every_endpoint() {
+    let fx = Fixture::new(0);
+    let server = Server::start(&fx.db);
+    let (status, doc) = json(
+        client()
+            .get(format!("{}/api/v1/openapi.json", server.base))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/events/{event_id}/pos/terminal",
+        "/api/v1/events/{event_id}/pos/wallets/token/{token_id}",
+        "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions",
+        "/api/v1/events/{event_id}/pos/transactions/batch",
+        "/api/v1/events/{event_id}/pos/wallets",
+        "/api/v1/events/{event_id}/pos/terminal/heartbeat",
+        "/api/v1/events/{event_id}/manage/products/{product_id}",
+        "/api/v1/events/{event_id}/manage/reports/sales",
+        "/api/v1/events/{event_id}/manage/conflicts",
+    ] {
+        assert!(paths.contains_key(path), "{path} is missing");
+    }
+    let post =
+        &paths["/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions"]["post"];
+    for code in [
+        "200", "202", "400", "401", "402", "403", "404", "409", "429",
+    ] {
+        assert!(
+            post["responses"].get(code).is_some(),
+            "status {code} is not documented"
+        );
+    }
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    assert!(schemes.contains_key("api_token") && schemes.contains_key("admin_token"));
+}
+
+#[test]
+fn the_command_line_works_on_the_database_while_the_server_runs() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    assert_eq!(
+        post(
+            &server,
+            &fx,
+            &fx.bar_token,
+            GUEST,
+            json!({"products": ["water"]})
+        )
+        .0,
+        200
+    );
+    let created = admin(&[
+        "terminal",
+        "create",
+        "--db",
+        fx.db.to_str().unwrap(),
+        "--event",
+        &fx.event,
+        "--name",
+        "Late Bar",
+        "--permission",
+        "debit",
+    ]);
+    let token = created["api_token"].as_str().unwrap();
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, "pos/terminal"))
+            .bearer_auth(token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, &body["data"]["id"]), (200, &json!("late-bar")));
+    assert_eq!(
+        post(&server, &fx, token, GUEST, json!({"products": ["water"]})).0,
+        200
+    );
+}

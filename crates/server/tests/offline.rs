@@ -337,6 +337,33 @@ fn gaps_and_permissions_are_reported() {
     let (_, late) = push(&server, &fx, &fx.bar_token, &batch[1..2]);
     assert_eq!(statuses(&late), vec!["rejected"]);
 
+    // A debit terminal may not top up, a credit terminal may.
+    let top_up = |ledger: &Ledger| {
+        ledger
+            .top_up(
+                &tapster_ledger::store::TopUpRequest {
+                    key: IdempotencyKey::random(),
+                    staff: StaffId::new("anna").unwrap(),
+                    token: demo::wristband(3),
+                    amount: Cents(10_00),
+                    tender: Tender::Cash,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap();
+    };
+    top_up(&ledger);
+    let entries = pending_batch(&ledger);
+    let (_, body) = push(&server, &fx, &fx.bar_token, &entries[entries.len() - 1..]);
+    assert_eq!(statuses(&body), vec!["rejected"]);
+    assert!(
+        body["data"]["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("may not top up"),
+        "{body}"
+    );
+
     // A credit-only terminal's ledger may not sell.
     let credit = terminal_ledger(fx.dir.path(), "kasse");
     pull(&server, &fx, &credit);

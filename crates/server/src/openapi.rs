@@ -1,0 +1,72 @@
+//! The OpenAPI document at `/api/v1/openapi.json`, generated from the
+//! handlers' annotations and the wire types.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "tapster-server",
+        description = "The PointOfSale API (terminals, wallets, transactions) with Tapster's extensions for offline terminals, and the manager API. Amounts are integer cents; entities are wrapped in `data`; errors are `{\"error_code\", \"error_message\"}`."
+    ),
+    paths(
+        crate::http::get_terminal,
+        crate::http::get_wallet,
+        crate::http::post_transaction,
+        crate::http::post_batch,
+        crate::http::get_wallet_feed,
+        crate::http::post_heartbeat,
+        crate::admin::get_settings,
+        crate::admin::put_settings,
+        crate::admin::list_categories,
+        crate::admin::save_category,
+        crate::admin::list_products,
+        crate::admin::create_product,
+        crate::admin::update_product,
+        crate::admin::archive_product,
+        crate::admin::restore_product,
+        crate::admin::list_terminals,
+        crate::admin::create_terminal,
+        crate::admin::update_terminal,
+        crate::admin::archive_terminal,
+        crate::admin::restore_terminal,
+        crate::admin::roll_token,
+        crate::admin::list_staff,
+        crate::admin::save_staff,
+        crate::admin::pair_wallet,
+        crate::admin::get_wallet,
+        crate::admin::block_wallet,
+        crate::admin::unblock_wallet,
+        crate::admin::move_wallet,
+        crate::admin::payout,
+        crate::admin::sales_report,
+        crate::admin::top_up_report,
+        crate::admin::summary,
+        crate::admin::conflicts,
+    ),
+    modifiers(&Tokens),
+    tags((name = "pos", description = "Terminals: seed 001's PointOfSale API and the offline extensions"),
+         (name = "manage", description = "Managers: catalogue, terminals, staff, wallets, reports"))
+)]
+pub struct ApiDoc;
+
+/// Both bearer schemes: a terminal's `api_token` and an event's admin token.
+struct Tokens;
+
+impl Modify for Tokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["api_token", "admin_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
