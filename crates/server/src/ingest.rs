@@ -206,21 +206,62 @@ fn ingest_one(
     // it covers every field and posting (and the chain link).
     let hash = entry_hash(entry, &batch_entry.postings);
 
-    // A key already decided: the same decision again.
-    let existing: Option<Existing> = tx
+    // A key already decided: the same decision again. One look-up covers
+    // both applied and rejected keys.
+    let earlier: Option<Earlier> = tx
         .prepare_cached(
-            "SELECT t.id, t.cursor, t.request_hash, t.entry_id, w.token_id, t.amount FROM transactions t
-             LEFT JOIN wallets w ON w.id = t.wallet_id
-             WHERE t.event_id = ?1 AND t.idempotency_key = ?2",
+            "SELECT 0, t.id, t.cursor, t.request_hash, t.entry_id, t.wallet_id, t.amount FROM transactions t
+             WHERE t.event_id = ?1 AND t.idempotency_key = ?2
+             UNION ALL
+             SELECT 1, NULL, NULL, r.request_hash, NULL, NULL, r.reason FROM rejected_entries r
+             WHERE r.event_id = ?1 AND r.idempotency_key = ?2
+             LIMIT 1",
         )?
-        .query_row(params![event, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .query_row(params![event, key], |r| {
+            Ok(Earlier {
+                rejected: r.get(0)?,
+                transaction_id: r.get(1)?,
+                cursor: r.get(2)?,
+                request_hash: r.get(3)?,
+                entry_id: r.get(4)?,
+                wallet_id: r.get(5)?,
+                amount_or_reason: r.get(6)?,
+            })
+        })
         .optional()?;
-    if let Some((id, cursor, stored, entry_id, token, amount)) = existing {
+    if let Some(earlier) = earlier {
+        if earlier.rejected {
+            let same = earlier.request_hash.as_deref() == Some(hash.as_str());
+            let mut r = result(
+                key,
+                if same {
+                    EntryStatus::Rejected
+                } else {
+                    EntryStatus::Conflict
+                },
+            );
+            r.reason = match earlier.amount_or_reason {
+                rusqlite::types::Value::Text(reason) => Some(reason),
+                _ => None,
+            };
+            return Ok(r);
+        }
         // Applied online first (the terminal then fell back to offline under
         // the same key): the same sale when wristband and amount agree.
-        let same = match entry_id {
-            Some(_) => stored.as_deref() == Some(hash.as_str()),
+        let same = match &earlier.entry_id {
+            Some(_) => earlier.request_hash.as_deref() == Some(hash.as_str()),
             None => {
+                let token: Option<String> = match &earlier.wallet_id {
+                    Some(wallet) => tx
+                        .prepare_cached("SELECT token_id FROM wallets WHERE id = ?1")?
+                        .query_row([wallet], |r| r.get(0))
+                        .optional()?,
+                    None => None,
+                };
+                let amount = match earlier.amount_or_reason {
+                    rusqlite::types::Value::Integer(amount) => amount,
+                    _ => i64::MIN,
+                };
                 token.as_deref() == entry.token.as_ref().map(|t| t.as_str())
                     && amount == wallet_delta(batch_entry)?.0
             }
@@ -233,27 +274,11 @@ fn ingest_one(
                 EntryStatus::Conflict
             },
         );
-        r.transaction_id = Some(id);
-        r.cursor = Some(cursor);
+        r.transaction_id = earlier.transaction_id;
+        r.cursor = earlier.cursor;
         if !same {
             r.reason = Some("this idempotency key was used for different content".into());
         }
-        return Ok(r);
-    }
-    let rejected: Option<(String, String)> = tx
-        .prepare_cached("SELECT request_hash, reason FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2")?
-        .query_row(params![event, key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((stored, reason)) = rejected {
-        let mut r = result(
-            key,
-            if stored == hash {
-                EntryStatus::Rejected
-            } else {
-                EntryStatus::Conflict
-            },
-        );
-        r.reason = Some(reason);
         return Ok(r);
     }
 
@@ -333,16 +358,18 @@ fn ingest_one(
     }
 }
 
-/// A transaction already stored under a key: id, cursor, request hash,
-/// entry id (none when it came online), wristband, amount.
-type Existing = (
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// What an idempotency key was used for before: an applied transaction
+/// (amount in the last column; no entry id when it came online) or a
+/// rejection (reason in the last column).
+struct Earlier {
+    rejected: bool,
+    transaction_id: Option<String>,
+    cursor: Option<i64>,
+    request_hash: Option<String>,
+    entry_id: Option<String>,
+    wallet_id: Option<String>,
+    amount_or_reason: rusqlite::types::Value,
+}
 
 enum Decision {
     Reject(String),
