@@ -267,16 +267,15 @@ fn main() {
             .send()
             .unwrap();
         assert_eq!(response.status().as_u16(), 200);
-        let value: Value = response.json().unwrap();
-        assert!(
-            value["data"]["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|r| r["status"] == "created"),
-            "{value}"
-        );
+        let decided: tapster_api::Data<tapster_api::BatchResponse> = response.json().unwrap();
+        assert!(decided
+            .data
+            .results
+            .iter()
+            .all(|r| r.status == tapster_api::EntryStatus::Created));
+        batch_latencies.push(sent.elapsed());
     }
+    batch_latencies.sort();
     let elapsed = started.elapsed().as_secs_f64();
     println!("== batch ingestion");
     println!(
