@@ -174,9 +174,11 @@ CREATE TABLE entry_sync (
 ) STRICT;
 
 -- Every entry up to decided_through has a decision: the outbox starts after it.
+-- feed_cursor: how far this terminal has read the server's wallet feed.
 CREATE TABLE sync_progress (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
-    decided_through INTEGER NOT NULL
+    decided_through INTEGER NOT NULL,
+    feed_cursor     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 INSERT INTO sync_progress (id, decided_through) VALUES (1, 0);

@@ -129,6 +129,12 @@ pub struct CreateTransaction {
     pub idempotency_key: Option<String>,
 }
 
+/// Response header of `POST …/transactions`: the transaction's id.
+pub const TRANSACTION_ID_HEADER: &str = "x-tapster-transaction-id";
+/// Response header of `POST …/transactions`: the wallet feed's cursor at
+/// which the transaction was applied.
+pub const CURSOR_HEADER: &str = "x-tapster-cursor";
+
 /// One entry of a terminal's ledger, as the ledger stores it, with its
 /// postings: the server recomputes its hash and checks the chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -289,12 +289,23 @@ async fn post_transaction(
     let token = parse_token(&token_id)?;
     let key = idempotency_key(request.idempotency_key.as_deref(), &headers)?;
     let store = state.store.clone();
-    let (applied, wallet) =
+    let outcome =
         blocking(move || store.create_transaction(&terminal, &token, &request, key.as_ref()))
             .await?;
-    let status = match applied {
+    let status = match outcome.applied {
         Applied::Created => StatusCode::OK,
         Applied::Replayed => StatusCode::ACCEPTED,
     };
-    Ok((status, Json(Data::new(wallet))).into_response())
+    // The body is seed 001's; a terminal that keeps a ledger also needs
+    // the transaction's id and feed cursor, which travel as headers.
+    let mut response = (status, Json(Data::new(outcome.wallet))).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&outcome.transaction_id) {
+        headers.insert(tapster_api::TRANSACTION_ID_HEADER, value);
+    }
+    headers.insert(
+        tapster_api::CURSOR_HEADER,
+        axum::http::HeaderValue::from(outcome.cursor),
+    );
+    Ok(response)
 }

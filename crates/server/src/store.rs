@@ -55,6 +55,16 @@ pub enum Applied {
     Replayed,
 }
 
+/// The answer to a transaction request: the wallet after it, and (for
+/// terminals that keep a ledger) the transaction's id and feed cursor.
+#[derive(Clone, Debug)]
+pub struct TransactionOutcome {
+    pub applied: Applied,
+    pub wallet: WalletResource,
+    pub transaction_id: String,
+    pub cursor: i64,
+}
+
 /// The server's store. See the module documentation.
 pub struct ServerStore {
     writer: Writer,
@@ -403,7 +413,7 @@ impl ServerStore {
         token: &TokenId,
         request: &CreateTransaction,
         key: Option<&IdempotencyKey>,
-    ) -> Result<(Applied, WalletResource), ServerError> {
+    ) -> Result<TransactionOutcome, ServerError> {
         // The key itself is not part of the request: it may come in the body
         // one time and in a header the next.
         let hash = request_hash(&(
@@ -423,13 +433,16 @@ impl ServerStore {
         let (terminal, token, request, key) = (&terminal, &token, &request, key.as_ref());
         let event = terminal.event_id.as_str();
         if let Some(key) = key {
-            let earlier: Option<(Option<String>, Option<String>)> = tx
+            let earlier: Option<(Option<String>, Option<String>, String, i64)> = tx
                 .prepare_cached(
-                    "SELECT request_hash, response FROM transactions WHERE event_id = ?1 AND idempotency_key = ?2",
+                    "SELECT request_hash, response, id, cursor FROM transactions
+                     WHERE event_id = ?1 AND idempotency_key = ?2",
                 )?
-                .query_row(params![event, key.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![event, key.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
-            if let Some((stored, response)) = earlier {
+            if let Some((stored, response, transaction_id, cursor)) = earlier {
                 if stored.as_deref() != Some(hash.as_str()) {
                     return Err(ServerError::IdempotencyConflict(key.to_string()));
                 }
@@ -437,7 +450,12 @@ impl ServerStore {
                     response.ok_or_else(|| ServerError::Internal("no stored response".into()))?;
                 let wallet: WalletResource = serde_json::from_str(&response)
                     .map_err(|e| ServerError::Internal(e.to_string()))?;
-                return Ok((Applied::Replayed, wallet));
+                return Ok(TransactionOutcome {
+                    applied: Applied::Replayed,
+                    wallet,
+                    transaction_id,
+                    cursor,
+                });
             }
         }
         let settings = Self::ensure_event(tx, event)?;
@@ -503,7 +521,7 @@ impl ServerStore {
             .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
         let response = serde_json::to_string(&after.resource())
             .map_err(|e| ServerError::Internal(e.to_string()))?;
-        insert_transaction(
+        let (transaction_id, cursor) = insert_transaction(
             tx,
             &NewTransaction {
                 event,
@@ -531,7 +549,12 @@ impl ServerStore {
             save_product(tx, event, &product)?;
         }
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
-        Ok((Applied::Created, after.resource()))
+        Ok(TransactionOutcome {
+            applied: Applied::Created,
+            wallet: after.resource(),
+            transaction_id,
+            cursor,
+        })
         })
     }
 

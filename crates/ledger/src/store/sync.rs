@@ -2,10 +2,12 @@
 //! recording the server's decision about each, and the server's wallet
 //! balances. The server's decision about an entry is final.
 
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-use super::entries::{entry_from_row, load_lines, load_sync_state, write_decision, ENTRY_COLUMNS};
+use super::entries::{
+    entry_from_row, load_lines, load_postings, load_sync_state, write_decision, ENTRY_COLUMNS,
+};
 use super::wallets::ensure_wallet;
 use super::Ledger;
 use crate::clock::Timestamp;
@@ -13,6 +15,7 @@ use crate::error::{LedgerError, Result};
 use crate::ids::{EntryId, TokenId};
 use crate::model::{DepositCount, Entry, SyncState};
 use crate::money::Cents;
+use crate::postings::Posting;
 
 /// A wallet as the server reports it in its feed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,34 +62,82 @@ impl Ledger {
         )?)
     }
 
+    /// Pending entries with their postings (what the server's batch
+    /// endpoint takes), in sequence order.
+    pub fn pending_with_postings(&self, limit: u32) -> Result<Vec<(Entry, Vec<Posting>)>> {
+        let entries = self.pending_entries(limit)?;
+        let conn = self.lock();
+        entries
+            .into_iter()
+            .map(|entry| {
+                let postings = load_postings(&conn, entry.sequence)?;
+                Ok((entry, postings))
+            })
+            .collect()
+    }
+
+    /// When the oldest pending entry was made, if any is pending.
+    pub fn oldest_pending_time(&self) -> Result<Option<Timestamp>> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT MIN(e.terminal_time) FROM entries e
+                 LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+                 WHERE e.sequence > (SELECT decided_through FROM sync_progress WHERE id = 1)
+                   AND s.state IS NULL",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )?
+            .map(Timestamp))
+    }
+
+    /// Records many decisions in one transaction (see
+    /// [`Ledger::record_sync_decision`] for the rules of each).
+    pub fn record_sync_decisions(&self, decisions: &[(EntryId, SyncState)]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (id, decision) in decisions {
+            decide(&tx, id, decision)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How far this terminal has read the server's wallet feed.
+    pub fn feed_cursor(&self) -> Result<i64> {
+        Ok(self.lock().query_row(
+            "SELECT feed_cursor FROM sync_progress WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Takes in one page of the server's wallet feed and moves the feed
+    /// cursor, in one transaction.
+    pub fn apply_wallet_feed(
+        &self,
+        snapshots: &[WalletSnapshot],
+        next_cursor: i64,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for snapshot in snapshots {
+            apply_snapshot(&tx, snapshot, at)?;
+        }
+        tx.execute(
+            "UPDATE sync_progress SET feed_cursor = MAX(feed_cursor, ?1) WHERE id = 1",
+            [next_cursor],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records the server's decision about a pending entry. A decision
     /// already recorded is kept: the same one again is a no-op, a
     /// different one is refused.
     pub fn record_sync_decision(&self, id: &EntryId, decision: &SyncState) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rowid: i64 = tx
-            .query_row(
-                "SELECT sequence FROM entries WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => LedgerError::UnknownEntry(*id),
-                other => other.into(),
-            })?;
-        let current = load_sync_state(&tx, rowid)?;
-        match (&current, decision) {
-            (SyncState::Pending, _) => write_decision(&tx, rowid, decision)?,
-            (existing, new) if same_decision(existing, new) => {}
-            _ => {
-                return Err(LedgerError::Corrupt(format!(
-                    "entry {id} already has a different sync decision"
-                )))
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.record_sync_decisions(&[(*id, decision.clone())])
     }
 
     /// Takes in the server's view of a wallet, unless this ledger already
@@ -94,35 +145,68 @@ impl Ledger {
     pub fn apply_wallet_snapshot(&self, snapshot: &WalletSnapshot, at: Timestamp) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_wallet(&tx, &snapshot.token, false, at)?;
-        let changed = tx.execute(
-            "UPDATE wallets SET wallet_id = ?2, confirmed_balance = ?3, blocked = ?4,
-                 confirmed_cursor = ?5, confirmed_at = ?6, deposits_cursor = ?5
-             WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor <= ?5)",
-            params![
-                snapshot.token.as_str(),
-                snapshot.wallet_id,
-                snapshot.balance.0,
-                snapshot.blocked,
-                snapshot.cursor,
-                at.0
-            ],
-        )?;
-        if changed > 0 {
-            tx.execute(
-                "DELETE FROM wallet_deposit_snapshots WHERE token_id = ?1",
-                [snapshot.token.as_str()],
-            )?;
-            for deposit in &snapshot.deposits {
-                tx.execute(
-                    "INSERT INTO wallet_deposit_snapshots (token_id, product_id, count) VALUES (?1, ?2, ?3)",
-                    params![snapshot.token.as_str(), deposit.product.as_str(), deposit.count],
-                )?;
-            }
-        }
+        apply_snapshot(&tx, snapshot, at)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// A decision already recorded is kept: the same one again is a no-op, a
+/// different one is refused.
+fn decide(tx: &Connection, id: &EntryId, decision: &SyncState) -> Result<()> {
+    let sequence: i64 = tx
+        .query_row(
+            "SELECT sequence FROM entries WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => LedgerError::UnknownEntry(*id),
+            other => other.into(),
+        })?;
+    let current = load_sync_state(tx, sequence)?;
+    match (&current, decision) {
+        (SyncState::Pending, _) => write_decision(tx, sequence, decision)?,
+        (existing, new) if same_decision(existing, new) => {}
+        _ => {
+            return Err(LedgerError::Corrupt(format!(
+                "entry {id} already has a different sync decision"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Takes in the server's view of a wallet, unless this ledger already
+/// holds a newer one.
+fn apply_snapshot(tx: &Connection, snapshot: &WalletSnapshot, at: Timestamp) -> Result<()> {
+    ensure_wallet(tx, &snapshot.token, false, at)?;
+    let changed = tx.execute(
+        "UPDATE wallets SET wallet_id = ?2, confirmed_balance = ?3, blocked = ?4,
+             confirmed_cursor = ?5, confirmed_at = ?6, deposits_cursor = ?5
+         WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor <= ?5)",
+        params![
+            snapshot.token.as_str(),
+            snapshot.wallet_id,
+            snapshot.balance.0,
+            snapshot.blocked,
+            snapshot.cursor,
+            at.0
+        ],
+    )?;
+    if changed > 0 {
+        tx.execute(
+            "DELETE FROM wallet_deposit_snapshots WHERE token_id = ?1",
+            [snapshot.token.as_str()],
+        )?;
+        for deposit in &snapshot.deposits {
+            tx.execute(
+                "INSERT INTO wallet_deposit_snapshots (token_id, product_id, count) VALUES (?1, ?2, ?3)",
+                params![snapshot.token.as_str(), deposit.product.as_str(), deposit.count],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn same_decision(a: &SyncState, b: &SyncState) -> bool {

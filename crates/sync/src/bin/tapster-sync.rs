@@ -1,0 +1,145 @@
+//! `tapster-sync`: a terminal's ledger and its sync, from the command line.
+//! For operators (sync a ledger file now) and for crash tests.
+//!
+//! ```text
+//! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M]
+//! tapster-sync run  --db LEDGER --terminal ID --server URL --event ID --token TOKEN [--batch N] [--until-synced]
+//! ```
+//! Both print one JSON line per step on stdout.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tapster_ledger::model::{EventMode, Tender};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::pricing::Cart;
+use tapster_ledger::store::{OpenShiftRequest, SaleRequest};
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, SystemClock, TerminalId,
+};
+use tapster_sync::{ServerClient, SyncConfig, Syncer};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn required(args: &[String], name: &str) -> String {
+    arg(args, name).unwrap_or_else(|| {
+        eprintln!("missing {name}");
+        std::process::exit(2)
+    })
+}
+
+/// Opens the ledger; a new one gets the demo bar in connected mode and an
+/// open shift.
+fn open(args: &[String]) -> Ledger {
+    let db = PathBuf::from(required(args, "--db"));
+    let fresh = !db.exists();
+    let terminal = TerminalId::new(required(args, "--terminal")).expect("terminal id");
+    let ledger = Ledger::open(
+        &db,
+        LedgerOptions::new(terminal).with_pin_cost(PinHashCost::Fast),
+    )
+    .expect("open ledger");
+    if fresh {
+        demo::seed(&ledger, 0).expect("seed");
+        let mut settings = ledger.settings().expect("settings");
+        settings.mode = EventMode::Connected;
+        settings.offline.terminal_cap = Cents(1_000_000_00);
+        settings.offline.wallet_cap = Cents(1_000_000_00);
+        ledger.update_settings(&settings).expect("settings");
+    }
+    if ledger.current_shift().expect("shift").is_none() {
+        ledger
+            .open_shift(&OpenShiftRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                float: Cents(0),
+            })
+            .expect("open shift");
+    }
+    ledger
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("sell") => {
+            let ledger = open(&args);
+            let count: u32 = required(&args, "--count").parse().expect("count");
+            let wristbands: u32 =
+                arg(&args, "--wristbands").map_or(50, |w| w.parse().expect("wristbands"));
+            let cart = Cart::new().with(&demo::product("fries"), 1);
+            for n in 0..count {
+                let request = SaleRequest {
+                    key: IdempotencyKey::random(),
+                    staff: StaffId::new("anna").unwrap(),
+                    cart: cart.clone(),
+                    tender: Tender::Wallet,
+                    token: Some(demo::wristband(n % wristbands + 1)),
+                };
+                if let Err(error) =
+                    ledger.sell(&request, tapster_ledger::store::Authorisation::ThisLedger)
+                {
+                    println!(
+                        "{}",
+                        serde_json::json!({"sold": n, "error": error.to_string()})
+                    );
+                    std::process::exit(1);
+                }
+            }
+            println!(
+                "{}",
+                serde_json::json!({"sold": count, "pending": ledger.pending_count().unwrap()})
+            );
+        }
+        Some("run") => {
+            let ledger = Arc::new(open(&args));
+            let client = ServerClient::new(
+                &required(&args, "--server"),
+                &required(&args, "--event"),
+                &required(&args, "--token"),
+                Duration::from_secs(10),
+            )
+            .expect("client");
+            let mut config = SyncConfig::default();
+            if let Some(batch) = arg(&args, "--batch") {
+                config.batch_size = batch.parse().expect("batch");
+            }
+            let syncer = Syncer::new(ledger.clone(), client, Arc::new(SystemClock), config);
+            loop {
+                let mut progress = |p: tapster_sync::engine::Progress| {
+                    println!("{}", serde_json::json!({"sent": p.sent, "total": p.total}));
+                };
+                match syncer.round(&mut progress).await {
+                    Ok(report) => {
+                        let pending = ledger.pending_count().unwrap();
+                        println!(
+                            "{}",
+                            serde_json::json!({"acknowledged": report.acknowledged, "rejected": report.rejected, "pending": pending})
+                        );
+                        if pending == 0 || !args.iter().any(|a| a == "--until-synced") {
+                            return;
+                        }
+                    }
+                    Err(error) => {
+                        println!("{}", serde_json::json!({"error": error.to_string()}));
+                        if !args.iter().any(|a| a == "--until-synced") {
+                            std::process::exit(1);
+                        }
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: tapster-sync sell|run --db LEDGER --terminal ID …");
+            std::process::exit(2);
+        }
+    }
+}

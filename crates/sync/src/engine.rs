@@ -1,0 +1,400 @@
+//! One terminal's sync with the server, step by step: push the outbox,
+//! then pull the terminal's setup and the wallet feed; and the online
+//! authorisation of a sale with its offline fallback.
+//!
+//! A round pulls the wallet feed only after its push got a decision for
+//! every pending entry: an entry the server applied but whose answer was
+//! lost would otherwise count twice, once in the server's balance and once
+//! as pending here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tapster_api::{capability, BatchEntry, CreateTransaction, EntryStatus, Heartbeat};
+use tapster_ledger::model::{Entry, EntryKind, SyncState, Tender, Terminal};
+use tapster_ledger::store::{Authorisation, Recorded, SaleRequest, ServerApproval, WalletSnapshot};
+use tapster_ledger::{Clock, EntryId, Ledger, LedgerError, ProductId, TokenId};
+use thiserror::Error;
+
+use crate::client::{ApiError, ServerClient};
+
+/// How a terminal syncs.
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    /// Between rounds when all is well (default 5 s).
+    pub interval: Duration,
+    /// How long a sale waits for the server before deciding offline (800 ms).
+    pub authorise_deadline: Duration,
+    /// An entry undelivered for this long raises the "sync stuck" alert (15 min).
+    pub stuck_after: Duration,
+    /// Entries per batch.
+    pub batch_size: u32,
+    /// Wallets per feed page.
+    pub feed_page: u32,
+    /// First retry delay and the cap of the exponential backoff.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub app_version: String,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            interval: Duration::from_secs(5),
+            authorise_deadline: Duration::from_millis(800),
+            stuck_after: Duration::from_secs(15 * 60),
+            batch_size: 500,
+            feed_page: 1000,
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(60),
+            app_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("the local ledger failed: {0}")]
+    Ledger(#[from] LedgerError),
+}
+
+/// How far a catch-up has come.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub sent: u64,
+    pub total: u64,
+}
+
+/// What a push did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PushReport {
+    pub acknowledged: u64,
+    pub rejected: u64,
+}
+
+/// Why the server refused a sale it was asked to authorise online.
+#[derive(Debug, Error)]
+pub enum SaleError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The server's answer, in its words (not enough balance, blocked…).
+    #[error("{message}")]
+    Refused { code: String, message: String },
+}
+
+pub struct Syncer {
+    ledger: Arc<Ledger>,
+    client: ServerClient,
+    clock: Arc<dyn Clock>,
+    pub config: SyncConfig,
+}
+
+impl Syncer {
+    pub fn new(
+        ledger: Arc<Ledger>,
+        client: ServerClient,
+        clock: Arc<dyn Clock>,
+        config: SyncConfig,
+    ) -> Self {
+        Syncer {
+            ledger,
+            client,
+            clock,
+            config,
+        }
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    /// One round: push everything pending, then (only when that fully
+    /// succeeded) pull the terminal and the wallet feed, then a heartbeat.
+    pub async fn round(
+        &self,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PushReport, SyncError> {
+        let terminal = self.client.terminal().await?;
+        let batches = terminal
+            .capabilities
+            .iter()
+            .any(|c| c == capability::TRANSACTIONS_BATCH);
+        let report = self.push(batches, progress).await?;
+        self.pull_terminal(&terminal)?;
+        if terminal
+            .capabilities
+            .iter()
+            .any(|c| c == capability::WALLET_FEED)
+        {
+            self.pull_feed().await?;
+        }
+        if terminal
+            .capabilities
+            .iter()
+            .any(|c| c == capability::HEARTBEAT)
+        {
+            let beat = Heartbeat {
+                app_version: self.config.app_version.clone(),
+                pending: self.ledger.pending_count()?,
+            };
+            self.client.heartbeat(&beat).await?;
+        }
+        Ok(report)
+    }
+
+    /// Sends pending entries until none is left: in batches when the
+    /// server takes them, else one seed-001 transaction per sale.
+    pub async fn push(
+        &self,
+        batches: bool,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PushReport, SyncError> {
+        let total = u64::try_from(self.ledger.pending_count()?).unwrap_or(0);
+        let mut done = Progress { sent: 0, total };
+        let mut report = PushReport::default();
+        loop {
+            let pending = self.ledger.pending_with_postings(self.config.batch_size)?;
+            if pending.is_empty() {
+                return Ok(report);
+            }
+            let count = pending.len() as u64;
+            let decisions = if batches {
+                self.push_batch(pending).await?
+            } else {
+                self.push_one_by_one(pending).await?
+            };
+            for (_, decision) in &decisions {
+                match decision {
+                    SyncState::Rejected { .. } => report.rejected += 1,
+                    _ => report.acknowledged += 1,
+                }
+            }
+            self.ledger.record_sync_decisions(&decisions)?;
+            done.sent += count;
+            done.total = done.total.max(done.sent);
+            progress(done);
+        }
+    }
+
+    async fn push_batch(
+        &self,
+        pending: Vec<(Entry, Vec<tapster_ledger::postings::Posting>)>,
+    ) -> Result<Vec<(EntryId, SyncState)>, SyncError> {
+        let keys: Vec<(EntryId, String)> = pending
+            .iter()
+            .map(|(entry, _)| (entry.id, entry.idempotency_key.to_string()))
+            .collect();
+        let entries = pending
+            .into_iter()
+            .map(|(entry, postings)| BatchEntry { entry, postings })
+            .collect();
+        let response = self.client.batch(entries).await?;
+        let now = self.clock.now();
+        let mut decisions = Vec::with_capacity(keys.len());
+        for (id, key) in keys {
+            let Some(result) = response.results.iter().find(|r| r.idempotency_key == key) else {
+                return Err(ApiError::Garbled(format!("no decision for entry {key}")).into());
+            };
+            let decision = match result.status {
+                EntryStatus::Created | EntryStatus::Exists => SyncState::Acknowledged {
+                    server_id: result.transaction_id.clone().unwrap_or_default(),
+                    server_cursor: result.cursor.unwrap_or(0),
+                    at: now,
+                },
+                EntryStatus::Conflict | EntryStatus::Rejected => SyncState::Rejected {
+                    reason: result
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "refused by the server".into()),
+                    at: now,
+                },
+            };
+            if let SyncState::Rejected { reason, .. } = &decision {
+                tracing::warn!(entry = %id, %reason, "the server refused an entry");
+            }
+            decisions.push((id, decision));
+        }
+        for problem in &response.problems {
+            tracing::warn!(problem = %problem.problem, sequence = problem.sequence, detail = %problem.detail, "the server found a chain problem");
+        }
+        Ok(decisions)
+    }
+
+    /// For a plain PointOfSale API server: wallet sales as seed-001
+    /// transactions; anything else it cannot take is refused visibly.
+    async fn push_one_by_one(
+        &self,
+        pending: Vec<(Entry, Vec<tapster_ledger::postings::Posting>)>,
+    ) -> Result<Vec<(EntryId, SyncState)>, SyncError> {
+        let mut decisions = Vec::new();
+        for (entry, _) in pending {
+            let now = self.clock.now();
+            let decision = match (&entry.token, entry.kind, entry.tender) {
+                (Some(token), EntryKind::Sale, Tender::Wallet) => {
+                    let request = CreateTransaction {
+                        products: products_of(&entry),
+                        description: None,
+                        tag: None,
+                        idempotency_key: Some(entry.idempotency_key.to_string()),
+                    };
+                    match self.client.transaction(token.as_str(), &request).await {
+                        Ok(applied) => SyncState::Acknowledged {
+                            server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
+                            server_cursor: applied.cursor.unwrap_or(0),
+                            at: now,
+                        },
+                        Err(ApiError::Refused { message, .. }) => SyncState::Rejected {
+                            reason: message,
+                            at: now,
+                        },
+                        Err(other) => {
+                            // Keep what was decided so far; the rest goes next round.
+                            if decisions.is_empty() {
+                                return Err(other.into());
+                            }
+                            return Ok(decisions);
+                        }
+                    }
+                }
+                _ => SyncState::Rejected {
+                    reason: "this server takes only wallet sales (no batch endpoint)".into(),
+                    at: now,
+                },
+            };
+            decisions.push((entry.id, decision));
+        }
+        Ok(decisions)
+    }
+
+    /// The terminal's name and permission as the server has them.
+    fn pull_terminal(&self, resource: &tapster_api::TerminalResource) -> Result<(), SyncError> {
+        let mut terminal: Terminal = self.ledger.terminal()?;
+        let layout: Vec<ProductId> = resource
+            .products
+            .iter()
+            .filter_map(|p| ProductId::new(p.id.as_str()).ok())
+            .filter(|id| self.ledger.product(id).ok().flatten().is_some())
+            .collect();
+        if terminal.friendly_name != resource.friendly_name
+            || terminal.permission != resource.permission
+            || terminal.layout != layout
+        {
+            terminal.friendly_name = resource.friendly_name.clone();
+            terminal.permission = resource.permission;
+            terminal.layout = layout;
+            self.ledger.upsert_terminal(&terminal)?;
+        }
+        Ok(())
+    }
+
+    /// Every wallet change since the ledger's feed cursor.
+    pub async fn pull_feed(&self) -> Result<u64, SyncError> {
+        let mut since = self.ledger.feed_cursor()?;
+        let mut taken = 0;
+        loop {
+            let page = self
+                .client
+                .wallet_feed(since, self.config.feed_page)
+                .await?;
+            let snapshots: Vec<WalletSnapshot> = page
+                .wallets
+                .iter()
+                .filter_map(|w| {
+                    Some(WalletSnapshot {
+                        token: TokenId::parse(&w.token_id).ok()?,
+                        wallet_id: w.wallet_id.clone(),
+                        balance: tapster_ledger::Cents(w.balance),
+                        blocked: w.blocked,
+                        cursor: w.cursor,
+                        deposits: w.deposits.clone(),
+                    })
+                })
+                .collect();
+            taken += snapshots.len() as u64;
+            self.ledger
+                .apply_wallet_feed(&snapshots, page.next_cursor, self.clock.now())?;
+            since = page.next_cursor;
+            if !page.more {
+                return Ok(taken);
+            }
+        }
+    }
+
+    /// Sells with the server's approval when it answers within the
+    /// deadline; otherwise by the ledger's offline rules, under the same
+    /// idempotency key either way. A refusal by the server is final.
+    pub async fn authorise_sale(
+        &self,
+        request: &SaleRequest,
+        try_online: bool,
+    ) -> Result<Recorded, SaleError> {
+        let online = match (&request.token, request.tender, try_online) {
+            (Some(token), Tender::Wallet, true) => {
+                let body = CreateTransaction {
+                    products: request
+                        .cart
+                        .lines
+                        .iter()
+                        .flat_map(|l| {
+                            std::iter::repeat_n(
+                                l.product.to_string(),
+                                usize::try_from(l.quantity).unwrap_or(0),
+                            )
+                        })
+                        .collect(),
+                    description: None,
+                    tag: None,
+                    idempotency_key: Some(request.key.to_string()),
+                };
+                match tokio::time::timeout(
+                    self.config.authorise_deadline,
+                    self.client.transaction(token.as_str(), &body),
+                )
+                .await
+                {
+                    Ok(Ok(applied)) => Some(applied),
+                    Ok(Err(ApiError::Refused { code, message, .. })) => {
+                        return Err(SaleError::Refused { code, message });
+                    }
+                    Ok(Err(error)) => {
+                        tracing::info!(%error, "online authorisation failed; deciding offline");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::info!("online authorisation timed out; deciding offline");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let authorisation = match online {
+            Some(applied) => Authorisation::Server(ServerApproval {
+                server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
+                server_cursor: applied.cursor.unwrap_or(0),
+                balance_after: tapster_ledger::Cents(applied.wallet.balance),
+                at: self.clock.now(),
+            }),
+            None => Authorisation::ThisLedger,
+        };
+        Ok(self.ledger.sell(request, authorisation)?)
+    }
+}
+
+/// A sale's products as seed 001 lists them: each id once per unit;
+/// deposits are the server's to add.
+fn products_of(entry: &Entry) -> Vec<String> {
+    entry
+        .lines
+        .iter()
+        .filter(|l| !l.deposit)
+        .flat_map(|l| {
+            std::iter::repeat_n(
+                l.product.to_string(),
+                usize::try_from(l.quantity).unwrap_or(0),
+            )
+        })
+        .collect()
+}

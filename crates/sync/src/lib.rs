@@ -1,0 +1,19 @@
+//! # tapster-sync
+//!
+//! Keeps a terminal's ledger and tapster-server in agreement, whatever the
+//! network does: every entry is committed locally first and delivered
+//! exactly once under its idempotency key; the server's decision about an
+//! entry is final; the wallet feed keeps the offline balance cache fresh.
+//!
+//! - [`client`]: the server's HTTP API, errors sorted by what to do.
+//! - [`engine`]: a sync round (push the outbox, then pull), and online
+//!   authorisation of a sale with its offline fallback.
+//! - [`task`]: the background loop, its backoff and its status.
+
+pub mod client;
+pub mod engine;
+pub mod task;
+
+pub use client::{ApiError, ServerClient};
+pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
+pub use task::{start, Connection, SyncHandle, SyncStatus};

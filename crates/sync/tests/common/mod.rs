@@ -1,0 +1,433 @@
+//! The real `tapster-server`, a fault-injecting TCP proxy in front of it,
+//! and terminal ledgers, for the sync tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use tapster_ledger::model::EventMode;
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::store::OpenShiftRequest;
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, SystemClock, TerminalId,
+};
+use tapster_sync::{ServerClient, SyncConfig, Syncer};
+
+/// The server binary next to this test's own, built if it is not there.
+pub fn server_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+            let binary = dir.join("tapster-server");
+            if !binary.exists() {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+                let status = Command::new(cargo)
+                    .args(["build", "-p", "tapster-server", "--bin", "tapster-server"])
+                    .status()
+                    .expect("build tapster-server");
+                assert!(status.success());
+            }
+            binary
+        })
+        .clone()
+}
+
+pub fn admin(args: &[&str]) -> Value {
+    let output = Command::new(server_binary()).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+pub struct Event {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub id: String,
+    pub admin_token: String,
+}
+
+impl Event {
+    /// An event with the demo bar and `wallets` wristbands of `balance` each.
+    pub fn new(wallets: u32, balance: i64) -> Event {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.sqlite");
+        let d = db.to_str().unwrap();
+        let id = admin(&["event", "create", "--db", d, "--name", "Sync"])["event_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        admin(&[
+            "demo",
+            "--db",
+            d,
+            "--event",
+            &id,
+            "--wallets",
+            &wallets.to_string(),
+            "--wallet-balance",
+            &balance.to_string(),
+        ]);
+        let admin_token = admin(&["admin-token", "--db", d, "--event", &id])["admin_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Event {
+            dir,
+            db,
+            id,
+            admin_token,
+        }
+    }
+
+    /// A terminal with permission `all`; returns (id, token).
+    pub fn terminal(&self, name: &str) -> (String, String) {
+        let t = admin(&[
+            "terminal",
+            "create",
+            "--db",
+            self.db.to_str().unwrap(),
+            "--event",
+            &self.id,
+            "--name",
+            name,
+            "--permission",
+            "all",
+        ]);
+        (
+            t["id"].as_str().unwrap().to_string(),
+            t["api_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// Every wallet's balance, read from the server's database file.
+    pub fn balances(&self) -> std::collections::BTreeMap<String, i64> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT token_id, balance FROM wallets WHERE event_id = ?1")
+            .unwrap();
+        stmt.query_map([&self.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// How many transactions each terminal has on the server.
+    pub fn transactions_of(&self, terminal: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM transactions WHERE event_id = ?1 AND terminal_id = ?2",
+            [&self.id, terminal],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    pub fn check(&self) -> bool {
+        Command::new(server_binary())
+            .args(["check", "--db", self.db.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    }
+}
+
+/// A running server; SIGTERM on drop.
+pub struct Server {
+    child: Child,
+    pub address: String,
+}
+
+impl Server {
+    pub fn start(db: &Path, rate_limit: f64) -> Server {
+        Server::start_on(db, rate_limit, "127.0.0.1:0")
+    }
+
+    pub fn start_on(db: &Path, rate_limit: f64, listen: &str) -> Server {
+        let mut child = Command::new(server_binary())
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--listen",
+                listen,
+                "--rate-limit",
+                &rate_limit.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = serde_json::from_str::<Value>(&line).unwrap()["listening"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        Server { child, address }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// How the proxy treats traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Fault {
+    /// Everything passes.
+    Pass = 0,
+    /// Connections are accepted and closed at once; open ones are cut.
+    Refuse = 1,
+    /// Requests reach the server; its answers are dropped (the client
+    /// never learns what happened).
+    CutAnswers = 2,
+    /// At random per answer: pass, drop, or break off half-way.
+    Random = 3,
+    /// Answers are held back this long (see `delay`).
+    Delay = 4,
+}
+
+/// A TCP proxy that can refuse, cut, break off and delay, for the tests.
+pub struct Proxy {
+    pub address: String,
+    fault: Arc<AtomicU8>,
+    delay_ms: Arc<AtomicU64>,
+    pub connections: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let fault = Arc::new(AtomicU8::new(Fault::Pass as u8));
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let upstream = upstream.to_string();
+        let (f, d, c, s) = (
+            fault.clone(),
+            delay_ms.clone(),
+            connections.clone(),
+            stop.clone(),
+        );
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let rng = Arc::new(Mutex::new(0x2545_F491_4F6C_DD1Du64));
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        let _ = client.set_nonblocking(false);
+                        if f.load(Ordering::Relaxed) == Fault::Refuse as u8 {
+                            let _ = client.shutdown(Shutdown::Both);
+                            continue;
+                        }
+                        let Ok(server) = TcpStream::connect(&upstream) else {
+                            continue;
+                        };
+                        let (f, d, rng) = (f.clone(), d.clone(), rng.clone());
+                        std::thread::spawn(move || relay(client, server, f, d, rng));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Proxy {
+            address,
+            fault,
+            delay_ms,
+            connections,
+            stop,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn set(&self, fault: Fault) {
+        self.fault.store(fault as u8, Ordering::Relaxed);
+    }
+
+    pub fn delay(&self, by: Duration) {
+        self.delay_ms
+            .store(by.as_millis() as u64, Ordering::Relaxed);
+        self.set(Fault::Delay);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn next_random(state: &Mutex<u64>) -> u64 {
+    let mut x = state.lock().unwrap();
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
+fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    fault: Arc<AtomicU8>,
+    delay: Arc<AtomicU64>,
+    rng: Arc<Mutex<u64>>,
+) {
+    let (mut client_read, mut server_write) =
+        (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let upstream_fault = fault.clone();
+    let cut_client = client.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        loop {
+            match client_read.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if upstream_fault.load(Ordering::Relaxed) == Fault::Refuse as u8 {
+                        break;
+                    }
+                    if server_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = server_write.shutdown(Shutdown::Write);
+        let _ = cut_client.shutdown(Shutdown::Read);
+    });
+    let (mut server_read, mut client_write) = (server, client);
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = match server_read.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mode = fault.load(Ordering::Relaxed);
+        let pass = match mode {
+            m if m == Fault::Pass as u8 => n,
+            m if m == Fault::Refuse as u8 || m == Fault::CutAnswers as u8 => 0,
+            m if m == Fault::Delay as u8 => {
+                std::thread::sleep(Duration::from_millis(delay.load(Ordering::Relaxed)));
+                n
+            }
+            _ => match next_random(&rng) % 10 {
+                0..=2 => 0,     // dropped
+                3..=4 => n / 2, // broken off half-way
+                _ => n,
+            },
+        };
+        if pass > 0 && client_write.write_all(&buf[..pass]).is_err() {
+            break;
+        }
+        if pass < n {
+            break;
+        }
+    }
+    let _ = client_write.shutdown(Shutdown::Both);
+    let _ = server_read.shutdown(Shutdown::Both);
+}
+
+/// A terminal's own ledger (connected mode, a shift open for Anna).
+pub fn terminal_ledger(dir: &Path, id: &str) -> Arc<Ledger> {
+    let ledger = Ledger::open(
+        dir.join(format!("{id}.sqlite")),
+        LedgerOptions::new(TerminalId::new(id).unwrap()).with_pin_cost(PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    let mut settings = ledger.settings().unwrap();
+    settings.mode = EventMode::Connected;
+    ledger.update_settings(&settings).unwrap();
+    ledger
+        .open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            float: Cents(0),
+        })
+        .unwrap();
+    Arc::new(ledger)
+}
+
+pub fn fast_config() -> SyncConfig {
+    SyncConfig {
+        interval: Duration::from_millis(200),
+        authorise_deadline: Duration::from_millis(800),
+        backoff_base: Duration::from_millis(50),
+        backoff_cap: Duration::from_millis(500),
+        batch_size: 50,
+        ..SyncConfig::default()
+    }
+}
+
+pub fn syncer(
+    ledger: &Arc<Ledger>,
+    url: &str,
+    event: &str,
+    token: &str,
+    config: SyncConfig,
+) -> Arc<Syncer> {
+    let client = ServerClient::new(url, event, token, Duration::from_secs(5)).unwrap();
+    Arc::new(Syncer::new(
+        ledger.clone(),
+        client,
+        Arc::new(SystemClock),
+        config,
+    ))
+}
+
+/// What a ledger's non-rejected entries did to each wallet.
+pub fn wallet_deltas(ledger: &Ledger) -> std::collections::BTreeMap<String, i64> {
+    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.token_id, SUM(e.wallet_delta) FROM entries e
+             LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+             WHERE e.token_id IS NOT NULL AND (s.state IS NULL OR s.state <> 'rejected')
+             GROUP BY e.token_id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+pub fn rejected_count(ledger: &Ledger) -> i64 {
+    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    conn.query_row(
+        "SELECT COUNT(*) FROM entry_sync WHERE state = 'rejected'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+pub fn entry_count(ledger: &Ledger) -> i64 {
+    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
+        .unwrap()
+}
