@@ -58,6 +58,8 @@ pub mod capability {
     pub const WALLET_FEED: &str = "wallet_feed";
     /// `POST pos/terminal/heartbeat`.
     pub const HEARTBEAT: &str = "heartbeat";
+    /// `GET pos/catalog`.
+    pub const CATALOG: &str = "catalog";
 }
 
 /// `GET pos/terminal`. `api_token` appears only right after the token was
@@ -219,6 +221,33 @@ pub struct WalletFeed {
     pub next_cursor: i64,
     /// More changes are waiting beyond this page.
     pub more: bool,
+}
+
+/// A staff member as a terminal needs them to log in offline: the PIN
+/// only as its Argon2id hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CatalogStaff {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "cashier")]
+    pub role: tapster_ledger::model::Role,
+    pub pin_hash: String,
+    pub badge: Option<String>,
+    pub active: bool,
+}
+
+/// `GET pos/catalog`: what a terminal needs to sell and to decide offline:
+/// the event settings (offline limits, maximum balance), categories, the
+/// full products and the staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Catalog {
+    #[schema(value_type = Object)]
+    pub settings: tapster_ledger::model::EventSettings,
+    #[schema(value_type = Vec<Object>)]
+    pub categories: Vec<tapster_ledger::model::Category>,
+    #[schema(value_type = Vec<Object>)]
+    pub products: Vec<tapster_ledger::model::Product>,
+    pub staff: Vec<CatalogStaff>,
 }
 
 /// `POST pos/terminal/heartbeat`.

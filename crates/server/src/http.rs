@@ -57,6 +57,7 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             "/api/v1/events/{event_id}/pos/terminal/heartbeat",
             post(post_heartbeat),
         )
+        .route("/api/v1/events/{event_id}/pos/catalog", get(get_catalog))
         .merge(crate::admin::routes())
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -108,6 +109,22 @@ async fn authenticate(
 
 fn parse_token(token_id: &str) -> Result<TokenId, ServerError> {
     TokenId::parse(token_id).map_err(|e| ServerError::invalid("token_id", e.to_string()))
+}
+
+/// Settings, categories, full products and staff (PINs as hashes): what
+/// a terminal needs to sell and to decide offline.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/catalog", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
+    responses((status = 200, body = Data<tapster_api::Catalog>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub(crate) async fn get_catalog(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    authenticate(&state, &event_id, &headers).await?;
+    let store = state.store.clone();
+    let catalog = blocking(move || store.catalog(&event_id)).await?;
+    Ok(Json(Data::new(catalog)).into_response())
 }
 
 /// The terminal this token belongs to, with its products.

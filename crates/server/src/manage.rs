@@ -512,6 +512,47 @@ impl ServerStore {
         })
     }
 
+    /// What a terminal needs to sell and decide offline (`GET pos/catalog`).
+    pub fn catalog(&self, event: &str) -> Result<tapster_api::Catalog, ServerError> {
+        let settings = self.settings(event)?;
+        let categories = self.categories(event)?;
+        let products = self.products(event, true)?;
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, role, pin_hash, badge, active FROM staff WHERE event_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([event], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?;
+        let mut staff = Vec::new();
+        for row in rows {
+            let (id, name, role, pin_hash, badge, active) = row?;
+            staff.push(tapster_api::CatalogStaff {
+                id,
+                name,
+                role: role
+                    .parse()
+                    .map_err(|_| ServerError::Internal("bad role".into()))?,
+                pin_hash,
+                badge,
+                active,
+            });
+        }
+        Ok(tapster_api::Catalog {
+            settings,
+            categories,
+            products,
+            staff,
+        })
+    }
+
     pub fn staff(&self, event: &str) -> Result<Vec<StaffMember>, ServerError> {
         let conn = self.reader();
         Self::ensure_event(&conn, event)?;

@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::post_batch,
         crate::http::get_wallet_feed,
         crate::http::post_heartbeat,
+        crate::http::get_catalog,
         crate::admin::get_settings,
         crate::admin::put_settings,
         crate::admin::list_categories,

@@ -314,6 +314,7 @@ impl ServerStore {
                 tapster_api::capability::TRANSACTIONS_BATCH,
                 tapster_api::capability::WALLET_FEED,
                 tapster_api::capability::HEARTBEAT,
+                tapster_api::capability::CATALOG,
             ]
             .map(String::from)
             .to_vec(),

@@ -149,6 +149,12 @@ impl ServerClient {
         Ok(data.data)
     }
 
+    pub async fn catalog(&self) -> Result<tapster_api::Catalog, ApiError> {
+        let (_, _, data): (_, _, Data<tapster_api::Catalog>) =
+            self.send(self.http.get(self.url("pos/catalog"))).await?;
+        Ok(data.data)
+    }
+
     pub async fn batch(&self, entries: Vec<BatchEntry>) -> Result<BatchResponse, ApiError> {
         let (_, _, data): (_, _, Data<BatchResponse>) = self
             .send(

@@ -89,6 +89,8 @@ pub struct Syncer {
     client: ServerClient,
     clock: Arc<dyn Clock>,
     pub config: SyncConfig,
+    /// The catalogue last taken in, so an unchanged one costs no writes.
+    applied_catalog: std::sync::Mutex<Option<String>>,
 }
 
 impl Syncer {
@@ -103,6 +105,7 @@ impl Syncer {
             client,
             clock,
             config,
+            applied_catalog: std::sync::Mutex::new(None),
         }
     }
 
@@ -122,6 +125,13 @@ impl Syncer {
             .iter()
             .any(|c| c == capability::TRANSACTIONS_BATCH);
         let report = self.push(batches, progress).await?;
+        if terminal
+            .capabilities
+            .iter()
+            .any(|c| c == capability::CATALOG)
+        {
+            self.pull_catalog().await?;
+        }
         self.pull_terminal(&terminal)?;
         if terminal
             .capabilities
@@ -266,6 +276,52 @@ impl Syncer {
             decisions.push((entry.id, decision));
         }
         Ok(decisions)
+    }
+
+    /// Settings, categories, products and staff as the server has them.
+    /// Only a changed catalogue is written.
+    pub async fn pull_catalog(&self) -> Result<(), SyncError> {
+        let catalog = self.client.catalog().await?;
+        let fingerprint =
+            serde_json::to_string(&catalog).map_err(|e| ApiError::Garbled(e.to_string()))?;
+        let mut applied = self
+            .applied_catalog
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if applied.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(());
+        }
+        if self.ledger.settings()? != catalog.settings {
+            self.ledger.update_settings(&catalog.settings)?;
+        }
+        for category in &catalog.categories {
+            self.ledger.upsert_category(category)?;
+        }
+        // Cups first: drinks refer to them.
+        let mut products = catalog.products.clone();
+        products.sort_by_key(|p| !p.returnable);
+        for product in &products {
+            if self.ledger.product(&product.id)?.as_ref() != Some(product) {
+                self.ledger.upsert_product(product)?;
+            }
+        }
+        for member in &catalog.staff {
+            let staff = tapster_ledger::model::Staff {
+                id: tapster_ledger::StaffId::new(member.id.as_str()).map_err(LedgerError::from)?,
+                name: member.name.clone(),
+                role: member.role,
+                badge: member.badge.as_deref().and_then(|b| TokenId::parse(b).ok()),
+                active: member.active,
+            };
+            self.ledger.upsert_staff_hashed(&staff, &member.pin_hash)?;
+        }
+        *applied = Some(fingerprint);
+        tracing::info!(
+            products = products.len(),
+            staff = catalog.staff.len(),
+            "catalogue taken in"
+        );
+        Ok(())
     }
 
     /// The terminal's name and permission as the server has them.

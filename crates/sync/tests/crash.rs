@@ -29,6 +29,7 @@ fn run_client(args: &[&str]) -> serde_json::Value {
 fn a_client_killed_mid_batch_loses_and_doubles_nothing() {
     let event = Event::new(50, 200_00);
     let server = Server::start(&event.db, 0.0);
+    event.set_offline_limits(&server, 1_000_00, 100_000_00);
     let (id, token) = event.terminal("t1");
     let url = format!("http://{}", server.address);
     let ledger = event.dir.path().join("t1.sqlite");

@@ -437,6 +437,29 @@ impl Ledger {
         })
     }
 
+    /// Creates or updates a staff member from the server, with the PIN hash
+    /// the server holds (the PIN itself never leaves the server's hands).
+    pub fn upsert_staff_hashed(&self, staff: &Staff, pin_hash: &str) -> Result<()> {
+        validate_text("staff name", &staff.name, 60)?;
+        if !pin_hash.starts_with("$argon2") {
+            return Err(InputError::new("PIN hash", "is not an Argon2 hash").into());
+        }
+        self.lock().execute(
+            "INSERT INTO staff (id, name, role, pin_hash, badge, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                 pin_hash = excluded.pin_hash, badge = excluded.badge, active = excluded.active",
+            params![
+                staff.id.as_str(),
+                staff.name,
+                staff.role.as_str(),
+                pin_hash,
+                staff.badge.as_ref().map(|b| b.as_str()),
+                staff.active
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Sets a new PIN and clears the staff member's lockout.
     pub fn set_staff_pin(&self, id: &StaffId, pin: &Pin) -> Result<()> {
         let hash = hash_pin(pin, self.options.pin_cost)?;

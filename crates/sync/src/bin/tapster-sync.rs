@@ -35,7 +35,8 @@ fn required(args: &[String], name: &str) -> String {
 }
 
 /// Opens the ledger; a new one gets the demo bar in connected mode and an
-/// open shift.
+/// open shift. The server's catalogue and settings replace the demo's at
+/// the first sync.
 fn open(args: &[String]) -> Ledger {
     let db = PathBuf::from(required(args, "--db"));
     let fresh = !db.exists();
@@ -49,8 +50,6 @@ fn open(args: &[String]) -> Ledger {
         demo::seed(&ledger, 0).expect("seed");
         let mut settings = ledger.settings().expect("settings");
         settings.mode = EventMode::Connected;
-        settings.offline.terminal_cap = Cents(1_000_000_00);
-        settings.offline.wallet_cap = Cents(1_000_000_00);
         ledger.update_settings(&settings).expect("settings");
     }
     if ledger.current_shift().expect("shift").is_none() {

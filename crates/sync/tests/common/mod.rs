@@ -110,6 +110,32 @@ impl Event {
         )
     }
 
+    /// Raises the event's offline limits (the server's settings rule the
+    /// terminals), through the manager API of a running server.
+    pub fn set_offline_limits(&self, server: &Server, wallet_cap: i64, terminal_cap: i64) {
+        let url = format!(
+            "http://{}/api/v1/events/{}/manage/settings",
+            server.address, self.id
+        );
+        let client = reqwest::blocking::Client::new();
+        let mut settings: Value = client
+            .get(&url)
+            .bearer_auth(&self.admin_token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        settings["data"]["offline"]["wallet_cap"] = wallet_cap.into();
+        settings["data"]["offline"]["terminal_cap"] = terminal_cap.into();
+        let response = client
+            .put(&url)
+            .bearer_auth(&self.admin_token)
+            .json(&settings["data"])
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    }
+
     /// Every wallet's balance, read from the server's database file.
     pub fn balances(&self) -> std::collections::BTreeMap<String, i64> {
         let conn = rusqlite::Connection::open(&self.db).unwrap();

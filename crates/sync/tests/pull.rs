@@ -1,0 +1,166 @@
+//! What a terminal learns from the server: the catalogue, settings and
+//! staff, and other booths' top-ups within one sync interval.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{fast_config, syncer, terminal_ledger, Event, Server};
+use serde_json::{json, Value};
+use tapster_ledger::model::Tender;
+use tapster_ledger::pin::Pin;
+use tapster_ledger::store::{Authorisation, TopUpRequest};
+use tapster_ledger::{demo, Cents, IdempotencyKey, StaffId};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_settings_and_staff_come_from_the_server() {
+    let event = Event::new(2, 50_00);
+    let server = Server::start(&event.db, 0.0);
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let sync = syncer(
+        &ledger,
+        &format!("http://{}", server.address),
+        &event.id,
+        &token,
+        fast_config(),
+    );
+    let base = format!(
+        "http://{}/api/v1/events/{}/manage",
+        server.address, event.id
+    );
+    let http = reqwest::Client::new();
+    // The manager changes a price, adds a cashier and lowers the offline cap.
+    let products: Value = http
+        .get(format!("{base}/products"))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut beer = products["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "beer")
+        .unwrap()
+        .clone();
+    beer["price"] = json!(550);
+    assert!(http
+        .put(format!("{base}/products/beer"))
+        .bearer_auth(&event.admin_token)
+        .json(&beer)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let staff = json!({"id": "lena", "name": "Lena", "role": "cashier", "pin": "2468"});
+    assert!(http
+        .post(format!("{base}/staff"))
+        .bearer_auth(&event.admin_token)
+        .json(&staff)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let mut settings: Value = http
+        .get(format!("{base}/settings"))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["data"]["offline"]["per_sale_limit"] = json!(10_00);
+    assert!(http
+        .put(format!("{base}/settings"))
+        .bearer_auth(&event.admin_token)
+        .json(&settings["data"])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+
+    sync.round(&mut |_| {}).await.unwrap();
+    assert_eq!(
+        ledger
+            .product(&demo::product("beer"))
+            .unwrap()
+            .unwrap()
+            .price,
+        Cents(550)
+    );
+    assert_eq!(
+        ledger.settings().unwrap().offline.per_sale_limit,
+        Cents(10_00)
+    );
+    let lena = ledger
+        .login(&StaffId::new("lena").unwrap(), &Pin::new("2468").unwrap())
+        .unwrap();
+    assert_eq!(
+        lena.name, "Lena",
+        "a cashier added on the server can log in at the terminal, offline too"
+    );
+    // A second round with nothing new writes nothing.
+    let before = std::fs::metadata(ledger.path())
+        .unwrap()
+        .modified()
+        .unwrap();
+    sync.round(&mut |_| {}).await.unwrap();
+    assert_eq!(
+        std::fs::metadata(ledger.path())
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_top_up_at_another_booth_is_seen_within_one_interval() {
+    let event = Event::new(2, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let url = format!("http://{}", server.address);
+    let (bar_id, bar_token) = event.terminal("bar");
+    let (desk_id, desk_token) = event.terminal("desk");
+    let bar = terminal_ledger(event.dir.path(), &bar_id);
+    let desk = terminal_ledger(event.dir.path(), &desk_id);
+    let bar_sync = syncer(&bar, &url, &event.id, &bar_token, fast_config());
+    let desk_sync = syncer(&desk, &url, &event.id, &desk_token, fast_config());
+    bar_sync.round(&mut |_| {}).await.unwrap();
+    desk_sync.round(&mut |_| {}).await.unwrap();
+    let bar_task = tapster_sync::start(bar_sync.clone(), Arc::new(tapster_ledger::SystemClock));
+
+    desk.top_up(
+        &TopUpRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            token: demo::wristband(1),
+            amount: Cents(20_00),
+            tender: Tender::Cash,
+        },
+        Authorisation::ThisLedger,
+    )
+    .unwrap();
+    desk_sync.round(&mut |_| {}).await.unwrap();
+    let pushed = Instant::now();
+    let interval = fast_config().interval;
+    loop {
+        if bar.wallet(&demo::wristband(1)).unwrap().unwrap().available == Cents(30_00) {
+            break;
+        }
+        assert!(
+            pushed.elapsed() < interval * 3,
+            "not seen within one interval"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bar_task.stop().await;
+}
