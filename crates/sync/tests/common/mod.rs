@@ -19,23 +19,29 @@ use tapster_ledger::{
 };
 use tapster_sync::{ServerClient, SyncConfig, Syncer};
 
-/// The server binary next to this test's own, built if it is not there.
+/// The server binary next to this test's own, brought up to date first
+/// (a no-op when it is): `cargo test -p tapster-sync` alone would not.
 pub fn server_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
             let exe = std::env::current_exe().unwrap();
             let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-            let binary = dir.join("tapster-server");
-            if !binary.exists() {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let status = Command::new(cargo)
-                    .args(["build", "-p", "tapster-server", "--bin", "tapster-server"])
-                    .status()
-                    .expect("build tapster-server");
-                assert!(status.success());
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut build = Command::new(cargo);
+            build.args([
+                "build",
+                "--quiet",
+                "-p",
+                "tapster-server",
+                "--bin",
+                "tapster-server",
+            ]);
+            if dir.ends_with("release") {
+                build.arg("--release");
             }
-            binary
+            assert!(build.status().expect("build tapster-server").success());
+            dir.join("tapster-server")
         })
         .clone()
 }
