@@ -372,3 +372,40 @@ async fn a_refusal_by_the_server_is_final_and_nothing_is_recorded() {
     );
     assert_eq!(entry_count(&ledger), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_undelivered_for_too_long_raises_the_stuck_alert_and_is_kept() {
+    let event = Event::new(2, BALANCE);
+    let server = Server::start(&event.db, 0.0);
+    let proxy = Proxy::start(&server.address);
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let mut config = fast_config();
+    config.stuck_after = Duration::from_secs(1);
+    let syncer = syncer(&ledger, &proxy.url(), &event.id, &token, config);
+    syncer.round(&mut |_| {}).await.unwrap();
+    proxy.set(Fault::Refuse);
+    syncer
+        .authorise_sale(&sale(1, "water"), true)
+        .await
+        .unwrap();
+    let handle = tapster_sync::start(syncer, Arc::new(tapster_ledger::SystemClock));
+    let mut status = handle.status.clone();
+    let stuck = wait_for(&mut status, Duration::from_secs(10), |s| s.stuck).await;
+    assert_eq!(stuck.pending, 1);
+    assert!(stuck.oldest_pending_secs.unwrap() >= 1);
+    assert!(matches!(
+        stuck.connection,
+        Connection::Offline | Connection::Degraded
+    ));
+    // The network comes back: the entry is delivered and the alert clears.
+    proxy.set(Fault::Pass);
+    handle.sync_now();
+    let cleared = wait_for(&mut status, Duration::from_secs(10), |s| {
+        !s.stuck && s.pending == 0
+    })
+    .await;
+    assert_eq!(cleared.connection, Connection::Online);
+    handle.stop().await;
+    assert_eq!(event.transactions_of(&id), 1);
+}
