@@ -1,0 +1,34 @@
+//! What the reader side tells the app: one JSON-ready event each.
+
+use serde::Serialize;
+
+use crate::card::CardType;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum NfcEvent {
+    /// A wristband or badge was put on the reader (once per placing).
+    Tap {
+        /// The UID as the ledger's token id: uppercase hex.
+        token_id: String,
+        card: CardType,
+        reader: String,
+        /// From pcscd reporting the card to this event, in microseconds.
+        latency_micros: u64,
+    },
+    ReaderAdded {
+        reader: String,
+    },
+    ReaderRemoved {
+        reader: String,
+    },
+    /// A card was there but could not be read (taken away too early, not
+    /// a supported card); the reader keeps working.
+    ReadFailed {
+        reader: String,
+        error: String,
+    },
+    /// pcscd is not running: no reader can work until it is back.
+    ServiceUnavailable,
+    ServiceAvailable,
+}

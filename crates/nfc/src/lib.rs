@@ -1,0 +1,28 @@
+//! # tapster-nfc
+//!
+//! NFC wristbands and staff badges on PC/SC readers, as a stream of
+//! events the app consumes.
+//!
+//! - [`pcsc_reader`]: readers through pcscd: hotplug, status-change waits,
+//!   the UID by GET DATA, recovery from every failure.
+//! - [`debounce`]: one tap, one event.
+//! - [`card`]: the card type from the ATR.
+//! - [`simulated`]: a reader driven by code, for demo mode and tests.
+//! - [`wedge`]: keyboard-wedge readers' typed UIDs.
+//! - [`auth`]: what UID-only identification does not protect against,
+//!   and where card authentication plugs in.
+//! - [`event`]: the events.
+
+pub mod auth;
+pub mod card;
+pub mod debounce;
+pub mod event;
+pub mod pcsc_reader;
+pub mod simulated;
+pub mod wedge;
+
+pub use card::CardType;
+pub use event::NfcEvent;
+pub use pcsc_reader::{watch, WatchConfig, Watcher};
+pub use simulated::SimulatedReader;
+pub use wedge::{parse_wedge, WedgeFormat};
