@@ -4,109 +4,16 @@
 //! touched. Needs root, `unshare`, `pcscd` and `vsmartcard-vpcd` (the
 //! setup script installs them).
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+#[path = "sandbox/harness.rs"]
+mod harness;
 
+use std::time::Duration;
+
+use harness::{Sandbox, POLL};
 use serde_json::Value;
 
 const WATCH: &str = env!("CARGO_BIN_EXE_tapster-nfc");
 const READER: &str = "Virtual PCD 00 00";
-
-struct Sandbox {
-    child: Child,
-    events: Receiver<Value>,
-    control: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn start() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        let control = dir.path().join("card.sock");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/run.sh");
-        let mut child = Command::new("unshare")
-            .args(["-m", "-n", "--propagation", "private"])
-            .arg(&script)
-            .arg(&control)
-            .args([WATCH, "watch"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("unshare (the tests run as root)");
-        let stdout = child.stdout.take().unwrap();
-        let (sender, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                    if sender.send(value).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        Sandbox {
-            child,
-            events,
-            control,
-            _dir: dir,
-        }
-    }
-
-    fn card(&self, command: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let stream = loop {
-            match UnixStream::connect(&self.control) {
-                Ok(stream) => break stream,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(error) => panic!("card emulator not reachable: {error}"),
-            }
-        };
-        let mut writer = stream.try_clone().unwrap();
-        writeln!(writer, "{command}").unwrap();
-        let mut answer = String::new();
-        BufReader::new(stream).read_line(&mut answer).unwrap();
-        assert_eq!(answer.trim(), "ok", "{command}");
-    }
-
-    /// The next event matching `what`, within `within`; others are skipped.
-    fn expect(&self, within: Duration, what: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(event) if what(&event) => return event,
-                Ok(_) => continue,
-                Err(_) => panic!("no matching event within {within:?}"),
-            }
-        }
-    }
-
-    /// No event matching `what` for `during`.
-    fn quiet(&self, during: Duration, what: impl Fn(&Value) -> bool) {
-        let deadline = Instant::now() + during;
-        while let Ok(event) = self
-            .events
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            assert!(!what(&event), "unexpected {event}");
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = UnixStream::connect(&self.control).and_then(|mut s| writeln!(s, "quit"));
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn tap_of(uid: &'static str) -> impl Fn(&Value) -> bool {
     move |e| e["event"] == "tap" && e["token_id"] == uid
@@ -116,13 +23,9 @@ fn is_tap(e: &Value) -> bool {
     e["event"] == "tap"
 }
 
-/// pcscd polls the virtual reader every 400 ms: wait that out between a
-/// removal and the next card.
-const POLL: Duration = Duration::from_millis(700);
-
 #[test]
 fn taps_debounce_and_recovery_over_real_pcscd() {
-    let sandbox = Sandbox::start();
+    let sandbox = Sandbox::start(&[WATCH, "watch"]);
     sandbox.expect(Duration::from_secs(10), |e| {
         e["event"] == "reader_added" && e["reader"] == READER
     });

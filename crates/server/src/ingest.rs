@@ -14,7 +14,7 @@ use tapster_api::{
 };
 use tapster_ledger::chain::entry_hash;
 use tapster_ledger::model::{DepositCount, EntryKind};
-use tapster_ledger::postings::{check_balanced, Account};
+use tapster_ledger::postings::{book, check_balanced, Account, Movement};
 use tapster_ledger::rules::check_terminal_permission;
 use tapster_ledger::Cents;
 
@@ -109,7 +109,9 @@ impl ServerStore {
         limit: u32,
     ) -> Result<WalletFeed, ServerError> {
         let limit = limit.clamp(1, 5000);
-        let conn = self.reader();
+        let reader = self.reader();
+        // One snapshot for the page: wallets and their cups as of one moment.
+        let conn = reader.unchecked_transaction()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, token_id, balance, blocked, cursor FROM wallets
@@ -458,36 +460,97 @@ fn decide(
     chain.last_sequence = entry.sequence;
     chain.last_hash = entry.hash.clone();
 
-    // Bookkeeping and permission, by the ledger's rules.
+    // Bookkeeping and permission, by the ledger's rules. The postings are
+    // what moves money, so they must be exactly what the entry books.
     if check_balanced(&batch_entry.postings).is_err() {
         return Ok(Decision::Reject(
             "the entry's postings do not sum to zero".into(),
         ));
     }
+    let own_wallet = entry.token.as_ref().map(|t| Account::Wallet(t.clone()));
+    if batch_entry
+        .postings
+        .iter()
+        .any(|p| matches!(p.account, Account::Wallet(_)) && Some(&p.account) != own_wallet.as_ref())
+    {
+        return Ok(Decision::Reject(
+            "the postings move another wristband's wallet".into(),
+        ));
+    }
     let (kind, amount) = match entry.reverses {
         Some(original) => {
-            let found: Option<(String, i64)> = tx
+            let found: Option<(String, i64, Option<String>, Option<String>)> = tx
                 .prepare_cached(
-                    "SELECT kind, amount FROM transactions WHERE event_id = ?1 AND entry_id = ?2",
+                    "SELECT t.kind, t.amount, t.terminal_id, w.token_id FROM transactions t
+                     LEFT JOIN wallets w ON w.id = t.wallet_id
+                     WHERE t.event_id = ?1 AND t.entry_id = ?2",
                 )?
                 .query_row(params![event, original.to_string()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })
                 .optional()?;
-            match found {
-                Some((kind, amount)) => (
-                    kind.parse::<EntryKind>()
-                        .map_err(|e| ServerError::Internal(e.to_string()))?,
-                    Cents(amount),
-                ),
-                None => {
-                    return Ok(Decision::Reject(
-                        "the cancelled entry is not known to the server".into(),
-                    ))
-                }
+            let Some((original_kind, original_amount, original_terminal, original_token)) = found
+            else {
+                return Ok(Decision::Reject(
+                    "the cancelled entry is not known to the server".into(),
+                ));
+            };
+            let already: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM transactions WHERE event_id = ?1 AND reverses = ?2)")?
+                .query_row(params![event, original.to_string()], |r| r.get(0))?;
+            let mirrors = entry.kind == EntryKind::Cancel
+                && Some(entry.amount.0) == original_amount.checked_neg()
+                && original_terminal.as_deref() == Some(terminal.id.as_str())
+                && original_token.as_deref() == entry.token.as_ref().map(|t| t.as_str());
+            if already {
+                return Ok(Decision::Reject("this entry was already cancelled".into()));
             }
+            if !mirrors {
+                return Ok(Decision::Reject(
+                    "the cancellation does not mirror the entry it cancels".into(),
+                ));
+            }
+            if entry.token.is_some() && wallet_delta(batch_entry)? != entry.amount {
+                return Ok(Decision::Reject(
+                    "the cancellation's postings do not match its amount".into(),
+                ));
+            }
+            (
+                original_kind
+                    .parse::<EntryKind>()
+                    .map_err(|e| ServerError::Internal(e.to_string()))?,
+                Cents(original_amount),
+            )
         }
-        None => (entry.kind, entry.amount),
+        None => {
+            let sign_ok = match entry.kind {
+                EntryKind::Sale => !entry.amount.is_positive(),
+                EntryKind::TopUp | EntryKind::DepositReturn => entry.amount.is_positive(),
+                EntryKind::Payout => entry.amount.is_negative(),
+                EntryKind::Adjustment => true,
+                EntryKind::Cancel => false,
+            };
+            let booked = book(&Movement {
+                kind: entry.kind,
+                tender: entry.tender,
+                token: entry.token.as_ref(),
+                shift: entry.shift,
+                amount: entry.amount,
+                lines: &entry.lines,
+            });
+            let same = booked.is_ok_and(|mut expected| {
+                let mut given = batch_entry.postings.clone();
+                expected.sort_by(|a, b| a.account.cmp(&b.account).then(a.amount.cmp(&b.amount)));
+                given.sort_by(|a, b| a.account.cmp(&b.account).then(a.amount.cmp(&b.amount)));
+                expected == given
+            });
+            if !sign_ok || !same {
+                return Ok(Decision::Reject(
+                    "the entry's postings do not match what it books".into(),
+                ));
+            }
+            (entry.kind, entry.amount)
+        }
     };
     if let Err(error) = check_terminal_permission(terminal.permission, kind, amount) {
         return Ok(Decision::Reject(error.to_string()));

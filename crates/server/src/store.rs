@@ -434,6 +434,15 @@ impl ServerStore {
         let (terminal, token, request, key) = (&terminal, &token, &request, key.as_ref());
         let event = terminal.event_id.as_str();
         if let Some(key) = key {
+            let refused: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2)",
+                )?
+                .query_row(params![event, key.as_str()], |r| r.get(0))?;
+            if refused {
+                // The server's decision about a key is final.
+                return Err(ServerError::IdempotencyConflict(key.to_string()));
+            }
             let earlier: Option<(Option<String>, Option<String>, String, i64)> = tx
                 .prepare_cached(
                     "SELECT request_hash, response, id, cursor FROM transactions

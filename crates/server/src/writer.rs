@@ -123,26 +123,47 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>) {
             continue;
         }
         let mut deliveries = Vec::with_capacity(size);
+        // Set when SQLite has rolled the whole transaction back (disk full,
+        // I/O error) or a savepoint could not be handled: nothing of this
+        // group may then be reported as done.
+        let mut broken: Option<String> = None;
         for job in group {
-            if let Err(error) = conn.execute_batch("SAVEPOINT job") {
-                tracing::error!(%error, "cannot open a savepoint");
+            if broken.is_some() {
+                // Dropping it unanswered tells its caller the write failed.
                 continue;
             }
-            match catch_unwind(AssertUnwindSafe(|| job(&conn))) {
-                Ok((true, deliver)) => {
-                    let _ = conn.execute_batch("RELEASE job");
+            if let Err(error) = conn.execute_batch("SAVEPOINT job") {
+                broken = Some(format!("cannot open a savepoint: {error}"));
+                continue;
+            }
+            let ok = match catch_unwind(AssertUnwindSafe(|| job(&conn))) {
+                Ok((ok, deliver)) => {
                     deliveries.push(deliver);
-                }
-                Ok((false, deliver)) => {
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-                    deliveries.push(deliver);
+                    ok
                 }
                 Err(_) => {
-                    // The caller's answer channel was dropped with the job.
                     tracing::error!("a write job panicked; rolled back");
-                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    false
                 }
+            };
+            let end = if ok {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            if let Err(error) = conn.execute_batch(end) {
+                broken = Some(format!("cannot close a savepoint: {error}"));
+            } else if conn.is_autocommit() {
+                broken = Some("the database rolled the transaction back".into());
             }
+        }
+        if let Some(reason) = broken {
+            tracing::error!(%reason, size, "group commit abandoned");
+            let _ = conn.execute_batch("ROLLBACK");
+            for deliver in deliveries {
+                deliver(Some(ServerError::Internal(format!("not saved: {reason}"))));
+            }
+            continue;
         }
         match conn.execute_batch("COMMIT") {
             Ok(()) => {

@@ -426,3 +426,74 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
     );
     assert_eq!(status, 400);
 }
+
+/// Re-seals an edited entry as a forger with the terminal's file would:
+/// a consistent hash, so only the server's bookkeeping checks can catch it.
+fn reseal(mut entry: BatchEntry) -> BatchEntry {
+    entry.entry.hash = tapster_ledger::chain::entry_hash(&entry.entry, &entry.postings);
+    entry
+}
+
+#[test]
+fn postings_that_do_not_match_the_entry_are_refused() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 1, &[("water", 1)]);
+    let genuine = pending_batch(&ledger).remove(0);
+    // A "sale" whose postings credit the wallet 50.00 instead of debiting it.
+    let mut forged = genuine.clone();
+    for posting in &mut forged.postings {
+        posting.amount = if posting.account.to_string().starts_with("wallet:") {
+            Cents(50_00)
+        } else {
+            Cents(-50_00 / 2)
+        };
+    }
+    let forged = reseal(forged);
+    let (_, body) = push(&server, &fx, &fx.bar_token, &[forged]);
+    assert_eq!(statuses(&body), vec!["rejected"], "{body}");
+    assert_eq!(server_balance(&server, &fx, 1), 20_00);
+}
+
+#[test]
+fn a_sale_cannot_be_cancelled_twice_on_the_server() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 1, &[("beer", 1)]);
+    let sale = ledger.pending_entries(1).unwrap().remove(0);
+    ledger
+        .cancel(
+            &tapster_ledger::store::CancelRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                entry: sale.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    let batch = pending_batch(&ledger);
+    let (_, body) = push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(statuses(&body), vec!["created", "created"]);
+    assert_eq!(server_balance(&server, &fx, 1), 20_00);
+    // The same cancellation again under a new key and the next sequence.
+    let mut again = batch[1].clone();
+    again.entry.idempotency_key = IdempotencyKey::random();
+    again.entry.id = tapster_ledger::EntryId(uuid_like(99));
+    again.entry.sequence += 1;
+    again.entry.prev_hash = batch[1].entry.hash.clone();
+    let (_, body) = push(&server, &fx, &fx.bar_token, &[reseal(again)]);
+    assert_eq!(statuses(&body), vec!["rejected"], "{body}");
+    assert!(body["data"]["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("already cancelled"));
+    assert_eq!(server_balance(&server, &fx, 1), 20_00, "refunded once");
+}
+
+fn uuid_like(n: u8) -> uuid::Uuid {
+    uuid::Uuid::from_bytes([n; 16])
+}
