@@ -1575,3 +1575,23 @@ fn an_offline_sale_later_approved_by_the_server_under_its_key_is_acknowledged() 
     ));
     assert_eq!(bar.balance(&guest), Cents(43_00));
 }
+
+#[test]
+fn check_sale_prices_without_writing_and_refuses_what_sell_would() {
+    let bar = Bar::new();
+    let request = bar.sale_request("anna", cart(&[("beer", 2)]), Some(&band(1)));
+    assert!(matches!(
+        bar.ledger.check_sale(&request),
+        Err(LedgerError::NoOpenShift)
+    ));
+    bar.open_shift("anna");
+    let before = bar.fingerprint();
+    // Funds are the server's to check: an unknown wristband still prices.
+    assert_eq!(bar.ledger.check_sale(&request).unwrap(), Cents(2 * 7_00));
+    assert_eq!(bar.fingerprint(), before, "nothing written");
+    let unknown = bar.sale_request("anna", cart(&[("absinth", 1)]), Some(&band(1)));
+    assert!(matches!(
+        bar.ledger.check_sale(&unknown),
+        Err(LedgerError::UnknownProduct(_))
+    ));
+}

@@ -82,6 +82,11 @@ pub enum SaleError {
     /// The server's answer, in its words (not enough balance, blocked…).
     #[error("{message}")]
     Refused { code: String, message: String },
+    /// The server did not answer in time and the offline rules refuse the
+    /// sale: the server may have taken the payment. Try again with the
+    /// same request (same idempotency key): a repeat is recognised.
+    #[error("no answer from the server and not allowed offline ({reason}); try again")]
+    OutcomeUnknown { reason: String },
 }
 
 pub struct Syncer {
@@ -386,6 +391,9 @@ impl Syncer {
         request: &SaleRequest,
         try_online: bool,
     ) -> Result<Recorded, SaleError> {
+        // What this terminal could not record is never sent to the server.
+        self.ledger.check_sale(request)?;
+        let mut asked = false;
         let online = match (&request.token, request.tender, try_online) {
             (Some(token), Tender::Wallet, true) => {
                 let body = CreateTransaction {
@@ -404,6 +412,7 @@ impl Syncer {
                     tag: None,
                     idempotency_key: Some(request.key.to_string()),
                 };
+                asked = true;
                 match tokio::time::timeout(
                     self.config.authorise_deadline,
                     self.client.transaction(token.as_str(), &body),
@@ -435,7 +444,19 @@ impl Syncer {
             }),
             None => Authorisation::ThisLedger,
         };
-        Ok(self.ledger.sell(request, authorisation)?)
+        let offline = matches!(authorisation, Authorisation::ThisLedger);
+        match self.ledger.sell(request, authorisation) {
+            Ok(recorded) => Ok(recorded),
+            // Asked the server without an answer, and refused offline.
+            Err(error @ (LedgerError::OfflineLimit(_) | LedgerError::InsufficientFunds { .. }))
+                if asked && offline =>
+            {
+                Err(SaleError::OutcomeUnknown {
+                    reason: error.to_string(),
+                })
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 }
 

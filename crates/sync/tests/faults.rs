@@ -409,3 +409,39 @@ async fn an_entry_undelivered_for_too_long_raises_the_stuck_alert_and_is_kept() 
     handle.stop().await;
     assert_eq!(event.transactions_of(&id), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_the_terminal_could_not_record_is_never_sent_to_the_server() {
+    let event = Event::new(2, BALANCE);
+    let server = Server::start(&event.db, 0.0);
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let syncer = syncer(
+        &ledger,
+        &format!("http://{}", server.address),
+        &event.id,
+        &token,
+        fast_config(),
+    );
+    syncer.round(&mut |_| {}).await.unwrap();
+    ledger
+        .close_shift(&tapster_ledger::store::CloseShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            counted: tapster_ledger::Cents(0),
+        })
+        .unwrap();
+    let error = syncer
+        .authorise_sale(&sale(1, "water"), true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            tapster_sync::SaleError::Ledger(tapster_ledger::LedgerError::NoOpenShift)
+        ),
+        "{error:?}"
+    );
+    assert_eq!(event.transactions_of(&id), 0, "the server was not charged");
+    assert_eq!(event.balances()[demo::wristband(1).as_str()], BALANCE);
+}

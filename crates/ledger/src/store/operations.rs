@@ -406,6 +406,33 @@ impl Ledger {
         )
     }
 
+    /// Checks a sale as [`Ledger::sell`] would, except the wallet's funds,
+    /// and writes nothing: the role, the open shift, the terminal's
+    /// permission, tender and wristband, prices, availability and stock.
+    /// Returns what the cart costs. For asking the server only about sales
+    /// this terminal could record.
+    pub fn check_sale(&self, request: &SaleRequest) -> Result<Cents> {
+        let hash = request_hash("sale", request)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        if let Some(previous) = previous_operation(&tx, &request.key, "sale", &hash)? {
+            let id = previous
+                .entry
+                .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?;
+            let (_, entry) = load_entry(&tx, &id)?.ok_or(LedgerError::UnknownEntry(id))?;
+            return entry
+                .amount
+                .checked_neg()
+                .ok_or(LedgerError::AmountOverflow);
+        }
+        let ctx = context(&tx, self, &request.staff)?;
+        check_role(ctx.staff.role, Action::Sell)?;
+        ctx.require_shift()?;
+        check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
+        check_tender(request.tender, request.token.as_ref())?;
+        Ok(price_cart(&request.cart, |id| product(&tx, id), ctx.now)?.total)
+    }
+
     /// Credits a wristband against cash or card, up to the event's maximum
     /// balance. A wristband never seen before gets a wallet.
     pub fn top_up(&self, request: &TopUpRequest, authorisation: Authorisation) -> Result<Recorded> {
