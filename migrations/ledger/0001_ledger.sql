@@ -173,11 +173,14 @@ CREATE TABLE entry_sync (
     CHECK (state <> 'rejected' OR reason IS NOT NULL)
 ) STRICT;
 
--- Every entry up to decided_through has a decision: the outbox starts after it.
+-- Every entry up to decided_through has a decision; every entry up to
+-- pushed_through was sent to the server in a batch (entries the server
+-- approved online are sent too, for its copy of the ledger and the chain).
 -- feed_cursor: how far this terminal has read the server's wallet feed.
 CREATE TABLE sync_progress (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     decided_through INTEGER NOT NULL,
+    pushed_through  INTEGER NOT NULL DEFAULT 0,
     feed_cursor     INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 

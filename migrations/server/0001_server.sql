@@ -131,6 +131,15 @@ CREATE TABLE transactions (
 
 CREATE INDEX transactions_by_wallet ON transactions (wallet_id, seq);
 
+-- Terminal ledger entries that arrived in a batch after the server had
+-- applied them online (under the same key): the entry id of the
+-- transaction, for cancellations and the terminal's chain.
+CREATE TABLE transaction_entries (
+    event_id       TEXT NOT NULL,
+    entry_id       TEXT PRIMARY KEY,
+    transaction_id TEXT NOT NULL REFERENCES transactions (id)
+) STRICT, WITHOUT ROWID;
+
 -- Entries the server refused, with the reason: the decision is final for
 -- the key, and managers see them as conflicts.
 CREATE TABLE rejected_entries (

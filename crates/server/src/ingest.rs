@@ -268,6 +268,19 @@ fn ingest_one(
                     && amount == wallet_delta(batch_entry)?.0
             }
         };
+        if same && earlier.entry_id.is_none() {
+            // Applied online first: now the server learns the entry itself,
+            // for cancellations and the terminal's chain.
+            if let Some(transaction) = &earlier.transaction_id {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO transaction_entries (event_id, entry_id, transaction_id) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![event, entry.id.to_string(), transaction])?;
+            }
+            if hash == entry.hash {
+                follow_chain(entry, chain, problems);
+            }
+        }
         let mut r = result(
             key,
             if same {
@@ -344,6 +357,16 @@ fn ingest_one(
                     }),
                 },
             )?;
+            // Stock follows what was served: sold units out, cancelled or
+            // returned ones back in.
+            for line in &entry.lines {
+                crate::store::adjust_stock(
+                    tx,
+                    event,
+                    &line.product,
+                    line.quantity.saturating_neg(),
+                )?;
+            }
             let mut balance = None;
             if let Some((wallet_id, before)) = &wallet {
                 if entry.tender == tapster_ledger::model::Tender::Wallet {
@@ -371,6 +394,37 @@ struct Earlier {
     entry_id: Option<String>,
     wallet_id: Option<String>,
     amount_or_reason: rusqlite::types::Value,
+}
+
+/// Moves the terminal's chain on to `entry`, noting a gap or a broken
+/// link. Entries at or before the chain's end change nothing.
+fn follow_chain(
+    entry: &tapster_ledger::model::Entry,
+    chain: &mut ChainState,
+    problems: &mut Vec<ChainProblem>,
+) {
+    if entry.sequence <= chain.last_sequence {
+        return;
+    }
+    if entry.sequence > chain.last_sequence + 1 {
+        problems.push(ChainProblem {
+            problem: "gap".into(),
+            sequence: entry.sequence,
+            detail: format!(
+                "entries {} to {} are missing",
+                chain.last_sequence + 1,
+                entry.sequence - 1
+            ),
+        });
+    } else if entry.prev_hash != chain.last_hash {
+        problems.push(ChainProblem {
+            problem: "broken_chain".into(),
+            sequence: entry.sequence,
+            detail: "the entry does not continue the terminal's hash chain".into(),
+        });
+    }
+    chain.last_sequence = entry.sequence;
+    chain.last_hash = entry.hash.clone();
 }
 
 enum Decision {
@@ -440,25 +494,7 @@ fn decide(
             entry.sequence
         )));
     }
-    if entry.sequence > chain.last_sequence + 1 {
-        problems.push(ChainProblem {
-            problem: "gap".into(),
-            sequence: entry.sequence,
-            detail: format!(
-                "entries {} to {} are missing",
-                chain.last_sequence + 1,
-                entry.sequence - 1
-            ),
-        });
-    } else if entry.prev_hash != chain.last_hash {
-        problems.push(ChainProblem {
-            problem: "broken_chain".into(),
-            sequence: entry.sequence,
-            detail: "the entry does not continue the terminal's hash chain".into(),
-        });
-    }
-    chain.last_sequence = entry.sequence;
-    chain.last_hash = entry.hash.clone();
+    follow_chain(entry, chain, problems);
 
     // Bookkeeping and permission, by the ledger's rules. The postings are
     // what moves money, so they must be exactly what the entry books.
@@ -483,7 +519,8 @@ fn decide(
                 .prepare_cached(
                     "SELECT t.kind, t.amount, t.terminal_id, w.token_id FROM transactions t
                      LEFT JOIN wallets w ON w.id = t.wallet_id
-                     WHERE t.event_id = ?1 AND t.entry_id = ?2",
+                     WHERE t.event_id = ?1
+                       AND (t.entry_id = ?2 OR t.id = (SELECT transaction_id FROM transaction_entries WHERE entry_id = ?2))",
                 )?
                 .query_row(params![event, original.to_string()], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))

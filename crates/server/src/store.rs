@@ -553,10 +553,7 @@ impl ServerStore {
         )?;
         add_deposits(tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
-            let mut product = Self::product_of(tx, event, product_id)?
-                .ok_or_else(|| ServerError::Internal("product vanished".into()))?;
-            product.stock -= quantity;
-            save_product(tx, event, &product)?;
+            adjust_stock(tx, event, product_id, -quantity)?;
         }
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
         Ok(TransactionOutcome {
@@ -710,6 +707,24 @@ pub(crate) fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerE
     Ok(conn
         .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?
         .query_row([event], |r| r.get(0))?)
+}
+
+/// Moves a stock-tracked product's stock by `delta` (sold units are
+/// negative). Offline sales may sell more than the server thought was
+/// there: stock stops at zero rather than refusing what was served.
+pub(crate) fn adjust_stock(
+    conn: &Connection,
+    event: &str,
+    product_id: &ProductId,
+    delta: i64,
+) -> Result<(), ServerError> {
+    if let Some(mut product) = ServerStore::product_of(conn, event, product_id)? {
+        if product.use_stock && delta != 0 {
+            product.stock = product.stock.saturating_add(delta).max(0);
+            save_product(conn, event, &product)?;
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the wallet's outstanding cups in step with deposit lines.

@@ -166,27 +166,42 @@ impl Syncer {
         batches: bool,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PushReport, SyncError> {
-        let total = u64::try_from(self.ledger.pending_count()?).unwrap_or(0);
+        let total = u64::try_from(self.ledger.outbox_count()?).unwrap_or(0);
         let mut done = Progress { sent: 0, total };
         let mut report = PushReport::default();
         loop {
-            let pending = self.ledger.pending_with_postings(self.config.batch_size)?;
-            if pending.is_empty() {
+            // Everything the server has not received yet, also entries it
+            // approved online: it keeps a copy of the ledger and its chain.
+            let outbox = self.ledger.outbox(self.config.batch_size)?;
+            let Some(last) = outbox.last().map(|(entry, _, _)| entry.sequence) else {
                 return Ok(report);
-            }
-            let count = pending.len() as u64;
-            let decisions = if batches {
-                self.push_batch(pending).await?
-            } else {
-                self.push_one_by_one(pending).await?
             };
-            for (_, decision) in &decisions {
+            let undecided: Vec<EntryId> = outbox
+                .iter()
+                .filter(|(_, _, state)| *state == SyncState::Pending)
+                .map(|(entry, _, _)| entry.id)
+                .collect();
+            let count = outbox.len() as u64;
+            let (decisions, through) = if batches {
+                let entries = outbox
+                    .into_iter()
+                    .map(|(entry, postings, _)| (entry, postings))
+                    .collect();
+                (self.push_batch(entries).await?, last)
+            } else {
+                self.push_one_by_one(outbox).await?
+            };
+            for (id, decision) in &decisions {
+                if !undecided.contains(id) {
+                    continue;
+                }
                 match decision {
                     SyncState::Rejected { .. } => report.rejected += 1,
                     _ => report.acknowledged += 1,
                 }
             }
-            self.ledger.record_sync_decisions(&decisions)?;
+            // Entries already decided (approved online) keep their decision.
+            self.ledger.record_batch(&decisions, through)?;
             done.sent += count;
             done.total = done.total.max(done.sent);
             progress(done);
@@ -241,10 +256,16 @@ impl Syncer {
     /// transactions; anything else it cannot take is refused visibly.
     async fn push_one_by_one(
         &self,
-        pending: Vec<(Entry, Vec<tapster_ledger::postings::Posting>)>,
-    ) -> Result<Vec<(EntryId, SyncState)>, SyncError> {
+        outbox: Vec<(Entry, Vec<tapster_ledger::postings::Posting>, SyncState)>,
+    ) -> Result<(Vec<(EntryId, SyncState)>, i64), SyncError> {
         let mut decisions = Vec::new();
-        for (entry, _) in pending {
+        let mut through = None;
+        for (entry, _, state) in outbox {
+            if state != SyncState::Pending {
+                // Approved online already: a plain server has it.
+                through = Some(entry.sequence);
+                continue;
+            }
             let now = self.clock.now();
             let decision = match (&entry.token, entry.kind, entry.tender) {
                 (Some(token), EntryKind::Sale, Tender::Wallet) => {
@@ -266,10 +287,10 @@ impl Syncer {
                         },
                         Err(other) => {
                             // Keep what was decided so far; the rest goes next round.
-                            if decisions.is_empty() {
-                                return Err(other.into());
-                            }
-                            return Ok(decisions);
+                            return match through {
+                                Some(through) => Ok((decisions, through)),
+                                None => Err(other.into()),
+                            };
                         }
                     }
                 }
@@ -279,8 +300,9 @@ impl Syncer {
                 },
             };
             decisions.push((entry.id, decision));
+            through = Some(entry.sequence);
         }
-        Ok(decisions)
+        Ok((decisions, through.unwrap_or(0)))
     }
 
     /// Settings, categories, products and staff as the server has them.

@@ -445,3 +445,81 @@ async fn a_sale_the_terminal_could_not_record_is_never_sent_to_the_server() {
     assert_eq!(event.transactions_of(&id), 0, "the server was not charged");
     assert_eq!(event.balances()[demo::wristband(1).as_str()], BALANCE);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_approved_online_reach_the_servers_ledger_copy_and_can_be_cancelled() {
+    let event = Event::new(2, BALANCE);
+    let server = Server::start(&event.db, 0.0);
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let syncer = syncer(
+        &ledger,
+        &format!("http://{}", server.address),
+        &event.id,
+        &token,
+        fast_config(),
+    );
+    syncer.round(&mut |_| {}).await.unwrap();
+    let online = syncer
+        .authorise_sale(&sale(1, "bratwurst"), true)
+        .await
+        .unwrap();
+    assert!(!online.entry.offline, "approved by the server");
+    syncer
+        .authorise_sale(&sale(2, "fries"), true)
+        .await
+        .unwrap();
+    ledger
+        .cancel(
+            &tapster_ledger::store::CancelRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                entry: online.entry.id,
+            },
+            tapster_ledger::store::Authorisation::ThisLedger,
+        )
+        .unwrap_err(); // only the last sale may be cancelled by a cashier
+    ledger
+        .cancel(
+            &tapster_ledger::store::CancelRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("sue").unwrap(),
+                entry: online.entry.id,
+            },
+            tapster_ledger::store::Authorisation::ThisLedger,
+        )
+        .unwrap();
+    syncer.round(&mut |_| {}).await.unwrap();
+    assert_eq!(
+        rejected_count(&ledger),
+        0,
+        "the cancellation found its sale on the server"
+    );
+    assert_eq!(
+        event.balances()[demo::wristband(1).as_str()],
+        BALANCE,
+        "refunded on the server"
+    );
+    assert_eq!(
+        event.balances()[demo::wristband(2).as_str()],
+        BALANCE - 4_00
+    );
+    let conn = rusqlite::Connection::open(&event.db).unwrap();
+    let (last, problems): (i64, i64) = conn
+        .query_row(
+            "SELECT last_sequence, (SELECT COUNT(*) FROM terminal_problems) FROM terminals WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (last, problems),
+        (entry_count(&ledger), 0),
+        "the server follows the whole chain, without gaps"
+    );
+    assert_eq!(
+        event.transactions_of(&id),
+        3,
+        "two sales and a cancellation, none twice"
+    );
+}

@@ -76,6 +76,62 @@ impl Ledger {
             .collect()
     }
 
+    /// The next entries the server has not received in a batch yet, in
+    /// sequence order, with their postings and current sync state (some
+    /// may already be acknowledged: approved online).
+    pub fn outbox(&self, limit: u32) -> Result<Vec<(Entry, Vec<Posting>, SyncState)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e
+             WHERE e.sequence > (SELECT pushed_through FROM sync_progress WHERE id = 1)
+             ORDER BY e.sequence LIMIT ?1"
+        ))?;
+        let rows = stmt
+            .query_map([limit], entry_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(sequence, mut entry)| {
+                entry.lines = load_lines(&conn, sequence)?;
+                let postings = load_postings(&conn, sequence)?;
+                let state = load_sync_state(&conn, sequence)?;
+                Ok((entry, postings, state))
+            })
+            .collect()
+    }
+
+    /// Records the server's decisions about a batch and that the server has
+    /// received every entry up to `through`, in one transaction. Entries
+    /// already decided keep their decision.
+    pub fn record_batch(&self, decisions: &[(EntryId, SyncState)], through: i64) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (id, decision) in decisions {
+            let sequence: i64 = tx.query_row(
+                "SELECT sequence FROM entries WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            if load_sync_state(&tx, sequence)? == SyncState::Pending {
+                write_decision(&tx, sequence, decision)?;
+            }
+        }
+        tx.execute(
+            "UPDATE sync_progress SET pushed_through = MAX(pushed_through, ?1) WHERE id = 1",
+            [through],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many entries the server has not received in a batch yet.
+    pub fn outbox_count(&self) -> Result<i64> {
+        Ok(self.lock().query_row(
+            "SELECT COUNT(*) FROM entries WHERE sequence > (SELECT pushed_through FROM sync_progress WHERE id = 1)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// When the oldest pending entry was made, if any is pending.
     pub fn oldest_pending_time(&self) -> Result<Option<Timestamp>> {
         Ok(self
