@@ -196,6 +196,14 @@ async fn run(
         status.send_replace(current.clone());
 
         match wait {
+            // After a failure the backoff (or the server's Retry-After) is
+            // kept even when sales ask to sync now: no retry per sale.
+            Some(wait) if current.failures_in_a_row > 0 => {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {},
+                    () = stop.notified() => return,
+                }
+            }
             Some(wait) => {
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {},
