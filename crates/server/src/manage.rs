@@ -4,7 +4,7 @@
 //! move to a new wristband, pay out), reports in seed 000's record shapes,
 //! and the conflicts that offline selling leaves behind.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{
     Category, EntryKind, EventSettings, Permission, Product, Role, Tender,
@@ -125,6 +125,16 @@ pub struct RecordFilter {
     pub terminal: Option<String>,
 }
 
+impl RecordFilter {
+    fn direction(&self) -> &'static str {
+        if self.descending {
+            "DESC"
+        } else {
+            "ASC"
+        }
+    }
+}
+
 /// Sums of a time range, for the summary endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
@@ -189,17 +199,15 @@ fn json_err(e: serde_json::Error) -> ServerError {
     ServerError::Internal(e.to_string())
 }
 
-fn staff_name(
-    conn: &Connection,
-    event: &str,
-    staff: Option<&str>,
-) -> Result<Option<String>, ServerError> {
-    let Some(staff) = staff else { return Ok(None) };
-    Ok(conn
-        .prepare_cached("SELECT name FROM staff WHERE event_id = ?1 AND id = ?2")?
-        .query_row(params![event, staff], |r| r.get(0))
-        .optional()?)
-}
+/// The names seed 000's records show beside the ids, joined to `t`.
+const RECORD_NAMES: &str =
+    "LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+     LEFT JOIN staff st ON st.event_id = t.event_id AND st.id = t.staff_id";
+
+/// A record filter's time range (?2, ?3) and terminal (?4) on the transactions `t`.
+const RECORD_FILTER: &str = "(?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+     AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+     AND (?4 IS NULL OR t.terminal_id = ?4)";
 
 impl ServerStore {
     /// The event whose admin token this is.
@@ -711,16 +719,14 @@ impl ServerStore {
         Self::ensure_event(&conn, event)?;
         let sql = format!(
             "SELECT COALESCE(t.terminal_time, t.created_at), t.id, l.key, l.value ->> 'product', l.value ->> 'name',
-                    l.value ->> 'quantity', l.value ->> 'unit_price', t.staff_id, t.terminal_id, tm.friendly_name
-             FROM transactions t JOIN json_each(t.lines) l
-             LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+                    l.value ->> 'quantity', l.value ->> 'unit_price', t.staff_id, t.terminal_id, tm.friendly_name,
+                    st.name
+             FROM transactions t JOIN json_each(t.lines) l {RECORD_NAMES}
              WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
-               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
-               AND (?4 IS NULL OR t.terminal_id = ?4)
+               AND {RECORD_FILTER}
              ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq, l.key
              LIMIT ?5",
-            if filter.descending { "DESC" } else { "ASC" }
+            filter.direction()
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -743,13 +749,25 @@ impl ServerStore {
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, Option<String>>(8)?,
                     r.get::<_, Option<String>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
                 ))
             },
         )?;
         let mut out = Vec::new();
         for row in rows {
-            let (time, purchase, line, item, name, quantity, price, staff, terminal, terminal_name) =
-                row?;
+            let (
+                time,
+                purchase,
+                line,
+                item,
+                name,
+                quantity,
+                price,
+                staff,
+                terminal,
+                terminal_name,
+                staff_name,
+            ) = row?;
             out.push(SalesRecord {
                 terminal_timestamp: tapster_api::api_timestamp(time).raw,
                 line_item_id: format!("{purchase}-{line}"),
@@ -758,7 +776,7 @@ impl ServerStore {
                 item_name: name,
                 quantity,
                 item_price: price,
-                staff_name: staff_name(&conn, event, staff.as_deref())?,
+                staff_name,
                 staff_id: staff,
                 terminal_id: terminal,
                 terminal_name,
@@ -776,17 +794,15 @@ impl ServerStore {
         let conn = self.reader();
         Self::ensure_event(&conn, event)?;
         let sql = format!(
-            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, t.amount, t.tender, t.staff_id, t.terminal_id, tm.friendly_name
-             FROM transactions t
-             LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, t.amount, t.tender, t.staff_id, t.terminal_id,
+                    tm.friendly_name, st.name
+             FROM transactions t {RECORD_NAMES}
              LEFT JOIN transactions r ON r.entry_id = t.reverses
              WHERE t.event_id = ?1 AND (t.kind = 'top_up' OR (t.kind = 'cancel' AND r.kind = 'top_up'))
-               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
-               AND (?4 IS NULL OR t.terminal_id = ?4)
+               AND {RECORD_FILTER}
              ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq
              LIMIT ?5",
-            if filter.descending { "DESC" } else { "ASC" }
+            filter.direction()
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -806,18 +822,19 @@ impl ServerStore {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             },
         )?;
         let mut out = Vec::new();
         for row in rows {
-            let (time, id, amount, tender, staff, terminal, terminal_name) = row?;
+            let (time, id, amount, tender, staff, terminal, terminal_name, staff_name) = row?;
             out.push(TopUpRecord {
                 terminal_timestamp: tapster_api::api_timestamp(time).raw,
                 topup_id: id,
                 amount,
                 tender,
-                staff_name: staff_name(&conn, event, staff.as_deref())?,
+                staff_name,
                 staff_id: staff,
                 terminal_id: terminal,
                 terminal_name,
@@ -838,9 +855,7 @@ impl ServerStore {
                         SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price'))
                  FROM transactions t JOIN json_each(t.lines) l
                  WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
-                   AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-                   AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
-                   AND (?4 IS NULL OR t.terminal_id = ?4)
+                   AND {RECORD_FILTER}
                  GROUP BY key ORDER BY key"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
@@ -880,14 +895,12 @@ impl ServerStore {
                 }
             })
             .collect::<Vec<_>>();
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT t.tender, COUNT(*), SUM(t.amount) FROM transactions t
              WHERE t.event_id = ?1 AND t.kind = 'top_up'
-               AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-               AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
-               AND (?4 IS NULL OR t.terminal_id = ?4)
-             GROUP BY t.tender ORDER BY t.tender",
-        )?;
+               AND {RECORD_FILTER}
+             GROUP BY t.tender ORDER BY t.tender"
+        ))?;
         let top_ups_by_tender = stmt
             .query_map(
                 params![

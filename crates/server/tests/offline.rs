@@ -199,6 +199,25 @@ fn offline_sales_reach_the_server_once() {
         json!([{"product": "cup", "count": 2}]),
         "beer and water each came in a cup"
     );
+
+    // Seed 000's sales records name the cashier who sold offline.
+    let (status, sales) = json(
+        client()
+            .get(server.url(&fx.event, "manage/reports/sales"))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{sales}");
+    let records = sales["data"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "{records:?}");
+    for record in records {
+        assert_eq!(
+            (&record["staff_id"], &record["staff_name"]),
+            (&json!("anna"), &json!("Anna")),
+            "{record}"
+        );
+    }
 }
 
 #[test]
