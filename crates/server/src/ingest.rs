@@ -16,7 +16,7 @@ use tapster_ledger::chain::entry_hash;
 use tapster_ledger::model::{DepositCount, EntryKind};
 use tapster_ledger::postings::{book, check_balanced, Account, Movement};
 use tapster_ledger::rules::check_terminal_permission;
-use tapster_ledger::Cents;
+use tapster_ledger::{Cents, LedgerError};
 
 use crate::error::ServerError;
 use crate::store::{
@@ -602,13 +602,9 @@ fn decide(
     };
     let delta = wallet_delta(batch_entry)?;
     if delta.is_negative() && !entry.offline {
-        let after = wallet.balance.checked_add(delta.0).unwrap_or(i64::MIN);
-        if wallet.blocked || after < 0 {
-            return Ok(Decision::Reject(format!(
-                "not enough balance: {} available, {} needed",
-                Cents(wallet.balance),
-                Cents(-delta.0)
-            )));
+        let needed = delta.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+        if let Err(refusal) = wallet.authorize_debit(token, needed, entry.terminal_time) {
+            return Ok(Decision::Reject(refusal.to_string()));
         }
     }
     Ok(Decision::Apply {

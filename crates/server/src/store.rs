@@ -18,7 +18,7 @@ use tapster_api::{
     TransactionResource, WalletResource,
 };
 use tapster_ledger::model::{
-    Category, EntryKind, EventSettings, Permission, Product, Role, Tender,
+    Category, EntryKind, EventSettings, OfflineLimits, Permission, Product, Role, Tender,
 };
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::pricing::{price_cart, Cart};
@@ -468,7 +468,7 @@ impl ServerStore {
                 });
             }
         }
-        let settings = Self::ensure_event(tx, event)?;
+        Self::ensure_event(tx, event)?;
         let products: Vec<ProductId> = request
             .products
             .iter()
@@ -492,21 +492,7 @@ impl ServerStore {
         check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
         let wallet = Self::wallet_row(tx, event, token)?
             .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
-        authorize_debit(
-            &WalletPosition {
-                token: token.clone(),
-                blocked: wallet.blocked,
-                balance_known: true,
-                confirmed_at: Some(now),
-                available: Cents(wallet.balance),
-                offline_exposure: Cents::ZERO,
-            },
-            priced.total,
-            Authority::Ledger,
-            &settings.offline,
-            Cents::ZERO,
-            now,
-        )?;
+        wallet.authorize_debit(token, priced.total, now)?;
         let description = request
             .description
             .as_deref()
@@ -688,6 +674,34 @@ pub(crate) struct WalletRow {
     pub balance: i64,
     pub blocked: bool,
     pub paired_user: Option<String>,
+}
+
+impl WalletRow {
+    /// Whether the server may debit `amount` (positive) now: the ledger's
+    /// rule with the server as the authority, whose balance is exact.
+    pub(crate) fn authorize_debit(
+        &self,
+        token: &TokenId,
+        amount: Cents,
+        now: Timestamp,
+    ) -> Result<(), tapster_ledger::LedgerError> {
+        authorize_debit(
+            &WalletPosition {
+                token: token.clone(),
+                blocked: self.blocked,
+                balance_known: true,
+                confirmed_at: Some(now),
+                available: Cents(self.balance),
+                offline_exposure: Cents::ZERO,
+            },
+            amount,
+            Authority::Ledger,
+            // Offline limits apply to terminals, never to the server.
+            &OfflineLimits::default(),
+            Cents::ZERO,
+            now,
+        )
+    }
 }
 
 impl WalletRow {

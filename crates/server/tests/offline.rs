@@ -14,8 +14,8 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest, WalletSnapshot};
 use tapster_ledger::{
-    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
-    Timestamp, TokenId,
+    demo, Cents, IdempotencyKey, Ledger, LedgerError, LedgerOptions, ManualClock, StaffId,
+    TerminalId, Timestamp, TokenId,
 };
 
 /// A terminal's own ledger, connected mode, a shift open for Anna.
@@ -515,4 +515,41 @@ fn a_sale_cannot_be_cancelled_twice_on_the_server() {
 
 fn uuid_like(n: u8) -> uuid::Uuid {
     uuid::Uuid::from_bytes([n; 16])
+}
+
+#[test]
+fn an_entry_claimed_as_online_is_checked_like_an_online_debit() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 1, &[("beer", 1)]);
+    let mut entry = pending_batch(&ledger).remove(0);
+    // Not approved online by this server, yet not marked offline: the
+    // server must apply its own funds rule, not the offline overdraft.
+    entry.entry.offline = false;
+    let entry = reseal(entry);
+    let (status, blocked) = json(
+        client()
+            .post(server.url(
+                &fx.event,
+                &format!("manage/wallets/token/{}/block", demo::wristband(1)),
+            ))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 204, "{blocked}");
+
+    let (status, body) = push(&server, &fx, &fx.bar_token, &[entry]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(statuses(&body), vec!["rejected"]);
+    assert_eq!(
+        body["data"]["results"][0]["reason"],
+        LedgerError::WalletBlocked {
+            token: demo::wristband(1)
+        }
+        .to_string()
+    );
+    assert_eq!(server_balance(&server, &fx, 1), 20_00, "nothing debited");
 }
