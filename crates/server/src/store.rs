@@ -23,7 +23,7 @@ use tapster_ledger::model::{
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::pricing::{price_cart, Cart};
 use tapster_ledger::rules::{
-    authorize_debit, check_terminal_permission, Authority, WalletPosition,
+    authorize_debit, check_max_balance, check_terminal_permission, Authority, WalletPosition,
 };
 use tapster_ledger::store::migrate::{self, Migration};
 use tapster_ledger::{
@@ -364,7 +364,8 @@ impl ServerStore {
         let (event, token, now) = (event.to_string(), token.clone(), self.clock.now());
         self.write(move |tx| {
         let (event, token) = (event.as_str(), &token);
-        Self::ensure_event(tx, event)?;
+        let settings = Self::ensure_event(tx, event)?;
+        check_max_balance(Cents::ZERO, credit, settings.max_wallet_balance)?;
         if Self::wallet_row(tx, event, token)?.is_some() {
             return Err(ServerError::Conflict(
                 "this wristband already has a wallet".into(),
@@ -630,6 +631,15 @@ impl ServerStore {
             )?;
             Ok(())
             })?;
+        }
+        if let Some(balance) = balance {
+            // A demo asked for richer wallets than the event allows: the
+            // demo event allows them.
+            let mut settings = self.settings(event)?;
+            if balance > settings.max_wallet_balance {
+                settings.max_wallet_balance = balance;
+                self.update_settings(event, settings)?;
+            }
         }
         for n in 1..=wallets {
             let token = demo::wristband(n);

@@ -343,6 +343,25 @@ fn wallets_are_paired_blocked_moved_and_paid_out() {
             .0,
         400
     );
+    // The event's maximum balance (250.00 in the demo) holds for pairing too.
+    let (status, refused) = admin.call(
+        "POST",
+        "wallets",
+        Some(json!({"token_id": "04AABBCCDDEE01", "balance": 250_01})),
+    );
+    assert_eq!(
+        (status, refused["error_code"].as_str()),
+        (400, Some("max_balance_exceeded")),
+        "{refused}"
+    );
+    let (status, _) = json(
+        client()
+            .get(server.url(&fx.event, "pos/wallets/token/04AABBCCDDEE01"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 404, "no wallet was written");
 
     assert_eq!(
         admin
