@@ -65,7 +65,8 @@ enum Command {
         event: String,
         #[arg(long, default_value_t = 100)]
         wallets: u32,
-        /// Each wristband's balance in cents (default: 10.00 to 50.00).
+        /// Each wristband's balance in cents (default: 10.00 to 50.00); more than the
+        /// event's maximum balance raises that maximum.
         #[arg(long)]
         wallet_balance: Option<i64>,
     },
