@@ -11,7 +11,7 @@ use crate::clock::Timestamp;
 use crate::error::{LedgerError, Result};
 use crate::ids::ProductId;
 use crate::model::{Line, Product};
-use crate::money::Cents;
+use crate::money::{Cents, VatRate, VatSplit};
 
 /// The most units of one product in one line; more is a typo, not a round.
 pub const MAX_LINE_QUANTITY: i64 = 999;
@@ -177,6 +177,22 @@ pub fn lines_total(lines: &[Line]) -> Result<Cents> {
         .ok_or(LedgerError::AmountOverflow)
 }
 
+/// The VAT in an entry's lines, one split per rate (deposit lines are not
+/// revenue and carry no VAT): each rate's gross sum is split once, as the
+/// sales report does, so a receipt shows the VAT the report counts.
+pub fn vat_breakdown(lines: &[Line]) -> Result<Vec<VatSplit>> {
+    let mut gross_by_rate: BTreeMap<VatRate, Cents> = BTreeMap::new();
+    for line in lines.iter().filter(|line| !line.deposit) {
+        let total = line.total().ok_or(LedgerError::AmountOverflow)?;
+        let sum = gross_by_rate.entry(line.vat_rate).or_default();
+        *sum = sum.checked_add(total).ok_or(LedgerError::AmountOverflow)?;
+    }
+    Ok(gross_by_rate
+        .into_iter()
+        .map(|(rate, gross)| rate.split_gross(gross))
+        .collect())
+}
+
 fn check_sellable(item: &Product, now: Timestamp) -> Result<()> {
     if item.archived {
         return Err(LedgerError::ProductArchived {
@@ -213,7 +229,6 @@ fn line_for(item: &Product, quantity: i64) -> Line {
 mod tests {
     use super::*;
     use crate::ids::CategoryId;
-    use crate::money::VatRate;
 
     fn catalog() -> Vec<Product> {
         let drinks = CategoryId::new("drinks").unwrap();
@@ -269,6 +284,27 @@ mod tests {
         assert_eq!(priced.total, Cents(2 * 450 + 300 + 3 * 200));
         assert_eq!(priced.deposit_total(), Some(Cents(600)));
         assert_eq!(priced.stock_needed, vec![(id("cola"), 1)]);
+    }
+
+    #[test]
+    fn vat_is_split_once_per_rate_and_deposits_carry_none() {
+        let cart = Cart::new().with(&id("beer"), 2).with(&id("cola"), 1);
+        let mut lines = price(&cart, &catalog(), 0).unwrap().lines;
+        let mut food = lines[0].clone();
+        food.vat_rate = VatRate(700);
+        food.unit_price = Cents(450);
+        food.quantity = 1;
+        lines.push(food);
+        let splits = vat_breakdown(&lines).unwrap();
+        assert_eq!(splits.len(), 2, "one split per rate, none for the cups");
+        assert_eq!(splits[0].rate, VatRate(700));
+        assert_eq!((splits[0].gross, splits[0].vat), (Cents(450), Cents(29)));
+        // 2 x 4.50 + 3.00 = 12.00 gross at 19 %: 1.92 VAT, not 3 x rounded.
+        assert_eq!(splits[1].rate, VatRate(1900));
+        assert_eq!((splits[1].gross, splits[1].vat), (Cents(1200), Cents(192)));
+        for split in &splits {
+            assert_eq!(split.net.0 + split.vat.0, split.gross.0);
+        }
     }
 
     #[test]

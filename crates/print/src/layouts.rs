@@ -1,0 +1,469 @@
+//! What each receipt says: sale, top-up, cancellation, deposit return,
+//! payout and adjustment slips from a ledger entry, the shift's Z (or X)
+//! report, and a test receipt.
+
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
+use tapster_ledger::pricing::vat_breakdown;
+use tapster_ledger::store::{AmountRow, ZReport};
+use tapster_ledger::{Cents, LedgerReader, Timestamp};
+
+use crate::document::{Align, PaperWidth, Receipt, ReceiptBuilder, Size, Style};
+use crate::i18n::{Language, Texts};
+use crate::text::CodePage;
+use crate::PrintError;
+
+/// How a terminal prints: paper, code page, language and the event's clock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReceiptFormat {
+    pub width: PaperWidth,
+    pub code_page: CodePage,
+    pub language: Language,
+    pub time_zone: TimeZone,
+}
+
+impl Default for ReceiptFormat {
+    fn default() -> Self {
+        ReceiptFormat {
+            width: PaperWidth::Mm80,
+            code_page: CodePage::Wpc1252,
+            language: Language::De,
+            time_zone: TimeZone::system(),
+        }
+    }
+}
+
+/// The names around an entry that the entry itself only has ids for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptContext {
+    pub event_name: String,
+    pub currency: String,
+    pub header: String,
+    pub footer: String,
+    /// The booth: the terminal's friendly name.
+    pub terminal_name: String,
+    pub cashier_name: String,
+}
+
+impl ReceiptContext {
+    /// The names for `entry` from the ledger it is stored in.
+    pub fn for_entry(ledger: &LedgerReader, entry: &Entry) -> Result<ReceiptContext, PrintError> {
+        let settings = ledger.settings()?;
+        let terminal_name = ledger
+            .terminal(&entry.terminal)
+            .map(|t| t.friendly_name)
+            .unwrap_or_else(|_| entry.terminal.to_string());
+        let cashier_name = ledger
+            .staff()?
+            .into_iter()
+            .find(|s| s.id == entry.staff)
+            .map_or_else(|| entry.staff.to_string(), |s| s.name);
+        Ok(ReceiptContext {
+            event_name: settings.name,
+            currency: settings.currency,
+            header: settings.receipt_header,
+            footer: settings.receipt_footer,
+            terminal_name,
+            cashier_name,
+        })
+    }
+}
+
+/// A receipt for a ledger entry.
+pub struct EntryReceipt<'a> {
+    pub entry: &'a Entry,
+    /// For a cancellation: the entry it cancels, to name its receipt number.
+    pub cancelled: Option<&'a Entry>,
+    /// Marked as a copy: a reprint.
+    pub copy: bool,
+}
+
+struct Writer<'a> {
+    b: ReceiptBuilder,
+    t: &'static Texts,
+    format: &'a ReceiptFormat,
+    currency: &'a str,
+}
+
+const BOLD_TALL: Style = Style {
+    align: Align::Left,
+    bold: true,
+    size: Size::Tall,
+    inverted: false,
+};
+
+impl<'a> Writer<'a> {
+    fn new(format: &'a ReceiptFormat, currency: &'a str) -> Self {
+        Writer {
+            b: ReceiptBuilder::new(format.width, format.code_page),
+            t: format.language.texts(),
+            format,
+            currency,
+        }
+    }
+
+    fn money(&self, amount: Cents) -> String {
+        self.format.language.money(amount, self.currency)
+    }
+
+    fn number(&self, amount: Cents) -> String {
+        self.format.language.number(amount)
+    }
+
+    fn when(&self, at: Timestamp) -> String {
+        self.format.language.date_time(at, &self.format.time_zone)
+    }
+
+    fn tender(&self, tender: Tender) -> &'static str {
+        match tender {
+            Tender::Wallet => self.t.wristband,
+            Tender::Cash => self.t.cash,
+            Tender::Card => self.t.card,
+        }
+    }
+
+    fn header(&mut self, ctx: &ReceiptContext, copy: bool) {
+        if copy {
+            self.b.title(self.t.copy);
+        }
+        self.b.title(&ctx.event_name);
+        self.b.paragraph(&ctx.header);
+        self.b.centred(&ctx.terminal_name);
+        self.b.rule(false);
+    }
+
+    fn entry_facts(&mut self, ctx: &ReceiptContext, entry: &Entry) {
+        let (when, number) = (self.when(entry.terminal_time), format!("#{}", entry.sequence));
+        self.b.row(&when, &format!("{} {number}", self.t.receipt_no));
+        self.b.row(
+            &format!("{}: {}", self.t.cashier, ctx.cashier_name),
+            &format!("{}: {}", self.t.terminal, entry.terminal),
+        );
+        self.b.rule(false);
+    }
+
+    /// `2 × Bier 0,5 l    9,00 €`, deposits marked, quantities as counts.
+    fn lines(&mut self, lines: &[Line]) {
+        for line in lines {
+            let total = line.total().unwrap_or(Cents::ZERO);
+            let name = if line.deposit {
+                format!("{} ({})", line.name, self.t.deposit)
+            } else {
+                line.name.clone()
+            };
+            let left = format!("{} × {name}", line.quantity);
+            let right = self.money(total);
+            self.b.row(&left, &right);
+            if line.quantity.abs() > 1 {
+                let unit = format!("    {} {}", self.t.each, self.money(line.unit_price));
+                self.b.plain(&unit);
+            }
+        }
+    }
+
+    fn total(&mut self, label: &str, amount: Cents) {
+        self.b.rule(true);
+        let (label, amount) = (label.to_string(), self.money(amount));
+        self.b.row_styled(&label, &amount, BOLD_TALL);
+    }
+
+    fn vat_table(&mut self, lines: &[Line]) -> Result<(), PrintError> {
+        let splits = vat_breakdown(lines)?;
+        if splits.is_empty() {
+            return Ok(());
+        }
+        self.b.rule(false);
+        let t = self.t;
+        self.b
+            .table(&[t.rate, t.net, t.vat, t.gross], &[2, 3, 3, 3]);
+        for split in splits {
+            let rate = self.format.language.vat_rate(split.rate);
+            let cells = [
+                rate,
+                self.number(split.net),
+                self.number(split.vat),
+                self.number(split.gross),
+            ];
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            self.b.table(&cells, &[2, 3, 3, 3]);
+        }
+        Ok(())
+    }
+
+    fn payment(&mut self, entry: &Entry) {
+        self.b.rule(false);
+        let tender = match (&entry.token, entry.tender) {
+            (Some(token), Tender::Wallet) => format!("{} {}", self.t.wristband, token.masked()),
+            (_, tender) => self.tender(tender).to_string(),
+        };
+        self.b
+            .row(&format!("{}:", self.t.paid_with), &tender);
+        if let (Some(token), Tender::Cash | Tender::Card) = (&entry.token, entry.tender) {
+            let band = format!("{} {}", self.t.wristband, token.masked());
+            self.b.row("", &band);
+        }
+        if let Some(balance) = entry.balance_after {
+            let balance = self.money(balance);
+            self.b
+                .row(&format!("{}:", self.t.balance_after), &balance);
+        }
+    }
+
+    fn id_and_footer(&mut self, ctx: &ReceiptContext, entry: &Entry) {
+        self.b.rule(false);
+        self.b.feed(1);
+        let id = entry.id.to_string();
+        self.b.qr(&id);
+        self.b.centred(&format!("{}:", self.t.receipt_id));
+        for part in id_lines(&id, self.b.columns()) {
+            self.b.centred(&part);
+        }
+        if !ctx.footer.trim().is_empty() {
+            self.b.feed(1);
+            self.b.paragraph(&ctx.footer);
+        }
+    }
+
+    fn signature(&mut self) {
+        self.b.feed(3);
+        self.b.plain(&"_".repeat(self.b.columns()));
+        self.b.plain(self.t.signature);
+    }
+}
+
+/// A UUID on one line, or split after its fourth hyphen when the paper is
+/// narrower than 36 columns (never cut inside a group).
+fn id_lines(id: &str, columns: usize) -> Vec<String> {
+    if id.chars().count() <= columns {
+        return vec![id.to_string()];
+    }
+    match id.rmatch_indices('-').next() {
+        Some((at, _)) => vec![id[..=at].to_string(), id[at + 1..].to_string()],
+        None => vec![id.to_string()],
+    }
+}
+
+/// The receipt of a ledger entry, by its kind.
+pub fn entry_receipt(
+    what: &EntryReceipt<'_>,
+    ctx: &ReceiptContext,
+    format: &ReceiptFormat,
+) -> Result<Receipt, PrintError> {
+    let entry = what.entry;
+    let mut w = Writer::new(format, &ctx.currency);
+    let t = w.t;
+    w.header(ctx, what.copy);
+    match entry.kind {
+        EntryKind::Sale => {}
+        EntryKind::TopUp => {
+            w.b.title(t.top_up);
+        }
+        EntryKind::Cancel => {
+            w.b.text(
+                t.cancellation,
+                Style {
+                    align: Align::Centre,
+                    bold: true,
+                    size: Size::Tall,
+                    inverted: true,
+                },
+            );
+            let original = match what.cancelled {
+                Some(original) => format!("#{}", original.sequence),
+                None => entry.reverses.map(|id| id.to_string()).unwrap_or_default(),
+            };
+            w.b.centred(&format!("{} {original}", t.cancels_receipt));
+        }
+        EntryKind::DepositReturn => {
+            w.b.title(t.deposit_return);
+        }
+        EntryKind::Payout => {
+            w.b.title(t.payout);
+        }
+        EntryKind::Adjustment => {
+            w.b.title(t.adjustment);
+        }
+    }
+    w.entry_facts(ctx, entry);
+    match entry.kind {
+        EntryKind::Sale => {
+            w.lines(&entry.lines);
+            // What the guest pays: the debit, seen from the guest, negated.
+            w.total(t.total, entry.amount.checked_neg().unwrap_or_default());
+            w.vat_table(&entry.lines)?;
+        }
+        EntryKind::Cancel => {
+            w.lines(&entry.lines);
+            w.total(t.refunded, entry.amount);
+            w.vat_table(&entry.lines)?;
+        }
+        EntryKind::DepositReturn => {
+            let lines: Vec<Line> = entry
+                .lines
+                .iter()
+                .map(|line| Line {
+                    // Cups handed back, counted as such.
+                    quantity: line.quantity.abs(),
+                    unit_price: line.unit_price,
+                    ..line.clone()
+                })
+                .collect();
+            w.lines(&lines);
+            let label = if entry.tender == Tender::Wallet {
+                t.credited
+            } else {
+                t.paid_out
+            };
+            w.total(label, entry.amount);
+        }
+        EntryKind::TopUp => {
+            w.total(t.topped_up, entry.amount);
+        }
+        EntryKind::Payout => {
+            w.total(t.paid_out, entry.amount.checked_neg().unwrap_or_default());
+        }
+        EntryKind::Adjustment => {
+            w.total(t.amount, entry.amount);
+        }
+    }
+    w.payment(entry);
+    if entry.kind == EntryKind::Payout {
+        w.signature();
+    }
+    w.id_and_footer(ctx, entry);
+    w.b.open_drawer(entry.tender == Tender::Cash);
+    Ok(w.b.build())
+}
+
+/// The shift report: Z when the shift is closed, X (interim) while open.
+pub fn z_report_receipt(
+    report: &ZReport,
+    ctx: &ReceiptContext,
+    format: &ReceiptFormat,
+) -> Result<Receipt, PrintError> {
+    let mut w = Writer::new(format, &ctx.currency);
+    let t = w.t;
+    w.b.title(&ctx.event_name);
+    w.b.centred(&report.terminal_name);
+    match &report.shift.closed {
+        Some(close) => w.b.title(&format!("{} #{}", t.z_report, close.z_number)),
+        None => w.b.title(t.x_report),
+    };
+    w.b.rule(false);
+    w.b.row(&format!("{}:", t.cashier), &report.staff_name);
+    let opened = w.when(report.shift.opened_at);
+    w.b.row(&format!("{}:", t.opened), &opened);
+    if let Some(close) = &report.shift.closed {
+        let closed = w.when(close.closed_at);
+        w.b.row(&format!("{}:", t.closed), &closed);
+    }
+    let sales = &report.sales;
+    w.b.rule(true);
+    w.b.row(&format!("{}:", t.sales), &sales.sales_count.to_string());
+    let revenue = w.money(sales.revenue);
+    w.b.row_styled(&format!("{}:", t.revenue), &revenue, BOLD_TALL);
+    if !sales.by_vat_rate.is_empty() {
+        w.b.rule(false);
+        w.b.table(&[t.rate, t.net, t.vat, t.gross], &[2, 3, 3, 3]);
+        for row in &sales.by_vat_rate {
+            let cells = [
+                format.language.vat_rate(row.rate),
+                w.number(row.net),
+                w.number(row.vat),
+                w.number(row.gross),
+            ];
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            w.b.table(&cells, &[2, 3, 3, 3]);
+        }
+    }
+    if !sales.by_product.is_empty() {
+        w.b.rule(false);
+        w.b.text(t.products, bold());
+        for row in &sales.by_product {
+            let right = w.money(row.gross);
+            w.b.row(&format!("{} × {}", row.quantity, row.name), &right);
+        }
+    }
+    amount_section(&mut w, t.sales_by_tender, &sales.sales_by_tender);
+    amount_section(&mut w, t.top_ups, &sales.top_ups_by_tender);
+    amount_section(&mut w, t.cancellations, &sales.cancellations);
+    w.b.rule(false);
+    for (label, row) in [
+        (t.deposits_issued, sales.deposits_issued),
+        (t.deposits_returned, sales.deposits_returned),
+        (t.payouts, sales.payouts),
+    ] {
+        let right = format!("{} / {}", row.count, w.money(row.amount));
+        w.b.row(label, &right);
+    }
+    w.b.rule(true);
+    let cash_rows = [
+        (t.float, Some(report.float)),
+        (t.cash_movements, Some(report.cash_movements)),
+        (t.expected_cash, Some(report.expected_cash)),
+        (t.counted_cash, report.counted_cash),
+    ];
+    for (label, amount) in cash_rows {
+        if let Some(amount) = amount {
+            let right = w.money(amount);
+            w.b.row(&format!("{label}:"), &right);
+        }
+    }
+    if let Some(difference) = report.difference {
+        let right = w.money(difference);
+        w.b.row_styled(&format!("{}:", t.difference), &right, BOLD_TALL);
+    }
+    w.b.rule(false);
+    w.b.centred(&format!("{} {}", t.shift, report.shift.id));
+    Ok(w.b.build())
+}
+
+fn bold() -> Style {
+    Style {
+        bold: true,
+        ..Style::PLAIN
+    }
+}
+
+fn amount_section(w: &mut Writer<'_>, title: &str, rows: &[AmountRow]) {
+    if rows.is_empty() {
+        return;
+    }
+    w.b.rule(false);
+    w.b.text(title, bold());
+    for row in rows {
+        let label = kind_or_tender_label(w.t, &row.key, &row.label);
+        let right = format!("{} / {}", row.count, w.money(row.amount));
+        w.b.row(&label, &right);
+    }
+}
+
+/// Report rows keyed by tender or entry kind get the printed word for it.
+pub(crate) fn kind_or_tender_label(t: &Texts, key: &str, label: &str) -> String {
+    match key {
+        "wallet" => t.wristband.into(),
+        "cash" => t.cash.into(),
+        "card" => t.card.into(),
+        "sale" => t.kind_sale.into(),
+        "top_up" => t.kind_top_up.into(),
+        "deposit_return" => t.kind_deposit_return.into(),
+        "payout" => t.kind_payout.into(),
+        "adjustment" => t.kind_adjustment.into(),
+        "cancel" => t.kind_cancel.into(),
+        _ if label.is_empty() => key.into(),
+        _ => label.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_split_between_groups_on_narrow_paper() {
+        let id = "0192f3a4-5b6c-7d8e-9f00-1a2b3c4d5e6f";
+        assert_eq!(id_lines(id, 48), [id]);
+        assert_eq!(id_lines(id, 32), ["0192f3a4-5b6c-7d8e-9f00-", "1a2b3c4d5e6f"]);
+    }
+}

@@ -1,0 +1,680 @@
+//! Sales reports and Z reports as A4 PDFs, with the fonts embedded so €
+//! and umlauts look the same in every viewer and printer.
+//!
+//! A small flow layout: blocks are placed top-down and a new page starts
+//! when one does not fit; page numbers are written once the page count is
+//! known. Amounts come from the ledger's report as they are, so the PDF's
+//! totals are the ledger's.
+
+use jiff::tz::TimeZone;
+use printpdf::{
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, WindingOrder,
+};
+use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
+use tapster_ledger::{Cents, Timestamp};
+
+use crate::i18n::{Language, Texts};
+use crate::layouts::kind_or_tender_label;
+use crate::PrintError;
+
+const REGULAR_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans-Latin.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold-Latin.ttf");
+
+const PAGE_WIDTH: f32 = 210.0;
+const PAGE_HEIGHT: f32 = 297.0;
+const MARGIN: f32 = 18.0;
+const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
+/// Below this the footer lives.
+const BOTTOM: f32 = 20.0;
+const BODY_SIZE: f32 = 9.5;
+const ROW_HEIGHT: f32 = 5.2;
+
+/// What a report says about itself in its heading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportHeading {
+    pub event_name: String,
+    pub currency: String,
+    pub generated_at: Timestamp,
+    /// The filter in words, e.g. `("Kasse", "Bar Nord")`, after the period.
+    pub filter: Vec<(String, String)>,
+    pub language: Language,
+    pub time_zone: TimeZone,
+}
+
+fn black() -> Color {
+    Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None))
+}
+
+fn grey(level: f32) -> Color {
+    Color::Rgb(Rgb::new(level, level, level, None))
+}
+
+fn accent() -> Color {
+    Color::Rgb(Rgb::new(0.85, 0.55, 0.12, None))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Weight {
+    Regular,
+    Bold,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+struct Font {
+    id: FontId,
+    parsed: ParsedFont,
+}
+
+impl Font {
+    fn load(doc: &mut PdfDocument, bytes: &[u8], name: &str) -> Result<Font, PrintError> {
+        let mut warnings = Vec::new();
+        let mut parsed = ParsedFont::from_bytes(bytes, 0, &mut warnings)
+            .ok_or_else(|| PrintError::Report(format!("the embedded font {name} is damaged")))?;
+        parsed.font_name = Some(name.to_string());
+        let id = doc.add_font(&parsed);
+        Ok(Font { id, parsed })
+    }
+
+    /// Width in mm of `text` at `size` pt, as the viewer will advance it.
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let units = f32::from(self.parsed.units_per_em.max(1));
+        let thousandths: f32 = text
+            .chars()
+            .map(|c| {
+                let width = self
+                    .parsed
+                    .lookup_glyph_index(u32::from(c))
+                    .and_then(|g| self.parsed.get_glyph_width(g))
+                    .unwrap_or(0);
+                // The PDF's width table truncates to whole thousandths.
+                (f32::from(width) * 1000.0 / units).trunc()
+            })
+            .sum();
+        Pt(thousandths * size / 1000.0).into_mm()
+    }
+}
+
+trait IntoMm {
+    fn into_mm(self) -> f32;
+}
+
+impl IntoMm for Pt {
+    fn into_mm(self) -> f32 {
+        self.0 / 2.834_646
+    }
+}
+
+/// A table column: title, width in mm, alignment.
+pub(crate) struct Column<'a> {
+    pub title: &'a str,
+    pub width: f32,
+    pub align: Align,
+}
+
+struct Layout {
+    doc: PdfDocument,
+    regular: Font,
+    bold: Font,
+    pages: Vec<Vec<Op>>,
+    /// Distance from the top of the page, in mm.
+    y: f32,
+    heading: ReportHeading,
+    title: String,
+}
+
+impl Layout {
+    fn new(title: &str, heading: ReportHeading) -> Result<Layout, PrintError> {
+        let mut doc = PdfDocument::new(title);
+        doc.metadata.info.author = heading.event_name.clone();
+        doc.metadata.info.creator = "Tapster".into();
+        doc.metadata.info.producer = "Tapster".into();
+        doc.metadata.info.subject = title.to_string();
+        if let Ok(at) = jiff::Timestamp::from_millisecond(heading.generated_at.0) {
+            if let Ok(date) = printpdf::DateTime::from_unix_timestamp(at.as_second()) {
+                doc.metadata.info.creation_date = date;
+                doc.metadata.info.modification_date = date;
+            }
+        }
+        let regular = Font::load(&mut doc, REGULAR_TTF, "DejaVuSans")?;
+        let bold = Font::load(&mut doc, BOLD_TTF, "DejaVuSans-Bold")?;
+        let mut layout = Layout {
+            doc,
+            regular,
+            bold,
+            pages: Vec::new(),
+            y: 0.0,
+            heading,
+            title: title.to_string(),
+        };
+        layout.new_page();
+        Ok(layout)
+    }
+
+    fn texts(&self) -> &'static Texts {
+        self.heading.language.texts()
+    }
+
+    fn money(&self, amount: Cents) -> String {
+        self.heading.language.money(amount, &self.heading.currency)
+    }
+
+    fn when(&self, at: Timestamp) -> String {
+        self.heading.language.date_time(at, &self.heading.time_zone)
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        self.pages.last_mut().expect("a page is always open")
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+        let title = format!("{} · {}", self.heading.event_name, self.title);
+        self.text_at(MARGIN, self.y + 4.0, &title, 8.0, Weight::Regular, Align::Left);
+        self.y += 9.0;
+    }
+
+    /// Starts a new page unless `height` mm still fit on this one.
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > PAGE_HEIGHT - BOTTOM {
+            self.new_page();
+        }
+    }
+
+    /// Text with its baseline `top` mm below the page's top edge.
+    fn text_at(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight, align: Align) {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        let x = match align {
+            Align::Left => x,
+            Align::Right => x - font.width(text, size),
+        };
+        let handle = PdfFontHandle::External(font.id.clone());
+        self.ops().extend([
+            Op::StartTextSection,
+            Op::SetFont {
+                font: handle,
+                size: Pt(size),
+            },
+            Op::SetTextCursor {
+                pos: Point::new(Mm(x), Mm(PAGE_HEIGHT - top)),
+            },
+            Op::ShowText {
+                items: vec![TextItem::Text(text.to_string())],
+            },
+            Op::EndTextSection,
+        ]);
+    }
+
+    /// Cuts `text` with an ellipsis so it fits `width` mm.
+    fn fit(&self, text: &str, size: f32, width: f32) -> String {
+        if self.regular.width(text, size) <= width {
+            return text.to_string();
+        }
+        let mut cut: String = text.to_string();
+        while !cut.is_empty() && self.regular.width(&format!("{cut}…"), size) > width {
+            cut.pop();
+        }
+        format!("{cut}…")
+    }
+
+    fn rectangle(&mut self, x: f32, top: f32, width: f32, height: f32, colour: Color) {
+        self.ops().extend([
+            Op::SetFillColor { col: colour },
+            Op::DrawRectangle {
+                rectangle: Rect {
+                    x: Mm(x).into(),
+                    y: Mm(PAGE_HEIGHT - top - height).into(),
+                    width: Mm(width).into(),
+                    height: Mm(height).into(),
+                    mode: Some(PaintMode::Fill),
+                    winding_order: Some(WindingOrder::NonZero),
+                },
+            },
+            Op::SetFillColor { col: black() },
+        ]);
+    }
+
+    fn rule(&mut self, top: f32, thickness: f32) {
+        let y = Mm(PAGE_HEIGHT - top);
+        self.ops().extend([
+            Op::SetOutlineColor { col: grey(0.6) },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    points: vec![
+                        LinePoint {
+                            p: Point::new(Mm(MARGIN), y),
+                            bezier: false,
+                        },
+                        LinePoint {
+                            p: Point::new(Mm(PAGE_WIDTH - MARGIN), y),
+                            bezier: false,
+                        },
+                    ],
+                    is_closed: false,
+                },
+            },
+        ]);
+    }
+
+    fn heading_block(&mut self, title: &str, period: (Option<Timestamp>, Option<Timestamp>)) {
+        let t = self.texts();
+        self.y += 6.0;
+        self.text_at(MARGIN, self.y, title, 18.0, Weight::Bold, Align::Left);
+        self.y += 8.0;
+        let event = self.heading.event_name.clone();
+        self.text_at(MARGIN, self.y, &event, 11.0, Weight::Regular, Align::Left);
+        self.y += 7.0;
+        let period_text = match period {
+            (None, None) => t.whole_event.to_string(),
+            (from, until) => format!(
+                "{} {} {}",
+                from.map_or_else(|| "…".to_string(), |at| self.when(at)),
+                t.until,
+                until.map_or_else(|| "…".to_string(), |at| self.when(at)),
+            ),
+        };
+        let mut facts = vec![(t.period.to_string(), period_text)];
+        facts.extend(self.heading.filter.iter().cloned());
+        facts.push((t.printed.to_string(), self.when(self.heading.generated_at)));
+        for (label, value) in facts {
+            self.text_at(MARGIN, self.y, &format!("{label}:"), BODY_SIZE, Weight::Bold, Align::Left);
+            self.text_at(MARGIN + 32.0, self.y, &value, BODY_SIZE, Weight::Regular, Align::Left);
+            self.y += ROW_HEIGHT;
+        }
+        self.y += 2.0;
+        self.rule(self.y, 0.8);
+        self.y += 6.0;
+    }
+
+    fn section_title(&mut self, title: &str) {
+        self.ensure(6.0 + 3.0 * ROW_HEIGHT);
+        self.y += 4.0;
+        self.text_at(MARGIN, self.y, title, 12.0, Weight::Bold, Align::Left);
+        self.y += 3.0;
+    }
+
+    /// Big figures side by side: label above, value below.
+    fn key_figures(&mut self, figures: &[(String, String)]) {
+        self.ensure(18.0);
+        let width = CONTENT_WIDTH / figures.len().max(1) as f32;
+        self.rectangle(MARGIN, self.y, CONTENT_WIDTH, 16.0, grey(0.93));
+        for (index, (label, value)) in figures.iter().enumerate() {
+            let x = MARGIN + 3.0 + index as f32 * width;
+            self.text_at(x, self.y + 5.5, label, 8.5, Weight::Regular, Align::Left);
+            self.text_at(x, self.y + 12.5, value, 13.0, Weight::Bold, Align::Left);
+        }
+        self.y += 20.0;
+    }
+
+    /// A table with a shaded header row; repeats the header on a new page.
+    fn table(&mut self, columns: &[Column<'_>], rows: &[Vec<String>], total: Option<Vec<String>>) {
+        let header = |layout: &mut Layout| {
+            layout.rectangle(MARGIN, layout.y, CONTENT_WIDTH, ROW_HEIGHT + 1.0, grey(0.85));
+            let mut x = MARGIN;
+            for column in columns {
+                let (at, align) = match column.align {
+                    Align::Left => (x + 1.5, Align::Left),
+                    Align::Right => (x + column.width - 1.5, Align::Right),
+                };
+                layout.text_at(at, layout.y + 4.3, column.title, 8.5, Weight::Bold, align);
+                x += column.width;
+            }
+            layout.y += ROW_HEIGHT + 1.0;
+        };
+        self.ensure(3.0 * ROW_HEIGHT);
+        header(self);
+        let all = rows
+            .iter()
+            .map(|r| (r, Weight::Regular))
+            .chain(total.iter().map(|r| (r, Weight::Bold)));
+        for (index, (row, weight)) in all.enumerate() {
+            if self.y + ROW_HEIGHT > PAGE_HEIGHT - BOTTOM {
+                self.new_page();
+                header(self);
+            }
+            if weight == Weight::Bold {
+                self.rule(self.y + 0.2, 0.6);
+            } else if index % 2 == 1 {
+                self.rectangle(MARGIN, self.y, CONTENT_WIDTH, ROW_HEIGHT, grey(0.96));
+            }
+            let mut x = MARGIN;
+            for (column, cell) in columns.iter().zip(row) {
+                let cell = self.fit(cell, BODY_SIZE, column.width - 3.0);
+                let (at, align) = match column.align {
+                    Align::Left => (x + 1.5, Align::Left),
+                    Align::Right => (x + column.width - 1.5, Align::Right),
+                };
+                self.text_at(at, self.y + 3.9, &cell, BODY_SIZE, weight, align);
+                x += column.width;
+            }
+            self.y += ROW_HEIGHT;
+        }
+        self.y += 3.0;
+    }
+
+    /// Gross revenue per hour as bars, with the hour under each bar and the
+    /// largest value on the axis.
+    fn bar_chart(&mut self, bars: &[(String, Cents)]) {
+        let height = 55.0;
+        self.ensure(height + 14.0);
+        let top = self.y + 2.0;
+        let chart_left = MARGIN + 22.0;
+        let chart_width = CONTENT_WIDTH - 22.0;
+        let base = top + height;
+        let max = bars.iter().map(|(_, v)| v.0).max().unwrap_or(0).max(1);
+        let max_label = self.heading.language.money(Cents(max), &self.heading.currency);
+        self.text_at(chart_left - 2.0, top + 3.0, &max_label, 7.5, Weight::Regular, Align::Right);
+        self.text_at(chart_left - 2.0, base, "0", 7.5, Weight::Regular, Align::Right);
+        // Grid lines at the top and the base.
+        for at in [top, base] {
+            let y = Mm(PAGE_HEIGHT - at);
+            self.ops().extend([
+                Op::SetOutlineColor { col: grey(0.75) },
+                Op::SetOutlineThickness { pt: Pt(0.4) },
+                Op::DrawLine {
+                    line: Line {
+                        points: vec![
+                            LinePoint {
+                                p: Point::new(Mm(chart_left), y),
+                                bezier: false,
+                            },
+                            LinePoint {
+                                p: Point::new(Mm(chart_left + chart_width), y),
+                                bezier: false,
+                            },
+                        ],
+                        is_closed: false,
+                    },
+                },
+            ]);
+        }
+        let slot = chart_width / bars.len().max(1) as f32;
+        let bar_width = (slot * 0.7).min(14.0);
+        // Label every bar when they fit, else every n-th.
+        let label_every = ((8.0 / slot).ceil() as usize).max(1);
+        for (index, (label, value)) in bars.iter().enumerate() {
+            let x = chart_left + index as f32 * slot + (slot - bar_width) / 2.0;
+            // Ratio of two integer amounts; only the bar's drawn height is a float.
+            let bar_height = height * (value.0.max(0) as f32 / max as f32);
+            if bar_height > 0.0 {
+                self.rectangle(x, base - bar_height, bar_width, bar_height, accent());
+            }
+            if index % label_every == 0 {
+                let centre = x + bar_width / 2.0;
+                let width = self.regular.width(label, 7.5);
+                self.text_at(centre - width / 2.0, base + 4.0, label, 7.5, Weight::Regular, Align::Left);
+            }
+        }
+        self.y = base + 9.0;
+    }
+
+    fn amount_table(&mut self, title: &str, rows: &[AmountRow], first: &str) {
+        if rows.is_empty() {
+            return;
+        }
+        let t = self.texts();
+        self.section_title(title);
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                vec![
+                    kind_or_tender_label(t, &row.key, &row.label),
+                    row.count.to_string(),
+                    self.money(row.amount),
+                ]
+            })
+            .collect();
+        let columns = [
+            Column {
+                title: first,
+                width: CONTENT_WIDTH - 70.0,
+                align: Align::Left,
+            },
+            Column {
+                title: t.count,
+                width: 30.0,
+                align: Align::Right,
+            },
+            Column {
+                title: t.amount,
+                width: 40.0,
+                align: Align::Right,
+            },
+        ];
+        self.table(&columns, &body, None);
+    }
+
+    fn finish(mut self) -> Result<Vec<u8>, PrintError> {
+        let count = self.pages.len();
+        let t = self.texts();
+        let generated = self.when(self.heading.generated_at);
+        let mut pages = Vec::with_capacity(count);
+        let page_ops = std::mem::take(&mut self.pages);
+        for (index, ops) in page_ops.into_iter().enumerate() {
+            self.pages.push(ops);
+            self.rule(PAGE_HEIGHT - 14.0, 0.4);
+            let footer = format!("{} {} {} {}", t.page, index + 1, t.of, count);
+            let left = format!("Tapster · {} {generated}", t.printed);
+            self.text_at(MARGIN, PAGE_HEIGHT - 9.5, &left, 8.0, Weight::Regular, Align::Left);
+            self.text_at(
+                PAGE_WIDTH - MARGIN,
+                PAGE_HEIGHT - 9.5,
+                &footer,
+                8.0,
+                Weight::Regular,
+                Align::Right,
+            );
+            let ops = self.pages.pop().unwrap_or_default();
+            pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops));
+        }
+        let mut warnings = Vec::new();
+        let options = PdfSaveOptions {
+            optimize: true,
+            subset_fonts: false,
+            secure: true,
+            image_optimization: None,
+        };
+        let bytes = self.doc.with_pages(pages).save(&options, &mut warnings);
+        if let Some(problem) = warnings
+            .iter()
+            .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
+        {
+            return Err(PrintError::Report(problem.msg.clone()));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Every table of a sales report, in the order a manager reads them.
+fn sales_sections(layout: &mut Layout, report: &SalesReport) {
+    let t = layout.texts();
+    layout.key_figures(&[
+        (t.sales.to_string(), report.sales_count.to_string()),
+        (format!("{} ({})", t.revenue, t.gross), layout.money(report.revenue)),
+        (t.net.to_string(), layout.money(report.revenue_net)),
+        (t.vat.to_string(), layout.money(report.vat_total)),
+    ]);
+
+    layout.section_title(t.vat);
+    let rows: Vec<Vec<String>> = report
+        .by_vat_rate
+        .iter()
+        .map(|row| {
+            vec![
+                layout.heading.language.vat_rate(row.rate),
+                layout.money(row.net),
+                layout.money(row.vat),
+                layout.money(row.gross),
+            ]
+        })
+        .collect();
+    let total = vec![
+        t.total.to_string(),
+        layout.money(report.revenue_net),
+        layout.money(report.vat_total),
+        layout.money(report.revenue),
+    ];
+    let money_column = |title| Column {
+        title,
+        width: 40.0,
+        align: Align::Right,
+    };
+    layout.table(
+        &[
+            Column {
+                title: t.rate,
+                width: CONTENT_WIDTH - 120.0,
+                align: Align::Left,
+            },
+            money_column(t.net),
+            money_column(t.vat),
+            money_column(t.gross),
+        ],
+        &rows,
+        Some(total),
+    );
+
+    if !report.by_hour.is_empty() {
+        layout.section_title(t.by_hour);
+        let bars: Vec<(String, Cents)> = report
+            .by_hour
+            .iter()
+            .map(|row| {
+                let label = layout
+                    .heading
+                    .language
+                    .hour_label(row.hour_start, &layout.heading.time_zone);
+                (label, row.gross)
+            })
+            .collect();
+        layout.bar_chart(&bars);
+    }
+
+    if !report.by_product.is_empty() {
+        layout.section_title(t.products);
+        let rows: Vec<Vec<String>> = report
+            .by_product
+            .iter()
+            .map(|row| {
+                vec![
+                    row.name.clone(),
+                    row.category.clone(),
+                    row.quantity.to_string(),
+                    layout.money(row.gross),
+                ]
+            })
+            .collect();
+        layout.table(
+            &[
+                Column {
+                    title: t.product,
+                    width: CONTENT_WIDTH - 105.0,
+                    align: Align::Left,
+                },
+                Column {
+                    title: t.category,
+                    width: 45.0,
+                    align: Align::Left,
+                },
+                Column {
+                    title: t.quantity,
+                    width: 20.0,
+                    align: Align::Right,
+                },
+                money_column(t.gross),
+            ],
+            &rows,
+            None,
+        );
+    }
+    layout.amount_table(t.categories, &report.by_category, t.category);
+    layout.amount_table(t.by_cashier, &report.by_staff, t.cashier);
+    layout.amount_table(t.by_terminal, &report.by_terminal, t.terminal);
+    layout.amount_table(t.sales_by_tender, &report.sales_by_tender, t.paid_with);
+    layout.amount_table(t.top_ups, &report.top_ups_by_tender, t.paid_with);
+    layout.amount_table(t.cancellations, &report.cancellations, t.kind_cancel);
+    let others = [
+        (t.deposits_issued, report.deposits_issued),
+        (t.deposits_returned, report.deposits_returned),
+        (t.payouts, report.payouts),
+    ];
+    let rows: Vec<AmountRow> = others
+        .iter()
+        .map(|(label, row)| AmountRow {
+            key: String::new(),
+            label: label.to_string(),
+            count: row.count,
+            amount: row.amount,
+        })
+        .collect();
+    layout.amount_table(&format!("{} / {}", t.deposit, t.payouts), &rows, t.amount);
+}
+
+/// The sales report as a PDF.
+pub fn sales_report_pdf(report: &SalesReport, heading: ReportHeading) -> Result<Vec<u8>, PrintError> {
+    let t = heading.language.texts();
+    let mut layout = Layout::new(t.sales_report, heading)?;
+    layout.heading_block(t.sales_report, (report.filter.from, report.filter.until));
+    sales_sections(&mut layout, report);
+    layout.finish()
+}
+
+/// A shift's Z report (X report while open) as a PDF.
+pub fn z_report_pdf(report: &ZReport, heading: ReportHeading) -> Result<Vec<u8>, PrintError> {
+    let t = heading.language.texts();
+    let title = match &report.shift.closed {
+        Some(close) => format!("{} #{}", t.z_report, close.z_number),
+        None => t.x_report.to_string(),
+    };
+    let mut layout = Layout::new(&title, heading)?;
+    layout
+        .heading
+        .filter
+        .push((t.terminal.to_string(), report.terminal_name.clone()));
+    layout
+        .heading
+        .filter
+        .push((t.cashier.to_string(), report.staff_name.clone()));
+    let closed = report.shift.closed.as_ref().map(|c| c.closed_at);
+    layout.heading_block(&title, (Some(report.shift.opened_at), closed));
+    let mut cash = vec![
+        vec![t.float.to_string(), layout.money(report.float)],
+        vec![t.cash_movements.to_string(), layout.money(report.cash_movements)],
+        vec![t.expected_cash.to_string(), layout.money(report.expected_cash)],
+    ];
+    if let Some(counted) = report.counted_cash {
+        cash.push(vec![t.counted_cash.to_string(), layout.money(counted)]);
+    }
+    let difference = report
+        .difference
+        .map(|d| vec![t.difference.to_string(), layout.money(d)]);
+    layout.section_title(t.cash);
+    layout.table(
+        &[
+            Column {
+                title: t.cash,
+                width: CONTENT_WIDTH - 40.0,
+                align: Align::Left,
+            },
+            Column {
+                title: t.amount,
+                width: 40.0,
+                align: Align::Right,
+            },
+        ],
+        &cash,
+        difference,
+    );
+    sales_sections(&mut layout, &report.sales);
+    layout.finish()
+}

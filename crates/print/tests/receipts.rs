@@ -1,0 +1,193 @@
+//! Every receipt layout printed over TCP on the real ESC/POS emulator
+//! `emupos`, at 58 and 80 mm: what it decodes must be exactly the laid-out
+//! text (€ and umlauts through Windows-1252, columns, QR payloads), and the
+//! figures must be the ledger's.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{expected_lines, printed_lines, Emupos, Night};
+use jiff::tz::TimeZone;
+use tapster_ledger::pricing::vat_breakdown;
+use tapster_print::layouts::{entry_receipt, z_report_receipt, EntryReceipt, ReceiptContext};
+use tapster_print::{
+    CodePage, JobState, Language, PaperWidth, PrintQueue, QueueOptions, Receipt, ReceiptFormat,
+};
+
+fn format(width: PaperWidth, language: Language) -> ReceiptFormat {
+    ReceiptFormat {
+        width,
+        code_page: CodePage::Wpc1252,
+        language,
+        time_zone: TimeZone::get("Europe/Berlin").unwrap(),
+    }
+}
+
+fn print_and_read(printer: &Emupos, queue: &PrintQueue, receipt: &Receipt) -> String {
+    let before = printer.receipt_ids().len();
+    let job = queue.print(receipt, "test").unwrap();
+    let done = queue.wait_for(job, Duration::from_secs(30)).expect("job finished");
+    assert_eq!(done.state, JobState::Sent);
+    printer.next_receipt(before)
+}
+
+#[test]
+fn every_layout_prints_exactly_as_laid_out_on_58_and_80_mm() {
+    let night = Night::new();
+    let reader = night.ledger.reader().unwrap();
+    let printer = Emupos::start();
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
+        for language in [Language::De, Language::En] {
+            let format = format(width, language);
+            for entry in night.entries() {
+                let ctx = ReceiptContext::for_entry(&reader, entry).unwrap();
+                let cancelled = entry.reverses.map(|id| reader.entry(&id).unwrap().unwrap());
+                let receipt = entry_receipt(
+                    &EntryReceipt {
+                        entry,
+                        cancelled: cancelled.as_ref(),
+                        copy: false,
+                    },
+                    &ctx,
+                    &format,
+                )
+                .unwrap();
+                let printed = print_and_read(&printer, &queue, &receipt);
+                let lines = printed_lines(&printed);
+                assert_eq!(
+                    lines,
+                    expected_lines(&receipt),
+                    "{:?} {width:?} {language:?}:\n{printed}",
+                    entry.kind
+                );
+                for line in lines.iter().filter(|l| !l.starts_with("[qr ")) {
+                    assert!(
+                        line.chars().count() <= width.columns(),
+                        "too wide for {width:?}: {line:?}"
+                    );
+                }
+                assert!(lines.contains(&format!("[qr {}]", entry.id)), "{printed}");
+                assert!(printed.contains("Sommerfest Würzburg"), "{printed}");
+                assert!(printed.contains("Bar Nord – Zelt 1"), "{printed}");
+                if language == Language::De {
+                    assert!(printed.contains(" €"), "{printed}");
+                }
+            }
+            // The Z report.
+            let ctx = ReceiptContext {
+                event_name: "Sommerfest Würzburg".into(),
+                currency: "EUR".into(),
+                ..ReceiptContext::default()
+            };
+            let receipt = z_report_receipt(&night.z_report, &ctx, &format).unwrap();
+            let printed = print_and_read(&printer, &queue, &receipt);
+            assert_eq!(printed_lines(&printed), expected_lines(&receipt));
+        }
+    }
+}
+
+#[test]
+fn the_sale_receipt_shows_the_ledgers_figures() {
+    let night = Night::new();
+    let reader = night.ledger.reader().unwrap();
+    let printer = Emupos::start();
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    let entry = &night.sale;
+    let ctx = ReceiptContext::for_entry(&reader, entry).unwrap();
+    let receipt = entry_receipt(
+        &EntryReceipt {
+            entry,
+            cancelled: None,
+            copy: false,
+        },
+        &ctx,
+        &format(PaperWidth::Mm80, Language::De),
+    )
+    .unwrap();
+    let printed = print_and_read(&printer, &queue, &receipt);
+    let lines = printed_lines(&printed);
+    let width = 48;
+    // Item rows: the amount ends exactly at the right edge.
+    let beer = lines
+        .iter()
+        .find(|l| l.starts_with("2 × Bier 0,5 l"))
+        .expect("beer line");
+    assert!(beer.ends_with("10,00 €") && beer.chars().count() == width, "{beer:?}");
+    assert!(lines.iter().any(|l| l.starts_with("1 × Weißwein 0,2 l")));
+    assert!(lines.iter().any(|l| l.starts_with("3 × Pfandbecher (Pfand)")));
+    // The total is what the ledger debited.
+    let total = lines.iter().find(|l| l.starts_with("SUMME")).unwrap();
+    assert!(total.ends_with("26,50 €") && entry.amount.0 == -26_50, "{total}");
+    // One VAT row per rate with the ledger's split, aligned in columns.
+    for split in vat_breakdown(&entry.lines).unwrap() {
+        let rate = Language::De.vat_rate(split.rate);
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with(&rate))
+            .unwrap_or_else(|| panic!("no VAT row for {rate}:\n{printed}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            cells[cells.len() - 3..],
+            [
+                Language::De.number(split.net).as_str(),
+                &Language::De.number(split.vat),
+                &Language::De.number(split.gross)
+            ],
+            "{row}"
+        );
+        assert_eq!(row.chars().count(), width, "{row:?}");
+    }
+    let balance = lines.iter().find(|l| l.starts_with("Guthaben danach")).unwrap();
+    let expected = Language::De.money(entry.balance_after.unwrap(), "EUR");
+    assert!(balance.ends_with(&expected), "{balance}");
+    assert!(printed.contains("Armband ••••0001"), "masked wristband:\n{printed}");
+    assert!(!printed.contains(entry.token.as_ref().unwrap().as_str()), "full UID printed");
+}
+
+#[test]
+fn cash_receipts_and_the_drawer_command_open_the_drawer() {
+    let night = Night::new();
+    let reader = night.ledger.reader().unwrap();
+    let printer = Emupos::start();
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    assert!(!printer.drawer_open());
+    // A wallet sale does not open it.
+    let wallet = entry_receipt(
+        &EntryReceipt {
+            entry: &night.sale,
+            cancelled: None,
+            copy: false,
+        },
+        &ReceiptContext::for_entry(&reader, &night.sale).unwrap(),
+        &format(PaperWidth::Mm58, Language::De),
+    )
+    .unwrap();
+    print_and_read(&printer, &queue, &wallet);
+    assert!(!printer.drawer_open(), "a wallet sale opened the drawer");
+    // A cash sale does.
+    let cash = entry_receipt(
+        &EntryReceipt {
+            entry: &night.cash_sale,
+            cancelled: None,
+            copy: false,
+        },
+        &ReceiptContext::for_entry(&reader, &night.cash_sale).unwrap(),
+        &format(PaperWidth::Mm58, Language::De),
+    )
+    .unwrap();
+    print_and_read(&printer, &queue, &cash);
+    assert!(printer.drawer_open(), "a cash sale did not open the drawer");
+    printer.close_drawer();
+    // The drawer on request, without printing anything.
+    let receipts = printer.receipt_ids().len();
+    let job = queue.open_drawer();
+    let done = queue.wait_for(job, Duration::from_secs(30)).unwrap();
+    assert_eq!(done.state, JobState::Sent);
+    common::wait_until(Duration::from_secs(10), "the drawer to open", || {
+        printer.drawer_open().then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(1700));
+    assert_eq!(printer.receipt_ids().len(), receipts, "the drawer kick printed something");
+}
