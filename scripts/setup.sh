@@ -35,4 +35,34 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+# The ESC/POS printer emulator the print tests print to: emupos from PyPI,
+# in its own virtualenv outside the clone. It needs Python 3.13 or newer;
+# Debian 12 has 3.11, so use a newer one if there is one (pyenv), else let
+# uv fetch one.
+EMUPOS_VERSION=0.4.0
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/tapster"
+emupos_venv="$cache/emupos-venv"
+if ! "$emupos_venv/bin/emupos" --version 2>/dev/null | grep -qx "emupos $EMUPOS_VERSION"; then
+    python=""
+    for candidate in python3.14 python3.13 \
+        "$HOME"/.pyenv/versions/3.1[3-9]*/bin/python; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then
+            python="$candidate"
+            break
+        fi
+    done
+    if [ -z "$python" ]; then
+        say "no Python 3.13+ here: fetching one with uv"
+        python3 -m venv "$cache/uv-venv"
+        "$cache/uv-venv/bin/pip" install -q uv
+        export UV_PYTHON_INSTALL_DIR="$cache/python"
+        "$cache/uv-venv/bin/uv" python install 3.13
+        python="$("$cache/uv-venv/bin/uv" python find --managed-python 3.13)"
+    fi
+    say "installing the emupos printer emulator $EMUPOS_VERSION with $python"
+    rm -rf "$emupos_venv"
+    "$python" -m venv "$emupos_venv"
+    "$emupos_venv/bin/pip" install -q "emupos==$EMUPOS_VERSION"
+fi
 say "ready"

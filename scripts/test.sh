@@ -18,6 +18,8 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The print crate's serial and usb drivers are behind features: check them too.
+cargo clippy -p tapster-print --all-targets --all-features --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked

@@ -9,7 +9,7 @@ use tapster_ledger::store::{AmountRow, SalesReport};
 use tapster_ledger::Cents;
 
 use crate::i18n::Language;
-use crate::layouts::kind_or_tender_label;
+use crate::layouts::{category_name, kind_or_tender_label};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,7 +127,7 @@ pub fn sales_report_csv(
     for row in &report.by_product {
         w.row(&[
             row.name.clone(),
-            row.category.clone(),
+            category_name(report, &row.category),
             row.quantity.to_string(),
             money(row.gross),
         ]);
@@ -201,7 +201,10 @@ mod tests {
         let csv = sales_report_csv(&report(), Language::De, CsvStyle::Semicolon, "EUR");
         assert!(csv.starts_with('\u{FEFF}'));
         assert!(csv.contains("Umsatz (EUR);1234,50\r\n"), "{csv}");
-        assert!(csv.contains("\"Weißwein; \"\"trocken\"\"\";wine;3;18,00\r\n"), "{csv}");
+        assert!(
+            csv.contains("\"Weißwein; \"\"trocken\"\"\";wine;3;18,00\r\n"),
+            "{csv}"
+        );
     }
 
     #[test]
@@ -209,7 +212,7 @@ mod tests {
         let csv = sales_report_csv(&report(), Language::En, CsvStyle::Comma, "EUR");
         assert!(!csv.starts_with('\u{FEFF}'));
         assert!(csv.contains("Revenue (EUR),1234.50\r\n"), "{csv}");
-        assert!(csv.contains("Weißwein; \"\"trocken\"\"") , "{csv}");
+        assert!(csv.contains("Weißwein; \"\"trocken\"\""), "{csv}");
     }
 
     #[test]

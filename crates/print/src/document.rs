@@ -294,7 +294,10 @@ mod tests {
         for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
             let mut b = ReceiptBuilder::new(width, CodePage::Wpc1252);
             b.title("Sommerfest am Donaudampfschifffahrtsgesellschaftskapitänsufer")
-                .row("3 × Ein sehr, sehr langer Produktname mit Zusatz", "1.234,50 €")
+                .row(
+                    "3 × Ein sehr, sehr langer Produktname mit Zusatz",
+                    "1.234,50 €",
+                )
                 .table(&["19 %", "10,08", "1,92", "12,00"], &[2, 3, 3, 3])
                 .rule(true);
             let receipt = b.build();

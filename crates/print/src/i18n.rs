@@ -42,6 +42,13 @@ impl Language {
         }
     }
 
+    /// A count with thousands separators: `100.000` / `100,000`.
+    pub fn count(self, value: i64) -> String {
+        let number = self.number(Cents(value.saturating_mul(100)));
+        let cut = number.len() - 3;
+        number[..cut].to_string()
+    }
+
     /// An amount without currency: `1.234,50` / `1,234.50`.
     pub fn number(self, amount: Cents) -> String {
         let (thousands, decimal) = match self {
@@ -52,7 +59,7 @@ impl Language {
         let whole = (abs / 100).to_string();
         let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
         for (index, digit) in whole.chars().enumerate() {
-            if index > 0 && (whole.len() - index) % 3 == 0 {
+            if index > 0 && (whole.len() - index).is_multiple_of(3) {
                 grouped.push(thousands);
             }
             grouped.push(digit);
@@ -148,6 +155,7 @@ pub struct Texts {
     pub deposits_returned: &'static str,
     pub payouts: &'static str,
     pub float: &'static str,
+    pub cash_count: &'static str,
     pub cash_movements: &'static str,
     pub expected_cash: &'static str,
     pub counted_cash: &'static str,
@@ -225,6 +233,7 @@ pub static DE: Texts = Texts {
     deposits_returned: "Pfand zurück",
     payouts: "Auszahlungen",
     float: "Wechselgeld",
+    cash_count: "Kassenbestand",
     cash_movements: "Barbewegungen",
     expected_cash: "Soll-Bestand",
     counted_cash: "Gezählt",
@@ -302,6 +311,7 @@ pub static EN: Texts = Texts {
     deposits_returned: "Deposits returned",
     payouts: "Payouts",
     float: "Float",
+    cash_count: "Cash count",
     cash_movements: "Cash movements",
     expected_cash: "Expected cash",
     counted_cash: "Counted",
@@ -347,11 +357,10 @@ mod tests {
         assert_eq!(Language::De.money(Cents(-5), "EUR"), "-0,05 €");
         assert_eq!(Language::En.money(Cents(-450), "EUR"), "-€4.50");
         assert_eq!(Language::De.money(Cents(100), "CHF"), "1,00 CHF");
-        assert_eq!(
-            Language::De.number(Cents(-1_000_000_00)),
-            "-1.000.000,00"
-        );
+        assert_eq!(Language::De.number(Cents(-1_000_000_00)), "-1.000.000,00");
         assert_eq!(Language::En.number(Cents(99)), "0.99");
+        assert_eq!(Language::De.count(100_000), "100.000");
+        assert_eq!(Language::En.count(-1_234), "-1,234");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
 use tapster_ledger::pricing::vat_breakdown;
-use tapster_ledger::store::{AmountRow, ZReport};
+use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
 use tapster_ledger::{Cents, LedgerReader, Timestamp};
 
 use crate::document::{Align, PaperWidth, Receipt, ReceiptBuilder, Size, Style};
@@ -134,8 +134,12 @@ impl<'a> Writer<'a> {
     }
 
     fn entry_facts(&mut self, ctx: &ReceiptContext, entry: &Entry) {
-        let (when, number) = (self.when(entry.terminal_time), format!("#{}", entry.sequence));
-        self.b.row(&when, &format!("{} {number}", self.t.receipt_no));
+        let (when, number) = (
+            self.when(entry.terminal_time),
+            format!("#{}", entry.sequence),
+        );
+        self.b
+            .row(&when, &format!("{} {number}", self.t.receipt_no));
         self.b.row(
             &format!("{}: {}", self.t.cashier, ctx.cashier_name),
             &format!("{}: {}", self.t.terminal, entry.terminal),
@@ -197,16 +201,14 @@ impl<'a> Writer<'a> {
             (Some(token), Tender::Wallet) => format!("{} {}", self.t.wristband, token.masked()),
             (_, tender) => self.tender(tender).to_string(),
         };
-        self.b
-            .row(&format!("{}:", self.t.paid_with), &tender);
+        self.b.row(&format!("{}:", self.t.paid_with), &tender);
         if let (Some(token), Tender::Cash | Tender::Card) = (&entry.token, entry.tender) {
             let band = format!("{} {}", self.t.wristband, token.masked());
             self.b.row("", &band);
         }
         if let Some(balance) = entry.balance_after {
             let balance = self.money(balance);
-            self.b
-                .row(&format!("{}:", self.t.balance_after), &balance);
+            self.b.row(&format!("{}:", self.t.balance_after), &balance);
         }
     }
 
@@ -439,6 +441,15 @@ fn amount_section(w: &mut Writer<'_>, title: &str, rows: &[AmountRow]) {
     }
 }
 
+/// A report's name for a category id (from its category table).
+pub(crate) fn category_name(report: &SalesReport, key: &str) -> String {
+    report
+        .by_category
+        .iter()
+        .find(|c| c.key == key && !c.label.is_empty())
+        .map_or_else(|| key.to_string(), |c| c.label.clone())
+}
+
 /// Report rows keyed by tender or entry kind get the printed word for it.
 pub(crate) fn kind_or_tender_label(t: &Texts, key: &str, label: &str) -> String {
     match key {
@@ -464,6 +475,9 @@ mod tests {
     fn ids_split_between_groups_on_narrow_paper() {
         let id = "0192f3a4-5b6c-7d8e-9f00-1a2b3c4d5e6f";
         assert_eq!(id_lines(id, 48), [id]);
-        assert_eq!(id_lines(id, 32), ["0192f3a4-5b6c-7d8e-9f00-", "1a2b3c4d5e6f"]);
+        assert_eq!(
+            id_lines(id, 32),
+            ["0192f3a4-5b6c-7d8e-9f00-", "1a2b3c4d5e6f"]
+        );
     }
 }

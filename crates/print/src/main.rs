@@ -19,7 +19,11 @@ use tapster_print::{
 };
 
 #[derive(Parser)]
-#[command(name = "tapster-print", version, about = "Tapster receipts and reports")]
+#[command(
+    name = "tapster-print",
+    version,
+    about = "Tapster receipts and reports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -246,7 +250,10 @@ fn main() -> Result<()> {
         Command::Drawer { printer } => {
             let queue = PrintQueue::start(printer.clone(), QueueOptions::default());
             let job = queue.open_drawer();
-            match queue.wait_for(job, Duration::from_secs(15)).map(|j| j.state) {
+            match queue
+                .wait_for(job, Duration::from_secs(15))
+                .map(|j| j.state)
+            {
                 Some(JobState::Sent) => {
                     println!("drawer opened on {printer}");
                     Ok(())
@@ -281,7 +288,9 @@ fn main() -> Result<()> {
             let t = lang.texts();
             let mut described = Vec::new();
             if let Some(id) = &terminal {
-                let name = ledger.terminal(id).map_or_else(|_| id.to_string(), |t| t.friendly_name);
+                let name = ledger
+                    .terminal(id)
+                    .map_or_else(|_| id.to_string(), |t| t.friendly_name);
                 described.push((t.terminal.to_string(), name));
             }
             if let Some(id) = &staff {
@@ -318,7 +327,10 @@ fn main() -> Result<()> {
                 } else {
                     CsvStyle::Semicolon
                 };
-                std::fs::write(&path, sales_report_csv(&report, lang, style, &settings.currency))?;
+                std::fs::write(
+                    &path,
+                    sales_report_csv(&report, lang, style, &settings.currency),
+                )?;
                 println!("wrote {}", path.display());
             }
             Ok(())

@@ -15,7 +15,7 @@ use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
 use tapster_ledger::{Cents, Timestamp};
 
 use crate::i18n::{Language, Texts};
-use crate::layouts::kind_or_tender_label;
+use crate::layouts::{category_name, kind_or_tender_label};
 use crate::PrintError;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans-Latin.ttf");
@@ -176,7 +176,14 @@ impl Layout {
         self.pages.push(Vec::new());
         self.y = MARGIN;
         let title = format!("{} · {}", self.heading.event_name, self.title);
-        self.text_at(MARGIN, self.y + 4.0, &title, 8.0, Weight::Regular, Align::Left);
+        self.text_at(
+            MARGIN,
+            self.y + 4.0,
+            &title,
+            8.0,
+            Weight::Regular,
+            Align::Left,
+        );
         self.y += 9.0;
     }
 
@@ -287,8 +294,22 @@ impl Layout {
         facts.extend(self.heading.filter.iter().cloned());
         facts.push((t.printed.to_string(), self.when(self.heading.generated_at)));
         for (label, value) in facts {
-            self.text_at(MARGIN, self.y, &format!("{label}:"), BODY_SIZE, Weight::Bold, Align::Left);
-            self.text_at(MARGIN + 32.0, self.y, &value, BODY_SIZE, Weight::Regular, Align::Left);
+            self.text_at(
+                MARGIN,
+                self.y,
+                &format!("{label}:"),
+                BODY_SIZE,
+                Weight::Bold,
+                Align::Left,
+            );
+            self.text_at(
+                MARGIN + 32.0,
+                self.y,
+                &value,
+                BODY_SIZE,
+                Weight::Regular,
+                Align::Left,
+            );
             self.y += ROW_HEIGHT;
         }
         self.y += 2.0;
@@ -319,7 +340,13 @@ impl Layout {
     /// A table with a shaded header row; repeats the header on a new page.
     fn table(&mut self, columns: &[Column<'_>], rows: &[Vec<String>], total: Option<Vec<String>>) {
         let header = |layout: &mut Layout| {
-            layout.rectangle(MARGIN, layout.y, CONTENT_WIDTH, ROW_HEIGHT + 1.0, grey(0.85));
+            layout.rectangle(
+                MARGIN,
+                layout.y,
+                CONTENT_WIDTH,
+                ROW_HEIGHT + 1.0,
+                grey(0.85),
+            );
             let mut x = MARGIN;
             for column in columns {
                 let (at, align) = match column.align {
@@ -372,9 +399,26 @@ impl Layout {
         let chart_width = CONTENT_WIDTH - 22.0;
         let base = top + height;
         let max = bars.iter().map(|(_, v)| v.0).max().unwrap_or(0).max(1);
-        let max_label = self.heading.language.money(Cents(max), &self.heading.currency);
-        self.text_at(chart_left - 2.0, top + 3.0, &max_label, 7.5, Weight::Regular, Align::Right);
-        self.text_at(chart_left - 2.0, base, "0", 7.5, Weight::Regular, Align::Right);
+        let max_label = self
+            .heading
+            .language
+            .money(Cents(max), &self.heading.currency);
+        self.text_at(
+            chart_left - 2.0,
+            top + 3.0,
+            &max_label,
+            7.5,
+            Weight::Regular,
+            Align::Right,
+        );
+        self.text_at(
+            chart_left - 2.0,
+            base,
+            "0",
+            7.5,
+            Weight::Regular,
+            Align::Right,
+        );
         // Grid lines at the top and the base.
         for at in [top, base] {
             let y = Mm(PAGE_HEIGHT - at);
@@ -412,7 +456,14 @@ impl Layout {
             if index % label_every == 0 {
                 let centre = x + bar_width / 2.0;
                 let width = self.regular.width(label, 7.5);
-                self.text_at(centre - width / 2.0, base + 4.0, label, 7.5, Weight::Regular, Align::Left);
+                self.text_at(
+                    centre - width / 2.0,
+                    base + 4.0,
+                    label,
+                    7.5,
+                    Weight::Regular,
+                    Align::Left,
+                );
             }
         }
         self.y = base + 9.0;
@@ -429,7 +480,7 @@ impl Layout {
             .map(|row| {
                 vec![
                     kind_or_tender_label(t, &row.key, &row.label),
-                    row.count.to_string(),
+                    self.heading.language.count(row.count),
                     self.money(row.amount),
                 ]
             })
@@ -465,7 +516,14 @@ impl Layout {
             self.rule(PAGE_HEIGHT - 14.0, 0.4);
             let footer = format!("{} {} {} {}", t.page, index + 1, t.of, count);
             let left = format!("Tapster · {} {generated}", t.printed);
-            self.text_at(MARGIN, PAGE_HEIGHT - 9.5, &left, 8.0, Weight::Regular, Align::Left);
+            self.text_at(
+                MARGIN,
+                PAGE_HEIGHT - 9.5,
+                &left,
+                8.0,
+                Weight::Regular,
+                Align::Left,
+            );
             self.text_at(
                 PAGE_WIDTH - MARGIN,
                 PAGE_HEIGHT - 9.5,
@@ -499,8 +557,14 @@ impl Layout {
 fn sales_sections(layout: &mut Layout, report: &SalesReport) {
     let t = layout.texts();
     layout.key_figures(&[
-        (t.sales.to_string(), report.sales_count.to_string()),
-        (format!("{} ({})", t.revenue, t.gross), layout.money(report.revenue)),
+        (
+            t.sales.to_string(),
+            layout.heading.language.count(report.sales_count),
+        ),
+        (
+            format!("{} ({})", t.revenue, t.gross),
+            layout.money(report.revenue),
+        ),
         (t.net.to_string(), layout.money(report.revenue_net)),
         (t.vat.to_string(), layout.money(report.vat_total)),
     ]);
@@ -568,8 +632,8 @@ fn sales_sections(layout: &mut Layout, report: &SalesReport) {
             .map(|row| {
                 vec![
                     row.name.clone(),
-                    row.category.clone(),
-                    row.quantity.to_string(),
+                    category_name(report, &row.category),
+                    layout.heading.language.count(row.quantity),
                     layout.money(row.gross),
                 ]
             })
@@ -621,7 +685,10 @@ fn sales_sections(layout: &mut Layout, report: &SalesReport) {
 }
 
 /// The sales report as a PDF.
-pub fn sales_report_pdf(report: &SalesReport, heading: ReportHeading) -> Result<Vec<u8>, PrintError> {
+pub fn sales_report_pdf(
+    report: &SalesReport,
+    heading: ReportHeading,
+) -> Result<Vec<u8>, PrintError> {
     let t = heading.language.texts();
     let mut layout = Layout::new(t.sales_report, heading)?;
     layout.heading_block(t.sales_report, (report.filter.from, report.filter.until));
@@ -637,20 +704,29 @@ pub fn z_report_pdf(report: &ZReport, heading: ReportHeading) -> Result<Vec<u8>,
         None => t.x_report.to_string(),
     };
     let mut layout = Layout::new(&title, heading)?;
-    layout
-        .heading
-        .filter
-        .push((t.terminal.to_string(), report.terminal_name.clone()));
-    layout
-        .heading
-        .filter
-        .push((t.cashier.to_string(), report.staff_name.clone()));
+    for (label, value) in [
+        (t.terminal, &report.terminal_name),
+        (t.cashier, &report.staff_name),
+    ] {
+        if !layout.heading.filter.iter().any(|(l, _)| l == label) {
+            layout
+                .heading
+                .filter
+                .push((label.to_string(), value.clone()));
+        }
+    }
     let closed = report.shift.closed.as_ref().map(|c| c.closed_at);
     layout.heading_block(&title, (Some(report.shift.opened_at), closed));
     let mut cash = vec![
         vec![t.float.to_string(), layout.money(report.float)],
-        vec![t.cash_movements.to_string(), layout.money(report.cash_movements)],
-        vec![t.expected_cash.to_string(), layout.money(report.expected_cash)],
+        vec![
+            t.cash_movements.to_string(),
+            layout.money(report.cash_movements),
+        ],
+        vec![
+            t.expected_cash.to_string(),
+            layout.money(report.expected_cash),
+        ],
     ];
     if let Some(counted) = report.counted_cash {
         cash.push(vec![t.counted_cash.to_string(), layout.money(counted)]);
@@ -658,11 +734,11 @@ pub fn z_report_pdf(report: &ZReport, heading: ReportHeading) -> Result<Vec<u8>,
     let difference = report
         .difference
         .map(|d| vec![t.difference.to_string(), layout.money(d)]);
-    layout.section_title(t.cash);
+    layout.section_title(t.cash_count);
     layout.table(
         &[
             Column {
-                title: t.cash,
+                title: t.cash_count,
                 width: CONTENT_WIDTH - 40.0,
                 align: Align::Left,
             },

@@ -245,7 +245,11 @@ fn send_counted(stream: &mut impl Write, bytes: &[u8]) -> Result<(), SendError> 
     while written < bytes.len() {
         match stream.write(&bytes[written..]) {
             Ok(0) => {
-                return Err(broken(written, bytes.len(), "the printer closed the connection"))
+                return Err(broken(
+                    written,
+                    bytes.len(),
+                    "the printer closed the connection",
+                ))
             }
             Ok(n) => written += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -422,7 +426,8 @@ impl<D: escpos::driver::Driver + Send> Connection for DriverConnection<D> {
         }
         let mut answer = [0u8; 1];
         match self.0.read(&mut answer) {
-            Ok(1) => match RealTimeStatusResponse::parse(RealTimeStatusRequest::Printer, answer[0]) {
+            Ok(1) => match RealTimeStatusResponse::parse(RealTimeStatusRequest::Printer, answer[0])
+            {
                 Ok(flags) if flags.get(&RealTimeStatusResponse::Online) == Some(&false) => {
                     PrinterStatus::NotReady
                 }
@@ -448,7 +453,10 @@ mod tests {
                     port: 9100,
                 },
             ),
-            ("file:///dev/usb/lp0", PrinterUri::File("/dev/usb/lp0".into())),
+            (
+                "file:///dev/usb/lp0",
+                PrinterUri::File("/dev/usb/lp0".into()),
+            ),
             (
                 "serial:///dev/ttyUSB0?baud=19200",
                 PrinterUri::Serial {

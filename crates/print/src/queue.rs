@@ -41,7 +41,9 @@ pub enum JobState {
     Sent,
     /// The connection broke mid-job: part of it may have printed. Not
     /// retried, so nothing prints twice; reprint it if it is missing.
-    Uncertain { reason: String },
+    Uncertain {
+        reason: String,
+    },
     /// Waited longer than its kind may (a drawer must not spring open
     /// minutes later); reprint it if still wanted.
     Expired,

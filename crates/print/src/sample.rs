@@ -4,9 +4,7 @@
 use tapster_ledger::demo;
 use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
 use tapster_ledger::pricing::lines_total;
-use tapster_ledger::{
-    Cents, EntryId, IdempotencyKey, StaffId, TerminalId, Timestamp, TokenId,
-};
+use tapster_ledger::{Cents, EntryId, IdempotencyKey, StaffId, TerminalId, Timestamp, TokenId};
 
 use crate::document::Receipt;
 use crate::layouts::{entry_receipt, EntryReceipt, ReceiptContext, ReceiptFormat};
@@ -38,7 +36,9 @@ pub fn sample_sale(at: Timestamp) -> Entry {
     ];
     let total = lines_total(&lines).unwrap_or(Cents::ZERO);
     Entry {
-        id: EntryId(uuid::Uuid::from_u128(0x0192_f3a4_5b6c_7d8e_9f00_1a2b_3c4d_5e6f)),
+        id: EntryId(uuid::Uuid::from_u128(
+            0x0192_f3a4_5b6c_7d8e_9f00_1a2b_3c4d_5e6f,
+        )),
         terminal: TerminalId::new("bar-1").expect("id"),
         sequence: 42,
         idempotency_key: IdempotencyKey::new("test-receipt").expect("key"),

@@ -33,7 +33,9 @@ impl CodePage {
         match self {
             CodePage::Ascii => (' '..='~').contains(&c),
             CodePage::Wpc1252 => {
-                (' '..='~').contains(&c) || ('\u{A0}'..='\u{FF}').contains(&c) || WPC1252_ROW_8_9.contains(&c)
+                (' '..='~').contains(&c)
+                    || ('\u{A0}'..='\u{FF}').contains(&c)
+                    || WPC1252_ROW_8_9.contains(&c)
             }
         }
     }
@@ -41,8 +43,8 @@ impl CodePage {
 
 /// The printable characters Windows-1252 puts at 0x80–0x9F.
 const WPC1252_ROW_8_9: &[char] = &[
-    '€', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 'Ž', '‘', '’', '“', '”', '•', '–', '—',
-    '˜', '™', 'š', '›', 'œ', 'ž', 'Ÿ',
+    '€', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 'Ž', '‘', '’', '“', '”', '•', '–',
+    '—', '˜', '™', 'š', '›', 'œ', 'ž', 'Ÿ',
 ];
 
 /// What a character the page lacks is printed as.
@@ -221,7 +223,10 @@ mod tests {
     fn characters_outside_the_page_are_replaced_not_sent_raw() {
         assert_eq!(sanitize("Bier 🍺 ok", CodePage::Wpc1252), "Bier ? ok");
         assert_eq!(sanitize("a\u{7}b\nc", CodePage::Wpc1252), "abc");
-        assert_eq!(sanitize("Łódź", CodePage::Wpc1252), "?ódź".replace('ź', "?"));
+        assert_eq!(
+            sanitize("Łódź", CodePage::Wpc1252),
+            "?ódź".replace('ź', "?")
+        );
         for c in sanitize("€äöüÄÖÜß•×Łx", CodePage::Wpc1252).chars() {
             assert!(CodePage::Wpc1252.can_print(c), "{c}");
         }
@@ -229,10 +234,19 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("Aperol Spritz mit Eis", 10), ["Aperol", "Spritz mit", "Eis"]);
-        assert_eq!(wrap("Donaudampfschifffahrt", 8), ["Donaudam", "pfschiff", "fahrt"]);
+        assert_eq!(
+            wrap("Aperol Spritz mit Eis", 10),
+            ["Aperol", "Spritz mit", "Eis"]
+        );
+        assert_eq!(
+            wrap("Donaudampfschifffahrt", 8),
+            ["Donaudam", "pfschiff", "fahrt"]
+        );
         assert_eq!(wrap("", 8), [""]);
-        assert_eq!(wrap("   je 5,00 € pro Stück", 16), ["   je 5,00 €", "   pro Stück"]);
+        assert_eq!(
+            wrap("   je 5,00 € pro Stück", 15),
+            ["   je 5,00 €", "   pro Stück"]
+        );
     }
 
     #[test]
@@ -241,8 +255,19 @@ mod tests {
         let lines = two_columns("2 × Sehr langer Produktname", "9,00 €", 20);
         assert_eq!(lines, ["2 × Sehr langer", "Produktname   9,00 €"]);
         let lines = two_columns("2 × Sehr langer Produktnamenzusatz", "9,00 €", 20);
-        assert_eq!(lines, ["2 × Sehr langer", "Produktnamenzusatz", "              9,00 €"]);
-        assert_eq!(columns(lines.last().unwrap()), 20, "the price ends at the edge");
+        assert_eq!(
+            lines,
+            [
+                "2 × Sehr langer",
+                "Produktnamenzusatz",
+                "              9,00 €"
+            ]
+        );
+        assert_eq!(
+            columns(lines.last().unwrap()),
+            20,
+            "the price ends at the edge"
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ fn format(width: PaperWidth, language: Language) -> ReceiptFormat {
 fn print_and_read(printer: &Emupos, queue: &PrintQueue, receipt: &Receipt) -> String {
     let before = printer.receipt_ids().len();
     let job = queue.print(receipt, "test").unwrap();
-    let done = queue.wait_for(job, Duration::from_secs(30)).expect("job finished");
+    let done = queue
+        .wait_for(job, Duration::from_secs(30))
+        .expect("job finished");
     assert_eq!(done.state, JobState::Sent);
     printer.next_receipt(before)
 }
@@ -114,12 +116,20 @@ fn the_sale_receipt_shows_the_ledgers_figures() {
         .iter()
         .find(|l| l.starts_with("2 × Bier 0,5 l"))
         .expect("beer line");
-    assert!(beer.ends_with("10,00 €") && beer.chars().count() == width, "{beer:?}");
+    assert!(
+        beer.ends_with("10,00 €") && beer.chars().count() == width,
+        "{beer:?}"
+    );
     assert!(lines.iter().any(|l| l.starts_with("1 × Weißwein 0,2 l")));
-    assert!(lines.iter().any(|l| l.starts_with("3 × Pfandbecher (Pfand)")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("3 × Pfandbecher (Pfand)")));
     // The total is what the ledger debited.
     let total = lines.iter().find(|l| l.starts_with("SUMME")).unwrap();
-    assert!(total.ends_with("26,50 €") && entry.amount.0 == -26_50, "{total}");
+    assert!(
+        total.ends_with("26,50 €") && entry.amount.0 == -26_50,
+        "{total}"
+    );
     // One VAT row per rate with the ledger's split, aligned in columns.
     for split in vat_breakdown(&entry.lines).unwrap() {
         let rate = Language::De.vat_rate(split.rate);
@@ -139,11 +149,20 @@ fn the_sale_receipt_shows_the_ledgers_figures() {
         );
         assert_eq!(row.chars().count(), width, "{row:?}");
     }
-    let balance = lines.iter().find(|l| l.starts_with("Guthaben danach")).unwrap();
+    let balance = lines
+        .iter()
+        .find(|l| l.starts_with("Guthaben danach"))
+        .unwrap();
     let expected = Language::De.money(entry.balance_after.unwrap(), "EUR");
     assert!(balance.ends_with(&expected), "{balance}");
-    assert!(printed.contains("Armband ••••0001"), "masked wristband:\n{printed}");
-    assert!(!printed.contains(entry.token.as_ref().unwrap().as_str()), "full UID printed");
+    assert!(
+        printed.contains("Armband ••••0001"),
+        "masked wristband:\n{printed}"
+    );
+    assert!(
+        !printed.contains(entry.token.as_ref().unwrap().as_str()),
+        "full UID printed"
+    );
 }
 
 #[test]
@@ -189,5 +208,82 @@ fn cash_receipts_and_the_drawer_command_open_the_drawer() {
         printer.drawer_open().then_some(())
     });
     std::thread::sleep(Duration::from_millis(1700));
-    assert_eq!(printer.receipt_ids().len(), receipts, "the drawer kick printed something");
+    assert_eq!(
+        printer.receipt_ids().len(),
+        receipts,
+        "the drawer kick printed something"
+    );
+}
+
+#[test]
+fn the_command_line_prints_the_test_receipt_and_any_stored_entry() {
+    let night = Night::new();
+    let printer = Emupos::start();
+    let uri = printer.uri().to_string();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tapster-print"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    run(&["test-receipt", "--printer", &uri, "--width", "58"]);
+    let test = printer.next_receipt(0);
+    for expected in ["TESTBELEG", "Weißwein 0,2 l", "26,50 €", "19 %", "[qr "] {
+        assert!(test.contains(expected), "{expected} missing:\n{test}");
+    }
+    let db = night.dir.path().join("ledger.sqlite");
+    let id = night.cancel.id.to_string();
+    run(&[
+        "receipt",
+        "--db",
+        db.to_str().unwrap(),
+        "--entry",
+        &id,
+        "--printer",
+        &uri,
+        "--width",
+        "80",
+        "--lang",
+        "en",
+    ]);
+    let cancel = printer.next_receipt(1);
+    assert!(cancel.contains("*** CANCELLATION ***"), "{cancel}");
+    assert!(
+        cancel.contains(&format!("Cancels receipt #{}", night.cash_sale.sequence)),
+        "{cancel}"
+    );
+    assert!(cancel.contains(&format!("[qr {id}]")));
+    // A preview needs no printer.
+    let preview = run(&[
+        "receipt",
+        "--db",
+        db.to_str().unwrap(),
+        "--entry",
+        &id,
+        "--preview",
+        "--copy",
+    ]);
+    assert!(
+        preview.contains("*** KOPIE ***") && preview.contains("*** STORNO ***"),
+        "{preview}"
+    );
+    // An unknown entry is a clear error.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tapster-print"))
+        .args([
+            "receipt",
+            "--db",
+            db.to_str().unwrap(),
+            "--entry",
+            &night.payout.shift.unwrap().to_string(),
+            "--preview",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is not in"),
+        "{output:?}"
+    );
 }

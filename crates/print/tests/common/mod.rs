@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tapster_ledger::demo;
+use tapster_ledger::model::Entry;
 use tapster_ledger::model::Tender;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::pricing::Cart;
@@ -17,7 +18,6 @@ use tapster_ledger::store::{
     Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest, OpenShiftRequest,
     PayoutRequest, SaleRequest, TopUpRequest, ZReport,
 };
-use tapster_ledger::model::Entry;
 use tapster_ledger::{
     Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId, Timestamp,
 };
@@ -123,7 +123,10 @@ impl Emupos {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}/api/v1/devices/{DEVICE}{path}", self.api)
+        format!(
+            "http://127.0.0.1:{}/api/v1/devices/{DEVICE}{path}",
+            self.api
+        )
     }
 
     pub fn device(&self) -> Value {
@@ -135,7 +138,12 @@ impl Emupos {
     }
 
     pub fn close_drawer(&self) {
-        let status = self.http.post(self.url("/drawer/close")).send().unwrap().status();
+        let status = self
+            .http
+            .post(self.url("/drawer/close"))
+            .send()
+            .unwrap()
+            .status();
         assert!(status.is_success(), "{status}");
     }
 
@@ -151,7 +159,13 @@ impl Emupos {
 
     /// The printed receipts' ids, oldest first.
     pub fn receipt_ids(&self) -> Vec<String> {
-        let list: Vec<Value> = self.http.get(self.url("/receipts")).send().unwrap().json().unwrap();
+        let list: Vec<Value> = self
+            .http
+            .get(self.url("/receipts"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         let mut ids: Vec<String> = list
             .iter()
             .map(|r| r["id"].as_str().unwrap().to_string())
@@ -172,15 +186,22 @@ impl Emupos {
 
     /// The printed receipts' texts, oldest first.
     pub fn receipts(&self) -> Vec<String> {
-        self.receipt_ids().iter().map(|id| self.receipt_text(id)).collect()
+        self.receipt_ids()
+            .iter()
+            .map(|id| self.receipt_text(id))
+            .collect()
     }
 
     /// Waits until at least `count` receipts were printed; their texts.
     pub fn wait_for_receipts(&self, count: usize) -> Vec<String> {
-        let ids = wait_until(Duration::from_secs(30), &format!("{count} receipts"), || {
-            let ids = self.receipt_ids();
-            (ids.len() >= count).then_some(ids)
-        });
+        let ids = wait_until(
+            Duration::from_secs(30),
+            &format!("{count} receipts"),
+            || {
+                let ids = self.receipt_ids();
+                (ids.len() >= count).then_some(ids)
+            },
+        );
         ids.iter().map(|id| self.receipt_text(id)).collect()
     }
 
