@@ -25,6 +25,16 @@ else
     say "apt packages: all present"
 fi
 
+# Node.js for the app's web UI: NodeSource's nodejs package brings npm and
+# conflicts with Debian's npm package, so npm is only asked for when
+# Node.js is not there at all.
+if ! command -v npm >/dev/null; then
+    say "installing Node.js and npm"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
 if ! command -v cargo >/dev/null; then
     say "Rust is missing: install it with rustup (https://rustup.rs), then run this again"
     exit 1

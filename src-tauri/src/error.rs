@@ -1,0 +1,159 @@
+//! Errors as the UI receives them: `{code, message, retryable}` with a
+//! closed set of codes the UI switches on (never on message text).
+
+use serde::Serialize;
+use tapster_ledger::LedgerError;
+use tapster_print::PrintError;
+use tapster_sync::SaleError;
+use ts_rs::TS;
+
+/// Every error code the UI can receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotLoggedIn,
+    WrongPin,
+    LoginLocked,
+    UnknownBadge,
+    RoleNotPermitted,
+    TerminalNotPermitted,
+    NoOpenShift,
+    ShiftAlreadyOpen,
+    ShiftOfAnotherCashier,
+    EmptyCart,
+    InvalidQuantity,
+    UnknownProduct,
+    ProductNotAvailable,
+    OutOfStock,
+    InsufficientFunds,
+    WalletBlocked,
+    UnknownWallet,
+    OfflineLimit,
+    MaxBalanceExceeded,
+    TenderMismatch,
+    NothingToCancel,
+    NotYourLastSale,
+    AlreadyCancelled,
+    CannotCancel,
+    NotReturnable,
+    DepositReturnExceeded,
+    NothingToPayOut,
+    InvalidInput,
+    RefusedByServer,
+    OutcomeUnknown,
+    StorageFull,
+    StorageBusy,
+    PrinterProblem,
+    NotInDemoMode,
+    Internal,
+}
+
+/// An error for the UI: what happened in words, and whether trying again
+/// unchanged may work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retryable: bool,
+    /// For `insufficient_funds`: how much is missing, to offer a top-up.
+    #[ts(type = "number | null")]
+    pub missing_cents: Option<i64>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+            retryable: false,
+            missing_cents: None,
+        }
+    }
+
+    pub fn not_logged_in() -> Self {
+        AppError::new(
+            ErrorCode::NotLoggedIn,
+            "Not logged in, or locked after inactivity: log in with your PIN",
+        )
+    }
+}
+
+impl From<LedgerError> for AppError {
+    fn from(error: LedgerError) -> Self {
+        use LedgerError::*;
+        let code = match &error {
+            WrongPin { .. } => ErrorCode::WrongPin,
+            LoginLocked { .. } => ErrorCode::LoginLocked,
+            UnknownStaff(_) | StaffInactive(_) => ErrorCode::UnknownBadge,
+            RoleNotPermitted { .. } => ErrorCode::RoleNotPermitted,
+            TerminalNotPermitted { .. } => ErrorCode::TerminalNotPermitted,
+            NoOpenShift => ErrorCode::NoOpenShift,
+            ShiftAlreadyOpen => ErrorCode::ShiftAlreadyOpen,
+            ShiftOfAnotherCashier => ErrorCode::ShiftOfAnotherCashier,
+            EmptyCart => ErrorCode::EmptyCart,
+            InvalidQuantity { .. } => ErrorCode::InvalidQuantity,
+            UnknownProduct(_) => ErrorCode::UnknownProduct,
+            ProductArchived { .. } | ProductNotAvailable { .. } => ErrorCode::ProductNotAvailable,
+            OutOfStock { .. } => ErrorCode::OutOfStock,
+            InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            WalletBlocked { .. } => ErrorCode::WalletBlocked,
+            UnknownWallet { .. } => ErrorCode::UnknownWallet,
+            OfflineLimit(_) => ErrorCode::OfflineLimit,
+            MaxBalanceExceeded { .. } => ErrorCode::MaxBalanceExceeded,
+            TenderMismatch => ErrorCode::TenderMismatch,
+            UnknownEntry(_) => ErrorCode::NothingToCancel,
+            NotYourLastSale => ErrorCode::NotYourLastSale,
+            AlreadyCancelled => ErrorCode::AlreadyCancelled,
+            CannotCancelCancellation | CannotCancelRejected => ErrorCode::CannotCancel,
+            NotReturnable { .. } => ErrorCode::NotReturnable,
+            DepositReturnExceeded { .. } => ErrorCode::DepositReturnExceeded,
+            NothingToPayOut => ErrorCode::NothingToPayOut,
+            InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse
+            | IdempotencyConflict(_) => ErrorCode::InvalidInput,
+            StorageFull => ErrorCode::StorageFull,
+            StorageBusy => ErrorCode::StorageBusy,
+            SchemaTooNew { .. } | MigrationChanged { .. } | WrongTerminal { .. } | Storage(_)
+            | Corrupt(_) => ErrorCode::Internal,
+        };
+        let missing_cents = match &error {
+            InsufficientFunds { missing, .. } => Some(missing.0),
+            _ => None,
+        };
+        AppError {
+            code,
+            message: error.to_string(),
+            retryable: error.retryable(),
+            missing_cents,
+        }
+    }
+}
+
+impl From<SaleError> for AppError {
+    fn from(error: SaleError) -> Self {
+        match error {
+            SaleError::Ledger(e) => e.into(),
+            SaleError::Refused { code, message } => {
+                let code = match code.as_str() {
+                    "insufficient_funds" => ErrorCode::InsufficientFunds,
+                    "wallet_blocked" | "blocked" => ErrorCode::WalletBlocked,
+                    _ => ErrorCode::RefusedByServer,
+                };
+                AppError::new(code, message)
+            }
+            e @ SaleError::OutcomeUnknown { .. } => AppError {
+                retryable: true,
+                ..AppError::new(ErrorCode::OutcomeUnknown, e.to_string())
+            },
+        }
+    }
+}
+
+impl From<PrintError> for AppError {
+    fn from(error: PrintError) -> Self {
+        match error {
+            PrintError::Ledger(e) => e.into(),
+            other => AppError::new(ErrorCode::PrinterProblem, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! # tapster-app
+//!
+//! The desktop app: thin Tauri commands over [`terminal::Terminal`], which
+//! runs the ledger, reader, printer and sync crates.
+//!
+//! - [`config`]: command line and environment → [`terminal::Options`].
+//! - [`terminal`]: every command as a method, testable without a window.
+//! - [`commands`]: the Tauri commands (parse, call, map the error).
+//! - [`view`]: the values the UI sends and receives.
+//! - [`error`]: `{code, message, retryable}` with a closed set of codes.
+//! - [`bindings`]: the TypeScript declarations generated from [`view`].
+
+pub mod bindings;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod terminal;
+pub mod view;
+
+use std::sync::Arc;
+
+use tauri::{Emitter, Manager};
+
+use crate::config::Config;
+use crate::terminal::{AppEvent, Terminal};
+
+/// Keeps the background sync running for as long as the app does.
+pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
+
+/// Starts the app; returns when its window is closed.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let _lock = config::lock_data_dir(&config.options.data_dir)?;
+    let _logs = config::init_logging(&config.options.data_dir);
+    tracing::info!(
+        data_dir = %config.options.data_dir.display(),
+        demo = config.options.demo,
+        printer = ?config.options.printer.as_ref().map(|p| p.to_string()),
+        "starting Tapster"
+    );
+    tauri::Builder::default()
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let emit: terminal::Emitter = Arc::new(move |event| {
+                let result = match event {
+                    AppEvent::Tap(tap) => handle.emit("tap", tap),
+                    AppEvent::Status(status) => handle.emit("status", status),
+                };
+                if let Err(error) = result {
+                    tracing::warn!(%error, "event not delivered to the window");
+                }
+            });
+            let mut terminal = Terminal::start(config.options.clone(), emit)?;
+            if let Some(server) = &config.server {
+                let syncer = config::syncer(server, terminal.ledger().clone())?;
+                let handle = tauri::async_runtime::block_on(async {
+                    let handle = tapster_sync::start(
+                        syncer.clone(),
+                        Arc::new(tapster_ledger::SystemClock),
+                    );
+                    terminal.connect(syncer, handle.status.clone());
+                    handle
+                });
+                app.manage(SyncTask(handle));
+            }
+            app.manage(Arc::new(terminal));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::login,
+            commands::login_with_badge,
+            commands::lock,
+            commands::open_shift,
+            commands::close_shift,
+            commands::catalog,
+            commands::quote,
+            commands::pay,
+            commands::top_up,
+            commands::return_deposit,
+            commands::cancel_last,
+            commands::wallet,
+            commands::reprint_last,
+            commands::open_drawer,
+            commands::simulate_tap,
+            commands::status,
+        ])
+        .run(tauri::generate_context!())?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let config = tapster_app::config::Config::from_args(tapster_app::config::Args::parse())?;
+    tapster_app::run(config)
+}

@@ -1,0 +1,803 @@
+//! The terminal: one ledger, the logged-in cashier, the reader, the
+//! printer and (when connected) the sync task. Every command of the app is
+//! a method here, written without Tauri so it can be tested directly; the
+//! rules themselves are the ledger's.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tapster_ledger::model::{Entry, EntryKind, EventMode, Staff};
+use tapster_ledger::pin::{Pin, PinHashCost};
+use tapster_ledger::pricing::{price_cart, Cart};
+use tapster_ledger::store::{
+    Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest, OpenShiftRequest,
+    SaleRequest, TopUpRequest,
+};
+use tapster_ledger::{
+    demo, Cents, Clock, EntryId, IdempotencyKey, Ledger, LedgerOptions, LedgerReader, ProductId,
+    SystemClock, TerminalId, TokenId,
+};
+use tapster_nfc::{NfcEvent, SimulatedReader};
+use tapster_print::layouts::{entry_receipt, z_report_receipt, EntryReceipt, ReceiptContext};
+use tapster_print::{PrintQueue, PrinterStatus, PrinterUri, QueueOptions, ReceiptFormat};
+use tapster_sync::Syncer;
+use tracing::Instrument;
+
+use crate::error::{AppError, ErrorCode};
+use crate::view;
+
+/// How the app was started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where the ledger lives.
+    pub data_dir: PathBuf,
+    pub terminal: TerminalId,
+    /// Seed a demo bar into a fresh ledger and offer simulated taps.
+    pub demo: bool,
+    /// `None`: receipts are shown on screen only.
+    pub printer: Option<PrinterUri>,
+    pub receipt_format: ReceiptFormat,
+    pub language: view::Language,
+    pub lock_after: Duration,
+    pub confirm_wallet_payments: bool,
+    /// Use a PC/SC reader (name prefix, or any); otherwise only simulated
+    /// taps (demo mode).
+    pub pcsc_reader: Option<String>,
+    pub pin_cost: PinHashCost,
+}
+
+/// What the backend tells the UI without being asked.
+#[derive(Clone, Debug)]
+pub enum AppEvent {
+    Tap(view::Tap),
+    Status(view::Status),
+}
+
+pub type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
+
+struct ActiveSession {
+    staff: Staff,
+    last_activity: Instant,
+}
+
+pub struct Terminal {
+    ledger: Arc<Ledger>,
+    reader: Mutex<LedgerReader>,
+    options: Options,
+    session: Mutex<Option<ActiveSession>>,
+    printer: Option<PrintQueue>,
+    simulated: Option<SimulatedReader>,
+    status: Arc<Mutex<view::Status>>,
+    last_entry: Mutex<Option<EntryId>>,
+    syncer: Option<Arc<Syncer>>,
+    sync_online: Arc<Mutex<bool>>,
+    emit: Emitter,
+    clock: Arc<dyn Clock>,
+    _nfc: Option<tapster_nfc::Watcher>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+pub const DEMO_WRISTBANDS: u32 = 12;
+
+fn role(role: tapster_ledger::model::Role) -> view::Role {
+    match role {
+        tapster_ledger::model::Role::Cashier => view::Role::Cashier,
+        tapster_ledger::model::Role::Supervisor => view::Role::Supervisor,
+        tapster_ledger::model::Role::Manager => view::Role::Manager,
+    }
+}
+
+fn tender_out(tender: tapster_ledger::model::Tender) -> view::Tender {
+    match tender {
+        tapster_ledger::model::Tender::Wallet => view::Tender::Wallet,
+        tapster_ledger::model::Tender::Cash => view::Tender::Cash,
+        tapster_ledger::model::Tender::Card => view::Tender::Card,
+    }
+}
+
+fn tender_in(tender: view::Tender) -> tapster_ledger::model::Tender {
+    match tender {
+        view::Tender::Wallet => tapster_ledger::model::Tender::Wallet,
+        view::Tender::Cash => tapster_ledger::model::Tender::Cash,
+        view::Tender::Card => tapster_ledger::model::Tender::Card,
+    }
+}
+
+fn token(value: &str) -> Result<TokenId, AppError> {
+    TokenId::parse(value).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
+}
+
+fn key(value: &str) -> Result<IdempotencyKey, AppError> {
+    IdempotencyKey::new(value).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
+}
+
+fn cart(items: &[view::CartItem]) -> Result<Cart, AppError> {
+    let mut cart = Cart::new();
+    for item in items {
+        let product = ProductId::new(&item.product)
+            .map_err(|e| AppError::new(ErrorCode::UnknownProduct, e.to_string()))?;
+        cart = cart.with(&product, item.quantity);
+    }
+    Ok(cart)
+}
+
+fn printer_state(status: PrinterStatus) -> view::PrinterState {
+    match status {
+        PrinterStatus::Ok => view::PrinterState::Ok,
+        PrinterStatus::PaperNearEnd => view::PrinterState::PaperNearEnd,
+        PrinterStatus::PaperOut => view::PrinterState::PaperOut,
+        PrinterStatus::CoverOpen => view::PrinterState::CoverOpen,
+        PrinterStatus::NotReady => view::PrinterState::NotReady,
+        PrinterStatus::Offline => view::PrinterState::Offline,
+        PrinterStatus::Unknown => view::PrinterState::Unknown,
+    }
+}
+
+impl Terminal {
+    /// Opens the ledger (seeding the demo bar when asked and empty), starts
+    /// the reader and the printer queue.
+    pub fn start(options: Options, emit: Emitter) -> anyhow::Result<Terminal> {
+        std::fs::create_dir_all(&options.data_dir)?;
+        let path = options.data_dir.join("ledger.sqlite");
+        let fresh = !path.exists();
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ledger = Ledger::open(
+            &path,
+            LedgerOptions::new(options.terminal.clone())
+                .with_clock(clock.clone())
+                .with_pin_cost(options.pin_cost),
+        )?;
+        if options.demo && fresh {
+            demo::seed(&ledger, DEMO_WRISTBANDS)?;
+            let mut settings = ledger.settings()?;
+            settings.name = "Tapster Demo-Festival".into();
+            settings.receipt_header = "Demo – kein echtes Geld".into();
+            settings.receipt_footer = "Danke und Prost!".into();
+            ledger.update_settings(&settings)?;
+            let mut terminal = ledger.terminal()?;
+            terminal.friendly_name = "Bar Nord".into();
+            ledger.upsert_terminal(&terminal)?;
+        }
+        let ledger = Arc::new(ledger);
+        let reader = ledger.reader()?;
+        let status = Arc::new(Mutex::new(view::Status {
+            connectivity: view::Connectivity::Standalone,
+            pending: 0,
+            reader: view::ReaderState::NoReader,
+            reader_name: None,
+            printer: view::PrinterState::None,
+            print_jobs_waiting: 0,
+        }));
+
+        let printer = options.printer.clone().map(|uri| {
+            let queue = PrintQueue::start(uri, QueueOptions::default());
+            let status = status.clone();
+            let emit = emit.clone();
+            queue.on_change(move |queue_status| {
+                let snapshot = {
+                    let mut status = lock(&status);
+                    status.printer = printer_state(queue_status.status);
+                    status.print_jobs_waiting = queue_status.pending as i64;
+                    status.clone()
+                };
+                emit(AppEvent::Status(snapshot));
+            });
+            queue
+        });
+
+        let (sender, receiver) = mpsc::channel::<NfcEvent>();
+        let simulated = options.demo.then(|| SimulatedReader::new(sender.clone()));
+        let watcher = options.pcsc_reader.clone().map(|name| {
+            let sender = sender.clone();
+            let config = tapster_nfc::WatchConfig {
+                reader: (!name.is_empty()).then_some(name),
+                ..tapster_nfc::WatchConfig::default()
+            };
+            tapster_nfc::watch(config, move |event| {
+                let _ = sender.send(event);
+            })
+        });
+        drop(sender);
+        spawn_reader_loop(receiver, status.clone(), emit.clone());
+
+        Ok(Terminal {
+            ledger,
+            reader: Mutex::new(reader),
+            options,
+            session: Mutex::new(None),
+            printer,
+            simulated,
+            status,
+            last_entry: Mutex::new(None),
+            syncer: None,
+            sync_online: Arc::new(Mutex::new(false)),
+            emit,
+            clock,
+            _nfc: watcher,
+        })
+    }
+
+    /// Sells and syncs through `syncer` from now on (connected mode).
+    pub fn connect(&mut self, syncer: Arc<Syncer>, mut status: tokio::sync::watch::Receiver<tapster_sync::SyncStatus>) {
+        self.syncer = Some(syncer);
+        let shared = self.status.clone();
+        let online = self.sync_online.clone();
+        let emit = self.emit.clone();
+        tokio::spawn(async move {
+            loop {
+                let current = status.borrow_and_update().clone();
+                let connectivity = match current.connection {
+                    tapster_sync::Connection::Starting => view::Connectivity::Starting,
+                    tapster_sync::Connection::Online => view::Connectivity::Online,
+                    tapster_sync::Connection::Degraded => view::Connectivity::Degraded,
+                    tapster_sync::Connection::Offline => view::Connectivity::Offline,
+                    tapster_sync::Connection::AuthFailed => view::Connectivity::AuthFailed,
+                };
+                *lock(&online) = connectivity == view::Connectivity::Online;
+                let snapshot = {
+                    let mut s = lock(&shared);
+                    s.connectivity = connectivity;
+                    s.pending = current.pending;
+                    s.clone()
+                };
+                emit(AppEvent::Status(snapshot));
+                if status.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
+    fn reader(&self) -> MutexGuard<'_, LedgerReader> {
+        lock(&self.reader)
+    }
+
+    /// The logged-in staff member, refreshing the inactivity timer; locks
+    /// the session when it ran out.
+    fn staff(&self) -> Result<Staff, AppError> {
+        let mut session = lock(&self.session);
+        match session.as_mut() {
+            Some(active) if active.last_activity.elapsed() <= self.options.lock_after => {
+                active.last_activity = Instant::now();
+                Ok(active.staff.clone())
+            }
+            Some(_) => {
+                tracing::info!("session locked after inactivity");
+                *session = None;
+                Err(AppError::not_logged_in())
+            }
+            None => Err(AppError::not_logged_in()),
+        }
+    }
+
+    pub fn session(&self) -> Result<view::Session, AppError> {
+        let staff = self.staff().ok();
+        let reader = self.reader();
+        let settings = reader.settings()?;
+        let terminal = reader.terminal(&self.options.terminal)?;
+        let shift = self.ledger.current_shift()?;
+        let shift = match shift {
+            Some(shift) => {
+                let cashier_name = reader
+                    .staff()?
+                    .into_iter()
+                    .find(|s| s.id == shift.staff)
+                    .map_or_else(|| shift.staff.to_string(), |s| s.name);
+                Some(view::ShiftInfo {
+                    id: shift.id.to_string(),
+                    cashier_name,
+                    opened_at: shift.opened_at.0,
+                    float_cents: shift.float.0,
+                    mine: staff.as_ref().is_some_and(|s| s.id == shift.staff),
+                })
+            }
+            None => None,
+        };
+        let demo = self.options.demo.then(|| view::DemoInfo {
+            staff: demo::STAFF
+                .iter()
+                .map(|s| view::DemoStaff {
+                    name: s.name.into(),
+                    role: role(s.role),
+                    pin: s.pin.into(),
+                })
+                .collect(),
+            wristbands: (1..=DEMO_WRISTBANDS)
+                .map(|n| {
+                    let token = demo::wristband(n);
+                    view::DemoWristband {
+                        label: token.masked(),
+                        token: token.to_string(),
+                    }
+                })
+                .chain(std::iter::once(view::DemoWristband {
+                    token: "04D3FFFFFFFFFF".into(),
+                    label: "new".into(),
+                }))
+                .collect(),
+        });
+        Ok(view::Session {
+            event_name: settings.name,
+            terminal_name: terminal.friendly_name,
+            currency: settings.currency,
+            language: self.options.language,
+            cashier: staff.map(|s| view::Cashier {
+                id: s.id.to_string(),
+                name: s.name,
+                role: role(s.role),
+            }),
+            shift,
+            demo,
+            confirm_wallet_payments: self.options.confirm_wallet_payments,
+            lock_after_secs: self.options.lock_after.as_secs() as i64,
+        })
+    }
+
+    pub fn login(&self, pin: &str) -> Result<view::Session, AppError> {
+        let pin = Pin::new(pin).map_err(|e| AppError::new(ErrorCode::WrongPin, e.to_string()))?;
+        let staff = self.ledger.login_by_pin(&pin)?;
+        tracing::info!(staff = %staff.id, "logged in");
+        *lock(&self.session) = Some(ActiveSession {
+            staff,
+            last_activity: Instant::now(),
+        });
+        self.session()
+    }
+
+    pub fn login_with_badge(&self, badge: &str) -> Result<view::Session, AppError> {
+        let staff = self.ledger.login_by_badge(&token(badge)?)?;
+        tracing::info!(staff = %staff.id, "logged in with badge");
+        *lock(&self.session) = Some(ActiveSession {
+            staff,
+            last_activity: Instant::now(),
+        });
+        self.session()
+    }
+
+    pub fn lock(&self) -> Result<view::Session, AppError> {
+        *lock(&self.session) = None;
+        self.session()
+    }
+
+    pub fn open_shift(&self, float_cents: i64) -> Result<view::Session, AppError> {
+        let staff = self.staff()?;
+        self.ledger.open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: staff.id,
+            float: Cents(float_cents),
+        })?;
+        self.session()
+    }
+
+    pub fn close_shift(&self, counted_cents: i64) -> Result<view::ShiftClosed, AppError> {
+        let staff = self.staff()?;
+        let report = self.ledger.close_shift(&CloseShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: staff.id,
+            counted: Cents(counted_cents),
+        })?;
+        let settings = self.reader().settings()?;
+        let ctx = ReceiptContext {
+            event_name: settings.name,
+            currency: settings.currency,
+            ..ReceiptContext::default()
+        };
+        let receipt = z_report_receipt(&report, &ctx, &self.options.receipt_format)?;
+        let queued = match &self.printer {
+            Some(queue) => queue.print_report(&receipt, "Z report").is_ok(),
+            None => false,
+        };
+        let close = report.shift.closed.as_ref();
+        Ok(view::ShiftClosed {
+            z_number: close.map_or(0, |c| c.z_number),
+            expected_cents: report.expected_cash.0,
+            counted_cents: report.counted_cash.unwrap_or_default().0,
+            difference_cents: report.difference.unwrap_or_default().0,
+            receipt: view::Receipt {
+                text: receipt.preview(),
+                queued,
+            },
+        })
+    }
+
+    pub fn catalog(&self) -> Result<view::Catalog, AppError> {
+        let reader = self.reader();
+        let now = self.clock.now();
+        let products = reader.products(false)?;
+        let layout = reader.terminal(&self.options.terminal)?.layout;
+        let deposit_of = |product: &tapster_ledger::model::Product| {
+            product
+                .deposit_product
+                .as_ref()
+                .and_then(|cup| products.iter().find(|p| &p.id == cup))
+                .map(|cup| cup.effective_price().0)
+        };
+        let to_view = |p: &tapster_ledger::model::Product| view::Product {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            subtitle: p.subtitle.clone(),
+            category: p.category.to_string(),
+            price_cents: p.effective_price().0,
+            deposit_cents: deposit_of(p),
+            background: p.background.as_str().into(),
+            text_colour: p.text_colour.as_str().into(),
+            stock: p.use_stock.then_some(p.stock),
+            available: p.is_available_at(now) && !(p.use_stock && p.stock <= 0),
+        };
+        let mut grid: Vec<view::Product> = layout
+            .iter()
+            .filter_map(|id| products.iter().find(|p| &p.id == id))
+            .map(to_view)
+            .collect();
+        if grid.is_empty() {
+            grid = products.iter().filter(|p| !p.returnable).map(to_view).collect();
+        }
+        Ok(view::Catalog {
+            categories: reader
+                .categories()?
+                .into_iter()
+                .map(|c| view::Category {
+                    id: c.id.to_string(),
+                    name: c.name,
+                })
+                .collect(),
+            products: grid,
+            cup: products.iter().find(|p| p.returnable).map(to_view),
+        })
+    }
+
+    /// What a cart costs, by the ledger's pricing.
+    pub fn quote(&self, items: &[view::CartItem]) -> Result<view::Quote, AppError> {
+        if items.is_empty() {
+            return Ok(view::Quote {
+                lines: Vec::new(),
+                total_cents: 0,
+                deposit_cents: 0,
+            });
+        }
+        let reader = self.reader();
+        let priced = price_cart(&cart(items)?, |id| reader.product(id), self.clock.now())?;
+        Ok(view::Quote {
+            deposit_cents: priced.deposit_total().unwrap_or_default().0,
+            total_cents: priced.total.0,
+            lines: priced
+                .lines
+                .iter()
+                .map(|line| view::QuoteLine {
+                    product: line.product.to_string(),
+                    name: line.name.clone(),
+                    quantity: line.quantity,
+                    unit_cents: line.unit_price.0,
+                    total_cents: line.total().unwrap_or_default().0,
+                    deposit: line.deposit,
+                })
+                .collect(),
+        })
+    }
+
+    /// Sells the cart: to a wristband (`token`), or for cash or card.
+    pub async fn pay(
+        &self,
+        items: &[view::CartItem],
+        tender: view::Tender,
+        token_id: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<view::Done, AppError> {
+        let staff = self.staff()?;
+        let request = SaleRequest {
+            key: key(idempotency_key)?,
+            staff: staff.id,
+            cart: cart(items)?,
+            tender: tender_in(tender),
+            token: token_id.map(token).transpose()?,
+        };
+        let span = tracing::info_span!("sale", key = %request.key);
+        let recorded = match &self.syncer {
+            Some(syncer) => {
+                let online = *lock(&self.sync_online);
+                syncer
+                    .authorise_sale(&request, online)
+                    .instrument(span)
+                    .await?
+            }
+            None => span.in_scope(|| self.ledger.sell(&request, Authorisation::ThisLedger))?,
+        };
+        self.finish(&recorded.entry)
+    }
+
+    pub fn top_up(
+        &self,
+        token_id: &str,
+        amount_cents: i64,
+        tender: view::Tender,
+        idempotency_key: &str,
+    ) -> Result<view::Done, AppError> {
+        let staff = self.staff()?;
+        let recorded = self.ledger.top_up(
+            &TopUpRequest {
+                key: key(idempotency_key)?,
+                staff: staff.id,
+                token: token(token_id)?,
+                amount: Cents(amount_cents),
+                tender: tender_in(tender),
+            },
+            Authorisation::ThisLedger,
+        )?;
+        self.finish(&recorded.entry)
+    }
+
+    pub fn return_deposit(
+        &self,
+        token_id: Option<&str>,
+        quantity: i64,
+        tender: view::Tender,
+        idempotency_key: &str,
+    ) -> Result<view::Done, AppError> {
+        let staff = self.staff()?;
+        let cup = self
+            .reader()
+            .products(false)?
+            .into_iter()
+            .find(|p| p.returnable)
+            .ok_or_else(|| AppError::new(ErrorCode::NotReturnable, "this event has no deposit cups"))?;
+        let recorded = self.ledger.return_deposit(
+            &DepositReturnRequest {
+                key: key(idempotency_key)?,
+                staff: staff.id,
+                token: token_id.map(token).transpose()?,
+                product: cup.id,
+                quantity,
+                tender: tender_in(tender),
+            },
+            Authorisation::ThisLedger,
+        )?;
+        self.finish(&recorded.entry)
+    }
+
+    /// Cancels the logged-in cashier's last sale of the open shift.
+    pub fn cancel_last(&self, idempotency_key: &str) -> Result<view::Done, AppError> {
+        let staff = self.staff()?;
+        let shift = self.ledger.current_shift()?.map(|s| s.id);
+        let last = self
+            .reader()
+            .recent_entries(None, 200)?
+            .into_iter()
+            .find(|e| e.kind == EntryKind::Sale && e.staff == staff.id && e.shift == shift && shift.is_some())
+            .ok_or_else(|| AppError::new(ErrorCode::NothingToCancel, "you have no sale to cancel in this shift"))?;
+        let recorded = self.ledger.cancel(
+            &CancelRequest {
+                key: key(idempotency_key)?,
+                staff: staff.id,
+                entry: last.id,
+            },
+            Authorisation::ThisLedger,
+        )?;
+        self.finish(&recorded.entry)
+    }
+
+    /// A wristband's balance, cups and last entries.
+    pub fn wallet(&self, token_id: &str) -> Result<view::Wallet, AppError> {
+        self.staff()?;
+        let token = token(token_id)?;
+        let reader = self.reader();
+        let products = reader.products(true)?;
+        let found = reader.wallet(&token)?;
+        let recent = reader
+            .recent_entries(Some(&token), 5)?
+            .into_iter()
+            .map(|e| view::RecentEntry {
+                kind: e.kind.to_string(),
+                amount_cents: e.amount.0,
+                at: e.terminal_time.0,
+                summary: e
+                    .lines
+                    .iter()
+                    .filter(|l| !l.deposit)
+                    .map(|l| format!("{} × {}", l.quantity.abs(), l.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect();
+        Ok(match found {
+            Some(wallet) => view::Wallet {
+                token_masked: token.masked(),
+                token: token.to_string(),
+                known: true,
+                blocked: wallet.blocked,
+                balance_cents: wallet.available.0,
+                deposits: wallet
+                    .deposits
+                    .iter()
+                    .filter(|d| d.count > 0)
+                    .map(|d| view::DepositHeld {
+                        name: products
+                            .iter()
+                            .find(|p| p.id == d.product)
+                            .map_or_else(|| d.product.to_string(), |p| p.name.clone()),
+                        count: d.count,
+                    })
+                    .collect(),
+                recent,
+            },
+            None => view::Wallet {
+                token_masked: token.masked(),
+                token: token.to_string(),
+                known: false,
+                blocked: false,
+                balance_cents: 0,
+                deposits: Vec::new(),
+                recent,
+            },
+        })
+    }
+
+    /// Prints (or shows) the receipt of the last entry made here again,
+    /// marked as a copy.
+    pub fn reprint_last(&self) -> Result<view::Receipt, AppError> {
+        self.staff()?;
+        let id = lock(&self.last_entry)
+            .ok_or_else(|| AppError::new(ErrorCode::NothingToCancel, "no receipt to print again yet"))?;
+        let entry = self
+            .reader()
+            .entry(&id)?
+            .ok_or_else(|| AppError::new(ErrorCode::Internal, "the last entry is gone"))?;
+        self.receipt(&entry, true)
+    }
+
+    /// A tap from the on-screen demo reader.
+    pub fn simulate_tap(&self, token_id: &str) -> Result<(), AppError> {
+        let reader = self.simulated.as_ref().ok_or_else(|| {
+            AppError::new(ErrorCode::NotInDemoMode, "simulated taps exist only in demo mode")
+        })?;
+        reader.tap(&token(token_id)?);
+        Ok(())
+    }
+
+    pub fn status(&self) -> view::Status {
+        let mut status = lock(&self.status).clone();
+        if self.syncer.is_none() {
+            status.pending = 0;
+        }
+        if self.printer.is_none() {
+            status.printer = view::PrinterState::None;
+        }
+        status
+    }
+
+    pub fn open_drawer(&self) -> Result<(), AppError> {
+        self.staff()?;
+        match &self.printer {
+            Some(queue) => {
+                queue.open_drawer();
+                Ok(())
+            }
+            None => Err(AppError::new(ErrorCode::PrinterProblem, "no printer (and drawer) is set up")),
+        }
+    }
+
+    fn receipt(&self, entry: &Entry, copy: bool) -> Result<view::Receipt, AppError> {
+        let (ctx, cancelled) = {
+            let reader = self.reader();
+            let ctx = ReceiptContext::for_entry(&reader, entry)?;
+            let cancelled = match entry.reverses {
+                Some(original) => reader.entry(&original)?,
+                None => None,
+            };
+            (ctx, cancelled)
+        };
+        let receipt = entry_receipt(
+            &EntryReceipt {
+                entry,
+                cancelled: cancelled.as_ref(),
+                copy,
+            },
+            &ctx,
+            &self.options.receipt_format,
+        )?;
+        // A receipt that cannot be queued never undoes the sale: it is
+        // shown on screen and can be reprinted.
+        let queued = match &self.printer {
+            Some(queue) => match queue.print(&receipt, &format!("#{}", entry.sequence)) {
+                Ok(_) => true,
+                Err(error) => {
+                    tracing::warn!(%error, "receipt not queued");
+                    false
+                }
+            },
+            None => false,
+        };
+        Ok(view::Receipt {
+            text: receipt.preview(),
+            queued,
+        })
+    }
+
+    fn finish(&self, entry: &Entry) -> Result<view::Done, AppError> {
+        *lock(&self.last_entry) = Some(entry.id);
+        let receipt = self.receipt(entry, false)?;
+        Ok(view::Done {
+            entry_id: entry.id.to_string(),
+            receipt_number: entry.sequence,
+            kind: entry.kind.to_string(),
+            tender: tender_out(entry.tender),
+            amount_cents: entry.amount.0,
+            token_masked: entry.token.as_ref().map(TokenId::masked),
+            balance_after_cents: entry.balance_after.map(|b| b.0),
+            offline: entry.offline,
+            receipt,
+        })
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.ledger
+            .settings()
+            .map(|s| s.mode == EventMode::Connected)
+            .unwrap_or(false)
+    }
+}
+
+/// Turns reader events into taps for the UI and the reader's state for the
+/// status bar.
+fn spawn_reader_loop(
+    events: mpsc::Receiver<NfcEvent>,
+    status: Arc<Mutex<view::Status>>,
+    emit: Emitter,
+) {
+    let _ = std::thread::Builder::new()
+        .name("tapster-reader-events".into())
+        .spawn(move || {
+            for event in events {
+                match event {
+                    NfcEvent::Tap { token_id, .. } => {
+                        let masked = TokenId::parse(&token_id)
+                            .map(|t| t.masked())
+                            .unwrap_or_default();
+                        emit(AppEvent::Tap(view::Tap {
+                            token: token_id,
+                            token_masked: masked,
+                            at_micros: now_micros(),
+                        }));
+                    }
+                    other => {
+                        let snapshot = {
+                            let mut s = lock(&status);
+                            match other {
+                                NfcEvent::ReaderAdded { reader } => {
+                                    s.reader = if reader == tapster_nfc::simulated::SIMULATED_READER {
+                                        view::ReaderState::Simulated
+                                    } else {
+                                        view::ReaderState::Ready
+                                    };
+                                    s.reader_name = Some(reader);
+                                }
+                                NfcEvent::ReaderRemoved { .. } => {
+                                    s.reader = view::ReaderState::NoReader;
+                                    s.reader_name = None;
+                                }
+                                NfcEvent::ServiceUnavailable => {
+                                    s.reader = view::ReaderState::ServiceDown;
+                                }
+                                NfcEvent::ServiceAvailable | NfcEvent::ReadFailed { .. } => {}
+                                NfcEvent::Tap { .. } => {}
+                            }
+                            s.clone()
+                        };
+                        emit(AppEvent::Status(snapshot));
+                    }
+                }
+            }
+        });
+}

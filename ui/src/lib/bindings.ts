@@ -1,0 +1,123 @@
+// Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
+// Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
+
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "refused_by_server" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+
+export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
+/**
+ * For `insufficient_funds`: how much is missing, to offer a top-up.
+ */
+missing_cents: number | null, };
+
+export type Role = "cashier" | "supervisor" | "manager";
+
+export type Tender = "wallet" | "cash" | "card";
+
+export type Language = "de" | "en";
+
+export type Cashier = { id: string, name: string, role: Role, };
+
+export type ShiftInfo = { id: string, cashier_name: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+opened_at: number, float_cents: number, 
+/**
+ * The open shift belongs to whoever is logged in.
+ */
+mine: boolean, };
+
+export type DemoInfo = { staff: Array<DemoStaff>, wristbands: Array<DemoWristband>, };
+
+export type DemoStaff = { name: string, role: Role, pin: string, };
+
+export type DemoWristband = { token: string, label: string, };
+
+export type Session = { event_name: string, terminal_name: string, currency: string, language: Language, cashier: Cashier | null, shift: ShiftInfo | null, 
+/**
+ * `None` outside demo mode.
+ */
+demo: DemoInfo | null, 
+/**
+ * Ask for a confirmation (old and new balance) before a wristband pays.
+ */
+confirm_wallet_payments: boolean, 
+/**
+ * Lock after this many seconds without a touch.
+ */
+lock_after_secs: number, };
+
+export type Category = { id: string, name: string, };
+
+export type Product = { id: string, name: string, subtitle: string | null, category: string, price_cents: number, 
+/**
+ * The cup deposit added with each unit, if any.
+ */
+deposit_cents: number | null, background: string, text_colour: string, 
+/**
+ * Units left when the product counts stock.
+ */
+stock: number | null, available: boolean, };
+
+export type Catalog = { categories: Array<Category>, 
+/**
+ * In this terminal's grid order.
+ */
+products: Array<Product>, 
+/**
+ * The returnable cup, for deposit returns.
+ */
+cup: Product | null, };
+
+export type CartItem = { product: string, quantity: number, };
+
+export type QuoteLine = { product: string, name: string, quantity: number, unit_cents: number, total_cents: number, deposit: boolean, };
+
+export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, };
+
+export type Receipt = { 
+/**
+ * The receipt as text, for the on-screen preview.
+ */
+text: string, 
+/**
+ * Sent to a printer's queue (false: no printer, shown on screen only).
+ */
+queued: boolean, };
+
+export type Done = { entry_id: string, receipt_number: number, kind: string, tender: Tender, 
+/**
+ * Seen from the guest: negative for what they paid.
+ */
+amount_cents: number, token_masked: string | null, balance_after_cents: number | null, 
+/**
+ * Decided by this terminal's offline rules (the server confirms later).
+ */
+offline: boolean, receipt: Receipt, };
+
+export type RecentEntry = { kind: string, amount_cents: number, at: number, summary: string, };
+
+export type DepositHeld = { name: string, count: number, };
+
+export type Wallet = { token: string, token_masked: string, known: boolean, blocked: boolean, balance_cents: number, deposits: Array<DepositHeld>, recent: Array<RecentEntry>, };
+
+export type ShiftClosed = { z_number: number, expected_cents: number, counted_cents: number, difference_cents: number, receipt: Receipt, };
+
+export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed";
+
+export type ReaderState = "ready" | "no_reader" | "service_down" | "simulated";
+
+export type PrinterState = "none" | "ok" | "paper_near_end" | "paper_out" | "cover_open" | "not_ready" | "offline" | "unknown";
+
+export type Status = { connectivity: Connectivity, 
+/**
+ * Entries not yet confirmed by the server.
+ */
+pending: number, reader: ReaderState, reader_name: string | null, printer: PrinterState, print_jobs_waiting: number, };
+
+export type Tap = { token: string, token_masked: string, 
+/**
+ * Microseconds since the Unix epoch when the tap reached the app, for
+ * the tap-to-screen measurement.
+ */
+at_micros: number, };
