@@ -13,6 +13,13 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# The app embeds the built web UI (ui/dist) at compile time, so the UI is
+# installed, type-checked, unit-tested and built before any cargo step.
+step "ui: npm ci, vitest, build (svelte-check --fail-on-warnings)"
+npm --prefix ui ci --no-audit --no-fund
+npm --prefix ui test
+npm --prefix ui run build
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

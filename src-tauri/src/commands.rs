@@ -21,7 +21,10 @@ pub async fn login(terminal: Term<'_>, pin: String) -> Result<view::Session, App
 }
 
 #[tauri::command]
-pub async fn login_with_badge(terminal: Term<'_>, token: String) -> Result<view::Session, AppError> {
+pub async fn login_with_badge(
+    terminal: Term<'_>,
+    token: String,
+) -> Result<view::Session, AppError> {
     terminal.login_with_badge(&token)
 }
 
@@ -49,7 +52,10 @@ pub async fn catalog(terminal: Term<'_>) -> Result<view::Catalog, AppError> {
 }
 
 #[tauri::command]
-pub async fn quote(terminal: Term<'_>, items: Vec<view::CartItem>) -> Result<view::Quote, AppError> {
+pub async fn quote(
+    terminal: Term<'_>,
+    items: Vec<view::CartItem>,
+) -> Result<view::Quote, AppError> {
     terminal.quote(&items)
 }
 

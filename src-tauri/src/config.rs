@@ -160,6 +160,7 @@ pub fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
 /// warnings on stderr. Logs are for diagnosis; the audit trail is the ledger.
 pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
+    std::fs::create_dir_all(dir.join("logs")).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("tapster")
@@ -172,7 +173,11 @@ pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::Worker
         .unwrap_or_else(|_| "info,tauri=warn,wry=warn".into());
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
@@ -183,8 +188,13 @@ pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::Worker
 }
 
 pub fn syncer(server: &ServerSettings, ledger: Arc<Ledger>) -> anyhow::Result<Arc<Syncer>> {
-    let client = ServerClient::new(&server.url, &server.event, &server.token, Duration::from_secs(10))
-        .map_err(|e| anyhow::anyhow!("server settings: {e}"))?;
+    let client = ServerClient::new(
+        &server.url,
+        &server.event,
+        &server.token,
+        Duration::from_secs(10),
+    )
+    .map_err(|e| anyhow::anyhow!("server settings: {e}"))?;
     let mut settings = ledger.settings()?;
     if settings.mode != tapster_ledger::model::EventMode::Connected {
         settings.mode = tapster_ledger::model::EventMode::Connected;

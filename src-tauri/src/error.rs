@@ -109,11 +109,17 @@ impl From<LedgerError> for AppError {
             NotReturnable { .. } => ErrorCode::NotReturnable,
             DepositReturnExceeded { .. } => ErrorCode::DepositReturnExceeded,
             NothingToPayOut => ErrorCode::NothingToPayOut,
-            InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse
+            InvalidTokenId(_)
+            | InvalidInput(_)
+            | AmountOverflow
+            | PinInUse
             | IdempotencyConflict(_) => ErrorCode::InvalidInput,
             StorageFull => ErrorCode::StorageFull,
             StorageBusy => ErrorCode::StorageBusy,
-            SchemaTooNew { .. } | MigrationChanged { .. } | WrongTerminal { .. } | Storage(_)
+            SchemaTooNew { .. }
+            | MigrationChanged { .. }
+            | WrongTerminal { .. }
+            | Storage(_)
             | Corrupt(_) => ErrorCode::Internal,
         };
         let missing_cents = match &error {

@@ -53,10 +53,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             if let Some(server) = &config.server {
                 let syncer = config::syncer(server, terminal.ledger().clone())?;
                 let handle = tauri::async_runtime::block_on(async {
-                    let handle = tapster_sync::start(
-                        syncer.clone(),
-                        Arc::new(tapster_ledger::SystemClock),
-                    );
+                    let handle =
+                        tapster_sync::start(syncer.clone(), Arc::new(tapster_ledger::SystemClock));
                     terminal.connect(syncer, handle.status.clone());
                     handle
                 });

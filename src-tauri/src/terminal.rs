@@ -227,7 +227,11 @@ impl Terminal {
     }
 
     /// Sells and syncs through `syncer` from now on (connected mode).
-    pub fn connect(&mut self, syncer: Arc<Syncer>, mut status: tokio::sync::watch::Receiver<tapster_sync::SyncStatus>) {
+    pub fn connect(
+        &mut self,
+        syncer: Arc<Syncer>,
+        mut status: tokio::sync::watch::Receiver<tapster_sync::SyncStatus>,
+    ) {
         self.syncer = Some(syncer);
         let shared = self.status.clone();
         let online = self.sync_online.clone();
@@ -443,7 +447,11 @@ impl Terminal {
             .map(to_view)
             .collect();
         if grid.is_empty() {
-            grid = products.iter().filter(|p| !p.returnable).map(to_view).collect();
+            grid = products
+                .iter()
+                .filter(|p| !p.returnable)
+                .map(to_view)
+                .collect();
         }
         Ok(view::Catalog {
             categories: reader
@@ -552,7 +560,9 @@ impl Terminal {
             .products(false)?
             .into_iter()
             .find(|p| p.returnable)
-            .ok_or_else(|| AppError::new(ErrorCode::NotReturnable, "this event has no deposit cups"))?;
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::NotReturnable, "this event has no deposit cups")
+            })?;
         let recorded = self.ledger.return_deposit(
             &DepositReturnRequest {
                 key: key(idempotency_key)?,
@@ -575,8 +585,18 @@ impl Terminal {
             .reader()
             .recent_entries(None, 200)?
             .into_iter()
-            .find(|e| e.kind == EntryKind::Sale && e.staff == staff.id && e.shift == shift && shift.is_some())
-            .ok_or_else(|| AppError::new(ErrorCode::NothingToCancel, "you have no sale to cancel in this shift"))?;
+            .find(|e| {
+                e.kind == EntryKind::Sale
+                    && e.staff == staff.id
+                    && e.shift == shift
+                    && shift.is_some()
+            })
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NothingToCancel,
+                    "you have no sale to cancel in this shift",
+                )
+            })?;
         let recorded = self.ledger.cancel(
             &CancelRequest {
                 key: key(idempotency_key)?,
@@ -648,8 +668,9 @@ impl Terminal {
     /// marked as a copy.
     pub fn reprint_last(&self) -> Result<view::Receipt, AppError> {
         self.staff()?;
-        let id = lock(&self.last_entry)
-            .ok_or_else(|| AppError::new(ErrorCode::NothingToCancel, "no receipt to print again yet"))?;
+        let id = lock(&self.last_entry).ok_or_else(|| {
+            AppError::new(ErrorCode::NothingToCancel, "no receipt to print again yet")
+        })?;
         let entry = self
             .reader()
             .entry(&id)?
@@ -660,7 +681,10 @@ impl Terminal {
     /// A tap from the on-screen demo reader.
     pub fn simulate_tap(&self, token_id: &str) -> Result<(), AppError> {
         let reader = self.simulated.as_ref().ok_or_else(|| {
-            AppError::new(ErrorCode::NotInDemoMode, "simulated taps exist only in demo mode")
+            AppError::new(
+                ErrorCode::NotInDemoMode,
+                "simulated taps exist only in demo mode",
+            )
         })?;
         reader.tap(&token(token_id)?);
         Ok(())
@@ -684,7 +708,10 @@ impl Terminal {
                 queue.open_drawer();
                 Ok(())
             }
-            None => Err(AppError::new(ErrorCode::PrinterProblem, "no printer (and drawer) is set up")),
+            None => Err(AppError::new(
+                ErrorCode::PrinterProblem,
+                "no printer (and drawer) is set up",
+            )),
         }
     }
 
@@ -776,7 +803,8 @@ fn spawn_reader_loop(
                             let mut s = lock(&status);
                             match other {
                                 NfcEvent::ReaderAdded { reader } => {
-                                    s.reader = if reader == tapster_nfc::simulated::SIMULATED_READER {
+                                    s.reader = if reader == tapster_nfc::simulated::SIMULATED_READER
+                                    {
                                         view::ReaderState::Simulated
                                     } else {
                                         view::ReaderState::Ready

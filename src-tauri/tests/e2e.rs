@@ -1,0 +1,171 @@
+//! The cashier's night in the real app window (Xvfb + WebKitWebDriver), on
+//! the demo event with the simulated reader: login, open shift, sell two
+//! beers and a soft drink to a wristband, insufficient funds and the jump
+//! to top-up, deposit return, cash sale and its cancellation, balance
+//! check, shift close with the Z report. A screenshot of every screen is
+//! saved under the target dir's `tmp/e2e/` (looked at by a person).
+
+mod webdriver;
+
+use std::path::Path;
+
+use webdriver::App;
+
+const BAND: &str = "04D30000000001";
+
+fn tap(app: &App, token: &str) {
+    app.click(&format!("demo-tap-{token}"));
+}
+
+/// Waits for the success screen and lets it go away by itself.
+fn expect_success(app: &mut App, shot: &str) -> (String, String) {
+    app.wait("result-success");
+    let amount = app.text("result-amount");
+    let balance = app
+        .find("result-balance")
+        .map(|_| app.text("result-balance"));
+    app.screenshot(shot);
+    app.wait_gone("result-success");
+    (amount, balance.unwrap_or_default())
+}
+
+#[test]
+fn a_cashiers_shift_in_the_real_window() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+
+    // Login by touch, with the demo PINs on screen.
+    app.wait("screen-login");
+    assert!(app.text("demo-pins").contains("1111"));
+    app.screenshot("login");
+    for digit in ["1", "1", "1", "1"] {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+
+    // A shift must be open to sell: the float, by keyboard this time.
+    app.wait("screen-open-shift");
+    app.press("Escape");
+    app.type_keys("15000");
+    app.wait_text("float-display", "150,00 €");
+    app.screenshot("open-shift");
+    app.click("open-shift");
+
+    // Two beers and a soft drink; the cups' deposit comes with them.
+    app.wait("screen-sell");
+    app.click("product-beer");
+    app.click("product-beer");
+    app.click("product-cola");
+    assert_eq!(app.text("count-beer"), "2");
+    app.wait_text("cart-total", "19,50 €");
+    assert!(app.text("cart").contains("Pfand"), "deposit line shown");
+    assert!(app.text("ready-for-tap").contains("Armband"));
+    app.screenshot("sell-cart");
+
+    // The wristband pays by being tapped: 20,00 € − 19,50 €; with no
+    // printer the receipt is shown with the result.
+    tap(&app, BAND);
+    app.wait("result-success");
+    let receipt = app.text("receipt-preview");
+    for expected in [
+        "2 × Bier 0,5 l",
+        "1 × Cola 0,4 l",
+        "SUMME",
+        "19,50 €",
+        "••••0001",
+    ] {
+        assert!(
+            receipt.contains(expected),
+            "{expected} missing from:\n{receipt}"
+        );
+    }
+    let (paid, balance) = expect_success(&mut app, "paid");
+    assert_eq!(paid, "19,50 €");
+    assert_eq!(balance, "0,50 €");
+
+    // Reprint shows the last receipt again, marked as a copy.
+    app.click("nav-reprint");
+    let copy = app.text("receipt-reprint");
+    assert!(copy.contains("KOPIE") && copy.contains("19,50 €"), "{copy}");
+    app.screenshot("reprint");
+    app.click("receipt-close");
+
+    // Not enough left: the refusal says how much is missing and offers a top-up.
+    app.click("product-beer");
+    app.wait_text("cart-total", "7,00 €");
+    tap(&app, BAND);
+    app.wait("result-error");
+    assert!(app.text("result-error").contains("Guthaben reicht nicht"));
+    assert!(app.text("result-missing").contains("6,50 €"));
+    app.screenshot("insufficient-funds");
+    app.click("result-top-up");
+    app.wait("screen-top-up");
+    app.wait_text("top-up-amount", "7,00 €");
+    app.click("quick-2000");
+    app.wait_text("top-up-amount", "20,00 €");
+    app.screenshot("top-up");
+    tap(&app, BAND);
+    let (topped, balance) = expect_success(&mut app, "topped-up");
+    assert_eq!((topped.as_str(), balance.as_str()), ("20,00 €", "20,50 €"));
+
+    // Two of the three cups come back onto the wristband.
+    app.click("nav-deposit");
+    app.wait("screen-deposit");
+    app.click("cups-plus");
+    app.wait_text("deposit-value", "4,00 €");
+    app.screenshot("deposit-return");
+    tap(&app, BAND);
+    let (credited, balance) = expect_success(&mut app, "deposit-returned");
+    assert_eq!((credited.as_str(), balance.as_str()), ("4,00 €", "24,50 €"));
+
+    // A cash sale, then its cancellation.
+    app.click("nav-sell");
+    app.wait("screen-sell");
+    app.click("clear-cart");
+    app.click("product-cola");
+    app.wait_text("cart-total", "5,50 €");
+    app.click("pay-cash");
+    let (cash, _) = expect_success(&mut app, "cash-sale");
+    assert_eq!(cash, "5,50 €");
+    app.click("nav-cancel-last");
+    app.wait("result-success");
+    assert!(app.text("result-success").contains("Storniert"));
+    app.screenshot("cancelled");
+    app.wait_gone("result-success");
+
+    // The sell screen in English, then back.
+    app.click("language");
+    app.wait_text("nav-top_up", "Top up");
+    app.screenshot("sell-english");
+    app.click("language");
+    app.wait_text("nav-top_up", "Aufladen");
+
+    // Balance check by tap.
+    app.click("nav-balance");
+    app.wait("screen-balance");
+    tap(&app, BAND);
+    app.wait_text("wallet-balance", "24,50 €");
+    assert!(app.text("wallet-cups").contains("1 × Pfandbecher"));
+    app.screenshot("balance");
+
+    // Shift close: 150 float + 20 cash top-up + 5,50 cash sale − 5,50 cancelled.
+    app.click("nav-close-shift");
+    app.wait("screen-close-shift");
+    app.type_keys("17000");
+    app.wait_text("counted-display", "170,00 €");
+    app.click("close-shift");
+    app.wait("z-summary");
+    assert_eq!(app.text("z-difference"), "0,00 €");
+    let z = app.text("z-receipt");
+    assert!(z.contains("Z-BERICHT #"), "{z}");
+    app.screenshot("z-report");
+    app.click("z-done");
+    app.wait("screen-open-shift");
+
+    // Locking returns to the login screen.
+    app.click("float-C");
+    app.screenshot("after-close");
+}

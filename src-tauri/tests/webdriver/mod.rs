@@ -1,0 +1,289 @@
+//! The real app window under Xvfb, driven over WebDriver: Xvfb, Debian's
+//! `WebKitWebDriver` (from webkit2gtk-driver) talking W3C WebDriver, and
+//! the app binary it launches with `TAURI_WEBVIEW_AUTOMATION`.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Xvfb on a display of its own.
+pub struct Display {
+    child: Child,
+    pub number: u32,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        for number in 90 + std::process::id() % 50..200 {
+            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                continue;
+            }
+            let child = Command::new("Xvfb")
+                .arg(format!(":{number}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (scripts/setup.sh installs xvfb)");
+            let mut display = Display { child, number };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                    return display;
+                }
+                if let Ok(Some(_)) = display.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            kill(&mut display.child);
+        }
+        panic!("no Xvfb display could be started");
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        kill(&mut self.child);
+    }
+}
+
+/// A WebDriver session on the app.
+pub struct App {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::blocking::Client,
+    /// The app's data dir: its processes are found (and killed) by it.
+    pub data_dir: PathBuf,
+    pub screenshots: PathBuf,
+    shots: usize,
+    _display: Display,
+}
+
+impl App {
+    /// Starts the app binary with `args` (plus `--data-dir data_dir`) in a
+    /// fresh Xvfb, and waits until its page has loaded.
+    pub fn launch(binary: &Path, args: &[&str], data_dir: &Path, screenshots: &Path) -> App {
+        let display = Display::start();
+        let port = free_port();
+        let driver = Command::new("WebKitWebDriver")
+            .arg(format!("--port={port}"))
+            .env("DISPLAY", format!(":{}", display.number))
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("WebKitWebDriver (scripts/setup.sh installs webkit2gtk-driver)");
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = http
+                .get(format!("{base}/status"))
+                .send()
+                .ok()
+                .and_then(|r| r.json::<Value>().ok())
+                .is_some_and(|v| v["value"]["ready"] == true);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "WebKitWebDriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut all_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all_args.push("--data-dir".into());
+        all_args.push(data_dir.display().to_string());
+        let response: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({
+                "capabilities": {
+                    "alwaysMatch": {
+                        "webkitgtk:browserOptions": {
+                            "binary": binary.display().to_string(),
+                            "args": all_args,
+                        }
+                    }
+                }
+            }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let session = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {response}"))
+            .to_string();
+        std::fs::create_dir_all(screenshots).unwrap();
+        App {
+            driver,
+            base,
+            session,
+            http,
+            data_dir: data_dir.to_path_buf(),
+            screenshots: screenshots.to_path_buf(),
+            shots: 0,
+            _display: display,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{path}", self.base, self.session)
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        let response: Value = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        response["value"].clone()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let response: Value = self
+            .http
+            .get(self.url(path))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        response["value"].clone()
+    }
+
+    pub fn script(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
+    }
+
+    /// The element with `data-testid`, if it is on screen now.
+    pub fn find(&self, testid: &str) -> Option<String> {
+        let found = self.post(
+            "/element",
+            json!({ "using": "css selector", "value": format!("[data-testid=\"{testid}\"]") }),
+        );
+        found[ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// Waits up to 15 s for the element with `data-testid`.
+    pub fn wait(&self, testid: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(element) = self.find(testid) {
+                return element;
+            }
+            if Instant::now() > deadline {
+                let body = self.script("return document.body.innerText;");
+                panic!("{testid} did not appear; the screen says:\n{body}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_gone(&self, testid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.find(testid).is_some() {
+            assert!(Instant::now() < deadline, "{testid} did not go away");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn click(&self, testid: &str) {
+        let element = self.wait(testid);
+        let result = self.post(&format!("/element/{element}/click"), json!({}));
+        assert!(result.is_null(), "click on {testid}: {result}");
+    }
+
+    pub fn text(&self, testid: &str) -> String {
+        let element = self.wait(testid);
+        self.get(&format!("/element/{element}/text"))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until the element's text contains `expected`.
+    pub fn wait_text(&self, testid: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.text(testid);
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{testid} shows {text:?}, not {expected:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Characters typed into the page (digits on a keypad).
+    pub fn type_keys(&self, keys: &str) {
+        for key in keys.chars() {
+            self.press(&key.to_string());
+        }
+    }
+
+    /// One key by its name (`Escape`, `Enter`, `Backspace`, `7`).
+    pub fn press(&self, key: &str) {
+        self.script(&format!(
+            "window.dispatchEvent(new KeyboardEvent('keydown', {{ key: {key:?} }}));"
+        ));
+    }
+
+    /// Saves a screenshot as `NN-name.png` after the next frame is drawn.
+    pub fn screenshot(&mut self, name: &str) -> PathBuf {
+        self.post(
+            "/execute/async",
+            json!({ "script": "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", "args": [] }),
+        );
+        let data = self.get("/screenshot");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().expect("screenshot data"))
+            .unwrap();
+        self.shots += 1;
+        let path = self
+            .screenshots
+            .join(format!("{:02}-{name}.png", self.shots));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.http.delete(self.url("")).send();
+        kill(&mut self.driver);
+        // The app can outlive the session: end it by its data dir.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.data_dir.display().to_string())
+            .status();
+    }
+}

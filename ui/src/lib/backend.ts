@@ -1,0 +1,79 @@
+// The one door to the Rust backend: every command and event, typed from
+// the generated bindings. Screens import from here and never call
+// `invoke` or `listen` themselves.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AppError,
+  CartItem,
+  Catalog,
+  Done,
+  Quote,
+  Receipt,
+  Session,
+  ShiftClosed,
+  Status,
+  Tap,
+  Tender,
+  Wallet,
+} from "./bindings";
+
+export type * from "./bindings";
+
+/** Whatever a command rejects with, as an AppError. */
+export function asAppError(error: unknown): AppError {
+  if (error && typeof error === "object" && "code" in error && "message" in error) {
+    return error as AppError;
+  }
+  return {
+    code: "internal",
+    message: String(error),
+    retryable: false,
+    missing_cents: null,
+  };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw asAppError(error);
+  }
+}
+
+export const backend = {
+  session: () => call<Session>("session"),
+  login: (pin: string) => call<Session>("login", { pin }),
+  loginWithBadge: (token: string) => call<Session>("login_with_badge", { token }),
+  lock: () => call<Session>("lock"),
+  openShift: (floatCents: number) => call<Session>("open_shift", { floatCents }),
+  closeShift: (countedCents: number) => call<ShiftClosed>("close_shift", { countedCents }),
+  catalog: () => call<Catalog>("catalog"),
+  quote: (items: CartItem[]) => call<Quote>("quote", { items }),
+  pay: (items: CartItem[], tender: Tender, token: string | null, key: string) =>
+    call<Done>("pay", { items, tender, token, key }),
+  topUp: (token: string, amountCents: number, tender: Tender, key: string) =>
+    call<Done>("top_up", { token, amountCents, tender, key }),
+  returnDeposit: (token: string | null, quantity: number, tender: Tender, key: string) =>
+    call<Done>("return_deposit", { token, quantity, tender, key }),
+  cancelLast: (key: string) => call<Done>("cancel_last", { key }),
+  wallet: (token: string) => call<Wallet>("wallet", { token }),
+  reprintLast: () => call<Receipt>("reprint_last"),
+  openDrawer: () => call<void>("open_drawer"),
+  simulateTap: (token: string) => call<void>("simulate_tap", { token }),
+  status: () => call<Status>("status"),
+};
+
+export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {
+  return listen<Tap>("tap", (event) => handler(event.payload));
+}
+
+export function onStatus(handler: (status: Status) => void): Promise<UnlistenFn> {
+  return listen<Status>("status", (event) => handler(event.payload));
+}
+
+/** A fresh idempotency key: one per attempt of an operation, reused by its retries. */
+export function newKey(): string {
+  return crypto.randomUUID();
+}
