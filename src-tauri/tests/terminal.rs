@@ -1,0 +1,227 @@
+//! The app's commands without a window: the same `Terminal` the Tauri
+//! commands call, on a real ledger file. Security and money rules are
+//! enforced here, whatever the UI does.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tapster_app::error::ErrorCode;
+use tapster_app::terminal::{AppEvent, Options, Terminal};
+use tapster_app::view::{CartItem, Language, PrinterState, Tender};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::{demo, TerminalId};
+use tapster_print::{PrinterUri, ReceiptFormat};
+
+struct Fixture {
+    terminal: Terminal,
+    events: Arc<Mutex<Vec<AppEvent>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn options(dir: &std::path::Path) -> Options {
+    Options {
+        data_dir: dir.to_path_buf(),
+        terminal: TerminalId::new("bar-1").unwrap(),
+        demo: true,
+        printer: None,
+        receipt_format: ReceiptFormat::default(),
+        language: Language::De,
+        lock_after: Duration::from_secs(300),
+        confirm_wallet_payments: false,
+        pcsc_reader: None,
+        pin_cost: PinHashCost::Fast,
+    }
+}
+
+fn start(change: impl FnOnce(&mut Options)) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = options(dir.path());
+    change(&mut options);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let terminal =
+        Terminal::start(options, Arc::new(move |e| sink.lock().unwrap().push(e))).unwrap();
+    Fixture {
+        terminal,
+        events,
+        _dir: dir,
+    }
+}
+
+fn items(list: &[(&str, i64)]) -> Vec<CartItem> {
+    list.iter()
+        .map(|(product, quantity)| CartItem {
+            product: product.to_string(),
+            quantity: *quantity,
+        })
+        .collect()
+}
+
+fn block<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+const BAND: &str = "04D30000000001";
+
+#[test]
+fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {
+    let f = start(|o| o.lock_after = Duration::from_millis(300));
+    let t = &f.terminal;
+    let refused = block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k1")).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotLoggedIn);
+    assert_eq!(t.wallet(BAND).unwrap_err().code, ErrorCode::NotLoggedIn);
+    assert_eq!(t.login("9999").unwrap_err().code, ErrorCode::WrongPin);
+    assert_eq!(t.login("12").unwrap_err().code, ErrorCode::WrongPin);
+    let session = t.login("1111").unwrap();
+    assert_eq!(session.cashier.unwrap().name, "Anna");
+    assert!(session.shift.is_none(), "no shift yet");
+    assert_eq!(
+        block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k2"))
+            .unwrap_err()
+            .code,
+        ErrorCode::NoOpenShift
+    );
+    t.open_shift(100_00).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(t.wallet(BAND).unwrap_err().code, ErrorCode::NotLoggedIn);
+    assert!(t.session().unwrap().cashier.is_none(), "locked after inactivity");
+}
+
+#[test]
+fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0).unwrap();
+    let cart = items(&[("beer", 2), ("cola", 1)]);
+    let quote = t.quote(&cart).unwrap();
+    assert_eq!(quote.total_cents, 19_50);
+    assert_eq!(quote.deposit_cents, 6_00);
+    let paid = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
+    assert_eq!(paid.amount_cents, -19_50);
+    assert_eq!(paid.balance_after_cents, Some(50));
+    assert!(paid.receipt.text.contains("SUMME"));
+    assert!(!paid.receipt.queued, "no printer: shown on screen");
+    // The same key again (a retry): the same entry, not a second charge.
+    let again = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
+    assert_eq!(again.entry_id, paid.entry_id);
+    assert_eq!(t.wallet(BAND).unwrap().balance_cents, 50);
+    // Not enough left.
+    let refused =
+        block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "sale-2")).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InsufficientFunds);
+    assert_eq!(refused.missing_cents, Some(6_50));
+    assert!(!refused.retryable);
+    let wallet = t.wallet(BAND).unwrap();
+    assert_eq!(wallet.deposits[0].count, 3);
+    assert_eq!(wallet.token_masked, "••••0001");
+}
+
+#[test]
+fn a_cashier_cancels_only_their_own_last_sale() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0).unwrap();
+    assert_eq!(t.cancel_last("c0").unwrap_err().code, ErrorCode::NothingToCancel);
+    block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s1")).unwrap();
+    let cancelled = t.cancel_last("c1").unwrap();
+    assert_eq!(cancelled.kind, "cancel");
+    assert_eq!(cancelled.amount_cents, 4_00);
+    assert_eq!(t.cancel_last("c2").unwrap_err().code, ErrorCode::AlreadyCancelled);
+    // Ben, on Anna's terminal while her shift is open, can neither sell nor cancel.
+    t.lock().unwrap();
+    t.login("2222").unwrap();
+    let session = t.session().unwrap();
+    assert!(!session.shift.unwrap().mine);
+    assert_eq!(
+        block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s2"))
+            .unwrap_err()
+            .code,
+        ErrorCode::ShiftOfAnotherCashier
+    );
+    assert_eq!(t.cancel_last("c3").unwrap_err().code, ErrorCode::NothingToCancel);
+}
+
+#[test]
+fn top_up_deposit_return_and_shift_close_add_up() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(50_00).unwrap();
+    let topped = t.top_up(BAND, 30_00, Tender::Cash, "t1").unwrap();
+    assert_eq!(topped.balance_after_cents, Some(50_00));
+    block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "s1")).unwrap();
+    let cups = t.return_deposit(Some(BAND), 1, Tender::Wallet, "d1").unwrap();
+    assert_eq!(cups.amount_cents, 2_00);
+    assert_eq!(cups.balance_after_cents, Some(45_00));
+    let too_many = t
+        .return_deposit(Some(BAND), 1, Tender::Wallet, "d2")
+        .unwrap_err();
+    assert_eq!(too_many.code, ErrorCode::DepositReturnExceeded);
+    // 50 float + 30 cash top-up.
+    let closed = t.close_shift(79_00).unwrap();
+    assert_eq!(closed.expected_cents, 80_00);
+    assert_eq!(closed.difference_cents, -1_00);
+    assert!(closed.receipt.text.contains("Z-BERICHT"));
+    assert!(t.session().unwrap().shift.is_none());
+}
+
+#[test]
+fn simulated_taps_reach_the_ui_only_in_demo_mode() {
+    let f = start(|_| {});
+    f.terminal.simulate_tap(BAND).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let tapped = f.events.lock().unwrap().iter().find_map(|e| match e {
+            AppEvent::Tap(tap) => Some(tap.clone()),
+            _ => None,
+        });
+        if let Some(tap) = tapped {
+            assert_eq!(tap.token, BAND);
+            assert_eq!(tap.token_masked, "••••0001");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no tap event");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let live = start(|o| o.demo = false);
+    assert_eq!(
+        live.terminal.simulate_tap(BAND).unwrap_err().code,
+        ErrorCode::NotInDemoMode
+    );
+    assert!(live.terminal.session().unwrap().demo.is_none());
+    // Demo mode shows the demo staff's PINs, nothing else does.
+    let demo_session = f.terminal.session().unwrap();
+    assert_eq!(demo_session.demo.unwrap().staff.len(), demo::STAFF.len());
+}
+
+#[test]
+fn a_dead_printer_never_blocks_a_sale() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = start(|o| {
+        o.printer = Some(PrinterUri::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        })
+    });
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0).unwrap();
+    let paid = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "s1")).unwrap();
+    assert!(paid.receipt.queued, "queued for the printer, not printed yet");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while t.status().printer != PrinterState::Offline {
+        assert!(std::time::Instant::now() < deadline, "{:?}", t.status());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(t.status().print_jobs_waiting >= 1);
+}
