@@ -178,8 +178,11 @@ impl Terminal {
             print_jobs_waiting: 0,
         }));
 
-        let printer = options.printer.clone().map(|uri| {
-            let queue = PrintQueue::start(uri, QueueOptions::default());
+        let printer = match options.printer.clone() {
+            Some(uri) => Some(PrintQueue::start(uri, QueueOptions::default())?),
+            None => None,
+        };
+        if let Some(queue) = &printer {
             let status = status.clone();
             let emit = emit.clone();
             queue.on_change(move |queue_status| {
@@ -191,8 +194,7 @@ impl Terminal {
                 };
                 emit(AppEvent::Status(snapshot));
             });
-            queue
-        });
+        }
 
         let (sender, receiver) = mpsc::channel::<NfcEvent>();
         let simulated = options.demo.then(|| SimulatedReader::new(sender.clone()));

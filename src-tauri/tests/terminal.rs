@@ -88,7 +88,10 @@ fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {
     t.open_shift(100_00).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(t.wallet(BAND).unwrap_err().code, ErrorCode::NotLoggedIn);
-    assert!(t.session().unwrap().cashier.is_none(), "locked after inactivity");
+    assert!(
+        t.session().unwrap().cashier.is_none(),
+        "locked after inactivity"
+    );
 }
 
 #[test]
@@ -127,12 +130,18 @@ fn a_cashier_cancels_only_their_own_last_sale() {
     let t = &f.terminal;
     t.login("1111").unwrap();
     t.open_shift(0).unwrap();
-    assert_eq!(t.cancel_last("c0").unwrap_err().code, ErrorCode::NothingToCancel);
+    assert_eq!(
+        t.cancel_last("c0").unwrap_err().code,
+        ErrorCode::NothingToCancel
+    );
     block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s1")).unwrap();
     let cancelled = t.cancel_last("c1").unwrap();
     assert_eq!(cancelled.kind, "cancel");
     assert_eq!(cancelled.amount_cents, 4_00);
-    assert_eq!(t.cancel_last("c2").unwrap_err().code, ErrorCode::AlreadyCancelled);
+    assert_eq!(
+        t.cancel_last("c2").unwrap_err().code,
+        ErrorCode::AlreadyCancelled
+    );
     // Ben, on Anna's terminal while her shift is open, can neither sell nor cancel.
     t.lock().unwrap();
     t.login("2222").unwrap();
@@ -144,7 +153,10 @@ fn a_cashier_cancels_only_their_own_last_sale() {
             .code,
         ErrorCode::ShiftOfAnotherCashier
     );
-    assert_eq!(t.cancel_last("c3").unwrap_err().code, ErrorCode::NothingToCancel);
+    assert_eq!(
+        t.cancel_last("c3").unwrap_err().code,
+        ErrorCode::NothingToCancel
+    );
 }
 
 #[test]
@@ -156,7 +168,9 @@ fn top_up_deposit_return_and_shift_close_add_up() {
     let topped = t.top_up(BAND, 30_00, Tender::Cash, "t1").unwrap();
     assert_eq!(topped.balance_after_cents, Some(50_00));
     block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "s1")).unwrap();
-    let cups = t.return_deposit(Some(BAND), 1, Tender::Wallet, "d1").unwrap();
+    let cups = t
+        .return_deposit(Some(BAND), 1, Tender::Wallet, "d1")
+        .unwrap();
     assert_eq!(cups.amount_cents, 2_00);
     assert_eq!(cups.balance_after_cents, Some(45_00));
     let too_many = t
@@ -217,7 +231,10 @@ fn a_dead_printer_never_blocks_a_sale() {
     t.login("1111").unwrap();
     t.open_shift(0).unwrap();
     let paid = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "s1")).unwrap();
-    assert!(paid.receipt.queued, "queued for the printer, not printed yet");
+    assert!(
+        paid.receipt.queued,
+        "queued for the printer, not printed yet"
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while t.status().printer != PrinterState::Offline {
         assert!(std::time::Instant::now() < deadline, "{:?}", t.status());

@@ -117,6 +117,7 @@ fn main() {
             Language::De,
             CsvStyle::Semicolon,
             "EUR",
+            &heading.time_zone,
         ));
     });
     let ms = |t: &[Duration]| percentile(t, 0.5).as_secs_f64() * 1e3;

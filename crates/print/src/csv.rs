@@ -4,6 +4,7 @@
 //! decimal comma, and a UTF-8 byte order mark so umlauts and € open right
 //! with a double click. [`CsvStyle::Comma`] writes `,` and decimal points.
 
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use tapster_ledger::store::{AmountRow, SalesReport};
 use tapster_ledger::Cents;
@@ -52,9 +53,17 @@ impl Writer {
             || value.contains('"')
             || value.contains('\n')
             || value.contains('\r');
-        // A leading =, +, - or @ would run as a formula in a spreadsheet.
+        // Text starting with =, +, -, @, tab or CR would run as a formula
+        // in a spreadsheet; numbers (amounts, counts) stay numbers.
+        let is_number = {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            !digits.is_empty()
+                && digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        };
         let value = match value.chars().next() {
-            Some('=' | '+' | '@') => format!("'{value}"),
+            Some('=' | '+' | '-' | '@' | '\t' | '\r') if !is_number => format!("'{value}"),
             _ => value.to_string(),
         };
         if needs_quotes {
@@ -80,6 +89,7 @@ pub fn sales_report_csv(
     language: Language,
     style: CsvStyle,
     currency: &str,
+    time_zone: &TimeZone,
 ) -> String {
     let t = language.texts();
     let mut w = Writer {
@@ -137,8 +147,15 @@ pub fn sales_report_csv(
     w.row(&[t.by_hour.into()]);
     w.row(&[t.hour.into(), t.sales.into(), gross]);
     for row in &report.by_hour {
-        let hour = jiff::Timestamp::from_millisecond(row.hour_start.0)
-            .map_or_else(|_| row.hour_start.0.to_string(), |at| at.to_string());
+        // The hour in the event's time zone, as the PDF shows it.
+        let hour = jiff::Timestamp::from_millisecond(row.hour_start.0).map_or_else(
+            |_| row.hour_start.0.to_string(),
+            |at| {
+                at.to_zoned(time_zone.clone())
+                    .strftime("%Y-%m-%d %H:00")
+                    .to_string()
+            },
+        );
         w.row(&[hour, row.sales.to_string(), money(row.gross)]);
     }
 
@@ -198,7 +215,13 @@ mod tests {
 
     #[test]
     fn german_csv_has_a_bom_semicolons_and_decimal_commas() {
-        let csv = sales_report_csv(&report(), Language::De, CsvStyle::Semicolon, "EUR");
+        let csv = sales_report_csv(
+            &report(),
+            Language::De,
+            CsvStyle::Semicolon,
+            "EUR",
+            &TimeZone::UTC,
+        );
         assert!(csv.starts_with('\u{FEFF}'));
         assert!(csv.contains("Umsatz (EUR);1234,50\r\n"), "{csv}");
         assert!(
@@ -209,7 +232,13 @@ mod tests {
 
     #[test]
     fn comma_csv_has_decimal_points_and_no_bom() {
-        let csv = sales_report_csv(&report(), Language::En, CsvStyle::Comma, "EUR");
+        let csv = sales_report_csv(
+            &report(),
+            Language::En,
+            CsvStyle::Comma,
+            "EUR",
+            &TimeZone::UTC,
+        );
         assert!(!csv.starts_with('\u{FEFF}'));
         assert!(csv.contains("Revenue (EUR),1234.50\r\n"), "{csv}");
         assert!(csv.contains("Weißwein; \"\"trocken\"\""), "{csv}");
@@ -223,5 +252,8 @@ mod tests {
         };
         assert_eq!(w.field("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(w.field("-5"), "-5", "negative numbers stay numbers");
+        assert_eq!(w.field("-12,50"), "-12,50");
+        assert_eq!(w.field("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
+        assert_eq!(w.field("@SUM(1)"), "'@SUM(1)");
     }
 }

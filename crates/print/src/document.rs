@@ -237,16 +237,39 @@ impl ReceiptBuilder {
         self
     }
 
-    /// A table row: the first cell left, the others right-aligned, in
-    /// widths given as shares of the paper's columns.
-    pub fn table(&mut self, cells: &[&str], shares: &[usize]) -> &mut Self {
+    fn widths(&self, shares: &[usize]) -> Vec<usize> {
         let columns = self.columns();
-        let total: usize = shares.iter().sum();
+        let total: usize = shares.iter().sum::<usize>().max(1);
         let mut widths: Vec<usize> = shares.iter().map(|s| s * columns / total).collect();
         let used: usize = widths.iter().sum();
         if let Some(first) = widths.first_mut() {
             *first += columns - used;
         }
+        widths
+    }
+
+    /// Whether every cell fits its column with a space before it.
+    pub fn table_fits(&self, cells: &[&str], shares: &[usize]) -> bool {
+        let widths = self.widths(shares);
+        cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .all(|(index, (cell, width))| {
+                let room = if index == 0 {
+                    *width
+                } else {
+                    width.saturating_sub(1)
+                };
+                text::columns(cell) <= room
+            })
+    }
+
+    /// A table row: the first cell left, the others right-aligned, in
+    /// widths given as shares of the paper's columns. Check
+    /// [`ReceiptBuilder::table_fits`] first: a cell too wide is cut.
+    pub fn table(&mut self, cells: &[&str], shares: &[usize]) -> &mut Self {
+        let widths = self.widths(shares);
         let page = self.receipt.code_page;
         let cells: Vec<String> = cells.iter().map(|c| text::sanitize(c, page)).collect();
         let cells: Vec<&str> = cells.iter().map(String::as_str).collect();

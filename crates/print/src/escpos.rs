@@ -107,10 +107,10 @@ pub fn render(receipt: &Receipt) -> Result<Vec<u8>, PrintError> {
                     printer.reverse(style.inverted).map_err(failed)?;
                 }
                 current = *style;
-                // Text was sanitised for the code page when it was laid out;
-                // this is the guard that nothing else slipped in.
-                debug_assert!(text.chars().all(|c| receipt.code_page.can_print(c)));
-                printer.write(text).map_err(failed)?;
+                // Laid-out text is already clean; a receipt built by hand may
+                // not be: never let raw UTF-8 or control bytes through.
+                let clean = crate::text::sanitize(text, receipt.code_page);
+                printer.write(&clean).map_err(failed)?;
                 printer.custom(b"\n").map_err(failed)?;
             }
             Block::Qr { payload } => {

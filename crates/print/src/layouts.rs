@@ -5,9 +5,9 @@
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
-use tapster_ledger::pricing::vat_breakdown;
+use tapster_ledger::pricing::{lines_total, vat_breakdown};
 use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
-use tapster_ledger::{Cents, LedgerReader, Timestamp};
+use tapster_ledger::{Cents, LedgerError, LedgerReader, Timestamp};
 
 use crate::document::{Align, PaperWidth, Receipt, ReceiptBuilder, Size, Style};
 use crate::i18n::{Language, Texts};
@@ -148,9 +148,9 @@ impl<'a> Writer<'a> {
     }
 
     /// `2 × Bier 0,5 l    9,00 €`, deposits marked, quantities as counts.
-    fn lines(&mut self, lines: &[Line]) {
+    fn lines(&mut self, lines: &[Line]) -> Result<(), PrintError> {
         for line in lines {
-            let total = line.total().unwrap_or(Cents::ZERO);
+            let total = line.total().ok_or(LedgerError::AmountOverflow)?;
             let name = if line.deposit {
                 format!("{} ({})", line.name, self.t.deposit)
             } else {
@@ -164,6 +164,7 @@ impl<'a> Writer<'a> {
                 self.b.plain(&unit);
             }
         }
+        Ok(())
     }
 
     fn total(&mut self, label: &str, amount: Cents) {
@@ -178,24 +179,23 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         self.b.rule(false);
-        let t = self.t;
-        self.b
-            .table(&[t.rate, t.net, t.vat, t.gross], &[2, 3, 3, 3]);
-        for split in splits {
-            let rate = self.format.language.vat_rate(split.rate);
-            let cells = [
-                rate,
-                self.number(split.net),
-                self.number(split.vat),
-                self.number(split.gross),
-            ];
-            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-            self.b.table(&cells, &[2, 3, 3, 3]);
-        }
+        let rows: Vec<[String; 4]> = splits
+            .iter()
+            .map(|split| {
+                [
+                    self.format.language.vat_rate(split.rate),
+                    self.number(split.net),
+                    self.number(split.vat),
+                    self.number(split.gross),
+                ]
+            })
+            .collect();
+        vat_rows(&mut self.b, self.t, &rows);
         Ok(())
     }
 
     fn payment(&mut self, entry: &Entry) {
+        // "Zahlart": money may go either way (sale, refund, payout).
         self.b.rule(false);
         let tender = match (&entry.token, entry.tender) {
             (Some(token), Tender::Wallet) => format!("{} {}", self.t.wristband, token.masked()),
@@ -231,6 +231,31 @@ impl<'a> Writer<'a> {
         self.b.feed(3);
         self.b.plain(&"_".repeat(self.b.columns()));
         self.b.plain(self.t.signature);
+    }
+}
+
+/// The VAT table: rate, net, VAT, gross in columns with a space between
+/// them; when a figure is too wide for its column (58 mm paper, big sums),
+/// each rate is printed as a small block of label/amount rows instead, so
+/// no figure is ever cut.
+fn vat_rows(b: &mut ReceiptBuilder, t: &Texts, rows: &[[String; 4]]) {
+    const SHARES: [usize; 4] = [2, 3, 3, 3];
+    let header = [t.rate, t.net, t.vat, t.gross];
+    let fits = rows
+        .iter()
+        .all(|cells| b.table_fits(&cells.each_ref().map(String::as_str), &SHARES));
+    if fits {
+        b.table(&header, &SHARES);
+        for cells in rows {
+            b.table(&cells.each_ref().map(String::as_str), &SHARES);
+        }
+        return;
+    }
+    for cells in rows {
+        b.plain(&format!("{} {}", t.vat, cells[0]));
+        for (label, value) in header.iter().zip(cells).skip(1) {
+            b.row(&format!("  {label}"), value);
+        }
     }
 }
 
@@ -290,15 +315,36 @@ pub fn entry_receipt(
     w.entry_facts(ctx, entry);
     match entry.kind {
         EntryKind::Sale => {
-            w.lines(&entry.lines);
+            w.lines(&entry.lines)?;
             // What the guest pays: the debit, seen from the guest, negated.
-            w.total(t.total, entry.amount.checked_neg().unwrap_or_default());
+            let paid = entry
+                .amount
+                .checked_neg()
+                .ok_or(LedgerError::AmountOverflow)?;
+            w.total(t.total, paid);
             w.vat_table(&entry.lines)?;
         }
         EntryKind::Cancel => {
-            w.lines(&entry.lines);
-            w.total(t.refunded, entry.amount);
-            w.vat_table(&entry.lines)?;
+            // Lines, total and VAT as reversed (negative for a cancelled
+            // sale); then what the cancellation did for the guest.
+            if !entry.lines.is_empty() {
+                w.lines(&entry.lines)?;
+                w.total(t.total, lines_total(&entry.lines)?);
+                w.vat_table(&entry.lines)?;
+            }
+            let label = if entry.amount.is_negative() {
+                t.taken_back
+            } else {
+                t.refunded
+            };
+            let amount = entry
+                .amount
+                .0
+                .checked_abs()
+                .ok_or(LedgerError::AmountOverflow)?;
+            let amount = w.money(Cents(amount));
+            w.b.rule(true);
+            w.b.row_styled(label, &amount, BOLD_TALL);
         }
         EntryKind::DepositReturn => {
             let lines: Vec<Line> = entry
@@ -311,7 +357,7 @@ pub fn entry_receipt(
                     ..line.clone()
                 })
                 .collect();
-            w.lines(&lines);
+            w.lines(&lines)?;
             let label = if entry.tender == Tender::Wallet {
                 t.credited
             } else {
@@ -323,7 +369,11 @@ pub fn entry_receipt(
             w.total(t.topped_up, entry.amount);
         }
         EntryKind::Payout => {
-            w.total(t.paid_out, entry.amount.checked_neg().unwrap_or_default());
+            let paid_out = entry
+                .amount
+                .checked_neg()
+                .ok_or(LedgerError::AmountOverflow)?;
+            w.total(t.paid_out, paid_out);
         }
         EntryKind::Adjustment => {
             w.total(t.amount, entry.amount);
@@ -334,7 +384,8 @@ pub fn entry_receipt(
         w.signature();
     }
     w.id_and_footer(ctx, entry);
-    w.b.open_drawer(entry.tender == Tender::Cash);
+    // A copy never opens the drawer again.
+    w.b.open_drawer(entry.tender == Tender::Cash && !what.copy);
     Ok(w.b.build())
 }
 
@@ -367,17 +418,19 @@ pub fn z_report_receipt(
     w.b.row_styled(&format!("{}:", t.revenue), &revenue, BOLD_TALL);
     if !sales.by_vat_rate.is_empty() {
         w.b.rule(false);
-        w.b.table(&[t.rate, t.net, t.vat, t.gross], &[2, 3, 3, 3]);
-        for row in &sales.by_vat_rate {
-            let cells = [
-                format.language.vat_rate(row.rate),
-                w.number(row.net),
-                w.number(row.vat),
-                w.number(row.gross),
-            ];
-            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-            w.b.table(&cells, &[2, 3, 3, 3]);
-        }
+        let rows: Vec<[String; 4]> = sales
+            .by_vat_rate
+            .iter()
+            .map(|row| {
+                [
+                    format.language.vat_rate(row.rate),
+                    w.number(row.net),
+                    w.number(row.vat),
+                    w.number(row.gross),
+                ]
+            })
+            .collect();
+        vat_rows(&mut w.b, t, &rows);
     }
     if !sales.by_product.is_empty() {
         w.b.rule(false);
@@ -470,6 +523,105 @@ pub(crate) fn kind_or_tender_label(t: &Texts, key: &str, label: &str) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::sample_sale;
+    use crate::text;
+    use tapster_ledger::model::Tender;
+
+    fn format(width: PaperWidth) -> ReceiptFormat {
+        ReceiptFormat {
+            width,
+            code_page: CodePage::Wpc1252,
+            language: Language::De,
+            time_zone: TimeZone::UTC,
+        }
+    }
+
+    fn receipt_of(entry: &Entry, width: PaperWidth) -> Receipt {
+        let ctx = ReceiptContext {
+            event_name: "Fest".into(),
+            currency: "EUR".into(),
+            ..ReceiptContext::default()
+        };
+        let what = EntryReceipt {
+            entry,
+            cancelled: None,
+            copy: false,
+        };
+        entry_receipt(&what, &ctx, &format(width)).unwrap()
+    }
+
+    #[test]
+    fn a_cancelled_sale_shows_reversed_lines_and_the_refund() {
+        let mut cancel = sample_sale(Timestamp(0));
+        cancel.kind = EntryKind::Cancel;
+        cancel.amount = Cents(26_50);
+        for line in &mut cancel.lines {
+            line.quantity = -line.quantity;
+        }
+        let text = receipt_of(&cancel, PaperWidth::Mm80).preview();
+        assert!(text.contains("*** STORNO ***"), "{text}");
+        assert!(text.contains("-2 × Bier 0,5 l"), "{text}");
+        assert!(
+            text.contains("SUMME") && text.contains("-26,50 €"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Erstattet") && text.contains(" 26,50 €"),
+            "{text}"
+        );
+        assert!(text.contains("-2,55"), "VAT reversed too:\n{text}");
+    }
+
+    #[test]
+    fn a_cancelled_cash_top_up_says_the_money_was_taken_back() {
+        let mut cancel = sample_sale(Timestamp(0));
+        cancel.kind = EntryKind::Cancel;
+        cancel.lines.clear();
+        cancel.tender = Tender::Cash;
+        cancel.amount = Cents(-50_00);
+        let receipt = receipt_of(&cancel, PaperWidth::Mm58);
+        let text = receipt.preview();
+        assert!(
+            text.contains("Zurückgebucht") && text.contains("50,00 €"),
+            "{text}"
+        );
+        assert!(!text.contains("-50,00"), "{text}");
+        assert!(receipt.open_drawer, "cash moves: the drawer opens");
+    }
+
+    #[test]
+    fn big_vat_figures_on_58_mm_are_never_cut() {
+        let mut sale = sample_sale(Timestamp(0));
+        sale.lines[0].quantity = 2_469;
+        sale.amount = Cents(-(2_469 * 5_00 + 6_00 + 4_50 + 6_00));
+        let receipt = receipt_of(&sale, PaperWidth::Mm58);
+        let text = receipt.preview();
+        let gross = Language::De.number(Cents(2_469 * 5_00 + 6_00));
+        assert!(text.contains(&gross), "{gross} missing or cut:\n{text}");
+        for line in receipt.lines() {
+            assert!(text::columns(line) <= 32, "{line:?}");
+        }
+        // 80 mm still has room for the columns.
+        let wide = receipt_of(&sale, PaperWidth::Mm80).preview();
+        assert!(wide.contains("Satz") && wide.contains(&gross), "{wide}");
+    }
+
+    #[test]
+    fn a_copy_never_opens_the_drawer() {
+        let mut cash = sample_sale(Timestamp(0));
+        cash.tender = Tender::Cash;
+        cash.token = None;
+        assert!(receipt_of(&cash, PaperWidth::Mm80).open_drawer);
+        let ctx = ReceiptContext::default();
+        let copy = EntryReceipt {
+            entry: &cash,
+            cancelled: None,
+            copy: true,
+        };
+        let receipt = entry_receipt(&copy, &ctx, &format(PaperWidth::Mm80)).unwrap();
+        assert!(!receipt.open_drawer);
+        assert!(receipt.preview().contains("KOPIE"));
+    }
 
     #[test]
     fn ids_split_between_groups_on_narrow_paper() {

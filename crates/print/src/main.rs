@@ -157,7 +157,7 @@ impl Output {
         let Some(printer) = &self.printer else {
             bail!("--printer or --preview is needed");
         };
-        let queue = PrintQueue::start(printer.clone(), QueueOptions::default());
+        let queue = PrintQueue::start(printer.clone(), QueueOptions::default())?;
         let job = queue.print_report(receipt, title)?;
         let Some(done) = queue.wait_for(job, Duration::from_secs(30)) else {
             let status = queue.status();
@@ -248,7 +248,7 @@ fn main() -> Result<()> {
             output.emit(&receipt, "Z report")
         }
         Command::Drawer { printer } => {
-            let queue = PrintQueue::start(printer.clone(), QueueOptions::default());
+            let queue = PrintQueue::start(printer.clone(), QueueOptions::default())?;
             let job = queue.open_drawer();
             match queue
                 .wait_for(job, Duration::from_secs(15))
@@ -329,7 +329,13 @@ fn main() -> Result<()> {
                 };
                 std::fs::write(
                     &path,
-                    sales_report_csv(&report, lang, style, &settings.currency),
+                    sales_report_csv(
+                        &report,
+                        lang,
+                        style,
+                        &settings.currency,
+                        &zone(time_zone.as_deref())?,
+                    ),
                 )?;
                 println!("wrote {}", path.display());
             }

@@ -29,6 +29,7 @@ const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 const BOTTOM: f32 = 20.0;
 const BODY_SIZE: f32 = 9.5;
 const ROW_HEIGHT: f32 = 5.2;
+const CHART_HEIGHT: f32 = 55.0;
 
 /// What a report says about itself in its heading.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,16 +222,26 @@ impl Layout {
         ]);
     }
 
-    /// Cuts `text` with an ellipsis so it fits `width` mm.
-    fn fit(&self, text: &str, size: f32, width: f32) -> String {
-        if self.regular.width(text, size) <= width {
+    /// Cuts `text` with an ellipsis so it fits `width` mm in `weight`.
+    fn fit(&self, text: &str, size: f32, width: f32, weight: Weight) -> String {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        if font.width(text, size) <= width {
             return text.to_string();
         }
         let mut cut: String = text.to_string();
-        while !cut.is_empty() && self.regular.width(&format!("{cut}…"), size) > width {
+        while !cut.is_empty() && font.width(&format!("{cut}…"), size) > width {
             cut.pop();
         }
         format!("{cut}…")
+    }
+
+    /// Text cut to fit between `x` and the right margin.
+    fn text_fitted(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight) {
+        let fitted = self.fit(text, size, PAGE_WIDTH - MARGIN - x, weight);
+        self.text_at(x, top, &fitted, size, weight, Align::Left);
     }
 
     fn rectangle(&mut self, x: f32, top: f32, width: f32, height: f32, colour: Color) {
@@ -276,10 +287,10 @@ impl Layout {
     fn heading_block(&mut self, title: &str, period: (Option<Timestamp>, Option<Timestamp>)) {
         let t = self.texts();
         self.y += 6.0;
-        self.text_at(MARGIN, self.y, title, 18.0, Weight::Bold, Align::Left);
+        self.text_fitted(MARGIN, self.y, title, 18.0, Weight::Bold);
         self.y += 8.0;
         let event = self.heading.event_name.clone();
-        self.text_at(MARGIN, self.y, &event, 11.0, Weight::Regular, Align::Left);
+        self.text_fitted(MARGIN, self.y, &event, 11.0, Weight::Regular);
         self.y += 7.0;
         let period_text = match period {
             (None, None) => t.whole_event.to_string(),
@@ -317,8 +328,17 @@ impl Layout {
         self.y += 6.0;
     }
 
+    /// A section's title, on the page where `content` mm of what follows
+    /// still fit (a title never ends a page alone).
+    fn section_title_with(&mut self, title: &str, content: f32) {
+        self.ensure(7.0 + content);
+        self.y += 4.0;
+        self.text_at(MARGIN, self.y, title, 12.0, Weight::Bold, Align::Left);
+        self.y += 3.0;
+    }
+
     fn section_title(&mut self, title: &str) {
-        self.ensure(6.0 + 3.0 * ROW_HEIGHT);
+        self.ensure(7.0 + 3.0 * ROW_HEIGHT + 1.0);
         self.y += 4.0;
         self.text_at(MARGIN, self.y, title, 12.0, Weight::Bold, Align::Left);
         self.y += 3.0;
@@ -331,8 +351,16 @@ impl Layout {
         self.rectangle(MARGIN, self.y, CONTENT_WIDTH, 16.0, grey(0.93));
         for (index, (label, value)) in figures.iter().enumerate() {
             let x = MARGIN + 3.0 + index as f32 * width;
-            self.text_at(x, self.y + 5.5, label, 8.5, Weight::Regular, Align::Left);
-            self.text_at(x, self.y + 12.5, value, 13.0, Weight::Bold, Align::Left);
+            let label = self.fit(label, 8.5, width - 5.0, Weight::Regular);
+            self.text_at(x, self.y + 5.5, &label, 8.5, Weight::Regular, Align::Left);
+            // Big sums get a smaller size before they are cut.
+            let size = if self.bold.width(value, 13.0) > width - 5.0 {
+                10.0
+            } else {
+                13.0
+            };
+            let value = self.fit(value, size, width - 5.0, Weight::Bold);
+            self.text_at(x, self.y + 12.5, &value, size, Weight::Bold, Align::Left);
         }
         self.y += 20.0;
     }
@@ -376,7 +404,7 @@ impl Layout {
             }
             let mut x = MARGIN;
             for (column, cell) in columns.iter().zip(row) {
-                let cell = self.fit(cell, BODY_SIZE, column.width - 3.0);
+                let cell = self.fit(cell, BODY_SIZE, column.width - 3.0, weight);
                 let (at, align) = match column.align {
                     Align::Left => (x + 1.5, Align::Left),
                     Align::Right => (x + column.width - 1.5, Align::Right),
@@ -392,7 +420,7 @@ impl Layout {
     /// Gross revenue per hour as bars, with the hour under each bar and the
     /// largest value on the axis.
     fn bar_chart(&mut self, bars: &[(String, Cents)]) {
-        let height = 55.0;
+        let height = CHART_HEIGHT;
         self.ensure(height + 14.0);
         let top = self.y + 2.0;
         let chart_left = MARGIN + 22.0;
@@ -444,8 +472,12 @@ impl Layout {
         }
         let slot = chart_width / bars.len().max(1) as f32;
         let bar_width = (slot * 0.7).min(14.0);
-        // Label every bar when they fit, else every n-th.
-        let label_every = ((8.0 / slot).ceil() as usize).max(1);
+        // Label every bar when the labels fit, else every n-th.
+        let widest = bars
+            .iter()
+            .map(|(label, _)| self.regular.width(label, 7.5))
+            .fold(0.0f32, f32::max);
+        let label_every = (((widest + 2.0) / slot).ceil() as usize).max(1);
         for (index, (label, value)) in bars.iter().enumerate() {
             let x = chart_left + index as f32 * slot + (slot - bar_width) / 2.0;
             // Ratio of two integer amounts; only the bar's drawn height is a float.
@@ -609,15 +641,27 @@ fn sales_sections(layout: &mut Layout, report: &SalesReport) {
     );
 
     if !report.by_hour.is_empty() {
-        layout.section_title(t.by_hour);
+        layout.section_title_with(t.by_hour, CHART_HEIGHT + 14.0);
+        // Hours are labelled "20"; the first hour of each further day
+        // carries its date ("18.07. 00") so nights over midnight and
+        // multi-day festivals read right.
+        let zone = layout.heading.time_zone.clone();
+        let mut last_day = None;
         let bars: Vec<(String, Cents)> = report
             .by_hour
             .iter()
             .map(|row| {
-                let label = layout
-                    .heading
-                    .language
-                    .hour_label(row.hour_start, &layout.heading.time_zone);
+                let hour = layout.heading.language.hour_label(row.hour_start, &zone);
+                let day = jiff::Timestamp::from_millisecond(row.hour_start.0)
+                    .ok()
+                    .map(|at| at.to_zoned(zone.clone()).date());
+                let label = match (last_day, day) {
+                    (Some(previous), Some(today)) if previous != today => {
+                        format!("{} {hour}", today.strftime("%d.%m."))
+                    }
+                    _ => hour,
+                };
+                last_day = day.or(last_day);
                 (label, row.gross)
             })
             .collect();

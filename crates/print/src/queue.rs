@@ -138,7 +138,10 @@ struct Shared {
     options: QueueOptions,
     state: Mutex<State>,
     wake: Condvar,
-    listener: Mutex<Option<Listener>>,
+    listener: Arc<Mutex<Option<Listener>>>,
+    /// Status snapshots for the listener thread, which calls the listener
+    /// without holding the queue's lock.
+    changes: Mutex<std::sync::mpsc::Sender<QueueStatus>>,
 }
 
 /// The print queue of one printer. Dropping it stops its worker; jobs not
@@ -174,10 +177,16 @@ impl Shared {
         }
     }
 
+    /// Hands the new status to the listener thread; never blocks.
     fn notify(&self, state: &State) {
-        let listener = self.listener.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(listener) = listener.as_ref() {
-            listener(&self.snapshot(state));
+        let has_listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if has_listener {
+            let changes = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = changes.send(self.snapshot(state));
         }
     }
 
@@ -202,7 +211,20 @@ impl Shared {
 impl PrintQueue {
     /// Starts the worker for the printer at `uri`. Nothing is connected
     /// until there is something to print or a status to check.
-    pub fn start(uri: PrinterUri, options: QueueOptions) -> PrintQueue {
+    pub fn start(uri: PrinterUri, options: QueueOptions) -> Result<PrintQueue, PrintError> {
+        let listener: Arc<Mutex<Option<Listener>>> = Arc::new(Mutex::new(None));
+        let (changes, changed) = std::sync::mpsc::channel::<QueueStatus>();
+        let listening = Arc::clone(&listener);
+        std::thread::Builder::new()
+            .name("tapster-print-status".into())
+            .spawn(move || {
+                for status in changed {
+                    let listener = listening.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(listener) = listener.as_ref() {
+                        listener(&status);
+                    }
+                }
+            })?;
         let shared = Arc::new(Shared {
             uri,
             options,
@@ -219,18 +241,21 @@ impl PrintQueue {
                 check_status_now: true,
             }),
             wake: Condvar::new(),
-            listener: Mutex::new(None),
+            listener,
+            changes: Mutex::new(changes),
         });
         let worker_shared = Arc::clone(&shared);
         let worker = std::thread::Builder::new()
             .name("tapster-print-queue".into())
-            .spawn(move || work(&worker_shared))
-            .ok();
-        PrintQueue { shared, worker }
+            .spawn(move || work(&worker_shared))?;
+        Ok(PrintQueue {
+            shared,
+            worker: Some(worker),
+        })
     }
 
-    /// Called with the new status after every change (from the worker
-    /// thread): the app forwards it to the UI.
+    /// Called with the new status after every change, on a thread of its
+    /// own without any lock held: the app forwards it to the UI.
     pub fn on_change(&self, listener: impl Fn(&QueueStatus) + Send + Sync + 'static) {
         *self
             .shared
@@ -277,10 +302,17 @@ impl PrintQueue {
         id
     }
 
-    /// Queues a receipt; returns at once.
+    /// Queues a receipt; returns at once. A receipt that opens the drawer
+    /// becomes a drawer kick (which expires after seconds, not minutes)
+    /// ahead of the receipt itself.
     pub fn print(&self, receipt: &Receipt, title: &str) -> Result<JobId, PrintError> {
-        let bytes = escpos::render(receipt)?;
-        Ok(self.push(JobKind::Receipt, title, bytes, Some(receipt.clone())))
+        let mut receipt = receipt.clone();
+        let kick = std::mem::take(&mut receipt.open_drawer);
+        let bytes = escpos::render(&receipt)?;
+        if kick {
+            self.open_drawer();
+        }
+        Ok(self.push(JobKind::Receipt, title, bytes, Some(receipt)))
     }
 
     /// Queues a long document (Z report) that must not expire.
@@ -321,6 +353,7 @@ impl PrintQueue {
             self.shared.finish(&mut state, job, JobState::Cancelled);
         }
         self.shared.notify(&state);
+        self.shared.wake.notify_all();
         true
     }
 
@@ -532,6 +565,7 @@ fn record(shared: &Shared, state: &mut State, mut job: Job, attempt: Attempt) {
 
 fn expire(shared: &Shared, state: &mut State) {
     let now = Instant::now();
+    let mut changed = false;
     let mut index = 0;
     while index < state.waiting.len() {
         let job = &state.waiting[index];
@@ -541,9 +575,14 @@ fn expire(shared: &Shared, state: &mut State) {
         if stale {
             if let Some(job) = state.waiting.remove(index) {
                 shared.finish(state, job, JobState::Expired);
+                changed = true;
             }
         } else {
             index += 1;
         }
+    }
+    if changed {
+        shared.notify(state);
+        shared.wake.notify_all();
     }
 }

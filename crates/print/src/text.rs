@@ -160,7 +160,7 @@ pub fn two_columns(left: &str, right: &str, width: usize) -> Vec<String> {
     let right_len = columns(right);
     if right_len >= width {
         let mut lines = wrap(left, width);
-        lines.push(format!("{right:>width$}"));
+        lines.extend(wrap(right, width));
         return lines;
     }
     let mut lines = wrap(left, width);
@@ -180,7 +180,13 @@ pub fn two_columns(left: &str, right: &str, width: usize) -> Vec<String> {
 pub fn table_row(cells: &[&str], widths: &[usize]) -> String {
     let mut line = String::new();
     for (index, (cell, &width)) in cells.iter().zip(widths).enumerate() {
-        let cell = cut(cell, width);
+        // Right-aligned cells keep a space before them.
+        let room = if index == 0 {
+            width
+        } else {
+            width.saturating_sub(1)
+        };
+        let cell = cut(cell, room);
         let pad = " ".repeat(width - columns(&cell));
         if index == 0 {
             line.push_str(&cell);

@@ -50,7 +50,7 @@ fn jobs_wait_for_a_printer_that_refuses_and_print_once_it_is_back() {
         host: "127.0.0.1".into(),
         port,
     };
-    let queue = PrintQueue::start(uri, quick());
+    let queue = PrintQueue::start(uri, quick()).unwrap();
     // Enqueuing returns at once with the printer away.
     let first = queue.print(&receipt("Beleg 1"), "1").unwrap();
     let second = queue.print(&receipt("Beleg 2"), "2").unwrap();
@@ -127,7 +127,8 @@ fn a_stalled_printer_does_not_block_and_prints_the_job_once() {
             port,
         },
         quick(),
-    );
+    )
+    .unwrap();
     let job = queue.print(&receipt("Beleg gestaut"), "stalled").unwrap();
     // The bytes sit in the connection: the status probe got no answer, so
     // the job went out as to any printer that does not report status.
@@ -145,7 +146,7 @@ fn a_stalled_printer_does_not_block_and_prints_the_job_once() {
 #[test]
 fn paper_out_holds_jobs_until_the_roll_is_replaced() {
     let printer = Emupos::start();
-    let queue = PrintQueue::start(printer.uri(), quick());
+    let queue = PrintQueue::start(printer.uri(), quick()).unwrap();
     wait_until(Duration::from_secs(10), "the first status", || {
         (queue.status().status == PrinterStatus::Ok).then_some(())
     });
@@ -175,12 +176,17 @@ fn paper_out_holds_jobs_until_the_roll_is_replaced() {
 #[test]
 fn a_reprint_is_marked_as_a_copy_and_a_drawer_kick_that_waited_too_long_is_dropped() {
     let printer = Emupos::start();
-    let queue = PrintQueue::start(printer.uri(), quick());
+    let queue = PrintQueue::start(printer.uri(), quick()).unwrap();
     let mut cash = receipt("Barverkauf");
     cash.open_drawer = true;
     let job = queue.print(&cash, "cash").unwrap();
     queue.wait_for(job, Duration::from_secs(30)).unwrap();
     printer.wait_for_receipts(1);
+    wait_until(
+        Duration::from_secs(10),
+        "the cash receipt to open the drawer",
+        || printer.drawer_open().then_some(()),
+    );
     printer.close_drawer();
     let copy = queue.reprint(job, "*** KOPIE ***").unwrap();
     assert_eq!(
@@ -202,8 +208,26 @@ fn a_reprint_is_marked_as_a_copy_and_a_drawer_kick_that_waited_too_long_is_dropp
             drawer_max_age: Duration::from_millis(300),
             ..quick()
         },
-    );
+    )
+    .unwrap();
     let kick = gone.open_drawer();
     let done = gone.wait_for(kick, Duration::from_secs(10)).unwrap();
     assert_eq!(done.state, JobState::Expired);
+    // The same for the drawer pulse of a cash receipt: the pulse expires,
+    // the receipt keeps waiting for the printer.
+    let receipt_job = gone.print(&cash, "cash").unwrap();
+    wait_until(
+        Duration::from_secs(10),
+        "the receipt's drawer kick to expire",
+        || {
+            let status = gone.status();
+            let expired_kick = status.jobs.iter().any(|j| {
+                j.kind == tapster_print::queue::JobKind::DrawerKick
+                    && j.id != kick
+                    && j.state == JobState::Expired
+            });
+            expired_kick.then_some(())
+        },
+    );
+    assert_eq!(gone.job(receipt_job).unwrap().state, JobState::Queued);
 }

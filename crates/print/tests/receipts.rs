@@ -39,7 +39,7 @@ fn every_layout_prints_exactly_as_laid_out_on_58_and_80_mm() {
     let night = Night::new();
     let reader = night.ledger.reader().unwrap();
     let printer = Emupos::start();
-    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default()).unwrap();
     for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
         for language in [Language::De, Language::En] {
             let format = format(width, language);
@@ -95,7 +95,7 @@ fn the_sale_receipt_shows_the_ledgers_figures() {
     let night = Night::new();
     let reader = night.ledger.reader().unwrap();
     let printer = Emupos::start();
-    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default()).unwrap();
     let entry = &night.sale;
     let ctx = ReceiptContext::for_entry(&reader, entry).unwrap();
     let receipt = entry_receipt(
@@ -170,7 +170,7 @@ fn cash_receipts_and_the_drawer_command_open_the_drawer() {
     let night = Night::new();
     let reader = night.ledger.reader().unwrap();
     let printer = Emupos::start();
-    let queue = PrintQueue::start(printer.uri(), QueueOptions::default());
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default()).unwrap();
     assert!(!printer.drawer_open());
     // A wallet sale does not open it.
     let wallet = entry_receipt(

@@ -197,7 +197,13 @@ fn the_csv_has_the_ledgers_figures() {
     let night = Night::new();
     let reader = night.ledger.reader().unwrap();
     let report = reader.sales_report(&ReportFilter::default()).unwrap();
-    let csv = sales_report_csv(&report, Language::De, CsvStyle::Semicolon, "EUR");
+    let csv = sales_report_csv(
+        &report,
+        Language::De,
+        CsvStyle::Semicolon,
+        "EUR",
+        &TimeZone::get("Europe/Berlin").unwrap(),
+    );
     assert!(csv.starts_with('\u{FEFF}'));
     let euros = |c: Cents| format!("{},{:02}", c.0 / 100, c.0 % 100);
     assert!(
