@@ -177,6 +177,12 @@ impl App {
         response["value"].clone()
     }
 
+    /// Runs an async script; its result is what it passes to
+    /// `arguments[0]`.
+    pub fn post_async(&self, script: &str) -> Value {
+        self.post("/execute/async", json!({ "script": script, "args": [] }))
+    }
+
     pub fn script(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({ "script": script, "args": [] }))
     }

@@ -1,0 +1,197 @@
+//! The app's benchmarks in the real window (Xvfb + WebKitWebDriver), each
+//! next to a baseline from the same run.
+//!
+//! `cargo bench -p tapster-app --bench app_bench` (release build of the app)
+//!
+//! 1. Cold start: launching the app on an existing demo ledger until the
+//!    login screen is in the DOM; baseline: the same binary started with
+//!    `--version` (loading the executable, no window).
+//! 2. Tap to screen: from the tap event leaving the reader task in Rust to
+//!    the success screen painted (two animation frames after the DOM
+//!    update), for wallet sales; baseline: a command round trip
+//!    (`status`) from the page and back.
+//! 3. Resident memory after 1,000 sales (app process + its WebKit
+//!    processes); baseline: right after login.
+
+#[path = "../tests/webdriver/mod.rs"]
+mod webdriver;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use webdriver::App;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn summary(name: &str, mut values: Vec<f64>, unit: &str) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&values, 0.5), percentile(&values, 0.99));
+    println!(
+        "{name:<52} n={:>4}  p50 {p50:>8.1} {unit}  p99 {p99:>8.1} {unit}",
+        values.len()
+    );
+    (p50, p99)
+}
+
+/// Resident memory in MiB of the app (found by its data dir) and every
+/// process it started (WebKit's web and network processes).
+fn resident_mib(data_dir: &Path) -> f64 {
+    let output = Command::new("pgrep")
+        .arg("-f")
+        .arg(data_dir.display().to_string())
+        .output()
+        .unwrap();
+    let roots: Vec<u32> = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let mut total_kib = 0u64;
+    let mut family = roots.clone();
+    let mut index = 0;
+    while index < family.len() {
+        let pid = family[index];
+        index += 1;
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                total_kib += kib;
+            }
+        }
+        if let Ok(children) =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        {
+            family.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        }
+    }
+    total_kib as f64 / 1024.0
+}
+
+fn login_and_open_shift(app: &App) {
+    app.wait("screen-login");
+    app.type_keys("1111");
+    app.press("Enter");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+}
+
+fn top_up(app: &App, band: &str, cents: &str) {
+    app.click("nav-top_up");
+    app.wait("screen-top-up");
+    app.press("Escape");
+    app.type_keys(cents);
+    app.click(&format!("demo-tap-{band}"));
+    app.wait("result-success");
+    app.click("result-next");
+    app.wait_gone("result-success");
+}
+
+fn main() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let root = tempfile::tempdir().unwrap();
+    let shots = root.path().join("shots");
+    let data = root.path().join("data");
+
+    // A first start seeds the demo ledger (Argon2 PIN hashes and all).
+    {
+        let app = App::launch(binary, &["--demo"], &data, &shots);
+        app.wait("screen-login");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+
+    println!("== cold start to the login screen (existing demo ledger)");
+    let baseline: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let status = Command::new(binary).arg("--version").output().unwrap();
+            assert!(status.status.success());
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    summary("baseline: the binary with --version", baseline, "ms");
+    let starts: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let app = App::launch(binary, &["--demo"], &data, &shots);
+            app.wait("screen-login");
+            let elapsed = started.elapsed().as_secs_f64() * 1e3;
+            drop(app);
+            std::thread::sleep(Duration::from_millis(500));
+            elapsed
+        })
+        .collect();
+    summary("launch → login screen in the DOM (WebDriver)", starts, "ms");
+    println!("target: start under 1.5 s");
+
+    let app = App::launch(binary, &["--demo"], &data, &shots);
+    login_and_open_shift(&app);
+    let after_login = resident_mib(&data);
+
+    println!("== wristband tap to success screen");
+    let round_trips: Vec<f64> = (0..100)
+        .map(|_| {
+            let value = app.post_async(
+                "const done = arguments[0]; const t0 = performance.now(); window.__TAURI_INTERNALS__.invoke('status').then(() => done(performance.now() - t0));",
+            );
+            value.as_f64().unwrap_or(f64::NAN)
+        })
+        .collect();
+    summary("baseline: `status` command round trip from the page", round_trips, "ms");
+    let bands = ["04D30000000001", "04D30000000002"];
+    top_up(&app, bands[0], "23000");
+    top_up(&app, bands[1], "22000");
+    app.click("nav-sell");
+    let mut latencies = Vec::new();
+    for band in bands {
+        for _ in 0..50 {
+            app.click("product-water");
+            app.wait_text("cart-total", "4,50");
+            let before = app.script("return window.__tapsterLastResult ? window.__tapsterLastResult.tapAtMicros : 0;");
+            app.click(&format!("demo-tap-{band}"));
+            app.wait("result-success");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let result = loop {
+                let result = app.script("return window.__tapsterLastResult || null;");
+                if !result.is_null() && result["tapAtMicros"] != before {
+                    break result;
+                }
+                assert!(Instant::now() < deadline, "no paint mark");
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            let tap = result["tapAtMicros"].as_f64().unwrap();
+            let painted = result["paintedAtMillis"].as_f64().unwrap() * 1000.0;
+            latencies.push((painted - tap) / 1000.0);
+            app.click("result-next");
+            app.wait_gone("result-success");
+        }
+    }
+    summary("tap event in Rust → success screen painted", latencies, "ms");
+    println!("target: p99 under 100 ms");
+
+    println!("== resident memory after 1,000 sales");
+    for n in 0..1000 {
+        app.click("product-fries");
+        app.click("pay-cash");
+        app.wait("result-success");
+        app.click("result-next");
+        app.wait_gone("result-success");
+        if n % 250 == 249 {
+            println!("  {} sales: {:.0} MiB", n + 1, resident_mib(&data));
+        }
+    }
+    let after_sales = resident_mib(&data);
+    println!("{:<52} {after_login:>8.0} MiB", "baseline: after login");
+    println!(
+        "{:<52} {after_sales:>8.0} MiB  ({:.2}x)",
+        "after 1,000 more sales",
+        after_sales / after_login
+    );
+    println!("target: under 200 MB");
+}
