@@ -10,8 +10,9 @@
 //!    the success screen painted (two animation frames after the DOM
 //!    update), for wallet sales; baseline: a command round trip
 //!    (`status`) from the page and back.
-//! 3. Resident memory after 1,000 sales (app process + its WebKit
-//!    processes); baseline: right after login.
+//! 3. Memory after 1,000 sales: proportional set size (PSS) of the app
+//!    process and the WebKit processes it starts (RSS per process too);
+//!    baseline: right after login.
 
 #[path = "../tests/webdriver/mod.rs"]
 mod webdriver;
@@ -36,41 +37,72 @@ fn summary(name: &str, mut values: Vec<f64>, unit: &str) -> (f64, f64) {
     (p50, p99)
 }
 
-/// Resident memory in MiB of the app (found by its data dir) and every
-/// process it started (WebKit's web and network processes).
-fn resident_mib(data_dir: &Path) -> f64 {
+/// Memory of the app (found by its data dir) and every process it started
+/// (WebKit's web and network processes), per process: (name, RSS, PSS) in
+/// MiB. RSS counts the shared WebKit libraries once per process; PSS
+/// shares them out, so the PSS sum is the family's real footprint.
+fn memory(data_dir: &Path) -> Vec<(String, f64, f64)> {
     let output = Command::new("pgrep")
         .arg("-f")
         .arg(data_dir.display().to_string())
         .output()
         .unwrap();
-    let roots: Vec<u32> = String::from_utf8_lossy(&output.stdout)
+    let mut family: Vec<u32> = String::from_utf8_lossy(&output.stdout)
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect();
-    let mut total_kib = 0u64;
-    let mut family = roots.clone();
+    let mut rows = Vec::new();
     let mut index = 0;
     while index < family.len() {
         let pid = family[index];
         index += 1;
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kib) = status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                total_kib += kib;
-            }
+        let field = |file: &str, name: &str| -> f64 {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()
+                .and_then(|text| {
+                    text.lines()
+                        .find(|l| l.starts_with(name))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<f64>().ok())
+                })
+                .unwrap_or(0.0)
+                / 1024.0
+        };
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        // pgrep also finds WebKitWebDriver (its session names the data dir).
+        if !name.is_empty() && !name.starts_with("WebKitWebDrive") {
+            rows.push((
+                name,
+                field("status", "VmRSS:"),
+                field("smaps_rollup", "Pss:"),
+            ));
         }
-        if let Ok(children) =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        {
-            family.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+            family.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
         }
     }
-    total_kib as f64 / 1024.0
+    rows
+}
+
+fn report_memory(label: &str, rows: &[(String, f64, f64)]) -> f64 {
+    let pss: f64 = rows.iter().map(|r| r.2).sum();
+    let rss: f64 = rows.iter().map(|r| r.1).sum();
+    let detail: Vec<String> = rows
+        .iter()
+        .map(|(name, rss, pss)| format!("{name} {rss:.0}/{pss:.0}"))
+        .collect();
+    println!(
+        "{label:<40} PSS {pss:>6.0} MiB (RSS sum {rss:.0})  [rss/pss: {}]",
+        detail.join(", ")
+    );
+    pss
 }
 
 fn login_and_open_shift(app: &App) {
@@ -132,7 +164,7 @@ fn main() {
 
     let app = App::launch(binary, &["--demo"], &data, &shots);
     login_and_open_shift(&app);
-    let after_login = resident_mib(&data);
+    let after_login = memory(&data);
 
     println!("== wristband tap to success screen");
     let round_trips: Vec<f64> = (0..100)
@@ -143,7 +175,15 @@ fn main() {
             value.as_f64().unwrap_or(f64::NAN)
         })
         .collect();
-    summary("baseline: `status` command round trip from the page", round_trips, "ms");
+    summary(
+        "baseline: `status` command round trip from the page",
+        round_trips,
+        "ms",
+    );
+    if std::env::args().any(|a| a == "memory-only") {
+        measure_memory(&app, &data, after_login);
+        return;
+    }
     let bands = ["04D30000000001", "04D30000000002"];
     top_up(&app, bands[0], "23000");
     top_up(&app, bands[1], "22000");
@@ -153,7 +193,9 @@ fn main() {
         for _ in 0..50 {
             app.click("product-water");
             app.wait_text("cart-total", "4,50");
-            let before = app.script("return window.__tapsterLastResult ? window.__tapsterLastResult.tapAtMicros : 0;");
+            let before = app.script(
+                "return window.__tapsterLastResult ? window.__tapsterLastResult.tapAtMicros : 0;",
+            );
             app.click(&format!("demo-tap-{band}"));
             app.wait("result-success");
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -172,10 +214,18 @@ fn main() {
             app.wait_gone("result-success");
         }
     }
-    summary("tap event in Rust → success screen painted", latencies, "ms");
+    summary(
+        "tap event in Rust → success screen painted",
+        latencies,
+        "ms",
+    );
     println!("target: p99 under 100 ms");
 
-    println!("== resident memory after 1,000 sales");
+    measure_memory(&app, &data, after_login);
+}
+
+fn measure_memory(app: &App, data: &Path, after_login: Vec<(String, f64, f64)>) {
+    println!("== memory after 1,000 sales");
     for n in 0..1000 {
         app.click("product-fries");
         app.click("pay-cash");
@@ -183,15 +233,10 @@ fn main() {
         app.click("result-next");
         app.wait_gone("result-success");
         if n % 250 == 249 {
-            println!("  {} sales: {:.0} MiB", n + 1, resident_mib(&data));
+            report_memory(&format!("  after {} sales", n + 1), &memory(data));
         }
     }
-    let after_sales = resident_mib(&data);
-    println!("{:<52} {after_login:>8.0} MiB", "baseline: after login");
-    println!(
-        "{:<52} {after_sales:>8.0} MiB  ({:.2}x)",
-        "after 1,000 more sales",
-        after_sales / after_login
-    );
-    println!("target: under 200 MB");
+    let before = report_memory("baseline: after login", &after_login);
+    let after = report_memory("after 1,000 more sales", &memory(data));
+    println!("  growth {:.2}x; target: under 200 MB", after / before);
 }

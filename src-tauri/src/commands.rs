@@ -4,20 +4,32 @@ use std::sync::Arc;
 
 use tauri::State;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::terminal::Terminal;
 use crate::view;
 
 type Term<'a> = State<'a, Arc<Terminal>>;
 
+/// Runs `work` on the blocking pool: SQLite commits and Argon2 PIN checks
+/// must not hold up the async workers (sync, events) or the window.
+async fn blocking<T: Send + 'static>(
+    terminal: &Term<'_>,
+    work: impl FnOnce(&Terminal) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let terminal = Arc::clone(terminal.inner());
+    tauri::async_runtime::spawn_blocking(move || work(&terminal))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+}
+
 #[tauri::command]
 pub async fn session(terminal: Term<'_>) -> Result<view::Session, AppError> {
-    terminal.session()
+    blocking(&terminal, |t| t.session()).await
 }
 
 #[tauri::command]
 pub async fn login(terminal: Term<'_>, pin: String) -> Result<view::Session, AppError> {
-    terminal.login(&pin)
+    blocking(&terminal, move |t| t.login(&pin)).await
 }
 
 #[tauri::command]
@@ -25,17 +37,17 @@ pub async fn login_with_badge(
     terminal: Term<'_>,
     token: String,
 ) -> Result<view::Session, AppError> {
-    terminal.login_with_badge(&token)
+    blocking(&terminal, move |t| t.login_with_badge(&token)).await
 }
 
 #[tauri::command]
 pub async fn lock(terminal: Term<'_>) -> Result<view::Session, AppError> {
-    terminal.lock()
+    blocking(&terminal, |t| t.lock()).await
 }
 
 #[tauri::command]
 pub async fn open_shift(terminal: Term<'_>, float_cents: i64) -> Result<view::Session, AppError> {
-    terminal.open_shift(float_cents)
+    blocking(&terminal, move |t| t.open_shift(float_cents)).await
 }
 
 #[tauri::command]
@@ -43,12 +55,12 @@ pub async fn close_shift(
     terminal: Term<'_>,
     counted_cents: i64,
 ) -> Result<view::ShiftClosed, AppError> {
-    terminal.close_shift(counted_cents)
+    blocking(&terminal, move |t| t.close_shift(counted_cents)).await
 }
 
 #[tauri::command]
 pub async fn catalog(terminal: Term<'_>) -> Result<view::Catalog, AppError> {
-    terminal.catalog()
+    blocking(&terminal, |t| t.catalog()).await
 }
 
 #[tauri::command]
@@ -56,7 +68,7 @@ pub async fn quote(
     terminal: Term<'_>,
     items: Vec<view::CartItem>,
 ) -> Result<view::Quote, AppError> {
-    terminal.quote(&items)
+    blocking(&terminal, move |t| t.quote(&items)).await
 }
 
 #[tauri::command]
@@ -78,7 +90,10 @@ pub async fn top_up(
     tender: view::Tender,
     key: String,
 ) -> Result<view::Done, AppError> {
-    terminal.top_up(&token, amount_cents, tender, &key)
+    blocking(&terminal, move |t| {
+        t.top_up(&token, amount_cents, tender, &key)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -89,27 +104,30 @@ pub async fn return_deposit(
     tender: view::Tender,
     key: String,
 ) -> Result<view::Done, AppError> {
-    terminal.return_deposit(token.as_deref(), quantity, tender, &key)
+    blocking(&terminal, move |t| {
+        t.return_deposit(token.as_deref(), quantity, tender, &key)
+    })
+    .await
 }
 
 #[tauri::command]
 pub async fn cancel_last(terminal: Term<'_>, key: String) -> Result<view::Done, AppError> {
-    terminal.cancel_last(&key)
+    blocking(&terminal, move |t| t.cancel_last(&key)).await
 }
 
 #[tauri::command]
 pub async fn wallet(terminal: Term<'_>, token: String) -> Result<view::Wallet, AppError> {
-    terminal.wallet(&token)
+    blocking(&terminal, move |t| t.wallet(&token)).await
 }
 
 #[tauri::command]
 pub async fn reprint_last(terminal: Term<'_>) -> Result<view::Receipt, AppError> {
-    terminal.reprint_last()
+    blocking(&terminal, |t| t.reprint_last()).await
 }
 
 #[tauri::command]
 pub async fn open_drawer(terminal: Term<'_>) -> Result<(), AppError> {
-    terminal.open_drawer()
+    blocking(&terminal, |t| t.open_drawer()).await
 }
 
 #[tauri::command]
@@ -120,4 +138,11 @@ pub async fn simulate_tap(terminal: Term<'_>, token: String) -> Result<(), AppEr
 #[tauri::command]
 pub async fn status(terminal: Term<'_>) -> Result<view::Status, AppError> {
     Ok(terminal.status())
+}
+
+/// A touch on the screen, so the session does not lock while someone works.
+#[tauri::command]
+pub async fn touch(terminal: Term<'_>) -> Result<(), AppError> {
+    terminal.touch();
+    Ok(())
 }

@@ -21,7 +21,7 @@ use crate::view;
 /// (where Tauri puts an app's data on Linux).
 pub const IDENTIFIER: &str = "org.tapster.pos";
 
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(name = "tapster-app", version, about = "Tapster: the cashier's POS")]
 pub struct Args {
     /// Run on the embedded demo event (demo bar, staff, funded wristbands,
@@ -68,11 +68,22 @@ pub struct Args {
     pub token: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerSettings {
     pub url: String,
     pub event: String,
     pub token: String,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("url", &self.url)
+            .field("event", &self.event)
+            .field("token", &"<hidden>")
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +130,7 @@ impl Config {
                 data_dir,
                 terminal,
                 demo: args.demo,
+                simulated_reader: args.demo,
                 printer: args.printer,
                 receipt_format: ReceiptFormat {
                     width,

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     DepositReturnExceeded,
     NothingToPayOut,
     InvalidInput,
+    /// The same idempotency key was used for a different request.
+    IdempotencyConflict,
+    /// A wristband operation without a tap of that wristband on the reader.
+    NoTap,
     RefusedByServer,
     OutcomeUnknown,
     StorageFull,
@@ -109,11 +113,10 @@ impl From<LedgerError> for AppError {
             NotReturnable { .. } => ErrorCode::NotReturnable,
             DepositReturnExceeded { .. } => ErrorCode::DepositReturnExceeded,
             NothingToPayOut => ErrorCode::NothingToPayOut,
-            InvalidTokenId(_)
-            | InvalidInput(_)
-            | AmountOverflow
-            | PinInUse
-            | IdempotencyConflict(_) => ErrorCode::InvalidInput,
+            IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
+            InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse => {
+                ErrorCode::InvalidInput
+            }
             StorageFull => ErrorCode::StorageFull,
             StorageBusy => ErrorCode::StorageBusy,
             SchemaTooNew { .. }
@@ -143,6 +146,9 @@ impl From<SaleError> for AppError {
                 let code = match code.as_str() {
                     "insufficient_funds" => ErrorCode::InsufficientFunds,
                     "wallet_blocked" | "blocked" => ErrorCode::WalletBlocked,
+                    "out_of_stock" => ErrorCode::OutOfStock,
+                    "idempotency_conflict" => ErrorCode::IdempotencyConflict,
+                    "unknown_wallet" | "wallet_not_found" => ErrorCode::UnknownWallet,
                     _ => ErrorCode::RefusedByServer,
                 };
                 AppError::new(code, message)

@@ -27,6 +27,30 @@ use crate::terminal::{AppEvent, Terminal};
 /// Keeps the background sync running for as long as the app does.
 pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
 
+/// A till shows one small page all night: no page cache and the smallest
+/// memory cache. (Turning GPU compositing off would save more, but WebKit's
+/// WebDriver screenshots hang without it.)
+fn lean_webview(window: &tauri::WebviewWindow) {
+    #[cfg(target_os = "linux")]
+    {
+        let result = window.with_webview(|webview| {
+            use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
+            let view = webview.inner();
+            if let Some(settings) = WebViewExt::settings(&view) {
+                settings.set_enable_page_cache(false);
+            }
+            if let Some(context) = view.context() {
+                context.set_cache_model(CacheModel::DocumentViewer);
+            }
+        });
+        if let Err(error) = result {
+            tracing::warn!(%error, "webview settings not applied");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
+}
+
 /// Starts the app; returns when its window is closed.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let _lock = config::lock_data_dir(&config.options.data_dir)?;
@@ -61,6 +85,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 app.manage(SyncTask(handle));
             }
             app.manage(Arc::new(terminal));
+            if let Some(window) = app.get_webview_window("main") {
+                lean_webview(&window);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -81,6 +108,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::open_drawer,
             commands::simulate_tap,
             commands::status,
+            commands::touch,
         ])
         .run(tauri::generate_context!())?;
     Ok(())

@@ -3,6 +3,7 @@
 //! a method here, written without Tauri so it can be tested directly; the
 //! rules themselves are the ledger's.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,8 +35,10 @@ pub struct Options {
     /// Where the ledger lives.
     pub data_dir: PathBuf,
     pub terminal: TerminalId,
-    /// Seed a demo bar into a fresh ledger and offer simulated taps.
+    /// Seed a demo bar into a fresh ledger and show the demo logins.
     pub demo: bool,
+    /// Offer on-screen taps (the simulated reader).
+    pub simulated_reader: bool,
     /// `None`: receipts are shown on screen only.
     pub printer: Option<PrinterUri>,
     pub receipt_format: ReceiptFormat,
@@ -71,6 +74,9 @@ pub struct Terminal {
     simulated: Option<SimulatedReader>,
     status: Arc<Mutex<view::Status>>,
     last_entry: Mutex<Option<EntryId>>,
+    /// Wristbands tapped on the reader and not yet used: a wristband pays,
+    /// is topped up or credited only after it was really on the reader.
+    taps: Arc<Mutex<HashMap<TokenId, Instant>>>,
     syncer: Option<Arc<Syncer>>,
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
@@ -87,6 +93,9 @@ fn now_micros() -> i64 {
 }
 
 pub const DEMO_WRISTBANDS: u32 = 12;
+
+/// How long a tap on the reader stays good for an operation.
+const TAP_VALID_FOR: Duration = Duration::from_secs(60);
 
 fn role(role: tapster_ledger::model::Role) -> view::Role {
     match role {
@@ -197,7 +206,9 @@ impl Terminal {
         }
 
         let (sender, receiver) = mpsc::channel::<NfcEvent>();
-        let simulated = options.demo.then(|| SimulatedReader::new(sender.clone()));
+        let simulated = options
+            .simulated_reader
+            .then(|| SimulatedReader::new(sender.clone()));
         let watcher = options.pcsc_reader.clone().map(|name| {
             let sender = sender.clone();
             let config = tapster_nfc::WatchConfig {
@@ -209,7 +220,8 @@ impl Terminal {
             })
         });
         drop(sender);
-        spawn_reader_loop(receiver, status.clone(), emit.clone());
+        let taps = Arc::new(Mutex::new(HashMap::new()));
+        spawn_reader_loop(receiver, status.clone(), taps.clone(), emit.clone());
 
         Ok(Terminal {
             ledger,
@@ -220,6 +232,7 @@ impl Terminal {
             simulated,
             status,
             last_entry: Mutex::new(None),
+            taps,
             syncer: None,
             sync_online: Arc::new(Mutex::new(false)),
             emit,
@@ -289,12 +302,43 @@ impl Terminal {
         }
     }
 
+    /// Who is logged in, without counting the question as activity.
+    fn current_staff(&self) -> Option<Staff> {
+        let session = lock(&self.session);
+        session
+            .as_ref()
+            .filter(|active| active.last_activity.elapsed() <= self.options.lock_after)
+            .map(|active| active.staff.clone())
+    }
+
+    /// A touch on the screen: keeps the session from locking.
+    pub fn touch(&self) {
+        if let Some(active) = lock(&self.session).as_mut() {
+            if active.last_activity.elapsed() <= self.options.lock_after {
+                active.last_activity = Instant::now();
+            }
+        }
+    }
+
+    /// Uses up a recent tap of `token` on the reader (within a minute):
+    /// the guest's consent to what the wristband is used for.
+    fn take_tap(&self, token: &TokenId) -> Result<(), AppError> {
+        let mut taps = lock(&self.taps);
+        taps.retain(|_, at| at.elapsed() <= TAP_VALID_FOR);
+        taps.remove(token).map(|_| ()).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NoTap,
+                "tap the wristband on the reader (it was not seen in the last minute)",
+            )
+        })
+    }
+
     pub fn session(&self) -> Result<view::Session, AppError> {
-        let staff = self.staff().ok();
+        let staff = self.current_staff();
+        let shift = self.ledger.current_shift()?;
         let reader = self.reader();
         let settings = reader.settings()?;
         let terminal = reader.terminal(&self.options.terminal)?;
-        let shift = self.ledger.current_shift()?;
         let shift = match shift {
             Some(shift) => {
                 let cashier_name = reader
@@ -364,7 +408,15 @@ impl Terminal {
     }
 
     pub fn login_with_badge(&self, badge: &str) -> Result<view::Session, AppError> {
-        let staff = self.ledger.login_by_badge(&token(badge)?)?;
+        let badge = token(badge)?;
+        self.take_tap(&badge)?;
+        let staff = self.ledger.login_by_badge(&badge).map_err(|e| match e {
+            e @ tapster_ledger::LedgerError::LoginLocked { .. } => AppError::from(e),
+            _ => AppError::new(
+                ErrorCode::UnknownBadge,
+                "this badge belongs to no active staff member",
+            ),
+        })?;
         tracing::info!(staff = %staff.id, "logged in with badge");
         *lock(&self.session) = Some(ActiveSession {
             staff,
@@ -375,6 +427,8 @@ impl Terminal {
 
     pub fn lock(&self) -> Result<view::Session, AppError> {
         *lock(&self.session) = None;
+        // The next cashier does not reprint the previous one's receipt.
+        *lock(&self.last_entry) = None;
         self.session()
     }
 
@@ -395,6 +449,7 @@ impl Terminal {
             staff: staff.id,
             counted: Cents(counted_cents),
         })?;
+        *lock(&self.last_entry) = None;
         let settings = self.reader().settings()?;
         let ctx = ReceiptContext {
             event_name: settings.name,
@@ -471,6 +526,7 @@ impl Terminal {
 
     /// What a cart costs, by the ledger's pricing.
     pub fn quote(&self, items: &[view::CartItem]) -> Result<view::Quote, AppError> {
+        self.staff()?;
         if items.is_empty() {
             return Ok(view::Quote {
                 lines: Vec::new(),
@@ -514,6 +570,9 @@ impl Terminal {
             tender: tender_in(tender),
             token: token_id.map(token).transpose()?,
         };
+        if let Some(token) = &request.token {
+            self.take_tap(token)?;
+        }
         let span = tracing::info_span!("sale", key = %request.key);
         let recorded = match &self.syncer {
             Some(syncer) => {
@@ -536,11 +595,13 @@ impl Terminal {
         idempotency_key: &str,
     ) -> Result<view::Done, AppError> {
         let staff = self.staff()?;
+        let token = token(token_id)?;
+        self.take_tap(&token)?;
         let recorded = self.ledger.top_up(
             &TopUpRequest {
                 key: key(idempotency_key)?,
                 staff: staff.id,
-                token: token(token_id)?,
+                token,
                 amount: Cents(amount_cents),
                 tender: tender_in(tender),
             },
@@ -703,8 +764,20 @@ impl Terminal {
         status
     }
 
+    /// Opens the drawer for the cashier whose shift is open here, or a
+    /// supervisor.
     pub fn open_drawer(&self) -> Result<(), AppError> {
-        self.staff()?;
+        let staff = self.staff()?;
+        let owns_shift = self
+            .ledger
+            .current_shift()?
+            .is_some_and(|shift| shift.staff == staff.id);
+        if !owns_shift && staff.role < tapster_ledger::model::Role::Supervisor {
+            return Err(AppError::new(
+                ErrorCode::RoleNotPermitted,
+                "only the cashier of the open shift or a supervisor may open the drawer",
+            ));
+        }
         match &self.printer {
             Some(queue) => {
                 queue.open_drawer();
@@ -783,6 +856,7 @@ impl Terminal {
 fn spawn_reader_loop(
     events: mpsc::Receiver<NfcEvent>,
     status: Arc<Mutex<view::Status>>,
+    taps: Arc<Mutex<HashMap<TokenId, Instant>>>,
     emit: Emitter,
 ) {
     let _ = std::thread::Builder::new()
@@ -791,9 +865,11 @@ fn spawn_reader_loop(
             for event in events {
                 match event {
                     NfcEvent::Tap { token_id, .. } => {
-                        let masked = TokenId::parse(&token_id)
-                            .map(|t| t.masked())
-                            .unwrap_or_default();
+                        let Ok(token) = TokenId::parse(&token_id) else {
+                            continue;
+                        };
+                        let masked = token.masked();
+                        lock(&taps).insert(token, Instant::now());
                         emit(AppEvent::Tap(view::Tap {
                             token: token_id,
                             token_masked: masked,

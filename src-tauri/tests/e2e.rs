@@ -69,6 +69,9 @@ fn a_cashiers_shift_in_the_real_window() {
     // printer the receipt is shown with the result.
     tap(&app, BAND);
     app.wait("result-success");
+    // The guest taps again while "paid" shows: ignored (the balances
+    // checked later would show a second charge).
+    tap(&app, BAND);
     let receipt = app.text("receipt-preview");
     for expected in [
         "2 × Bier 0,5 l",
@@ -136,6 +139,32 @@ fn a_cashiers_shift_in_the_real_window() {
     app.screenshot("cancelled");
     app.wait_gone("result-success");
 
+    // The sell screen fits from 1024×768 to 1920×1080: nothing cut off
+    // sideways, the pay buttons on screen.
+    for (width, height) in [(1024, 768), (1920, 1080), (1280, 800)] {
+        app.resize(width, height);
+        let overflow =
+            app.script("return document.documentElement.scrollWidth - window.innerWidth;");
+        assert_eq!(
+            overflow.as_i64(),
+            Some(0),
+            "horizontal overflow at {width}x{height}"
+        );
+        for button in [
+            "pay-cash",
+            "pay-card",
+            "clear-cart",
+            "nav-lock",
+            "product-beer",
+        ] {
+            assert!(
+                app.fully_visible(button),
+                "{button} cut off at {width}x{height}"
+            );
+        }
+        app.screenshot(&format!("sell-{width}x{height}"));
+    }
+
     // The sell screen in English, then back.
     app.click("language");
     app.wait_text("nav-top_up", "Top up");
@@ -165,7 +194,13 @@ fn a_cashiers_shift_in_the_real_window() {
     app.click("z-done");
     app.wait("screen-open-shift");
 
+    // The next shift starts on an empty sell screen, not on the old form.
+    app.click("open-shift");
+    app.wait("screen-sell");
+    app.wait_text("cart-total", "0,00 €");
+
     // Locking returns to the login screen.
-    app.click("float-C");
-    app.screenshot("after-close");
+    app.click("nav-lock");
+    app.wait("screen-login");
+    app.screenshot("locked");
 }

@@ -23,6 +23,7 @@ fn options(dir: &std::path::Path) -> Options {
         data_dir: dir.to_path_buf(),
         terminal: TerminalId::new("bar-1").unwrap(),
         demo: true,
+        simulated_reader: true,
         printer: None,
         receipt_format: ReceiptFormat::default(),
         language: Language::De,
@@ -67,6 +68,29 @@ fn block<T>(future: impl std::future::Future<Output = T>) -> T {
 
 const BAND: &str = "04D30000000001";
 
+/// The wristband on the (simulated) reader, as a guest does before paying;
+/// returns once the app has seen the tap.
+fn tap(f: &Fixture, token: &str) {
+    let taps = |f: &Fixture| {
+        f.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, AppEvent::Tap(_)))
+            .count()
+    };
+    let before = taps(f);
+    f.terminal.simulate_tap(token).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while taps(f) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tap never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {
     let f = start(|o| o.lock_after = Duration::from_millis(300));
@@ -104,16 +128,43 @@ fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
     let quote = t.quote(&cart).unwrap();
     assert_eq!(quote.total_cents, 19_50);
     assert_eq!(quote.deposit_cents, 6_00);
+    // Without the wristband on the reader nothing is charged.
+    let untapped = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap_err();
+    assert_eq!(untapped.code, ErrorCode::NoTap);
+    tap(&f, BAND);
     let paid = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
     assert_eq!(paid.amount_cents, -19_50);
     assert_eq!(paid.balance_after_cents, Some(50));
     assert!(paid.receipt.text.contains("SUMME"));
     assert!(!paid.receipt.queued, "no printer: shown on screen");
-    // The same key again (a retry): the same entry, not a second charge.
+    // A tap pays once: a second payment needs a second tap.
+    assert_eq!(
+        block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-x"))
+            .unwrap_err()
+            .code,
+        ErrorCode::NoTap
+    );
+    // The same key again (a retry, after another tap): the same entry, not
+    // a second charge; the same key for another cart is refused.
+    tap(&f, BAND);
     let again = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
     assert_eq!(again.entry_id, paid.entry_id);
     assert_eq!(t.wallet(BAND).unwrap().balance_cents, 50);
+    tap(&f, BAND);
+    let conflict = block(t.pay(
+        &items(&[("water", 1)]),
+        Tender::Wallet,
+        Some(BAND),
+        "sale-1",
+    ))
+    .unwrap_err();
+    assert_eq!(
+        conflict.code,
+        ErrorCode::IdempotencyConflict,
+        "{conflict:?}"
+    );
     // Not enough left.
+    tap(&f, BAND);
     let refused =
         block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "sale-2")).unwrap_err();
     assert_eq!(refused.code, ErrorCode::InsufficientFunds);
@@ -165,14 +216,18 @@ fn top_up_deposit_return_and_shift_close_add_up() {
     let t = &f.terminal;
     t.login("1111").unwrap();
     t.open_shift(50_00).unwrap();
+    tap(&f, BAND);
     let topped = t.top_up(BAND, 30_00, Tender::Cash, "t1").unwrap();
     assert_eq!(topped.balance_after_cents, Some(50_00));
+    tap(&f, BAND);
     block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "s1")).unwrap();
+    tap(&f, BAND);
     let cups = t
         .return_deposit(Some(BAND), 1, Tender::Wallet, "d1")
         .unwrap();
     assert_eq!(cups.amount_cents, 2_00);
     assert_eq!(cups.balance_after_cents, Some(45_00));
+    tap(&f, BAND);
     let too_many = t
         .return_deposit(Some(BAND), 1, Tender::Wallet, "d2")
         .unwrap_err();
@@ -203,7 +258,10 @@ fn simulated_taps_reach_the_ui_only_in_demo_mode() {
         assert!(std::time::Instant::now() < deadline, "no tap event");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let live = start(|o| o.demo = false);
+    let live = start(|o| {
+        o.demo = false;
+        o.simulated_reader = false;
+    });
     assert_eq!(
         live.terminal.simulate_tap(BAND).unwrap_err().code,
         ErrorCode::NotInDemoMode

@@ -104,13 +104,14 @@ impl ServerClient {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+            // Without the URL: it holds the wristband's UID, which must not
+            // reach the logs.
+            .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Unreachable(format!("the answer broke off: {e}")))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            ApiError::Unreachable(format!("the answer broke off: {}", e.without_url()))
+        })?;
         if status.is_success() {
             let value =
                 serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))?;

@@ -40,7 +40,7 @@ impl Display {
             }
             let child = Command::new("Xvfb")
                 .arg(format!(":{number}"))
-                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args(["-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -175,6 +175,31 @@ impl App {
             .json()
             .unwrap();
         response["value"].clone()
+    }
+
+    /// Sets the window's size (the screen is 1920×1080).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.post(
+            "/window/rect",
+            json!({ "width": width, "height": height, "x": 0, "y": 0 }),
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.script("return window.innerWidth;").as_u64() != Some(u64::from(width)) {
+            assert!(
+                Instant::now() < deadline,
+                "the window did not resize to {width}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the element is entirely inside the window.
+    pub fn fully_visible(&self, testid: &str) -> bool {
+        self.script(&format!(
+            "const r = document.querySelector('[data-testid=\"{testid}\"]').getBoundingClientRect(); return r.left >= 0 && r.top >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight;"
+        ))
+        .as_bool()
+            == Some(true)
     }
 
     /// Runs an async script; its result is what it passes to

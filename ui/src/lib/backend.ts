@@ -63,6 +63,7 @@ export const backend = {
   openDrawer: () => call<void>("open_drawer"),
   simulateTap: (token: string) => call<void>("simulate_tap", { token }),
   status: () => call<Status>("status"),
+  touch: () => call<void>("touch"),
 };
 
 export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {
