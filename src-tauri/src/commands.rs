@@ -46,16 +46,21 @@ pub async fn lock(terminal: Term<'_>) -> Result<view::Session, AppError> {
 }
 
 #[tauri::command]
-pub async fn open_shift(terminal: Term<'_>, float_cents: i64) -> Result<view::Session, AppError> {
-    blocking(&terminal, move |t| t.open_shift(float_cents)).await
+pub async fn open_shift(
+    terminal: Term<'_>,
+    float_cents: i64,
+    key: String,
+) -> Result<view::Session, AppError> {
+    blocking(&terminal, move |t| t.open_shift(float_cents, &key)).await
 }
 
 #[tauri::command]
 pub async fn close_shift(
     terminal: Term<'_>,
     counted_cents: i64,
+    key: String,
 ) -> Result<view::ShiftClosed, AppError> {
-    blocking(&terminal, move |t| t.close_shift(counted_cents)).await
+    blocking(&terminal, move |t| t.close_shift(counted_cents, &key)).await
 }
 
 #[tauri::command]
@@ -78,8 +83,17 @@ pub async fn pay(
     tender: view::Tender,
     token: Option<String>,
     key: String,
+    expected_total_cents: i64,
 ) -> Result<view::Done, AppError> {
-    terminal.pay(&items, tender, token.as_deref(), &key).await
+    terminal
+        .pay(
+            &items,
+            tender,
+            token.as_deref(),
+            &key,
+            Some(expected_total_cents),
+        )
+        .await
 }
 
 #[tauri::command]

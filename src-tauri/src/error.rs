@@ -21,6 +21,8 @@ pub enum ErrorCode {
     ShiftAlreadyOpen,
     ShiftOfAnotherCashier,
     EmptyCart,
+    /// The cart now costs something else than the total the cashier saw.
+    PriceChanged,
     InvalidQuantity,
     UnknownProduct,
     ProductNotAvailable,

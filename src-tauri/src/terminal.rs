@@ -432,20 +432,28 @@ impl Terminal {
         self.session()
     }
 
-    pub fn open_shift(&self, float_cents: i64) -> Result<view::Session, AppError> {
+    pub fn open_shift(
+        &self,
+        float_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<view::Session, AppError> {
         let staff = self.staff()?;
         self.ledger.open_shift(&OpenShiftRequest {
-            key: IdempotencyKey::random(),
+            key: key(idempotency_key)?,
             staff: staff.id,
             float: Cents(float_cents),
         })?;
         self.session()
     }
 
-    pub fn close_shift(&self, counted_cents: i64) -> Result<view::ShiftClosed, AppError> {
+    pub fn close_shift(
+        &self,
+        counted_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<view::ShiftClosed, AppError> {
         let staff = self.staff()?;
         let report = self.ledger.close_shift(&CloseShiftRequest {
-            key: IdempotencyKey::random(),
+            key: key(idempotency_key)?,
             staff: staff.id,
             counted: Cents(counted_cents),
         })?;
@@ -561,6 +569,7 @@ impl Terminal {
         tender: view::Tender,
         token_id: Option<&str>,
         idempotency_key: &str,
+        expected_total_cents: Option<i64>,
     ) -> Result<view::Done, AppError> {
         let staff = self.staff()?;
         let request = SaleRequest {
@@ -570,6 +579,18 @@ impl Terminal {
             tender: tender_in(tender),
             token: token_id.map(token).transpose()?,
         };
+        // The guest pays what the cashier showed, or nothing: a price that
+        // changed since (a catalogue update from the server) is refused
+        // before the wristband's tap is used.
+        if let Some(expected) = expected_total_cents {
+            let total = self.ledger.check_sale(&request)?;
+            if total.0 != expected {
+                return Err(AppError::new(
+                    ErrorCode::PriceChanged,
+                    format!("the cart now costs {total}, not {}", Cents(expected)),
+                ));
+            }
+        }
         if let Some(token) = &request.token {
             self.take_tap(token)?;
         }

@@ -88,7 +88,7 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         "the status bar was told it is online"
     );
     terminal.login("1111").unwrap();
-    terminal.open_shift(0).unwrap();
+    terminal.open_shift(0, "open-1").unwrap();
 
     let band = demo::wristband(1).to_string();
     let beer = vec![CartItem {
@@ -97,14 +97,14 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     }];
     tap(&terminal, &band);
     let done = runtime
-        .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1"))
+        .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1", None))
         .unwrap();
     assert!(!done.offline, "authorised by the server");
     assert_eq!(done.balance_after_cents, Some(40_00 - 7_00));
     // A retry of the same sale is the same sale, on the server too.
     tap(&terminal, &band);
     let again = runtime
-        .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1"))
+        .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1", None))
         .unwrap();
     assert_eq!(again.entry_id, done.entry_id);
     tap(&terminal, &band);

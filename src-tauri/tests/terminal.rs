@@ -95,7 +95,7 @@ fn tap(f: &Fixture, token: &str) {
 fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {
     let f = start(|o| o.lock_after = Duration::from_millis(300));
     let t = &f.terminal;
-    let refused = block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k1")).unwrap_err();
+    let refused = block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k1", None)).unwrap_err();
     assert_eq!(refused.code, ErrorCode::NotLoggedIn);
     assert_eq!(t.wallet(BAND).unwrap_err().code, ErrorCode::NotLoggedIn);
     assert_eq!(t.login("9999").unwrap_err().code, ErrorCode::WrongPin);
@@ -104,12 +104,12 @@ fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {
     assert_eq!(session.cashier.unwrap().name, "Anna");
     assert!(session.shift.is_none(), "no shift yet");
     assert_eq!(
-        block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k2"))
+        block(t.pay(&items(&[("beer", 1)]), Tender::Cash, None, "k2", None))
             .unwrap_err()
             .code,
         ErrorCode::NoOpenShift
     );
-    t.open_shift(100_00).unwrap();
+    t.open_shift(100_00, "open-1").unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(t.wallet(BAND).unwrap_err().code, ErrorCode::NotLoggedIn);
     assert!(
@@ -123,23 +123,32 @@ fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
     let f = start(|_| {});
     let t = &f.terminal;
     t.login("1111").unwrap();
-    t.open_shift(0).unwrap();
+    t.open_shift(0, "open-2").unwrap();
     let cart = items(&[("beer", 2), ("cola", 1)]);
     let quote = t.quote(&cart).unwrap();
     assert_eq!(quote.total_cents, 19_50);
     assert_eq!(quote.deposit_cents, 6_00);
+    // A total other than what the cart costs now is refused, and the tap
+    // stays good for the corrected payment.
+    tap(&f, BAND);
+    let stale = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-0", Some(19_00))).unwrap_err();
+    assert_eq!(stale.code, ErrorCode::PriceChanged);
+    let paid0 = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-0", Some(19_50))).unwrap();
+    assert_eq!(paid0.amount_cents, -19_50);
+    let refund = t.cancel_last("undo-0").unwrap();
+    assert_eq!(refund.amount_cents, 19_50);
     // Without the wristband on the reader nothing is charged.
-    let untapped = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap_err();
+    let untapped = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1", None)).unwrap_err();
     assert_eq!(untapped.code, ErrorCode::NoTap);
     tap(&f, BAND);
-    let paid = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
+    let paid = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1", None)).unwrap();
     assert_eq!(paid.amount_cents, -19_50);
     assert_eq!(paid.balance_after_cents, Some(50));
     assert!(paid.receipt.text.contains("SUMME"));
     assert!(!paid.receipt.queued, "no printer: shown on screen");
     // A tap pays once: a second payment needs a second tap.
     assert_eq!(
-        block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-x"))
+        block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-x", None))
             .unwrap_err()
             .code,
         ErrorCode::NoTap
@@ -147,7 +156,7 @@ fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
     // The same key again (a retry, after another tap): the same entry, not
     // a second charge; the same key for another cart is refused.
     tap(&f, BAND);
-    let again = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1")).unwrap();
+    let again = block(t.pay(&cart, Tender::Wallet, Some(BAND), "sale-1", None)).unwrap();
     assert_eq!(again.entry_id, paid.entry_id);
     assert_eq!(t.wallet(BAND).unwrap().balance_cents, 50);
     tap(&f, BAND);
@@ -156,6 +165,7 @@ fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
         Tender::Wallet,
         Some(BAND),
         "sale-1",
+        None,
     ))
     .unwrap_err();
     assert_eq!(
@@ -165,8 +175,14 @@ fn a_wristband_pays_once_per_key_and_a_refusal_says_what_is_missing() {
     );
     // Not enough left.
     tap(&f, BAND);
-    let refused =
-        block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "sale-2")).unwrap_err();
+    let refused = block(t.pay(
+        &items(&[("beer", 1)]),
+        Tender::Wallet,
+        Some(BAND),
+        "sale-2",
+        None,
+    ))
+    .unwrap_err();
     assert_eq!(refused.code, ErrorCode::InsufficientFunds);
     assert_eq!(refused.missing_cents, Some(6_50));
     assert!(!refused.retryable);
@@ -180,12 +196,12 @@ fn a_cashier_cancels_only_their_own_last_sale() {
     let f = start(|_| {});
     let t = &f.terminal;
     t.login("1111").unwrap();
-    t.open_shift(0).unwrap();
+    t.open_shift(0, "open-3").unwrap();
     assert_eq!(
         t.cancel_last("c0").unwrap_err().code,
         ErrorCode::NothingToCancel
     );
-    block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s1")).unwrap();
+    block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s1", None)).unwrap();
     let cancelled = t.cancel_last("c1").unwrap();
     assert_eq!(cancelled.kind, "cancel");
     assert_eq!(cancelled.amount_cents, 4_00);
@@ -199,7 +215,7 @@ fn a_cashier_cancels_only_their_own_last_sale() {
     let session = t.session().unwrap();
     assert!(!session.shift.unwrap().mine);
     assert_eq!(
-        block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s2"))
+        block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "s2", None))
             .unwrap_err()
             .code,
         ErrorCode::ShiftOfAnotherCashier
@@ -215,12 +231,19 @@ fn top_up_deposit_return_and_shift_close_add_up() {
     let f = start(|_| {});
     let t = &f.terminal;
     t.login("1111").unwrap();
-    t.open_shift(50_00).unwrap();
+    t.open_shift(50_00, "open-4").unwrap();
     tap(&f, BAND);
     let topped = t.top_up(BAND, 30_00, Tender::Cash, "t1").unwrap();
     assert_eq!(topped.balance_after_cents, Some(50_00));
     tap(&f, BAND);
-    block(t.pay(&items(&[("beer", 1)]), Tender::Wallet, Some(BAND), "s1")).unwrap();
+    block(t.pay(
+        &items(&[("beer", 1)]),
+        Tender::Wallet,
+        Some(BAND),
+        "s1",
+        None,
+    ))
+    .unwrap();
     tap(&f, BAND);
     let cups = t
         .return_deposit(Some(BAND), 1, Tender::Wallet, "d1")
@@ -233,7 +256,7 @@ fn top_up_deposit_return_and_shift_close_add_up() {
         .unwrap_err();
     assert_eq!(too_many.code, ErrorCode::DepositReturnExceeded);
     // 50 float + 30 cash top-up.
-    let closed = t.close_shift(79_00).unwrap();
+    let closed = t.close_shift(79_00, "close-1").unwrap();
     assert_eq!(closed.expected_cents, 80_00);
     assert_eq!(closed.difference_cents, -1_00);
     assert!(closed.receipt.text.contains("Z-BERICHT"));
@@ -287,16 +310,21 @@ fn a_dead_printer_never_blocks_a_sale() {
     });
     let t = &f.terminal;
     t.login("1111").unwrap();
-    t.open_shift(0).unwrap();
-    let paid = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "s1")).unwrap();
+    t.open_shift(0, "open-5").unwrap();
+    let paid = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "s1", None)).unwrap();
     assert!(
         paid.receipt.queued,
         "queued for the printer, not printed yet"
     );
+    // The status bar learns that the printer is away and the receipt waits
+    // (status updates arrive in order, each a little later).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while t.status().printer != PrinterState::Offline {
-        assert!(std::time::Instant::now() < deadline, "{:?}", t.status());
+    loop {
+        let status = t.status();
+        if status.printer == PrinterState::Offline && status.print_jobs_waiting >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(t.status().print_jobs_waiting >= 1);
 }

@@ -47,12 +47,14 @@ export const backend = {
   login: (pin: string) => call<Session>("login", { pin }),
   loginWithBadge: (token: string) => call<Session>("login_with_badge", { token }),
   lock: () => call<Session>("lock"),
-  openShift: (floatCents: number) => call<Session>("open_shift", { floatCents }),
-  closeShift: (countedCents: number) => call<ShiftClosed>("close_shift", { countedCents }),
+  openShift: (floatCents: number, key: string) => call<Session>("open_shift", { floatCents, key }),
+  closeShift: (countedCents: number, key: string) =>
+    call<ShiftClosed>("close_shift", { countedCents, key }),
   catalog: () => call<Catalog>("catalog"),
   quote: (items: CartItem[]) => call<Quote>("quote", { items }),
-  pay: (items: CartItem[], tender: Tender, token: string | null, key: string) =>
-    call<Done>("pay", { items, tender, token, key }),
+  /** `expectedTotalCents`: the total the cashier saw; another price is refused. */
+  pay: (items: CartItem[], tender: Tender, token: string | null, key: string, expectedTotalCents: number) =>
+    call<Done>("pay", { items, tender, token, key, expectedTotalCents }),
   topUp: (token: string, amountCents: number, tender: Tender, key: string) =>
     call<Done>("top_up", { token, amountCents, tender, key }),
   returnDeposit: (token: string | null, quantity: number, tender: Tender, key: string) =>
