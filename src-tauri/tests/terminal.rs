@@ -328,3 +328,34 @@ fn a_dead_printer_never_blocks_a_sale() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_staff_badge_on_the_reader_logs_in_and_an_unknown_one_does_not() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    let badge = "04BADE000000AA";
+    t.ledger()
+        .add_staff(&tapster_ledger::store::NewStaff {
+            id: tapster_ledger::StaffId::new("lea").unwrap(),
+            name: "Lea".into(),
+            role: tapster_ledger::model::Role::Cashier,
+            pin: tapster_ledger::pin::Pin::new("5555").unwrap(),
+            badge: Some(tapster_ledger::TokenId::parse(badge).unwrap()),
+        })
+        .unwrap();
+    // The badge id alone, without the badge on the reader, is not enough.
+    assert_eq!(
+        t.login_with_badge(badge).unwrap_err().code,
+        ErrorCode::NoTap
+    );
+    tap(&f, badge);
+    let session = t.login_with_badge(badge).unwrap();
+    assert_eq!(session.cashier.unwrap().name, "Lea");
+    t.lock().unwrap();
+    tap(&f, BAND);
+    assert_eq!(
+        t.login_with_badge(BAND).unwrap_err().code,
+        ErrorCode::UnknownBadge
+    );
+    assert!(t.session().unwrap().cashier.is_none());
+}
