@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tauri::State;
+use tauri::{Manager, State};
 
 use crate::error::{AppError, ErrorCode};
 use crate::terminal::Terminal;
@@ -158,5 +158,20 @@ pub async fn status(terminal: Term<'_>) -> Result<view::Status, AppError> {
 #[tauri::command]
 pub async fn touch(terminal: Term<'_>) -> Result<(), AppError> {
     terminal.touch();
+    Ok(())
+}
+
+/// Closes the app; in kiosk mode only with a manager's PIN.
+#[tauri::command]
+pub async fn exit_app(
+    app: tauri::AppHandle,
+    terminal: Term<'_>,
+    pin: String,
+) -> Result<(), AppError> {
+    blocking(&terminal, move |t| t.authorise_exit(&pin)).await?;
+    if let Some(allowed) = app.try_state::<crate::ExitAllowed>() {
+        allowed.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    app.exit(0);
     Ok(())
 }

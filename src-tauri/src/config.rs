@@ -58,6 +58,10 @@ pub struct Args {
     /// wristband pays.
     #[arg(long, env = "TAPSTER_CONFIRM_PAYMENTS")]
     pub confirm_payments: bool,
+    /// Kiosk mode: full screen, no window chrome, closing needs a
+    /// manager's PIN.
+    #[arg(long, env = "TAPSTER_KIOSK")]
+    pub kiosk: bool,
     /// tapster-server to sync with, e.g. http://10.0.0.2:8080.
     #[arg(long, env = "TAPSTER_SERVER", requires_all = ["event", "token"])]
     pub server: Option<String>,
@@ -146,6 +150,7 @@ impl Config {
                 confirm_wallet_payments: args.confirm_payments,
                 pcsc_reader,
                 pin_cost: PinHashCost::Production,
+                kiosk: args.kiosk,
             },
             server,
         })

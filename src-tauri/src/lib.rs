@@ -24,6 +24,9 @@ use tauri::{Emitter, Manager};
 use crate::config::Config;
 use crate::terminal::{AppEvent, Terminal};
 
+/// Set once a manager's PIN allowed the app to close (kiosk mode).
+pub struct ExitAllowed(pub std::sync::atomic::AtomicBool);
+
 /// Keeps the background sync running for as long as the app does.
 pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
 
@@ -61,7 +64,21 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         printer = ?config.options.printer.as_ref().map(|p| p.to_string()),
         "starting Tapster"
     );
+    let kiosk = config.options.kiosk;
     tauri::Builder::default()
+        .manage(ExitAllowed(std::sync::atomic::AtomicBool::new(false)))
+        .on_window_event(move |window, event| {
+            // In kiosk mode the window does not close (Alt+F4, the window
+            // manager) unless a manager's PIN allowed it.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let allowed = window
+                    .try_state::<ExitAllowed>()
+                    .is_some_and(|a| a.0.load(std::sync::atomic::Ordering::SeqCst));
+                if kiosk && !allowed {
+                    api.prevent_close();
+                }
+            }
+        })
         .setup(move |app| {
             let handle = app.handle().clone();
             let emit: terminal::Emitter = Arc::new(move |event| {
@@ -87,6 +104,17 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             app.manage(Arc::new(terminal));
             if let Some(window) = app.get_webview_window("main") {
                 lean_webview(&window);
+                if kiosk {
+                    window.set_decorations(false)?;
+                    // Fullscreen is the window manager's job; on a bare X
+                    // server (no window manager) the window is also sized to
+                    // cover the whole monitor itself.
+                    if let Some(monitor) = window.current_monitor()? {
+                        window.set_position(tauri::PhysicalPosition::new(0, 0))?;
+                        window.set_size(*monitor.size())?;
+                    }
+                    window.set_fullscreen(true)?;
+                }
             }
             Ok(())
         })
@@ -109,6 +137,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::simulate_tap,
             commands::status,
             commands::touch,
+            commands::exit_app,
         ])
         .run(tauri::generate_context!())?;
     Ok(())

@@ -49,6 +49,8 @@ pub struct Options {
     /// taps (demo mode).
     pub pcsc_reader: Option<String>,
     pub pin_cost: PinHashCost,
+    /// Full screen without window chrome; leaving needs a manager's PIN.
+    pub kiosk: bool,
 }
 
 /// What the backend tells the UI without being asked.
@@ -392,6 +394,7 @@ impl Terminal {
             shift,
             demo,
             confirm_wallet_payments: self.options.confirm_wallet_payments,
+            kiosk: self.options.kiosk,
             lock_after_secs: self.options.lock_after.as_secs() as i64,
         })
     }
@@ -423,6 +426,28 @@ impl Terminal {
             last_activity: Instant::now(),
         });
         self.session()
+    }
+
+    /// Whether `pin` lets the app be closed: in kiosk mode only a
+    /// manager's PIN does (failed tries count towards the login lockout).
+    pub fn authorise_exit(&self, pin: &str) -> Result<(), AppError> {
+        if !self.options.kiosk {
+            return Ok(());
+        }
+        let pin = Pin::new(pin).map_err(|e| AppError::new(ErrorCode::WrongPin, e.to_string()))?;
+        let staff = self.ledger.login_by_pin(&pin)?;
+        if staff.role < tapster_ledger::model::Role::Manager {
+            return Err(AppError::new(
+                ErrorCode::RoleNotPermitted,
+                "only a manager's PIN ends kiosk mode",
+            ));
+        }
+        tracing::info!(staff = %staff.id, "kiosk mode ended");
+        Ok(())
+    }
+
+    pub fn kiosk(&self) -> bool {
+        self.options.kiosk
     }
 
     pub fn lock(&self) -> Result<view::Session, AppError> {

@@ -82,6 +82,8 @@ pub struct Session {
     pub demo: Option<DemoInfo>,
     /// Ask for a confirmation (old and new balance) before a wristband pays.
     pub confirm_wallet_payments: bool,
+    /// Full screen; the app closes only with a manager's PIN.
+    pub kiosk: bool,
     /// Lock after this many seconds without a touch.
     #[ts(type = "number")]
     pub lock_after_secs: i64,

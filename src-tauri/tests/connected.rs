@@ -43,6 +43,7 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         confirm_wallet_payments: false,
         pcsc_reader: None,
         pin_cost: PinHashCost::Fast,
+        kiosk: false,
     };
     let statuses = Arc::new(Mutex::new(Vec::new()));
     let taps = Arc::new(Mutex::new(0usize));

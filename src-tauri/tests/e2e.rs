@@ -204,3 +204,44 @@ fn a_cashiers_shift_in_the_real_window() {
     app.wait("screen-login");
     app.screenshot("locked");
 }
+
+fn app_running(data_dir: &Path) -> bool {
+    std::process::Command::new("pgrep")
+        .arg("-f")
+        .arg(format!("tapster-app.*{}", data_dir.display()))
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
+#[test]
+fn kiosk_mode_fills_the_screen_and_ends_only_with_a_managers_pin() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-kiosk");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(binary, &["--demo", "--kiosk"], data.path(), &shots);
+    app.wait("screen-login");
+    let width =
+        app.script("return [window.innerWidth, window.innerHeight, screen.width, screen.height];");
+    assert_eq!(width[0], width[2], "full screen width: {width}");
+    app.screenshot("kiosk-login");
+    app.click("kiosk-exit");
+    // A cashier's PIN does not close the app.
+    app.type_keys("1111");
+    app.press("Enter");
+    app.wait_text("login-error", "Berechtigung");
+    assert!(app_running(data.path()));
+    app.screenshot("kiosk-refused");
+    // A manager's does.
+    app.type_keys("4444");
+    app.press("Enter");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while app_running(data.path()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app is still running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

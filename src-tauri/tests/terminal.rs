@@ -31,6 +31,7 @@ fn options(dir: &std::path::Path) -> Options {
         confirm_wallet_payments: false,
         pcsc_reader: None,
         pin_cost: PinHashCost::Fast,
+        kiosk: false,
     }
 }
 
@@ -358,4 +359,27 @@ fn a_staff_badge_on_the_reader_logs_in_and_an_unknown_one_does_not() {
         ErrorCode::UnknownBadge
     );
     assert!(t.session().unwrap().cashier.is_none());
+}
+
+#[test]
+fn only_a_managers_pin_ends_kiosk_mode() {
+    let kiosk = start(|o| o.kiosk = true);
+    let t = &kiosk.terminal;
+    assert!(t.session().unwrap().kiosk);
+    assert_eq!(
+        t.authorise_exit("1111").unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    assert_eq!(
+        t.authorise_exit("3333").unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    assert_eq!(
+        t.authorise_exit("9999").unwrap_err().code,
+        ErrorCode::WrongPin
+    );
+    t.authorise_exit("4444").unwrap();
+    // Outside kiosk mode the app closes like any other.
+    let normal = start(|_| {});
+    normal.terminal.authorise_exit("").unwrap();
 }

@@ -66,6 +66,8 @@ export const backend = {
   simulateTap: (token: string) => call<void>("simulate_tap", { token }),
   status: () => call<Status>("status"),
   touch: () => call<void>("touch"),
+  /** Closes the app; in kiosk mode only with a manager's PIN. */
+  exitApp: (pin: string) => call<void>("exit_app", { pin }),
 };
 
 export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {

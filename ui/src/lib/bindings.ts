@@ -43,6 +43,10 @@ demo: DemoInfo | null,
  */
 confirm_wallet_payments: boolean, 
 /**
+ * Full screen; the app closes only with a manager's PIN.
+ */
+kiosk: boolean, 
+/**
  * Lock after this many seconds without a touch.
  */
 lock_after_secs: number, };
