@@ -30,3 +30,7 @@ cargo clippy -p tapster-print --all-targets --all-features --locked -- -D warnin
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "package: the .deb (Tauri bundler) and a check of it"
+scripts/package.sh
+scripts/check-deb.sh
