@@ -25,14 +25,21 @@ else
     say "apt packages: all present"
 fi
 
-# Node.js for the app's web UI: NodeSource's nodejs package brings npm and
-# conflicts with Debian's npm package, so npm is only asked for when
-# Node.js is not there at all.
-if ! command -v npm >/dev/null; then
-    say "installing Node.js and npm"
+# Node.js for the app's web UI: Vite 8 needs Node 20.19 or newer. Debian 12's
+# own nodejs is 18, so a missing or older Node comes from NodeSource's
+# Node 22 packages (which bring npm; Debian's npm package conflicts with them).
+node_ok() {
+    command -v node >/dev/null && command -v npm >/dev/null &&
+        node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
+if ! node_ok; then
+    say "installing Node.js 22 from NodeSource (found: $(node --version 2>/dev/null || echo none))"
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends curl ca-certificates gnupg
+    curl -fsSL https://deb.nodesource.com/setup_22.x | $sudo bash -
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs
+    node_ok || { say "Node.js 20.19+ is needed; install it (https://nodejs.org) and run this again"; exit 1; }
 fi
 
 if ! command -v cargo >/dev/null; then
