@@ -37,7 +37,7 @@ display=:$((150 + RANDOM % 50))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
-DISPLAY=$display "$root/pkg/usr/bin/tapster-app" --demo --data-dir "$root/data" >"$root/app.log" 2>&1 &
+DISPLAY=$display "$root/pkg/usr/bin/tapster-app" --demo --data-dir "$root/data" --config-dir "$root/data/config" >"$root/app.log" 2>&1 &
 app=$!
 for _ in $(seq 1 100); do
     if [ -f "$root/data/demo/ledger.sqlite" ] && grep -qs "starting Tapster" "$root"/data/demo/logs/tapster.*log; then

@@ -34,26 +34,30 @@ pub struct Args {
     /// Where the ledger and logs live.
     #[arg(long, env = "TAPSTER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// This terminal's id (as the server knows it).
-    #[arg(long, env = "TAPSTER_TERMINAL", default_value = "bar-1")]
-    pub terminal: String,
+    /// Where `tapster.toml` (settings) and `secrets.toml` (the server
+    /// token, mode 0600) are read from.
+    #[arg(long, env = "TAPSTER_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// This terminal's id (as the server knows it); default `bar-1`.
+    #[arg(long, env = "TAPSTER_TERMINAL")]
+    pub terminal: Option<String>,
     /// Receipt printer, e.g. tcp://192.168.1.50:9100 or file:///dev/usb/lp0;
     /// without it receipts are shown on screen.
     #[arg(long, env = "TAPSTER_PRINTER")]
     pub printer: Option<PrinterUri>,
-    /// Paper width in mm: 58 or 80.
-    #[arg(long, env = "TAPSTER_PAPER", default_value = "80")]
-    pub paper: String,
-    /// de or en.
-    #[arg(long, env = "TAPSTER_LANG", default_value = "de")]
-    pub lang: String,
+    /// Paper width in mm: 58 or 80 (default 80).
+    #[arg(long, env = "TAPSTER_PAPER")]
+    pub paper: Option<String>,
+    /// de or en (default de).
+    #[arg(long, env = "TAPSTER_LANG")]
+    pub lang: Option<String>,
     /// Use PC/SC readers whose name starts with this ("" for any reader).
     /// Default: any reader, except in demo mode.
     #[arg(long, env = "TAPSTER_READER")]
     pub reader: Option<String>,
-    /// Lock the screen after this many seconds without a touch.
-    #[arg(long, env = "TAPSTER_LOCK_AFTER", default_value = "300")]
-    pub lock_after: u64,
+    /// Lock the screen after this many seconds without a touch (default 300).
+    #[arg(long, env = "TAPSTER_LOCK_AFTER")]
+    pub lock_after: Option<u64>,
     /// Show old and new balance and wait for a confirmation before a
     /// wristband pays.
     #[arg(long, env = "TAPSTER_CONFIRM_PAYMENTS")]
@@ -63,7 +67,7 @@ pub struct Args {
     #[arg(long, env = "TAPSTER_KIOSK")]
     pub kiosk: bool,
     /// tapster-server to sync with, e.g. http://10.0.0.2:8080.
-    #[arg(long, env = "TAPSTER_SERVER", requires_all = ["event", "token"])]
+    #[arg(long, env = "TAPSTER_SERVER")]
     pub server: Option<String>,
     #[arg(long, env = "TAPSTER_EVENT")]
     pub event: Option<String>,
@@ -96,6 +100,95 @@ pub struct Config {
     pub server: Option<ServerSettings>,
 }
 
+/// The settings file, `tapster.toml` in the config dir: the same settings
+/// as the command line (which wins over it). The token never lives here.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub terminal: Option<String>,
+    pub printer: Option<String>,
+    pub paper: Option<String>,
+    pub lang: Option<String>,
+    pub reader: Option<String>,
+    pub lock_after: Option<u64>,
+    pub confirm_payments: Option<bool>,
+    pub kiosk: Option<bool>,
+    pub server: Option<String>,
+    pub event: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Secrets {
+    token: Option<String>,
+}
+
+fn default_config_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join(IDENTIFIER)
+}
+
+/// Reads `tapster.toml` from `dir`; none there is no settings.
+pub fn read_settings(dir: &Path) -> anyhow::Result<FileSettings> {
+    let path = dir.join("tapster.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Reads the server token from `secrets.toml` in `dir`, refusing a file
+/// that others than its owner could read (as ssh does with keys).
+pub fn read_token(dir: &Path) -> anyhow::Result<Option<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("secrets.toml");
+    let metadata = match std::fs::metadata(&path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "{} can be read by others (mode {mode:o}): run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(&path)?;
+    let secrets: Secrets =
+        toml::from_str(&text).with_context(|| format!("{} is not valid", path.display()))?;
+    Ok(secrets.token)
+}
+
+/// Writes the server token to `secrets.toml` in `dir`, readable only by
+/// the user (mode 0600 from the start, never briefly wider).
+pub fn write_token(dir: &Path, token: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("secrets.toml");
+    let temporary = dir.join("secrets.toml.new");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    let text = toml::to_string(&toml::toml! { token = token })?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, &path)?;
+    Ok(())
+}
+
 fn default_data_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
@@ -105,7 +198,33 @@ fn default_data_dir() -> PathBuf {
 }
 
 impl Config {
+    /// The command line (and environment) over `tapster.toml` over the
+    /// defaults; the token from the command line or `secrets.toml`.
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
+        let config_dir = args.config_dir.clone().unwrap_or_else(default_config_dir);
+        let file = read_settings(&config_dir)?;
+        let token = match args.token.clone() {
+            Some(token) => Some(token),
+            None => read_token(&config_dir)?,
+        };
+        let args = Args {
+            terminal: args.terminal.or(file.terminal),
+            printer: match (args.printer, file.printer) {
+                (Some(printer), _) => Some(printer),
+                (None, Some(text)) => Some(text.parse().context("printer in tapster.toml")?),
+                (None, None) => None,
+            },
+            paper: args.paper.or(file.paper),
+            lang: args.lang.or(file.lang),
+            reader: args.reader.or(file.reader),
+            lock_after: args.lock_after.or(file.lock_after),
+            confirm_payments: args.confirm_payments || file.confirm_payments.unwrap_or(false),
+            kiosk: args.kiosk || file.kiosk.unwrap_or(false),
+            server: args.server.or(file.server),
+            event: args.event.or(file.event),
+            token,
+            ..args
+        };
         let base = args.data_dir.unwrap_or_else(default_data_dir);
         let data_dir = if args.demo { base.join("demo") } else { base };
         if args.demo && args.demo_reset {
@@ -113,13 +232,15 @@ impl Config {
                 let _ = std::fs::remove_file(data_dir.join(file));
             }
         }
-        let language = match args.lang.as_str() {
+        let language = match args.lang.as_deref().unwrap_or("de") {
             "de" => view::Language::De,
             "en" => view::Language::En,
             other => bail!("--lang is de or en, not {other}"),
         };
-        let width = PaperWidth::parse(&args.paper).context("--paper is 58 or 80")?;
-        let terminal = TerminalId::new(&args.terminal).context("--terminal")?;
+        let width = PaperWidth::parse(args.paper.as_deref().unwrap_or("80"))
+            .context("--paper is 58 or 80")?;
+        let terminal =
+            TerminalId::new(args.terminal.as_deref().unwrap_or("bar-1")).context("--terminal")?;
         let pcsc_reader = match (args.reader, args.demo) {
             (Some(name), _) => Some(name),
             (None, true) => None,
@@ -127,7 +248,10 @@ impl Config {
         };
         let server = match (args.server, args.event, args.token) {
             (Some(url), Some(event), Some(token)) => Some(ServerSettings { url, event, token }),
-            _ => None,
+            (None, None, _) => None,
+            _ => bail!(
+                "a server needs its URL, the event id and the terminal's token (secrets.toml)"
+            ),
         };
         Ok(Config {
             options: Options {
@@ -146,7 +270,7 @@ impl Config {
                     time_zone: TimeZone::system(),
                 },
                 language,
-                lock_after: Duration::from_secs(args.lock_after.max(10)),
+                lock_after: Duration::from_secs(args.lock_after.unwrap_or(300).max(10)),
                 confirm_wallet_payments: args.confirm_payments,
                 pcsc_reader,
                 pin_cost: PinHashCost::Production,
@@ -227,4 +351,88 @@ pub fn syncer(server: &ServerSettings, ledger: Arc<Ledger>) -> anyhow::Result<Ar
         Arc::new(tapster_ledger::SystemClock),
         config,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn args(extra: &[&str], config: &Path) -> Args {
+        let mut all = vec!["tapster-app", "--config-dir", config.to_str().unwrap()];
+        all.extend_from_slice(extra);
+        Args::parse_from(all)
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_settings_file_which_wins_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = Config::from_args(args(&[], dir.path())).unwrap();
+        assert_eq!(defaults.options.terminal.as_str(), "bar-1");
+        assert_eq!(defaults.options.lock_after, Duration::from_secs(300));
+        assert!(!defaults.options.kiosk);
+        std::fs::write(
+            dir.path().join("tapster.toml"),
+            "terminal = \"bar-nord\"\nlang = \"en\"\npaper = \"58\"\nkiosk = true\nlock_after = 120\nprinter = \"tcp://10.0.0.9:9100\"\n",
+        )
+        .unwrap();
+        let from_file = Config::from_args(args(&[], dir.path())).unwrap();
+        assert_eq!(from_file.options.terminal.as_str(), "bar-nord");
+        assert_eq!(from_file.options.language, view::Language::En);
+        assert_eq!(from_file.options.receipt_format.width, PaperWidth::Mm58);
+        assert!(from_file.options.kiosk);
+        assert_eq!(from_file.options.lock_after, Duration::from_secs(120));
+        assert_eq!(
+            from_file.options.printer.unwrap().to_string(),
+            "tcp://10.0.0.9:9100"
+        );
+        let overridden = Config::from_args(args(
+            &["--terminal", "bar-sued", "--lang", "de"],
+            dir.path(),
+        ))
+        .unwrap();
+        assert_eq!(overridden.options.terminal.as_str(), "bar-sued");
+        assert_eq!(overridden.options.language, view::Language::De);
+        std::fs::write(dir.path().join("tapster.toml"), "colour = \"red\"\n").unwrap();
+        let error = Config::from_args(args(&[], dir.path())).unwrap_err();
+        assert!(format!("{error:#}").contains("tapster.toml"), "{error:#}");
+    }
+
+    #[test]
+    fn the_token_lives_in_a_file_only_its_owner_can_read() {
+        let dir = tempfile::tempdir().unwrap();
+        write_token(dir.path(), "s3cret-token").unwrap();
+        let mode = std::fs::metadata(dir.path().join("secrets.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(
+            read_token(dir.path()).unwrap().as_deref(),
+            Some("s3cret-token")
+        );
+        std::fs::write(
+            dir.path().join("tapster.toml"),
+            "server = \"http://10.0.0.2:8080\"\nevent = \"evt_1\"\n",
+        )
+        .unwrap();
+        let config = Config::from_args(args(&[], dir.path())).unwrap();
+        let server = config.server.unwrap();
+        assert_eq!(server.token, "s3cret-token");
+        assert!(
+            !format!("{server:?}").contains("s3cret"),
+            "the token in Debug output"
+        );
+        // A token file others can read is refused, not used.
+        std::fs::set_permissions(
+            dir.path().join("secrets.toml"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let error = read_token(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("chmod 600"), "{error}");
+        // A server without its token is a clear error.
+        std::fs::remove_file(dir.path().join("secrets.toml")).unwrap();
+        assert!(Config::from_args(args(&[], dir.path())).is_err());
+    }
 }

@@ -117,6 +117,9 @@ impl App {
         let mut all_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         all_args.push("--data-dir".into());
         all_args.push(data_dir.display().to_string());
+        // Not the settings of whoever runs the tests.
+        all_args.push("--config-dir".into());
+        all_args.push(data_dir.join("config").display().to_string());
         let response: Value = http
             .post(format!("{base}/session"))
             .json(&json!({
