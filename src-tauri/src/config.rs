@@ -66,6 +66,10 @@ pub struct Args {
     /// manager's PIN.
     #[arg(long, env = "TAPSTER_KIOSK")]
     pub kiosk: bool,
+    /// Open a second window for a screen facing the guest (cart, total,
+    /// balance after payment), full screen on the second monitor if any.
+    #[arg(long, env = "TAPSTER_CUSTOMER_DISPLAY")]
+    pub customer_display: bool,
     /// tapster-server to sync with, e.g. http://10.0.0.2:8080.
     #[arg(long, env = "TAPSTER_SERVER")]
     pub server: Option<String>,
@@ -98,6 +102,7 @@ impl std::fmt::Debug for ServerSettings {
 pub struct Config {
     pub options: Options,
     pub server: Option<ServerSettings>,
+    pub customer_display: bool,
 }
 
 /// The settings file, `tapster.toml` in the config dir: the same settings
@@ -113,6 +118,7 @@ pub struct FileSettings {
     pub lock_after: Option<u64>,
     pub confirm_payments: Option<bool>,
     pub kiosk: Option<bool>,
+    pub customer_display: Option<bool>,
     pub server: Option<String>,
     pub event: Option<String>,
 }
@@ -220,6 +226,7 @@ impl Config {
             lock_after: args.lock_after.or(file.lock_after),
             confirm_payments: args.confirm_payments || file.confirm_payments.unwrap_or(false),
             kiosk: args.kiosk || file.kiosk.unwrap_or(false),
+            customer_display: args.customer_display || file.customer_display.unwrap_or(false),
             server: args.server.or(file.server),
             event: args.event.or(file.event),
             token,
@@ -277,6 +284,7 @@ impl Config {
                 kiosk: args.kiosk,
             },
             server,
+            customer_display: args.customer_display,
         })
     }
 }

@@ -54,6 +54,27 @@ fn lean_webview(window: &tauri::WebviewWindow) {
     let _ = window;
 }
 
+/// The second window, facing the guest: full screen on the second monitor
+/// when there is one, a window of its own otherwise.
+fn open_customer_display(app: &tauri::App) -> tauri::Result<()> {
+    let window = tauri::WebviewWindowBuilder::new(
+        app,
+        "customer",
+        tauri::WebviewUrl::App("index.html#customer".into()),
+    )
+    .title("Tapster")
+    .inner_size(800.0, 600.0)
+    .build()?;
+    let monitors = app.available_monitors()?;
+    if let Some(second) = monitors.get(1) {
+        window.set_position(*second.position())?;
+        window.set_size(*second.size())?;
+        window.set_decorations(false)?;
+        window.set_fullscreen(true)?;
+    }
+    Ok(())
+}
+
 /// Starts the app; returns when its window is closed.
 pub fn run(config: Config) -> anyhow::Result<()> {
     let _lock = config::lock_data_dir(&config.options.data_dir)?;
@@ -102,6 +123,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 app.manage(SyncTask(handle));
             }
             app.manage(Arc::new(terminal));
+            if config.customer_display {
+                open_customer_display(app)?;
+            }
             if let Some(window) = app.get_webview_window("main") {
                 lean_webview(&window);
                 if kiosk {

@@ -283,3 +283,36 @@ pub struct Tap {
     #[ts(type = "number")]
     pub at_micros: i64,
 }
+
+/// What the customer display (a second window facing the guest) shows;
+/// the cashier's window sends it as the `customer-view` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CustomerView {
+    /// Nothing to pay: the event's name.
+    Idle { event_name: String },
+    /// The cart as the cashier builds it.
+    Cart {
+        lines: Vec<CustomerLine>,
+        #[ts(type = "number")]
+        total_cents: i64,
+        currency: String,
+    },
+    /// Paid (or topped up, credited): the amount and the balance after.
+    Done {
+        #[ts(type = "number")]
+        amount_cents: i64,
+        #[ts(type = "number | null")]
+        balance_after_cents: Option<i64>,
+        currency: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CustomerLine {
+    pub name: String,
+    #[ts(type = "number")]
+    pub quantity: i64,
+    #[ts(type = "number")]
+    pub total_cents: i64,
+}

@@ -245,3 +245,46 @@ fn kiosk_mode_fills_the_screen_and_ends_only_with_a_managers_pin() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-customer");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(
+        binary,
+        &["--demo", "--customer-display"],
+        data.path(),
+        &shots,
+    );
+    app.wait("screen-login");
+    let cashier = app.current_window();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let customer = loop {
+        if let Some(other) = app.windows().into_iter().find(|h| *h != cashier) {
+            break other;
+        }
+        assert!(std::time::Instant::now() < deadline, "no second window");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    app.type_keys("1111");
+    app.press("Enter");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+    app.click("product-beer");
+    app.wait_text("cart-total", "7,00 €");
+
+    app.switch_to(&customer);
+    app.wait_text("customer-total", "7,00 €");
+    assert!(app.text("customer-display").contains("Bier 0,5 l"));
+    app.screenshot("customer-cart");
+
+    app.switch_to(&cashier);
+    tap(&app, BAND);
+    app.wait("result-success");
+    app.switch_to(&customer);
+    app.wait_text("customer-balance", "13,00 €");
+    app.screenshot("customer-paid");
+}

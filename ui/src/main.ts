@@ -1,7 +1,10 @@
 import { mount } from "svelte";
 import "./app.css";
 import App from "./App.svelte";
+import CustomerDisplay from "./components/CustomerDisplay.svelte";
 
-const app = mount(App, { target: document.getElementById("app")! });
+// The same page serves the cashier's window and the customer display.
+const root = location.hash === "#customer" ? CustomerDisplay : App;
+const app = mount(root, { target: document.getElementById("app")! });
 
 export default app;

@@ -13,6 +13,10 @@ use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One app window at a time: tests in one binary run on threads, and two
+/// Xvfb servers started at once could pick the same display.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -79,12 +83,14 @@ pub struct App {
     pub screenshots: PathBuf,
     shots: usize,
     _display: Display,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl App {
     /// Starts the app binary with `args` (plus `--data-dir data_dir`) in a
     /// fresh Xvfb, and waits until its page has loaded.
     pub fn launch(binary: &Path, args: &[&str], data_dir: &Path, screenshots: &Path) -> App {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let display = Display::start();
         let port = free_port();
         let driver = Command::new("WebKitWebDriver")
@@ -150,6 +156,7 @@ impl App {
             screenshots: screenshots.to_path_buf(),
             shots: 0,
             _display: display,
+            _turn: turn,
         }
     }
 
@@ -178,6 +185,28 @@ impl App {
             .json()
             .unwrap();
         response["value"].clone()
+    }
+
+    /// The handles of the app's windows.
+    pub fn windows(&self) -> Vec<String> {
+        self.get("/window/handles")
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The handle of the window WebDriver talks to now.
+    pub fn current_window(&self) -> String {
+        self.get("/window").as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn switch_to(&self, handle: &str) {
+        let result = self.post("/window", json!({ "handle": handle }));
+        assert!(result.is_null(), "switch to {handle}: {result}");
     }
 
     /// Sets the window's size (the screen is 1920×1080).

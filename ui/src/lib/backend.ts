@@ -3,10 +3,11 @@
 // `invoke` or `listen` themselves.
 
 import { invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { emitTo, listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppError,
   CartItem,
+  CustomerView,
   Catalog,
   Done,
   Quote,
@@ -76,6 +77,15 @@ export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {
 
 export function onStatus(handler: (status: Status) => void): Promise<UnlistenFn> {
   return listen<Status>("status", (event) => handler(event.payload));
+}
+
+/** Shows `view` on the customer display, if the app has one. */
+export function showCustomer(view: CustomerView): void {
+  emitTo("customer", "customer-view", view).catch(() => {});
+}
+
+export function onCustomerView(handler: (view: CustomerView) => void): Promise<UnlistenFn> {
+  return listen<CustomerView>("customer-view", (event) => handler(event.payload));
 }
 
 /** A fresh idempotency key: one per attempt of an operation, reused by its retries. */

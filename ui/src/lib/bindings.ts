@@ -125,3 +125,7 @@ export type Tap = { token: string, token_masked: string,
  * the tap-to-screen measurement.
  */
 at_micros: number, };
+
+export type CustomerView = { "state": "idle", event_name: string, } | { "state": "cart", lines: Array<CustomerLine>, total_cents: number, currency: string, } | { "state": "done", amount_cents: number, balance_after_cents: number | null, currency: string, };
+
+export type CustomerLine = { name: string, quantity: number, total_cents: number, };
