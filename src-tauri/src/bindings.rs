@@ -43,6 +43,8 @@ pub fn typescript() -> String {
         Tap::decl(&cfg),
         CustomerView::decl(&cfg),
         CustomerLine::decl(&cfg),
+        ServerCheck::decl(&cfg),
+        ServerFields::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.\n// Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.\n\n",

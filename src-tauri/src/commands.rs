@@ -175,3 +175,48 @@ pub async fn exit_app(
     app.exit(0);
     Ok(())
 }
+
+fn server(fields: view::ServerFields) -> crate::config::ServerSettings {
+    crate::config::ServerSettings {
+        url: fields.url.trim().trim_end_matches('/').to_string(),
+        event: fields.event.trim().to_string(),
+        token: fields.token.trim().to_string(),
+    }
+}
+
+/// The fields of a pasted setup code.
+#[tauri::command]
+pub async fn read_setup_code(code: String) -> Result<view::ServerFields, AppError> {
+    let settings = crate::setup::parse_setup_code(&code)?;
+    Ok(view::ServerFields {
+        url: settings.url,
+        event: settings.event,
+        token: settings.token,
+    })
+}
+
+/// Tests a connection: which terminal the token belongs to.
+#[tauri::command]
+pub async fn check_server(fields: view::ServerFields) -> Result<view::ServerCheck, AppError> {
+    crate::setup::check_server(&server(fields)).await
+}
+
+/// Tests and keeps the connection, then restarts the app connected. Only
+/// on a till that was never set up.
+#[tauri::command]
+pub async fn save_server(
+    app: tauri::AppHandle,
+    terminal: Term<'_>,
+    fields: view::ServerFields,
+) -> Result<(), AppError> {
+    if !terminal.needs_setup()? {
+        return Err(AppError::new(
+            ErrorCode::RoleNotPermitted,
+            "this till is already set up",
+        ));
+    }
+    let settings = server(fields);
+    let check = crate::setup::check_server(&settings).await?;
+    crate::setup::save_connection(terminal.config_dir(), &settings, &check)?;
+    app.restart()
+}

@@ -107,7 +107,7 @@ pub struct Config {
 
 /// The settings file, `tapster.toml` in the config dir: the same settings
 /// as the command line (which wins over it). The token never lives here.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     pub terminal: Option<String>,
@@ -147,6 +147,16 @@ pub fn read_settings(dir: &Path) -> anyhow::Result<FileSettings> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
+}
+
+/// Writes `tapster.toml` to `dir` (through a temporary file, so a crash
+/// never leaves half a file).
+pub fn write_settings(dir: &Path, settings: &FileSettings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let temporary = dir.join("tapster.toml.new");
+    std::fs::write(&temporary, toml::to_string(settings)?)?;
+    std::fs::rename(&temporary, dir.join("tapster.toml"))?;
+    Ok(())
 }
 
 /// Reads the server token from `secrets.toml` in `dir`, refusing a file
@@ -262,6 +272,7 @@ impl Config {
         };
         Ok(Config {
             options: Options {
+                config_dir,
                 data_dir,
                 terminal,
                 demo: args.demo,

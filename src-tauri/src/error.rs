@@ -46,6 +46,8 @@ pub enum ErrorCode {
     /// A wristband operation without a tap of that wristband on the reader.
     NoTap,
     RefusedByServer,
+    /// The server did not answer (setup, connection test).
+    ServerUnreachable,
     OutcomeUnknown,
     StorageFull,
     StorageBusy,

@@ -8,12 +8,14 @@
 //! - [`commands`]: the Tauri commands (parse, call, map the error).
 //! - [`view`]: the values the UI sends and receives.
 //! - [`error`]: `{code, message, retryable}` with a closed set of codes.
+//! - [`setup`]: first start: connecting a till to a server.
 //! - [`bindings`]: the TypeScript declarations generated from [`view`].
 
 pub mod bindings;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod setup;
 pub mod terminal;
 pub mod view;
 
@@ -162,6 +164,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::status,
             commands::touch,
             commands::exit_app,
+            commands::read_setup_code,
+            commands::check_server,
+            commands::save_server,
         ])
         .run(tauri::generate_context!())?;
     Ok(())

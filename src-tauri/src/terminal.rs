@@ -32,6 +32,8 @@ use crate::view;
 /// How the app was started.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Where `tapster.toml` and `secrets.toml` live.
+    pub config_dir: PathBuf,
     /// Where the ledger lives.
     pub data_dir: PathBuf,
     pub terminal: TerminalId,
@@ -161,12 +163,31 @@ impl Terminal {
         let path = options.data_dir.join("ledger.sqlite");
         let fresh = !path.exists();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let ledger = Ledger::open(
-            &path,
-            LedgerOptions::new(options.terminal.clone())
-                .with_clock(clock.clone())
-                .with_pin_cost(options.pin_cost),
-        )?;
+        let open = || {
+            Ledger::open(
+                &path,
+                LedgerOptions::new(options.terminal.clone())
+                    .with_clock(clock.clone())
+                    .with_pin_cost(options.pin_cost),
+            )
+        };
+        let ledger = match open() {
+            // A ledger made before this till was connected to a server (as
+            // another terminal) and never used is made anew; one with
+            // entries is never touched.
+            Err(tapster_ledger::LedgerError::WrongTerminal { found, .. })
+                if LedgerReader::open(&path)?
+                    .recent_entries(None, 1)?
+                    .is_empty() =>
+            {
+                tracing::info!(%found, terminal = %options.terminal, "unused ledger of another terminal id made anew");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                open()?
+            }
+            other => other?,
+        };
         if options.demo && fresh {
             demo::seed(&ledger, DEMO_WRISTBANDS)?;
             let mut settings = ledger.settings()?;
@@ -338,6 +359,8 @@ impl Terminal {
     pub fn session(&self) -> Result<view::Session, AppError> {
         let staff = self.current_staff();
         let shift = self.ledger.current_shift()?;
+        // Before the reader's lock is taken: it takes that lock itself.
+        let needs_setup = self.needs_setup()?;
         let reader = self.reader();
         let settings = reader.settings()?;
         let terminal = reader.terminal(&self.options.terminal)?;
@@ -395,6 +418,7 @@ impl Terminal {
             demo,
             confirm_wallet_payments: self.options.confirm_wallet_payments,
             kiosk: self.options.kiosk,
+            needs_setup,
             lock_after_secs: self.options.lock_after.as_secs() as i64,
         })
     }
@@ -448,6 +472,17 @@ impl Terminal {
 
     pub fn kiosk(&self) -> bool {
         self.options.kiosk
+    }
+
+    /// A till that was never set up: no demo, no server, nobody to log in.
+    pub fn needs_setup(&self) -> Result<bool, AppError> {
+        Ok(!self.options.demo
+            && self.syncer.is_none()
+            && !self.reader().staff()?.iter().any(|s| s.active))
+    }
+
+    pub fn config_dir(&self) -> &std::path::Path {
+        &self.options.config_dir
     }
 
     pub fn lock(&self) -> Result<view::Session, AppError> {

@@ -84,6 +84,8 @@ pub struct Session {
     pub confirm_wallet_payments: bool,
     /// Full screen; the app closes only with a manager's PIN.
     pub kiosk: bool,
+    /// First start of a till: show the setup screen.
+    pub needs_setup: bool,
     /// Lock after this many seconds without a touch.
     #[ts(type = "number")]
     pub lock_after_secs: i64,
@@ -315,4 +317,19 @@ pub struct CustomerLine {
     pub quantity: i64,
     #[ts(type = "number")]
     pub total_cents: i64,
+}
+
+/// What the server says about a terminal token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ServerCheck {
+    pub terminal_id: String,
+    pub terminal_name: String,
+}
+
+/// A server connection as the setup screen edits it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ServerFields {
+    pub url: String,
+    pub event: String,
+    pub token: String,
 }

@@ -31,6 +31,7 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     let server = Server::start(&event.db, 0.0);
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
+        config_dir: dir.path().join("config"),
         data_dir: dir.path().to_path_buf(),
         terminal: TerminalId::new(&terminal_id).unwrap(),
         demo: false,

@@ -20,6 +20,7 @@ struct Fixture {
 
 fn options(dir: &std::path::Path) -> Options {
     Options {
+        config_dir: dir.join("config"),
         data_dir: dir.to_path_buf(),
         terminal: TerminalId::new("bar-1").unwrap(),
         demo: true,

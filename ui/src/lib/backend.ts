@@ -12,6 +12,8 @@ import type {
   Done,
   Quote,
   Receipt,
+  ServerCheck,
+  ServerFields,
   Session,
   ShiftClosed,
   Status,
@@ -67,6 +69,10 @@ export const backend = {
   simulateTap: (token: string) => call<void>("simulate_tap", { token }),
   status: () => call<Status>("status"),
   touch: () => call<void>("touch"),
+  readSetupCode: (code: string) => call<ServerFields>("read_setup_code", { code }),
+  checkServer: (fields: ServerFields) => call<ServerCheck>("check_server", { fields }),
+  /** Keeps the connection and restarts the app connected to the server. */
+  saveServer: (fields: ServerFields) => call<void>("save_server", { fields }),
   /** Closes the app; in kiosk mode only with a manager's PIN. */
   exitApp: (pin: string) => call<void>("exit_app", { pin }),
 };

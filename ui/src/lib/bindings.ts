@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -46,6 +46,10 @@ confirm_wallet_payments: boolean,
  * Full screen; the app closes only with a manager's PIN.
  */
 kiosk: boolean, 
+/**
+ * First start of a till: show the setup screen.
+ */
+needs_setup: boolean, 
 /**
  * Lock after this many seconds without a touch.
  */
@@ -129,3 +133,7 @@ at_micros: number, };
 export type CustomerView = { "state": "idle", event_name: string, } | { "state": "cart", lines: Array<CustomerLine>, total_cents: number, currency: string, } | { "state": "done", amount_cents: number, balance_after_cents: number | null, currency: string, };
 
 export type CustomerLine = { name: string, quantity: number, total_cents: number, };
+
+export type ServerCheck = { terminal_id: string, terminal_name: string, };
+
+export type ServerFields = { url: string, event: string, token: string, };

@@ -1,0 +1,105 @@
+//! First start of a till against the real `tapster-server`: the setup
+//! screen's commands test a token, keep the connection in the config dir,
+//! and the next start is connected (the unused ledger made before is made
+//! anew for the server's terminal id).
+
+#[path = "../../crates/sync/tests/common/mod.rs"]
+mod sync_common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use sync_common::{Event, Server};
+use tapster_app::config::{syncer, Args, Config, ServerSettings};
+use tapster_app::error::ErrorCode;
+use tapster_app::setup::{check_server, save_connection};
+use tapster_app::terminal::Terminal;
+use tapster_ledger::SystemClock;
+
+fn config(root: &std::path::Path) -> Config {
+    let config_dir = root.join("config");
+    let data_dir = root.join("data");
+    Config::from_args(Args::parse_from([
+        "tapster-app",
+        "--config-dir",
+        config_dir.to_str().unwrap(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn a_new_till_is_set_up_with_a_tested_connection_and_starts_connected() {
+    let event = Event::new(2, 20_00);
+    let (terminal_id, token) = event.terminal("Bar Süd");
+    let server = Server::start(&event.db, 0.0);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let root = tempfile::tempdir().unwrap();
+
+    // A till that was never set up asks for it.
+    let mut first = config(root.path());
+    // No PC/SC reader in this test (pcscd is not running here).
+    first.options.pcsc_reader = None;
+    assert!(first.server.is_none());
+    let till = Terminal::start(first.options.clone(), Arc::new(|_| {})).unwrap();
+    assert!(till.needs_setup().unwrap());
+    assert!(till.session().unwrap().needs_setup);
+    drop(till);
+
+    let settings = |token: &str| ServerSettings {
+        url: format!("http://{}", server.address),
+        event: event.id.clone(),
+        token: token.to_string(),
+    };
+    // A wrong token is refused; a server that is not there is "unreachable".
+    let wrong = runtime
+        .block_on(check_server(&settings("not-the-token")))
+        .unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::RefusedByServer);
+    let nowhere = ServerSettings {
+        url: "http://127.0.0.1:9".into(),
+        ..settings(&token)
+    };
+    let away = runtime.block_on(check_server(&nowhere)).unwrap_err();
+    assert_eq!(away.code, ErrorCode::ServerUnreachable);
+    assert!(away.retryable);
+    // The right one says which terminal this is.
+    let check = runtime.block_on(check_server(&settings(&token))).unwrap();
+    assert_eq!(check.terminal_id, terminal_id);
+    assert_eq!(check.terminal_name, "Bar Süd");
+    save_connection(&first.options.config_dir, &settings(&token), &check).unwrap();
+
+    // The next start is connected, as that terminal.
+    let mut second = config(root.path());
+    second.options.pcsc_reader = None;
+    let connection = second.server.clone().expect("server settings kept");
+    assert_eq!(connection.token, token);
+    assert_eq!(second.options.terminal.as_str(), terminal_id);
+    let mut till = Terminal::start(second.options.clone(), Arc::new(|_| {})).unwrap();
+    let sync = syncer(&connection, till.ledger().clone()).unwrap();
+    let handle = runtime.block_on(async {
+        let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
+        till.connect(sync, handle.status.clone());
+        handle
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while till.needs_setup().unwrap() {
+        assert!(
+            Instant::now() < deadline,
+            "staff never came from the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    while !till
+        .catalog()
+        .map(|c| c.products.iter().any(|p| p.id == "beer"))
+        .unwrap_or(false)
+    {
+        assert!(Instant::now() < deadline, "the catalogue never came");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(till.session().unwrap().terminal_name, "Bar Süd");
+    runtime.block_on(handle.stop());
+}
