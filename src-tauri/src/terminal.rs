@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use tapster_ledger::model::{Entry, EntryKind, EventMode, Staff};
 use tapster_ledger::pin::{Pin, PinHashCost};
-use tapster_ledger::pricing::{price_cart, Cart};
+use tapster_ledger::pricing::{is_sellable, price_cart, Cart};
+use tapster_ledger::rules::{check_role, Action};
 use tapster_ledger::store::{
     Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest, OpenShiftRequest,
     SaleRequest, TopUpRequest,
@@ -460,12 +461,7 @@ impl Terminal {
         }
         let pin = Pin::new(pin).map_err(|e| AppError::new(ErrorCode::WrongPin, e.to_string()))?;
         let staff = self.ledger.login_by_pin(&pin)?;
-        if staff.role < tapster_ledger::model::Role::Manager {
-            return Err(AppError::new(
-                ErrorCode::RoleNotPermitted,
-                "only a manager's PIN ends kiosk mode",
-            ));
-        }
+        check_role(staff.role, Action::EndKiosk)?;
         tracing::info!(staff = %staff.id, "kiosk mode ended");
         Ok(())
     }
@@ -564,7 +560,7 @@ impl Terminal {
             background: p.background.as_str().into(),
             text_colour: p.text_colour.as_str().into(),
             stock: p.use_stock.then_some(p.stock),
-            available: p.is_available_at(now) && !(p.use_stock && p.stock <= 0),
+            available: is_sellable(p, now),
         };
         let mut grid: Vec<view::Product> = layout
             .iter()
@@ -853,11 +849,8 @@ impl Terminal {
             .ledger
             .current_shift()?
             .is_some_and(|shift| shift.staff == staff.id);
-        if !owns_shift && staff.role < tapster_ledger::model::Role::Supervisor {
-            return Err(AppError::new(
-                ErrorCode::RoleNotPermitted,
-                "only the cashier of the open shift or a supervisor may open the drawer",
-            ));
+        if !owns_shift {
+            check_role(staff.role, Action::OpenOthersDrawer)?;
         }
         match &self.printer {
             Some(queue) => {

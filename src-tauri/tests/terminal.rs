@@ -384,3 +384,83 @@ fn only_a_managers_pin_ends_kiosk_mode() {
     let normal = start(|_| {});
     normal.terminal.authorise_exit("").unwrap();
 }
+
+#[test]
+fn bad_input_gets_a_typed_error_and_writes_nothing() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0, "open-bad").unwrap();
+    let entries = |t: &Terminal| {
+        t.ledger()
+            .reader()
+            .unwrap()
+            .recent_entries(None, 1000)
+            .unwrap()
+            .len()
+    };
+    let before = entries(t);
+    let code =
+        |r: Result<tapster_app::view::Done, tapster_app::error::AppError>| r.unwrap_err().code;
+    // A wristband id that is no UID.
+    assert_eq!(
+        code(block(t.pay(
+            &items(&[("beer", 1)]),
+            Tender::Wallet,
+            Some("not-hex!"),
+            "b1",
+            None
+        ))),
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        code(t.top_up("04D3", 10_00, Tender::Cash, "b2")),
+        ErrorCode::InvalidInput
+    );
+    // Quantities, products and amounts that make no sense.
+    assert_eq!(
+        code(block(t.pay(
+            &items(&[("beer", 0)]),
+            Tender::Cash,
+            None,
+            "b3",
+            None
+        ))),
+        ErrorCode::InvalidQuantity
+    );
+    assert_eq!(
+        code(block(t.pay(
+            &items(&[("champagne", 1)]),
+            Tender::Cash,
+            None,
+            "b4",
+            None
+        ))),
+        ErrorCode::UnknownProduct
+    );
+    assert_eq!(
+        code(block(t.pay(&items(&[]), Tender::Cash, None, "b5", None))),
+        ErrorCode::EmptyCart
+    );
+    tap(&f, BAND);
+    assert_eq!(
+        code(t.top_up(BAND, -5_00, Tender::Cash, "b6")),
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        code(t.return_deposit(None, 0, Tender::Cash, "b7")),
+        ErrorCode::InvalidQuantity
+    );
+    // An idempotency key that is no key.
+    assert_eq!(
+        code(block(t.pay(
+            &items(&[("beer", 1)]),
+            Tender::Cash,
+            None,
+            "",
+            None
+        ))),
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(entries(t), before, "nothing was written");
+}

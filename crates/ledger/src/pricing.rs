@@ -193,6 +193,12 @@ pub fn vat_breakdown(lines: &[Line]) -> Result<Vec<VatSplit>> {
         .collect())
 }
 
+/// Whether a product can go into a cart now (not archived, inside its
+/// availability window, in stock): what the grid greys out by.
+pub fn is_sellable(item: &Product, now: Timestamp) -> bool {
+    check_sellable(item, now).is_ok() && (!item.use_stock || item.stock > 0)
+}
+
 fn check_sellable(item: &Product, now: Timestamp) -> Result<()> {
     if item.archived {
         return Err(LedgerError::ProductArchived {

@@ -164,6 +164,10 @@ pub enum Action {
     CancelAnyEntry,
     Adjust,
     CloseOthersShift,
+    /// Open the cash drawer of a shift that is not one's own.
+    OpenOthersDrawer,
+    /// End a till's kiosk mode (close the app).
+    EndKiosk,
     ManageCatalogue,
     ManageStaff,
     ViewReports,
@@ -173,10 +177,13 @@ impl Action {
     pub fn minimum_role(self) -> Role {
         match self {
             Action::Sell | Action::TopUp | Action::ReturnDeposit | Action::PayOut => Role::Cashier,
-            Action::CancelAnyEntry | Action::CloseOthersShift | Action::ViewReports => {
-                Role::Supervisor
+            Action::CancelAnyEntry
+            | Action::CloseOthersShift
+            | Action::OpenOthersDrawer
+            | Action::ViewReports => Role::Supervisor,
+            Action::Adjust | Action::EndKiosk | Action::ManageCatalogue | Action::ManageStaff => {
+                Role::Manager
             }
-            Action::Adjust | Action::ManageCatalogue | Action::ManageStaff => Role::Manager,
         }
     }
 
@@ -189,6 +196,8 @@ impl Action {
             Action::CancelAnyEntry => "cancel other entries than their own last sale",
             Action::Adjust => "adjust balances",
             Action::CloseOthersShift => "close another cashier's shift",
+            Action::OpenOthersDrawer => "open the drawer of another cashier's shift",
+            Action::EndKiosk => "end kiosk mode",
             Action::ManageCatalogue => "change products",
             Action::ManageStaff => "manage staff",
             Action::ViewReports => "view reports",
