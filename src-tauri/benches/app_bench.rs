@@ -228,6 +228,8 @@ fn measure_memory(app: &App, data: &Path, after_login: Vec<(String, f64, f64)>) 
     println!("== memory after 1,000 sales");
     for n in 0..1000 {
         app.click("product-fries");
+        // Only a cart whose price is on screen can be paid.
+        app.wait_text("cart-total", "4,00");
         app.click("pay-cash");
         app.wait("result-success");
         app.click("result-next");

@@ -109,7 +109,7 @@ pub fn render(receipt: &Receipt) -> Result<Vec<u8>, PrintError> {
                 current = *style;
                 // Laid-out text is already clean; a receipt built by hand may
                 // not be: never let raw UTF-8 or control bytes through.
-                let clean = crate::text::sanitize(text, receipt.code_page);
+                let clean = crate::text::printable(text, receipt.code_page);
                 printer.write(&clean).map_err(failed)?;
                 printer.custom(b"\n").map_err(failed)?;
             }

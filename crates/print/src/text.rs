@@ -97,6 +97,16 @@ pub fn sanitize(text: &str, page: CodePage) -> String {
     out
 }
 
+/// `text` as it is when the page can print every character of it (the
+/// case for laid-out receipts: no copy), else [`sanitize`]d.
+pub fn printable(text: &str, page: CodePage) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| page.can_print(c)) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(sanitize(text, page))
+    }
+}
+
 /// The number of printer columns `text` takes (one per character: the
 /// code pages here are single-byte).
 pub fn columns(text: &str) -> usize {
@@ -236,6 +246,15 @@ mod tests {
         for c in sanitize("€äöüÄÖÜß•×Łx", CodePage::Wpc1252).chars() {
             assert!(CodePage::Wpc1252.can_print(c), "{c}");
         }
+    }
+
+    #[test]
+    fn printable_copies_only_what_needs_cleaning() {
+        assert!(matches!(
+            printable("4,50 € Weißwein", CodePage::Wpc1252),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(printable("a\u{1b}b", CodePage::Wpc1252), "ab");
     }
 
     #[test]
