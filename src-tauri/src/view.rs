@@ -333,3 +333,281 @@ pub struct ServerFields {
     pub event: String,
     pub token: String,
 }
+
+// ---- Manager screens ------------------------------------------------------
+
+/// Where a report's figures come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportSource {
+    /// This till's own ledger.
+    Till,
+    /// The whole event, from the server (connected tills only).
+    Event,
+}
+
+/// A report's filter as the report screen sets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportQuery {
+    pub source: ReportSource,
+    /// Milliseconds since the Unix epoch; `null`: from the start.
+    #[ts(type = "number | null")]
+    pub from_ms: Option<i64>,
+    /// Exclusive; `null`: until now.
+    #[ts(type = "number | null")]
+    pub until_ms: Option<i64>,
+    pub terminal: Option<String>,
+    pub cashier: Option<String>,
+}
+
+/// One row of a report table: a product, category, cashier, tender…
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ReportRow {
+    pub key: String,
+    pub label: String,
+    #[ts(type = "number")]
+    pub count: i64,
+    #[ts(type = "number")]
+    pub amount_cents: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct VatLine {
+    /// e.g. `19 %`.
+    pub rate: String,
+    #[ts(type = "number")]
+    pub gross_cents: i64,
+    #[ts(type = "number")]
+    pub net_cents: i64,
+    #[ts(type = "number")]
+    pub vat_cents: i64,
+}
+
+/// Revenue in one hour.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct HourBar {
+    #[ts(type = "number")]
+    pub start_ms: i64,
+    #[ts(type = "number")]
+    pub count: i64,
+    #[ts(type = "number")]
+    pub amount_cents: i64,
+}
+
+/// Something to filter by: a terminal or a cashier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Report {
+    pub query: ReportQuery,
+    #[ts(type = "number")]
+    pub generated_at_ms: i64,
+    #[ts(type = "number")]
+    pub sales_count: i64,
+    #[ts(type = "number")]
+    pub revenue_cents: i64,
+    #[ts(type = "number | null")]
+    pub revenue_net_cents: Option<i64>,
+    #[ts(type = "number | null")]
+    pub vat_cents: Option<i64>,
+    pub by_product: Vec<ReportRow>,
+    pub by_category: Vec<ReportRow>,
+    pub by_vat_rate: Vec<VatLine>,
+    pub by_hour: Vec<HourBar>,
+    pub by_cashier: Vec<ReportRow>,
+    pub by_terminal: Vec<ReportRow>,
+    pub sales_by_tender: Vec<ReportRow>,
+    pub top_ups_by_tender: Vec<ReportRow>,
+    pub cancellations: Vec<ReportRow>,
+    /// Cups issued, returned, wallets paid out (count and amount).
+    pub deposits_issued: ReportRow,
+    pub deposits_returned: ReportRow,
+    pub payouts: ReportRow,
+    /// What the filter can be set to.
+    pub terminals: Vec<Choice>,
+    pub cashiers: Vec<Choice>,
+    /// The event report is available (connected with manager access).
+    pub event_available: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Pdf,
+    Csv,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Exported {
+    pub path: String,
+    #[ts(type = "number")]
+    pub bytes: i64,
+}
+
+/// A product as the catalogue editor shows and saves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ProductForm {
+    /// `null` for a new product.
+    pub id: Option<String>,
+    pub name: String,
+    pub subtitle: Option<String>,
+    pub category: String,
+    #[ts(type = "number")]
+    pub price_cents: i64,
+    /// In basis points: 1900 is 19 %.
+    pub vat_basis_points: u32,
+    pub background: String,
+    pub text_colour: String,
+    #[ts(type = "number | null")]
+    pub sale_price_cents: Option<i64>,
+    pub on_sale: bool,
+    pub use_stock: bool,
+    #[ts(type = "number")]
+    pub stock: i64,
+    #[ts(type = "number | null")]
+    pub available_from_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub available_until_ms: Option<i64>,
+    pub deposit_product: Option<String>,
+    pub returnable: bool,
+    pub archived: bool,
+}
+
+/// The catalogue editor's view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct CatalogueAdmin {
+    pub categories: Vec<Category>,
+    /// Every product, archived ones last.
+    pub products: Vec<ProductForm>,
+    /// This till's grid, in order.
+    pub layout: Vec<String>,
+    /// VAT rates in use, in basis points, for the picker.
+    pub vat_rates: Vec<u32>,
+    /// Edits go to the server (connected) or this till's ledger.
+    pub edits_go_to_server: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StaffMember {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub badge_masked: Option<String>,
+    pub active: bool,
+}
+
+/// A staff member as the staff screen saves them. `pin`: a new PIN (must
+/// be set for a new member), `null` keeps the old one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct StaffForm {
+    pub id: Option<String>,
+    pub name: String,
+    pub role: Role,
+    pub pin: Option<String>,
+    pub active: bool,
+}
+
+/// A terminal of the event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct TerminalInfo {
+    pub id: String,
+    pub name: String,
+    pub permission: String,
+    /// This till.
+    pub this_till: bool,
+    #[ts(type = "number | null")]
+    pub last_seen_ms: Option<i64>,
+    pub version: Option<String>,
+    #[ts(type = "number | null")]
+    pub pending: Option<i64>,
+    pub archived: bool,
+}
+
+/// An entry the server refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct RejectedLine {
+    pub terminal: String,
+    /// This till's receipt number, when it is one of ours.
+    #[ts(type = "number | null")]
+    pub receipt_number: Option<i64>,
+    pub kind: String,
+    #[ts(type = "number | null")]
+    pub amount_cents: Option<i64>,
+    pub reason: String,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct OverdrawnLine {
+    pub token_masked: String,
+    #[ts(type = "number")]
+    pub balance_cents: i64,
+}
+
+/// Sync status and what needs a manager's attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct SyncOverview {
+    pub connectivity: Connectivity,
+    #[ts(type = "number")]
+    pub pending: i64,
+    #[ts(type = "number | null")]
+    pub oldest_pending_ms: Option<i64>,
+    pub rejected: Vec<RejectedLine>,
+    pub overdrawn: Vec<OverdrawnLine>,
+    /// `false`: only this till's own figures (standalone, or no manager
+    /// access to the server).
+    pub from_server: bool,
+    /// Offline sales this till decided and the server has not yet counted.
+    #[ts(type = "number")]
+    pub offline_exposure_cents: i64,
+}
+
+/// The settings screen. Device settings live in `tapster.toml`; receipt
+/// texts and offline limits are the event's (the server's when connected).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SettingsForm {
+    pub language: Language,
+    /// A printer URI (`tcp://host:9100`, `file:///dev/usb/lp0`…) or `null`.
+    pub printer: Option<String>,
+    /// `58` or `80` (mm).
+    pub paper_mm: u32,
+    /// A PC/SC reader name prefix, or `null` for the first reader.
+    pub reader: Option<String>,
+    #[ts(type = "number")]
+    pub lock_after_secs: i64,
+    pub confirm_wallet_payments: bool,
+    pub receipt_header: String,
+    pub receipt_footer: String,
+    /// Offline: the largest single debit.
+    #[ts(type = "number")]
+    pub offline_per_sale_cents: i64,
+    /// Offline: unconfirmed debits per wallet on this till.
+    #[ts(type = "number")]
+    pub offline_wallet_cap_cents: i64,
+    /// Offline: unconfirmed debits of all wallets on this till.
+    #[ts(type = "number")]
+    pub offline_terminal_cap_cents: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct SettingsView {
+    pub form: SettingsForm,
+    /// PC/SC readers seen now.
+    pub readers: Vec<String>,
+    /// Receipt texts and offline limits are the server's (read-only here).
+    pub event_settings_from_server: bool,
+    /// Where the settings file is.
+    pub config_file: String,
+}
+
+/// After saving: some settings apply only after a restart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct SettingsSaved {
+    pub view: SettingsView,
+    pub restart_needed: bool,
+}

@@ -171,6 +171,10 @@ pub enum Action {
     ManageCatalogue,
     ManageStaff,
     ViewReports,
+    /// Block or unblock a wristband, move its balance to a new one.
+    ManageWallets,
+    /// Change the till's and the event's settings.
+    ChangeSettings,
 }
 
 impl Action {
@@ -180,10 +184,13 @@ impl Action {
             Action::CancelAnyEntry
             | Action::CloseOthersShift
             | Action::OpenOthersDrawer
-            | Action::ViewReports => Role::Supervisor,
-            Action::Adjust | Action::EndKiosk | Action::ManageCatalogue | Action::ManageStaff => {
-                Role::Manager
-            }
+            | Action::ViewReports
+            | Action::ManageWallets => Role::Supervisor,
+            Action::Adjust
+            | Action::EndKiosk
+            | Action::ManageCatalogue
+            | Action::ManageStaff
+            | Action::ChangeSettings => Role::Manager,
         }
     }
 
@@ -201,6 +208,8 @@ impl Action {
             Action::ManageCatalogue => "change products",
             Action::ManageStaff => "manage staff",
             Action::ViewReports => "view reports",
+            Action::ManageWallets => "block wristbands or move balances",
+            Action::ChangeSettings => "change settings",
         }
     }
 }

@@ -7,6 +7,19 @@ import { emitTo, listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppError,
   CartItem,
+  CatalogueAdmin,
+  ExportFormat,
+  Exported,
+  ProductForm,
+  Report,
+  ReportQuery,
+  SettingsForm,
+  SettingsSaved,
+  SettingsView,
+  StaffForm,
+  StaffMember,
+  SyncOverview,
+  TerminalInfo,
   CustomerView,
   Catalog,
   Done,
@@ -75,6 +88,35 @@ export const backend = {
   saveServer: (fields: ServerFields) => call<void>("save_server", { fields }),
   /** Closes the app; in kiosk mode only with a manager's PIN. */
   exitApp: (pin: string) => call<void>("exit_app", { pin }),
+
+  // Manager screens: every command checks the logged-in role in Rust.
+  report: (query: ReportQuery) => call<Report>("manager_report", { query }),
+  /** Writes the report to `path` (chosen in the save dialog). */
+  exportReport: (query: ReportQuery, format: ExportFormat, path: string) =>
+    call<Exported>("export_report", { query, format, path }),
+  catalogueAdmin: () => call<CatalogueAdmin>("catalogue_admin"),
+  saveProduct: (form: ProductForm) => call<CatalogueAdmin>("save_product", { form }),
+  /** `id` null: a new category. */
+  saveCategory: (id: string | null, name: string) => call<CatalogueAdmin>("save_category", { id, name }),
+  /** Moves a product on this till's grid by `offset` places (-1 left, +1 right). */
+  moveInLayout: (product: string, offset: number) => call<CatalogueAdmin>("move_in_layout", { product, offset }),
+  staff: () => call<StaffMember[]>("staff_list"),
+  saveStaff: (form: StaffForm) => call<StaffMember[]>("save_staff", { form }),
+  /** A wristband as a manager sees it (needs no tap: it may be lost). */
+  manageWallet: (token: string) => call<Wallet>("manage_wallet", { token }),
+  setWalletBlocked: (token: string, blocked: boolean) => call<Wallet>("set_wallet_blocked", { token, blocked }),
+  /** Pays out the whole balance; the wristband must have been tapped. */
+  payoutWallet: (token: string, tender: Tender, key: string) => call<Done>("payout_wallet", { token, tender, key }),
+  /** Moves the balance to a new wristband (tapped); connected tills only. */
+  moveWallet: (from: string, to: string) => call<Wallet>("move_wallet", { from, to }),
+  terminals: () => call<TerminalInfo[]>("terminals"),
+  syncOverview: () => call<SyncOverview>("sync_overview"),
+  settings: () => call<SettingsView>("settings"),
+  saveSettings: (form: SettingsForm) => call<SettingsSaved>("save_settings", { form }),
+  /** Prints a test receipt on `printer` (a URI) without saving it. */
+  testPrint: (printer: string, paperMm: number) => call<void>("test_print", { printer, paperMm }),
+  testDrawer: (printer: string) => call<void>("test_drawer", { printer }),
+  restartApp: () => call<void>("restart_app"),
 };
 
 export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {

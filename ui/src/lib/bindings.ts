@@ -137,3 +137,144 @@ export type CustomerLine = { name: string, quantity: number, total_cents: number
 export type ServerCheck = { terminal_id: string, terminal_name: string, };
 
 export type ServerFields = { url: string, event: string, token: string, };
+
+export type ReportSource = "till" | "event";
+
+export type ReportQuery = { source: ReportSource, 
+/**
+ * Milliseconds since the Unix epoch; `null`: from the start.
+ */
+from_ms: number | null, 
+/**
+ * Exclusive; `null`: until now.
+ */
+until_ms: number | null, terminal: string | null, cashier: string | null, };
+
+export type ReportRow = { key: string, label: string, count: number, amount_cents: number, };
+
+export type VatLine = { 
+/**
+ * e.g. `19 %`.
+ */
+rate: string, gross_cents: number, net_cents: number, vat_cents: number, };
+
+export type HourBar = { start_ms: number, count: number, amount_cents: number, };
+
+export type Choice = { id: string, name: string, };
+
+export type Report = { query: ReportQuery, generated_at_ms: number, sales_count: number, revenue_cents: number, revenue_net_cents: number | null, vat_cents: number | null, by_product: Array<ReportRow>, by_category: Array<ReportRow>, by_vat_rate: Array<VatLine>, by_hour: Array<HourBar>, by_cashier: Array<ReportRow>, by_terminal: Array<ReportRow>, sales_by_tender: Array<ReportRow>, top_ups_by_tender: Array<ReportRow>, cancellations: Array<ReportRow>, 
+/**
+ * Cups issued, returned, wallets paid out (count and amount).
+ */
+deposits_issued: ReportRow, deposits_returned: ReportRow, payouts: ReportRow, 
+/**
+ * What the filter can be set to.
+ */
+terminals: Array<Choice>, cashiers: Array<Choice>, 
+/**
+ * The event report is available (connected with manager access).
+ */
+event_available: boolean, };
+
+export type ExportFormat = "pdf" | "csv";
+
+export type Exported = { path: string, bytes: number, };
+
+export type ProductForm = { 
+/**
+ * `null` for a new product.
+ */
+id: string | null, name: string, subtitle: string | null, category: string, price_cents: number, 
+/**
+ * In basis points: 1900 is 19 %.
+ */
+vat_basis_points: number, background: string, text_colour: string, sale_price_cents: number | null, on_sale: boolean, use_stock: boolean, stock: number, available_from_ms: number | null, available_until_ms: number | null, deposit_product: string | null, returnable: boolean, archived: boolean, };
+
+export type CatalogueAdmin = { categories: Array<Category>, 
+/**
+ * Every product, archived ones last.
+ */
+products: Array<ProductForm>, 
+/**
+ * This till's grid, in order.
+ */
+layout: Array<string>, 
+/**
+ * VAT rates in use, in basis points, for the picker.
+ */
+vat_rates: Array<number>, 
+/**
+ * Edits go to the server (connected) or this till's ledger.
+ */
+edits_go_to_server: boolean, };
+
+export type StaffMember = { id: string, name: string, role: Role, badge_masked: string | null, active: boolean, };
+
+export type StaffForm = { id: string | null, name: string, role: Role, pin: string | null, active: boolean, };
+
+export type TerminalInfo = { id: string, name: string, permission: string, 
+/**
+ * This till.
+ */
+this_till: boolean, last_seen_ms: number | null, version: string | null, pending: number | null, archived: boolean, };
+
+export type RejectedLine = { terminal: string, 
+/**
+ * This till's receipt number, when it is one of ours.
+ */
+receipt_number: number | null, kind: string, amount_cents: number | null, reason: string, at_ms: number, };
+
+export type OverdrawnLine = { token_masked: string, balance_cents: number, };
+
+export type SyncOverview = { connectivity: Connectivity, pending: number, oldest_pending_ms: number | null, rejected: Array<RejectedLine>, overdrawn: Array<OverdrawnLine>, 
+/**
+ * `false`: only this till's own figures (standalone, or no manager
+ * access to the server).
+ */
+from_server: boolean, 
+/**
+ * Offline sales this till decided and the server has not yet counted.
+ */
+offline_exposure_cents: number, };
+
+export type SettingsForm = { language: Language, 
+/**
+ * A printer URI (`tcp://host:9100`, `file:///dev/usb/lp0`…) or `null`.
+ */
+printer: string | null, 
+/**
+ * `58` or `80` (mm).
+ */
+paper_mm: number, 
+/**
+ * A PC/SC reader name prefix, or `null` for the first reader.
+ */
+reader: string | null, lock_after_secs: number, confirm_wallet_payments: boolean, receipt_header: string, receipt_footer: string, 
+/**
+ * Offline: the largest single debit.
+ */
+offline_per_sale_cents: number, 
+/**
+ * Offline: unconfirmed debits per wallet on this till.
+ */
+offline_wallet_cap_cents: number, 
+/**
+ * Offline: unconfirmed debits of all wallets on this till.
+ */
+offline_terminal_cap_cents: number, };
+
+export type SettingsView = { form: SettingsForm, 
+/**
+ * PC/SC readers seen now.
+ */
+readers: Array<string>, 
+/**
+ * Receipt texts and offline limits are the server's (read-only here).
+ */
+event_settings_from_server: boolean, 
+/**
+ * Where the settings file is.
+ */
+config_file: string, };
+
+export type SettingsSaved = { view: SettingsView, restart_needed: boolean, };
