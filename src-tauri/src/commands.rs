@@ -220,3 +220,147 @@ pub async fn save_server(
     crate::setup::save_connection(terminal.config_dir(), &settings, &check)?;
     app.restart()
 }
+
+// ---- Manager screens: each checks the logged-in role in the terminal ----
+
+#[tauri::command]
+pub async fn manager_report(
+    terminal: Term<'_>,
+    query: view::ReportQuery,
+) -> Result<view::Report, AppError> {
+    blocking(&terminal, move |t| t.manager_report(&query)).await
+}
+
+#[tauri::command]
+pub async fn export_report(
+    terminal: Term<'_>,
+    query: view::ReportQuery,
+    format: view::ExportFormat,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    blocking(&terminal, move |t| {
+        t.export_report(&query, format, std::path::Path::new(&path))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn catalogue_admin(terminal: Term<'_>) -> Result<view::CatalogueAdmin, AppError> {
+    blocking(&terminal, |t| t.catalogue_admin()).await
+}
+
+#[tauri::command]
+pub async fn save_product(
+    terminal: Term<'_>,
+    form: view::ProductForm,
+) -> Result<view::CatalogueAdmin, AppError> {
+    blocking(&terminal, move |t| t.save_product(&form)).await
+}
+
+#[tauri::command]
+pub async fn save_category(
+    terminal: Term<'_>,
+    id: Option<String>,
+    name: String,
+) -> Result<view::CatalogueAdmin, AppError> {
+    blocking(&terminal, move |t| t.save_category(id.as_deref(), &name)).await
+}
+
+#[tauri::command]
+pub async fn move_in_layout(
+    terminal: Term<'_>,
+    product: String,
+    offset: i32,
+) -> Result<view::CatalogueAdmin, AppError> {
+    blocking(&terminal, move |t| t.move_in_layout(&product, offset)).await
+}
+
+#[tauri::command]
+pub async fn staff_list(terminal: Term<'_>) -> Result<Vec<view::StaffMember>, AppError> {
+    blocking(&terminal, |t| t.staff_list()).await
+}
+
+#[tauri::command]
+pub async fn save_staff(
+    terminal: Term<'_>,
+    form: view::StaffForm,
+) -> Result<Vec<view::StaffMember>, AppError> {
+    blocking(&terminal, move |t| t.save_staff(&form)).await
+}
+
+#[tauri::command]
+pub async fn manage_wallet(terminal: Term<'_>, token: String) -> Result<view::Wallet, AppError> {
+    blocking(&terminal, move |t| t.manage_wallet(&token)).await
+}
+
+#[tauri::command]
+pub async fn set_wallet_blocked(
+    terminal: Term<'_>,
+    token: String,
+    blocked: bool,
+) -> Result<view::Wallet, AppError> {
+    blocking(&terminal, move |t| t.set_wallet_blocked(&token, blocked)).await
+}
+
+#[tauri::command]
+pub async fn payout_wallet(
+    terminal: Term<'_>,
+    token: String,
+    tender: view::Tender,
+    key: String,
+) -> Result<view::Done, AppError> {
+    blocking(&terminal, move |t| t.payout_wallet(&token, tender, &key)).await
+}
+
+#[tauri::command]
+pub async fn move_wallet(
+    terminal: Term<'_>,
+    from: String,
+    to: String,
+) -> Result<view::Wallet, AppError> {
+    blocking(&terminal, move |t| t.move_wallet(&from, &to)).await
+}
+
+#[tauri::command]
+pub async fn terminals(terminal: Term<'_>) -> Result<Vec<view::TerminalInfo>, AppError> {
+    blocking(&terminal, |t| t.terminals()).await
+}
+
+#[tauri::command]
+pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, AppError> {
+    blocking(&terminal, |t| t.sync_overview()).await
+}
+
+#[tauri::command]
+pub async fn settings(terminal: Term<'_>) -> Result<view::SettingsView, AppError> {
+    blocking(&terminal, |t| t.settings()).await
+}
+
+#[tauri::command]
+pub async fn save_settings(
+    terminal: Term<'_>,
+    form: view::SettingsForm,
+) -> Result<view::SettingsSaved, AppError> {
+    blocking(&terminal, move |t| t.save_settings(&form)).await
+}
+
+#[tauri::command]
+pub async fn test_print(
+    terminal: Term<'_>,
+    printer: String,
+    paper_mm: u32,
+) -> Result<(), AppError> {
+    blocking(&terminal, move |t| t.test_print(&printer, paper_mm)).await
+}
+
+#[tauri::command]
+pub async fn test_drawer(terminal: Term<'_>, printer: String) -> Result<(), AppError> {
+    blocking(&terminal, move |t| t.test_drawer(&printer)).await
+}
+
+/// Restarts the app (settings that apply at start), for a manager.
+#[tauri::command]
+pub async fn restart_app(app: tauri::AppHandle, terminal: Term<'_>) -> Result<(), AppError> {
+    blocking(&terminal, |t| t.settings().map(|_| ())).await?;
+    app.restart()
+}

@@ -48,6 +48,10 @@ pub enum ErrorCode {
     RefusedByServer,
     /// The server did not answer (setup, connection test).
     ServerUnreachable,
+    /// Kept on the event's server: change it there.
+    ServerOwned,
+    /// A file (an exported report, the settings) could not be written.
+    SaveFailed,
     OutcomeUnknown,
     StorageFull,
     StorageBusy,

@@ -89,6 +89,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     );
     let kiosk = config.options.kiosk;
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(ExitAllowed(std::sync::atomic::AtomicBool::new(false)))
         .on_window_event(move |window, event| {
             // In kiosk mode the window does not close (Alt+F4, the window
@@ -167,6 +168,25 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::read_setup_code,
             commands::check_server,
             commands::save_server,
+            commands::manager_report,
+            commands::export_report,
+            commands::catalogue_admin,
+            commands::save_product,
+            commands::save_category,
+            commands::move_in_layout,
+            commands::staff_list,
+            commands::save_staff,
+            commands::manage_wallet,
+            commands::set_wallet_blocked,
+            commands::payout_wallet,
+            commands::move_wallet,
+            commands::terminals,
+            commands::sync_overview,
+            commands::settings,
+            commands::save_settings,
+            commands::test_print,
+            commands::test_drawer,
+            commands::restart_app,
         ])
         .run(tauri::generate_context!())?;
     Ok(())

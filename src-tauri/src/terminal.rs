@@ -30,6 +30,8 @@ use tracing::Instrument;
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
+mod manage;
+
 /// How the app was started.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -2,96 +2,16 @@
 //! commands call, on a real ledger file. Security and money rules are
 //! enforced here, whatever the UI does.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tapster_app::error::ErrorCode;
-use tapster_app::terminal::{AppEvent, Options, Terminal};
-use tapster_app::view::{CartItem, Language, PrinterState, Tender};
-use tapster_ledger::pin::PinHashCost;
-use tapster_ledger::{demo, TerminalId};
-use tapster_print::{PrinterUri, ReceiptFormat};
+use tapster_app::terminal::{AppEvent, Terminal};
+use tapster_app::view::{PrinterState, Tender};
+use tapster_ledger::demo;
+use tapster_print::PrinterUri;
 
-struct Fixture {
-    terminal: Terminal,
-    events: Arc<Mutex<Vec<AppEvent>>>,
-    _dir: tempfile::TempDir,
-}
-
-fn options(dir: &std::path::Path) -> Options {
-    Options {
-        config_dir: dir.join("config"),
-        data_dir: dir.to_path_buf(),
-        terminal: TerminalId::new("bar-1").unwrap(),
-        demo: true,
-        simulated_reader: true,
-        printer: None,
-        receipt_format: ReceiptFormat::default(),
-        language: Language::De,
-        lock_after: Duration::from_secs(300),
-        confirm_wallet_payments: false,
-        pcsc_reader: None,
-        pin_cost: PinHashCost::Fast,
-        kiosk: false,
-    }
-}
-
-fn start(change: impl FnOnce(&mut Options)) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let mut options = options(dir.path());
-    change(&mut options);
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let terminal =
-        Terminal::start(options, Arc::new(move |e| sink.lock().unwrap().push(e))).unwrap();
-    Fixture {
-        terminal,
-        events,
-        _dir: dir,
-    }
-}
-
-fn items(list: &[(&str, i64)]) -> Vec<CartItem> {
-    list.iter()
-        .map(|(product, quantity)| CartItem {
-            product: product.to_string(),
-            quantity: *quantity,
-        })
-        .collect()
-}
-
-fn block<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-const BAND: &str = "04D30000000001";
-
-/// The wristband on the (simulated) reader, as a guest does before paying;
-/// returns once the app has seen the tap.
-fn tap(f: &Fixture, token: &str) {
-    let taps = |f: &Fixture| {
-        f.events
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| matches!(e, AppEvent::Tap(_)))
-            .count()
-    };
-    let before = taps(f);
-    f.terminal.simulate_tap(token).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while taps(f) == before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the tap never arrived"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+mod common;
+use common::*;
 
 #[test]
 fn nothing_happens_without_a_login_and_the_session_locks_when_idle() {

@@ -101,6 +101,20 @@ impl Drop for Watcher {
     }
 }
 
+/// The PC/SC readers plugged in now (none when `pcscd` is not running),
+/// for a settings screen's reader picker.
+pub fn reader_names() -> Result<Vec<String>, Error> {
+    let context = Context::establish(Scope::User)?;
+    match context.list_readers_owned() {
+        Ok(names) => Ok(names
+            .iter()
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect()),
+        Err(Error::NoReadersAvailable) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Watches the readers on a thread of its own and hands every event to
 /// `sink`.
 pub fn watch(config: WatchConfig, sink: impl FnMut(NfcEvent) + Send + 'static) -> Watcher {

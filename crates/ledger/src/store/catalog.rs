@@ -477,6 +477,46 @@ impl Ledger {
         Ok(())
     }
 
+    /// Changes a staff member's name, role and whether they may log in.
+    /// The event always keeps one active manager: the last one can be
+    /// neither demoted nor deactivated.
+    pub fn update_staff(&self, id: &StaffId, name: &str, role: Role, active: bool) -> Result<Staff> {
+        validate_text("staff name", name, 60)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE staff SET name = ?2, role = ?3, active = ?4 WHERE id = ?1",
+            params![id.as_str(), name, role.as_str(), active],
+        )?;
+        if changed == 0 {
+            return Err(LedgerError::UnknownStaff(id.clone()));
+        }
+        let managers: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM staff WHERE active = 1 AND role = ?1",
+            [Role::Manager.as_str()],
+            |r| r.get(0),
+        )?;
+        if managers == 0 {
+            return Err(InputError::new(
+                "staff",
+                "the event needs at least one active manager: make someone else manager first",
+            )
+            .into());
+        }
+        let badge: Option<String> =
+            tx.query_row("SELECT badge FROM staff WHERE id = ?1", [id.as_str()], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(Staff {
+            id: id.clone(),
+            name: name.to_string(),
+            role,
+            badge: badge.map(|b| TokenId::parse(&b)).transpose().map_err(|e| {
+                InputError::new("badge", e.to_string())
+            })?,
+            active,
+        })
+    }
+
     pub fn set_staff_active(&self, id: &StaffId, active: bool) -> Result<()> {
         let changed = self.lock().execute(
             "UPDATE staff SET active = ?2 WHERE id = ?1",

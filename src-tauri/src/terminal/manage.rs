@@ -1,0 +1,858 @@
+//! The manager screens: reports, catalogue, staff, wallets, terminals, sync
+//! status and settings. Every method checks the logged-in staff member's
+//! current role in the ledger (a role changed meanwhile counts at once);
+//! the rules themselves are the ledger's.
+
+use std::path::Path;
+
+use tapster_ledger::model::{Category, Product, Role, Staff, SyncState};
+use tapster_ledger::money::VatRate;
+use tapster_ledger::rules::Action;
+use tapster_ledger::store::{Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport};
+use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TerminalId, Timestamp};
+use tapster_print::pdf::ReportHeading;
+use tapster_print::csv::CsvStyle;
+use tapster_print::{PaperWidth, PrinterUri, ReceiptFormat};
+
+use super::{key, lock, role, tender_in, token, Terminal};
+use crate::config::{read_settings, write_settings};
+use crate::error::{AppError, ErrorCode};
+use crate::view;
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::InvalidInput, message)
+}
+
+fn role_in(role: view::Role) -> Role {
+    match role {
+        view::Role::Cashier => Role::Cashier,
+        view::Role::Supervisor => Role::Supervisor,
+        view::Role::Manager => Role::Manager,
+    }
+}
+
+fn row(row: &tapster_ledger::store::AmountRow) -> view::ReportRow {
+    view::ReportRow {
+        key: row.key.clone(),
+        label: row.label.clone(),
+        count: row.count,
+        amount_cents: row.amount.0,
+    }
+}
+
+fn count_row(label: &str, row: &tapster_ledger::store::CountRow) -> view::ReportRow {
+    view::ReportRow {
+        key: label.into(),
+        label: label.into(),
+        count: row.count,
+        amount_cents: row.amount.0,
+    }
+}
+
+fn vat_label(rate: VatRate) -> String {
+    let points = rate.basis_points();
+    if points % 100 == 0 {
+        format!("{} %", points / 100)
+    } else {
+        format!("{},{:02} %", points / 100, points % 100)
+    }
+}
+
+/// A product id from its name: `Helles 0,5 l` → `helles-0-5-l-3f9a`.
+fn product_id_for(name: &str) -> Result<ProductId, AppError> {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'ä' => 'a',
+            'ö' => 'o',
+            'ü' => 'u',
+            'ß' => 's',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.truncate(24);
+    let slug = slug.trim_end_matches('-');
+    let random = tapster_ledger::IdempotencyKey::random();
+    let tail = &random.as_str()[random.as_str().len() - 4..];
+    let id = if slug.is_empty() {
+        format!("p-{tail}")
+    } else {
+        format!("{slug}-{tail}")
+    };
+    ProductId::new(id).map_err(|e| invalid(e.to_string()))
+}
+
+fn product_form(p: &Product) -> view::ProductForm {
+    view::ProductForm {
+        id: Some(p.id.to_string()),
+        name: p.name.clone(),
+        subtitle: p.subtitle.clone(),
+        category: p.category.to_string(),
+        price_cents: p.price.0,
+        vat_basis_points: p.vat_rate.basis_points(),
+        background: p.background.as_str().into(),
+        text_colour: p.text_colour.as_str().into(),
+        sale_price_cents: p.sale_price.map(|c| c.0),
+        on_sale: p.on_sale,
+        use_stock: p.use_stock,
+        stock: p.stock,
+        available_from_ms: p.available_from.map(|t| t.0),
+        available_until_ms: p.available_until.map(|t| t.0),
+        deposit_product: p.deposit_product.as_ref().map(ToString::to_string),
+        returnable: p.returnable,
+        archived: p.archived,
+    }
+}
+
+fn product_from_form(form: &view::ProductForm, id: ProductId) -> Result<Product, AppError> {
+    let colour = |value: &str| {
+        tapster_ledger::model::Colour::new(value).map_err(|e| invalid(e.to_string()))
+    };
+    let optional = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    Ok(Product {
+        id,
+        name: form.name.trim().to_string(),
+        subtitle: optional(&form.subtitle),
+        category: CategoryId::new(&form.category).map_err(|e| invalid(e.to_string()))?,
+        price: Cents(form.price_cents),
+        vat_rate: VatRate(form.vat_basis_points),
+        background: colour(&form.background)?,
+        text_colour: colour(&form.text_colour)?,
+        sale_price: form.sale_price_cents.map(Cents),
+        on_sale: form.on_sale,
+        use_stock: form.use_stock,
+        stock: form.stock,
+        available_from: form.available_from_ms.map(Timestamp),
+        available_until: form.available_until_ms.map(Timestamp),
+        archived: form.archived,
+        deposit_product: optional(&form.deposit_product)
+            .map(ProductId::new)
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?,
+        returnable: form.returnable,
+    })
+}
+
+fn staff_member(s: &Staff) -> view::StaffMember {
+    view::StaffMember {
+        id: s.id.to_string(),
+        name: s.name.clone(),
+        role: role(s.role),
+        badge_masked: s.badge.as_ref().map(|b| b.masked()),
+        active: s.active,
+    }
+}
+
+fn parse_pin(pin: &str) -> Result<tapster_ledger::pin::Pin, AppError> {
+    tapster_ledger::pin::Pin::new(pin).map_err(|e| invalid(e.to_string()))
+}
+
+fn paper_mm(width: PaperWidth) -> u32 {
+    match width {
+        PaperWidth::Mm58 => 58,
+        PaperWidth::Mm80 => 80,
+    }
+}
+
+fn language_code(language: view::Language) -> &'static str {
+    match language {
+        view::Language::De => "de",
+        view::Language::En => "en",
+    }
+}
+
+fn printer_uri(value: &str) -> Result<PrinterUri, AppError> {
+    value
+        .trim()
+        .parse::<PrinterUri>()
+        .map_err(|e| AppError::new(ErrorCode::PrinterProblem, e.to_string()))
+}
+
+impl Terminal {
+    /// The logged-in staff member, if their role (as the ledger knows it
+    /// now) allows `action`.
+    fn manager(&self, action: Action) -> Result<Staff, AppError> {
+        let staff = self.staff()?;
+        Ok(self.ledger.check_staff_may(&staff.id, action)?)
+    }
+
+    /// Catalogue, staff and event settings belong to the server when the
+    /// till is connected: it sends them with every catalogue pull and would
+    /// overwrite a change made here.
+    fn edits_stay_local(&self) -> Result<(), AppError> {
+        if self.is_connected() {
+            return Err(AppError::new(
+                ErrorCode::ServerOwned,
+                "this event is run from its server: change it there (tills get it with the next sync)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn report_filter(&self, query: &view::ReportQuery) -> Result<ReportFilter, AppError> {
+        let id = |value: &Option<String>| {
+            value
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Ok(ReportFilter {
+            from: query.from_ms.map(Timestamp),
+            until: query.until_ms.map(Timestamp),
+            terminal: id(&query.terminal)
+                .map(TerminalId::new)
+                .transpose()
+                .map_err(|e| invalid(e.to_string()))?,
+            staff: id(&query.cashier)
+                .map(StaffId::new)
+                .transpose()
+                .map_err(|e| invalid(e.to_string()))?,
+            shift: None,
+        })
+    }
+
+    fn local_report(&self, query: &view::ReportQuery) -> Result<SalesReport, AppError> {
+        if query.source == view::ReportSource::Event {
+            return Err(AppError::new(
+                ErrorCode::ServerOwned,
+                "the whole event's report needs a connection to the server",
+            ));
+        }
+        let filter = self.report_filter(query)?;
+        Ok(self.reader().sales_report(&filter)?)
+    }
+
+    /// Sales for a period, terminal and cashier from this till's ledger.
+    pub fn manager_report(&self, query: &view::ReportQuery) -> Result<view::Report, AppError> {
+        self.manager(Action::ViewReports)?;
+        let report = self.local_report(query)?;
+        let reader = self.reader();
+        let cashiers = reader
+            .staff()?
+            .iter()
+            .map(|s| view::Choice {
+                id: s.id.to_string(),
+                name: s.name.clone(),
+            })
+            .collect();
+        let this = reader.terminal(&self.options.terminal)?;
+        let mut terminals: Vec<view::Choice> = report
+            .by_terminal
+            .iter()
+            .map(|r| view::Choice {
+                id: r.key.clone(),
+                name: r.label.clone(),
+            })
+            .collect();
+        if !terminals.iter().any(|t| t.id == this.id.as_str()) {
+            terminals.insert(
+                0,
+                view::Choice {
+                    id: this.id.to_string(),
+                    name: this.friendly_name.clone(),
+                },
+            );
+        }
+        Ok(view::Report {
+            query: query.clone(),
+            generated_at_ms: self.clock.now().0,
+            sales_count: report.sales_count,
+            revenue_cents: report.revenue.0,
+            revenue_net_cents: Some(report.revenue_net.0),
+            vat_cents: Some(report.vat_total.0),
+            by_product: report
+                .by_product
+                .iter()
+                .map(|p| view::ReportRow {
+                    key: p.product.clone(),
+                    label: p.name.clone(),
+                    count: p.quantity,
+                    amount_cents: p.gross.0,
+                })
+                .collect(),
+            by_category: report.by_category.iter().map(row).collect(),
+            by_vat_rate: report
+                .by_vat_rate
+                .iter()
+                .map(|v| view::VatLine {
+                    rate: vat_label(v.rate),
+                    gross_cents: v.gross.0,
+                    net_cents: v.net.0,
+                    vat_cents: v.vat.0,
+                })
+                .collect(),
+            by_hour: report
+                .by_hour
+                .iter()
+                .map(|h| view::HourBar {
+                    start_ms: h.hour_start.0,
+                    count: h.sales,
+                    amount_cents: h.gross.0,
+                })
+                .collect(),
+            by_cashier: report.by_staff.iter().map(row).collect(),
+            by_terminal: report.by_terminal.iter().map(row).collect(),
+            sales_by_tender: report.sales_by_tender.iter().map(row).collect(),
+            top_ups_by_tender: report.top_ups_by_tender.iter().map(row).collect(),
+            cancellations: report.cancellations.iter().map(row).collect(),
+            deposits_issued: count_row("deposits_issued", &report.deposits_issued),
+            deposits_returned: count_row("deposits_returned", &report.deposits_returned),
+            payouts: count_row("payouts", &report.payouts),
+            terminals,
+            cashiers,
+            event_available: false,
+        })
+    }
+
+    /// Writes the report as PDF or CSV (the crate `tapster-print`'s) to a
+    /// path the manager chose in the save dialog.
+    pub fn export_report(
+        &self,
+        query: &view::ReportQuery,
+        format: view::ExportFormat,
+        path: &Path,
+    ) -> Result<view::Exported, AppError> {
+        self.manager(Action::ViewReports)?;
+        if !path.is_absolute() {
+            return Err(invalid("choose where to save the report"));
+        }
+        let report = self.local_report(query)?;
+        let settings = self.reader().settings()?;
+        let language = match self.options.language {
+            view::Language::De => tapster_print::Language::De,
+            view::Language::En => tapster_print::Language::En,
+        };
+        let time_zone = self.options.receipt_format.time_zone.clone();
+        let bytes = match format {
+            view::ExportFormat::Pdf => {
+                let mut filter = Vec::new();
+                let reader = self.reader();
+                if let Some(terminal) = &report.filter.terminal {
+                    let name = reader
+                        .terminal(terminal)
+                        .map_or_else(|_| terminal.to_string(), |t| t.friendly_name);
+                    filter.push((language.texts().terminal.to_string(), name));
+                }
+                if let Some(staff) = &report.filter.staff {
+                    let name = reader
+                        .staff()?
+                        .into_iter()
+                        .find(|s| &s.id == staff)
+                        .map_or_else(|| staff.to_string(), |s| s.name);
+                    filter.push((language.texts().cashier.to_string(), name));
+                }
+                tapster_print::pdf::sales_report_pdf(
+                    &report,
+                    ReportHeading {
+                        event_name: settings.name,
+                        currency: settings.currency,
+                        generated_at: self.clock.now(),
+                        filter,
+                        language,
+                        time_zone,
+                    },
+                )?
+            }
+            view::ExportFormat::Csv => {
+                let style = match language {
+                    tapster_print::Language::De => CsvStyle::Semicolon,
+                    tapster_print::Language::En => CsvStyle::Comma,
+                };
+                tapster_print::csv::sales_report_csv(
+                    &report,
+                    language,
+                    style,
+                    &settings.currency,
+                    &time_zone,
+                )
+                .into_bytes()
+            }
+        };
+        // Written beside the target and renamed: a half-written report never
+        // sits under the chosen name.
+        let partial = path.with_extension("part");
+        let write = || -> std::io::Result<()> {
+            std::fs::write(&partial, &bytes)?;
+            std::fs::rename(&partial, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            AppError::new(
+                ErrorCode::SaveFailed,
+                format!("{}: {e}", path.display()),
+            )
+        })?;
+        tracing::info!(path = %path.display(), bytes = bytes.len(), "report exported");
+        Ok(view::Exported {
+            path: path.display().to_string(),
+            bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// Every product (archived last), categories and this till's grid.
+    pub fn catalogue_admin(&self) -> Result<view::CatalogueAdmin, AppError> {
+        self.manager(Action::ManageCatalogue)?;
+        let reader = self.reader();
+        let mut products = reader.products(true)?;
+        products.sort_by_key(|p| p.archived);
+        let mut vat_rates: Vec<u32> = [700, 1900]
+            .into_iter()
+            .chain(products.iter().map(|p| p.vat_rate.basis_points()))
+            .collect();
+        vat_rates.sort_unstable();
+        vat_rates.dedup();
+        Ok(view::CatalogueAdmin {
+            categories: reader
+                .categories()?
+                .into_iter()
+                .map(|c| view::Category {
+                    id: c.id.to_string(),
+                    name: c.name,
+                })
+                .collect(),
+            products: products.iter().map(product_form).collect(),
+            layout: reader
+                .terminal(&self.options.terminal)?
+                .layout
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            vat_rates,
+            edits_go_to_server: self.is_connected(),
+        })
+    }
+
+    /// Creates or changes a product; a new, sellable product is put at the
+    /// end of this till's grid.
+    pub fn save_product(&self, form: &view::ProductForm) -> Result<view::CatalogueAdmin, AppError> {
+        let staff = self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let existing = match form.id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let id = ProductId::new(id).map_err(|e| invalid(e.to_string()))?;
+                let known = self.reader().product(&id)?;
+                Some(known.ok_or_else(|| {
+                    AppError::new(ErrorCode::UnknownProduct, format!("no product '{id}'"))
+                })?)
+            }
+            None => None,
+        };
+        let id = match &existing {
+            Some(product) => product.id.clone(),
+            None => product_id_for(&form.name)?,
+        };
+        let product = product_from_form(form, id)?;
+        self.ledger.upsert_product(&product)?;
+        if existing.is_none() && !product.returnable {
+            let mut terminal = self.ledger.terminal()?;
+            if !terminal.layout.is_empty() {
+                terminal.layout.push(product.id.clone());
+                self.ledger.upsert_terminal(&terminal)?;
+            }
+        }
+        tracing::info!(staff = %staff.id, product = %product.id, archived = product.archived, "product saved");
+        self.catalogue_admin()
+    }
+
+    pub fn save_category(
+        &self,
+        id: Option<&str>,
+        name: &str,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let categories = self.reader().categories()?;
+        let category = match id.filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let mut known = categories
+                    .into_iter()
+                    .find(|c| c.id.as_str() == id)
+                    .ok_or_else(|| invalid(format!("no category '{id}'")))?;
+                known.name = name.trim().to_string();
+                known
+            }
+            None => {
+                let product_like = product_id_for(name)?;
+                Category {
+                    id: CategoryId::new(format!("c-{product_like}"))
+                        .map_err(|e| invalid(e.to_string()))?,
+                    name: name.trim().to_string(),
+                    position: categories.iter().map(|c| c.position).max().unwrap_or(0) + 1,
+                }
+            }
+        };
+        self.ledger.upsert_category(&category)?;
+        self.catalogue_admin()
+    }
+
+    /// Moves a product on this till's grid by `offset` places.
+    pub fn move_in_layout(
+        &self,
+        product: &str,
+        offset: i32,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        self.manager(Action::ManageCatalogue)?;
+        let mut terminal = self.ledger.terminal()?;
+        if terminal.layout.is_empty() {
+            // The grid so far was "every product": it becomes explicit.
+            terminal.layout = self
+                .reader()
+                .products(false)?
+                .into_iter()
+                .filter(|p| !p.returnable)
+                .map(|p| p.id)
+                .collect();
+        }
+        let from = terminal
+            .layout
+            .iter()
+            .position(|p| p.as_str() == product)
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::UnknownProduct, "this product is not on this till's grid")
+            })?;
+        let to = (from as i64 + i64::from(offset)).clamp(0, terminal.layout.len() as i64 - 1);
+        let moved = terminal.layout.remove(from);
+        terminal.layout.insert(to as usize, moved);
+        self.ledger.upsert_terminal(&terminal)?;
+        self.catalogue_admin()
+    }
+
+    pub fn staff_list(&self) -> Result<Vec<view::StaffMember>, AppError> {
+        self.manager(Action::ManageStaff)?;
+        Ok(self.reader().staff()?.iter().map(staff_member).collect())
+    }
+
+    /// Adds a staff member or changes one (name, role, active, a new PIN).
+    pub fn save_staff(&self, form: &view::StaffForm) -> Result<Vec<view::StaffMember>, AppError> {
+        let manager = self.manager(Action::ManageStaff)?;
+        self.edits_stay_local()?;
+        let pin = form
+            .pin
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(parse_pin)
+            .transpose()?;
+        match form.id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let id = StaffId::new(id).map_err(|e| invalid(e.to_string()))?;
+                self.ledger
+                    .update_staff(&id, form.name.trim(), role_in(form.role), form.active)?;
+                if let Some(pin) = &pin {
+                    self.ledger.set_staff_pin(&id, pin)?;
+                }
+                tracing::info!(by = %manager.id, staff = %id, pin_reset = pin.is_some(), "staff member changed");
+            }
+            None => {
+                let pin = pin.ok_or_else(|| invalid("a new staff member needs a PIN"))?;
+                let slug = product_id_for(&form.name)?;
+                let id = StaffId::new(format!("s-{slug}")).map_err(|e| invalid(e.to_string()))?;
+                self.ledger.add_staff(&NewStaff {
+                    id: id.clone(),
+                    name: form.name.trim().to_string(),
+                    role: role_in(form.role),
+                    pin,
+                    badge: None,
+                })?;
+                if !form.active {
+                    self.ledger.set_staff_active(&id, false)?;
+                }
+                tracing::info!(by = %manager.id, staff = %id, "staff member added");
+            }
+        }
+        // Whoever is logged in keeps the role they have now.
+        if let Some(active) = lock(&self.session).as_mut() {
+            if let Some(me) = self
+                .reader()
+                .staff()?
+                .into_iter()
+                .find(|s| s.id == active.staff.id)
+            {
+                active.staff = me;
+            }
+        }
+        Ok(self.reader().staff()?.iter().map(staff_member).collect())
+    }
+
+    /// A wristband as a supervisor sees it: no tap needed (it may be lost).
+    pub fn manage_wallet(&self, token_id: &str) -> Result<view::Wallet, AppError> {
+        self.manager(Action::ManageWallets)?;
+        self.wallet(token_id)
+    }
+
+    pub fn set_wallet_blocked(
+        &self,
+        token_id: &str,
+        blocked: bool,
+    ) -> Result<view::Wallet, AppError> {
+        let staff = self.manager(Action::ManageWallets)?;
+        let token = token(token_id)?;
+        self.ledger.set_wallet_blocked(&token, blocked)?;
+        tracing::info!(staff = %staff.id, wristband = %token.masked(), blocked, "wristband block changed");
+        self.wallet(token_id)
+    }
+
+    /// Pays out a wristband's whole balance; the wristband must be on the
+    /// reader (the guest hands it over).
+    pub fn payout_wallet(
+        &self,
+        token_id: &str,
+        tender: view::Tender,
+        idempotency_key: &str,
+    ) -> Result<view::Done, AppError> {
+        let staff = self.manager(Action::PayOut)?;
+        let token = token(token_id)?;
+        self.take_tap(&token)?;
+        let recorded = self.ledger.payout(
+            &PayoutRequest {
+                key: key(idempotency_key)?,
+                staff: staff.id,
+                token,
+                tender: tender_in(tender),
+            },
+            Authorisation::ThisLedger,
+        )?;
+        self.finish(&recorded.entry)
+    }
+
+    /// Moving a balance needs the server, which holds the wallets.
+    pub fn move_wallet(&self, from: &str, to: &str) -> Result<view::Wallet, AppError> {
+        self.manager(Action::ManageWallets)?;
+        let (from, to) = (token(from)?, token(to)?);
+        if from == to {
+            return Err(invalid("the new wristband is the same as the old one"));
+        }
+        self.take_tap(&to)?;
+        Err(AppError::new(
+            ErrorCode::ServerOwned,
+            "moving a balance to a new wristband needs the event's server: on a standalone till pay the old one out and top up the new one",
+        ))
+    }
+
+    /// The event's terminals as this till knows them.
+    pub fn terminals(&self) -> Result<Vec<view::TerminalInfo>, AppError> {
+        self.manager(Action::ViewReports)?;
+        let this = self.ledger.terminal()?;
+        let pending = self.ledger.pending_count()?;
+        Ok(vec![view::TerminalInfo {
+            id: this.id.to_string(),
+            name: this.friendly_name,
+            permission: this.permission.as_str().to_string(),
+            this_till: true,
+            last_seen_ms: Some(self.clock.now().0),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            pending: Some(if self.syncer.is_some() { pending } else { 0 }),
+            archived: false,
+        }])
+    }
+
+    /// Entries waiting for the server, and those it refused, with reasons.
+    pub fn sync_overview(&self) -> Result<view::SyncOverview, AppError> {
+        self.manager(Action::ViewReports)?;
+        let status = self.status();
+        let reader = self.reader();
+        let rejected = reader
+            .recent_entries(None, 10_000)?
+            .into_iter()
+            .filter_map(|entry| match reader.sync_state(&entry.id) {
+                Ok(SyncState::Rejected { reason, at }) => Some(view::RejectedLine {
+                    terminal: entry.terminal.to_string(),
+                    receipt_number: Some(entry.sequence),
+                    kind: entry.kind.to_string(),
+                    amount_cents: Some(entry.amount.0),
+                    reason,
+                    at_ms: at.0,
+                }),
+                _ => None,
+            })
+            .collect();
+        drop(reader);
+        Ok(view::SyncOverview {
+            connectivity: status.connectivity,
+            pending: if self.syncer.is_some() {
+                self.ledger.pending_count()?
+            } else {
+                0
+            },
+            oldest_pending_ms: if self.syncer.is_some() {
+                self.ledger.oldest_pending_time()?.map(|t| t.0)
+            } else {
+                None
+            },
+            rejected,
+            overdrawn: Vec::new(),
+            from_server: false,
+            offline_exposure_cents: self.ledger.offline_exposure()?.0,
+        })
+    }
+
+    /// The device settings the app runs with now.
+    fn running_form(&self) -> Result<view::SettingsForm, AppError> {
+        let event = self.reader().settings()?;
+        Ok(view::SettingsForm {
+            language: self.options.language,
+            printer: self.options.printer.as_ref().map(ToString::to_string),
+            paper_mm: paper_mm(self.options.receipt_format.width),
+            reader: self.options.pcsc_reader.clone(),
+            lock_after_secs: self.options.lock_after.as_secs() as i64,
+            confirm_wallet_payments: self.options.confirm_wallet_payments,
+            receipt_header: event.receipt_header,
+            receipt_footer: event.receipt_footer,
+            offline_per_sale_cents: event.offline.per_sale_limit.0,
+            offline_wallet_cap_cents: event.offline.wallet_cap.0,
+            offline_terminal_cap_cents: event.offline.terminal_cap.0,
+        })
+    }
+
+    /// The settings as saved: the settings file over what runs now.
+    fn settings_view(&self) -> Result<view::SettingsView, AppError> {
+        let file = read_settings(&self.options.config_dir)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("{e:#}")))?;
+        let running = self.running_form()?;
+        let form = view::SettingsForm {
+            language: match file.lang.as_deref() {
+                Some("en") => view::Language::En,
+                Some("de") => view::Language::De,
+                _ => running.language,
+            },
+            printer: file.printer.or(running.printer),
+            paper_mm: match file.paper.as_deref() {
+                Some("58") => 58,
+                Some("80") => 80,
+                _ => running.paper_mm,
+            },
+            reader: file.reader.or(running.reader),
+            lock_after_secs: file
+                .lock_after
+                .and_then(|s| i64::try_from(s).ok())
+                .unwrap_or(running.lock_after_secs),
+            confirm_wallet_payments: file
+                .confirm_payments
+                .unwrap_or(running.confirm_wallet_payments),
+            ..running
+        };
+        Ok(view::SettingsView {
+            form,
+            readers: tapster_nfc::pcsc_reader::reader_names().unwrap_or_default(),
+            event_settings_from_server: self.is_connected(),
+            config_file: self
+                .options
+                .config_dir
+                .join("tapster.toml")
+                .display()
+                .to_string(),
+        })
+    }
+
+    pub fn settings(&self) -> Result<view::SettingsView, AppError> {
+        self.manager(Action::ChangeSettings)?;
+        self.settings_view()
+    }
+
+    /// Device settings go to `tapster.toml` (they apply after a restart);
+    /// receipt texts and offline limits to the event (at once).
+    pub fn save_settings(&self, form: &view::SettingsForm) -> Result<view::SettingsSaved, AppError> {
+        let staff = self.manager(Action::ChangeSettings)?;
+        let printer = form
+            .printer
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(printer_uri)
+            .transpose()?;
+        let paper = match form.paper_mm {
+            58 | 80 => form.paper_mm.to_string(),
+            other => return Err(invalid(format!("paper must be 58 or 80 mm, not {other}"))),
+        };
+        if !(10..=3600).contains(&form.lock_after_secs) {
+            return Err(invalid("lock after 10 seconds to 1 hour without a touch"));
+        }
+        let current = self.running_form()?;
+        let event_changed = form.receipt_header != current.receipt_header
+            || form.receipt_footer != current.receipt_footer
+            || form.offline_per_sale_cents != current.offline_per_sale_cents
+            || form.offline_wallet_cap_cents != current.offline_wallet_cap_cents
+            || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents;
+        if event_changed {
+            self.edits_stay_local()?;
+            let mut event = self.reader().settings()?;
+            event.receipt_header = form.receipt_header.clone();
+            event.receipt_footer = form.receipt_footer.clone();
+            event.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
+            event.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
+            event.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
+            self.ledger.update_settings(&event)?;
+        }
+        let dir = &self.options.config_dir;
+        let failed = |e: anyhow::Error| AppError::new(ErrorCode::SaveFailed, format!("{e:#}"));
+        let mut file = read_settings(dir).map_err(failed)?;
+        let reader = form
+            .reader
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        file.printer = printer.as_ref().map(ToString::to_string);
+        file.paper = Some(paper);
+        file.lang = Some(language_code(form.language).into());
+        file.reader = reader;
+        file.lock_after = Some(form.lock_after_secs as u64);
+        file.confirm_payments = Some(form.confirm_wallet_payments);
+        write_settings(dir, &file).map_err(failed)?;
+        let restart_needed = form.printer != current.printer
+            || form.paper_mm != current.paper_mm
+            || form.language != current.language
+            || form.reader != current.reader
+            || form.lock_after_secs != current.lock_after_secs
+            || form.confirm_wallet_payments != current.confirm_wallet_payments;
+        tracing::info!(staff = %staff.id, event_changed, restart_needed, "settings saved");
+        Ok(view::SettingsSaved {
+            view: self.settings_view()?,
+            restart_needed,
+        })
+    }
+
+    /// Prints a test receipt on `printer` straight away (not through the
+    /// queue, so a printer not yet saved can be tried).
+    pub fn test_print(&self, printer: &str, paper: u32) -> Result<(), AppError> {
+        self.manager(Action::ChangeSettings)?;
+        let uri = printer_uri(printer)?;
+        let format = ReceiptFormat {
+            width: if paper == 58 {
+                PaperWidth::Mm58
+            } else {
+                PaperWidth::Mm80
+            },
+            ..self.options.receipt_format.clone()
+        };
+        let receipt = tapster_print::sample::test_receipt(&format, self.clock.now())?;
+        let bytes = tapster_print::escpos::render(&receipt)?;
+        send_once(&uri, &bytes)
+    }
+
+    /// Opens the drawer on `printer`, for a manager setting up a till.
+    pub fn test_drawer(&self, printer: &str) -> Result<(), AppError> {
+        self.manager(Action::ChangeSettings)?;
+        send_once(&printer_uri(printer)?, &tapster_print::escpos::drawer_kick())
+    }
+}
+
+fn send_once(uri: &PrinterUri, bytes: &[u8]) -> Result<(), AppError> {
+    let problem = |e: tapster_print::printer::SendError| {
+        AppError::new(ErrorCode::PrinterProblem, format!("{uri}: {e}"))
+    };
+    let mut connection =
+        tapster_print::printer::connect(uri, tapster_print::printer::Timeouts::default())
+            .map_err(problem)?;
+    connection.send(bytes).map_err(problem)
+}

@@ -1,0 +1,93 @@
+//! What the app's tests of the `Terminal` share: a demo till on a real
+//! ledger file in a temporary directory, taps on its simulated reader.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tapster_app::terminal::{AppEvent, Options, Terminal};
+use tapster_app::view::{CartItem, Language};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::TerminalId;
+use tapster_print::ReceiptFormat;
+
+pub struct Fixture {
+    pub terminal: Terminal,
+    pub events: Arc<Mutex<Vec<AppEvent>>>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn options(dir: &std::path::Path) -> Options {
+    Options {
+        config_dir: dir.join("config"),
+        data_dir: dir.to_path_buf(),
+        terminal: TerminalId::new("bar-1").unwrap(),
+        demo: true,
+        simulated_reader: true,
+        printer: None,
+        receipt_format: ReceiptFormat::default(),
+        language: Language::De,
+        lock_after: Duration::from_secs(300),
+        confirm_wallet_payments: false,
+        pcsc_reader: None,
+        pin_cost: PinHashCost::Fast,
+        kiosk: false,
+    }
+}
+
+pub fn start(change: impl FnOnce(&mut Options)) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = options(dir.path());
+    change(&mut options);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let terminal =
+        Terminal::start(options, Arc::new(move |e| sink.lock().unwrap().push(e))).unwrap();
+    Fixture {
+        terminal,
+        events,
+        dir,
+    }
+}
+
+pub fn items(list: &[(&str, i64)]) -> Vec<CartItem> {
+    list.iter()
+        .map(|(product, quantity)| CartItem {
+            product: product.to_string(),
+            quantity: *quantity,
+        })
+        .collect()
+}
+
+pub fn block<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+pub const BAND: &str = "04D30000000001";
+
+/// The wristband on the (simulated) reader, as a guest does before paying;
+/// returns once the app has seen the tap.
+pub fn tap(f: &Fixture, token: &str) {
+    let taps = |f: &Fixture| {
+        f.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, AppEvent::Tap(_)))
+            .count()
+    };
+    let before = taps(f);
+    f.terminal.simulate_tap(token).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while taps(f) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tap never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

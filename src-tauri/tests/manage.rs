@@ -1,0 +1,482 @@
+//! The manager screens' commands without a window: roles checked in Rust,
+//! reports and exports from the real ledger, catalogue, staff, wallets and
+//! settings written where they belong.
+
+use std::io::Read;
+use std::time::Duration;
+
+use tapster_app::error::ErrorCode;
+use tapster_app::view::{
+    ExportFormat, ProductForm, ReportQuery, ReportSource, Role, SettingsForm, StaffForm, Tender,
+};
+
+mod common;
+use common::*;
+
+fn whole_event() -> ReportQuery {
+    ReportQuery {
+        source: ReportSource::Till,
+        from_ms: None,
+        until_ms: None,
+        terminal: None,
+        cashier: None,
+    }
+}
+
+/// Anna sells 2 beers and a cola for cash, Ben a water by wristband.
+fn a_little_evening(f: &Fixture) {
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(50_00, "open-anna").unwrap();
+    block(t.pay(
+        &items(&[("beer", 2), ("cola", 1)]),
+        Tender::Cash,
+        None,
+        "sale-anna",
+        None,
+    ))
+    .unwrap();
+    t.close_shift(50_00 + 19_50, "close-anna").unwrap();
+    t.login("2222").unwrap();
+    t.open_shift(0, "open-ben").unwrap();
+    tap(f, BAND);
+    block(t.pay(
+        &items(&[("water", 1)]),
+        Tender::Wallet,
+        Some(BAND),
+        "sale-ben",
+        None,
+    ))
+    .unwrap();
+}
+
+#[test]
+fn manager_screens_are_refused_by_role_in_rust() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    assert_eq!(
+        t.manager_report(&whole_event()).unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
+    // A cashier: none of it.
+    t.login("1111").unwrap();
+    for refused in [
+        t.manager_report(&whole_event()).map(|_| ()),
+        t.catalogue_admin().map(|_| ()),
+        t.staff_list().map(|_| ()),
+        t.manage_wallet(BAND).map(|_| ()),
+        t.set_wallet_blocked(BAND, true).map(|_| ()),
+        t.sync_overview().map(|_| ()),
+        t.terminals().map(|_| ()),
+        t.settings().map(|_| ()),
+        t.test_drawer("tcp://127.0.0.1:9").map(|_| ()),
+    ] {
+        assert_eq!(refused.unwrap_err().code, ErrorCode::RoleNotPermitted);
+    }
+    // A supervisor: reports, wallets, terminals, sync, not the rest.
+    t.login("3333").unwrap();
+    t.manager_report(&whole_event()).unwrap();
+    t.manage_wallet(BAND).unwrap();
+    t.sync_overview().unwrap();
+    t.terminals().unwrap();
+    assert_eq!(t.catalogue_admin().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(t.staff_list().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(t.settings().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    // A manager: everything.
+    t.login("4444").unwrap();
+    t.catalogue_admin().unwrap();
+    t.staff_list().unwrap();
+    t.settings().unwrap();
+    assert!(!t.wallet(BAND).unwrap().blocked, "nothing was changed");
+}
+
+#[test]
+fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
+    let f = start(|_| {});
+    a_little_evening(&f);
+    let t = &f.terminal;
+    t.login("3333").unwrap();
+    let report = t.manager_report(&whole_event()).unwrap();
+    assert_eq!(report.sales_count, 2);
+    // 2 × 5.00 beer + 3.50 cola + 2.50 water; deposits are not revenue.
+    assert_eq!(report.revenue_cents, 2 * 5_00 + 3_50 + 2_50, "{report:#?}");
+    let beer = report.by_product.iter().find(|r| r.key == "beer").unwrap();
+    assert_eq!((beer.count, beer.amount_cents), (2, 10_00));
+    assert_eq!(
+        report.by_hour.iter().map(|h| h.amount_cents).sum::<i64>(),
+        report.revenue_cents
+    );
+    assert_eq!(
+        report.by_vat_rate.iter().map(|v| v.gross_cents).sum::<i64>(),
+        report.revenue_cents
+    );
+    assert_eq!(report.by_cashier.len(), 2);
+    assert!(report.cashiers.iter().any(|c| c.id == "ben"));
+    assert!(!report.event_available, "standalone: no event report");
+    assert!(report.deposits_issued.count >= 4);
+
+    let only_ben = t
+        .manager_report(&ReportQuery {
+            cashier: Some("ben".into()),
+            ..whole_event()
+        })
+        .unwrap();
+    assert_eq!((only_ben.sales_count, only_ben.revenue_cents), (1, 2_50));
+    let later = t
+        .manager_report(&ReportQuery {
+            from_ms: Some(report.generated_at_ms + 60_000),
+            ..whole_event()
+        })
+        .unwrap();
+    assert_eq!(later.sales_count, 0);
+    assert_eq!(
+        t.manager_report(&ReportQuery {
+            source: ReportSource::Event,
+            ..whole_event()
+        })
+        .unwrap_err()
+        .code,
+        ErrorCode::ServerOwned
+    );
+
+    let out = f.dir.path().join("exports");
+    std::fs::create_dir_all(&out).unwrap();
+    let pdf = out.join("report.pdf");
+    let written = t
+        .export_report(&whole_event(), ExportFormat::Pdf, &pdf)
+        .unwrap();
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    assert_eq!(written.bytes, bytes.len() as i64);
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by the setup script");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Umsatz") && text.contains("16,00"), "{text}");
+
+    let csv = out.join("report.csv");
+    t.export_report(&ReportQuery { cashier: Some("anna".into()), ..whole_event() }, ExportFormat::Csv, &csv)
+        .unwrap();
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with('\u{FEFF}'), "German CSV for spreadsheets");
+    assert!(csv.contains("13,50") && !csv.contains("Wasser"), "{csv}");
+    assert!(
+        !out.join("report.part").exists(),
+        "no half-written file is left"
+    );
+    let nowhere = t
+        .export_report(
+            &whole_event(),
+            ExportFormat::Csv,
+            &f.dir.path().join("missing/dir/r.csv"),
+        )
+        .unwrap_err();
+    assert_eq!(nowhere.code, ErrorCode::SaveFailed);
+    assert_eq!(
+        t.export_report(&whole_event(), ExportFormat::Csv, "relative.csv".as_ref())
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+}
+
+fn new_product(name: &str, price_cents: i64) -> ProductForm {
+    ProductForm {
+        id: None,
+        name: name.into(),
+        subtitle: Some("0,3 l".into()),
+        category: "soft".into(),
+        price_cents,
+        vat_basis_points: 1900,
+        background: "#2266aa".into(),
+        text_colour: "#ffffff".into(),
+        sale_price_cents: None,
+        on_sale: false,
+        use_stock: true,
+        stock: 24,
+        available_from_ms: None,
+        available_until_ms: None,
+        deposit_product: Some("cup".into()),
+        returnable: false,
+        archived: false,
+    }
+}
+
+#[test]
+fn the_catalogue_editor_changes_what_the_grid_sells() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    let before = t.catalogue_admin().unwrap();
+    assert!(!before.edits_go_to_server);
+    assert!(before.vat_rates.contains(&700) && before.vat_rates.contains(&1900));
+
+    let admin = t.save_product(&new_product("Mate", 3_80)).unwrap();
+    let mate = admin.products.iter().find(|p| p.name == "Mate").unwrap();
+    let id = mate.id.clone().unwrap();
+    assert!(id.starts_with("mate-"), "{id}");
+    assert_eq!(admin.layout.last(), Some(&id), "new products join the grid at the end");
+    let grid = t.catalog().unwrap();
+    let sold = grid.products.iter().find(|p| p.id == id).unwrap();
+    assert_eq!((sold.price_cents, sold.stock), (3_80, Some(24)));
+    assert_eq!(sold.deposit_cents, Some(2_00));
+
+    // A new price counts for the next quote; an invalid form writes nothing.
+    t.save_product(&ProductForm {
+        id: Some(id.clone()),
+        price_cents: 4_20,
+        ..mate.clone()
+    })
+    .unwrap();
+    t.open_shift(0, "open-max").unwrap();
+    let quote = t
+        .quote(&items(&[(id.as_str(), 1)]))
+        .unwrap();
+    assert_eq!(quote.total_cents, 4_20 + 2_00);
+    for broken in [
+        ProductForm { background: "blue".into(), ..mate.clone() },
+        ProductForm { name: " ".into(), ..mate.clone() },
+        ProductForm { price_cents: -1, ..mate.clone() },
+        ProductForm { category: "nope".into(), ..mate.clone() },
+        ProductForm { deposit_product: Some("beer".into()), ..mate.clone() },
+    ] {
+        let refused = t.save_product(&ProductForm { id: Some(id.clone()), ..broken }).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
+    }
+    let unchanged = t.catalogue_admin().unwrap();
+    let now = unchanged.products.iter().find(|p| p.id.as_deref() == Some(&id)).unwrap();
+    assert_eq!((now.price_cents, now.background.as_str()), (4_20, "#2266AA"));
+
+    // Move it to the front of the grid, then archive it: off the grid.
+    let mut admin = t.catalogue_admin().unwrap();
+    while admin.layout.first() != Some(&id) {
+        admin = t.move_in_layout(&id, -1).unwrap();
+    }
+    assert_eq!(t.catalog().unwrap().products[0].id, id);
+    t.save_product(&ProductForm {
+        id: Some(id.clone()),
+        archived: true,
+        ..now.clone()
+    })
+    .unwrap();
+    assert!(!t.catalog().unwrap().products.iter().any(|p| p.id == id));
+    let admin = t.catalogue_admin().unwrap();
+    assert!(admin.products.last().unwrap().archived, "archived last");
+
+    let admin = t.save_category(None, "Cocktails").unwrap();
+    let cocktails = admin.categories.iter().find(|c| c.name == "Cocktails").unwrap();
+    let admin = t.save_category(Some(&cocktails.id), "Longdrinks").unwrap();
+    assert!(admin.categories.iter().any(|c| c.name == "Longdrinks"));
+}
+
+#[test]
+fn staff_get_roles_and_pins_and_the_last_manager_stays() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    let added = t
+        .save_staff(&StaffForm {
+            id: None,
+            name: "Lena".into(),
+            role: Role::Cashier,
+            pin: Some("5678".into()),
+            active: true,
+        })
+        .unwrap();
+    let lena = added.iter().find(|s| s.name == "Lena").unwrap().clone();
+    assert_eq!(
+        t.save_staff(&StaffForm {
+            id: None,
+            name: "Twin".into(),
+            role: Role::Cashier,
+            pin: Some("1111".into()),
+            active: true,
+        })
+        .unwrap_err()
+        .code,
+        ErrorCode::InvalidInput,
+        "a PIN logs in alone: it must be unique"
+    );
+    assert_eq!(
+        t.save_staff(&StaffForm {
+            id: None,
+            name: "No Pin".into(),
+            role: Role::Cashier,
+            pin: None,
+            active: true,
+        })
+        .unwrap_err()
+        .code,
+        ErrorCode::InvalidInput
+    );
+    // The only manager cannot demote or deactivate themselves.
+    for (role, active) in [(Role::Supervisor, true), (Role::Manager, false)] {
+        let refused = t
+            .save_staff(&StaffForm {
+                id: Some("max".into()),
+                name: "Max".into(),
+                role,
+                pin: None,
+                active,
+            })
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
+    }
+    // Lena becomes manager and gets a new PIN; then Max steps down, and his
+    // open session loses the manager screens at once.
+    t.save_staff(&StaffForm {
+        id: Some(lena.id.clone()),
+        name: "Lena K.".into(),
+        role: Role::Manager,
+        pin: Some("8765".into()),
+        active: true,
+    })
+    .unwrap();
+    t.save_staff(&StaffForm {
+        id: Some("max".into()),
+        name: "Max".into(),
+        role: Role::Cashier,
+        pin: None,
+        active: true,
+    })
+    .unwrap();
+    assert_eq!(t.staff_list().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(t.session().unwrap().cashier.unwrap().role, Role::Cashier);
+    assert_eq!(t.login("5678").unwrap_err().code, ErrorCode::WrongPin, "old PIN");
+    let session = t.login("8765").unwrap();
+    let me = session.cashier.unwrap();
+    assert_eq!((me.name.as_str(), me.role), ("Lena K.", Role::Manager));
+}
+
+#[test]
+fn wallets_are_blocked_paid_out_only_on_a_tap_and_moved_only_by_a_server() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("3333").unwrap();
+    let blocked = t.set_wallet_blocked(BAND, true).unwrap();
+    assert!(blocked.blocked);
+    t.login("1111").unwrap();
+    t.open_shift(0, "open-anna").unwrap();
+    tap(&f, BAND);
+    let refused = block(t.pay(
+        &items(&[("water", 1)]),
+        Tender::Wallet,
+        Some(BAND),
+        "sale-blocked",
+        None,
+    ))
+    .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::WalletBlocked);
+    t.login("3333").unwrap();
+    let wallet = t.set_wallet_blocked(BAND, false).unwrap();
+    assert!(!wallet.blocked);
+    let balance = wallet.balance_cents;
+    assert!(balance > 0);
+    // A payout needs the wristband on the reader.
+    assert_eq!(
+        t.payout_wallet(BAND, Tender::Cash, "payout-1").unwrap_err().code,
+        ErrorCode::NoTap
+    );
+    tap(&f, BAND);
+    let paid = t.payout_wallet(BAND, Tender::Cash, "payout-1").unwrap();
+    assert_eq!(paid.amount_cents, -balance);
+    assert_eq!(t.manage_wallet(BAND).unwrap().balance_cents, 0);
+    tap(&f, "04D3FFFFFFFFFF");
+    assert_eq!(
+        t.move_wallet(BAND, "04D3FFFFFFFFFF").unwrap_err().code,
+        ErrorCode::ServerOwned
+    );
+    assert_eq!(
+        t.manage_wallet("not a uid").unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
+}
+
+/// A printer on a real socket that keeps what it is sent.
+fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("tcp://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = stream.read_to_end(&mut received);
+        received
+    });
+    (uri, handle)
+}
+
+#[test]
+fn settings_are_saved_where_they_belong_and_the_printer_can_be_tried() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    let view = t.settings().unwrap();
+    assert!(!view.event_settings_from_server);
+    let (printer, received) = listening_printer();
+    let form = SettingsForm {
+        printer: Some(printer.clone()),
+        paper_mm: 58,
+        lock_after_secs: 120,
+        receipt_header: "Bar Nord\nTel. 0123".into(),
+        receipt_footer: "Prost!".into(),
+        offline_per_sale_cents: 30_00,
+        ..view.form.clone()
+    };
+    let saved = t.save_settings(&form).unwrap();
+    assert!(saved.restart_needed);
+    assert_eq!(saved.view.form.receipt_header, "Bar Nord\nTel. 0123");
+    assert_eq!(saved.view.form.offline_per_sale_cents, 30_00);
+    let file = std::fs::read_to_string(f.dir.path().join("config/tapster.toml")).unwrap();
+    assert!(
+        file.contains(&printer) && file.contains("paper = \"58\"") && file.contains("lock_after = 120"),
+        "{file}"
+    );
+    // The event's receipt texts count at once.
+    t.open_shift(0, "open-max").unwrap();
+    let done = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "sale-1", None)).unwrap();
+    assert!(done.receipt.text.contains("Bar Nord"), "{}", done.receipt.text);
+    assert!(done.receipt.text.contains("Prost!"));
+
+    for bad in [
+        SettingsForm { printer: Some("lpt1".into()), ..form.clone() },
+        SettingsForm { paper_mm: 72, ..form.clone() },
+        SettingsForm { lock_after_secs: 0, ..form.clone() },
+    ] {
+        assert!(t.save_settings(&bad).is_err());
+    }
+    assert_eq!(
+        t.settings().unwrap().form.paper_mm,
+        58,
+        "saved (not the refused ones) and read back"
+    );
+
+    t.test_print(&printer, 58).unwrap();
+    let bytes = received.join().unwrap();
+    assert!(bytes.starts_with(&[0x1B, b'@']), "ESC @ first");
+    assert!(bytes.windows(4).any(|w| w == b"TEST") || bytes.len() > 200);
+    let (drawer, received) = listening_printer();
+    t.test_drawer(&drawer).unwrap();
+    assert_eq!(received.join().unwrap(), vec![0x1B, b'p', 0, 25, 250]);
+    assert_eq!(
+        t.test_print("tcp://127.0.0.1:9", 80).unwrap_err().code,
+        ErrorCode::PrinterProblem
+    );
+}
+
+#[test]
+fn the_sync_screen_of_a_standalone_till_shows_its_own_figures() {
+    let f = start(|_| {});
+    a_little_evening(&f);
+    let t = &f.terminal;
+    t.login("3333").unwrap();
+    let sync = t.sync_overview().unwrap();
+    assert_eq!(sync.pending, 0);
+    assert!(sync.rejected.is_empty() && !sync.from_server);
+    let terminals = t.terminals().unwrap();
+    assert_eq!(terminals.len(), 1);
+    assert!(terminals[0].this_till);
+}
