@@ -12,6 +12,9 @@
 //! - [`BatchRequest`], [`BatchResponse`]: offline terminals' ledgers, many entries at once.
 //! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
+//! - [`manage`]: the manager API's shapes, and staff sessions for it.
+
+pub mod manage;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, OfflineLimit, Result};
 use crate::ids::{StaffId, TokenId};
-use crate::model::{Direction, EntryKind, OfflineLimits, Permission, Role};
+use crate::model::{Direction, EntryKind, EventSettings, OfflineLimits, Permission, Role};
 use crate::money::Cents;
 
 /// Who decides whether a wallet debit is covered.
@@ -274,6 +274,60 @@ pub fn check_deposit_return(name: &str, outstanding: i64, requested: i64) -> Res
         });
     }
     Ok(())
+}
+
+/// Failed PIN tries and the lock they led to: the same rule for a till's
+/// login and the server's staff sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginAttempts {
+    pub failed: u32,
+    /// Milliseconds since the Unix epoch.
+    pub locked_until: Option<i64>,
+}
+
+impl LoginAttempts {
+    /// Refuses while a lock runs.
+    pub fn check_not_locked(&self, now: Timestamp) -> Result<()> {
+        match self.locked_until {
+            Some(until) if until > now.0 => Err(LedgerError::LoginLocked {
+                retry_after_secs: (until - now.0 + 999) / 1000,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The counters after one more failure, and the error to report.
+    pub fn fail(&self, settings: &EventSettings, now: Timestamp) -> (LoginAttempts, LedgerError) {
+        // A lock that has run out starts a fresh count.
+        let previous = if self.locked_until.is_some() {
+            0
+        } else {
+            self.failed
+        };
+        let failed = previous.saturating_add(1);
+        if failed >= settings.max_failed_logins {
+            let until = now.saturating_add_secs(settings.login_lockout_secs).0;
+            (
+                LoginAttempts {
+                    failed,
+                    locked_until: Some(until),
+                },
+                LedgerError::LoginLocked {
+                    retry_after_secs: settings.login_lockout_secs,
+                },
+            )
+        } else {
+            (
+                LoginAttempts {
+                    failed,
+                    locked_until: None,
+                },
+                LedgerError::WrongPin {
+                    attempts_left: settings.max_failed_logins - failed,
+                },
+            )
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,9 +17,11 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Cents, ProductId, TokenId};
 
 use crate::error::ServerError;
+use tapster_ledger::rules::Action;
 use crate::http::{bearer, blocking, read_body, AppState};
 #[allow(unused_imports)]
 use crate::manage::{
+    ManagerIdentity,
     Conflicts, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord, StaffMember,
     Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
 };
@@ -59,16 +61,22 @@ pub fn routes() -> Router<AppState> {
         .route(&m("conflicts"), get(conflicts))
 }
 
-/// Refuses unless the bearer token is this event's admin token.
-async fn admin(state: &AppState, event: &str, headers: &HeaderMap) -> Result<(), ServerError> {
+/// Refuses unless the bearer token is this event's admin token, or a
+/// staff session whose role (as it is now) allows `action`.
+async fn authorize(
+    state: &AppState,
+    event: &str,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<ManagerIdentity, ServerError> {
     let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
     let store = state.store.clone();
     let event = event.to_string();
-    if blocking(move || store.authenticate_admin(&event, &token)).await? {
-        Ok(())
-    } else {
-        Err(ServerError::Unauthenticated)
-    }
+    let identity = blocking(move || store.authenticate_manager(&event, &token))
+        .await?
+        .ok_or(ServerError::Unauthenticated)?;
+    identity.check(action)?;
+    Ok(identity)
 }
 
 fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
@@ -88,11 +96,11 @@ fn token_id(id: &str) -> Result<TokenId, ServerError> {
     TokenId::parse(id).map_err(|e| ServerError::invalid("token_id", e.to_string()))
 }
 
-/// Runs a manager action: checks the admin token, then `work` off the
-/// async threads.
+/// Runs a manager action: checks the token allows `action`, then `work`
+/// off the async threads.
 macro_rules! managed {
-    ($state:expr, $event:expr, $headers:expr, $work:expr) => {{
-        admin(&$state, &$event, &$headers).await?;
+    ($state:expr, $event:expr, $headers:expr, $action:expr, $work:expr) => {{
+        authorize(&$state, &$event, &$headers, $action).await?;
         let store = $state.store.clone();
         let event = $event.clone();
         let work = $work;
@@ -110,7 +118,7 @@ async fn get_settings(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, |st: &Store, ev: &str| st.settings(ev)).map(ok)
+    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st.settings(ev)).map(ok)
 }
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
@@ -123,7 +131,7 @@ async fn put_settings(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let settings: EventSettings = json(body)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
         .update_settings(ev, settings))
     .map(ok)
 }
@@ -136,7 +144,7 @@ async fn list_categories(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, |st: &Store, ev: &str| st.categories(ev)).map(ok)
+    managed!(s, e, h, Action::ManageCatalogue, |st: &Store, ev: &str| st.categories(ev)).map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
@@ -149,7 +157,7 @@ async fn save_category(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let category: Category = json(body)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .save_category(ev, category))
     .map(ok)
 }
@@ -171,7 +179,7 @@ async fn list_products(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .products(ev, query.archived))
     .map(ok)
 }
@@ -186,7 +194,7 @@ async fn create_product(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let product: Product = json(body)?;
-    let response = managed!(s, e, h, move |st: &Store, ev: &str| st
+    let response = managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .save_product(ev, product, true))?;
     Ok((StatusCode::CREATED, Json(Data::new(response))).into_response())
 }
@@ -204,7 +212,7 @@ async fn update_product(
     if product.id != product_id(&id)? {
         return Err(ServerError::invalid("id", "differs from the path"));
     }
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .save_product(ev, product, false))
     .map(ok)
 }
@@ -218,7 +226,7 @@ async fn archive_product(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let id = product_id(&id)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .set_product_archived(ev, &id, true))
     .map(ok)
 }
@@ -232,7 +240,7 @@ async fn restore_product(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let id = product_id(&id)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
         .set_product_archived(ev, &id, false))
     .map(ok)
 }
@@ -245,7 +253,7 @@ async fn list_terminals(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, |st: &Store, ev: &str| st.terminals(ev)).map(ok)
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st.terminals(ev)).map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
@@ -258,7 +266,7 @@ async fn create_terminal(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let new: NewTerminal = json(body)?;
-    let (id, api_token) = managed!(s, e, h, move |st: &Store, ev: &str| st.create_terminal(
+    let (id, api_token) = managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st.create_terminal(
         ev,
         &new.friendly_name,
         new.permission
@@ -280,7 +288,7 @@ async fn update_terminal(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let update: TerminalUpdate = json(body)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
         .update_terminal(ev, &id, update))
     .map(ok)
 }
@@ -293,7 +301,7 @@ async fn archive_terminal(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
         .set_terminal_archived(ev, &id, true))
     .map(ok)
 }
@@ -306,7 +314,7 @@ async fn restore_terminal(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
         .set_terminal_archived(ev, &id, false))
     .map(ok)
 }
@@ -319,7 +327,7 @@ async fn roll_token(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
         .roll_terminal_token(ev, &id))
     .map(ok)
 }
@@ -332,7 +340,7 @@ async fn list_staff(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, |st: &Store, ev: &str| st.staff(ev)).map(ok)
+    managed!(s, e, h, Action::ManageStaff, |st: &Store, ev: &str| st.staff(ev)).map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
@@ -345,7 +353,7 @@ async fn save_staff(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let member: NewStaffMember = json(body)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st.save_staff(
+    managed!(s, e, h, Action::ManageStaff, move |st: &Store, ev: &str| st.save_staff(
         ev,
         member,
         PinHashCost::Production
@@ -367,7 +375,7 @@ async fn pair_wallet(
     if pair.balance < 0 {
         return Err(ServerError::invalid("balance", "must not be negative"));
     }
-    let wallet = managed!(s, e, h, move |st: &Store, ev: &str| st.create_wallet(
+    let wallet = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st.create_wallet(
         ev,
         &token,
         Cents(pair.balance)
@@ -384,7 +392,7 @@ async fn get_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    let (wallet, transactions) = managed!(s, e, h, move |st: &Store, ev: &str| {
+    let (wallet, transactions) = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| {
         let wallet = st
             .wallet(ev, &token)?
             .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
@@ -404,7 +412,7 @@ async fn block_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
         .set_wallet_blocked(ev, &token, true))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -418,7 +426,7 @@ async fn unblock_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
         .set_wallet_blocked(ev, &token, false))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -446,7 +454,7 @@ async fn move_wallet(
     let from = token_id(&t)?;
     let request: MoveRequest = json(body)?;
     let to = token_id(&request.to_token_id)?;
-    let balance = managed!(s, e, h, move |st: &Store, ev: &str| st
+    let balance = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
         .move_wallet(ev, &from, &to))?;
     Ok(ok(Moved { balance }))
 }
@@ -465,7 +473,7 @@ async fn payout(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    let amount = managed!(s, e, h, move |st: &Store, ev: &str| st.payout(ev, &token))?;
+    let amount = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st.payout(ev, &token))?;
     Ok(ok(PaidOut { amount }))
 }
 
@@ -605,7 +613,7 @@ async fn sales_report(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let filter = record_filter(uri.query())?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
         .sales_records(ev, &filter))
     .map(ok)
 }
@@ -620,7 +628,7 @@ async fn top_up_report(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let filter = record_filter(uri.query())?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st
+    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
         .top_up_records(ev, &filter))
     .map(ok)
 }
@@ -635,7 +643,7 @@ async fn summary(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let filter = record_filter(uri.query())?;
-    managed!(s, e, h, move |st: &Store, ev: &str| st.summary(ev, &filter)).map(ok)
+    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st.summary(ev, &filter)).map(ok)
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/conflicts", tag = "manage",
@@ -646,7 +654,7 @@ async fn conflicts(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, |st: &Store, ev: &str| st.conflicts(ev)).map(ok)
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st.conflicts(ev)).map(ok)
 }
 
 #[cfg(test)]

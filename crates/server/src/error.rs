@@ -50,9 +50,12 @@ impl ServerError {
             } => StatusCode::BAD_REQUEST,
             ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ServerError::Ledger(error) => match error {
-                L::TerminalNotPermitted { .. } | L::RoleNotPermitted { .. } => {
-                    StatusCode::FORBIDDEN
-                }
+                L::TerminalNotPermitted { .. }
+                | L::RoleNotPermitted { .. }
+                | L::WrongPin { .. }
+                | L::LoginLocked { .. }
+                | L::StaffInactive(_) => StatusCode::FORBIDDEN,
+                L::UnknownStaff(_) => StatusCode::NOT_FOUND,
                 // The wallet cannot pay: seed 001 names no status for it.
                 L::InsufficientFunds { .. } | L::WalletBlocked { .. } => {
                     StatusCode::PAYMENT_REQUIRED

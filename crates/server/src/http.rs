@@ -58,6 +58,10 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             post(post_heartbeat),
         )
         .route("/api/v1/events/{event_id}/pos/catalog", get(get_catalog))
+        .route(
+            "/api/v1/events/{event_id}/pos/staff-sessions",
+            post(post_staff_session),
+        )
         .merge(crate::admin::routes())
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -283,6 +287,27 @@ async fn post_heartbeat(
     let store = state.store.clone();
     blocking(move || store.heartbeat(&terminal, &beat)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A staff member's PIN (from a till's login) for a session on the manager
+/// API that allows what their role allows. Wrong PINs count towards the
+/// same lockout as a till's login.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/staff-sessions", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), request_body = tapster_api::manage::StaffSessionRequest, security(("api_token" = [])),
+    responses((status = 201, body = Data<tapster_api::manage::StaffSession>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "Wrong PIN, locked, or inactive", body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub(crate) async fn post_staff_session(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let request: tapster_api::manage::StaffSessionRequest = parse_json(&body, "staff session")?;
+    let store = state.store.clone();
+    let session = blocking(move || store.open_staff_session(&terminal, &request)).await?;
+    Ok((StatusCode::CREATED, Json(Data::new(session))).into_response())
 }
 
 /// Debits a wallet for products, once per idempotency key (body or

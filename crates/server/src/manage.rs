@@ -5,113 +5,40 @@
 //! and the conflicts that offline selling leaves behind.
 
 use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{
-    Category, EntryKind, EventSettings, Permission, Product, Role, Tender,
+    Category, EntryKind, EventSettings, Product, Role, Tender,
 };
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
-use utoipa::ToSchema;
 
 use crate::error::ServerError;
-use crate::store::{insert_transaction, random_token, token_hash, NewTransaction, ServerStore};
+use crate::store::{
+    insert_transaction, random_token, token_hash, AuthenticatedTerminal, NewTransaction, ServerStore,
+};
+use tapster_ledger::rules::{check_role, Action, LoginAttempts};
+use tapster_ledger::LedgerError;
 
-/// A terminal as a manager sees it in the fleet view.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TerminalStatus {
-    pub id: String,
-    pub friendly_name: String,
-    #[schema(value_type = String, example = "debit")]
-    pub permission: Permission,
-    pub layout: Vec<String>,
-    pub archived: bool,
-    pub last_seen: Option<i64>,
-    pub app_version: Option<String>,
-    pub pending: Option<i64>,
-    pub last_sequence: i64,
+pub use tapster_api::manage::*;
+
+/// How long a staff session on the manager API lasts: one working night.
+pub const STAFF_SESSION_MILLIS: i64 = 12 * 3600 * 1000;
+
+/// Who calls the manager API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManagerIdentity {
+    /// The event's admin token: everything.
+    Admin,
+    /// A staff member's session: what their role allows.
+    Staff { id: String, role: Role },
 }
 
-/// A terminal with its new token, shown this once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TerminalCreated {
-    pub id: String,
-    pub api_token: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTerminal {
-    pub friendly_name: String,
-    #[schema(value_type = String, example = "debit")]
-    pub permission: Permission,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TerminalUpdate {
-    pub friendly_name: String,
-    #[schema(value_type = String, example = "debit")]
-    pub permission: Permission,
-    pub layout: Vec<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewStaffMember {
-    pub id: String,
-    pub name: String,
-    #[schema(value_type = String, example = "cashier")]
-    pub role: Role,
-    pub pin: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct StaffMember {
-    pub id: String,
-    pub name: String,
-    #[schema(value_type = String, example = "cashier")]
-    pub role: Role,
-    pub active: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PairWallet {
-    pub token_id: String,
-    #[serde(default)]
-    pub balance: i64,
-    #[serde(default)]
-    pub paired_user: Option<String>,
-}
-
-/// One line of a sale, as seed 000's sales report records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct SalesRecord {
-    pub terminal_timestamp: String,
-    pub line_item_id: String,
-    pub purchase_id: String,
-    pub item_id: String,
-    pub item_name: String,
-    /// Negative for cancelled lines.
-    pub quantity: i64,
-    pub item_price: i64,
-    pub staff_id: Option<String>,
-    pub staff_name: Option<String>,
-    pub terminal_id: Option<String>,
-    pub terminal_name: Option<String>,
-}
-
-/// A top-up, as seed 000's top-ups report records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TopUpRecord {
-    pub terminal_timestamp: String,
-    pub topup_id: String,
-    pub amount: i64,
-    pub tender: String,
-    pub staff_id: Option<String>,
-    pub staff_name: Option<String>,
-    pub terminal_id: Option<String>,
-    pub terminal_name: Option<String>,
+impl ManagerIdentity {
+    pub fn check(&self, action: Action) -> Result<(), ServerError> {
+        match self {
+            ManagerIdentity::Admin => Ok(()),
+            ManagerIdentity::Staff { role, .. } => Ok(check_role(*role, action)?),
+        }
+    }
 }
 
 /// Filters of the report endpoints, seed 000 style:
@@ -133,66 +60,6 @@ impl RecordFilter {
             "ASC"
         }
     }
-}
-
-/// Sums of a time range, for the summary endpoint.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Summary {
-    pub revenue: i64,
-    pub by_product: Vec<SummaryRow>,
-    pub by_category: Vec<SummaryRow>,
-    pub by_vat_rate: Vec<VatSummary>,
-    pub by_hour: Vec<SummaryRow>,
-    pub by_terminal: Vec<SummaryRow>,
-    pub by_cashier: Vec<SummaryRow>,
-    pub top_ups_by_tender: Vec<SummaryRow>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct SummaryRow {
-    pub key: String,
-    pub quantity: i64,
-    pub amount: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct VatSummary {
-    #[schema(value_type = u32)]
-    pub rate: VatRate,
-    pub gross: i64,
-    pub net: i64,
-    pub vat: i64,
-}
-
-/// What offline selling left for a manager to look at.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Conflicts {
-    pub overdrawn_wallets: Vec<OverdrawnWallet>,
-    pub rejected_entries: Vec<RejectedEntry>,
-    pub terminal_problems: Vec<TerminalProblem>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct OverdrawnWallet {
-    pub token_id: String,
-    pub wallet_id: String,
-    pub balance: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct RejectedEntry {
-    pub terminal_id: String,
-    pub idempotency_key: String,
-    pub reason: String,
-    pub at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TerminalProblem {
-    pub terminal_id: String,
-    pub problem: String,
-    pub sequence: i64,
-    pub detail: String,
 }
 
 fn json_err(e: serde_json::Error) -> ServerError {
@@ -590,7 +457,8 @@ impl ServerStore {
         Ok(out)
     }
 
-    /// Adds a staff member or resets their PIN; the PIN is stored hashed.
+    /// Adds a staff member or changes one (name, role, active, a new PIN);
+    /// PINs are stored hashed, and a new member needs one.
     pub fn save_staff(
         &self,
         event: &str,
@@ -603,20 +471,168 @@ impl ServerStore {
         if name.is_empty() || name.chars().count() > 60 {
             return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
         }
-        let pin = Pin::new(&member.pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
-        let hash = hash_pin(&pin, cost)?;
+        let hash = match &member.pin {
+            Some(pin) => {
+                let pin = Pin::new(pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
+                Some(hash_pin(&pin, cost)?)
+            }
+            None => None,
+        };
         let event = event.to_string();
-        let role = member.role;
+        let (role, active) = (member.role, member.active);
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
-            conn.execute(
-                "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
-                 ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
-                     pin_hash = excluded.pin_hash, active = 1",
-                params![event, id.as_str(), name, role.as_str(), hash],
-            )?;
-            Ok(StaffMember { id: id.to_string(), name, role, active: true })
+            let changed = match &hash {
+                Some(hash) => conn.execute(
+                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                         pin_hash = excluded.pin_hash, active = excluded.active,
+                         failed_logins = 0, locked_until = NULL",
+                    params![event, id.as_str(), name, role.as_str(), hash, active],
+                )?,
+                None => conn.execute(
+                    "UPDATE staff SET name = ?3, role = ?4, active = ?5 WHERE event_id = ?1 AND id = ?2",
+                    params![event, id.as_str(), name, role.as_str(), active],
+                )?,
+            };
+            if changed == 0 {
+                return Err(ServerError::invalid("pin", "a new staff member needs a PIN"));
+            }
+            if !active {
+                conn.execute(
+                    "DELETE FROM staff_sessions WHERE event_id = ?1 AND staff_id = ?2",
+                    params![event, id.as_str()],
+                )?;
+            }
+            Ok(StaffMember { id: id.to_string(), name, role, active })
         })
+    }
+
+    /// Checks a staff member's PIN (with the tills' lockout rule) and opens
+    /// a session on the manager API for what their role allows.
+    pub fn open_staff_session(
+        &self,
+        terminal: &AuthenticatedTerminal,
+        request: &StaffSessionRequest,
+    ) -> Result<StaffSession, ServerError> {
+        let staff = StaffId::new(request.staff_id.as_str())
+            .map_err(|e| ServerError::invalid("staff_id", e.reason))?;
+        let pin = Pin::new(&request.pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
+        let event = terminal.event_id.clone();
+        let now = self.now();
+        let (role, hash, active, attempts) = {
+            let conn = self.reader();
+            Self::ensure_event(&conn, &event)?;
+            let found = conn.prepare_cached(
+                "SELECT role, pin_hash, active, failed_logins, locked_until FROM staff
+                 WHERE event_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![event, staff.as_str()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    LoginAttempts {
+                        failed: r.get(3)?,
+                        locked_until: r.get(4)?,
+                    },
+                ))
+            })
+            .optional()?;
+            found.ok_or(ServerError::Ledger(LedgerError::UnknownStaff(staff.clone())))?
+        };
+        attempts.check_not_locked(now)?;
+        if !active {
+            return Err(LedgerError::StaffInactive(staff).into());
+        }
+        let role: Role = role
+            .parse()
+            .map_err(|_| ServerError::Internal("bad role".into()))?;
+        // The slow hash is checked outside the writer; the outcome is
+        // written with the counters as they are then.
+        let correct = tapster_ledger::pin::verify_pin(&pin, &hash)?;
+        let token = random_token();
+        let session = StaffSession {
+            token: token.clone(),
+            staff_id: staff.to_string(),
+            role,
+            expires_at: now.0.saturating_add(STAFF_SESSION_MILLIS),
+        };
+        let terminal_id = terminal.id.clone();
+        let outcome = self.write(move |conn| {
+            let settings = Self::ensure_event(conn, &event)?;
+            if correct {
+                conn.execute(
+                    "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE event_id = ?1 AND id = ?2",
+                    params![event, staff.as_str()],
+                )?;
+                conn.execute(
+                    "DELETE FROM staff_sessions WHERE expires_at <= ?1",
+                    [now.0],
+                )?;
+                conn.execute(
+                    "INSERT INTO staff_sessions (token_hash, event_id, staff_id, terminal_id, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![token_hash(&token), event, staff.as_str(), terminal_id, now.0, now.0.saturating_add(STAFF_SESSION_MILLIS)],
+                )?;
+                return Ok(None);
+            }
+            let current: LoginAttempts = conn.query_row(
+                "SELECT failed_logins, locked_until FROM staff WHERE event_id = ?1 AND id = ?2",
+                params![event, staff.as_str()],
+                |r| Ok(LoginAttempts { failed: r.get(0)?, locked_until: r.get(1)? }),
+            )?;
+            let (next, error) = current.fail(&settings, now);
+            conn.execute(
+                "UPDATE staff SET failed_logins = ?3, locked_until = ?4 WHERE event_id = ?1 AND id = ?2",
+                params![event, staff.as_str(), next.failed, next.locked_until],
+            )?;
+            Ok(Some(error))
+        })?;
+        match outcome {
+            None => {
+                tracing::info!(staff = %session.staff_id, terminal = %terminal.id, "staff session opened");
+                Ok(session)
+            }
+            Some(error) => {
+                tracing::warn!(staff = %request.staff_id, terminal = %terminal.id, "wrong PIN for a staff session");
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Who a manager API token belongs to: the event's admin, or a staff
+    /// member's open session (with their role as it is now).
+    pub fn authenticate_manager(
+        &self,
+        event: &str,
+        token: &str,
+    ) -> Result<Option<ManagerIdentity>, ServerError> {
+        if self.authenticate_admin(event, token)? {
+            return Ok(Some(ManagerIdentity::Admin));
+        }
+        let conn = self.reader();
+        let found = conn
+            .prepare_cached(
+                "SELECT ss.staff_id, st.role FROM staff_sessions ss
+                 JOIN staff st ON st.event_id = ss.event_id AND st.id = ss.staff_id
+                 WHERE ss.token_hash = ?1 AND ss.event_id = ?2 AND ss.expires_at > ?3
+                   AND st.active = 1",
+            )?
+            .query_row(
+                params![token_hash(token), event, self.now().0],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        match found {
+            Some((staff, role)) => Ok(Some(ManagerIdentity::Staff {
+                id: staff,
+                role: role
+                    .parse()
+                    .map_err(|_| ServerError::Internal("bad role".into()))?,
+            })),
+            None => Ok(None),
+        }
     }
 
     pub fn set_wallet_blocked(

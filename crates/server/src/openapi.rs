@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::get_wallet_feed,
         crate::http::post_heartbeat,
         crate::http::get_catalog,
+        crate::http::post_staff_session,
         crate::admin::get_settings,
         crate::admin::put_settings,
         crate::admin::list_categories,
@@ -49,11 +50,12 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&Tokens),
     tags((name = "pos", description = "Terminals: seed 001's PointOfSale API and the offline extensions"),
-         (name = "manage", description = "Managers: catalogue, terminals, staff, wallets, reports"))
+         (name = "manage", description = "Managers: catalogue, terminals, staff, wallets, reports. With the event's admin token, or a staff session (`POST pos/staff-sessions`) for what that role allows"))
 )]
 pub struct ApiDoc;
 
-/// Both bearer schemes: a terminal's `api_token` and an event's admin token.
+/// Both bearer schemes: a terminal's `api_token` and an event's admin
+/// token (or a staff session's token, for what its role allows).
 struct Tokens;
 
 impl Modify for Tokens {

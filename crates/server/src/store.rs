@@ -33,11 +33,18 @@ use tapster_ledger::{
 use crate::error::ServerError;
 use crate::writer::{configure, Readers, Writer};
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "server",
-    sql: include_str!("../../../migrations/server/0001_server.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "server",
+        sql: include_str!("../../../migrations/server/0001_server.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "staff sessions",
+        sql: include_str!("../../../migrations/server/0002_staff_sessions.sql"),
+    },
+];
 
 /// A terminal that presented a valid token.
 #[derive(Clone, Debug)]

@@ -534,3 +534,114 @@ fn reports_follow_seed_000_records_and_add_up() {
         20_00 + 30_00 + 40_00
     );
 }
+
+/// A staff session from a till: terminal token + the staff member's PIN.
+fn staff_session(server: &Server, fx: &Fixture, staff: &str, pin: &str) -> (u16, Value) {
+    json(
+        client()
+            .post(server.url(&fx.event, "pos/staff-sessions"))
+            .bearer_auth(&fx.bar_token)
+            .json(&json!({ "staff_id": staff, "pin": pin }))
+            .send()
+            .unwrap(),
+    )
+}
+
+fn get_with(server: &Server, fx: &Fixture, token: &str, path: &str) -> u16 {
+    json(
+        client()
+            .get(server.url(&fx.event, &format!("manage/{path}")))
+            .bearer_auth(token)
+            .send()
+            .unwrap(),
+    )
+    .0
+}
+
+#[test]
+fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    // Only a terminal's token may ask; the admin token is no terminal.
+    let (status, _) = json(
+        client()
+            .post(server.url(&fx.event, "pos/staff-sessions"))
+            .bearer_auth(&fx.admin_token)
+            .json(&json!({ "staff_id": "max", "pin": "4444" }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 401);
+
+    let (status, body) = staff_session(&server, &fx, "sue", "3333");
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["role"], "supervisor");
+    let sue = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(get_with(&server, &fx, &sue, "reports/summary"), 200);
+    assert_eq!(get_with(&server, &fx, &sue, "conflicts"), 200);
+    assert_eq!(get_with(&server, &fx, &sue, "terminals"), 200);
+    assert_eq!(get_with(&server, &fx, &sue, "staff"), 403, "managers only");
+    assert_eq!(get_with(&server, &fx, &sue, "settings"), 403);
+    let (status, body) = json(
+        client()
+            .get(server.url(&fx.event, "manage/products"))
+            .bearer_auth(&sue)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("role_not_permitted")));
+    // The session is for this event only.
+    let other = client()
+        .get(server.url(&fx.other_event, "manage/reports/summary"))
+        .bearer_auth(&sue)
+        .send()
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 401);
+
+    let (status, body) = staff_session(&server, &fx, "anna", "1111");
+    assert_eq!(status, 201, "{body}");
+    let anna = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(get_with(&server, &fx, &anna, "reports/summary"), 403, "a cashier");
+
+    let (status, body) = staff_session(&server, &fx, "max", "4444");
+    assert_eq!(status, 201, "{body}");
+    let max = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 200);
+    // A role changed on the server counts at once, and a deactivated
+    // member's sessions end.
+    let admin = Admin { server: &server, fx: &fx };
+    let (status, body) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "sue", "name": "Sue", "role": "cashier"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(get_with(&server, &fx, &sue, "reports/summary"), 403);
+    admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "max", "name": "Max", "role": "manager", "active": false})),
+    );
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 401);
+    let (status, _) = staff_session(&server, &fx, "max", "4444");
+    assert_eq!(status, 403, "inactive");
+    let (status, _) = admin.call("POST", "staff", Some(json!({"id": "new", "name": "New", "role": "cashier"})));
+    assert_eq!(status, 400, "a new member needs a PIN");
+
+    // Wrong PINs count and lock, as on a till; no PIN is checked while locked.
+    let mut last = Value::Null;
+    for _ in 0..10 {
+        let (status, body) = staff_session(&server, &fx, "anna", "9999");
+        assert_eq!(status, 403);
+        let locked = body["error_code"] == "login_locked";
+        last = body;
+        if locked {
+            break;
+        }
+    }
+    assert_eq!(last["error_code"], "login_locked", "{last}");
+    let (status, body) = staff_session(&server, &fx, "anna", "1111");
+    assert_eq!((status, body["error_code"].as_str()), (403, Some("login_locked")));
+    let (status, _) = staff_session(&server, &fx, "nobody", "1111");
+    assert_eq!(status, 404);
+}

@@ -8,61 +8,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::catalog::staff_from_row;
 use super::Ledger;
-use crate::clock::Timestamp;
 use crate::error::{LedgerError, Result};
 use crate::ids::{StaffId, TokenId};
 use crate::model::{EventSettings, Staff};
 use crate::pin::{verify_pin, Pin};
-
-/// Failure bookkeeping shared by the per-staff and per-terminal counters.
-struct Attempts {
-    failed: u32,
-    locked_until: Option<i64>,
-}
-
-impl Attempts {
-    fn check_not_locked(&self, now: Timestamp) -> Result<()> {
-        match self.locked_until {
-            Some(until) if until > now.0 => Err(LedgerError::LoginLocked {
-                retry_after_secs: (until - now.0 + 999) / 1000,
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// The counters after one more failure, and the error to report.
-    fn fail(&self, settings: &EventSettings, now: Timestamp) -> (Attempts, LedgerError) {
-        // A lock that has run out starts a fresh count.
-        let previous = if self.locked_until.is_some() {
-            0
-        } else {
-            self.failed
-        };
-        let failed = previous.saturating_add(1);
-        if failed >= settings.max_failed_logins {
-            let until = now.saturating_add_secs(settings.login_lockout_secs).0;
-            (
-                Attempts {
-                    failed,
-                    locked_until: Some(until),
-                },
-                LedgerError::LoginLocked {
-                    retry_after_secs: settings.login_lockout_secs,
-                },
-            )
-        } else {
-            (
-                Attempts {
-                    failed,
-                    locked_until: None,
-                },
-                LedgerError::WrongPin {
-                    attempts_left: settings.max_failed_logins - failed,
-                },
-            )
-        }
-    }
-}
+use crate::rules::LoginAttempts as Attempts;
 
 fn settings(conn: &Connection) -> Result<EventSettings> {
     super::catalog::read_settings(conn)

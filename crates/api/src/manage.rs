@@ -1,0 +1,196 @@
+//! The manager API's shapes (`/api/v1/events/{event_id}/manage/…`): the
+//! fleet view, staff, wallets, report summaries and conflicts; shared by
+//! `tapster-server` and the till's manager screens.
+
+use serde::{Deserialize, Serialize};
+use tapster_ledger::model::{Permission, Role};
+use tapster_ledger::VatRate;
+use utoipa::ToSchema;
+
+/// A terminal as a manager sees it in the fleet view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TerminalStatus {
+    pub id: String,
+    pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
+    pub permission: Permission,
+    pub layout: Vec<String>,
+    pub archived: bool,
+    pub last_seen: Option<i64>,
+    pub app_version: Option<String>,
+    pub pending: Option<i64>,
+    pub last_sequence: i64,
+}
+
+/// A terminal with its new token, shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TerminalCreated {
+    pub id: String,
+    pub api_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTerminal {
+    pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
+    pub permission: Permission,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalUpdate {
+    pub friendly_name: String,
+    #[schema(value_type = String, example = "debit")]
+    pub permission: Permission,
+    pub layout: Vec<String>,
+}
+
+/// A staff member to add or change. `pin` must be given for a new member;
+/// left out, an existing member keeps theirs.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaffMember {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "cashier")]
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffMember {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "cashier")]
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairWallet {
+    pub token_id: String,
+    #[serde(default)]
+    pub balance: i64,
+    #[serde(default)]
+    pub paired_user: Option<String>,
+}
+
+/// One line of a sale, as seed 000's sales report records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SalesRecord {
+    pub terminal_timestamp: String,
+    pub line_item_id: String,
+    pub purchase_id: String,
+    pub item_id: String,
+    pub item_name: String,
+    /// Negative for cancelled lines.
+    pub quantity: i64,
+    pub item_price: i64,
+    pub staff_id: Option<String>,
+    pub staff_name: Option<String>,
+    pub terminal_id: Option<String>,
+    pub terminal_name: Option<String>,
+}
+
+/// A top-up, as seed 000's top-ups report records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TopUpRecord {
+    pub terminal_timestamp: String,
+    pub topup_id: String,
+    pub amount: i64,
+    pub tender: String,
+    pub staff_id: Option<String>,
+    pub staff_name: Option<String>,
+    pub terminal_id: Option<String>,
+    pub terminal_name: Option<String>,
+}
+
+/// Sums of a time range, for the summary endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Summary {
+    pub revenue: i64,
+    pub by_product: Vec<SummaryRow>,
+    pub by_category: Vec<SummaryRow>,
+    pub by_vat_rate: Vec<VatSummary>,
+    pub by_hour: Vec<SummaryRow>,
+    pub by_terminal: Vec<SummaryRow>,
+    pub by_cashier: Vec<SummaryRow>,
+    pub top_ups_by_tender: Vec<SummaryRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SummaryRow {
+    pub key: String,
+    pub quantity: i64,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VatSummary {
+    #[schema(value_type = u32)]
+    pub rate: VatRate,
+    pub gross: i64,
+    pub net: i64,
+    pub vat: i64,
+}
+
+/// What offline selling left for a manager to look at.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Conflicts {
+    pub overdrawn_wallets: Vec<OverdrawnWallet>,
+    pub rejected_entries: Vec<RejectedEntry>,
+    pub terminal_problems: Vec<TerminalProblem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OverdrawnWallet {
+    pub token_id: String,
+    pub wallet_id: String,
+    pub balance: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RejectedEntry {
+    pub terminal_id: String,
+    pub idempotency_key: String,
+    pub reason: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TerminalProblem {
+    pub terminal_id: String,
+    pub problem: String,
+    pub sequence: i64,
+    pub detail: String,
+}
+
+/// A staff member's PIN, checked by the server, for a session on the
+/// manager API that allows what their role allows
+/// (`POST pos/staff-sessions`, with the terminal's token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSessionRequest {
+    pub staff_id: String,
+    pub pin: String,
+}
+
+/// The session: its bearer token for the manager API, shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StaffSession {
+    pub token: String,
+    pub staff_id: String,
+    #[schema(value_type = String, example = "manager")]
+    pub role: Role,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
