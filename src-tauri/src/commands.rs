@@ -29,7 +29,14 @@ pub async fn session(terminal: Term<'_>) -> Result<view::Session, AppError> {
 
 #[tauri::command]
 pub async fn login(terminal: Term<'_>, pin: String) -> Result<view::Session, AppError> {
-    blocking(&terminal, move |t| t.login(&pin)).await
+    let session = {
+        let pin = pin.clone();
+        blocking(&terminal, move |t| t.login(&pin)).await?
+    };
+    // A supervisor or manager on a connected till also gets a session on
+    // the server's manager API; the till works without it.
+    let _ = terminal.open_server_session(&pin).await;
+    Ok(session)
 }
 
 #[tauri::command]
@@ -221,14 +228,16 @@ pub async fn save_server(
     app.restart()
 }
 
-// ---- Manager screens: each checks the logged-in role in the terminal ----
+// ---- Manager screens: each checks the logged-in role in the terminal. A
+// connected till's edits go to the server (through the manager's staff
+// session), a standalone till's to its ledger.
 
 #[tauri::command]
 pub async fn manager_report(
     terminal: Term<'_>,
     query: view::ReportQuery,
 ) -> Result<view::Report, AppError> {
-    blocking(&terminal, move |t| t.manager_report(&query)).await
+    terminal.report(&query).await
 }
 
 #[tauri::command]
@@ -238,10 +247,9 @@ pub async fn export_report(
     format: view::ExportFormat,
     path: String,
 ) -> Result<view::Exported, AppError> {
-    blocking(&terminal, move |t| {
-        t.export_report(&query, format, std::path::Path::new(&path))
-    })
-    .await
+    terminal
+        .export(&query, format, std::path::Path::new(&path))
+        .await
 }
 
 #[tauri::command]
@@ -254,6 +262,9 @@ pub async fn save_product(
     terminal: Term<'_>,
     form: view::ProductForm,
 ) -> Result<view::CatalogueAdmin, AppError> {
+    if terminal.is_connected() {
+        return terminal.save_product_on_server(&form).await;
+    }
     blocking(&terminal, move |t| t.save_product(&form)).await
 }
 
@@ -263,6 +274,9 @@ pub async fn save_category(
     id: Option<String>,
     name: String,
 ) -> Result<view::CatalogueAdmin, AppError> {
+    if terminal.is_connected() {
+        return terminal.save_category_on_server(id.as_deref(), &name).await;
+    }
     blocking(&terminal, move |t| t.save_category(id.as_deref(), &name)).await
 }
 
@@ -272,11 +286,17 @@ pub async fn move_in_layout(
     product: String,
     offset: i32,
 ) -> Result<view::CatalogueAdmin, AppError> {
+    if terminal.is_connected() {
+        return terminal.move_in_layout_on_server(&product, offset).await;
+    }
     blocking(&terminal, move |t| t.move_in_layout(&product, offset)).await
 }
 
 #[tauri::command]
 pub async fn staff_list(terminal: Term<'_>) -> Result<Vec<view::StaffMember>, AppError> {
+    if terminal.is_connected() {
+        return terminal.staff_on_server().await;
+    }
     blocking(&terminal, |t| t.staff_list()).await
 }
 
@@ -285,11 +305,17 @@ pub async fn save_staff(
     terminal: Term<'_>,
     form: view::StaffForm,
 ) -> Result<Vec<view::StaffMember>, AppError> {
+    if terminal.is_connected() {
+        return terminal.save_staff_on_server(&form).await;
+    }
     blocking(&terminal, move |t| t.save_staff(&form)).await
 }
 
 #[tauri::command]
 pub async fn manage_wallet(terminal: Term<'_>, token: String) -> Result<view::Wallet, AppError> {
+    if terminal.is_connected() {
+        return terminal.wallet_on_server(&token).await;
+    }
     blocking(&terminal, move |t| t.manage_wallet(&token)).await
 }
 
@@ -299,6 +325,9 @@ pub async fn set_wallet_blocked(
     token: String,
     blocked: bool,
 ) -> Result<view::Wallet, AppError> {
+    if terminal.is_connected() {
+        return terminal.set_wallet_blocked_on_server(&token, blocked).await;
+    }
     blocking(&terminal, move |t| t.set_wallet_blocked(&token, blocked)).await
 }
 
@@ -318,17 +347,23 @@ pub async fn move_wallet(
     from: String,
     to: String,
 ) -> Result<view::Wallet, AppError> {
+    if terminal.is_connected() {
+        return terminal.move_wallet_on_server(&from, &to).await;
+    }
     blocking(&terminal, move |t| t.move_wallet(&from, &to)).await
 }
 
 #[tauri::command]
 pub async fn terminals(terminal: Term<'_>) -> Result<Vec<view::TerminalInfo>, AppError> {
+    if terminal.is_connected() {
+        return terminal.terminals_on_server().await;
+    }
     blocking(&terminal, |t| t.terminals()).await
 }
 
 #[tauri::command]
 pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, AppError> {
-    blocking(&terminal, |t| t.sync_overview()).await
+    terminal.sync_overview_with_server().await
 }
 
 #[tauri::command]
@@ -341,6 +376,9 @@ pub async fn save_settings(
     terminal: Term<'_>,
     form: view::SettingsForm,
 ) -> Result<view::SettingsSaved, AppError> {
+    if terminal.is_connected() {
+        return terminal.save_settings_on_server(&form).await;
+    }
     blocking(&terminal, move |t| t.save_settings(&form)).await
 }
 

@@ -31,6 +31,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::view;
 
 mod manage;
+mod remote;
 
 /// How the app was started.
 #[derive(Clone, Debug)]
@@ -70,6 +71,9 @@ pub type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
 struct ActiveSession {
     staff: Staff,
     last_activity: Instant,
+    /// A supervisor's or manager's session on the server's manager API
+    /// (connected tills), opened with the PIN they logged in with.
+    server: Option<tapster_sync::ManagerSession>,
 }
 
 pub struct Terminal {
@@ -433,6 +437,7 @@ impl Terminal {
         *lock(&self.session) = Some(ActiveSession {
             staff,
             last_activity: Instant::now(),
+            server: None,
         });
         self.session()
     }
@@ -451,6 +456,7 @@ impl Terminal {
         *lock(&self.session) = Some(ActiveSession {
             staff,
             last_activity: Instant::now(),
+            server: None,
         });
         self.session()
     }

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 
 use sync_common::{Event, Server};
 use tapster_app::config::{syncer, ServerSettings};
+use tapster_app::error::ErrorCode;
 use tapster_app::terminal::{AppEvent, Options, Terminal};
-use tapster_app::view::{CartItem, Connectivity, Language, Tender};
+use tapster_app::view::{
+    CartItem, Connectivity, Language, ProductForm, ReportQuery, ReportSource, Role, SettingsForm,
+    StaffForm, Tender,
+};
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{demo, SystemClock, TerminalId};
 use tapster_print::ReceiptFormat;
@@ -127,4 +131,307 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     assert_eq!(balances.get(&band).copied(), Some(40_00 - 7_00 + 10_00));
     assert!(event.check(), "tapster-server check is clean");
     runtime.block_on(handle.stop());
+}
+
+/// A till connected to `server`, with on-screen taps.
+struct ConnectedTill {
+    terminal: Terminal,
+    taps: Arc<Mutex<usize>>,
+    runtime: tokio::runtime::Runtime,
+    handle: tapster_sync::SyncHandle,
+    _dir: tempfile::TempDir,
+}
+
+impl ConnectedTill {
+    fn start(event: &Event, server: &Server, name: &str) -> (ConnectedTill, String) {
+        let (terminal_id, token) = event.terminal(name);
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            config_dir: dir.path().join("config"),
+            data_dir: dir.path().to_path_buf(),
+            terminal: TerminalId::new(&terminal_id).unwrap(),
+            demo: false,
+            simulated_reader: true,
+            printer: None,
+            receipt_format: ReceiptFormat::default(),
+            language: Language::De,
+            lock_after: Duration::from_secs(300),
+            confirm_wallet_payments: false,
+            pcsc_reader: None,
+            pin_cost: PinHashCost::Fast,
+            kiosk: false,
+        };
+        let taps = Arc::new(Mutex::new(0usize));
+        let seen = taps.clone();
+        let mut terminal = Terminal::start(
+            options,
+            Arc::new(move |event| {
+                if let AppEvent::Tap(_) = event {
+                    *seen.lock().unwrap() += 1;
+                }
+            }),
+        )
+        .unwrap();
+        let settings = ServerSettings {
+            url: format!("http://{}", server.address),
+            event: event.id.clone(),
+            token,
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let sync = syncer(&settings, terminal.ledger().clone()).unwrap();
+        let handle = runtime.block_on(async {
+            let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
+            terminal.connect(sync, handle.status.clone());
+            handle
+        });
+        wait("online with the catalogue", || {
+            terminal.status().connectivity == Connectivity::Online
+                && terminal
+                    .catalog()
+                    .map(|c| c.products.iter().any(|p| p.id == "beer"))
+                    .unwrap_or(false)
+        });
+        (
+            ConnectedTill {
+                terminal,
+                taps,
+                runtime,
+                handle,
+                _dir: dir,
+            },
+            terminal_id,
+        )
+    }
+
+    fn tap(&self, token: &str) {
+        let before = *self.taps.lock().unwrap();
+        self.terminal.simulate_tap(token).unwrap();
+        wait("the tap", || *self.taps.lock().unwrap() > before);
+    }
+
+    /// Logs in as the app does: the PIN here, then the server session.
+    fn login(&self, pin: &str) {
+        self.terminal.login(pin).unwrap();
+        let _ = self
+            .runtime
+            .block_on(self.terminal.open_server_session(pin));
+    }
+}
+
+#[test]
+fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
+    let event = Event::new(3, 40_00);
+    let server = Server::start(&event.db, 0.0);
+    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Süd");
+    let t = &till.terminal;
+    let rt = &till.runtime;
+    let event_report = ReportQuery {
+        source: ReportSource::Event,
+        from_ms: None,
+        until_ms: None,
+        terminal: None,
+        cashier: None,
+    };
+
+    // A cashier gets no server session and no manager screens.
+    till.login("1111");
+    assert_eq!(
+        rt.block_on(t.report(&event_report)).unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    t.open_shift(0, "open-anna").unwrap();
+    let band = demo::wristband(1).to_string();
+    till.tap(&band);
+    rt.block_on(t.pay(
+        &[CartItem {
+            product: "beer".into(),
+            quantity: 2,
+        }],
+        Tender::Wallet,
+        Some(&band),
+        "sale-1",
+        None,
+    ))
+    .unwrap();
+    wait("the sale on the server", || {
+        till.handle.sync_now();
+        t.ledger().pending_count().unwrap_or(1) == 0
+    });
+
+    // A supervisor: the event's report from the server, not its catalogue.
+    till.login("3333");
+    let report = rt.block_on(t.report(&event_report)).unwrap();
+    assert!(report.event_available);
+    assert_eq!(report.sales_count, 1);
+    assert_eq!(report.revenue_cents, 2 * 5_00);
+    assert_eq!(
+        report.by_product[0].label, "Bier 0,5 l",
+        "names from the catalogue"
+    );
+    assert!(report
+        .terminals
+        .iter()
+        .any(|c| c.id == terminal_id && c.name == "Bar Süd"));
+    assert_eq!(
+        report.by_hour.iter().map(|h| h.amount_cents).sum::<i64>(),
+        10_00
+    );
+    let pdf = till._dir.path().join("event.pdf");
+    rt.block_on(t.export(&event_report, tapster_app::view::ExportFormat::Pdf, &pdf))
+        .unwrap();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    let terminals = rt.block_on(t.terminals_on_server()).unwrap();
+    assert!(terminals.iter().any(|x| x.this_till && x.name == "Bar Süd"));
+    let sync = rt.block_on(t.sync_overview_with_server()).unwrap();
+    assert!(sync.from_server);
+    assert_eq!(
+        rt.block_on(t.save_product_on_server(&beer_form(t)))
+            .unwrap_err()
+            .code,
+        ErrorCode::RoleNotPermitted
+    );
+    // Blocking a wristband: on the server, and here at once.
+    let blocked = rt
+        .block_on(t.set_wallet_blocked_on_server(&band, true))
+        .unwrap();
+    assert!(blocked.blocked);
+    assert_eq!(
+        blocked.balance_cents,
+        40_00 - 2 * 7_00,
+        "the server's balance"
+    );
+    let (status, _) = server_debit(&event, &server, &band);
+    assert_eq!(status, 402, "the server refuses the blocked wristband");
+    rt.block_on(t.set_wallet_blocked_on_server(&band, false))
+        .unwrap();
+    // A balance moved to a new wristband on the reader.
+    let new_band = "04D3AAAAAAAA01";
+    till.tap(new_band);
+    let moved = rt
+        .block_on(t.move_wallet_on_server(&band, new_band))
+        .unwrap();
+    assert_eq!(moved.balance_cents, 40_00 - 2 * 7_00);
+    assert_eq!(
+        event.balances().get(new_band).copied(),
+        Some(40_00 - 2 * 7_00)
+    );
+
+    // A manager: a new product and a price on the server, here at once, and
+    // in every till's next catalogue.
+    till.login("4444");
+    let admin = rt
+        .block_on(t.save_product_on_server(&ProductForm {
+            id: None,
+            name: "Spezi".into(),
+            ..beer_form(t)
+        }))
+        .unwrap();
+    let spezi = admin.products.iter().find(|p| p.name == "Spezi").unwrap();
+    let spezi_id = spezi.id.clone().unwrap();
+    assert_eq!(admin.layout.last(), Some(&spezi_id));
+    let on_server = reqwest::blocking::Client::new()
+        .get(format!(
+            "http://{}/api/v1/events/{}/manage/products",
+            server.address, event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(on_server.contains(&spezi_id), "{on_server}");
+    assert!(t
+        .catalog()
+        .unwrap()
+        .products
+        .iter()
+        .any(|p| p.id == spezi_id));
+    // Staff: a new cashier with a PIN the server hashes; it reaches the till.
+    let staff = rt
+        .block_on(t.save_staff_on_server(&StaffForm {
+            id: None,
+            name: "Lena".into(),
+            role: Role::Cashier,
+            pin: Some("8642".into()),
+            active: true,
+        }))
+        .unwrap();
+    assert!(staff.iter().any(|s| s.name == "Lena"));
+    wait("Lena's PIN on the till", || {
+        till.handle.sync_now();
+        t.login("8642").is_ok()
+    });
+    // Receipt texts are the event's: changed on the server.
+    till.login("4444");
+    let settings = t.settings().unwrap();
+    assert!(settings.event_settings_from_server);
+    rt.block_on(t.save_settings_on_server(&SettingsForm {
+        receipt_footer: "Danke, Bar Süd!".into(),
+        ..settings.form
+    }))
+    .unwrap();
+    assert_eq!(t.settings().unwrap().form.receipt_footer, "Danke, Bar Süd!");
+    let on_server = reqwest::blocking::Client::new()
+        .get(format!(
+            "http://{}/api/v1/events/{}/manage/settings",
+            server.address, event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(on_server.contains("Danke, Bar Süd!"), "{on_server}");
+    // Local edits of what the server owns are refused, not silently lost.
+    assert_eq!(
+        t.save_product(&beer_form(t)).unwrap_err().code,
+        ErrorCode::ServerOwned
+    );
+    assert!(event.check(), "tapster-server check is clean");
+    rt.block_on(till.handle.stop());
+}
+
+fn beer_form(t: &Terminal) -> ProductForm {
+    // Supervisors may not open the editor: then the form is built by hand.
+    t.catalogue_admin()
+        .ok()
+        .and_then(|a| {
+            a.products
+                .into_iter()
+                .find(|p| p.id.as_deref() == Some("beer"))
+        })
+        .unwrap_or(ProductForm {
+            id: Some("beer".into()),
+            name: "Bier 0,5 l".into(),
+            subtitle: None,
+            category: "beer".into(),
+            price_cents: 5_00,
+            vat_basis_points: 1900,
+            background: "#C8961E".into(),
+            text_colour: "#FFFFFF".into(),
+            sale_price_cents: None,
+            on_sale: false,
+            use_stock: false,
+            stock: 0,
+            available_from_ms: None,
+            available_until_ms: None,
+            deposit_product: Some("cup".into()),
+            returnable: false,
+            archived: false,
+        })
+}
+
+/// A debit straight on the server, as another till would make it.
+fn server_debit(event: &Event, server: &Server, band: &str) -> (u16, String) {
+    let (_, token) = event.terminal("Other");
+    let response = reqwest::blocking::Client::new()
+        .post(format!(
+            "http://{}/api/v1/events/{}/pos/wallets/token/{band}/transactions",
+            server.address, event.id
+        ))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "products": ["water"] }))
+        .send()
+        .unwrap();
+    (response.status().as_u16(), response.text().unwrap())
 }

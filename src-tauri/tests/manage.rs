@@ -79,8 +79,14 @@ fn manager_screens_are_refused_by_role_in_rust() {
     t.manage_wallet(BAND).unwrap();
     t.sync_overview().unwrap();
     t.terminals().unwrap();
-    assert_eq!(t.catalogue_admin().unwrap_err().code, ErrorCode::RoleNotPermitted);
-    assert_eq!(t.staff_list().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(
+        t.catalogue_admin().unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    assert_eq!(
+        t.staff_list().unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
     assert_eq!(t.settings().unwrap_err().code, ErrorCode::RoleNotPermitted);
     // A manager: everything.
     t.login("4444").unwrap();
@@ -107,7 +113,11 @@ fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
         report.revenue_cents
     );
     assert_eq!(
-        report.by_vat_rate.iter().map(|v| v.gross_cents).sum::<i64>(),
+        report
+            .by_vat_rate
+            .iter()
+            .map(|v| v.gross_cents)
+            .sum::<i64>(),
         report.revenue_cents
     );
     assert_eq!(report.by_cashier.len(), 2);
@@ -156,8 +166,15 @@ fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
     assert!(text.contains("Umsatz") && text.contains("16,00"), "{text}");
 
     let csv = out.join("report.csv");
-    t.export_report(&ReportQuery { cashier: Some("anna".into()), ..whole_event() }, ExportFormat::Csv, &csv)
-        .unwrap();
+    t.export_report(
+        &ReportQuery {
+            cashier: Some("anna".into()),
+            ..whole_event()
+        },
+        ExportFormat::Csv,
+        &csv,
+    )
+    .unwrap();
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.starts_with('\u{FEFF}'), "German CSV for spreadsheets");
     assert!(csv.contains("13,50") && !csv.contains("Wasser"), "{csv}");
@@ -216,7 +233,11 @@ fn the_catalogue_editor_changes_what_the_grid_sells() {
     let mate = admin.products.iter().find(|p| p.name == "Mate").unwrap();
     let id = mate.id.clone().unwrap();
     assert!(id.starts_with("mate-"), "{id}");
-    assert_eq!(admin.layout.last(), Some(&id), "new products join the grid at the end");
+    assert_eq!(
+        admin.layout.last(),
+        Some(&id),
+        "new products join the grid at the end"
+    );
     let grid = t.catalog().unwrap();
     let sold = grid.products.iter().find(|p| p.id == id).unwrap();
     assert_eq!((sold.price_cents, sold.stock), (3_80, Some(24)));
@@ -230,23 +251,48 @@ fn the_catalogue_editor_changes_what_the_grid_sells() {
     })
     .unwrap();
     t.open_shift(0, "open-max").unwrap();
-    let quote = t
-        .quote(&items(&[(id.as_str(), 1)]))
-        .unwrap();
+    let quote = t.quote(&items(&[(id.as_str(), 1)])).unwrap();
     assert_eq!(quote.total_cents, 4_20 + 2_00);
     for broken in [
-        ProductForm { background: "blue".into(), ..mate.clone() },
-        ProductForm { name: " ".into(), ..mate.clone() },
-        ProductForm { price_cents: -1, ..mate.clone() },
-        ProductForm { category: "nope".into(), ..mate.clone() },
-        ProductForm { deposit_product: Some("beer".into()), ..mate.clone() },
+        ProductForm {
+            background: "blue".into(),
+            ..mate.clone()
+        },
+        ProductForm {
+            name: " ".into(),
+            ..mate.clone()
+        },
+        ProductForm {
+            price_cents: -1,
+            ..mate.clone()
+        },
+        ProductForm {
+            category: "nope".into(),
+            ..mate.clone()
+        },
+        ProductForm {
+            deposit_product: Some("beer".into()),
+            ..mate.clone()
+        },
     ] {
-        let refused = t.save_product(&ProductForm { id: Some(id.clone()), ..broken }).unwrap_err();
+        let refused = t
+            .save_product(&ProductForm {
+                id: Some(id.clone()),
+                ..broken
+            })
+            .unwrap_err();
         assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
     }
     let unchanged = t.catalogue_admin().unwrap();
-    let now = unchanged.products.iter().find(|p| p.id.as_deref() == Some(&id)).unwrap();
-    assert_eq!((now.price_cents, now.background.as_str()), (4_20, "#2266AA"));
+    let now = unchanged
+        .products
+        .iter()
+        .find(|p| p.id.as_deref() == Some(&id))
+        .unwrap();
+    assert_eq!(
+        (now.price_cents, now.background.as_str()),
+        (4_20, "#2266AA")
+    );
 
     // Move it to the front of the grid, then archive it: off the grid.
     let mut admin = t.catalogue_admin().unwrap();
@@ -265,7 +311,11 @@ fn the_catalogue_editor_changes_what_the_grid_sells() {
     assert!(admin.products.last().unwrap().archived, "archived last");
 
     let admin = t.save_category(None, "Cocktails").unwrap();
-    let cocktails = admin.categories.iter().find(|c| c.name == "Cocktails").unwrap();
+    let cocktails = admin
+        .categories
+        .iter()
+        .find(|c| c.name == "Cocktails")
+        .unwrap();
     let admin = t.save_category(Some(&cocktails.id), "Longdrinks").unwrap();
     assert!(admin.categories.iter().any(|c| c.name == "Longdrinks"));
 }
@@ -341,9 +391,16 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
         active: true,
     })
     .unwrap();
-    assert_eq!(t.staff_list().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(
+        t.staff_list().unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
     assert_eq!(t.session().unwrap().cashier.unwrap().role, Role::Cashier);
-    assert_eq!(t.login("5678").unwrap_err().code, ErrorCode::WrongPin, "old PIN");
+    assert_eq!(
+        t.login("5678").unwrap_err().code,
+        ErrorCode::WrongPin,
+        "old PIN"
+    );
     let session = t.login("8765").unwrap();
     let me = session.cashier.unwrap();
     assert_eq!((me.name.as_str(), me.role), ("Lena K.", Role::Manager));
@@ -375,7 +432,9 @@ fn wallets_are_blocked_paid_out_only_on_a_tap_and_moved_only_by_a_server() {
     assert!(balance > 0);
     // A payout needs the wristband on the reader.
     assert_eq!(
-        t.payout_wallet(BAND, Tender::Cash, "payout-1").unwrap_err().code,
+        t.payout_wallet(BAND, Tender::Cash, "payout-1")
+            .unwrap_err()
+            .code,
         ErrorCode::NoTap
     );
     tap(&f, BAND);
@@ -432,19 +491,34 @@ fn settings_are_saved_where_they_belong_and_the_printer_can_be_tried() {
     assert_eq!(saved.view.form.offline_per_sale_cents, 30_00);
     let file = std::fs::read_to_string(f.dir.path().join("config/tapster.toml")).unwrap();
     assert!(
-        file.contains(&printer) && file.contains("paper = \"58\"") && file.contains("lock_after = 120"),
+        file.contains(&printer)
+            && file.contains("paper = \"58\"")
+            && file.contains("lock_after = 120"),
         "{file}"
     );
     // The event's receipt texts count at once.
     t.open_shift(0, "open-max").unwrap();
     let done = block(t.pay(&items(&[("water", 1)]), Tender::Cash, None, "sale-1", None)).unwrap();
-    assert!(done.receipt.text.contains("Bar Nord"), "{}", done.receipt.text);
+    assert!(
+        done.receipt.text.contains("Bar Nord"),
+        "{}",
+        done.receipt.text
+    );
     assert!(done.receipt.text.contains("Prost!"));
 
     for bad in [
-        SettingsForm { printer: Some("lpt1".into()), ..form.clone() },
-        SettingsForm { paper_mm: 72, ..form.clone() },
-        SettingsForm { lock_after_secs: 0, ..form.clone() },
+        SettingsForm {
+            printer: Some("lpt1".into()),
+            ..form.clone()
+        },
+        SettingsForm {
+            paper_mm: 72,
+            ..form.clone()
+        },
+        SettingsForm {
+            lock_after_secs: 0,
+            ..form.clone()
+        },
     ] {
         assert!(t.save_settings(&bad).is_err());
     }

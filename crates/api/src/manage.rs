@@ -118,6 +118,9 @@ pub struct TopUpRecord {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub revenue: i64,
+    /// Sales less cancelled sales.
+    #[serde(default)]
+    pub sales_count: i64,
     pub by_product: Vec<SummaryRow>,
     pub by_category: Vec<SummaryRow>,
     pub by_vat_rate: Vec<VatSummary>,

@@ -276,6 +276,19 @@ pub fn check_deposit_return(name: &str, outstanding: i64, requested: i64) -> Res
     Ok(())
 }
 
+/// An event keeps at least one active manager: without one, nobody could
+/// manage staff any more. `active_managers` is the count after a change.
+pub fn check_managers_left(active_managers: i64) -> Result<()> {
+    if active_managers > 0 {
+        return Ok(());
+    }
+    Err(crate::error::InputError::new(
+        "staff",
+        "the event needs at least one active manager: make someone else manager first",
+    )
+    .into())
+}
+
 /// Failed PIN tries and the lock they led to: the same rule for a till's
 /// login and the server's staff sessions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -17,14 +17,13 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Cents, ProductId, TokenId};
 
 use crate::error::ServerError;
-use tapster_ledger::rules::Action;
 use crate::http::{bearer, blocking, read_body, AppState};
 #[allow(unused_imports)]
 use crate::manage::{
-    ManagerIdentity,
-    Conflicts, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord, StaffMember,
-    Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
+    Conflicts, ManagerIdentity, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord,
+    StaffMember, Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
 };
+use tapster_ledger::rules::Action;
 
 pub fn routes() -> Router<AppState> {
     let m = |path: &str| format!("/api/v1/events/{{event_id}}/manage/{path}");
@@ -118,7 +117,9 @@ async fn get_settings(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st.settings(ev)).map(ok)
+    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st
+        .settings(ev))
+    .map(ok)
 }
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
@@ -131,8 +132,13 @@ async fn put_settings(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let settings: EventSettings = json(body)?;
-    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
-        .update_settings(ev, settings))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.update_settings(ev, settings)
+    )
     .map(ok)
 }
 
@@ -144,7 +150,9 @@ async fn list_categories(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ManageCatalogue, |st: &Store, ev: &str| st.categories(ev)).map(ok)
+    managed!(s, e, h, Action::ManageCatalogue, |st: &Store, ev: &str| st
+        .categories(ev))
+    .map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
@@ -157,8 +165,13 @@ async fn save_category(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let category: Category = json(body)?;
-    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .save_category(ev, category))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.save_category(ev, category)
+    )
     .map(ok)
 }
 
@@ -179,8 +192,13 @@ async fn list_products(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
-    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .products(ev, query.archived))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.products(ev, query.archived)
+    )
     .map(ok)
 }
 
@@ -194,8 +212,13 @@ async fn create_product(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let product: Product = json(body)?;
-    let response = managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .save_product(ev, product, true))?;
+    let response = managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.save_product(ev, product, true)
+    )?;
     Ok((StatusCode::CREATED, Json(Data::new(response))).into_response())
 }
 
@@ -212,8 +235,13 @@ async fn update_product(
     if product.id != product_id(&id)? {
         return Err(ServerError::invalid("id", "differs from the path"));
     }
-    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .save_product(ev, product, false))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.save_product(ev, product, false)
+    )
     .map(ok)
 }
 
@@ -226,8 +254,13 @@ async fn archive_product(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let id = product_id(&id)?;
-    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .set_product_archived(ev, &id, true))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.set_product_archived(ev, &id, true)
+    )
     .map(ok)
 }
 
@@ -240,8 +273,13 @@ async fn restore_product(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let id = product_id(&id)?;
-    managed!(s, e, h, Action::ManageCatalogue, move |st: &Store, ev: &str| st
-        .set_product_archived(ev, &id, false))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.set_product_archived(ev, &id, false)
+    )
     .map(ok)
 }
 
@@ -253,7 +291,9 @@ async fn list_terminals(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st.terminals(ev)).map(ok)
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st
+        .terminals(ev))
+    .map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
@@ -266,11 +306,13 @@ async fn create_terminal(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let new: NewTerminal = json(body)?;
-    let (id, api_token) = managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st.create_terminal(
-        ev,
-        &new.friendly_name,
-        new.permission
-    ))?;
+    let (id, api_token) = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.create_terminal(ev, &new.friendly_name, new.permission)
+    )?;
     Ok((
         StatusCode::CREATED,
         Json(Data::new(crate::manage::TerminalCreated { id, api_token })),
@@ -288,8 +330,13 @@ async fn update_terminal(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let update: TerminalUpdate = json(body)?;
-    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
-        .update_terminal(ev, &id, update))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.update_terminal(ev, &id, update)
+    )
     .map(ok)
 }
 
@@ -301,8 +348,13 @@ async fn archive_terminal(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
-        .set_terminal_archived(ev, &id, true))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.set_terminal_archived(ev, &id, true)
+    )
     .map(ok)
 }
 
@@ -314,8 +366,13 @@ async fn restore_terminal(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
-        .set_terminal_archived(ev, &id, false))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.set_terminal_archived(ev, &id, false)
+    )
     .map(ok)
 }
 
@@ -327,8 +384,13 @@ async fn roll_token(
     Path((e, id)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ChangeSettings, move |st: &Store, ev: &str| st
-        .roll_terminal_token(ev, &id))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.roll_terminal_token(ev, &id)
+    )
     .map(ok)
 }
 
@@ -340,7 +402,9 @@ async fn list_staff(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ManageStaff, |st: &Store, ev: &str| st.staff(ev)).map(ok)
+    managed!(s, e, h, Action::ManageStaff, |st: &Store, ev: &str| st
+        .staff(ev))
+    .map(ok)
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
@@ -353,11 +417,8 @@ async fn save_staff(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let member: NewStaffMember = json(body)?;
-    managed!(s, e, h, Action::ManageStaff, move |st: &Store, ev: &str| st.save_staff(
-        ev,
-        member,
-        PinHashCost::Production
-    ))
+    managed!(s, e, h, Action::ManageStaff, move |st: &Store, ev: &str| st
+        .save_staff(ev, member, PinHashCost::Production))
     .map(ok)
 }
 
@@ -375,11 +436,13 @@ async fn pair_wallet(
     if pair.balance < 0 {
         return Err(ServerError::invalid("balance", "must not be negative"));
     }
-    let wallet = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st.create_wallet(
-        ev,
-        &token,
-        Cents(pair.balance)
-    ))?;
+    let wallet = managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.create_wallet(ev, &token, Cents(pair.balance))
+    )?;
     Ok((StatusCode::CREATED, Json(Data::new(wallet))).into_response())
 }
 
@@ -392,12 +455,18 @@ async fn get_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    let (wallet, transactions) = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| {
-        let wallet = st
-            .wallet(ev, &token)?
-            .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
-        Ok((wallet, st.transactions(ev, &token, 100)?))
-    })?;
+    let (wallet, transactions) = managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| {
+            let wallet = st.wallet(ev, &token)?.ok_or_else(|| {
+                ServerError::NotFound("this token is not paired to a wallet".into())
+            })?;
+            Ok((wallet, st.transactions(ev, &token, 100)?))
+        }
+    )?;
     let mut wallet = wallet;
     wallet.transactions = Some(transactions);
     Ok(ok(wallet))
@@ -412,8 +481,13 @@ async fn block_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
-        .set_wallet_blocked(ev, &token, true))?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.set_wallet_blocked(ev, &token, true)
+    )?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -426,8 +500,13 @@ async fn unblock_wallet(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
-        .set_wallet_blocked(ev, &token, false))?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.set_wallet_blocked(ev, &token, false)
+    )?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -454,8 +533,13 @@ async fn move_wallet(
     let from = token_id(&t)?;
     let request: MoveRequest = json(body)?;
     let to = token_id(&request.to_token_id)?;
-    let balance = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st
-        .move_wallet(ev, &from, &to))?;
+    let balance = managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.move_wallet(ev, &from, &to)
+    )?;
     Ok(ok(Moved { balance }))
 }
 
@@ -473,7 +557,13 @@ async fn payout(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let token = token_id(&t)?;
-    let amount = managed!(s, e, h, Action::ManageWallets, move |st: &Store, ev: &str| st.payout(ev, &token))?;
+    let amount = managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.payout(ev, &token)
+    )?;
     Ok(ok(PaidOut { amount }))
 }
 
@@ -643,7 +733,9 @@ async fn summary(
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let filter = record_filter(uri.query())?;
-    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st.summary(ev, &filter)).map(ok)
+    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
+        .summary(ev, &filter))
+    .map(ok)
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/conflicts", tag = "manage",
@@ -654,7 +746,9 @@ async fn conflicts(
     Path(e): Path<String>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st.conflicts(ev)).map(ok)
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st
+        .conflicts(ev))
+    .map(ok)
 }
 
 #[cfg(test)]

@@ -5,15 +5,14 @@
 //! and the conflicts that offline selling leaves behind.
 
 use rusqlite::{params, OptionalExtension};
-use tapster_ledger::model::{
-    Category, EntryKind, EventSettings, Product, Role, Tender,
-};
+use tapster_ledger::model::{Category, EntryKind, EventSettings, Product, Role, Tender};
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
 
 use crate::error::ServerError;
 use crate::store::{
-    insert_transaction, random_token, token_hash, AuthenticatedTerminal, NewTransaction, ServerStore,
+    insert_transaction, random_token, token_hash, AuthenticatedTerminal, NewTransaction,
+    ServerStore,
 };
 use tapster_ledger::rules::{check_role, Action, LoginAttempts};
 use tapster_ledger::LedgerError;
@@ -498,6 +497,12 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::invalid("pin", "a new staff member needs a PIN"));
             }
+            let managers: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM staff WHERE event_id = ?1 AND active = 1 AND role = 'manager'",
+                [&event],
+                |r| r.get(0),
+            )?;
+            tapster_ledger::rules::check_managers_left(managers)?;
             if !active {
                 conn.execute(
                     "DELETE FROM staff_sessions WHERE event_id = ?1 AND staff_id = ?2",
@@ -523,23 +528,26 @@ impl ServerStore {
         let (role, hash, active, attempts) = {
             let conn = self.reader();
             Self::ensure_event(&conn, &event)?;
-            let found = conn.prepare_cached(
-                "SELECT role, pin_hash, active, failed_logins, locked_until FROM staff
+            let found = conn
+                .prepare_cached(
+                    "SELECT role, pin_hash, active, failed_logins, locked_until FROM staff
                  WHERE event_id = ?1 AND id = ?2",
-            )?
-            .query_row(params![event, staff.as_str()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                    LoginAttempts {
-                        failed: r.get(3)?,
-                        locked_until: r.get(4)?,
-                    },
-                ))
-            })
-            .optional()?;
-            found.ok_or(ServerError::Ledger(LedgerError::UnknownStaff(staff.clone())))?
+                )?
+                .query_row(params![event, staff.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                        LoginAttempts {
+                            failed: r.get(3)?,
+                            locked_until: r.get(4)?,
+                        },
+                    ))
+                })
+                .optional()?;
+            found.ok_or(ServerError::Ledger(LedgerError::UnknownStaff(
+                staff.clone(),
+            )))?
         };
         attempts.check_not_locked(now)?;
         if !active {
@@ -619,10 +627,9 @@ impl ServerStore {
                  WHERE ss.token_hash = ?1 AND ss.event_id = ?2 AND ss.expires_at > ?3
                    AND st.active = 1",
             )?
-            .query_row(
-                params![token_hash(token), event, self.now().0],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
+            .query_row(params![token_hash(token), event, self.now().0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .optional()?;
         match found {
             Some((staff, role)) => Ok(Some(ManagerIdentity::Staff {
@@ -892,6 +899,22 @@ impl ServerStore {
             )?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         };
+        let sales_count: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FILTER (WHERE t.kind = 'sale')
+                      - COUNT(*) FILTER (WHERE t.kind = 'cancel' AND r.kind = 'sale')
+                 FROM transactions t LEFT JOIN transactions r ON r.entry_id = t.reverses
+                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND {RECORD_FILTER}"
+            ))?
+            .query_row(
+                params![
+                    event,
+                    filter.from_millis,
+                    filter.until_millis,
+                    filter.terminal
+                ],
+                |r| r.get(0),
+            )?;
         let by_product = group("l.value ->> 'product'")?;
         let by_category = group("l.value ->> 'category'")?;
         let by_hour = group("strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')")?;
@@ -936,6 +959,7 @@ impl ServerStore {
             .collect::<rusqlite::Result<_>>()?;
         Ok(Summary {
             revenue: by_vat_rate.iter().map(|r| r.gross).sum(),
+            sales_count,
             by_product,
             by_category,
             by_vat_rate,

@@ -521,6 +521,7 @@ fn reports_follow_seed_000_records_and_add_up() {
     assert_eq!(status, 200);
     let data = &summary["data"];
     assert_eq!(data["revenue"], 2 * 500 + 450 + 250);
+    assert_eq!(data["sales_count"], 2, "two purchases");
     let vat_sum: i64 = data["by_vat_rate"]
         .as_array()
         .unwrap()
@@ -589,7 +590,10 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
             .send()
             .unwrap(),
     );
-    assert_eq!((status, body["error_code"].as_str()), (403, Some("role_not_permitted")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("role_not_permitted"))
+    );
     // The session is for this event only.
     let other = client()
         .get(server.url(&fx.other_event, "manage/reports/summary"))
@@ -601,7 +605,11 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     let (status, body) = staff_session(&server, &fx, "anna", "1111");
     assert_eq!(status, 201, "{body}");
     let anna = body["data"]["token"].as_str().unwrap().to_string();
-    assert_eq!(get_with(&server, &fx, &anna, "reports/summary"), 403, "a cashier");
+    assert_eq!(
+        get_with(&server, &fx, &anna, "reports/summary"),
+        403,
+        "a cashier"
+    );
 
     let (status, body) = staff_session(&server, &fx, "max", "4444");
     assert_eq!(status, 201, "{body}");
@@ -609,7 +617,10 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     assert_eq!(get_with(&server, &fx, &max, "staff"), 200);
     // A role changed on the server counts at once, and a deactivated
     // member's sessions end.
-    let admin = Admin { server: &server, fx: &fx };
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
     let (status, body) = admin.call(
         "POST",
         "staff",
@@ -617,15 +628,25 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(get_with(&server, &fx, &sue, "reports/summary"), 403);
+    let deactivate_max = json!({"id": "max", "name": "Max", "role": "manager", "active": false});
+    let (status, body) = admin.call("POST", "staff", Some(deactivate_max.clone()));
+    assert_eq!(status, 400, "the last manager stays: {body}");
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 200);
     admin.call(
         "POST",
         "staff",
-        Some(json!({"id": "max", "name": "Max", "role": "manager", "active": false})),
+        Some(json!({"id": "lena", "name": "Lena", "role": "manager", "pin": "8642"})),
     );
+    let (status, body) = admin.call("POST", "staff", Some(deactivate_max));
+    assert_eq!(status, 200, "{body}");
     assert_eq!(get_with(&server, &fx, &max, "staff"), 401);
     let (status, _) = staff_session(&server, &fx, "max", "4444");
     assert_eq!(status, 403, "inactive");
-    let (status, _) = admin.call("POST", "staff", Some(json!({"id": "new", "name": "New", "role": "cashier"})));
+    let (status, _) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "new", "name": "New", "role": "cashier"})),
+    );
     assert_eq!(status, 400, "a new member needs a PIN");
 
     // Wrong PINs count and lock, as on a till; no PIN is checked while locked.
@@ -641,7 +662,10 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     }
     assert_eq!(last["error_code"], "login_locked", "{last}");
     let (status, body) = staff_session(&server, &fx, "anna", "1111");
-    assert_eq!((status, body["error_code"].as_str()), (403, Some("login_locked")));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("login_locked"))
+    );
     let (status, _) = staff_session(&server, &fx, "nobody", "1111");
     assert_eq!(status, 404);
 }

@@ -140,8 +140,46 @@ impl ServerClient {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The same server and event with another bearer token (a staff
+    /// session's).
+    pub(crate) fn with_token(&self, token: &str) -> ServerClient {
+        ServerClient {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: token.to_string(),
+        }
+    }
+
+    /// Sends `request` and unwraps the answer's `data`.
+    pub(crate) async fn data<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let (_, _, data): (_, _, Data<T>) = self.send(request).await?;
+        Ok(data.data)
+    }
+
+    /// Sends `request`, expecting no body (204).
+    pub(crate) async fn no_content(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(), ApiError> {
+        self.send::<serde::de::IgnoredAny>(request.header("accept", "application/json"))
+            .await
+            .map(|_| ())
+            .or_else(|e| match e {
+                // An empty 2xx body does not parse as JSON: that is the answer.
+                ApiError::Garbled(_) => Ok(()),
+                other => Err(other),
+            })
     }
 
     pub async fn terminal(&self) -> Result<TerminalResource, ApiError> {

@@ -118,6 +118,11 @@ impl Syncer {
         &self.ledger
     }
 
+    /// The server, with this terminal's token.
+    pub fn client(&self) -> &ServerClient {
+        &self.client
+    }
+
     /// One round: push everything pending, then (only when that fully
     /// succeeded) pull the terminal and the wallet feed, then a heartbeat.
     pub async fn round(

@@ -9,11 +9,14 @@
 //! - [`engine`]: a sync round (push the outbox, then pull), and online
 //!   authorisation of a sale with its offline fallback.
 //! - [`task`]: the background loop, its backoff and its status.
+//! - [`manager`]: the manager API with a staff session, for manager screens.
 
 pub mod client;
 pub mod engine;
+pub mod manager;
 pub mod task;
 
 pub use client::{ApiError, ServerClient};
 pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
+pub use manager::{ManagerSession, SummaryFilter};
 pub use task::{start, Connection, SyncHandle, SyncStatus};

@@ -10,8 +10,8 @@ use tapster_ledger::money::VatRate;
 use tapster_ledger::rules::Action;
 use tapster_ledger::store::{Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport};
 use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TerminalId, Timestamp};
-use tapster_print::pdf::ReportHeading;
 use tapster_print::csv::CsvStyle;
+use tapster_print::pdf::ReportHeading;
 use tapster_print::{PaperWidth, PrinterUri, ReceiptFormat};
 
 use super::{key, lock, role, tender_in, token, Terminal};
@@ -23,7 +23,7 @@ fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::InvalidInput, message)
 }
 
-fn role_in(role: view::Role) -> Role {
+pub(super) fn role_in(role: view::Role) -> Role {
     match role {
         view::Role::Cashier => Role::Cashier,
         view::Role::Supervisor => Role::Supervisor,
@@ -51,7 +51,7 @@ fn count_row(label: &str, row: &tapster_ledger::store::CountRow) -> view::Report
 
 fn vat_label(rate: VatRate) -> String {
     let points = rate.basis_points();
-    if points % 100 == 0 {
+    if points.is_multiple_of(100) {
         format!("{} %", points / 100)
     } else {
         format!("{},{:02} %", points / 100, points % 100)
@@ -110,9 +110,8 @@ fn product_form(p: &Product) -> view::ProductForm {
 }
 
 fn product_from_form(form: &view::ProductForm, id: ProductId) -> Result<Product, AppError> {
-    let colour = |value: &str| {
-        tapster_ledger::model::Colour::new(value).map_err(|e| invalid(e.to_string()))
-    };
+    let colour =
+        |value: &str| tapster_ledger::model::Colour::new(value).map_err(|e| invalid(e.to_string()));
     let optional = |value: &Option<String>| {
         value
             .as_deref()
@@ -154,6 +153,15 @@ fn staff_member(s: &Staff) -> view::StaffMember {
     }
 }
 
+/// The id of the staff member a form saves: theirs, or a new one.
+pub(super) fn staff_member_id(form: &view::StaffForm) -> Result<StaffId, AppError> {
+    let id = match form.id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => id.to_string(),
+        None => format!("s-{}", product_id_for(&form.name)?),
+    };
+    StaffId::new(id).map_err(|e| invalid(e.to_string()))
+}
+
 fn parse_pin(pin: &str) -> Result<tapster_ledger::pin::Pin, AppError> {
     tapster_ledger::pin::Pin::new(pin).map_err(|e| invalid(e.to_string()))
 }
@@ -182,7 +190,7 @@ fn printer_uri(value: &str) -> Result<PrinterUri, AppError> {
 impl Terminal {
     /// The logged-in staff member, if their role (as the ledger knows it
     /// now) allows `action`.
-    fn manager(&self, action: Action) -> Result<Staff, AppError> {
+    pub(super) fn manager(&self, action: Action) -> Result<Staff, AppError> {
         let staff = self.staff()?;
         Ok(self.ledger.check_staff_may(&staff.id, action)?)
     }
@@ -200,7 +208,10 @@ impl Terminal {
         Ok(())
     }
 
-    fn report_filter(&self, query: &view::ReportQuery) -> Result<ReportFilter, AppError> {
+    pub(super) fn report_filter(
+        &self,
+        query: &view::ReportQuery,
+    ) -> Result<ReportFilter, AppError> {
         let id = |value: &Option<String>| {
             value
                 .as_deref()
@@ -237,6 +248,18 @@ impl Terminal {
     pub fn manager_report(&self, query: &view::ReportQuery) -> Result<view::Report, AppError> {
         self.manager(Action::ViewReports)?;
         let report = self.local_report(query)?;
+        self.report_view(query, &report, Vec::new())
+    }
+
+    /// The report screen's view of `report`; `known_terminals` (the
+    /// server's) are offered in the filter besides the report's own.
+    pub(super) fn report_view(
+        &self,
+        query: &view::ReportQuery,
+        report: &SalesReport,
+        known_terminals: Vec<view::Choice>,
+    ) -> Result<view::Report, AppError> {
+        let event_available = self.server_session()?.is_some();
         let reader = self.reader();
         let cashiers = reader
             .staff()?
@@ -255,14 +278,16 @@ impl Terminal {
                 name: r.label.clone(),
             })
             .collect();
-        if !terminals.iter().any(|t| t.id == this.id.as_str()) {
-            terminals.insert(
-                0,
-                view::Choice {
-                    id: this.id.to_string(),
-                    name: this.friendly_name.clone(),
-                },
-            );
+        for known in known_terminals
+            .into_iter()
+            .chain(std::iter::once(view::Choice {
+                id: this.id.to_string(),
+                name: this.friendly_name.clone(),
+            }))
+        {
+            if !terminals.iter().any(|t| t.id == known.id) {
+                terminals.push(known);
+            }
         }
         Ok(view::Report {
             query: query.clone(),
@@ -311,7 +336,7 @@ impl Terminal {
             payouts: count_row("payouts", &report.payouts),
             terminals,
             cashiers,
-            event_available: false,
+            event_available,
         })
     }
 
@@ -324,10 +349,20 @@ impl Terminal {
         path: &Path,
     ) -> Result<view::Exported, AppError> {
         self.manager(Action::ViewReports)?;
+        let report = self.local_report(query)?;
+        self.write_export(&report, format, path)
+    }
+
+    /// Writes `report` as PDF or CSV to `path`.
+    pub(super) fn write_export(
+        &self,
+        report: &SalesReport,
+        format: view::ExportFormat,
+        path: &Path,
+    ) -> Result<view::Exported, AppError> {
         if !path.is_absolute() {
             return Err(invalid("choose where to save the report"));
         }
-        let report = self.local_report(query)?;
         let settings = self.reader().settings()?;
         let language = match self.options.language {
             view::Language::De => tapster_print::Language::De,
@@ -353,7 +388,7 @@ impl Terminal {
                     filter.push((language.texts().cashier.to_string(), name));
                 }
                 tapster_print::pdf::sales_report_pdf(
-                    &report,
+                    report,
                     ReportHeading {
                         event_name: settings.name,
                         currency: settings.currency,
@@ -370,7 +405,7 @@ impl Terminal {
                     tapster_print::Language::En => CsvStyle::Comma,
                 };
                 tapster_print::csv::sales_report_csv(
-                    &report,
+                    report,
                     language,
                     style,
                     &settings.currency,
@@ -388,10 +423,7 @@ impl Terminal {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&partial);
-            AppError::new(
-                ErrorCode::SaveFailed,
-                format!("{}: {e}", path.display()),
-            )
+            AppError::new(ErrorCode::SaveFailed, format!("{}: {e}", path.display()))
         })?;
         tracing::info!(path = %path.display(), bytes = bytes.len(), "report exported");
         Ok(view::Exported {
@@ -435,9 +467,11 @@ impl Terminal {
 
     /// Creates or changes a product; a new, sellable product is put at the
     /// end of this till's grid.
-    pub fn save_product(&self, form: &view::ProductForm) -> Result<view::CatalogueAdmin, AppError> {
-        let staff = self.manager(Action::ManageCatalogue)?;
-        self.edits_stay_local()?;
+    /// The product a form describes, and whether it is new.
+    pub(super) fn product_from_form_checked(
+        &self,
+        form: &view::ProductForm,
+    ) -> Result<(Product, bool), AppError> {
         let existing = match form.id.as_deref().filter(|id| !id.is_empty()) {
             Some(id) => {
                 let id = ProductId::new(id).map_err(|e| invalid(e.to_string()))?;
@@ -453,8 +487,16 @@ impl Terminal {
             None => product_id_for(&form.name)?,
         };
         let product = product_from_form(form, id)?;
+        product.validate().map_err(|e| invalid(e.to_string()))?;
+        Ok((product, existing.is_none()))
+    }
+
+    pub fn save_product(&self, form: &view::ProductForm) -> Result<view::CatalogueAdmin, AppError> {
+        let staff = self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let (product, new) = self.product_from_form_checked(form)?;
         self.ledger.upsert_product(&product)?;
-        if existing.is_none() && !product.returnable {
+        if new && !product.returnable {
             let mut terminal = self.ledger.terminal()?;
             if !terminal.layout.is_empty() {
                 terminal.layout.push(product.id.clone());
@@ -465,15 +507,14 @@ impl Terminal {
         self.catalogue_admin()
     }
 
-    pub fn save_category(
+    /// A new category or a renamed one.
+    pub(super) fn category_to_save(
         &self,
         id: Option<&str>,
         name: &str,
-    ) -> Result<view::CatalogueAdmin, AppError> {
-        self.manager(Action::ManageCatalogue)?;
-        self.edits_stay_local()?;
+    ) -> Result<Category, AppError> {
         let categories = self.reader().categories()?;
-        let category = match id.filter(|id| !id.is_empty()) {
+        Ok(match id.filter(|id| !id.is_empty()) {
             Some(id) => {
                 let mut known = categories
                     .into_iter()
@@ -483,17 +524,59 @@ impl Terminal {
                 known
             }
             None => {
-                let product_like = product_id_for(name)?;
+                let slug = product_id_for(name)?;
                 Category {
-                    id: CategoryId::new(format!("c-{product_like}"))
-                        .map_err(|e| invalid(e.to_string()))?,
+                    id: CategoryId::new(format!("c-{slug}")).map_err(|e| invalid(e.to_string()))?,
                     name: name.trim().to_string(),
                     position: categories.iter().map(|c| c.position).max().unwrap_or(0) + 1,
                 }
             }
-        };
+        })
+    }
+
+    pub fn save_category(
+        &self,
+        id: Option<&str>,
+        name: &str,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let category = self.category_to_save(id, name)?;
         self.ledger.upsert_category(&category)?;
         self.catalogue_admin()
+    }
+
+    /// This till's grid with `product` moved by `offset` places.
+    pub(super) fn layout_moved(
+        &self,
+        product: &str,
+        offset: i32,
+    ) -> Result<Vec<ProductId>, AppError> {
+        let mut layout = self.ledger.terminal()?.layout;
+        if layout.is_empty() {
+            // The grid so far was "every product": it becomes explicit.
+            layout = self
+                .reader()
+                .products(false)?
+                .into_iter()
+                .filter(|p| !p.returnable)
+                .map(|p| p.id)
+                .collect();
+        }
+        let from = layout
+            .iter()
+            .position(|p| p.as_str() == product)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::UnknownProduct,
+                    "this product is not on this till's grid",
+                )
+            })?;
+        let last = layout.len().saturating_sub(1) as i64;
+        let to = (from as i64 + i64::from(offset)).clamp(0, last) as usize;
+        let moved = layout.remove(from);
+        layout.insert(to, moved);
+        Ok(layout)
     }
 
     /// Moves a product on this till's grid by `offset` places.
@@ -503,27 +586,10 @@ impl Terminal {
         offset: i32,
     ) -> Result<view::CatalogueAdmin, AppError> {
         self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let layout = self.layout_moved(product, offset)?;
         let mut terminal = self.ledger.terminal()?;
-        if terminal.layout.is_empty() {
-            // The grid so far was "every product": it becomes explicit.
-            terminal.layout = self
-                .reader()
-                .products(false)?
-                .into_iter()
-                .filter(|p| !p.returnable)
-                .map(|p| p.id)
-                .collect();
-        }
-        let from = terminal
-            .layout
-            .iter()
-            .position(|p| p.as_str() == product)
-            .ok_or_else(|| {
-                AppError::new(ErrorCode::UnknownProduct, "this product is not on this till's grid")
-            })?;
-        let to = (from as i64 + i64::from(offset)).clamp(0, terminal.layout.len() as i64 - 1);
-        let moved = terminal.layout.remove(from);
-        terminal.layout.insert(to as usize, moved);
+        terminal.layout = layout;
         self.ledger.upsert_terminal(&terminal)?;
         self.catalogue_admin()
     }
@@ -555,8 +621,7 @@ impl Terminal {
             }
             None => {
                 let pin = pin.ok_or_else(|| invalid("a new staff member needs a PIN"))?;
-                let slug = product_id_for(&form.name)?;
-                let id = StaffId::new(format!("s-{slug}")).map_err(|e| invalid(e.to_string()))?;
+                let id = staff_member_id(form)?;
                 self.ledger.add_staff(&NewStaff {
                     id: id.clone(),
                     name: form.name.trim().to_string(),
@@ -570,18 +635,19 @@ impl Terminal {
                 tracing::info!(by = %manager.id, staff = %id, "staff member added");
             }
         }
-        // Whoever is logged in keeps the role they have now.
+        self.refresh_session_staff()?;
+        Ok(self.reader().staff()?.iter().map(staff_member).collect())
+    }
+
+    /// Whoever is logged in has the role the ledger gives them now.
+    pub(super) fn refresh_session_staff(&self) -> Result<(), AppError> {
+        let staff = self.reader().staff()?;
         if let Some(active) = lock(&self.session).as_mut() {
-            if let Some(me) = self
-                .reader()
-                .staff()?
-                .into_iter()
-                .find(|s| s.id == active.staff.id)
-            {
+            if let Some(me) = staff.into_iter().find(|s| s.id == active.staff.id) {
                 active.staff = me;
             }
         }
-        Ok(self.reader().staff()?.iter().map(staff_member).collect())
+        Ok(())
     }
 
     /// A wristband as a supervisor sees it: no tap needed (it may be lost).
@@ -759,31 +825,51 @@ impl Terminal {
         self.settings_view()
     }
 
-    /// Device settings go to `tapster.toml` (they apply after a restart);
-    /// receipt texts and offline limits to the event (at once).
-    pub fn save_settings(&self, form: &view::SettingsForm) -> Result<view::SettingsSaved, AppError> {
-        let staff = self.manager(Action::ChangeSettings)?;
-        let printer = form
+    /// Refuses a form with a bad printer, paper or lock time, before
+    /// anything is written.
+    pub(super) fn check_device_settings(&self, form: &view::SettingsForm) -> Result<(), AppError> {
+        if let Some(printer) = form
             .printer
             .as_deref()
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(printer_uri)
-            .transpose()?;
-        let paper = match form.paper_mm {
-            58 | 80 => form.paper_mm.to_string(),
-            other => return Err(invalid(format!("paper must be 58 or 80 mm, not {other}"))),
-        };
+        {
+            printer_uri(printer)?;
+        }
+        if form.paper_mm != 58 && form.paper_mm != 80 {
+            return Err(invalid(format!(
+                "paper must be 58 or 80 mm, not {}",
+                form.paper_mm
+            )));
+        }
         if !(10..=3600).contains(&form.lock_after_secs) {
             return Err(invalid("lock after 10 seconds to 1 hour without a touch"));
         }
+        Ok(())
+    }
+
+    /// The form changes the event's receipt texts or offline limits.
+    pub(super) fn event_settings_changed(
+        &self,
+        form: &view::SettingsForm,
+    ) -> Result<bool, AppError> {
         let current = self.running_form()?;
-        let event_changed = form.receipt_header != current.receipt_header
+        Ok(form.receipt_header != current.receipt_header
             || form.receipt_footer != current.receipt_footer
             || form.offline_per_sale_cents != current.offline_per_sale_cents
             || form.offline_wallet_cap_cents != current.offline_wallet_cap_cents
-            || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents;
-        if event_changed {
+            || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents)
+    }
+
+    /// Device settings go to `tapster.toml` (they apply after a restart);
+    /// receipt texts and offline limits to the event (at once).
+    pub fn save_settings(
+        &self,
+        form: &view::SettingsForm,
+    ) -> Result<view::SettingsSaved, AppError> {
+        self.manager(Action::ChangeSettings)?;
+        self.check_device_settings(form)?;
+        if self.event_settings_changed(form)? {
             self.edits_stay_local()?;
             let mut event = self.reader().settings()?;
             event.receipt_header = form.receipt_header.clone();
@@ -793,6 +879,24 @@ impl Terminal {
             event.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
             self.ledger.update_settings(&event)?;
         }
+        self.write_device_settings(form)
+    }
+
+    /// Writes the device settings to `tapster.toml`.
+    pub(super) fn write_device_settings(
+        &self,
+        form: &view::SettingsForm,
+    ) -> Result<view::SettingsSaved, AppError> {
+        let staff = self.manager(Action::ChangeSettings)?;
+        let printer = form
+            .printer
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(printer_uri)
+            .transpose()?;
+        let paper = form.paper_mm.to_string();
+        let current = self.running_form()?;
         let dir = &self.options.config_dir;
         let failed = |e: anyhow::Error| AppError::new(ErrorCode::SaveFailed, format!("{e:#}"));
         let mut file = read_settings(dir).map_err(failed)?;
@@ -815,7 +919,7 @@ impl Terminal {
             || form.reader != current.reader
             || form.lock_after_secs != current.lock_after_secs
             || form.confirm_wallet_payments != current.confirm_wallet_payments;
-        tracing::info!(staff = %staff.id, event_changed, restart_needed, "settings saved");
+        tracing::info!(staff = %staff.id, restart_needed, "settings saved");
         Ok(view::SettingsSaved {
             view: self.settings_view()?,
             restart_needed,
@@ -843,7 +947,10 @@ impl Terminal {
     /// Opens the drawer on `printer`, for a manager setting up a till.
     pub fn test_drawer(&self, printer: &str) -> Result<(), AppError> {
         self.manager(Action::ChangeSettings)?;
-        send_once(&printer_uri(printer)?, &tapster_print::escpos::drawer_kick())
+        send_once(
+            &printer_uri(printer)?,
+            &tapster_print::escpos::drawer_kick(),
+        )
     }
 }
 

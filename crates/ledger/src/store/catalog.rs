@@ -480,7 +480,13 @@ impl Ledger {
     /// Changes a staff member's name, role and whether they may log in.
     /// The event always keeps one active manager: the last one can be
     /// neither demoted nor deactivated.
-    pub fn update_staff(&self, id: &StaffId, name: &str, role: Role, active: bool) -> Result<Staff> {
+    pub fn update_staff(
+        &self,
+        id: &StaffId,
+        name: &str,
+        role: Role,
+        active: bool,
+    ) -> Result<Staff> {
         validate_text("staff name", name, 60)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -496,23 +502,21 @@ impl Ledger {
             [Role::Manager.as_str()],
             |r| r.get(0),
         )?;
-        if managers == 0 {
-            return Err(InputError::new(
-                "staff",
-                "the event needs at least one active manager: make someone else manager first",
-            )
-            .into());
-        }
-        let badge: Option<String> =
-            tx.query_row("SELECT badge FROM staff WHERE id = ?1", [id.as_str()], |r| r.get(0))?;
+        crate::rules::check_managers_left(managers)?;
+        let badge: Option<String> = tx.query_row(
+            "SELECT badge FROM staff WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )?;
         tx.commit()?;
         Ok(Staff {
             id: id.clone(),
             name: name.to_string(),
             role,
-            badge: badge.map(|b| TokenId::parse(&b)).transpose().map_err(|e| {
-                InputError::new("badge", e.to_string())
-            })?,
+            badge: badge
+                .map(|b| TokenId::parse(&b))
+                .transpose()
+                .map_err(|e| InputError::new("badge", e.to_string()))?,
             active,
         })
     }

@@ -1,0 +1,199 @@
+//! The manager API for a till's manager screens. A supervisor's or
+//! manager's PIN, checked by the server, opens a staff session with the
+//! terminal's token; its token then allows what their role allows. The PIN
+//! is sent once and kept nowhere; the session's token lives in memory.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tapster_api::manage::{
+    Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
+    TerminalStatus, TerminalUpdate,
+};
+use tapster_api::WalletResource;
+use tapster_ledger::model::{Category, EventSettings, Product, Role};
+
+use crate::client::{ApiError, ServerClient};
+
+/// An open staff session: the server, the event and the session's token.
+#[derive(Clone)]
+pub struct ManagerSession {
+    client: ServerClient,
+    pub staff_id: String,
+    pub role: Role,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for ManagerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagerSession")
+            .field("staff_id", &self.staff_id)
+            .field("role", &self.role)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A time range and terminal for the event's report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SummaryFilter {
+    pub from_millis: Option<i64>,
+    pub until_millis: Option<i64>,
+    pub terminal: Option<String>,
+}
+
+impl ServerClient {
+    /// Opens a staff session with this terminal's token and the staff
+    /// member's PIN.
+    pub async fn open_staff_session(
+        &self,
+        staff_id: &str,
+        pin: &str,
+    ) -> Result<ManagerSession, ApiError> {
+        let session: StaffSession =
+            self.data(self.http().post(self.url("pos/staff-sessions")).json(
+                &StaffSessionRequest {
+                    staff_id: staff_id.into(),
+                    pin: pin.into(),
+                },
+            ))
+            .await?;
+        Ok(ManagerSession {
+            client: self.with_token(&session.token),
+            staff_id: session.staff_id,
+            role: session.role,
+            expires_at: session.expires_at,
+        })
+    }
+}
+
+impl ManagerSession {
+    fn url(&self, path: &str) -> String {
+        self.client.url(&format!("manage/{path}"))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        self.client
+            .data(self.client.http().get(self.url(path)))
+            .await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ApiError> {
+        self.client
+            .data(self.client.http().post(self.url(path)).json(body))
+            .await
+    }
+
+    async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ApiError> {
+        self.client
+            .data(self.client.http().put(self.url(path)).json(body))
+            .await
+    }
+
+    pub async fn summary(&self, filter: &SummaryFilter) -> Result<Summary, ApiError> {
+        let mut query = Vec::new();
+        if let Some(from) = filter.from_millis {
+            query.push(format!("terminal_timestamp=gte:{from}"));
+        }
+        if let Some(until) = filter.until_millis {
+            query.push(format!("terminal_timestamp=lte:{until}"));
+        }
+        if let Some(terminal) = &filter.terminal {
+            query.push(format!("terminal={terminal}"));
+        }
+        self.get(&format!("reports/summary?{}", query.join("&")))
+            .await
+    }
+
+    pub async fn conflicts(&self) -> Result<Conflicts, ApiError> {
+        self.get("conflicts").await
+    }
+
+    pub async fn terminals(&self) -> Result<Vec<TerminalStatus>, ApiError> {
+        self.get("terminals").await
+    }
+
+    /// Changes a terminal's name, permission and grid.
+    pub async fn update_terminal(
+        &self,
+        id: &str,
+        update: &TerminalUpdate,
+    ) -> Result<TerminalStatus, ApiError> {
+        self.put(&format!("terminals/{id}"), update).await
+    }
+
+    /// Every product, archived ones too.
+    pub async fn products(&self) -> Result<Vec<Product>, ApiError> {
+        self.get("products?archived=true").await
+    }
+
+    /// Creates (`new`) or replaces a product.
+    pub async fn save_product(&self, product: &Product, new: bool) -> Result<Product, ApiError> {
+        if new {
+            self.post("products", product).await
+        } else {
+            self.put(&format!("products/{}", product.id), product).await
+        }
+    }
+
+    pub async fn save_category(&self, category: &Category) -> Result<Category, ApiError> {
+        self.post("categories", category).await
+    }
+
+    pub async fn staff(&self) -> Result<Vec<StaffMember>, ApiError> {
+        self.get("staff").await
+    }
+
+    pub async fn save_staff(&self, member: &NewStaffMember) -> Result<StaffMember, ApiError> {
+        self.post("staff", member).await
+    }
+
+    /// The wallet with its latest transactions.
+    pub async fn wallet(&self, token_id: &str) -> Result<WalletResource, ApiError> {
+        self.get(&format!("wallets/token/{token_id}")).await
+    }
+
+    pub async fn set_wallet_blocked(&self, token_id: &str, blocked: bool) -> Result<(), ApiError> {
+        let url = self.url(&format!("wallets/token/{token_id}/block"));
+        let request = if blocked {
+            self.client.http().post(url)
+        } else {
+            self.client.http().delete(url)
+        };
+        self.client.no_content(request).await
+    }
+
+    /// Moves the whole balance to a new wristband; returns the balance moved.
+    pub async fn move_wallet(&self, from: &str, to: &str) -> Result<i64, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Moved {
+            balance: i64,
+        }
+        let moved: Moved = self
+            .post(
+                &format!("wallets/token/{from}/move"),
+                &serde_json::json!({ "to_token_id": to }),
+            )
+            .await?;
+        Ok(moved.balance)
+    }
+
+    pub async fn settings(&self) -> Result<EventSettings, ApiError> {
+        self.get("settings").await
+    }
+
+    pub async fn update_settings(
+        &self,
+        settings: &EventSettings,
+    ) -> Result<EventSettings, ApiError> {
+        self.put("settings", settings).await
+    }
+}
