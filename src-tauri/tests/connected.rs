@@ -315,6 +315,22 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
         event.balances().get(new_band).copied(),
         Some(40_00 - 2 * 7_00)
     );
+    // Paying the balance out: once the till knows the wallet (its feed),
+    // its ledger decides under the offline limits; the server confirms.
+    wait("the new wristband in the till's feed", || {
+        till.handle.sync_now();
+        t.wallet(new_band).is_ok_and(|w| w.known)
+    });
+    till.tap(new_band);
+    let paid = t
+        .payout_wallet(new_band, Tender::Cash, "payout-1")
+        .unwrap();
+    assert_eq!(paid.amount_cents, -(40_00 - 2 * 7_00));
+    wait("the payout on the server", || {
+        till.handle.sync_now();
+        t.ledger().pending_count().unwrap_or(1) == 0
+    });
+    assert_eq!(event.balances().get(new_band).copied(), Some(0));
 
     // A manager: a new product and a price on the server, here at once, and
     // in every till's next catalogue.
