@@ -322,9 +322,7 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
         t.wallet(new_band).is_ok_and(|w| w.known)
     });
     till.tap(new_band);
-    let paid = t
-        .payout_wallet(new_band, Tender::Cash, "payout-1")
-        .unwrap();
+    let paid = t.payout_wallet(new_band, Tender::Cash, "payout-1").unwrap();
     assert_eq!(paid.amount_cents, -(40_00 - 2 * 7_00));
     wait("the payout on the server", || {
         till.handle.sync_now();

@@ -288,3 +288,150 @@ fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
     app.wait_text("customer-balance", "13,00 €");
     app.screenshot("customer-paid");
 }
+
+/// A printer on a real socket that keeps what it is sent.
+fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("tcp://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = stream.read_to_end(&mut received);
+        received
+    });
+    (uri, handle)
+}
+
+fn pin(app: &App, digits: &str) {
+    for digit in digits.chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+}
+
+#[test]
+fn a_managers_screens_in_the_real_window() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-manage");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+
+    // Max (manager) sells two beers for cash, then opens the manager area.
+    app.wait("screen-login");
+    pin(&app, "4444");
+    app.wait("screen-open-shift");
+    app.wait("open-manage");
+    app.click("open-shift");
+    app.wait("screen-sell");
+    app.click("product-beer");
+    app.click("product-beer");
+    app.wait_text("cart-total", "14,00 €");
+    app.click("pay-cash");
+    app.wait("result-success");
+    app.wait_gone("result-success");
+    app.click("nav-manage");
+    app.wait("screen-manage");
+
+    // Reports: figures, charts, filters; live while sales come in.
+    app.click("manage-tab-reports");
+    app.wait_text("report-revenue", "10,00 €");
+    assert_eq!(app.text("report-sales-count"), "1");
+    app.wait("report-chart-hours");
+    app.wait("report-chart-categories");
+    assert!(app.text("report-products").contains("Bier 0,5 l"));
+    app.screenshot("reports");
+    app.resize(1024, 768);
+    app.screenshot("reports-1024");
+    app.resize(1920, 1080);
+    // The save dialog is the desktop's own window, which WebDriver cannot
+    // reach: the export command it leads to is called as the page calls it.
+    let csv = data.path().join("report.csv");
+    let exported = app.post_async(&format!(
+        "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('export_report', {{ query: {{ source: 'till', from_ms: null, until_ms: null, terminal: null, cashier: null }}, format: 'csv', path: {:?} }}).then(done, (e) => done({{ error: e }}));",
+        csv.display().to_string()
+    ));
+    assert!(exported["path"].is_string(), "{exported}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.contains("Bier 0,5 l") && text.contains("10,00"),
+        "{text}"
+    );
+
+    // Catalogue: a new product, which the sell grid then offers.
+    app.click("manage-tab-catalogue");
+    app.click("product-new");
+    app.wait("product-form");
+    app.fill("product-name", "Mate");
+    app.fill("product-price", "3,80");
+    app.select("product-category", "soft");
+    app.wait("product-preview");
+    app.screenshot("product-form");
+    app.click("product-save");
+    app.wait_gone("product-form");
+    app.wait_content("tab-catalogue", "Mate");
+    app.screenshot("catalogue");
+
+    // Staff: a new cashier with a PIN.
+    app.click("manage-tab-staff");
+    app.click("staff-new");
+    app.fill("staff-name", "Lena");
+    app.select("staff-role", "cashier");
+    app.fill("staff-pin", "5678");
+    app.click("staff-save");
+    app.wait_content("tab-staff", "Lena");
+    app.screenshot("staff");
+
+    // Wallets: a tap shows the wristband; block and unblock it.
+    app.click("manage-tab-wallets");
+    app.wait("wallet-token-input");
+    tap(&app, BAND);
+    app.wait_text("wallet-balance", "20,00 €");
+    app.click("wallet-block");
+    app.wait("wallet-unblock");
+    app.screenshot("wallet-blocked");
+    app.click("wallet-unblock");
+    app.wait("wallet-block");
+
+    app.click("manage-tab-terminals");
+    app.wait("terminal-this-till");
+    app.screenshot("terminals");
+    app.click("manage-tab-sync");
+    app.wait_text("sync-pending", "0");
+    app.screenshot("sync");
+
+    // Settings: a test print on a real socket, the tap test, receipt texts.
+    app.click("manage-tab-settings");
+    app.wait("settings-save");
+    let (printer, received) = listening_printer();
+    app.fill("settings-printer", &printer);
+    app.click("settings-test-print");
+    let bytes = received.join().unwrap();
+    assert!(bytes.starts_with(&[0x1B, b'@']), "an ESC/POS test receipt");
+    tap(&app, BAND);
+    app.wait_text("settings-tap-last", "0001");
+    app.fill("settings-header", "Bar Nord");
+    app.click("settings-save");
+    app.wait("settings-saved");
+    app.wait("settings-restart");
+    app.screenshot("settings");
+    let file = std::fs::read_to_string(data.path().join("config/tapster.toml")).unwrap();
+    assert!(file.contains(&printer), "{file}");
+
+    // Back at the bar, the new product is on the grid.
+    app.click("manage-back");
+    app.wait("screen-sell");
+    app.wait_content("screen-sell", "Mate");
+    app.screenshot("grid-with-new-product");
+
+    // A cashier sees no manager area.
+    app.click("nav-lock");
+    app.wait("screen-login");
+    pin(&app, "1111");
+    app.wait("screen-open-shift");
+    assert!(app.find("open-manage").is_none());
+}

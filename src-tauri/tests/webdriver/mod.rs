@@ -290,6 +290,31 @@ impl App {
             .to_string()
     }
 
+    /// Waits until the element's whole text (also what is cut off with an
+    /// ellipsis, which WebDriver's visible text leaves out) contains
+    /// `expected`.
+    pub fn wait_content(&self, testid: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            self.wait(testid);
+            let text = self
+                .script(&format!(
+                    "return document.querySelector('[data-testid=\"{testid}\"]')?.textContent ?? '';"
+                ))
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{testid} holds {text:?}, not {expected:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits until the element's text contains `expected`.
     pub fn wait_text(&self, testid: &str, expected: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -304,6 +329,27 @@ impl App {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Replaces the text of an input or text area, as typing would.
+    pub fn fill(&self, testid: &str, text: &str) {
+        let element = self.wait(testid);
+        let cleared = self.post(&format!("/element/{element}/clear"), json!({}));
+        assert!(cleared.is_null(), "clear {testid}: {cleared}");
+        let typed = self.post(
+            &format!("/element/{element}/value"),
+            json!({ "text": text }),
+        );
+        assert!(typed.is_null(), "type into {testid}: {typed}");
+    }
+
+    /// Chooses the option with `value` in a select, as a click would.
+    pub fn select(&self, testid: &str, value: &str) {
+        self.wait(testid);
+        let done = self.script(&format!(
+            "const s = document.querySelector('[data-testid=\"{testid}\"]'); s.value = {value:?}; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return s.value;"
+        ));
+        assert_eq!(done.as_str(), Some(value), "{testid} has no option {value}");
     }
 
     /// Characters typed into the page (digits on a keypad).

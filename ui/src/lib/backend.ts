@@ -4,6 +4,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { emitTo, listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { save } from "@tauri-apps/plugin-dialog";
 import type {
   AppError,
   CartItem,
@@ -134,6 +135,20 @@ export function showCustomer(view: CustomerView): void {
 
 export function onCustomerView(handler: (view: CustomerView) => void): Promise<UnlistenFn> {
   return listen<CustomerView>("customer-view", (event) => handler(event.payload));
+}
+
+/**
+ * The native save dialog, for a report export. `null`: the manager
+ * cancelled. Needs the dialog plugin and its `dialog:allow-save` permission.
+ */
+export async function chooseSavePath(defaultName: string, format: ExportFormat): Promise<string | null> {
+  const filters =
+    format === "pdf" ? [{ name: "PDF", extensions: ["pdf"] }] : [{ name: "CSV", extensions: ["csv"] }];
+  try {
+    return await save({ defaultPath: defaultName, filters });
+  } catch (error) {
+    throw asAppError(error);
+  }
 }
 
 /** A fresh idempotency key: one per attempt of an operation, reused by its retries. */

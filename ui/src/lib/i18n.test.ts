@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { centsFromDigits, errorText, fill, money } from "./i18n";
+import { ago, centsFromDigits, errorText, fill, money } from "./i18n";
 
 describe("i18n", () => {
   it("formats money per language", () => {
@@ -27,5 +27,17 @@ describe("i18n", () => {
     expect(fill("{name} has to close it, {name}!", { name: "Anna" })).toBe(
       "Anna has to close it, Anna!",
     );
+  });
+});
+
+describe("ago", () => {
+  it("says how long ago, in both languages", () => {
+    const now = 1_750_000_000_000;
+    expect(ago(now - 2_000, now, "de")).toBe("gerade eben");
+    expect(ago(now - 42_000, now, "en")).toBe("42 s ago");
+    expect(ago(now - 5 * 60_000, now, "de")).toBe("vor 5 min");
+    expect(ago(now - 3 * 3_600_000, now, "en")).toBe("3 h ago");
+    expect(ago(now - 2 * 86_400_000, now, "de")).toBe("vor 2 Tagen");
+    expect(ago(now + 10_000, now, "en")).toBe("just now");
   });
 });

@@ -1,0 +1,137 @@
+// Logic of the manager screens that needs no window: which tabs a role
+// sees, report periods, one query at a time.
+
+import type { Role } from "./bindings";
+import { fromLocalInput, startOfLocalDay } from "./localTime";
+
+export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "settings";
+
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "settings"];
+const SUPERVISOR_TABS: ManageTab[] = ["reports", "wallets", "terminals", "sync"];
+
+/** The manager area's tabs for a role (Rust checks every command as well). */
+export function tabsFor(role: Role): ManageTab[] {
+  if (role === "manager") return ALL_TABS;
+  if (role === "supervisor") return SUPERVISOR_TABS;
+  return [];
+}
+
+export function canManage(role: Role | null | undefined): boolean {
+  return role === "supervisor" || role === "manager";
+}
+
+export type Period = "today" | "hour" | "event" | "custom";
+
+export type Range = { from_ms: number | null; until_ms: number | null };
+
+/**
+ * The range a period stands for at `now`. For "custom", the two
+ * `datetime-local` values (empty: open end); `null` when one is not a
+ * date or the range is empty.
+ */
+export function periodRange(period: Period, now: number, customFrom = "", customUntil = ""): Range | null {
+  switch (period) {
+    case "today":
+      return { from_ms: startOfLocalDay(now), until_ms: null };
+    case "hour":
+      return { from_ms: now - 3_600_000, until_ms: null };
+    case "event":
+      return { from_ms: null, until_ms: null };
+    case "custom": {
+      const from = customFrom.trim() ? fromLocalInput(customFrom) : null;
+      const until = customUntil.trim() ? fromLocalInput(customUntil) : null;
+      if ((customFrom.trim() && from === null) || (customUntil.trim() && until === null)) return null;
+      if (from !== null && until !== null && from >= until) return null;
+      return { from_ms: from, until_ms: until };
+    }
+  }
+}
+
+/**
+ * Wraps `run` so that it never runs twice at once: a call while it runs
+ * asks for one more run after it (however many calls came in meanwhile),
+ * which then sees the newest filters. `run` reports its own errors.
+ */
+export function singleFlight(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          try {
+            await run();
+          } catch {
+            // `run` shows its own errors; the loop must go on.
+          }
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Hour bars with the empty hours between them filled in (zero), so that
+ * the chart's time axis has no jumps. Past `maxBars` it is left as it is.
+ */
+export function fillHours<T extends { start_ms: number; count: number; amount_cents: number }>(
+  bars: T[],
+  maxBars = 24 * 7,
+): { start_ms: number; count: number; amount_cents: number }[] {
+  const sorted = [...bars].sort((a, b) => a.start_ms - b.start_ms);
+  if (sorted.length < 2) return sorted;
+  const first = sorted[0].start_ms;
+  const last = sorted[sorted.length - 1].start_ms;
+  if ((last - first) / HOUR + 1 > maxBars) return sorted;
+  const out: { start_ms: number; count: number; amount_cents: number }[] = [];
+  let next = 0;
+  for (let slot = first; slot <= last; slot += HOUR) {
+    const before = out.length;
+    while (next < sorted.length && sorted[next].start_ms < slot + HOUR) {
+      const bar = sorted[next++];
+      out.push({ start_ms: bar.start_ms, count: bar.count, amount_cents: bar.amount_cents });
+    }
+    if (out.length === before) out.push({ start_ms: slot, count: 0, amount_cents: 0 });
+  }
+  return out;
+}
+
+/** "#RRGGBB" for an `<input type=color>`, from whatever the catalogue holds. */
+export function colourForInput(value: string | null | undefined, fallback: string): string {
+  const v = (value ?? "").trim();
+  if (/^#[0-9a-fA-F]{6}$/.test(v)) return v.toLowerCase();
+  const short = /^#([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])$/.exec(v);
+  if (short) return `#${short[1]}${short[1]}${short[2]}${short[2]}${short[3]}${short[3]}`.toLowerCase();
+  return fallback;
+}
+
+/** VAT in basis points as shown: 1900 → "19 %", 750 → "7,5 %" (de). */
+export function vatLabel(basisPoints: number, language: "de" | "en"): string {
+  const whole = Math.trunc(basisPoints / 100);
+  const rest = Math.abs(basisPoints % 100);
+  if (rest === 0) return `${whole} %`;
+  const decimals = String(rest).padStart(2, "0").replace(/0$/, "");
+  return `${whole}${language === "de" ? "," : "."}${decimals} %`;
+}
+
+/** A stock count typed (a whole number, not negative); `null` if it is not one. */
+export function parseCount(text: string): number | null {
+  const v = text.trim();
+  if (!/^\d{1,9}$/.test(v)) return null;
+  return Number.parseInt(v, 10);
+}
+
+/** A PIN as the ledger takes it: 4 to 8 digits. */
+export function pinOk(pin: string): boolean {
+  return /^\d{4,8}$/.test(pin);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { CatalogueAdmin, ProductForm } from "./bindings";
+import { draftOf, formOf, newDraft, type ProductDraft } from "./productDraft";
+
+const beer: ProductForm = {
+  id: "beer",
+  name: "Bier 0,5 l",
+  subtitle: null,
+  category: "drinks",
+  price_cents: 450,
+  vat_basis_points: 1900,
+  background: "#6B4F2A",
+  text_colour: "#FFFFFF",
+  sale_price_cents: null,
+  on_sale: false,
+  use_stock: true,
+  stock: 120,
+  available_from_ms: null,
+  available_until_ms: null,
+  deposit_product: "cup",
+  returnable: false,
+  archived: false,
+};
+
+const admin: CatalogueAdmin = {
+  categories: [{ id: "drinks", name: "Getränke" }],
+  products: [beer],
+  layout: ["beer"],
+  vat_rates: [700, 1900],
+  edits_go_to_server: false,
+};
+
+function edited(change: Partial<ProductDraft>): ProductDraft {
+  return { ...draftOf(beer, "de"), ...change };
+}
+
+describe("product drafts", () => {
+  it("round-trip a product unchanged", () => {
+    const draft = draftOf(beer, "de");
+    expect(draft.price).toBe("4,50");
+    expect(draft.background).toBe("#6b4f2a");
+    expect(formOf(draft)).toEqual({ form: beer });
+  });
+
+  it("read prices as cents and optional texts as null", () => {
+    const result = formOf(edited({ price: "5,2", subtitle: "  ", sale_price: "3.99", on_sale: true }));
+    expect(result).toMatchObject({ form: { price_cents: 520, subtitle: null, sale_price_cents: 399, on_sale: true } });
+  });
+
+  it("find the first problem", () => {
+    expect(formOf(edited({ name: "  " }))).toEqual({ problem: "name" });
+    expect(formOf(edited({ name: "x".repeat(81) }))).toEqual({ problem: "name" });
+    expect(formOf(edited({ category: "" }))).toEqual({ problem: "category" });
+    expect(formOf(edited({ price: "4,505" }))).toEqual({ problem: "price" });
+    expect(formOf(edited({ price: "" }))).toEqual({ problem: "price" });
+    expect(formOf(edited({ on_sale: true, sale_price: "" }))).toEqual({ problem: "sale_price" });
+    expect(formOf(edited({ sale_price: "abc" }))).toEqual({ problem: "sale_price" });
+    expect(formOf(edited({ stock: "-3" }))).toEqual({ problem: "stock" });
+    expect(formOf(edited({ available_from: "2025-06-24T20:00", available_until: "2025-06-24T18:00" }))).toEqual({
+      problem: "availability",
+    });
+  });
+
+  it("keep availability in local time and drop a deposit on a returnable", () => {
+    const result = formOf(edited({ available_from: "2025-06-24T18:00", returnable: true }));
+    expect(result).toMatchObject({
+      form: { available_from_ms: new Date(2025, 5, 24, 18).getTime(), available_until_ms: null, deposit_product: null },
+    });
+  });
+
+  it("ignore the stock text while stock is not counted", () => {
+    expect(formOf(edited({ use_stock: false, stock: "" }))).toMatchObject({ form: { use_stock: false, stock: 0 } });
+  });
+
+  it("start new products in the first category at 19 %", () => {
+    const draft = newDraft(admin);
+    expect(draft).toMatchObject({ id: null, category: "drinks", vat_basis_points: 1900, price: "" });
+    expect(formOf({ ...draft, name: "Wasser", price: "2" })).toMatchObject({
+      form: { id: null, name: "Wasser", price_cents: 200, background: "#3A6EA5" },
+    });
+  });
+});
