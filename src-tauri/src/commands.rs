@@ -34,8 +34,12 @@ pub async fn login(terminal: Term<'_>, pin: String) -> Result<view::Session, App
         blocking(&terminal, move |t| t.login(&pin)).await?
     };
     // A supervisor or manager on a connected till also gets a session on
-    // the server's manager API; the till works without it.
-    let _ = terminal.open_server_session(&pin).await;
+    // the server's manager API, in the background: the till never waits
+    // for the network to let someone in.
+    let terminal = Arc::clone(terminal.inner());
+    tauri::async_runtime::spawn(async move {
+        let _ = terminal.open_server_session(&pin).await;
+    });
     Ok(session)
 }
 

@@ -103,6 +103,9 @@ pub struct Config {
     pub options: Options,
     pub server: Option<ServerSettings>,
     pub customer_display: bool,
+    /// Settings given on the command line or in the environment (names of
+    /// `view::SettingsForm`'s fields): they win over `tapster.toml`.
+    pub pinned: Vec<String>,
 }
 
 /// The settings file, `tapster.toml` in the config dir: the same settings
@@ -223,6 +226,20 @@ impl Config {
             Some(token) => Some(token),
             None => read_token(&config_dir)?,
         };
+        // What the command line (or environment) fixes: the settings screen
+        // shows it and cannot change it.
+        let pinned = [
+            ("printer", args.printer.is_some()),
+            ("paper_mm", args.paper.is_some()),
+            ("language", args.lang.is_some()),
+            ("reader", args.reader.is_some()),
+            ("lock_after_secs", args.lock_after.is_some()),
+            ("confirm_wallet_payments", args.confirm_payments),
+        ]
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| name.to_string())
+        .collect();
         let args = Args {
             terminal: args.terminal.or(file.terminal),
             printer: match (args.printer, file.printer) {
@@ -296,6 +313,7 @@ impl Config {
             },
             server,
             customer_display: args.customer_display,
+            pinned,
         })
     }
 }
@@ -412,6 +430,12 @@ mod tests {
         .unwrap();
         assert_eq!(overridden.options.terminal.as_str(), "bar-sued");
         assert_eq!(overridden.options.language, view::Language::De);
+        // The settings screen is told what the command line fixes.
+        assert_eq!(overridden.pinned, vec!["language".to_string()]);
+        assert!(
+            from_file.pinned.is_empty(),
+            "the file's settings are the screen's"
+        );
         std::fs::write(dir.path().join("tapster.toml"), "colour = \"red\"\n").unwrap();
         let error = Config::from_args(args(&[], dir.path())).unwrap_err();
         assert!(format!("{error:#}").contains("tapster.toml"), "{error:#}");

@@ -115,6 +115,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 }
             });
             let mut terminal = Terminal::start(config.options.clone(), emit)?;
+            terminal.pin_settings(config.pinned.clone());
             if let Some(server) = &config.server {
                 let syncer = config::syncer(server, terminal.ledger().clone())?;
                 let handle = tauri::async_runtime::block_on(async {

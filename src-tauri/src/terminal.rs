@@ -92,6 +92,8 @@ pub struct Terminal {
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
     clock: Arc<dyn Clock>,
+    /// Settings the command line fixes (see `config::Config::pinned`).
+    pinned: Vec<String>,
     _nfc: Option<tapster_nfc::Watcher>,
 }
 
@@ -267,8 +269,15 @@ impl Terminal {
             sync_online: Arc::new(Mutex::new(false)),
             emit,
             clock,
+            pinned: Vec::new(),
             _nfc: watcher,
         })
+    }
+
+    /// Settings the command line fixes: the settings screen shows them
+    /// read-only.
+    pub fn pin_settings(&mut self, pinned: Vec<String>) {
+        self.pinned = pinned;
     }
 
     /// Sells and syncs through `syncer` from now on (connected mode).

@@ -502,7 +502,7 @@ pub struct StaffMember {
 
 /// A staff member as the staff screen saves them. `pin`: a new PIN (must
 /// be set for a new member), `null` keeps the old one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct StaffForm {
     pub id: Option<String>,
     pub name: String,
@@ -603,6 +603,9 @@ pub struct SettingsView {
     pub event_settings_from_server: bool,
     /// Where the settings file is.
     pub config_file: String,
+    /// Fields of the form the command line or environment fixes: saving
+    /// them in the file changes nothing while the app is started so.
+    pub pinned: Vec<String>,
 }
 
 /// After saving: some settings apply only after a restart.
@@ -610,4 +613,17 @@ pub struct SettingsView {
 pub struct SettingsSaved {
     pub view: SettingsView,
     pub restart_needed: bool,
+}
+
+/// Without the PIN: a form may end up in a log line.
+impl std::fmt::Debug for StaffForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffForm")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("pin", &self.pin.as_ref().map(|_| "…"))
+            .field("active", &self.active)
+            .finish()
+    }
 }

@@ -276,7 +276,8 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
         report.by_hour.iter().map(|h| h.amount_cents).sum::<i64>(),
         10_00
     );
-    let pdf = till._dir.path().join("event.pdf");
+    let exports = tempfile::tempdir().unwrap();
+    let pdf = exports.path().join("event.pdf");
     rt.block_on(t.export(&event_report, tapster_app::view::ExportFormat::Pdf, &pdf))
         .unwrap();
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));

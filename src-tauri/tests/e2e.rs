@@ -350,7 +350,8 @@ fn a_managers_screens_in_the_real_window() {
     app.resize(1920, 1080);
     // The save dialog is the desktop's own window, which WebDriver cannot
     // reach: the export command it leads to is called as the page calls it.
-    let csv = data.path().join("report.csv");
+    let exports = tempfile::tempdir().unwrap();
+    let csv = exports.path().join("report.csv");
     let exported = app.post_async(&format!(
         "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('export_report', {{ query: {{ source: 'till', from_ms: null, until_ms: null, terminal: null, cashier: null }}, format: 'csv', path: {:?} }}).then(done, (e) => done({{ error: e }}));",
         csv.display().to_string()

@@ -149,8 +149,9 @@ fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
         ErrorCode::ServerOwned
     );
 
-    let out = f.dir.path().join("exports");
-    std::fs::create_dir_all(&out).unwrap();
+    let exports = tempfile::tempdir().unwrap();
+    let out = exports.path().to_path_buf();
+    std::fs::create_dir_all(f.dir.path().join("config")).unwrap();
     let pdf = out.join("report.pdf");
     let written = t
         .export_report(&whole_event(), ExportFormat::Pdf, &pdf)
@@ -178,10 +179,29 @@ fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.starts_with('\u{FEFF}'), "German CSV for spreadsheets");
     assert!(csv.contains("13,50") && !csv.contains("Wasser"), "{csv}");
-    assert!(
-        !out.join("report.part").exists(),
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        2,
         "no half-written file is left"
     );
+    // Only .pdf/.csv files as the format, never among the app's own files.
+    for (format, path) in [
+        (ExportFormat::Csv, out.join("report.pdf")),
+        (ExportFormat::Pdf, out.join("report")),
+        (ExportFormat::Csv, f.dir.path().join("ledger.csv")),
+        (ExportFormat::Csv, f.dir.path().join("config/x.csv")),
+        (ExportFormat::Csv, out.clone()),
+    ] {
+        let refused = t.export_report(&whole_event(), format, &path).unwrap_err();
+        assert_eq!(
+            refused.code,
+            ErrorCode::InvalidInput,
+            "{path:?}: {refused:?}"
+        );
+    }
+    assert!(std::fs::read(out.join("report.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF"));
     let nowhere = t
         .export_report(
             &whole_event(),
@@ -531,7 +551,11 @@ fn settings_are_saved_where_they_belong_and_the_printer_can_be_tried() {
     t.test_print(&printer, 58).unwrap();
     let bytes = received.join().unwrap();
     assert!(bytes.starts_with(&[0x1B, b'@']), "ESC @ first");
-    assert!(bytes.windows(4).any(|w| w == b"TEST") || bytes.len() > 200);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("TESTBELEG"),
+        "the test receipt's text: {text:?}"
+    );
     let (drawer, received) = listening_printer();
     t.test_drawer(&drawer).unwrap();
     assert_eq!(received.join().unwrap(), vec![0x1B, b'p', 0, 25, 250]);

@@ -48,7 +48,7 @@ pub struct TerminalUpdate {
 
 /// A staff member to add or change. `pin` must be given for a new member;
 /// left out, an existing member keeps theirs.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaffMember {
     pub id: String,
@@ -133,8 +133,12 @@ pub struct Summary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SummaryRow {
     pub key: String,
+    /// Items sold (less cancelled ones).
     pub quantity: i64,
     pub amount: i64,
+    /// Sales (entries) in this group.
+    #[serde(default)]
+    pub sales: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -180,7 +184,7 @@ pub struct TerminalProblem {
 /// A staff member's PIN, checked by the server, for a session on the
 /// manager API that allows what their role allows
 /// (`POST pos/staff-sessions`, with the terminal's token).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffSessionRequest {
     pub staff_id: String,
@@ -188,7 +192,7 @@ pub struct StaffSessionRequest {
 }
 
 /// The session: its bearer token for the manager API, shown this once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StaffSession {
     pub token: String,
     pub staff_id: String,
@@ -196,4 +200,36 @@ pub struct StaffSession {
     pub role: Role,
     /// Milliseconds since the Unix epoch.
     pub expires_at: i64,
+}
+
+// PINs and session tokens never reach a log through `Debug`.
+
+impl std::fmt::Debug for NewStaffMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaffMember")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("pin", &self.pin.as_ref().map(|_| "…"))
+            .field("active", &self.active)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StaffSessionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffSessionRequest")
+            .field("staff_id", &self.staff_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for StaffSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffSession")
+            .field("staff_id", &self.staff_id)
+            .field("role", &self.role)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }

@@ -311,11 +311,11 @@ impl LoginAttempts {
 
     /// The counters after one more failure, and the error to report.
     pub fn fail(&self, settings: &EventSettings, now: Timestamp) -> (LoginAttempts, LedgerError) {
-        // A lock that has run out starts a fresh count.
-        let previous = if self.locked_until.is_some() {
-            0
-        } else {
-            self.failed
+        // A lock that has run out starts a fresh count; one still running
+        // keeps counting (callers check it first, but never lift it here).
+        let previous = match self.locked_until {
+            Some(until) if until <= now.0 => 0,
+            _ => self.failed,
         };
         let failed = previous.saturating_add(1);
         if failed >= settings.max_failed_logins {

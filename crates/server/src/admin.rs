@@ -436,13 +436,14 @@ async fn pair_wallet(
     if pair.balance < 0 {
         return Err(ServerError::invalid("balance", "must not be negative"));
     }
-    let wallet = managed!(
-        s,
-        e,
-        h,
-        Action::ManageWallets,
-        move |st: &Store, ev: &str| st.create_wallet(ev, &token, Cents(pair.balance))
-    )?;
+    // A starting credit is money no drawer took in: a manager's decision.
+    let action = if pair.balance > 0 {
+        Action::Adjust
+    } else {
+        Action::ManageWallets
+    };
+    let wallet = managed!(s, e, h, action, move |st: &Store, ev: &str| st
+        .create_wallet(ev, &token, Cents(pair.balance)))?;
     Ok((StatusCode::CREATED, Json(Data::new(wallet))).into_response())
 }
 

@@ -357,6 +357,7 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound(format!("terminal '{i}'")));
             }
+            end_terminal_sessions(conn, &e, &i)?;
             Ok(())
         })?;
         self.terminal_status(event, id)
@@ -378,6 +379,8 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound(format!("terminal '{id}'")));
             }
+            // A lost till's staff sessions end with its token.
+            end_terminal_sessions(conn, &event, &id)?;
             tracing::info!(event, terminal = %id, "terminal token rolled");
             Ok(TerminalCreated {
                 id,
@@ -473,6 +476,7 @@ impl ServerStore {
         let hash = match &member.pin {
             Some(pin) => {
                 let pin = Pin::new(pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
+                self.ensure_pin_unused(event, &pin, &id)?;
                 Some(hash_pin(&pin, cost)?)
             }
             None => None,
@@ -503,7 +507,8 @@ impl ServerStore {
                 |r| r.get(0),
             )?;
             tapster_ledger::rules::check_managers_left(managers)?;
-            if !active {
+            // A new PIN or a deactivation ends the member's sessions.
+            if !active || hash.is_some() {
                 conn.execute(
                     "DELETE FROM staff_sessions WHERE event_id = ?1 AND staff_id = ?2",
                     params![event, id.as_str()],
@@ -511,6 +516,30 @@ impl ServerStore {
             }
             Ok(StaffMember { id: id.to_string(), name, role, active })
         })
+    }
+
+    /// A PIN alone logs in on a till, so no two active members of an
+    /// event may share one (as a till's own ledger also refuses).
+    fn ensure_pin_unused(
+        &self,
+        event: &str,
+        pin: &Pin,
+        except: &StaffId,
+    ) -> Result<(), ServerError> {
+        let hashes: Vec<String> = {
+            let conn = self.reader();
+            let mut stmt = conn.prepare_cached(
+                "SELECT pin_hash FROM staff WHERE event_id = ?1 AND active = 1 AND id != ?2",
+            )?;
+            let rows = stmt.query_map(params![event, except.as_str()], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for hash in hashes {
+            if tapster_ledger::pin::verify_pin(pin, &hash)? {
+                return Err(LedgerError::PinInUse.into());
+            }
+        }
+        Ok(())
     }
 
     /// Checks a staff member's PIN (with the tills' lockout rule) and opens
@@ -569,6 +598,16 @@ impl ServerStore {
         let terminal_id = terminal.id.clone();
         let outcome = self.write(move |conn| {
             let settings = Self::ensure_event(conn, &event)?;
+            // Counted again here, where writes are one at a time: a lock set
+            // by a parallel request while this PIN was being checked holds.
+            let current: LoginAttempts = conn.query_row(
+                "SELECT failed_logins, locked_until FROM staff WHERE event_id = ?1 AND id = ?2",
+                params![event, staff.as_str()],
+                |r| Ok(LoginAttempts { failed: r.get(0)?, locked_until: r.get(1)? }),
+            )?;
+            if let Err(locked) = current.check_not_locked(now) {
+                return Ok(Some(locked));
+            }
             if correct {
                 conn.execute(
                     "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE event_id = ?1 AND id = ?2",
@@ -585,11 +624,6 @@ impl ServerStore {
                 )?;
                 return Ok(None);
             }
-            let current: LoginAttempts = conn.query_row(
-                "SELECT failed_logins, locked_until FROM staff WHERE event_id = ?1 AND id = ?2",
-                params![event, staff.as_str()],
-                |r| Ok(LoginAttempts { failed: r.get(0)?, locked_until: r.get(1)? }),
-            )?;
             let (next, error) = current.fail(&settings, now);
             conn.execute(
                 "UPDATE staff SET failed_logins = ?3, locked_until = ?4 WHERE event_id = ?1 AND id = ?2",
@@ -624,6 +658,8 @@ impl ServerStore {
             .prepare_cached(
                 "SELECT ss.staff_id, st.role FROM staff_sessions ss
                  JOIN staff st ON st.event_id = ss.event_id AND st.id = ss.staff_id
+                 JOIN terminals tm ON tm.event_id = ss.event_id AND tm.id = ss.terminal_id
+                   AND tm.archived = 0
                  WHERE ss.token_hash = ?1 AND ss.event_id = ?2 AND ss.expires_at > ?3
                    AND st.active = 1",
             )?
@@ -875,7 +911,8 @@ impl ServerStore {
         let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
             let sql = format!(
                 "SELECT {expression} AS key, SUM(l.value ->> 'quantity'),
-                        SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price'))
+                        SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price')),
+                        COUNT(DISTINCT t.id) FILTER (WHERE t.kind = 'sale')
                  FROM transactions t JOIN json_each(t.lines) l
                  WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
                    AND {RECORD_FILTER}
@@ -894,6 +931,7 @@ impl ServerStore {
                         key: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
                         quantity: r.get(1)?,
                         amount: r.get(2)?,
+                        sales: r.get(3)?,
                     })
                 },
             )?;
@@ -901,10 +939,8 @@ impl ServerStore {
         };
         let sales_count: i64 = conn
             .prepare_cached(&format!(
-                "SELECT COUNT(*) FILTER (WHERE t.kind = 'sale')
-                      - COUNT(*) FILTER (WHERE t.kind = 'cancel' AND r.kind = 'sale')
-                 FROM transactions t LEFT JOIN transactions r ON r.entry_id = t.reverses
-                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND {RECORD_FILTER}"
+                "SELECT COUNT(*) FROM transactions t
+                 WHERE t.event_id = ?1 AND t.kind = 'sale' AND {RECORD_FILTER}"
             ))?
             .query_row(
                 params![
@@ -953,6 +989,7 @@ impl ServerStore {
                         key: r.get(0)?,
                         quantity: r.get(1)?,
                         amount: r.get(2)?,
+                        sales: 0,
                     })
                 },
             )?
@@ -994,6 +1031,19 @@ impl ServerStore {
 }
 
 /// A manual transaction (no terminal): manager actions.
+/// Ends the staff sessions opened on a terminal (archived, token rolled).
+fn end_terminal_sessions(
+    conn: &rusqlite::Connection,
+    event: &str,
+    terminal: &str,
+) -> Result<(), ServerError> {
+    conn.execute(
+        "DELETE FROM staff_sessions WHERE event_id = ?1 AND terminal_id = ?2",
+        params![event, terminal],
+    )?;
+    Ok(())
+}
+
 fn manual<'a>(
     event: &'a str,
     wallet_id: &'a str,

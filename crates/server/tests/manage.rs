@@ -669,3 +669,78 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     let (status, _) = staff_session(&server, &fx, "nobody", "1111");
     assert_eq!(status, 404);
 }
+
+#[test]
+fn staff_sessions_end_with_a_new_pin_or_the_tills_token_and_pins_stay_unique() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (_, body) = staff_session(&server, &fx, "max", "4444");
+    let max = body["data"]["token"].as_str().unwrap().to_string();
+    // A PIN alone logs in on a till: another member's PIN is refused.
+    let (status, body) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "lena", "name": "Lena", "role": "cashier", "pin": "4444"})),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("pin_in_use")),
+        "{body}"
+    );
+    // A starting credit on a new wristband is a manager's decision.
+    let (_, body) = staff_session(&server, &fx, "sue", "3333");
+    let sue = body["data"]["token"].as_str().unwrap().to_string();
+    let pair = |token: &str, balance: i64| {
+        json(
+            client()
+                .post(server.url(&fx.event, "manage/wallets"))
+                .bearer_auth(token)
+                .json(&json!({"token_id": "04D3BBBBBBBB01", "balance": balance}))
+                .send()
+                .unwrap(),
+        )
+        .0
+    };
+    assert_eq!(pair(&sue, 50_00), 403);
+    // Max's session ends when his PIN is reset…
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 200);
+    admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "max", "name": "Max", "role": "manager", "pin": "4455"})),
+    );
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 401);
+    // …and a session ends when the till's token is rolled (a lost till).
+    let (_, body) = staff_session(&server, &fx, "max", "4455");
+    let max = body["data"]["token"].as_str().unwrap().to_string();
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 200);
+    let (status, _) = admin.call("POST", "terminals/bar-1/token", None);
+    assert_eq!(status, 200);
+    assert_eq!(get_with(&server, &fx, &max, "staff"), 401);
+}
+
+#[test]
+fn parallel_wrong_pins_cannot_get_past_the_lockout() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..8 {
+                    let (status, _) = staff_session(&server, &fx, "max", "9999");
+                    assert_eq!(status, 403);
+                }
+            });
+        }
+    });
+    let (status, body) = staff_session(&server, &fx, "max", "4444");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (403, Some("login_locked")),
+        "32 wrong PINs in parallel leave the member locked: {body}"
+    );
+}

@@ -360,9 +360,6 @@ impl Terminal {
         format: view::ExportFormat,
         path: &Path,
     ) -> Result<view::Exported, AppError> {
-        if !path.is_absolute() {
-            return Err(invalid("choose where to save the report"));
-        }
         let settings = self.reader().settings()?;
         let language = match self.options.language {
             view::Language::De => tapster_print::Language::De,
@@ -414,22 +411,75 @@ impl Terminal {
                 .into_bytes()
             }
         };
-        // Written beside the target and renamed: a half-written report never
-        // sits under the chosen name.
-        let partial = path.with_extension("part");
+        let target = self.export_target(path, format)?;
+        // Written to a temporary file beside the target, then moved over
+        // it: a half-written report never sits under the chosen name.
+        let dir = target.parent().unwrap_or(Path::new("/"));
         let write = || -> std::io::Result<()> {
-            std::fs::write(&partial, &bytes)?;
-            std::fs::rename(&partial, path)
+            let mut file = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(&mut file, &bytes)?;
+            file.as_file().sync_all()?;
+            file.persist(&target).map_err(|e| e.error)?;
+            Ok(())
         };
         write().map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            AppError::new(ErrorCode::SaveFailed, format!("{}: {e}", path.display()))
+            AppError::new(ErrorCode::SaveFailed, format!("{}: {e}", target.display()))
         })?;
         tracing::info!(path = %path.display(), bytes = bytes.len(), "report exported");
         Ok(view::Exported {
-            path: path.display().to_string(),
+            path: target.display().to_string(),
             bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
         })
+    }
+
+    /// Where a report may go: a `.pdf` or `.csv` file (as its format) the
+    /// save dialog chose, not a directory or device, and nowhere in the
+    /// app's own data or config — an export never replaces a ledger or a
+    /// settings file, whatever path the page sends.
+    fn export_target(
+        &self,
+        path: &Path,
+        format: view::ExportFormat,
+    ) -> Result<std::path::PathBuf, AppError> {
+        if !path.is_absolute() {
+            return Err(invalid("choose where to save the report"));
+        }
+        let extension = match format {
+            view::ExportFormat::Pdf => "pdf",
+            view::ExportFormat::Csv => "csv",
+        };
+        if !path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case(extension))
+        {
+            return Err(invalid(format!(
+                "a {extension} report is saved as a .{extension} file"
+            )));
+        }
+        let save_failed = |e: std::io::Error| {
+            AppError::new(ErrorCode::SaveFailed, format!("{}: {e}", path.display()))
+        };
+        let parent = path
+            .parent()
+            .ok_or_else(|| invalid("choose where to save the report"))?;
+        let dir = parent.canonicalize().map_err(save_failed)?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| invalid("choose where to save the report"))?;
+        let target = dir.join(name);
+        if let Ok(meta) = std::fs::symlink_metadata(&target) {
+            if !meta.is_file() {
+                return Err(invalid("a report replaces only a file"));
+            }
+        }
+        for own in [&self.options.data_dir, &self.options.config_dir] {
+            if let Ok(own) = own.canonicalize() {
+                if dir.starts_with(&own) {
+                    return Err(invalid("reports are not saved among the app's own files"));
+                }
+            }
+        }
+        Ok(target)
     }
 
     /// Every product (archived last), categories and this till's grid.
@@ -817,6 +867,7 @@ impl Terminal {
                 .join("tapster.toml")
                 .display()
                 .to_string(),
+            pinned: self.pinned.clone(),
         })
     }
 
@@ -913,12 +964,23 @@ impl Terminal {
         file.lock_after = Some(form.lock_after_secs as u64);
         file.confirm_payments = Some(form.confirm_wallet_payments);
         write_settings(dir, &file).map_err(failed)?;
-        let restart_needed = form.printer != current.printer
-            || form.paper_mm != current.paper_mm
-            || form.language != current.language
-            || form.reader != current.reader
-            || form.lock_after_secs != current.lock_after_secs
-            || form.confirm_wallet_payments != current.confirm_wallet_payments;
+        let pinned = |field: &str| self.pinned.iter().any(|p| p == field);
+        let restart_needed = [
+            ("printer", form.printer != current.printer),
+            ("paper_mm", form.paper_mm != current.paper_mm),
+            ("language", form.language != current.language),
+            ("reader", form.reader != current.reader),
+            (
+                "lock_after_secs",
+                form.lock_after_secs != current.lock_after_secs,
+            ),
+            (
+                "confirm_wallet_payments",
+                form.confirm_wallet_payments != current.confirm_wallet_payments,
+            ),
+        ]
+        .into_iter()
+        .any(|(field, changed)| changed && !pinned(field));
         tracing::info!(staff = %staff.id, restart_needed, "settings saved");
         Ok(view::SettingsSaved {
             view: self.settings_view()?,

@@ -25,7 +25,7 @@ fn server_error(error: ApiError) -> AppError {
             let code = match code.as_str() {
                 "role_not_permitted" => ErrorCode::RoleNotPermitted,
                 "invalid_parameters" | "invalid_input" | "invalid_body" => ErrorCode::InvalidInput,
-                "not_found" => ErrorCode::UnknownWallet,
+                "pin_in_use" => ErrorCode::InvalidInput,
                 "wrong_pin" => ErrorCode::WrongPin,
                 "login_locked" => ErrorCode::LoginLocked,
                 _ => ErrorCode::RefusedByServer,
@@ -43,11 +43,13 @@ fn server_error(error: ApiError) -> AppError {
     }
 }
 
-fn amount_row(row: &tapster_api::manage::SummaryRow, label: String) -> AmountRow {
+/// A summary row as the ledger's report counts it: items for products and
+/// categories, sales for people, tills and hours, entries for tenders.
+fn amount_row(row: &tapster_api::manage::SummaryRow, label: String, count: i64) -> AmountRow {
     AmountRow {
         key: row.key.clone(),
         label,
-        count: row.quantity,
+        count,
         amount: Cents(row.amount),
     }
 }
@@ -103,7 +105,7 @@ impl Terminal {
         self.server_session()?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::ServerUnreachable,
-                "the server did not confirm your PIN when you logged in: log in again once it is reachable",
+                "no manager session on the server: log in with your PIN (not a badge) once the server is reachable",
             )
         })
     }
@@ -190,7 +192,7 @@ impl Terminal {
             by_category: summary
                 .by_category
                 .iter()
-                .map(|row| amount_row(row, category_name(&row.key)))
+                .map(|row| amount_row(row, category_name(&row.key), row.quantity))
                 .collect(),
             by_vat_rate: summary
                 .by_vat_rate
@@ -209,7 +211,7 @@ impl Terminal {
                     let start = row.key.parse::<jiff::Timestamp>().ok()?;
                     Some(HourRow {
                         hour_start: Timestamp(start.as_millisecond()),
-                        sales: row.quantity,
+                        sales: row.sales,
                         gross: Cents(row.amount),
                     })
                 })
@@ -222,7 +224,7 @@ impl Terminal {
                         .iter()
                         .find(|s| s.id.as_str() == row.key)
                         .map_or_else(|| row.key.clone(), |s| s.name.clone());
-                    amount_row(row, name)
+                    amount_row(row, name, row.sales)
                 })
                 .collect(),
             by_terminal: summary
@@ -233,13 +235,13 @@ impl Terminal {
                         .iter()
                         .find(|t| t.id == row.key)
                         .map_or_else(|| row.key.clone(), |t| t.name.clone());
-                    amount_row(row, name)
+                    amount_row(row, name, row.sales)
                 })
                 .collect(),
             top_ups_by_tender: summary
                 .top_ups_by_tender
                 .iter()
-                .map(|row| amount_row(row, row.key.clone()))
+                .map(|row| amount_row(row, row.key.clone(), row.quantity))
                 .collect(),
             ..SalesReport::default()
         })
@@ -283,7 +285,11 @@ impl Terminal {
             let mut layout = self.ledger.terminal()?.layout;
             if !layout.is_empty() {
                 layout.push(saved.id.clone());
-                self.save_layout_on_server(&session, layout).await?;
+                // The product is saved: a grid that could not follow is no
+                // reason to report failure (a second save would make it twice).
+                if let Err(error) = self.save_layout_on_server(&session, layout).await {
+                    tracing::warn!(product = %saved.id, ?error, "new product saved, not yet on this till's grid");
+                }
             }
         }
         tracing::info!(product = %saved.id, "product saved on the server");

@@ -275,6 +275,11 @@ event_settings_from_server: boolean,
 /**
  * Where the settings file is.
  */
-config_file: string, };
+config_file: string, 
+/**
+ * Fields of the form the command line or environment fixes: saving
+ * them in the file changes nothing while the app is started so.
+ */
+pinned: Array<string>, };
 
 export type SettingsSaved = { view: SettingsView, restart_needed: boolean, };
