@@ -5,6 +5,8 @@
 #[path = "../../crates/sync/tests/common/mod.rs"]
 mod sync_common;
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,12 +15,10 @@ use tapster_app::config::{syncer, ServerSettings};
 use tapster_app::error::ErrorCode;
 use tapster_app::terminal::{AppEvent, Options, Terminal};
 use tapster_app::view::{
-    CartItem, Connectivity, Language, ProductForm, ReportQuery, ReportSource, Role, SettingsForm,
-    StaffForm, Tender,
+    CartItem, Connectivity, ProductForm, ReportQuery, ReportSource, Role, SettingsForm, StaffForm,
+    Tender,
 };
-use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{demo, SystemClock, TerminalId};
-use tapster_print::ReceiptFormat;
 
 fn wait(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -31,66 +31,18 @@ fn wait(what: &str, mut ready: impl FnMut() -> bool) {
 #[test]
 fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     let event = Event::new(5, 40_00);
-    let (terminal_id, token) = event.terminal("Bar Nord");
     let server = Server::start(&event.db, 0.0);
-    let dir = tempfile::tempdir().unwrap();
-    let options = Options {
-        config_dir: dir.path().join("config"),
-        data_dir: dir.path().to_path_buf(),
-        terminal: TerminalId::new(&terminal_id).unwrap(),
-        demo: false,
-        // On-screen taps stand in for the reader here.
-        simulated_reader: true,
-        printer: None,
-        receipt_format: ReceiptFormat::default(),
-        language: Language::De,
-        lock_after: Duration::from_secs(300),
-        confirm_wallet_payments: false,
-        pcsc_reader: None,
-        pin_cost: PinHashCost::Fast,
-        kiosk: false,
-    };
-    let statuses = Arc::new(Mutex::new(Vec::new()));
-    let taps = Arc::new(Mutex::new(0usize));
-    let (seen_statuses, seen_taps) = (statuses.clone(), taps.clone());
-    let mut terminal = Terminal::start(
-        options,
-        Arc::new(move |event| match event {
-            AppEvent::Status(status) => seen_statuses.lock().unwrap().push(status.connectivity),
-            AppEvent::Tap(_) => *seen_taps.lock().unwrap() += 1,
-        }),
-    )
-    .unwrap();
-    let tap = |terminal: &Terminal, token: &str| {
-        let before = *taps.lock().unwrap();
-        terminal.simulate_tap(token).unwrap();
-        wait("the tap", || *taps.lock().unwrap() > before);
-    };
-    let settings = ServerSettings {
-        url: format!("http://{}", server.address),
-        event: event.id.clone(),
-        token,
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sync = syncer(&settings, terminal.ledger().clone()).unwrap();
-    let handle = runtime.block_on(async {
-        let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
-        terminal.connect(sync, handle.status.clone());
-        handle
-    });
-
-    // Catalogue and staff come from the server; the status bar says online.
-    wait("the catalogue from the server", || {
-        terminal
-            .catalog()
-            .map(|c| c.products.iter().any(|p| p.id == "beer"))
-            .unwrap_or(false)
-    });
-    wait("online", || {
-        terminal.status().connectivity == Connectivity::Online
-    });
+    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Nord");
+    let terminal = &till.terminal;
+    let handle = &till.handle;
+    let runtime = &till.runtime;
+    // Catalogue and staff came from the server; the status bar was told it
+    // is online.
     assert!(
-        statuses.lock().unwrap().contains(&Connectivity::Online),
+        till.statuses
+            .lock()
+            .unwrap()
+            .contains(&Connectivity::Online),
         "the status bar was told it is online"
     );
     terminal.login("1111").unwrap();
@@ -101,19 +53,19 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         product: "beer".into(),
         quantity: 1,
     }];
-    tap(&terminal, &band);
+    till.tap(&band);
     let done = runtime
         .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1", None))
         .unwrap();
     assert!(!done.offline, "authorised by the server");
     assert_eq!(done.balance_after_cents, Some(40_00 - 7_00));
     // A retry of the same sale is the same sale, on the server too.
-    tap(&terminal, &band);
+    till.tap(&band);
     let again = runtime
         .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "online-1", None))
         .unwrap();
     assert_eq!(again.entry_id, done.entry_id);
-    tap(&terminal, &band);
+    till.tap(&band);
     terminal
         .top_up(&band, 10_00, Tender::Cash, "top-up-1")
         .unwrap();
@@ -130,13 +82,13 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     let balances = event.balances();
     assert_eq!(balances.get(&band).copied(), Some(40_00 - 7_00 + 10_00));
     assert!(event.check(), "tapster-server check is clean");
-    runtime.block_on(handle.stop());
 }
 
 /// A till connected to `server`, with on-screen taps.
 struct ConnectedTill {
     terminal: Terminal,
     taps: Arc<Mutex<usize>>,
+    statuses: Arc<Mutex<Vec<Connectivity>>>,
     runtime: tokio::runtime::Runtime,
     handle: tapster_sync::SyncHandle,
     _dir: tempfile::TempDir,
@@ -147,28 +99,20 @@ impl ConnectedTill {
         let (terminal_id, token) = event.terminal(name);
         let dir = tempfile::tempdir().unwrap();
         let options = Options {
-            config_dir: dir.path().join("config"),
-            data_dir: dir.path().to_path_buf(),
             terminal: TerminalId::new(&terminal_id).unwrap(),
             demo: false,
+            // On-screen taps stand in for the reader here.
             simulated_reader: true,
-            printer: None,
-            receipt_format: ReceiptFormat::default(),
-            language: Language::De,
-            lock_after: Duration::from_secs(300),
-            confirm_wallet_payments: false,
-            pcsc_reader: None,
-            pin_cost: PinHashCost::Fast,
-            kiosk: false,
+            ..common::options(dir.path())
         };
         let taps = Arc::new(Mutex::new(0usize));
-        let seen = taps.clone();
+        let statuses = Arc::new(Mutex::new(Vec::new()));
+        let (seen_taps, seen_statuses) = (taps.clone(), statuses.clone());
         let mut terminal = Terminal::start(
             options,
-            Arc::new(move |event| {
-                if let AppEvent::Tap(_) = event {
-                    *seen.lock().unwrap() += 1;
-                }
+            Arc::new(move |event| match event {
+                AppEvent::Tap(_) => *seen_taps.lock().unwrap() += 1,
+                AppEvent::Status(status) => seen_statuses.lock().unwrap().push(status.connectivity),
             }),
         )
         .unwrap();
@@ -195,6 +139,7 @@ impl ConnectedTill {
             ConnectedTill {
                 terminal,
                 taps,
+                statuses,
                 runtime,
                 handle,
                 _dir: dir,

@@ -5,7 +5,10 @@
 //! check, shift close with the Z report. A screenshot of every screen is
 //! saved under the target dir's `tmp/e2e/` (looked at by a person).
 
+mod common;
 mod webdriver;
+
+use common::listening_printer;
 
 use std::path::Path;
 
@@ -287,23 +290,6 @@ fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
     app.switch_to(&customer);
     app.wait_text("customer-balance", "13,00 €");
     app.screenshot("customer-paid");
-}
-
-/// A printer on a real socket that keeps what it is sent.
-fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
-    use std::io::Read;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let uri = format!("tcp://{}", listener.local_addr().unwrap());
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        let mut received = Vec::new();
-        let _ = stream.read_to_end(&mut received);
-        received
-    });
-    (uri, handle)
 }
 
 fn pin(app: &App, digits: &str) {

@@ -2,9 +2,6 @@
 //! reports and exports from the real ledger, catalogue, staff, wallets and
 //! settings written where they belong.
 
-use std::io::Read;
-use std::time::Duration;
-
 use tapster_app::error::ErrorCode;
 use tapster_app::view::{
     ExportFormat, ProductForm, ReportQuery, ReportSource, Role, SettingsForm, StaffForm, Tender,
@@ -470,22 +467,6 @@ fn wallets_are_blocked_paid_out_only_on_a_tap_and_moved_only_by_a_server() {
         t.manage_wallet("not a uid").unwrap_err().code,
         ErrorCode::InvalidInput
     );
-}
-
-/// A printer on a real socket that keeps what it is sent.
-fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let uri = format!("tcp://{}", listener.local_addr().unwrap());
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        let mut received = Vec::new();
-        let _ = stream.read_to_end(&mut received);
-        received
-    });
-    (uri, handle)
 }
 
 #[test]

@@ -163,6 +163,29 @@ slug_id!(
 
 pub const MAX_SLUG_LEN: usize = 64;
 
+/// An id from a name, as the slug ids accept it: `Bar Nord 2` →
+/// `bar-nord-2`, umlauts plain, at most `max_len` characters; empty when
+/// nothing of the name is usable.
+pub fn slug(name: &str, max_len: usize) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'ä' => 'a',
+            'ö' => 'o',
+            'ü' => 'u',
+            'ß' => 's',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.truncate(max_len.min(MAX_SLUG_LEN));
+    out.trim_end_matches('-').to_string()
+}
+
 fn validate_slug(field: &'static str, value: &str) -> Result<(), InputError> {
     if value.is_empty() || value.len() > MAX_SLUG_LEN {
         return Err(InputError::new(

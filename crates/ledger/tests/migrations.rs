@@ -31,6 +31,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE rollup; DROP TABLE rollup_progress; DROP VIEW line_facts; DROP VIEW entry_facts;
+         DROP TABLE sale_intents;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

@@ -871,23 +871,7 @@ pub(crate) fn insert_transaction(
 
 /// A terminal id from its name: `Bar Nord 2` → `bar-nord-2`.
 fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'ä' => 'a',
-            'ö' => 'o',
-            'ü' => 'u',
-            'ß' => 's',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    let out: String = out.chars().take(48).collect();
+    let out = tapster_ledger::ids::slug(name, 48);
     if out.is_empty() {
         "terminal".into()
     } else {

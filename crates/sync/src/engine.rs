@@ -16,7 +16,7 @@ use tapster_ledger::store::{Authorisation, Recorded, SaleRequest, ServerApproval
 use tapster_ledger::{Clock, EntryId, Ledger, LedgerError, ProductId, TokenId};
 use thiserror::Error;
 
-use crate::client::{ApiError, ServerClient};
+use crate::client::{ApiError, Applied, ServerClient};
 
 /// How a terminal syncs.
 #[derive(Clone, Debug)]
@@ -130,6 +130,7 @@ impl Syncer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PushReport, SyncError> {
         let terminal = self.client.terminal().await?;
+        self.resolve_sale_intents().await?;
         let batches = terminal
             .capabilities
             .iter()
@@ -423,23 +424,12 @@ impl Syncer {
         let mut asked = false;
         let online = match (&request.token, request.tender, try_online) {
             (Some(token), Tender::Wallet, true) => {
-                let body = CreateTransaction {
-                    products: request
-                        .cart
-                        .lines
-                        .iter()
-                        .flat_map(|l| {
-                            std::iter::repeat_n(
-                                l.product.to_string(),
-                                usize::try_from(l.quantity).unwrap_or(0),
-                            )
-                        })
-                        .collect(),
-                    description: None,
-                    tag: None,
-                    idempotency_key: Some(request.key.to_string()),
-                };
+                let body = online_request(request);
                 asked = true;
+                // Written down first: if this terminal dies after the server
+                // applied the sale, the next round records it (see
+                // `resolve_sale_intents`).
+                self.ledger.record_sale_intent(request)?;
                 match tokio::time::timeout(
                     self.config.authorise_deadline,
                     self.client.transaction(token.as_str(), &body),
@@ -448,6 +438,8 @@ impl Syncer {
                 {
                     Ok(Ok(applied)) => Some(applied),
                     Ok(Err(ApiError::Refused { code, message, .. })) => {
+                        // Refused: the server applied nothing.
+                        self.ledger.forget_sale_intent(&request.key)?;
                         return Err(SaleError::Refused { code, message });
                     }
                     Ok(Err(error)) => {
@@ -463,17 +455,19 @@ impl Syncer {
             _ => None,
         };
         let authorisation = match online {
-            Some(applied) => Authorisation::Server(ServerApproval {
-                server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
-                server_cursor: applied.cursor.unwrap_or(0),
-                balance_after: tapster_ledger::Cents(applied.wallet.balance),
-                at: self.clock.now(),
-            }),
+            Some(applied) => server_approval(applied, self.clock.now()),
             None => Authorisation::ThisLedger,
         };
         let offline = matches!(authorisation, Authorisation::ThisLedger);
         match self.ledger.sell(request, authorisation) {
-            Ok(recorded) => Ok(recorded),
+            Ok(recorded) => {
+                // Recorded under its key: the batch or the server's answer
+                // settles it from here.
+                if asked {
+                    self.ledger.forget_sale_intent(&request.key)?;
+                }
+                Ok(recorded)
+            }
             // Asked the server without an answer, and refused offline.
             Err(error @ (LedgerError::OfflineLimit(_) | LedgerError::InsufficientFunds { .. }))
                 if asked && offline =>
@@ -485,6 +479,75 @@ impl Syncer {
             Err(error) => Err(error.into()),
         }
     }
+}
+
+impl Syncer {
+    /// Sales this terminal sent for authorisation whose answer it never
+    /// recorded (it died in between): asked again under the same key, the
+    /// server answers with what it did — applied (recorded here now, as the
+    /// server approved it) or refused (nothing to record). Returns how many
+    /// were settled; an unreachable server leaves them for the next round.
+    pub async fn resolve_sale_intents(&self) -> Result<usize, SyncError> {
+        let mut settled = 0;
+        for request in self.ledger.sale_intents()? {
+            let Some(token) = &request.token else {
+                self.ledger.forget_sale_intent(&request.key)?;
+                continue;
+            };
+            let body = online_request(&request);
+            match self.client.transaction(token.as_str(), &body).await {
+                Ok(applied) => {
+                    let approval = server_approval(applied, self.clock.now());
+                    match self.ledger.sell(&request, approval) {
+                        // Recorded now, or already (the answer did arrive).
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::error!(key = %request.key, %error, "a sale the server applied cannot be recorded");
+                            return Err(error.into());
+                        }
+                    }
+                    tracing::info!(key = %request.key, "interrupted sale recorded as the server applied it");
+                }
+                Err(ApiError::Refused { code, .. }) => {
+                    tracing::info!(key = %request.key, %code, "interrupted sale was not applied by the server");
+                }
+                Err(error) => return Err(error.into()),
+            }
+            self.ledger.forget_sale_intent(&request.key)?;
+            settled += 1;
+        }
+        Ok(settled)
+    }
+}
+
+/// A wristband sale as seed 001's debit by product ids, under its key.
+fn online_request(request: &SaleRequest) -> CreateTransaction {
+    CreateTransaction {
+        products: request
+            .cart
+            .lines
+            .iter()
+            .flat_map(|l| {
+                std::iter::repeat_n(
+                    l.product.to_string(),
+                    usize::try_from(l.quantity).unwrap_or(0),
+                )
+            })
+            .collect(),
+        description: None,
+        tag: None,
+        idempotency_key: Some(request.key.to_string()),
+    }
+}
+
+/// What the server's answer to an online sale authorises the ledger to record.
+fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authorisation {
+    Authorisation::Server(ServerApproval {
+        server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
+        server_cursor: applied.cursor.unwrap_or(0),
+        balance_after: tapster_ledger::Cents(applied.wallet.balance),
+        at: now,
+    })
 }
 
 /// A sale's products as seed 001 lists them: each id once per unit;

@@ -60,23 +60,7 @@ fn vat_label(rate: VatRate) -> String {
 
 /// A product id from its name: `Helles 0,5 l` → `helles-0-5-l-3f9a`.
 fn product_id_for(name: &str) -> Result<ProductId, AppError> {
-    let mut slug = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'ä' => 'a',
-            'ö' => 'o',
-            'ü' => 'u',
-            'ß' => 's',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.truncate(24);
-    let slug = slug.trim_end_matches('-');
+    let slug = tapster_ledger::ids::slug(name, 24);
     let random = tapster_ledger::IdempotencyKey::random();
     let tail = &random.as_str()[random.as_str().len() - 4..];
     let id = if slug.is_empty() {
@@ -160,6 +144,18 @@ pub(super) fn staff_member_id(form: &view::StaffForm) -> Result<StaffId, AppErro
         None => format!("s-{}", product_id_for(&form.name)?),
     };
     StaffId::new(id).map_err(|e| invalid(e.to_string()))
+}
+
+/// The event's part of the settings form: receipt texts, offline limits.
+pub(super) fn apply_event_settings(
+    settings: &mut tapster_ledger::model::EventSettings,
+    form: &view::SettingsForm,
+) {
+    settings.receipt_header = form.receipt_header.clone();
+    settings.receipt_footer = form.receipt_footer.clone();
+    settings.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
+    settings.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
+    settings.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
 }
 
 fn parse_pin(pin: &str) -> Result<tapster_ledger::pin::Pin, AppError> {
@@ -923,11 +919,7 @@ impl Terminal {
         if self.event_settings_changed(form)? {
             self.edits_stay_local()?;
             let mut event = self.reader().settings()?;
-            event.receipt_header = form.receipt_header.clone();
-            event.receipt_footer = form.receipt_footer.clone();
-            event.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
-            event.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
-            event.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
+            apply_event_settings(&mut event, form);
             self.ledger.update_settings(&event)?;
         }
         self.write_device_settings(form)

@@ -12,7 +12,7 @@ use tapster_ledger::store::{AmountRow, HourRow, ProductRow, SalesReport, VatRow}
 use tapster_ledger::{Cents, ProductId, Timestamp};
 use tapster_sync::{ApiError, ManagerSession, SummaryFilter};
 
-use super::manage::{role_in, staff_member_id};
+use super::manage::{apply_event_settings, role_in, staff_member_id};
 use super::{lock, token, Terminal};
 use crate::error::{AppError, ErrorCode};
 use crate::view;
@@ -538,11 +538,7 @@ impl Terminal {
     ) -> Result<(), AppError> {
         let session = self.require_server_session(Action::ChangeSettings)?;
         let mut settings = session.settings().await.map_err(server_error)?;
-        settings.receipt_header = form.receipt_header.clone();
-        settings.receipt_footer = form.receipt_footer.clone();
-        settings.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
-        settings.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
-        settings.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
+        apply_event_settings(&mut settings, form);
         let saved = session
             .update_settings(&settings)
             .await

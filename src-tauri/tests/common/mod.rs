@@ -91,3 +91,20 @@ pub fn tap(f: &Fixture, token: &str) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A printer on a real socket that keeps what it is sent.
+pub fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("tcp://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut received = Vec::new();
+        let _ = stream.read_to_end(&mut received);
+        received
+    });
+    (uri, handle)
+}

@@ -39,6 +39,7 @@ pub struct Display {
 impl Display {
     pub fn start() -> Display {
         for number in 90 + std::process::id() % 50..200 {
+            clear_stale_display(number);
             if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
                 continue;
             }
@@ -68,7 +69,36 @@ impl Display {
 
 impl Drop for Display {
     fn drop(&mut self) {
+        // SIGTERM first: Xvfb then removes its socket and lock file.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         kill(&mut self.child);
+        clear_stale_display(self.number);
+    }
+}
+
+/// Removes the socket and lock of a display whose Xvfb is gone (killed
+/// without a chance to clean up), so the number can be used again.
+fn clear_stale_display(number: u32) {
+    let lock = format!("/tmp/.X{number}-lock");
+    let Ok(text) = std::fs::read_to_string(&lock) else {
+        return;
+    };
+    let alive = text
+        .trim()
+        .parse::<u32>()
+        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    if !alive {
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
+        let _ = std::fs::remove_file(&lock);
     }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, centsFromDigits, errorText, fill, money } from "./i18n";
+import { ago, centsFromDigits, connectivityText, errorText, fill, kindText, money } from "./i18n";
 
 describe("i18n", () => {
   it("formats money per language", () => {
@@ -39,5 +39,18 @@ describe("ago", () => {
     expect(ago(now - 3 * 3_600_000, now, "en")).toBe("3 h ago");
     expect(ago(now - 2 * 86_400_000, now, "de")).toBe("vor 2 Tagen");
     expect(ago(now + 10_000, now, "en")).toBe("just now");
+  });
+});
+
+describe("entry kinds and connectivity", () => {
+  it("names known kinds per language and passes unknown ones through", () => {
+    expect(kindText("top_up", "de")).toBe("Aufladung");
+    expect(kindText("top_up", "en")).not.toBe("Aufladung");
+    expect(kindText("something_new", "en")).toBe("something_new");
+  });
+  it("marks the connections that need attention", () => {
+    expect(connectivityText("online", "de").bad).toBe(false);
+    expect(connectivityText("offline", "en").bad).toBe(true);
+    expect(connectivityText("auth_failed", "de").bad).toBe(true);
   });
 });

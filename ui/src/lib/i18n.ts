@@ -1,7 +1,7 @@
 // German and English: words, money and times. Error texts are chosen by
 // error code (a closed set, checked by the compiler), never by message.
 
-import type { AppError, ErrorCode, Language } from "./bindings";
+import type { AppError, Connectivity, ErrorCode, Language } from "./bindings";
 
 const locales: Record<Language, string> = { de: "de-DE", en: "en-GB" };
 
@@ -607,6 +607,34 @@ export function ago(ms: number, now: number, language: Language): string {
   if (seconds < 3600) return fill(t.ago_min, { n: String(Math.floor(seconds / 60)) });
   if (seconds < 86_400) return fill(t.ago_h, { n: String(Math.floor(seconds / 3600)) });
   return fill(t.ago_d, { n: String(Math.floor(seconds / 86_400)) });
+}
+
+/** An entry's kind (`sale`, `top_up`…) in words; unknown kinds as they are. */
+export function kindText(kind: string, language: Language): string {
+  const t = texts[language];
+  const kinds: Record<string, string> = {
+    sale: t.kind_sale,
+    top_up: t.kind_top_up,
+    deposit_return: t.kind_deposit_return,
+    cancel: t.kind_cancel,
+    payout: t.kind_payout,
+    adjustment: t.kind_adjustment,
+  };
+  return kinds[kind] ?? kind;
+}
+
+/** The connection to the server in words, and whether it needs attention. */
+export function connectivityText(connectivity: Connectivity, language: Language): { text: string; bad: boolean } {
+  const t = texts[language];
+  const text: Record<Connectivity, string> = {
+    standalone: t.standalone,
+    starting: t.starting,
+    online: t.online,
+    degraded: t.degraded,
+    offline: t.offline,
+    auth_failed: t.auth_failed,
+  };
+  return { text: text[connectivity], bad: ["offline", "auth_failed", "degraded"].includes(connectivity) };
 }
 
 export function fill(template: string, values: Record<string, string>): string {

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "report_rollups",
         sql: include_str!("../../../../migrations/ledger/0002_report_rollups.sql"),
     },
+    Migration {
+        version: 3,
+        name: "sale_intents",
+        sql: include_str!("../../../../migrations/ledger/0003_sale_intents.sql"),
+    },
 ];
 
 /// The schema version this build writes.

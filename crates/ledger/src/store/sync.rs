@@ -12,7 +12,7 @@ use super::wallets::ensure_wallet;
 use super::Ledger;
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, Result};
-use crate::ids::{EntryId, TokenId};
+use crate::ids::{EntryId, IdempotencyKey, TokenId};
 use crate::model::{DepositCount, Entry, SyncState};
 use crate::money::Cents;
 use crate::postings::Posting;
@@ -281,5 +281,47 @@ fn same_decision(a: &SyncState, b: &SyncState) -> bool {
         ) => x == y && cx == cy,
         (SyncState::Rejected { reason: x, .. }, SyncState::Rejected { reason: y, .. }) => x == y,
         _ => false,
+    }
+}
+
+impl Ledger {
+    /// Writes down a wristband sale about to be sent to the server for
+    /// authorisation (durably, before it is sent).
+    pub fn record_sale_intent(&self, request: &crate::store::SaleRequest) -> Result<()> {
+        let body = serde_json::to_string(request)
+            .map_err(|e| crate::error::LedgerError::Corrupt(format!("sale intent: {e}")))?;
+        self.lock().execute(
+            "INSERT OR IGNORE INTO sale_intents (idempotency_key, request, created_at)
+             VALUES (?1, ?2, ?3)",
+            rusqlite::params![request.key.as_str(), body, self.options.clock.now().0],
+        )?;
+        Ok(())
+    }
+
+    /// Sales sent for authorisation whose answer was never recorded, oldest
+    /// first.
+    pub fn sale_intents(&self) -> Result<Vec<crate::store::SaleRequest>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT request FROM sale_intents ORDER BY created_at, idempotency_key",
+        )?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|body| {
+                serde_json::from_str(body)
+                    .map_err(|e| crate::error::LedgerError::Corrupt(format!("sale intent: {e}")))
+            })
+            .collect()
+    }
+
+    /// The sale's answer is recorded (or there is none to wait for).
+    pub fn forget_sale_intent(&self, key: &IdempotencyKey) -> Result<()> {
+        self.lock().execute(
+            "DELETE FROM sale_intents WHERE idempotency_key = ?1",
+            [key.as_str()],
+        )?;
+        Ok(())
     }
 }

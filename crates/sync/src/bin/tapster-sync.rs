@@ -4,7 +4,12 @@
 //! ```text
 //! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M]
 //! tapster-sync run  --db LEDGER --terminal ID --server URL --event ID --token TOKEN [--batch N] [--until-synced]
+//! tapster-sync drive --db LEDGER --terminal ID --server URL --event ID --token TOKEN --prefix P [--count N] [--wristbands M]
 //! ```
+//! `drive` is a till selling as fast as it can with the background sync
+//! running: each sale asks the server first (offline by the ledger's
+//! limits when it does not answer) and prints `{"confirmed": KEY}` once it
+//! is committed — what a guest would have been told. Crash tests kill it.
 //! Both print one JSON line per step on stdout.
 
 use std::path::PathBuf;
@@ -136,8 +141,67 @@ async fn main() {
                 }
             }
         }
+        Some("drive") => {
+            let ledger = Arc::new(open(&args));
+            let client = ServerClient::new(
+                &required(&args, "--server"),
+                &required(&args, "--event"),
+                &required(&args, "--token"),
+                Duration::from_secs(5),
+            )
+            .expect("client");
+            let config = SyncConfig {
+                interval: Duration::from_millis(200),
+                authorise_deadline: Duration::from_millis(800),
+                ..SyncConfig::default()
+            };
+            let syncer = Arc::new(Syncer::new(
+                ledger.clone(),
+                client,
+                Arc::new(SystemClock),
+                config,
+            ));
+            let _sync = tapster_sync::start(syncer.clone(), Arc::new(SystemClock));
+            let prefix = required(&args, "--prefix");
+            let count: u64 = arg(&args, "--count").map_or(u64::MAX, |c| c.parse().expect("count"));
+            let wristbands: u32 =
+                arg(&args, "--wristbands").map_or(50, |w| w.parse().expect("wristbands"));
+            // A restarted driver goes on with the wristband after the last
+            // sale it made, so the wristbands are used in turn.
+            let offset = ledger
+                .reader()
+                .and_then(|r| r.sales_report(&Default::default()))
+                .map_or(0, |report| report.sales_count.max(0) as u64);
+            let cart = Cart::new().with(&demo::product("fries"), 1);
+            let mut n = 0u64;
+            while n < count {
+                let request = SaleRequest {
+                    key: IdempotencyKey::new(format!("{prefix}-{n}")).expect("key"),
+                    staff: StaffId::new("anna").unwrap(),
+                    cart: cart.clone(),
+                    tender: Tender::Wallet,
+                    token: Some(demo::wristband(
+                        ((offset + n) % u64::from(wristbands)) as u32 + 1,
+                    )),
+                };
+                match syncer.authorise_sale(&request, true).await {
+                    Ok(recorded) => println!(
+                        "{}",
+                        serde_json::json!({"confirmed": request.key.to_string(), "offline": recorded.entry.offline})
+                    ),
+                    Err(error) => {
+                        println!(
+                            "{}",
+                            serde_json::json!({"refused": request.key.to_string(), "error": error.to_string()})
+                        );
+                        std::process::exit(1);
+                    }
+                }
+                n += 1;
+            }
+        }
         _ => {
-            eprintln!("usage: tapster-sync sell|run --db LEDGER --terminal ID …");
+            eprintln!("usage: tapster-sync sell|run|drive --db LEDGER --terminal ID …");
             std::process::exit(2);
         }
     }
