@@ -197,6 +197,17 @@ impl Terminal {
             }
             other => other?,
         };
+        // A ledger changed outside Tapster (an edited amount, a deleted
+        // sale) breaks its hash chain: the till refuses to sell on it.
+        let problems = ledger.verify_chain()?;
+        if let Some(first) = problems.first() {
+            tracing::error!(problems = problems.len(), ?first, "the ledger fails its hash-chain check");
+            anyhow::bail!(
+                "the ledger {} fails its hash-chain check ({} problem(s), first: {first:?}): it was changed outside Tapster. Do not sell on this till; call the event manager (the server keeps its own copy of every synced entry).",
+                path.display(),
+                problems.len()
+            );
+        }
         if options.demo && fresh {
             demo::seed(&ledger, DEMO_WRISTBANDS)?;
             let mut settings = ledger.settings()?;

@@ -35,6 +35,7 @@ pub struct AppState {
 /// The API. `rate_limit` is the average number of requests per second
 /// each token may make to each endpoint (0: no limit).
 pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
+    let state = AppState { store };
     Router::new()
         .route("/api/v1/events/{event_id}/pos/terminal", get(get_terminal))
         .route(
@@ -63,6 +64,12 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             post(post_staff_session),
         )
         .merge(crate::admin::routes())
+        // Every route above needs a token of its event before anything of
+        // the request is read.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_token,
+        ))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route_layer(axum::middleware::from_fn_with_state(
             RateLimit::new(rate_limit),
@@ -70,7 +77,34 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
         ))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(AppState { store })
+        .with_state(state)
+}
+
+/// Refuses a request without a token of the path's event: a terminal's for
+/// `pos/…`, the admin's or a staff session's for `manage/…` (401 before
+/// the body is read; what the token may do is the handler's to check).
+async fn require_token(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ServerError> {
+    let mut parts = request.uri().path().split('/').skip(4);
+    let (event, scope) = match (parts.next(), parts.next()) {
+        (Some(event), Some(scope)) => (event.to_string(), scope.to_string()),
+        _ => return Err(ServerError::Unauthenticated),
+    };
+    let token = bearer(request.headers()).ok_or(ServerError::Unauthenticated)?;
+    let store = state.store.clone();
+    let known = blocking(move || match scope.as_str() {
+        "pos" => Ok(store.authenticate_terminal(&event, &token)?.is_some()),
+        "manage" => Ok(store.authenticate_manager(&event, &token)?.is_some()),
+        _ => Ok(false),
+    })
+    .await?;
+    if !known {
+        return Err(ServerError::Unauthenticated);
+    }
+    Ok(next.run(request).await)
 }
 
 async fn not_found() -> ServerError {
