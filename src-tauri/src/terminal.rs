@@ -201,7 +201,11 @@ impl Terminal {
         // sale) breaks its hash chain: the till refuses to sell on it.
         let problems = ledger.verify_chain()?;
         if let Some(first) = problems.first() {
-            tracing::error!(problems = problems.len(), ?first, "the ledger fails its hash-chain check");
+            tracing::error!(
+                problems = problems.len(),
+                ?first,
+                "the ledger fails its hash-chain check"
+            );
             anyhow::bail!(
                 "the ledger {} fails its hash-chain check ({} problem(s), first: {first:?}): it was changed outside Tapster. Do not sell on this till; call the event manager (the server keeps its own copy of every synced entry).",
                 path.display(),

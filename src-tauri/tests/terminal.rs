@@ -388,9 +388,7 @@ fn bad_input_gets_a_typed_error_and_writes_nothing() {
 #[test]
 fn a_ledger_changed_outside_tapster_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let start = |dir: &std::path::Path| {
-        Terminal::start(options(dir), std::sync::Arc::new(|_| {}))
-    };
+    let start = |dir: &std::path::Path| Terminal::start(options(dir), std::sync::Arc::new(|_| {}));
     {
         let t = start(dir.path()).unwrap();
         t.login("1111").unwrap();
@@ -401,7 +399,8 @@ fn a_ledger_changed_outside_tapster_is_refused_at_start() {
     // Someone makes the water cheaper in the file (past the append-only
     // triggers, which a file editor can drop).
     let conn = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
-    conn.execute_batch("DROP TRIGGER entries_no_update;").unwrap();
+    conn.execute_batch("DROP TRIGGER entries_no_update;")
+        .unwrap();
     let changed = conn
         .execute(
             "UPDATE entries SET amount = amount + 100 WHERE idempotency_key = 'sale-1'",
@@ -410,7 +409,9 @@ fn a_ledger_changed_outside_tapster_is_refused_at_start() {
         .unwrap();
     assert_eq!(changed, 1);
     drop(conn);
-    let refused = start(dir.path()).err().expect("a tampered ledger is refused");
+    let refused = start(dir.path())
+        .err()
+        .expect("a tampered ledger is refused");
     assert!(
         format!("{refused:#}").contains("hash-chain check"),
         "{refused:#}"

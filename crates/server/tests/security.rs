@@ -51,7 +51,10 @@ fn every_endpoint_refuses_a_missing_wrong_or_foreign_token() {
     let fx = Fixture::new(1);
     let server = Server::start(&fx.db);
     let operations = operations(&server, &fx);
-    assert!(operations.len() >= 30, "the document lists the API: {operations:?}");
+    assert!(
+        operations.len() >= 30,
+        "the document lists the API: {operations:?}"
+    );
     for (method, path) in &operations {
         let manage = path.contains("/manage/");
         let foreign = if manage {
@@ -68,14 +71,22 @@ fn every_endpoint_refuses_a_missing_wrong_or_foreign_token() {
                 (status, body["error_code"].as_str()),
                 (401, Some("unauthenticated")),
                 "{method} {path} with {}",
-                if token.is_some() { "a wrong token" } else { "no token" }
+                if token.is_some() {
+                    "a wrong token"
+                } else {
+                    "no token"
+                }
             );
         }
         // The right token gets past the door: the refusals above were the
         // token's. (Reads only: a write with the admin token could roll or
         // archive the very terminal whose token this test uses.)
         if method == "GET" {
-            let right = if manage { &fx.admin_token } else { &fx.bar_token };
+            let right = if manage {
+                &fx.admin_token
+            } else {
+                &fx.bar_token
+            };
             let (status, body) = send(&server, method, path, Some(right));
             assert_ne!(status, 401, "{method} {path} with its own token: {body}");
         }

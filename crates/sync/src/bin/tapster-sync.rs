@@ -2,7 +2,8 @@
 //! For operators (sync a ledger file now) and for crash tests.
 //!
 //! ```text
-//! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M]
+//! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M] [--standalone] [--cash]
+//! tapster-sync verify --db LEDGER --terminal ID
 //! tapster-sync run  --db LEDGER --terminal ID --server URL --event ID --token TOKEN [--batch N] [--until-synced]
 //! tapster-sync drive --db LEDGER --terminal ID --server URL --event ID --token TOKEN --prefix P [--count N] [--wristbands M]
 //! ```
@@ -51,7 +52,10 @@ fn open(args: &[String]) -> Ledger {
         LedgerOptions::new(terminal).with_pin_cost(PinHashCost::Fast),
     )
     .expect("open ledger");
-    if fresh {
+    if fresh && args.iter().any(|a| a == "--standalone") {
+        // A till of its own: the demo bar with 50 funded wristbands.
+        demo::seed(&ledger, 50).expect("seed");
+    } else if fresh {
         demo::seed(&ledger, 0).expect("seed");
         let mut settings = ledger.settings().expect("settings");
         settings.mode = EventMode::Connected;
@@ -80,19 +84,21 @@ async fn main() {
                 arg(&args, "--wristbands").map_or(50, |w| w.parse().expect("wristbands"));
             let cart = Cart::new().with(&demo::product("fries"), 1);
             for n in 0..count {
+                // `--cash`: cash sales, which no balance limits.
+                let cash = args.iter().any(|a| a == "--cash");
                 let request = SaleRequest {
                     key: IdempotencyKey::random(),
                     staff: StaffId::new("anna").unwrap(),
                     cart: cart.clone(),
-                    tender: Tender::Wallet,
-                    token: Some(demo::wristband(n % wristbands + 1)),
+                    tender: if cash { Tender::Cash } else { Tender::Wallet },
+                    token: (!cash).then(|| demo::wristband(n % wristbands + 1)),
                 };
                 if let Err(error) =
                     ledger.sell(&request, tapster_ledger::store::Authorisation::ThisLedger)
                 {
                     println!(
                         "{}",
-                        serde_json::json!({"sold": n, "error": error.to_string()})
+                        serde_json::json!({"sold": n, "error": error.to_string(), "code": error.code()})
                     );
                     std::process::exit(1);
                 }
@@ -140,6 +146,21 @@ async fn main() {
                     }
                 }
             }
+        }
+        Some("verify") => {
+            // The hash chain and the books, as the ledger checks them.
+            let ledger = open(&args);
+            let reader = ledger.reader().expect("reader");
+            let chain = reader.verify_chain().expect("chain");
+            let invariants = reader.check_invariants().expect("invariants");
+            let sales = reader
+                .sales_report(&Default::default())
+                .expect("report")
+                .sales_count;
+            println!(
+                "{}",
+                serde_json::json!({"chain_problems": chain.len(), "invariant_violations": invariants.len(), "sales": sales})
+            );
         }
         Some("drive") => {
             let ledger = Arc::new(open(&args));
