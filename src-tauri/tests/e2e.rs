@@ -368,7 +368,7 @@ fn a_managers_screens_in_the_real_window() {
     app.click("staff-new");
     app.fill("staff-name", "Lena");
     app.select("staff-role", "cashier");
-    app.fill("staff-pin", "5678");
+    app.fill("staff-pin", "90817");
     app.click("staff-save");
     app.wait_content("tab-staff", "Lena");
     app.screenshot("staff");
@@ -421,4 +421,15 @@ fn a_managers_screens_in_the_real_window() {
     pin(&app, "1111");
     app.wait("screen-open-shift");
     assert!(app.find("open-manage").is_none());
+
+    // The app's own log of all this holds no PIN and no full wristband id.
+    // (In demo mode the data dir is `<data dir>/demo`.)
+    let logs: String = std::fs::read_dir(data.path().join("demo/logs"))
+        .unwrap()
+        .map(|file| std::fs::read_to_string(file.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(logs.contains("logged in"), "the run was logged");
+    for secret in ["90817", BAND, "PIN 4444", "\"4444\""] {
+        assert!(!logs.contains(secret), "{secret} is in the app's log");
+    }
 }
