@@ -27,9 +27,14 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The print crate's serial and usb drivers are behind features: check them too.
 cargo clippy -p tapster-print --all-targets --all-features --locked -- -D warnings
+# So are the failpoints of the ledger, the sync round and the app.
+cargo clippy -p tapster-ledger -p tapster-sync -p tapster-app --all-targets --features failpoints --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "failpoints: storage failing at each step of a sale and a sync round"
+cargo test -p tapster-ledger -p tapster-sync -p tapster-app --features failpoints --locked --test failpoints
 
 step "package: the .deb (Tauri bundler) and a check of it"
 scripts/package.sh

@@ -20,6 +20,8 @@ pub mod chain;
 pub mod clock;
 pub mod demo;
 pub mod error;
+#[doc(hidden)]
+pub mod failpoints;
 pub mod ids;
 pub mod model;
 pub mod money;

@@ -206,6 +206,9 @@ impl Syncer {
                     _ => report.acknowledged += 1,
                 }
             }
+            // The server has the batch; recording its answer fails here
+            // in the failpoint tests (the next round must not double it).
+            tapster_ledger::failpoint!("sync::batch::answered");
             // Entries already decided (approved online) keep their decision.
             self.ledger.record_batch(&decisions, through)?;
             done.sent += count;

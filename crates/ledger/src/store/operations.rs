@@ -275,6 +275,7 @@ impl Ledger {
         decide: impl FnOnce(&Transaction<'_>, &Context) -> Result<Draft>,
     ) -> Result<Recorded> {
         let hash = request_hash(operation, request)?;
+        crate::failpoint!("ledger::operation::begin");
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(previous) = previous_operation(&tx, key, operation, &hash)? {
@@ -302,6 +303,7 @@ impl Ledger {
         }
         let ctx = context(&tx, self, staff)?;
         let draft = decide(&tx, &ctx)?;
+        crate::failpoint!("ledger::operation::decided");
 
         for (product_id, delta) in &draft.stock {
             tx.prepare_cached(
@@ -333,10 +335,14 @@ impl Ledger {
             hash: String::new(),
         };
         let entry = append(&tx, entry, &draft.postings, &hash, decision.as_ref())?;
+        crate::failpoint!("ledger::operation::appended");
         if let (Some(approval), Some(token)) = (approval, &entry.token) {
             confirm_balance(&tx, token, approval)?;
         }
+        crate::failpoint!("ledger::operation::before_commit");
         tx.commit()?;
+        // Committed, but the caller never hears of it (a crash right here).
+        crate::failpoint!("ledger::operation::after_commit");
         tracing::info!(
             operation,
             entry = %entry.id,

@@ -1,0 +1,88 @@
+//! Nothing is printed for a sale that did not commit: the ledger's write
+//! fails at its last step (disk full), the cashier gets the storage error,
+//! and the printer — a real socket — receives only the next, committed
+//! sale's receipt. Needs `--features failpoints`.
+#![cfg(feature = "failpoints")]
+
+mod common;
+
+use common::*;
+use tapster_app::error::ErrorCode;
+use tapster_app::view::Tender;
+
+/// A printer on a real socket that answers status queries (`DLE EOT n`:
+/// all well) and keeps everything sent to it, over any number of
+/// connections, until it has been idle for two seconds.
+fn collecting_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("tcp://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut received = Vec::new();
+        let mut idle_since = Instant::now();
+        while idle_since.elapsed() < Duration::from_secs(2) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .unwrap();
+            let mut quiet_since = Instant::now();
+            let mut buffer = [0u8; 4096];
+            while quiet_since.elapsed() < Duration::from_secs(1) {
+                match stream.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let chunk = &buffer[..n];
+                        if chunk.windows(2).any(|w| w == [0x10, 0x04]) {
+                            let _ = stream.write_all(&[0x12]);
+                        }
+                        received.extend_from_slice(chunk);
+                        quiet_since = Instant::now();
+                    }
+                    Err(_) => {}
+                }
+            }
+            idle_since = Instant::now();
+        }
+        received
+    });
+    (uri, handle)
+}
+
+#[test]
+fn nothing_is_printed_for_a_sale_that_did_not_commit() {
+    let scenario = fail::FailScenario::setup();
+    let (printer, received) = collecting_printer();
+    let f = start(|o| o.printer = Some(printer.parse().unwrap()));
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0, "open").unwrap();
+
+    fail::cfg("ledger::operation::before_commit", "return(full)").unwrap();
+    let refused =
+        block(t.pay(&items(&[("water", 1)]), Tender::Card, None, "sale-1", None)).unwrap_err();
+    fail::remove("ledger::operation::before_commit");
+    assert_eq!(refused.code, ErrorCode::StorageFull, "{refused:?}");
+
+    let done = block(t.pay(&items(&[("cola", 1)]), Tender::Card, None, "sale-2", None)).unwrap();
+    assert!(done.receipt.queued);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while t.status().print_jobs_waiting > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(f);
+    let bytes = received.join().unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("Cola"),
+        "the committed sale is printed: {text:?}"
+    );
+    assert!(!text.contains("Wasser"), "the failed one is not: {text:?}");
+    assert_eq!(text.matches("SUMME").count(), 1);
+    scenario.teardown();
+}
