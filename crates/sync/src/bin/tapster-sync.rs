@@ -5,7 +5,7 @@
 //! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M] [--standalone] [--cash]
 //! tapster-sync verify --db LEDGER --terminal ID
 //! tapster-sync run  --db LEDGER --terminal ID --server URL --event ID --token TOKEN [--batch N] [--until-synced]
-//! tapster-sync drive --db LEDGER --terminal ID --server URL --event ID --token TOKEN --prefix P [--count N] [--wristbands M]
+//! tapster-sync drive --db LEDGER --terminal ID --server URL --event ID --token TOKEN --prefix P [--count N] [--wristbands M] [--pace-ms N] [--seconds S] [--top-ups] [--random]
 //! ```
 //! `drive` is a till selling as fast as it can with the background sync
 //! running: each sale asks the server first (offline by the ledger's
@@ -187,6 +187,23 @@ async fn main() {
             let count: u64 = arg(&args, "--count").map_or(u64::MAX, |c| c.parse().expect("count"));
             let wristbands: u32 =
                 arg(&args, "--wristbands").map_or(50, |w| w.parse().expect("wristbands"));
+            // `--pace-ms N`: a bar's rhythm, 0 to 2N ms between guests;
+            // `--seconds S`: stop after S seconds; `--top-ups`: a top-up
+            // booth (20.00 cash) instead of a bar; `--random`: any
+            // wristband, in a order seeded by the prefix, instead of in turn.
+            let pace: u64 = arg(&args, "--pace-ms").map_or(0, |p| p.parse().expect("pace"));
+            let until = arg(&args, "--seconds").map(|s| {
+                std::time::Instant::now() + Duration::from_secs(s.parse().expect("seconds"))
+            });
+            let top_ups = args.iter().any(|a| a == "--top-ups");
+            let random = args.iter().any(|a| a == "--random");
+            let mut rng = {
+                use rand::SeedableRng;
+                let seed = prefix.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+                });
+                rand::rngs::StdRng::seed_from_u64(seed)
+            };
             // A restarted driver goes on with the wristband after the last
             // sale it made, so the wristbands are used in turn.
             let offset = ledger
@@ -195,25 +212,60 @@ async fn main() {
                 .map_or(0, |report| report.sales_count.max(0) as u64);
             let cart = Cart::new().with(&demo::product("fries"), 1);
             let mut n = 0u64;
-            while n < count {
-                let request = SaleRequest {
-                    key: IdempotencyKey::new(format!("{prefix}-{n}")).expect("key"),
-                    staff: StaffId::new("anna").unwrap(),
-                    cart: cart.clone(),
-                    tender: Tender::Wallet,
-                    token: Some(demo::wristband(
-                        ((offset + n) % u64::from(wristbands)) as u32 + 1,
-                    )),
+            while n < count && until.is_none_or(|u| std::time::Instant::now() < u) {
+                use rand::Rng;
+                if pace > 0 {
+                    tokio::time::sleep(Duration::from_millis(rng.gen_range(0..=2 * pace))).await;
+                }
+                let wristband = if random {
+                    rng.gen_range(1..=wristbands)
+                } else {
+                    ((offset + n) % u64::from(wristbands)) as u32 + 1
                 };
-                match syncer.authorise_sale(&request, true).await {
+                let key = IdempotencyKey::new(format!("{prefix}-{n}")).expect("key");
+                let started = std::time::Instant::now();
+                let outcome = if top_ups {
+                    ledger
+                        .top_up(
+                            &tapster_ledger::store::TopUpRequest {
+                                key: key.clone(),
+                                staff: StaffId::new("anna").unwrap(),
+                                token: demo::wristband(wristband),
+                                amount: Cents(20_00),
+                                tender: Tender::Cash,
+                            },
+                            tapster_ledger::store::Authorisation::ThisLedger,
+                        )
+                        .map_err(|e| e.to_string())
+                } else {
+                    let request = SaleRequest {
+                        key: key.clone(),
+                        staff: StaffId::new("anna").unwrap(),
+                        cart: cart.clone(),
+                        tender: Tender::Wallet,
+                        token: Some(demo::wristband(wristband)),
+                    };
+                    syncer
+                        .authorise_sale(&request, true)
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+                let micros = started.elapsed().as_micros() as u64;
+                match outcome {
                     Ok(recorded) => println!(
                         "{}",
-                        serde_json::json!({"confirmed": request.key.to_string(), "offline": recorded.entry.offline})
+                        serde_json::json!({"confirmed": key.to_string(), "offline": recorded.entry.offline, "micros": micros})
+                    ),
+                    // A refusal (not enough balance, an offline limit) is a
+                    // guest turned away, not a failure of the till.
+                    Err(error) if !top_ups && until.is_some() => println!(
+                        "{}",
+                        serde_json::json!({"declined": key.to_string(), "error": error, "micros": micros})
                     ),
                     Err(error) => {
                         println!(
                             "{}",
-                            serde_json::json!({"refused": request.key.to_string(), "error": error.to_string()})
+                            serde_json::json!({"refused": key.to_string(), "error": error})
                         );
                         std::process::exit(1);
                     }
