@@ -82,4 +82,14 @@ if ! "$emupos_venv/bin/emupos" --version 2>/dev/null | grep -qx "emupos $EMUPOS_
     "$python" -m venv "$emupos_venv"
     "$emupos_venv/bin/pip" install -q "emupos==$EMUPOS_VERSION"
 fi
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz runs on the nightly toolchain.
+CARGO_FUZZ_VERSION=0.13.2
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    say "installing the nightly Rust toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
 say "ready"
