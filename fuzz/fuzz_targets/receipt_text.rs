@@ -12,7 +12,10 @@ fuzz_target!(|text: &str| {
     for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
         for page in [CodePage::Wpc1252, CodePage::Ascii] {
             let clean = sanitize(text, page);
-            assert!(clean.chars().all(|c| page.can_print(c) || c == '\n'), "{clean:?}");
+            assert!(
+                clean.chars().all(|c| page.can_print(c) || c == '\n'),
+                "{clean:?}"
+            );
             for line in wrap(&clean, width.columns()) {
                 assert!(columns(&line) <= width.columns(), "{line:?}");
             }

@@ -10,7 +10,10 @@ fuzz_target!(|text: &str| {
     if let Ok(token) = TokenId::parse(text) {
         let again = TokenId::parse(token.as_str()).expect("a parsed id parses again");
         assert_eq!(again, token);
-        assert!(token.as_str().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+        assert!(token
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
         assert!(TokenId::VALID_BYTE_LENGTHS.contains(&(token.as_str().len() / 2)));
         let masked = token.masked();
         assert_eq!(masked.chars().filter(char::is_ascii_hexdigit).count(), 4);

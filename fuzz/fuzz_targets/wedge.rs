@@ -7,7 +7,11 @@ use tapster_ledger::TokenId;
 use tapster_nfc::{parse_wedge, WedgeFormat};
 
 fuzz_target!(|line: &str| {
-    for format in [WedgeFormat::Auto, WedgeFormat::Hex, WedgeFormat::ReversedDecimal] {
+    for format in [
+        WedgeFormat::Auto,
+        WedgeFormat::Hex,
+        WedgeFormat::ReversedDecimal,
+    ] {
         if let Ok(token) = parse_wedge(line, format) {
             assert_eq!(TokenId::parse(token.as_str()).as_ref(), Ok(&token));
         }
