@@ -82,6 +82,16 @@ if ! "$emupos_venv/bin/emupos" --version 2>/dev/null | grep -qx "emupos $EMUPOS_
     "$python" -m venv "$emupos_venv"
     "$emupos_venv/bin/pip" install -q "emupos==$EMUPOS_VERSION"
 fi
+# schemathesis (scripts/schemathesis.sh) in a venv of its own.
+SCHEMATHESIS_VERSION=4.32.5
+st_venv="$cache/schemathesis-venv"
+if ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION"
+    rm -rf "$st_venv"
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # Fuzzing (scripts/fuzz.sh): cargo-fuzz runs on the nightly toolchain.
 CARGO_FUZZ_VERSION=0.13.2
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then

@@ -36,6 +36,9 @@ cargo test --workspace --locked
 step "failpoints: storage failing at each step of a sale and a sync round"
 cargo test -p tapster-ledger -p tapster-sync -p tapster-app --features failpoints --locked --test failpoints
 
+step "schemathesis: the server against its own OpenAPI document"
+scripts/schemathesis.sh
+
 step "fuzz: token ids, wedge lines, API bodies, receipt text (bounded time each)"
 scripts/fuzz.sh
 
