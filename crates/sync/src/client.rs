@@ -63,12 +63,34 @@ pub struct Applied {
     pub cursor: Option<i64>,
 }
 
+/// An answer that arrives later.
+pub type Reply<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>> + Send + 'a>>;
+
+/// Another way to the server than HTTP: the deterministic simulation of
+/// the tests (`tests/sim.rs`) puts a seeded, lossy in-memory network and
+/// the server's store here. The sync engine cannot tell the difference.
+pub trait Transport: Send + Sync {
+    fn terminal(&self) -> Reply<'_, TerminalResource>;
+    fn catalog(&self) -> Reply<'_, tapster_api::Catalog>;
+    fn batch(&self, entries: Vec<BatchEntry>) -> Reply<'_, BatchResponse>;
+    fn transaction<'a>(
+        &'a self,
+        token_id: &'a str,
+        request: &'a CreateTransaction,
+    ) -> Reply<'a, Applied>;
+    fn wallet_feed(&self, since: i64, limit: u32) -> Reply<'_, WalletFeed>;
+    fn heartbeat<'a>(&'a self, beat: &'a Heartbeat) -> Reply<'a, ()>;
+}
+
 #[derive(Clone)]
 pub struct ServerClient {
     http: reqwest::Client,
     /// `…/api/v1/events/{event_id}`
     base: String,
     token: String,
+    /// Instead of HTTP (simulation).
+    transport: Option<std::sync::Arc<dyn Transport>>,
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<u64> {
@@ -93,7 +115,19 @@ impl ServerClient {
             http,
             base: format!("{}/api/v1/events/{event_id}", server.trim_end_matches('/')),
             token: api_token.to_string(),
+            transport: None,
         })
+    }
+
+    /// A client that reaches the server through `transport` instead of
+    /// HTTP (the manager API is HTTP only).
+    pub fn over(transport: std::sync::Arc<dyn Transport>) -> Self {
+        ServerClient {
+            http: reqwest::Client::new(),
+            base: String::new(),
+            token: String::new(),
+            transport: Some(transport),
+        }
     }
 
     async fn send<T: DeserializeOwned>(
@@ -155,6 +189,7 @@ impl ServerClient {
             http: self.http.clone(),
             base: self.base.clone(),
             token: token.to_string(),
+            transport: self.transport.clone(),
         }
     }
 
@@ -183,18 +218,27 @@ impl ServerClient {
     }
 
     pub async fn terminal(&self) -> Result<TerminalResource, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.terminal().await;
+        }
         let (_, _, data): (_, _, Data<TerminalResource>) =
             self.send(self.http.get(self.url("pos/terminal"))).await?;
         Ok(data.data)
     }
 
     pub async fn catalog(&self) -> Result<tapster_api::Catalog, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.catalog().await;
+        }
         let (_, _, data): (_, _, Data<tapster_api::Catalog>) =
             self.send(self.http.get(self.url("pos/catalog"))).await?;
         Ok(data.data)
     }
 
     pub async fn batch(&self, entries: Vec<BatchEntry>) -> Result<BatchResponse, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.batch(entries).await;
+        }
         let (_, _, data): (_, _, Data<BatchResponse>) = self
             .send(
                 self.http
@@ -211,6 +255,9 @@ impl ServerClient {
         token_id: &str,
         request: &CreateTransaction,
     ) -> Result<Applied, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.transaction(token_id, request).await;
+        }
         let (_, headers, data): (_, _, Data<WalletResource>) = self
             .send(
                 self.http
@@ -232,6 +279,9 @@ impl ServerClient {
     }
 
     pub async fn wallet_feed(&self, since: i64, limit: u32) -> Result<WalletFeed, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.wallet_feed(since, limit).await;
+        }
         let (_, _, data): (_, _, Data<WalletFeed>) = self
             .send(
                 self.http
@@ -242,6 +292,9 @@ impl ServerClient {
     }
 
     pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.heartbeat(beat).await;
+        }
         let response = self
             .http
             .post(self.url("pos/terminal/heartbeat"))

@@ -16,7 +16,7 @@ pub mod engine;
 pub mod manager;
 pub mod task;
 
-pub use client::{ApiError, ServerClient};
+pub use client::{ApiError, Applied, Reply, ServerClient, Transport};
 pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
 pub use manager::{ManagerSession, SummaryFilter};
 pub use task::{start, Connection, SyncHandle, SyncStatus};

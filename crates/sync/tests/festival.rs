@@ -1,7 +1,7 @@
 //! A festival night, simulated: the real server and 20 till processes
 //! (16 bars selling by wristband, 4 top-up booths) for 5,000 wallets, each
 //! till with its own ledger and its own line to the server, at bar rates,
-//! while the line to five bars is cut and restored. At the end every ledger
+//! while the line to five bars is cut for a quarter of the night. At the end every ledger
 //! and the server agree to the cent.
 //!
 //! `TAPSTER_FESTIVAL_SECONDS` sets the length (default 30 s). The figures
@@ -170,13 +170,13 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
         drivers.push((child, lines, booth));
     }
 
-    // A third of the way in, the line to five bars goes down; at two
-    // thirds it comes back. How long until their backlog is on the server?
-    std::thread::sleep(Duration::from_secs(seconds / 3));
+    // A quarter of the way in, the line to five bars goes down; at half
+    // time it comes back. How long until their backlog is on the server?
+    std::thread::sleep(Duration::from_secs(seconds / 4));
     for (_, _, proxy, _) in &tills[..CUT] {
         proxy.set(Fault::Refuse);
     }
-    std::thread::sleep(Duration::from_secs(seconds / 3));
+    std::thread::sleep(Duration::from_secs(seconds / 4));
     for (_, _, proxy, _) in &tills[..CUT] {
         proxy.set(Fault::Pass);
     }
@@ -304,7 +304,7 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
         percentile(&offline, 0.5),
         percentile(&offline, 0.99),
         offline.len(),
-        seconds / 3,
+        seconds / 4,
         catch_up,
         night,
     );

@@ -171,9 +171,11 @@ async fn main() {
                 Duration::from_secs(5),
             )
             .expect("client");
+            // A till at a bar retries a lost line within seconds.
             let config = SyncConfig {
                 interval: Duration::from_millis(200),
                 authorise_deadline: Duration::from_millis(800),
+                backoff_cap: Duration::from_secs(5),
                 ..SyncConfig::default()
             };
             let syncer = Arc::new(Syncer::new(
