@@ -10,6 +10,10 @@ scripts/setup.sh
 # without it just builds from scratch.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tapster/target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# No incremental build data: every clean clone would add gigabytes of it to
+# the shared cache (it is kept per source path) and a one-off build gains
+# nothing from it.
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
