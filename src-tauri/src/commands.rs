@@ -195,6 +195,20 @@ fn server(fields: view::ServerFields) -> crate::config::ServerSettings {
     }
 }
 
+/// First start: an event of this till's own, with its first manager.
+#[tauri::command]
+pub async fn setup_standalone(
+    terminal: Term<'_>,
+    event_name: String,
+    manager_name: String,
+    pin: String,
+) -> Result<view::Session, AppError> {
+    blocking(&terminal, move |t| {
+        t.setup_standalone(&event_name, &manager_name, &pin)
+    })
+    .await
+}
+
 /// The fields of a pasted setup code.
 #[tauri::command]
 pub async fn read_setup_code(code: String) -> Result<view::ServerFields, AppError> {

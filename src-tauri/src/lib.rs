@@ -169,6 +169,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::read_setup_code,
             commands::check_server,
             commands::save_server,
+            commands::setup_standalone,
             commands::manager_report,
             commands::export_report,
             commands::catalogue_admin,

@@ -433,3 +433,29 @@ fn a_managers_screens_in_the_real_window() {
         assert!(!logs.contains(secret), "{secret} is in the app's log");
     }
 }
+
+#[test]
+fn a_new_till_is_set_up_as_a_standalone_event_in_the_real_window() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-setup");
+    let _ = std::fs::remove_dir_all(&shots);
+    // No demo, no server: a till as it comes out of the box.
+    let mut app = App::launch(binary, &["--reader", "none"], data.path(), &shots);
+    app.wait("screen-setup");
+    app.click("setup-mode-standalone");
+    app.fill("setup-event-name", "Sommerfest");
+    app.fill("setup-manager-name", "Mia");
+    app.fill("setup-manager-pin", "2468");
+    app.fill("setup-manager-pin-again", "2468");
+    app.screenshot("standalone");
+    app.click("setup-standalone");
+    app.wait("screen-login");
+    pin(&app, "2468");
+    app.wait("screen-open-shift");
+    app.click("open-manage");
+    app.wait("screen-manage");
+    app.click("manage-tab-catalogue");
+    app.wait("category-new");
+    app.screenshot("empty-catalogue");
+}

@@ -559,3 +559,55 @@ fn the_sync_screen_of_a_standalone_till_shows_its_own_figures() {
     assert_eq!(terminals.len(), 1);
     assert!(terminals[0].this_till);
 }
+
+#[test]
+fn a_new_till_becomes_a_standalone_event_with_its_first_manager() {
+    let f = start(|o| o.demo = false);
+    let t = &f.terminal;
+    assert!(t.session().unwrap().needs_setup);
+    for (event, manager, pin) in [("", "Mia", "2468"), ("Sommerfest", "Mia", "12")] {
+        assert_eq!(
+            t.setup_standalone(event, manager, pin).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+    }
+    let session = t.setup_standalone(" Sommerfest ", "Mia", "2468").unwrap();
+    assert!(!session.needs_setup);
+    assert_eq!(session.event_name, "Sommerfest");
+    assert!(session.cashier.is_none(), "the manager logs in next");
+    assert_eq!(
+        t.setup_standalone("Again", "Eve", "1357").unwrap_err().code,
+        ErrorCode::RoleNotPermitted,
+        "only a till never set up"
+    );
+    // Mia logs in and builds the bar: a category, a product, a cashier.
+    let me = t.login("2468").unwrap().cashier.unwrap();
+    assert_eq!((me.name.as_str(), me.role), ("Mia", Role::Manager));
+    let admin = t.save_category(None, "Getränke").unwrap();
+    let drinks = admin
+        .categories
+        .iter()
+        .find(|c| c.name == "Getränke")
+        .unwrap()
+        .id
+        .clone();
+    t.save_product(&ProductForm {
+        category: drinks,
+        deposit_product: None,
+        use_stock: false,
+        ..new_product("Apfelschorle", 3_00)
+    })
+    .unwrap();
+    t.save_staff(&StaffForm {
+        id: None,
+        name: "Tom".into(),
+        role: Role::Cashier,
+        pin: Some("1357".into()),
+        active: true,
+    })
+    .unwrap();
+    let grid = t.catalog().unwrap();
+    assert_eq!(grid.products.len(), 1);
+    assert_eq!(grid.products[0].name, "Apfelschorle");
+    assert_eq!(t.login("1357").unwrap().cashier.unwrap().name, "Tom");
+}

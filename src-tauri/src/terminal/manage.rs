@@ -184,6 +184,48 @@ fn printer_uri(value: &str) -> Result<PrinterUri, AppError> {
 }
 
 impl Terminal {
+    /// First start of a till that runs an event of its own (no server): the
+    /// event's name and its first manager, who then logs in and sets up
+    /// products and staff in the manager screens. Only while the till has
+    /// never been set up.
+    pub fn setup_standalone(
+        &self,
+        event_name: &str,
+        manager_name: &str,
+        pin: &str,
+    ) -> Result<view::Session, AppError> {
+        if !self.needs_setup()? {
+            return Err(AppError::new(
+                ErrorCode::RoleNotPermitted,
+                "this till is already set up",
+            ));
+        }
+        let name = event_name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(invalid("the event needs a name (up to 80 characters)"));
+        }
+        let pin = parse_pin(pin)?;
+        let mut settings = self.reader().settings()?;
+        settings.name = name.to_string();
+        self.ledger.update_settings(&settings)?;
+        let form = view::StaffForm {
+            id: None,
+            name: manager_name.trim().to_string(),
+            role: view::Role::Manager,
+            pin: None,
+            active: true,
+        };
+        let manager = self.ledger.add_staff(&NewStaff {
+            id: staff_member_id(&form)?,
+            name: form.name,
+            role: Role::Manager,
+            pin,
+            badge: None,
+        })?;
+        tracing::info!(event = name, manager = %manager.id, "standalone event set up");
+        self.session()
+    }
+
     /// The logged-in staff member, if their role (as the ledger knows it
     /// now) allows `action`.
     pub(super) fn manager(&self, action: Action) -> Result<Staff, AppError> {

@@ -85,6 +85,9 @@ export const backend = {
   touch: () => call<void>("touch"),
   readSetupCode: (code: string) => call<ServerFields>("read_setup_code", { code }),
   checkServer: (fields: ServerFields) => call<ServerCheck>("check_server", { fields }),
+  /** First start: an event of this till's own, with its first manager. */
+  setupStandalone: (eventName: string, managerName: string, pin: string) =>
+    call<Session>("setup_standalone", { eventName, managerName, pin }),
   /** Keeps the connection and restarts the app connected to the server. */
   saveServer: (fields: ServerFields) => call<void>("save_server", { fields }),
   /** Closes the app; in kiosk mode only with a manager's PIN. */
