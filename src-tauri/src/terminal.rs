@@ -152,6 +152,18 @@ fn cart(items: &[view::CartItem]) -> Result<Cart, AppError> {
     Ok(cart)
 }
 
+/// The catalogue's categories, in their order, for the UI.
+fn category_views(reader: &LedgerReader) -> Result<Vec<view::Category>, AppError> {
+    Ok(reader
+        .categories()?
+        .into_iter()
+        .map(|c| view::Category {
+            id: c.id.to_string(),
+            name: c.name,
+        })
+        .collect())
+}
+
 fn printer_state(status: PrinterStatus) -> view::PrinterState {
     match status {
         PrinterStatus::Ok => view::PrinterState::Ok,
@@ -607,14 +619,7 @@ impl Terminal {
                 .collect();
         }
         Ok(view::Catalog {
-            categories: reader
-                .categories()?
-                .into_iter()
-                .map(|c| view::Category {
-                    id: c.id.to_string(),
-                    name: c.name,
-                })
-                .collect(),
+            categories: category_views(&reader)?,
             products: grid,
             cup: products.iter().find(|p| p.returnable).map(to_view),
         })

@@ -289,16 +289,7 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     let spezi = admin.products.iter().find(|p| p.name == "Spezi").unwrap();
     let spezi_id = spezi.id.clone().unwrap();
     assert_eq!(admin.layout.last(), Some(&spezi_id));
-    let on_server = reqwest::blocking::Client::new()
-        .get(format!(
-            "http://{}/api/v1/events/{}/manage/products",
-            server.address, event.id
-        ))
-        .bearer_auth(&event.admin_token)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let on_server = manager_get(&event, &server, "products");
     assert!(on_server.contains(&spezi_id), "{on_server}");
     assert!(t
         .catalog()
@@ -331,16 +322,7 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     }))
     .unwrap();
     assert_eq!(t.settings().unwrap().form.receipt_footer, "Danke, Bar Süd!");
-    let on_server = reqwest::blocking::Client::new()
-        .get(format!(
-            "http://{}/api/v1/events/{}/manage/settings",
-            server.address, event.id
-        ))
-        .bearer_auth(&event.admin_token)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let on_server = manager_get(&event, &server, "settings");
     assert!(on_server.contains("Danke, Bar Süd!"), "{on_server}");
     // Local edits of what the server owns are refused, not silently lost.
     assert_eq!(
@@ -379,6 +361,20 @@ fn beer_form(t: &Terminal) -> ProductForm {
             returnable: false,
             archived: false,
         })
+}
+
+/// A manager API resource as the event's admin sees it, as text.
+fn manager_get(event: &Event, server: &Server, path: &str) -> String {
+    reqwest::blocking::Client::new()
+        .get(format!(
+            "http://{}/api/v1/events/{}/manage/{path}",
+            server.address, event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
 }
 
 /// A debit straight on the server, as another till would make it.

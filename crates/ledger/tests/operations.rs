@@ -922,6 +922,11 @@ fn available_balance_is_the_confirmed_one_plus_what_the_server_has_not_counted()
             .unwrap(),
         reject
     );
+    // The manager's list of refused entries has it, with the reason.
+    let rejected = bar.ledger.reader().unwrap().rejected_entries(10).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, refused.entry);
+    assert_eq!((rejected[0].1.as_str(), rejected[0].2), ("nope", START));
 }
 
 #[test]

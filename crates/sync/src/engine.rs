@@ -463,10 +463,10 @@ impl Syncer {
         };
         let offline = matches!(authorisation, Authorisation::ThisLedger);
         match self.ledger.sell(request, authorisation) {
+            // Recorded under its key, which settled its intent in the same
+            // transaction; a replay (recorded before) settles it here.
             Ok(recorded) => {
-                // Recorded under its key: the batch or the server's answer
-                // settles it from here.
-                if asked {
+                if asked && recorded.replayed {
                     self.ledger.forget_sale_intent(&request.key)?;
                 }
                 Ok(recorded)

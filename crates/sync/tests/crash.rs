@@ -6,11 +6,11 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Event, Server};
+use common::{till_args, Event, Server};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tapster-sync");
 
-fn run_client(args: &[&str]) -> serde_json::Value {
+fn run_client<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> serde_json::Value {
     let output = Command::new(CLIENT).args(args).output().unwrap();
     assert!(
         output.status.success(),
@@ -34,21 +34,15 @@ fn a_client_killed_mid_batch_loses_and_doubles_nothing() {
     let url = format!("http://{}", server.address);
     let ledger = event.dir.path().join("t1.sqlite");
     let l = ledger.to_str().unwrap();
-    let sync_args = [
+    let sync_args = till_args(
         "run",
-        "--db",
-        l,
-        "--terminal",
+        &ledger,
         &id,
-        "--server",
         &url,
-        "--event",
         &event.id,
-        "--token",
         &token,
-        "--batch",
-        "100",
-    ];
+        &["--batch", "100"],
+    );
     // Learn the balances, then sell 2,000 times offline.
     run_client(&sync_args);
     let sold = run_client(&["sell", "--db", l, "--terminal", &id, "--count", "2000"]);
@@ -56,7 +50,8 @@ fn a_client_killed_mid_batch_loses_and_doubles_nothing() {
 
     // Push, and kill the client as soon as the first batch is through.
     let mut child = Command::new(CLIENT)
-        .args(sync_args.iter().chain(&["--until-synced"]))
+        .args(&sync_args)
+        .arg("--until-synced")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -73,13 +68,7 @@ fn a_client_killed_mid_batch_loses_and_doubles_nothing() {
     );
 
     // Run again: the rest arrives, the batch in flight is recognised.
-    let done = run_client(
-        &sync_args
-            .iter()
-            .copied()
-            .chain(["--until-synced"])
-            .collect::<Vec<_>>(),
-    );
+    let done = run_client(&[sync_args, vec!["--until-synced".into()]].concat());
     assert_eq!(done["pending"], 0);
     assert_eq!(done["rejected"], 0);
     assert_eq!(event.transactions_of(&id), 2000, "every sale exactly once");
@@ -155,31 +144,8 @@ fn a_till_killed_fifty_times_while_selling_loses_and_doubles_no_sale() {
     let (id, token) = event.terminal("t1");
     let url = format!("http://{}", server.address);
     let ledger = event.dir.path().join("t1.sqlite");
-    let l = ledger.to_str().unwrap().to_string();
-    let connection = |command: &str| -> Vec<String> {
-        [
-            command,
-            "--db",
-            &l,
-            "--terminal",
-            &id,
-            "--server",
-            &url,
-            "--event",
-            &event.id,
-            "--token",
-            &token,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
-    run_client(
-        &connection("run")
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    );
+    let connection = |command: &str| till_args(command, &ledger, &id, &url, &event.id, &token, &[]);
+    run_client(&connection("run"));
 
     let mut confirmed: Vec<String> = Vec::new();
     let mut kills = 0;
@@ -238,7 +204,7 @@ fn a_till_killed_fifty_times_while_selling_loses_and_doubles_no_sale() {
     // Back up: everything reaches the server exactly once.
     let mut sync = connection("run");
     sync.push("--until-synced".into());
-    let done = run_client(&sync.iter().map(String::as_str).collect::<Vec<_>>());
+    let done = run_client(&sync);
     assert_eq!(
         (done["pending"].as_i64(), done["rejected"].as_i64()),
         (Some(0), Some(0)),
@@ -286,22 +252,15 @@ fn the_server_killed_during_batch_ingestion_loses_and_doubles_nothing() {
     let url = format!("http://{address}");
     let ledger = event.dir.path().join("t1.sqlite");
     let l = ledger.to_str().unwrap();
-    let sync_args = [
+    let sync_args = till_args(
         "run",
-        "--db",
-        l,
-        "--terminal",
+        &ledger,
         &id,
-        "--server",
         &url,
-        "--event",
         &event.id,
-        "--token",
         &token,
-        "--batch",
-        "100",
-        "--until-synced",
-    ];
+        &["--batch", "100", "--until-synced"],
+    );
     run_client(&sync_args);
     let sold = run_client(&["sell", "--db", l, "--terminal", &id, "--count", "2500"]);
     assert_eq!(sold["pending"], 2500);
@@ -309,7 +268,7 @@ fn the_server_killed_during_batch_ingestion_loses_and_doubles_nothing() {
     // The till pushes its backlog while the server dies under it, again
     // and again, and comes back on the same address.
     let mut client = Command::new(CLIENT)
-        .args(sync_args)
+        .args(&sync_args)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

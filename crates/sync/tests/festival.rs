@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Event, Fault, Proxy, Server};
+use common::{till_args, Event, Fault, Proxy, Server};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tapster-sync");
 const BARS: usize = 16;
@@ -103,19 +103,15 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
         let proxy = Proxy::start(&server.address);
         let ledger = event.dir.path().join(format!("{id}.sqlite"));
         let status = Command::new(CLIENT)
-            .args([
+            .args(till_args(
                 "run",
-                "--db",
-                ledger.to_str().unwrap(),
-                "--terminal",
+                &ledger,
                 &id,
-                "--server",
                 &url_of(&proxy),
-                "--event",
                 &event.id,
-                "--token",
                 &token,
-            ])
+                &[],
+            ))
             .stdout(Stdio::null())
             .status()
             .unwrap();
@@ -127,29 +123,26 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
     let mut drivers = Vec::new();
     for (n, (id, token, proxy, ledger)) in tills.iter().enumerate() {
         let booth = n >= BARS;
-        let mut args: Vec<String> = [
+        let prefix = format!("n{n}");
+        let wallets = WALLETS.to_string();
+        let seconds_arg = seconds.to_string();
+        let mut args = till_args(
             "drive",
-            "--db",
-            ledger.to_str().unwrap(),
-            "--terminal",
+            ledger,
             id,
-            "--server",
             &url_of(proxy),
-            "--event",
             &event.id,
-            "--token",
             token,
-            "--prefix",
-            &format!("n{n}"),
-            "--wristbands",
-            &WALLETS.to_string(),
-            "--random",
-            "--seconds",
-            &seconds.to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+            &[
+                "--prefix",
+                &prefix,
+                "--wristbands",
+                &wallets,
+                "--random",
+                "--seconds",
+                &seconds_arg,
+            ],
+        );
         // A bar serves a guest every 0.3 s on average, a booth one every 1 s.
         args.extend(["--pace-ms".into(), if booth { "500" } else { "150" }.into()]);
         if booth {
@@ -228,20 +221,15 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
     // Last orders: every till pushes what it has left.
     for (id, token, proxy, ledger) in &tills {
         let status = Command::new(CLIENT)
-            .args([
+            .args(till_args(
                 "run",
-                "--db",
-                ledger.to_str().unwrap(),
-                "--terminal",
+                ledger,
                 id,
-                "--server",
                 &url_of(proxy),
-                "--event",
                 &event.id,
-                "--token",
                 token,
-                "--until-synced",
-            ])
+                &["--until-synced"],
+            ))
             .stdout(Stdio::null())
             .status()
             .unwrap();

@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{server_binary, Event};
+use common::{server_binary, till_args, Event};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tapster-sync");
 
@@ -42,25 +42,15 @@ fn no_token_pin_or_uid_in_the_logs_of_a_full_run() {
 
     // A till sells online (its token on every request, UIDs in the paths).
     let till = Command::new(CLIENT)
-        .args([
+        .args(till_args(
             "drive",
-            "--db",
-            ledger.to_str().unwrap(),
-            "--terminal",
+            &ledger,
             &id,
-            "--server",
             &url,
-            "--event",
             &event.id,
-            "--token",
             &token,
-            "--prefix",
-            "s",
-            "--count",
-            "20",
-            "--wristbands",
-            "5",
-        ])
+            &["--prefix", "s", "--count", "20", "--wristbands", "5"],
+        ))
         .env("RUST_LOG", "debug")
         .output()
         .unwrap();

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use tapster_ledger::model::{Category, Product, Role, Staff, SyncState};
+use tapster_ledger::model::{Category, Product, Role, Staff};
 use tapster_ledger::money::VatRate;
 use tapster_ledger::rules::Action;
 use tapster_ledger::store::{Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport};
@@ -14,7 +14,7 @@ use tapster_print::csv::CsvStyle;
 use tapster_print::pdf::ReportHeading;
 use tapster_print::{PaperWidth, PrinterUri, ReceiptFormat};
 
-use super::{key, lock, role, tender_in, token, Terminal};
+use super::{category_views, key, lock, role, tender_in, token, Terminal};
 use crate::config::{read_settings, write_settings};
 use crate::error::{AppError, ErrorCode};
 use crate::view;
@@ -533,14 +533,7 @@ impl Terminal {
         vat_rates.sort_unstable();
         vat_rates.dedup();
         Ok(view::CatalogueAdmin {
-            categories: reader
-                .categories()?
-                .into_iter()
-                .map(|c| view::Category {
-                    id: c.id.to_string(),
-                    name: c.name,
-                })
-                .collect(),
+            categories: category_views(&reader)?,
             products: products.iter().map(product_form).collect(),
             layout: reader
                 .terminal(&self.options.terminal)?
@@ -815,19 +808,17 @@ impl Terminal {
         self.manager(Action::ViewReports)?;
         let status = self.status();
         let reader = self.reader();
+        // One query, not one per entry: the sync screen asks every 5 s.
         let rejected = reader
-            .recent_entries(None, 10_000)?
+            .rejected_entries(500)?
             .into_iter()
-            .filter_map(|entry| match reader.sync_state(&entry.id) {
-                Ok(SyncState::Rejected { reason, at }) => Some(view::RejectedLine {
-                    terminal: entry.terminal.to_string(),
-                    receipt_number: Some(entry.sequence),
-                    kind: entry.kind.to_string(),
-                    amount_cents: Some(entry.amount.0),
-                    reason,
-                    at_ms: at.0,
-                }),
-                _ => None,
+            .map(|(entry, reason, at)| view::RejectedLine {
+                terminal: entry.terminal.to_string(),
+                receipt_number: Some(entry.sequence),
+                kind: entry.kind.to_string(),
+                amount_cents: Some(entry.amount.0),
+                reason,
+                at_ms: at.0,
             })
             .collect();
         drop(reader);

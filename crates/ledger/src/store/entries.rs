@@ -406,6 +406,30 @@ impl LedgerReader {
         load_sync_state(&self.conn, rowid)
     }
 
+    /// The entries the server refused, newest first, with its reasons.
+    pub fn rejected_entries(&self, limit: u32) -> Result<Vec<(Entry, String, Timestamp)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS}, s.reason, s.decided_at FROM entries e
+             JOIN entry_sync s ON s.entry_sequence = e.sequence AND s.state = 'rejected'
+             ORDER BY e.sequence DESC LIMIT ?1"
+        ))?;
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([limit], |row| {
+                let (rowid, entry) = entry_from_row(row)?;
+                let reason: Option<String> = row.get(columns - 2)?;
+                let at: i64 = row.get(columns - 1)?;
+                Ok((rowid, entry, reason.unwrap_or_default(), Timestamp(at)))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(rowid, mut entry, reason, at)| {
+                entry.lines = load_lines(&self.conn, rowid)?;
+                Ok((entry, reason, at))
+            })
+            .collect()
+    }
+
     /// The latest entries, newest first, optionally of one wallet.
     pub fn recent_entries(
         &self,

@@ -335,6 +335,10 @@ impl Ledger {
             hash: String::new(),
         };
         let entry = append(&tx, entry, &draft.postings, &hash, decision.as_ref())?;
+        // A sale waiting for the server's answer is settled by its entry, in
+        // the same transaction (no extra durable write per sale).
+        tx.prepare_cached("DELETE FROM sale_intents WHERE idempotency_key = ?1")?
+            .execute([key.as_str()])?;
         crate::failpoint!("ledger::operation::appended");
         if let (Some(approval), Some(token)) = (approval, &entry.token) {
             confirm_balance(&tx, token, approval)?;

@@ -394,6 +394,37 @@ fn relay(
     let _ = server_read.shutdown(Shutdown::Both);
 }
 
+/// `tapster-sync COMMAND` for a till: its ledger, and the event on the
+/// server at `url` with the terminal's id and token; then `extra`.
+pub fn till_args(
+    command: &str,
+    ledger: &Path,
+    terminal: &str,
+    url: &str,
+    event: &str,
+    token: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let ledger = ledger.to_str().unwrap();
+    [
+        command,
+        "--db",
+        ledger,
+        "--terminal",
+        terminal,
+        "--server",
+        url,
+        "--event",
+        event,
+        "--token",
+        token,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// A terminal's own ledger (connected mode, a shift open for Anna).
 pub fn terminal_ledger(dir: &Path, id: &str) -> Arc<Ledger> {
     let ledger = Ledger::open(
