@@ -1,7 +1,7 @@
 //! # tapster-server
 //!
 //! The event's source of truth that terminals sync with: the PointOfSale
-//! API of seed 001 over HTTP, backed by SQLite.
+//! API of seed 001 over HTTPS, backed by SQLite.
 //!
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
 //! - [`manage`]: the manager's catalogue, terminals, staff, wallets, reports, conflicts.
@@ -9,6 +9,8 @@
 //! - [`http`]: the terminals' routes, thin over the store.
 //! - [`admin`]: the manager's routes.
 //! - `writer`: one writer thread with group commit, and read connections.
+//! - [`transport`]: HTTPS (own or operator certificate, reloaded), plain HTTP
+//!   only when asked for, the redirect listener, setup codes.
 //! - [`limit`]: rate limiting per token and endpoint (429 with `Retry-After`).
 //! - [`openapi`]: the OpenAPI document, generated from the handlers.
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
@@ -21,4 +23,5 @@ pub mod limit;
 pub mod manage;
 pub mod openapi;
 pub mod store;
+pub mod transport;
 mod writer;

@@ -13,6 +13,8 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::SystemClock;
 use tapster_server::http::router;
 use tapster_server::store::ServerStore;
+use tapster_server::transport::{qr_text, setup_code, Bound, SetupTransport, Transport};
+use tapster_tls::server::{names_for, CertificateSource, OwnCertificate, ServedCertificate};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +40,13 @@ enum Command {
         /// 5); 0 switches the limit off.
         #[arg(long, default_value_t = 5.0)]
         rate_limit: f64,
+        #[command(flatten)]
+        tls: TlsArgs,
+    },
+    /// The server's own TLS certificate (kept next to the database).
+    Tls {
+        #[command(subcommand)]
+        command: TlsCommand,
     },
     /// Events.
     Event {
@@ -77,6 +86,55 @@ enum Command {
     },
 }
 
+/// How `serve` is reached.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// The operator's certificate (PEM, with its chain) instead of the
+    /// server's own; reloaded when the file changes or at SIGHUP.
+    #[arg(long, requires = "tls_key", conflicts_with = "insecure_http")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A certificate to announce to pinned tills before switching to it.
+    #[arg(long, requires = "tls_cert")]
+    tls_next_cert: Option<PathBuf>,
+    /// More host names or addresses for the server's own certificate when
+    /// it is made (the listen address, localhost and the host name are in).
+    #[arg(long = "tls-name")]
+    tls_names: Vec<String>,
+    /// Plain HTTP: terminal tokens and wallets readable by anyone on the
+    /// network. For local development only; tills show "not encrypted".
+    #[arg(long)]
+    insecure_http: bool,
+    /// Also listen on this port (same address) and answer plain-HTTP
+    /// requests with a 308 to the HTTPS address.
+    #[arg(long, conflicts_with = "insecure_http")]
+    redirect_http: Option<u16>,
+}
+
+#[derive(Subcommand)]
+enum TlsCommand {
+    /// Print the fingerprint of the certificate served (and of the next one).
+    Show {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Make the next certificate: a running server announces it to pinned
+    /// tills from now on; switch with `tls promote` once they have all synced.
+    Rotate {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long = "tls-name")]
+        tls_names: Vec<String>,
+    },
+    /// Serve the next certificate (a running server switches within seconds).
+    Promote {
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
 #[derive(Subcommand)]
 enum EventCommand {
     Create {
@@ -98,6 +156,20 @@ enum TerminalCommand {
         name: String,
         #[arg(long, value_parser = parse_permission)]
         permission: Permission,
+        /// HOST:PORT at which tills reach the server: print a setup code
+        /// (with the fingerprint of the server's own certificate) for it.
+        #[arg(long)]
+        address: Option<String>,
+        /// The server runs with --insecure-http (a setup code without TLS).
+        #[arg(long)]
+        insecure_http: bool,
+        /// The server runs with an operator's certificate (a setup code
+        /// without fingerprint: tills validate it against their roots).
+        #[arg(long)]
+        validated: bool,
+        /// Also print the setup code as a QR code (on stderr).
+        #[arg(long)]
+        qr: bool,
     },
 }
 
@@ -128,7 +200,9 @@ fn main() -> Result<()> {
             db,
             listen,
             rate_limit,
-        } => serve(open(&db)?, listen, rate_limit),
+            tls,
+        } => serve(&db, listen, rate_limit, tls),
+        Command::Tls { command } => tls_command(command),
         Command::Event {
             command: EventCommand::Create { db, name },
         } => {
@@ -142,10 +216,38 @@ fn main() -> Result<()> {
                     event,
                     name,
                     permission,
+                    address,
+                    insecure_http,
+                    validated,
+                    qr,
                 },
         } => {
             let (id, token) = open(&db)?.create_terminal(&event, &name, permission)?;
-            print(json!({ "id": id, "api_token": token }));
+            let setup_code = match address {
+                Some(address) => {
+                    let how = if insecure_http {
+                        SetupTransport::InsecureHttp
+                    } else if validated {
+                        SetupTransport::Validated
+                    } else {
+                        let own = OwnCertificate::next_to(&db);
+                        let host = address.rsplit_once(':').map_or(&*address, |(h, _)| h);
+                        let names = names_for(
+                            SocketAddr::from(([0, 0, 0, 0], 0)),
+                            &[host.trim_matches(['[', ']']).to_string()],
+                        );
+                        SetupTransport::Pinned(own.ensure(&names)?.0)
+                    };
+                    Some(setup_code(&address, &event, &token, how))
+                }
+                None => None,
+            };
+            if let (true, Some(code)) = (qr, &setup_code) {
+                if let Some(text) = qr_text(code) {
+                    eprintln!("{text}");
+                }
+            }
+            print(json!({ "id": id, "api_token": token, "setup_code": setup_code }));
             Ok(())
         }
         Command::AdminToken { db, event } => {
@@ -175,17 +277,86 @@ fn main() -> Result<()> {
     }
 }
 
-fn serve(store: ServerStore, listen: SocketAddr, rate_limit: f64) -> Result<()> {
+fn tls_command(command: TlsCommand) -> Result<()> {
+    match command {
+        TlsCommand::Show { db } => {
+            let own = OwnCertificate::next_to(&db);
+            if !own.exists() {
+                anyhow::bail!(
+                    "{} has no certificate yet: `serve` makes one at its first start",
+                    own.dir.display()
+                );
+            }
+            let served = ServedCertificate::load(own.source())?;
+            print(json!({
+                "fingerprint": served.fingerprint().to_string(),
+                "next_fingerprint": served.next_fingerprint().map(|f| f.to_string()),
+            }));
+        }
+        TlsCommand::Rotate { db, tls_names } => {
+            let own = OwnCertificate::next_to(&db);
+            let names = names_for(SocketAddr::from(([0, 0, 0, 0], 0)), &tls_names);
+            let next = own.prepare_next(&names)?;
+            tracing::info!(next = %next, "next certificate made; announced to pinned tills");
+            print(json!({ "next_fingerprint": next.to_string() }));
+        }
+        TlsCommand::Promote { db } => {
+            let fingerprint = OwnCertificate::next_to(&db).promote_next()?;
+            tracing::info!(%fingerprint, "next certificate is now served");
+            print(json!({ "fingerprint": fingerprint.to_string() }));
+        }
+    }
+    Ok(())
+}
+
+fn serve(db: &std::path::Path, listen: SocketAddr, rate_limit: f64, tls: TlsArgs) -> Result<()> {
+    let store = open(db)?;
+    let transport = if tls.insecure_http {
+        tracing::warn!(
+            "serving PLAIN HTTP (--insecure-http): terminal tokens, PINs and wallets cross the network readable by anyone on it; tills show \"not encrypted\""
+        );
+        Transport::InsecureHttp
+    } else {
+        let source = match (tls.tls_cert, tls.tls_key) {
+            (Some(cert), Some(key)) => CertificateSource {
+                cert,
+                key,
+                next_cert: tls.tls_next_cert,
+                generated: false,
+            },
+            _ => {
+                let own = OwnCertificate::next_to(db);
+                let (fingerprint, made) = own.ensure(&names_for(listen, &tls.tls_names))?;
+                if made {
+                    tracing::info!(%fingerprint, dir = %own.dir.display(), "made the server's own TLS certificate");
+                }
+                own.source()
+            }
+        };
+        Transport::Https(ServedCertificate::load(source)?)
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let address = listener.local_addr()?;
-        print(json!({ "listening": address.to_string() }));
-        tracing::info!(%address, "serving");
-        axum::serve(listener, router(Arc::new(store), rate_limit))
-            .with_graceful_shutdown(shutdown_signal())
+        let bound = Bound::bind(listen, tls.redirect_http, transport.clone()).await?;
+        let address = bound.address();
+        let (scheme, fingerprint, next) = match &transport {
+            Transport::Https(certificate) => (
+                "https",
+                Some(certificate.fingerprint().to_string()),
+                certificate.next_fingerprint().map(|f| f.to_string()),
+            ),
+            Transport::InsecureHttp => ("http", None, None),
+        };
+        print(json!({
+            "listening": address.to_string(),
+            "scheme": scheme,
+            "fingerprint": fingerprint,
+            "next_fingerprint": next,
+            "redirect": bound.redirect_address().map(|a| a.to_string()),
+        }));
+        tracing::info!(%address, scheme, fingerprint = fingerprint.as_deref().unwrap_or("-"), "serving");
+        bound
+            .serve(router(Arc::new(store), rate_limit), shutdown_signal())
             .await?;
         tracing::info!("stopped");
         Ok(())
