@@ -187,12 +187,14 @@ pub async fn exit_app(
     Ok(())
 }
 
-fn server(fields: view::ServerFields) -> crate::config::ServerSettings {
-    crate::config::ServerSettings {
+fn server(fields: view::ServerFields) -> Result<crate::config::ServerSettings, AppError> {
+    Ok(crate::config::ServerSettings {
         url: fields.url.trim().trim_end_matches('/').to_string(),
         event: fields.event.trim().to_string(),
         token: fields.token.trim().to_string(),
-    }
+        fingerprint: crate::setup::parse_fingerprint(&fields.fingerprint)?,
+        next_fingerprint: None,
+    })
 }
 
 /// First start: an event of this till's own, with its first manager.
@@ -217,13 +219,17 @@ pub async fn read_setup_code(code: String) -> Result<view::ServerFields, AppErro
         url: settings.url,
         event: settings.event,
         token: settings.token,
+        fingerprint: settings
+            .fingerprint
+            .map(|f| f.to_string())
+            .unwrap_or_default(),
     })
 }
 
 /// Tests a connection: which terminal the token belongs to.
 #[tauri::command]
 pub async fn check_server(fields: view::ServerFields) -> Result<view::ServerCheck, AppError> {
-    crate::setup::check_server(&server(fields)).await
+    crate::setup::check_server(&server(fields)?).await
 }
 
 /// Tests and keeps the connection, then restarts the app connected. Only
@@ -240,7 +246,7 @@ pub async fn save_server(
             "this till is already set up",
         ));
     }
-    let settings = server(fields);
+    let settings = server(fields)?;
     let check = crate::setup::check_server(&settings).await?;
     crate::setup::save_connection(terminal.config_dir(), &settings, &check)?;
     app.restart()

@@ -12,7 +12,9 @@ use jiff::tz::TimeZone;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Ledger, TerminalId};
 use tapster_print::{CodePage, PaperWidth, PrinterUri, ReceiptFormat};
-use tapster_sync::{ServerClient, SyncConfig, Syncer};
+use tapster_sync::{
+    Fingerprint, PinState, Pins, ServerAddress, ServerClient, SyncConfig, Syncer,
+};
 
 use crate::terminal::Options;
 use crate::view;
@@ -70,9 +72,14 @@ pub struct Args {
     /// balance after payment), full screen on the second monitor if any.
     #[arg(long, env = "TAPSTER_CUSTOMER_DISPLAY")]
     pub customer_display: bool,
-    /// tapster-server to sync with, e.g. http://10.0.0.2:8080.
+    /// tapster-server to sync with, e.g. https://10.0.0.2:8443.
     #[arg(long, env = "TAPSTER_SERVER")]
     pub server: Option<String>,
+    /// The server certificate's fingerprint to pin (sha256:…, the `fp` of
+    /// the setup code); without it the certificate must validate against
+    /// the system's roots.
+    #[arg(long, env = "TAPSTER_SERVER_FINGERPRINT")]
+    pub fingerprint: Option<String>,
     #[arg(long, env = "TAPSTER_EVENT")]
     pub event: Option<String>,
     /// The terminal's API token from `tapster-server terminal create`.
@@ -85,6 +92,25 @@ pub struct ServerSettings {
     pub url: String,
     pub event: String,
     pub token: String,
+    /// The pinned certificate, and the next one the server announced.
+    pub fingerprint: Option<Fingerprint>,
+    pub next_fingerprint: Option<Fingerprint>,
+}
+
+impl ServerSettings {
+    pub fn is_encrypted(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+
+    /// Where the server is and how it is trusted.
+    pub fn address(&self) -> ServerAddress {
+        match self.fingerprint {
+            Some(current) => {
+                ServerAddress::pinned(&self.url, Pins::new(current, self.next_fingerprint))
+            }
+            None => ServerAddress::new(&self.url, None),
+        }
+    }
 }
 
 /// Never prints the token.
@@ -94,6 +120,7 @@ impl std::fmt::Debug for ServerSettings {
             .field("url", &self.url)
             .field("event", &self.event)
             .field("token", &"<hidden>")
+            .field("fingerprint", &self.fingerprint)
             .finish()
     }
 }
@@ -124,6 +151,10 @@ pub struct FileSettings {
     pub customer_display: Option<bool>,
     pub server: Option<String>,
     pub event: Option<String>,
+    /// The server certificate pinned (setup code), and the next one the
+    /// server announced; kept up to date when the server switches.
+    pub fingerprint: Option<String>,
+    pub next_fingerprint: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -256,9 +287,20 @@ impl Config {
             customer_display: args.customer_display || file.customer_display.unwrap_or(false),
             server: args.server.or(file.server),
             event: args.event.or(file.event),
+            fingerprint: args.fingerprint.or(file.fingerprint),
             token,
             ..args
         };
+        let parse_fingerprint = |text: Option<&String>, what: &str| {
+            text.map(|t| t.parse::<Fingerprint>())
+                .transpose()
+                .with_context(|| what.to_string())
+        };
+        let fingerprint = parse_fingerprint(args.fingerprint.as_ref(), "--fingerprint")?;
+        let next_fingerprint = parse_fingerprint(
+            file.next_fingerprint.as_ref(),
+            "next_fingerprint in tapster.toml",
+        )?;
         let base = args.data_dir.unwrap_or_else(default_data_dir);
         let data_dir = if args.demo { base.join("demo") } else { base };
         if args.demo && args.demo_reset {
@@ -281,7 +323,13 @@ impl Config {
             (None, false) => Some(String::new()),
         };
         let server = match (args.server, args.event, args.token) {
-            (Some(url), Some(event), Some(token)) => Some(ServerSettings { url, event, token }),
+            (Some(url), Some(event), Some(token)) => Some(ServerSettings {
+                url,
+                event,
+                token,
+                fingerprint,
+                next_fingerprint,
+            }),
             (None, None, _) => None,
             _ => bail!(
                 "a server needs its URL, the event id and the terminal's token (secrets.toml)"
@@ -365,9 +413,28 @@ pub fn init_logging(dir: &Path) -> Option<tracing_appender::non_blocking::Worker
     Some(guard)
 }
 
-pub fn syncer(server: &ServerSettings, ledger: Arc<Ledger>) -> anyhow::Result<Arc<Syncer>> {
+/// The sync client for `server`; when the server switches to the
+/// certificate it announced, the new pins are written to `tapster.toml` in
+/// `config_dir`, so the till trusts it after a restart too.
+pub fn syncer(
+    server: &ServerSettings,
+    config_dir: &Path,
+    ledger: Arc<Ledger>,
+) -> anyhow::Result<Arc<Syncer>> {
+    let address = server.address();
+    if !address.is_encrypted() {
+        tracing::warn!(server = %server.url, "the connection to the server is NOT encrypted");
+    }
+    if let Some(pins) = address.pins() {
+        let dir = config_dir.to_path_buf();
+        pins.on_change(move |state| {
+            if let Err(error) = keep_pins(&dir, state) {
+                tracing::error!(%error, "the server's new certificate could not be kept in tapster.toml");
+            }
+        });
+    }
     let client = ServerClient::new(
-        &server.url,
+        &address,
         &server.event,
         &server.token,
         Duration::from_secs(10),
@@ -388,6 +455,16 @@ pub fn syncer(server: &ServerSettings, ledger: Arc<Ledger>) -> anyhow::Result<Ar
         Arc::new(tapster_ledger::SystemClock),
         config,
     )))
+}
+
+/// Writes the pins to `tapster.toml` (other settings stay).
+pub fn keep_pins(dir: &Path, state: PinState) -> anyhow::Result<()> {
+    let mut file = read_settings(dir)?;
+    file.fingerprint = Some(state.current.to_string());
+    file.next_fingerprint = state.next.map(|n| n.to_string());
+    write_settings(dir, &file)?;
+    tracing::info!(fingerprint = %state.current, next = ?state.next, "server certificate pins kept");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     RefusedByServer,
     /// The server did not answer (setup, connection test).
     ServerUnreachable,
+    /// The encrypted connection was refused: the server is not the one
+    /// pinned (ask for a new setup code) or its certificate is not valid.
+    ServerUntrusted,
     /// Kept on the event's server: change it there.
     ServerOwned,
     /// A file (an exported report, the settings) could not be written.

@@ -117,11 +117,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             let mut terminal = Terminal::start(config.options.clone(), emit)?;
             terminal.pin_settings(config.pinned.clone());
             if let Some(server) = &config.server {
-                let syncer = config::syncer(server, terminal.ledger().clone())?;
+                let syncer = config::syncer(
+                    server,
+                    &config.options.config_dir,
+                    terminal.ledger().clone(),
+                )?;
                 let handle = tauri::async_runtime::block_on(async {
                     let handle =
                         tapster_sync::start(syncer.clone(), Arc::new(tapster_ledger::SystemClock));
-                    terminal.connect(syncer, handle.status.clone());
+                    terminal.connect(
+                        syncer,
+                        handle.status.clone(),
+                        !server.is_encrypted(),
+                    );
                     handle
                 });
                 app.manage(SyncTask(handle));

@@ -6,19 +6,21 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tapster_sync::{ApiError, ServerClient};
+use tapster_sync::{ApiError, Fingerprint, ServerClient};
 
 use crate::config::{read_settings, write_settings, write_token, ServerSettings};
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
-/// Reads `tapster://HOST:PORT/EVENT?token=TOKEN` (`tapsters://` for HTTPS),
-/// the code a manager copies for a new till.
+/// Reads `tapsters://HOST:PORT/EVENT?token=TOKEN&fp=sha256:…` (HTTPS, the
+/// server's certificate pinned by its fingerprint; without `fp` it must
+/// validate against the system's roots) or `tapster://…` (a server without
+/// TLS), the code a manager copies for a new till.
 pub fn parse_setup_code(code: &str) -> Result<ServerSettings, AppError> {
     let bad = || {
         AppError::new(
             ErrorCode::InvalidInput,
-            "a setup code looks like tapster://10.0.0.2:8080/EVENT_ID?token=TOKEN",
+            "a setup code looks like tapsters://10.0.0.2:8443/EVENT_ID?token=TOKEN&fp=sha256:…",
         )
     };
     let code = code.trim();
@@ -33,30 +35,53 @@ pub fn parse_setup_code(code: &str) -> Result<ServerSettings, AppError> {
         .trim_end_matches('/')
         .split_once('/')
         .ok_or_else(bad)?;
-    let token = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
-        .filter(|t| !t.is_empty())
-        .ok_or_else(bad)?;
+    let field = |name: &str| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    };
+    let token = field("token").filter(|t| !t.is_empty()).ok_or_else(bad)?;
     if host.is_empty() || event.is_empty() || event.contains('/') {
         return Err(bad());
+    }
+    let fingerprint = parse_fingerprint(field("fp").unwrap_or(""))?;
+    if fingerprint.is_some() && scheme == "http" {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            "a setup code with a fingerprint starts with tapsters://",
+        ));
     }
     Ok(ServerSettings {
         url: format!("{scheme}://{host}"),
         event: event.to_string(),
         token: token.to_string(),
+        fingerprint,
+        next_fingerprint: None,
     })
+}
+
+/// A fingerprint typed or pasted (empty: none).
+pub fn parse_fingerprint(text: &str) -> Result<Option<Fingerprint>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|e: tapster_sync::client::MalformedFingerprint| {
+            AppError::new(ErrorCode::InvalidInput, e.to_string())
+        })
 }
 
 /// Asks the server who this token belongs to.
 pub async fn check_server(settings: &ServerSettings) -> Result<view::ServerCheck, AppError> {
     let client = ServerClient::new(
-        &settings.url,
+        &settings.address(),
         &settings.event,
         &settings.token,
         Duration::from_secs(5),
     )
-    .map_err(|e| AppError::new(ErrorCode::ServerUnreachable, e.to_string()))?;
+    .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))?;
     match client.terminal().await {
         Ok(terminal) => Ok(view::ServerCheck {
             terminal_id: terminal.id,
@@ -66,6 +91,10 @@ pub async fn check_server(settings: &ServerSettings) -> Result<view::ServerCheck
             retryable: true,
             ..AppError::new(ErrorCode::ServerUnreachable, error.to_string())
         }),
+        Err(error @ ApiError::Untrusted(_)) => Err(AppError::new(
+            ErrorCode::ServerUntrusted,
+            error.to_string(),
+        )),
         Err(error) => Err(AppError::new(ErrorCode::RefusedByServer, error.to_string())),
     }
 }
@@ -81,6 +110,8 @@ pub fn save_connection(
     let mut file = read_settings(config_dir).map_err(failed)?;
     file.server = Some(settings.url.clone());
     file.event = Some(settings.event.clone());
+    file.fingerprint = settings.fingerprint.map(|f| f.to_string());
+    file.next_fingerprint = None;
     file.terminal = Some(check.terminal_id.clone());
     write_settings(config_dir, &file).map_err(failed)?;
     write_token(config_dir, &settings.token).map_err(failed)?;
@@ -99,9 +130,22 @@ mod tests {
         assert_eq!(settings.url, "http://10.0.0.2:8080");
         assert_eq!(settings.event, "evt_42");
         assert_eq!(settings.token, "abc.DEF-1");
+        assert_eq!(settings.fingerprint, None);
         let secure = parse_setup_code("tapsters://pos.example.org/evt_1/?token=t").unwrap();
         assert_eq!(secure.url, "https://pos.example.org");
+        assert_eq!(secure.fingerprint, None);
+        let fingerprint = Fingerprint::of_der(b"certificate");
+        let pinned = parse_setup_code(&format!(
+            "tapsters://10.0.0.2:8443/evt_42?token=abc&fp={fingerprint}"
+        ))
+        .unwrap();
+        assert_eq!(pinned.url, "https://10.0.0.2:8443");
+        assert_eq!(pinned.token, "abc");
+        assert_eq!(pinned.fingerprint, Some(fingerprint));
+        assert!(pinned.address().pins().is_some());
         for bad in [
+            "tapsters://10.0.0.2:8443/evt_42?token=abc&fp=sha256:1234",
+            &format!("tapster://10.0.0.2:8080/evt_42?token=abc&fp={fingerprint}"),
             "",
             "http://10.0.0.2/evt?token=x",
             "tapster://10.0.0.2:8080/evt_42",

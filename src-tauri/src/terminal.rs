@@ -239,6 +239,7 @@ impl Terminal {
         let reader = ledger.reader()?;
         let status = Arc::new(Mutex::new(view::Status {
             connectivity: view::Connectivity::Standalone,
+            unencrypted: false,
             pending: 0,
             reader: view::ReaderState::NoReader,
             reader_name: None,
@@ -307,13 +308,16 @@ impl Terminal {
         self.pinned = pinned;
     }
 
-    /// Sells and syncs through `syncer` from now on (connected mode).
+    /// Sells and syncs through `syncer` from now on (connected mode);
+    /// `unencrypted` when it talks plain HTTP (the status bar says so).
     pub fn connect(
         &mut self,
         syncer: Arc<Syncer>,
         mut status: tokio::sync::watch::Receiver<tapster_sync::SyncStatus>,
+        unencrypted: bool,
     ) {
         self.syncer = Some(syncer);
+        lock(&self.status).unencrypted = unencrypted;
         let shared = self.status.clone();
         let online = self.sync_online.clone();
         let emit = self.emit.clone();
@@ -326,6 +330,7 @@ impl Terminal {
                     tapster_sync::Connection::Degraded => view::Connectivity::Degraded,
                     tapster_sync::Connection::Offline => view::Connectivity::Offline,
                     tapster_sync::Connection::AuthFailed => view::Connectivity::AuthFailed,
+                    tapster_sync::Connection::Untrusted => view::Connectivity::Untrusted,
                 };
                 *lock(&online) = connectivity == view::Connectivity::Online;
                 let snapshot = {

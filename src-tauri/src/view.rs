@@ -236,6 +236,9 @@ pub enum Connectivity {
     Degraded,
     Offline,
     AuthFailed,
+    /// The server presented another certificate than the pinned one (or
+    /// one that does not validate): nothing is sent to it.
+    Untrusted,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
@@ -265,6 +268,8 @@ pub enum PrinterState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct Status {
     pub connectivity: Connectivity,
+    /// Connected to the server over plain HTTP (a red "not encrypted").
+    pub unencrypted: bool,
     /// Entries not yet confirmed by the server.
     #[ts(type = "number")]
     pub pending: i64,
@@ -332,6 +337,9 @@ pub struct ServerFields {
     pub url: String,
     pub event: String,
     pub token: String,
+    /// The certificate to pin, `sha256:…` (empty: validated against the
+    /// system's roots).
+    pub fingerprint: String,
 }
 
 // ---- Manager screens ------------------------------------------------------

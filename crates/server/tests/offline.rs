@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{client, json, Fixture, Server};
+use common::{json, Fixture, Server};
 use serde_json::{json, Value};
 use tapster_api::{BatchEntry, BatchRequest};
 use tapster_ledger::model::{EventMode, Tender};
@@ -44,7 +44,7 @@ fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
 
 fn feed(server: &Server, fx: &Fixture, since: i64, limit: u32) -> Value {
     let (status, body) = json(
-        client()
+        server.client()
             .get(format!(
                 "{}?since={since}&limit={limit}",
                 server.url(&fx.event, "pos/wallets")
@@ -108,7 +108,7 @@ fn pending_batch(ledger: &Ledger) -> Vec<BatchEntry> {
 
 fn push(server: &Server, fx: &Fixture, token: &str, entries: &[BatchEntry]) -> (u16, Value) {
     json(
-        client()
+        server.client()
             .post(server.url(&fx.event, "pos/transactions/batch"))
             .bearer_auth(token)
             .json(&BatchRequest {
@@ -130,7 +130,7 @@ fn statuses(body: &Value) -> Vec<String> {
 
 fn server_balance(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
     let (_, body) = json(
-        client()
+        server.client()
             .get(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{}", demo::wristband(wristband)),
@@ -202,7 +202,7 @@ fn offline_sales_reach_the_server_once() {
 
     // Seed 000's sales records name the cashier who sold offline.
     let (status, sales) = json(
-        client()
+        server.client()
             .get(server.url(&fx.event, "manage/reports/sales"))
             .bearer_auth(&fx.admin_token)
             .send()
@@ -261,7 +261,7 @@ fn offline_debits_may_overdraw_and_then_block_the_wallet() {
     );
     // Online, the overdrawn wallet pays nothing more.
     let (status, body) = json(
-        client()
+        server.client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{}/transactions", demo::wristband(5)),
@@ -413,7 +413,7 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
     assert_eq!(last["next_cursor"], second["next_cursor"]);
 
     let (status, _) = json(
-        client()
+        server.client()
             .post(server.url(&fx.event, "pos/terminal/heartbeat"))
             .bearer_auth(&fx.bar_token)
             .json(&json!({"app_version": "0.1.0", "pending": 3}))
@@ -422,7 +422,7 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
     );
     assert_eq!(status, 204);
     let (status, body) = json(
-        client()
+        server.client()
             .post(server.url(&fx.event, "pos/terminal/heartbeat"))
             .bearer_auth(&fx.bar_token)
             .json(&json!({"app_version": "0.1.0", "pending": -1}))
@@ -434,7 +434,7 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
         (400, Some("invalid_parameters"))
     );
     let (status, _) = json(
-        client()
+        server.client()
             .get(format!(
                 "{}?since=abc",
                 server.url(&fx.event, "pos/wallets")
@@ -530,7 +530,7 @@ fn an_entry_claimed_as_online_is_checked_like_an_online_debit() {
     entry.entry.offline = false;
     let entry = reseal(entry);
     let (status, blocked) = json(
-        client()
+        server.client()
             .post(server.url(
                 &fx.event,
                 &format!("manage/wallets/token/{}/block", demo::wristband(1)),

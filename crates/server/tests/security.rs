@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::{client, json, Fixture, Server};
+use common::{json, Fixture, Server};
 use serde_json::Value;
 
 /// The document's operations as (method, path with ids filled in).
 fn operations(server: &Server, fx: &Fixture) -> Vec<(String, String)> {
-    let document: Value = client()
+    let document: Value = server.client()
         .get(format!("{}/api/v1/openapi.json", server.base))
         .send()
         .unwrap()
@@ -35,7 +35,7 @@ fn operations(server: &Server, fx: &Fixture) -> Vec<(String, String)> {
 
 fn send(server: &Server, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     let url = format!("{}{path}", server.base);
-    let request = client()
+    let request = server.client()
         .request(method.parse().unwrap(), url)
         .header("content-type", "application/json")
         .body("{}");

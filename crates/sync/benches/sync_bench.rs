@@ -1,5 +1,5 @@
 //! Catch-up after a long outage: 10,000 offline entries of one terminal
-//! reconciled with the server on loopback by the sync engine, next to the
+//! reconciled with the server on loopback (HTTPS, pinned) by the sync engine, next to the
 //! server's own batch ingestion rate measured in the same run (the same
 //! kind of entries from a second terminal, posted straight to the batch
 //! endpoint, no sync logic around it).
@@ -21,7 +21,7 @@ use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest};
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, SystemClock, TerminalId,
 };
-use tapster_sync::{ServerClient, SyncConfig, Syncer};
+use tapster_sync::{ServerAddress, ServerClient, SyncConfig, Syncer};
 
 const ENTRIES: u32 = 10_000;
 const WALLETS: u32 = 2_000;
@@ -62,7 +62,7 @@ fn admin(args: &[&str]) -> Value {
 async fn ledger_with_backlog(
     dir: &Path,
     id: &str,
-    url: &str,
+    server: &ServerAddress,
     event: &str,
     token: &str,
 ) -> (Arc<Ledger>, Syncer) {
@@ -84,7 +84,7 @@ async fn ledger_with_backlog(
         })
         .unwrap();
     let ledger = Arc::new(ledger);
-    let client = ServerClient::new(url, event, token, Duration::from_secs(30)).unwrap();
+    let client = ServerClient::new(server, event, token, Duration::from_secs(30)).unwrap();
     let config = SyncConfig {
         batch_size: 1000,
         ..SyncConfig::default()
@@ -170,15 +170,16 @@ async fn main() {
     BufReader::new(server.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = format!(
-        "http://{}",
-        serde_json::from_str::<Value>(&line).unwrap()["listening"]
-            .as_str()
-            .unwrap()
+    let listening = serde_json::from_str::<Value>(&line).unwrap();
+    let url = format!("https://{}", listening["listening"].as_str().unwrap());
+    // Over HTTPS, the server's own certificate pinned, as a till does.
+    let address = ServerAddress::new(
+        &url,
+        Some(listening["fingerprint"].as_str().unwrap().parse().unwrap()),
     );
 
     // The server's settings rule the terminals: room for a long outage.
-    let http = reqwest::Client::new();
+    let http = address.http_client(Duration::from_secs(30)).unwrap();
     let settings_url = format!("{url}/api/v1/events/{event}/manage/settings");
     let admin_token = admin(&["admin-token", "--db", d, "--event", &event])["admin_token"]
         .as_str()
@@ -208,7 +209,7 @@ async fn main() {
     let (ledger, syncer) = ledger_with_backlog(
         &dir,
         "catchup",
-        &url,
+        &address,
         &event,
         catch_up["api_token"].as_str().unwrap(),
     )
@@ -216,7 +217,7 @@ async fn main() {
     let (direct_ledger, _) = ledger_with_backlog(
         &dir,
         "direct",
-        &url,
+        &address,
         &event,
         direct["api_token"].as_str().unwrap(),
     )

@@ -10,6 +10,10 @@ use tapster_api::{
     BatchEntry, BatchRequest, BatchResponse, CreateTransaction, Data, ErrorBody, Heartbeat,
     TerminalResource, WalletFeed, WalletResource, CURSOR_HEADER, TRANSACTION_ID_HEADER,
 };
+pub use tapster_tls::MalformedFingerprint;
+use tapster_tls::{
+    classify, client_config, Fingerprint, Pins, TlsFailure, Trust, NEXT_CERTIFICATE_HEADER,
+};
 use thiserror::Error;
 
 /// What went wrong talking to the server, by what to do about it.
@@ -41,6 +45,14 @@ pub enum ApiError {
     /// An answer that does not parse.
     #[error("the server's answer could not be read: {0}")]
     Garbled(String),
+    /// The encrypted connection was refused before anything was sent: the
+    /// server is not the one pinned (a man in the middle, or a server set
+    /// up anew), or its certificate does not validate. Nothing was sent.
+    #[error("{0}")]
+    Untrusted(TlsFailure),
+    /// The till's server settings cannot work (no request was made).
+    #[error("the server settings cannot work: {0}")]
+    Misconfigured(String),
 }
 
 impl ApiError {
@@ -51,7 +63,96 @@ impl ApiError {
             ApiError::Unreachable(_)
                 | ApiError::RateLimited { .. }
                 | ApiError::ServerTrouble { .. }
+                // The right server may be back at the next try (and until
+                // then nothing is sent to the wrong one).
+                | ApiError::Untrusted(_)
         )
+    }
+
+    /// A request that could not be sent or answered, by what stopped it.
+    fn from_transport(error: reqwest::Error) -> ApiError {
+        match classify(&error) {
+            Some(failure) => ApiError::Untrusted(failure),
+            // Without the URL: it holds the wristband's UID, which must not
+            // reach the logs.
+            None => ApiError::Unreachable(error.without_url().to_string()),
+        }
+    }
+}
+
+/// Where the server is, and how the till knows it is talking to it.
+#[derive(Clone, Debug)]
+pub struct ServerAddress {
+    /// `https://HOST:PORT`; `http://` only for a server run with
+    /// `--insecure-http` (or a plain PointOfSale server).
+    pub url: String,
+    pub trust: Trust,
+}
+
+impl ServerAddress {
+    /// `url`, pinned to `fingerprint` when one is given (from the setup
+    /// code), else validated against the system's roots.
+    pub fn new(url: &str, fingerprint: Option<Fingerprint>) -> ServerAddress {
+        ServerAddress {
+            url: url.trim_end_matches('/').to_string(),
+            trust: match fingerprint {
+                Some(fingerprint) => Trust::Pinned(Pins::new(fingerprint, None)),
+                None => Trust::Roots {
+                    extra_roots: Vec::new(),
+                },
+            },
+        }
+    }
+
+    /// `url` pinned to `pins` (kept by the caller, who may listen to
+    /// their changes).
+    pub fn pinned(url: &str, pins: Pins) -> ServerAddress {
+        ServerAddress {
+            url: url.trim_end_matches('/').to_string(),
+            trust: Trust::Pinned(pins),
+        }
+    }
+
+    /// Whether requests travel encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+
+    pub fn pins(&self) -> Option<&Pins> {
+        match &self.trust {
+            Trust::Pinned(pins) => Some(pins),
+            Trust::Roots { .. } => None,
+        }
+    }
+
+    /// A reqwest client for this address: pinned or validated TLS,
+    /// connections kept alive and reused (a sale pays no handshake).
+    pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, ApiError> {
+        let builder = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90));
+        let builder = if self.is_encrypted() {
+            let config = client_config(&self.trust)
+                .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+            builder.use_preconfigured_tls(config).https_only(true)
+        } else if self.url.starts_with("http://") {
+            if self.pins().is_some() {
+                return Err(ApiError::Misconfigured(
+                    "a certificate fingerprint needs an https:// address".into(),
+                ));
+            }
+            builder
+        } else {
+            return Err(ApiError::Misconfigured(format!(
+                "the server address must start with https:// (or http:// for a server without TLS), not {:?}",
+                self.url.chars().take(40).collect::<String>()
+            )));
+        };
+        builder
+            .build()
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))
     }
 }
 
@@ -86,6 +187,9 @@ pub trait Transport: Send + Sync {
 #[derive(Clone)]
 pub struct ServerClient {
     http: reqwest::Client,
+    /// The pins to which the server's announcement of its next
+    /// certificate is added.
+    pins: Option<Pins>,
     /// `…/api/v1/events/{event_id}`
     base: String,
     token: String,
@@ -98,22 +202,19 @@ fn retry_after(headers: &HeaderMap) -> Option<u64> {
 }
 
 impl ServerClient {
-    /// `server` like `http://10.0.0.2:8080`; requests time out after
-    /// `timeout` (a batch of a thousand entries fits well within 10 s).
+    /// The server at `server` (`https://10.0.0.2:8443`, pinned or
+    /// validated); requests time out after `timeout` (a batch of a
+    /// thousand entries fits well within 10 s).
     pub fn new(
-        server: &str,
+        server: &ServerAddress,
         event_id: &str,
         api_token: &str,
         timeout: Duration,
     ) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| ApiError::Garbled(e.to_string()))?;
         Ok(ServerClient {
-            http,
-            base: format!("{}/api/v1/events/{event_id}", server.trim_end_matches('/')),
+            http: server.http_client(timeout)?,
+            pins: server.pins().cloned(),
+            base: format!("{}/api/v1/events/{event_id}", server.url),
             token: api_token.to_string(),
             transport: None,
         })
@@ -124,6 +225,7 @@ impl ServerClient {
     pub fn over(transport: std::sync::Arc<dyn Transport>) -> Self {
         ServerClient {
             http: reqwest::Client::new(),
+            pins: None,
             base: String::new(),
             token: String::new(),
             transport: Some(transport),
@@ -138,11 +240,10 @@ impl ServerClient {
             .bearer_auth(&self.token)
             .send()
             .await
-            // Without the URL: it holds the wristband's UID, which must not
-            // reach the logs.
-            .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+            .map_err(ApiError::from_transport)?;
         let status = response.status();
         let headers = response.headers().clone();
+        self.learn_next_certificate(&headers);
         let bytes = response.bytes().await.map_err(|e| {
             ApiError::Unreachable(format!("the answer broke off: {}", e.without_url()))
         })?;
@@ -174,6 +275,28 @@ impl ServerClient {
         })
     }
 
+    /// The server, reached through the pin, announced the certificate it
+    /// will switch to.
+    fn learn_next_certificate(&self, headers: &HeaderMap) {
+        let (Some(pins), Some(next)) = (&self.pins, headers.get(NEXT_CERTIFICATE_HEADER)) else {
+            return;
+        };
+        match next.to_str().ok().and_then(|v| v.parse::<Fingerprint>().ok()) {
+            Some(next) => {
+                if pins.state().next != Some(next) {
+                    tracing::info!(%next, "the server announced its next certificate");
+                }
+                pins.learn_next(next);
+            }
+            None => tracing::warn!("the server announced a next certificate that does not parse"),
+        }
+    }
+
+    /// The pins of this client's server, if it is pinned.
+    pub fn pins(&self) -> Option<&Pins> {
+        self.pins.as_ref()
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{path}", self.base)
     }
@@ -187,6 +310,7 @@ impl ServerClient {
     pub(crate) fn with_token(&self, token: &str) -> ServerClient {
         ServerClient {
             http: self.http.clone(),
+            pins: self.pins.clone(),
             base: self.base.clone(),
             token: token.to_string(),
             transport: self.transport.clone(),
@@ -302,7 +426,8 @@ impl ServerClient {
             .json(beat)
             .send()
             .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+            .map_err(ApiError::from_transport)?;
+        self.learn_next_certificate(response.headers());
         match response.status() {
             s if s.is_success() => Ok(()),
             StatusCode::UNAUTHORIZED => Err(ApiError::Unauthorized),

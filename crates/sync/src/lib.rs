@@ -5,7 +5,7 @@
 //! exactly once under its idempotency key; the server's decision about an
 //! entry is final; the wallet feed keeps the offline balance cache fresh.
 //!
-//! - [`client`]: the server's HTTP API, errors sorted by what to do.
+//! - [`client`]: the server's API over pinned HTTPS, errors sorted by what to do.
 //! - [`engine`]: a sync round (push the outbox, then pull), and online
 //!   authorisation of a sale with its offline fallback.
 //! - [`task`]: the background loop, its backoff and its status.
@@ -16,7 +16,8 @@ pub mod engine;
 pub mod manager;
 pub mod task;
 
-pub use client::{ApiError, Applied, Reply, ServerClient, Transport};
+pub use client::{ApiError, Applied, Reply, ServerAddress, ServerClient, Transport};
+pub use tapster_tls::{Fingerprint, PinState, Pins, TlsFailure, Trust};
 pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
 pub use manager::{ManagerSession, SummaryFilter};
 pub use task::{start, Connection, SyncHandle, SyncStatus};

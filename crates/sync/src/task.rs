@@ -28,6 +28,11 @@ pub enum Connection {
     /// The server refuses this terminal's token: nothing is retried until
     /// a new token is set.
     AuthFailed,
+    /// The encrypted connection was refused: the server presented another
+    /// certificate than the pinned one, or one that does not validate.
+    /// Nothing is sent; selling goes on offline, and the till keeps trying
+    /// (the right server may come back).
+    Untrusted,
 }
 
 /// What the app shows in its status bar.
@@ -146,7 +151,9 @@ async fn run(
             }
             Err(error) => {
                 current.failures_in_a_row = current.failures_in_a_row.saturating_add(1);
-                current.connection = if current.failures_in_a_row >= 3 {
+                current.connection = if matches!(error, SyncError::Api(ApiError::Untrusted(_))) {
+                    Connection::Untrusted
+                } else if current.failures_in_a_row >= 3 {
                     Connection::Offline
                 } else {
                     Connection::Degraded

@@ -31,7 +31,7 @@ fn a_client_killed_mid_batch_loses_and_doubles_nothing() {
     let server = Server::start(&event.db, 0.0);
     event.set_offline_limits(&server, 1_000_00, 100_000_00);
     let (id, token) = event.terminal("t1");
-    let url = format!("http://{}", server.address);
+    let url = server.url();
     let ledger = event.dir.path().join("t1.sqlite");
     let l = ledger.to_str().unwrap();
     let sync_args = till_args(
@@ -142,7 +142,7 @@ fn a_till_killed_fifty_times_while_selling_loses_and_doubles_no_sale() {
     let server = Server::start(&event.db, 0.0);
     event.set_offline_limits(&server, 1_000_00, 100_000_00);
     let (id, token) = event.terminal("t1");
-    let url = format!("http://{}", server.address);
+    let url = server.url();
     let ledger = event.dir.path().join("t1.sqlite");
     let connection = |command: &str| till_args(command, &ledger, &id, &url, &event.id, &token, &[]);
     run_client(&connection("run"));
@@ -249,7 +249,8 @@ fn the_server_killed_during_batch_ingestion_loses_and_doubles_nothing() {
     event.set_offline_limits(&server, 1_000_00, 100_000_00);
     let address = server.address.clone();
     let (id, token) = event.terminal("t1");
-    let url = format!("http://{address}");
+    // The same database, so the same certificate after every restart.
+    let url = server.url();
     let ledger = event.dir.path().join("t1.sqlite");
     let l = ledger.to_str().unwrap();
     let sync_args = till_args(

@@ -30,7 +30,7 @@ async fn a_round_that_fails_after_the_server_took_the_batch_doubles_nothing() {
     let server = Server::start(&event.db, 0.0);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
-    let url = format!("http://{}", server.address);
+    let url = server.url();
     let syncer = syncer(&ledger, &url, &event.id, &token, fast_config());
     syncer.round(&mut |_| {}).await.unwrap();
     for n in 0..30 {

@@ -57,7 +57,7 @@ async fn wait_for(
 async fn three_terminals_through_a_flaky_network_end_with_exact_books() {
     let event = Event::new(WALLETS, BALANCE);
     let server = Server::start(&event.db, 0.0);
-    let proxy = Proxy::start(&server.address);
+    let proxy = Proxy::start(&server);
     let terminals: Vec<_> = ["t1", "t2", "t3"]
         .iter()
         .map(|name| event.terminal(name))
@@ -153,7 +153,7 @@ async fn three_terminals_through_a_flaky_network_end_with_exact_books() {
 async fn offline_overdrafts_are_recorded_and_block_the_wallet_everywhere() {
     let event = Event::new(3, 10_00);
     let server = Server::start(&event.db, 0.0);
-    let proxy = Proxy::start(&server.address);
+    let proxy = Proxy::start(&server);
     let (a_id, a_token) = event.terminal("a");
     let (b_id, b_token) = event.terminal("b");
     let a = terminal_ledger(event.dir.path(), &a_id);
@@ -209,10 +209,12 @@ async fn offline_overdrafts_are_recorded_and_block_the_wallet_everywhere() {
             .is_err());
     }
     // The manager's conflict report lists it.
-    let conflicts = reqwest::Client::new()
+    let conflicts = server
+        .client()
         .get(format!(
-            "http://{}/api/v1/events/{}/manage/conflicts",
-            server.address, event.id
+            "{}/api/v1/events/{}/manage/conflicts",
+            server.base(),
+            event.id
         ))
         .bearer_auth(&event.admin_token)
         .send()
@@ -241,7 +243,7 @@ async fn the_client_waits_as_the_servers_retry_after_says() {
     config.interval = Duration::from_millis(10);
     let syncer = syncer(
         &ledger,
-        &format!("http://{}", server.address),
+        &server.url(),
         &event.id,
         &token,
         config,
@@ -280,7 +282,7 @@ async fn the_client_waits_as_the_servers_retry_after_says() {
 async fn a_wrong_token_stops_the_client_from_retrying() {
     let event = Event::new(1, BALANCE);
     let server = Server::start(&event.db, 0.0);
-    let proxy = Proxy::start(&server.address);
+    let proxy = Proxy::start(&server);
     let (id, _) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
     let syncer = syncer(
@@ -312,7 +314,7 @@ async fn a_wrong_token_stops_the_client_from_retrying() {
 async fn a_sale_whose_online_answer_was_lost_is_not_applied_twice() {
     let event = Event::new(2, BALANCE);
     let server = Server::start(&event.db, 0.0);
-    let proxy = Proxy::start(&server.address);
+    let proxy = Proxy::start(&server);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
     let syncer = syncer(&ledger, &proxy.url(), &event.id, &token, fast_config());
@@ -356,7 +358,7 @@ async fn a_refusal_by_the_server_is_final_and_nothing_is_recorded() {
     let ledger = terminal_ledger(event.dir.path(), &id);
     let syncer = syncer(
         &ledger,
-        &format!("http://{}", server.address),
+        &server.url(),
         &event.id,
         &token,
         fast_config(),
@@ -377,7 +379,7 @@ async fn a_refusal_by_the_server_is_final_and_nothing_is_recorded() {
 async fn an_entry_undelivered_for_too_long_raises_the_stuck_alert_and_is_kept() {
     let event = Event::new(2, BALANCE);
     let server = Server::start(&event.db, 0.0);
-    let proxy = Proxy::start(&server.address);
+    let proxy = Proxy::start(&server);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
     let mut config = fast_config();
@@ -418,7 +420,7 @@ async fn a_sale_the_terminal_could_not_record_is_never_sent_to_the_server() {
     let ledger = terminal_ledger(event.dir.path(), &id);
     let syncer = syncer(
         &ledger,
-        &format!("http://{}", server.address),
+        &server.url(),
         &event.id,
         &token,
         fast_config(),
@@ -454,7 +456,7 @@ async fn sales_approved_online_reach_the_servers_ledger_copy_and_can_be_cancelle
     let ledger = terminal_ledger(event.dir.path(), &id);
     let syncer = syncer(
         &ledger,
-        &format!("http://{}", server.address),
+        &server.url(),
         &event.id,
         &token,
         fast_config(),

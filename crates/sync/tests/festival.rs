@@ -100,7 +100,7 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
     let mut tills = Vec::new();
     for n in 0..BARS + BOOTHS {
         let (id, token) = event.terminal(&format!("till-{n}"));
-        let proxy = Proxy::start(&server.address);
+        let proxy = Proxy::start(&server);
         let ledger = event.dir.path().join(format!("{id}.sqlite"));
         let status = Command::new(CLIENT)
             .args(till_args(

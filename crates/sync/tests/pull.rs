@@ -21,16 +21,13 @@ async fn prices_settings_and_staff_come_from_the_server() {
     let ledger = terminal_ledger(event.dir.path(), &id);
     let sync = syncer(
         &ledger,
-        &format!("http://{}", server.address),
+        &server.url(),
         &event.id,
         &token,
         fast_config(),
     );
-    let base = format!(
-        "http://{}/api/v1/events/{}/manage",
-        server.address, event.id
-    );
-    let http = reqwest::Client::new();
+    let base = format!("{}/api/v1/events/{}/manage", server.base(), event.id);
+    let http = server.client();
     // The manager changes a price, adds a cashier and lowers the offline cap.
     let products: Value = http
         .get(format!("{base}/products"))
@@ -127,7 +124,7 @@ async fn prices_settings_and_staff_come_from_the_server() {
 async fn a_top_up_at_another_booth_is_seen_within_one_interval() {
     let event = Event::new(2, 10_00);
     let server = Server::start(&event.db, 0.0);
-    let url = format!("http://{}", server.address);
+    let url = server.url();
     let (bar_id, bar_token) = event.terminal("bar");
     let (desk_id, desk_token) = event.terminal("desk");
     let bar = terminal_ledger(event.dir.path(), &bar_id);

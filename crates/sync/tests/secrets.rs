@@ -1,13 +1,14 @@
-//! Tokens, PINs and wristband UIDs never reach a log: a server run at
-//! debug level and a till selling online, opening a staff session with a
+//! Tokens, PINs, wristband UIDs and the server's TLS private key never
+//! reach a log: a server run at debug level and a till selling online, opening a staff session with a
 //! PIN and using the manager API, then every log line is searched.
 
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
-use common::{server_binary, till_args, Event};
+use common::{pinned_tls, server_binary, till_args, Event};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_tapster-sync");
 
@@ -32,11 +33,11 @@ fn no_token_pin_or_uid_in_the_logs_of_a_full_run() {
     BufReader::new(server.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let address = serde_json::from_str::<serde_json::Value>(&line).unwrap()["listening"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let url = format!("http://{address}");
+    let line_copy = line.clone();
+    let listening = serde_json::from_str::<serde_json::Value>(&line).unwrap();
+    let address = listening["listening"].as_str().unwrap();
+    let fingerprint = listening["fingerprint"].as_str().unwrap();
+    let url = format!("https://{address}#{fingerprint}");
     let (id, token) = event.terminal("t1");
     let ledger = event.dir.path().join("t1.sqlite");
 
@@ -61,8 +62,11 @@ fn no_token_pin_or_uid_in_the_logs_of_a_full_run() {
     );
 
     // A manager with a distinctive PIN opens a staff session; one wrong try.
-    let http = reqwest::blocking::Client::new();
-    let base = format!("{url}/api/v1/events/{}", event.id);
+    let http = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(pinned_tls(fingerprint.parse().unwrap()))
+        .build()
+        .unwrap();
+    let base = format!("https://{address}/api/v1/events/{}", event.id);
     let pin = "90817";
     let created = http
         .post(format!("{base}/manage/staff"))
@@ -109,6 +113,25 @@ fn no_token_pin_or_uid_in_the_logs_of_a_full_run() {
         String::from_utf8_lossy(&till.stderr)
     );
     let wristband = tapster_ledger::demo::wristband(1).to_string();
+    // The server's TLS private key: readable by its owner only, and none
+    // of its lines in any log or on stdout.
+    let key_path = event.dir.path().join(format!(
+        "{}.tls/key.pem",
+        event.db.file_name().unwrap().to_str().unwrap()
+    ));
+    let mode = std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the TLS key file is {mode:o}");
+    let key = std::fs::read_to_string(&key_path).unwrap();
+    let key_lines: Vec<&str> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .collect();
+    assert!(!key_lines.is_empty());
+    for line in &key_lines {
+        for (name, log) in [("server", &server_log), ("till", &till_log), ("stdout", &line_copy)] {
+            assert!(!log.contains(line), "the TLS private key is in the {name}'s log");
+        }
+    }
     for (what, secret) in [
         ("the terminal's token", token.as_str()),
         ("the admin token", event.admin_token.as_str()),

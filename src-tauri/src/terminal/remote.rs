@@ -36,6 +36,7 @@ fn server_error(error: ApiError) -> AppError {
             ErrorCode::NotLoggedIn,
             "the server ended this manager session: log in again",
         ),
+        ApiError::Untrusted(_) => AppError::new(ErrorCode::ServerUntrusted, error.to_string()),
         other if other.is_transient() => {
             AppError::new(ErrorCode::ServerUnreachable, other.to_string())
         }

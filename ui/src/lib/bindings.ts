@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -111,13 +111,17 @@ export type Wallet = { token: string, token_masked: string, known: boolean, bloc
 
 export type ShiftClosed = { z_number: number, expected_cents: number, counted_cents: number, difference_cents: number, receipt: Receipt, };
 
-export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed";
+export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed" | "untrusted";
 
 export type ReaderState = "ready" | "no_reader" | "service_down" | "simulated";
 
 export type PrinterState = "none" | "ok" | "paper_near_end" | "paper_out" | "cover_open" | "not_ready" | "offline" | "unknown";
 
 export type Status = { connectivity: Connectivity, 
+/**
+ * Connected to the server over plain HTTP (a red "not encrypted").
+ */
+unencrypted: boolean, 
 /**
  * Entries not yet confirmed by the server.
  */
@@ -136,7 +140,12 @@ export type CustomerLine = { name: string, quantity: number, total_cents: number
 
 export type ServerCheck = { terminal_id: string, terminal_name: string, };
 
-export type ServerFields = { url: string, event: string, token: string, };
+export type ServerFields = { url: string, event: string, token: string, 
+/**
+ * The certificate to pin, `sha256:…` (empty: validated against the
+ * system's roots).
+ */
+fingerprint: string, };
 
 export type ReportSource = "till" | "event";
 

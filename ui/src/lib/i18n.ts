@@ -91,6 +91,8 @@ const de = {
   starting: "Verbinde …",
   degraded: "Gestört",
   auth_failed: "Anmeldung am Server fehlgeschlagen",
+  untrusted: "Server-Identität geändert – neuen Einrichtungscode vom Manager holen",
+  not_encrypted: "nicht verschlüsselt",
   pending: "offen",
   reader_ready: "Leser bereit",
   reader_missing: "Kein Leser",
@@ -129,6 +131,7 @@ const de = {
   setup_url: "Server-Adresse",
   setup_event: "Veranstaltungs-ID",
   setup_token: "Kassen-Token",
+  setup_fingerprint: "Zertifikats-Fingerabdruck (sha256:…)",
   setup_test: "Verbindung testen",
   setup_save: "Speichern und neu starten",
   setup_ok: "Verbunden als Kasse",
@@ -387,6 +390,8 @@ const en: Texts = {
   starting: "Connecting …",
   degraded: "Degraded",
   auth_failed: "Server login failed",
+  untrusted: "The server's identity changed: ask the manager for a new setup code",
+  not_encrypted: "not encrypted",
   pending: "pending",
   reader_ready: "Reader ready",
   reader_missing: "No reader",
@@ -425,6 +430,7 @@ const en: Texts = {
   setup_url: "Server address",
   setup_event: "Event id",
   setup_token: "Terminal token",
+  setup_fingerprint: "Certificate fingerprint (sha256:…)",
   setup_test: "Test connection",
   setup_save: "Save and restart",
   setup_ok: "Connected as terminal",
@@ -651,8 +657,9 @@ export function connectivityText(connectivity: Connectivity, language: Language)
     degraded: t.degraded,
     offline: t.offline,
     auth_failed: t.auth_failed,
+    untrusted: t.untrusted,
   };
-  return { text: text[connectivity], bad: ["offline", "auth_failed", "degraded"].includes(connectivity) };
+  return { text: text[connectivity], bad: ["offline", "auth_failed", "degraded", "untrusted"].includes(connectivity) };
 }
 
 export function fill(template: string, values: Record<string, string>): string {
@@ -693,6 +700,7 @@ const errorsDe: Record<ErrorCode, string> = {
   no_tap: "Armband bitte auf den Leser legen.",
   refused_by_server: "Vom Server abgelehnt.",
   server_unreachable: "Server nicht erreichbar.",
+  server_untrusted: "Verschlüsselte Verbindung abgelehnt: Der Server ist nicht der erwartete.",
   server_owned: "Das wird auf dem Server der Veranstaltung geändert.",
   save_failed: "Die Datei konnte nicht gespeichert werden.",
   outcome_unknown: "Keine Antwort vom Server – bitte noch einmal versuchen.",
@@ -737,6 +745,7 @@ const errorsEn: Record<ErrorCode, string> = {
   no_tap: "Please tap the wristband on the reader.",
   refused_by_server: "Refused by the server.",
   server_unreachable: "The server cannot be reached.",
+  server_untrusted: "Encrypted connection refused: the server is not the one expected.",
   server_owned: "This is changed on the event's server.",
   save_failed: "The file could not be saved.",
   outcome_unknown: "No answer from the server – please try again.",

@@ -1,5 +1,5 @@
 //! Runs the real `tapster-server` binary on a fresh database and an
-//! ephemeral loopback port.
+//! ephemeral loopback port, over HTTPS with its own certificate (pinned).
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
+use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
 
@@ -119,10 +120,23 @@ impl Fixture {
     }
 }
 
-/// A running server; stopped (SIGTERM, then waited for) when dropped.
+/// A running server over HTTPS with its own certificate; stopped
+/// (SIGTERM, then waited for) when dropped.
 pub struct Server {
     child: Child,
     pub base: String,
+    /// Of the certificate it made for itself, printed at start.
+    pub fingerprint: Fingerprint,
+    http: reqwest::blocking::Client,
+}
+
+/// A client that pins `fingerprint`, as a till does.
+pub fn pinned_client(fingerprint: Fingerprint) -> reqwest::blocking::Client {
+    let tls = client_config(&Trust::Pinned(Pins::new(fingerprint, None))).unwrap();
+    reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap()
 }
 
 impl Server {
@@ -150,8 +164,20 @@ impl Server {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let listening: Value = serde_json::from_str(&line).expect("listening line");
-        let base = format!("http://{}", listening["listening"].as_str().unwrap());
-        Server { child, base }
+        assert_eq!(listening["scheme"], "https", "HTTPS by default");
+        let base = format!("https://{}", listening["listening"].as_str().unwrap());
+        let fingerprint: Fingerprint = listening["fingerprint"].as_str().unwrap().parse().unwrap();
+        Server {
+            child,
+            base,
+            fingerprint,
+            http: pinned_client(fingerprint),
+        }
+    }
+
+    /// A client that pins this server's certificate.
+    pub fn client(&self) -> reqwest::blocking::Client {
+        self.http.clone()
     }
 
     pub fn url(&self, event: &str, path: &str) -> String {
@@ -183,10 +209,6 @@ impl Drop for Server {
         terminate(&self.child);
         let _ = self.child.wait();
     }
-}
-
-pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::new()
 }
 
 /// Status and JSON body of a response.

@@ -4,9 +4,12 @@
 //! ```text
 //! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M] [--standalone] [--cash]
 //! tapster-sync verify --db LEDGER --terminal ID
-//! tapster-sync run  --db LEDGER --terminal ID --server URL --event ID --token TOKEN [--batch N] [--until-synced]
-//! tapster-sync drive --db LEDGER --terminal ID --server URL --event ID --token TOKEN --prefix P [--count N] [--wristbands M] [--pace-ms N] [--seconds S] [--top-ups] [--random]
+//! tapster-sync run  --db LEDGER --terminal ID --server URL [--fingerprint FP] --event ID --token TOKEN [--batch N] [--until-synced]
+//! tapster-sync drive --db LEDGER --terminal ID --server URL [--fingerprint FP] --event ID --token TOKEN --prefix P [--count N] [--wristbands M] [--pace-ms N] [--seconds S] [--top-ups] [--random]
 //! ```
+//! `--fingerprint sha256:…` pins the server's certificate (the `fp` of a
+//! setup code); without it an `https://` server must have a certificate
+//! the system's roots validate.
 //! `drive` is a till selling as fast as it can with the background sync
 //! running: each sale asks the server first (offline by the ledger's
 //! limits when it does not answer) and prints `{"confirmed": KEY}` once it
@@ -24,13 +27,23 @@ use tapster_ledger::store::{OpenShiftRequest, SaleRequest};
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, SystemClock, TerminalId,
 };
-use tapster_sync::{ServerClient, SyncConfig, Syncer};
+use tapster_sync::{Fingerprint, ServerAddress, ServerClient, SyncConfig, Syncer};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .cloned()
+}
+
+fn server_address(args: &[String]) -> ServerAddress {
+    let fingerprint = arg(args, "--fingerprint").map(|f| {
+        f.parse::<Fingerprint>().unwrap_or_else(|e| {
+            eprintln!("--fingerprint: {e}");
+            std::process::exit(2)
+        })
+    });
+    ServerAddress::new(&required(args, "--server"), fingerprint)
 }
 
 fn required(args: &[String], name: &str) -> String {
@@ -111,7 +124,7 @@ async fn main() {
         Some("run") => {
             let ledger = Arc::new(open(&args));
             let client = ServerClient::new(
-                &required(&args, "--server"),
+                &server_address(&args),
                 &required(&args, "--event"),
                 &required(&args, "--token"),
                 Duration::from_secs(10),
@@ -165,7 +178,7 @@ async fn main() {
         Some("drive") => {
             let ledger = Arc::new(open(&args));
             let client = ServerClient::new(
-                &required(&args, "--server"),
+                &server_address(&args),
                 &required(&args, "--event"),
                 &required(&args, "--token"),
                 Duration::from_secs(5),

@@ -1,5 +1,10 @@
-//! The real `tapster-server`, a fault-injecting TCP proxy in front of it,
-//! and terminal ledgers, for the sync tests.
+//! The real `tapster-server` (over HTTPS with its own certificate, which
+//! the tills pin), a fault-injecting TCP proxy in front of it, and terminal
+//! ledgers, for the sync tests.
+//!
+//! A server's `url()` is `https://ADDRESS#sha256:…`: the fragment is the
+//! fingerprint to pin, which `syncer` and `till_args` pass on as a till
+//! would from its setup code.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,7 +22,7 @@ use tapster_ledger::store::OpenShiftRequest;
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, SystemClock, TerminalId,
 };
-use tapster_sync::{ServerClient, SyncConfig, Syncer};
+use tapster_sync::{Fingerprint, Pins, ServerAddress, ServerClient, SyncConfig, Syncer, Trust};
 
 /// The server binary next to this test's own, brought up to date first
 /// (a no-op when it is): `cargo test -p tapster-sync` alone would not.
@@ -120,10 +125,10 @@ impl Event {
     /// terminals), through the manager API of a running server.
     pub fn set_offline_limits(&self, server: &Server, wallet_cap: i64, terminal_cap: i64) {
         let url = format!(
-            "http://{}/api/v1/events/{}/manage/settings",
+            "https://{}/api/v1/events/{}/manage/settings",
             server.address, self.id
         );
-        let client = reqwest::blocking::Client::new();
+        let client = server.blocking_client();
         let mut settings: Value = client
             .get(&url)
             .bearer_auth(&self.admin_token)
@@ -178,6 +183,7 @@ impl Event {
 pub struct Server {
     child: Child,
     pub address: String,
+    pub fingerprint: Fingerprint,
 }
 
 impl Server {
@@ -204,11 +210,50 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let address = serde_json::from_str::<Value>(&line).unwrap()["listening"]
-            .as_str()
+        let listening = serde_json::from_str::<Value>(&line).unwrap();
+        assert_eq!(listening["scheme"], "https", "HTTPS by default");
+        Server {
+            child,
+            address: listening["listening"].as_str().unwrap().to_string(),
+            fingerprint: listening["fingerprint"].as_str().unwrap().parse().unwrap(),
+        }
+    }
+
+    /// `https://ADDRESS#FINGERPRINT` (see the module's notes).
+    pub fn url(&self) -> String {
+        format!("https://{}#{}", self.address, self.fingerprint)
+    }
+
+    /// `https://ADDRESS`, for requests of the test's own.
+    pub fn base(&self) -> String {
+        format!("https://{}", self.address)
+    }
+
+    /// Clients that pin this server's certificate.
+    pub fn blocking_client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(pinned_tls(self.fingerprint))
+            .build()
             .unwrap()
-            .to_string();
-        Server { child, address }
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .use_preconfigured_tls(pinned_tls(self.fingerprint))
+            .build()
+            .unwrap()
+    }
+}
+
+pub fn pinned_tls(fingerprint: Fingerprint) -> rustls::ClientConfig {
+    tapster_tls::client_config(&Trust::Pinned(Pins::new(fingerprint, None))).unwrap()
+}
+
+/// A test URL split into the server's address and the pin it carries.
+pub fn server_address(url: &str) -> ServerAddress {
+    match url.split_once('#') {
+        Some((base, fingerprint)) => ServerAddress::new(base, Some(fingerprint.parse().unwrap())),
+        None => ServerAddress::new(url, None),
     }
 }
 
@@ -252,6 +297,8 @@ pub enum Fault {
 /// A TCP proxy that can refuse, cut, break off and delay, for the tests.
 pub struct Proxy {
     pub address: String,
+    /// The pin of the server behind it.
+    fingerprint: Fingerprint,
     fault: Arc<AtomicU8>,
     delay_ms: Arc<AtomicU64>,
     pub connections: Arc<AtomicU64>,
@@ -259,7 +306,8 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn start(upstream: &str) -> Proxy {
+    pub fn start(server: &Server) -> Proxy {
+        let upstream = server.address.as_str();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let fault = Arc::new(AtomicU8::new(Fault::Pass as u8));
@@ -297,6 +345,7 @@ impl Proxy {
         });
         Proxy {
             address,
+            fingerprint: server.fingerprint,
             fault,
             delay_ms,
             connections,
@@ -304,8 +353,9 @@ impl Proxy {
         }
     }
 
+    /// `https://PROXY#FINGERPRINT`: the server's pin, through the proxy.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        format!("https://{}#{}", self.address, self.fingerprint)
     }
 
     pub fn set(&self, fault: Fault) {
@@ -406,6 +456,10 @@ pub fn till_args(
     extra: &[&str],
 ) -> Vec<String> {
     let ledger = ledger.to_str().unwrap();
+    let (url, pin) = match url.split_once('#') {
+        Some((base, fingerprint)) => (base, vec!["--fingerprint", fingerprint]),
+        None => (url, vec![]),
+    };
     [
         command,
         "--db",
@@ -420,6 +474,7 @@ pub fn till_args(
         token,
     ]
     .iter()
+    .chain(&pin)
     .chain(extra)
     .map(|s| s.to_string())
     .collect()
@@ -464,7 +519,8 @@ pub fn syncer(
     token: &str,
     config: SyncConfig,
 ) -> Arc<Syncer> {
-    let client = ServerClient::new(url, event, token, Duration::from_secs(5)).unwrap();
+    let client =
+        ServerClient::new(&server_address(url), event, token, Duration::from_secs(5)).unwrap();
     Arc::new(Syncer::new(
         ledger.clone(),
         client,
