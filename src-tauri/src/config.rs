@@ -12,9 +12,7 @@ use jiff::tz::TimeZone;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Ledger, TerminalId};
 use tapster_print::{CodePage, PaperWidth, PrinterUri, ReceiptFormat};
-use tapster_sync::{
-    Fingerprint, PinState, Pins, ServerAddress, ServerClient, SyncConfig, Syncer,
-};
+use tapster_sync::{Fingerprint, PinState, Pins, ServerAddress, ServerClient, SyncConfig, Syncer};
 
 use crate::terminal::Options;
 use crate::view;

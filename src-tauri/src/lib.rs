@@ -125,11 +125,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 let handle = tauri::async_runtime::block_on(async {
                     let handle =
                         tapster_sync::start(syncer.clone(), Arc::new(tapster_ledger::SystemClock));
-                    terminal.connect(
-                        syncer,
-                        handle.status.clone(),
-                        !server.is_encrypted(),
-                    );
+                    terminal.connect(syncer, handle.status.clone(), !server.is_encrypted());
                     handle
                 });
                 app.manage(SyncTask(handle));

@@ -91,10 +91,9 @@ pub async fn check_server(settings: &ServerSettings) -> Result<view::ServerCheck
             retryable: true,
             ..AppError::new(ErrorCode::ServerUnreachable, error.to_string())
         }),
-        Err(error @ ApiError::Untrusted(_)) => Err(AppError::new(
-            ErrorCode::ServerUntrusted,
-            error.to_string(),
-        )),
+        Err(error @ ApiError::Untrusted(_)) => {
+            Err(AppError::new(ErrorCode::ServerUntrusted, error.to_string()))
+        }
         Err(error) => Err(AppError::new(ErrorCode::RefusedByServer, error.to_string())),
     }
 }

@@ -14,7 +14,8 @@ const POOR: &str = "04D30000000005"; // demo wristband 5: 10.00
 
 fn post(server: &Server, fx: &Fixture, token: &str, wristband: &str, body: Value) -> (u16, Value) {
     json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{wristband}/transactions"),
@@ -28,7 +29,8 @@ fn post(server: &Server, fx: &Fixture, token: &str, wristband: &str, body: Value
 
 fn balance(server: &Server, fx: &Fixture, wristband: &str) -> i64 {
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, &format!("pos/wallets/token/{wristband}")))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -43,7 +45,8 @@ fn the_terminal_sees_itself_with_its_products() {
     let fx = Fixture::new(3);
     let server = Server::start(&fx.db);
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/terminal"))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -84,7 +87,8 @@ fn missing_wrong_and_foreign_tokens_are_unauthenticated() {
         server.client().get(&url),
         server.client().get(&url).bearer_auth("not-a-token"),
         server.client().get(&url).bearer_auth(&fx.other_token),
-        server.client()
+        server
+            .client()
             .get(&url)
             .header("Authorization", format!("Basic {}", fx.bar_token)),
     ] {
@@ -98,7 +102,8 @@ fn missing_wrong_and_foreign_tokens_are_unauthenticated() {
     }
     // The other event's terminal works on its own event.
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.other_event, "pos/terminal"))
             .bearer_auth(&fx.other_token)
             .send()
@@ -112,7 +117,8 @@ fn wallets_are_found_by_token_id() {
     let fx = Fixture::new(2);
     let server = Server::start(&fx.db);
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{}", GUEST.to_lowercase()),
@@ -130,7 +136,8 @@ fn wallets_are_found_by_token_id() {
     assert!(wallet.get("transactions").is_none());
 
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/wallets/token/04D30000000099"))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -141,7 +148,8 @@ fn wallets_are_found_by_token_id() {
         (404, Some("not_found"))
     );
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/wallets/token/xyz"))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -184,7 +192,8 @@ fn idempotency_keys_apply_once_and_refuse_other_requests() {
     assert_eq!(again, first, "the original result");
     // The same key in a header, the body without it.
     let (status, via_header) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{GUEST}/transactions"),
@@ -212,7 +221,8 @@ fn idempotency_keys_apply_once_and_refuse_other_requests() {
     assert_eq!(balance(&server, &fx, GUEST), 20_00 - 4_50);
     // Different keys in body and header.
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{GUEST}/transactions"),
@@ -313,7 +323,8 @@ fn permissions_funds_and_bad_input_get_clear_errors_and_change_nothing() {
     );
     let raw = |body: &str| {
         json(
-            server.client()
+            server
+                .client()
                 .post(&url)
                 .bearer_auth(&fx.bar_token)
                 .header("Content-Type", "application/json")
@@ -388,7 +399,8 @@ fn permissions_funds_and_bad_input_get_clear_errors_and_change_nothing() {
     );
     assert_eq!(status, 200);
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(format!("{}/nope", server.base))
             .send()
             .unwrap(),
@@ -499,7 +511,8 @@ fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
     let mut statuses = Vec::new();
     let mut retry_after = None;
     for _ in 0..15 {
-        let response = server.client()
+        let response = server
+            .client()
             .get(&url)
             .bearer_auth(&fx.bar_token)
             .send()
@@ -524,7 +537,8 @@ fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
     assert_eq!(retry_after.as_deref(), Some("1"));
     // Another endpoint of the same terminal has its own budget.
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, &format!("pos/wallets/token/{GUEST}")))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -533,7 +547,8 @@ fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
     assert_eq!(status, 200);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .get(&url)
             .bearer_auth(&fx.bar_token)
             .send()
@@ -547,7 +562,8 @@ fn the_openapi_document_describes_every_endpoint() {
     let fx = Fixture::new(0);
     let server = Server::start(&fx.db);
     let (status, doc) = json(
-        server.client()
+        server
+            .client()
             .get(format!("{}/api/v1/openapi.json", server.base))
             .send()
             .unwrap(),
@@ -611,7 +627,8 @@ fn the_command_line_works_on_the_database_while_the_server_runs() {
     ]);
     let token = created["api_token"].as_str().unwrap();
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/terminal"))
             .bearer_auth(token)
             .send()

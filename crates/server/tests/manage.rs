@@ -39,7 +39,8 @@ fn pos(
     products: Value,
 ) -> (u16, Value) {
     json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{wristband}/transactions"),
@@ -141,7 +142,8 @@ fn products_are_created_updated_archived_and_restored() {
         (400, Some("product_archived"))
     );
     let (_, terminal) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/terminal"))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -198,7 +200,8 @@ fn terminals_are_created_rolled_archived_and_restored() {
     let token = created["data"]["api_token"].as_str().unwrap().to_string();
     let terminal_get = |token: &str| {
         json(
-            server.client()
+            server
+                .client()
                 .get(server.url(&fx.event, "pos/terminal"))
                 .bearer_auth(token)
                 .send()
@@ -241,7 +244,8 @@ fn terminals_are_created_rolled_archived_and_restored() {
     );
     assert_eq!(status, 200, "{updated}");
     let (_, seen) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/terminal"))
             .bearer_auth(&new_token)
             .send()
@@ -355,7 +359,8 @@ fn wallets_are_paired_blocked_moved_and_paid_out() {
         "{refused}"
     );
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "pos/wallets/token/04AABBCCDDEE01"))
             .bearer_auth(&fx.bar_token)
             .send()
@@ -539,7 +544,8 @@ fn reports_follow_seed_000_records_and_add_up() {
 /// A staff session from a till: terminal token + the staff member's PIN.
 fn staff_session(server: &Server, fx: &Fixture, staff: &str, pin: &str) -> (u16, Value) {
     json(
-        server.client()
+        server
+            .client()
             .post(server.url(&fx.event, "pos/staff-sessions"))
             .bearer_auth(&fx.bar_token)
             .json(&json!({ "staff_id": staff, "pin": pin }))
@@ -550,7 +556,8 @@ fn staff_session(server: &Server, fx: &Fixture, staff: &str, pin: &str) -> (u16,
 
 fn get_with(server: &Server, fx: &Fixture, token: &str, path: &str) -> u16 {
     json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, &format!("manage/{path}")))
             .bearer_auth(token)
             .send()
@@ -565,7 +572,8 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     let server = Server::start(&fx.db);
     // Only a terminal's token may ask; the admin token is no terminal.
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(&fx.event, "pos/staff-sessions"))
             .bearer_auth(&fx.admin_token)
             .json(&json!({ "staff_id": "max", "pin": "4444" }))
@@ -584,7 +592,8 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
     assert_eq!(get_with(&server, &fx, &sue, "staff"), 403, "managers only");
     assert_eq!(get_with(&server, &fx, &sue, "settings"), 403);
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "manage/products"))
             .bearer_auth(&sue)
             .send()
@@ -595,7 +604,8 @@ fn staff_sessions_allow_what_the_role_allows_and_wrong_pins_lock() {
         (403, Some("role_not_permitted"))
     );
     // The session is for this event only.
-    let other = server.client()
+    let other = server
+        .client()
         .get(server.url(&fx.other_event, "manage/reports/summary"))
         .bearer_auth(&sue)
         .send()
@@ -696,7 +706,8 @@ fn staff_sessions_end_with_a_new_pin_or_the_tills_token_and_pins_stay_unique() {
     let sue = body["data"]["token"].as_str().unwrap().to_string();
     let pair = |token: &str, balance: i64| {
         json(
-            server.client()
+            server
+                .client()
                 .post(server.url(&fx.event, "manage/wallets"))
                 .bearer_auth(token)
                 .json(&json!({"token_id": "04D3BBBBBBBB01", "balance": balance}))

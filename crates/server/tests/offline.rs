@@ -44,7 +44,8 @@ fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
 
 fn feed(server: &Server, fx: &Fixture, since: i64, limit: u32) -> Value {
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .get(format!(
                 "{}?since={since}&limit={limit}",
                 server.url(&fx.event, "pos/wallets")
@@ -108,7 +109,8 @@ fn pending_batch(ledger: &Ledger) -> Vec<BatchEntry> {
 
 fn push(server: &Server, fx: &Fixture, token: &str, entries: &[BatchEntry]) -> (u16, Value) {
     json(
-        server.client()
+        server
+            .client()
             .post(server.url(&fx.event, "pos/transactions/batch"))
             .bearer_auth(token)
             .json(&BatchRequest {
@@ -130,7 +132,8 @@ fn statuses(body: &Value) -> Vec<String> {
 
 fn server_balance(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
     let (_, body) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{}", demo::wristband(wristband)),
@@ -202,7 +205,8 @@ fn offline_sales_reach_the_server_once() {
 
     // Seed 000's sales records name the cashier who sold offline.
     let (status, sales) = json(
-        server.client()
+        server
+            .client()
             .get(server.url(&fx.event, "manage/reports/sales"))
             .bearer_auth(&fx.admin_token)
             .send()
@@ -261,7 +265,8 @@ fn offline_debits_may_overdraw_and_then_block_the_wallet() {
     );
     // Online, the overdrawn wallet pays nothing more.
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("pos/wallets/token/{}/transactions", demo::wristband(5)),
@@ -413,7 +418,8 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
     assert_eq!(last["next_cursor"], second["next_cursor"]);
 
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(&fx.event, "pos/terminal/heartbeat"))
             .bearer_auth(&fx.bar_token)
             .json(&json!({"app_version": "0.1.0", "pending": 3}))
@@ -422,7 +428,8 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
     );
     assert_eq!(status, 204);
     let (status, body) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(&fx.event, "pos/terminal/heartbeat"))
             .bearer_auth(&fx.bar_token)
             .json(&json!({"app_version": "0.1.0", "pending": -1}))
@@ -434,7 +441,8 @@ fn the_feed_pages_by_cursor_and_heartbeats_are_taken() {
         (400, Some("invalid_parameters"))
     );
     let (status, _) = json(
-        server.client()
+        server
+            .client()
             .get(format!(
                 "{}?since=abc",
                 server.url(&fx.event, "pos/wallets")
@@ -530,7 +538,8 @@ fn an_entry_claimed_as_online_is_checked_like_an_online_debit() {
     entry.entry.offline = false;
     let entry = reseal(entry);
     let (status, blocked) = json(
-        server.client()
+        server
+            .client()
             .post(server.url(
                 &fx.event,
                 &format!("manage/wallets/token/{}/block", demo::wristband(1)),

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 /// The document's operations as (method, path with ids filled in).
 fn operations(server: &Server, fx: &Fixture) -> Vec<(String, String)> {
-    let document: Value = server.client()
+    let document: Value = server
+        .client()
         .get(format!("{}/api/v1/openapi.json", server.base))
         .send()
         .unwrap()
@@ -35,7 +36,8 @@ fn operations(server: &Server, fx: &Fixture) -> Vec<(String, String)> {
 
 fn send(server: &Server, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
     let url = format!("{}{path}", server.base);
-    let request = server.client()
+    let request = server
+        .client()
         .request(method.parse().unwrap(), url)
         .header("content-type", "application/json")
         .body("{}");

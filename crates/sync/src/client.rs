@@ -134,8 +134,8 @@ impl ServerAddress {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90));
         let builder = if self.is_encrypted() {
-            let config = client_config(&self.trust)
-                .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+            let config =
+                client_config(&self.trust).map_err(|e| ApiError::Misconfigured(e.to_string()))?;
             builder.use_preconfigured_tls(config).https_only(true)
         } else if self.url.starts_with("http://") {
             if self.pins().is_some() {
@@ -281,7 +281,11 @@ impl ServerClient {
         let (Some(pins), Some(next)) = (&self.pins, headers.get(NEXT_CERTIFICATE_HEADER)) else {
             return;
         };
-        match next.to_str().ok().and_then(|v| v.parse::<Fingerprint>().ok()) {
+        match next
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<Fingerprint>().ok())
+        {
             Some(next) => {
                 if pins.state().next != Some(next) {
                     tracing::info!(%next, "the server announced its next certificate");

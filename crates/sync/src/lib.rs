@@ -17,7 +17,7 @@ pub mod manager;
 pub mod task;
 
 pub use client::{ApiError, Applied, Reply, ServerAddress, ServerClient, Transport};
-pub use tapster_tls::{Fingerprint, PinState, Pins, TlsFailure, Trust};
 pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
 pub use manager::{ManagerSession, SummaryFilter};
+pub use tapster_tls::{Fingerprint, PinState, Pins, TlsFailure, Trust};
 pub use task::{start, Connection, SyncHandle, SyncStatus};

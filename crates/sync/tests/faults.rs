@@ -241,13 +241,7 @@ async fn the_client_waits_as_the_servers_retry_after_says() {
     let ledger = terminal_ledger(event.dir.path(), &id);
     let mut config = fast_config();
     config.interval = Duration::from_millis(10);
-    let syncer = syncer(
-        &ledger,
-        &server.url(),
-        &event.id,
-        &token,
-        config,
-    );
+    let syncer = syncer(&ledger, &server.url(), &event.id, &token, config);
     let handle = tapster_sync::start(syncer, Arc::new(tapster_ledger::SystemClock));
     let mut status = handle.status.clone();
     let limited = wait_for(&mut status, Duration::from_secs(10), |s| {
@@ -356,13 +350,7 @@ async fn a_refusal_by_the_server_is_final_and_nothing_is_recorded() {
     let server = Server::start(&event.db, 0.0);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
-    let syncer = syncer(
-        &ledger,
-        &server.url(),
-        &event.id,
-        &token,
-        fast_config(),
-    );
+    let syncer = syncer(&ledger, &server.url(), &event.id, &token, fast_config());
     syncer.round(&mut |_| {}).await.unwrap();
     let error = syncer
         .authorise_sale(&sale(1, "spritz"), true)
@@ -418,13 +406,7 @@ async fn a_sale_the_terminal_could_not_record_is_never_sent_to_the_server() {
     let server = Server::start(&event.db, 0.0);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
-    let syncer = syncer(
-        &ledger,
-        &server.url(),
-        &event.id,
-        &token,
-        fast_config(),
-    );
+    let syncer = syncer(&ledger, &server.url(), &event.id, &token, fast_config());
     syncer.round(&mut |_| {}).await.unwrap();
     ledger
         .close_shift(&tapster_ledger::store::CloseShiftRequest {
@@ -454,13 +436,7 @@ async fn sales_approved_online_reach_the_servers_ledger_copy_and_can_be_cancelle
     let server = Server::start(&event.db, 0.0);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
-    let syncer = syncer(
-        &ledger,
-        &server.url(),
-        &event.id,
-        &token,
-        fast_config(),
-    );
+    let syncer = syncer(&ledger, &server.url(), &event.id, &token, fast_config());
     syncer.round(&mut |_| {}).await.unwrap();
     let online = syncer
         .authorise_sale(&sale(1, "bratwurst"), true)

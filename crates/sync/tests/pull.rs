@@ -19,13 +19,7 @@ async fn prices_settings_and_staff_come_from_the_server() {
     let server = Server::start(&event.db, 0.0);
     let (id, token) = event.terminal("t1");
     let ledger = terminal_ledger(event.dir.path(), &id);
-    let sync = syncer(
-        &ledger,
-        &server.url(),
-        &event.id,
-        &token,
-        fast_config(),
-    );
+    let sync = syncer(&ledger, &server.url(), &event.id, &token, fast_config());
     let base = format!("{}/api/v1/events/{}/manage", server.base(), event.id);
     let http = server.client();
     // The manager changes a price, adds a cashier and lowers the offline cap.

@@ -128,8 +128,15 @@ fn no_token_pin_or_uid_in_the_logs_of_a_full_run() {
         .collect();
     assert!(!key_lines.is_empty());
     for line in &key_lines {
-        for (name, log) in [("server", &server_log), ("till", &till_log), ("stdout", &line_copy)] {
-            assert!(!log.contains(line), "the TLS private key is in the {name}'s log");
+        for (name, log) in [
+            ("server", &server_log),
+            ("till", &till_log),
+            ("stdout", &line_copy),
+        ] {
+            assert!(
+                !log.contains(line),
+                "the TLS private key is in the {name}'s log"
+            );
         }
     }
     for (what, secret) in [

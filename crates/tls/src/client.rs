@@ -280,13 +280,16 @@ pub fn classify(error: &(dyn std::error::Error + 'static)) -> Option<TlsFailure>
     None
 }
 
-/// `io::Error` hides the error it wraps from `source()`: look inside.
+/// `io::Error` hides the error it wraps from `source()` (and the HTTP
+/// stack wraps io errors in io errors): look inside.
 fn as_rustls<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    if let Some(found) = error.downcast_ref::<rustls::Error>() {
-        return Some(found);
+    let mut current: &'a (dyn std::error::Error + 'static) = error;
+    loop {
+        if let Some(found) = current.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
     }
-    let inner = error.downcast_ref::<std::io::Error>()?.get_ref()?;
-    inner.downcast_ref::<rustls::Error>()
 }
 
 fn from_rustls(error: &rustls::Error) -> TlsFailure {
@@ -385,6 +388,11 @@ mod tests {
             rustls::Error::InvalidCertificate(CertificateError::Expired),
         );
         assert_eq!(classify(&expired), Some(TlsFailure::Expired));
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+        ));
+        assert_eq!(classify(&nested), Some(TlsFailure::NotTls));
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         assert_eq!(classify(&plain), None);
     }

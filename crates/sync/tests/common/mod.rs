@@ -192,16 +192,20 @@ impl Server {
     }
 
     pub fn start_on(db: &Path, rate_limit: f64, listen: &str) -> Server {
+        Server::spawn(db, listen, &["--rate-limit", &rate_limit.to_string()])
+    }
+
+    /// A server on a free port with `extra` arguments (no rate limit).
+    pub fn start_with(db: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["--rate-limit", "0"];
+        args.extend_from_slice(extra);
+        Server::spawn(db, "127.0.0.1:0", &args)
+    }
+
+    fn spawn(db: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(server_binary())
-            .args([
-                "serve",
-                "--db",
-                db.to_str().unwrap(),
-                "--listen",
-                listen,
-                "--rate-limit",
-                &rate_limit.to_string(),
-            ])
+            .args(["serve", "--db", db.to_str().unwrap(), "--listen", listen])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -211,11 +215,20 @@ impl Server {
             .read_line(&mut line)
             .unwrap();
         let listening = serde_json::from_str::<Value>(&line).unwrap();
-        assert_eq!(listening["scheme"], "https", "HTTPS by default");
+        let plain = extra.contains(&"--insecure-http");
+        assert_eq!(
+            listening["scheme"],
+            if plain { "http" } else { "https" },
+            "HTTPS unless asked otherwise"
+        );
         Server {
             child,
             address: listening["listening"].as_str().unwrap().to_string(),
-            fingerprint: listening["fingerprint"].as_str().unwrap().parse().unwrap(),
+            fingerprint: match listening["fingerprint"].as_str() {
+                Some(fingerprint) => fingerprint.parse().unwrap(),
+                // Plain HTTP: no certificate; a pin that matches nothing.
+                None => Fingerprint::of_der(b"no certificate"),
+            },
         }
     }
 
