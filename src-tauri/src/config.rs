@@ -553,4 +553,55 @@ mod tests {
         std::fs::remove_file(dir.path().join("secrets.toml")).unwrap();
         assert!(Config::from_args(args(&[], dir.path())).is_err());
     }
+
+    #[test]
+    fn pins_from_the_setup_code_follow_the_servers_switch_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        write_token(dir.path(), "t").unwrap();
+        let first = Fingerprint::of_der(b"first");
+        let next = Fingerprint::of_der(b"next");
+        std::fs::write(
+            dir.path().join("tapster.toml"),
+            format!("server = \"https://10.0.0.2:8443\"\nevent = \"evt_1\"\nfingerprint = \"{first}\"\nlang = \"en\"\n"),
+        )
+        .unwrap();
+        let server = Config::from_args(args(&[], dir.path()))
+            .unwrap()
+            .server
+            .unwrap();
+        assert_eq!(server.fingerprint, Some(first));
+        assert!(server.is_encrypted());
+        let pins = server.address().pins().cloned().unwrap();
+        let kept = dir.path().to_path_buf();
+        pins.on_change(move |state| keep_pins(&kept, state).unwrap());
+        // The server announces its next certificate, then switches to it.
+        pins.learn_next(next);
+        let announced = Config::from_args(args(&[], dir.path()))
+            .unwrap()
+            .server
+            .unwrap();
+        assert_eq!(
+            (announced.fingerprint, announced.next_fingerprint),
+            (Some(first), Some(next))
+        );
+        pins.confirm(next);
+        let switched = Config::from_args(args(&[], dir.path())).unwrap();
+        let server = switched.server.unwrap();
+        assert_eq!(
+            (server.fingerprint, server.next_fingerprint),
+            (Some(next), None)
+        );
+        assert_eq!(
+            switched.options.language,
+            view::Language::En,
+            "other settings stay"
+        );
+        // A malformed pin is a clear error, not an unpinned connection.
+        std::fs::write(
+            dir.path().join("tapster.toml"),
+            "server = \"https://10.0.0.2:8443\"\nevent = \"evt_1\"\nfingerprint = \"sha256:12\"\n",
+        )
+        .unwrap();
+        assert!(Config::from_args(args(&[], dir.path())).is_err());
+    }
 }

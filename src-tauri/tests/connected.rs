@@ -117,15 +117,17 @@ impl ConnectedTill {
         )
         .unwrap();
         let settings = ServerSettings {
-            url: format!("http://{}", server.address),
+            url: server.base(),
             event: event.id.clone(),
             token,
+            fingerprint: Some(server.fingerprint),
+            next_fingerprint: None,
         };
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let sync = syncer(&settings, terminal.ledger().clone()).unwrap();
+        let sync = syncer(&settings, dir.path(), terminal.ledger().clone()).unwrap();
         let handle = runtime.block_on(async {
             let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
-            terminal.connect(sync, handle.status.clone());
+            terminal.connect(sync, handle.status.clone(), false);
             handle
         });
         wait("online with the catalogue", || {
@@ -365,10 +367,12 @@ fn beer_form(t: &Terminal) -> ProductForm {
 
 /// A manager API resource as the event's admin sees it, as text.
 fn manager_get(event: &Event, server: &Server, path: &str) -> String {
-    reqwest::blocking::Client::new()
+    server
+        .blocking_client()
         .get(format!(
-            "http://{}/api/v1/events/{}/manage/{path}",
-            server.address, event.id
+            "{}/api/v1/events/{}/manage/{path}",
+            server.base(),
+            event.id
         ))
         .bearer_auth(&event.admin_token)
         .send()
@@ -380,10 +384,12 @@ fn manager_get(event: &Event, server: &Server, path: &str) -> String {
 /// A debit straight on the server, as another till would make it.
 fn server_debit(event: &Event, server: &Server, band: &str) -> (u16, String) {
     let (_, token) = event.terminal("Other");
-    let response = reqwest::blocking::Client::new()
+    let response = server
+        .blocking_client()
         .post(format!(
-            "http://{}/api/v1/events/{}/pos/wallets/token/{band}/transactions",
-            server.address, event.id
+            "{}/api/v1/events/{}/pos/wallets/token/{band}/transactions",
+            server.base(),
+            event.id
         ))
         .bearer_auth(token)
         .json(&serde_json::json!({ "products": ["water"] }))

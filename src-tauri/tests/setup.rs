@@ -13,7 +13,7 @@ use clap::Parser;
 use sync_common::{Event, Server};
 use tapster_app::config::{syncer, Args, Config, ServerSettings};
 use tapster_app::error::ErrorCode;
-use tapster_app::setup::{check_server, save_connection};
+use tapster_app::setup::{check_server, parse_setup_code, save_connection};
 use tapster_app::terminal::Terminal;
 use tapster_ledger::SystemClock;
 
@@ -49,9 +49,11 @@ fn a_new_till_is_set_up_with_a_tested_connection_and_starts_connected() {
     drop(till);
 
     let settings = |token: &str| ServerSettings {
-        url: format!("http://{}", server.address),
+        url: server.base(),
         event: event.id.clone(),
         token: token.to_string(),
+        fingerprint: Some(server.fingerprint),
+        next_fingerprint: None,
     };
     // A wrong token is refused; a server that is not there is "unreachable".
     let wrong = runtime
@@ -59,12 +61,53 @@ fn a_new_till_is_set_up_with_a_tested_connection_and_starts_connected() {
         .unwrap_err();
     assert_eq!(wrong.code, ErrorCode::RefusedByServer);
     let nowhere = ServerSettings {
-        url: "http://127.0.0.1:9".into(),
+        url: "https://127.0.0.1:9".into(),
         ..settings(&token)
     };
     let away = runtime.block_on(check_server(&nowhere)).unwrap_err();
     assert_eq!(away.code, ErrorCode::ServerUnreachable);
     assert!(away.retryable);
+    // A setup code with another server's fingerprint: refused, in words.
+    let impostor = ServerSettings {
+        fingerprint: Some(tapster_sync::Fingerprint::of_der(b"another server")),
+        ..settings(&token)
+    };
+    let refused = runtime.block_on(check_server(&impostor)).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ServerUntrusted);
+    assert!(
+        refused.message.contains("identity changed"),
+        "{}",
+        refused.message
+    );
+    // The setup code the server prints for a new terminal works as it is.
+    let made = sync_common::admin(&[
+        "terminal",
+        "create",
+        "--db",
+        event.db.to_str().unwrap(),
+        "--event",
+        &event.id,
+        "--name",
+        "Bar Nord",
+        "--permission",
+        "all",
+        "--address",
+        &server.address,
+    ]);
+    let code = made["setup_code"].as_str().unwrap();
+    assert!(
+        code.starts_with("tapsters://") && code.contains("&fp=sha256:"),
+        "{code}"
+    );
+    let from_code = parse_setup_code(code).unwrap();
+    assert_eq!(from_code.fingerprint, Some(server.fingerprint));
+    assert_eq!(
+        runtime
+            .block_on(check_server(&from_code))
+            .unwrap()
+            .terminal_name,
+        "Bar Nord"
+    );
     // The right one says which terminal this is.
     let check = runtime.block_on(check_server(&settings(&token))).unwrap();
     assert_eq!(check.terminal_id, terminal_id);
@@ -76,12 +119,22 @@ fn a_new_till_is_set_up_with_a_tested_connection_and_starts_connected() {
     second.options.pcsc_reader = None;
     let connection = second.server.clone().expect("server settings kept");
     assert_eq!(connection.token, token);
+    assert_eq!(
+        connection.fingerprint,
+        Some(server.fingerprint),
+        "the pin is kept"
+    );
     assert_eq!(second.options.terminal.as_str(), terminal_id);
     let mut till = Terminal::start(second.options.clone(), Arc::new(|_| {})).unwrap();
-    let sync = syncer(&connection, till.ledger().clone()).unwrap();
+    let sync = syncer(
+        &connection,
+        &second.options.config_dir,
+        till.ledger().clone(),
+    )
+    .unwrap();
     let handle = runtime.block_on(async {
         let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
-        till.connect(sync, handle.status.clone());
+        till.connect(sync, handle.status.clone(), false);
         handle
     });
     let deadline = Instant::now() + Duration::from_secs(30);
