@@ -1,0 +1,145 @@
+//! What a cashier sees of the till's connection to the server, in the real
+//! window (Xvfb + WebKitWebDriver) against the real server: a pinned HTTPS
+//! connection is simply online; a server presenting another certificate
+//! says "identity changed"; a plain-HTTP server shows the red "not
+//! encrypted" badge. Screenshots under the target dir's
+//! `tmp/e2e-connection/` (looked at by a person).
+
+mod webdriver;
+
+#[path = "../../crates/sync/tests/common/mod.rs"]
+#[allow(unused_imports)]
+mod sync_common;
+
+use std::path::Path;
+
+use sync_common::{Event, Server};
+use tapster_sync::Fingerprint;
+use webdriver::App;
+
+fn till(
+    server: &str,
+    fingerprint: Option<Fingerprint>,
+    event: &Event,
+    terminal: &(String, String),
+    data: &Path,
+) -> App {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
+    let mut args = vec![
+        "--server",
+        server,
+        "--event",
+        &event.id,
+        "--token",
+        &terminal.1,
+        "--terminal",
+        &terminal.0,
+        "--reader",
+        "none",
+        "--lang",
+        "en",
+    ];
+    let fingerprint = fingerprint.map(|f| f.to_string());
+    if let Some(fingerprint) = &fingerprint {
+        args.extend(["--fingerprint", fingerprint]);
+    }
+    App::launch(binary, &args, data, &shots)
+}
+
+#[test]
+fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
+    let _ = std::fs::remove_dir_all(Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection"));
+    let event = Event::new(5, 100_00);
+    let terminal = event.terminal("Bar 1");
+    let server = Server::start(&event.db, 0.0);
+
+    // A new till takes the setup code the server printed: the fingerprint
+    // comes with it, and the connection test passes through the pin.
+    let made = sync_common::admin(&[
+        "terminal",
+        "create",
+        "--db",
+        event.db.to_str().unwrap(),
+        "--event",
+        &event.id,
+        "--name",
+        "Bar Nord",
+        "--permission",
+        "all",
+        "--address",
+        &server.address,
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
+    let mut app = App::launch(
+        binary,
+        &["--reader", "none", "--lang", "en"],
+        data.path(),
+        &shots,
+    );
+    app.wait("screen-setup");
+    app.fill("setup-code", made["setup_code"].as_str().unwrap());
+    app.click("setup-take-code");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.script("return document.querySelector('[data-testid=\"setup-fingerprint\"]').value;")
+        != serde_json::Value::String(server.fingerprint.to_string())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fingerprint was not taken from the code"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    app.click("setup-test");
+    app.wait_text("setup-ok", "Bar Nord");
+    app.screenshot("setup-code-taken");
+    drop(app);
+
+    // The setup code's pin: online, no warning.
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &server.base(),
+        Some(server.fingerprint),
+        &event,
+        &terminal,
+        data.path(),
+    );
+    app.wait_text("status-connectivity", "Online");
+    assert!(app.find("status-not-encrypted").is_none());
+    app.screenshot("pinned-online");
+    drop(app);
+
+    // Another certificate at the server's address: nothing is sent, and the
+    // cashier reads what to do.
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &server.base(),
+        Some(Fingerprint::of_der(b"the certificate of another server")),
+        &event,
+        &terminal,
+        data.path(),
+    );
+    app.wait_text(
+        "status-connectivity",
+        "ask the manager for a new setup code",
+    );
+    app.screenshot("identity-changed");
+    drop(app);
+    drop(server);
+
+    // A server run with --insecure-http: it works, in red.
+    let plain = Server::start_with(&event.db, &["--insecure-http"]);
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &format!("http://{}", plain.address),
+        None,
+        &event,
+        &terminal,
+        data.path(),
+    );
+    app.wait_text("status-connectivity", "Online");
+    app.wait_text("status-not-encrypted", "not encrypted");
+    app.screenshot("not-encrypted");
+}
