@@ -1,19 +1,25 @@
-//! Server benchmarks over real HTTP on loopback, each next to the raw
-//! SQLite commit baseline measured in the same run.
+//! Server benchmarks over real HTTPS on loopback (the server's own
+//! certificate, pinned as a till pins it), each next to its baseline
+//! measured in the same run.
 //!
 //! `cargo bench -p tapster-server --bench server_bench`
 //!
-//! 1. Online debits: N concurrent clients `POST …/transactions` (one
-//!    product each, unique idempotency keys) for a fixed time.
-//! 2. Batch ingestion: 10,000 offline entries from a real terminal ledger,
-//!    sent in batches of 1,000.
+//! 1. Online debits: N concurrent keep-alive clients `POST …/transactions`
+//!    (one product each, unique idempotency keys) for a fixed time, over
+//!    HTTPS and over plain HTTP (`--insecure-http`), alternating
+//!    HTTPS, HTTP, HTTPS, HTTP on the same database; the ratio HTTPS/HTTP.
+//! 2. The cost of a new connection: sequential requests each on a fresh
+//!    connection (TCP + TLS handshake) against the same on one kept-alive
+//!    connection, HTTPS and plain HTTP.
+//! 3. Batch ingestion over HTTPS: 10,000 offline entries from a real
+//!    terminal ledger, sent in batches of 1,000.
 //!
-//! Baseline: single-row `INSERT` + `COMMIT` with `synchronous=FULL` on a
-//! file in the same folder, one after another.
+//! Baseline for 1: single-row `INSERT` + `COMMIT` with `synchronous=FULL`
+//! on a file in the same folder, one after another.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,12 +31,14 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest, WalletSnapshot};
 use tapster_ledger::{demo, Cents, IdempotencyKey, Ledger, LedgerOptions, StaffId, TerminalId};
+use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
 const CLIENTS: usize = 16;
 const RUN_FOR: Duration = Duration::from_secs(5);
 const WALLETS: u32 = 5000;
 const BATCH_ENTRIES: usize = 10_000;
+const HANDSHAKES: usize = 200;
 
 fn admin(args: &[&str]) -> Value {
     let out = Command::new(BIN).args(args).output().unwrap();
@@ -61,6 +69,115 @@ fn baseline(dir: &Path) -> f64 {
         .unwrap();
     }
     n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A running `tapster-server` on the bench's database; SIGTERM on drop.
+struct Server {
+    child: Child,
+    address: String,
+    fingerprint: Option<Fingerprint>,
+}
+
+impl Server {
+    /// Over HTTPS (its own certificate) or, not `secure`, plain HTTP.
+    fn start(db: &str, secure: bool, dir: &Path) -> Server {
+        let mut args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0", "--rate-limit", "0"];
+        if !secure {
+            args.push("--insecure-http");
+        }
+        let mut child = Command::new(BIN)
+            // The rate limit (5/s per token) is off: this measures capacity.
+            .args(&args)
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("server.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let listening = serde_json::from_str::<Value>(&line).unwrap();
+        Server {
+            child,
+            address: listening["listening"].as_str().unwrap().to_string(),
+            fingerprint: listening["fingerprint"].as_str().map(|f| f.parse().unwrap()),
+        }
+    }
+
+    fn base(&self, event: &str) -> String {
+        let scheme = if self.fingerprint.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}/api/v1/events/{event}", self.address)
+    }
+
+    /// A till's client (pinned when HTTPS); `keep_alive: false` opens a
+    /// new connection for every request.
+    fn client(&self, keep_alive: bool) -> reqwest::blocking::Client {
+        let mut builder = reqwest::blocking::Client::builder().tcp_nodelay(true);
+        if let Some(fingerprint) = self.fingerprint {
+            let tls = client_config(&Trust::Pinned(Pins::new(fingerprint, None))).unwrap();
+            builder = builder.use_preconfigured_tls(tls);
+        }
+        if !keep_alive {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        builder.build().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// `CLIENTS` keep-alive clients debiting for `RUN_FOR`: the rate per
+/// second and every latency, sorted.
+fn debits(server: &Server, event: &str, token: &str, phase: &str) -> (f64, Vec<Duration>) {
+    let base = server.base(event);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|worker| {
+            let (stop, base, token) = (stop.clone(), base.clone(), token.to_string());
+            let client = server.client(true);
+            let phase = phase.to_string();
+            std::thread::spawn(move || {
+                let mut latencies = Vec::new();
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let wristband = demo::wristband((worker as u32 + n * CLIENTS as u32) % WALLETS + 1);
+                    n += 1;
+                    let sent = Instant::now();
+                    let response = client
+                        .post(format!("{base}/pos/wallets/token/{wristband}/transactions"))
+                        .bearer_auth(&token)
+                        .json(&json!({"products": ["water"], "idempotency_key": format!("{phase}-w{worker}-{n}")}))
+                        .send()
+                        .unwrap();
+                    assert_eq!(response.status().as_u16(), 200);
+                    let _ = response.bytes().unwrap();
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    std::thread::sleep(RUN_FOR);
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    (latencies.len() as f64 / elapsed, latencies)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -104,87 +221,79 @@ fn main() {
         "25000",
     ]);
 
-    let mut server = Command::new(BIN)
-        // The rate limit (5/s per token) is off: this measures capacity.
-        .args([
-            "serve",
-            "--db",
-            d,
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit",
-            "0",
-        ])
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.join("server.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = serde_json::from_str::<Value>(&line).unwrap()["listening"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let base = format!("http://{address}/api/v1/events/{event}");
-
     let before = baseline(&dir);
     println!(
-        "== online debits, {CLIENTS} concurrent clients for {} s",
+        "== online debits, {CLIENTS} concurrent keep-alive clients, {} s per phase",
         RUN_FOR.as_secs()
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CLIENTS)
-        .map(|worker| {
-            let (stop, base, token) = (stop.clone(), base.clone(), token.clone());
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::new();
-                let mut latencies = Vec::new();
-                let mut n = 0u32;
-                while !stop.load(Ordering::Relaxed) {
-                    let wristband = demo::wristband((worker as u32 + n * CLIENTS as u32) % WALLETS + 1);
-                    n += 1;
-                    let sent = Instant::now();
-                    let response = client
-                        .post(format!("{base}/pos/wallets/token/{wristband}/transactions"))
-                        .bearer_auth(&token)
-                        .json(&json!({"products": ["water"], "idempotency_key": format!("w{worker}-{n}")}))
-                        .send()
-                        .unwrap();
-                    assert_eq!(response.status().as_u16(), 200);
-                    latencies.push(sent.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(RUN_FOR);
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies: Vec<Duration> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let rate = latencies.len() as f64 / elapsed;
+    let mut https_rates = Vec::new();
+    let mut http_rates = Vec::new();
+    let mut https_latencies = Vec::new();
+    for round in 0..2 {
+        for secure in [true, false] {
+            let server = Server::start(d, secure, &dir);
+            let (rate, latencies) = debits(&server, &event, &token, &format!("r{round}{secure}"));
+            println!(
+                "  {}: {rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+                if secure { "HTTPS" } else { "HTTP " },
+                percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+                percentile(&latencies, 0.99).as_secs_f64() * 1e3
+            );
+            if secure {
+                https_rates.push(rate);
+                https_latencies.extend(latencies);
+            } else {
+                http_rates.push(rate);
+            }
+        }
+    }
     let after = baseline(&dir);
     let base_rate = (before + after) / 2.0;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (https_rate, http_rate) = (mean(&https_rates), mean(&http_rates));
+    https_latencies.sort();
     println!(
-        "debits: {} in {elapsed:.1} s = {rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-        latencies.len(),
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
+        "debits over HTTPS {https_rate:.0}/s (p50 {:.2} ms, p99 {:.2} ms), over HTTP {http_rate:.0}/s: HTTPS is {:.2}x HTTP (target: at least 0.85x)",
+        percentile(&https_latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&https_latencies, 0.99).as_secs_f64() * 1e3,
+        https_rate / http_rate
     );
     println!(
-        "baseline: serial single-row commits {before:.0}/s before, {after:.0}/s after; debits are {:.2}x the baseline (target: at least 5,000/s)",
-        rate / base_rate
+        "baseline: serial single-row commits {before:.0}/s before, {after:.0}/s after; HTTPS debits are {:.2}x the baseline (target: at least 5,000/s)",
+        https_rate / base_rate
     );
+
+    println!("== a new connection's cost, {HANDSHAKES} sequential requests each way");
+    for secure in [true, false] {
+        let server = Server::start(d, secure, &dir);
+        let url = format!("{}/pos/terminal", server.base(&event));
+        let kept = server.client(true);
+        let time = |client: &reqwest::blocking::Client| {
+            let mut took = Vec::new();
+            for _ in 0..HANDSHAKES {
+                let sent = Instant::now();
+                let response = client.get(&url).bearer_auth(&token).send().unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                let _ = response.bytes().unwrap();
+                took.push(sent.elapsed());
+            }
+            took.sort();
+            percentile(&took, 0.5)
+        };
+        time(&kept);
+        let reused = time(&kept);
+        let fresh = time(&server.client(false));
+        println!(
+            "  {}: new connection p50 {:.2} ms, kept-alive p50 {:.2} ms: a new connection costs {:.2} ms",
+            if secure { "HTTPS" } else { "HTTP " },
+            fresh.as_secs_f64() * 1e3,
+            reused.as_secs_f64() * 1e3,
+            (fresh.as_secs_f64() - reused.as_secs_f64()) * 1e3
+        );
+    }
+
+    let server = Server::start(d, true, &dir);
+    let base = server.base(&event);
 
     // Batch ingestion: a terminal's ledger with offline sales.
     let ledger = Ledger::open(
@@ -254,7 +363,7 @@ fn main() {
             .unwrap()
         })
         .collect();
-    let client = reqwest::blocking::Client::new();
+    let client = server.client(true);
     let started = Instant::now();
     let mut batch_latencies = Vec::new();
     for body in bodies {
@@ -277,7 +386,7 @@ fn main() {
     }
     batch_latencies.sort();
     let elapsed = started.elapsed().as_secs_f64();
-    println!("== batch ingestion");
+    println!("== batch ingestion (HTTPS)");
     println!(
         "{BATCH_ENTRIES} entries in batches of 1000: {elapsed:.2} s = {:.0} entries/s (target: at least 20,000/s); \
          per batch p50 {:.1} ms, max {:.1} ms",
@@ -285,10 +394,7 @@ fn main() {
         percentile(&batch_latencies, 0.5).as_secs_f64() * 1e3,
         percentile(&batch_latencies, 1.0).as_secs_f64() * 1e3
     );
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    drop(server);
     let check = admin(&["check", "--db", d]);
     assert_eq!(check["ok"], true);
 }
