@@ -82,6 +82,23 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     let balances = event.balances();
     assert_eq!(balances.get(&band).copied(), Some(40_00 - 7_00 + 10_00));
     assert!(event.check(), "tapster-server check is clean");
+    // The terminal's token is in none of the till's files (ledger, WAL,
+    // logs): the app keeps it in memory and secrets.toml only.
+    let mut files = vec![till._dir.path().to_path_buf()];
+    let mut searched = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            searched += 1;
+            assert!(
+                !bytes.windows(till.token.len()).any(|w| w == till.token.as_bytes()),
+                "the terminal's token is in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(searched >= 2, "the ledger was searched");
 }
 
 /// A till connected to `server`, with on-screen taps.
@@ -91,6 +108,7 @@ struct ConnectedTill {
     statuses: Arc<Mutex<Vec<Connectivity>>>,
     runtime: tokio::runtime::Runtime,
     handle: tapster_sync::SyncHandle,
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -119,7 +137,7 @@ impl ConnectedTill {
         let settings = ServerSettings {
             url: server.base(),
             event: event.id.clone(),
-            token,
+            token: token.clone(),
             fingerprint: Some(server.fingerprint),
             next_fingerprint: None,
         };
@@ -144,6 +162,7 @@ impl ConnectedTill {
                 statuses,
                 runtime,
                 handle,
+                token,
                 _dir: dir,
             },
             terminal_id,
