@@ -92,7 +92,9 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         } else if let Ok(bytes) = std::fs::read(&path) {
             searched += 1;
             assert!(
-                !bytes.windows(till.token.len()).any(|w| w == till.token.as_bytes()),
+                !bytes
+                    .windows(till.token.len())
+                    .any(|w| w == till.token.as_bytes()),
                 "the terminal's token is in {}",
                 path.display()
             );

@@ -82,7 +82,15 @@ struct Server {
 impl Server {
     /// Over HTTPS (its own certificate) or, not `secure`, plain HTTP.
     fn start(db: &str, secure: bool, dir: &Path) -> Server {
-        let mut args = vec!["serve", "--db", db, "--listen", "127.0.0.1:0", "--rate-limit", "0"];
+        let mut args = vec![
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+        ];
         if !secure {
             args.push("--insecure-http");
         }
@@ -105,12 +113,18 @@ impl Server {
         Server {
             child,
             address: listening["listening"].as_str().unwrap().to_string(),
-            fingerprint: listening["fingerprint"].as_str().map(|f| f.parse().unwrap()),
+            fingerprint: listening["fingerprint"]
+                .as_str()
+                .map(|f| f.parse().unwrap()),
         }
     }
 
     fn base(&self, event: &str) -> String {
-        let scheme = if self.fingerprint.is_some() { "https" } else { "http" };
+        let scheme = if self.fingerprint.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}/api/v1/events/{event}", self.address)
     }
 
@@ -416,7 +430,9 @@ fn main() {
             took[usize::from(!secure)] += started.elapsed();
         }
     }
-    println!("== batch ingestion, {BATCH_ENTRIES} entries of a real terminal ledger in batches of 1000");
+    println!(
+        "== batch ingestion, {BATCH_ENTRIES} entries of a real terminal ledger in batches of 1000"
+    );
     let mut rates = [0.0; 2];
     for (i, label) in ["HTTPS", "HTTP "].iter().enumerate() {
         batch_latencies[i].sort();
