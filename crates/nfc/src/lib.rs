@@ -9,6 +9,8 @@
 //! - [`card`]: the card type from the ATR.
 //! - [`simulated`]: a reader driven by code, for demo mode and tests.
 //! - [`wedge`]: keyboard-wedge readers' typed UIDs.
+//! - [`ntag424`]: genuine wristbands — NTAG 424 DNA authentication with
+//!   per-band keys (AN10922), the tap check, encoding, SUN links.
 //! - [`auth`]: what UID-only identification does not protect against,
 //!   and where card authentication plugs in.
 //! - [`event`]: the events.
@@ -17,6 +19,7 @@ pub mod auth;
 pub mod card;
 pub mod debounce;
 pub mod event;
+pub mod ntag424;
 pub mod pcsc_reader;
 pub mod simulated;
 pub mod wedge;
