@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::card::CardType;
+use crate::ntag424::BandCheck;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -13,8 +14,11 @@ pub enum NfcEvent {
         token_id: String,
         card: CardType,
         reader: String,
-        /// From pcscd reporting the card to this event, in microseconds.
+        /// From pcscd reporting the card to this event, in microseconds
+        /// (the genuineness check included).
         latency_micros: u64,
+        /// Whether the band proved it is a genuine band of this event.
+        band: BandCheck,
     },
     ReaderAdded {
         reader: String,

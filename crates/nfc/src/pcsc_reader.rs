@@ -19,6 +19,7 @@ use tapster_ledger::TokenId;
 use crate::card::CardType;
 use crate::debounce::TapFilter;
 use crate::event::NfcEvent;
+use crate::ntag424::{self, BandCheck, Keyring};
 
 /// PC/SC GET DATA for the UID (PC/SC part 3, 3.2.2.1.3).
 pub const GET_UID: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
@@ -29,6 +30,9 @@ pub struct WatchConfig {
     pub reader: Option<String>,
     /// A card taken away for less than this is still the same placing.
     pub debounce: Duration,
+    /// The event's band keys: every tap is checked for a genuine NTAG 424
+    /// DNA band (`None`: UID only, `BandCheck::NotChecked`).
+    pub keyring: Option<Keyring>,
 }
 
 impl Default for WatchConfig {
@@ -36,6 +40,7 @@ impl Default for WatchConfig {
         WatchConfig {
             reader: None,
             debounce: Duration::from_millis(300),
+            keyring: None,
         }
     }
 }
@@ -53,26 +58,60 @@ pub enum ReadError {
     Pcsc(#[from] Error),
 }
 
+fn card_error(error: Error) -> ReadError {
+    match error {
+        Error::NoSmartcard
+        | Error::RemovedCard
+        | Error::ResetCard
+        | Error::UnpoweredCard
+        | Error::UnresponsiveCard => ReadError::CardRemoved,
+        other => ReadError::Pcsc(other),
+    }
+}
+
 /// Connects to the card in `reader` and reads its UID.
 pub fn read_uid(context: &Context, reader: &CStr) -> Result<TokenId, ReadError> {
+    read_tap(context, reader, None).map(|(uid, _)| uid)
+}
+
+/// Connects to the card in `reader`, reads its UID and, with a keyring,
+/// checks on the same connection that it is a genuine band.
+pub fn read_tap(
+    context: &Context,
+    reader: &CStr,
+    keyring: Option<&Keyring>,
+) -> Result<(TokenId, BandCheck), ReadError> {
     let card = context
         .connect(reader, ShareMode::Shared, Protocols::ANY)
-        .map_err(|e| match e {
-            Error::NoSmartcard | Error::RemovedCard | Error::ResetCard | Error::UnpoweredCard => {
-                ReadError::CardRemoved
-            }
-            other => ReadError::Pcsc(other),
-        })?;
+        .map_err(card_error)?;
     let mut buffer = [0u8; 64];
-    let answer = card.transmit(&GET_UID, &mut buffer).map_err(|e| match e {
-        Error::RemovedCard | Error::ResetCard | Error::NoSmartcard => ReadError::CardRemoved,
-        other => ReadError::Pcsc(other),
-    })?;
-    match answer {
+    let answer = card.transmit(&GET_UID, &mut buffer).map_err(card_error)?;
+    let uid = match answer {
         [uid @ .., 0x90, 0x00] if !uid.is_empty() => {
-            TokenId::from_bytes(uid).map_err(|e| ReadError::BadUid(e.to_string()))
+            TokenId::from_bytes(uid).map_err(|e| ReadError::BadUid(e.to_string()))?
         }
-        other => Err(ReadError::UnknownAnswer(other.to_vec())),
+        other => return Err(ReadError::UnknownAnswer(other.to_vec())),
+    };
+    let check = match keyring {
+        None => BandCheck::NotChecked,
+        Some(keyring) => ntag424::check_band(&mut PcscCard(&card), &uid, keyring)
+            .map_err(|_| ReadError::CardRemoved)?,
+    };
+    Ok((uid, check))
+}
+
+/// A connected card as the NTAG 424 DNA protocol talks to it.
+pub struct PcscCard<'a>(pub &'a pcsc::Card);
+
+impl ntag424::Card for PcscCard<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, ntag424::CardGone> {
+        let mut buffer = [0u8; 258];
+        match self.0.transmit(command, &mut buffer) {
+            // Every answer ends with a status word: less is a card that
+            // left mid-answer (some readers say so without an error).
+            Ok(answer) if answer.len() >= 2 => Ok(answer.to_vec()),
+            _ => Err(ntag424::CardGone),
+        }
     }
 }
 
@@ -222,14 +261,18 @@ fn run(config: WatchConfig, mut sink: impl FnMut(NfcEvent), stop: Arc<AtomicBool
                 if event.contains(State::PRESENT) && !event.contains(State::MUTE) {
                     if !was_present {
                         let atr = state.atr().to_vec();
-                        match read_uid(&context, &name) {
-                            Ok(uid) => {
+                        match read_tap(&context, &name, config.keyring.as_ref()) {
+                            Ok((uid, band)) => {
+                                if let BandCheck::NotGenuine { reason } = &band {
+                                    tracing::warn!(token = %uid.masked(), %reason, "a band that is not genuine");
+                                }
                                 if reader.filter.on_present(uid.as_str(), changed_at) {
                                     sink(NfcEvent::Tap {
                                         token_id: uid.to_string(),
                                         card: CardType::from_atr(&atr),
                                         reader: name.to_string_lossy().into_owned(),
                                         latency_micros: changed_at.elapsed().as_micros() as u64,
+                                        band,
                                     });
                                 }
                             }

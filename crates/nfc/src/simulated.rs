@@ -31,6 +31,8 @@ impl SimulatedReader {
             card: CardType::UltralightNtag,
             reader: SIMULATED_READER.into(),
             latency_micros: 0,
+            // The demo's on-screen taps: no card to ask.
+            band: crate::ntag424::BandCheck::NotChecked,
         });
     }
 }

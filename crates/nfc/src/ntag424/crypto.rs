@@ -34,7 +34,7 @@ pub fn encrypt_block(key: &Key, block: &[u8; 16]) -> [u8; 16] {
 
 /// AES-128-CBC of whole blocks.
 pub fn cbc_encrypt(key: &Key, iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
-    debug_assert_eq!(data.len() % 16, 0);
+    debug_assert!(data.len().is_multiple_of(16));
     let mut buffer = data.to_vec();
     let length = buffer.len();
     cbc::Encryptor::<Aes128>::new(key.into(), iv.into())
@@ -45,7 +45,7 @@ pub fn cbc_encrypt(key: &Key, iv: &[u8; 16], data: &[u8]) -> Vec<u8> {
 
 /// AES-128-CBC decryption of whole blocks; `None` when `data` is not.
 pub fn cbc_decrypt(key: &Key, iv: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
-    if data.is_empty() || data.len() % 16 != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(16) {
         return None;
     }
     let mut buffer = data.to_vec();
@@ -60,7 +60,7 @@ pub fn cbc_decrypt(key: &Key, iv: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
 pub fn pad(data: &[u8]) -> Vec<u8> {
     let mut padded = data.to_vec();
     padded.push(0x80);
-    while padded.len() % 16 != 0 {
+    while !padded.len().is_multiple_of(16) {
         padded.push(0);
     }
     padded

@@ -14,6 +14,7 @@
 //! keys under the keyring's version.
 
 pub mod crypto;
+pub mod keyfile;
 
 use rand::RngCore;
 use tapster_ledger::TokenId;

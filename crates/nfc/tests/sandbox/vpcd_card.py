@@ -8,13 +8,28 @@ payload; a 1-byte payload is a control code (0 power off, 1 power on,
 2 reset, 4 send the ATR); anything longer is an APDU to answer.
 
 Commands on the control socket, one per line, answered "ok" or "error …":
-  insert UIDHEX [ATRHEX]   put a card with this UID on the reader
+  insert UIDHEX [ATRHEX]   put a card with this UID on the reader (UID only)
+  insert-424 UIDHEX        put the NTAG 424 DNA band with this UID on the
+                           reader: factory-fresh the first time, then as it
+                           was left (its keys stay across taps, like a band)
+  insert-clone UIDHEX [INNERUIDHEX]
+                           a clone: a fresh NTAG 424 DNA showing this UID at
+                           anticollision (and INNERUID inside, if given)
+  insert-foreign UIDHEX FROMUIDHEX [INNERUIDHEX]
+                           a card showing UID that holds the keys of the
+                           band FROMUID (a key read out of another band),
+                           and INNERUID (default UID) inside
   remove                   take it away
-  cut                      the card (this one, or the next inserted) answers
-                           its next APDU by closing the connection
+  cut [N]                  the card (this one, or the next inserted) closes
+                           the connection at its Nth APDU from now (1)
   pcscd-stop / pcscd-start stop or start pcscd
+
+The NTAG 424 DNA answers SELECT of its application, GetKeyVersion,
+AuthenticateEV2First (both parts), GetCardUID and ChangeKey in full mode
+with its own AES keys (python3-cryptography), as NT4H2421Gx describes.
 """
 import os
+import secrets
 import signal
 import socket
 import struct
@@ -27,12 +42,156 @@ VPCD = ("127.0.0.1", 35963)
 DEFAULT_ATR = "3B8F8001804F0CA0000003060300030000000068"
 
 
+# ATR of an ISO 14443-4 card through a PC/SC reader (NTAG 424 DNA).
+NTAG424_ATR = "3B8180018080"
+SELECT_424 = bytes.fromhex("00A4040C07D276000085010100")
+
+
+def aes_cbc(key, iv, data, encrypt):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
+    op = cipher.encryptor() if encrypt else cipher.decryptor()
+    return op.update(data) + op.finalize()
+
+
+def cmac(key, data):
+    from cryptography.hazmat.primitives.cmac import CMAC
+    from cryptography.hazmat.primitives.ciphers import algorithms
+
+    mac = CMAC(algorithms.AES(key))
+    mac.update(data)
+    return mac.finalize()
+
+
+def mac_t(key, data):
+    return cmac(key, data)[1::2]
+
+
+def rotl(data):
+    return data[1:] + data[:1]
+
+
+def crc32_nk(data):
+    import zlib
+
+    return (zlib.crc32(data) ^ 0xFFFFFFFF).to_bytes(4, "little")
+
+
+def pad(data):
+    data = data + b"\x80"
+    return data + b"\x00" * (-len(data) % 16)
+
+
+class Band:
+    """An NTAG 424 DNA's memory: what stays when it leaves the reader."""
+
+    def __init__(self, inner_uid):
+        self.inner_uid = inner_uid
+        self.keys = [bytes(16)] * 5
+        self.versions = [0] * 5
+
+
+class Ntag424:
+    """The card's side of the protocol, for one placing on the reader."""
+
+    def __init__(self, band):
+        self.band = band
+        self.selected = False
+        self.pending = None  # (key_no, rnd_b) between the two auth parts
+        self.session = None  # (key_no, enc, mac, ti, counter)
+
+    def answer(self, apdu):
+        if apdu[:12] == SELECT_424[:12]:
+            self.selected = True
+            self.session = None
+            return b"\x90\x00"
+        if apdu[0] != 0x90 or not self.selected:
+            return b"\x6d\x00"
+        command = apdu[1]
+        data = apdu[5 : 5 + apdu[4]] if len(apdu) > 5 else b""
+        if command == 0x64:  # GetKeyVersion (plain, unauthenticated)
+            return bytes([self.band.versions[data[0]]]) + b"\x91\x00"
+        if command == 0x71:  # AuthenticateEV2First, part 1
+            key_no = data[0]
+            self.session = None
+            rnd_b = secrets.token_bytes(16)
+            self.pending = (key_no, rnd_b)
+            return aes_cbc(self.band.keys[key_no], bytes(16), rnd_b, True) + b"\x91\xaf"
+        if command == 0xAF and self.pending:  # part 2
+            key_no, rnd_b = self.pending
+            self.pending = None
+            key = self.band.keys[key_no]
+            plain = aes_cbc(key, bytes(16), data, False)
+            rnd_a, rnd_b_rot = plain[:16], plain[16:]
+            if rnd_b_rot != rotl(rnd_b):
+                return b"\x91\xae"
+            ti = secrets.token_bytes(4)
+
+            def vector(label):
+                return (
+                    label
+                    + b"\x00\x01\x00\x80"
+                    + rnd_a[0:2]
+                    + bytes(a ^ b for a, b in zip(rnd_a[2:8], rnd_b[0:6]))
+                    + rnd_b[6:16]
+                    + rnd_a[8:16]
+                )
+
+            enc = cmac(key, vector(b"\xa5\x5a"))
+            mac = cmac(key, vector(b"\x5a\xa5"))
+            self.session = [key_no, enc, mac, ti, 0]
+            proof = ti + rotl(rnd_a) + bytes(12)
+            return aes_cbc(key, bytes(16), proof, True) + b"\x91\x00"
+        if not self.session:
+            return b"\x91\xae"
+        key_no, enc, mac, ti, counter = self.session
+
+        def iv(label, ctr):
+            block = label + ti + ctr.to_bytes(2, "little") + bytes(8)
+            return aes_cbc(enc, bytes(16), block, True)
+
+        if command == 0x51:  # GetCardUID, full mode
+            if data != mac_t(mac, b"\x51" + counter.to_bytes(2, "little") + ti):
+                self.session = None
+                return b"\x91\x1e"
+            counter += 1
+            self.session[4] = counter
+            encrypted = aes_cbc(enc, iv(b"\x5a\xa5", counter), pad(self.band.inner_uid), True)
+            answer_mac = mac_t(mac, b"\x00" + counter.to_bytes(2, "little") + ti + encrypted)
+            return encrypted + answer_mac + b"\x91\x00"
+        if command == 0xC4:  # ChangeKey, full mode
+            target, encrypted, given_mac = data[0], data[1:33], data[33:41]
+            expected = mac_t(mac, b"\xc4" + counter.to_bytes(2, "little") + ti + bytes([target]) + encrypted)
+            if given_mac != expected:
+                self.session = None
+                return b"\x91\x1e"
+            if key_no != 0:
+                return b"\x91\x9d"
+            plain = aes_cbc(enc, iv(b"\xa5\x5a", counter), encrypted, False)
+            counter += 1
+            if target == key_no:
+                self.band.keys[target] = plain[:16]
+                self.band.versions[target] = plain[16]
+                self.session = None
+                return b"\x91\x00"
+            new = bytes(a ^ b for a, b in zip(plain[:16], self.band.keys[target]))
+            if plain[17:21] != crc32_nk(new):
+                return b"\x91\x1e"
+            self.band.keys[target] = new
+            self.band.versions[target] = plain[16]
+            self.session[4] = counter
+            return mac_t(mac, b"\x00" + counter.to_bytes(2, "little") + ti) + b"\x91\x00"
+        return b"\x91\x1c"
+
+
 class Card(threading.Thread):
-    def __init__(self, uid, atr):
+    def __init__(self, uid, atr, band=None):
         super().__init__(daemon=True)
         self.uid = bytes.fromhex(uid)
         self.atr = bytes.fromhex(atr)
-        self.cut_next = False
+        self.ntag424 = Ntag424(band) if band else None
+        self.cut_at = 0
         self.sock = None
         self.stopped = False
 
@@ -65,11 +224,15 @@ class Card(threading.Thread):
                     if payload[0] == 4:
                         self.send(self.atr)
                     continue
-                if self.cut_next:
-                    self.sock.close()
-                    return
+                if self.cut_at:
+                    self.cut_at -= 1
+                    if self.cut_at == 0:
+                        self.sock.close()
+                        return
                 if payload[:5] == bytes.fromhex("FFCA000000"):
                     self.send(self.uid + b"\x90\x00")
+                elif self.ntag424:
+                    self.send(self.ntag424.answer(payload))
                 else:
                     self.send(b"\x6d\x00")
         except (EOFError, OSError):
@@ -88,7 +251,22 @@ def main():
     control_path = sys.argv[1]
     pcscd = None
     card = None
-    cut_pending = False
+    cut_pending = 0
+    bands = {}
+
+    def band(uid):
+        if uid not in bands:
+            bands[uid] = Band(bytes.fromhex(uid))
+        return bands[uid]
+
+    def put(new_card):
+        nonlocal card, cut_pending
+        if card:
+            card.remove()
+        card = new_card
+        card.cut_at, cut_pending = cut_pending, 0
+        card.connect()
+        card.start()
 
     def start_pcscd():
         nonlocal pcscd
@@ -114,21 +292,28 @@ def main():
                 words = line.split()
                 try:
                     if words[0] == "insert":
-                        if card:
-                            card.remove()
-                        card = Card(words[1], words[2] if len(words) > 2 else DEFAULT_ATR)
-                        card.cut_next, cut_pending = cut_pending, False
-                        card.connect()
-                        card.start()
+                        put(Card(words[1], words[2] if len(words) > 2 else DEFAULT_ATR))
+                    elif words[0] == "insert-424":
+                        put(Card(words[1], NTAG424_ATR, band(words[1].upper())))
+                    elif words[0] == "insert-clone":
+                        inner = words[2] if len(words) > 2 else words[1]
+                        put(Card(words[1], NTAG424_ATR, Band(bytes.fromhex(inner))))
+                    elif words[0] == "insert-foreign":
+                        source = band(words[2].upper())
+                        foreign = Band(bytes.fromhex(words[3] if len(words) > 3 else words[1]))
+                        foreign.keys = list(source.keys)
+                        foreign.versions = list(source.versions)
+                        put(Card(words[1], NTAG424_ATR, foreign))
                     elif words[0] == "remove":
                         if card:
                             card.remove()
                             card = None
                     elif words[0] == "cut":
+                        at = int(words[1]) if len(words) > 1 else 1
                         if card:
-                            card.cut_next = True
+                            card.cut_at = at
                         else:
-                            cut_pending = True
+                            cut_pending = at
                     elif words[0] == "pcscd-stop":
                         if card:
                             card.remove()
