@@ -60,6 +60,7 @@ pub fn typescript() -> String {
         StaffForm::decl(&cfg),
         TerminalInfo::decl(&cfg),
         RejectedLine::decl(&cfg),
+        RefusedBand::decl(&cfg),
         OverdrawnLine::decl(&cfg),
         SyncOverview::decl(&cfg),
         SettingsForm::decl(&cfg),

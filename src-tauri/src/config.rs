@@ -83,6 +83,10 @@ pub struct Args {
     /// The terminal's API token from `tapster-server terminal create`.
     #[arg(long, env = "TAPSTER_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The event's band keys (JSON, mode 0600) for checking that bands are
+    /// genuine; default `band-keys.json` in the config dir, when present.
+    #[arg(long, env = "TAPSTER_BAND_KEYS")]
+    pub band_keys: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -306,6 +310,13 @@ impl Config {
                 let _ = std::fs::remove_file(data_dir.join(file));
             }
         }
+        let band_keys = match args.band_keys.clone() {
+            Some(path) => Some(path),
+            None => Some(config_dir.join("band-keys.json")).filter(|p| p.exists()),
+        }
+        .map(|path| tapster_nfc::ntag424::Keyring::load(&path))
+        .transpose()
+        .context("band keys")?;
         let language = match args.lang.as_deref().unwrap_or("de") {
             "de" => view::Language::De,
             "en" => view::Language::En,
@@ -356,6 +367,7 @@ impl Config {
                 pcsc_reader,
                 pin_cost: PinHashCost::Production,
                 kiosk: args.kiosk,
+                band_keys,
             },
             server,
             customer_display: args.customer_display,

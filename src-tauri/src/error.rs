@@ -29,6 +29,9 @@ pub enum ErrorCode {
     OutOfStock,
     InsufficientFunds,
     WalletBlocked,
+    /// The band did not prove it is a genuine band of the event (a clone,
+    /// a blank band) while the event requires genuine bands.
+    WristbandNotGenuine,
     UnknownWallet,
     OfflineLimit,
     MaxBalanceExceeded,
@@ -113,6 +116,7 @@ impl From<LedgerError> for AppError {
             OutOfStock { .. } => ErrorCode::OutOfStock,
             InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
             WalletBlocked { .. } => ErrorCode::WalletBlocked,
+            WristbandNotGenuine { .. } => ErrorCode::WristbandNotGenuine,
             UnknownWallet { .. } => ErrorCode::UnknownWallet,
             OfflineLimit(_) => ErrorCode::OfflineLimit,
             MaxBalanceExceeded { .. } => ErrorCode::MaxBalanceExceeded,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tapster_ledger::model::{Entry, EntryKind, EventMode, Staff};
 use tapster_ledger::pin::{Pin, PinHashCost};
 use tapster_ledger::pricing::{is_sellable, price_cart, Cart};
-use tapster_ledger::rules::{check_role, Action};
+use tapster_ledger::rules::{self, check_role, Action};
 use tapster_ledger::store::{
     Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest, OpenShiftRequest,
     SaleRequest, TopUpRequest,
@@ -21,6 +21,7 @@ use tapster_ledger::{
     demo, Cents, Clock, EntryId, IdempotencyKey, Ledger, LedgerOptions, LedgerReader, ProductId,
     SystemClock, TerminalId, TokenId,
 };
+use tapster_nfc::ntag424::BandCheck;
 use tapster_nfc::{NfcEvent, SimulatedReader};
 use tapster_print::layouts::{entry_receipt, z_report_receipt, EntryReceipt, ReceiptContext};
 use tapster_print::{PrintQueue, PrinterStatus, PrinterUri, QueueOptions, ReceiptFormat};
@@ -57,6 +58,9 @@ pub struct Options {
     pub pin_cost: PinHashCost,
     /// Full screen without window chrome; leaving needs a manager's PIN.
     pub kiosk: bool,
+    /// The event's band keys: every tap on the PC/SC reader is checked for
+    /// a genuine NTAG 424 DNA band (`None`: taps are not checked).
+    pub band_keys: Option<tapster_nfc::ntag424::Keyring>,
 }
 
 /// What the backend tells the UI without being asked.
@@ -87,7 +91,7 @@ pub struct Terminal {
     last_entry: Mutex<Option<EntryId>>,
     /// Wristbands tapped on the reader and not yet used: a wristband pays,
     /// is topped up or credited only after it was really on the reader.
-    taps: Arc<Mutex<HashMap<TokenId, Instant>>>,
+    taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
     syncer: Option<Arc<Syncer>>,
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
@@ -273,6 +277,7 @@ impl Terminal {
             let sender = sender.clone();
             let config = tapster_nfc::WatchConfig {
                 reader: (!name.is_empty()).then_some(name),
+                keyring: options.band_keys.clone(),
                 ..tapster_nfc::WatchConfig::default()
             };
             tapster_nfc::watch(config, move |event| {
@@ -392,16 +397,42 @@ impl Terminal {
     }
 
     /// Uses up a recent tap of `token` on the reader (within a minute):
-    /// the guest's consent to what the wristband is used for.
-    fn take_tap(&self, token: &TokenId) -> Result<(), AppError> {
+    /// the guest's consent to what the wristband is used for. Returns what
+    /// the tap found out about the band.
+    fn take_tap(&self, token: &TokenId) -> Result<BandCheck, AppError> {
         let mut taps = lock(&self.taps);
-        taps.retain(|_, at| at.elapsed() <= TAP_VALID_FOR);
-        taps.remove(token).map(|_| ()).ok_or_else(|| {
+        taps.retain(|_, (at, _)| at.elapsed() <= TAP_VALID_FOR);
+        taps.remove(token).map(|(_, check)| check).ok_or_else(|| {
             AppError::new(
                 ErrorCode::NoTap,
                 "tap the wristband on the reader (it was not seen in the last minute)",
             )
         })
+    }
+
+    /// Uses up a recent tap of a wristband that is to pay or be topped up:
+    /// under the event's band policy it must have proved itself genuine.
+    /// A refusal is recorded for the manager's security view.
+    fn take_band_tap(&self, token: &TokenId) -> Result<(), AppError> {
+        let check = self.take_tap(token)?;
+        let refused = match &check {
+            BandCheck::Genuine { .. } => None,
+            BandCheck::NotGenuine { reason } => Some(reason.as_str()),
+            BandCheck::NotChecked => Some("this till did not check it (no band keys)"),
+        };
+        let policy = self.ledger.settings()?.band_policy;
+        if let Err(error) = rules::check_band(policy, token, refused) {
+            tracing::warn!(token = %token.masked(), reason = refused.unwrap_or(""), "wristband not genuine: refused");
+            if let Err(e) = self.ledger.record_band_refusal(
+                token,
+                refused.unwrap_or(""),
+                tapster_ledger::Clock::now(&tapster_ledger::SystemClock),
+            ) {
+                tracing::error!(error = %e, "the refused band could not be recorded");
+            }
+            return Err(error.into());
+        }
+        Ok(())
     }
 
     pub fn session(&self) -> Result<view::Session, AppError> {
@@ -690,7 +721,7 @@ impl Terminal {
             }
         }
         if let Some(token) = &request.token {
-            self.take_tap(token)?;
+            self.take_band_tap(token)?;
         }
         let span = tracing::info_span!("sale", key = %request.key);
         let recorded = match &self.syncer {
@@ -715,7 +746,7 @@ impl Terminal {
     ) -> Result<view::Done, AppError> {
         let staff = self.staff()?;
         let token = token(token_id)?;
-        self.take_tap(&token)?;
+        self.take_band_tap(&token)?;
         let recorded = self.ledger.top_up(
             &TopUpRequest {
                 key: key(idempotency_key)?,
@@ -872,6 +903,19 @@ impl Terminal {
         Ok(())
     }
 
+    /// A simulated tap with a genuineness check's outcome (tests only: not
+    /// a command the web page can call; needs the simulated reader).
+    pub fn simulate_checked_tap(&self, token_id: &str, band: BandCheck) -> Result<(), AppError> {
+        let reader = self.simulated.as_ref().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotInDemoMode,
+                "simulated taps exist only in demo mode",
+            )
+        })?;
+        reader.tap_checked(&token(token_id)?, band);
+        Ok(())
+    }
+
     pub fn status(&self) -> view::Status {
         let mut status = lock(&self.status).clone();
         if self.syncer.is_none() {
@@ -972,7 +1016,7 @@ impl Terminal {
 fn spawn_reader_loop(
     events: mpsc::Receiver<NfcEvent>,
     status: Arc<Mutex<view::Status>>,
-    taps: Arc<Mutex<HashMap<TokenId, Instant>>>,
+    taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
     emit: Emitter,
 ) {
     let _ = std::thread::Builder::new()
@@ -980,12 +1024,12 @@ fn spawn_reader_loop(
         .spawn(move || {
             for event in events {
                 match event {
-                    NfcEvent::Tap { token_id, .. } => {
+                    NfcEvent::Tap { token_id, band, .. } => {
                         let Ok(token) = TokenId::parse(&token_id) else {
                             continue;
                         };
                         let masked = token.masked();
-                        lock(&taps).insert(token, Instant::now());
+                        lock(&taps).insert(token, (Instant::now(), band));
                         emit(AppEvent::Tap(view::Tap {
                             token: token_id,
                             token_masked: masked,

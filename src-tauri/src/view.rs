@@ -573,6 +573,22 @@ pub struct SyncOverview {
     /// Offline sales this till decided and the server has not yet counted.
     #[ts(type = "number")]
     pub offline_exposure_cents: i64,
+    /// Bands this till refused as not genuine, newest first.
+    pub refused_bands: Vec<RefusedBand>,
+    /// The event takes bands by their UID alone: a permanent warning.
+    pub uid_only: bool,
+}
+
+/// A band refused as not genuine (a clone, a blank band).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct RefusedBand {
+    pub terminal: String,
+    /// The full UID, to block the wallet a clone copies.
+    pub token: String,
+    pub token_masked: String,
+    pub reason: String,
+    #[ts(type = "number")]
+    pub at_ms: i64,
 }
 
 /// The settings screen. Device settings live in `tapster.toml`; receipt
@@ -600,6 +616,9 @@ pub struct SettingsForm {
     /// Offline: unconfirmed debits of all wallets on this till.
     #[ts(type = "number")]
     pub offline_terminal_cap_cents: i64,
+    /// The event requires genuine bands (NTAG 424 DNA) to pay and be
+    /// topped up; `false`: UID only (legacy hardware, clones pay too).
+    pub genuine_bands_required: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]

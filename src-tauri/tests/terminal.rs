@@ -417,3 +417,98 @@ fn a_ledger_changed_outside_tapster_is_refused_at_start() {
         "{refused:#}"
     );
 }
+
+fn checked_tap(f: &Fixture, token: &str, band: tapster_nfc::ntag424::BandCheck) {
+    let taps = |f: &Fixture| {
+        f.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, AppEvent::Tap(_)))
+            .count()
+    };
+    let before = taps(f);
+    f.terminal.simulate_checked_tap(token, band).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while taps(f) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tap never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn with_genuine_bands_required_a_clone_is_refused_recorded_and_books_nothing() {
+    use tapster_nfc::ntag424::BandCheck;
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    t.open_shift(0, "open-genuine").unwrap();
+    // The demo event takes UIDs; the manager requires genuine bands.
+    let mut form = t.settings().unwrap().form;
+    assert!(!form.genuine_bands_required);
+    assert!(t.sync_overview().unwrap().uid_only, "a permanent warning");
+    form.genuine_bands_required = true;
+    t.save_settings(&form).unwrap();
+    assert!(!t.sync_overview().unwrap().uid_only);
+    let entries = || {
+        t.ledger()
+            .reader()
+            .unwrap()
+            .sales_report(&Default::default())
+            .unwrap()
+            .sales_count
+    };
+    let before = entries();
+    let balance = t.wallet(BAND).unwrap().balance_cents;
+
+    // A clone (its reason from the reader), then an unchecked tap: refused
+    // for a payment and a top-up, nothing booked.
+    let cart = items(&[("water", 1)]);
+    checked_tap(
+        &f,
+        BAND,
+        BandCheck::NotGenuine {
+            reason: "a blank band (not encoded)".into(),
+        },
+    );
+    let refused = block(t.pay(&cart, Tender::Wallet, Some(BAND), "clone-1", None)).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::WristbandNotGenuine);
+    assert!(
+        refused.message.contains("call the manager"),
+        "{}",
+        refused.message
+    );
+    tap(&f, BAND);
+    let unchecked = t.top_up(BAND, 10_00, Tender::Cash, "clone-2").unwrap_err();
+    assert_eq!(unchecked.code, ErrorCode::WristbandNotGenuine);
+    assert_eq!(entries(), before, "nothing booked");
+    assert_eq!(t.wallet(BAND).unwrap().balance_cents, balance);
+    // The same key once the real band is tapped: paid.
+    checked_tap(
+        &f,
+        BAND,
+        BandCheck::Genuine {
+            key_version: 1,
+            rekey: false,
+        },
+    );
+    let paid = block(t.pay(&cart, Tender::Wallet, Some(BAND), "clone-1", None)).unwrap();
+    assert!(paid.amount_cents < 0);
+
+    // The manager sees both refusals: which till, which band, why.
+    let refusals = t.sync_overview().unwrap().refused_bands;
+    assert_eq!(refusals.len(), 2);
+    assert_eq!(refusals[1].token, BAND);
+    assert_eq!(refusals[1].terminal, "bar-1");
+    assert!(refusals[1].reason.contains("blank band"));
+    assert!(refusals[0].reason.contains("no band keys"));
+    // A cashier may not look.
+    t.login("1111").unwrap();
+    assert_eq!(
+        t.sync_overview().unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+}

@@ -122,6 +122,11 @@ pub fn wristband(n: u32) -> TokenId {
 /// `wallets` wristbands funded by cash top-ups in a demo shift of Max's,
 /// closed again with exactly the expected cash.
 pub fn seed(ledger: &Ledger, wallets: u32) -> Result<()> {
+    // The demo's wristbands are plain UIDs (tapped on screen): no key to
+    // prove, so the demo event takes bands by their UID.
+    let mut settings = ledger.settings()?;
+    settings.band_policy = crate::model::BandPolicy::UidOnly;
+    ledger.update_settings(&settings)?;
     for category in categories() {
         ledger.upsert_category(&category)?;
     }

@@ -98,6 +98,8 @@ pub enum LedgerError {
     },
     #[error("this wristband is blocked; send the guest to the info booth")]
     WalletBlocked { token: TokenId },
+    #[error("wristband not genuine — call the manager ({reason})")]
+    WristbandNotGenuine { token: TokenId, reason: String },
     #[error("this wristband is not known to the event")]
     UnknownWallet { token: TokenId },
     #[error("payment refused offline: {0}")]
@@ -198,6 +200,7 @@ impl LedgerError {
             AmountOverflow => "amount_overflow",
             InsufficientFunds { .. } => "insufficient_funds",
             WalletBlocked { .. } => "wallet_blocked",
+            WristbandNotGenuine { .. } => "wristband_not_genuine",
             UnknownWallet { .. } => "unknown_wallet",
             OfflineLimit(_) => "offline_limit",
             MaxBalanceExceeded { .. } => "max_balance_exceeded",

@@ -100,6 +100,20 @@ string_enum!(
     EventMode, "event mode" { Standalone => "standalone", Connected => "connected" }
 );
 
+string_enum!(
+    /// Whether a wristband must prove it is a genuine band of the event
+    /// (NTAG 424 DNA with its own key) before it pays or is topped up, or
+    /// is taken by its UID alone (legacy hardware; clones pay too).
+    BandPolicy, "band policy" { GenuineRequired => "genuine_required", UidOnly => "uid_only" }
+);
+
+impl BandPolicy {
+    /// Settings that do not say (written before genuine bands existed).
+    pub fn legacy() -> BandPolicy {
+        BandPolicy::UidOnly
+    }
+}
+
 /// Limits for wallet debits authorised without the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfflineLimits {
@@ -137,6 +151,9 @@ pub struct EventSettings {
     /// Failed PIN logins before login locks, and for how long.
     pub max_failed_logins: u32,
     pub login_lockout_secs: i64,
+    /// Genuine bands required (the default for new events) or UID only.
+    #[serde(default = "BandPolicy::legacy")]
+    pub band_policy: BandPolicy,
 }
 
 impl Default for EventSettings {
@@ -151,6 +168,7 @@ impl Default for EventSettings {
             mode: EventMode::Standalone,
             max_failed_logins: 5,
             login_lockout_secs: 300,
+            band_policy: BandPolicy::GenuineRequired,
         }
     }
 }

@@ -4,7 +4,9 @@
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, OfflineLimit, Result};
 use crate::ids::{StaffId, TokenId};
-use crate::model::{Direction, EntryKind, EventSettings, OfflineLimits, Permission, Role};
+use crate::model::{
+    BandPolicy, Direction, EntryKind, EventSettings, OfflineLimits, Permission, Role,
+};
 use crate::money::Cents;
 
 /// Who decides whether a wallet debit is covered.
@@ -112,6 +114,19 @@ pub fn check_max_balance(available: Cents, top_up: Cents, max: Cents) -> Result<
         return Err(LedgerError::MaxBalanceExceeded { max, would_be });
     }
     Ok(())
+}
+
+/// Whether a wristband may pay or be topped up under the event's band
+/// policy: with genuine bands required, only one that proved its key at
+/// this tap (`refused` says why it did not).
+pub fn check_band(policy: BandPolicy, token: &TokenId, refused: Option<&str>) -> Result<()> {
+    match (policy, refused) {
+        (BandPolicy::GenuineRequired, Some(reason)) => Err(LedgerError::WristbandNotGenuine {
+            token: token.clone(),
+            reason: reason.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// What each kind of entry needs from the terminal's permission. Credits to

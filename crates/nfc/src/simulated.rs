@@ -24,15 +24,22 @@ impl SimulatedReader {
         SimulatedReader { events }
     }
 
-    /// A wristband put on the reader.
+    /// A wristband put on the reader (the demo's on-screen taps: no card
+    /// to ask whether it is genuine).
     pub fn tap(&self, token: &TokenId) {
+        self.tap_checked(token, crate::ntag424::BandCheck::NotChecked);
+    }
+
+    /// A tap with the outcome of the genuineness check as a real reader
+    /// would report it (tests of what the app does with it; the check
+    /// itself is tested against pcscd in `tests/genuine_bands.rs`).
+    pub fn tap_checked(&self, token: &TokenId, band: crate::ntag424::BandCheck) {
         let _ = self.events.send(NfcEvent::Tap {
             token_id: token.to_string(),
             card: CardType::UltralightNtag,
             reader: SIMULATED_READER.into(),
             latency_micros: 0,
-            // The demo's on-screen taps: no card to ask.
-            band: crate::ntag424::BandCheck::NotChecked,
+            band,
         });
     }
 }

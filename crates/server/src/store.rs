@@ -639,15 +639,16 @@ impl ServerStore {
             Ok(())
             })?;
         }
+        // The demo's wristbands are plain UIDs: the demo event takes bands
+        // by their UID.
+        let mut settings = self.settings(event)?;
+        settings.band_policy = tapster_ledger::model::BandPolicy::UidOnly;
         if let Some(balance) = balance {
             // A demo asked for richer wallets than the event allows: the
             // demo event allows them.
-            let mut settings = self.settings(event)?;
-            if balance > settings.max_wallet_balance {
-                settings.max_wallet_balance = balance;
-                self.update_settings(event, settings)?;
-            }
+            settings.max_wallet_balance = settings.max_wallet_balance.max(balance);
         }
+        self.update_settings(event, settings)?;
         for n in 1..=wallets {
             let token = demo::wristband(n);
             if self.wallet(event, &token)?.is_none() {

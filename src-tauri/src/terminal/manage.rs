@@ -156,6 +156,11 @@ pub(super) fn apply_event_settings(
     settings.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
     settings.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
     settings.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
+    settings.band_policy = if form.genuine_bands_required {
+        tapster_ledger::model::BandPolicy::GenuineRequired
+    } else {
+        tapster_ledger::model::BandPolicy::UidOnly
+    };
 }
 
 fn parse_pin(pin: &str) -> Result<tapster_ledger::pin::Pin, AppError> {
@@ -821,7 +826,21 @@ impl Terminal {
                 at_ms: at.0,
             })
             .collect();
+        let uid_only = reader.settings()?.band_policy == tapster_ledger::model::BandPolicy::UidOnly;
         drop(reader);
+        let refused_bands = self
+            .ledger
+            .band_refusals(200)?
+            .into_iter()
+            .map(|r| view::RefusedBand {
+                token_masked: tapster_ledger::TokenId::parse(&r.token)
+                    .map_or_else(|_| "••••".into(), |t| t.masked()),
+                terminal: r.terminal,
+                token: r.token,
+                reason: r.reason,
+                at_ms: r.at.0,
+            })
+            .collect();
         Ok(view::SyncOverview {
             connectivity: status.connectivity,
             pending: if self.syncer.is_some() {
@@ -838,6 +857,8 @@ impl Terminal {
             overdrawn: Vec::new(),
             from_server: false,
             offline_exposure_cents: self.ledger.offline_exposure()?.0,
+            refused_bands,
+            uid_only,
         })
     }
 
@@ -856,6 +877,8 @@ impl Terminal {
             offline_per_sale_cents: event.offline.per_sale_limit.0,
             offline_wallet_cap_cents: event.offline.wallet_cap.0,
             offline_terminal_cap_cents: event.offline.terminal_cap.0,
+            genuine_bands_required: event.band_policy
+                == tapster_ledger::model::BandPolicy::GenuineRequired,
         })
     }
 
@@ -938,7 +961,8 @@ impl Terminal {
             || form.receipt_footer != current.receipt_footer
             || form.offline_per_sale_cents != current.offline_per_sale_cents
             || form.offline_wallet_cap_cents != current.offline_wallet_cap_cents
-            || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents)
+            || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents
+            || form.genuine_bands_required != current.genuine_bands_required)
     }
 
     /// Device settings go to `tapster.toml` (they apply after a restart);

@@ -548,6 +548,7 @@ impl Terminal {
         local.receipt_header = saved.receipt_header;
         local.receipt_footer = saved.receipt_footer;
         local.offline = saved.offline;
+        local.band_policy = saved.band_policy;
         self.ledger.update_settings(&local)?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -233,6 +233,12 @@ export type RejectedLine = { terminal: string,
  */
 receipt_number: number | null, kind: string, amount_cents: number | null, reason: string, at_ms: number, };
 
+export type RefusedBand = { terminal: string, 
+/**
+ * The full UID, to block the wallet a clone copies.
+ */
+token: string, token_masked: string, reason: string, at_ms: number, };
+
 export type OverdrawnLine = { token_masked: string, balance_cents: number, };
 
 export type SyncOverview = { connectivity: Connectivity, pending: number, oldest_pending_ms: number | null, rejected: Array<RejectedLine>, overdrawn: Array<OverdrawnLine>, 
@@ -244,7 +250,15 @@ from_server: boolean,
 /**
  * Offline sales this till decided and the server has not yet counted.
  */
-offline_exposure_cents: number, };
+offline_exposure_cents: number, 
+/**
+ * Bands this till refused as not genuine, newest first.
+ */
+refused_bands: Array<RefusedBand>, 
+/**
+ * The event takes bands by their UID alone: a permanent warning.
+ */
+uid_only: boolean, };
 
 export type SettingsForm = { language: Language, 
 /**
@@ -270,7 +284,12 @@ offline_wallet_cap_cents: number,
 /**
  * Offline: unconfirmed debits of all wallets on this till.
  */
-offline_terminal_cap_cents: number, };
+offline_terminal_cap_cents: number, 
+/**
+ * The event requires genuine bands (NTAG 424 DNA) to pay and be
+ * topped up; `false`: UID only (legacy hardware, clones pay too).
+ */
+genuine_bands_required: boolean, };
 
 export type SettingsView = { form: SettingsForm, 
 /**

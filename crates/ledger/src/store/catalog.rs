@@ -27,8 +27,9 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
     conn.execute(
         "INSERT INTO event_settings (id, name, currency, receipt_header, receipt_footer,
              max_wallet_balance, offline_wallet_cap, offline_max_balance_age_secs,
-             offline_terminal_cap, offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             offline_terminal_cap, offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs,
+             band_policy)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
              receipt_header = excluded.receipt_header, receipt_footer = excluded.receipt_footer,
              max_wallet_balance = excluded.max_wallet_balance,
@@ -37,7 +38,8 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
              offline_terminal_cap = excluded.offline_terminal_cap,
              offline_per_sale_limit = excluded.offline_per_sale_limit, mode = excluded.mode,
              max_failed_logins = excluded.max_failed_logins,
-             login_lockout_secs = excluded.login_lockout_secs",
+             login_lockout_secs = excluded.login_lockout_secs,
+             band_policy = excluded.band_policy",
         params![
             s.name,
             s.currency,
@@ -51,6 +53,7 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
             s.mode.as_str(),
             s.max_failed_logins,
             s.login_lockout_secs,
+            s.band_policy.as_str(),
         ],
     )?;
     Ok(())
@@ -60,7 +63,7 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
     conn.prepare_cached(
         "SELECT name, currency, receipt_header, receipt_footer, max_wallet_balance,
                 offline_wallet_cap, offline_max_balance_age_secs, offline_terminal_cap,
-                offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs
+                offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs, band_policy
          FROM event_settings WHERE id = 1",
     )?
     .query_row([], |row| {
@@ -79,6 +82,7 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
             mode: parse_column(row, 9)?,
             max_failed_logins: row.get(10)?,
             login_lockout_secs: row.get(11)?,
+            band_policy: parse_column(row, 12)?,
         })
     })
     .map_err(Into::into)

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sale_intents",
         sql: include_str!("../../../../migrations/ledger/0003_sale_intents.sql"),
     },
+    Migration {
+        version: 4,
+        name: "genuine_bands",
+        sql: include_str!("../../../../migrations/ledger/0004_genuine_bands.sql"),
+    },
 ];
 
 /// The schema version this build writes.

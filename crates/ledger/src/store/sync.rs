@@ -51,6 +51,38 @@ impl Ledger {
             .collect()
     }
 
+    /// Records a band refused as not genuine (for the manager's security
+    /// view); the newest 10,000 are kept.
+    pub fn record_band_refusal(&self, token: &TokenId, reason: &str, at: Timestamp) -> Result<()> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO band_refusals (at, terminal_id, token_id, reason) VALUES (?1, ?2, ?3, ?4)",
+            params![at.0, self.terminal_id().as_str(), token.as_str(), reason],
+        )?;
+        conn.execute(
+            "DELETE FROM band_refusals WHERE id <= (SELECT MAX(id) FROM band_refusals) - 10000",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// The bands refused as not genuine, newest first.
+    pub fn band_refusals(&self, limit: u32) -> Result<Vec<BandRefusal>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, terminal_id, token_id, reason FROM band_refusals ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(BandRefusal {
+                at: Timestamp(r.get(0)?),
+                terminal: r.get(1)?,
+                token: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     pub fn pending_count(&self) -> Result<i64> {
         Ok(self.lock().query_row(
             "SELECT COUNT(*) FROM entries e
@@ -324,4 +356,14 @@ impl Ledger {
         )?;
         Ok(())
     }
+}
+
+/// A band refused as not genuine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BandRefusal {
+    pub at: Timestamp,
+    pub terminal: String,
+    /// The full UID: a manager blocks a cloned wallet by it.
+    pub token: String,
+    pub reason: String,
 }
