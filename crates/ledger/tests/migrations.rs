@@ -32,6 +32,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
     conn.execute_batch(
         "DROP TABLE rollup; DROP TABLE rollup_progress; DROP VIEW line_facts; DROP VIEW entry_facts;
          DROP TABLE sale_intents;
+         DROP TABLE band_refusals; ALTER TABLE event_settings DROP COLUMN band_policy;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )
@@ -68,6 +69,11 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
     );
     assert!(reader.check_invariants().unwrap().is_empty());
     assert!(reader.verify_chain().unwrap().is_empty());
+    // A ledger from before genuine bands keeps taking bands by UID.
+    assert_eq!(
+        ledger.settings().unwrap().band_policy,
+        tapster_ledger::model::BandPolicy::UidOnly
+    );
     let conn = rusqlite::Connection::open(&path).unwrap();
     assert_eq!(schema_version(&conn).unwrap(), LATEST_VERSION);
 }
