@@ -11,6 +11,7 @@
 //! - [`setup`]: first start: connecting a till to a server.
 //! - [`bindings`]: the TypeScript declarations generated from [`view`].
 
+pub mod band_keys;
 pub mod bindings;
 pub mod commands;
 pub mod config;
@@ -122,6 +123,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                     &config.options.config_dir,
                     terminal.ledger().clone(),
                 )?;
+                if server.is_encrypted() {
+                    tauri::async_runtime::spawn(band_keys::keep(
+                        syncer.client().clone(),
+                        config.options.config_dir.clone(),
+                        terminal.band_keys(),
+                    ));
+                }
                 let handle = tauri::async_runtime::block_on(async {
                     let handle =
                         tapster_sync::start(syncer.clone(), Arc::new(tapster_ledger::SystemClock));

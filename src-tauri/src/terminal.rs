@@ -92,6 +92,8 @@ pub struct Terminal {
     /// Wristbands tapped on the reader and not yet used: a wristband pays,
     /// is topped up or credited only after it was really on the reader.
     taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
+    /// The band keys the reader checks taps with (updated from the server).
+    band_keys: tapster_nfc::SharedKeyring,
     syncer: Option<Arc<Syncer>>,
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
@@ -269,6 +271,8 @@ impl Terminal {
             });
         }
 
+        let band_keys: tapster_nfc::SharedKeyring =
+            Arc::new(std::sync::RwLock::new(options.band_keys.clone()));
         let (sender, receiver) = mpsc::channel::<NfcEvent>();
         let simulated = options
             .simulated_reader
@@ -277,7 +281,7 @@ impl Terminal {
             let sender = sender.clone();
             let config = tapster_nfc::WatchConfig {
                 reader: (!name.is_empty()).then_some(name),
-                keyring: options.band_keys.clone(),
+                keyring: band_keys.clone(),
                 ..tapster_nfc::WatchConfig::default()
             };
             tapster_nfc::watch(config, move |event| {
@@ -298,6 +302,7 @@ impl Terminal {
             status,
             last_entry: Mutex::new(None),
             taps,
+            band_keys,
             syncer: None,
             sync_online: Arc::new(Mutex::new(false)),
             emit,
@@ -901,6 +906,11 @@ impl Terminal {
         })?;
         reader.tap(&token(token_id)?);
         Ok(())
+    }
+
+    /// The band keys the reader checks taps with, to update them.
+    pub fn band_keys(&self) -> tapster_nfc::SharedKeyring {
+        self.band_keys.clone()
     }
 
     /// A simulated tap with a genuineness check's outcome (tests only: not

@@ -418,3 +418,36 @@ fn server_debit(event: &Event, server: &Server, band: &str) -> (u16, String) {
         .unwrap();
     (response.status().as_u16(), response.text().unwrap())
 }
+
+#[test]
+fn a_connected_till_keeps_the_events_band_keys_for_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let event = Event::new(1, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let (_, token) = event.terminal("Encoder");
+    let client = tapster_sync::ServerClient::new(
+        &tapster_sync::ServerAddress::new(&server.base(), Some(server.fingerprint)),
+        &event.id,
+        &token,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared: tapster_nfc::SharedKeyring = Arc::new(std::sync::RwLock::new(None));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refresh = || {
+        runtime.block_on(tapster_app::band_keys::refresh(
+            &client,
+            dir.path(),
+            &shared,
+        ))
+    };
+    assert_eq!(refresh(), Ok(true));
+    assert_eq!(refresh(), Ok(false), "unchanged keys are not written again");
+    let path = tapster_app::band_keys::path(dir.path());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let kept = tapster_nfc::ntag424::Keyring::load(&path).unwrap();
+    assert_eq!(shared.read().unwrap().as_ref(), Some(&kept));
+    assert_eq!(kept.current.version, 1);
+}

@@ -12,9 +12,54 @@
 //! - [`BatchRequest`], [`BatchResponse`]: offline terminals' ledgers, many entries at once.
 //! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
+//! - [`BandKeysResource`]: the event's band keys for its tills; [`SunTapResource`]: a verified SUN link.
 //! - [`manage`]: the manager API's shapes, and staff sessions for it.
 
 pub mod manage;
+
+/// `GET pos/band-keys`: the event's master keys for genuine wristbands, for
+/// a paired till (over the pinned TLS channel only). Key material: a till
+/// keeps it in a file only its user reads, never in its ledger or a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BandKeysResource {
+    pub current: BandKeyResource,
+    pub previous: Option<BandKeyResource>,
+}
+
+/// One version of the master key: 32 hex digits.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BandKeyResource {
+    pub version: u8,
+    pub key: String,
+}
+
+impl std::fmt::Debug for BandKeysResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "BandKeysResource(version {}, <hidden>)",
+            self.current.version
+        )
+    }
+}
+
+impl std::fmt::Debug for BandKeyResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BandKeyResource(version {}, <hidden>)", self.version)
+    }
+}
+
+/// `GET guest/sun?e=…&c=…`: a band's SUN link (a guest's phone tapped it),
+/// verified once, and the wallet it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SunTapResource {
+    pub token_id: String,
+    /// The band's read counter: goes up at every tap by a phone.
+    pub counter: u32,
+    pub key_version: u8,
+    /// `null` when the band is not paired to a wallet.
+    pub wallet: Option<WalletResource>,
+}
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -99,7 +99,7 @@ fn main() {
     let _watcher = watch(
         WatchConfig {
             reader,
-            keyring,
+            keyring: std::sync::Arc::new(std::sync::RwLock::new(keyring)),
             ..WatchConfig::default()
         },
         move |event| {

@@ -31,16 +31,20 @@ pub struct WatchConfig {
     /// A card taken away for less than this is still the same placing.
     pub debounce: Duration,
     /// The event's band keys: every tap is checked for a genuine NTAG 424
-    /// DNA band (`None`: UID only, `BandCheck::NotChecked`).
-    pub keyring: Option<Keyring>,
+    /// DNA band (`None` inside: UID only, `BandCheck::NotChecked`). Shared,
+    /// so keys that arrive later (or a rotation) apply to the next tap.
+    pub keyring: SharedKeyring,
 }
+
+/// Band keys the reader and their keeper share.
+pub type SharedKeyring = Arc<std::sync::RwLock<Option<Keyring>>>;
 
 impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             reader: None,
             debounce: Duration::from_millis(300),
-            keyring: None,
+            keyring: Arc::new(std::sync::RwLock::new(None)),
         }
     }
 }
@@ -261,7 +265,12 @@ fn run(config: WatchConfig, mut sink: impl FnMut(NfcEvent), stop: Arc<AtomicBool
                 if event.contains(State::PRESENT) && !event.contains(State::MUTE) {
                     if !was_present {
                         let atr = state.atr().to_vec();
-                        match read_tap(&context, &name, config.keyring.as_ref()) {
+                        let keyring = config
+                            .keyring
+                            .read()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .clone();
+                        match read_tap(&context, &name, keyring.as_ref()) {
                             Ok((uid, band)) => {
                                 if let BandCheck::NotGenuine { reason } = &band {
                                     tracing::warn!(token = %uid.masked(), %reason, "a band that is not genuine");

@@ -23,6 +23,8 @@ pub enum ServerError {
     UnreadableBody { too_large: bool, message: String },
     #[error("{0}")]
     Ledger(#[from] LedgerError),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -49,6 +51,7 @@ impl ServerError {
                 too_large: false, ..
             } => StatusCode::BAD_REQUEST,
             ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::Ledger(error) => match error {
                 L::TerminalNotPermitted { .. }
                 | L::RoleNotPermitted { .. }
@@ -78,6 +81,7 @@ impl ServerError {
         match self {
             ServerError::Unauthenticated => "unauthenticated",
             ServerError::NotFound(_) => "not_found",
+            ServerError::Forbidden(_) => "forbidden",
             ServerError::InvalidParameters { .. } => "invalid_parameters",
             ServerError::IdempotencyConflict(_) => "idempotency_conflict",
             ServerError::Conflict(_) => "conflict",

@@ -63,6 +63,10 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             "/api/v1/events/{event_id}/pos/staff-sessions",
             post(post_staff_session),
         )
+        .route(
+            "/api/v1/events/{event_id}/pos/band-keys",
+            get(get_band_keys),
+        )
         .merge(crate::admin::routes())
         // Every route above needs a token of its event before anything of
         // the request is read.
@@ -71,6 +75,9 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             require_token,
         ))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
+        // A guest's phone, with no token: the link's own signature is the
+        // proof, and a link works once.
+        .route("/api/v1/events/{event_id}/guest/sun", get(get_sun_tap))
         .route_layer(axum::middleware::from_fn_with_state(
             RateLimit::new(rate_limit),
             crate::limit::limit,
@@ -163,6 +170,66 @@ pub(crate) async fn get_catalog(
     let store = state.store.clone();
     let catalog = blocking(move || store.catalog(&event_id)).await?;
     Ok(Json(Data::new(catalog)).into_response())
+}
+
+/// The event's master keys for genuine wristbands (current and previous
+/// version), for a paired till. Served over TLS only (refused with
+/// `--insecure-http`).
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/band-keys", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
+    responses((status = 200, body = Data<tapster_api::BandKeysResource>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub(crate) async fn get_band_keys(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let store = state.store.clone();
+    let keyring = blocking(move || store.band_keys(&event_id)).await?;
+    tracing::info!(terminal = %terminal.id, version = keyring.current.version, "band keys handed to a till");
+    let resource = |keys: &tapster_band::BandKeys| tapster_api::BandKeyResource {
+        version: keys.version,
+        key: hex::encode(keys.master),
+    };
+    Ok(Json(Data::new(tapster_api::BandKeysResource {
+        current: resource(&keyring.current),
+        previous: keyring.previous.as_ref().map(resource),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct SunQuery {
+    /// The link's encrypted PICC data (32 hex digits).
+    e: String,
+    /// The link's signature (16 hex digits).
+    c: String,
+}
+
+/// A band's SUN link, as a guest's phone opens it: verified with the
+/// band's key, used once (a replayed link is refused), resolved to the
+/// wallet.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/guest/sun", tag = "guest",
+    params(("event_id" = String, Path, description = "The event"), SunQuery),
+    responses((status = 200, body = Data<tapster_api::SunTapResource>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub(crate) async fn get_sun_tap(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    Query(query): Query<SunQuery>,
+) -> Result<Response, ServerError> {
+    let store = state.store.clone();
+    let resource = blocking(move || {
+        let tap = store.resolve_sun_link(&event_id, &query.e, &query.c)?;
+        let wallet = store.wallet(&event_id, &tap.token)?;
+        Ok(tapster_api::SunTapResource {
+            token_id: tap.token.to_string(),
+            counter: tap.counter,
+            key_version: tap.key_version,
+            wallet,
+        })
+    })
+    .await?;
+    Ok(Json(Data::new(resource)).into_response())
 }
 
 /// The terminal this token belongs to, with its products.

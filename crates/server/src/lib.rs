@@ -4,6 +4,7 @@
 //! API of seed 001 over HTTPS, backed by SQLite.
 //!
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
+//! - [`bands`]: the event's master keys for genuine wristbands, SUN links.
 //! - [`manage`]: the manager's catalogue, terminals, staff, wallets, reports, conflicts.
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the terminals' routes, thin over the store.
@@ -16,6 +17,7 @@
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod admin;
+pub mod bands;
 pub mod error;
 pub mod http;
 pub mod ingest;

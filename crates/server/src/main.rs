@@ -143,6 +143,15 @@ enum EventCommand {
         #[arg(long)]
         name: String,
     },
+    /// A new version of the event's master key for genuine bands (after a
+    /// till was lost): tills get it at their next sync, bands are re-keyed
+    /// at the encoding station; the previous version works until then.
+    RotateBandKeys {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        event: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +216,13 @@ fn main() -> Result<()> {
             command: EventCommand::Create { db, name },
         } => {
             print(json!({ "event_id": open(&db)?.create_event(&name)? }));
+            Ok(())
+        }
+        Command::Event {
+            command: EventCommand::RotateBandKeys { db, event },
+        } => {
+            let keyring = open(&db)?.rotate_band_keys(&event)?;
+            print(json!({ "band_key_version": keyring.current.version }));
             Ok(())
         }
         Command::Terminal {

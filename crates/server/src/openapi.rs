@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         crate::http::post_heartbeat,
         crate::http::get_catalog,
         crate::http::post_staff_session,
+        crate::http::get_band_keys,
+        crate::http::get_sun_tap,
         crate::admin::get_settings,
         crate::admin::put_settings,
         crate::admin::list_categories,
@@ -50,6 +52,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&Tokens),
     tags((name = "pos", description = "Terminals: seed 001's PointOfSale API and the offline extensions"),
+         (name = "guest", description = "Guests' phones: a genuine band's SUN link, without a token"),
          (name = "manage", description = "Managers: catalogue, terminals, staff, wallets, reports. With the event's admin token, or a staff session (`POST pos/staff-sessions`) for what that role allows"))
 )]
 pub struct ApiDoc;

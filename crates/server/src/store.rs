@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "staff sessions",
         sql: include_str!("../../../migrations/server/0002_staff_sessions.sql"),
     },
+    Migration {
+        version: 3,
+        name: "band keys",
+        sql: include_str!("../../../migrations/server/0003_band_keys.sql"),
+    },
 ];
 
 /// A terminal that presented a valid token.
@@ -76,7 +81,7 @@ pub struct TransactionOutcome {
 pub struct ServerStore {
     writer: Writer,
     readers: Readers,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// A long random secret (api and admin tokens), 40 characters.
@@ -150,6 +155,8 @@ impl ServerStore {
                 "INSERT INTO events (id, name, settings, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![id, name, settings, now.0],
             )?;
+            // The event's master key for genuine bands, made with it.
+            crate::bands::create_first_keys(conn, &id, now.0)?;
             Ok(id)
         })?;
         tracing::info!(event = %id, "event created");

@@ -111,7 +111,7 @@ impl Bound {
             });
         }
         match self.transport {
-            Transport::InsecureHttp => axum::serve(self.listener, api)
+            Transport::InsecureHttp => axum::serve(self.listener, no_keys_in_clear(api))
                 .with_graceful_shutdown(shutdown)
                 .await
                 .map_err(ServeError::Serve),
@@ -162,6 +162,22 @@ async fn reload(certificate: Arc<ServedCertificate>) {
             }
         }
     }
+}
+
+/// Band keys never cross the network in clear text: over plain HTTP their
+/// route answers 403.
+fn no_keys_in_clear(api: Router) -> Router {
+    api.layer(axum::middleware::from_fn(
+        |request: Request, next: axum::middleware::Next| async move {
+            if request.uri().path().ends_with("/pos/band-keys") {
+                return crate::error::ServerError::Forbidden(
+                    "band keys are handed out over HTTPS only".into(),
+                )
+                .into_response();
+            }
+            next.run(request).await
+        },
+    ))
 }
 
 /// Every answer carries the next certificate's fingerprint while a switch

@@ -419,6 +419,19 @@ impl ServerClient {
         Ok(data.data)
     }
 
+    /// The event's master keys for genuine bands (HTTP only: the
+    /// simulation has no band keys). Asked only over TLS.
+    pub async fn band_keys(&self) -> Result<tapster_api::BandKeysResource, ApiError> {
+        if !self.base.starts_with("https://") {
+            return Err(ApiError::Misconfigured(
+                "band keys are fetched over HTTPS only".into(),
+            ));
+        }
+        let (_, _, data): (_, _, Data<tapster_api::BandKeysResource>) =
+            self.send(self.http.get(self.url("pos/band-keys"))).await?;
+        Ok(data.data)
+    }
+
     pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), ApiError> {
         if let Some(transport) = &self.transport {
             return transport.heartbeat(beat).await;

@@ -13,66 +13,20 @@
 //! tap key and then the application master key to the band's diversified
 //! keys under the keyring's version.
 
-pub mod crypto;
-pub mod keyfile;
+pub use tapster_band::keys::{BandKeys, Keyring, MASTER_KEY_NO, TAP_KEY_NO};
+pub use tapster_band::{crypto, keyfile};
 
 use rand::RngCore;
 use tapster_ledger::TokenId;
 
-use crypto::{cbc_decrypt, cbc_encrypt, data_iv, diversify, mac_t, pad, rotate_left, unpad, Key};
+use crypto::{cbc_decrypt, cbc_encrypt, data_iv, mac_t, pad, rotate_left, unpad, Key};
 
 /// `SELECT` of the NTAG 424 DNA application by its DF name.
 pub const SELECT_APPLICATION: [u8; 13] = [
     0x00, 0xA4, 0x04, 0x0C, 0x07, 0xD2, 0x76, 0x00, 0x00, 0x85, 0x01, 0x01, 0x00,
 ];
-/// The application master key: changes keys (encoding station only).
-pub const MASTER_KEY_NO: u8 = 0;
-/// The key a till authenticates a band with at every tap.
-pub const TAP_KEY_NO: u8 = 1;
 /// What a blank band's keys are (and their version 0).
 pub const FACTORY_KEY: Key = [0; 16];
-
-/// One version of the event's master key for bands.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BandKeys {
-    /// 1–255 (0 is a factory-fresh band).
-    pub version: u8,
-    pub master: Key,
-}
-
-impl std::fmt::Debug for BandKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BandKeys(version {}, <hidden>)", self.version)
-    }
-}
-
-impl BandKeys {
-    /// Band key `key_no` of the band with `uid`: AN10922 over
-    /// `UID ‖ key number ‖ "tapster-band"`.
-    pub fn for_band(&self, uid: &[u8], key_no: u8) -> Key {
-        let mut input = Vec::with_capacity(uid.len() + 13);
-        input.extend_from_slice(uid);
-        input.push(key_no);
-        input.extend_from_slice(b"tapster-band");
-        diversify(&self.master, &input)
-    }
-}
-
-/// The master keys a till knows: the current version, and the one before
-/// while bands are re-keyed after a rotation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Keyring {
-    pub current: BandKeys,
-    pub previous: Option<BandKeys>,
-}
-
-impl Keyring {
-    fn version(&self, version: u8) -> Option<&BandKeys> {
-        std::iter::once(&self.current)
-            .chain(self.previous.as_ref())
-            .find(|k| k.version == version)
-    }
-}
 
 /// What a tap found out about the band.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -502,23 +456,5 @@ mod tests {
             authenticate(&mut Liar, 1, &[0; 16]).unwrap_err(),
             BandError::BadProof
         );
-    }
-
-    #[test]
-    fn band_keys_differ_per_band_key_number_and_version() {
-        let one = BandKeys {
-            version: 1,
-            master: [7; 16],
-        };
-        let two = BandKeys {
-            version: 2,
-            master: [8; 16],
-        };
-        let uid = [4, 1, 2, 3, 4, 5, 6];
-        let other = [4, 1, 2, 3, 4, 5, 7];
-        assert_ne!(one.for_band(&uid, 1), one.for_band(&other, 1));
-        assert_ne!(one.for_band(&uid, 0), one.for_band(&uid, 1));
-        assert_ne!(one.for_band(&uid, 1), two.for_band(&uid, 1));
-        assert!(format!("{one:?}").contains("<hidden>"));
     }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BandKeys, Keyring};
+use crate::keys::{BandKeys, Keyring};
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
