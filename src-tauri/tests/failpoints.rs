@@ -13,11 +13,10 @@ use tapster_app::view::Tender;
 /// A printer on a real socket that answers status queries (`DLE EOT n`:
 /// all well) and keeps everything sent to it, over any number of
 /// connections, until it has been idle for two seconds.
-fn collecting_printer() -> (
-    String,
-    std::thread::JoinHandle<Vec<u8>>,
-    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
-) {
+/// What the printer has received so far, while it still listens.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
+
+fn collecting_printer() -> (String, std::thread::JoinHandle<Vec<u8>>, Received) {
     use std::io::{Read, Write};
     use std::time::{Duration, Instant};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
