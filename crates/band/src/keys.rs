@@ -7,6 +7,9 @@ use crate::crypto::{diversify, Key, SunError, SunMessage};
 pub const MASTER_KEY_NO: u8 = 0;
 /// The key a till authenticates a band with at every tap.
 pub const TAP_KEY_NO: u8 = 1;
+/// The key a band encrypts its UID and read counter in its SUN links with
+/// (SDM meta read key; one per key version, see [`BandKeys::sdm_meta_read`]).
+pub const SDM_META_READ_KEY_NO: u8 = 2;
 /// The key a band signs its SUN links with (SDM file read key).
 pub const SDM_FILE_READ_KEY_NO: u8 = 4;
 
@@ -64,6 +67,17 @@ impl BandKeys {
     /// The key the band with `uid` signs its SUN links with.
     pub fn sdm_file_read(&self, uid: &[u8]) -> Key {
         self.for_band(uid, SDM_FILE_READ_KEY_NO)
+    }
+}
+
+impl BandKeys {
+    /// Key `key_no` of the band with `uid` as encoding gives it.
+    pub fn key(&self, uid: &[u8], key_no: u8) -> Key {
+        if key_no == SDM_META_READ_KEY_NO {
+            self.sdm_meta_read()
+        } else {
+            self.for_band(uid, key_no)
+        }
     }
 }
 

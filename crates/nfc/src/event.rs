@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::card::CardType;
-use crate::ntag424::BandCheck;
+use crate::ntag424::{BandCheck, Encoded};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -30,6 +30,20 @@ pub enum NfcEvent {
     /// a supported card); the reader keeps working.
     ReadFailed {
         reader: String,
+        error: String,
+    },
+    /// The encoding station personalised a band.
+    Encoded {
+        reader: String,
+        #[serde(flatten)]
+        encoded: Encoded,
+    },
+    /// The encoding station could not personalise a band (taken away too
+    /// early, not an NTAG 424 DNA, keys of an unknown version…); put it on
+    /// again.
+    EncodeFailed {
+        reader: String,
+        token_id: Option<String>,
         error: String,
     },
     /// pcscd is not running: no reader can work until it is back.

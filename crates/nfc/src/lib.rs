@@ -26,6 +26,6 @@ pub mod wedge;
 
 pub use card::CardType;
 pub use event::NfcEvent;
-pub use pcsc_reader::{watch, SharedKeyring, WatchConfig, Watcher};
+pub use pcsc_reader::{watch, ReaderMode, SharedKeyring, SharedMode, WatchConfig, Watcher};
 pub use simulated::SimulatedReader;
 pub use wedge::{parse_wedge, WedgeFormat};

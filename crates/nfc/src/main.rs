@@ -2,10 +2,17 @@
 //! per event until stopped (Ctrl-C, or after `--taps N` taps); with the
 //! event's band keys every tap says whether the band is genuine.
 //!
-//! `tapster-nfc encode --band-keys FILE [--reader NAME] [--count N]`: the
-//! encoding station — personalises each blank band put on the reader
-//! (or re-keys one of an older key version) and prints one JSON line per
-//! band; take it away, put the next one on.
+//! `tapster-nfc watch … --rekey`: a top-up till's reader — a band of the
+//! previous key version is re-keyed at its tap.
+//!
+//! `tapster-nfc encode --band-keys FILE [--link URL] [--reader NAME]
+//! [--count N]`: the encoding station — personalises each blank band put
+//! on the reader (or re-keys one of an older key version), with `--link`
+//! also a SUN link to the guest page at URL, and prints one JSON line per
+//! band (`encoded` or `encode_failed`); take it away, put the next one on.
+//!
+//! `tapster-nfc read-link [--reader NAME]`: the band's link as a phone
+//! reads it.
 //!
 //! `tapster-nfc keys new|rotate --file FILE`: a band key file (0600) with
 //! a new random master key (for a standalone event or tests; a connected
@@ -16,8 +23,9 @@
 
 use std::sync::mpsc;
 
-use tapster_nfc::ntag424::Keyring;
-use tapster_nfc::{watch, WatchConfig};
+use tapster_nfc::ntag424::{read_link as read_link_from, Keyring, SunLink};
+use tapster_nfc::pcsc_reader::PcscCard;
+use tapster_nfc::{watch, NfcEvent, ReaderMode, WatchConfig};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -38,17 +46,28 @@ fn main() {
             std::process::exit(2)
         })
     });
+    let mut mode = if args.iter().any(|a| a == "--rekey") {
+        ReaderMode::TapsRekeying
+    } else {
+        ReaderMode::Taps
+    };
     match args.get(1).map(String::as_str) {
         Some("watch") => {}
         Some("encode") => {
-            let Some(keyring) = keyring else {
+            if keyring.is_none() {
                 eprintln!("encode needs --band-keys FILE");
                 std::process::exit(2);
-            };
-            let count = value("--count")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(usize::MAX);
-            encode(&keyring, reader.as_deref(), count);
+            }
+            let link = value("--link").map(|base| {
+                SunLink::new(&base).unwrap_or_else(|e| {
+                    eprintln!("--link: {e}");
+                    std::process::exit(2)
+                })
+            });
+            mode = ReaderMode::Encoding { link };
+        }
+        Some("read-link") => {
+            read_link(reader.as_deref());
             return;
         }
         Some("keys") => {
@@ -91,7 +110,7 @@ fn main() {
             return;
         }
         _ => {
-            eprintln!("usage: tapster-nfc watch|encode|keys|roundtrip [--reader NAME] [--band-keys FILE] [--count N]");
+            eprintln!("usage: tapster-nfc watch|encode|read-link|keys|roundtrip [--reader NAME] [--band-keys FILE] [--count N] [--link URL] [--rekey]");
             std::process::exit(2);
         }
     }
@@ -100,22 +119,27 @@ fn main() {
         WatchConfig {
             reader,
             keyring: std::sync::Arc::new(std::sync::RwLock::new(keyring)),
+            mode: std::sync::Arc::new(std::sync::RwLock::new(mode)),
             ..WatchConfig::default()
         },
         move |event| {
             let _ = sender.send(event);
         },
     );
-    // `--taps N`: stop after N taps (scripted tests).
-    let mut taps_left = value("--taps").and_then(|t| t.parse::<usize>().ok());
+    // `--taps N` / `--count N`: stop after N taps or bands encoded.
+    let mut taps_left = value("--taps")
+        .or_else(|| value("--count"))
+        .and_then(|t| t.parse::<usize>().ok());
     for event in receiver {
         match serde_json::to_string(&event) {
             Ok(line) => println!("{line}"),
             Err(error) => eprintln!("{error}"),
         }
-        if let (tapster_nfc::NfcEvent::Tap { reader, .. }, Some(left)) =
-            (&event, taps_left.as_mut())
-        {
+        let done = match &event {
+            NfcEvent::Tap { reader, .. } | NfcEvent::Encoded { reader, .. } => Some(reader),
+            _ => None,
+        };
+        if let (Some(reader), Some(left)) = (done, taps_left.as_mut()) {
             *left -= 1;
             if *left == 0 {
                 // Leave only once the band has left: a client that goes away
@@ -172,70 +196,40 @@ fn roundtrip(count: usize, reader: Option<&str>) {
     }
 }
 
-/// The encoding station: waits for a band, encodes it, waits for it to be
-/// taken away; `count` bands.
-fn encode(keyring: &Keyring, reader: Option<&str>, count: usize) {
-    use pcsc::{Context, Protocols, ReaderState, Scope, ShareMode, State};
-    use std::time::Duration;
-    use tapster_nfc::ntag424::encode_band;
-    use tapster_nfc::pcsc_reader::{read_uid, PcscCard};
-    let mut done = 0;
-    while done < count {
-        let attempt = (|| -> Result<(), pcsc::Error> {
+/// A phone's view of the band on the reader: waits up to 20 s for one,
+/// prints the link in its NDEF file.
+fn read_link(reader: Option<&str>) {
+    use pcsc::{Context, Protocols, Scope, ShareMode};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let attempt = (|| -> Result<(Result<String, String>, String), pcsc::Error> {
             let context = Context::establish(Scope::User)?;
             let names = context.list_readers_owned()?;
             let name = names
                 .iter()
                 .find(|n| reader.is_none_or(|r| n.to_string_lossy().starts_with(r)))
-                .ok_or(pcsc::Error::NoReadersAvailable)?
-                .clone();
-            let mut states = [ReaderState::new(name.clone(), State::UNAWARE)];
-            println!(
-                "{}",
-                serde_json::json!({"ready": name.to_string_lossy(), "band_key_version": keyring.current.version})
-            );
-            while done < count {
-                // A band on the reader.
-                loop {
-                    context
-                        .get_status_change(Duration::from_millis(500), &mut states)
-                        .ok();
-                    states[0].sync_current_state();
-                    if states[0].current_state().contains(State::PRESENT) {
-                        break;
-                    }
-                }
-                let outcome = match read_uid(&context, &name) {
-                    Ok(uid) => {
-                        let card = context.connect(&name, ShareMode::Shared, Protocols::ANY)?;
-                        let mut card = PcscCard(&card);
-                        match encode_band(&mut card, &uid, keyring) {
-                            Ok(encoded) => serde_json::json!({"encoded": encoded}),
-                            Err(error) => {
-                                serde_json::json!({"token_id": uid.to_string(), "error": error.to_string()})
-                            }
-                        }
-                    }
-                    Err(error) => serde_json::json!({"error": error.to_string()}),
-                };
-                let ok = outcome.get("encoded").is_some();
-                println!("{outcome}");
-                if ok {
-                    done += 1;
-                }
-                // Taken away before the next one.
-                while states[0].current_state().contains(State::PRESENT) {
-                    context
-                        .get_status_change(Duration::from_millis(500), &mut states)
-                        .ok();
-                    states[0].sync_current_state();
-                }
-            }
-            Ok(())
+                .ok_or(pcsc::Error::NoReadersAvailable)?;
+            let card = context.connect(name, ShareMode::Shared, Protocols::ANY)?;
+            let link = read_link_from(&mut PcscCard(&card)).map_err(|e| e.to_string());
+            Ok((link, name.to_string_lossy().into_owned()))
         })();
-        if let Err(error) = attempt {
-            eprintln!("{error}");
-            std::thread::sleep(std::time::Duration::from_millis(300));
+        match attempt {
+            Ok((Ok(link), name)) => {
+                println!("{}", serde_json::json!({ "link": link }));
+                wait_until_empty(&name);
+                return;
+            }
+            Ok((Err(error), _)) => {
+                println!("{}", serde_json::json!({ "error": error }));
+                std::process::exit(1);
+            }
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            Err(error) => {
+                println!("{}", serde_json::json!({"error": error.to_string()}));
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use tapster_ledger::TokenId;
 use crate::card::CardType;
 use crate::debounce::TapFilter;
 use crate::event::NfcEvent;
-use crate::ntag424::{self, BandCheck, Keyring};
+use crate::ntag424::{self, BandCheck, Keyring, SunLink};
 
 /// PC/SC GET DATA for the UID (PC/SC part 3, 3.2.2.1.3).
 pub const GET_UID: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
@@ -34,10 +34,30 @@ pub struct WatchConfig {
     /// DNA band (`None` inside: UID only, `BandCheck::NotChecked`). Shared,
     /// so keys that arrive later (or a rotation) apply to the next tap.
     pub keyring: SharedKeyring,
+    /// What a band put on the reader is for: a tap, or encoding. Shared,
+    /// so the app switches a till into an encoding station and back.
+    pub mode: SharedMode,
 }
 
 /// Band keys the reader and their keeper share.
 pub type SharedKeyring = Arc<std::sync::RwLock<Option<Keyring>>>;
+
+/// What a band put on the reader is for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReaderMode {
+    /// Every band is a tap, checked with the band keys.
+    #[default]
+    Taps,
+    /// Taps, and a band of the previous key version gets the current one
+    /// on the spot (a top-up till, where the guest waits anyway).
+    TapsRekeying,
+    /// The encoding station: every band is personalised (with `link`, it
+    /// also gets a SUN link) and reported as encoded, never as a tap.
+    Encoding { link: Option<SunLink> },
+}
+
+/// The reader's mode, shared with whoever switches it.
+pub type SharedMode = Arc<std::sync::RwLock<ReaderMode>>;
 
 impl Default for WatchConfig {
     fn default() -> Self {
@@ -45,6 +65,7 @@ impl Default for WatchConfig {
             reader: None,
             debounce: Duration::from_millis(300),
             keyring: Arc::new(std::sync::RwLock::new(None)),
+            mode: Arc::new(std::sync::RwLock::new(ReaderMode::Taps)),
         }
     }
 }
@@ -75,33 +96,100 @@ fn card_error(error: Error) -> ReadError {
 
 /// Connects to the card in `reader` and reads its UID.
 pub fn read_uid(context: &Context, reader: &CStr) -> Result<TokenId, ReadError> {
-    read_tap(context, reader, None).map(|(uid, _)| uid)
+    let card = connect(context, reader)?;
+    uid_of(&card)
+}
+
+fn connect(context: &Context, reader: &CStr) -> Result<pcsc::Card, ReadError> {
+    context
+        .connect(reader, ShareMode::Shared, Protocols::ANY)
+        .map_err(card_error)
+}
+
+fn uid_of(card: &pcsc::Card) -> Result<TokenId, ReadError> {
+    let mut buffer = [0u8; 64];
+    let answer = card.transmit(&GET_UID, &mut buffer).map_err(card_error)?;
+    match answer {
+        [uid @ .., 0x90, 0x00] if !uid.is_empty() => {
+            TokenId::from_bytes(uid).map_err(|e| ReadError::BadUid(e.to_string()))
+        }
+        other => Err(ReadError::UnknownAnswer(other.to_vec())),
+    }
 }
 
 /// Connects to the card in `reader`, reads its UID and, with a keyring,
-/// checks on the same connection that it is a genuine band.
+/// checks on the same connection that it is a genuine band; with
+/// `rekey`, a band of the previous key version is re-keyed then and
+/// there (a re-keying the band leaves half done is finished next time).
 pub fn read_tap(
     context: &Context,
     reader: &CStr,
     keyring: Option<&Keyring>,
+    rekey: bool,
 ) -> Result<(TokenId, BandCheck), ReadError> {
-    let card = context
-        .connect(reader, ShareMode::Shared, Protocols::ANY)
-        .map_err(card_error)?;
-    let mut buffer = [0u8; 64];
-    let answer = card.transmit(&GET_UID, &mut buffer).map_err(card_error)?;
-    let uid = match answer {
-        [uid @ .., 0x90, 0x00] if !uid.is_empty() => {
-            TokenId::from_bytes(uid).map_err(|e| ReadError::BadUid(e.to_string()))?
+    let card = connect(context, reader)?;
+    let uid = uid_of(&card)?;
+    let Some(keyring) = keyring else {
+        return Ok((uid, BandCheck::NotChecked));
+    };
+    let mut band = PcscCard(&card);
+    let check =
+        ntag424::check_band(&mut band, &uid, keyring).map_err(|_| ReadError::CardRemoved)?;
+    if let (BandCheck::Genuine { key_version, rekey: true }, true) = (&check, rekey) {
+        match ntag424::encode_band(&mut band, &uid, keyring, None) {
+            Ok(encoded) => {
+                tracing::info!(token = %uid.masked(), from = key_version, to = encoded.key_version, "band re-keyed");
+                return Ok((
+                    uid,
+                    BandCheck::Genuine {
+                        key_version: encoded.key_version,
+                        rekey: false,
+                    },
+                ));
+            }
+            // Still genuine under the old version: the tap counts, the
+            // re-keying is tried again at its next tap.
+            Err(error) => {
+                tracing::warn!(token = %uid.masked(), %error, "band not re-keyed")
+            }
         }
-        other => return Err(ReadError::UnknownAnswer(other.to_vec())),
-    };
-    let check = match keyring {
-        None => BandCheck::NotChecked,
-        Some(keyring) => ntag424::check_band(&mut PcscCard(&card), &uid, keyring)
-            .map_err(|_| ReadError::CardRemoved)?,
-    };
+    }
     Ok((uid, check))
+}
+
+/// Connects to the card in `reader` and encodes it as a band.
+pub fn encode(
+    context: &Context,
+    reader: &CStr,
+    keyring: Option<&Keyring>,
+    link: Option<&SunLink>,
+) -> NfcEvent {
+    let name = reader.to_string_lossy().into_owned();
+    let failed = |token_id: Option<String>, error: String| NfcEvent::EncodeFailed {
+        reader: name.clone(),
+        token_id,
+        error,
+    };
+    let Some(keyring) = keyring else {
+        return failed(None, "this till has no band keys yet (pair it with the server)".into());
+    };
+    let (card, uid) = match connect(context, reader).and_then(|card| {
+        let uid = uid_of(&card)?;
+        Ok((card, uid))
+    }) {
+        Ok(both) => both,
+        Err(error) => return failed(None, error.to_string()),
+    };
+    match ntag424::encode_band(&mut PcscCard(&card), &uid, keyring, link) {
+        Ok(encoded) => {
+            tracing::info!(token = %uid.masked(), from = encoded.from_version, to = encoded.key_version, link = encoded.link, "band encoded");
+            NfcEvent::Encoded {
+                reader: name,
+                encoded,
+            }
+        }
+        Err(error) => failed(Some(uid.to_string()), error.to_string()),
+    }
 }
 
 /// A connected card as the NTAG 424 DNA protocol talks to it.
@@ -270,7 +358,21 @@ fn run(config: WatchConfig, mut sink: impl FnMut(NfcEvent), stop: Arc<AtomicBool
                             .read()
                             .unwrap_or_else(|e| e.into_inner())
                             .clone();
-                        match read_tap(&context, &name, keyring.as_ref()) {
+                        let mode = config
+                            .mode
+                            .read()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .clone();
+                        let rekey = match mode {
+                            ReaderMode::Encoding { link } => {
+                                sink(encode(&context, &name, keyring.as_ref(), link.as_ref()));
+                                state.sync_current_state();
+                                continue;
+                            }
+                            ReaderMode::Taps => false,
+                            ReaderMode::TapsRekeying => true,
+                        };
+                        match read_tap(&context, &name, keyring.as_ref(), rekey) {
                             Ok((uid, band)) => {
                                 if let BandCheck::NotGenuine { reason } = &band {
                                     tracing::warn!(token = %uid.masked(), %reason, "a band that is not genuine");

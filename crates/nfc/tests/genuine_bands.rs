@@ -2,8 +2,9 @@
 //! reader and an emulated NTAG 424 DNA (`tests/sandbox/vpcd_card.py`, with
 //! its own AES keys) — encode blank bands, then taps: a genuine band, a
 //! clone with the same UID, a card holding another band's keys, a card
-//! whose inner UID differs, a band pulled away mid-authentication, and a
-//! key rotation with a band re-keyed at the encoding station.
+//! whose inner UID differs, a band pulled away mid-authentication, a band
+//! with a SUN link read by a "phone", and a key rotation with bands
+//! re-keyed at the encoding station and at a top-up till.
 
 #[path = "sandbox/harness.rs"]
 mod harness;
@@ -12,10 +13,13 @@ use std::time::Duration;
 
 use harness::{Sandbox, POLL};
 use serde_json::Value;
+use tapster_nfc::ntag424::Keyring;
 
 const NFC: &str = env!("CARGO_BIN_EXE_tapster-nfc");
 const BAND: &str = "04A1B2C3D4E5F6";
 const OTHER: &str = "04112233445566";
+const LINKED: &str = "04C0FFEE000001";
+const GUEST_PAGE: &str = "https://bar.example/api/v1/events/e1/guest/sun";
 
 fn tap(sandbox: &Sandbox, insert: &str) -> Value {
     sandbox.card(insert);
@@ -27,16 +31,33 @@ fn tap(sandbox: &Sandbox, insert: &str) -> Value {
     tap
 }
 
+/// A band on a freshly started reader process (encoding station or till).
 fn encoded(sandbox: &Sandbox, uid: &str) -> Value {
-    sandbox.expect(Duration::from_secs(10), |e| e.get("ready").is_some());
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
     sandbox.card(&format!("insert-424 {uid}"));
     let line = sandbox.expect(Duration::from_secs(5), |e| {
-        e.get("encoded").is_some() || e.get("error").is_some()
+        e["event"] == "encoded" || e["event"] == "encode_failed"
     });
     sandbox.card("remove");
     std::thread::sleep(POLL);
-    assert!(line.get("encoded").is_some(), "{line}");
-    line["encoded"].clone()
+    assert_eq!(line["event"], "encoded", "{line}");
+    line
+}
+
+/// The band's link as a phone reads it, and its `e=` and `c=` parameters.
+fn phone_reads(sandbox: &Sandbox, uid: &str) -> (String, Vec<u8>, Vec<u8>) {
+    sandbox.card(&format!("insert-424 {uid}"));
+    let line = sandbox.expect(Duration::from_secs(25), |e| {
+        e.get("link").is_some() || e.get("error").is_some()
+    });
+    sandbox.card("remove");
+    std::thread::sleep(POLL);
+    let link = line["link"].as_str().unwrap_or_else(|| panic!("{line}"));
+    let parameter = |name: &str| {
+        let at = link.find(&format!("{name}=")).unwrap() + 2;
+        hex::decode(&link[at..at + if name == "e" { 32 } else { 16 }]).unwrap()
+    };
+    (link.to_string(), parameter("e"), parameter("c"))
 }
 
 #[test]
@@ -50,16 +71,24 @@ fn genuine_bands_pay_and_clones_do_not() {
         .unwrap();
     assert!(new.status.success());
     // The whole evening in one sandbox (the emulated bands keep their keys
-    // between steps): encode two blank bands, watch six taps, rotate the
-    // master key, watch one tap, re-key one band, watch two taps.
+    // between steps): encode two blank bands, watch six taps, encode a
+    // band with a link and read it twice as a phone; rotate the master
+    // key, watch one tap, re-key one band at the encoding station, watch
+    // two taps, watch two taps at a top-up till (re-keying), read the
+    // link again.
     let script = format!(
         "set -e
          {NFC} encode --band-keys {keys} --count 2
          {NFC} watch --band-keys {keys} --taps 6
+         {NFC} encode --band-keys {keys} --count 1 --link {GUEST_PAGE}
+         {NFC} read-link
+         {NFC} read-link
          {NFC} keys rotate --file {keys}
          {NFC} watch --band-keys {keys} --taps 1
          {NFC} encode --band-keys {keys} --count 1
-         {NFC} watch --band-keys {keys} --taps 2"
+         {NFC} watch --band-keys {keys} --taps 2
+         {NFC} watch --band-keys {keys} --taps 2 --rekey
+         {NFC} read-link"
     );
     let sandbox = Sandbox::start(&["sh", "-c", &script]);
 
@@ -68,9 +97,10 @@ fn genuine_bands_pay_and_clones_do_not() {
     assert_eq!(first["token_id"], BAND);
     assert_eq!(first["from_version"], 0);
     assert_eq!(first["key_version"], 1);
+    assert_eq!(first["link"], false);
     sandbox.card(&format!("insert-424 {OTHER}"));
-    let second = sandbox.expect(Duration::from_secs(5), |e| e.get("encoded").is_some());
-    assert_eq!(second["encoded"]["token_id"], OTHER);
+    let second = sandbox.expect(Duration::from_secs(5), |e| e["event"] == "encoded");
+    assert_eq!(second["token_id"], OTHER);
     sandbox.card("remove");
     sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
 
@@ -116,6 +146,23 @@ fn genuine_bands_pay_and_clones_do_not() {
     let again = tap(&sandbox, &format!("insert-424 {BAND}"));
     assert_eq!(again["band"]["status"], "genuine", "{again}");
 
+    // A band with a SUN link: a phone reads a link that verifies with the
+    // event's keys (as the server's guest page does), and the next read's
+    // counter is higher, so a replayed link can be told apart.
+    let linked = encoded(&sandbox, LINKED);
+    assert_eq!(linked["link"], true, "{linked}");
+    let keyring = Keyring::load(std::path::Path::new(keys)).unwrap();
+    let (link, picc, mac) = phone_reads(&sandbox, LINKED);
+    assert!(link.starts_with(&format!("{GUEST_PAGE}?e=")), "{link}");
+    let (first_read, version) = keyring.verify_sun(&picc, &mac).unwrap();
+    assert_eq!(hex::encode_upper(first_read.uid), LINKED);
+    assert_eq!(version, 1);
+    let (_, picc, mut mac) = phone_reads(&sandbox, LINKED);
+    let (second_read, _) = keyring.verify_sun(&picc, &mac).unwrap();
+    assert_eq!(second_read.counter, first_read.counter + 1);
+    mac[7] ^= 1;
+    assert!(keyring.verify_sun(&picc, &mac).is_err(), "a changed link");
+
     // After the rotation (version 2, version 1 kept): a band of version 1
     // still works, flagged for re-keying.
     sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
@@ -127,6 +174,7 @@ fn genuine_bands_pay_and_clones_do_not() {
     // Re-keyed at the encoding station, it has version 2; the band not
     // re-keyed yet still passes on version 1.
     let rekeyed = encoded(&sandbox, BAND);
+    assert_eq!(rekeyed["token_id"], BAND);
     assert_eq!(rekeyed["from_version"], 1);
     assert_eq!(rekeyed["key_version"], 2);
     sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
@@ -136,4 +184,18 @@ fn genuine_bands_pay_and_clones_do_not() {
     let other = tap(&sandbox, &format!("insert-424 {OTHER}"));
     assert_eq!(other["band"]["key_version"], 1, "{other}");
     assert_eq!(other["band"]["rekey"], true);
+
+    // At a top-up till the old bands are re-keyed as they pay: the tap
+    // already counts under version 2, the link keys move along too.
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
+    let other = tap(&sandbox, &format!("insert-424 {OTHER}"));
+    assert_eq!(other["band"]["status"], "genuine", "{other}");
+    assert_eq!(other["band"]["key_version"], 2, "{other}");
+    assert_eq!(other["band"]["rekey"], false);
+    let linked = tap(&sandbox, &format!("insert-424 {LINKED}"));
+    assert_eq!(linked["band"]["key_version"], 2, "{linked}");
+    let keyring = Keyring::load(std::path::Path::new(keys)).unwrap();
+    let (_, picc, mac) = phone_reads(&sandbox, LINKED);
+    let (third_read, version) = keyring.verify_sun(&picc, &mac).unwrap();
+    assert_eq!((version, third_read.counter), (2, second_read.counter + 1));
 }

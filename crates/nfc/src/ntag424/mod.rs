@@ -9,10 +9,13 @@
 //! mode (encrypted and MACed) so that a card answering one UID at
 //! anticollision and another inside cannot pass.
 //!
-//! Encoding a blank band: authenticate with the factory key 0, change the
-//! tap key and then the application master key to the band's diversified
-//! keys under the keyring's version.
+//! Encoding ([`encode_band`]): a blank band (or one of the previous key
+//! version) gets the band's diversified keys of the current version, and
+//! optionally a SUN link a phone opens.
 
+mod encode;
+
+pub use encode::{encode_band, read_link, Encoded, SunLink};
 pub use tapster_band::keys::{BandKeys, Keyring, MASTER_KEY_NO, TAP_KEY_NO};
 pub use tapster_band::{crypto, keyfile};
 
@@ -78,9 +81,13 @@ pub enum BandError {
     Unexpected(Vec<u8>),
     #[error("the band's key version {0} is not one this till knows")]
     UnknownVersion(u8),
+    #[error("the band's link cannot be used: {0}")]
+    BadLink(String),
+    #[error("not a wristband's UID (an NTAG 424 DNA has 7 bytes)")]
+    BadUid,
 }
 
-fn status(answer: &[u8]) -> (&[u8], [u8; 2]) {
+pub(crate) fn status(answer: &[u8]) -> (&[u8], [u8; 2]) {
     match answer.len() {
         0 | 1 => (&[], [0, 0]),
         n => (&answer[..n - 2], [answer[n - 2], answer[n - 1]]),
@@ -88,7 +95,7 @@ fn status(answer: &[u8]) -> (&[u8], [u8; 2]) {
 }
 
 /// A native command wrapped in ISO 7816-4 (`90 INS 00 00 Lc data 00`).
-fn wrap(command: u8, data: &[u8]) -> Vec<u8> {
+pub(crate) fn wrap(command: u8, data: &[u8]) -> Vec<u8> {
     let mut apdu = vec![0x90, command, 0x00, 0x00];
     if !data.is_empty() {
         apdu.push(data.len() as u8);
@@ -213,6 +220,33 @@ impl Session {
         Ok(unpad(&plain).ok_or(BandError::BadMac)?.to_vec())
     }
 
+    /// Sends a command in full mode: `plain` encrypted with the session's
+    /// key, the whole MACed; the band's raw answer.
+    fn send_full(
+        &self,
+        card: &mut dyn Card,
+        command: u8,
+        header: &[u8],
+        plain: &[u8],
+    ) -> Result<Vec<u8>, BandError> {
+        let iv = data_iv(&self.keys.enc, [0xA5, 0x5A], &self.ti, self.counter);
+        let encrypted = cbc_encrypt(&self.keys.enc, &iv, &pad(plain));
+        let mut header_and_data = header.to_vec();
+        header_and_data.extend_from_slice(&encrypted);
+        let mac = self.command_mac(command, &header_and_data);
+        header_and_data.extend_from_slice(&mac);
+        Ok(card.transmit(&wrap(command, &header_and_data))?)
+    }
+
+    /// Checks an answer that carries only a MAC.
+    fn accept_mac_only(&mut self, answer: Vec<u8>) -> Result<(), BandError> {
+        match status(&answer) {
+            (mac, [0x91, 0x00]) if mac.len() == 8 => self.accept_answer(&[], mac),
+            (_, [0x91, 0xAE]) | (_, [0x91, 0x9D]) => Err(BandError::WrongKey),
+            _ => Err(BandError::Unexpected(answer)),
+        }
+    }
+
     /// ChangeKey in full mode. Changing the key this session was opened
     /// with (the master key) ends the session.
     pub fn change_key(
@@ -233,22 +267,26 @@ impl Session {
             plain.push(version);
             plain.extend_from_slice(&crypto::crc32_nk(new));
         }
-        let iv = data_iv(&self.keys.enc, [0xA5, 0x5A], &self.ti, self.counter);
-        let encrypted = cbc_encrypt(&self.keys.enc, &iv, &pad(&plain));
-        let mut header_and_data = vec![key_no];
-        header_and_data.extend_from_slice(&encrypted);
-        let mac = self.command_mac(0xC4, &header_and_data);
-        header_and_data.extend_from_slice(&mac);
-        let answer = card.transmit(&wrap(0xC4, &header_and_data))?;
+        let answer = self.send_full(card, 0xC4, &[key_no], &plain)?;
         match status(&answer) {
             ([], [0x91, 0x00]) if key_no == authenticated_with => Ok(None),
-            (mac, [0x91, 0x00]) if mac.len() == 8 => {
-                self.accept_answer(&[], mac)?;
+            _ => {
+                self.accept_mac_only(answer)?;
                 Ok(Some(self))
             }
-            (_, [0x91, 0xAE]) | (_, [0x91, 0x9D]) => Err(BandError::WrongKey),
-            _ => Err(BandError::Unexpected(answer)),
         }
+    }
+
+    /// ChangeFileSettings of file `file_no` in full mode (`settings` as
+    /// NT4H2421Gx §10.7.1 lays them out).
+    pub fn change_file_settings(
+        &mut self,
+        card: &mut dyn Card,
+        file_no: u8,
+        settings: &[u8],
+    ) -> Result<(), BandError> {
+        let answer = self.send_full(card, 0x5F, &[file_no], settings)?;
+        self.accept_mac_only(answer)
     }
 }
 
@@ -291,71 +329,7 @@ pub fn check_band(
     }
 }
 
-/// What encoding did.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Encoded {
-    pub token_id: String,
-    /// The key version the band had before (0: factory-fresh).
-    pub from_version: u8,
-    pub key_version: u8,
-}
-
-/// Personalises a band: a factory-fresh one (keys of version 0) or one of
-/// an older key version of `keyring` gets the band keys of the current
-/// version, tap key first, then the master key.
-pub fn encode_band(
-    card: &mut dyn Card,
-    uid: &TokenId,
-    keyring: &Keyring,
-) -> Result<Encoded, BandError> {
-    let uid_bytes = uid_bytes(uid).ok_or(BandError::Unexpected(Vec::new()))?;
-    select(card)?;
-    let from_version = key_version(card, MASTER_KEY_NO)?;
-    let target = &keyring.current;
-    let (old_master, old_tap) = match from_version {
-        0 => (FACTORY_KEY, FACTORY_KEY),
-        v if v == target.version => {
-            return Ok(Encoded {
-                token_id: uid.to_string(),
-                from_version,
-                key_version: v,
-            })
-        }
-        v => {
-            let old = keyring.version(v).ok_or(BandError::UnknownVersion(v))?;
-            (
-                old.for_band(&uid_bytes, MASTER_KEY_NO),
-                old.for_band(&uid_bytes, TAP_KEY_NO),
-            )
-        }
-    };
-    let session = authenticate(card, MASTER_KEY_NO, &old_master)?;
-    let session = session
-        .change_key(
-            card,
-            TAP_KEY_NO,
-            MASTER_KEY_NO,
-            &old_tap,
-            &target.for_band(&uid_bytes, TAP_KEY_NO),
-            target.version,
-        )?
-        .ok_or(BandError::BadMac)?;
-    session.change_key(
-        card,
-        MASTER_KEY_NO,
-        MASTER_KEY_NO,
-        &old_master,
-        &target.for_band(&uid_bytes, MASTER_KEY_NO),
-        target.version,
-    )?;
-    Ok(Encoded {
-        token_id: uid.to_string(),
-        from_version,
-        key_version: target.version,
-    })
-}
-
-fn uid_bytes(uid: &TokenId) -> Option<Vec<u8>> {
+pub(crate) fn uid_bytes(uid: &TokenId) -> Option<Vec<u8>> {
     let text = uid.as_str();
     let bytes: Option<Vec<u8>> = (0..text.len() / 2)
         .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())

@@ -25,8 +25,12 @@ Commands on the control socket, one per line, answered "ok" or "error …":
   pcscd-stop / pcscd-start stop or start pcscd
 
 The NTAG 424 DNA answers SELECT of its application, GetKeyVersion,
-AuthenticateEV2First (both parts), GetCardUID and ChangeKey in full mode
-with its own AES keys (python3-cryptography), as NT4H2421Gx describes.
+AuthenticateEV2First (both parts), GetCardUID, ChangeKey and
+ChangeFileSettings in full mode with its own AES keys (python3-cryptography),
+WriteData of its NDEF file, and a phone's ISO SELECT of the NDEF file and
+READ BINARY — with Secure Dynamic Messaging: the encrypted UID and read
+counter and the MAC mirrored into the link, the counter going up once per
+placing — as NT4H2421Gx and AN12196 describe.
 """
 import os
 import secrets
@@ -90,6 +94,29 @@ class Band:
         self.inner_uid = inner_uid
         self.keys = [bytes(16)] * 5
         self.versions = [0] * 5
+        # The NDEF file (file 02) as it leaves the factory: empty, read and
+        # write free (access E), SDM off.
+        self.ndef = bytearray(256)
+        self.write_access = 0xE
+        self.sdm = None  # (meta_read_key, file_read_key, picc, mac_input, mac)
+        self.read_counter = 0
+
+    def ndef_as_read(self):
+        """The NDEF file as a reader sees it: with SDM, the encrypted UID
+        and read counter and the MAC mirrored in as hex (counted once per
+        placing by the caller)."""
+        data = bytearray(self.ndef)
+        if self.sdm:
+            meta, file_read, picc, mac_input, mac_at = self.sdm
+            counter = self.read_counter.to_bytes(3, "little")
+            plain = b"\xc7" + self.inner_uid + counter + secrets.token_bytes(5)
+            encrypted = aes_cbc(self.keys[meta], bytes(16), plain, True)
+            data[picc : picc + 32] = encrypted.hex().upper().encode()
+            vector = b"\x3c\xc3\x00\x01\x00\x80" + self.inner_uid + counter
+            session_mac = cmac(self.keys[file_read], vector)
+            mac = mac_t(session_mac, bytes(data[mac_input:mac_at]))
+            data[mac_at : mac_at + 16] = mac.hex().upper().encode()
+        return bytes(data)
 
 
 class Ntag424:
@@ -100,12 +127,24 @@ class Ntag424:
         self.selected = False
         self.pending = None  # (key_no, rnd_b) between the two auth parts
         self.session = None  # (key_no, enc, mac, ti, counter)
+        self.file = None  # the ISO-selected file
+        self.counted = False  # the SDM read counter went up this placing
 
     def answer(self, apdu):
         if apdu[:12] == SELECT_424[:12]:
             self.selected = True
             self.session = None
             return b"\x90\x00"
+        if apdu[:7] == bytes.fromhex("00A4000C02E104") and self.selected:
+            self.file = 2
+            return b"\x90\x00"
+        if apdu[:2] == b"\x00\xb0" and self.file == 2:  # READ BINARY
+            if self.band.sdm and not self.counted:
+                self.band.read_counter += 1
+                self.counted = True
+            offset = int.from_bytes(apdu[2:4], "big")
+            length = apdu[4] or 256
+            return self.band.ndef_as_read()[offset : offset + length] + b"\x90\x00"
         if apdu[0] != 0x90 or not self.selected:
             return b"\x6d\x00"
         command = apdu[1]
@@ -143,6 +182,15 @@ class Ntag424:
             self.session = [key_no, enc, mac, ti, 0]
             proof = ti + rotl(rnd_a) + bytes(12)
             return aes_cbc(key, bytes(16), proof, True) + b"\x91\x00"
+        if command == 0x8D:  # WriteData, plain file
+            file_no, offset, length = data[0], int.from_bytes(data[1:4], "little"), int.from_bytes(data[4:7], "little")
+            allowed = self.band.write_access == 0xE or (self.session and self.session[0] == self.band.write_access)
+            if file_no != 2 or not allowed:
+                return b"\x91\x9d"
+            self.band.ndef[offset : offset + length] = data[7 : 7 + length]
+            if self.session:  # counted in a session, though not MACed
+                self.session[4] += 1
+            return b"\x91\x00"
         if not self.session:
             return b"\x91\xae"
         key_no, enc, mac, ti, counter = self.session
@@ -181,6 +229,27 @@ class Ntag424:
             self.band.keys[target] = new
             self.band.versions[target] = plain[16]
             self.session[4] = counter
+            return mac_t(mac, b"\x00" + counter.to_bytes(2, "little") + ti) + b"\x91\x00"
+        if command == 0x5F:  # ChangeFileSettings, full mode
+            file_no, encrypted, given_mac = data[0], data[1:-8], data[-8:]
+            expected = mac_t(mac, b"\x5f" + counter.to_bytes(2, "little") + ti + bytes([file_no]) + encrypted)
+            if given_mac != expected:
+                self.session = None
+                return b"\x91\x1e"
+            if key_no != 0 or file_no != 2:
+                return b"\x91\x9d"
+            plain = aes_cbc(enc, iv(b"\xa5\x5a", counter), encrypted, False)
+            counter += 1
+            self.session[4] = counter
+            option, access, sdm_options, sdm_access = plain[0], plain[1:3], plain[3], plain[4:6]
+            self.band.write_access = access[1] & 0x0F
+            if option & 0x40:
+                if sdm_options != 0xC1:  # UID and counter mirrored, ASCII: all this card does
+                    return b"\x91\x9e"
+                offsets = [int.from_bytes(plain[6 + 3 * i : 9 + 3 * i], "little") for i in range(3)]
+                self.band.sdm = (sdm_access[1] >> 4, sdm_access[1] & 0x0F, *offsets)
+            else:
+                self.band.sdm = None
             return mac_t(mac, b"\x00" + counter.to_bytes(2, "little") + ti) + b"\x91\x00"
         return b"\x91\x1c"
 
