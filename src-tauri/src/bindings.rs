@@ -61,6 +61,8 @@ pub fn typescript() -> String {
         TerminalInfo::decl(&cfg),
         RejectedLine::decl(&cfg),
         RefusedBand::decl(&cfg),
+        EncodingStation::decl(&cfg),
+        EncodedBand::decl(&cfg),
         OverdrawnLine::decl(&cfg),
         SyncOverview::decl(&cfg),
         SettingsForm::decl(&cfg),

@@ -391,6 +391,24 @@ pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, App
 }
 
 #[tauri::command]
+pub async fn encoding_station(terminal: Term<'_>) -> Result<view::EncodingStation, AppError> {
+    blocking(&terminal, |t| t.encoding_station()).await
+}
+
+#[tauri::command]
+pub async fn start_encoding(
+    terminal: Term<'_>,
+    link: Option<String>,
+) -> Result<view::EncodingStation, AppError> {
+    blocking(&terminal, move |t| t.start_encoding(link.as_deref())).await
+}
+
+#[tauri::command]
+pub async fn stop_encoding(terminal: Term<'_>) -> Result<view::EncodingStation, AppError> {
+    blocking(&terminal, |t| Ok(t.stop_encoding())).await
+}
+
+#[tauri::command]
 pub async fn settings(terminal: Term<'_>) -> Result<view::SettingsView, AppError> {
     blocking(&terminal, |t| t.settings()).await
 }

@@ -32,6 +32,9 @@ pub enum ErrorCode {
     /// The band did not prove it is a genuine band of the event (a clone,
     /// a blank band) while the event requires genuine bands.
     WristbandNotGenuine,
+    /// The till cannot encode wristbands: no band keys (not paired with
+    /// the server) or no NFC reader.
+    NoBandKeys,
     UnknownWallet,
     OfflineLimit,
     MaxBalanceExceeded,

@@ -110,6 +110,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                 let result = match event {
                     AppEvent::Tap(tap) => handle.emit("tap", tap),
                     AppEvent::Status(status) => handle.emit("status", status),
+                    AppEvent::Encoding(station) => handle.emit("encoding", station),
                 };
                 if let Err(error) = result {
                     tracing::warn!(%error, "event not delivered to the window");
@@ -162,6 +163,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::session,
             commands::login,
             commands::login_with_badge,
+            commands::encoding_station,
+            commands::start_encoding,
+            commands::stop_encoding,
             commands::lock,
             commands::open_shift,
             commands::close_shift,

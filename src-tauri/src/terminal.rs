@@ -31,6 +31,7 @@ use tracing::Instrument;
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
+mod encoding;
 mod manage;
 mod remote;
 
@@ -68,6 +69,7 @@ pub struct Options {
 pub enum AppEvent {
     Tap(view::Tap),
     Status(view::Status),
+    Encoding(view::EncodingStation),
 }
 
 pub type Emitter = Arc<dyn Fn(AppEvent) + Send + Sync>;
@@ -94,6 +96,9 @@ pub struct Terminal {
     taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
     /// The band keys the reader checks taps with (updated from the server).
     band_keys: tapster_nfc::SharedKeyring,
+    /// Taps, or the encoding station.
+    reader_mode: tapster_nfc::SharedMode,
+    station: encoding::SharedStationLog,
     syncer: Option<Arc<Syncer>>,
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
@@ -273,6 +278,13 @@ impl Terminal {
 
         let band_keys: tapster_nfc::SharedKeyring =
             Arc::new(std::sync::RwLock::new(options.band_keys.clone()));
+        let may_top_up = ledger.terminal().is_ok_and(|t| {
+            t.permission
+                .allows(tapster_ledger::model::Direction::Credit)
+        });
+        let reader_mode: tapster_nfc::SharedMode =
+            Arc::new(std::sync::RwLock::new(encoding::taps_mode(may_top_up)));
+        let station = encoding::SharedStationLog::default();
         let (sender, receiver) = mpsc::channel::<NfcEvent>();
         let simulated = options
             .simulated_reader
@@ -282,6 +294,7 @@ impl Terminal {
             let config = tapster_nfc::WatchConfig {
                 reader: (!name.is_empty()).then_some(name),
                 keyring: band_keys.clone(),
+                mode: reader_mode.clone(),
                 ..tapster_nfc::WatchConfig::default()
             };
             tapster_nfc::watch(config, move |event| {
@@ -290,7 +303,16 @@ impl Terminal {
         });
         drop(sender);
         let taps = Arc::new(Mutex::new(HashMap::new()));
-        spawn_reader_loop(receiver, status.clone(), taps.clone(), emit.clone());
+        spawn_reader_loop(
+            receiver,
+            ReaderLoop {
+                status: status.clone(),
+                taps: taps.clone(),
+                station: station.clone(),
+                band_keys: band_keys.clone(),
+                emit: emit.clone(),
+            },
+        );
 
         Ok(Terminal {
             ledger,
@@ -303,6 +325,8 @@ impl Terminal {
             last_entry: Mutex::new(None),
             taps,
             band_keys,
+            reader_mode,
+            station,
             syncer: None,
             sync_online: Arc::new(Mutex::new(false)),
             emit,
@@ -516,6 +540,7 @@ impl Terminal {
             last_activity: Instant::now(),
             server: None,
         });
+        self.end_encoding();
         self.session()
     }
 
@@ -535,6 +560,7 @@ impl Terminal {
             last_activity: Instant::now(),
             server: None,
         });
+        self.end_encoding();
         self.session()
     }
 
@@ -568,6 +594,7 @@ impl Terminal {
 
     pub fn lock(&self) -> Result<view::Session, AppError> {
         *lock(&self.session) = None;
+        self.end_encoding();
         // The next cashier does not reprint the previous one's receipt.
         *lock(&self.last_entry) = None;
         self.session()
@@ -926,6 +953,19 @@ impl Terminal {
         Ok(())
     }
 
+    /// An event from the simulated reader as the real reader reports it
+    /// (tests only, like `simulate_checked_tap`).
+    pub fn simulate_reader_event(&self, event: NfcEvent) -> Result<(), AppError> {
+        let reader = self.simulated.as_ref().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotInDemoMode,
+                "simulated taps exist only in demo mode",
+            )
+        })?;
+        reader.report(event);
+        Ok(())
+    }
+
     pub fn status(&self) -> view::Status {
         let mut status = lock(&self.status).clone();
         if self.syncer.is_none() {
@@ -1021,14 +1061,25 @@ impl Terminal {
     }
 }
 
-/// Turns reader events into taps for the UI and the reader's state for the
-/// status bar.
-fn spawn_reader_loop(
-    events: mpsc::Receiver<NfcEvent>,
+/// Where the reader's events go.
+struct ReaderLoop {
     status: Arc<Mutex<view::Status>>,
     taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
+    station: encoding::SharedStationLog,
+    band_keys: tapster_nfc::SharedKeyring,
     emit: Emitter,
-) {
+}
+
+/// Turns reader events into taps for the UI, bands for the encoding
+/// station and the reader's state for the status bar.
+fn spawn_reader_loop(events: mpsc::Receiver<NfcEvent>, to: ReaderLoop) {
+    let ReaderLoop {
+        status,
+        taps,
+        station,
+        band_keys,
+        emit,
+    } = to;
     let _ = std::thread::Builder::new()
         .name("tapster-reader-events".into())
         .spawn(move || {
@@ -1046,6 +1097,22 @@ fn spawn_reader_loop(
                             at_micros: now_micros(),
                         }));
                     }
+                    NfcEvent::Encoded { encoded, .. } => encoding::on_station_event(
+                        &station,
+                        &band_keys,
+                        &emit,
+                        Some(&encoded.token_id),
+                        Ok(&encoded),
+                    ),
+                    NfcEvent::EncodeFailed {
+                        token_id, error, ..
+                    } => encoding::on_station_event(
+                        &station,
+                        &band_keys,
+                        &emit,
+                        token_id.as_deref(),
+                        Err(&error),
+                    ),
                     other => {
                         let snapshot = {
                             let mut s = lock(&status);
@@ -1067,7 +1134,9 @@ fn spawn_reader_loop(
                                     s.reader = view::ReaderState::ServiceDown;
                                 }
                                 NfcEvent::ServiceAvailable | NfcEvent::ReadFailed { .. } => {}
-                                NfcEvent::Tap { .. } => {}
+                                NfcEvent::Tap { .. }
+                                | NfcEvent::Encoded { .. }
+                                | NfcEvent::EncodeFailed { .. } => {}
                             }
                             s.clone()
                         };

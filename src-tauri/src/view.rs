@@ -579,6 +579,37 @@ pub struct SyncOverview {
     pub uid_only: bool,
 }
 
+/// The encoding station (a manager personalising wristbands).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct EncodingStation {
+    /// The reader encodes every band put on it (not taps).
+    pub active: bool,
+    /// The band key version bands get; `null`: this till has no band keys.
+    pub key_version: Option<u8>,
+    /// The guest page bands get a SUN link to, if any.
+    pub link: Option<String>,
+    #[ts(type = "number")]
+    pub encoded: i64,
+    #[ts(type = "number")]
+    pub failed: i64,
+    /// Newest first (the last 50).
+    pub bands: Vec<EncodedBand>,
+}
+
+/// A band put on the encoding station.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct EncodedBand {
+    pub token_masked: Option<String>,
+    /// The key version it had (0: blank) and has now; `null` on failure.
+    pub from_version: Option<u8>,
+    pub key_version: Option<u8>,
+    pub link: bool,
+    /// Why it was not encoded (put it on again).
+    pub error: Option<String>,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+}
+
 /// A band refused as not genuine (a clone, a blank band).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct RefusedBand {

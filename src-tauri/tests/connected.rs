@@ -133,6 +133,7 @@ impl ConnectedTill {
             Arc::new(move |event| match event {
                 AppEvent::Tap(_) => *seen_taps.lock().unwrap() += 1,
                 AppEvent::Status(status) => seen_statuses.lock().unwrap().push(status.connectivity),
+                AppEvent::Encoding(_) => {}
             }),
         )
         .unwrap();

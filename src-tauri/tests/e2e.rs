@@ -390,6 +390,14 @@ fn a_managers_screens_in_the_real_window() {
     app.click("manage-tab-sync");
     app.wait_text("sync-pending", "0");
     app.screenshot("sync");
+    // The encoding station: a demo till has no band keys to encode with.
+    app.click("manage-tab-bands");
+    app.wait("encoding-no-keys");
+    assert_eq!(
+        app.script("return document.querySelector('[data-testid=encoding-start]').disabled"),
+        serde_json::json!(true)
+    );
+    app.screenshot("bands");
 
     // Settings: a test print on a real socket, the tap test, receipt texts.
     app.click("manage-tab-settings");

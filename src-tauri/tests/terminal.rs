@@ -512,3 +512,96 @@ fn with_genuine_bands_required_a_clone_is_refused_recorded_and_books_nothing() {
         ErrorCode::RoleNotPermitted
     );
 }
+
+/// The encoding station: only a manager runs it, only with band keys and a
+/// reader; it switches the reader from taps to encoding and back (login,
+/// lock, stop), and shows each band the reader encoded or could not.
+#[test]
+fn a_manager_runs_the_encoding_station() {
+    use tapster_nfc::ntag424::{Encoded, Keyring};
+    use tapster_nfc::{NfcEvent, ReaderMode};
+    // A reader by name that is not there (no pcscd here): the till still
+    // has one configured; the bands come from the simulated reader.
+    let f = common::start(|o| o.pcsc_reader = Some("Tapster test reader".into()));
+    let t = &f.terminal;
+    assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying, "the demo till tops up");
+    t.login("1111").unwrap();
+    assert_eq!(
+        t.start_encoding(None).unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    t.login("4444").unwrap();
+    assert_eq!(t.start_encoding(None).unwrap_err().code, ErrorCode::NoBandKeys);
+    *t.band_keys().write().unwrap() = Some(Keyring::generate(1));
+    let bad = t.start_encoding(Some("http://bar.example/g")).unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidInput);
+    assert!(bad.message.contains("https://"), "{}", bad.message);
+    assert!(!t.encoding_station().unwrap().active);
+
+    let link = "https://bar.example/api/v1/events/e1/guest/sun";
+    let started = t.start_encoding(Some(link)).unwrap();
+    assert!(started.active);
+    assert_eq!(started.key_version, Some(1));
+    assert_eq!(started.link.as_deref(), Some(link));
+    assert!(matches!(t.reader_mode(), ReaderMode::Encoding { link: Some(_) }));
+
+    let stations = |f: &common::Fixture| {
+        f.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::Encoding(station) => Some(station.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    t.simulate_reader_event(NfcEvent::Encoded {
+        reader: "r".into(),
+        encoded: Encoded {
+            token_id: BAND.into(),
+            from_version: 0,
+            key_version: 1,
+            link: true,
+        },
+    })
+    .unwrap();
+    t.simulate_reader_event(NfcEvent::EncodeFailed {
+        reader: "r".into(),
+        token_id: Some("04D30000000002".into()),
+        error: "the wristband was taken away during the check".into(),
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while stations(&f).last().is_none_or(|s| s.failed == 0) {
+        assert!(std::time::Instant::now() < deadline, "no station update");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let station = t.encoding_station().unwrap();
+    assert_eq!((station.encoded, station.failed), (1, 1));
+    assert!(station.bands[0].error.as_deref().unwrap().contains("taken away"));
+    assert_eq!(station.bands[1].key_version, Some(1));
+    assert!(station.bands[1].link);
+    assert_eq!(station.bands[1].token_masked.as_deref(), Some("••••0001"));
+    assert!(
+        !f.events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, AppEvent::Tap(_))),
+        "an encoded band is not a tap"
+    );
+
+    // Locking the till ends it; so does the next login; stop too.
+    t.lock().unwrap();
+    assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying);
+    t.login("4444").unwrap();
+    assert!(!t.encoding_station().unwrap().active);
+    t.start_encoding(None).unwrap();
+    assert!(matches!(t.reader_mode(), ReaderMode::Encoding { link: None }));
+    t.login("4444").unwrap();
+    assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying);
+    t.start_encoding(None).unwrap();
+    assert!(!t.stop_encoding().active);
+    assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying);
+}

@@ -190,6 +190,9 @@ pub enum Action {
     ManageWallets,
     /// Change the till's and the event's settings.
     ChangeSettings,
+    /// Run the encoding station: personalise wristbands with the event's
+    /// band keys.
+    EncodeBands,
 }
 
 impl Action {
@@ -205,7 +208,8 @@ impl Action {
             | Action::EndKiosk
             | Action::ManageCatalogue
             | Action::ManageStaff
-            | Action::ChangeSettings => Role::Manager,
+            | Action::ChangeSettings
+            | Action::EncodeBands => Role::Manager,
         }
     }
 
@@ -225,6 +229,7 @@ impl Action {
             Action::ViewReports => "view reports",
             Action::ManageWallets => "block wristbands or move balances",
             Action::ChangeSettings => "change settings",
+            Action::EncodeBands => "encode wristbands",
         }
     }
 }

@@ -54,11 +54,11 @@ fn main() {
         "set -e; {CLI} encode --band-keys {keys} --count {TAPS}; {CLI} watch --taps {TAPS}; {CLI} watch --band-keys {keys} --taps {TAPS}"
     );
     let sandbox = Sandbox::start(&["sh", "-c", &script]);
-    sandbox.expect(Duration::from_secs(10), |e| e.get("ready").is_some());
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
     let band = |n: usize| format!("04A0{n:010X}");
     for n in 0..TAPS {
         sandbox.card(&format!("insert-424 {}", band(n)));
-        sandbox.expect(Duration::from_secs(5), |e| e.get("encoded").is_some());
+        sandbox.expect(Duration::from_secs(5), |e| e["event"] == "encoded");
         sandbox.card("remove");
         std::thread::sleep(POLL);
     }

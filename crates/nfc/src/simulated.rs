@@ -42,6 +42,13 @@ impl SimulatedReader {
             band,
         });
     }
+
+    /// Any event as a real reader reports it — an encoding station's
+    /// outcome, say (tests of what the app does with it; encoding itself is
+    /// tested against pcscd in `tests/genuine_bands.rs`).
+    pub fn report(&self, event: NfcEvent) {
+        let _ = self.events.send(event);
+    }
 }
 
 #[cfg(test)]

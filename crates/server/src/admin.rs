@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route(&m("reports/topups"), get(top_up_report))
         .route(&m("reports/summary"), get(summary))
         .route(&m("conflicts"), get(conflicts))
+        .route(&m("band-keys/rotate"), post(rotate_band_keys))
 }
 
 /// Refuses unless the bearer token is this event's admin token, or a
@@ -140,6 +141,26 @@ async fn put_settings(
         move |st: &Store, ev: &str| st.update_settings(ev, settings)
     )
     .map(ok)
+}
+
+/// A new master key version for the event's bands (after a till was
+/// lost); only the versions are answered, never a key.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/band-keys/rotate", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub(crate) async fn rotate_band_keys(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st
+        .rotate_band_keys(ev))
+    .map(|keys| {
+        ok(serde_json::json!({
+            "key_version": keys.current.version,
+            "previous_version": keys.previous.map(|p| p.version),
+        }))
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",

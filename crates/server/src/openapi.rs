@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::get_sun_tap,
         crate::admin::get_settings,
         crate::admin::put_settings,
+        crate::admin::rotate_band_keys,
         crate::admin::list_categories,
         crate::admin::save_category,
         crate::admin::list_products,

@@ -116,6 +116,26 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
         "old version still verifies"
     );
     assert_eq!(sun(&link(&rotated.current, band, 31)).0, 200);
+
+    // The manager API rotates too (a manager, not a till; versions only).
+    let rotate = |token: &str| {
+        let response = server
+            .client()
+            .post(server.url(&fx.event, "manage/band-keys/rotate"))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().unwrap())
+    };
+    assert_eq!(rotate(&fx.bar_token).0, 401, "a till's token");
+    let (status, body) = rotate(&fx.admin_token);
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["data"]["key_version"], 3, "{body}");
+    assert_eq!(body["data"]["previous_version"], 2);
+    assert!(!body.to_string().contains(&hex::encode(rotated.current.master)));
+    assert_eq!(keyring(&get(Some(&fx.bar_token)).1).current.version, 3);
     drop(server);
 
     // Never in clear text.

@@ -9,6 +9,7 @@ import type {
   AppError,
   CartItem,
   CatalogueAdmin,
+  EncodingStation,
   ExportFormat,
   Exported,
   ProductForm,
@@ -115,6 +116,10 @@ export const backend = {
   moveWallet: (from: string, to: string) => call<Wallet>("move_wallet", { from, to }),
   terminals: () => call<TerminalInfo[]>("terminals"),
   syncOverview: () => call<SyncOverview>("sync_overview"),
+  encodingStation: () => call<EncodingStation>("encoding_station"),
+  /** Switches the reader to encoding wristbands (`link`: an https:// guest page, or null). */
+  startEncoding: (link: string | null) => call<EncodingStation>("start_encoding", { link }),
+  stopEncoding: () => call<EncodingStation>("stop_encoding"),
   settings: () => call<SettingsView>("settings"),
   saveSettings: (form: SettingsForm) => call<SettingsSaved>("save_settings", { form }),
   /** Prints a test receipt on `printer` (a URI) without saving it. */
@@ -125,6 +130,10 @@ export const backend = {
 
 export function onTap(handler: (tap: Tap) => void): Promise<UnlistenFn> {
   return listen<Tap>("tap", (event) => handler(event.payload));
+}
+
+export function onEncoding(handler: (station: EncodingStation) => void): Promise<UnlistenFn> {
+  return listen<EncodingStation>("encoding", (event) => handler(event.payload));
 }
 
 export function onStatus(handler: (status: Status) => void): Promise<UnlistenFn> {

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -238,6 +238,34 @@ export type RefusedBand = { terminal: string,
  * The full UID, to block the wallet a clone copies.
  */
 token: string, token_masked: string, reason: string, at_ms: number, };
+
+export type EncodingStation = { 
+/**
+ * The reader encodes every band put on it (not taps).
+ */
+active: boolean, 
+/**
+ * The band key version bands get; `null`: this till has no band keys.
+ */
+key_version: number | null, 
+/**
+ * The guest page bands get a SUN link to, if any.
+ */
+link: string | null, encoded: number, failed: number, 
+/**
+ * Newest first (the last 50).
+ */
+bands: Array<EncodedBand>, };
+
+export type EncodedBand = { token_masked: string | null, 
+/**
+ * The key version it had (0: blank) and has now; `null` on failure.
+ */
+from_version: number | null, key_version: number | null, link: boolean, 
+/**
+ * Why it was not encoded (put it on again).
+ */
+error: string | null, at_ms: number, };
 
 export type OverdrawnLine = { token_masked: string, balance_cents: number, };
 

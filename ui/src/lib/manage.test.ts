@@ -5,7 +5,7 @@ const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo -
 
 describe("tabs by role", () => {
   it("shows supervisors a part and managers everything", () => {
-    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "staff", "wallets", "terminals", "sync", "settings"]);
+    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "staff", "wallets", "terminals", "sync", "bands", "settings"]);
     expect(tabsFor("supervisor")).toEqual(["reports", "wallets", "terminals", "sync"]);
     expect(tabsFor("cashier")).toEqual([]);
     expect(canManage("manager")).toBe(true);

@@ -4,9 +4,9 @@
 import type { Role } from "./bindings";
 import { fromLocalInput, startOfLocalDay } from "./localTime";
 
-export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "settings";
+export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "bands" | "settings";
 
-const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "settings"];
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "bands", "settings"];
 const SUPERVISOR_TABS: ManageTab[] = ["reports", "wallets", "terminals", "sync"];
 
 /** The manager area's tabs for a role (Rust checks every command as well). */
