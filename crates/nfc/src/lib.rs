@@ -10,12 +10,11 @@
 //! - [`simulated`]: a reader driven by code, for demo mode and tests.
 //! - [`wedge`]: keyboard-wedge readers' typed UIDs.
 //! - [`ntag424`]: genuine wristbands — NTAG 424 DNA authentication with
-//!   per-band keys (AN10922), the tap check, encoding, SUN links.
-//! - [`auth`]: what UID-only identification does not protect against,
-//!   and where card authentication plugs in.
+//!   per-band keys (AN10922), the tap check, encoding, SUN links. (A UID
+//!   alone is no proof: phones read it, "magic" cards copy it; SECURITY.md
+//!   says what is protected when.)
 //! - [`event`]: the events.
 
-pub mod auth;
 pub mod card;
 pub mod debounce;
 pub mod event;
