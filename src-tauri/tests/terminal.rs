@@ -524,14 +524,21 @@ fn a_manager_runs_the_encoding_station() {
     // has one configured; the bands come from the simulated reader.
     let f = common::start(|o| o.pcsc_reader = Some("Tapster test reader".into()));
     let t = &f.terminal;
-    assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying, "the demo till tops up");
+    assert_eq!(
+        t.reader_mode(),
+        ReaderMode::TapsRekeying,
+        "the demo till tops up"
+    );
     t.login("1111").unwrap();
     assert_eq!(
         t.start_encoding(None).unwrap_err().code,
         ErrorCode::RoleNotPermitted
     );
     t.login("4444").unwrap();
-    assert_eq!(t.start_encoding(None).unwrap_err().code, ErrorCode::NoBandKeys);
+    assert_eq!(
+        t.start_encoding(None).unwrap_err().code,
+        ErrorCode::NoBandKeys
+    );
     *t.band_keys().write().unwrap() = Some(Keyring::generate(1));
     let bad = t.start_encoding(Some("http://bar.example/g")).unwrap_err();
     assert_eq!(bad.code, ErrorCode::InvalidInput);
@@ -543,7 +550,10 @@ fn a_manager_runs_the_encoding_station() {
     assert!(started.active);
     assert_eq!(started.key_version, Some(1));
     assert_eq!(started.link.as_deref(), Some(link));
-    assert!(matches!(t.reader_mode(), ReaderMode::Encoding { link: Some(_) }));
+    assert!(matches!(
+        t.reader_mode(),
+        ReaderMode::Encoding { link: Some(_) }
+    ));
 
     let stations = |f: &common::Fixture| {
         f.events
@@ -579,7 +589,11 @@ fn a_manager_runs_the_encoding_station() {
     }
     let station = t.encoding_station().unwrap();
     assert_eq!((station.encoded, station.failed), (1, 1));
-    assert!(station.bands[0].error.as_deref().unwrap().contains("taken away"));
+    assert!(station.bands[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("taken away"));
     assert_eq!(station.bands[1].key_version, Some(1));
     assert!(station.bands[1].link);
     assert_eq!(station.bands[1].token_masked.as_deref(), Some("••••0001"));
@@ -598,7 +612,10 @@ fn a_manager_runs_the_encoding_station() {
     t.login("4444").unwrap();
     assert!(!t.encoding_station().unwrap().active);
     t.start_encoding(None).unwrap();
-    assert!(matches!(t.reader_mode(), ReaderMode::Encoding { link: None }));
+    assert!(matches!(
+        t.reader_mode(),
+        ReaderMode::Encoding { link: None }
+    ));
     t.login("4444").unwrap();
     assert_eq!(t.reader_mode(), ReaderMode::TapsRekeying);
     t.start_encoding(None).unwrap();

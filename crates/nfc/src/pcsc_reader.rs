@@ -135,7 +135,14 @@ pub fn read_tap(
     let mut band = PcscCard(&card);
     let check =
         ntag424::check_band(&mut band, &uid, keyring).map_err(|_| ReadError::CardRemoved)?;
-    if let (BandCheck::Genuine { key_version, rekey: true }, true) = (&check, rekey) {
+    if let (
+        BandCheck::Genuine {
+            key_version,
+            rekey: true,
+        },
+        true,
+    ) = (&check, rekey)
+    {
         match ntag424::encode_band(&mut band, &uid, keyring, None) {
             Ok(encoded) => {
                 tracing::info!(token = %uid.masked(), from = key_version, to = encoded.key_version, "band re-keyed");
@@ -171,7 +178,10 @@ pub fn encode(
         error,
     };
     let Some(keyring) = keyring else {
-        return failed(None, "this till has no band keys yet (pair it with the server)".into());
+        return failed(
+            None,
+            "this till has no band keys yet (pair it with the server)".into(),
+        );
     };
     let (card, uid) = match connect(context, reader).and_then(|card| {
         let uid = uid_of(&card)?;

@@ -134,7 +134,9 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["data"]["key_version"], 3, "{body}");
     assert_eq!(body["data"]["previous_version"], 2);
-    assert!(!body.to_string().contains(&hex::encode(rotated.current.master)));
+    assert!(!body
+        .to_string()
+        .contains(&hex::encode(rotated.current.master)));
     assert_eq!(keyring(&get(Some(&fx.bar_token)).1).current.version, 3);
     drop(server);
 

@@ -169,7 +169,10 @@ impl Terminal {
     pub(super) fn may_top_up(&self) -> bool {
         self.reader()
             .terminal(&self.options.terminal)
-            .is_ok_and(|t| t.permission.allows(tapster_ledger::model::Direction::Credit))
+            .is_ok_and(|t| {
+                t.permission
+                    .allows(tapster_ledger::model::Direction::Credit)
+            })
     }
 
     /// What the reader does with a band now (tests).

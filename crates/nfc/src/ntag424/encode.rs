@@ -11,8 +11,8 @@ use tapster_band::keys::{SDM_FILE_READ_KEY_NO, SDM_META_READ_KEY_NO};
 use tapster_ledger::TokenId;
 
 use super::{
-    authenticate, key_version, select, status, uid_bytes, wrap, BandError, Card, Keyring,
-    Session, FACTORY_KEY, MASTER_KEY_NO, TAP_KEY_NO,
+    authenticate, key_version, select, status, uid_bytes, wrap, BandError, Card, Keyring, Session,
+    FACTORY_KEY, MASTER_KEY_NO, TAP_KEY_NO,
 };
 
 /// The NDEF file: what a phone reads.
@@ -54,7 +54,10 @@ impl SunLink {
         let Some(rest) = base.strip_prefix("https://") else {
             return bad("it must start with https:// (phones open it)");
         };
-        if rest.is_empty() || !rest.is_ascii() || rest.contains(|c: char| c.is_ascii_whitespace() || c.is_ascii_control() || c == '#') {
+        if rest.is_empty()
+            || !rest.is_ascii()
+            || rest.contains(|c: char| c.is_ascii_whitespace() || c.is_ascii_control() || c == '#')
+        {
             return bad("it must be a web address without spaces or #");
         }
         let separator = if rest.contains('?') { '&' } else { '?' };
@@ -142,7 +145,12 @@ pub fn encode_band(
     let uid_bytes = uid_bytes(uid).ok_or(BandError::BadUid)?;
     select(card)?;
     let mut versions = [0u8; 5];
-    for key_no in [MASTER_KEY_NO, TAP_KEY_NO, SDM_META_READ_KEY_NO, SDM_FILE_READ_KEY_NO] {
+    for key_no in [
+        MASTER_KEY_NO,
+        TAP_KEY_NO,
+        SDM_META_READ_KEY_NO,
+        SDM_FILE_READ_KEY_NO,
+    ] {
         versions[usize::from(key_no)] = key_version(card, key_no)?;
     }
     let target = &keyring.current;
@@ -220,9 +228,7 @@ fn parse_link(file: &[u8]) -> Result<String, BandError> {
     if record.len() < 5 || record[0] & 0x17 != 0x11 || record[1] != 1 || record[3] != b'U' {
         return Err(none());
     }
-    let payload = record
-        .get(4..4 + usize::from(record[2]))
-        .ok_or_else(none)?;
+    let payload = record.get(4..4 + usize::from(record[2])).ok_or_else(none)?;
     let prefix = match payload[0] {
         0x00 => "",
         0x03 => "http://",
@@ -260,7 +266,9 @@ mod tests {
         assert_eq!(settings[9..12], settings[12..15], "a MAC over nothing");
         // A query already there: the parameters are added to it.
         let with_query = SunLink::new("https://bar.example/g?lang=de").unwrap();
-        assert!(parse_link(&with_query.file).unwrap().contains("?lang=de&e="));
+        assert!(parse_link(&with_query.file)
+            .unwrap()
+            .contains("?lang=de&e="));
     }
 
     #[test]
@@ -275,6 +283,8 @@ mod tests {
             assert!(SunLink::new(base).is_err(), "{base}");
         }
         let long = format!("https://bar.example/{}", "x".repeat(300));
-        assert!(matches!(SunLink::new(&long), Err(BandError::BadLink(m)) if m.contains("too long")));
+        assert!(
+            matches!(SunLink::new(&long), Err(BandError::BadLink(m)) if m.contains("too long"))
+        );
     }
 }
