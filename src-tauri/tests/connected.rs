@@ -2,6 +2,8 @@
 //! takes catalogue and staff from the server, sells online, and its entries
 //! reach the server exactly once.
 
+#[path = "../../crates/nfc/tests/sandbox/harness.rs"]
+mod nfc_sandbox;
 #[path = "../../crates/sync/tests/common/mod.rs"]
 mod sync_common;
 
@@ -451,4 +453,85 @@ fn a_connected_till_keeps_the_events_band_keys_for_its_owner_only() {
     let kept = tapster_nfc::ntag424::Keyring::load(&path).unwrap();
     assert_eq!(shared.read().unwrap().as_ref(), Some(&kept));
     assert_eq!(kept.current.version, 1);
+}
+
+/// Across the whole chain: the server's band keys reach the till's key
+/// file, the encoding station (pcscd, emulated NTAG 424 DNA) puts a SUN
+/// link to the server's guest page on a band, a phone reads it, and the
+/// server resolves each fresh link once and refuses it replayed.
+#[test]
+fn a_band_encoded_with_the_servers_keys_opens_its_guest_page_once_per_read() {
+    const BAND: &str = "04D30000000001";
+    let event = Event::new(1, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let (_, token) = event.terminal("Encoder");
+    let client = tapster_sync::ServerClient::new(
+        &tapster_sync::ServerAddress::new(&server.base(), Some(server.fingerprint)),
+        &event.id,
+        &token,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shared: tapster_nfc::SharedKeyring = Arc::new(std::sync::RwLock::new(None));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(tapster_app::band_keys::refresh(
+            &client,
+            dir.path(),
+            &shared,
+        ))
+        .unwrap();
+    let keys = tapster_app::band_keys::path(dir.path());
+    let guest_page = format!("{}/api/v1/events/{}/guest/sun", server.base(), event.id);
+    let nfc = nfc_sandbox::nfc_binary();
+    let (nfc, keys) = (nfc.to_str().unwrap(), keys.to_str().unwrap());
+    let script = format!(
+        "set -e
+         {nfc} encode --band-keys {keys} --count 1 --link {guest_page}
+         {nfc} read-link
+         {nfc} read-link"
+    );
+    let sandbox = nfc_sandbox::Sandbox::start(&["sh", "-c", &script]);
+    let wait = Duration::from_secs(25);
+    sandbox.expect(wait, |e| e["event"] == "reader_added");
+    sandbox.card(&format!("insert-424 {BAND}"));
+    let encoded = sandbox.expect(wait, |e| {
+        e["event"] == "encoded" || e["event"] == "encode_failed"
+    });
+    assert_eq!(encoded["link"], true, "{encoded}");
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        sandbox.card("remove");
+        std::thread::sleep(nfc_sandbox::POLL);
+        sandbox.card(&format!("insert-424 {BAND}"));
+        let line = sandbox.expect(wait, |e| {
+            e.get("link").is_some() || e.get("error").is_some()
+        });
+        links.push(
+            line["link"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{line}"))
+                .to_string(),
+        );
+    }
+    sandbox.card("remove");
+
+    let http = server.blocking_client();
+    let open = |link: &str| {
+        assert!(link.starts_with(&guest_page), "{link}");
+        let response = http.get(link).send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().unwrap())
+    };
+    let (status, first) = open(&links[0]);
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["data"]["token_id"], BAND);
+    assert_eq!(first["data"]["key_version"], 1);
+    assert_eq!(first["data"]["wallet"]["balance"], 10_00, "{first}");
+    let (status, replayed) = open(&links[0]);
+    assert_eq!(status, 400, "a replayed link: {replayed}");
+    let (status, second) = open(&links[1]);
+    assert_eq!(status, 200, "{second}");
+    assert!(second["data"]["counter"].as_u64() > first["data"]["counter"].as_u64());
 }

@@ -12,6 +12,39 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+/// This file's directory (tests of other crates include it by `#[path]`):
+/// `file!()` is relative to the workspace root, found above the crate.
+fn sandbox_dir() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate_dir
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").exists())
+        .unwrap_or(crate_dir);
+    root.join(file!()).parent().unwrap().to_path_buf()
+}
+
+/// The `tapster-nfc` binary, brought up to date first (tests of other
+/// crates have no `CARGO_BIN_EXE_tapster-nfc`).
+pub fn nfc_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "tapster-nfc",
+        "--bin",
+        "tapster-nfc",
+    ]);
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    assert!(build.status().expect("build tapster-nfc").success());
+    dir.join("tapster-nfc")
+}
+
 pub struct Sandbox {
     child: Child,
     pub events: Receiver<Value>,
@@ -24,7 +57,7 @@ impl Sandbox {
     pub fn start(command: &[&str]) -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
         let control = dir.path().join("card.sock");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/run.sh");
+        let script = sandbox_dir().join("run.sh");
         let mut child = Command::new("unshare")
             .args(["-m", "-n", "--propagation", "private"])
             .arg(&script)
