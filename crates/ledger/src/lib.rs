@@ -9,6 +9,8 @@
 //! - [`model`]: settings, catalogue, terminals, staff, wallets, entries, shifts.
 //! - [`pricing`]: what a cart costs (sale prices, deposits, stock, windows).
 //! - [`rules`]: funds, offline limits, permissions, roles, cancellations.
+//! - [`passes`]: QR passes — discounts, vouchers, allowances: redeemable
+//!   when, and what they take off a cart.
 //! - [`postings`]: double entry: every entry as postings that sum to zero.
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
 //! - [`pin`]: staff PINs hashed with Argon2id.
@@ -25,6 +27,7 @@ pub mod failpoints;
 pub mod ids;
 pub mod model;
 pub mod money;
+pub mod passes;
 pub mod pin;
 pub mod postings;
 pub mod pricing;

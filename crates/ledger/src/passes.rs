@@ -1,0 +1,594 @@
+//! Passes: QR codes a guest or a volunteer shows at the till — a
+//! discount, a voucher credited as promo money, or an allowance (three
+//! drinks a day). What a pass is, whether it can be redeemed now, and
+//! what it takes off a cart are decided here, for the server and the till
+//! alike.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::InputError;
+use crate::ids::ProductId;
+use crate::money::Cents;
+use crate::pricing::PricedCart;
+
+/// The text in a pass's QR code. Tapster's own are `TAP-` and 26 Crockford
+/// base-32 digits of 128 random bits (unguessable, and QR alphanumeric);
+/// imported third-party codes are any 4 to 64 printable ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PassCode(String);
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl PassCode {
+    /// A new random code.
+    pub fn generate() -> PassCode {
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let value = u128::from_be_bytes(bytes);
+        let digits: String = (0..26)
+            .rev()
+            .map(|i| CROCKFORD[((value >> (i * 5)) & 31) as usize] as char)
+            .collect();
+        PassCode(format!("TAP-{digits}"))
+    }
+
+    /// A code as scanned or typed: surrounding whitespace is dropped.
+    pub fn parse(input: &str) -> Result<PassCode, InputError> {
+        let code = input.trim();
+        let length = code.chars().count();
+        if !(4..=64).contains(&length) {
+            return Err(InputError::new("code", "must be 4 to 64 characters"));
+        }
+        if !code.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(InputError::new(
+                "code",
+                "may hold only printable characters without spaces",
+            ));
+        }
+        Ok(PassCode(code.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is one of Tapster's own codes (not an imported one).
+    pub fn is_tapster(&self) -> bool {
+        self.0.len() == 30
+            && self.0.starts_with("TAP-")
+            && self.0[4..].bytes().all(|b| CROCKFORD.contains(&b))
+    }
+
+    /// For logs and lists: the last four characters.
+    pub fn masked(&self) -> String {
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("…{tail}")
+    }
+}
+
+impl TryFrom<String> for PassCode {
+    type Error = InputError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        PassCode::parse(&value)
+    }
+}
+
+impl From<PassCode> for String {
+    fn from(code: PassCode) -> String {
+        code.0
+    }
+}
+
+impl std::fmt::Display for PassCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The kind of pass, as the seed's `pass_type` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassType {
+    Discount,
+    Voucher,
+    Allowance,
+}
+
+impl PassType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassType::Discount => "discount",
+            PassType::Voucher => "voucher",
+            PassType::Allowance => "allowance",
+        }
+    }
+}
+
+impl std::str::FromStr for PassType {
+    type Err = InputError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "discount" => Ok(PassType::Discount),
+            "voucher" => Ok(PassType::Voucher),
+            "allowance" => Ok(PassType::Allowance),
+            _ => Err(InputError::new(
+                "pass_type",
+                "must be discount, voucher or allowance",
+            )),
+        }
+    }
+}
+
+/// What a discount takes off an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "off", rename_all = "snake_case")]
+pub enum Discount {
+    /// 1 to 100 percent of the goods (not the deposits).
+    Percent { percent: u8 },
+    /// A fixed amount, at most the goods' total.
+    Amount { amount: Cents },
+    /// One unit of this product free.
+    FreeProduct { product: ProductId },
+}
+
+/// How often an allowance renews.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllowancePeriod {
+    /// In any 24 hours (a festival day does not end at midnight).
+    Day,
+    /// Over the whole event.
+    Event,
+}
+
+impl AllowancePeriod {
+    /// Redemptions since this moment count against the allowance.
+    pub fn counted_since(self, now: Timestamp) -> Timestamp {
+        match self {
+            AllowancePeriod::Day => Timestamp(now.0.saturating_sub(24 * 3_600_000)),
+            AllowancePeriod::Event => Timestamp(i64::MIN),
+        }
+    }
+}
+
+/// What a pass gives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Benefit {
+    Discount {
+        discount: Discount,
+    },
+    /// Promo credit on the wallet: spent before paid money, never paid out.
+    Voucher {
+        value: Cents,
+    },
+    /// `count` products of `products` free per `per` (one per redemption).
+    Allowance {
+        count: u32,
+        per: AllowancePeriod,
+        products: Vec<ProductId>,
+    },
+}
+
+impl Benefit {
+    pub fn pass_type(&self) -> PassType {
+        match self {
+            Benefit::Discount { .. } => PassType::Discount,
+            Benefit::Voucher { .. } => PassType::Voucher,
+            Benefit::Allowance { .. } => PassType::Allowance,
+        }
+    }
+
+    /// Refuses benefits that make no sense (0 %, a negative voucher…).
+    pub fn validate(&self) -> Result<(), InputError> {
+        match self {
+            Benefit::Discount {
+                discount: Discount::Percent { percent },
+            } if !(1..=100).contains(percent) => {
+                Err(InputError::new("percent", "must be 1 to 100"))
+            }
+            Benefit::Discount {
+                discount: Discount::Amount { amount },
+            }
+            | Benefit::Voucher { value: amount }
+                if !amount.is_positive() || amount.0 > 1_000_000 =>
+            {
+                Err(InputError::new("value", "must be 0.01 to 10,000.00"))
+            }
+            Benefit::Allowance {
+                count, products, ..
+            } => {
+                if !(1..=100).contains(count) {
+                    Err(InputError::new("count", "must be 1 to 100"))
+                } else if products.is_empty() {
+                    Err(InputError::new(
+                        "products",
+                        "must name at least one product",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A pass as the event keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pass {
+    pub code: PassCode,
+    pub benefit: Benefit,
+    pub title: String,
+    pub subtitle: String,
+    pub valid_from: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+    /// How often it can be redeemed in all (allowances: per period).
+    pub max_redemptions: u32,
+    pub blocked: bool,
+    /// A third party's reference (its ticket code, say).
+    pub reference: Option<String>,
+    /// An imported third-party code rather than one of Tapster's.
+    pub external: bool,
+}
+
+/// Why a pass cannot be redeemed now.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum PassRefusal {
+    #[error("this pass is blocked")]
+    Blocked,
+    #[error("this pass is not valid yet")]
+    NotYetValid { from: Timestamp },
+    #[error("this pass has expired")]
+    Expired { until: Timestamp },
+    /// The seed's "Pass already redeemed" (or "Code already redeemed" for
+    /// an imported code).
+    #[error("{}", if *external { "Code already redeemed" } else { "Pass already redeemed" })]
+    AlreadyRedeemed { external: bool },
+}
+
+impl Pass {
+    /// Whether the pass can be redeemed at `now`, having been redeemed
+    /// `redeemed` times already (for an allowance: within its period).
+    pub fn check_redeemable(&self, now: Timestamp, redeemed: u32) -> Result<(), PassRefusal> {
+        if self.blocked {
+            return Err(PassRefusal::Blocked);
+        }
+        if let Some(from) = self.valid_from.filter(|from| now < *from) {
+            return Err(PassRefusal::NotYetValid { from });
+        }
+        if let Some(until) = self.valid_until.filter(|until| now >= *until) {
+            return Err(PassRefusal::Expired { until });
+        }
+        if redeemed >= self.limit() {
+            return Err(PassRefusal::AlreadyRedeemed {
+                external: self.external,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many redemptions count: all of them, or an allowance's period.
+    pub fn counted_since(&self, now: Timestamp) -> Timestamp {
+        match &self.benefit {
+            Benefit::Allowance { per, .. } => per.counted_since(now),
+            _ => Timestamp(i64::MIN),
+        }
+    }
+
+    /// Redemptions allowed within [`Pass::counted_since`].
+    pub fn limit(&self) -> u32 {
+        match &self.benefit {
+            Benefit::Allowance { count, .. } => *count,
+            _ => self.max_redemptions,
+        }
+    }
+}
+
+/// Why a pass does not apply to a cart.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum NotApplicable {
+    #[error("the pass is for a product that is not in the cart")]
+    ProductNotInCart,
+    #[error("a voucher is credited to a wristband, not taken off a cart")]
+    NotForCarts,
+    #[error("the cart has no goods to take anything off")]
+    NothingToDiscount,
+}
+
+/// What `benefit` takes off `cart` (goods only, never deposits): at most
+/// the goods' total, never negative. Percentages round half up, to the
+/// guest's benefit.
+pub fn amount_off(benefit: &Benefit, cart: &PricedCart) -> Result<Cents, NotApplicable> {
+    let goods: i64 = cart
+        .lines
+        .iter()
+        .filter(|line| !line.deposit && line.quantity > 0)
+        .map(|line| line.unit_price.0.saturating_mul(line.quantity))
+        .fold(0i64, i64::saturating_add);
+    if goods <= 0 {
+        return Err(NotApplicable::NothingToDiscount);
+    }
+    let unit_of = |wanted: &[ProductId]| {
+        cart.lines
+            .iter()
+            .filter(|line| !line.deposit && line.quantity > 0 && wanted.contains(&line.product))
+            .map(|line| line.unit_price.0)
+            .max()
+            .ok_or(NotApplicable::ProductNotInCart)
+    };
+    let off = match benefit {
+        Benefit::Voucher { .. } => return Err(NotApplicable::NotForCarts),
+        Benefit::Discount {
+            discount: Discount::Percent { percent },
+        } => {
+            // goods ≤ i64::MAX / 100 in any real cart; saturate otherwise.
+            goods.saturating_mul(i64::from(*percent)).saturating_add(50) / 100
+        }
+        Benefit::Discount {
+            discount: Discount::Amount { amount },
+        } => amount.0,
+        Benefit::Discount {
+            discount: Discount::FreeProduct { product },
+        } => unit_of(std::slice::from_ref(product))?,
+        Benefit::Allowance { products, .. } => unit_of(products)?,
+    };
+    Ok(Cents(off.clamp(0, goods)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CategoryId;
+    use crate::model::Line;
+    use crate::money::VatRate;
+    use proptest::prelude::*;
+
+    fn line(product: &str, unit: i64, quantity: i64, deposit: bool) -> Line {
+        Line {
+            product: ProductId::new(product).unwrap(),
+            name: product.into(),
+            category: CategoryId::new("drinks").unwrap(),
+            quantity,
+            unit_price: Cents(unit),
+            vat_rate: VatRate(1900),
+            deposit,
+        }
+    }
+
+    fn cart(lines: Vec<Line>) -> PricedCart {
+        let total = lines.iter().map(|l| l.unit_price.0 * l.quantity).sum();
+        PricedCart {
+            lines,
+            total: Cents(total),
+            stock_needed: Vec::new(),
+        }
+    }
+
+    fn pass(benefit: Benefit) -> Pass {
+        Pass {
+            code: PassCode::generate(),
+            benefit,
+            title: "Freigetränk".into(),
+            subtitle: String::new(),
+            valid_from: Some(Timestamp(1_000)),
+            valid_until: Some(Timestamp(2_000)),
+            max_redemptions: 1,
+            blocked: false,
+            reference: None,
+            external: false,
+        }
+    }
+
+    #[test]
+    fn codes_are_unguessable_and_scannable() {
+        let a = PassCode::generate();
+        let b = PassCode::generate();
+        assert_ne!(a, b);
+        assert!(a.is_tapster(), "{a}");
+        assert_eq!(a.as_str().len(), 30);
+        assert!(a
+            .as_str()
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'-'));
+        assert_eq!(PassCode::parse(&format!("  {a}\n")).unwrap(), a);
+        assert!(PassCode::parse("ab").is_err());
+        assert!(PassCode::parse("with space").is_err());
+        let imported = PassCode::parse("EVT-2026-000123").unwrap();
+        assert!(!imported.is_tapster());
+        assert_eq!(imported.masked(), "…0123");
+    }
+
+    #[test]
+    fn a_pass_is_redeemable_inside_its_window_until_its_limit() {
+        let p = pass(Benefit::Voucher { value: Cents(500) });
+        assert_eq!(p.check_redeemable(Timestamp(1_500), 0), Ok(()));
+        assert!(matches!(
+            p.check_redeemable(Timestamp(999), 0),
+            Err(PassRefusal::NotYetValid { .. })
+        ));
+        assert!(matches!(
+            p.check_redeemable(Timestamp(2_000), 0),
+            Err(PassRefusal::Expired { .. })
+        ));
+        let used = p.check_redeemable(Timestamp(1_500), 1).unwrap_err();
+        assert_eq!(used.to_string(), "Pass already redeemed");
+        let external = Pass {
+            external: true,
+            ..p.clone()
+        };
+        assert_eq!(
+            external
+                .check_redeemable(Timestamp(1_500), 1)
+                .unwrap_err()
+                .to_string(),
+            "Code already redeemed"
+        );
+        let blocked = Pass { blocked: true, ..p };
+        assert_eq!(
+            blocked.check_redeemable(Timestamp(1_500), 0),
+            Err(PassRefusal::Blocked)
+        );
+    }
+
+    #[test]
+    fn an_allowance_renews_after_a_day() {
+        let beer = ProductId::new("beer").unwrap();
+        let p = Pass {
+            valid_from: None,
+            valid_until: None,
+            ..pass(Benefit::Allowance {
+                count: 3,
+                per: AllowancePeriod::Day,
+                products: vec![beer],
+            })
+        };
+        let now = Timestamp(100 * 3_600_000);
+        assert_eq!(p.counted_since(now), Timestamp(76 * 3_600_000));
+        assert_eq!(p.check_redeemable(now, 2), Ok(()));
+        assert!(p.check_redeemable(now, 3).is_err());
+    }
+
+    #[test]
+    fn discounts_take_goods_off_never_deposits() {
+        let c = cart(vec![
+            line("beer", 450, 2, false),
+            line("water", 250, 1, false),
+            line("cup", 300, 3, true),
+        ]);
+        let percent = |p| {
+            amount_off(
+                &Benefit::Discount {
+                    discount: Discount::Percent { percent: p },
+                },
+                &c,
+            )
+        };
+        assert_eq!(percent(10), Ok(Cents(115)));
+        assert_eq!(percent(100), Ok(Cents(1150)), "deposits stay");
+        let amount = |a| {
+            amount_off(
+                &Benefit::Discount {
+                    discount: Discount::Amount { amount: Cents(a) },
+                },
+                &c,
+            )
+        };
+        assert_eq!(amount(500), Ok(Cents(500)));
+        assert_eq!(amount(5_000), Ok(Cents(1150)));
+        let free = |p: &str| {
+            amount_off(
+                &Benefit::Discount {
+                    discount: Discount::FreeProduct {
+                        product: ProductId::new(p).unwrap(),
+                    },
+                },
+                &c,
+            )
+        };
+        assert_eq!(free("water"), Ok(Cents(250)));
+        assert_eq!(free("wine"), Err(NotApplicable::ProductNotInCart));
+        let allowance = Benefit::Allowance {
+            count: 3,
+            per: AllowancePeriod::Day,
+            products: vec![
+                ProductId::new("water").unwrap(),
+                ProductId::new("beer").unwrap(),
+            ],
+        };
+        assert_eq!(
+            amount_off(&allowance, &c),
+            Ok(Cents(450)),
+            "the dearest of the set"
+        );
+        assert_eq!(
+            amount_off(&Benefit::Voucher { value: Cents(500) }, &c),
+            Err(NotApplicable::NotForCarts)
+        );
+        assert_eq!(
+            amount_off(
+                &Benefit::Discount {
+                    discount: Discount::Percent { percent: 50 }
+                },
+                &cart(vec![line("cup", 300, 1, true)])
+            ),
+            Err(NotApplicable::NothingToDiscount)
+        );
+    }
+
+    #[test]
+    fn benefits_that_make_no_sense_are_refused() {
+        let bad = [
+            Benefit::Discount {
+                discount: Discount::Percent { percent: 0 },
+            },
+            Benefit::Discount {
+                discount: Discount::Percent { percent: 101 },
+            },
+            Benefit::Discount {
+                discount: Discount::Amount { amount: Cents(0) },
+            },
+            Benefit::Voucher { value: Cents(-5) },
+            Benefit::Allowance {
+                count: 0,
+                per: AllowancePeriod::Day,
+                products: vec![ProductId::new("beer").unwrap()],
+            },
+            Benefit::Allowance {
+                count: 3,
+                per: AllowancePeriod::Day,
+                products: vec![],
+            },
+        ];
+        for benefit in bad {
+            assert!(benefit.validate().is_err(), "{benefit:?}");
+        }
+        assert!(Benefit::Voucher { value: Cents(500) }.validate().is_ok());
+    }
+
+    proptest! {
+        /// Whatever the cart and the pass: the amount off is never
+        /// negative, never more than the goods, and the deposits are
+        /// always still paid in full.
+        #[test]
+        fn the_amount_off_stays_within_the_goods(
+            lines in prop::collection::vec((0usize..4, 0i64..5_000, 1i64..20, any::<bool>()), 1..8),
+            percent in 1u8..=100,
+            amount in 1i64..100_000,
+            which in 0usize..4,
+        ) {
+            let names = ["beer", "water", "wine", "cup"];
+            let c = cart(lines.iter().map(|(p, unit, q, d)| line(names[*p], *unit, *q, *d)).collect());
+            let goods: i64 = c.lines.iter().filter(|l| !l.deposit).map(|l| l.unit_price.0 * l.quantity).sum();
+            let deposits: i64 = c.lines.iter().filter(|l| l.deposit).map(|l| l.unit_price.0 * l.quantity).sum();
+            let benefits = [
+                Benefit::Discount { discount: Discount::Percent { percent } },
+                Benefit::Discount { discount: Discount::Amount { amount: Cents(amount) } },
+                Benefit::Discount { discount: Discount::FreeProduct { product: ProductId::new(names[which]).unwrap() } },
+                Benefit::Allowance { count: 1, per: AllowancePeriod::Event, products: vec![ProductId::new(names[which]).unwrap()] },
+            ];
+            for benefit in &benefits {
+                if let Ok(off) = amount_off(benefit, &c) {
+                    prop_assert!(off.0 >= 0 && off.0 <= goods, "{benefit:?}: {off} of {goods}");
+                    prop_assert!(c.total.0 - off.0 >= deposits);
+                }
+            }
+            let full = amount_off(&Benefit::Discount { discount: Discount::Percent { percent: 100 } }, &c);
+            if goods > 0 {
+                prop_assert_eq!(full, Ok(Cents(goods)));
+            }
+        }
+    }
+}
