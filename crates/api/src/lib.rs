@@ -14,8 +14,10 @@
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
 //! - [`BandKeysResource`]: the event's band keys for its tills; [`SunTapResource`]: a verified SUN link.
 //! - [`manage`]: the manager API's shapes, and staff sessions for it.
+//! - [`walletapp`]: seed 003's devices and passes.
 
 pub mod manage;
+pub mod walletapp;
 
 /// `GET pos/band-keys`: the event's master keys for genuine wristbands, for
 /// a paired till (over the pinned TLS channel only). Key material: a till

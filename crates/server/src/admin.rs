@@ -23,6 +23,7 @@ use crate::manage::{
     Conflicts, ManagerIdentity, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord,
     StaffMember, Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
 };
+use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_ledger::rules::Action;
 
 pub fn routes() -> Router<AppState> {
@@ -59,6 +60,14 @@ pub fn routes() -> Router<AppState> {
         .route(&m("reports/summary"), get(summary))
         .route(&m("conflicts"), get(conflicts))
         .route(&m("band-keys/rotate"), post(rotate_band_keys))
+        .route(&m("passes"), get(list_passes).post(create_passes))
+        .route(&m("passes.csv"), get(export_passes))
+        .route(&m("passes/import"), post(import_passes))
+        .route(
+            &m("passes/{code}/block"),
+            post(block_pass).delete(unblock_pass),
+        )
+        .route(&m("reports/passes"), get(pass_report))
 }
 
 /// Refuses unless the bearer token is this event's admin token, or a
@@ -797,4 +806,154 @@ mod tests {
         assert!(record_filter(Some("colour=red")).is_err());
         assert!(record_filter(Some("terminal_timestamp=eq:5")).is_err());
     }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct BatchQuery {
+    /// Only this batch.
+    batch: Option<String>,
+}
+
+fn managed_pass(stored: crate::passes::StoredPass) -> ManagedPass {
+    ManagedPass {
+        info: stored.info(),
+        redeemed: stored.redeemed_total,
+        batch: stored.batch,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
+    params(("event_id" = String, Path)), request_body = NewPassBatch, security(("admin_token" = [])),
+    responses((status = 201, description = "The batch and its codes (128 random bits each)", body = Data<PassBatch>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn create_passes(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let batch: NewPassBatch = json(body)?;
+    let made = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.create_passes(ev, batch)
+    )?;
+    Ok((StatusCode::CREATED, Json(Data::new(made))).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/import", tag = "manage",
+    params(("event_id" = String, Path)), request_body = ImportPasses, security(("admin_token" = [])),
+    responses((status = 201, body = Data<PassBatch>), (status = 400, description = "a bad line (its number is said) or a code twice", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "a code exists already; nothing was imported", body = ErrorBody)))]
+pub(crate) async fn import_passes(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let import: ImportPasses = json(body)?;
+    let codes = crate::passes::parse_import(&import.csv)?;
+    let template = NewPassBatch {
+        count: 0,
+        title: import.title,
+        subtitle: import.subtitle,
+        benefit: import.benefit,
+        valid_from: import.valid_from,
+        valid_until: import.valid_until,
+        max_redemptions: import.max_redemptions,
+    };
+    let made = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.import_passes(ev, template, codes)
+    )?;
+    Ok((StatusCode::CREATED, Json(Data::new(made))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
+    params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
+    responses((status = 200, body = Data<Vec<ManagedPass>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn list_passes(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    Query(query): Query<BatchQuery>,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
+        .passes(ev, query.batch.as_deref()))
+    .map(|passes| ok(passes.into_iter().map(managed_pass).collect::<Vec<_>>()))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes.csv", tag = "manage",
+    params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
+    responses((status = 200, description = "One row per pass: code, type, title, window, limit, redeemed, blocked, reference, batch", content_type = "text/csv", body = String),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn export_passes(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    Query(query): Query<BatchQuery>,
+) -> Result<Response, ServerError> {
+    let csv = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
+        .passes_csv(ev, query.batch.as_deref()))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
+    params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn block_pass(
+    State(s): State<AppState>,
+    Path((e, code)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.set_pass_blocked(ev, &code, true)
+    )
+    .map(|p| ok(managed_pass(p)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
+    params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn unblock_pass(
+    State(s): State<AppState>,
+    Path((e, code)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.set_pass_blocked(ev, &code, false)
+    )
+    .map(|p| ok(managed_pass(p)))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/passes", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Redemptions by pass type, location and device", body = Data<Vec<RedemptionRow>>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn pass_report(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st
+        .redemption_report(ev))
+    .map(ok)
 }

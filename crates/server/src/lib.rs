@@ -9,6 +9,9 @@
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the terminals' routes, thin over the store.
 //! - [`admin`]: the manager's routes.
+//! - [`devices`], [`passes`], [`walletapp`]: seed 003 — devices (the
+//!   event's terminals with the seed's fields), locations, QR passes
+//!   made, imported, scanned and redeemed once.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`transport`]: HTTPS (own or operator certificate, reloaded), plain HTTP
 //!   only when asked for, the redirect listener, setup codes.
@@ -18,12 +21,15 @@
 
 pub mod admin;
 pub mod bands;
+pub mod devices;
 pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod limit;
 pub mod manage;
 pub mod openapi;
+pub mod passes;
 pub mod store;
 pub mod transport;
+pub mod walletapp;
 mod writer;

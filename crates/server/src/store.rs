@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "band keys",
         sql: include_str!("../../../migrations/server/0003_band_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "devices and passes",
+        sql: include_str!("../../../migrations/server/0004_devices_passes.sql"),
+    },
 ];
 
 /// A terminal that presented a valid token.
@@ -192,9 +197,24 @@ impl ServerStore {
             self.clock.now(),
         );
         let (id, token) = self.write(move |tx| {
-        let event = event.as_str();
-        Self::ensure_event(tx, event)?;
-        let base = slug(&friendly_name);
+            Self::ensure_event(tx, &event)?;
+            Self::insert_terminal(tx, &event, &friendly_name, permission, now)
+        })?;
+        tracing::info!(terminal = %id, "terminal created");
+        Ok((id, token))
+    }
+
+    /// Adds a terminal (a till or a seed-003 device) in the transaction
+    /// `tx`: an id from its name, a uuid, a token (returned, shown once),
+    /// the whole catalogue on its grid.
+    pub(crate) fn insert_terminal(
+        tx: &Connection,
+        event: &str,
+        friendly_name: &str,
+        permission: Permission,
+        now: Timestamp,
+    ) -> Result<(String, String), ServerError> {
+        let base = slug(friendly_name);
         let mut id = base.clone();
         let mut n = 1;
         while tx.query_row(
@@ -211,8 +231,8 @@ impl ServerStore {
             .query_map([event], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         tx.execute(
-            "INSERT INTO terminals (event_id, id, friendly_name, permission, token_hash, layout, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO terminals (event_id, id, friendly_name, permission, token_hash, layout, created_at, identifier)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 event,
                 id,
@@ -220,12 +240,10 @@ impl ServerStore {
                 permission.as_str(),
                 token_hash(&token),
                 serde_json::to_string(&layout).unwrap_or_else(|_| "[]".into()),
-                now.0
+                now.0,
+                uuid::Uuid::new_v4().to_string(),
             ],
         )?;
-        Ok((id, token))
-        })?;
-        tracing::info!(terminal = %id, "terminal created");
         Ok((id, token))
     }
 

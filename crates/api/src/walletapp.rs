@@ -1,0 +1,227 @@
+//! Seed 003 (walletapp devices and passes) as Tapster speaks it: devices
+//! are the event's terminals, passes are QR codes redeemed at them. Every
+//! answer but the scans is wrapped in `{"message": "Request successful",
+//! "data": …}`.
+
+use serde::{Deserialize, Serialize};
+use tapster_ledger::model::Permission;
+use tapster_ledger::passes::Benefit;
+use utoipa::ToSchema;
+
+/// The seed's envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Envelope<T> {
+    pub message: String,
+    pub data: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn ok(data: T) -> Self {
+        Envelope {
+            message: "Request successful".into(),
+            data,
+        }
+    }
+}
+
+/// `{"message": …}` alone: archive and restore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+/// A location: a bar or booth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LocationResource {
+    pub identifier: String,
+    pub address: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLocation {
+    pub address: String,
+}
+
+/// A device (a till or scanner) as the seed shows it. `pin` is always
+/// `null` in answers: PINs are kept only as hashes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceResource {
+    pub name: String,
+    pub identifier: String,
+    pub external_device_id: Option<String>,
+    pub add_multiplier: i64,
+    pub subtract_multiplier: i64,
+    pub pin: Option<String>,
+    pub location: Option<LocationResource>,
+    /// Tapster: the terminal's id in the PointOfSale API and its permission.
+    pub terminal_id: String,
+    #[schema(value_type = String, example = "debit")]
+    pub permission: Permission,
+    pub archived: bool,
+}
+
+/// `POST devices`: all of the seed's required fields; `permission` is
+/// Tapster's (default `debit`).
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevice {
+    pub name: String,
+    pub location_id: String,
+    pub external_device_id: String,
+    pub pin: String,
+    #[serde(default = "one")]
+    pub add_multiplier: i64,
+    #[serde(default = "one")]
+    pub subtract_multiplier: i64,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "debit")]
+    pub permission: Option<Permission>,
+}
+
+/// `PUT devices/{identifier}`: `pin` required (the seed's rule), the rest
+/// changes only when given.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub location_id: Option<String>,
+    #[serde(default)]
+    pub external_device_id: Option<String>,
+    pub pin: String,
+    #[serde(default)]
+    pub add_multiplier: Option<i64>,
+    #[serde(default)]
+    pub subtract_multiplier: Option<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "debit")]
+    pub permission: Option<Permission>,
+}
+
+impl std::fmt::Debug for NewDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewDevice")
+            .field("name", &self.name)
+            .field("external_device_id", &self.external_device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for DeviceUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceUpdate")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// `POST devices/{identifier}/token` (Tapster): the device token, shown
+/// this once (the seed's "key icon").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceToken {
+    pub identifier: String,
+    pub api_token: String,
+}
+
+/// `POST devices/scan`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    pub code: String,
+}
+
+/// A pass as a scan shows it (the seed's fields; `pass_type` is
+/// `discount`, `voucher` or `allowance`). Tapster adds what it gives and
+/// how often it may still be redeemed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PassInfo {
+    pub pass_identifier: String,
+    pub pass_type: String,
+    pub pass_installed: bool,
+    pub user_identifier: Option<String>,
+    pub user_first_name: Option<String>,
+    pub pass_title: String,
+    pub pass_subtitle: String,
+    pub reference: Option<String>,
+    #[schema(value_type = Object)]
+    pub benefit: Benefit,
+    pub redemptions_left: u32,
+    pub valid_from: Option<i64>,
+    pub valid_until: Option<i64>,
+    pub blocked: bool,
+}
+
+/// `{"message": "Pass already redeemed" | "Code already redeemed", "data": …}`
+/// with status 409, and the other refusals (blocked, not yet or no longer
+/// valid) with status 422 and their own message.
+pub type PassRefused = Envelope<PassInfo>;
+
+/// `POST manage/passes`: a batch of new passes with random codes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassBatch {
+    pub count: u32,
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: String,
+    #[schema(value_type = Object)]
+    pub benefit: Benefit,
+    #[serde(default)]
+    pub valid_from: Option<i64>,
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+    #[serde(default)]
+    pub max_redemptions: Option<u32>,
+}
+
+/// A batch made: its id and its codes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PassBatch {
+    pub batch: String,
+    pub codes: Vec<String>,
+}
+
+/// Redemptions counted by pass type, location and device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RedemptionRow {
+    pub pass_type: String,
+    pub location: Option<String>,
+    pub terminal_id: String,
+    pub redemptions: i64,
+}
+
+/// `POST manage/passes/import`: third parties' codes as CSV (a header row
+/// with `code`, optional `reference` and `first_name`), all giving what
+/// the other fields say (`count` is not used).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportPasses {
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: String,
+    #[schema(value_type = Object)]
+    pub benefit: Benefit,
+    #[serde(default)]
+    pub valid_from: Option<i64>,
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+    #[serde(default)]
+    pub max_redemptions: Option<u32>,
+    pub csv: String,
+}
+
+/// A pass in the manager's list: what a scan shows, and its batch and
+/// redemptions so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ManagedPass {
+    #[serde(flatten)]
+    pub info: PassInfo,
+    pub batch: String,
+    pub redeemed: u32,
+}

@@ -1,0 +1,347 @@
+//! Seed 003's routes under the event prefix: devices and locations (a
+//! manager's token: the seed's `devices.*` abilities), and pass scans (a
+//! device's token: `scanners.get`, `scanners.post`). Any other token is
+//! refused with 403; no token, or an unknown one, with 401.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tapster_api::walletapp::{
+    DeviceResource, DeviceToken, DeviceUpdate, Envelope, LocationResource, Message, NewDevice,
+    NewLocation, PassInfo, ScanRequest,
+};
+#[allow(unused_imports)]
+use tapster_api::ErrorBody;
+use tapster_ledger::passes::{PassCode, PassRefusal};
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::rules::Action;
+
+use crate::error::ServerError;
+use crate::http::{bearer, blocking, read_body, AppState};
+use crate::manage::ManagerIdentity;
+use crate::passes::Refused;
+use crate::store::{AuthenticatedTerminal, ServerStore};
+
+pub fn routes() -> Router<AppState> {
+    let e = |path: &str| format!("/api/v1/events/{{event_id}}/{path}");
+    Router::new()
+        .route(&e("devices"), get(list_devices).post(store_device))
+        .route(&e("devices/scan/info"), get(scan_info))
+        .route(&e("devices/scan"), post(scan))
+        .route(
+            &e("devices/{identifier}"),
+            get(fetch_device)
+                .put(update_device)
+                .delete(archive_device)
+                .patch(restore_device),
+        )
+        .route(&e("devices/{identifier}/token"), post(device_token))
+        .route(&e("locations"), get(list_locations).post(store_location))
+}
+
+type Store = std::sync::Arc<ServerStore>;
+
+/// Who is asking.
+enum Caller {
+    Manager(ManagerIdentity),
+    Device(AuthenticatedTerminal),
+}
+
+async fn caller(state: &AppState, event: &str, headers: &HeaderMap) -> Result<Caller, ServerError> {
+    let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
+    let (store, event) = (state.store.clone(), event.to_string());
+    blocking(move || {
+        if let Some(device) = store.authenticate_terminal(&event, &token)? {
+            return Ok(Caller::Device(device));
+        }
+        match store.authenticate_manager(&event, &token)? {
+            Some(identity) => Ok(Caller::Manager(identity)),
+            None => Err(ServerError::Unauthenticated),
+        }
+    })
+    .await
+}
+
+/// `devices.*`: a manager's token (or a manager's staff session).
+async fn manager(state: &AppState, event: &str, headers: &HeaderMap) -> Result<(), ServerError> {
+    match caller(state, event, headers).await? {
+        Caller::Manager(identity) => identity.check(Action::ChangeSettings),
+        Caller::Device(_) => Err(ServerError::Forbidden(
+            "a device token has the abilities scanners.get and scanners.post only".into(),
+        )),
+    }
+}
+
+/// `scanners.get` / `scanners.post`: a device's token.
+async fn device(
+    state: &AppState,
+    event: &str,
+    headers: &HeaderMap,
+) -> Result<AuthenticatedTerminal, ServerError> {
+    match caller(state, event, headers).await? {
+        Caller::Device(device) => Ok(device),
+        Caller::Manager(_) => Err(ServerError::Forbidden(
+            "scans need a device token (abilities scanners.get, scanners.post)".into(),
+        )),
+    }
+}
+
+fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
+    let body = read_body(body)?;
+    serde_json::from_slice(&body).map_err(|e| ServerError::invalid("body", e.to_string()))
+}
+
+fn ok<T: Serialize>(value: T) -> Response {
+    Json(Envelope::ok(value)).into_response()
+}
+
+fn message(text: &str) -> Response {
+    Json(Message {
+        message: text.into(),
+    })
+    .into_response()
+}
+
+macro_rules! as_manager {
+    ($state:expr, $event:expr, $headers:expr, $work:expr) => {{
+        manager(&$state, &$event, &$headers).await?;
+        let store = $state.store.clone();
+        let event = $event.clone();
+        let work = $work;
+        blocking(move || work(&store, &event)).await
+    }};
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/devices", tag = "devices",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "`{message, data: [device]}`; `pin` is always null (kept hashed)", body = Envelope<Vec<DeviceResource>>),
+        (status = 401, body = ErrorBody), (status = 403, description = "a device token", body = ErrorBody)))]
+pub(crate) async fn list_devices(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    as_manager!(s, e, h, |st: &Store, ev: &str| st.devices(ev)).map(ok)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/devices", tag = "devices",
+    params(("event_id" = String, Path)), request_body = NewDevice, security(("admin_token" = [])),
+    responses((status = 201, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "the external_device_id is taken", body = ErrorBody)))]
+pub(crate) async fn store_device(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let new: NewDevice = json(body)?;
+    let device = as_manager!(s, e, h, move |st: &Store, ev: &str| st.create_device(
+        ev,
+        new,
+        PinHashCost::Production
+    ))?;
+    Ok((StatusCode::CREATED, Json(Envelope::ok(device))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
+    params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Envelope<DeviceResource>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn fetch_device(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    as_manager!(s, e, h, move |st: &Store, ev: &str| st.device(ev, &id)).map(ok)
+}
+
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
+    params(("event_id" = String, Path), ("identifier" = String, Path)), request_body = DeviceUpdate, security(("admin_token" = [])),
+    responses((status = 200, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub(crate) async fn update_device(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let update: DeviceUpdate = json(body)?;
+    as_manager!(s, e, h, move |st: &Store, ev: &str| st.update_device(
+        ev,
+        &id,
+        update,
+        PinHashCost::Production
+    ))
+    .map(ok)
+}
+
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
+    params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "`{\"message\": \"Device deleted\"}`: archived, its token stops working", body = Message),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn archive_device(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    as_manager!(s, e, h, move |st: &Store, ev: &str| {
+        let terminal = st.device_terminal(ev, &id)?;
+        st.set_terminal_archived(ev, &terminal, true)
+    })?;
+    Ok(message("Device deleted"))
+}
+
+#[utoipa::path(patch, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
+    params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "`{\"message\": \"Device restore\"}`", body = Message),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn restore_device(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    as_manager!(s, e, h, move |st: &Store, ev: &str| {
+        let terminal = st.device_terminal(ev, &id)?;
+        st.set_terminal_archived(ev, &terminal, false)
+    })?;
+    Ok(message("Device restore"))
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/{identifier}/token", tag = "devices",
+    params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "A new device token, shown once; the old one stops working", body = Envelope<DeviceToken>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn device_token(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let identifier = id.clone();
+    as_manager!(s, e, h, move |st: &Store, ev: &str| st
+        .device_token(ev, &id))
+    .map(|api_token| {
+        ok(DeviceToken {
+            identifier,
+            api_token,
+        })
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/locations", tag = "devices",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Envelope<Vec<LocationResource>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn list_locations(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    as_manager!(s, e, h, |st: &Store, ev: &str| st.locations(ev)).map(ok)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/locations", tag = "devices",
+    params(("event_id" = String, Path)), request_body = NewLocation, security(("admin_token" = [])),
+    responses((status = 201, body = Envelope<LocationResource>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn store_location(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let new: NewLocation = json(body)?;
+    let location = as_manager!(s, e, h, move |st: &Store, ev: &str| st
+        .create_location(ev, &new.address))?;
+    Ok((StatusCode::CREATED, Json(Envelope::ok(location))).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct CodeQuery {
+    code: String,
+}
+
+fn code(text: &str) -> Result<PassCode, ServerError> {
+    PassCode::parse(text).map_err(|e| ServerError::invalid("code", e.reason))
+}
+
+/// A scan that did not redeem: 409 when used up (the seed's "Pass already
+/// redeemed" / "Code already redeemed"), 422 when blocked or outside its
+/// window; the pass's data either way.
+fn refused(refused: Refused) -> Response {
+    let status = match refused.refusal {
+        PassRefusal::AlreadyRedeemed { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let message = match &refused.refusal {
+        PassRefusal::AlreadyRedeemed { .. } => refused.refusal.to_string(),
+        PassRefusal::Blocked => "Pass blocked".into(),
+        PassRefusal::NotYetValid { .. } => "Pass not valid yet".into(),
+        PassRefusal::Expired { .. } => "Pass expired".into(),
+    };
+    (
+        status,
+        Json(Envelope {
+            message,
+            data: refused.pass.info(),
+        }),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/devices/scan/info", tag = "devices",
+    params(("event_id" = String, Path), CodeQuery), security(("api_token" = [])),
+    responses((status = 200, description = "The pass, redeemable now", body = PassInfo),
+        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
+        (status = 422, description = "`{\"message\": \"Pass blocked\" | \"Pass expired\" | \"Pass not valid yet\", \"data\": pass}`", body = Envelope<PassInfo>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn scan_info(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    Query(query): Query<CodeQuery>,
+) -> Result<Response, ServerError> {
+    device(&s, &e, &h).await?;
+    let code = code(&query.code)?;
+    let store = s.store.clone();
+    let stored = blocking(move || store.pass(&e, code.as_str())).await?;
+    let now = s.store.clock.now();
+    Ok(match stored.pass.check_redeemable(now, stored.counted) {
+        Ok(()) => Json(stored.info()).into_response(),
+        Err(refusal) => refused(Refused {
+            refusal,
+            pass: Box::new(stored),
+        }),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/scan", tag = "devices",
+    params(("event_id" = String, Path)), request_body = ScanRequest, security(("api_token" = [])),
+    responses((status = 200, description = "Redeemed at this device", body = PassInfo),
+        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
+        (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn scan(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let device = device(&s, &e, &h).await?;
+    let request: ScanRequest = json(body)?;
+    let code = code(&request.code)?;
+    let store = s.store.clone();
+    let outcome = blocking(move || store.redeem_pass(&e, code.as_str(), &device.id)).await?;
+    Ok(match outcome {
+        Ok(stored) => Json(stored.info()).into_response(),
+        Err(refusal) => refused(refusal),
+    })
+}

@@ -1,0 +1,541 @@
+//! Seed 003 against the real server over HTTPS: devices and locations in
+//! the seed's shapes and envelope, the abilities of manager and device
+//! tokens, passes made, imported, exported, scanned and redeemed exactly
+//! once — also when twelve devices scan the same code at the same moment.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{json, Fixture, Server};
+use serde_json::{json, Value};
+
+struct Api<'a> {
+    server: &'a Server,
+    event: &'a str,
+}
+
+impl Api<'_> {
+    fn send(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let client = self.server.client();
+        let url = self.server.url(self.event, path);
+        let request = match method {
+            "GET" => client.get(url),
+            "POST" => client.post(url),
+            "PUT" => client.put(url),
+            "PATCH" => client.patch(url),
+            "DELETE" => client.delete(url),
+            _ => unreachable!(),
+        }
+        .bearer_auth(token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        json(request.send().unwrap())
+    }
+}
+
+const SEED_DEVICE_FIELDS: [&str; 7] = [
+    "name",
+    "identifier",
+    "external_device_id",
+    "add_multiplier",
+    "subtract_multiplier",
+    "pin",
+    "location",
+];
+
+#[test]
+fn devices_and_locations_speak_the_seed() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+
+    let (status, location) = api.send(
+        "POST",
+        "locations",
+        admin,
+        Some(json!({"address": "Bar Nord, Zelt 2"})),
+    );
+    assert_eq!(status, 201, "{location}");
+    assert_eq!(location["message"], "Request successful");
+    let location_id = location["data"]["identifier"].as_str().unwrap().to_string();
+    assert_eq!(
+        uuid::Uuid::parse_str(&location_id)
+            .unwrap()
+            .get_version_num(),
+        4
+    );
+
+    let new_device = json!({
+        "name": "Scanner Einlass",
+        "location_id": location_id,
+        "pin": "1234",
+        "external_device_id": "ext-001",
+        "add_multiplier": 2,
+        "subtract_multiplier": 1
+    });
+    let (status, created) = api.send("POST", "devices", admin, Some(new_device.clone()));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["message"], "Request successful");
+    let device = &created["data"];
+    for field in SEED_DEVICE_FIELDS {
+        assert!(device.get(field).is_some(), "{field} missing in {device}");
+    }
+    assert_eq!(device["name"], "Scanner Einlass");
+    assert_eq!(device["external_device_id"], "ext-001");
+    assert_eq!(device["add_multiplier"], 2);
+    assert_eq!(device["subtract_multiplier"], 1);
+    assert_eq!(
+        device["pin"],
+        Value::Null,
+        "PINs are kept hashed, never answered"
+    );
+    assert_eq!(
+        device["location"],
+        json!({"identifier": location_id, "address": "Bar Nord, Zelt 2"})
+    );
+    assert_eq!(device["permission"], "debit");
+    let id = device["identifier"].as_str().unwrap().to_string();
+
+    // The external id is unique per event; nothing is left of a refusal.
+    let (status, _) = api.send("POST", "devices", admin, Some(new_device));
+    assert_eq!(status, 409);
+    let (status, list) = api.send("GET", "devices", admin, None);
+    assert_eq!(status, 200);
+    assert_eq!(list["message"], "Request successful");
+    let devices = list["data"].as_array().unwrap();
+    assert_eq!(
+        devices.len(),
+        3,
+        "the fixture's two tills and the scanner: {list}"
+    );
+    assert!(devices
+        .iter()
+        .all(|d| SEED_DEVICE_FIELDS.iter().all(|f| d.get(*f).is_some())));
+    // A missing required field, an unknown location: 400.
+    let (status, _) = api.send(
+        "POST",
+        "devices",
+        admin,
+        Some(json!({"name": "x", "location_id": location_id, "external_device_id": "e2"})),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = api.send("POST", "devices", admin, Some(json!({"name": "x", "location_id": "nowhere", "external_device_id": "e2", "pin": "1234"})));
+    assert_eq!(status, 400);
+
+    let (status, fetched) = api.send("GET", &format!("devices/{id}"), admin, None);
+    assert_eq!((status, &fetched["data"]["identifier"]), (200, &json!(id)));
+    let (status, updated) = api.send(
+        "PUT",
+        &format!("devices/{id}"),
+        admin,
+        Some(json!({"name": "Scanner Bar", "pin": "5678", "subtract_multiplier": 3})),
+    );
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["data"]["name"], "Scanner Bar");
+    assert_eq!(updated["data"]["subtract_multiplier"], 3);
+    assert_eq!(updated["data"]["external_device_id"], "ext-001", "kept");
+    let (status, _) = api.send(
+        "PUT",
+        &format!("devices/{id}"),
+        admin,
+        Some(json!({"name": "no pin"})),
+    );
+    assert_eq!(status, 400, "the seed requires the pin");
+    let (status, _) = api.send(
+        "GET",
+        "devices/00000000-0000-4000-8000-000000000000",
+        admin,
+        None,
+    );
+    assert_eq!(status, 404);
+
+    // The key icon: a device token; archived it stops working, restored
+    // it works again.
+    let (status, token) = api.send("POST", &format!("devices/{id}/token"), admin, None);
+    assert_eq!(status, 200, "{token}");
+    let device_token = token["data"]["api_token"].as_str().unwrap().to_string();
+    let (status, _) = api.send(
+        "GET",
+        "devices/scan/info?code=TAP-NOTHING",
+        &device_token,
+        None,
+    );
+    assert_eq!(status, 404, "a device may scan (the code is unknown)");
+    let (status, archived) = api.send("DELETE", &format!("devices/{id}"), admin, None);
+    assert_eq!(
+        (status, archived),
+        (200, json!({"message": "Device deleted"}))
+    );
+    let (status, _) = api.send(
+        "GET",
+        "devices/scan/info?code=TAP-NOTHING",
+        &device_token,
+        None,
+    );
+    assert_eq!(status, 401, "an archived device's token");
+    let (status, restored) = api.send("PATCH", &format!("devices/{id}"), admin, None);
+    assert_eq!(
+        (status, restored),
+        (200, json!({"message": "Device restore"}))
+    );
+    let (status, _) = api.send(
+        "GET",
+        "devices/scan/info?code=TAP-NOTHING",
+        &device_token,
+        None,
+    );
+    assert_eq!(status, 404);
+
+    // Abilities: a device token has scanners.* only, a manager's token
+    // devices.* only; another event's tokens are strangers.
+    for (method, path) in [
+        ("GET", "devices"),
+        ("POST", "locations"),
+        ("GET", &*format!("devices/{id}")),
+    ] {
+        let (status, body) = api.send(method, path, &device_token, Some(json!({"address": "x"})));
+        assert_eq!(status, 403, "{method} {path} with a device token: {body}");
+    }
+    let (status, _) = api.send(
+        "POST",
+        "devices/scan",
+        admin,
+        Some(json!({"code": "TAP-NOTHING"})),
+    );
+    assert_eq!(status, 403, "a manager's token cannot scan");
+    let (status, _) = api.send("GET", "devices", &fx.other_admin_token, None);
+    assert_eq!(status, 401);
+    let (status, _) = api.send("GET", "devices", "nonsense", None);
+    assert_eq!(status, 401);
+}
+
+fn make_passes(api: &Api, admin: &str, count: u32, benefit: Value, extra: Value) -> Vec<String> {
+    let mut body = json!({"count": count, "title": "Freigetränk", "subtitle": "Helfer-Bon", "benefit": benefit});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let (status, made) = api.send("POST", "manage/passes", admin, Some(body));
+    assert_eq!(status, 201, "{made}");
+    made["data"]["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_pass_is_redeemed_once_even_by_twelve_devices_at_once() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+    let voucher = json!({"type": "voucher", "value": 500});
+    let codes = make_passes(&api, admin, 3, voucher, json!({}));
+    assert_eq!(codes.len(), 3);
+    assert_eq!(codes.iter().collect::<BTreeSet<_>>().len(), 3);
+    assert!(codes.iter().all(|c| c.starts_with("TAP-") && c.len() == 30));
+
+    // Info in the seed's shape, then a redemption, then the seed's refusal.
+    let (status, info) = api.send(
+        "GET",
+        &format!("devices/scan/info?code={}", codes[0]),
+        &fx.bar_token,
+        None,
+    );
+    assert_eq!(status, 200, "{info}");
+    for field in [
+        "pass_identifier",
+        "pass_type",
+        "pass_installed",
+        "user_identifier",
+        "user_first_name",
+        "pass_title",
+        "pass_subtitle",
+        "reference",
+    ] {
+        assert!(info.get(field).is_some(), "{field} missing in {info}");
+    }
+    assert_eq!(info["pass_identifier"], codes[0].as_str());
+    assert_eq!(info["pass_type"], "voucher");
+    assert_eq!(info["pass_title"], "Freigetränk");
+    assert_eq!(info["redemptions_left"], 1);
+    let scan = |code: &str, token: &str| {
+        api.send("POST", "devices/scan", token, Some(json!({"code": code})))
+    };
+    let (status, redeemed) = scan(&codes[0], &fx.bar_token);
+    assert_eq!(status, 200, "{redeemed}");
+    assert_eq!(redeemed["redemptions_left"], 0);
+    let (status, again) = scan(&codes[0], &fx.bar_token);
+    assert_eq!(status, 409);
+    assert_eq!(again["message"], "Pass already redeemed");
+    assert_eq!(again["data"]["pass_identifier"], codes[0].as_str());
+    let (status, info) = api.send(
+        "GET",
+        &format!("devices/scan/info?code={}", codes[0]),
+        &fx.bar_token,
+        None,
+    );
+    assert_eq!(
+        (status, &info["message"]),
+        (409, &json!("Pass already redeemed"))
+    );
+    let (status, _) = scan("TAP-0000000000000000000000000X", &fx.bar_token);
+    assert_eq!(status, 404);
+    let (status, _) = scan("a b", &fx.bar_token);
+    assert_eq!(status, 400);
+
+    // Twelve devices, one code, all at once: exactly one wins.
+    let tokens: Vec<String> = (0..12)
+        .map(|n| {
+            let (_, location) = api.send(
+                "POST",
+                "locations",
+                admin,
+                Some(json!({"address": format!("Stand {n}")})),
+            );
+            let (status, device) = api.send(
+                "POST",
+                "devices",
+                admin,
+                Some(json!({
+                    "name": format!("Scanner {n}"),
+                    "location_id": location["data"]["identifier"],
+                    "pin": "1234",
+                    "external_device_id": format!("scanner-{n}"),
+                })),
+            );
+            assert_eq!(status, 201);
+            let id = device["data"]["identifier"].as_str().unwrap();
+            let (_, token) = api.send("POST", &format!("devices/{id}/token"), admin, None);
+            token["data"]["api_token"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let barrier = std::sync::Barrier::new(tokens.len());
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = tokens
+            .iter()
+            .map(|token| {
+                let barrier = &barrier;
+                let scan = &scan;
+                let code = codes[1].as_str();
+                scope.spawn(move || {
+                    barrier.wait();
+                    scan(code, token).0
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        11,
+        "{statuses:?}"
+    );
+
+    // A blocked pass is refused with its data; unblocked it works.
+    let (status, blocked) = api.send(
+        "POST",
+        &format!("manage/passes/{}/block", codes[2]),
+        admin,
+        None,
+    );
+    assert_eq!((status, &blocked["data"]["blocked"]), (200, &json!(true)));
+    let (status, refused) = scan(&codes[2], &fx.bar_token);
+    assert_eq!((status, &refused["message"]), (422, &json!("Pass blocked")));
+    api.send(
+        "DELETE",
+        &format!("manage/passes/{}/block", codes[2]),
+        admin,
+        None,
+    );
+    assert_eq!(scan(&codes[2], &fx.bar_token).0, 200);
+
+    // The report: by type, location and device; one row per winner.
+    let (status, report) = api.send("GET", "manage/reports/passes", admin, None);
+    assert_eq!(status, 200);
+    let rows = report["data"].as_array().unwrap();
+    let total: i64 = rows
+        .iter()
+        .map(|r| r["redemptions"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 3, "{report}");
+    assert!(
+        rows.iter().any(|r| r["location"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("Stand "))),
+        "{report}"
+    );
+    assert!(rows.iter().all(|r| r["pass_type"] == "voucher"));
+}
+
+#[test]
+fn passes_keep_their_window_and_limits_and_travel_as_csv() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+    let scan = |code: &str| {
+        api.send(
+            "POST",
+            "devices/scan",
+            &fx.bar_token,
+            Some(json!({"code": code})),
+        )
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+
+    let later = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "discount", "discount": {"off": "percent", "percent": 10}}),
+        json!({"valid_from": now + 3_600_000}),
+    );
+    let (status, body) = scan(&later[0]);
+    assert_eq!(
+        (status, &body["message"]),
+        (422, &json!("Pass not valid yet"))
+    );
+    let past = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "discount", "discount": {"off": "amount", "amount": 200}}),
+        json!({"valid_from": now - 7_200_000, "valid_until": now - 3_600_000}),
+    );
+    assert_eq!(scan(&past[0]).1["message"], "Pass expired");
+    // An allowance of three a day, and a pass good for two scans.
+    let staff = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "allowance", "count": 3, "per": "day", "products": ["beer", "water"]}),
+        json!({}),
+    );
+    for left in [2, 1, 0] {
+        let (status, body) = scan(&staff[0]);
+        assert_eq!(
+            (status, &body["redemptions_left"]),
+            (200, &json!(left)),
+            "{body}"
+        );
+    }
+    assert_eq!(scan(&staff[0]).0, 409);
+    let twice = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "voucher", "value": 300}),
+        json!({"max_redemptions": 2}),
+    );
+    assert_eq!(scan(&twice[0]).0, 200);
+    assert_eq!(scan(&twice[0]).0, 200);
+    assert_eq!(scan(&twice[0]).0, 409);
+
+    // Nonsense is refused and nothing made.
+    for bad in [
+        json!({"count": 0, "title": "x", "benefit": {"type": "voucher", "value": 100}}),
+        json!({"count": 1, "title": "", "benefit": {"type": "voucher", "value": 100}}),
+        json!({"count": 1, "title": "x", "benefit": {"type": "voucher", "value": -1}}),
+        json!({"count": 1, "title": "x", "benefit": {"type": "discount", "discount": {"off": "percent", "percent": 0}}}),
+        json!({"count": 1, "title": "x", "benefit": {"type": "voucher", "value": 100}, "valid_from": 10, "valid_until": 5}),
+    ] {
+        let (status, body) = api.send("POST", "manage/passes", admin, Some(bad.clone()));
+        assert_eq!(status, 400, "{bad} → {body}");
+    }
+    let (_, all) = api.send("GET", "manage/passes", admin, None);
+    assert_eq!(all["data"].as_array().unwrap().len(), 4);
+
+    // Import a ticket shop's codes; a second import of one of them is
+    // refused whole; their refusal says "Code already redeemed".
+    let import = |csv: &str| {
+        api.send("POST", "manage/passes/import", admin, Some(json!({
+            "title": "Festival-Ticket Bonus", "benefit": {"type": "voucher", "value": 1000}, "csv": csv
+        })))
+    };
+    let (status, imported) =
+        import("code,reference,first_name\nEVT-2026-0001,order 17,Mia\nEVT-2026-0002,order 18,\n");
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["data"]["codes"],
+        json!(["EVT-2026-0001", "EVT-2026-0002"])
+    );
+    let (status, body) = import("code\nEVT-2026-0003\nEVT-2026-0001\n");
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = import("code\nEVT-2026-0004\nEVT-2026-0004\n");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error_message"].as_str().unwrap().contains("line 3"),
+        "{body}"
+    );
+    let (status, info) = api.send(
+        "GET",
+        "devices/scan/info?code=EVT-2026-0001",
+        &fx.bar_token,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&info["reference"], &info["user_first_name"]),
+        (&json!("order 17"), &json!("Mia"))
+    );
+    assert_eq!(scan("EVT-2026-0001").0, 200);
+    let (status, body) = scan("EVT-2026-0001");
+    assert_eq!(
+        (status, &body["message"]),
+        (409, &json!("Code already redeemed"))
+    );
+    let (_, all) = api.send("GET", "manage/passes", admin, None);
+    assert_eq!(
+        all["data"].as_array().unwrap().len(),
+        6,
+        "the refused imports left nothing"
+    );
+
+    // CSV out: a row per pass with what was redeemed.
+    let response = server
+        .client()
+        .get(server.url(&fx.event, "manage/passes.csv"))
+        .bearer_auth(admin)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = response.text().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{text}");
+    assert!(lines[0].starts_with("code,pass_type,title"));
+    let staff_line = lines.iter().find(|l| l.starts_with(&staff[0])).unwrap();
+    assert!(
+        staff_line.contains(",allowance,") && staff_line.contains(",3,0,"),
+        "{staff_line}"
+    );
+    // A till's token is no manager's.
+    let (status, _) = api.send("GET", "manage/passes", &fx.bar_token, None);
+    assert_eq!(status, 401);
+}

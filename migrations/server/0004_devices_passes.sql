@@ -1,0 +1,66 @@
+-- Devices and passes (seed 003, walletapp): a device is a terminal with a
+-- uuid, the integrator's own id, a PIN (hashed, like staff PINs), point
+-- multipliers and a location; passes are QR codes redeemed at devices.
+
+-- A bar or booth; devices stand at one, reports group by it.
+CREATE TABLE locations (
+    event_id   TEXT    NOT NULL REFERENCES events (id),
+    identifier TEXT    NOT NULL,
+    address    TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (event_id, identifier)
+) STRICT;
+
+ALTER TABLE terminals ADD COLUMN identifier TEXT;
+ALTER TABLE terminals ADD COLUMN external_device_id TEXT;
+ALTER TABLE terminals ADD COLUMN add_multiplier INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE terminals ADD COLUMN subtract_multiplier INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE terminals ADD COLUMN pin_hash TEXT;
+ALTER TABLE terminals ADD COLUMN location_id TEXT;
+
+-- Terminals from before get a uuid (version 4 layout from random bytes).
+UPDATE terminals SET identifier = lower(
+    substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
+    substr('89ab', 1 + (abs(random()) % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12))
+FROM (SELECT id AS tid, event_id AS eid, hex(randomblob(16)) AS h FROM terminals) AS fresh
+WHERE terminals.id = fresh.tid AND terminals.event_id = fresh.eid;
+
+CREATE UNIQUE INDEX terminals_identifier ON terminals (event_id, identifier);
+CREATE UNIQUE INDEX terminals_external_device_id ON terminals (event_id, external_device_id)
+    WHERE external_device_id IS NOT NULL;
+
+-- One row per pass. benefit: the ledger's `passes::Benefit` as JSON.
+-- Times in ms; NULL: no bound.
+CREATE TABLE passes (
+    event_id        TEXT    NOT NULL REFERENCES events (id),
+    code            TEXT    NOT NULL,
+    pass_type       TEXT    NOT NULL CHECK (pass_type IN ('discount', 'voucher', 'allowance')),
+    benefit         TEXT    NOT NULL,
+    batch           TEXT    NOT NULL,
+    title           TEXT    NOT NULL,
+    subtitle        TEXT    NOT NULL DEFAULT '',
+    valid_from      INTEGER,
+    valid_until     INTEGER,
+    max_redemptions INTEGER NOT NULL DEFAULT 1 CHECK (max_redemptions >= 1),
+    blocked         INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1)),
+    reference       TEXT,
+    external        INTEGER NOT NULL DEFAULT 0 CHECK (external IN (0, 1)),
+    user_identifier TEXT,
+    user_first_name TEXT,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (event_id, code)
+) STRICT;
+
+CREATE INDEX passes_batch ON passes (event_id, batch);
+
+-- Every redemption, append-only: which device, where, when.
+CREATE TABLE pass_redemptions (
+    event_id    TEXT    NOT NULL,
+    code        TEXT    NOT NULL,
+    terminal_id TEXT    NOT NULL,
+    location_id TEXT,
+    at          INTEGER NOT NULL,
+    FOREIGN KEY (event_id, code) REFERENCES passes (event_id, code)
+) STRICT;
+
+CREATE INDEX pass_redemptions_code ON pass_redemptions (event_id, code, at);
