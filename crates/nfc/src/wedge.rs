@@ -4,6 +4,7 @@
 //! order (what many cheap readers print for a 4-byte UID, often 10 digits
 //! with leading zeros).
 
+use tapster_ledger::passes::PassCode;
 use tapster_ledger::{error::TokenIdError, TokenId};
 
 /// How the reader is set up to type UIDs.
@@ -30,6 +31,31 @@ pub fn parse_wedge(line: &str, format: WedgeFormat) -> Result<TokenId, TokenIdEr
         }
         WedgeFormat::Auto => parse_hex(text),
     }
+}
+
+/// What a keyboard-mode scanner (a 2D barcode scanner, or a wedge NFC
+/// reader) typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scanned {
+    Wristband(TokenId),
+    Pass(PassCode),
+}
+
+/// Tells a pass's QR code from a wristband's UID in a typed line:
+/// Tapster's own codes (`TAP-` and 26 base-32 digits) are passes; then a
+/// line that is a UID in `format` is a wristband; any other printable
+/// line is an imported pass code (a third party's code that happens to
+/// look like a UID is read as a UID — import codes with a prefix).
+pub fn parse_scan(line: &str, format: WedgeFormat) -> Option<Scanned> {
+    let text = line.trim();
+    let code = PassCode::parse(text).ok();
+    if let Some(code) = code.as_ref().filter(|c| c.is_tapster()) {
+        return Some(Scanned::Pass(code.clone()));
+    }
+    if let Ok(token) = parse_wedge(text, format) {
+        return Some(Scanned::Wristband(token));
+    }
+    code.map(Scanned::Pass)
 }
 
 fn parse_hex(text: &str) -> Result<TokenId, TokenIdError> {
@@ -67,6 +93,25 @@ fn parse_reversed_decimal(text: &str) -> Result<TokenId, TokenIdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scanned_lines_are_passes_or_wristbands() {
+        let code = PassCode::generate();
+        assert_eq!(
+            parse_scan(&format!("{code}\r\n"), WedgeFormat::Auto),
+            Some(Scanned::Pass(code))
+        );
+        assert_eq!(
+            parse_scan("04:A1:B2:C3", WedgeFormat::Auto),
+            Some(Scanned::Wristband(TokenId::parse("04A1B2C3").unwrap()))
+        );
+        assert_eq!(
+            parse_scan("EVT-2026-0001", WedgeFormat::Auto),
+            Some(Scanned::Pass(PassCode::parse("EVT-2026-0001").unwrap()))
+        );
+        assert_eq!(parse_scan("", WedgeFormat::Auto), None);
+        assert_eq!(parse_scan("a b c d", WedgeFormat::Auto), None);
+    }
 
     #[test]
     fn hex_in_its_usual_shapes() {
