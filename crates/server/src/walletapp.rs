@@ -108,9 +108,15 @@ fn message(text: &str) -> Response {
     .into_response()
 }
 
+/// Checks the caller has `devices.*`, then runs `work` off the async
+/// threads. Bodies are read only after the check: a caller without the
+/// ability learns nothing about what a body should hold.
 macro_rules! as_manager {
     ($state:expr, $event:expr, $headers:expr, $work:expr) => {{
         manager(&$state, &$event, &$headers).await?;
+        as_manager!(checked $state, $event, $work)
+    }};
+    (checked $state:expr, $event:expr, $work:expr) => {{
         let store = $state.store.clone();
         let event = $event.clone();
         let work = $work;
@@ -141,8 +147,9 @@ pub(crate) async fn store_device(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    manager(&s, &e, &h).await?;
     let new: NewDevice = json(body)?;
-    let device = as_manager!(s, e, h, move |st: &Store, ev: &str| st.create_device(
+    let device = as_manager!(checked s, e, move |st: &Store, ev: &str| st.create_device(
         ev,
         new,
         PinHashCost::Production
@@ -173,8 +180,9 @@ pub(crate) async fn update_device(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    manager(&s, &e, &h).await?;
     let update: DeviceUpdate = json(body)?;
-    as_manager!(s, e, h, move |st: &Store, ev: &str| st.update_device(
+    as_manager!(checked s, e, move |st: &Store, ev: &str| st.update_device(
         ev,
         &id,
         update,
@@ -256,15 +264,17 @@ pub(crate) async fn store_location(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    manager(&s, &e, &h).await?;
     let new: NewLocation = json(body)?;
-    let location = as_manager!(s, e, h, move |st: &Store, ev: &str| st
+    let location = as_manager!(checked s, e, move |st: &Store, ev: &str| st
         .create_location(ev, &new.address))?;
     Ok((StatusCode::CREATED, Json(Envelope::ok(location))).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub(crate) struct CodeQuery {
-    code: String,
+    /// The text in the pass's QR code.
+    code: Option<String>,
 }
 
 fn code(text: &str) -> Result<PassCode, ServerError> {
@@ -309,7 +319,7 @@ pub(crate) async fn scan_info(
     Query(query): Query<CodeQuery>,
 ) -> Result<Response, ServerError> {
     device(&s, &e, &h).await?;
-    let code = code(&query.code)?;
+    let code = code(query.code.as_deref().unwrap_or(""))?;
     let store = s.store.clone();
     let stored = blocking(move || store.pass(&e, code.as_str())).await?;
     let now = s.store.clock.now();

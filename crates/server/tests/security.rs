@@ -26,7 +26,9 @@ fn operations(server: &Server, fx: &Fixture) -> Vec<(String, String)> {
             .replace("{event_id}", &fx.event)
             .replace("{token_id}", "04D30000000001")
             .replace("{product_id}", "beer")
-            .replace("{terminal_id}", "bar-1");
+            .replace("{terminal_id}", "bar-1")
+            .replace("{identifier}", "00000000-0000-4000-8000-000000000000")
+            .replace("{code}", "TAP-UNKNOWN");
         for method in item.as_object().unwrap().keys() {
             found.push((method.to_uppercase(), path.clone()));
         }
@@ -64,8 +66,14 @@ fn every_endpoint_refuses_a_missing_wrong_or_foreign_token() {
             continue;
         }
         let manage = path.contains("/manage/");
+        // Seed 003: devices and locations for managers, scans for devices;
+        // this event's other kind of token gets 403 (checked below).
+        let seed_003 = path.contains("/devices") || path.contains("/locations");
+        let scan = path.contains("/devices/scan");
         let foreign = if manage {
             vec![fx.other_admin_token.as_str(), fx.bar_token.as_str()]
+        } else if seed_003 {
+            vec![fx.other_admin_token.as_str(), fx.other_token.as_str()]
         } else {
             vec![fx.other_token.as_str(), fx.admin_token.as_str()]
         };
@@ -88,8 +96,13 @@ fn every_endpoint_refuses_a_missing_wrong_or_foreign_token() {
         // The right token gets past the door: the refusals above were the
         // token's. (Reads only: a write with the admin token could roll or
         // archive the very terminal whose token this test uses.)
+        if seed_003 {
+            let other_ability = if scan { &fx.admin_token } else { &fx.bar_token };
+            let (status, body) = send(&server, method, path, Some(other_ability));
+            assert_eq!(status, 403, "{method} {path} without the ability: {body}");
+        }
         if method == "GET" {
-            let right = if manage {
+            let right = if manage || (seed_003 && !scan) {
                 &fx.admin_token
             } else {
                 &fx.bar_token
