@@ -2,6 +2,7 @@
 # Runs schemathesis against a running tapster-server and its own OpenAPI
 # document: no 5xx answer, every answer as the document says. The POS API
 # with a terminal's token, the manager API with the event's admin token.
+# Seed 003 (devices, locations: admin token; scans: a device token) too.
 # ST_SEED=… repeats a run. Needs the debug server binary (cargo build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +37,7 @@ run() {
 }
 run "$terminal_token" "/pos/"
 run "$admin_token" "/manage/"
+# Seed 003: devices and locations with the admin token, scans with a
+# device's.
+run "$admin_token" "/locations|/devices($|/\{identifier\})"
+run "$terminal_token" "/devices/scan"
