@@ -189,6 +189,8 @@ pub struct Texts {
     pub kind_payout: &'static str,
     pub kind_adjustment: &'static str,
     pub kind_cancel: &'static str,
+    pub passes: &'static str,
+    pub cut_along_lines: &'static str,
 }
 
 pub static DE: Texts = Texts {
@@ -268,6 +270,8 @@ pub static DE: Texts = Texts {
     kind_payout: "Auszahlung",
     kind_adjustment: "Korrektur",
     kind_cancel: "Storno",
+    passes: "Gutscheine",
+    cut_along_lines: "Entlang der gestrichelten Linien ausschneiden",
 };
 
 pub static EN: Texts = Texts {
@@ -347,6 +351,8 @@ pub static EN: Texts = Texts {
     kind_payout: "Payout",
     kind_adjustment: "Adjustment",
     kind_cancel: "Cancellation",
+    passes: "Passes",
+    cut_along_lines: "Cut along the dashed lines",
 };
 
 #[cfg(test)]

@@ -12,12 +12,15 @@
 //! - [`queue`]: the print queue that retries and never blocks a sale.
 //! - [`pdf`]: sales and Z reports as PDF (the `printpdf` crate).
 //! - [`csv`]: the same tables as CSV.
+//! - [`passes`]: QR passes (vouchers, discounts, staff allowances) as PNG
+//!   and as A4 sheets of cards to cut out.
 
 pub mod csv;
 pub mod document;
 pub mod escpos;
 pub mod i18n;
 pub mod layouts;
+pub mod passes;
 pub mod pdf;
 pub mod printer;
 pub mod queue;
@@ -27,6 +30,7 @@ pub mod text;
 pub use document::{PaperWidth, Receipt};
 pub use i18n::Language;
 pub use layouts::{entry_receipt, z_report_receipt, EntryReceipt, ReceiptContext, ReceiptFormat};
+pub use passes::{pass_png, pass_sheet_pdf, PassPrint};
 pub use printer::{PrinterStatus, PrinterUri};
 pub use queue::{JobId, JobInfo, JobState, PrintQueue, QueueOptions, QueueStatus};
 pub use text::CodePage;
@@ -48,6 +52,8 @@ pub enum PrintError {
     UnknownJob(u64),
     #[error("entry {0} is not in this ledger")]
     UnknownEntry(String),
+    #[error("the pass cannot be printed: {0}")]
+    BadPass(String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error("the file could not be written: {0}")]
@@ -63,6 +69,7 @@ impl PrintError {
             PrintError::Report(_) => "report_failed",
             PrintError::UnknownJob(_) => "unknown_job",
             PrintError::UnknownEntry(_) => "unknown_entry",
+            PrintError::BadPass(_) => "bad_pass",
             PrintError::Ledger(e) => e.code(),
             PrintError::Io(_) => "io",
         }

@@ -21,8 +21,9 @@ use crate::PrintError;
 const REGULAR_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans-Latin.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold-Latin.ttf");
 
-const PAGE_WIDTH: f32 = 210.0;
-const PAGE_HEIGHT: f32 = 297.0;
+/// A4 portrait, in mm.
+pub(crate) const PAGE_WIDTH: f32 = 210.0;
+pub(crate) const PAGE_HEIGHT: f32 = 297.0;
 const MARGIN: f32 = 18.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 /// Below this the footer lives.
@@ -43,11 +44,11 @@ pub struct ReportHeading {
     pub time_zone: TimeZone,
 }
 
-fn black() -> Color {
+pub(crate) fn black() -> Color {
     Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None))
 }
 
-fn grey(level: f32) -> Color {
+pub(crate) fn grey(level: f32) -> Color {
     Color::Rgb(Rgb::new(level, level, level, None))
 }
 
@@ -56,7 +57,7 @@ fn accent() -> Color {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Weight {
+pub(crate) enum Weight {
     Regular,
     Bold,
 }
@@ -67,7 +68,7 @@ pub(crate) enum Align {
     Right,
 }
 
-struct Font {
+pub(crate) struct Font {
     id: FontId,
     parsed: ParsedFont,
 }
@@ -83,7 +84,7 @@ impl Font {
     }
 
     /// Width in mm of `text` at `size` pt, as the viewer will advance it.
-    fn width(&self, text: &str, size: f32) -> f32 {
+    pub(crate) fn width(&self, text: &str, size: f32) -> f32 {
         let units = f32::from(self.parsed.units_per_em.max(1));
         let thousandths: f32 = text
             .chars()
@@ -118,25 +119,31 @@ pub(crate) struct Column<'a> {
     pub align: Align,
 }
 
-struct Layout {
+/// A PDF being drawn: the document, its embedded fonts and the pages so
+/// far. Every PDF Tapster makes (reports, pass sheets) draws through this,
+/// in mm measured from the page's top-left corner, on A4 portrait.
+pub(crate) struct Canvas {
     doc: PdfDocument,
-    regular: Font,
-    bold: Font,
+    pub(crate) regular: Font,
+    pub(crate) bold: Font,
     pages: Vec<Vec<Op>>,
-    /// Distance from the top of the page, in mm.
-    y: f32,
-    heading: ReportHeading,
-    title: String,
 }
 
-impl Layout {
-    fn new(title: &str, heading: ReportHeading) -> Result<Layout, PrintError> {
+impl Canvas {
+    /// A document with the fonts loaded and no pages yet. `created` is the
+    /// creation date in its metadata; without it the output depends only on
+    /// what is drawn.
+    pub(crate) fn new(
+        title: &str,
+        author: &str,
+        created: Option<Timestamp>,
+    ) -> Result<Canvas, PrintError> {
         let mut doc = PdfDocument::new(title);
-        doc.metadata.info.author = heading.event_name.clone();
+        doc.metadata.info.author = author.to_string();
         doc.metadata.info.creator = "Tapster".into();
         doc.metadata.info.producer = "Tapster".into();
         doc.metadata.info.subject = title.to_string();
-        if let Ok(at) = jiff::Timestamp::from_millisecond(heading.generated_at.0) {
+        if let Some(Ok(at)) = created.map(|at| jiff::Timestamp::from_millisecond(at.0)) {
             if let Ok(date) = printpdf::DateTime::from_unix_timestamp(at.as_second()) {
                 doc.metadata.info.creation_date = date;
                 doc.metadata.info.modification_date = date;
@@ -144,63 +151,54 @@ impl Layout {
         }
         let regular = Font::load(&mut doc, REGULAR_TTF, "DejaVuSans")?;
         let bold = Font::load(&mut doc, BOLD_TTF, "DejaVuSans-Bold")?;
-        let mut layout = Layout {
+        Ok(Canvas {
             doc,
             regular,
             bold,
             pages: Vec::new(),
-            y: 0.0,
-            heading,
-            title: title.to_string(),
-        };
-        layout.new_page();
-        Ok(layout)
+        })
     }
 
-    fn texts(&self) -> &'static Texts {
-        self.heading.language.texts()
-    }
-
-    fn money(&self, amount: Cents) -> String {
-        self.heading.language.money(amount, &self.heading.currency)
-    }
-
-    fn when(&self, at: Timestamp) -> String {
-        self.heading.language.date_time(at, &self.heading.time_zone)
-    }
-
-    fn ops(&mut self) -> &mut Vec<Op> {
-        self.pages.last_mut().expect("a page is always open")
-    }
-
-    fn new_page(&mut self) {
+    pub(crate) fn new_page(&mut self) {
         self.pages.push(Vec::new());
-        self.y = MARGIN;
-        let title = format!("{} · {}", self.heading.event_name, self.title);
-        self.text_at(
-            MARGIN,
-            self.y + 4.0,
-            &title,
-            8.0,
-            Weight::Regular,
-            Align::Left,
-        );
-        self.y += 9.0;
     }
 
-    /// Starts a new page unless `height` mm still fit on this one.
-    fn ensure(&mut self, height: f32) {
-        if self.y + height > PAGE_HEIGHT - BOTTOM {
+    pub(crate) fn ops(&mut self) -> &mut Vec<Op> {
+        if self.pages.is_empty() {
             self.new_page();
+        }
+        self.pages.last_mut().expect("a page was just opened")
+    }
+
+    pub(crate) fn font(&self, weight: Weight) -> &Font {
+        match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
         }
     }
 
+    /// Whether the embedded font can show every character of `text`.
+    pub(crate) fn can_show(&self, text: &str, weight: Weight) -> bool {
+        let font = &self.font(weight).parsed;
+        text.chars().all(|c| {
+            c == ' '
+                || font
+                    .lookup_glyph_index(u32::from(c))
+                    .is_some_and(|g| g != 0)
+        })
+    }
+
     /// Text with its baseline `top` mm below the page's top edge.
-    fn text_at(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight, align: Align) {
-        let font = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
+    pub(crate) fn text_at(
+        &mut self,
+        x: f32,
+        top: f32,
+        text: &str,
+        size: f32,
+        weight: Weight,
+        align: Align,
+    ) {
+        let font = self.font(weight);
         let x = match align {
             Align::Left => x,
             Align::Right => x - font.width(text, size),
@@ -223,11 +221,8 @@ impl Layout {
     }
 
     /// Cuts `text` with an ellipsis so it fits `width` mm in `weight`.
-    fn fit(&self, text: &str, size: f32, width: f32, weight: Weight) -> String {
-        let font = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
+    pub(crate) fn fit(&self, text: &str, size: f32, width: f32, weight: Weight) -> String {
+        let font = self.font(weight);
         if font.width(text, size) <= width {
             return text.to_string();
         }
@@ -238,13 +233,7 @@ impl Layout {
         format!("{cut}…")
     }
 
-    /// Text cut to fit between `x` and the right margin.
-    fn text_fitted(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight) {
-        let fitted = self.fit(text, size, PAGE_WIDTH - MARGIN - x, weight);
-        self.text_at(x, top, &fitted, size, weight, Align::Left);
-    }
-
-    fn rectangle(&mut self, x: f32, top: f32, width: f32, height: f32, colour: Color) {
+    pub(crate) fn rectangle(&mut self, x: f32, top: f32, width: f32, height: f32, colour: Color) {
         self.ops().extend([
             Op::SetFillColor { col: colour },
             Op::DrawRectangle {
@@ -261,27 +250,143 @@ impl Layout {
         ]);
     }
 
-    fn rule(&mut self, top: f32, thickness: f32) {
-        let y = Mm(PAGE_HEIGHT - top);
+    /// A straight line from `from` to `to` (x, top in mm).
+    pub(crate) fn line(&mut self, from: (f32, f32), to: (f32, f32), thickness: f32, colour: Color) {
+        let point = |(x, top): (f32, f32)| LinePoint {
+            p: Point::new(Mm(x), Mm(PAGE_HEIGHT - top)),
+            bezier: false,
+        };
         self.ops().extend([
-            Op::SetOutlineColor { col: grey(0.6) },
+            Op::SetOutlineColor { col: colour },
             Op::SetOutlineThickness { pt: Pt(thickness) },
             Op::DrawLine {
                 line: Line {
-                    points: vec![
-                        LinePoint {
-                            p: Point::new(Mm(MARGIN), y),
-                            bezier: false,
-                        },
-                        LinePoint {
-                            p: Point::new(Mm(PAGE_WIDTH - MARGIN), y),
-                            bezier: false,
-                        },
-                    ],
+                    points: vec![point(from), point(to)],
                     is_closed: false,
                 },
             },
         ]);
+    }
+
+    /// Draws on every page once the page count is known (page numbers):
+    /// `draw(canvas, index, count)` with that page open.
+    pub(crate) fn on_every_page(&mut self, mut draw: impl FnMut(&mut Canvas, usize, usize)) {
+        let count = self.pages.len();
+        let pages = std::mem::take(&mut self.pages);
+        let mut done = Vec::with_capacity(count);
+        for (index, ops) in pages.into_iter().enumerate() {
+            self.pages.push(ops);
+            draw(self, index, count);
+            done.extend(self.pages.pop());
+        }
+        self.pages = done;
+    }
+
+    /// The finished PDF.
+    pub(crate) fn save(mut self) -> Result<Vec<u8>, PrintError> {
+        let pages = self
+            .pages
+            .into_iter()
+            .map(|ops| PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops))
+            .collect();
+        let mut warnings = Vec::new();
+        let options = PdfSaveOptions {
+            optimize: true,
+            subset_fonts: false,
+            secure: true,
+            image_optimization: None,
+        };
+        let bytes = self.doc.with_pages(pages).save(&options, &mut warnings);
+        if let Some(problem) = warnings
+            .iter()
+            .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
+        {
+            return Err(PrintError::Report(problem.msg.clone()));
+        }
+        Ok(bytes)
+    }
+}
+
+struct Layout {
+    canvas: Canvas,
+    /// Distance from the top of the page, in mm.
+    y: f32,
+    heading: ReportHeading,
+    title: String,
+}
+
+impl Layout {
+    fn new(title: &str, heading: ReportHeading) -> Result<Layout, PrintError> {
+        let canvas = Canvas::new(title, &heading.event_name, Some(heading.generated_at))?;
+        let mut layout = Layout {
+            canvas,
+            y: 0.0,
+            heading,
+            title: title.to_string(),
+        };
+        layout.new_page();
+        Ok(layout)
+    }
+
+    fn texts(&self) -> &'static Texts {
+        self.heading.language.texts()
+    }
+
+    fn money(&self, amount: Cents) -> String {
+        self.heading.language.money(amount, &self.heading.currency)
+    }
+
+    fn when(&self, at: Timestamp) -> String {
+        self.heading.language.date_time(at, &self.heading.time_zone)
+    }
+
+    fn new_page(&mut self) {
+        self.canvas.new_page();
+        self.y = MARGIN;
+        let title = format!("{} · {}", self.heading.event_name, self.title);
+        self.text_at(
+            MARGIN,
+            self.y + 4.0,
+            &title,
+            8.0,
+            Weight::Regular,
+            Align::Left,
+        );
+        self.y += 9.0;
+    }
+
+    /// Starts a new page unless `height` mm still fit on this one.
+    fn ensure(&mut self, height: f32) {
+        if self.y + height > PAGE_HEIGHT - BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn text_at(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight, align: Align) {
+        self.canvas.text_at(x, top, text, size, weight, align);
+    }
+
+    fn fit(&self, text: &str, size: f32, width: f32, weight: Weight) -> String {
+        self.canvas.fit(text, size, width, weight)
+    }
+
+    /// Text cut to fit between `x` and the right margin.
+    fn text_fitted(&mut self, x: f32, top: f32, text: &str, size: f32, weight: Weight) {
+        let fitted = self.fit(text, size, PAGE_WIDTH - MARGIN - x, weight);
+        self.text_at(x, top, &fitted, size, weight, Align::Left);
+    }
+
+    fn rectangle(&mut self, x: f32, top: f32, width: f32, height: f32, colour: Color) {
+        self.canvas.rectangle(x, top, width, height, colour);
+    }
+
+    fn rule(&mut self, top: f32, thickness: f32) {
+        self.canvas.line(
+            (MARGIN, top),
+            (PAGE_WIDTH - MARGIN, top),
+            thickness,
+            grey(0.6),
+        );
     }
 
     fn heading_block(&mut self, title: &str, period: (Option<Timestamp>, Option<Timestamp>)) {
@@ -354,7 +459,7 @@ impl Layout {
             let label = self.fit(label, 8.5, width - 5.0, Weight::Regular);
             self.text_at(x, self.y + 5.5, &label, 8.5, Weight::Regular, Align::Left);
             // Big sums get a smaller size before they are cut.
-            let size = if self.bold.width(value, 13.0) > width - 5.0 {
+            let size = if self.canvas.bold.width(value, 13.0) > width - 5.0 {
                 10.0
             } else {
                 13.0
@@ -449,33 +554,19 @@ impl Layout {
         );
         // Grid lines at the top and the base.
         for at in [top, base] {
-            let y = Mm(PAGE_HEIGHT - at);
-            self.ops().extend([
-                Op::SetOutlineColor { col: grey(0.75) },
-                Op::SetOutlineThickness { pt: Pt(0.4) },
-                Op::DrawLine {
-                    line: Line {
-                        points: vec![
-                            LinePoint {
-                                p: Point::new(Mm(chart_left), y),
-                                bezier: false,
-                            },
-                            LinePoint {
-                                p: Point::new(Mm(chart_left + chart_width), y),
-                                bezier: false,
-                            },
-                        ],
-                        is_closed: false,
-                    },
-                },
-            ]);
+            self.canvas.line(
+                (chart_left, at),
+                (chart_left + chart_width, at),
+                0.4,
+                grey(0.75),
+            );
         }
         let slot = chart_width / bars.len().max(1) as f32;
         let bar_width = (slot * 0.7).min(14.0);
         // Label every bar when the labels fit, else every n-th.
         let widest = bars
             .iter()
-            .map(|(label, _)| self.regular.width(label, 7.5))
+            .map(|(label, _)| self.canvas.regular.width(label, 7.5))
             .fold(0.0f32, f32::max);
         let label_every = (((widest + 2.0) / slot).ceil() as usize).max(1);
         for (index, (label, value)) in bars.iter().enumerate() {
@@ -487,7 +578,7 @@ impl Layout {
             }
             if index % label_every == 0 {
                 let centre = x + bar_width / 2.0;
-                let width = self.regular.width(label, 7.5);
+                let width = self.canvas.regular.width(label, 7.5);
                 self.text_at(
                     centre - width / 2.0,
                     base + 4.0,
@@ -538,17 +629,18 @@ impl Layout {
     }
 
     fn finish(mut self) -> Result<Vec<u8>, PrintError> {
-        let count = self.pages.len();
         let t = self.texts();
         let generated = self.when(self.heading.generated_at);
-        let mut pages = Vec::with_capacity(count);
-        let page_ops = std::mem::take(&mut self.pages);
-        for (index, ops) in page_ops.into_iter().enumerate() {
-            self.pages.push(ops);
-            self.rule(PAGE_HEIGHT - 14.0, 0.4);
+        self.canvas.on_every_page(|canvas, index, count| {
+            canvas.line(
+                (MARGIN, PAGE_HEIGHT - 14.0),
+                (PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 14.0),
+                0.4,
+                grey(0.6),
+            );
             let footer = format!("{} {} {} {}", t.page, index + 1, t.of, count);
             let left = format!("Tapster · {} {generated}", t.printed);
-            self.text_at(
+            canvas.text_at(
                 MARGIN,
                 PAGE_HEIGHT - 9.5,
                 &left,
@@ -556,7 +648,7 @@ impl Layout {
                 Weight::Regular,
                 Align::Left,
             );
-            self.text_at(
+            canvas.text_at(
                 PAGE_WIDTH - MARGIN,
                 PAGE_HEIGHT - 9.5,
                 &footer,
@@ -564,24 +656,8 @@ impl Layout {
                 Weight::Regular,
                 Align::Right,
             );
-            let ops = self.pages.pop().unwrap_or_default();
-            pages.push(PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops));
-        }
-        let mut warnings = Vec::new();
-        let options = PdfSaveOptions {
-            optimize: true,
-            subset_fonts: false,
-            secure: true,
-            image_optimization: None,
-        };
-        let bytes = self.doc.with_pages(pages).save(&options, &mut warnings);
-        if let Some(problem) = warnings
-            .iter()
-            .find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error))
-        {
-            return Err(PrintError::Report(problem.msg.clone()));
-        }
-        Ok(bytes)
+        });
+        self.canvas.save()
     }
 }
 
