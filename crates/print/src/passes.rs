@@ -701,3 +701,143 @@ mod tests {
         }
     }
 }
+
+/// What a pass gives, in a line a guest or a cashier understands:
+/// "5,00 € Guthaben", "10 % Rabatt", "3 × pro Tag: beer, water".
+pub fn describe_benefit(
+    benefit: &tapster_ledger::passes::Benefit,
+    language: Language,
+    currency: &str,
+) -> String {
+    use tapster_ledger::passes::{AllowancePeriod, Benefit, Discount};
+    let de = language == Language::De;
+    match benefit {
+        Benefit::Voucher { value } => {
+            let amount = language.money(*value, currency);
+            if de {
+                format!("{amount} Guthaben")
+            } else {
+                format!("{amount} credit")
+            }
+        }
+        Benefit::Discount {
+            discount: Discount::Percent { percent },
+        } => {
+            if de {
+                format!("{percent} % Rabatt")
+            } else {
+                format!("{percent} % off")
+            }
+        }
+        Benefit::Discount {
+            discount: Discount::Amount { amount },
+        } => {
+            let amount = language.money(*amount, currency);
+            if de {
+                format!("{amount} Rabatt")
+            } else {
+                format!("{amount} off")
+            }
+        }
+        Benefit::Discount {
+            discount: Discount::FreeProduct { product },
+        } => {
+            if de {
+                format!("1 × {product} gratis")
+            } else {
+                format!("1 × {product} free")
+            }
+        }
+        Benefit::Allowance {
+            count,
+            per,
+            products,
+        } => {
+            let list = products
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let per = match (per, de) {
+                (AllowancePeriod::Day, true) => "pro Tag",
+                (AllowancePeriod::Day, false) => "a day",
+                (AllowancePeriod::Event, true) => "insgesamt",
+                (AllowancePeriod::Event, false) => "in all",
+            };
+            format!("{count} × {per}: {list}")
+        }
+    }
+}
+
+/// A pass's validity window in the event's time zone: "gültig bis
+/// 14.07.2026 06:00" / "valid 2026-07-12 10:00 – 2026-07-14 06:00"; empty
+/// when it has none.
+pub fn describe_window(
+    from: Option<tapster_ledger::Timestamp>,
+    until: Option<tapster_ledger::Timestamp>,
+    language: Language,
+    zone: &jiff::tz::TimeZone,
+) -> String {
+    let at = |t| language.date_time(t, zone);
+    let de = language == Language::De;
+    match (from, until) {
+        (None, None) => String::new(),
+        (Some(from), Some(until)) => {
+            format!(
+                "{} {} – {}",
+                if de { "gültig" } else { "valid" },
+                at(from),
+                at(until)
+            )
+        }
+        (Some(from), None) => format!(
+            "{} {}",
+            if de { "gültig ab" } else { "valid from" },
+            at(from)
+        ),
+        (None, Some(until)) => format!(
+            "{} {}",
+            if de { "gültig bis" } else { "valid until" },
+            at(until)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod description_tests {
+    use super::*;
+    use tapster_ledger::passes::{AllowancePeriod, Benefit, Discount};
+    use tapster_ledger::{Cents, ProductId, Timestamp};
+
+    #[test]
+    fn benefits_and_windows_read_as_a_cashier_says_them() {
+        let voucher = Benefit::Voucher { value: Cents(500) };
+        assert_eq!(
+            describe_benefit(&voucher, Language::De, "EUR").replace('\u{a0}', " "),
+            "5,00 € Guthaben"
+        );
+        assert!(describe_benefit(&voucher, Language::En, "EUR").ends_with("credit"));
+        let percent = Benefit::Discount {
+            discount: Discount::Percent { percent: 10 },
+        };
+        assert_eq!(describe_benefit(&percent, Language::En, "EUR"), "10 % off");
+        let allowance = Benefit::Allowance {
+            count: 3,
+            per: AllowancePeriod::Day,
+            products: vec![
+                ProductId::new("beer").unwrap(),
+                ProductId::new("water").unwrap(),
+            ],
+        };
+        assert_eq!(
+            describe_benefit(&allowance, Language::De, "EUR"),
+            "3 × pro Tag: beer, water"
+        );
+        let utc = jiff::tz::TimeZone::UTC;
+        assert_eq!(describe_window(None, None, Language::De, &utc), "");
+        assert_eq!(
+            describe_window(None, Some(Timestamp(0)), Language::De, &utc),
+            "gültig bis 01.01.1970 00:00"
+        );
+    }
+}

@@ -63,6 +63,8 @@ pub fn routes() -> Router<AppState> {
         .route(&m("passes"), get(list_passes).post(create_passes))
         .route(&m("passes.csv"), get(export_passes))
         .route(&m("passes/import"), post(import_passes))
+        .route(&m("passes/sheet.pdf"), get(pass_sheet))
+        .route(&m("passes/{code}/qr.png"), get(pass_qr))
         .route(
             &m("passes/{code}/block"),
             post(block_pass).delete(unblock_pass),
@@ -956,4 +958,50 @@ pub(crate) async fn pass_report(
     managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st
         .redemption_report(ev))
     .map(ok)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct SheetQuery {
+    /// Only this batch.
+    batch: Option<String>,
+    /// `de` (default) or `en`.
+    language: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/sheet.pdf", tag = "manage",
+    params(("event_id" = String, Path), SheetQuery), security(("admin_token" = [])),
+    responses((status = 200, description = "A4 sheets of pass cards to cut out: QR code, code, title, subtitle, what it gives and its window", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(crate) async fn pass_sheet(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    Query(query): Query<SheetQuery>,
+) -> Result<Response, ServerError> {
+    let language = match query.language.as_deref() {
+        None => tapster_print::Language::De,
+        Some(code) => tapster_print::Language::parse(code)
+            .ok_or_else(|| ServerError::invalid("language", "must be de or en"))?,
+    };
+    let pdf = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| {
+        crate::passes::sheet(st, ev, query.batch.as_deref(), language)
+    })?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/{code}/qr.png", tag = "manage",
+    params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The pass's QR code alone (for a mail or an app)", content_type = "image/png", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn pass_qr(
+    State(s): State<AppState>,
+    Path((e, code)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let png = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| {
+        let stored = st.pass(ev, &code)?;
+        tapster_print::pass_png(stored.pass.code.as_str(), 8)
+            .map_err(|e| ServerError::Internal(e.to_string()))
+    })?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
 }

@@ -32,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         crate::admin::block_pass,
         crate::admin::unblock_pass,
         crate::admin::pass_report,
+        crate::admin::pass_sheet,
+        crate::admin::pass_qr,
         crate::walletapp::list_devices,
         crate::walletapp::store_device,
         crate::walletapp::fetch_device,

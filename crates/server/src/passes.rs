@@ -478,6 +478,48 @@ impl ServerStore {
     }
 }
 
+/// The passes (of `batch`) as A4 sheets of cards to cut out.
+pub fn sheet(
+    store: &ServerStore,
+    event: &str,
+    batch: Option<&str>,
+    language: tapster_print::Language,
+) -> Result<Vec<u8>, ServerError> {
+    let settings = store.settings(event)?;
+    let passes = store.passes(event, batch)?;
+    if passes.is_empty() {
+        return Err(ServerError::invalid("batch", "has no passes"));
+    }
+    // The server's own zone: it stands at the event.
+    let zone = jiff::tz::TimeZone::system();
+    let cards: Vec<tapster_print::PassPrint> = passes
+        .iter()
+        .map(|stored| {
+            let pass = &stored.pass;
+            let gives =
+                tapster_print::describe_benefit(&pass.benefit, language, &settings.currency);
+            let window =
+                tapster_print::describe_window(pass.valid_from, pass.valid_until, language, &zone);
+            tapster_print::PassPrint {
+                code: pass.code.to_string(),
+                title: pass.title.clone(),
+                subtitle: if pass.subtitle.is_empty() {
+                    gives.clone()
+                } else {
+                    pass.subtitle.clone()
+                },
+                note: match (pass.subtitle.is_empty(), window.is_empty()) {
+                    (true, _) => window,
+                    (false, true) => gives,
+                    (false, false) => format!("{gives} · {window}"),
+                },
+            }
+        })
+        .collect();
+    tapster_print::pass_sheet_pdf(&settings.name, &cards, language)
+        .map_err(|e| ServerError::invalid("passes", e.to_string()))
+}
+
 /// Reads an import: a CSV with a `code` column and optional `reference`
 /// and `first_name` columns (a header row is required).
 pub fn parse_import(text: &str) -> Result<Vec<ImportedPass>, ServerError> {

@@ -538,4 +538,69 @@ fn passes_keep_their_window_and_limits_and_travel_as_csv() {
     // A till's token is no manager's.
     let (status, _) = api.send("GET", "manage/passes", &fx.bar_token, None);
     assert_eq!(status, 401);
+
+    // Printed: the sheet holds every code with what it gives; one pass's
+    // PNG scans back to its code.
+    let get = |path: &str| {
+        server
+            .client()
+            .get(server.url(&fx.event, path))
+            .bearer_auth(admin)
+            .send()
+            .unwrap()
+    };
+    let sheet = get("manage/passes/sheet.pdf?language=de");
+    assert_eq!(sheet.status().as_u16(), 200);
+    assert_eq!(sheet.headers()["content-type"], "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("sheet.pdf");
+    std::fs::write(&pdf, sheet.bytes().unwrap()).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout).replace('\u{a0}', " ");
+    for code in staff.iter().chain(&twice).chain(&later) {
+        assert!(text.contains(code.as_str()), "{code} not on the sheet");
+    }
+    assert!(text.contains("3 × pro Tag: beer, water"), "{text}");
+    assert!(text.contains("10,00 € Guthaben"), "{text}");
+    assert_eq!(
+        get("manage/passes/sheet.pdf?language=xx").status().as_u16(),
+        400
+    );
+    let png = get(&format!("manage/passes/{}/qr.png", twice[0]));
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(decode_png(&png.bytes().unwrap()), twice[0]);
+    assert_eq!(get("manage/passes/TAP-NONE/qr.png").status().as_u16(), 404);
+}
+
+/// The text of the one QR code in a PNG.
+fn decode_png(bytes: &[u8]) -> String {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let bits_per_pixel = match info.bit_depth {
+        png::BitDepth::One => 1,
+        _ => 8,
+    };
+    let luma = |x: usize, y: usize| -> u8 {
+        if bits_per_pixel == 1 {
+            let byte = buffer[y * info.line_size + x / 8];
+            if byte >> (7 - x % 8) & 1 == 1 {
+                255
+            } else {
+                0
+            }
+        } else {
+            buffer[y * info.line_size + x]
+        }
+    };
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, luma);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    grids[0].decode().unwrap().1
 }
