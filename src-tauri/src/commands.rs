@@ -391,6 +391,39 @@ pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, App
 }
 
 #[tauri::command]
+pub async fn passes(terminal: Term<'_>) -> Result<view::PassesView, AppError> {
+    terminal.passes_on_server().await
+}
+
+#[tauri::command]
+pub async fn create_passes(
+    terminal: Term<'_>,
+    form: view::PassBatchForm,
+) -> Result<view::PassesView, AppError> {
+    terminal.create_passes_on_server(&form).await
+}
+
+#[tauri::command]
+pub async fn set_pass_blocked(
+    terminal: Term<'_>,
+    code: String,
+    blocked: bool,
+) -> Result<view::PassesView, AppError> {
+    terminal.set_pass_blocked_on_server(&code, blocked).await
+}
+
+#[tauri::command]
+pub async fn save_pass_sheet(
+    terminal: Term<'_>,
+    batch: String,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_pass_sheet(&batch, std::path::Path::new(&path))
+        .await
+}
+
+#[tauri::command]
 pub async fn encoding_station(terminal: Term<'_>) -> Result<view::EncodingStation, AppError> {
     blocking(&terminal, |t| t.encoding_station()).await
 }

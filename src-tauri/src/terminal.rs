@@ -33,6 +33,7 @@ use crate::view;
 
 mod encoding;
 mod manage;
+mod passes;
 mod remote;
 
 /// How the app was started.

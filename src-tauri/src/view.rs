@@ -579,6 +579,80 @@ pub struct SyncOverview {
     pub uid_only: bool,
 }
 
+/// What kind of pass a batch makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PassKind {
+    /// Promo credit on the wristband (`amount_cents`).
+    Voucher,
+    /// `percent` off the goods.
+    PercentOff,
+    /// `amount_cents` off the goods.
+    AmountOff,
+    /// One unit of `products[0]` free.
+    FreeProduct,
+    /// `allowance_count` of `products` free per `allowance_per`.
+    Allowance,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AllowancePer {
+    Day,
+    Event,
+}
+
+/// A new batch of passes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PassBatchForm {
+    #[ts(type = "number")]
+    pub count: i64,
+    pub title: String,
+    pub subtitle: String,
+    pub kind: PassKind,
+    #[ts(type = "number")]
+    pub amount_cents: i64,
+    #[ts(type = "number")]
+    pub percent: i64,
+    #[ts(type = "number")]
+    pub allowance_count: i64,
+    pub allowance_per: AllowancePer,
+    pub products: Vec<String>,
+    #[ts(type = "number | null")]
+    pub valid_from_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub valid_until_ms: Option<i64>,
+    #[ts(type = "number")]
+    pub max_redemptions: i64,
+}
+
+/// A batch of passes as the manager's list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct PassBatchLine {
+    pub batch: String,
+    pub title: String,
+    pub subtitle: String,
+    pub pass_type: String,
+    /// What each pass gives, in words.
+    pub gives: String,
+    #[ts(type = "number")]
+    pub count: i64,
+    #[ts(type = "number")]
+    pub redeemed: i64,
+    /// Codes of blocked passes.
+    pub blocked: Vec<String>,
+    #[ts(type = "number | null")]
+    pub valid_from_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub valid_until_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct PassesView {
+    /// Newest first.
+    pub batches: Vec<PassBatchLine>,
+}
+
 /// The encoding station (a manager personalising wristbands).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct EncodingStation {

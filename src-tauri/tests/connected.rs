@@ -535,3 +535,125 @@ fn a_band_encoded_with_the_servers_keys_opens_its_guest_page_once_per_read() {
     assert_eq!(status, 200, "{second}");
     assert!(second["data"]["counter"].as_u64() > first["data"]["counter"].as_u64());
 }
+
+/// A manager on a connected till makes a batch of passes on the server,
+/// prints its sheet, blocks one; a device's scan then sees it blocked and
+/// the others redeemable; a supervisor may look but not make.
+#[test]
+fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
+    use tapster_app::view::{AllowancePer, PassBatchForm, PassKind};
+    let event = Event::new(1, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let t = &till.terminal;
+    let rt = &till.runtime;
+    let form = PassBatchForm {
+        count: 3,
+        title: "Helfer-Getränk".into(),
+        subtitle: String::new(),
+        kind: PassKind::Allowance,
+        amount_cents: 0,
+        percent: 0,
+        allowance_count: 2,
+        allowance_per: AllowancePer::Day,
+        products: vec!["beer".into(), "water".into()],
+        valid_from_ms: None,
+        valid_until_ms: None,
+        max_redemptions: 1,
+    };
+
+    till.login("3333");
+    assert!(rt
+        .block_on(t.passes_on_server())
+        .unwrap()
+        .batches
+        .is_empty());
+    assert_eq!(
+        rt.block_on(t.create_passes_on_server(&form))
+            .unwrap_err()
+            .code,
+        ErrorCode::RoleNotPermitted,
+        "a supervisor looks, a manager makes"
+    );
+    till.login("4444");
+    let mut bad = form.clone();
+    bad.products.clear();
+    assert_eq!(
+        rt.block_on(t.create_passes_on_server(&bad))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    let view = rt.block_on(t.create_passes_on_server(&form)).unwrap();
+    assert_eq!(view.batches.len(), 1);
+    let batch = &view.batches[0];
+    assert_eq!((batch.count, batch.redeemed), (3, 0));
+    assert_eq!(batch.pass_type, "allowance");
+    assert!(batch.gives.contains("2 × pro Tag"), "{}", batch.gives);
+
+    // The sheet, saved where the dialog chose.
+    let exports = tempfile::tempdir().unwrap();
+    let pdf = exports.path().join("passes.pdf");
+    let saved = rt.block_on(t.save_pass_sheet(&batch.batch, &pdf)).unwrap();
+    assert!(saved.bytes > 1000);
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    let wrong = exports.path().join("passes.csv");
+    assert_eq!(
+        rt.block_on(t.save_pass_sheet(&batch.batch, &wrong))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+
+    // Block one code (as typed or scanned); a device's scan sees it.
+    let admin = &event.admin_token;
+    let http = server.blocking_client();
+    let passes: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/events/{}/manage/passes",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let codes: Vec<String> = passes["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pass_identifier"].as_str().unwrap().to_string())
+        .collect();
+    let view = rt
+        .block_on(t.set_pass_blocked_on_server(&format!(" {}\n", codes[0]), true))
+        .unwrap();
+    assert_eq!(view.batches[0].blocked, vec![codes[0].clone()]);
+    let scan = |code: &str| {
+        http.post(format!(
+            "{}/api/v1/events/{}/devices/scan",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&till.token)
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+    };
+    assert_eq!(scan(&codes[0]), 422, "blocked");
+    assert_eq!(scan(&codes[1]), 200);
+    let view = rt.block_on(t.passes_on_server()).unwrap();
+    assert_eq!(view.batches[0].redeemed, 1);
+    let view = rt
+        .block_on(t.set_pass_blocked_on_server(&codes[0], false))
+        .unwrap();
+    assert!(view.batches[0].blocked.is_empty());
+    assert_eq!(
+        rt.block_on(t.set_pass_blocked_on_server("x y", true))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+}

@@ -390,6 +390,10 @@ fn a_managers_screens_in_the_real_window() {
     app.click("manage-tab-sync");
     app.wait_text("sync-pending", "0");
     app.screenshot("sync");
+    // Passes live on the server: a standalone demo till says so.
+    app.click("manage-tab-passes");
+    app.wait("passes-need-server");
+    app.screenshot("passes-standalone");
     // The encoding station: a demo till has no band keys to encode with.
     app.click("manage-tab-bands");
     app.wait("encoding-no-keys");

@@ -143,3 +143,55 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
     app.wait_text("status-not-encrypted", "not encrypted");
     app.screenshot("not-encrypted");
 }
+
+/// A manager on a connected till makes a batch of vouchers in the real
+/// window; the server holds them.
+#[test]
+fn a_manager_makes_vouchers_on_a_connected_till() {
+    let event = Event::new(1, 10_00);
+    let terminal = event.terminal("Info");
+    let server = Server::start(&event.db, 0.0);
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &server.base(),
+        Some(server.fingerprint),
+        &event,
+        &terminal,
+        data.path(),
+    );
+    app.wait_text("status-connectivity", "Online");
+    for digit in "4444".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("open-manage");
+    app.click("open-manage");
+    app.wait("screen-manage");
+    app.click("manage-tab-passes");
+    app.wait("pass-create");
+    app.fill("pass-count", "4");
+    app.fill("pass-title", "Free drink");
+    app.fill("pass-subtitle", "Helpers' party");
+    app.fill("pass-amount", "5.00");
+    app.click("pass-create");
+    app.wait_text("pass-batch-redeemed", "0");
+    let table = app.text("pass-batches");
+    assert!(
+        table.contains("Free drink") && table.contains("credit"),
+        "{table}"
+    );
+    app.screenshot("passes");
+    let listed = server
+        .blocking_client()
+        .get(format!(
+            "{}/api/v1/events/{}/manage/passes",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 4, "{listed}");
+}

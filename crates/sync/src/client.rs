@@ -236,6 +236,17 @@ impl ServerClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, HeaderMap, T), ApiError> {
+        let (status, headers, bytes) = self.send_raw(request).await?;
+        let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))?;
+        Ok((status, headers, value))
+    }
+
+    /// Sends `request`; a success's body as it came (a PDF, say), a
+    /// failure as its `ApiError`.
+    pub(crate) async fn send_raw(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
         let response = request
             .bearer_auth(&self.token)
             .send()
@@ -248,9 +259,7 @@ impl ServerClient {
             ApiError::Unreachable(format!("the answer broke off: {}", e.without_url()))
         })?;
         if status.is_success() {
-            let value =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))?;
-            return Ok((status, headers, value));
+            return Ok((status, headers, bytes.to_vec()));
         }
         let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
         let message = body.as_ref().map_or_else(

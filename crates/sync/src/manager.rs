@@ -9,6 +9,7 @@ use tapster_api::manage::{
     Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
     TerminalStatus, TerminalUpdate,
 };
+use tapster_api::walletapp::{ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_api::WalletResource;
 use tapster_ledger::model::{Category, EventSettings, Product, Role};
 
@@ -195,5 +196,55 @@ impl ManagerSession {
         settings: &EventSettings,
     ) -> Result<EventSettings, ApiError> {
         self.put("settings", settings).await
+    }
+
+    /// Every pass of the event (of `batch`, if given).
+    pub async fn passes(&self, batch: Option<&str>) -> Result<Vec<ManagedPass>, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("passes"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        if let Some(batch) = batch {
+            url.query_pairs_mut().append_pair("batch", batch);
+        }
+        self.client.data(self.client.http().get(url)).await
+    }
+
+    /// A batch of new passes.
+    pub async fn create_passes(&self, batch: &NewPassBatch) -> Result<PassBatch, ApiError> {
+        self.post("passes", batch).await
+    }
+
+    pub async fn set_pass_blocked(
+        &self,
+        code: &str,
+        blocked: bool,
+    ) -> Result<ManagedPass, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("passes"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| ApiError::Misconfigured("a server address without a path".into()))?
+            .push(code)
+            .push("block");
+        let request = if blocked {
+            self.client.http().post(url)
+        } else {
+            self.client.http().delete(url)
+        };
+        self.client.data(request).await
+    }
+
+    /// A batch's passes as A4 sheets of cards (PDF bytes).
+    pub async fn pass_sheet(&self, batch: &str, language: &str) -> Result<Vec<u8>, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("passes/sheet.pdf"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("batch", batch)
+            .append_pair("language", language);
+        let (_, _, pdf) = self.client.send_raw(self.client.http().get(url)).await?;
+        Ok(pdf)
+    }
+
+    /// Redemptions by pass type, location and device.
+    pub async fn pass_report(&self) -> Result<Vec<RedemptionRow>, ApiError> {
+        self.get("reports/passes").await
     }
 }

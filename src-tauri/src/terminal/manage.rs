@@ -454,13 +454,26 @@ impl Terminal {
                 .into_bytes()
             }
         };
+        let exported = self.save_export(&bytes, format, path)?;
+        tracing::info!(path = %path.display(), bytes = bytes.len(), "report exported");
+        Ok(exported)
+    }
+
+    /// Saves `bytes` (a report, a sheet of passes) at `path` as the save
+    /// dialog chose it ([`Self::export_target`]'s rules), through a
+    /// temporary file beside it: a half-written file never sits under the
+    /// chosen name.
+    pub(super) fn save_export(
+        &self,
+        bytes: &[u8],
+        format: view::ExportFormat,
+        path: &Path,
+    ) -> Result<view::Exported, AppError> {
         let target = self.export_target(path, format)?;
-        // Written to a temporary file beside the target, then moved over
-        // it: a half-written report never sits under the chosen name.
         let dir = target.parent().unwrap_or(Path::new("/"));
         let write = || -> std::io::Result<()> {
             let mut file = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut file, &bytes)?;
+            std::io::Write::write_all(&mut file, bytes)?;
             file.as_file().sync_all()?;
             file.persist(&target).map_err(|e| e.error)?;
             Ok(())
@@ -468,7 +481,6 @@ impl Terminal {
         write().map_err(|e| {
             AppError::new(ErrorCode::SaveFailed, format!("{}: {e}", target.display()))
         })?;
-        tracing::info!(path = %path.display(), bytes = bytes.len(), "report exported");
         Ok(view::Exported {
             path: target.display().to_string(),
             bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),

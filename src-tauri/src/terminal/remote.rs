@@ -19,7 +19,7 @@ use crate::view;
 
 /// The server's refusal as the UI's error: its code when it is one of
 /// ours, its message always.
-fn server_error(error: ApiError) -> AppError {
+pub(super) fn server_error(error: ApiError) -> AppError {
     match &error {
         ApiError::Refused { code, message, .. } => {
             let code = match code.as_str() {
@@ -101,7 +101,10 @@ impl Terminal {
         Ok(found.filter(|s| s.expires_at > self.clock.now().0))
     }
 
-    fn require_server_session(&self, action: Action) -> Result<ManagerSession, AppError> {
+    pub(super) fn require_server_session(
+        &self,
+        action: Action,
+    ) -> Result<ManagerSession, AppError> {
         self.manager(action)?;
         self.server_session()?.ok_or_else(|| {
             AppError::new(

@@ -10,6 +10,8 @@ import type {
   CartItem,
   CatalogueAdmin,
   EncodingStation,
+  PassBatchForm,
+  PassesView,
   ExportFormat,
   Exported,
   ProductForm,
@@ -116,6 +118,12 @@ export const backend = {
   moveWallet: (from: string, to: string) => call<Wallet>("move_wallet", { from, to }),
   terminals: () => call<TerminalInfo[]>("terminals"),
   syncOverview: () => call<SyncOverview>("sync_overview"),
+  /** The event's passes by batch (from the server; connected tills). */
+  passes: () => call<PassesView>("passes"),
+  createPasses: (form: PassBatchForm) => call<PassesView>("create_passes", { form }),
+  setPassBlocked: (code: string, blocked: boolean) => call<PassesView>("set_pass_blocked", { code, blocked }),
+  /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
+  savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
   encodingStation: () => call<EncodingStation>("encoding_station"),
   /** Switches the reader to encoding wristbands (`link`: an https:// guest page, or null). */
   startEncoding: (link: string | null) => call<EncodingStation>("start_encoding", { link }),

@@ -257,6 +257,28 @@ link: string | null, encoded: number, failed: number,
  */
 bands: Array<EncodedBand>, };
 
+export type PassKind = "voucher" | "percent_off" | "amount_off" | "free_product" | "allowance";
+
+export type AllowancePer = "day" | "event";
+
+export type PassBatchForm = { count: number, title: string, subtitle: string, kind: PassKind, amount_cents: number, percent: number, allowance_count: number, allowance_per: AllowancePer, products: Array<string>, valid_from_ms: number | null, valid_until_ms: number | null, max_redemptions: number, };
+
+export type PassBatchLine = { batch: string, title: string, subtitle: string, pass_type: string, 
+/**
+ * What each pass gives, in words.
+ */
+gives: string, count: number, redeemed: number, 
+/**
+ * Codes of blocked passes.
+ */
+blocked: Array<string>, valid_from_ms: number | null, valid_until_ms: number | null, };
+
+export type PassesView = { 
+/**
+ * Newest first.
+ */
+batches: Array<PassBatchLine>, };
+
 export type EncodedBand = { token_masked: string | null, 
 /**
  * The key version it had (0: blank) and has now; `null` on failure.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { canManage, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
+import { canManage, passFormProblem, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
 
 const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo - 1, d, h, mi).getTime();
 
 describe("tabs by role", () => {
   it("shows supervisors a part and managers everything", () => {
-    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "staff", "wallets", "terminals", "sync", "bands", "settings"]);
+    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"]);
     expect(tabsFor("supervisor")).toEqual(["reports", "wallets", "terminals", "sync"]);
     expect(tabsFor("cashier")).toEqual([]);
     expect(canManage("manager")).toBe(true);
@@ -134,5 +134,29 @@ describe("fillHours", () => {
     expect(fillHours(one)).toEqual(one);
     const far = [one[0], { start_ms: t0 + 1000 * h, count: 1, amount_cents: 1 }];
     expect(fillHours(far)).toEqual(far);
+  });
+});
+
+describe("the pass form", () => {
+  const form = {
+    count: 10,
+    title: "Freigetränk",
+    kind: "voucher",
+    amount_cents: 500,
+    percent: 10,
+    allowance_count: 3,
+    products: [] as string[],
+    valid_from_ms: null as number | null,
+    valid_until_ms: null as number | null,
+  };
+  it("lets a sensible batch go and names what is wrong", () => {
+    expect(passFormProblem(form)).toBe(null);
+    expect(passFormProblem({ ...form, count: 0 })).toBe("count");
+    expect(passFormProblem({ ...form, title: " " })).toBe("title");
+    expect(passFormProblem({ ...form, amount_cents: 0 })).toBe("amount");
+    expect(passFormProblem({ ...form, kind: "percent_off", percent: 101 })).toBe("percent");
+    expect(passFormProblem({ ...form, kind: "allowance" })).toBe("products");
+    expect(passFormProblem({ ...form, kind: "allowance", products: ["beer"] })).toBe(null);
+    expect(passFormProblem({ ...form, valid_from_ms: 10, valid_until_ms: 5 })).toBe("window");
   });
 });

@@ -4,9 +4,9 @@
 import type { Role } from "./bindings";
 import { fromLocalInput, startOfLocalDay } from "./localTime";
 
-export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "bands" | "settings";
+export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "settings";
 
-const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "bands", "settings"];
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"];
 const SUPERVISOR_TABS: ManageTab[] = ["reports", "wallets", "terminals", "sync"];
 
 /** The manager area's tabs for a role (Rust checks every command as well). */
@@ -134,4 +134,30 @@ export function parseCount(text: string): number | null {
 /** A PIN as the ledger takes it: 4 to 8 digits. */
 export function pinOk(pin: string): boolean {
   return /^\d{4,8}$/.test(pin);
+}
+
+/**
+ * What the pass form needs before it is sent (Rust checks it again):
+ * `null` when it may go, else the field that is wrong.
+ */
+export function passFormProblem(form: {
+  count: number;
+  title: string;
+  kind: string;
+  amount_cents: number;
+  percent: number;
+  allowance_count: number;
+  products: string[];
+  valid_from_ms: number | null;
+  valid_until_ms: number | null;
+}): "count" | "title" | "amount" | "percent" | "allowance" | "products" | "window" | null {
+  if (!Number.isInteger(form.count) || form.count < 1 || form.count > 10_000) return "count";
+  if (form.title.trim() === "") return "title";
+  if ((form.kind === "voucher" || form.kind === "amount_off") && !(form.amount_cents > 0)) return "amount";
+  if (form.kind === "percent_off" && !(form.percent >= 1 && form.percent <= 100)) return "percent";
+  if (form.kind === "allowance" && !(form.allowance_count >= 1 && form.allowance_count <= 100)) return "allowance";
+  if ((form.kind === "allowance" || form.kind === "free_product") && form.products.length === 0) return "products";
+  if (form.valid_from_ms !== null && form.valid_until_ms !== null && form.valid_until_ms <= form.valid_from_ms)
+    return "window";
+  return null;
 }
