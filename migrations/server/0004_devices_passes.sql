@@ -17,6 +17,10 @@ ALTER TABLE terminals ADD COLUMN add_multiplier INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE terminals ADD COLUMN subtract_multiplier INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE terminals ADD COLUMN pin_hash TEXT;
 ALTER TABLE terminals ADD COLUMN location_id TEXT;
+-- A till sells and syncs; a scanner (a device made through seed 003's API,
+-- often third-party hardware) only scans passes: its token gets nothing of
+-- the PointOfSale API — no band keys, no wallets, no staff sessions.
+ALTER TABLE terminals ADD COLUMN kind TEXT NOT NULL DEFAULT 'till' CHECK (kind IN ('till', 'scanner'));
 
 -- Terminals from before get a uuid (version 4 layout from random bytes).
 UPDATE terminals SET identifier = lower(

@@ -402,6 +402,9 @@ impl Terminal {
             Some(_) => {
                 tracing::info!("session locked after inactivity");
                 *session = None;
+                drop(session);
+                // A locked till takes taps again, not bands to encode.
+                self.end_encoding();
                 Err(AppError::not_logged_in())
             }
             None => Err(AppError::not_logged_in()),

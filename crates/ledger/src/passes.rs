@@ -62,17 +62,14 @@ impl PassCode {
             && self.0[4..].bytes().all(|b| CROCKFORD.contains(&b))
     }
 
-    /// For logs and lists: the last four characters.
+    /// For logs and lists: the last four characters of a long code, none
+    /// of a short one (a short imported code would be given away whole).
     pub fn masked(&self) -> String {
-        let tail: String = self
-            .0
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 12 {
+            return "…".into();
+        }
+        let tail: String = chars[chars.len() - 4..].iter().collect();
         format!("…{tail}")
     }
 }
@@ -409,6 +406,11 @@ mod tests {
         let imported = PassCode::parse("EVT-2026-000123").unwrap();
         assert!(!imported.is_tapster());
         assert_eq!(imported.masked(), "…0123");
+        assert_eq!(
+            PassCode::parse("AB12").unwrap().masked(),
+            "…",
+            "never a whole code"
+        );
     }
 
     #[test]

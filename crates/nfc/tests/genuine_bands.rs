@@ -199,3 +199,84 @@ fn genuine_bands_pay_and_clones_do_not() {
     let (third_read, version) = keyring.verify_sun(&picc, &mac).unwrap();
     assert_eq!((version, third_read.counter), (2, second_read.counter + 1));
 }
+
+/// A band taken away between its tap key and its master key at the
+/// encoding station pays, is flagged, and a re-keying till finishes it; a
+/// band of another event with the same key version is refused by the
+/// station, not reported as encoded.
+#[test]
+fn a_band_cut_off_mid_encoding_is_finished_later_and_a_strangers_band_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours.json");
+    let theirs = dir.path().join("theirs.json");
+    for file in [&ours, &theirs] {
+        let made = std::process::Command::new(NFC)
+            .args(["keys", "new", "--file", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(made.status.success());
+    }
+    let (ours, theirs) = (ours.to_str().unwrap(), theirs.to_str().unwrap());
+    let script = format!(
+        "set -e
+         {NFC} encode --band-keys {ours} --count 1
+         {NFC} watch --band-keys {ours} --taps 1
+         {NFC} watch --band-keys {ours} --taps 2 --rekey
+         {NFC} encode --band-keys {theirs} --count 1"
+    );
+    let sandbox = Sandbox::start(&["sh", "-c", &script]);
+    const FRESH: &str = "04FFEEDDCCBBAA";
+
+    // GET DATA, SELECT, four key versions, two halves of the
+    // authentication, the tap key — and gone before the master key.
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
+    sandbox.card("cut 10");
+    sandbox.card(&format!("insert-424 {BAND}"));
+    let torn = sandbox.expect(Duration::from_secs(5), |e| {
+        e["event"] == "encoded" || e["event"] == "encode_failed"
+    });
+    assert_eq!(torn["event"], "encode_failed", "{torn}");
+    sandbox.card("remove");
+    std::thread::sleep(POLL);
+    // The same station goes on with the next band.
+    sandbox.card(&format!("insert-424 {OTHER}"));
+    let other = sandbox.expect(Duration::from_secs(5), |e| e["event"] == "encoded");
+    assert_eq!(other["key_version"], 1);
+    sandbox.card("remove");
+    std::thread::sleep(POLL);
+
+    // It pays (its tap key is ours) and says it is not finished.
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
+    let half = tap(&sandbox, &format!("insert-424 {BAND}"));
+    assert_eq!(half["band"]["status"], "genuine", "{half}");
+    assert_eq!(
+        half["band"]["rekey"], true,
+        "the master key is still the factory's"
+    );
+    // A re-keying till finishes it during the tap; the next tap is clean.
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
+    let finished = tap(&sandbox, &format!("insert-424 {BAND}"));
+    assert_eq!(finished["band"]["rekey"], false, "{finished}");
+    let clean = tap(&sandbox, &format!("insert-424 {BAND}"));
+    assert_eq!(clean["band"]["status"], "genuine");
+    assert_eq!(clean["band"]["rekey"], false, "{clean}");
+
+    // Another event's station: our band has "version 1" too, but not its
+    // keys — refused; a blank band is encoded.
+    sandbox.expect(Duration::from_secs(10), |e| e["event"] == "reader_added");
+    sandbox.card(&format!("insert-424 {OTHER}"));
+    let foreign = sandbox.expect(Duration::from_secs(5), |e| {
+        e["event"] == "encoded" || e["event"] == "encode_failed"
+    });
+    assert_eq!(foreign["event"], "encode_failed", "{foreign}");
+    assert!(
+        foreign["error"].as_str().unwrap().contains("another event"),
+        "{foreign}"
+    );
+    sandbox.card("remove");
+    std::thread::sleep(POLL);
+    sandbox.card(&format!("insert-424 {FRESH}"));
+    let fresh = sandbox.expect(Duration::from_secs(5), |e| e["event"] == "encoded");
+    assert_eq!(fresh["from_version"], 0);
+    sandbox.card("remove");
+}

@@ -154,18 +154,32 @@ async fn put_settings(
     .map(ok)
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct RotateQuery {
+    /// Rotate only if this is the current version (409 otherwise): a
+    /// repeated request does not rotate twice.
+    expected_version: Option<u8>,
+}
+
 /// A new master key version for the event's bands (after a till was
 /// lost); only the versions are answered, never a key.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/band-keys/rotate", tag = "manage",
-    params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    params(("event_id" = String, Path), RotateQuery), security(("admin_token" = [])),
+    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "`expected_version` is not the current version; nothing was rotated", body = ErrorBody)))]
 pub(crate) async fn rotate_band_keys(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
+    Query(query): Query<RotateQuery>,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st
-        .rotate_band_keys(ev))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.rotate_band_keys(ev, query.expected_version)
+    )
     .map(|keys| {
         ok(serde_json::json!({
             "key_version": keys.current.version,
@@ -886,8 +900,13 @@ pub(crate) async fn list_passes(
     h: HeaderMap,
     Query(query): Query<BatchQuery>,
 ) -> Result<Response, ServerError> {
-    managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
-        .passes(ev, query.batch.as_deref()))
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.passes(ev, query.batch.as_deref())
+    )
     .map(|passes| ok(passes.into_iter().map(managed_pass).collect::<Vec<_>>()))
 }
 
@@ -901,8 +920,13 @@ pub(crate) async fn export_passes(
     h: HeaderMap,
     Query(query): Query<BatchQuery>,
 ) -> Result<Response, ServerError> {
-    let csv = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| st
-        .passes_csv(ev, query.batch.as_deref()))?;
+    let csv = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.passes_csv(ev, query.batch.as_deref())
+    )?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         csv,
@@ -983,9 +1007,15 @@ pub(crate) async fn pass_sheet(
         Some(code) => tapster_print::Language::parse(code)
             .ok_or_else(|| ServerError::invalid("language", "must be de or en"))?,
     };
-    let pdf = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| {
-        crate::passes::sheet(st, ev, query.batch.as_deref(), language)
-    })?;
+    let pdf = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| {
+            crate::passes::sheet(st, ev, query.batch.as_deref(), language)
+        }
+    )?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response())
 }
 
@@ -998,10 +1028,16 @@ pub(crate) async fn pass_qr(
     Path((e, code)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let png = managed!(s, e, h, Action::ViewReports, move |st: &Store, ev: &str| {
-        let stored = st.pass(ev, &code)?;
-        tapster_print::pass_png(stored.pass.code.as_str(), 8)
-            .map_err(|e| ServerError::Internal(e.to_string()))
-    })?;
+    let png = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| {
+            let stored = st.pass(ev, &code)?;
+            tapster_print::pass_png(stored.pass.code.as_str(), 8)
+                .map_err(|e| ServerError::Internal(e.to_string()))
+        }
+    )?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
 }

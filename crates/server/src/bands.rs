@@ -81,19 +81,43 @@ impl ServerStore {
 
     /// A new master key version (after a till was lost): tills that sync
     /// get it, and re-key bands of the old version as they are tapped at
-    /// an encoding station; the old version keeps working until then.
-    pub fn rotate_band_keys(&self, event: &str) -> Result<Keyring, ServerError> {
-        let current = self.band_keys(event)?;
-        if current.current.version == u8::MAX {
-            return Err(ServerError::invalid(
-                "band keys",
-                "all 255 key versions are used: start a new event",
-            ));
-        }
-        let next = current.rotated();
-        let (event, stored, now) = (event.to_string(), next.current.clone(), self.clock.now().0);
-        self.write(move |conn| insert(conn, &event, &stored, now))?;
-        tracing::info!(event = %next.current.version, "band keys rotated");
+    /// an encoding station or a top-up till; the old version keeps working
+    /// until the next rotation. With `expected`, only when that is the
+    /// current version (a repeated request does not rotate twice and drop
+    /// the version most bands still carry). Decided inside the writer.
+    pub fn rotate_band_keys(
+        &self,
+        event: &str,
+        expected: Option<u8>,
+    ) -> Result<Keyring, ServerError> {
+        // Makes the first version for an event from before band keys.
+        self.band_keys(event)?;
+        let (event, now) = (event.to_string(), self.clock.now().0);
+        let next = self.write(move |conn| {
+            let mut versions = keys_of(conn, &event)?.into_iter();
+            let current = Keyring {
+                current: versions
+                    .next()
+                    .ok_or_else(|| ServerError::Internal("no band keys".into()))?,
+                previous: versions.next(),
+            };
+            if let Some(expected) = expected.filter(|v| *v != current.current.version) {
+                return Err(ServerError::Conflict(format!(
+                    "the band keys are at version {}, not {expected}: nothing was rotated",
+                    current.current.version
+                )));
+            }
+            if current.current.version == u8::MAX {
+                return Err(ServerError::invalid(
+                    "band keys",
+                    "all 255 key versions are used: start a new event",
+                ));
+            }
+            let next = current.rotated();
+            insert(conn, &event, &next.current, now)?;
+            Ok(next)
+        })?;
+        tracing::info!(version = next.current.version, "band keys rotated");
         Ok(next)
     }
 

@@ -177,8 +177,9 @@ impl ServerStore {
         .ok_or_else(|| ServerError::NotFound(format!("device '{identifier}'")))
     }
 
-    /// `POST devices`: a new terminal with the seed's fields, in one
-    /// transaction (a taken external id leaves nothing behind).
+    /// `POST devices`: a new scanner — a terminal with the seed's fields
+    /// whose token may only scan passes — in one transaction (a taken
+    /// external id leaves nothing behind).
     pub fn create_device(
         &self,
         event: &str,
@@ -202,7 +203,7 @@ impl ServerStore {
             let (id, _token) = Self::insert_terminal(tx, &event, &name, permission, now)?;
             tx.execute(
                 "UPDATE terminals SET external_device_id = ?3, add_multiplier = ?4, subtract_multiplier = ?5,
-                     pin_hash = ?6, location_id = ?7
+                     pin_hash = ?6, location_id = ?7, kind = 'scanner'
                  WHERE event_id = ?1 AND id = ?2",
                 params![event, id, external, new.add_multiplier, new.subtract_multiplier, pin, new.location_id],
             )?;

@@ -104,7 +104,15 @@ async fn require_token(
     let token = bearer(request.headers()).ok_or(ServerError::Unauthenticated)?;
     let store = state.store.clone();
     let known = blocking(move || match scope.as_str() {
-        "pos" => Ok(store.authenticate_terminal(&event, &token)?.is_some()),
+        // A scanner's token scans passes and nothing else: no band keys,
+        // no wallets, no staff sessions.
+        "pos" => match store.authenticate_terminal(&event, &token)? {
+            Some(terminal) if terminal.scanner => Err(ServerError::Forbidden(
+                "a scanner's token may scan passes only (abilities scanners.get, scanners.post)"
+                    .into(),
+            )),
+            found => Ok(found.is_some()),
+        },
         "manage" => Ok(store.authenticate_manager(&event, &token)?.is_some()),
         // Seed 003: managers (devices.*) and devices (scanners.*); which
         // may do what is the handler's to check (403).

@@ -221,7 +221,7 @@ fn main() -> Result<()> {
         Command::Event {
             command: EventCommand::RotateBandKeys { db, event },
         } => {
-            let keyring = open(&db)?.rotate_band_keys(&event)?;
+            let keyring = open(&db)?.rotate_band_keys(&event, None)?;
             print(json!({ "band_key_version": keyring.current.version }));
             Ok(())
         }

@@ -76,6 +76,13 @@ fn check_title(title: &str, subtitle: &str) -> Result<(), ServerError> {
     Ok(())
 }
 
+fn check_limit(max: Option<u32>) -> Result<u32, ServerError> {
+    match max.unwrap_or(1) {
+        max @ 1..=1000 => Ok(max),
+        _ => Err(ServerError::invalid("max_redemptions", "must be 1 to 1000")),
+    }
+}
+
 fn check_window(from: Option<i64>, until: Option<i64>) -> Result<(), ServerError> {
     match (from, until) {
         (Some(from), Some(until)) if until <= from => Err(ServerError::invalid(
@@ -228,10 +235,7 @@ impl ServerStore {
             .benefit
             .validate()
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
-        let max = batch.max_redemptions.unwrap_or(1);
-        if max == 0 || max > 1000 {
-            return Err(ServerError::invalid("max_redemptions", "must be 1 to 1000"));
-        }
+        let max = check_limit(batch.max_redemptions)?;
         let (event, now) = (event.to_string(), self.clock.now().0);
         let id = format!("batch-{}", uuid::Uuid::now_v7());
         let made = self.write(move |tx| {
@@ -275,6 +279,7 @@ impl ServerStore {
         }
         check_title(&template.title, &template.subtitle)?;
         check_window(template.valid_from, template.valid_until)?;
+        let max = check_limit(template.max_redemptions)?;
         template
             .benefit
             .validate()
@@ -292,7 +297,7 @@ impl ServerStore {
                     subtitle: template.subtitle.trim().to_string(),
                     valid_from: template.valid_from.map(Timestamp),
                     valid_until: template.valid_until.map(Timestamp),
-                    max_redemptions: template.max_redemptions.unwrap_or(1).max(1),
+                    max_redemptions: max,
                     blocked: false,
                     reference: imported.reference,
                     external: true,

@@ -63,6 +63,8 @@ pub struct AuthenticatedTerminal {
     pub id: String,
     pub friendly_name: String,
     pub permission: Permission,
+    /// A seed-003 scanner: it may scan passes, nothing of the POS API.
+    pub scanner: bool,
 }
 
 /// Whether a request applied something new or repeated an earlier one.
@@ -269,7 +271,7 @@ impl ServerStore {
         let conn = self.reader();
         let found = conn
             .prepare_cached(
-                "SELECT event_id, id, friendly_name, permission FROM terminals
+                "SELECT event_id, id, friendly_name, permission, kind FROM terminals
                  WHERE token_hash = ?1 AND archived = 0",
             )?
             .query_row([token_hash(token)], |r| {
@@ -278,11 +280,12 @@ impl ServerStore {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })
             .optional()?;
         Ok(match found {
-            Some((event_id, id, friendly_name, permission)) if event_id == event => {
+            Some((event_id, id, friendly_name, permission, kind)) if event_id == event => {
                 Some(AuthenticatedTerminal {
                     event_id,
                     id,
@@ -290,6 +293,7 @@ impl ServerStore {
                     permission: permission
                         .parse()
                         .map_err(|_| ServerError::Internal("bad permission".into()))?,
+                    scanner: kind == "scanner",
                 })
             }
             _ => None,

@@ -121,7 +121,7 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
     let rotate = |token: &str| {
         let response = server
             .client()
-            .post(server.url(&fx.event, "manage/band-keys/rotate"))
+            .post(server.url(&fx.event, "manage/band-keys/rotate?expected_version=2"))
             .bearer_auth(token)
             .send()
             .unwrap();
@@ -137,6 +137,11 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
     assert!(!body
         .to_string()
         .contains(&hex::encode(rotated.current.master)));
+    assert_eq!(keyring(&get(Some(&fx.bar_token)).1).current.version, 3);
+    // The same request again (a double click, a retry): not a second
+    // rotation, which would drop the version most bands still carry.
+    let (status, body) = rotate(&fx.admin_token);
+    assert_eq!(status, 409, "{body}");
     assert_eq!(keyring(&get(Some(&fx.bar_token)).1).current.version, 3);
     drop(server);
 

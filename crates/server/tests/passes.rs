@@ -168,6 +168,25 @@ fn devices_and_locations_speak_the_seed() {
         None,
     );
     assert_eq!(status, 404, "a device may scan (the code is unknown)");
+    // A scanner's token is no till's: nothing of the POS API, least of
+    // all the band keys.
+    for path in [
+        "pos/band-keys",
+        "pos/terminal",
+        "pos/catalog",
+        "pos/wallets",
+        "pos/wallets/token/04D30000000001",
+    ] {
+        let (status, body) = api.send("GET", path, &device_token, None);
+        assert_eq!(status, 403, "{path} with a scanner's token: {body}");
+    }
+    let (status, _) = api.send(
+        "POST",
+        "pos/staff-sessions",
+        &device_token,
+        Some(json!({"staff_id": "max", "pin": "4444"})),
+    );
+    assert_eq!(status, 403);
     let (status, archived) = api.send("DELETE", &format!("devices/{id}"), admin, None);
     assert_eq!(
         (status, archived),

@@ -142,6 +142,12 @@ impl Terminal {
             };
         }
         set_mode(&self.reader_mode, ReaderMode::Encoding { link: sun });
+        // Locked or logged out meanwhile (that ended the station before it
+        // began): back to taps.
+        if self.current_staff().map(|s| s.id) != Some(manager.id.clone()) {
+            self.end_encoding();
+            return Err(AppError::not_logged_in());
+        }
         tracing::info!(manager = %manager.id, link = link.is_some(), "encoding station started");
         let view = self.station_view();
         (self.emit)(AppEvent::Encoding(view.clone()));

@@ -108,13 +108,14 @@ impl Terminal {
     /// the server, where every device redeems them).
     pub async fn passes_on_server(&self) -> Result<view::PassesView, AppError> {
         if !self.is_connected() {
-            self.manager(Action::ViewReports)?;
+            self.manager(Action::ChangeSettings)?;
             return Err(AppError::new(
                 ErrorCode::ServerOwned,
                 "passes live on the event's server, where every till redeems them; this till runs standalone",
             ));
         }
-        let session = self.require_server_session(Action::ViewReports)?;
+        // The codes are as good as cash: managers only.
+        let session = self.require_server_session(Action::ChangeSettings)?;
         let passes = session.passes(None).await.map_err(server_error)?;
         let currency = self.reader().settings()?.currency;
         Ok(view::PassesView {
@@ -151,7 +152,7 @@ impl Terminal {
         code: &str,
         blocked: bool,
     ) -> Result<view::PassesView, AppError> {
-        let session = self.require_server_session(Action::ManageWallets)?;
+        let session = self.require_server_session(Action::ChangeSettings)?;
         let code = tapster_ledger::passes::PassCode::parse(code)
             .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
         session
@@ -169,7 +170,7 @@ impl Terminal {
         batch: &str,
         path: &std::path::Path,
     ) -> Result<view::Exported, AppError> {
-        let session = self.require_server_session(Action::ViewReports)?;
+        let session = self.require_server_session(Action::ChangeSettings)?;
         let language = match self.options.language {
             view::Language::De => "de",
             view::Language::En => "en",

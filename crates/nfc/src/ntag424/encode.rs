@@ -169,6 +169,15 @@ pub fn encode_band(
         link: has_link || add_link.is_some(),
     };
     if keys.is_empty() && add_link.is_none() {
+        // Versions are only numbers: another event's band (or one set up
+        // by someone else) can carry the same. It is ours only if it
+        // proves it holds our master key.
+        authenticate(card, MASTER_KEY_NO, &target.key(&uid_bytes, MASTER_KEY_NO)).map_err(
+            |error| match error {
+                BandError::WrongKey | BandError::BadProof => BandError::ForeignBand,
+                other => other,
+            },
+        )?;
         return Ok(encoded);
     }
     let old_key = |key_no: u8| match versions[usize::from(key_no)] {

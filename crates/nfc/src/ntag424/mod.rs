@@ -38,8 +38,9 @@ pub enum BandCheck {
     /// The till has no band keys (UID-only event, or a demo).
     NotChecked,
     /// The band proved it holds its key of `key_version`; `rekey` when
-    /// that is the previous version (re-key it at a top-up or the
-    /// encoding station).
+    /// that, or another of its keys, is not of the current version (the
+    /// previous version, or an encoding cut short): re-key it at a top-up
+    /// till or the encoding station.
     Genuine { key_version: u8, rekey: bool },
     /// Not a genuine band of this event: a clone, a blank band, a
     /// stranger's card.
@@ -85,6 +86,8 @@ pub enum BandError {
     BadLink(String),
     #[error("not a wristband's UID (an NTAG 424 DNA has 7 bytes)")]
     BadUid,
+    #[error("the band holds another event's keys (or someone else's): it cannot be encoded here")]
+    ForeignBand,
 }
 
 pub(crate) fn status(answer: &[u8]) -> (&[u8], [u8; 2]) {
@@ -316,9 +319,23 @@ pub fn check_band(
                 inside: hex(&inside),
             });
         }
+        // A band taken away mid-encoding has its tap key of the current
+        // version but not yet its master (or link) keys: it pays, and is
+        // flagged so a re-keying till or the station finishes it.
+        let current = keyring.current.version;
+        let mut behind = version != current;
+        if !behind {
+            behind = key_version(card, MASTER_KEY_NO)? != current;
+        }
+        if !behind {
+            let link = key_version(card, tapster_band::keys::SDM_META_READ_KEY_NO)?;
+            behind = link != 0
+                && (link != current
+                    || key_version(card, tapster_band::keys::SDM_FILE_READ_KEY_NO)? != current);
+        }
         Ok(BandCheck::Genuine {
             key_version: version,
-            rekey: version != keyring.current.version,
+            rekey: behind,
         })
     })();
     match result {
