@@ -404,6 +404,15 @@ pub async fn create_passes(
 }
 
 #[tauri::command]
+pub async fn import_passes(
+    terminal: Term<'_>,
+    form: view::PassBatchForm,
+    csv: String,
+) -> Result<view::PassesView, AppError> {
+    terminal.import_passes_on_server(&form, &csv).await
+}
+
+#[tauri::command]
 pub async fn set_pass_blocked(
     terminal: Term<'_>,
     code: String,

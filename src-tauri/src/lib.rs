@@ -166,6 +166,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::encoding_station,
             commands::passes,
             commands::create_passes,
+            commands::import_passes,
             commands::set_pass_blocked,
             commands::save_pass_sheet,
             commands::start_encoding,

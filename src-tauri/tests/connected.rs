@@ -654,6 +654,30 @@ fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
         .block_on(t.set_pass_blocked_on_server(&codes[0], false))
         .unwrap();
     assert!(view.batches[0].blocked.is_empty());
+    // A ticket shop's codes: imported whole, or not at all.
+    let mut voucher = form.clone();
+    voucher.kind = tapster_app::view::PassKind::Voucher;
+    voucher.amount_cents = 3_00;
+    voucher.title = "Ticket bonus".into();
+    let view = rt
+        .block_on(
+            t.import_passes_on_server(&voucher, "code,reference\nSHOP-000001,o1\nSHOP-000002,o2\n"),
+        )
+        .unwrap();
+    assert_eq!(view.batches.len(), 2);
+    assert!(view
+        .batches
+        .iter()
+        .any(|b| b.title == "Ticket bonus" && b.count == 2));
+    assert_eq!(
+        rt.block_on(t.import_passes_on_server(&voucher, "code\nSHOP-000003\nSHOP-000001\n"))
+            .unwrap_err()
+            .code,
+        ErrorCode::RefusedByServer,
+        "a code that exists refuses the import"
+    );
+    assert_eq!(rt.block_on(t.passes_on_server()).unwrap().batches.len(), 2);
+    assert_eq!(scan("SHOP-000002"), 200);
     assert_eq!(
         rt.block_on(t.set_pass_blocked_on_server("x y", true))
             .unwrap_err()

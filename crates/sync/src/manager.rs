@@ -9,7 +9,7 @@ use tapster_api::manage::{
     Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
     TerminalStatus, TerminalUpdate,
 };
-use tapster_api::walletapp::{ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
+use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_api::WalletResource;
 use tapster_ledger::model::{Category, EventSettings, Product, Role};
 
@@ -211,6 +211,11 @@ impl ManagerSession {
     /// A batch of new passes.
     pub async fn create_passes(&self, batch: &NewPassBatch) -> Result<PassBatch, ApiError> {
         self.post("passes", batch).await
+    }
+
+    /// A ticket shop's codes (CSV) as passes; all or none.
+    pub async fn import_passes(&self, import: &ImportPasses) -> Result<PassBatch, ApiError> {
+        self.post("passes/import", import).await
     }
 
     pub async fn set_pass_blocked(

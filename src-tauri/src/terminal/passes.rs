@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use tapster_api::walletapp::{ManagedPass, NewPassBatch};
+use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch};
 use tapster_ledger::passes::{AllowancePeriod, Benefit, Discount};
 use tapster_ledger::rules::Action;
 use tapster_ledger::{Cents, ProductId};
@@ -143,6 +143,35 @@ impl Terminal {
         };
         let made = session.create_passes(&batch).await.map_err(server_error)?;
         tracing::info!(batch = %made.batch, count = made.codes.len(), "passes made on the server");
+        self.passes_on_server().await
+    }
+
+    /// Imports a ticket shop's codes (a CSV with a `code` column, optional
+    /// `reference` and `first_name`), each giving what `form` says (its
+    /// count is the file's); all or none.
+    pub async fn import_passes_on_server(
+        &self,
+        form: &view::PassBatchForm,
+        csv: &str,
+    ) -> Result<view::PassesView, AppError> {
+        let session = self.require_server_session(Action::ChangeSettings)?;
+        if csv.len() > 2_000_000 {
+            return Err(invalid("the file is larger than 2 MB"));
+        }
+        let import = ImportPasses {
+            title: form.title.clone(),
+            subtitle: form.subtitle.clone(),
+            benefit: benefit_of(form)?,
+            valid_from: form.valid_from_ms,
+            valid_until: form.valid_until_ms,
+            max_redemptions: Some(
+                u32::try_from(form.max_redemptions)
+                    .map_err(|_| invalid("max redemptions must be 1 to 1000"))?,
+            ),
+            csv: csv.to_string(),
+        };
+        let made = session.import_passes(&import).await.map_err(server_error)?;
+        tracing::info!(batch = %made.batch, count = made.codes.len(), "passes imported on the server");
         self.passes_on_server().await
     }
 

@@ -121,6 +121,8 @@ export const backend = {
   /** The event's passes by batch (from the server; connected tills). */
   passes: () => call<PassesView>("passes"),
   createPasses: (form: PassBatchForm) => call<PassesView>("create_passes", { form }),
+  /** A ticket shop's codes (CSV text with a `code` column) as passes giving what `form` says. */
+  importPasses: (form: PassBatchForm, csv: string) => call<PassesView>("import_passes", { form, csv }),
   setPassBlocked: (code: string, blocked: boolean) => call<PassesView>("set_pass_blocked", { code, blocked }),
   /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
   savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
