@@ -128,6 +128,10 @@ pub struct Summary {
     pub by_terminal: Vec<SummaryRow>,
     pub by_cashier: Vec<SummaryRow>,
     pub top_ups_by_tender: Vec<SummaryRow>,
+    /// By the location (bar or booth, seed 003) the terminal stands at
+    /// now: the location's address, `""` for terminals at none.
+    #[serde(default)]
+    pub by_location: Vec<SummaryRow>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -910,13 +910,16 @@ impl ServerStore {
         Self::ensure_event(&conn, event)?;
         let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
             let sql = format!(
-                "SELECT {expression} AS key, SUM(l.value ->> 'quantity'),
+                // Not `key`: json_each has a column of that name, which
+                // GROUP BY would take instead of the alias (the line's
+                // position in its sale).
+                "SELECT {expression} AS group_key, SUM(l.value ->> 'quantity'),
                         SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price')),
                         COUNT(DISTINCT t.id) FILTER (WHERE t.kind = 'sale')
                  FROM transactions t JOIN json_each(t.lines) l
                  WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
                    AND {RECORD_FILTER}
-                 GROUP BY key ORDER BY key"
+                 GROUP BY group_key ORDER BY group_key"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
@@ -956,6 +959,11 @@ impl ServerStore {
         let by_hour = group("strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')")?;
         let by_terminal = group("t.terminal_id")?;
         let by_cashier = group("t.staff_id")?;
+        let by_location = group(
+            "(SELECT loc.address FROM terminals tm
+              JOIN locations loc ON loc.event_id = tm.event_id AND loc.identifier = tm.location_id
+              WHERE tm.event_id = t.event_id AND tm.id = t.terminal_id)",
+        )?;
         let by_vat_rate = group("CAST(l.value ->> 'vat_rate' AS TEXT)")?
             .into_iter()
             .map(|row| {
@@ -1004,6 +1012,7 @@ impl ServerStore {
             by_terminal,
             by_cashier,
             top_ups_by_tender,
+            by_location,
         })
     }
 

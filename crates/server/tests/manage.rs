@@ -535,6 +535,69 @@ fn reports_follow_seed_000_records_and_add_up() {
         .sum();
     assert_eq!(vat_sum, data["revenue"].as_i64().unwrap());
     assert_eq!(data["by_terminal"][0]["key"], "bar-1");
+    // Per product, whatever position a product has in its sale.
+    let by_product: Vec<(String, i64, i64)> = data["by_product"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["quantity"].as_i64().unwrap(),
+                r["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_product,
+        vec![
+            ("beer".to_string(), 2, 1000),
+            ("bratwurst".to_string(), 1, 450),
+            ("water".to_string(), 1, 250)
+        ]
+    );
+    // By location (seed 003): the till stands at "Bar Nord" now.
+    assert_eq!(data["by_location"][0]["key"], "", "no location yet");
+    let location = server
+        .client()
+        .post(server.url(&fx.event, "locations"))
+        .bearer_auth(&fx.admin_token)
+        .json(&json!({"address": "Bar Nord"}))
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    let devices = server
+        .client()
+        .get(server.url(&fx.event, "devices"))
+        .bearer_auth(&fx.admin_token)
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    let bar = devices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["terminal_id"] == "bar-1")
+        .unwrap();
+    let moved = server
+        .client()
+        .put(server.url(
+            &fx.event,
+            &format!("devices/{}", bar["identifier"].as_str().unwrap()),
+        ))
+        .bearer_auth(&fx.admin_token)
+        .json(&json!({"pin": "1234", "location_id": location["data"]["identifier"]}))
+        .send()
+        .unwrap();
+    assert_eq!(moved.status().as_u16(), 200);
+    let (_, summary) = admin.call("GET", "reports/summary", None);
+    let by_location = summary["data"]["by_location"].as_array().unwrap();
+    assert_eq!(by_location.len(), 1, "{by_location:?}");
+    assert_eq!(by_location[0]["key"], "Bar Nord");
+    assert_eq!(by_location[0]["amount"], data["revenue"]);
+    assert_eq!(by_location[0]["sales"], 2);
     assert_eq!(
         data["top_ups_by_tender"][0]["amount"],
         20_00 + 30_00 + 40_00
