@@ -64,7 +64,12 @@ CREATE TABLE pass_redemptions (
     terminal_id TEXT    NOT NULL,
     location_id TEXT,
     at          INTEGER NOT NULL,
+    -- The device's key for this scan: its retry gets the same answer, not
+    -- "already redeemed".
+    idempotency_key TEXT,
     FOREIGN KEY (event_id, code) REFERENCES passes (event_id, code)
 ) STRICT;
 
 CREATE INDEX pass_redemptions_code ON pass_redemptions (event_id, code, at);
+CREATE UNIQUE INDEX pass_redemptions_key ON pass_redemptions (event_id, terminal_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;

@@ -279,12 +279,9 @@ impl Terminal {
 
         let band_keys: tapster_nfc::SharedKeyring =
             Arc::new(std::sync::RwLock::new(options.band_keys.clone()));
-        let may_top_up = ledger.terminal().is_ok_and(|t| {
-            t.permission
-                .allows(tapster_ledger::model::Direction::Credit)
-        });
-        let reader_mode: tapster_nfc::SharedMode =
-            Arc::new(std::sync::RwLock::new(encoding::taps_mode(may_top_up)));
+        let reader_mode: tapster_nfc::SharedMode = Arc::new(std::sync::RwLock::new(
+            encoding::taps_mode(ledger.terminal().ok().as_ref()),
+        ));
         let station = encoding::SharedStationLog::default();
         let (sender, receiver) = mpsc::channel::<NfcEvent>();
         let simulated = options

@@ -129,11 +129,16 @@ pub struct DeviceToken {
     pub api_token: String,
 }
 
-/// `POST devices/scan`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// `POST devices/scan`. `code` may also come as the query parameter the
+/// seed names. `idempotency_key` (Tapster): a retry of the same scan with
+/// the same key gets the first answer again instead of "already redeemed".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
-    pub code: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// A pass as a scan shows it (the seed's fields; `pass_type` is

@@ -222,6 +222,31 @@ impl Benefit {
     }
 }
 
+/// How often one pass may be redeemed at most.
+pub const MAX_REDEMPTIONS: u32 = 1000;
+
+/// A pass's redemption limit: 1 when not given, at most
+/// [`MAX_REDEMPTIONS`].
+pub fn redemption_limit(given: Option<u32>) -> Result<u32, InputError> {
+    match given.unwrap_or(1) {
+        limit @ 1..=MAX_REDEMPTIONS => Ok(limit),
+        _ => Err(InputError::new(
+            "max_redemptions",
+            format!("must be 1 to {MAX_REDEMPTIONS}"),
+        )),
+    }
+}
+
+/// A validity window: either end open, but never ending before it starts.
+pub fn check_window(from: Option<Timestamp>, until: Option<Timestamp>) -> Result<(), InputError> {
+    match (from, until) {
+        (Some(from), Some(until)) if until <= from => {
+            Err(InputError::new("valid_until", "must be after valid_from"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A pass as the event keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pass {
@@ -528,6 +553,17 @@ mod tests {
             ),
             Err(NotApplicable::NothingToDiscount)
         );
+    }
+
+    #[test]
+    fn limits_and_windows_are_checked() {
+        assert_eq!(redemption_limit(None), Ok(1));
+        assert_eq!(redemption_limit(Some(1000)), Ok(1000));
+        assert!(redemption_limit(Some(0)).is_err());
+        assert!(redemption_limit(Some(1001)).is_err());
+        assert!(check_window(Some(Timestamp(10)), Some(Timestamp(10))).is_err());
+        assert!(check_window(Some(Timestamp(10)), None).is_ok());
+        assert!(check_window(None, Some(Timestamp(5))).is_ok());
     }
 
     #[test]

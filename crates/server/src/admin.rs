@@ -165,7 +165,7 @@ pub(crate) struct RotateQuery {
 /// lost); only the versions are answered, never a key.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/band-keys/rotate", tag = "manage",
     params(("event_id" = String, Path), RotateQuery), security(("admin_token" = [])),
-    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
         (status = 409, description = "`expected_version` is not the current version; nothing was rotated", body = ErrorBody)))]
 pub(crate) async fn rotate_band_keys(
     State(s): State<AppState>,
@@ -841,7 +841,7 @@ fn managed_pass(stored: crate::passes::StoredPass) -> ManagedPass {
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewPassBatch, security(("admin_token" = [])),
     responses((status = 201, description = "The batch and its codes (128 random bits each)", body = Data<PassBatch>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn create_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -862,7 +862,7 @@ pub(crate) async fn create_passes(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/import", tag = "manage",
     params(("event_id" = String, Path)), request_body = ImportPasses, security(("admin_token" = [])),
     responses((status = 201, body = Data<PassBatch>), (status = 400, description = "a bad line (its number is said) or a code twice", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "a code exists already; nothing was imported", body = ErrorBody)))]
 pub(crate) async fn import_passes(
     State(s): State<AppState>,
@@ -893,7 +893,7 @@ pub(crate) async fn import_passes(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
     params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<ManagedPass>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<ManagedPass>>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn list_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -913,7 +913,7 @@ pub(crate) async fn list_passes(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes.csv", tag = "manage",
     params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
     responses((status = 200, description = "One row per pass: code, type, title, window, limit, redeemed, blocked, reference, batch", content_type = "text/csv", body = String),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn export_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -936,7 +936,7 @@ pub(crate) async fn export_passes(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn block_pass(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,
@@ -954,7 +954,7 @@ pub(crate) async fn block_pass(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn unblock_pass(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,
@@ -973,7 +973,7 @@ pub(crate) async fn unblock_pass(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/passes", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "Redemptions by pass type, location and device", body = Data<Vec<RedemptionRow>>),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn pass_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -995,7 +995,7 @@ pub(crate) struct SheetQuery {
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/sheet.pdf", tag = "manage",
     params(("event_id" = String, Path), SheetQuery), security(("admin_token" = [])),
     responses((status = 200, description = "A4 sheets of pass cards to cut out: QR code, code, title, subtitle, what it gives and its window", content_type = "application/pdf", body = Vec<u8>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn pass_sheet(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -1022,7 +1022,7 @@ pub(crate) async fn pass_sheet(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/{code}/qr.png", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "The pass's QR code alone (for a mail or an app)", content_type = "image/png", body = Vec<u8>),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn pass_qr(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,

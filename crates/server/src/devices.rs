@@ -9,7 +9,7 @@ use tapster_ledger::model::Permission;
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 
 use crate::error::ServerError;
-use crate::store::ServerStore;
+use crate::store::{terminal_name, ServerStore};
 
 const DEVICE_COLUMNS: &str =
     "t.friendly_name, t.identifier, t.external_device_id, t.add_multiplier,
@@ -186,10 +186,7 @@ impl ServerStore {
         new: NewDevice,
         cost: PinHashCost,
     ) -> Result<DeviceResource, ServerError> {
-        let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
-        }
+        let name = terminal_name(&new.name, "name")?;
         let external = check_external_id(&new.external_device_id)?;
         check_multiplier("add_multiplier", new.add_multiplier)?;
         check_multiplier("subtract_multiplier", new.subtract_multiplier)?;
@@ -226,16 +223,11 @@ impl ServerStore {
         update: DeviceUpdate,
         cost: PinHashCost,
     ) -> Result<DeviceResource, ServerError> {
-        let name = match &update.name {
-            Some(name) => {
-                let name = name.trim().to_string();
-                if name.is_empty() || name.chars().count() > 60 {
-                    return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
-                }
-                Some(name)
-            }
-            None => None,
-        };
+        let name = update
+            .name
+            .as_deref()
+            .map(|name| terminal_name(name, "name"))
+            .transpose()?;
         let external = update
             .external_device_id
             .as_deref()

@@ -304,13 +304,7 @@ impl ServerStore {
         id: &str,
         update: TerminalUpdate,
     ) -> Result<TerminalStatus, ServerError> {
-        let name = update.friendly_name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 60 {
-            return Err(ServerError::invalid(
-                "friendly_name",
-                "must be 1 to 60 characters",
-            ));
-        }
+        let name = crate::store::terminal_name(&update.friendly_name, "friendly_name")?;
         let (event, id) = (event.to_string(), id.to_string());
         let id_for_lookup = id.clone();
         let event_for_lookup = event.clone();

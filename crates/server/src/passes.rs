@@ -8,7 +8,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tapster_api::walletapp::{NewPassBatch, PassBatch, PassInfo, RedemptionRow};
 use tapster_ledger::passes::{Benefit, Pass, PassCode, PassRefusal};
-use tapster_ledger::Timestamp;
+use tapster_ledger::{IdempotencyKey, Timestamp};
 
 use crate::error::ServerError;
 use crate::store::ServerStore;
@@ -76,21 +76,16 @@ fn check_title(title: &str, subtitle: &str) -> Result<(), ServerError> {
     Ok(())
 }
 
-fn check_limit(max: Option<u32>) -> Result<u32, ServerError> {
-    match max.unwrap_or(1) {
-        max @ 1..=1000 => Ok(max),
-        _ => Err(ServerError::invalid("max_redemptions", "must be 1 to 1000")),
-    }
-}
-
-fn check_window(from: Option<i64>, until: Option<i64>) -> Result<(), ServerError> {
-    match (from, until) {
-        (Some(from), Some(until)) if until <= from => Err(ServerError::invalid(
-            "valid_until",
-            "must be after valid_from",
-        )),
-        _ => Ok(()),
-    }
+/// The ledger's rules for a batch's limit and window, as the API's error.
+fn check_limit_and_window(
+    max: Option<u32>,
+    from: Option<i64>,
+    until: Option<i64>,
+) -> Result<u32, ServerError> {
+    let input = |e: tapster_ledger::error::InputError| ServerError::invalid(e.field, e.reason);
+    tapster_ledger::passes::check_window(from.map(Timestamp), until.map(Timestamp))
+        .map_err(input)?;
+    tapster_ledger::passes::redemption_limit(max).map_err(input)
 }
 
 fn load(
@@ -230,12 +225,12 @@ impl ServerStore {
             ));
         }
         check_title(&batch.title, &batch.subtitle)?;
-        check_window(batch.valid_from, batch.valid_until)?;
+        let max =
+            check_limit_and_window(batch.max_redemptions, batch.valid_from, batch.valid_until)?;
         batch
             .benefit
             .validate()
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
-        let max = check_limit(batch.max_redemptions)?;
         let (event, now) = (event.to_string(), self.clock.now().0);
         let id = format!("batch-{}", uuid::Uuid::now_v7());
         let made = self.write(move |tx| {
@@ -278,8 +273,11 @@ impl ServerStore {
             ));
         }
         check_title(&template.title, &template.subtitle)?;
-        check_window(template.valid_from, template.valid_until)?;
-        let max = check_limit(template.max_redemptions)?;
+        let max = check_limit_and_window(
+            template.max_redemptions,
+            template.valid_from,
+            template.valid_until,
+        )?;
         template
             .benefit
             .validate()
@@ -329,11 +327,14 @@ impl ServerStore {
 
     /// Redeems a pass at `terminal`: the ledger's rule decides, inside the
     /// writer, so two scans of a single-use code cannot both win.
+    /// With `key`, a retry of the same scan gets the first answer again
+    /// (the key used for another code is refused).
     pub fn redeem_pass(
         &self,
         event: &str,
         code: &str,
         terminal: &str,
+        key: Option<&IdempotencyKey>,
     ) -> Result<Result<StoredPass, Refused>, ServerError> {
         let (event, code, terminal, now) = (
             event.to_string(),
@@ -341,10 +342,26 @@ impl ServerStore {
             terminal.to_string(),
             self.clock.now(),
         );
+        let key = key.map(|k| k.as_str().to_string());
         let outcome = self.write(move |tx| {
             Self::ensure_event(tx, &event)?;
             let stored = load(tx, &event, &code, now)?
                 .ok_or_else(|| ServerError::NotFound("this pass".into()))?;
+            if let Some(key) = &key {
+                let earlier: Option<String> = tx
+                    .query_row(
+                        "SELECT code FROM pass_redemptions
+                         WHERE event_id = ?1 AND terminal_id = ?2 AND idempotency_key = ?3",
+                        params![event, terminal, key],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match earlier {
+                    Some(earlier) if earlier == code => return Ok(Ok(stored)),
+                    Some(_) => return Err(ServerError::IdempotencyConflict(key.clone())),
+                    None => {}
+                }
+            }
             if let Err(refusal) = stored.pass.check_redeemable(now, stored.counted) {
                 return Ok(Err(Refused {
                     refusal,
@@ -360,8 +377,9 @@ impl ServerStore {
                 .optional()?
                 .flatten();
             tx.execute(
-                "INSERT INTO pass_redemptions (event_id, code, terminal_id, location_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![event, code, terminal, location, now.0],
+                "INSERT INTO pass_redemptions (event_id, code, terminal_id, location_id, at, idempotency_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![event, code, terminal, location, now.0, key],
             )?;
             Ok(Ok(load(tx, &event, &code, now)?.expect("just redeemed")))
         })?;

@@ -110,6 +110,16 @@ pub(crate) fn random_id(prefix: &str) -> String {
     format!("{prefix}{tail}")
 }
 
+/// A terminal's (or device's) name as shown in lists: 1 to 60 characters,
+/// trimmed.
+pub(crate) fn terminal_name(name: &str, field: &str) -> Result<String, ServerError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(ServerError::invalid(field, "must be 1 to 60 characters"));
+    }
+    Ok(name.to_string())
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -189,13 +199,9 @@ impl ServerStore {
         friendly_name: &str,
         permission: Permission,
     ) -> Result<(String, String), ServerError> {
-        let friendly_name = friendly_name.trim();
-        if friendly_name.is_empty() || friendly_name.chars().count() > 60 {
-            return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
-        }
         let (event, friendly_name, now) = (
             event.to_string(),
-            friendly_name.to_string(),
+            terminal_name(friendly_name, "name")?,
             self.clock.now(),
         );
         let (id, token) = self.write(move |tx| {

@@ -21,6 +21,7 @@ use tapster_api::ErrorBody;
 use tapster_ledger::passes::{PassCode, PassRefusal};
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::rules::Action;
+use tapster_ledger::IdempotencyKey;
 
 use crate::error::ServerError;
 use crate::http::{bearer, blocking, read_body, AppState};
@@ -127,7 +128,7 @@ macro_rules! as_manager {
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/devices", tag = "devices",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{message, data: [device]}`; `pin` is always null (kept hashed)", body = Envelope<Vec<DeviceResource>>),
-        (status = 401, body = ErrorBody), (status = 403, description = "a device token", body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, description = "a device token", body = ErrorBody)))]
 pub(crate) async fn list_devices(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -139,7 +140,7 @@ pub(crate) async fn list_devices(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices", tag = "devices",
     params(("event_id" = String, Path)), request_body = NewDevice, security(("admin_token" = [])),
     responses((status = 201, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "the external_device_id is taken", body = ErrorBody)))]
 pub(crate) async fn store_device(
     State(s): State<AppState>,
@@ -159,7 +160,7 @@ pub(crate) async fn store_device(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<DeviceResource>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Envelope<DeviceResource>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn fetch_device(
     State(s): State<AppState>,
@@ -172,7 +173,7 @@ pub(crate) async fn fetch_device(
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), request_body = DeviceUpdate, security(("admin_token" = [])),
     responses((status = 200, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub(crate) async fn update_device(
     State(s): State<AppState>,
@@ -194,7 +195,7 @@ pub(crate) async fn update_device(
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{\"message\": \"Device deleted\"}`: archived, its token stops working", body = Message),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn archive_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -210,7 +211,7 @@ pub(crate) async fn archive_device(
 #[utoipa::path(patch, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{\"message\": \"Device restore\"}`", body = Message),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn restore_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -226,7 +227,7 @@ pub(crate) async fn restore_device(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/{identifier}/token", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "A new device token, shown once; the old one stops working", body = Envelope<DeviceToken>),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn device_token(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -245,7 +246,7 @@ pub(crate) async fn device_token(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/locations", tag = "devices",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<Vec<LocationResource>>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<Vec<LocationResource>>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn list_locations(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -257,7 +258,7 @@ pub(crate) async fn list_locations(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/locations", tag = "devices",
     params(("event_id" = String, Path)), request_body = NewLocation, security(("admin_token" = [])),
     responses((status = 201, body = Envelope<LocationResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn store_location(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -310,7 +311,7 @@ fn refused(refused: Refused) -> Response {
     responses((status = 200, description = "The pass, redeemable now", body = PassInfo),
         (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
         (status = 422, description = "`{\"message\": \"Pass blocked\" | \"Pass expired\" | \"Pass not valid yet\", \"data\": pass}`", body = Envelope<PassInfo>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
         (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn scan_info(
     State(s): State<AppState>,
@@ -333,23 +334,36 @@ pub(crate) async fn scan_info(
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/scan", tag = "devices",
-    params(("event_id" = String, Path)), request_body = ScanRequest, security(("api_token" = [])),
+    params(("event_id" = String, Path), CodeQuery), request_body = ScanRequest, security(("api_token" = [])),
     responses((status = 200, description = "Redeemed at this device", body = PassInfo),
         (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
         (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
         (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn scan(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
+    Query(query): Query<CodeQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let device = device(&s, &e, &h).await?;
-    let request: ScanRequest = json(body)?;
-    let code = code(&request.code)?;
+    // The seed names `code` a query parameter and sends it in the body:
+    // either works.
+    let request: ScanRequest = match read_body(body)? {
+        bytes if bytes.is_empty() => ScanRequest::default(),
+        bytes => serde_json::from_slice(&bytes)
+            .map_err(|e| ServerError::invalid("body", e.to_string()))?,
+    };
+    let code = code(request.code.or(query.code).as_deref().unwrap_or(""))?;
+    let key = request
+        .idempotency_key
+        .map(IdempotencyKey::new)
+        .transpose()
+        .map_err(|e| ServerError::invalid("idempotency_key", e.reason))?;
     let store = s.store.clone();
-    let outcome = blocking(move || store.redeem_pass(&e, code.as_str(), &device.id)).await?;
+    let outcome =
+        blocking(move || store.redeem_pass(&e, code.as_str(), &device.id, key.as_ref())).await?;
     Ok(match outcome {
         Ok(stored) => Json(stored.info()).into_response(),
         Err(refusal) => refused(refusal),

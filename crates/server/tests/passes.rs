@@ -385,6 +385,56 @@ fn a_pass_is_redeemed_once_even_by_twelve_devices_at_once() {
     );
     assert_eq!(scan(&codes[2], &fx.bar_token).0, 200);
 
+    // A device that lost the answer retries with its key: the same
+    // answer, one redemption; its key for another code is refused; a
+    // scan without the key is a second scan.
+    let fresh = make_passes(
+        &api,
+        admin,
+        2,
+        json!({"type": "voucher", "value": 200}),
+        json!({}),
+    );
+    let keyed = |code: &str, key: &str| {
+        api.send(
+            "POST",
+            "devices/scan",
+            &fx.bar_token,
+            Some(json!({"code": code, "idempotency_key": key})),
+        )
+    };
+    let (status, first) = keyed(&fresh[0], "scan-77");
+    assert_eq!((status, &first["redemptions_left"]), (200, &json!(0)));
+    let (status, retried) = keyed(&fresh[0], "scan-77");
+    assert_eq!(
+        (status, &retried["pass_identifier"]),
+        (200, &json!(fresh[0])),
+        "{retried}"
+    );
+    let (status, other) = keyed(&codes[1], "scan-77");
+    assert_eq!(
+        (status, &other["error_code"]),
+        (409, &json!("idempotency_conflict")),
+        "{other}"
+    );
+    assert_eq!(scan(&fresh[0], &fx.bar_token).0, 409);
+    let (status, _) = keyed(&fresh[0], "bad key");
+    assert_eq!(status, 400);
+    // The seed's query parameter works as well as the body.
+    let (status, by_query) = api.send(
+        "POST",
+        &format!("devices/scan?code={}", fresh[1]),
+        &fx.bar_token,
+        None,
+    );
+    assert_eq!(
+        (status, &by_query["pass_identifier"]),
+        (200, &json!(fresh[1])),
+        "{by_query}"
+    );
+    let (status, _) = api.send("POST", "devices/scan", &fx.bar_token, None);
+    assert_eq!(status, 400, "no code at all");
+
     // The report: by type, location and device; one row per winner.
     let (status, report) = api.send("GET", "manage/reports/passes", admin, None);
     assert_eq!(status, 200);
@@ -393,7 +443,10 @@ fn a_pass_is_redeemed_once_even_by_twelve_devices_at_once() {
         .iter()
         .map(|r| r["redemptions"].as_i64().unwrap())
         .sum();
-    assert_eq!(total, 3, "{report}");
+    assert_eq!(
+        total, 5,
+        "three, and the two fresh ones, each once: {report}"
+    );
     assert!(
         rows.iter().any(|r| r["location"]
             .as_str()

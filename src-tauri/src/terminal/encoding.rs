@@ -77,9 +77,12 @@ impl StationLog {
 }
 
 /// The reader's mode when it is not encoding: a till that may top up
-/// re-keys old bands at their tap.
-pub(super) fn taps_mode(may_top_up: bool) -> ReaderMode {
-    if may_top_up {
+/// (the ledger's permission rule) re-keys old bands at their tap.
+pub(super) fn taps_mode(terminal: Option<&tapster_ledger::model::Terminal>) -> ReaderMode {
+    if terminal.is_some_and(|t| {
+        t.permission
+            .allows(tapster_ledger::model::Direction::Credit)
+    }) {
         ReaderMode::TapsRekeying
     } else {
         ReaderMode::Taps
@@ -164,21 +167,12 @@ impl Terminal {
     /// and sets the reader's taps mode as the terminal's permission is now.
     pub(super) fn end_encoding(&self) {
         let was_active = std::mem::take(&mut lock(&self.station).active);
-        set_mode(&self.reader_mode, taps_mode(self.may_top_up()));
+        let terminal = self.reader().terminal(&self.options.terminal).ok();
+        set_mode(&self.reader_mode, taps_mode(terminal.as_ref()));
         if was_active {
             tracing::info!("encoding station stopped");
             (self.emit)(AppEvent::Encoding(self.station_view()));
         }
-    }
-
-    /// Whether this terminal may top up (it then re-keys old bands).
-    pub(super) fn may_top_up(&self) -> bool {
-        self.reader()
-            .terminal(&self.options.terminal)
-            .is_ok_and(|t| {
-                t.permission
-                    .allows(tapster_ledger::model::Direction::Credit)
-            })
     }
 
     /// What the reader does with a band now (tests).
