@@ -186,6 +186,9 @@ pub const TRANSACTION_ID_HEADER: &str = "x-tapster-transaction-id";
 /// Response header of `POST …/transactions`: the wallet feed's cursor at
 /// which the transaction was applied.
 pub const CURSOR_HEADER: &str = "x-tapster-cursor";
+/// Response header of `POST …/transactions`: how much of the wallet's
+/// balance after it is promo credit (vouchers), in cents.
+pub const PROMO_HEADER: &str = "x-tapster-promo-balance";
 
 /// One entry of a terminal's ledger, as the ledger stores it, with its
 /// postings: the server recomputes its hash and checks the chain.
@@ -255,6 +258,10 @@ pub struct FeedWallet {
     pub token_id: String,
     pub wallet_id: String,
     pub balance: i64,
+    /// How much of `balance` is promo credit from vouchers: spent first,
+    /// never paid out.
+    #[serde(default)]
+    pub promo_balance: i64,
     /// Blocked by a manager, or overdrawn: no debits until topped up.
     pub blocked: bool,
     pub cursor: i64,

@@ -230,3 +230,24 @@ pub struct ManagedPass {
     pub batch: String,
     pub redeemed: u32,
 }
+
+/// `POST pos/wallets/token/{token_id}/vouchers`: a till redeems a voucher
+/// pass onto a wristband's wallet as promo credit. A retry with the same
+/// key gets the first answer (202); the key used for another request is 409.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemVoucher {
+    pub code: String,
+    pub idempotency_key: String,
+}
+
+/// A voucher credited: the wallet after it (as the wallet feed shows it,
+/// so the till takes it as confirmed), what was credited, and the pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoucherRedeemed {
+    pub wallet: crate::FeedWallet,
+    /// Cents of promo credit added.
+    pub credited: i64,
+    pub transaction_id: String,
+    pub pass: PassInfo,
+}

@@ -11,6 +11,7 @@
 //! - [`rules`]: funds, offline limits, permissions, roles, cancellations.
 //! - [`passes`]: QR passes — discounts, vouchers, allowances: redeemable
 //!   when, and what they take off a cart.
+//! - [`promo`]: promo credit from vouchers — spent first, never paid out.
 //! - [`postings`]: double entry: every entry as postings that sum to zero.
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
 //! - [`pin`]: staff PINs hashed with Argon2id.
@@ -31,6 +32,7 @@ pub mod passes;
 pub mod pin;
 pub mod postings;
 pub mod pricing;
+pub mod promo;
 pub mod rules;
 pub mod store;
 

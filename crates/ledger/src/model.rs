@@ -400,6 +400,9 @@ pub struct WalletView {
     pub confirmed_cursor: Option<i64>,
     /// Confirmed balance plus this terminal's entries not yet included in it.
     pub available: Cents,
+    /// How much of `available` is promo credit from vouchers: spent first,
+    /// never paid out (see [`crate::promo`]).
+    pub promo: Cents,
     /// Offline-authorised debits not yet acknowledged by the server (<= 0).
     pub unacknowledged_offline_debits: Cents,
     pub deposits: Vec<DepositCount>,

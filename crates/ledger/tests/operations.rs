@@ -769,6 +769,7 @@ fn snapshot(token: &tapster_ledger::TokenId, balance: i64, cursor: i64) -> Walle
         token: token.clone(),
         wallet_id: "wal_test".into(),
         balance: Cents(balance),
+        promo: Cents::ZERO,
         blocked: false,
         cursor,
         deposits: vec![],
@@ -938,6 +939,7 @@ fn a_sale_the_server_approved_is_recorded_as_acknowledged() {
         server_id: "txn_9".into(),
         server_cursor: 40,
         balance_after: Cents(12_00),
+        promo_after: None,
         at: START,
     };
     let sale = bar
@@ -1443,6 +1445,7 @@ fn a_server_approved_return_keeps_the_cup_count_right() {
         server_id: "txn_r".into(),
         server_cursor: 6,
         balance_after: Cents(54_00),
+        promo_after: None,
         at: START,
     };
     bar.ledger
@@ -1558,6 +1561,7 @@ fn an_offline_sale_later_approved_by_the_server_under_its_key_is_acknowledged() 
         server_id: "txn_7".into(),
         server_cursor: 2,
         balance_after: Cents(43_00),
+        promo_after: None,
         at: START,
     };
     let again = bar

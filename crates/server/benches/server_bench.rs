@@ -223,6 +223,7 @@ fn batch_bodies(dir: &Path, terminal: &str) -> Vec<Vec<u8>> {
                     token: demo::wristband(n),
                     wallet_id: "w".into(),
                     balance: Cents(1_000_00),
+                    promo: Cents::ZERO,
                     blocked: false,
                     cursor: 0,
                     deposits: vec![],

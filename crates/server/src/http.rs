@@ -463,5 +463,11 @@ async fn post_transaction(
         tapster_api::CURSOR_HEADER,
         axum::http::HeaderValue::from(outcome.cursor),
     );
+    if let Some(promo) = outcome.promo {
+        headers.insert(
+            tapster_api::PROMO_HEADER,
+            axum::http::HeaderValue::from(promo),
+        );
+    }
     Ok(response)
 }

@@ -15,6 +15,7 @@ use tapster_api::{
 use tapster_ledger::chain::entry_hash;
 use tapster_ledger::model::{DepositCount, EntryKind};
 use tapster_ledger::postings::{book, check_balanced, Account, Movement};
+use tapster_ledger::promo::payable;
 use tapster_ledger::rules::check_terminal_permission;
 use tapster_ledger::{Cents, LedgerError};
 
@@ -114,23 +115,32 @@ impl ServerStore {
         let conn = reader.unchecked_transaction()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, token_id, balance, blocked, cursor FROM wallets
+            "SELECT id, token_id, balance, blocked, cursor, promo_balance FROM wallets
              WHERE event_id = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
         )?;
-        let rows: Vec<(String, String, i64, bool, i64)> = stmt
+        let rows: Vec<(String, String, i64, bool, i64, i64)> = stmt
             .query_map(params![event, since, i64::from(limit) + 1], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let more = rows.len() > limit as usize;
         let mut wallets = Vec::with_capacity(rows.len().min(limit as usize));
-        for (wallet_id, token_id, balance, blocked, cursor) in rows.into_iter().take(limit as usize)
+        for (wallet_id, token_id, balance, blocked, cursor, promo_balance) in
+            rows.into_iter().take(limit as usize)
         {
             wallets.push(FeedWallet {
                 deposits: deposits(&conn, &wallet_id)?,
                 token_id,
                 wallet_id,
                 balance,
+                promo_balance,
                 blocked: blocked || balance < 0,
                 cursor,
             });
@@ -165,7 +175,10 @@ impl ServerStore {
     }
 }
 
-fn deposits(conn: &Connection, wallet_id: &str) -> Result<Vec<DepositCount>, ServerError> {
+pub(crate) fn deposits(
+    conn: &Connection,
+    wallet_id: &str,
+) -> Result<Vec<DepositCount>, ServerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT product_id, count FROM wallet_deposits WHERE wallet_id = ?1 AND count <> 0 ORDER BY product_id",
     )?;
@@ -355,6 +368,7 @@ fn ingest_one(
                     } else {
                         chain.cursor
                     }),
+                    voucher: false,
                 },
             )?;
             // Stock follows what was served: sold units out, cancelled or
@@ -605,6 +619,12 @@ fn decide(
         let needed = delta.checked_neg().ok_or(LedgerError::AmountOverflow)?;
         if let Err(refusal) = wallet.authorize_debit(token, needed, entry.terminal_time) {
             return Ok(Decision::Reject(refusal.to_string()));
+        }
+        let payable = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
+        if entry.kind == EntryKind::Payout && needed > payable {
+            return Ok(Decision::Reject(format!(
+                "a payout hands out paid money only: {payable} of this balance may be paid out, the rest is promo credit"
+            )));
         }
     }
     Ok(Decision::Apply {

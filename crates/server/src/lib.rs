@@ -11,7 +11,8 @@
 //! - [`admin`]: the manager's routes.
 //! - [`devices`], [`passes`], [`walletapp`]: seed 003 — devices (the
 //!   event's terminals with the seed's fields), locations, QR passes
-//!   made, imported, scanned and redeemed once.
+//!   made, imported, scanned and redeemed once; [`vouchers`]: a voucher
+//!   redeemed at a till as promo credit on the wallet.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`transport`]: HTTPS (own or operator certificate, reloaded), plain HTTP
 //!   only when asked for, the redirect listener, setup codes.
@@ -31,5 +32,6 @@ pub mod openapi;
 pub mod passes;
 pub mod store;
 pub mod transport;
+pub mod vouchers;
 pub mod walletapp;
 mod writer;

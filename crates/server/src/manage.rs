@@ -7,6 +7,7 @@
 use rusqlite::{params, OptionalExtension};
 use tapster_ledger::model::{Category, EntryKind, EventSettings, Product, Role, Tender};
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
+use tapster_ledger::promo::payable;
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
 
 use crate::error::ServerError;
@@ -741,7 +742,9 @@ impl ServerStore {
             let wallet = Self::wallet_row(conn, &event, &token)?.ok_or_else(|| {
                 ServerError::NotFound("this token is not paired to a wallet".into())
             })?;
-            if wallet.balance <= 0 {
+            // Promo credit from vouchers stays on the wallet: never paid out.
+            let payable = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
+            if !payable.is_positive() {
                 return Err(ServerError::Ledger(
                     tapster_ledger::LedgerError::NothingToPayOut,
                 ));
@@ -753,12 +756,12 @@ impl ServerStore {
                     &wallet.id,
                     EntryKind::Payout,
                     Tender::Cash,
-                    Cents(-wallet.balance),
+                    Cents(-payable.0),
                     "Auszahlung",
                     now,
                 ),
             )?;
-            Ok(wallet.balance)
+            Ok(payable.0)
         })
     }
 
@@ -1072,5 +1075,6 @@ fn manual<'a>(
         response: None,
         origin: None,
         cursor: None,
+        voucher: false,
     }
 }

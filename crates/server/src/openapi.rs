@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         crate::walletapp::store_location,
         crate::walletapp::scan_info,
         crate::walletapp::scan,
+        crate::walletapp::redeem_voucher,
         crate::admin::list_categories,
         crate::admin::save_category,
         crate::admin::list_products,

@@ -88,7 +88,7 @@ fn check_limit_and_window(
     tapster_ledger::passes::redemption_limit(max).map_err(input)
 }
 
-fn load(
+pub(crate) fn load(
     conn: &Connection,
     event: &str,
     code: &str,

@@ -22,6 +22,7 @@ use tapster_ledger::model::{
 };
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::pricing::{price_cart, Cart};
+use tapster_ledger::promo::{promo_after, PromoMove};
 use tapster_ledger::rules::{
     authorize_debit, check_max_balance, check_terminal_permission, Authority, WalletPosition,
 };
@@ -54,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "devices and passes",
         sql: include_str!("../../../migrations/server/0004_devices_passes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "promo credit",
+        sql: include_str!("../../../migrations/server/0005_promo_credit.sql"),
+    },
 ];
 
 /// A terminal that presented a valid token.
@@ -82,6 +88,8 @@ pub struct TransactionOutcome {
     pub wallet: WalletResource,
     pub transaction_id: String,
     pub cursor: i64,
+    /// The wallet's promo credit after it; `None` for a replayed answer.
+    pub promo: Option<i64>,
 }
 
 /// The server's store. See the module documentation.
@@ -370,8 +378,8 @@ impl ServerStore {
     ) -> Result<Option<WalletRow>, ServerError> {
         Ok(conn
             .prepare_cached(
-                "SELECT id, token_id, created_at, balance, blocked, paired_user FROM wallets
-                 WHERE event_id = ?1 AND token_id = ?2",
+                "SELECT id, token_id, created_at, balance, blocked, paired_user, promo_balance
+                 FROM wallets WHERE event_id = ?1 AND token_id = ?2",
             )?
             .query_row(params![event, token.as_str()], |r| {
                 Ok(WalletRow {
@@ -381,6 +389,7 @@ impl ServerStore {
                     balance: r.get(3)?,
                     blocked: r.get(4)?,
                     paired_user: r.get(5)?,
+                    promo_balance: r.get(6)?,
                 })
             })
             .optional()?)
@@ -438,6 +447,7 @@ impl ServerStore {
                     response: None,
                     origin: None,
                     cursor: None,
+                    voucher: false,
                 },
             )?;
         }
@@ -508,6 +518,7 @@ impl ServerStore {
                     wallet,
                     transaction_id,
                     cursor,
+                    promo: None,
                 });
             }
         }
@@ -578,6 +589,7 @@ impl ServerStore {
                 response: Some(&response),
                 origin: None,
                 cursor: None,
+                voucher: false,
             },
         )?;
         add_deposits(tx, &wallet.id, &priced.lines)?;
@@ -585,11 +597,15 @@ impl ServerStore {
             adjust_stock(tx, event, product_id, -quantity)?;
         }
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
+        let promo = tx
+            .prepare_cached("SELECT promo_balance FROM wallets WHERE id = ?1")?
+            .query_row([&wallet.id], |r| r.get(0))?;
         Ok(TransactionOutcome {
             applied: Applied::Created,
             wallet: after.resource(),
             transaction_id,
             cursor,
+            promo: Some(promo),
         })
         })
     }
@@ -727,6 +743,8 @@ pub(crate) struct WalletRow {
     pub balance: i64,
     pub blocked: bool,
     pub paired_user: Option<String>,
+    /// How much of `balance` is promo credit.
+    pub promo_balance: i64,
 }
 
 impl WalletRow {
@@ -841,6 +859,8 @@ pub(crate) struct NewTransaction<'a> {
     /// The feed cursor to use, when the caller hands them out itself (a
     /// batch takes them in order and stores the last once).
     pub cursor: Option<i64>,
+    /// A voucher redeemed: the amount is promo credit, not paid money.
+    pub voucher: bool,
 }
 
 /// Where a transaction from a terminal's ledger came from.
@@ -866,12 +886,16 @@ pub(crate) fn insert_transaction(
             .prepare_cached("SELECT cursor FROM events WHERE id = ?1")?
             .query_row([t.event], |r| r.get(0))?,
     };
+    let promo_delta = match t.wallet_id {
+        Some(wallet_id) => move_promo(conn, wallet_id, t)?,
+        None => 0,
+    };
     let id = random_id("txn_");
     conn.prepare_cached(
         "INSERT INTO transactions (event_id, id, wallet_id, terminal_id, kind, tender, amount, description, tag,
              lines, created_at, idempotency_key, request_hash, response, cursor,
-             entry_id, sequence, terminal_time, staff_id, offline, reverses)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             entry_id, sequence, terminal_time, staff_id, offline, reverses, promo_delta)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         t.event,
@@ -895,14 +919,55 @@ pub(crate) fn insert_transaction(
         t.origin.as_ref().map(|o| o.staff_id),
         t.origin.as_ref().is_some_and(|o| o.offline),
         t.origin.as_ref().and_then(|o| o.reverses.as_deref()),
+        promo_delta,
     ])?;
     if let Some(wallet_id) = t.wallet_id {
         conn.prepare_cached(
-            "UPDATE wallets SET balance = balance + ?2, cursor = ?3 WHERE id = ?1",
+            "UPDATE wallets SET balance = balance + ?2, promo_balance = promo_balance + ?4, cursor = ?3
+             WHERE id = ?1",
         )?
-        .execute(params![wallet_id, t.amount.0, cursor])?;
+        .execute(params![wallet_id, t.amount.0, cursor, promo_delta])?;
     }
     Ok((id, cursor))
+}
+
+/// How a transaction moves its wallet's promo credit (the ledger's rule),
+/// as the change to store with it.
+fn move_promo(
+    conn: &Connection,
+    wallet_id: &str,
+    t: &NewTransaction<'_>,
+) -> Result<i64, ServerError> {
+    let (balance, promo): (i64, i64) = conn
+        .prepare_cached("SELECT balance, promo_balance FROM wallets WHERE id = ?1")?
+        .query_row([wallet_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let reversed = t.origin.as_ref().and_then(|o| o.reverses.as_deref());
+    let movement = match (t.voucher, t.kind, reversed) {
+        (true, _, _) => PromoMove::Voucher,
+        (false, EntryKind::Cancel, Some(entry_id)) => {
+            // The entry reversed is a transaction of its own (sent in a
+            // batch) or one the server approved online first.
+            let spent: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT promo_delta FROM transactions WHERE entry_id = ?1
+                     UNION ALL
+                     SELECT t.promo_delta FROM transaction_entries e
+                     JOIN transactions t ON t.id = e.transaction_id WHERE e.entry_id = ?1
+                     LIMIT 1",
+                )?
+                .query_row([entry_id], |r| r.get(0))
+                .optional()?;
+            PromoMove::Reversal {
+                promo_used: Cents(spent.unwrap_or(0).saturating_neg()),
+            }
+        }
+        (false, kind, _) => PromoMove::Ordinary(kind),
+    };
+    let balance_after = balance
+        .checked_add(t.amount.0)
+        .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+    let after = promo_after(movement, t.amount, Cents(promo), Cents(balance_after))?;
+    Ok(after.0 - promo)
 }
 
 /// A terminal id from its name: `Bar Nord 2` → `bar-nord-2`.

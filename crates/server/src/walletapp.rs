@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tapster_api::walletapp::{
     DeviceResource, DeviceToken, DeviceUpdate, Envelope, LocationResource, Message, NewDevice,
-    NewLocation, PassInfo, ScanRequest,
+    NewLocation, PassInfo, RedeemVoucher, ScanRequest, VoucherRedeemed,
 };
 #[allow(unused_imports)]
 use tapster_api::ErrorBody;
@@ -44,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&e("devices/{identifier}/token"), post(device_token))
         .route(&e("locations"), get(list_locations).post(store_location))
+        .route(
+            &e("pos/wallets/token/{token_id}/vouchers"),
+            post(redeem_voucher),
+        )
 }
 
 type Store = std::sync::Arc<ServerStore>;
@@ -367,5 +371,52 @@ pub(crate) async fn scan(
     Ok(match outcome {
         Ok(stored) => Json(stored.info()).into_response(),
         Err(refusal) => refused(refusal),
+    })
+}
+
+/// A till redeems a voucher onto a wristband as promo credit (spent before
+/// paid money, never paid out). Tills only: a scanner's token gets 403 on
+/// `pos/*`. Any till may, whatever its permission: the pass, not the till's
+/// cash, is what is credited.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/vouchers", tag = "pos",
+    params(("event_id" = String, Path), ("token_id" = String, Path, description = "The wristband's NFC UID as hex")),
+    request_body = RedeemVoucher, security(("api_token" = [])),
+    responses((status = 200, description = "Credited", body = VoucherRedeemed),
+        (status = 202, description = "Repeated key: the first answer", body = VoucherRedeemed),
+        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`, or the key was used for another request", body = Envelope<PassInfo>),
+        (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
+        (status = 400, description = "not a voucher, or bad input", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 402, description = "the wristband is blocked, or the credit would pass the maximum balance", body = ErrorBody),
+        (status = 403, description = "a scanner's token", body = ErrorBody), (status = 404, description = "no such pass, or no wallet for the wristband", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
+pub(crate) async fn redeem_voucher(
+    State(s): State<AppState>,
+    Path((e, token_id)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let Caller::Device(till) = caller(&s, &e, &h).await? else {
+        return Err(ServerError::Forbidden(
+            "vouchers are redeemed by a till".into(),
+        ));
+    };
+    let request: RedeemVoucher = json(body)?;
+    let code = code(&request.code)?;
+    let key = IdempotencyKey::new(request.idempotency_key)
+        .map_err(|e| ServerError::invalid("idempotency_key", e.reason))?;
+    let token = tapster_ledger::TokenId::parse(&token_id)
+        .map_err(|e| ServerError::invalid("token_id", e.to_string()))?;
+    let store = s.store.clone();
+    let outcome = blocking(move || store.redeem_voucher(&till, &token, &code, &key)).await?;
+    Ok(match outcome {
+        crate::vouchers::VoucherOutcome::Credited { answer, replayed } => {
+            let status = if replayed {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json::<VoucherRedeemed>(answer)).into_response()
+        }
+        crate::vouchers::VoucherOutcome::Refused(refusal) => refused(refusal),
     })
 }

@@ -676,3 +676,170 @@ fn decode_png(bytes: &[u8]) -> String {
     assert_eq!(grids.len(), 1);
     grids[0].decode().unwrap().1
 }
+
+/// A voucher redeemed at a till is promo credit: on the wallet, counted in
+/// its balance, spent before paid money, never paid out — and redeemed once
+/// however many tills try at the same moment.
+#[test]
+fn a_voucher_becomes_promo_credit_that_is_spent_first_and_never_paid_out() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+    let band = tapster_ledger::demo::wristband(1).to_string();
+    let codes = make_passes(
+        &api,
+        admin,
+        2,
+        json!({"type": "voucher", "value": 1000}),
+        json!({}),
+    );
+    let feed_wallet = |api: &Api| {
+        let (_, feed) = api.send("GET", "pos/wallets?since=0", &fx.bar_token, None);
+        feed["data"]["wallets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["token_id"] == band.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let before = feed_wallet(&api);
+    let paid_in = before["balance"].as_i64().unwrap();
+    assert_eq!(before["promo_balance"], 0);
+
+    let vouchers = format!("pos/wallets/token/{band}/vouchers");
+    let redeem = |code: &str, key: &str| {
+        api.send(
+            "POST",
+            &vouchers,
+            &fx.bar_token,
+            Some(json!({"code": code, "idempotency_key": key})),
+        )
+    };
+    let (status, credited) = redeem(&codes[0], "voucher-1");
+    assert_eq!(status, 200, "{credited}");
+    assert_eq!(credited["credited"], 1000);
+    assert_eq!(credited["wallet"]["balance"], paid_in + 1000);
+    assert_eq!(credited["wallet"]["promo_balance"], 1000);
+    assert_eq!(credited["pass"]["redemptions_left"], 0);
+    // The till's retry gets the first answer; the key for another request
+    // and a second redemption of the code are refused and change nothing.
+    assert_eq!(redeem(&codes[0], "voucher-1"), (202, credited.clone()));
+    assert_eq!(redeem(&codes[1], "voucher-1").0, 409);
+    let (status, again) = redeem(&codes[0], "voucher-2");
+    assert_eq!(
+        (status, again["message"].as_str()),
+        (409, Some("Pass already redeemed"))
+    );
+
+    // Eight tills redeem the other code at once: one credit.
+    let results: Vec<u16> = std::thread::scope(|scope| {
+        let redeem = &redeem;
+        let code = codes[1].as_str();
+        let handles: Vec<_> = (0..8)
+            .map(|i| scope.spawn(move || redeem(code, &format!("race-{i}")).0))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        results.iter().filter(|s| **s == 200).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|s| **s == 409).count(),
+        7,
+        "{results:?}"
+    );
+    let wallet = feed_wallet(&api);
+    assert_eq!(wallet["balance"], paid_in + 2000);
+    assert_eq!(wallet["promo_balance"], 2000);
+
+    // A sale spends promo credit first; the till learns how much is left.
+    let sale = server
+        .client()
+        .post(server.url(&fx.event, &format!("pos/wallets/token/{band}/transactions")))
+        .bearer_auth(&fx.bar_token)
+        .json(&json!({"products": ["water"], "idempotency_key": "sale-1"}))
+        .send()
+        .unwrap();
+    let promo_header: i64 = sale.headers()[tapster_api::PROMO_HEADER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (status, after_sale) = json(sale);
+    assert_eq!(status, 200, "{after_sale}");
+    let spent = paid_in + 2000 - after_sale["data"]["balance"].as_i64().unwrap();
+    assert!(spent > 0);
+    assert_eq!(
+        promo_header,
+        2000 - spent,
+        "the sale is paid from promo credit"
+    );
+    assert_eq!(feed_wallet(&api)["promo_balance"], 2000 - spent);
+
+    // The manager's payout hands out what the guest paid in, not the promo.
+    let (status, paid) = api.send(
+        "POST",
+        &format!("manage/wallets/token/{band}/payout"),
+        admin,
+        None,
+    );
+    assert_eq!(
+        (status, &paid["data"]["amount"]),
+        (200, &json!(paid_in)),
+        "{paid}"
+    );
+    let left = feed_wallet(&api);
+    assert_eq!(left["balance"], 2000 - spent);
+    assert_eq!(left["promo_balance"], 2000 - spent);
+    let (status, body) = api.send(
+        "POST",
+        &format!("manage/wallets/token/{band}/payout"),
+        admin,
+        None,
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("nothing_to_pay_out"))
+    );
+
+    // Discounts apply to sales, not wallets; unknown codes and bands are 404.
+    let discount = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "discount", "discount": {"off": "percent", "percent": 10}}),
+        json!({}),
+    );
+    assert_eq!(redeem(&discount[0], "d-1").0, 400);
+    assert_eq!(redeem("TAP-NOSUCHCODE", "n-1").0, 404);
+    let fresh = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "voucher", "value": 100}),
+        json!({}),
+    );
+    let (status, _) = api.send(
+        "POST",
+        "pos/wallets/token/04FFFFFFFFFFFF/vouchers",
+        &fx.bar_token,
+        Some(json!({"code": fresh[0], "idempotency_key": "n-2"})),
+    );
+    assert_eq!(status, 404);
+    let check = std::process::Command::new(common::BIN)
+        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}

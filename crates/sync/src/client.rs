@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tapster_api::{
     BatchEntry, BatchRequest, BatchResponse, CreateTransaction, Data, ErrorBody, Heartbeat,
-    TerminalResource, WalletFeed, WalletResource, CURSOR_HEADER, TRANSACTION_ID_HEADER,
+    TerminalResource, WalletFeed, WalletResource, CURSOR_HEADER, PROMO_HEADER,
+    TRANSACTION_ID_HEADER,
 };
 pub use tapster_tls::MalformedFingerprint;
 use tapster_tls::{
@@ -162,6 +163,8 @@ pub struct Applied {
     pub wallet: WalletResource,
     pub transaction_id: Option<String>,
     pub cursor: Option<i64>,
+    /// The wallet's promo credit after it (not from a plain server).
+    pub promo: Option<i64>,
 }
 
 /// An answer that arrives later.
@@ -410,6 +413,10 @@ impl ServerClient {
                 .map(String::from),
             cursor: headers
                 .get(CURSOR_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+            promo: headers
+                .get(PROMO_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
         })

@@ -398,6 +398,7 @@ impl Syncer {
                         token: TokenId::parse(&w.token_id).ok()?,
                         wallet_id: w.wallet_id.clone(),
                         balance: tapster_ledger::Cents(w.balance),
+                        promo: tapster_ledger::Cents(w.promo_balance),
                         blocked: w.blocked,
                         cursor: w.cursor,
                         deposits: w.deposits.clone(),
@@ -549,6 +550,7 @@ fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authoris
         server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
         server_cursor: applied.cursor.unwrap_or(0),
         balance_after: tapster_ledger::Cents(applied.wallet.balance),
+        promo_after: applied.promo.map(tapster_ledger::Cents),
         at: now,
     })
 }

@@ -184,6 +184,7 @@ impl Transport for Line {
                     wallet: outcome.wallet,
                     transaction_id: Some(outcome.transaction_id),
                     cursor: Some(outcome.cursor),
+                    promo: outcome.promo,
                 })
         })
     }

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "genuine_bands",
         sql: include_str!("../../../../migrations/ledger/0004_genuine_bands.sql"),
     },
+    Migration {
+        version: 5,
+        name: "promo_credit",
+        sql: include_str!("../../../../migrations/ledger/0005_promo_credit.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -12,7 +12,8 @@ use super::catalog::{active_staff, product};
 use super::entries::{append, load_entry, load_postings, load_sync_state, write_decision};
 use super::shifts::open_shift;
 use super::wallets::{
-    ensure_wallet, outstanding_deposits, position, terminal_offline_exposure, wallet_row, WalletRow,
+    ensure_wallet, outstanding_deposits, position, promo_estimate, terminal_offline_exposure,
+    wallet_row, WalletRow,
 };
 use super::Ledger;
 use crate::clock::Timestamp;
@@ -24,6 +25,7 @@ use crate::model::{
 use crate::money::Cents;
 use crate::postings::{book, reverse, Account, Movement, Posting};
 use crate::pricing::{price_cart, Cart, MAX_LINE_QUANTITY};
+use crate::promo::{payable, promo_after, PromoMove};
 use crate::rules::{
     authorize_debit, check_cancel, check_deposit_return, check_max_balance, check_role,
     check_terminal_permission, Action, Authority, CancelTarget,
@@ -102,6 +104,10 @@ pub struct ServerApproval {
     pub server_id: String,
     pub server_cursor: i64,
     pub balance_after: Cents,
+    /// The wallet's promo credit after it, when the server says (a plain
+    /// PointOfSale server does not: the ledger's rule then moves the last
+    /// confirmed figure).
+    pub promo_after: Option<Cents>,
     pub at: Timestamp,
 }
 
@@ -289,9 +295,7 @@ impl Ledger {
             if let Authorisation::Server(approval) = authorisation {
                 if load_sync_state(&tx, sequence)? == SyncState::Pending {
                     write_decision(&tx, sequence, &approval.acknowledgement())?;
-                    if let Some(token) = &entry.token {
-                        confirm_balance(&tx, token, approval)?;
-                    }
+                    confirm_balance(&tx, &entry, approval)?;
                     tx.commit()?;
                 }
             }
@@ -340,8 +344,8 @@ impl Ledger {
         tx.prepare_cached("DELETE FROM sale_intents WHERE idempotency_key = ?1")?
             .execute([key.as_str()])?;
         crate::failpoint!("ledger::operation::appended");
-        if let (Some(approval), Some(token)) = (approval, &entry.token) {
-            confirm_balance(&tx, token, approval)?;
+        if let Some(approval) = approval {
+            confirm_balance(&tx, &entry, approval)?;
         }
         crate::failpoint!("ledger::operation::before_commit");
         tx.commit()?;
@@ -764,8 +768,10 @@ impl Ledger {
                 }
                 let row = known_wallet(tx, &request.token)?;
                 // With the server's approval this pays what this terminal knew
-                // was there; the server reports the balance after.
-                let payout = position(tx, &request.token, &row, false)?.available;
+                // was there; the server reports the balance after. Promo
+                // credit stays on the wallet: it is never paid out.
+                let available = position(tx, &request.token, &row, false)?.available;
+                let payout = payable(available, promo_estimate(tx, &request.token, &row)?);
                 if !payout.is_positive() {
                     return Err(LedgerError::NothingToPayOut);
                 }
@@ -947,16 +953,33 @@ fn balance_after(authorisation: &Authorisation, available: Cents, change: Cents)
 }
 
 /// Makes the server's balance after an approved operation the confirmed one.
-fn confirm_balance(conn: &Connection, token: &TokenId, approval: &ServerApproval) -> Result<()> {
+fn confirm_balance(conn: &Connection, entry: &Entry, approval: &ServerApproval) -> Result<()> {
+    let Some(token) = &entry.token else {
+        return Ok(());
+    };
+    let promo = match approval.promo_after {
+        Some(promo) => promo,
+        None => {
+            let before = wallet_row(conn, token)?.map_or(0, |row| row.confirmed_promo);
+            promo_after(
+                PromoMove::Ordinary(entry.kind),
+                entry.amount,
+                Cents(before),
+                approval.balance_after,
+            )?
+        }
+    };
     conn.prepare_cached(
-        "UPDATE wallets SET confirmed_balance = ?2, confirmed_cursor = ?3, confirmed_at = ?4
+        "UPDATE wallets SET confirmed_balance = ?2, confirmed_cursor = ?3, confirmed_at = ?4,
+             confirmed_promo = ?5
          WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor < ?3)",
     )?
     .execute(params![
         token.as_str(),
         approval.balance_after.0,
         approval.server_cursor,
-        approval.at.0
+        approval.at.0,
+        promo.0.max(0)
     ])?;
     Ok(())
 }

@@ -23,6 +23,8 @@ pub struct WalletSnapshot {
     pub token: TokenId,
     pub wallet_id: String,
     pub balance: Cents,
+    /// How much of `balance` is promo credit (zero from servers without vouchers).
+    pub promo: Cents,
     pub blocked: bool,
     /// The server's feed cursor this balance is valid at.
     pub cursor: i64,
@@ -271,7 +273,7 @@ fn apply_snapshot(tx: &Connection, snapshot: &WalletSnapshot, at: Timestamp) -> 
     ensure_wallet(tx, &snapshot.token, false, at)?;
     let changed = tx.execute(
         "UPDATE wallets SET wallet_id = ?2, confirmed_balance = ?3, blocked = ?4,
-             confirmed_cursor = ?5, confirmed_at = ?6, deposits_cursor = ?5
+             confirmed_cursor = ?5, confirmed_at = ?6, deposits_cursor = ?5, confirmed_promo = ?7
          WHERE token_id = ?1 AND (confirmed_cursor IS NULL OR confirmed_cursor <= ?5)",
         params![
             snapshot.token.as_str(),
@@ -279,7 +281,8 @@ fn apply_snapshot(tx: &Connection, snapshot: &WalletSnapshot, at: Timestamp) -> 
             snapshot.balance.0,
             snapshot.blocked,
             snapshot.cursor,
-            at.0
+            at.0,
+            snapshot.promo.0.max(0)
         ],
     )?;
     if changed > 0 {

@@ -11,8 +11,9 @@ use super::{Ledger, LedgerReader};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::ids::{ProductId, TokenId};
-use crate::model::{DepositCount, WalletView};
+use crate::model::{DepositCount, EntryKind, WalletView};
 use crate::money::Cents;
+use crate::promo::{promo_after, PromoMove};
 use crate::rules::WalletPosition;
 
 /// The SQL condition (over `s`, an `entry_sync` row left-joined to the
@@ -28,11 +29,13 @@ pub(super) struct WalletRow {
     pub confirmed_cursor: Option<i64>,
     pub confirmed_at: Option<i64>,
     pub deposits_cursor: Option<i64>,
+    pub confirmed_promo: i64,
 }
 
 pub(super) fn wallet_row(conn: &Connection, token: &TokenId) -> Result<Option<WalletRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT wallet_id, blocked, confirmed_balance, confirmed_cursor, confirmed_at, deposits_cursor
+        "SELECT wallet_id, blocked, confirmed_balance, confirmed_cursor, confirmed_at, deposits_cursor,
+                confirmed_promo
          FROM wallets WHERE token_id = ?1",
     )?;
     Ok(stmt
@@ -44,6 +47,7 @@ pub(super) fn wallet_row(conn: &Connection, token: &TokenId) -> Result<Option<Wa
                 confirmed_cursor: row.get(3)?,
                 confirmed_at: row.get(4)?,
                 deposits_cursor: row.get(5)?,
+                confirmed_promo: row.get(6)?,
             })
         })
         .optional()?)
@@ -125,6 +129,44 @@ pub(super) fn position(
     })
 }
 
+/// How much of the wallet's available balance is promo credit: the
+/// server's confirmed figure with [`promo_after`] folded over this
+/// terminal's entries the server has not counted yet. A cancellation is
+/// taken to give back promo credit up to its whole amount (its sale's share
+/// may be on the server only): the estimate errs towards paying out less.
+pub(super) fn promo_estimate(conn: &Connection, token: &TokenId, row: &WalletRow) -> Result<Cents> {
+    if row.confirmed_promo == 0 {
+        return Ok(Cents::ZERO);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.kind, e.wallet_delta FROM entries e
+         LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
+         WHERE e.token_id = ?1 AND {COUNTED} ORDER BY e.sequence"
+    ))?;
+    let rows = stmt.query_map(params![token.as_str(), row.confirmed_cursor], |r| {
+        Ok((
+            super::catalog::parse_column::<EntryKind>(r, 0)?,
+            Cents(r.get(1)?),
+        ))
+    })?;
+    let (mut balance, mut promo) = (
+        Cents(row.confirmed_balance.unwrap_or(0)),
+        Cents(row.confirmed_promo),
+    );
+    for movement in rows {
+        let (kind, delta) = movement?;
+        balance = balance
+            .checked_add(delta)
+            .ok_or(crate::error::LedgerError::AmountOverflow)?;
+        let movement = match kind {
+            EntryKind::Cancel => PromoMove::Reversal { promo_used: delta },
+            kind => PromoMove::Ordinary(kind),
+        };
+        promo = promo_after(movement, delta, promo, balance)?;
+    }
+    Ok(promo)
+}
+
 /// Outstanding deposits of `product` (or of all products) for the wallet.
 pub(super) fn outstanding_deposits(
     conn: &Connection,
@@ -161,6 +203,7 @@ pub(super) fn wallet_view(conn: &Connection, token: &TokenId) -> Result<Option<W
         return Ok(None);
     };
     let position = position(conn, token, &row, true)?;
+    let promo = promo_estimate(conn, token, &row)?;
     Ok(Some(WalletView {
         token: token.clone(),
         wallet_id: row.wallet_id,
@@ -169,6 +212,7 @@ pub(super) fn wallet_view(conn: &Connection, token: &TokenId) -> Result<Option<W
         confirmed_at: row.confirmed_at.map(Timestamp),
         confirmed_cursor: row.confirmed_cursor,
         available: position.available,
+        promo,
         unacknowledged_offline_debits: position.offline_exposure,
         deposits: outstanding_deposits(conn, token, row.deposits_cursor, None)?,
     }))

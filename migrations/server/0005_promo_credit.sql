@@ -1,0 +1,11 @@
+-- Promo credit (vouchers): how much of a wallet's balance came from
+-- vouchers (spent first, never paid out), and how each transaction moved
+-- it: positive for a voucher or a cancellation giving it back, negative
+-- for what a debit spent of it. The balance stays the total.
+ALTER TABLE wallets ADD COLUMN promo_balance INTEGER NOT NULL DEFAULT 0 CHECK (promo_balance >= 0);
+ALTER TABLE transactions ADD COLUMN promo_delta INTEGER NOT NULL DEFAULT 0;
+-- A voucher redeemed at a till: the transaction that credited it, and the
+-- answer the till got (transactions are append-only, so a retry's answer
+-- is kept here).
+ALTER TABLE pass_redemptions ADD COLUMN transaction_id TEXT;
+ALTER TABLE pass_redemptions ADD COLUMN answer TEXT;
