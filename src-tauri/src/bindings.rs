@@ -67,6 +67,8 @@ pub fn typescript() -> String {
         PassBatchForm::decl(&cfg),
         PassBatchLine::decl(&cfg),
         PassesView::decl(&cfg),
+        ScannedPass::decl(&cfg),
+        VoucherCredited::decl(&cfg),
         EncodedBand::decl(&cfg),
         OverdrawnLine::decl(&cfg),
         SyncOverview::decl(&cfg),

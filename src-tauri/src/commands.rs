@@ -391,6 +391,21 @@ pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, App
 }
 
 #[tauri::command]
+pub async fn scan_pass(terminal: Term<'_>, code: String) -> Result<view::ScannedPass, AppError> {
+    terminal.scan_pass(&code).await
+}
+
+#[tauri::command]
+pub async fn redeem_voucher(
+    terminal: Term<'_>,
+    code: String,
+    token: String,
+    key: String,
+) -> Result<view::VoucherCredited, AppError> {
+    terminal.redeem_voucher(&code, &token, &key).await
+}
+
+#[tauri::command]
 pub async fn passes(terminal: Term<'_>) -> Result<view::PassesView, AppError> {
     terminal.passes_on_server().await
 }

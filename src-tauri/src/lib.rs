@@ -202,6 +202,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::manage_wallet,
             commands::set_wallet_blocked,
             commands::payout_wallet,
+            commands::scan_pass,
+            commands::redeem_voucher,
             commands::move_wallet,
             commands::terminals,
             commands::sync_overview,

@@ -884,6 +884,7 @@ impl Terminal {
                 known: true,
                 blocked: wallet.blocked,
                 balance_cents: wallet.available.0,
+                promo_cents: wallet.promo.0,
                 deposits: wallet
                     .deposits
                     .iter()
@@ -904,6 +905,7 @@ impl Terminal {
                 known: false,
                 blocked: false,
                 balance_cents: 0,
+                promo_cents: 0,
                 deposits: Vec::new(),
                 recent,
             },

@@ -209,6 +209,10 @@ pub struct Wallet {
     pub blocked: bool,
     #[ts(type = "number")]
     pub balance_cents: i64,
+    /// How much of the balance is promo credit (vouchers): spent first,
+    /// never paid out.
+    #[ts(type = "number")]
+    pub promo_cents: i64,
     pub deposits: Vec<DepositHeld>,
     pub recent: Vec<RecentEntry>,
 }
@@ -645,6 +649,36 @@ pub struct PassBatchLine {
     pub valid_from_ms: Option<i64>,
     #[ts(type = "number | null")]
     pub valid_until_ms: Option<i64>,
+}
+
+/// A pass scanned at the till: what it is and what it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ScannedPass {
+    pub code: String,
+    pub code_masked: String,
+    pub title: String,
+    pub subtitle: String,
+    /// `voucher`, `discount` or `allowance`.
+    pub pass_type: String,
+    /// What it gives, in the till's language ("5,00 € Guthaben").
+    pub gives: String,
+    #[ts(type = "number")]
+    pub redemptions_left: i64,
+    /// A voucher: credited to a wristband as promo credit.
+    pub creditable: bool,
+}
+
+/// A voucher credited to a wristband.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct VoucherCredited {
+    pub title: String,
+    pub token_masked: String,
+    #[ts(type = "number")]
+    pub credited_cents: i64,
+    #[ts(type = "number")]
+    pub balance_cents: i64,
+    #[ts(type = "number")]
+    pub promo_cents: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]

@@ -44,6 +44,9 @@ pub struct ReceiptContext {
     /// The booth: the terminal's friendly name.
     pub terminal_name: String,
     pub cashier_name: String,
+    /// How much of the wallet's balance after the entry is promo credit
+    /// (vouchers), printed under it when there is any.
+    pub promo_after: Option<Cents>,
 }
 
 impl ReceiptContext {
@@ -66,6 +69,13 @@ impl ReceiptContext {
             footer: settings.receipt_footer,
             terminal_name,
             cashier_name,
+            // The wallet as this till knows it now, right after the entry.
+            promo_after: entry
+                .balance_after
+                .and(entry.token.as_ref())
+                .and_then(|token| ledger.wallet(token).ok().flatten())
+                .map(|wallet| wallet.promo)
+                .filter(|promo| promo.is_positive()),
         })
     }
 }
@@ -194,7 +204,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn payment(&mut self, entry: &Entry) {
+    fn payment(&mut self, entry: &Entry, promo_after: Option<Cents>) {
         // "Zahlart": money may go either way (sale, refund, payout).
         self.b.rule(false);
         let tender = match (&entry.token, entry.tender) {
@@ -209,6 +219,10 @@ impl<'a> Writer<'a> {
         if let Some(balance) = entry.balance_after {
             let balance = self.money(balance);
             self.b.row(&format!("{}:", self.t.balance_after), &balance);
+            if let Some(promo) = promo_after {
+                let promo = self.money(promo);
+                self.b.row(&format!("  {}:", self.t.of_which_promo), &promo);
+            }
         }
     }
 
@@ -379,7 +393,7 @@ pub fn entry_receipt(
             w.total(t.amount, entry.amount);
         }
     }
-    w.payment(entry);
+    w.payment(entry, ctx.promo_after);
     if entry.kind == EntryKind::Payout {
         w.signature();
     }

@@ -68,6 +68,7 @@ pub fn test_receipt(format: &ReceiptFormat, at: Timestamp) -> Result<Receipt, Pr
         footer: format!("Prost! Schönen Abend.\n{}", t.test_receipt),
         terminal_name: "Bar Nord – Zelt 1".into(),
         cashier_name: "Anna Jäger".into(),
+        promo_after: None,
     };
     let entry = sample_sale(at);
     entry_receipt(

@@ -333,6 +333,15 @@ impl ServerClient {
         }
     }
 
+    /// Sends `request` and reads the whole answer (no `data` envelope).
+    pub(crate) async fn body<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let (_, _, body): (_, _, T) = self.send(request).await?;
+        Ok(body)
+    }
+
     /// Sends `request` and unwraps the answer's `data`.
     pub(crate) async fn data<T: DeserializeOwned>(
         &self,

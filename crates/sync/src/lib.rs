@@ -10,10 +10,12 @@
 //!   authorisation of a sale with its offline fallback.
 //! - [`task`]: the background loop, its backoff and its status.
 //! - [`manager`]: the manager API with a staff session, for manager screens.
+//! - [`passes`]: a scanned pass looked up, a voucher redeemed onto a wristband.
 
 pub mod client;
 pub mod engine;
 pub mod manager;
+pub mod passes;
 pub mod task;
 
 pub use client::{ApiError, Applied, Reply, ServerAddress, ServerClient, Transport};

@@ -104,6 +104,80 @@ fn batches(
 }
 
 impl Terminal {
+    /// What a scanned (or typed) pass code is, asked of the server with
+    /// this till's token: passes are redeemed once for the whole event.
+    pub async fn scan_pass(&self, code: &str) -> Result<view::ScannedPass, AppError> {
+        self.staff()?;
+        let code = tapster_ledger::passes::PassCode::parse(code)
+            .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
+        let syncer = self.passes_syncer()?;
+        let info = syncer
+            .client()
+            .pass_info(code.as_str())
+            .await
+            .map_err(server_error)?;
+        let currency = self.reader().settings()?.currency;
+        Ok(view::ScannedPass {
+            code: code.to_string(),
+            code_masked: code.masked(),
+            creditable: matches!(info.benefit, Benefit::Voucher { .. }),
+            gives: tapster_print::describe_benefit(
+                &info.benefit,
+                language(self.options.language),
+                &currency,
+            ),
+            title: info.pass_title,
+            subtitle: info.pass_subtitle,
+            pass_type: info.pass_type,
+            redemptions_left: i64::from(info.redemptions_left),
+        })
+    }
+
+    /// Redeems a voucher onto the wristband on the reader as promo credit.
+    /// The server decides (once for the whole event); its wallet becomes
+    /// the one this till knows. A retry reuses `idempotency_key`.
+    pub async fn redeem_voucher(
+        &self,
+        code: &str,
+        token_id: &str,
+        idempotency_key: &str,
+    ) -> Result<view::VoucherCredited, AppError> {
+        let staff = self.staff()?;
+        let code = tapster_ledger::passes::PassCode::parse(code)
+            .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
+        let token = super::token(token_id)?;
+        let key = super::key(idempotency_key)?;
+        let syncer = self.passes_syncer()?;
+        self.take_band_tap(&token)?;
+        let answer = syncer
+            .client()
+            .redeem_voucher(&token, code.as_str(), &key)
+            .await
+            .map_err(server_error)?;
+        let snapshot = tapster_sync::passes::snapshot_of(&answer).map_err(server_error)?;
+        self.ledger
+            .apply_wallet_snapshot(&snapshot, self.clock.now())?;
+        let wallet = self.reader().wallet(&token)?;
+        tracing::info!(staff = %staff.id, pass = %code.masked(), wristband = %token.masked(),
+            credited = answer.credited, "voucher credited");
+        Ok(view::VoucherCredited {
+            title: answer.pass.pass_title,
+            token_masked: token.masked(),
+            credited_cents: answer.credited,
+            balance_cents: wallet.as_ref().map_or(answer.wallet.balance, |w| w.available.0),
+            promo_cents: wallet.as_ref().map_or(answer.wallet.promo_balance, |w| w.promo.0),
+        })
+    }
+
+    fn passes_syncer(&self) -> Result<std::sync::Arc<tapster_sync::Syncer>, AppError> {
+        self.syncer.clone().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::ServerOwned,
+                "passes are redeemed by the event's server; this till runs standalone",
+            )
+        })
+    }
+
     /// The event's passes, by batch (connected tills only: passes live on
     /// the server, where every device redeems them).
     pub async fn passes_on_server(&self) -> Result<view::PassesView, AppError> {

@@ -37,6 +37,8 @@ import type {
   Tap,
   Tender,
   Wallet,
+  ScannedPass,
+  VoucherCredited,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -81,6 +83,9 @@ export const backend = {
     call<Done>("return_deposit", { token, quantity, tender, key }),
   cancelLast: (key: string) => call<Done>("cancel_last", { key }),
   wallet: (token: string) => call<Wallet>("wallet", { token }),
+  scanPass: (code: string) => call<ScannedPass>("scan_pass", { code }),
+  redeemVoucher: (code: string, token: string, key: string) =>
+    call<VoucherCredited>("redeem_voucher", { code, token, key }),
   reprintLast: () => call<Receipt>("reprint_last"),
   openDrawer: () => call<void>("open_drawer"),
   simulateTap: (token: string) => call<void>("simulate_tap", { token }),

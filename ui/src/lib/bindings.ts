@@ -107,7 +107,12 @@ export type RecentEntry = { kind: string, amount_cents: number, at: number, summ
 
 export type DepositHeld = { name: string, count: number, };
 
-export type Wallet = { token: string, token_masked: string, known: boolean, blocked: boolean, balance_cents: number, deposits: Array<DepositHeld>, recent: Array<RecentEntry>, };
+export type Wallet = { token: string, token_masked: string, known: boolean, blocked: boolean, balance_cents: number, 
+/**
+ * How much of the balance is promo credit (vouchers): spent first,
+ * never paid out.
+ */
+promo_cents: number, deposits: Array<DepositHeld>, recent: Array<RecentEntry>, };
 
 export type ShiftClosed = { z_number: number, expected_cents: number, counted_cents: number, difference_cents: number, receipt: Receipt, };
 
@@ -278,6 +283,22 @@ export type PassesView = {
  * Newest first.
  */
 batches: Array<PassBatchLine>, };
+
+export type ScannedPass = { code: string, code_masked: string, title: string, subtitle: string, 
+/**
+ * `voucher`, `discount` or `allowance`.
+ */
+pass_type: string, 
+/**
+ * What it gives, in the till's language ("5,00 € Guthaben").
+ */
+gives: string, redemptions_left: number, 
+/**
+ * A voucher: credited to a wristband as promo credit.
+ */
+creditable: boolean, };
+
+export type VoucherCredited = { title: string, token_masked: string, credited_cents: number, balance_cents: number, promo_cents: number, };
 
 export type EncodedBand = { token_masked: string | null, 
 /**
