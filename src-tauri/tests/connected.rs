@@ -685,3 +685,110 @@ fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
         ErrorCode::InvalidInput
     );
 }
+
+/// A voucher scanned at a connected till lands on the tapped wristband as
+/// promo credit: spent before the guest's own money, shown apart, never
+/// paid out — on the till and on the server.
+#[test]
+fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
+    use tapster_app::view::{AllowancePer, PassBatchForm, PassKind};
+    let event = Event::new(1, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let t = &till.terminal;
+    let rt = &till.runtime;
+    till.login("4444");
+    t.open_shift(0, "open-voucher").unwrap();
+    let form = PassBatchForm {
+        count: 1,
+        title: "Getränkegutschein".into(),
+        subtitle: String::new(),
+        kind: PassKind::Voucher,
+        amount_cents: 5_00,
+        percent: 0,
+        allowance_count: 0,
+        allowance_per: AllowancePer::Day,
+        products: Vec::new(),
+        valid_from_ms: None,
+        valid_until_ms: None,
+        max_redemptions: 1,
+    };
+    rt.block_on(t.create_passes_on_server(&form)).unwrap();
+    let passes = manager_get(&event, &server, "passes");
+    let passes: serde_json::Value = serde_json::from_str(&passes).unwrap();
+    let code = passes["data"][0]["pass_identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Scanned (a scanner's line, with its Enter): what it is and gives.
+    let scanned = rt.block_on(t.scan_pass(&format!("{code}\r\n"))).unwrap();
+    assert!(scanned.creditable);
+    assert_eq!(scanned.title, "Getränkegutschein");
+    assert!(scanned.gives.contains("5,00"), "{}", scanned.gives);
+    assert_eq!(scanned.redemptions_left, 1);
+
+    let band = demo::wristband(1).to_string();
+    till.tap(&band);
+    let credited = rt
+        .block_on(t.redeem_voucher(&code, &band, "voucher-1"))
+        .unwrap();
+    assert_eq!(
+        (
+            credited.credited_cents,
+            credited.balance_cents,
+            credited.promo_cents
+        ),
+        (5_00, 15_00, 5_00)
+    );
+    // The till's retry after a lost answer: the same answer, no second credit.
+    till.tap(&band);
+    let again = rt
+        .block_on(t.redeem_voucher(&code, &band, "voucher-1"))
+        .unwrap();
+    assert_eq!(again, credited);
+    // Another attempt is refused with the seed's words.
+    till.tap(&band);
+    let refused = rt
+        .block_on(t.redeem_voucher(&code, &band, "voucher-2"))
+        .unwrap_err();
+    assert!(
+        refused.message.contains("already redeemed"),
+        "{}",
+        refused.message
+    );
+    let wallet = t.wallet(&band).unwrap();
+    assert_eq!((wallet.balance_cents, wallet.promo_cents), (15_00, 5_00));
+
+    // Fries (4.00) are paid from the promo credit first.
+    let fries = vec![CartItem {
+        product: "fries".into(),
+        quantity: 1,
+    }];
+    till.tap(&band);
+    let sale = rt
+        .block_on(t.pay(&fries, Tender::Wallet, Some(&band), "fries-1", None))
+        .unwrap();
+    assert!(!sale.offline);
+    assert!(
+        sale.receipt.text.contains("davon Gutschein"),
+        "{}",
+        sale.receipt.text
+    );
+    let wallet = t.wallet(&band).unwrap();
+    assert_eq!((wallet.balance_cents, wallet.promo_cents), (11_00, 1_00));
+
+    // The payout hands out the guest's own 10.00; the promo stays.
+    till.tap(&band);
+    let payout = t.payout_wallet(&band, Tender::Cash, "payout-1").unwrap();
+    assert_eq!(payout.amount_cents, -10_00);
+    assert_eq!(payout.balance_after_cents, Some(1_00));
+    wait("nothing pending", || {
+        till.handle.sync_now();
+        t.ledger().pending_count().unwrap_or(1) == 0
+    });
+    assert_eq!(event.balances().get(&band).copied(), Some(1_00));
+    assert!(event.check(), "tapster-server check is clean");
+    let wallet = t.wallet(&band).unwrap();
+    assert_eq!((wallet.balance_cents, wallet.promo_cents), (1_00, 1_00));
+}

@@ -164,8 +164,12 @@ impl Terminal {
             title: answer.pass.pass_title,
             token_masked: token.masked(),
             credited_cents: answer.credited,
-            balance_cents: wallet.as_ref().map_or(answer.wallet.balance, |w| w.available.0),
-            promo_cents: wallet.as_ref().map_or(answer.wallet.promo_balance, |w| w.promo.0),
+            balance_cents: wallet
+                .as_ref()
+                .map_or(answer.wallet.balance, |w| w.available.0),
+            promo_cents: wallet
+                .as_ref()
+                .map_or(answer.wallet.promo_balance, |w| w.promo.0),
         })
     }
 
