@@ -67,6 +67,7 @@ pub fn typescript() -> String {
         PassBatchForm::decl(&cfg),
         PassBatchLine::decl(&cfg),
         PassesView::decl(&cfg),
+        ScannedLine::decl(&cfg),
         ScannedPass::decl(&cfg),
         VoucherCredited::decl(&cfg),
         EncodedBand::decl(&cfg),

@@ -391,6 +391,11 @@ pub async fn sync_overview(terminal: Term<'_>) -> Result<view::SyncOverview, App
 }
 
 #[tauri::command]
+pub async fn scanned_line(terminal: Term<'_>, line: String) -> Result<view::ScannedLine, AppError> {
+    terminal.scanned_line(&line)
+}
+
+#[tauri::command]
 pub async fn scan_pass(terminal: Term<'_>, code: String) -> Result<view::ScannedPass, AppError> {
     terminal.scan_pass(&code).await
 }

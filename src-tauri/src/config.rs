@@ -66,6 +66,11 @@ pub struct Args {
     /// manager's PIN.
     #[arg(long, env = "TAPSTER_KIOSK")]
     pub kiosk: bool,
+    /// A wristband reader in keyboard mode: a UID typed as a line (hex, or
+    /// reversed decimal) is a tap. Such taps cannot prove a band genuine,
+    /// so events that require genuine bands refuse them.
+    #[arg(long, env = "TAPSTER_KEYBOARD_READER")]
+    pub keyboard_reader: bool,
     /// Open a second window for a screen facing the guest (cart, total,
     /// balance after payment), full screen on the second monitor if any.
     #[arg(long, env = "TAPSTER_CUSTOMER_DISPLAY")]
@@ -150,6 +155,7 @@ pub struct FileSettings {
     pub lock_after: Option<u64>,
     pub confirm_payments: Option<bool>,
     pub kiosk: Option<bool>,
+    pub keyboard_reader: Option<bool>,
     pub customer_display: Option<bool>,
     pub server: Option<String>,
     pub event: Option<String>,
@@ -286,6 +292,7 @@ impl Config {
             lock_after: args.lock_after.or(file.lock_after),
             confirm_payments: args.confirm_payments || file.confirm_payments.unwrap_or(false),
             kiosk: args.kiosk || file.kiosk.unwrap_or(false),
+            keyboard_reader: args.keyboard_reader || file.keyboard_reader.unwrap_or(false),
             customer_display: args.customer_display || file.customer_display.unwrap_or(false),
             server: args.server.or(file.server),
             event: args.event.or(file.event),
@@ -367,6 +374,7 @@ impl Config {
                 pcsc_reader,
                 pin_cost: PinHashCost::Production,
                 kiosk: args.kiosk,
+                keyboard_reader: args.keyboard_reader,
                 band_keys,
             },
             server,

@@ -202,6 +202,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::manage_wallet,
             commands::set_wallet_blocked,
             commands::payout_wallet,
+            commands::scanned_line,
             commands::scan_pass,
             commands::redeem_voucher,
             commands::move_wallet,

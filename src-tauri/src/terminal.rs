@@ -60,6 +60,9 @@ pub struct Options {
     pub pin_cost: PinHashCost,
     /// Full screen without window chrome; leaving needs a manager's PIN.
     pub kiosk: bool,
+    /// A wristband reader in keyboard mode: scanned lines that are UIDs
+    /// are taps (never genuine: refused where genuine bands are required).
+    pub keyboard_reader: bool,
     /// The event's band keys: every tap on the PC/SC reader is checked for
     /// a genuine NTAG 424 DNA band (`None`: taps are not checked).
     pub band_keys: Option<tapster_nfc::ntag424::Keyring>,
@@ -90,6 +93,8 @@ pub struct Terminal {
     session: Mutex<Option<ActiveSession>>,
     printer: Option<PrintQueue>,
     simulated: Option<SimulatedReader>,
+    /// Where a keyboard-mode reader's taps go (`None`: it is off).
+    keyboard_taps: Option<mpsc::Sender<NfcEvent>>,
     status: Arc<Mutex<view::Status>>,
     last_entry: Mutex<Option<EntryId>>,
     /// Wristbands tapped on the reader and not yet used: a wristband pays,
@@ -287,6 +292,7 @@ impl Terminal {
         let simulated = options
             .simulated_reader
             .then(|| SimulatedReader::new(sender.clone()));
+        let keyboard_taps = options.keyboard_reader.then(|| sender.clone());
         let watcher = options.pcsc_reader.clone().map(|name| {
             let sender = sender.clone();
             let config = tapster_nfc::WatchConfig {
@@ -319,6 +325,7 @@ impl Terminal {
             session: Mutex::new(None),
             printer,
             simulated,
+            keyboard_taps,
             status,
             last_entry: Mutex::new(None),
             taps,
@@ -936,6 +943,42 @@ impl Terminal {
         })?;
         reader.tap(&token(token_id)?);
         Ok(())
+    }
+
+    /// A line a scanner in keyboard mode typed: a pass's code (the screen
+    /// opens it) or, with a keyboard wristband reader, a wristband's UID,
+    /// which becomes a tap like the PC/SC reader's (never a genuine one).
+    pub fn scanned_line(&self, line: &str) -> Result<view::ScannedLine, AppError> {
+        self.staff()?;
+        match tapster_nfc::parse_scan(line, tapster_nfc::WedgeFormat::Auto) {
+            Some(tapster_nfc::Scanned::Pass(code)) => Ok(view::ScannedLine {
+                pass_code: Some(code.to_string()),
+                wristband: false,
+            }),
+            Some(tapster_nfc::Scanned::Wristband(token)) => {
+                let Some(taps) = &self.keyboard_taps else {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidInput,
+                        "a wristband number was typed, but this till takes wristbands from its reader only",
+                    ));
+                };
+                let _ = taps.send(NfcEvent::Tap {
+                    token_id: token.to_string(),
+                    card: tapster_nfc::CardType::UltralightNtag,
+                    reader: "keyboard".into(),
+                    latency_micros: 0,
+                    band: BandCheck::NotChecked,
+                });
+                Ok(view::ScannedLine {
+                    pass_code: None,
+                    wristband: true,
+                })
+            }
+            None => Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "the scanned code cannot be read",
+            )),
+        }
     }
 
     /// The band keys the reader checks taps with, to update them.

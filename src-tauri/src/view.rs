@@ -651,6 +651,15 @@ pub struct PassBatchLine {
     pub valid_until_ms: Option<i64>,
 }
 
+/// What a line typed by a scanner in keyboard mode was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ScannedLine {
+    /// A pass's code, to look up.
+    pub pass_code: Option<String>,
+    /// A wristband's UID, delivered as a tap.
+    pub wristband: bool,
+}
+
 /// A pass scanned at the till: what it is and what it does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct ScannedPass {

@@ -195,3 +195,95 @@ fn a_manager_makes_vouchers_on_a_connected_till() {
         .unwrap();
     assert_eq!(listed["data"].as_array().unwrap().len(), 4, "{listed}");
 }
+
+/// A guest's drink voucher at a connected bar, in the real window: the
+/// cashier scans its QR code (a scanner in keyboard mode), the guest's
+/// wristband is read (a keyboard-mode reader), the credit shows apart as
+/// promo credit, and the next drink is paid with it.
+#[test]
+fn a_cashier_credits_a_scanned_voucher_and_the_guest_pays_with_it() {
+    let event = Event::new(1, 10_00);
+    let terminal = event.terminal("Bar");
+    let server = Server::start(&event.db, 0.0);
+    let made = server
+        .blocking_client()
+        .post(format!(
+            "{}/api/v1/events/{}/manage/passes",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .json(
+            &serde_json::json!({"count": 1, "title": "Drink voucher", "subtitle": "Crew",
+            "benefit": {"type": "voucher", "value": 500}}),
+        )
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap();
+    let code = made["data"]["codes"][0].as_str().unwrap().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
+    let fingerprint = server.fingerprint.to_string();
+    let base = server.base();
+    let mut app = App::launch(
+        binary,
+        &[
+            "--server",
+            &base,
+            "--event",
+            &event.id,
+            "--token",
+            &terminal.1,
+            "--terminal",
+            &terminal.0,
+            "--fingerprint",
+            &fingerprint,
+            "--reader",
+            "none",
+            "--keyboard-reader",
+            "--lang",
+            "en",
+        ],
+        data.path(),
+        &shots,
+    );
+    app.wait_text("status-connectivity", "Online");
+    for digit in "1111".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+
+    // The scanner's line opens the voucher: what it is, then the band.
+    app.scan(&code);
+    app.wait("screen-voucher");
+    app.wait_content("voucher-gives", "5.00");
+    app.wait("voucher-ready");
+    app.screenshot("voucher-scanned");
+    let band = tapster_ledger::demo::wristband(1).to_string();
+    app.scan(&band);
+    app.wait("voucher-credited");
+    app.wait_content("voucher-credited-amount", "5.00");
+    app.wait_content("voucher-balance", "15.00");
+    app.wait_content("voucher-promo", "5.00");
+    app.screenshot("voucher-credited");
+
+    // Fries (4.00) paid from the promo credit, which the balance shows apart.
+    app.click("nav-sell");
+    app.click("product-fries");
+    app.scan(&band);
+    app.wait("result-success");
+    app.wait_content("result-balance", "11.00");
+    app.wait_content("receipt-preview", "of which voucher");
+    app.click("result-next");
+    app.click("nav-balance");
+    app.scan(&band);
+    app.wait_content("wallet-balance", "11.00");
+    app.wait_content("wallet-promo", "1.00");
+    app.screenshot("voucher-balance");
+    assert_eq!(event.balances().get(&band).copied(), Some(11_00));
+}

@@ -32,6 +32,7 @@ pub fn options(dir: &std::path::Path) -> Options {
         pcsc_reader: None,
         pin_cost: PinHashCost::Fast,
         kiosk: false,
+        keyboard_reader: false,
         band_keys: None,
     }
 }

@@ -389,6 +389,15 @@ impl App {
         }
     }
 
+    /// A line typed by a scanner in keyboard mode: every character and
+    /// Enter in one burst, outside any field.
+    pub fn scan(&self, line: &str) {
+        let keys: Vec<String> = line.chars().map(String::from).collect();
+        self.script(&format!(
+            "for (const key of [...{keys:?}, 'Enter']) window.dispatchEvent(new KeyboardEvent('keydown', {{ key }}));"
+        ));
+    }
+
     /// One key by its name (`Escape`, `Enter`, `Backspace`, `7`).
     pub fn press(&self, key: &str) {
         self.script(&format!(

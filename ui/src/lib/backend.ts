@@ -37,6 +37,7 @@ import type {
   Tap,
   Tender,
   Wallet,
+  ScannedLine,
   ScannedPass,
   VoucherCredited,
 } from "./bindings";
@@ -83,6 +84,7 @@ export const backend = {
     call<Done>("return_deposit", { token, quantity, tender, key }),
   cancelLast: (key: string) => call<Done>("cancel_last", { key }),
   wallet: (token: string) => call<Wallet>("wallet", { token }),
+  scannedLine: (line: string) => call<ScannedLine>("scanned_line", { line }),
   scanPass: (code: string) => call<ScannedPass>("scan_pass", { code }),
   redeemVoucher: (code: string, token: string, key: string) =>
     call<VoucherCredited>("redeem_voucher", { code, token, key }),

@@ -284,6 +284,16 @@ export type PassesView = {
  */
 batches: Array<PassBatchLine>, };
 
+export type ScannedLine = { 
+/**
+ * A pass's code, to look up.
+ */
+pass_code: string | null, 
+/**
+ * A wristband's UID, delivered as a tap.
+ */
+wristband: boolean, };
+
 export type ScannedPass = { code: string, code_masked: string, title: string, subtitle: string, 
 /**
  * `voucher`, `discount` or `allowance`.
