@@ -9,3 +9,13 @@ ALTER TABLE transactions ADD COLUMN promo_delta INTEGER NOT NULL DEFAULT 0;
 -- is kept here).
 ALTER TABLE pass_redemptions ADD COLUMN transaction_id TEXT;
 ALTER TABLE pass_redemptions ADD COLUMN answer TEXT;
+
+-- A manager's batch of passes, made once per idempotency key: a retry
+-- gets the first batch, not a second set of codes as good as cash.
+CREATE TABLE pass_batch_keys (
+    event_id        TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_hash    TEXT NOT NULL,
+    batch           TEXT NOT NULL,
+    PRIMARY KEY (event_id, idempotency_key)
+) STRICT, WITHOUT ROWID;

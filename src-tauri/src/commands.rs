@@ -419,8 +419,9 @@ pub async fn passes(terminal: Term<'_>) -> Result<view::PassesView, AppError> {
 pub async fn create_passes(
     terminal: Term<'_>,
     form: view::PassBatchForm,
+    key: String,
 ) -> Result<view::PassesView, AppError> {
-    terminal.create_passes_on_server(&form).await
+    terminal.create_passes_on_server(&form, &key).await
 }
 
 #[tauri::command]

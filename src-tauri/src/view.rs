@@ -439,6 +439,9 @@ pub struct Report {
     pub deposits_issued: ReportRow,
     pub deposits_returned: ReportRow,
     pub payouts: ReportRow,
+    /// Promo credit (vouchers): credited, and spent on sales (event report).
+    pub vouchers_credited: ReportRow,
+    pub promo_spent: ReportRow,
     /// What the filter can be set to.
     pub terminals: Vec<Choice>,
     pub cashiers: Vec<Choice>,

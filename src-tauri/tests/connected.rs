@@ -569,7 +569,7 @@ fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
         ErrorCode::RoleNotPermitted
     );
     assert_eq!(
-        rt.block_on(t.create_passes_on_server(&form))
+        rt.block_on(t.create_passes_on_server(&form, "batch-0"))
             .unwrap_err()
             .code,
         ErrorCode::RoleNotPermitted
@@ -583,12 +583,27 @@ fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
     let mut bad = form.clone();
     bad.products.clear();
     assert_eq!(
-        rt.block_on(t.create_passes_on_server(&bad))
+        rt.block_on(t.create_passes_on_server(&bad, "batch-bad"))
             .unwrap_err()
             .code,
         ErrorCode::InvalidInput
     );
-    let view = rt.block_on(t.create_passes_on_server(&form)).unwrap();
+    let view = rt
+        .block_on(t.create_passes_on_server(&form, "batch-1"))
+        .unwrap();
+    // Pressed again after a lost answer: still one batch.
+    let again = rt
+        .block_on(t.create_passes_on_server(&form, "batch-1"))
+        .unwrap();
+    assert_eq!(again.batches, view.batches);
+    let mut other = form.clone();
+    other.count = 4;
+    assert_eq!(
+        rt.block_on(t.create_passes_on_server(&other, "batch-1"))
+            .unwrap_err()
+            .code,
+        ErrorCode::IdempotencyConflict
+    );
     assert_eq!(view.batches.len(), 1);
     let batch = &view.batches[0];
     assert_eq!((batch.count, batch.redeemed), (3, 0));
@@ -713,7 +728,8 @@ fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
         valid_until_ms: None,
         max_redemptions: 1,
     };
-    rt.block_on(t.create_passes_on_server(&form)).unwrap();
+    rt.block_on(t.create_passes_on_server(&form, "vouchers-1"))
+        .unwrap();
     let passes = manager_get(&event, &server, "passes");
     let passes: serde_json::Value = serde_json::from_str(&passes).unwrap();
     let code = passes["data"][0]["pass_identifier"]

@@ -132,6 +132,22 @@ pub struct Summary {
     /// now: the location's address, `""` for terminals at none.
     #[serde(default)]
     pub by_location: Vec<SummaryRow>,
+    /// Promo credit from vouchers, apart from the guests' money.
+    #[serde(default)]
+    pub promo: PromoSummary,
+}
+
+/// Promo credit (vouchers) in the period: credited, spent on sales (part
+/// of `revenue`: goods paid with it), and still on wallets now (never
+/// paid out; a liability only in kind).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PromoSummary {
+    pub vouchers_redeemed: i64,
+    pub credited: i64,
+    /// Net of cancellations that gave promo credit back.
+    pub spent: i64,
+    /// On all wallets now, whatever the period.
+    pub outstanding: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

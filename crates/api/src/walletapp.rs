@@ -183,6 +183,11 @@ pub struct NewPassBatch {
     pub valid_until: Option<i64>,
     #[serde(default)]
     pub max_redemptions: Option<u32>,
+    /// A retry with the same key (a double tap, a lost answer) gets the
+    /// batch made the first time instead of a second one; the key used
+    /// for another batch is 409.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// A batch made: its id and its codes.

@@ -33,6 +33,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
         "DROP TABLE rollup; DROP TABLE rollup_progress; DROP VIEW line_facts; DROP VIEW entry_facts;
          DROP TABLE sale_intents;
          DROP TABLE band_refusals; ALTER TABLE event_settings DROP COLUMN band_policy;
+         ALTER TABLE wallets DROP COLUMN confirmed_promo;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

@@ -187,6 +187,8 @@ pub fn sales_report_csv(
         (t.deposits_issued, report.deposits_issued),
         (t.deposits_returned, report.deposits_returned),
         (t.payouts, report.payouts),
+        (t.vouchers_credited, report.vouchers_credited),
+        (t.promo_spent, report.promo_spent),
     ] {
         w.row(&[label.into(), row.count.to_string(), money(row.amount)]);
     }

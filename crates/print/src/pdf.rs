@@ -791,6 +791,8 @@ fn sales_sections(layout: &mut Layout, report: &SalesReport) {
         (t.deposits_issued, report.deposits_issued),
         (t.deposits_returned, report.deposits_returned),
         (t.payouts, report.payouts),
+        (t.vouchers_credited, report.vouchers_credited),
+        (t.promo_spent, report.promo_spent),
     ];
     let rows: Vec<AmountRow> = others
         .iter()

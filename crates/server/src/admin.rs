@@ -880,6 +880,7 @@ pub(crate) async fn import_passes(
         valid_from: import.valid_from,
         valid_until: import.valid_until,
         max_redemptions: import.max_redemptions,
+        idempotency_key: None,
     };
     let made = managed!(
         s,

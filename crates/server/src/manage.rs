@@ -999,7 +999,35 @@ impl ServerStore {
                 },
             )?
             .collect::<rusqlite::Result<_>>()?;
+        let (vouchers_redeemed, credited, spent) = conn
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FILTER (WHERE t.tag = 'voucher' AND t.promo_delta > 0),
+                        COALESCE(SUM(t.promo_delta) FILTER (WHERE t.tag = 'voucher'), 0),
+                        COALESCE(-SUM(t.promo_delta) FILTER (WHERE t.kind IN ('sale', 'cancel')), 0)
+                 FROM transactions t
+                 WHERE t.event_id = ?1 AND t.promo_delta <> 0 AND {RECORD_FILTER}"
+            ))?
+            .query_row(
+                params![
+                    event,
+                    filter.from_millis,
+                    filter.until_millis,
+                    filter.terminal
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+        let outstanding: i64 = conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(promo_balance), 0) FROM wallets WHERE event_id = ?1",
+            )?
+            .query_row([event], |r| r.get(0))?;
         Ok(Summary {
+            promo: PromoSummary {
+                vouchers_redeemed,
+                credited,
+                spent,
+                outstanding,
+            },
             revenue: by_vat_rate.iter().map(|r| r.gross).sum(),
             sales_count,
             by_product,

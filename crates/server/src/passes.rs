@@ -231,10 +231,50 @@ impl ServerStore {
             .benefit
             .validate()
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
+        let key = batch
+            .idempotency_key
+            .clone()
+            .map(IdempotencyKey::new)
+            .transpose()
+            .map_err(|e| ServerError::invalid("idempotency_key", e.reason))?;
+        let hash = crate::store::request_hash(&(
+            batch.count,
+            &batch.title,
+            &batch.subtitle,
+            &batch.benefit,
+            batch.valid_from,
+            batch.valid_until,
+            batch.max_redemptions,
+        ))?;
         let (event, now) = (event.to_string(), self.clock.now().0);
         let id = format!("batch-{}", uuid::Uuid::now_v7());
         let made = self.write(move |tx| {
             Self::ensure_event(tx, &event)?;
+            if let Some(key) = &key {
+                let earlier: Option<(String, String)> = tx
+                    .query_row(
+                        "SELECT request_hash, batch FROM pass_batch_keys
+                         WHERE event_id = ?1 AND idempotency_key = ?2",
+                        params![event, key.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                if let Some((earlier_hash, batch)) = earlier {
+                    if earlier_hash != hash {
+                        return Err(ServerError::IdempotencyConflict(key.to_string()));
+                    }
+                    let codes = tx
+                        .prepare("SELECT code FROM passes WHERE event_id = ?1 AND batch = ?2 ORDER BY rowid")?
+                        .query_map(params![event, batch], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    return Ok(PassBatch { batch, codes });
+                }
+                tx.execute(
+                    "INSERT INTO pass_batch_keys (event_id, idempotency_key, request_hash, batch)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![event, key.as_str(), hash, id],
+                )?;
+            }
             let mut codes = Vec::with_capacity(batch.count as usize);
             for _ in 0..batch.count {
                 let pass = Pass {

@@ -727,7 +727,27 @@ impl ServerStore {
                 r.get::<_, i64>(3)?
             ))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut problems: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+        // Promo credit: what its moves add up to, never more than the wallet holds.
+        let mut stmt = conn.prepare(
+            "SELECT w.event_id, w.token_id, w.promo_balance, COALESCE(SUM(t.promo_delta), 0), w.balance
+             FROM wallets w LEFT JOIN transactions t ON t.wallet_id = w.id
+             GROUP BY w.id
+             HAVING w.promo_balance <> COALESCE(SUM(t.promo_delta), 0)
+                 OR w.promo_balance > MAX(w.balance, 0)",
+        )?;
+        let promo = stmt.query_map([], |r| {
+            Ok(format!(
+                "event {} wristband {}: promo credit {} but its moves sum to {} (balance {})",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?
+            ))
+        })?;
+        problems.extend(promo.collect::<rusqlite::Result<Vec<_>>>()?);
+        Ok(problems)
     }
 
     pub fn now(&self) -> Timestamp {

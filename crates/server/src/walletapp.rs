@@ -385,8 +385,8 @@ pub(crate) async fn scan(
         (status = 202, description = "Repeated key: the first answer", body = VoucherRedeemed),
         (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`, or the key was used for another request", body = Envelope<PassInfo>),
         (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
-        (status = 400, description = "not a voucher, or bad input", body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 402, description = "the wristband is blocked, or the credit would pass the maximum balance", body = ErrorBody),
+        (status = 400, description = "not a voucher, the credit would pass the maximum balance, or bad input", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 402, description = "the wristband is blocked", body = ErrorBody),
         (status = 403, description = "a scanner's token", body = ErrorBody), (status = 404, description = "no such pass, or no wallet for the wristband", body = ErrorBody),
         (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn redeem_voucher(

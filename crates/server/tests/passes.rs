@@ -809,6 +809,15 @@ fn a_voucher_becomes_promo_credit_that_is_spent_first_and_never_paid_out() {
         (400, Some("nothing_to_pay_out"))
     );
 
+    // The event report shows promo credit apart.
+    let (status, summary) = api.send("GET", "manage/reports/summary", admin, None);
+    assert_eq!(status, 200, "{summary}");
+    let promo = &summary["data"]["promo"];
+    assert_eq!(promo["vouchers_redeemed"], 2, "{promo}");
+    assert_eq!(promo["credited"], 2000);
+    assert_eq!(promo["spent"], spent);
+    assert_eq!(promo["outstanding"], 2000 - spent);
+
     // Discounts apply to sales, not wallets; unknown codes and bands are 404.
     let discount = make_passes(
         &api,

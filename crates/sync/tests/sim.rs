@@ -268,6 +268,26 @@ fn simulate(seed: u64, dir: &Path) {
     store
         .seed_demo(&event, WALLETS, Some(Cents(BALANCE)), PinHashCost::Fast)
         .unwrap();
+    // Vouchers redeemed at the tills now and then: promo credit that sales
+    // spend first, moved by the server's rule and folded by the tills'.
+    let mut vouchers = store
+        .create_passes(
+            &event,
+            tapster_api::walletapp::NewPassBatch {
+                count: STEPS as u32,
+                title: "Gutschein".into(),
+                subtitle: String::new(),
+                benefit: tapster_ledger::passes::Benefit::Voucher { value: Cents(5_00) },
+                valid_from: None,
+                valid_until: None,
+                max_redemptions: None,
+                idempotency_key: None,
+            },
+        )
+        .unwrap()
+        .codes
+        .into_iter();
+    let mut credited: BTreeMap<String, i64> = BTreeMap::new();
     let world = Arc::new(World {
         db: db.clone(),
         store: Mutex::new(Arc::new(store)),
@@ -322,7 +342,7 @@ fn simulate(seed: u64, dir: &Path) {
             tender: Tender::Wallet,
             token: Some(wristband.clone()),
         };
-        let what = match rng.gen_range(0..11) {
+        let what = match rng.gen_range(0..12) {
             0..=2 => {
                 let _ = tills[t].ledger().sell(&sale, Authorisation::ThisLedger);
                 "offline sale"
@@ -357,9 +377,33 @@ fn simulate(seed: u64, dir: &Path) {
                 tills[t].open();
                 "terminal crashed and restarted"
             }
-            _ => {
+            10 => {
                 world.restart_server();
                 "server crashed and restarted"
+            }
+            _ => {
+                // Straight to the server (not through the lossy network):
+                // what a till's voucher screen does, then its ledger takes
+                // the wallet of the answer.
+                let code =
+                    tapster_ledger::passes::PassCode::parse(&vouchers.next().unwrap()).unwrap();
+                let answer =
+                    world
+                        .store()
+                        .redeem_voucher(&tills[t].line.terminal, &wristband, &code, &key);
+                if let Ok(tapster_server::vouchers::VoucherOutcome::Credited { answer, .. }) =
+                    answer
+                {
+                    *credited.entry(wristband.to_string()).or_default() += answer.credited;
+                    tills[t]
+                        .ledger()
+                        .apply_wallet_snapshot(
+                            &tapster_sync::passes::snapshot_of(&answer).unwrap(),
+                            tapster_ledger::Timestamp(0),
+                        )
+                        .unwrap();
+                }
+                "voucher"
             }
         };
         for till in &tills {
@@ -404,7 +448,8 @@ fn simulate(seed: u64, dir: &Path) {
         let conn = rusqlite::Connection::open(&db).unwrap();
         let on_server: i64 = conn
             .query_row(
-                "SELECT COUNT(*) FROM transactions WHERE event_id = ?1 AND terminal_id = ?2",
+                "SELECT COUNT(*) FROM transactions
+                 WHERE event_id = ?1 AND terminal_id = ?2 AND tag IS NOT 'voucher'",
                 [&event, &till.id],
                 |r| r.get(0),
             )
@@ -417,17 +462,36 @@ fn simulate(seed: u64, dir: &Path) {
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
     let mut stmt = conn
-        .prepare("SELECT token_id, balance FROM wallets WHERE event_id = ?1")
+        .prepare("SELECT token_id, balance, promo_balance FROM wallets WHERE event_id = ?1")
         .unwrap();
     for row in stmt
         .query_map([&event], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })
         .unwrap()
     {
-        let (token, balance) = row.unwrap();
-        let expected = BALANCE + deltas.get(&token).copied().unwrap_or(0);
+        let (token, balance, promo) = row.unwrap();
+        let expected = BALANCE
+            + deltas.get(&token).copied().unwrap_or(0)
+            + credited.get(&token).copied().unwrap_or(0);
         assert_eq!(balance, expected, "seed {seed}: wallet {token}");
+        // Every till that knows the wallet agrees with the server, promo
+        // credit included (its fold over nothing left uncounted).
+        let token_id = tapster_ledger::TokenId::parse(&token).unwrap();
+        for till in &tills {
+            if let Some(view) = till.ledger().wallet(&token_id).unwrap() {
+                assert_eq!(
+                    (view.available.0, view.promo.0),
+                    (balance, promo),
+                    "seed {seed}: {} sees wallet {token}",
+                    till.id
+                );
+            }
+        }
     }
     assert!(store.check().unwrap().is_empty(), "seed {seed}");
 }

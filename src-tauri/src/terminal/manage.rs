@@ -377,6 +377,8 @@ impl Terminal {
             deposits_issued: count_row("deposits_issued", &report.deposits_issued),
             deposits_returned: count_row("deposits_returned", &report.deposits_returned),
             payouts: count_row("payouts", &report.payouts),
+            vouchers_credited: count_row("vouchers_credited", &report.vouchers_credited),
+            promo_spent: count_row("promo_spent", &report.promo_spent),
             terminals,
             cashiers,
             event_available,

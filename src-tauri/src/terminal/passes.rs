@@ -205,6 +205,7 @@ impl Terminal {
     pub async fn create_passes_on_server(
         &self,
         form: &view::PassBatchForm,
+        idempotency_key: &str,
     ) -> Result<view::PassesView, AppError> {
         let session = self.require_server_session(Action::ChangeSettings)?;
         let batch = NewPassBatch {
@@ -218,6 +219,8 @@ impl Terminal {
                 u32::try_from(form.max_redemptions)
                     .map_err(|_| invalid("max redemptions must be 1 to 1000"))?,
             ),
+            // A double tap or a retry after a lost answer makes one batch.
+            idempotency_key: Some(super::key(idempotency_key)?.to_string()),
         };
         let made = session.create_passes(&batch).await.map_err(server_error)?;
         tracing::info!(batch = %made.batch, count = made.codes.len(), "passes made on the server");

@@ -8,7 +8,7 @@
 use tapster_api::manage::{NewStaffMember, Summary, TerminalUpdate};
 use tapster_ledger::model::{Category, Staff};
 use tapster_ledger::rules::Action;
-use tapster_ledger::store::{AmountRow, HourRow, ProductRow, SalesReport, VatRow};
+use tapster_ledger::store::{AmountRow, CountRow, HourRow, ProductRow, SalesReport, VatRow};
 use tapster_ledger::{Cents, ProductId, Timestamp};
 use tapster_sync::{ApiError, ManagerSession, SummaryFilter};
 
@@ -28,6 +28,7 @@ pub(super) fn server_error(error: ApiError) -> AppError {
                 "pin_in_use" => ErrorCode::InvalidInput,
                 "wrong_pin" => ErrorCode::WrongPin,
                 "login_locked" => ErrorCode::LoginLocked,
+                "idempotency_conflict" => ErrorCode::IdempotencyConflict,
                 _ => ErrorCode::RefusedByServer,
             };
             AppError::new(code, message.clone())
@@ -247,6 +248,14 @@ impl Terminal {
                 .iter()
                 .map(|row| amount_row(row, row.key.clone(), row.quantity))
                 .collect(),
+            vouchers_credited: CountRow {
+                count: summary.promo.vouchers_redeemed,
+                amount: Cents(summary.promo.credited),
+            },
+            promo_spent: CountRow {
+                count: 0,
+                amount: Cents(summary.promo.spent),
+            },
             ..SalesReport::default()
         })
     }

@@ -127,7 +127,7 @@ export const backend = {
   syncOverview: () => call<SyncOverview>("sync_overview"),
   /** The event's passes by batch (from the server; connected tills). */
   passes: () => call<PassesView>("passes"),
-  createPasses: (form: PassBatchForm) => call<PassesView>("create_passes", { form }),
+  createPasses: (form: PassBatchForm, key: string) => call<PassesView>("create_passes", { form, key }),
   /** A ticket shop's codes (CSV text with a `code` column) as passes giving what `form` says. */
   importPasses: (form: PassBatchForm, csv: string) => call<PassesView>("import_passes", { form, csv }),
   setPassBlocked: (code: string, blocked: boolean) => call<PassesView>("set_pass_blocked", { code, blocked }),

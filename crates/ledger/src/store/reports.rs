@@ -97,6 +97,13 @@ pub struct SalesReport {
     pub deposits_issued: CountRow,
     pub deposits_returned: CountRow,
     pub payouts: CountRow,
+    /// Vouchers credited to wallets as promo credit (count, amount), and
+    /// how much of the sales promo credit paid (count 0). Known to the
+    /// event's server only: zero in a till's own report.
+    #[serde(default)]
+    pub vouchers_credited: CountRow,
+    #[serde(default)]
+    pub promo_spent: CountRow,
 }
 
 /// Which buckets a report reads from the rollup and which sequence ranges
@@ -534,6 +541,9 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
             count: payouts.count,
             amount: Cents(payouts.amount),
         },
+        // Vouchers are the server's: a till's own ledger has none.
+        vouchers_credited: CountRow::default(),
+        promo_spent: CountRow::default(),
     })
 }
 
