@@ -25,7 +25,7 @@ use crate::store::{
 pub enum VoucherOutcome {
     /// Credited now, or earlier under the same key (`replayed`).
     Credited {
-        answer: VoucherRedeemed,
+        answer: Box<VoucherRedeemed>,
         replayed: bool,
     },
     /// Used up, blocked, expired or not valid yet: nothing was credited.
@@ -63,7 +63,7 @@ impl ServerStore {
                 if stored_hash.as_deref() != Some(hash.as_str()) {
                     return Err(ServerError::IdempotencyConflict(key.to_string()));
                 }
-                let answer = response
+                let answer: Box<VoucherRedeemed> = response
                     .and_then(|r| serde_json::from_str(&r).ok())
                     .ok_or_else(|| ServerError::Internal("no stored voucher answer".into()))?;
                 return Ok(VoucherOutcome::Credited {
@@ -154,7 +154,7 @@ impl ServerStore {
             };
             Self::store_answer(tx, event, &answer)?;
             Ok(VoucherOutcome::Credited {
-                answer,
+                answer: Box::new(answer),
                 replayed: false,
             })
         })?;

@@ -415,7 +415,7 @@ pub(crate) async fn redeem_voucher(
             } else {
                 StatusCode::OK
             };
-            (status, Json::<VoucherRedeemed>(answer)).into_response()
+            (status, Json::<VoucherRedeemed>(*answer)).into_response()
         }
         crate::vouchers::VoucherOutcome::Refused(refusal) => refused(refusal),
     })
