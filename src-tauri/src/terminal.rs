@@ -534,6 +534,7 @@ impl Terminal {
             demo,
             confirm_wallet_payments: self.options.confirm_wallet_payments,
             kiosk: self.options.kiosk,
+            keyboard_reader: self.options.keyboard_reader,
             needs_setup,
             lock_after_secs: self.options.lock_after.as_secs() as i64,
         })

@@ -84,6 +84,9 @@ pub struct Session {
     pub confirm_wallet_payments: bool,
     /// Full screen; the app closes only with a manager's PIN.
     pub kiosk: bool,
+    /// A wristband reader types on the keyboard: keypads take touch only
+    /// (its digits must not become a PIN or an amount).
+    pub keyboard_reader: bool,
     /// First start of a till: show the setup screen.
     pub needs_setup: bool,
     /// Lock after this many seconds without a touch.

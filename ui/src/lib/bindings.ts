@@ -47,6 +47,11 @@ confirm_wallet_payments: boolean,
  */
 kiosk: boolean, 
 /**
+ * A wristband reader types on the keyboard: keypads take touch only
+ * (its digits must not become a PIN or an amount).
+ */
+keyboard_reader: boolean, 
+/**
  * First start of a till: show the setup screen.
  */
 needs_setup: boolean, 
@@ -181,6 +186,10 @@ export type Report = { query: ReportQuery, generated_at_ms: number, sales_count:
  * Cups issued, returned, wallets paid out (count and amount).
  */
 deposits_issued: ReportRow, deposits_returned: ReportRow, payouts: ReportRow, 
+/**
+ * Promo credit (vouchers): credited, and spent on sales (event report).
+ */
+vouchers_credited: ReportRow, promo_spent: ReportRow, 
 /**
  * What the filter can be set to.
  */
