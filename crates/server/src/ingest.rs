@@ -135,15 +135,15 @@ impl ServerStore {
         for (wallet_id, token_id, balance, blocked, cursor, promo_balance) in
             rows.into_iter().take(limit as usize)
         {
-            wallets.push(FeedWallet {
-                deposits: deposits(&conn, &wallet_id)?,
-                token_id,
+            wallets.push(feed_wallet(
+                &conn,
                 wallet_id,
+                token_id,
                 balance,
                 promo_balance,
-                blocked: blocked || balance < 0,
+                blocked,
                 cursor,
-            });
+            )?);
         }
         let next_cursor = wallets.last().map_or(since, |w| w.cursor);
         Ok(WalletFeed {
@@ -175,10 +175,29 @@ impl ServerStore {
     }
 }
 
-pub(crate) fn deposits(
+/// A wallet as the feed shows it to tills: an overdrawn wallet is blocked
+/// for debits until it is topped up.
+pub(crate) fn feed_wallet(
     conn: &Connection,
-    wallet_id: &str,
-) -> Result<Vec<DepositCount>, ServerError> {
+    wallet_id: String,
+    token_id: String,
+    balance: i64,
+    promo_balance: i64,
+    blocked: bool,
+    cursor: i64,
+) -> Result<FeedWallet, ServerError> {
+    Ok(FeedWallet {
+        deposits: deposits(conn, &wallet_id)?,
+        token_id,
+        wallet_id,
+        balance,
+        promo_balance,
+        blocked: blocked || balance < 0,
+        cursor,
+    })
+}
+
+fn deposits(conn: &Connection, wallet_id: &str) -> Result<Vec<DepositCount>, ServerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT product_id, count FROM wallet_deposits WHERE wallet_id = ?1 AND count <> 0 ORDER BY product_id",
     )?;

@@ -170,6 +170,34 @@ pub(crate) fn load(
     }))
 }
 
+/// Counts one redemption of `code` at `terminal` (at the bar or booth it
+/// stands at now), with the device's key and, for a voucher, the
+/// transaction that credited it.
+pub(crate) fn record_redemption(
+    tx: &Connection,
+    event: &str,
+    code: &str,
+    terminal: &str,
+    key: Option<&str>,
+    transaction_id: Option<&str>,
+    now: Timestamp,
+) -> Result<(), ServerError> {
+    let location: Option<String> = tx
+        .query_row(
+            "SELECT location_id FROM terminals WHERE event_id = ?1 AND id = ?2",
+            params![event, terminal],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    tx.execute(
+        "INSERT INTO pass_redemptions (event_id, code, terminal_id, location_id, at, idempotency_key, transaction_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![event, code, terminal, location, now.0, key, transaction_id],
+    )?;
+    Ok(())
+}
+
 fn insert(
     conn: &Connection,
     event: &str,
@@ -408,19 +436,7 @@ impl ServerStore {
                     pass: Box::new(stored),
                 }));
             }
-            let location: Option<String> = tx
-                .query_row(
-                    "SELECT location_id FROM terminals WHERE event_id = ?1 AND id = ?2",
-                    params![event, terminal],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            tx.execute(
-                "INSERT INTO pass_redemptions (event_id, code, terminal_id, location_id, at, idempotency_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![event, code, terminal, location, now.0, key],
-            )?;
+            record_redemption(tx, &event, &code, &terminal, key.as_deref(), None, now)?;
             Ok(Ok(load(tx, &event, &code, now)?.expect("just redeemed")))
         })?;
         match &outcome {

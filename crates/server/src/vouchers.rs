@@ -8,14 +8,14 @@
 
 use rusqlite::{params, OptionalExtension};
 use tapster_api::walletapp::VoucherRedeemed;
-use tapster_api::FeedWallet;
 use tapster_ledger::model::{EntryKind, Tender};
 use tapster_ledger::passes::{Benefit, PassCode};
 use tapster_ledger::rules::check_max_balance;
 use tapster_ledger::{IdempotencyKey, LedgerError, TokenId};
 
 use crate::error::ServerError;
-use crate::passes::{load, Refused};
+use crate::ingest::feed_wallet;
+use crate::passes::{load, record_redemption, Refused};
 use crate::store::{
     insert_transaction, request_hash, AuthenticatedTerminal, NewTransaction, ServerStore,
 };
@@ -97,14 +97,6 @@ impl ServerStore {
                 value,
                 settings.max_wallet_balance,
             )?;
-            let location: Option<String> = tx
-                .query_row(
-                    "SELECT location_id FROM terminals WHERE event_id = ?1 AND id = ?2",
-                    params![event, terminal.id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
             // The answer is stored with the transaction, so it needs the
             // transaction's id and cursor first: book, then store it.
             let description = format!("Gutschein / Voucher: {}", stored.pass.title);
@@ -129,25 +121,29 @@ impl ServerStore {
                     voucher: true,
                 },
             )?;
-            tx.execute(
-                "INSERT INTO pass_redemptions (event_id, code, terminal_id, location_id, at, idempotency_key, transaction_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![event, code.as_str(), terminal.id, location, now.0, key.as_str(), transaction_id],
+            record_redemption(
+                tx,
+                event,
+                code.as_str(),
+                &terminal.id,
+                Some(key.as_str()),
+                Some(&transaction_id),
+                now,
             )?;
             let after = Self::wallet_row(tx, event, &token)?
                 .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
             let redeemed = load(tx, event, code.as_str(), now)?
                 .ok_or_else(|| ServerError::Internal("pass vanished".into()))?;
             let answer = VoucherRedeemed {
-                wallet: FeedWallet {
-                    deposits: crate::ingest::deposits(tx, &after.id)?,
-                    token_id: after.token_id,
-                    wallet_id: after.id,
-                    balance: after.balance,
-                    promo_balance: after.promo_balance,
-                    blocked: after.blocked || after.balance < 0,
+                wallet: feed_wallet(
+                    tx,
+                    after.id,
+                    after.token_id,
+                    after.balance,
+                    after.promo_balance,
+                    after.blocked,
                     cursor,
-                },
+                )?,
                 credited: value.0,
                 transaction_id,
                 pass: redeemed.info(),

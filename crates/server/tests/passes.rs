@@ -818,6 +818,73 @@ fn a_voucher_becomes_promo_credit_that_is_spent_first_and_never_paid_out() {
     assert_eq!(promo["spent"], spent);
     assert_eq!(promo["outstanding"], 2000 - spent);
 
+    // Refused vouchers write nothing: the pass stays redeemable, the
+    // wallet as it was.
+    let spare = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "voucher", "value": 500}),
+        json!({}),
+    );
+    let huge = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "voucher", "value": 1_000_000}),
+        json!({}),
+    );
+    let before_refusals = feed_wallet(&api);
+    let (status, body) = api.send(
+        "POST",
+        &format!("manage/wallets/token/{band}/block"),
+        admin,
+        None,
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = redeem(&spare[0], "blocked-1");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (402, Some("wallet_blocked")),
+        "{body}"
+    );
+    let (status, _) = api.send(
+        "DELETE",
+        &format!("manage/wallets/token/{band}/block"),
+        admin,
+        None,
+    );
+    assert_eq!(status, 204);
+    let (status, body) = redeem(&huge[0], "huge-1");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("max_balance_exceeded")),
+        "{body}"
+    );
+    assert_eq!(redeem("x", "short-1").0, 400, "a code of one character");
+    assert_eq!(redeem(&spare[0], "").0, 400, "an empty idempotency key");
+    for code in [&spare[0], &huge[0]] {
+        let (status, info) = api.send(
+            "GET",
+            &format!("devices/scan/info?code={code}"),
+            &fx.bar_token,
+            None,
+        );
+        assert_eq!(
+            (status, &info["redemptions_left"]),
+            (200, &json!(1)),
+            "{info}"
+        );
+    }
+    let after_refusals = feed_wallet(&api);
+    assert_eq!(
+        (&after_refusals["balance"], &after_refusals["promo_balance"]),
+        (
+            &before_refusals["balance"],
+            &before_refusals["promo_balance"]
+        )
+    );
+
     // Discounts apply to sales, not wallets; unknown codes and bands are 404.
     let discount = make_passes(
         &api,
