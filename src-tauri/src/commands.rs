@@ -83,8 +83,12 @@ pub async fn catalog(terminal: Term<'_>) -> Result<view::Catalog, AppError> {
 pub async fn quote(
     terminal: Term<'_>,
     items: Vec<view::CartItem>,
+    pass: Option<String>,
 ) -> Result<view::Quote, AppError> {
-    blocking(&terminal, move |t| t.quote(&items)).await
+    blocking(&terminal, move |t| {
+        t.quote_with_pass(&items, pass.as_deref())
+    })
+    .await
 }
 
 #[tauri::command]
@@ -95,14 +99,16 @@ pub async fn pay(
     token: Option<String>,
     key: String,
     expected_total_cents: i64,
+    pass: Option<String>,
 ) -> Result<view::Done, AppError> {
     terminal
-        .pay(
+        .pay_with_pass(
             &items,
             tender,
             token.as_deref(),
             &key,
             Some(expected_total_cents),
+            pass.as_deref(),
         )
         .await
 }

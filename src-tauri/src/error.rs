@@ -46,6 +46,10 @@ pub enum ErrorCode {
     NotReturnable,
     DepositReturnExceeded,
     NothingToPayOut,
+    /// A pass that is blocked, used up, not yet or no longer valid.
+    PassRefused,
+    /// A pass that does not fit the cart (its product is not in it…).
+    PassNotApplicable,
     InvalidInput,
     /// The same idempotency key was used for a different request.
     IdempotencyConflict,
@@ -131,6 +135,8 @@ impl From<LedgerError> for AppError {
             NotReturnable { .. } => ErrorCode::NotReturnable,
             DepositReturnExceeded { .. } => ErrorCode::DepositReturnExceeded,
             NothingToPayOut => ErrorCode::NothingToPayOut,
+            PassRefused(_) => ErrorCode::PassRefused,
+            PassNotApplicable(_) => ErrorCode::PassNotApplicable,
             IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
             InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse => {
                 ErrorCode::InvalidInput
@@ -167,6 +173,8 @@ impl From<SaleError> for AppError {
                     "out_of_stock" => ErrorCode::OutOfStock,
                     "idempotency_conflict" => ErrorCode::IdempotencyConflict,
                     "unknown_wallet" | "wallet_not_found" => ErrorCode::UnknownWallet,
+                    "pass_refused" => ErrorCode::PassRefused,
+                    "pass_not_applicable" => ErrorCode::PassNotApplicable,
                     _ => ErrorCode::RefusedByServer,
                 };
                 AppError::new(code, message)

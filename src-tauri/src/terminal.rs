@@ -97,6 +97,9 @@ pub struct Terminal {
     keyboard_taps: Option<mpsc::Sender<NfcEvent>>,
     status: Arc<Mutex<view::Status>>,
     last_entry: Mutex<Option<EntryId>>,
+    /// Discount and allowance passes scanned at this till, by code, as the
+    /// server described them: a cart is priced and sold with one of them.
+    scanned_passes: Mutex<HashMap<String, tapster_ledger::passes::Pass>>,
     /// Wristbands tapped on the reader and not yet used: a wristband pays,
     /// is topped up or credited only after it was really on the reader.
     taps: Arc<Mutex<HashMap<TokenId, (Instant, BandCheck)>>>,
@@ -328,6 +331,7 @@ impl Terminal {
             keyboard_taps,
             status,
             last_entry: Mutex::new(None),
+            scanned_passes: Mutex::new(HashMap::new()),
             taps,
             band_keys,
             reader_mode,
@@ -704,6 +708,16 @@ impl Terminal {
 
     /// What a cart costs, by the ledger's pricing.
     pub fn quote(&self, items: &[view::CartItem]) -> Result<view::Quote, AppError> {
+        self.quote_with_pass(items, None)
+    }
+
+    /// What a cart costs with a scanned pass taken off, by the ledger's
+    /// pricing: the pass's discount lines come after the goods.
+    pub fn quote_with_pass(
+        &self,
+        items: &[view::CartItem],
+        pass: Option<&str>,
+    ) -> Result<view::Quote, AppError> {
         self.staff()?;
         if items.is_empty() {
             return Ok(view::Quote {
@@ -712,8 +726,13 @@ impl Terminal {
                 deposit_cents: 0,
             });
         }
+        let pass = pass.map(|code| self.scanned_pass(code)).transpose()?;
         let reader = self.reader();
-        let priced = price_cart(&cart(items)?, |id| reader.product(id), self.clock.now())?;
+        let mut priced = price_cart(&cart(items)?, |id| reader.product(id), self.clock.now())?;
+        if let Some(pass) = &pass {
+            priced = tapster_ledger::passes::apply_pass(priced, pass)
+                .map_err(tapster_ledger::LedgerError::PassNotApplicable)?;
+        }
         Ok(view::Quote {
             deposit_cents: priced.deposit_total().unwrap_or_default().0,
             total_cents: priced.total.0,
@@ -727,9 +746,25 @@ impl Terminal {
                     unit_cents: line.unit_price.0,
                     total_cents: line.total().unwrap_or_default().0,
                     deposit: line.deposit,
+                    discount: line.pass.is_some(),
                 })
                 .collect(),
         })
+    }
+
+    /// A pass scanned at this till (and not yet used here).
+    fn scanned_pass(&self, code: &str) -> Result<tapster_ledger::passes::Pass, AppError> {
+        let code = tapster_ledger::passes::PassCode::parse(code)
+            .map_err(tapster_ledger::LedgerError::from)?;
+        lock(&self.scanned_passes)
+            .get(code.as_str())
+            .cloned()
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::PassRefused,
+                    "this pass was not scanned at this till; scan it again",
+                )
+            })
     }
 
     /// Sells the cart: to a wristband (`token`), or for cash or card.
@@ -741,6 +776,30 @@ impl Terminal {
         idempotency_key: &str,
         expected_total_cents: Option<i64>,
     ) -> Result<view::Done, AppError> {
+        self.pay_with_pass(
+            items,
+            tender,
+            token_id,
+            idempotency_key,
+            expected_total_cents,
+            None,
+        )
+        .await
+    }
+
+    /// Sells the cart with a scanned pass taken off: connected and online,
+    /// the server redeems it with the debit; offline, this till lets it go
+    /// no more often than the pass allows and the server settles uses
+    /// across tills when the sale arrives.
+    pub async fn pay_with_pass(
+        &self,
+        items: &[view::CartItem],
+        tender: view::Tender,
+        token_id: Option<&str>,
+        idempotency_key: &str,
+        expected_total_cents: Option<i64>,
+        pass: Option<&str>,
+    ) -> Result<view::Done, AppError> {
         let staff = self.staff()?;
         let request = SaleRequest {
             key: key(idempotency_key)?,
@@ -748,6 +807,7 @@ impl Terminal {
             cart: cart(items)?,
             tender: tender_in(tender),
             token: token_id.map(token).transpose()?,
+            pass: pass.map(|code| self.scanned_pass(code)).transpose()?,
         };
         // The guest pays what the cashier showed, or nothing: a price that
         // changed since (a catalogue update from the server) is refused

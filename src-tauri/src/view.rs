@@ -147,6 +147,8 @@ pub struct QuoteLine {
     #[ts(type = "number")]
     pub total_cents: i64,
     pub deposit: bool,
+    /// What a pass takes off (negative): not a product.
+    pub discount: bool,
 }
 
 /// What a cart costs, priced by the ledger's rules.
@@ -681,6 +683,8 @@ pub struct ScannedPass {
     pub redemptions_left: i64,
     /// A voucher: credited to a wristband as promo credit.
     pub creditable: bool,
+    /// A discount or allowance: taken off a cart.
+    pub applicable: bool,
 }
 
 /// A voucher credited to a wristband.

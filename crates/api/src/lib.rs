@@ -179,6 +179,12 @@ pub struct CreateTransaction {
     pub tag: Option<String>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Tapster's extension: the code of a discount or allowance pass to
+    /// take off the products, redeemed in the same write as the debit
+    /// (409 when it is used up, 422 when blocked, out of its window or
+    /// not for these products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<String>,
 }
 
 /// Response header of `POST …/transactions`: the transaction's id.

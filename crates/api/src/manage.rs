@@ -176,6 +176,25 @@ pub struct Conflicts {
     pub overdrawn_wallets: Vec<OverdrawnWallet>,
     pub rejected_entries: Vec<RejectedEntry>,
     pub terminal_problems: Vec<TerminalProblem>,
+    /// Passes that offline tills let go more often than they allow: the
+    /// first use to reach the server counted, these did not.
+    #[serde(default)]
+    pub pass_conflicts: Vec<PassConflict>,
+}
+
+/// A pass used at an offline till after it was used up elsewhere: the
+/// sale stands (the guest was served), `value` is what the pass took off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PassConflict {
+    pub code: String,
+    pub pass_title: String,
+    pub terminal_id: String,
+    pub idempotency_key: String,
+    pub transaction_id: String,
+    /// Cents the pass took off the sale.
+    pub value: i64,
+    pub reason: String,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -160,6 +160,35 @@ pub struct PassInfo {
     pub valid_from: Option<i64>,
     pub valid_until: Option<i64>,
     pub blocked: bool,
+    /// How often it can be redeemed in all (an allowance: per period).
+    #[serde(default = "one_redemption")]
+    pub max_redemptions: u32,
+    /// An imported third-party code.
+    #[serde(default)]
+    pub external: bool,
+}
+
+fn one_redemption() -> u32 {
+    1
+}
+
+impl PassInfo {
+    /// The pass as the ledger's rules take it (a till prices a cart with
+    /// it, and offline lets it go no more often than it allows).
+    pub fn pass(&self) -> Result<tapster_ledger::passes::Pass, tapster_ledger::error::InputError> {
+        Ok(tapster_ledger::passes::Pass {
+            code: tapster_ledger::passes::PassCode::parse(&self.pass_identifier)?,
+            benefit: self.benefit.clone(),
+            title: self.pass_title.clone(),
+            subtitle: self.pass_subtitle.clone(),
+            valid_from: self.valid_from.map(tapster_ledger::Timestamp),
+            valid_until: self.valid_until.map(tapster_ledger::Timestamp),
+            max_redemptions: self.max_redemptions,
+            blocked: self.blocked,
+            reference: self.reference.clone(),
+            external: self.external,
+        })
+    }
 }
 
 /// `{"message": "Pass already redeemed" | "Code already redeemed", "data": …}`

@@ -167,6 +167,7 @@ fn sale_commit(dir: &Path) {
                 cart: cart.clone(),
                 tender: Tender::Wallet,
                 token: Some(demo::wristband(n % WALLETS + 1)),
+                pass: None,
             };
             let started = Instant::now();
             ledger.sell(&request, Authorisation::ThisLedger).unwrap();

@@ -32,6 +32,10 @@ struct Canonical<'a> {
     balance_after: Option<i64>,
     lines: Vec<(&'a str, &'a str, &'a str, i64, i64, u32, bool)>,
     postings: Vec<(String, i64)>,
+    /// The passes of discount lines, by line index; absent when none, so
+    /// entries without passes hash as they always did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    passes: Vec<(usize, &'a str)>,
 }
 
 /// The hash of `entry` (its own `hash` field ignored) chained to
@@ -70,6 +74,12 @@ pub fn entry_hash(entry: &Entry, postings: &[Posting]) -> String {
         postings: postings
             .iter()
             .map(|p| (p.account.to_string(), p.amount.0))
+            .collect(),
+        passes: entry
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(index, l)| l.pass.as_ref().map(|code| (index, code.as_str())))
             .collect(),
     };
     // Serialising plain strings, integers and tuples cannot fail.

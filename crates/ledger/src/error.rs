@@ -143,6 +143,10 @@ pub enum LedgerError {
     },
     #[error("there is no balance to pay out")]
     NothingToPayOut,
+    #[error("pass refused: {0}")]
+    PassRefused(crate::passes::PassRefusal),
+    #[error("the pass does not apply: {0}")]
+    PassNotApplicable(crate::passes::NotApplicable),
     #[error("idempotency key '{0}' was already used for a different request")]
     IdempotencyConflict(IdempotencyKey),
     #[error("wrong PIN ({attempts_left} attempts left before login is locked)")]
@@ -218,6 +222,8 @@ impl LedgerError {
             NotReturnable { .. } => "not_returnable",
             DepositReturnExceeded { .. } => "deposit_return_exceeded",
             NothingToPayOut => "nothing_to_pay_out",
+            PassRefused(_) => "pass_refused",
+            PassNotApplicable(_) => "pass_not_applicable",
             IdempotencyConflict(_) => "idempotency_conflict",
             WrongPin { .. } => "wrong_pin",
             LoginLocked { .. } => "login_locked",

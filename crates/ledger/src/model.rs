@@ -425,6 +425,10 @@ pub struct Line {
     pub unit_price: Cents,
     pub vat_rate: VatRate,
     pub deposit: bool,
+    /// On a discount line: the pass that gave it (its price is negative,
+    /// its product [`crate::passes::DISCOUNT_PRODUCT`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<crate::passes::PassCode>,
 }
 
 impl Line {

@@ -7,11 +7,20 @@
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::clock::Timestamp;
 use crate::error::InputError;
-use crate::ids::ProductId;
-use crate::money::Cents;
+use crate::ids::{CategoryId, ProductId};
+use crate::model::Line;
+use crate::money::{Cents, VatRate};
 use crate::pricing::PricedCart;
+
+/// The product id of discount lines: no product of the catalogue, so
+/// reports list what passes took off apart from what was sold.
+pub const DISCOUNT_PRODUCT: &str = "discount";
+/// The category of discount lines.
+pub const DISCOUNT_CATEGORY: &str = "discounts";
 
 /// The text in a pass's QR code. Tapster's own are `TAP-` and 26 Crockford
 /// base-32 digits of 128 random bits (unguessable, and QR alphanumeric);
@@ -328,6 +337,14 @@ pub enum NotApplicable {
     NotForCarts,
     #[error("the cart has no goods to take anything off")]
     NothingToDiscount,
+    #[error("the cart already has a pass; one pass per sale")]
+    AlreadyDiscounted,
+}
+
+/// The goods a discount can apply to: not deposits, not discount lines,
+/// nothing taken back.
+fn is_goods(line: &Line) -> bool {
+    !line.deposit && line.pass.is_none() && line.quantity > 0
 }
 
 /// What `benefit` takes off `cart` (goods only, never deposits): at most
@@ -337,7 +354,7 @@ pub fn amount_off(benefit: &Benefit, cart: &PricedCart) -> Result<Cents, NotAppl
     let goods: i64 = cart
         .lines
         .iter()
-        .filter(|line| !line.deposit && line.quantity > 0)
+        .filter(|line| is_goods(line))
         .map(|line| line.unit_price.0.saturating_mul(line.quantity))
         .fold(0i64, i64::saturating_add);
     if goods <= 0 {
@@ -346,7 +363,7 @@ pub fn amount_off(benefit: &Benefit, cart: &PricedCart) -> Result<Cents, NotAppl
     let unit_of = |wanted: &[ProductId]| {
         cart.lines
             .iter()
-            .filter(|line| !line.deposit && line.quantity > 0 && wanted.contains(&line.product))
+            .filter(|line| is_goods(line) && wanted.contains(&line.product))
             .map(|line| line.unit_price.0)
             .max()
             .ok_or(NotApplicable::ProductNotInCart)
@@ -370,6 +387,97 @@ pub fn amount_off(benefit: &Benefit, cart: &PricedCart) -> Result<Cents, NotAppl
     Ok(Cents(off.clamp(0, goods)))
 }
 
+/// The lines by which `pass` takes its amount off `cart`: one negative
+/// line per VAT rate, so the VAT shrinks with the price. A free product
+/// is taken off at that product's rate; a percentage or an amount pro
+/// rata over the goods' rates, whole cents, the cents left over going to
+/// the rates with the most goods. Each line carries the pass's code.
+pub fn discount_lines(pass: &Pass, cart: &PricedCart) -> Result<Vec<Line>, NotApplicable> {
+    if cart.lines.iter().any(|line| line.pass.is_some()) {
+        return Err(NotApplicable::AlreadyDiscounted);
+    }
+    let off = amount_off(&pass.benefit, cart)?.0;
+    let eligible: Vec<&ProductId> = match &pass.benefit {
+        Benefit::Discount {
+            discount: Discount::FreeProduct { product },
+        } => vec![product],
+        Benefit::Allowance { products, .. } => products.iter().collect(),
+        _ => Vec::new(),
+    };
+    let mut gross: BTreeMap<VatRate, i64> = BTreeMap::new();
+    if eligible.is_empty() {
+        for line in cart.lines.iter().filter(|line| is_goods(line)) {
+            let sum = gross.entry(line.vat_rate).or_default();
+            *sum = sum.saturating_add(line.unit_price.0.saturating_mul(line.quantity));
+        }
+    } else {
+        // The free unit is the dearest of the eligible ones (as
+        // `amount_off` priced it): all of it at that product's rate.
+        let line = cart
+            .lines
+            .iter()
+            .filter(|line| is_goods(line) && eligible.contains(&&line.product))
+            .max_by_key(|line| line.unit_price.0)
+            .ok_or(NotApplicable::ProductNotInCart)?;
+        gross.insert(line.vat_rate, off);
+    }
+    let total: i64 = gross.values().copied().fold(0, i64::saturating_add);
+    let mut shares: Vec<(VatRate, i64, i64)> = gross
+        .into_iter()
+        .map(|(rate, g)| {
+            // off ≤ total, so the share ≤ g; i128 keeps the product exact.
+            let share = (i128::from(off) * i128::from(g) / i128::from(total.max(1))) as i64;
+            (rate, g, share)
+        })
+        .collect();
+    let mut left = off - shares.iter().map(|(_, _, share)| share).sum::<i64>();
+    let mut by_size: Vec<usize> = (0..shares.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(shares[i].1));
+    while left > 0 {
+        let before = left;
+        for &i in &by_size {
+            if left > 0 && shares[i].2 < shares[i].1 {
+                shares[i].2 += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break;
+        }
+    }
+    let product = ProductId::new(DISCOUNT_PRODUCT).expect("a valid id");
+    let category = CategoryId::new(DISCOUNT_CATEGORY).expect("a valid id");
+    Ok(shares
+        .into_iter()
+        .filter(|(_, _, share)| *share > 0)
+        .map(|(rate, _, share)| Line {
+            product: product.clone(),
+            name: pass.title.clone(),
+            category: category.clone(),
+            quantity: 1,
+            unit_price: Cents(-share),
+            vat_rate: rate,
+            deposit: false,
+            pass: Some(pass.code.clone()),
+        })
+        .collect())
+}
+
+/// `cart` with `pass` taken off: its discount lines after the goods
+/// (before the deposits) and the total lowered by them.
+pub fn apply_pass(mut cart: PricedCart, pass: &Pass) -> Result<PricedCart, NotApplicable> {
+    let lines = discount_lines(pass, &cart)?;
+    let off: i64 = lines.iter().map(|line| line.unit_price.0).sum();
+    let at = cart
+        .lines
+        .iter()
+        .position(|line| line.deposit)
+        .unwrap_or(cart.lines.len());
+    cart.lines.splice(at..at, lines);
+    cart.total = Cents(cart.total.0 + off);
+    Ok(cart)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +495,7 @@ mod tests {
             unit_price: Cents(unit),
             vat_rate: VatRate(1900),
             deposit,
+            pass: None,
         }
     }
 
@@ -594,6 +703,93 @@ mod tests {
             assert!(benefit.validate().is_err(), "{benefit:?}");
         }
         assert!(Benefit::Voucher { value: Cents(500) }.validate().is_ok());
+    }
+
+    fn at_rate(mut l: Line, rate: u32) -> Line {
+        l.vat_rate = VatRate(rate);
+        l
+    }
+
+    #[test]
+    fn a_discount_is_split_over_the_vat_rates_and_carries_the_pass() {
+        let c = cart(vec![
+            at_rate(line("beer", 450, 2, false), 1900),
+            at_rate(line("pretzel", 301, 1, false), 700),
+            at_rate(line("cup", 300, 2, true), 0),
+        ]);
+        let p = pass(Benefit::Discount {
+            discount: Discount::Percent { percent: 10 },
+        });
+        let lines = discount_lines(&p, &c).unwrap();
+        // 10 % of 12.01 = 1.20 (half up): 9.00 → 0.89 (+1 left over, the
+        // larger rate), 3.01 → 0.30.
+        let by_rate: Vec<(u32, i64)> = lines
+            .iter()
+            .map(|l| (l.vat_rate.0, l.unit_price.0))
+            .collect();
+        assert_eq!(by_rate, vec![(700, -30), (1900, -90)]);
+        assert!(lines.iter().all(|l| l.pass.as_ref() == Some(&p.code)
+            && l.product.as_str() == DISCOUNT_PRODUCT
+            && l.quantity == 1
+            && !l.deposit));
+        let applied = apply_pass(c.clone(), &p).unwrap();
+        assert_eq!(applied.total, Cents(c.total.0 - 120));
+        assert!(applied.lines.last().unwrap().deposit, "deposits stay last");
+        assert_eq!(
+            apply_pass(applied, &p),
+            Err(NotApplicable::AlreadyDiscounted),
+            "one pass per sale"
+        );
+        let free = pass(Benefit::Discount {
+            discount: Discount::FreeProduct {
+                product: ProductId::new("pretzel").unwrap(),
+            },
+        });
+        let lines = discount_lines(&free, &c).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines[0].vat_rate.0, lines[0].unit_price.0), (700, -301));
+    }
+
+    proptest! {
+        /// Discount lines take exactly the amount off, never more than a
+        /// rate's goods at that rate, and leave the deposits alone.
+        #[test]
+        fn discount_lines_add_up_per_rate(
+            lines in prop::collection::vec((0usize..4, 0i64..5_000, 1i64..20, any::<bool>(), 0usize..3), 1..8),
+            percent in 1u8..=100,
+            amount in 1i64..100_000,
+            which in 0usize..4,
+        ) {
+            let names = ["beer", "water", "wine", "cup"];
+            let rates = [0u32, 700, 1900];
+            let c = cart(lines.iter().map(|(p, unit, q, d, r)| at_rate(line(names[*p], *unit, *q, *d), rates[*r])).collect());
+            let benefits = [
+                Benefit::Discount { discount: Discount::Percent { percent } },
+                Benefit::Discount { discount: Discount::Amount { amount: Cents(amount) } },
+                Benefit::Discount { discount: Discount::FreeProduct { product: ProductId::new(names[which]).unwrap() } },
+                Benefit::Allowance { count: 2, per: AllowancePeriod::Day, products: vec![ProductId::new(names[which]).unwrap(), ProductId::new("water").unwrap()] },
+            ];
+            for benefit in benefits {
+                let p = pass(benefit);
+                let Ok(off) = amount_off(&p.benefit, &c) else {
+                    prop_assert!(discount_lines(&p, &c).is_err());
+                    continue;
+                };
+                let discount = discount_lines(&p, &c).unwrap();
+                let taken: i64 = discount.iter().map(|l| -l.unit_price.0).sum();
+                prop_assert_eq!(taken, off.0);
+                for l in &discount {
+                    prop_assert!(l.unit_price.0 < 0 && !l.deposit && l.pass.is_some());
+                    let goods_at_rate: i64 = c.lines.iter()
+                        .filter(|g| !g.deposit && g.vat_rate == l.vat_rate)
+                        .map(|g| g.unit_price.0 * g.quantity).sum();
+                    prop_assert!(-l.unit_price.0 <= goods_at_rate);
+                }
+                let applied = apply_pass(c.clone(), &p).unwrap();
+                prop_assert_eq!(applied.total.0, c.total.0 - off.0);
+                prop_assert_eq!(crate::pricing::lines_total(&applied.lines).unwrap(), applied.total);
+            }
+        }
     }
 
     proptest! {

@@ -242,6 +242,7 @@ mod tests {
             unit_price: Cents(price),
             vat_rate: VatRate(vat),
             deposit,
+            pass: None,
         }
     }
 

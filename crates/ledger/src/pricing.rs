@@ -228,6 +228,7 @@ fn line_for(item: &Product, quantity: i64) -> Line {
             item.vat_rate
         },
         deposit: item.returnable,
+        pass: None,
     }
 }
 

@@ -8,7 +8,8 @@ use tapster_ledger::model::{EntryKind, EventMode, Permission, SyncState, Tender}
 use tapster_ledger::pin::Pin;
 use tapster_ledger::store::{
     AdjustmentRequest, Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest,
-    NewStaff, OpenShiftRequest, PayoutRequest, ServerApproval, TopUpRequest, WalletSnapshot,
+    NewStaff, OpenShiftRequest, PayoutRequest, SaleRequest, ServerApproval, TopUpRequest,
+    WalletSnapshot,
 };
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerError, LedgerOptions, TerminalId, Timestamp,
@@ -1603,4 +1604,107 @@ fn check_sale_prices_without_writing_and_refuses_what_sell_would() {
         bar.ledger.check_sale(&unknown),
         Err(LedgerError::UnknownProduct(_))
     ));
+}
+
+#[test]
+fn a_pass_goes_with_a_sale_once_per_till_and_a_cancellation_gives_it_back() {
+    use tapster_ledger::passes::{Benefit, Discount, Pass, PassCode};
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 50_00);
+    let pass = Pass {
+        code: PassCode::generate(),
+        benefit: Benefit::Discount {
+            discount: Discount::Percent { percent: 50 },
+        },
+        title: "Happy Hour".into(),
+        subtitle: String::new(),
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: 1,
+        blocked: false,
+        reference: None,
+        external: false,
+    };
+    let with_pass = |items: &[(&str, i64)]| SaleRequest {
+        pass: Some(pass.clone()),
+        ..bar.sale_request("anna", cart(items), Some(&guest))
+    };
+    let full = bar
+        .ledger
+        .check_sale(&bar.sale_request("anna", cart(&[("cola", 2)]), Some(&guest)))
+        .unwrap();
+    let first = bar
+        .ledger
+        .sell(&with_pass(&[("cola", 2)]), Authorisation::ThisLedger)
+        .unwrap();
+    let discount: Vec<_> = first
+        .entry
+        .lines
+        .iter()
+        .filter(|l| l.pass.is_some())
+        .collect();
+    assert_eq!(discount.len(), 1);
+    assert_eq!(discount[0].product.as_str(), "discount");
+    assert_eq!(discount[0].name, "Happy Hour");
+    let cola = demo::products()
+        .into_iter()
+        .find(|p| p.id.as_str() == "cola")
+        .unwrap()
+        .price
+        .0;
+    let deposits = full.0 - 2 * cola;
+    assert_eq!(
+        -first.entry.amount.0,
+        deposits + (2 * cola + 1) / 2,
+        "half the goods, the deposits in full"
+    );
+    // Offline, this till lets a single-use pass go once, and writes
+    // nothing for the refused second use.
+    let before = bar.fingerprint();
+    let err = bar
+        .ledger
+        .sell(&with_pass(&[("cola", 1)]), Authorisation::ThisLedger)
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::PassRefused(_)), "{err}");
+    assert_eq!(err.to_string(), "pass refused: Pass already redeemed");
+    assert_eq!(bar.fingerprint(), before);
+    // A pass that does not fit the cart is refused as such.
+    let free_cake = Pass {
+        code: PassCode::generate(),
+        benefit: Benefit::Discount {
+            discount: Discount::FreeProduct {
+                product: demo::product("beer"),
+            },
+        },
+        ..pass.clone()
+    };
+    let err = bar
+        .ledger
+        .sell(
+            &SaleRequest {
+                pass: Some(free_cake),
+                ..bar.sale_request("anna", cart(&[("cola", 1)]), Some(&guest))
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::PassNotApplicable(_)), "{err}");
+
+    // Cancelled, the sale gives the pass back; the chain holds the pass.
+    bar.ledger
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: first.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    bar.ledger
+        .sell(&with_pass(&[("cola", 1)]), Authorisation::ThisLedger)
+        .unwrap();
+    assert!(bar.ledger.verify_chain().unwrap().is_empty());
 }

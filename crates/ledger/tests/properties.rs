@@ -191,6 +191,7 @@ fn run(mode: EventMode, ops: Vec<Op>, tamper_pick: usize) -> Result<(), TestCase
                         Tender::Cash
                     },
                     token,
+                    pass: None,
                 };
                 bar.ledger
                     .sell(&r, Authorisation::ThisLedger)

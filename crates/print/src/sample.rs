@@ -23,6 +23,7 @@ fn line(key: &str, quantity: i64) -> Line {
         unit_price: product.price,
         vat_rate: product.vat_rate,
         deposit: product.returnable,
+        pass: None,
     }
 }
 

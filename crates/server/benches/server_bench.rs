@@ -242,6 +242,7 @@ fn batch_bodies(dir: &Path, terminal: &str) -> Vec<Vec<u8>> {
                     cart: cart.clone(),
                     tender: Tender::Wallet,
                     token: Some(demo::wristband(n as u32 % WALLETS + 1)),
+                    pass: None,
                 },
                 Authorisation::ThisLedger,
             )

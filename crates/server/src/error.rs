@@ -64,6 +64,11 @@ impl ServerError {
                     StatusCode::PAYMENT_REQUIRED
                 }
                 L::IdempotencyConflict(_) => StatusCode::CONFLICT,
+                // As a scan of a used pass answers (seed 003).
+                L::PassRefused(tapster_ledger::passes::PassRefusal::AlreadyRedeemed { .. }) => {
+                    StatusCode::CONFLICT
+                }
+                L::PassRefused(_) | L::PassNotApplicable(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 L::UnknownWallet { .. } => StatusCode::NOT_FOUND,
                 L::StorageBusy => StatusCode::SERVICE_UNAVAILABLE,
                 L::StorageFull => StatusCode::INSUFFICIENT_STORAGE,

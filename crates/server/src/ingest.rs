@@ -13,8 +13,10 @@ use tapster_api::{
     WalletFeed,
 };
 use tapster_ledger::chain::entry_hash;
-use tapster_ledger::model::{DepositCount, EntryKind};
+use tapster_ledger::model::{DepositCount, Entry, EntryKind};
+use tapster_ledger::passes::discount_lines;
 use tapster_ledger::postings::{book, check_balanced, Account, Movement};
+use tapster_ledger::pricing::PricedCart;
 use tapster_ledger::promo::payable;
 use tapster_ledger::rules::check_terminal_permission;
 use tapster_ledger::{Cents, LedgerError};
@@ -329,7 +331,7 @@ fn ingest_one(
         return Ok(r);
     }
 
-    match decide(tx, terminal, batch_entry, &hash, chain, problems)? {
+    match decide(tx, terminal, batch_entry, &hash, chain, problems, now)? {
         Decision::Reject(reason) => {
             tx.prepare_cached(
                 "INSERT INTO rejected_entries (event_id, idempotency_key, terminal_id, request_hash, reason, entry, at)
@@ -349,7 +351,7 @@ fn ingest_one(
             r.reason = Some(reason);
             Ok(r)
         }
-        Decision::Apply { wallet } => {
+        Decision::Apply { wallet, pass } => {
             let delta = wallet_delta(batch_entry)?;
             let lines = serde_json::to_string(&entry.lines)
                 .map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -390,6 +392,12 @@ fn ingest_one(
                     voucher: false,
                 },
             )?;
+            if let Some(pass) = &pass {
+                record_pass_use(tx, terminal, key, &id, pass, now)?;
+            }
+            if let Some(original) = &entry.reverses {
+                release_pass(tx, event, &original.to_string())?;
+            }
             // Stock follows what was served: sold units out, cancelled or
             // returned ones back in.
             for line in &entry.lines {
@@ -462,10 +470,146 @@ fn follow_chain(
 
 enum Decision {
     Reject(String),
-    /// Apply, to this wallet (id, balance before) if the entry has one.
+    /// Apply, to this wallet (id, balance before) if the entry has one,
+    /// with the pass its sale took off.
     Apply {
         wallet: Option<(String, i64)>,
+        pass: Option<PassUse>,
     },
+}
+
+/// A pass an offline sale took off: what it took, and why it may not
+/// count (used up elsewhere first, blocked…) — a conflict, not a refusal:
+/// the guest was served.
+struct PassUse {
+    code: String,
+    value: i64,
+    refusal: Option<String>,
+}
+
+/// The pass on a sale's discount lines, checked against the pass as the
+/// server keeps it: the lines must take off exactly what the ledger's
+/// rule gives for the sale's goods (`Err` is the reason to reject).
+fn pass_use(
+    tx: &Connection,
+    event: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<Result<Option<PassUse>, String>, ServerError> {
+    if entry.reverses.is_some() {
+        // A cancellation mirrors its sale's lines; it gives the pass back.
+        return Ok(Ok(None));
+    }
+    let mut codes: Vec<_> = entry.lines.iter().filter_map(|l| l.pass.as_ref()).collect();
+    codes.dedup();
+    let Some(code) = codes.first() else {
+        return Ok(Ok(None));
+    };
+    if codes.len() > 1 || entry.kind != EntryKind::Sale {
+        return Ok(Err("a pass is taken off a sale, one pass per sale".into()));
+    }
+    let Some(stored) =
+        crate::passes::load(tx, event, code.as_str(), tapster_ledger::Timestamp(now))?
+    else {
+        return Ok(Err(format!(
+            "pass {} is not known to the server",
+            code.masked()
+        )));
+    };
+    let goods = PricedCart {
+        lines: entry
+            .lines
+            .iter()
+            .filter(|l| l.pass.is_none())
+            .cloned()
+            .collect(),
+        total: Cents::ZERO,
+        stock_needed: Vec::new(),
+    };
+    let given: Vec<(u32, Option<Cents>)> = entry
+        .lines
+        .iter()
+        .filter(|l| l.pass.is_some())
+        .map(|l| (l.vat_rate.0, l.total()))
+        .collect();
+    let expected: Option<Vec<(u32, Option<Cents>)>> = discount_lines(&stored.pass, &goods)
+        .ok()
+        .map(|lines| lines.iter().map(|l| (l.vat_rate.0, l.total())).collect());
+    if expected.as_ref() != Some(&given) {
+        return Ok(Err(format!(
+            "the discount does not match what pass {} gives",
+            code.masked()
+        )));
+    }
+    let value = given
+        .iter()
+        .map(|(_, total)| total.map_or(0, |t| t.0))
+        .sum::<i64>()
+        .saturating_neg();
+    Ok(Ok(Some(PassUse {
+        code: code.to_string(),
+        value,
+        refusal: stored
+            .pass
+            .check_redeemable(entry.terminal_time, stored.counted)
+            .err()
+            .map(|refusal| refusal.to_string()),
+    })))
+}
+
+/// Counts a pass an applied sale took off, or notes it as a conflict.
+fn record_pass_use(
+    tx: &Connection,
+    terminal: &AuthenticatedTerminal,
+    key: &str,
+    transaction_id: &str,
+    pass: &PassUse,
+    now: i64,
+) -> Result<(), ServerError> {
+    let event = terminal.event_id.as_str();
+    match &pass.refusal {
+        None => crate::passes::record_redemption(
+            tx,
+            event,
+            &pass.code,
+            &terminal.id,
+            Some(key),
+            Some(transaction_id),
+            tapster_ledger::Timestamp(now),
+        ),
+        Some(reason) => {
+            tracing::warn!(event, terminal = %terminal.id, value = pass.value, %reason, "pass conflict");
+            tx.prepare_cached(
+                "INSERT INTO pass_conflicts (event_id, code, terminal_id, idempotency_key, transaction_id, value, reason, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![event, pass.code, terminal.id, key, transaction_id, pass.value, reason, now])?;
+            Ok(())
+        }
+    }
+}
+
+/// A cancelled sale gives its pass's redemption back (and a conflict it
+/// caused is void).
+fn release_pass(tx: &Connection, event: &str, original_entry: &str) -> Result<(), ServerError> {
+    let original: Option<String> = tx
+        .prepare_cached(
+            "SELECT id FROM transactions WHERE event_id = ?1
+               AND (entry_id = ?2 OR id = (SELECT transaction_id FROM transaction_entries WHERE event_id = ?1 AND entry_id = ?2))",
+        )?
+        .query_row(params![event, original_entry], |r| r.get(0))
+        .optional()?;
+    if let Some(original) = original {
+        tx.prepare_cached(
+            "DELETE FROM pass_redemptions WHERE event_id = ?1 AND transaction_id = ?2",
+        )?
+        .execute(params![event, original])?;
+        tx.prepare_cached(
+            "DELETE FROM pass_conflicts WHERE event_id = ?1 AND transaction_id = ?2",
+        )?
+        .execute(params![event, original])?;
+    }
+    Ok(())
 }
 
 /// The entry's effect on its wallet: the sum of its wallet postings.
@@ -493,6 +637,7 @@ fn decide(
     content_hash: &str,
     chain: &mut ChainState,
     problems: &mut Vec<ChainProblem>,
+    now: i64,
 ) -> Result<Decision, ServerError> {
     let entry = &batch_entry.entry;
     let event = terminal.event_id.as_str();
@@ -625,8 +770,12 @@ fn decide(
     if let Err(error) = check_terminal_permission(terminal.permission, kind, amount) {
         return Ok(Decision::Reject(error.to_string()));
     }
+    let pass = match pass_use(tx, event, entry, now)? {
+        Ok(pass) => pass,
+        Err(reason) => return Ok(Decision::Reject(reason)),
+    };
     let Some(token) = &entry.token else {
-        return Ok(Decision::Apply { wallet: None });
+        return Ok(Decision::Apply { wallet: None, pass });
     };
     let Some(wallet) = ServerStore::wallet_row(tx, event, token)? else {
         return Ok(Decision::Reject(
@@ -648,5 +797,6 @@ fn decide(
     }
     Ok(Decision::Apply {
         wallet: Some((wallet.id, wallet.balance)),
+        pass,
     })
 }

@@ -1056,10 +1056,30 @@ impl ServerStore {
             .prepare_cached("SELECT terminal_id, problem, sequence, detail FROM terminal_problems WHERE event_id = ?1 ORDER BY at DESC LIMIT 1000")?
             .query_map([event], |r| Ok(TerminalProblem { terminal_id: r.get(0)?, problem: r.get(1)?, sequence: r.get(2)?, detail: r.get(3)? }))?
             .collect::<rusqlite::Result<_>>()?;
+        let pass_conflicts = conn
+            .prepare_cached(
+                "SELECT c.code, p.title, c.terminal_id, c.idempotency_key, c.transaction_id, c.value, c.reason, c.at
+                 FROM pass_conflicts c JOIN passes p ON p.event_id = c.event_id AND p.code = c.code
+                 WHERE c.event_id = ?1 ORDER BY c.at DESC LIMIT 1000",
+            )?
+            .query_map([event], |r| {
+                Ok(PassConflict {
+                    code: r.get(0)?,
+                    pass_title: r.get(1)?,
+                    terminal_id: r.get(2)?,
+                    idempotency_key: r.get(3)?,
+                    transaction_id: r.get(4)?,
+                    value: r.get(5)?,
+                    reason: r.get(6)?,
+                    at: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(Conflicts {
             overdrawn_wallets,
             rejected_entries,
             terminal_problems,
+            pass_conflicts,
         })
     }
 }

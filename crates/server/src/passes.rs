@@ -44,6 +44,8 @@ impl StoredPass {
             valid_from: self.pass.valid_from.map(|t| t.0),
             valid_until: self.pass.valid_until.map(|t| t.0),
             blocked: self.pass.blocked,
+            max_redemptions: self.pass.max_redemptions,
+            external: self.pass.external,
         }
     }
 }

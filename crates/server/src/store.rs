@@ -20,6 +20,7 @@ use tapster_api::{
 use tapster_ledger::model::{
     Category, EntryKind, EventSettings, OfflineLimits, Permission, Product, Role, Tender,
 };
+use tapster_ledger::passes::{apply_pass, PassCode};
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::pricing::{price_cart, Cart};
 use tapster_ledger::promo::{promo_after, PromoMove};
@@ -59,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 5,
         name: "promo credit",
         sql: include_str!("../../../migrations/server/0005_promo_credit.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "pass conflicts",
+        sql: include_str!("../../../migrations/server/0006_pass_conflicts.sql"),
     },
 ];
 
@@ -470,12 +476,23 @@ impl ServerStore {
     ) -> Result<TransactionOutcome, ServerError> {
         // The key itself is not part of the request: it may come in the body
         // one time and in a header the next.
-        let hash = request_hash(&(
-            token.as_str(),
-            &request.products,
-            &request.description,
-            &request.tag,
-        ))?;
+        // Without a pass, hashed as before passes existed (a retry across
+        // an upgrade stays the same request).
+        let hash = match &request.pass {
+            None => request_hash(&(
+                token.as_str(),
+                &request.products,
+                &request.description,
+                &request.tag,
+            ))?,
+            Some(pass) => request_hash(&(
+                token.as_str(),
+                &request.products,
+                &request.description,
+                &request.tag,
+                pass,
+            ))?,
+        };
         let (terminal, token, request, key, now) = (
             terminal.clone(),
             token.clone(),
@@ -539,6 +556,23 @@ impl ServerStore {
             },
             now,
         )?;
+        // A pass is redeemed in the same write as the debit: both or neither.
+        let (priced, pass) = match &request.pass {
+            Some(code) => {
+                let code = PassCode::parse(code)
+                    .map_err(|e| ServerError::invalid("pass", e.reason))?;
+                let stored = crate::passes::load(tx, event, code.as_str(), now)?
+                    .ok_or_else(|| ServerError::NotFound("this pass".into()))?;
+                stored
+                    .pass
+                    .check_redeemable(now, stored.counted)
+                    .map_err(tapster_ledger::LedgerError::PassRefused)?;
+                let priced = apply_pass(priced, &stored.pass)
+                    .map_err(tapster_ledger::LedgerError::PassNotApplicable)?;
+                (priced, Some(code))
+            }
+            None => (priced, None),
+        };
         let amount = priced
             .total
             .checked_neg()
@@ -592,6 +626,17 @@ impl ServerStore {
                 voucher: false,
             },
         )?;
+        if let Some(code) = &pass {
+            crate::passes::record_redemption(
+                tx,
+                event,
+                code.as_str(),
+                &terminal.id,
+                key.map(|k| k.as_str()),
+                Some(&transaction_id),
+                now,
+            )?;
+        }
         add_deposits(tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
             adjust_stock(tx, event, product_id, -quantity)?;

@@ -89,6 +89,7 @@ fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
                 cart,
                 tender: Tender::Wallet,
                 token: Some(demo::wristband(wristband)),
+                pass: None,
             },
             Authorisation::ThisLedger,
         )
@@ -563,4 +564,218 @@ fn an_entry_claimed_as_online_is_checked_like_an_online_debit() {
         .to_string()
     );
     assert_eq!(server_balance(&server, &fx, 1), 20_00, "nothing debited");
+}
+
+/// The terminal's last entry alone (the earlier ones went up before).
+fn latest(ledger: &Ledger) -> Vec<BatchEntry> {
+    let mut batch = pending_batch(ledger);
+    batch.split_off(batch.len() - 1)
+}
+
+/// A pass as a till learns it when scanned.
+fn scanned_pass(server: &Server, fx: &Fixture, code: &str) -> tapster_ledger::passes::Pass {
+    let (status, info) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{info}");
+    serde_json::from_value::<tapster_api::walletapp::PassInfo>(info)
+        .unwrap()
+        .pass()
+        .unwrap()
+}
+
+fn sell_with_pass(
+    ledger: &Ledger,
+    wristband: u32,
+    product: &str,
+    pass: &tapster_ledger::passes::Pass,
+) -> Result<tapster_ledger::store::Recorded, LedgerError> {
+    ledger.sell(
+        &SaleRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            cart: Cart::new().with(&demo::product(product), 1),
+            tender: Tender::Wallet,
+            token: Some(demo::wristband(wristband)),
+            pass: Some(pass.clone()),
+        },
+        Authorisation::ThisLedger,
+    )
+}
+
+#[test]
+fn two_offline_tills_redeem_one_pass_once_and_the_other_use_is_a_conflict() {
+    let fx = Fixture::new(3);
+    let d = fx.db.to_str().unwrap();
+    let bar2 = common::admin(&[
+        "terminal",
+        "create",
+        "--db",
+        d,
+        "--event",
+        &fx.event,
+        "--name",
+        "Bar 2",
+        "--permission",
+        "debit",
+    ]);
+    let bar2_token = bar2["api_token"].as_str().unwrap().to_string();
+    let server = Server::start(&fx.db);
+    let (status, made) = json(
+        server
+            .client()
+            .post(server.url(&fx.event, "manage/passes"))
+            .bearer_auth(&fx.admin_token)
+            .json(&json!({"count": 1, "title": "Freibier", "benefit":
+                {"type": "discount", "discount": {"off": "free_product", "product": "beer"}}}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{made}");
+    let code = made["data"]["codes"][0].as_str().unwrap().to_string();
+    let pass = scanned_pass(&server, &fx, &code);
+
+    let one = terminal_ledger(fx.dir.path(), "bar-1");
+    let two = terminal_ledger(fx.dir.path(), bar2["id"].as_str().unwrap());
+    pull(&server, &fx, &one);
+    pull(&server, &fx, &two);
+    let before = [
+        server_balance(&server, &fx, 1),
+        server_balance(&server, &fx, 2),
+    ];
+    // Each till lets the pass go once, offline…
+    let sale_one = sell_with_pass(&one, 1, "beer", &pass).unwrap();
+    assert!(matches!(
+        sell_with_pass(&one, 1, "beer", &pass),
+        Err(LedgerError::PassRefused(_))
+    ));
+    sell_with_pass(&two, 2, "beer", &pass).unwrap();
+    let paid = -sale_one.entry.amount.0;
+    let cup = demo::products()
+        .into_iter()
+        .find(|p| p.id.as_str() == "cup")
+        .unwrap()
+        .price
+        .0;
+    assert_eq!(paid, cup, "the beer is free, its cup is not");
+    assert!(
+        one.verify_chain().unwrap().is_empty(),
+        "the pass is in the hash"
+    );
+
+    // …and the first to reach the server counts; the other sale stands
+    // (the guest was served) and becomes a conflict with its value.
+    let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&one));
+    assert_eq!(
+        (status, statuses(&body)),
+        (200, vec!["created".to_string()]),
+        "{body}"
+    );
+    let (status, body) = push(&server, &fx, &bar2_token, &pending_batch(&two));
+    assert_eq!(
+        (status, statuses(&body)),
+        (200, vec!["created".to_string()]),
+        "{body}"
+    );
+    assert_eq!(server_balance(&server, &fx, 1), before[0] - cup);
+    assert_eq!(server_balance(&server, &fx, 2), before[1] - cup);
+    let (_, conflicts) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, "manage/conflicts"))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    let listed = conflicts["data"]["pass_conflicts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{conflicts}");
+    let beer = demo::products()
+        .into_iter()
+        .find(|p| p.id.as_str() == "beer")
+        .unwrap()
+        .price
+        .0;
+    assert_eq!(listed[0]["value"], beer);
+    assert_eq!(listed[0]["code"], code.as_str());
+    assert_eq!(listed[0]["pass_title"], "Freibier");
+    assert_eq!(listed[0]["terminal_id"], bar2["id"]);
+    assert_eq!(listed[0]["reason"], "Pass already redeemed");
+    let (status, info) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, &info["data"]["redemptions_left"]),
+        (409, &json!(0))
+    );
+
+    // A cancelled sale gives the pass back, on the till and the server.
+    one.cancel(
+        &tapster_ledger::store::CancelRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            entry: sale_one.entry.id,
+        },
+        Authorisation::ThisLedger,
+    )
+    .unwrap();
+    let (_, body) = push(&server, &fx, &fx.bar_token, &latest(&one));
+    assert_eq!(statuses(&body), vec!["created"], "{body}");
+    let (status, info) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, &info["redemptions_left"]),
+        (200, &json!(1)),
+        "{info}"
+    );
+    assert_eq!(server_balance(&server, &fx, 1), before[0]);
+
+    // A till that takes off more than the pass gives is refused: this one
+    // believes the pass takes 100 % off, the server knows a free beer.
+    let greedy = tapster_ledger::passes::Pass {
+        benefit: tapster_ledger::passes::Benefit::Discount {
+            discount: tapster_ledger::passes::Discount::Percent { percent: 100 },
+        },
+        ..pass.clone()
+    };
+    let before_three = server_balance(&server, &fx, 3);
+    one.sell(
+        &SaleRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            cart: Cart::new()
+                .with(&demo::product("beer"), 1)
+                .with(&demo::product("bratwurst"), 1),
+            tender: Tender::Wallet,
+            token: Some(demo::wristband(3)),
+            pass: Some(greedy),
+        },
+        Authorisation::ThisLedger,
+    )
+    .unwrap();
+    let (_, body) = push(&server, &fx, &fx.bar_token, &latest(&one));
+    assert_eq!(statuses(&body), vec!["rejected"], "{body}");
+    assert!(
+        body["data"]["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the discount does not match what pass"),
+        "{body}"
+    );
+    assert_eq!(server_balance(&server, &fx, 3), before_three);
 }

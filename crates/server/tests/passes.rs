@@ -919,3 +919,144 @@ fn a_voucher_becomes_promo_credit_that_is_spent_first_and_never_paid_out() {
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+#[test]
+fn a_discount_is_redeemed_with_the_debit_once_even_by_twelve_sales_at_once() {
+    let fx = Fixture::new(12);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+    let half = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "discount", "discount": {"off": "percent", "percent": 50}}),
+        json!({}),
+    );
+    let beer = make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "allowance", "count": 2, "per": "day", "products": ["beer"]}),
+        json!({}),
+    );
+    let balance = |band: &str| {
+        let (_, wallet) = api.send(
+            "GET",
+            &format!("pos/wallets/token/{band}"),
+            &fx.bar_token,
+            None,
+        );
+        wallet["data"]["balance"].as_i64().unwrap()
+    };
+    let sell = |band: &str, products: Value, pass: Option<&str>, key: &str| {
+        let mut body = json!({"products": products, "idempotency_key": key});
+        if let Some(pass) = pass {
+            body["pass"] = json!(pass);
+        }
+        api.send(
+            "POST",
+            &format!("pos/wallets/token/{band}/transactions"),
+            &fx.bar_token,
+            Some(body),
+        )
+    };
+    let bands: Vec<String> = (1..=12)
+        .map(|n| tapster_ledger::demo::wristband(n).to_string())
+        .collect();
+    let before: Vec<i64> = bands.iter().map(|b| balance(b)).collect();
+    let price = |product: &str| {
+        tapster_ledger::demo::products()
+            .into_iter()
+            .find(|p| p.id.as_str() == product)
+            .unwrap()
+            .price
+            .0
+    };
+    let (beer_price, cup_price) = (price("beer"), price("cup"));
+
+    // Twelve tills sell a beer with the same half-price pass at once: one
+    // sale gets the discount; the others are refused whole (no debit).
+    let results: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bands
+            .iter()
+            .enumerate()
+            .map(|(i, band)| {
+                let (sell, code) = (&sell, half[0].as_str());
+                scope.spawn(move || sell(band, json!(["beer"]), Some(code), &format!("half-{i}")))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<usize> = (0..12).filter(|i| results[*i].0 == 200).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for (i, (status, body)) in results.iter().enumerate() {
+        let paid = before[i] - balance(&bands[i]);
+        if winners.contains(&i) {
+            // Half the beer, rounded half up to the guest; the cup's deposit in full.
+            assert_eq!(paid, (beer_price + 1) / 2 + cup_price, "{body}");
+        } else {
+            assert_eq!(*status, 409, "{body}");
+            assert_eq!(body["error_code"], "pass_refused", "{body}");
+            assert_eq!(paid, 0, "a refused sale debits nothing");
+        }
+    }
+
+    // An allowance: two beers a day, one per sale; a retry is the same sale.
+    let band = &bands[0];
+    let start = balance(band);
+    let (status, first) = sell(band, json!(["beer", "water"]), Some(&beer[0]), "allow-1");
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        start - balance(band),
+        price("water") + 2 * cup_price,
+        "the beer is free, its cup is not"
+    );
+    assert_eq!(
+        sell(band, json!(["beer", "water"]), Some(&beer[0]), "allow-1").0,
+        202
+    );
+    // Not for these products: 422, nothing written, the use not spent.
+    let (status, body) = sell(band, json!(["water"]), Some(&beer[0]), "allow-2");
+    assert_eq!(
+        (status, &body["error_code"]),
+        (422, &json!("pass_not_applicable"))
+    );
+    assert_eq!(
+        sell(band, json!(["beer"]), Some(&beer[0]), "allow-3").0,
+        200
+    );
+    let (status, body) = sell(band, json!(["beer"]), Some(&beer[0]), "allow-4");
+    assert_eq!((status, &body["message"]), (409, &Value::Null), "{body}");
+    assert_eq!(body["error_message"], "pass refused: Pass already redeemed");
+
+    // The redemptions report counts them by type.
+    let (_, report) = api.send("GET", "manage/reports/passes", admin, None);
+    let count = |kind: &str| -> i64 {
+        report["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["pass_type"] == kind)
+            .map(|r| r["redemptions"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!((count("discount"), count("allowance")), (1, 2), "{report}");
+    // The summary lists the discounts apart, and revenue net of them.
+    let (_, summary) = api.send("GET", "manage/reports/summary", admin, None);
+    let discount_row = summary["data"]["by_product"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "discount")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        discount_row["amount"],
+        json!(-(beer_price - (beer_price + 1) / 2) - 2 * beer_price),
+        "{summary}"
+    );
+}

@@ -99,6 +99,7 @@ async fn ledger_with_backlog(
             cart: cart.clone(),
             tender: Tender::Wallet,
             token: Some(demo::wristband(n % WALLETS + 1)),
+            pass: None,
         };
         ledger.sell(&request, Authorisation::ThisLedger).unwrap();
     }

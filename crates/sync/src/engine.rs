@@ -283,6 +283,10 @@ impl Syncer {
                         description: None,
                         tag: None,
                         idempotency_key: Some(entry.idempotency_key.to_string()),
+                        pass: entry
+                            .lines
+                            .iter()
+                            .find_map(|l| l.pass.as_ref().map(|code| code.to_string())),
                     };
                     match self.client.transaction(token.as_str(), &request).await {
                         Ok(applied) => SyncState::Acknowledged {
@@ -541,6 +545,7 @@ fn online_request(request: &SaleRequest) -> CreateTransaction {
         description: None,
         tag: None,
         idempotency_key: Some(request.key.to_string()),
+        pass: request.pass.as_ref().map(|pass| pass.code.to_string()),
     }
 }
 
@@ -561,7 +566,7 @@ fn products_of(entry: &Entry) -> Vec<String> {
     entry
         .lines
         .iter()
-        .filter(|l| !l.deposit)
+        .filter(|l| !l.deposit && l.pass.is_none())
         .flat_map(|l| {
             std::iter::repeat_n(
                 l.product.to_string(),

@@ -20,6 +20,7 @@ fn sale(wristband: u32) -> SaleRequest {
         cart: Cart::new().with(&demo::product("fries"), 1),
         tender: Tender::Wallet,
         token: Some(demo::wristband(wristband)),
+        pass: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn sale(wristband: u32, product: &str) -> SaleRequest {
         cart: Cart::new().with(&demo::product(product), 1),
         tender: Tender::Wallet,
         token: Some(demo::wristband(wristband)),
+        pass: None,
     }
 }
 

@@ -341,6 +341,7 @@ fn simulate(seed: u64, dir: &Path) {
             cart: Cart::new().with(&demo::product("fries"), rng.gen_range(1..=3)),
             tender: Tender::Wallet,
             token: Some(wristband.clone()),
+            pass: None,
         };
         let what = match rng.gen_range(0..12) {
             0..=2 => {

@@ -32,6 +32,7 @@ fn sale(wristband: u32) -> SaleRequest {
         cart: Cart::new().with(&demo::product("water"), 1),
         tender: Tender::Wallet,
         token: Some(demo::wristband(wristband)),
+        pass: None,
     }
 }
 

@@ -117,7 +117,19 @@ impl Terminal {
             .await
             .map_err(server_error)?;
         let currency = self.reader().settings()?.currency;
+        let pass = info
+            .pass()
+            .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
+        // Kept for the cart only while it can be redeemed: offline, this
+        // till then lets it go at most as often as the pass allows.
+        let applicable = !matches!(info.benefit, Benefit::Voucher { .. })
+            && info.redemptions_left > 0
+            && pass.check_redeemable(self.clock.now(), 0).is_ok();
+        if applicable {
+            super::lock(&self.scanned_passes).insert(code.to_string(), pass);
+        }
         Ok(view::ScannedPass {
+            applicable,
             code: code.to_string(),
             code_masked: code.masked(),
             creditable: matches!(info.benefit, Benefit::Voucher { .. }),

@@ -247,6 +247,9 @@ struct StoredLine {
     u: i64,
     v: u32,
     d: u8,
+    /// The pass of a discount line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
 }
 
 /// A posting as stored in `entries.postings`.
@@ -267,6 +270,7 @@ fn encode_lines(lines: &[Line]) -> Result<String> {
             u: l.unit_price.0,
             v: l.vat_rate.0,
             d: u8::from(l.deposit),
+            x: l.pass.as_ref().map(|code| code.to_string()),
         })
         .collect();
     serde_json::to_string(&stored).map_err(|e| LedgerError::Corrupt(e.to_string()))
@@ -286,6 +290,7 @@ fn decode_lines(json: &str) -> Result<Vec<Line>> {
                 unit_price: Cents(l.u),
                 vat_rate: VatRate(l.v),
                 deposit: l.d != 0,
+                pass: l.x.map(crate::passes::PassCode::try_from).transpose()?,
             })
         })
         .collect()

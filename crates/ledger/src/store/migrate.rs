@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "promo_credit",
         sql: include_str!("../../../../migrations/ledger/0005_promo_credit.sql"),
     },
+    Migration {
+        version: 6,
+        name: "pass_uses",
+        sql: include_str!("../../../../migrations/ledger/0006_pass_uses.sql"),
+    },
 ];
 
 /// The schema version this build writes.

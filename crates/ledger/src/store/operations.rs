@@ -23,8 +23,9 @@ use crate::model::{
     Entry, EntryKind, EventMode, EventSettings, Line, Permission, Shift, Staff, SyncState, Tender,
 };
 use crate::money::Cents;
+use crate::passes::{apply_pass, Pass};
 use crate::postings::{book, reverse, Account, Movement, Posting};
-use crate::pricing::{price_cart, Cart, MAX_LINE_QUANTITY};
+use crate::pricing::{price_cart, Cart, PricedCart, MAX_LINE_QUANTITY};
 use crate::promo::{payable, promo_after, PromoMove};
 use crate::rules::{
     authorize_debit, check_cancel, check_deposit_return, check_max_balance, check_role,
@@ -39,6 +40,10 @@ pub struct SaleRequest {
     pub tender: Tender,
     /// The wristband for wallet tender; `None` for cash and card.
     pub token: Option<TokenId>,
+    /// A discount or allowance pass taken off the cart, as the server
+    /// described it when it was scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<Pass>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,7 +387,24 @@ impl Ledger {
                 let shift = ctx.require_shift()?;
                 check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
                 check_tender(request.tender, request.token.as_ref())?;
-                let priced = price_cart(&request.cart, |id| product(tx, id), ctx.now)?;
+                let priced = price_sale(tx, request, ctx.now)?;
+                if let Some(pass) = &request.pass {
+                    // The server decided online; offline this till lets a
+                    // pass go no more often than the pass allows, itself.
+                    if matches!(authorisation, Authorisation::ThisLedger) {
+                        let used = local_pass_uses(tx, pass, ctx.now)?;
+                        pass.check_redeemable(ctx.now, used)
+                            .map_err(LedgerError::PassRefused)?;
+                    }
+                    tx.prepare_cached(
+                        "INSERT INTO pass_uses (code, idempotency_key, at) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![
+                        pass.code.as_str(),
+                        request.key.as_str(),
+                        ctx.now.0
+                    ])?;
+                }
                 let amount = priced
                     .total
                     .checked_neg()
@@ -444,7 +466,7 @@ impl Ledger {
         ctx.require_shift()?;
         check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
         check_tender(request.tender, request.token.as_ref())?;
-        Ok(price_cart(&request.cart, |id| product(&tx, id), ctx.now)?.total)
+        Ok(price_sale(&tx, request, ctx.now)?.total)
     }
 
     /// Credits a wristband against cash or card, up to the event's maximum
@@ -541,6 +563,7 @@ impl Ledger {
                     unit_price: cup.effective_price(),
                     vat_rate: crate::money::VatRate(0),
                     deposit: true,
+                    pass: None,
                 };
                 let balance = match &request.token {
                     Some(token) => {
@@ -699,6 +722,11 @@ impl Ledger {
                         });
                     }
                     stock.push((item.id, change));
+                }
+                // A cancelled sale gives its pass's use back.
+                if target.lines.iter().any(|line| line.pass.is_some()) {
+                    tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
+                        .execute([target.idempotency_key.as_str()])?;
                 }
                 // What the reversal does to the wristband, whatever the tender:
                 // cancelling a cash top-up takes the money off the wallet.
@@ -886,6 +914,27 @@ fn opened_wallet(tx: &Transaction<'_>, ctx: &Context, token: &TokenId) -> Result
 }
 
 /// Wallet tender goes with a wristband; cash and card without.
+/// What a sale costs: the cart by the ledger's pricing, less its pass.
+fn price_sale(tx: &Connection, request: &SaleRequest, now: Timestamp) -> Result<PricedCart> {
+    let priced = price_cart(&request.cart, |id| product(tx, id), now)?;
+    match &request.pass {
+        Some(pass) => apply_pass(priced, pass).map_err(LedgerError::PassNotApplicable),
+        None => Ok(priced),
+    }
+}
+
+/// How often this till let `pass` go in the period that counts (a
+/// cancelled sale gives its use back).
+fn local_pass_uses(tx: &Connection, pass: &Pass, now: Timestamp) -> Result<u32> {
+    let used: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM pass_uses WHERE code = ?1 AND at >= ?2")?
+        .query_row(
+            params![pass.code.as_str(), pass.counted_since(now).0],
+            |r| r.get(0),
+        )?;
+    Ok(u32::try_from(used).unwrap_or(u32::MAX))
+}
+
 fn check_tender(tender: Tender, token: Option<&TokenId>) -> Result<()> {
     match (tender, token) {
         (Tender::Wallet, Some(_)) | (Tender::Cash | Tender::Card, None) => Ok(()),

@@ -96,6 +96,7 @@ impl Bar {
                 Tender::Cash
             },
             token: token.cloned(),
+            pass: None,
         }
     }
 

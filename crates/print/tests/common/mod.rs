@@ -343,6 +343,7 @@ impl Night {
                     cart,
                     tender: Tender::Wallet,
                     token: Some(band.clone()),
+                    pass: None,
                 },
                 Authorisation::ThisLedger,
             )
@@ -357,6 +358,7 @@ impl Night {
                     cart: Cart::new().with(&demo::product("cola"), 1),
                     tender: Tender::Cash,
                     token: None,
+                    pass: None,
                 },
                 Authorisation::ThisLedger,
             )

@@ -105,6 +105,7 @@ async fn main() {
                     cart: cart.clone(),
                     tender: if cash { Tender::Cash } else { Tender::Wallet },
                     token: (!cash).then(|| demo::wristband(n % wristbands + 1)),
+                    pass: None,
                 };
                 if let Err(error) =
                     ledger.sell(&request, tapster_ledger::store::Authorisation::ThisLedger)
@@ -259,6 +260,7 @@ async fn main() {
                         cart: cart.clone(),
                         tender: Tender::Wallet,
                         token: Some(demo::wristband(wristband)),
+                        pass: None,
                     };
                     syncer
                         .authorise_sale(&request, true)

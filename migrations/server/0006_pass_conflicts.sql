@@ -1,0 +1,19 @@
+-- Discount and allowance passes taken off sales. A pass an offline till
+-- let go after it was used up elsewhere: the sale stands (the guest was
+-- served), the first use to reach the server counted, this one is a
+-- conflict for the manager, with what the pass took off.
+CREATE TABLE pass_conflicts (
+    event_id        TEXT    NOT NULL,
+    code            TEXT    NOT NULL,
+    terminal_id     TEXT    NOT NULL,
+    idempotency_key TEXT    NOT NULL,
+    transaction_id  TEXT    NOT NULL,
+    value           INTEGER NOT NULL CHECK (value >= 0),
+    reason          TEXT    NOT NULL,
+    at              INTEGER NOT NULL,
+    PRIMARY KEY (event_id, transaction_id),
+    FOREIGN KEY (event_id, code) REFERENCES passes (event_id, code)
+) STRICT;
+
+CREATE INDEX pass_redemptions_transaction ON pass_redemptions (event_id, transaction_id)
+    WHERE transaction_id IS NOT NULL;
