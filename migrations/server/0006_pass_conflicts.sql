@@ -17,3 +17,8 @@ CREATE TABLE pass_conflicts (
 
 CREATE INDEX pass_redemptions_transaction ON pass_redemptions (event_id, transaction_id)
     WHERE transaction_id IS NOT NULL;
+
+-- The pass feed for tills: every change of a pass (made, imported,
+-- blocked, redeemed, given back) moves it to the event's next version.
+ALTER TABLE passes ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX passes_version ON passes (event_id, version);

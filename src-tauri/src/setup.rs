@@ -87,7 +87,11 @@ pub async fn check_server(settings: &ServerSettings) -> Result<view::ServerCheck
             terminal_id: terminal.id,
             terminal_name: terminal.friendly_name,
         }),
-        Err(error @ (ApiError::Unreachable(_) | ApiError::ServerTrouble { .. })) => Err(AppError {
+        Err(
+            error @ (ApiError::Unreachable(_)
+            | ApiError::NotConnected(_)
+            | ApiError::ServerTrouble { .. }),
+        ) => Err(AppError {
             retryable: true,
             ..AppError::new(ErrorCode::ServerUnreachable, error.to_string())
         }),

@@ -774,6 +774,9 @@ pub struct SettingsForm {
     /// Offline: unconfirmed debits of all wallets on this till.
     #[ts(type = "number")]
     pub offline_terminal_cap_cents: i64,
+    /// Offline: what passes took off carts on this till, unconfirmed.
+    #[ts(type = "number")]
+    pub offline_pass_cap_cents: i64,
     /// The event requires genuine bands (NTAG 424 DNA) to pay and be
     /// topped up; `false`: UID only (legacy hardware, clones pay too).
     pub genuine_bands_required: bool,

@@ -808,3 +808,204 @@ fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
     let wallet = t.wallet(&band).unwrap();
     assert_eq!((wallet.balance_cents, wallet.promo_cents), (1_00, 1_00));
 }
+
+/// Discount passes at connected tills: taken off the cart as the ledger
+/// prices it, redeemed with the debit online; offline, each till lets a
+/// pass go once, and when both sales reach the server the first counts
+/// and the other is a conflict for the manager, balances exact.
+#[test]
+fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() {
+    use tapster_app::view::{AllowancePer, PassBatchForm, PassKind};
+    let event = Event::new(3, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let listen = server.address.clone();
+    event.set_offline_limits(&server, 50_00, 500_00);
+    let (one, _) = ConnectedTill::start(&event, &server, "Bar A");
+    let (two, _) = ConnectedTill::start(&event, &server, "Bar B");
+    for (till, key) in [(&one, "open-a"), (&two, "open-b")] {
+        till.login("4444");
+        till.terminal.open_shift(0, key).unwrap();
+    }
+    let form = PassBatchForm {
+        count: 3,
+        title: "Freibier".into(),
+        subtitle: String::new(),
+        kind: PassKind::FreeProduct,
+        amount_cents: 0,
+        percent: 0,
+        allowance_count: 0,
+        allowance_per: AllowancePer::Day,
+        products: vec!["beer".into()],
+        valid_from_ms: None,
+        valid_until_ms: None,
+        max_redemptions: 1,
+    };
+    one.runtime
+        .block_on(one.terminal.create_passes_on_server(&form, "free-beer"))
+        .unwrap();
+    let passes: serde_json::Value =
+        serde_json::from_str(&manager_get(&event, &server, "passes")).unwrap();
+    let codes: Vec<String> = passes["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pass_identifier"].as_str().unwrap().to_string())
+        .collect();
+    let beer = vec![CartItem {
+        product: "beer".into(),
+        quantity: 1,
+    }];
+    let full = one.terminal.quote(&beer).unwrap();
+
+    // Online: scanned, taken off the quote, redeemed with the debit.
+    let scanned = one
+        .runtime
+        .block_on(one.terminal.scan_pass(&codes[0]))
+        .unwrap();
+    assert!(scanned.applicable && !scanned.creditable);
+    let quote = one
+        .terminal
+        .quote_with_pass(&beer, Some(&codes[0]))
+        .unwrap();
+    let discount = quote.lines.iter().find(|l| l.discount).unwrap();
+    assert_eq!(discount.name, "Freibier");
+    let beer_price = full
+        .lines
+        .iter()
+        .find(|l| l.product == "beer")
+        .unwrap()
+        .unit_cents;
+    assert_eq!(discount.total_cents, -beer_price);
+    assert_eq!(quote.total_cents, full.total_cents - beer_price);
+    let band1 = demo::wristband(1).to_string();
+    one.tap(&band1);
+    let sale = one
+        .runtime
+        .block_on(one.terminal.pay_with_pass(
+            &beer,
+            Tender::Wallet,
+            Some(&band1),
+            "free-beer-1",
+            Some(quote.total_cents),
+            Some(&codes[0]),
+        ))
+        .unwrap();
+    assert!(!sale.offline);
+    assert!(
+        sale.receipt.text.contains("Freibier"),
+        "{}",
+        sale.receipt.text
+    );
+    // Used up: another till's scan says so (and puts nothing on a cart).
+    let again = two
+        .runtime
+        .block_on(two.terminal.scan_pass(&codes[0]))
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::PassRefused);
+    assert_eq!(again.message, "Pass already redeemed");
+    let refused = two
+        .runtime
+        .block_on(two.terminal.pay_with_pass(
+            &beer,
+            Tender::Wallet,
+            Some(&band1),
+            "free-beer-2",
+            None,
+            Some(&codes[0]),
+        ))
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PassRefused, "never scanned here");
+
+    // Offline: both tills scanned the second pass, then the server goes.
+    for till in [&one, &two] {
+        assert!(
+            till.runtime
+                .block_on(till.terminal.scan_pass(&codes[1]))
+                .unwrap()
+                .applicable
+        );
+    }
+    // The third pass reaches till two with the pass feed only.
+    let third = tapster_ledger::passes::PassCode::parse(&codes[2]).unwrap();
+    wait("the pass feed", || {
+        two.handle.sync_now();
+        two.terminal
+            .ledger()
+            .known_pass(&third, tapster_ledger::Timestamp(0))
+            .is_ok_and(|known| known.is_some())
+    });
+    server.kill();
+    let offline_sale = |till: &ConnectedTill, band: &str, key: &str| {
+        till.tap(band);
+        till.runtime.block_on(till.terminal.pay_with_pass(
+            &beer,
+            Tender::Wallet,
+            Some(band),
+            key,
+            None,
+            Some(&codes[1]),
+        ))
+    };
+    let band2 = demo::wristband(2).to_string();
+    let band3 = demo::wristband(3).to_string();
+    let first = offline_sale(&one, &band2, "offline-a").unwrap();
+    assert!(first.offline);
+    let refused = offline_sale(&one, &band2, "offline-a2").unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PassRefused, "once per till");
+    let second = offline_sale(&two, &band3, "offline-b").unwrap();
+    assert!(second.offline);
+    // Scanned without the server: known from the feed, taken off offline.
+    let known = two
+        .runtime
+        .block_on(two.terminal.scan_pass(&codes[2]))
+        .unwrap();
+    assert!(known.applicable, "{known:?}");
+    assert_eq!(known.redemptions_left, 1);
+    let unknown = two
+        .runtime
+        .block_on(two.terminal.scan_pass("SOME-OTHER-CODE"))
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::ServerUnreachable);
+    two.tap(&band3);
+    let third_sale = two
+        .runtime
+        .block_on(two.terminal.pay_with_pass(
+            &beer,
+            Tender::Wallet,
+            Some(&band3),
+            "offline-b2",
+            None,
+            Some(&codes[2]),
+        ))
+        .unwrap();
+    assert!(third_sale.offline);
+
+    let server = Server::start_on(&event.db, 0.0, &listen);
+    for till in [&one, &two] {
+        wait("nothing pending", || {
+            till.handle.sync_now();
+            till.terminal.ledger().pending_count().unwrap_or(1) == 0
+        });
+    }
+    let cup = full.total_cents - beer_price;
+    let balances = event.balances();
+    assert_eq!(balances.get(&band1).copied(), Some(10_00 - cup));
+    assert_eq!(balances.get(&band2).copied(), Some(10_00 - cup));
+    assert_eq!(balances.get(&band3).copied(), Some(10_00 - 2 * cup));
+    let conflicts: serde_json::Value =
+        serde_json::from_str(&manager_get(&event, &server, "conflicts")).unwrap();
+    let listed = conflicts["data"]["pass_conflicts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{conflicts}");
+    assert_eq!(listed[0]["value"], beer_price);
+    assert_eq!(listed[0]["code"], codes[1].as_str());
+    let report: serde_json::Value =
+        serde_json::from_str(&manager_get(&event, &server, "reports/passes")).unwrap();
+    let redeemed: i64 = report["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["redemptions"].as_i64().unwrap())
+        .sum();
+    assert_eq!(redeemed, 3, "one per pass: {report}");
+    assert!(event.check(), "tapster-server check is clean");
+}

@@ -292,3 +292,91 @@ fn a_cashier_credits_a_scanned_voucher_and_the_guest_pays_with_it() {
     app.wait_content("top-up-amount", "0.00");
     assert_eq!(event.balances().get(&band).copied(), Some(11_00));
 }
+
+/// A free-beer pass at a connected bar, in the real window: scanned onto
+/// the cart, taken off once the beer is in it (the cup's deposit stays),
+/// paid with the wristband; scanned again, the till says it is used.
+#[test]
+fn a_cashier_takes_a_scanned_free_beer_pass_off_the_cart() {
+    let event = Event::new(1, 10_00);
+    let terminal = event.terminal("Bar");
+    let server = Server::start(&event.db, 0.0);
+    let made = server
+        .blocking_client()
+        .post(format!(
+            "{}/api/v1/events/{}/manage/passes",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .json(
+            &serde_json::json!({"count": 1, "title": "Free beer", "benefit":
+            {"type": "discount", "discount": {"off": "free_product", "product": "beer"}}}),
+        )
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap();
+    let code = made["data"]["codes"][0].as_str().unwrap().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
+    let fingerprint = server.fingerprint.to_string();
+    let base = server.base();
+    let mut app = App::launch(
+        binary,
+        &[
+            "--server",
+            &base,
+            "--event",
+            &event.id,
+            "--token",
+            &terminal.1,
+            "--terminal",
+            &terminal.0,
+            "--fingerprint",
+            &fingerprint,
+            "--reader",
+            "none",
+            "--keyboard-reader",
+            "--lang",
+            "en",
+        ],
+        data.path(),
+        &shots,
+    );
+    app.wait_text("status-connectivity", "Online");
+    for digit in "1111".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+
+    // Scanned on the sell screen: the pass waits for its beer.
+    app.scan(&code);
+    app.wait_content("cart-pass", "Free beer");
+    app.click("product-fries");
+    app.wait("cart-pass-waits");
+    app.wait_content("cart-total", "4.00");
+    app.click("product-beer");
+    app.wait("line-discount");
+    // Fries 4.00 + beer 5.00 − 5.00 + its cup 2.00.
+    app.wait_content("cart-total", "6.00");
+    app.screenshot("pass-on-cart");
+    let band = tapster_ledger::demo::wristband(1).to_string();
+    app.scan(&band);
+    app.wait("result-success");
+    app.wait_content("result-balance", "4.00");
+    app.wait_content("receipt-preview", "Free beer");
+    app.screenshot("pass-paid");
+    app.click("result-next");
+    // The pass went with the sale; scanned again, it is used up.
+    app.scan(&code);
+    app.wait("screen-voucher");
+    app.wait("result-error");
+    app.wait_content("result-detail", "Pass already redeemed");
+    app.screenshot("pass-used");
+    assert_eq!(event.balances().get(&band).copied(), Some(4_00));
+}

@@ -110,6 +110,9 @@ pub mod capability {
     pub const HEARTBEAT: &str = "heartbeat";
     /// `GET pos/catalog`.
     pub const CATALOG: &str = "catalog";
+    /// `GET pos/passes?since=`: discount and allowance passes for
+    /// offline tills, by code digest.
+    pub const PASS_FEED: &str = "pass_feed";
 }
 
 /// `GET pos/terminal`. `api_token` appears only right after the token was
@@ -282,6 +285,19 @@ pub struct WalletFeed {
     pub wallets: Vec<FeedWallet>,
     /// Ask again with `since` = this.
     pub next_cursor: i64,
+    /// More changes are waiting beyond this page.
+    pub more: bool,
+}
+
+/// `GET pos/passes?since={version}&limit={n}`: the discount and allowance
+/// passes changed after `since`, in version order, each by the digest of
+/// its code (tills never receive the codes themselves).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PassFeed {
+    #[schema(value_type = Vec<Object>)]
+    pub passes: Vec<tapster_ledger::passes::KnownPass>,
+    /// Ask again with `since` = this.
+    pub next_version: i64,
     /// More changes are waiting beyond this page.
     pub more: bool,
 }

@@ -56,6 +56,8 @@ pub enum OfflineLimit {
     TerminalCap { cap: Cents, would_be: Cents },
     #[error("{amount} is above the offline limit of {limit} per sale")]
     PerSale { limit: Cents, amount: Cents },
+    #[error("passes taken off offline on this terminal would reach {would_be} (limit {cap}); reconnect to take off more")]
+    PassCap { cap: Cents, would_be: Cents },
 }
 
 #[derive(Debug, Error)]

@@ -125,6 +125,14 @@ pub struct OfflineLimits {
     pub terminal_cap: Cents,
     /// The largest single offline debit.
     pub per_sale_limit: Cents,
+    /// What passes may take off carts on this terminal before the server
+    /// confirmed them (a pass can be used at two offline tills at once).
+    #[serde(default = "default_pass_cap")]
+    pub pass_cap: Cents,
+}
+
+fn default_pass_cap() -> Cents {
+    Cents(100_00)
 }
 
 impl Default for OfflineLimits {
@@ -134,6 +142,7 @@ impl Default for OfflineLimits {
             max_balance_age_secs: 4 * 3600,
             terminal_cap: Cents(1_000_00),
             per_sale_limit: Cents(30_00),
+            pass_cap: default_pass_cap(),
         }
     }
 }
@@ -189,6 +198,7 @@ impl EventSettings {
             ("offline wallet cap", self.offline.wallet_cap),
             ("offline terminal cap", self.offline.terminal_cap),
             ("offline per-sale limit", self.offline.per_sale_limit),
+            ("offline pass cap", self.offline.pass_cap),
         ] {
             if amount.is_negative() {
                 return Err(InputError::new(field, "must not be negative"));

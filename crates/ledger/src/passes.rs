@@ -64,6 +64,17 @@ impl PassCode {
         &self.0
     }
 
+    /// What tills keep of a code: its SHA-256 under a domain, as hex. A
+    /// till's disk then holds no code that could be printed and used
+    /// (an imported short code stays guessable; Tapster's own do not).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"tapster-pass-v1\n");
+        hasher.update(self.0.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
     /// Whether this is one of Tapster's own codes (not an imported one).
     pub fn is_tapster(&self) -> bool {
         self.0.len() == 30
@@ -272,6 +283,46 @@ pub struct Pass {
     pub reference: Option<String>,
     /// An imported third-party code rather than one of Tapster's.
     pub external: bool,
+}
+
+/// A pass as the server tells tills about it with the sync feed, so a
+/// till can take it off a cart offline: everything but the code itself
+/// (only its [`PassCode::digest`] travels and is kept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownPass {
+    pub code_digest: String,
+    pub benefit: Benefit,
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: String,
+    pub valid_from: Option<Timestamp>,
+    pub valid_until: Option<Timestamp>,
+    pub max_redemptions: u32,
+    pub blocked: bool,
+    pub external: bool,
+    /// Redemptions the server had counted when it told (an allowance: in
+    /// its period).
+    pub used: u32,
+    /// The feed's version of this change: a till asks for what came after.
+    pub version: i64,
+}
+
+impl KnownPass {
+    /// The pass, for the code that was scanned (whose digest this is).
+    pub fn pass(&self, code: PassCode) -> Pass {
+        Pass {
+            code,
+            benefit: self.benefit.clone(),
+            title: self.title.clone(),
+            subtitle: self.subtitle.clone(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            max_redemptions: self.max_redemptions,
+            blocked: self.blocked,
+            reference: None,
+            external: self.external,
+        }
+    }
 }
 
 /// Why a pass cannot be redeemed now.

@@ -105,6 +105,21 @@ pub fn authorize_debit(
     Ok(())
 }
 
+/// Checks that what a pass takes off (`value`) keeps the passes this
+/// terminal let go offline, unconfirmed (`exposure`), within the cap.
+pub fn check_offline_pass(limits: &OfflineLimits, exposure: Cents, value: Cents) -> Result<()> {
+    let would_be = exposure
+        .checked_add(value)
+        .ok_or(LedgerError::AmountOverflow)?;
+    if would_be > limits.pass_cap {
+        return Err(LedgerError::OfflineLimit(OfflineLimit::PassCap {
+            cap: limits.pass_cap,
+            would_be,
+        }));
+    }
+    Ok(())
+}
+
 /// Checks that a top-up keeps the wallet at or below the event's maximum.
 pub fn check_max_balance(available: Cents, top_up: Cents, max: Cents) -> Result<()> {
     let would_be = available
@@ -428,8 +443,22 @@ mod tests {
     }
 
     #[test]
+    fn passes_taken_off_offline_stay_under_the_cap() {
+        let limits = OfflineLimits {
+            pass_cap: Cents(10_00),
+            ..OfflineLimits::default()
+        };
+        assert!(check_offline_pass(&limits, Cents(5_00), Cents(5_00)).is_ok());
+        assert!(matches!(
+            check_offline_pass(&limits, Cents(5_00), Cents(5_01)),
+            Err(LedgerError::OfflineLimit(OfflineLimit::PassCap { would_be, .. })) if would_be == Cents(10_01)
+        ));
+    }
+
+    #[test]
     fn each_offline_limit_is_enforced() {
         let limits = OfflineLimits {
+            pass_cap: Cents(10_00),
             wallet_cap: Cents(1000),
             max_balance_age_secs: 120,
             terminal_cap: Cents(5000),

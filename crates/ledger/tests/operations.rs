@@ -1708,3 +1708,72 @@ fn a_pass_goes_with_a_sale_once_per_till_and_a_cancellation_gives_it_back() {
         .unwrap();
     assert!(bar.ledger.verify_chain().unwrap().is_empty());
 }
+
+#[test]
+fn a_connected_till_takes_passes_off_offline_only_up_to_its_cap_and_knows_the_pass_feed() {
+    use tapster_ledger::passes::{Benefit, Discount, KnownPass, PassCode};
+    let bar = Bar::with_mode(EventMode::Connected);
+    let mut settings = bar.ledger.settings().unwrap();
+    settings.offline.pass_cap = Cents(8_00);
+    bar.ledger.update_settings(&settings).unwrap();
+    bar.open_shift("anna");
+    let code = |n: u32| PassCode::parse(&format!("EVT-PASS-{n:04}")).unwrap();
+    let known = |n: u32, used: u32, version: i64| KnownPass {
+        code_digest: code(n).digest(),
+        benefit: Benefit::Discount {
+            discount: Discount::Amount {
+                amount: Cents(5_00),
+            },
+        },
+        title: format!("Fünf Euro {n}"),
+        subtitle: String::new(),
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: 2,
+        blocked: false,
+        external: true,
+        used,
+        version,
+    };
+    // The feed names passes by digest only; a later version replaces an
+    // earlier one, never the other way round.
+    bar.ledger
+        .apply_pass_feed(&[known(1, 0, 1), known(2, 1, 2), known(3, 0, 3)])
+        .unwrap();
+    bar.ledger.apply_pass_feed(&[known(1, 1, 4)]).unwrap();
+    bar.ledger.apply_pass_feed(&[known(1, 0, 2)]).unwrap();
+    assert_eq!(bar.ledger.pass_feed_version().unwrap(), 4);
+    assert!(bar.ledger.known_pass(&code(9), START).unwrap().is_none());
+    let (first, used) = bar.ledger.known_pass(&code(1), START).unwrap().unwrap();
+    assert_eq!((first.title.as_str(), used), ("Fünf Euro 1", 1));
+    let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
+    let kept: String = conn
+        .query_row("SELECT group_concat(pass) FROM known_passes", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!kept.contains("EVT-PASS"), "no code on the till's disk");
+
+    let cash_sale = |n: u32| {
+        let (pass, _) = bar.ledger.known_pass(&code(n), START).unwrap().unwrap();
+        bar.ledger.sell(
+            &SaleRequest {
+                pass: Some(pass),
+                ..bar.sale_request("anna", cart(&[("fries", 2)]), None)
+            },
+            Authorisation::ThisLedger,
+        )
+    };
+    // Pass 1 allows two uses, the server counted one: one left here.
+    cash_sale(1).unwrap();
+    assert!(matches!(cash_sale(1), Err(LedgerError::PassRefused(_))));
+    // 5.00 taken off so far; another 5.00 would pass the 8.00 cap.
+    let err = cash_sale(3).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::OfflineLimit(OfflineLimit::PassCap { would_be, .. }) if would_be == Cents(10_00)
+        ),
+        "{err}"
+    );
+}

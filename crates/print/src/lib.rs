@@ -30,7 +30,9 @@ pub mod text;
 pub use document::{PaperWidth, Receipt};
 pub use i18n::Language;
 pub use layouts::{entry_receipt, z_report_receipt, EntryReceipt, ReceiptContext, ReceiptFormat};
-pub use passes::{describe_benefit, describe_window, pass_png, pass_sheet_pdf, PassPrint};
+pub use passes::{
+    describe_benefit, describe_benefit_named, describe_window, pass_png, pass_sheet_pdf, PassPrint,
+};
 pub use printer::{PrinterStatus, PrinterUri};
 pub use queue::{JobId, JobInfo, JobState, PrintQueue, QueueOptions, QueueStatus};
 pub use text::CodePage;

@@ -709,6 +709,17 @@ pub fn describe_benefit(
     language: Language,
     currency: &str,
 ) -> String {
+    describe_benefit_named(benefit, language, currency, |product| product.to_string())
+}
+
+/// [`describe_benefit`] with products by their names ("1 × Bier 0,5 l
+/// gratis"), where the catalogue is at hand.
+pub fn describe_benefit_named(
+    benefit: &tapster_ledger::passes::Benefit,
+    language: Language,
+    currency: &str,
+    name: impl Fn(&tapster_ledger::ProductId) -> String,
+) -> String {
     use tapster_ledger::passes::{AllowancePeriod, Benefit, Discount};
     let de = language == Language::De;
     match benefit {
@@ -742,6 +753,7 @@ pub fn describe_benefit(
         Benefit::Discount {
             discount: Discount::FreeProduct { product },
         } => {
+            let product = name(product);
             if de {
                 format!("1 × {product} gratis")
             } else {
@@ -753,11 +765,7 @@ pub fn describe_benefit(
             per,
             products,
         } => {
-            let list = products
-                .iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = products.iter().map(&name).collect::<Vec<_>>().join(", ");
             let per = match (per, de) {
                 (AllowancePeriod::Day, true) => "pro Tag",
                 (AllowancePeriod::Day, false) => "a day",

@@ -600,10 +600,15 @@ fn release_pass(tx: &Connection, event: &str, original_entry: &str) -> Result<()
         .query_row(params![event, original_entry], |r| r.get(0))
         .optional()?;
     if let Some(original) = original {
-        tx.prepare_cached(
-            "DELETE FROM pass_redemptions WHERE event_id = ?1 AND transaction_id = ?2",
-        )?
-        .execute(params![event, original])?;
+        let released: Vec<String> = tx
+            .prepare_cached(
+                "DELETE FROM pass_redemptions WHERE event_id = ?1 AND transaction_id = ?2 RETURNING code",
+            )?
+            .query_map(params![event, original], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for code in released {
+            crate::passes::bump(tx, event, &code)?;
+        }
         tx.prepare_cached(
             "DELETE FROM pass_conflicts WHERE event_id = ?1 AND transaction_id = ?2",
         )?

@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         crate::walletapp::scan_info,
         crate::walletapp::scan,
         crate::walletapp::redeem_voucher,
+        crate::walletapp::pass_feed,
         crate::admin::list_categories,
         crate::admin::save_category,
         crate::admin::list_products,

@@ -7,7 +7,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 use tapster_api::walletapp::{NewPassBatch, PassBatch, PassInfo, RedemptionRow};
-use tapster_ledger::passes::{Benefit, Pass, PassCode, PassRefusal};
+use tapster_api::PassFeed;
+use tapster_ledger::passes::{Benefit, KnownPass, Pass, PassCode, PassRefusal};
 use tapster_ledger::{IdempotencyKey, Timestamp};
 
 use crate::error::ServerError;
@@ -172,6 +173,17 @@ pub(crate) fn load(
     }))
 }
 
+/// Moves a changed pass to the event's next pass-feed version, so tills
+/// hear of it.
+pub(crate) fn bump(tx: &Connection, event: &str, code: &str) -> Result<(), ServerError> {
+    tx.prepare_cached(
+        "UPDATE passes SET version = (SELECT COALESCE(MAX(version), 0) + 1 FROM passes WHERE event_id = ?1)
+         WHERE event_id = ?1 AND code = ?2",
+    )?
+    .execute(params![event, code])?;
+    Ok(())
+}
+
 /// Counts one redemption of `code` at `terminal` (at the bar or booth it
 /// stands at now), with the device's key and, for a voucher, the
 /// transaction that credited it.
@@ -197,7 +209,7 @@ pub(crate) fn record_redemption(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![event, code, terminal, location, now.0, key, transaction_id],
     )?;
-    Ok(())
+    bump(tx, event, code)
 }
 
 fn insert(
@@ -238,7 +250,7 @@ fn insert(
             pass.code
         )));
     }
-    Ok(())
+    bump(conn, event, pass.code.as_str())
 }
 
 impl ServerStore {
@@ -466,7 +478,7 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound("this pass".into()));
             }
-            Ok(())
+            bump(tx, &e, &c)
         })?;
         self.pass(event, code)
     }
@@ -532,6 +544,56 @@ impl ServerStore {
             .into_inner()
             .map_err(|e| ServerError::Internal(e.to_string()))?;
         String::from_utf8(bytes).map_err(|e| ServerError::Internal(e.to_string()))
+    }
+
+    /// The discount and allowance passes changed after pass-feed version
+    /// `since`, in version order, by code digest: what an offline till
+    /// needs to take them off a cart (vouchers need the server anyway).
+    pub fn pass_feed(&self, event: &str, since: i64, limit: u32) -> Result<PassFeed, ServerError> {
+        let limit = limit.clamp(1, 1000) as usize;
+        let reader = self.reader();
+        // One snapshot for the page.
+        let conn = reader.unchecked_transaction()?;
+        Self::ensure_event(&conn, event)?;
+        let rows: Vec<(String, i64)> = conn
+            .prepare_cached(
+                "SELECT code, version FROM passes
+                 WHERE event_id = ?1 AND version > ?2 AND pass_type <> 'voucher'
+                 ORDER BY version LIMIT ?3",
+            )?
+            .query_map(params![event, since, limit as i64 + 1], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let more = rows.len() > limit;
+        let now = self.clock.now();
+        let passes = rows
+            .iter()
+            .take(limit)
+            .map(|(code, version)| {
+                let stored = load(&conn, event, code, now)?
+                    .ok_or_else(|| ServerError::Internal("a pass vanished".into()))?;
+                let pass = stored.pass;
+                Ok(KnownPass {
+                    code_digest: pass.code.digest(),
+                    benefit: pass.benefit,
+                    title: pass.title,
+                    subtitle: pass.subtitle,
+                    valid_from: pass.valid_from,
+                    valid_until: pass.valid_until,
+                    max_redemptions: pass.max_redemptions,
+                    blocked: pass.blocked,
+                    external: pass.external,
+                    used: stored.counted,
+                    version: *version,
+                })
+            })
+            .collect::<Result<Vec<_>, ServerError>>()?;
+        Ok(PassFeed {
+            next_version: passes.last().map_or(since, |p| p.version),
+            passes,
+            more,
+        })
     }
 
     /// Redemptions by pass type, location and device.

@@ -371,6 +371,7 @@ impl ServerStore {
                 tapster_api::capability::WALLET_FEED,
                 tapster_api::capability::HEARTBEAT,
                 tapster_api::capability::CATALOG,
+                tapster_api::capability::PASS_FEED,
             ]
             .map(String::from)
             .to_vec(),

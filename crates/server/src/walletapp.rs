@@ -17,7 +17,7 @@ use tapster_api::walletapp::{
     NewLocation, PassInfo, RedeemVoucher, ScanRequest, VoucherRedeemed,
 };
 #[allow(unused_imports)]
-use tapster_api::ErrorBody;
+use tapster_api::{Data, ErrorBody, PassFeed};
 use tapster_ledger::passes::{PassCode, PassRefusal};
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::rules::Action;
@@ -48,6 +48,44 @@ pub fn routes() -> Router<AppState> {
             &e("pos/wallets/token/{token_id}/vouchers"),
             post(redeem_voucher),
         )
+        .route(&e("pos/passes"), get(pass_feed))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PassFeedQuery {
+    /// The last version seen (default 0: everything).
+    #[serde(default)]
+    since: i64,
+    /// At most this many passes (default 1000, at most 1000).
+    #[serde(default = "thousand")]
+    limit: u32,
+}
+
+fn thousand() -> u32 {
+    1000
+}
+
+/// The discount and allowance passes changed after a version, for a
+/// till's offline use: by the SHA-256 digest of the code (`tapster-pass-v1\n`
+/// + code, hex), never the code itself.
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/passes", tag = "pos",
+    params(("event_id" = String, Path), PassFeedQuery), security(("api_token" = [])),
+    responses((status = 200, body = Data<PassFeed>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "a scanner's token", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+pub(crate) async fn pass_feed(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    query: Result<Query<PassFeedQuery>, axum::extract::rejection::QueryRejection>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let Caller::Device(_) = caller(&s, &e, &h).await? else {
+        return Err(ServerError::Forbidden("the pass feed is for tills".into()));
+    };
+    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    let store = s.store.clone();
+    let feed = blocking(move || store.pass_feed(&e, query.since, query.limit)).await?;
+    Ok(Json(Data::new(feed)).into_response())
 }
 
 type Store = std::sync::Arc<ServerStore>;

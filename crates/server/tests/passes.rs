@@ -1060,3 +1060,111 @@ fn a_discount_is_redeemed_with_the_debit_once_even_by_twelve_sales_at_once() {
         "{summary}"
     );
 }
+
+#[test]
+fn tills_hear_of_discount_passes_by_digest_with_every_change() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let api = Api {
+        server: &server,
+        event: &fx.event,
+    };
+    let admin = fx.admin_token.as_str();
+    let discounts = make_passes(
+        &api,
+        admin,
+        2,
+        json!({"type": "discount", "discount": {"off": "amount", "amount": 150}}),
+        json!({"max_redemptions": 3}),
+    );
+    make_passes(
+        &api,
+        admin,
+        1,
+        json!({"type": "voucher", "value": 500}),
+        json!({}),
+    );
+    let feed = |since: i64, limit: u32| {
+        let (status, body) = api.send(
+            "GET",
+            &format!("pos/passes?since={since}&limit={limit}"),
+            &fx.bar_token,
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        body["data"].clone()
+    };
+    let digest = |code: &str| {
+        tapster_ledger::passes::PassCode::parse(code)
+            .unwrap()
+            .digest()
+    };
+    let all = feed(0, 1000);
+    let passes = all["passes"].as_array().unwrap();
+    assert_eq!(passes.len(), 2, "vouchers need the server: {all}");
+    let digests: BTreeSet<String> = passes
+        .iter()
+        .map(|p| p["code_digest"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(digests, discounts.iter().map(|c| digest(c)).collect());
+    assert!(
+        !all.to_string().contains(&discounts[0]),
+        "the codes themselves never travel"
+    );
+    assert_eq!(passes[0]["max_redemptions"], 3);
+    assert_eq!(passes[0]["used"], 0);
+    assert_eq!(all["more"], false);
+    // Pages, in version order.
+    let first = feed(0, 1);
+    assert_eq!(
+        (first["passes"].as_array().unwrap().len(), &first["more"]),
+        (1, &json!(true))
+    );
+    let rest = feed(first["next_version"].as_i64().unwrap(), 1);
+    assert_eq!(
+        rest["passes"][0]["code_digest"],
+        all["passes"][1]["code_digest"]
+    );
+    let version = all["next_version"].as_i64().unwrap();
+    assert!(feed(version, 1000)["passes"].as_array().unwrap().is_empty());
+
+    // A redemption and a block are changes the tills hear of.
+    let (status, _) = api.send(
+        "POST",
+        "devices/scan",
+        &fx.bar_token,
+        Some(json!({"code": discounts[0]})),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = api.send(
+        "POST",
+        &format!("manage/passes/{}/block", discounts[1]),
+        admin,
+        None,
+    );
+    assert_eq!(status, 200);
+    let changes = feed(version, 1000);
+    let changed = changes["passes"].as_array().unwrap();
+    assert_eq!(changed.len(), 2, "{changes}");
+    let of = |code: &str| {
+        changed
+            .iter()
+            .find(|p| p["code_digest"] == digest(code).as_str())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(&discounts[0])["used"], 1);
+    assert_eq!(of(&discounts[1])["blocked"], true);
+
+    // For tills only (a manager's token is not one on pos/*); bad
+    // queries are 400.
+    assert_eq!(api.send("GET", "pos/passes", admin, None).0, 401);
+    assert_eq!(
+        api.send("GET", "pos/passes?since=x", &fx.bar_token, None).0,
+        400
+    );
+    assert_eq!(
+        api.send("GET", "pos/passes?other=1", &fx.bar_token, None).0,
+        400
+    );
+}

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// No answer (refused, reset, timed out): try again later.
     #[error("the server cannot be reached: {0}")]
     Unreachable(String),
+    /// No connection could be made (refused, no route): nothing was sent.
+    #[error("the server cannot be reached: {0}")]
+    NotConnected(String),
     /// 401: the terminal's token is wrong or was rolled. Retrying will not help.
     #[error("the server does not accept this terminal's token; enter the new one")]
     Unauthorized,
@@ -62,6 +65,7 @@ impl ApiError {
         matches!(
             self,
             ApiError::Unreachable(_)
+                | ApiError::NotConnected(_)
                 | ApiError::RateLimited { .. }
                 | ApiError::ServerTrouble { .. }
                 // The right server may be back at the next try (and until
@@ -70,12 +74,20 @@ impl ApiError {
         )
     }
 
+    /// Whether the server certainly never saw the request (no connection,
+    /// or a connection refused before anything was sent): unlike a
+    /// timeout, the outcome is known — nothing happened.
+    pub fn nothing_sent(&self) -> bool {
+        matches!(self, ApiError::NotConnected(_) | ApiError::Untrusted(_))
+    }
+
     /// A request that could not be sent or answered, by what stopped it.
     fn from_transport(error: reqwest::Error) -> ApiError {
         match classify(&error) {
             Some(failure) => ApiError::Untrusted(failure),
             // Without the URL: it holds the wristband's UID, which must not
             // reach the logs.
+            None if error.is_connect() => ApiError::NotConnected(error.without_url().to_string()),
             None => ApiError::Unreachable(error.without_url().to_string()),
         }
     }
@@ -184,6 +196,7 @@ pub trait Transport: Send + Sync {
         request: &'a CreateTransaction,
     ) -> Reply<'a, Applied>;
     fn wallet_feed(&self, since: i64, limit: u32) -> Reply<'_, WalletFeed>;
+    fn pass_feed(&self, since: i64, limit: u32) -> Reply<'_, tapster_api::PassFeed>;
     fn heartbeat<'a>(&'a self, beat: &'a Heartbeat) -> Reply<'a, ()>;
 }
 
@@ -439,6 +452,25 @@ impl ServerClient {
             .send(
                 self.http
                     .get(self.url(&format!("pos/wallets?since={since}&limit={limit}"))),
+            )
+            .await?;
+        Ok(data.data)
+    }
+
+    /// The discount and allowance passes changed after `since` (by code
+    /// digest), for taking them off carts offline.
+    pub async fn pass_feed(
+        &self,
+        since: i64,
+        limit: u32,
+    ) -> Result<tapster_api::PassFeed, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.pass_feed(since, limit).await;
+        }
+        let (_, _, data): (_, _, Data<tapster_api::PassFeed>) = self
+            .send(
+                self.http
+                    .get(self.url(&format!("pos/passes?since={since}&limit={limit}"))),
             )
             .await?;
         Ok(data.data)

@@ -154,6 +154,13 @@ impl Syncer {
         if terminal
             .capabilities
             .iter()
+            .any(|c| c == capability::PASS_FEED)
+        {
+            self.pull_passes().await?;
+        }
+        if terminal
+            .capabilities
+            .iter()
             .any(|c| c == capability::HEARTBEAT)
         {
             let beat = Heartbeat {
@@ -419,6 +426,21 @@ impl Syncer {
         }
     }
 
+    /// Every pass change since the ledger's pass-feed version.
+    pub async fn pull_passes(&self) -> Result<u64, SyncError> {
+        let mut since = self.ledger.pass_feed_version()?;
+        let mut taken = 0;
+        loop {
+            let page = self.client.pass_feed(since, self.config.feed_page).await?;
+            taken += page.passes.len() as u64;
+            self.ledger.apply_pass_feed(&page.passes)?;
+            if !page.more || page.next_version <= since {
+                return Ok(taken);
+            }
+            since = page.next_version;
+        }
+    }
+
     /// Sells with the server's approval when it answers within the
     /// deadline; otherwise by the ledger's offline rules, under the same
     /// idempotency key either way. A refusal by the server is final.
@@ -452,6 +474,11 @@ impl Syncer {
                     }
                     Ok(Err(error)) => {
                         tracing::info!(%error, "online authorisation failed; deciding offline");
+                        if error.nothing_sent() {
+                            // The server never saw it: no outcome to learn.
+                            self.ledger.forget_sale_intent(&request.key)?;
+                            asked = false;
+                        }
                         None
                     }
                     Err(_) => {
@@ -476,14 +503,11 @@ impl Syncer {
                 }
                 Ok(recorded)
             }
-            // Asked the server without an answer, and refused offline.
-            Err(error @ (LedgerError::OfflineLimit(_) | LedgerError::InsufficientFunds { .. }))
-                if asked && offline =>
-            {
-                Err(SaleError::OutcomeUnknown {
-                    reason: error.to_string(),
-                })
-            }
+            // Asked the server without an answer, and refused offline: the
+            // server may have applied it (its intent finds out later).
+            Err(error) if asked && offline => Err(SaleError::OutcomeUnknown {
+                reason: error.to_string(),
+            }),
             Err(error) => Err(error.into()),
         }
     }

@@ -194,6 +194,11 @@ impl Transport for Line {
         self.call(move |s| s.wallet_feed(&event, since, limit))
     }
 
+    fn pass_feed(&self, since: i64, limit: u32) -> Reply<'_, tapster_api::PassFeed> {
+        let event = self.terminal.event_id.clone();
+        self.call(move |s| s.pass_feed(&event, since, limit))
+    }
+
     fn heartbeat<'a>(&'a self, beat: &'a Heartbeat) -> Reply<'a, ()> {
         let terminal = self.terminal.clone();
         let beat = beat.clone();

@@ -156,6 +156,7 @@ pub(super) fn apply_event_settings(
     settings.offline.per_sale_limit = Cents(form.offline_per_sale_cents);
     settings.offline.wallet_cap = Cents(form.offline_wallet_cap_cents);
     settings.offline.terminal_cap = Cents(form.offline_terminal_cap_cents);
+    settings.offline.pass_cap = Cents(form.offline_pass_cap_cents);
     settings.band_policy = if form.genuine_bands_required {
         tapster_ledger::model::BandPolicy::GenuineRequired
     } else {
@@ -891,6 +892,7 @@ impl Terminal {
             offline_per_sale_cents: event.offline.per_sale_limit.0,
             offline_wallet_cap_cents: event.offline.wallet_cap.0,
             offline_terminal_cap_cents: event.offline.terminal_cap.0,
+            offline_pass_cap_cents: event.offline.pass_cap.0,
             genuine_bands_required: event.band_policy
                 == tapster_ledger::model::BandPolicy::GenuineRequired,
         })
@@ -976,6 +978,7 @@ impl Terminal {
             || form.offline_per_sale_cents != current.offline_per_sale_cents
             || form.offline_wallet_cap_cents != current.offline_wallet_cap_cents
             || form.offline_terminal_cap_cents != current.offline_terminal_cap_cents
+            || form.offline_pass_cap_cents != current.offline_pass_cap_cents
             || form.genuine_bands_required != current.genuine_bands_required)
     }
 

@@ -106,42 +106,70 @@ fn batches(
 impl Terminal {
     /// What a scanned (or typed) pass code is, asked of the server with
     /// this till's token: passes are redeemed once for the whole event.
+    /// Without the server, a discount or allowance pass is known from the
+    /// pass feed this till took in (vouchers need the server).
     pub async fn scan_pass(&self, code: &str) -> Result<view::ScannedPass, AppError> {
         self.staff()?;
         let code = tapster_ledger::passes::PassCode::parse(code)
             .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
         let syncer = self.passes_syncer()?;
-        let info = syncer
-            .client()
-            .pass_info(code.as_str())
-            .await
-            .map_err(server_error)?;
-        let currency = self.reader().settings()?.currency;
-        let pass = info
-            .pass()
-            .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
+        let now = self.clock.now();
+        let (pass, left) = match syncer.client().pass_info(code.as_str()).await {
+            Ok(info) => {
+                let pass = info
+                    .pass()
+                    .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
+                (pass, info.redemptions_left)
+            }
+            Err(error) if error.is_transient() => {
+                let Some((pass, used)) = self.ledger.known_pass(&code, now)? else {
+                    return Err(AppError::new(
+                        ErrorCode::ServerUnreachable,
+                        "the server cannot be reached and this till does not know this pass; vouchers need the server",
+                    ));
+                };
+                if let Err(refusal) = pass.check_redeemable(now, used) {
+                    return Err(AppError::new(ErrorCode::PassRefused, refusal.to_string()));
+                }
+                let left = pass.limit().saturating_sub(used);
+                (pass, left)
+            }
+            Err(error) => return Err(server_error(error)),
+        };
+        let gives = {
+            let reader = self.reader();
+            let currency = reader.settings()?.currency;
+            tapster_print::describe_benefit_named(
+                &pass.benefit,
+                language(self.options.language),
+                &currency,
+                |id| {
+                    reader
+                        .product(id)
+                        .ok()
+                        .flatten()
+                        .map_or_else(|| id.to_string(), |product| product.name)
+                },
+            )
+        };
         // Kept for the cart only while it can be redeemed: offline, this
         // till then lets it go at most as often as the pass allows.
-        let applicable = !matches!(info.benefit, Benefit::Voucher { .. })
-            && info.redemptions_left > 0
-            && pass.check_redeemable(self.clock.now(), 0).is_ok();
+        let applicable = !matches!(pass.benefit, Benefit::Voucher { .. })
+            && left > 0
+            && pass.check_redeemable(now, 0).is_ok();
         if applicable {
-            super::lock(&self.scanned_passes).insert(code.to_string(), pass);
+            super::lock(&self.scanned_passes).insert(code.to_string(), pass.clone());
         }
         Ok(view::ScannedPass {
             applicable,
             code: code.to_string(),
             code_masked: code.masked(),
-            creditable: matches!(info.benefit, Benefit::Voucher { .. }),
-            gives: tapster_print::describe_benefit(
-                &info.benefit,
-                language(self.options.language),
-                &currency,
-            ),
-            title: info.pass_title,
-            subtitle: info.pass_subtitle,
-            pass_type: info.pass_type,
-            redemptions_left: i64::from(info.redemptions_left),
+            creditable: matches!(pass.benefit, Benefit::Voucher { .. }),
+            gives,
+            title: pass.title,
+            subtitle: pass.subtitle,
+            pass_type: pass.benefit.pass_type().as_str().into(),
+            redemptions_left: i64::from(left),
         })
     }
 

@@ -29,6 +29,8 @@ pub(super) fn server_error(error: ApiError) -> AppError {
                 "wrong_pin" => ErrorCode::WrongPin,
                 "login_locked" => ErrorCode::LoginLocked,
                 "idempotency_conflict" => ErrorCode::IdempotencyConflict,
+                "pass_refused" => ErrorCode::PassRefused,
+                "pass_not_applicable" => ErrorCode::PassNotApplicable,
                 _ => ErrorCode::RefusedByServer,
             };
             AppError::new(code, message.clone())

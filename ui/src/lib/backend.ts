@@ -74,10 +74,17 @@ export const backend = {
   closeShift: (countedCents: number, key: string) =>
     call<ShiftClosed>("close_shift", { countedCents, key }),
   catalog: () => call<Catalog>("catalog"),
-  quote: (items: CartItem[]) => call<Quote>("quote", { items }),
+  /** `pass`: the code of a scanned discount or allowance pass to take off. */
+  quote: (items: CartItem[], pass: string | null = null) => call<Quote>("quote", { items, pass }),
   /** `expectedTotalCents`: the total the cashier saw; another price is refused. */
-  pay: (items: CartItem[], tender: Tender, token: string | null, key: string, expectedTotalCents: number) =>
-    call<Done>("pay", { items, tender, token, key, expectedTotalCents }),
+  pay: (
+    items: CartItem[],
+    tender: Tender,
+    token: string | null,
+    key: string,
+    expectedTotalCents: number,
+    pass: string | null = null,
+  ) => call<Done>("pay", { items, tender, token, key, expectedTotalCents, pass }),
   topUp: (token: string, amountCents: number, tender: Tender, key: string) =>
     call<Done>("top_up", { token, amountCents, tender, key }),
   returnDeposit: (token: string | null, quantity: number, tender: Tender, key: string) =>

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -84,7 +84,11 @@ cup: Product | null, };
 
 export type CartItem = { product: string, quantity: number, };
 
-export type QuoteLine = { product: string, name: string, quantity: number, unit_cents: number, total_cents: number, deposit: boolean, };
+export type QuoteLine = { product: string, name: string, quantity: number, unit_cents: number, total_cents: number, deposit: boolean, 
+/**
+ * What a pass takes off (negative): not a product.
+ */
+discount: boolean, };
 
 export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, };
 
@@ -315,7 +319,11 @@ gives: string, redemptions_left: number,
 /**
  * A voucher: credited to a wristband as promo credit.
  */
-creditable: boolean, };
+creditable: boolean, 
+/**
+ * A discount or allowance: taken off a cart.
+ */
+applicable: boolean, };
 
 export type VoucherCredited = { title: string, token_masked: string, credited_cents: number, balance_cents: number, promo_cents: number, };
 
@@ -375,6 +383,10 @@ offline_wallet_cap_cents: number,
  * Offline: unconfirmed debits of all wallets on this till.
  */
 offline_terminal_cap_cents: number, 
+/**
+ * Offline: what passes took off carts on this till, unconfirmed.
+ */
+offline_pass_cap_cents: number, 
 /**
  * The event requires genuine bands (NTAG 424 DNA) to pay and be
  * topped up; `false`: UID only (legacy hardware, clones pay too).

@@ -28,8 +28,8 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
         "INSERT INTO event_settings (id, name, currency, receipt_header, receipt_footer,
              max_wallet_balance, offline_wallet_cap, offline_max_balance_age_secs,
              offline_terminal_cap, offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs,
-             band_policy)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             band_policy, offline_pass_cap)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
              receipt_header = excluded.receipt_header, receipt_footer = excluded.receipt_footer,
              max_wallet_balance = excluded.max_wallet_balance,
@@ -39,7 +39,7 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
              offline_per_sale_limit = excluded.offline_per_sale_limit, mode = excluded.mode,
              max_failed_logins = excluded.max_failed_logins,
              login_lockout_secs = excluded.login_lockout_secs,
-             band_policy = excluded.band_policy",
+             band_policy = excluded.band_policy, offline_pass_cap = excluded.offline_pass_cap",
         params![
             s.name,
             s.currency,
@@ -54,6 +54,7 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
             s.max_failed_logins,
             s.login_lockout_secs,
             s.band_policy.as_str(),
+            s.offline.pass_cap.0,
         ],
     )?;
     Ok(())
@@ -63,7 +64,8 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
     conn.prepare_cached(
         "SELECT name, currency, receipt_header, receipt_footer, max_wallet_balance,
                 offline_wallet_cap, offline_max_balance_age_secs, offline_terminal_cap,
-                offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs, band_policy
+                offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs, band_policy,
+                offline_pass_cap
          FROM event_settings WHERE id = 1",
     )?
     .query_row([], |row| {
@@ -78,6 +80,7 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
                 max_balance_age_secs: row.get(6)?,
                 terminal_cap: Cents(row.get(7)?),
                 per_sale_limit: Cents(row.get(8)?),
+                pass_cap: Cents(row.get(13)?),
             },
             mode: parse_column(row, 9)?,
             max_failed_logins: row.get(10)?,

@@ -44,8 +44,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "pass_uses",
-        sql: include_str!("../../../../migrations/ledger/0006_pass_uses.sql"),
+        name: "passes_at_the_till",
+        sql: include_str!("../../../../migrations/ledger/0006_passes_at_the_till.sql"),
     },
 ];
 

@@ -11,6 +11,7 @@ mod catalog;
 mod entries;
 pub mod migrate;
 mod operations;
+mod passes;
 mod reports;
 mod shifts;
 mod sync;

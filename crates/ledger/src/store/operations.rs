@@ -28,8 +28,8 @@ use crate::postings::{book, reverse, Account, Movement, Posting};
 use crate::pricing::{price_cart, Cart, PricedCart, MAX_LINE_QUANTITY};
 use crate::promo::{payable, promo_after, PromoMove};
 use crate::rules::{
-    authorize_debit, check_cancel, check_deposit_return, check_max_balance, check_role,
-    check_terminal_permission, Action, Authority, CancelTarget,
+    authorize_debit, check_cancel, check_deposit_return, check_max_balance, check_offline_pass,
+    check_role, check_terminal_permission, Action, Authority, CancelTarget,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -392,9 +392,24 @@ impl Ledger {
                     // The server decided online; offline this till lets a
                     // pass go no more often than the pass allows, itself.
                     if matches!(authorisation, Authorisation::ThisLedger) {
-                        let used = local_pass_uses(tx, pass, ctx.now)?;
+                        let used = super::passes::uses_known_here(tx, pass, ctx.now)?;
                         pass.check_redeemable(ctx.now, used)
                             .map_err(LedgerError::PassRefused)?;
+                        if ctx.authority() == Authority::Offline {
+                            let value = Cents::checked_sum(
+                                priced
+                                    .lines
+                                    .iter()
+                                    .filter(|line| line.pass.is_some())
+                                    .filter_map(|line| line.total()?.checked_neg()),
+                            )
+                            .ok_or(LedgerError::AmountOverflow)?;
+                            check_offline_pass(
+                                &ctx.settings.offline,
+                                super::passes::offline_pass_exposure(tx)?,
+                                value,
+                            )?;
+                        }
                     }
                     tx.prepare_cached(
                         "INSERT INTO pass_uses (code, idempotency_key, at) VALUES (?1, ?2, ?3)",
@@ -921,18 +936,6 @@ fn price_sale(tx: &Connection, request: &SaleRequest, now: Timestamp) -> Result<
         Some(pass) => apply_pass(priced, pass).map_err(LedgerError::PassNotApplicable),
         None => Ok(priced),
     }
-}
-
-/// How often this till let `pass` go in the period that counts (a
-/// cancelled sale gives its use back).
-fn local_pass_uses(tx: &Connection, pass: &Pass, now: Timestamp) -> Result<u32> {
-    let used: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM pass_uses WHERE code = ?1 AND at >= ?2")?
-        .query_row(
-            params![pass.code.as_str(), pass.counted_since(now).0],
-            |r| r.get(0),
-        )?;
-    Ok(u32::try_from(used).unwrap_or(u32::MAX))
 }
 
 fn check_tender(tender: Tender, token: Option<&TokenId>) -> Result<()> {
