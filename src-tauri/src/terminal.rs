@@ -497,6 +497,14 @@ impl Terminal {
                     opened_at: shift.opened_at.0,
                     float_cents: shift.float.0,
                     mine: staff.as_ref().is_some_and(|s| s.id == shift.staff),
+                    closable: staff.as_ref().is_some_and(|s| {
+                        s.id != shift.staff
+                            && tapster_ledger::rules::check_role(
+                                s.role,
+                                tapster_ledger::rules::Action::CloseOthersShift,
+                            )
+                            .is_ok()
+                    }),
                 })
             }
             None => None,
@@ -656,6 +664,7 @@ impl Terminal {
             expected_cents: report.expected_cash.0,
             counted_cents: report.counted_cash.unwrap_or_default().0,
             difference_cents: report.difference.unwrap_or_default().0,
+            closed_by_name: report.closed_by_name.clone(),
             receipt: view::Receipt {
                 text: receipt.preview(),
                 queued,

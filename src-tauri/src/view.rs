@@ -46,6 +46,9 @@ pub struct ShiftInfo {
     pub float_cents: i64,
     /// The open shift belongs to whoever is logged in.
     pub mine: bool,
+    /// Another's shift that whoever is logged in may close (a supervisor
+    /// or manager: count the drawer, the Z report names them).
+    pub closable: bool,
 }
 
 /// In demo mode the login screen shows who can log in, and the simulated
@@ -232,6 +235,8 @@ pub struct ShiftClosed {
     pub counted_cents: i64,
     #[ts(type = "number")]
     pub difference_cents: i64,
+    /// Who closed it, when not its cashier.
+    pub closed_by_name: Option<String>,
     pub receipt: Receipt,
 }
 

@@ -206,6 +206,24 @@ fn a_cashiers_shift_in_the_real_window() {
     app.click("nav-lock");
     app.wait("screen-login");
     app.screenshot("locked");
+
+    // Anna left her new shift open: Sue, a supervisor, closes it.
+    pin(&app, "3333");
+    app.wait("screen-open-shift");
+    app.click("close-other-shift");
+    app.wait("screen-close-shift");
+    app.type_keys("10000");
+    app.wait_text("counted-display", "100,00 €");
+    app.click("close-shift");
+    app.wait("z-summary");
+    assert_eq!(app.text("z-difference"), "0,00 €");
+    app.wait_content("z-closed-by", "Sue");
+    let z = app.text("z-receipt");
+    assert!(z.contains("Anna") && z.contains("Geschlossen von"), "{z}");
+    app.screenshot("z-closed-by-supervisor");
+    app.click("z-done");
+    app.wait("screen-open-shift");
+    app.wait("open-shift");
 }
 
 fn app_running(data_dir: &Path) -> bool {

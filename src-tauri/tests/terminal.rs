@@ -185,6 +185,54 @@ fn top_up_deposit_return_and_shift_close_add_up() {
     assert!(t.session().unwrap().shift.is_none());
 }
 
+/// A cashier left without closing: another cashier cannot close the
+/// shift, a supervisor can — the drawer is counted, the Z report stays in
+/// the cashier's name and says who closed it.
+#[test]
+fn a_supervisor_closes_a_shift_its_cashier_left_open() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(20_00, "open-anna").unwrap();
+    block(t.pay(&items(&[("fries", 1)]), Tender::Cash, None, "fries-1", None)).unwrap();
+    t.lock().unwrap();
+
+    t.login("2222").unwrap();
+    let shift = t.session().unwrap().shift.unwrap();
+    assert!(!shift.mine && !shift.closable, "a cashier cannot");
+    let refused = t.close_shift(24_00, "close-ben").unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ShiftOfAnotherCashier);
+    t.lock().unwrap();
+
+    t.login("3333").unwrap();
+    let shift = t.session().unwrap().shift.unwrap();
+    assert_eq!(shift.cashier_name, "Anna");
+    assert!(!shift.mine && shift.closable);
+    let closed = t.close_shift(24_00, "close-sue").unwrap();
+    assert_eq!((closed.expected_cents, closed.difference_cents), (24_00, 0));
+    assert_eq!(closed.closed_by_name.as_deref(), Some("Sue"));
+    assert!(
+        closed.receipt.text.contains("Anna"),
+        "{}",
+        closed.receipt.text
+    );
+    assert!(
+        closed
+            .receipt
+            .text
+            .lines()
+            .any(|line| line.starts_with("Geschlossen von:") && line.ends_with("Sue")),
+        "{}",
+        closed.receipt.text
+    );
+    assert!(t.session().unwrap().shift.is_none());
+    // Her own shift's Z report names nobody else.
+    t.open_shift(0, "open-sue").unwrap();
+    let own = t.close_shift(0, "close-own").unwrap();
+    assert_eq!(own.closed_by_name, None);
+    assert!(!own.receipt.text.contains("Geschlossen von"));
+}
+
 #[test]
 fn simulated_taps_reach_the_ui_only_in_demo_mode() {
     let f = start(|_| {});

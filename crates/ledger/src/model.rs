@@ -506,6 +506,11 @@ pub struct ShiftClose {
     pub counted_cash: Cents,
     /// Counted minus expected: negative when cash is missing.
     pub difference: Cents,
+    /// Who counted the drawer and closed it (the cashier, or a supervisor
+    /// closing a shift its cashier left open); unknown for shifts closed
+    /// before this was kept.
+    #[serde(default)]
+    pub closed_by: Option<StaffId>,
 }
 
 #[cfg(test)]

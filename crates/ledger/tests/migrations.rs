@@ -35,6 +35,8 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          DROP TABLE band_refusals; ALTER TABLE event_settings DROP COLUMN band_policy;
          ALTER TABLE wallets DROP COLUMN confirmed_promo;
          DROP TABLE pass_uses; DROP TABLE known_passes;
+         ALTER TABLE event_settings DROP COLUMN offline_pass_cap;
+         ALTER TABLE shifts DROP COLUMN closed_by;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

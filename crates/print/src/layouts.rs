@@ -425,6 +425,9 @@ pub fn z_report_receipt(
         let closed = w.when(close.closed_at);
         w.b.row(&format!("{}:", t.closed), &closed);
     }
+    if let Some(closer) = &report.closed_by_name {
+        w.b.row(&format!("{}:", t.closed_by), closer);
+    }
     let sales = &report.sales;
     w.b.rule(true);
     w.b.row(&format!("{}:", t.sales), &sales.sales_count.to_string());

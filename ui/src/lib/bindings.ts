@@ -25,7 +25,12 @@ opened_at: number, float_cents: number,
 /**
  * The open shift belongs to whoever is logged in.
  */
-mine: boolean, };
+mine: boolean, 
+/**
+ * Another's shift that whoever is logged in may close (a supervisor
+ * or manager: count the drawer, the Z report names them).
+ */
+closable: boolean, };
 
 export type DemoInfo = { staff: Array<DemoStaff>, wristbands: Array<DemoWristband>, };
 
@@ -123,7 +128,11 @@ export type Wallet = { token: string, token_masked: string, known: boolean, bloc
  */
 promo_cents: number, deposits: Array<DepositHeld>, recent: Array<RecentEntry>, };
 
-export type ShiftClosed = { z_number: number, expected_cents: number, counted_cents: number, difference_cents: number, receipt: Receipt, };
+export type ShiftClosed = { z_number: number, expected_cents: number, counted_cents: number, difference_cents: number, 
+/**
+ * Who closed it, when not its cashier.
+ */
+closed_by_name: string | null, receipt: Receipt, };
 
 export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed" | "untrusted";
 

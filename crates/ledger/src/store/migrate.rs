@@ -44,8 +44,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "passes_at_the_till",
-        sql: include_str!("../../../../migrations/ledger/0006_passes_at_the_till.sql"),
+        name: "passes_and_shift_closers",
+        sql: include_str!("../../../../migrations/ledger/0006_passes_and_shift_closers.sql"),
     },
 ];
 

@@ -55,12 +55,14 @@ pub struct ZReport {
     pub expected_cash: Cents,
     /// `None` while the shift is open.
     pub counted_cash: Option<Cents>,
+    /// Who closed it, when not its cashier (a supervisor or manager).
+    pub closed_by_name: Option<String>,
     pub difference: Option<Cents>,
     pub replayed: bool,
 }
 
 const SHIFT_COLUMNS: &str = "id, terminal_id, staff_id, opened_at, float, closed_at, z_number,
-     expected_cash, counted_cash, difference, first_sequence, last_sequence";
+     expected_cash, counted_cash, difference, first_sequence, last_sequence, closed_by";
 
 fn shift_from_row(row: &Row<'_>) -> rusqlite::Result<Shift> {
     let closed_at: Option<i64> = row.get(5)?;
@@ -77,6 +79,9 @@ fn shift_from_row(row: &Row<'_>) -> rusqlite::Result<Shift> {
                 expected_cash: Cents(row.get(7)?),
                 counted_cash: Cents(row.get(8)?),
                 difference: Cents(row.get(9)?),
+                closed_by: row
+                    .get::<_, Option<String>>(12)?
+                    .and_then(|id| StaffId::new(id).ok()),
             }),
             None => None,
         },
@@ -150,7 +155,18 @@ fn z_report(conn: &Connection, shift: Shift, replayed: bool) -> Result<ZReport> 
             ..ReportFilter::default()
         },
     )?;
+    let closed_by_name = match shift.closed.as_ref().and_then(|c| c.closed_by.as_ref()) {
+        Some(closer) if *closer != shift.staff => conn
+            .query_row(
+                "SELECT name FROM staff WHERE id = ?1",
+                [closer.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?,
+        _ => None,
+    };
     Ok(ZReport {
+        closed_by_name,
         staff_name,
         terminal_name,
         sales,
@@ -303,7 +319,7 @@ impl Ledger {
         )?;
         tx.execute(
             "UPDATE shifts SET closed_at = ?2, z_number = ?3, expected_cash = ?4, counted_cash = ?5,
-                 difference = ?6, last_sequence = ?7
+                 difference = ?6, last_sequence = ?7, closed_by = ?8
              WHERE id = ?1",
             params![
                 shift.id.to_string(),
@@ -312,7 +328,8 @@ impl Ledger {
                 expected.0,
                 request.counted.0,
                 difference.0,
-                chain_head(&tx)?.next_sequence - 1
+                chain_head(&tx)?.next_sequence - 1,
+                staff.id.as_str()
             ],
         )?;
         record_operation(
@@ -328,7 +345,7 @@ impl Ledger {
             .ok_or_else(|| LedgerError::Corrupt("shift vanished".into()))?;
         let report = z_report(&tx, closed, false)?;
         tx.commit()?;
-        tracing::info!(shift = %shift.id, z_number, difference = %difference, "shift closed");
+        tracing::info!(shift = %shift.id, z_number, difference = %difference, closed_by = %staff.id, "shift closed");
         Ok(report)
     }
 

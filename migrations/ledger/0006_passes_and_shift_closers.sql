@@ -23,3 +23,7 @@ CREATE TABLE known_passes (
 -- What passes may take off carts here before the server confirmed them.
 ALTER TABLE event_settings ADD COLUMN offline_pass_cap INTEGER NOT NULL DEFAULT 10000
     CHECK (offline_pass_cap >= 0);
+
+-- Who closed a shift: its cashier, or a supervisor closing a shift its
+-- cashier left open (the Z report names them).
+ALTER TABLE shifts ADD COLUMN closed_by TEXT;
