@@ -721,7 +721,9 @@ impl Terminal {
     }
 
     /// What a cart costs with a scanned pass taken off, by the ledger's
-    /// pricing: the pass's discount lines come after the goods.
+    /// pricing: the pass's discount lines come after the goods. A pass
+    /// that does not fit the cart (yet) leaves it priced without, and the
+    /// quote says why.
     pub fn quote_with_pass(
         &self,
         items: &[view::CartItem],
@@ -733,16 +735,21 @@ impl Terminal {
                 lines: Vec::new(),
                 total_cents: 0,
                 deposit_cents: 0,
+                pass_waits: None,
             });
         }
         let pass = pass.map(|code| self.scanned_pass(code)).transpose()?;
         let reader = self.reader();
         let mut priced = price_cart(&cart(items)?, |id| reader.product(id), self.clock.now())?;
+        let mut pass_waits = None;
         if let Some(pass) = &pass {
-            priced = tapster_ledger::passes::apply_pass(priced, pass)
-                .map_err(tapster_ledger::LedgerError::PassNotApplicable)?;
+            match tapster_ledger::passes::apply_pass(priced.clone(), pass) {
+                Ok(discounted) => priced = discounted,
+                Err(why) => pass_waits = Some(why.to_string()),
+            }
         }
         Ok(view::Quote {
+            pass_waits,
             deposit_cents: priced.deposit_total().unwrap_or_default().0,
             total_cents: priced.total.0,
             lines: priced

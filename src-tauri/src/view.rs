@@ -162,6 +162,9 @@ pub struct Quote {
     pub total_cents: i64,
     #[ts(type = "number")]
     pub deposit_cents: i64,
+    /// Why the pass asked for is not taken off (its product is not in the
+    /// cart…): the cart is priced without it.
+    pub pass_waits: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]

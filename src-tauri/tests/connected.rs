@@ -857,16 +857,34 @@ fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() 
     }];
     let full = one.terminal.quote(&beer).unwrap();
 
-    // Online: scanned, taken off the quote, redeemed with the debit.
+    // Online: scanned, taken off the quote (not while the cart has no
+    // beer: priced without, and told why), redeemed with the debit.
     let scanned = one
         .runtime
         .block_on(one.terminal.scan_pass(&codes[0]))
         .unwrap();
     assert!(scanned.applicable && !scanned.creditable);
+    let fries = vec![CartItem {
+        product: "fries".into(),
+        quantity: 1,
+    }];
+    let waits = one
+        .terminal
+        .quote_with_pass(&fries, Some(&codes[0]))
+        .unwrap();
+    assert_eq!(
+        waits.total_cents,
+        one.terminal.quote(&fries).unwrap().total_cents
+    );
+    assert_eq!(
+        waits.pass_waits.as_deref(),
+        Some("the pass is for a product that is not in the cart")
+    );
     let quote = one
         .terminal
         .quote_with_pass(&beer, Some(&codes[0]))
         .unwrap();
+    assert_eq!(quote.pass_waits, None);
     let discount = quote.lines.iter().find(|l| l.discount).unwrap();
     assert_eq!(discount.name, "Freibier");
     let beer_price = full

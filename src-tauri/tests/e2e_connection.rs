@@ -223,40 +223,7 @@ fn a_cashier_credits_a_scanned_voucher_and_the_guest_pays_with_it() {
         .unwrap();
     let code = made["data"]["codes"][0].as_str().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
-    let fingerprint = server.fingerprint.to_string();
-    let base = server.base();
-    let mut app = App::launch(
-        binary,
-        &[
-            "--server",
-            &base,
-            "--event",
-            &event.id,
-            "--token",
-            &terminal.1,
-            "--terminal",
-            &terminal.0,
-            "--fingerprint",
-            &fingerprint,
-            "--reader",
-            "none",
-            "--keyboard-reader",
-            "--lang",
-            "en",
-        ],
-        data.path(),
-        &shots,
-    );
-    app.wait_text("status-connectivity", "Online");
-    for digit in "1111".chars() {
-        app.click(&format!("pin-{digit}"));
-    }
-    app.click("login");
-    app.wait("screen-open-shift");
-    app.click("open-shift");
-    app.wait("screen-sell");
+    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
 
     // The scanner's line opens the voucher: what it is, then the band.
     app.scan(&code);
@@ -319,40 +286,7 @@ fn a_cashier_takes_a_scanned_free_beer_pass_off_the_cart() {
         .unwrap();
     let code = made["data"]["codes"][0].as_str().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
-    let fingerprint = server.fingerprint.to_string();
-    let base = server.base();
-    let mut app = App::launch(
-        binary,
-        &[
-            "--server",
-            &base,
-            "--event",
-            &event.id,
-            "--token",
-            &terminal.1,
-            "--terminal",
-            &terminal.0,
-            "--fingerprint",
-            &fingerprint,
-            "--reader",
-            "none",
-            "--keyboard-reader",
-            "--lang",
-            "en",
-        ],
-        data.path(),
-        &shots,
-    );
-    app.wait_text("status-connectivity", "Online");
-    for digit in "1111".chars() {
-        app.click(&format!("pin-{digit}"));
-    }
-    app.click("login");
-    app.wait("screen-open-shift");
-    app.click("open-shift");
-    app.wait("screen-sell");
+    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
 
     // Scanned on the sell screen: the pass waits for its beer.
     app.scan(&code);
@@ -379,4 +313,50 @@ fn a_cashier_takes_a_scanned_free_beer_pass_off_the_cart() {
     app.wait_content("result-detail", "Pass already redeemed");
     app.screenshot("pass-used");
     assert_eq!(event.balances().get(&band).copied(), Some(4_00));
+}
+
+/// The app in the real window, paired with `server` as `terminal`, a
+/// keyboard-mode reader, in English: Anna logged in, her shift open, on
+/// the sell screen.
+fn selling_at_a_connected_bar(
+    event: &Event,
+    server: &Server,
+    terminal: &(String, String),
+    data: &Path,
+) -> App {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
+    let fingerprint = server.fingerprint.to_string();
+    let base = server.base();
+    let app = App::launch(
+        binary,
+        &[
+            "--server",
+            &base,
+            "--event",
+            &event.id,
+            "--token",
+            &terminal.1,
+            "--terminal",
+            &terminal.0,
+            "--fingerprint",
+            &fingerprint,
+            "--reader",
+            "none",
+            "--keyboard-reader",
+            "--lang",
+            "en",
+        ],
+        data,
+        &shots,
+    );
+    app.wait_text("status-connectivity", "Online");
+    for digit in "1111".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+    app
 }

@@ -1714,6 +1714,11 @@ fn a_connected_till_takes_passes_off_offline_only_up_to_its_cap_and_knows_the_pa
     use tapster_ledger::passes::{Benefit, Discount, KnownPass, PassCode};
     let bar = Bar::with_mode(EventMode::Connected);
     let mut settings = bar.ledger.settings().unwrap();
+    settings.offline.pass_cap = Cents(-1);
+    assert!(matches!(
+        bar.ledger.update_settings(&settings),
+        Err(LedgerError::InvalidInput(_))
+    ));
     settings.offline.pass_cap = Cents(8_00);
     bar.ledger.update_settings(&settings).unwrap();
     bar.open_shift("anna");

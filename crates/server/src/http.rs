@@ -432,7 +432,10 @@ pub(crate) async fn post_staff_session(
     request_body = CreateTransaction, security(("api_token" = [])),
     responses((status = 200, body = Data<WalletResource>), (status = 202, description = "Repeated key: the original result", body = Data<WalletResource>),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 402, description = "Not enough balance, or blocked", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, description = "No wallet for the wristband, or no such pass", body = ErrorBody),
+        (status = 409, description = "The key was used for another request, or the pass is used up (`pass_refused`)", body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, description = "The pass is blocked or outside its window (`pass_refused`), or not for these products (`pass_not_applicable`)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn post_transaction(
     State(state): State<AppState>,
     Path((event_id, token_id)): Path<(String, String)>,

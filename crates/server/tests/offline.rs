@@ -572,16 +572,21 @@ fn latest(ledger: &Ledger) -> Vec<BatchEntry> {
     batch.split_off(batch.len() - 1)
 }
 
-/// A pass as a till learns it when scanned.
-fn scanned_pass(server: &Server, fx: &Fixture, code: &str) -> tapster_ledger::passes::Pass {
-    let (status, info) = json(
+/// Seed 003's `scan/info` of a code, with the till's token.
+fn scan_info(server: &Server, fx: &Fixture, code: &str) -> (u16, Value) {
+    json(
         server
             .client()
             .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
             .bearer_auth(&fx.bar_token)
             .send()
             .unwrap(),
-    );
+    )
+}
+
+/// A pass as a till learns it when scanned.
+fn scanned_pass(server: &Server, fx: &Fixture, code: &str) -> tapster_ledger::passes::Pass {
+    let (status, info) = scan_info(server, fx, code);
     assert_eq!(status, 200, "{info}");
     serde_json::from_value::<tapster_api::walletapp::PassInfo>(info)
         .unwrap()
@@ -705,14 +710,7 @@ fn two_offline_tills_redeem_one_pass_once_and_the_other_use_is_a_conflict() {
     assert_eq!(listed[0]["pass_title"], "Freibier");
     assert_eq!(listed[0]["terminal_id"], bar2["id"]);
     assert_eq!(listed[0]["reason"], "Pass already redeemed");
-    let (status, info) = json(
-        server
-            .client()
-            .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
-            .bearer_auth(&fx.bar_token)
-            .send()
-            .unwrap(),
-    );
+    let (status, info) = scan_info(&server, &fx, &code);
     assert_eq!(
         (status, &info["data"]["redemptions_left"]),
         (409, &json!(0))
@@ -730,14 +728,7 @@ fn two_offline_tills_redeem_one_pass_once_and_the_other_use_is_a_conflict() {
     .unwrap();
     let (_, body) = push(&server, &fx, &fx.bar_token, &latest(&one));
     assert_eq!(statuses(&body), vec!["created"], "{body}");
-    let (status, info) = json(
-        server
-            .client()
-            .get(server.url(&fx.event, &format!("devices/scan/info?code={code}")))
-            .bearer_auth(&fx.bar_token)
-            .send()
-            .unwrap(),
-    );
+    let (status, info) = scan_info(&server, &fx, &code);
     assert_eq!(
         (status, &info["redemptions_left"]),
         (200, &json!(1)),

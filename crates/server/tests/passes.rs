@@ -1019,6 +1019,26 @@ fn a_discount_is_redeemed_with_the_debit_once_even_by_twelve_sales_at_once() {
         sell(band, json!(["beer", "water"]), Some(&beer[0]), "allow-1").0,
         202
     );
+    // A bad code is 400, an unknown one 404; neither debits anything.
+    let before_bad = balance(band);
+    let (status, body) = sell(band, json!(["beer"]), Some("a b"), "bad-1");
+    assert_eq!(
+        (status, &body["error_code"]),
+        (400, &json!("invalid_parameters")),
+        "{body}"
+    );
+    let (status, body) = sell(
+        band,
+        json!(["beer"]),
+        Some("TAP-0000000000000000000000000X"),
+        "bad-2",
+    );
+    assert_eq!(
+        (status, &body["error_code"]),
+        (404, &json!("not_found")),
+        "{body}"
+    );
+    assert_eq!(balance(band), before_bad);
     // Not for these products: 422, nothing written, the use not spent.
     let (status, body) = sell(band, json!(["water"]), Some(&beer[0]), "allow-2");
     assert_eq!(

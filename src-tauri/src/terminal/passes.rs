@@ -114,28 +114,29 @@ impl Terminal {
             .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
         let syncer = self.passes_syncer()?;
         let now = self.clock.now();
-        let (pass, left) = match syncer.client().pass_info(code.as_str()).await {
+        // How often it counts as used: by the server, or by what this
+        // till knows from the pass feed and its own uses.
+        let (pass, used) = match syncer.client().pass_info(code.as_str()).await {
             Ok(info) => {
                 let pass = info
                     .pass()
                     .map_err(|e| invalid(format!("{} {}", e.field, e.reason)))?;
-                (pass, info.redemptions_left)
+                let used = pass.limit().saturating_sub(info.redemptions_left);
+                (pass, used)
             }
             Err(error) if error.is_transient() => {
-                let Some((pass, used)) = self.ledger.known_pass(&code, now)? else {
-                    return Err(AppError::new(
+                self.ledger.known_pass(&code, now)?.ok_or_else(|| {
+                    AppError::new(
                         ErrorCode::ServerUnreachable,
                         "the server cannot be reached and this till does not know this pass; vouchers need the server",
-                    ));
-                };
-                if let Err(refusal) = pass.check_redeemable(now, used) {
-                    return Err(AppError::new(ErrorCode::PassRefused, refusal.to_string()));
-                }
-                let left = pass.limit().saturating_sub(used);
-                (pass, left)
+                    )
+                })?
             }
             Err(error) => return Err(server_error(error)),
         };
+        pass.check_redeemable(now, used)
+            .map_err(|refusal| AppError::new(ErrorCode::PassRefused, refusal.to_string()))?;
+        let left = pass.limit().saturating_sub(used);
         let gives = {
             let reader = self.reader();
             let currency = reader.settings()?.currency;
@@ -152,11 +153,9 @@ impl Terminal {
                 },
             )
         };
-        // Kept for the cart only while it can be redeemed: offline, this
-        // till then lets it go at most as often as the pass allows.
-        let applicable = !matches!(pass.benefit, Benefit::Voucher { .. })
-            && left > 0
-            && pass.check_redeemable(now, 0).is_ok();
+        // Kept for the cart (offline, this till then lets it go at most as
+        // often as the pass allows).
+        let applicable = !matches!(pass.benefit, Benefit::Voucher { .. });
         if applicable {
             super::lock(&self.scanned_passes).insert(code.to_string(), pass.clone());
         }

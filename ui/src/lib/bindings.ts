@@ -95,7 +95,12 @@ export type QuoteLine = { product: string, name: string, quantity: number, unit_
  */
 discount: boolean, };
 
-export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, };
+export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, 
+/**
+ * Why the pass asked for is not taken off (its product is not in the
+ * cart…): the cart is priced without it.
+ */
+pass_waits: string | null, };
 
 export type Receipt = { 
 /**
