@@ -36,6 +36,11 @@ struct Canonical<'a> {
     /// entries without passes hash as they always did.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     passes: Vec<(usize, &'a str)>,
+    /// Tip lines and bill lines by line index, absent when none (as passes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tips: Vec<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    bills: Vec<(usize, String)>,
 }
 
 /// The hash of `entry` (its own `hash` field ignored) chained to
@@ -80,6 +85,19 @@ pub fn entry_hash(entry: &Entry, postings: &[Posting]) -> String {
             .iter()
             .enumerate()
             .filter_map(|(index, l)| l.pass.as_ref().map(|code| (index, code.as_str())))
+            .collect(),
+        tips: entry
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.tip)
+            .map(|(index, _)| index)
+            .collect(),
+        bills: entry
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(index, l)| l.bill.map(|bill| (index, bill.to_string())))
             .collect(),
     };
     // Serialising plain strings, integers and tuples cannot fail.

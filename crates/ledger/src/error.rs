@@ -5,7 +5,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::clock::Timestamp;
-use crate::ids::{EntryId, IdempotencyKey, ProductId, StaffId, TokenId};
+use crate::ids::{BillId, EntryId, IdempotencyKey, ProductId, StaffId, TokenId};
 use crate::model::{Permission, Role};
 use crate::money::Cents;
 
@@ -149,6 +149,18 @@ pub enum LedgerError {
     PassRefused(crate::passes::PassRefusal),
     #[error("the pass does not apply: {0}")]
     PassNotApplicable(crate::passes::NotApplicable),
+    #[error("the cups brought back are worth more than the order; take them back on the cup screen first")]
+    ReturnsExceedOrder,
+    #[error("this bill is already paid in full")]
+    BillAlreadyCovered,
+    #[error("{offered} is more than the {remaining} left on the bill; a wristband or a card pays at most the rest")]
+    BillOverpaid { remaining: Cents, offered: Cents },
+    #[error("bill {0} does not exist")]
+    UnknownBill(BillId),
+    #[error("this bill is {status}; it takes no more payments or changes")]
+    BillNotOpen { status: &'static str },
+    #[error("this sale is part of a bill; cancel the whole bill")]
+    PartOfBill { bill: BillId },
     #[error("idempotency key '{0}' was already used for a different request")]
     IdempotencyConflict(IdempotencyKey),
     #[error("wrong PIN ({attempts_left} attempts left before login is locked)")]
@@ -226,6 +238,12 @@ impl LedgerError {
             NothingToPayOut => "nothing_to_pay_out",
             PassRefused(_) => "pass_refused",
             PassNotApplicable(_) => "pass_not_applicable",
+            ReturnsExceedOrder => "returns_exceed_order",
+            BillAlreadyCovered => "bill_already_covered",
+            BillOverpaid { .. } => "bill_overpaid",
+            UnknownBill(_) => "unknown_bill",
+            BillNotOpen { .. } => "bill_not_open",
+            PartOfBill { .. } => "part_of_bill",
             IdempotencyConflict(_) => "idempotency_conflict",
             WrongPin { .. } => "wrong_pin",
             LoginLocked { .. } => "login_locked",

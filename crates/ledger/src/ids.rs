@@ -303,6 +303,10 @@ uuid_id!(
     /// A cashier shift's id.
     ShiftId
 );
+uuid_id!(
+    /// A bill's id: one order paid by one or more payments.
+    BillId
+);
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@
 //! - [`rules`]: funds, offline limits, permissions, roles, cancellations.
 //! - [`passes`]: QR passes — discounts, vouchers, allowances: redeemable
 //!   when, and what they take off a cart.
+//! - [`bills`]: split payments, tips and change: what covers a bill.
 //! - [`promo`]: promo credit from vouchers — spent first, never paid out.
 //! - [`postings`]: double entry: every entry as postings that sum to zero.
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
@@ -19,6 +20,7 @@
 //! - [`error`]: what can go wrong, in words a cashier can act on.
 //! - [`demo`]: the demo bar used by demo mode, the server's `demo` command and tests.
 
+pub mod bills;
 pub mod chain;
 pub mod clock;
 pub mod demo;
@@ -41,7 +43,7 @@ pub use clock::{
 };
 pub use error::{LedgerError, Result};
 pub use ids::{
-    CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+    BillId, CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
 };
 pub use money::{Cents, VatRate};
 pub use store::{Ledger, LedgerOptions, LedgerReader};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::error::InputError;
 use crate::ids::{
-    CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+    BillId, CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
 };
 use crate::money::{Cents, VatRate};
 
@@ -333,6 +333,15 @@ impl Product {
     }
 
     pub fn validate(&self) -> Result<(), InputError> {
+        if crate::bills::RESERVED_PRODUCT_IDS.contains(&self.id.as_str()) {
+            return Err(InputError::new(
+                "product id",
+                format!(
+                    "'{}' is kept for the lines the till adds itself; choose another",
+                    self.id
+                ),
+            ));
+        }
         let name = self.name.trim();
         if name.is_empty() || self.name.chars().count() > Self::MAX_NAME_LEN {
             return Err(InputError::new(
@@ -439,11 +448,26 @@ pub struct Line {
     /// its product [`crate::passes::DISCOUNT_PRODUCT`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass: Option<crate::passes::PassCode>,
+    /// A tip: booked to the shift's tip account, not revenue (product
+    /// [`crate::bills::TIP_PRODUCT`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tip: bool,
+    /// A line that moves money into or out of a bill's open payments
+    /// (product [`crate::bills::BILL_PRODUCT`]): positive on a payment,
+    /// negative on the entry that settles the bill with its goods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill: Option<BillId>,
 }
 
 impl Line {
     pub fn total(&self) -> Option<Cents> {
         self.unit_price.checked_mul(self.quantity)
+    }
+
+    /// Goods sold (or given back): not a deposit, tip or bill line.
+    /// Discount lines count: they lower the goods' revenue.
+    pub fn is_goods(&self) -> bool {
+        !self.deposit && !self.tip && self.bill.is_none()
     }
 }
 
@@ -588,9 +612,14 @@ mod tests {
         let mut bad = good.clone();
         bad.vat_rate = VatRate(10_001);
         assert!(bad.validate().is_err());
-        let mut bad = good;
+        let mut bad = good.clone();
         bad.deposit_product = Some(bad.id.clone());
         assert!(bad.validate().is_err());
+        for reserved in ["tip", "bill", "discount"] {
+            let mut bad = good.clone();
+            bad.id = ProductId::new(reserved).unwrap();
+            assert!(bad.validate().is_err(), "{reserved} is reserved");
+        }
         assert!(Colour::new("#12ab3C").is_ok());
         assert!(Colour::new("red").is_err());
     }

@@ -510,6 +510,8 @@ pub fn discount_lines(pass: &Pass, cart: &PricedCart) -> Result<Vec<Line>, NotAp
             vat_rate: rate,
             deposit: false,
             pass: Some(pass.code.clone()),
+            tip: false,
+            bill: None,
         })
         .collect())
 }
@@ -547,6 +549,8 @@ mod tests {
             vat_rate: VatRate(1900),
             deposit,
             pass: None,
+            tip: false,
+            bill: None,
         }
     }
 

@@ -35,6 +35,10 @@ pub enum Account {
     OfflineShortfall,
     /// Cash counted above or below what a drawer should hold.
     CashImbalance,
+    /// Payments taken for bills not yet settled (see [`crate::bills`]).
+    OpenBills,
+    /// Tips taken in one shift, owed to its staff.
+    Tips(ShiftId),
 }
 
 impl fmt::Display for Account {
@@ -47,6 +51,8 @@ impl fmt::Display for Account {
             Account::DepositLiability => f.write_str("deposit_liability"),
             Account::OfflineShortfall => f.write_str("offline_shortfall"),
             Account::CashImbalance => f.write_str("cash_imbalance"),
+            Account::OpenBills => f.write_str("open_bills"),
+            Account::Tips(shift) => write!(f, "tips:{shift}"),
         }
     }
 }
@@ -60,6 +66,7 @@ impl FromStr for Account {
                 Account::Wallet(TokenId::parse(token).map_err(|_| corrupt())?)
             }
             Some(("cash", shift)) => Account::CashDrawer(shift.parse().map_err(|_| corrupt())?),
+            Some(("tips", shift)) => Account::Tips(shift.parse().map_err(|_| corrupt())?),
             Some(("revenue", rate)) => {
                 Account::Revenue(VatRate(rate.parse().map_err(|_| corrupt())?))
             }
@@ -67,6 +74,7 @@ impl FromStr for Account {
             None if s == "deposit_liability" => Account::DepositLiability,
             None if s == "offline_shortfall" => Account::OfflineShortfall,
             None if s == "cash_imbalance" => Account::CashImbalance,
+            None if s == "open_bills" => Account::OpenBills,
             _ => return Err(corrupt()),
         })
     }
@@ -109,15 +117,21 @@ pub fn book(movement: &Movement<'_>) -> Result<Vec<Posting>> {
     let mut postings = Vec::new();
     match movement.kind {
         EntryKind::Sale => {
-            // The guest's side pays the total; revenue per VAT rate and the
-            // deposit liability receive it.
+            // The guest's side pays the total; revenue per VAT rate, the
+            // deposit liability and the shift's tips receive it. A bill's
+            // payment goes to open bills; the entry settling a bill takes
+            // it from there.
             postings.push(Posting {
                 account: counter,
                 amount: movement.amount,
             });
             let mut by_account: BTreeMap<Account, Cents> = BTreeMap::new();
             for line in movement.lines {
-                let account = if line.deposit {
+                let account = if line.bill.is_some() {
+                    Account::OpenBills
+                } else if line.tip {
+                    Account::Tips(movement.shift.ok_or(LedgerError::NoOpenShift)?)
+                } else if line.deposit {
                     Account::DepositLiability
                 } else {
                     Account::Revenue(line.vat_rate)
@@ -243,6 +257,8 @@ mod tests {
             vat_rate: VatRate(vat),
             deposit,
             pass: None,
+            tip: false,
+            bill: None,
         }
     }
 

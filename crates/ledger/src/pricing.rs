@@ -25,6 +25,13 @@ pub struct CartLine {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cart {
     pub lines: Vec<CartLine>,
+    /// Returnable cups the guest brings back with this order: their
+    /// deposit nets against it ("3 cups back, 2 beers" is one sale).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<CartLine>,
+    /// A tip on top (after any discount).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<crate::bills::Tip>,
 }
 
 impl Cart {
@@ -37,6 +44,21 @@ impl Cart {
             product: product.clone(),
             quantity,
         });
+        self
+    }
+
+    /// The same cart with `quantity` cups of `cup` brought back.
+    pub fn with_returned(mut self, cup: &ProductId, quantity: i64) -> Self {
+        self.returns.push(CartLine {
+            product: cup.clone(),
+            quantity,
+        });
+        self
+    }
+
+    /// The same cart with a tip.
+    pub fn with_tip(mut self, tip: crate::bills::Tip) -> Self {
+        self.tip = Some(tip);
         self
     }
 
@@ -145,6 +167,29 @@ pub fn price_cart(
             .ok_or(LedgerError::AmountOverflow)?;
     }
 
+    // Cups brought back: negative deposit lines (after the ones sold), and
+    // back into stock.
+    for returned in &cart.returns {
+        if !(1..=MAX_LINE_QUANTITY).contains(&returned.quantity) {
+            return Err(LedgerError::InvalidQuantity {
+                product: returned.product.clone(),
+                quantity: returned.quantity,
+                max: MAX_LINE_QUANTITY,
+            });
+        }
+        let cup = product(&returned.product)?
+            .ok_or_else(|| LedgerError::UnknownProduct(returned.product.clone()))?;
+        if !cup.returnable {
+            return Err(LedgerError::NotReturnable { name: cup.name });
+        }
+        lines.push(line_for(&cup, -returned.quantity));
+        let entry = wanted.entry(cup.id.clone()).or_insert_with(|| (cup, 0));
+        entry.1 = entry
+            .1
+            .checked_sub(returned.quantity)
+            .ok_or(LedgerError::AmountOverflow)?;
+    }
+
     let mut stock_needed = Vec::new();
     for (item, quantity) in wanted.values() {
         if item.use_stock {
@@ -160,11 +205,29 @@ pub fn price_cart(
     }
 
     let total = lines_total(&lines)?;
+    if total.is_negative() {
+        return Err(LedgerError::ReturnsExceedOrder);
+    }
     Ok(PricedCart {
         lines,
         total,
         stock_needed,
     })
+}
+
+/// Cups brought back in a priced cart, per cup product: what the guest's
+/// deposits must cover.
+pub fn cups_returned(lines: &[Line]) -> Vec<(ProductId, String, i64)> {
+    let mut cups: BTreeMap<ProductId, (String, i64)> = BTreeMap::new();
+    for line in lines.iter().filter(|l| l.deposit && l.quantity < 0) {
+        let entry = cups
+            .entry(line.product.clone())
+            .or_insert_with(|| (line.name.clone(), 0));
+        entry.1 = entry.1.saturating_sub(line.quantity);
+    }
+    cups.into_iter()
+        .map(|(product, (name, count))| (product, name, count))
+        .collect()
 }
 
 /// The sum of the lines' totals, refusing overflow.
@@ -229,6 +292,8 @@ fn line_for(item: &Product, quantity: i64) -> Line {
         },
         deposit: item.returnable,
         pass: None,
+        tip: false,
+        bill: None,
     }
 }
 

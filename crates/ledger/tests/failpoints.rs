@@ -74,3 +74,57 @@ fn a_sale_committed_just_before_a_crash_is_replayed_not_repeated() {
     assert_eq!(bar.balance(&guest).0, 50_00 - 2 * 7_00, "charged once");
     scenario.teardown();
 }
+
+#[test]
+fn a_bill_paid_in_full_just_before_a_crash_is_settled_when_the_till_resumes() {
+    use tapster_ledger::bills::BillStatus;
+    use tapster_ledger::model::Tender;
+    use tapster_ledger::store::{BillPaymentRequest, OpenBillRequest};
+    use tapster_ledger::Cents;
+
+    let scenario = fail::FailScenario::setup();
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 50_00);
+    let bill = bar
+        .ledger
+        .open_bill(&OpenBillRequest {
+            key: bar.key(),
+            staff: common::staff_id("anna"),
+            cart: cart(&[("beer", 1)]),
+        })
+        .unwrap();
+    let last = BillPaymentRequest {
+        key: bar.key(),
+        staff: common::staff_id("anna"),
+        bill: bill.id,
+        tender: Tender::Wallet,
+        token: Some(guest.clone()),
+        offered: Cents(7_00),
+        reference: None,
+    };
+    // The payment is durable; the till dies before the bill is settled.
+    fail::cfg("ledger::bill::paid", "return(io)").unwrap();
+    assert!(bar.ledger.pay_bill(&last, Authorisation::ThisLedger).is_err());
+    fail::remove("ledger::bill::paid");
+    assert_eq!(bar.balance(&guest), Cents(43_00));
+    assert_eq!(
+        bar.ledger.bill(&bill.id).unwrap().status,
+        BillStatus::Open,
+        "paid but not yet settled"
+    );
+    let open = bar.ledger.resume_bills(&common::staff_id("anna")).unwrap();
+    assert!(open.is_empty(), "settled on resume");
+    let settled = bar.ledger.bill(&bill.id).unwrap();
+    assert_eq!(settled.status, BillStatus::Settled);
+    assert!(settled.settled_by.is_some());
+    // The retry of the lost answer replays the payment; nothing doubles.
+    let again = bar.ledger.pay_bill(&last, Authorisation::ThisLedger).unwrap();
+    assert!(again.payment.replayed);
+    assert_eq!(again.settled.map(|s| s.entry.id), settled.settled_by);
+    assert_eq!(bar.balance(&guest), Cents(43_00));
+    let reader = bar.ledger.reader().unwrap();
+    assert!(reader.check_invariants().unwrap().is_empty());
+    scenario.teardown();
+}

@@ -37,6 +37,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          DROP TABLE pass_uses; DROP TABLE known_passes;
          ALTER TABLE event_settings DROP COLUMN offline_pass_cap;
          ALTER TABLE shifts DROP COLUMN closed_by;
+         DROP TABLE bill_payments; DROP TABLE bills;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

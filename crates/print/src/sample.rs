@@ -24,6 +24,8 @@ fn line(key: &str, quantity: i64) -> Line {
         vat_rate: product.vat_rate,
         deposit: product.returnable,
         pass: None,
+        tip: false,
+        bill: None,
     }
 }
 

@@ -250,6 +250,16 @@ struct StoredLine {
     /// The pass of a discount line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     x: Option<String>,
+    /// 1 on a tip line.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    t: u8,
+    /// The bill of a bill line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<String>,
+}
+
+fn is_zero(value: &u8) -> bool {
+    *value == 0
 }
 
 /// A posting as stored in `entries.postings`.
@@ -259,7 +269,7 @@ struct StoredPosting {
     m: i64,
 }
 
-fn encode_lines(lines: &[Line]) -> Result<String> {
+pub(super) fn encode_lines(lines: &[Line]) -> Result<String> {
     let stored: Vec<StoredLine> = lines
         .iter()
         .map(|l| StoredLine {
@@ -271,12 +281,14 @@ fn encode_lines(lines: &[Line]) -> Result<String> {
             v: l.vat_rate.0,
             d: u8::from(l.deposit),
             x: l.pass.as_ref().map(|code| code.to_string()),
+            t: u8::from(l.tip),
+            b: l.bill.map(|bill| bill.to_string()),
         })
         .collect();
     serde_json::to_string(&stored).map_err(|e| LedgerError::Corrupt(e.to_string()))
 }
 
-fn decode_lines(json: &str) -> Result<Vec<Line>> {
+pub(super) fn decode_lines(json: &str) -> Result<Vec<Line>> {
     let stored: Vec<StoredLine> = serde_json::from_str(json)
         .map_err(|e| LedgerError::Corrupt(format!("entry lines: {e}")))?;
     stored
@@ -291,6 +303,8 @@ fn decode_lines(json: &str) -> Result<Vec<Line>> {
                 vat_rate: VatRate(l.v),
                 deposit: l.d != 0,
                 pass: l.x.map(crate::passes::PassCode::try_from).transpose()?,
+                tip: l.t != 0,
+                bill: l.b.map(|bill| bill.parse()).transpose()?,
             })
         })
         .collect()

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "passes_and_shift_closers",
         sql: include_str!("../../../../migrations/ledger/0006_passes_and_shift_closers.sql"),
     },
+    Migration {
+        version: 7,
+        name: "bills",
+        sql: include_str!("../../../../migrations/ledger/0007_bills.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@
 //! Readers ([`LedgerReader`]) have their own connections and never block it.
 
 mod auth;
+mod bills;
 mod catalog;
 mod entries;
 pub mod migrate;
@@ -31,6 +32,7 @@ use crate::error::{LedgerError, Result};
 use crate::ids::TerminalId;
 use crate::pin::PinHashCost;
 
+pub use bills::{Bill, BillPayment, BillPaymentRequest, CancelBillRequest, OpenBillRequest, PaidBill};
 pub use catalog::NewStaff;
 pub use operations::{
     AdjustmentRequest, Authorisation, CancelRequest, DepositReturnRequest, PayoutRequest, Recorded,

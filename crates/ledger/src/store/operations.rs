@@ -162,7 +162,7 @@ pub(super) struct Context {
 
 impl Context {
     /// The terminal's open shift, which a cashier must own.
-    fn require_shift(&self) -> Result<&Shift> {
+    pub(super) fn require_shift(&self) -> Result<&Shift> {
         let shift = self.shift.as_ref().ok_or(LedgerError::NoOpenShift)?;
         if shift.staff != self.staff.id
             && check_role(self.staff.role, Action::CloseOthersShift).is_err()
@@ -276,7 +276,7 @@ impl Ledger {
     /// Runs one money operation: replays it if `key` was seen with the same
     /// request, refuses a different request under the same key, and
     /// otherwise writes the entry `decide` drafts, all in one transaction.
-    fn run_operation(
+    pub(super) fn run_operation(
         &self,
         operation: &'static str,
         key: &IdempotencyKey,
@@ -387,7 +387,10 @@ impl Ledger {
                 let shift = ctx.require_shift()?;
                 check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
                 check_tender(request.tender, request.token.as_ref())?;
-                let priced = price_sale(tx, request, ctx.now)?;
+                let priced = price_sale(tx, &request.cart, request.pass.as_ref(), ctx.now)?;
+                if let (Some(token), Authorisation::ThisLedger) = (&request.token, &authorisation) {
+                    check_cups_back(tx, token, &priced.lines)?;
+                }
                 if let Some(pass) = &request.pass {
                     // The server decided online; offline this till lets a
                     // pass go no more often than the pass allows, itself.
@@ -481,7 +484,11 @@ impl Ledger {
         ctx.require_shift()?;
         check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
         check_tender(request.tender, request.token.as_ref())?;
-        Ok(price_sale(&tx, request, ctx.now)?.total)
+        let priced = price_sale(&tx, &request.cart, request.pass.as_ref(), ctx.now)?;
+        if let Some(token) = &request.token {
+            check_cups_back(&tx, token, &priced.lines)?;
+        }
+        Ok(priced.total)
     }
 
     /// Credits a wristband against cash or card, up to the event's maximum
@@ -579,6 +586,8 @@ impl Ledger {
                     vat_rate: crate::money::VatRate(0),
                     deposit: true,
                     pass: None,
+                    tip: false,
+                    bill: None,
                 };
                 let balance = match &request.token {
                     Some(token) => {
@@ -621,10 +630,24 @@ impl Ledger {
 
     /// Reverses an entry with a new entry (nothing is edited or deleted).
     /// A cashier may cancel only the last sale of their own open shift.
+    /// A sale that is part of a bill is cancelled with its bill
+    /// ([`Ledger::cancel_bill`]), never alone.
     pub fn cancel(
         &self,
         request: &CancelRequest,
         authorisation: Authorisation,
+    ) -> Result<Recorded> {
+        self.cancel_entry(request, authorisation, None)
+    }
+
+    /// Cancels one entry; `within_bill` when a bill's cancellation reverses
+    /// its entries (for a cashier, the bill as a whole must be their last
+    /// sale: its own later entries do not count).
+    pub(super) fn cancel_entry(
+        &self,
+        request: &CancelRequest,
+        authorisation: Authorisation,
+        within_bill: Option<crate::ids::BillId>,
     ) -> Result<Recorded> {
         let _span =
             tracing::info_span!("cancel", key = %request.key, entry = %request.entry).entered();
@@ -637,17 +660,30 @@ impl Ledger {
             |tx, ctx| {
                 let (target_rowid, target) = load_entry(tx, &request.entry)?
                     .ok_or(LedgerError::UnknownEntry(request.entry))?;
+                if let Some(bill) = crate::bills::bill_of(&target.lines) {
+                    if within_bill != Some(bill) {
+                        return Err(LedgerError::PartOfBill { bill });
+                    }
+                }
                 let shift = ctx.require_shift()?;
                 let already_cancelled: bool = tx
                     .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
                     .query_row([target.id.to_string()], |r| r.get(0))?;
+                // A bill's own entries (its id is in their lines) are not
+                // later sales of the bill.
                 let later_sale: bool = tx
                     .prepare_cached(
                         "SELECT EXISTS (SELECT 1 FROM entries
-                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND sequence > ?3)",
+                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND sequence > ?3
+                       AND (?4 IS NULL OR instr(lines, ?4) = 0))",
                     )?
                     .query_row(
-                        params![shift.id.to_string(), ctx.staff.id.as_str(), target_rowid],
+                        params![
+                            shift.id.to_string(),
+                            ctx.staff.id.as_str(),
+                            target_rowid,
+                            within_bill.map(|bill| bill.to_string())
+                        ],
                         |r| r.get(0),
                     )?;
                 check_cancel(
@@ -910,7 +946,7 @@ impl Ledger {
 }
 
 /// The wallet of a wristband this ledger knows, or `UnknownWallet`.
-fn known_wallet(tx: &Transaction<'_>, token: &TokenId) -> Result<WalletRow> {
+fn known_wallet(tx: &Connection, token: &TokenId) -> Result<WalletRow> {
     wallet_row(tx, token)?.ok_or_else(|| LedgerError::UnknownWallet {
         token: token.clone(),
     })
@@ -930,12 +966,37 @@ fn opened_wallet(tx: &Transaction<'_>, ctx: &Context, token: &TokenId) -> Result
 
 /// Wallet tender goes with a wristband; cash and card without.
 /// What a sale costs: the cart by the ledger's pricing, less its pass.
-fn price_sale(tx: &Connection, request: &SaleRequest, now: Timestamp) -> Result<PricedCart> {
-    let priced = price_cart(&request.cart, |id| product(tx, id), now)?;
-    match &request.pass {
-        Some(pass) => apply_pass(priced, pass).map_err(LedgerError::PassNotApplicable),
-        None => Ok(priced),
+/// What a sale costs: its cart priced, any pass taken off, the tip added.
+pub(super) fn price_sale(
+    tx: &Connection,
+    cart: &Cart,
+    pass: Option<&Pass>,
+    now: Timestamp,
+) -> Result<PricedCart> {
+    let priced = price_cart(cart, |id| product(tx, id), now)?;
+    let priced = match pass {
+        Some(pass) => apply_pass(priced, pass).map_err(LedgerError::PassNotApplicable)?,
+        None => priced,
+    };
+    crate::bills::add_tip(priced, cart.tip)
+}
+
+/// Cups a wristband brings back must be cups it has outstanding (as a
+/// deposit return); cups brought back without a wristband are paid in cash
+/// and bounded by nothing this till knows.
+pub(super) fn check_cups_back(tx: &Connection, token: &TokenId, lines: &[Line]) -> Result<()> {
+    let cups = crate::pricing::cups_returned(lines);
+    if cups.is_empty() {
+        return Ok(());
     }
+    let row = known_wallet(tx, token)?;
+    for (cup, name, count) in cups {
+        let outstanding = outstanding_deposits(tx, token, row.deposits_cursor, Some(&cup))?
+            .first()
+            .map_or(0, |d| d.count);
+        check_deposit_return(&name, outstanding, count)?;
+    }
+    Ok(())
 }
 
 fn check_tender(tender: Tender, token: Option<&TokenId>) -> Result<()> {
@@ -948,7 +1009,7 @@ fn check_tender(tender: Tender, token: Option<&TokenId>) -> Result<()> {
 /// Authorises a debit of `amount` (positive) from the wallet: by this
 /// ledger's rules, or as already approved by the server. Returns whether it
 /// was authorised offline and the balance after.
-fn debit_wallet(
+pub(super) fn debit_wallet(
     tx: &Transaction<'_>,
     ctx: &Context,
     token: &TokenId,

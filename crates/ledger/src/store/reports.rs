@@ -104,6 +104,9 @@ pub struct SalesReport {
     pub vouchers_credited: CountRow,
     #[serde(default)]
     pub promo_spent: CountRow,
+    /// Tips (count of tip lines, amount), net of cancellations: not revenue.
+    #[serde(default)]
+    pub tips: CountRow,
 }
 
 /// Which buckets a report reads from the rollup and which sequence ranges
@@ -387,8 +390,22 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
     let mut terminals: BTreeMap<String, Tally> = BTreeMap::new();
     let mut deposits_issued = Tally::default();
     let mut deposits_returned = Tally::default();
+    let mut tips = Tally::default();
 
     for line in &lines {
+        // A bill's payments and settlement move money between tenders and
+        // open bills: what they paid for is in the settling entry's lines.
+        if line.product == crate::bills::BILL_PRODUCT {
+            continue;
+        }
+        if line.product == crate::bills::TIP_PRODUCT {
+            if line.subject_kind == "sale" {
+                tips.add(line.quantity, line.gross)?;
+            }
+            continue;
+        }
+        // Cups brought back with an order count against the deposits it
+        // issues (the report's rows are sums, per product).
         match (line.subject_kind.as_str(), line.deposit) {
             ("sale", false) => {
                 let (_, tally) = products
@@ -544,6 +561,10 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
         // Vouchers are the server's: a till's own ledger has none.
         vouchers_credited: CountRow::default(),
         promo_spent: CountRow::default(),
+        tips: CountRow {
+            count: tips.count,
+            amount: Cents(tips.amount),
+        },
     })
 }
 

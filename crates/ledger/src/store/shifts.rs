@@ -53,6 +53,9 @@ pub struct ZReport {
     /// cash-count adjustment).
     pub cash_movements: Cents,
     pub expected_cash: Cents,
+    /// Tips taken in the shift (in the drawer when paid cash, owed to the
+    /// staff either way).
+    pub tips: Cents,
     /// `None` while the shift is open.
     pub counted_cash: Option<Cents>,
     /// Who closed it, when not its cashier (a supervisor or manager).
@@ -132,8 +135,26 @@ fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
     Ok(Cents(sum.checked_neg().ok_or(LedgerError::AmountOverflow)?))
 }
 
+/// Tips booked in a shift: the sum of its tip account's postings.
+fn tips(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
+    let (first, last) = shift_sequences(conn, shift)?;
+    let sum: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(p.value ->> 'm'), 0) FROM entries e
+             JOIN json_each(e.postings) p
+             WHERE e.sequence >= ?2 AND (?3 IS NULL OR e.sequence <= ?3)
+               AND p.value ->> 'a' = ?1",
+        )?
+        .query_row(
+            params![Account::Tips(*shift).to_string(), first, last],
+            |r| r.get(0),
+        )?;
+    Ok(Cents(sum))
+}
+
 fn z_report(conn: &Connection, shift: Shift, replayed: bool) -> Result<ZReport> {
     let movements = cash_movements(conn, &shift.id)?;
+    let tips = tips(conn, &shift.id)?;
     let expected = shift
         .float
         .checked_add(movements)
@@ -173,6 +194,7 @@ fn z_report(conn: &Connection, shift: Shift, replayed: bool) -> Result<ZReport> 
         float: shift.float,
         cash_movements: movements,
         expected_cash: expected,
+        tips,
         counted_cash: shift.closed.as_ref().map(|c| c.counted_cash),
         difference: shift.closed.as_ref().map(|c| c.difference),
         shift,
