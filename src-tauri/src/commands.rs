@@ -84,14 +84,16 @@ pub async fn quote(
     terminal: Term<'_>,
     items: Vec<view::CartItem>,
     pass: Option<String>,
+    tip: Option<view::TipChoice>,
 ) -> Result<view::Quote, AppError> {
     blocking(&terminal, move |t| {
-        t.quote_with_pass(&items, pass.as_deref())
+        t.quote_order(&items, pass.as_deref(), tip)
     })
     .await
 }
 
 #[tauri::command]
+#[allow(clippy::too_many_arguments)]
 pub async fn pay(
     terminal: Term<'_>,
     items: Vec<view::CartItem>,
@@ -100,10 +102,12 @@ pub async fn pay(
     key: String,
     expected_total_cents: i64,
     pass: Option<String>,
+    tip: Option<view::TipChoice>,
 ) -> Result<view::Done, AppError> {
     terminal
-        .pay_with_pass(
+        .pay_order(
             &items,
+            tip,
             tender,
             token.as_deref(),
             &key,
@@ -111,6 +115,53 @@ pub async fn pay(
             pass.as_deref(),
         )
         .await
+}
+
+#[tauri::command]
+pub async fn open_bill(
+    terminal: Term<'_>,
+    items: Vec<view::CartItem>,
+    tip: Option<view::TipChoice>,
+    key: String,
+) -> Result<view::BillView, AppError> {
+    blocking(&terminal, move |t| t.open_bill(&items, tip, &key)).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn pay_bill(
+    terminal: Term<'_>,
+    bill: String,
+    tender: view::Tender,
+    token: Option<String>,
+    offered_cents: Option<i64>,
+    reference: Option<String>,
+    key: String,
+) -> Result<view::BillStep, AppError> {
+    terminal
+        .pay_bill(
+            &bill,
+            tender,
+            token.as_deref(),
+            offered_cents,
+            reference.as_deref(),
+            &key,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn cancel_bill(
+    terminal: Term<'_>,
+    bill: String,
+    key: String,
+) -> Result<view::BillView, AppError> {
+    blocking(&terminal, move |t| t.cancel_bill(&bill, &key)).await
+}
+
+#[tauri::command]
+pub async fn resume_bill(terminal: Term<'_>) -> Result<Option<view::BillView>, AppError> {
+    blocking(&terminal, move |t| t.resume_bill()).await
 }
 
 #[tauri::command]

@@ -50,6 +50,14 @@ pub enum ErrorCode {
     PassRefused,
     /// A pass that does not fit the cart (its product is not in it…).
     PassNotApplicable,
+    /// The cups brought back are worth more than the order.
+    ReturnsExceedOrder,
+    /// A payment above what is left on a bill, or to a bill already paid.
+    BillOverpaid,
+    /// A bill that is settled or cancelled, or does not exist.
+    BillClosed,
+    /// A sale that belongs to a bill: only the whole bill is cancelled.
+    PartOfBill,
     InvalidInput,
     /// The same idempotency key was used for a different request.
     IdempotencyConflict,
@@ -137,6 +145,10 @@ impl From<LedgerError> for AppError {
             NothingToPayOut => ErrorCode::NothingToPayOut,
             PassRefused(_) => ErrorCode::PassRefused,
             PassNotApplicable(_) => ErrorCode::PassNotApplicable,
+            ReturnsExceedOrder => ErrorCode::ReturnsExceedOrder,
+            BillOverpaid { .. } | BillAlreadyCovered => ErrorCode::BillOverpaid,
+            UnknownBill(_) | BillNotOpen { .. } => ErrorCode::BillClosed,
+            PartOfBill { .. } => ErrorCode::PartOfBill,
             IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
             InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse => {
                 ErrorCode::InvalidInput
@@ -175,6 +187,8 @@ impl From<SaleError> for AppError {
                     "unknown_wallet" | "wallet_not_found" => ErrorCode::UnknownWallet,
                     "pass_refused" => ErrorCode::PassRefused,
                     "pass_not_applicable" => ErrorCode::PassNotApplicable,
+                    "deposit_return_exceeded" => ErrorCode::DepositReturnExceeded,
+                    "returns_exceed_order" => ErrorCode::ReturnsExceedOrder,
                     _ => ErrorCode::RefusedByServer,
                 };
                 AppError::new(code, message)

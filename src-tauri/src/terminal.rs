@@ -31,6 +31,7 @@ use tracing::Instrument;
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
+mod bills;
 mod encoding;
 mod manage;
 mod passes;
@@ -162,14 +163,46 @@ fn key(value: &str) -> Result<IdempotencyKey, AppError> {
     IdempotencyKey::new(value).map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
 }
 
+/// The cart of the sell screen: a negative quantity of a cup is cups the
+/// guest brings back (netted against the order).
 fn cart(items: &[view::CartItem]) -> Result<Cart, AppError> {
     let mut cart = Cart::new();
     for item in items {
         let product = ProductId::new(&item.product)
             .map_err(|e| AppError::new(ErrorCode::UnknownProduct, e.to_string()))?;
-        cart = cart.with(&product, item.quantity);
+        cart = if item.quantity < 0 {
+            cart.with_returned(&product, item.quantity.saturating_neg())
+        } else {
+            cart.with(&product, item.quantity)
+        };
     }
     Ok(cart)
+}
+
+/// The cart with the tip the cashier chose.
+fn order(items: &[view::CartItem], tip: Option<view::TipChoice>) -> Result<Cart, AppError> {
+    let mut cart = cart(items)?;
+    cart.tip = tip.map(|tip| match tip {
+        view::TipChoice::Amount { cents } => tapster_ledger::bills::Tip::Amount(Cents(cents)),
+        view::TipChoice::Percent { basis_points } => {
+            tapster_ledger::bills::Tip::Percent(basis_points)
+        }
+    });
+    Ok(cart)
+}
+
+/// A priced line as the UI shows it.
+fn quote_line(line: &tapster_ledger::model::Line) -> view::QuoteLine {
+    view::QuoteLine {
+        product: line.product.to_string(),
+        name: line.name.clone(),
+        quantity: line.quantity,
+        unit_cents: line.unit_price.0,
+        total_cents: line.total().unwrap_or_default().0,
+        deposit: line.deposit,
+        discount: line.pass.is_some(),
+        tip: line.tip,
+    }
 }
 
 /// The catalogue's categories, in their order, for the UI.
@@ -729,6 +762,16 @@ impl Terminal {
         items: &[view::CartItem],
         pass: Option<&str>,
     ) -> Result<view::Quote, AppError> {
+        self.quote_order(items, pass, None)
+    }
+
+    /// [`Terminal::quote_with_pass`] with a tip (after the discount).
+    pub fn quote_order(
+        &self,
+        items: &[view::CartItem],
+        pass: Option<&str>,
+        tip: Option<view::TipChoice>,
+    ) -> Result<view::Quote, AppError> {
         self.staff()?;
         if items.is_empty() {
             return Ok(view::Quote {
@@ -740,7 +783,8 @@ impl Terminal {
         }
         let pass = pass.map(|code| self.scanned_pass(code)).transpose()?;
         let reader = self.reader();
-        let mut priced = price_cart(&cart(items)?, |id| reader.product(id), self.clock.now())?;
+        let cart = order(items, tip)?;
+        let mut priced = price_cart(&cart, |id| reader.product(id), self.clock.now())?;
         let mut pass_waits = None;
         if let Some(pass) = &pass {
             match tapster_ledger::passes::apply_pass(priced.clone(), pass) {
@@ -748,23 +792,12 @@ impl Terminal {
                 Err(why) => pass_waits = Some(why.to_string()),
             }
         }
+        let priced = tapster_ledger::bills::add_tip(priced, cart.tip)?;
         Ok(view::Quote {
             pass_waits,
             deposit_cents: priced.deposit_total().unwrap_or_default().0,
             total_cents: priced.total.0,
-            lines: priced
-                .lines
-                .iter()
-                .map(|line| view::QuoteLine {
-                    product: line.product.to_string(),
-                    name: line.name.clone(),
-                    quantity: line.quantity,
-                    unit_cents: line.unit_price.0,
-                    total_cents: line.total().unwrap_or_default().0,
-                    deposit: line.deposit,
-                    discount: line.pass.is_some(),
-                })
-                .collect(),
+            lines: priced.lines.iter().map(quote_line).collect(),
         })
     }
 
@@ -816,11 +849,35 @@ impl Terminal {
         expected_total_cents: Option<i64>,
         pass: Option<&str>,
     ) -> Result<view::Done, AppError> {
+        self.pay_order(
+            items,
+            None,
+            tender,
+            token_id,
+            idempotency_key,
+            expected_total_cents,
+            pass,
+        )
+        .await
+    }
+
+    /// [`Terminal::pay_with_pass`] with a tip: one sale, one tap.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pay_order(
+        &self,
+        items: &[view::CartItem],
+        tip: Option<view::TipChoice>,
+        tender: view::Tender,
+        token_id: Option<&str>,
+        idempotency_key: &str,
+        expected_total_cents: Option<i64>,
+        pass: Option<&str>,
+    ) -> Result<view::Done, AppError> {
         let staff = self.staff()?;
         let request = SaleRequest {
             key: key(idempotency_key)?,
             staff: staff.id,
-            cart: cart(items)?,
+            cart: order(items, tip)?,
             tender: tender_in(tender),
             token: token_id.map(token).transpose()?,
             pass: pass.map(|code| self.scanned_pass(code)).transpose()?,
@@ -927,6 +984,35 @@ impl Terminal {
                     "you have no sale to cancel in this shift",
                 )
             })?;
+        // A bill is one order: its last sale cancels all of it, and the
+        // receipt is that of its sale's reversal (or, still open, of its
+        // last payment's).
+        if let Some(bill) = tapster_ledger::bills::bill_of(&last.lines) {
+            let cancelled = self
+                .ledger
+                .cancel_bill(&tapster_ledger::store::CancelBillRequest {
+                    key: key(idempotency_key)?,
+                    staff: staff.id,
+                    bill,
+                })?;
+            let reversals: Vec<Entry> = self
+                .reader()
+                .recent_entries(None, 200)?
+                .into_iter()
+                .filter(|e| {
+                    e.kind == EntryKind::Cancel
+                        && tapster_ledger::bills::bill_of(&e.lines) == Some(bill)
+                })
+                .collect();
+            let shown = reversals
+                .iter()
+                .find(|e| e.reverses.is_some() && e.reverses == cancelled.settled_by)
+                .or_else(|| reversals.first())
+                .ok_or_else(|| {
+                    AppError::new(ErrorCode::NothingToCancel, "the bill had nothing to give back")
+                })?;
+            return self.finish(shown);
+        }
         let recorded = self.ledger.cancel(
             &CancelRequest {
                 key: key(idempotency_key)?,

@@ -152,6 +152,66 @@ pub struct QuoteLine {
     pub deposit: bool,
     /// What a pass takes off (negative): not a product.
     pub discount: bool,
+    /// A tip: the staff's, not revenue.
+    pub tip: bool,
+}
+
+/// A tip chosen on the till: an amount, or a share of the goods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TipChoice {
+    Amount {
+        #[ts(type = "number")]
+        cents: i64,
+    },
+    /// 1000 is 10 %.
+    Percent { basis_points: u32 },
+}
+
+/// A bill: one order paid step by step (wristbands, cash, card).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct BillView {
+    pub id: String,
+    /// `open`, `settled` or `cancelled`.
+    pub status: String,
+    pub lines: Vec<QuoteLine>,
+    #[ts(type = "number")]
+    pub total_cents: i64,
+    #[ts(type = "number")]
+    pub tip_cents: i64,
+    #[ts(type = "number")]
+    pub paid_cents: i64,
+    #[ts(type = "number")]
+    pub remaining_cents: i64,
+    pub payments: Vec<BillPaymentView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct BillPaymentView {
+    pub tender: Tender,
+    pub token_masked: Option<String>,
+    #[ts(type = "number")]
+    pub amount_cents: i64,
+    /// Cash handed over (the change is the difference).
+    #[ts(type = "number | null")]
+    pub tendered_cents: Option<i64>,
+    #[ts(type = "number")]
+    pub change_cents: i64,
+    pub reference: Option<String>,
+    /// Decided by this till's offline rules.
+    pub offline: bool,
+    pub cancelled: bool,
+}
+
+/// What one payment towards a bill did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct BillStep {
+    pub bill: BillView,
+    /// Cash to hand back for this payment.
+    #[ts(type = "number")]
+    pub change_cents: i64,
+    /// When this payment covered the rest: the settled sale and its receipt.
+    pub done: Option<Done>,
 }
 
 /// What a cart costs, priced by the ledger's rules.

@@ -171,7 +171,7 @@ pub struct WalletResource {
 }
 
 /// `POST pos/wallets/token/{token_id}/transactions`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTransaction {
     /// Product ids; repeats count as more units.
@@ -188,6 +188,29 @@ pub struct CreateTransaction {
     /// not for these products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass: Option<String>,
+    /// Tapster's extension: returnable cups the guest brings back with the
+    /// order, by product id (repeats count): their deposit nets against
+    /// it, at most the cups the wallet has out (422 otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<String>,
+    /// Tapster's extension: a tip on top, in cents (at most 100.00),
+    /// booked as the till's shift's tip, not revenue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_cents: Option<i64>,
+    /// Tapster's extension: instead of products, a payment of `amount`
+    /// cents towards a bill the till keeps open (split payments); the till
+    /// books the bill's goods when its payments cover it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill: Option<BillPaymentBody>,
+}
+
+/// A wallet's payment towards a till's open bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BillPaymentBody {
+    /// The bill's id (a UUID the till made).
+    pub bill_id: String,
+    /// Cents, more than zero.
+    pub amount: i64,
 }
 
 /// Response header of `POST …/transactions`: the transaction's id.

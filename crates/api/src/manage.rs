@@ -135,6 +135,9 @@ pub struct Summary {
     /// Promo credit from vouchers, apart from the guests' money.
     #[serde(default)]
     pub promo: PromoSummary,
+    /// Tips in cents (net of cancellations): the staff's, not revenue.
+    #[serde(default)]
+    pub tips: i64,
 }
 
 /// Promo credit (vouchers) in the period: credited, spent on sales (part

@@ -240,12 +240,12 @@ pub fn lines_total(lines: &[Line]) -> Result<Cents> {
         .ok_or(LedgerError::AmountOverflow)
 }
 
-/// The VAT in an entry's lines, one split per rate (deposit lines are not
-/// revenue and carry no VAT): each rate's gross sum is split once, as the
+/// The VAT in an entry's lines, one split per rate (deposit, tip and bill
+/// lines are not revenue and carry no VAT): each rate's gross sum is split once, as the
 /// sales report does, so a receipt shows the VAT the report counts.
 pub fn vat_breakdown(lines: &[Line]) -> Result<Vec<VatSplit>> {
     let mut gross_by_rate: BTreeMap<VatRate, Cents> = BTreeMap::new();
-    for line in lines.iter().filter(|line| !line.deposit) {
+    for line in lines.iter().filter(|line| line.is_goods()) {
         let total = line.total().ok_or(LedgerError::AmountOverflow)?;
         let sum = gross_by_rate.entry(line.vat_rate).or_default();
         *sum = sum.checked_add(total).ok_or(LedgerError::AmountOverflow)?;

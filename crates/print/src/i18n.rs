@@ -195,6 +195,11 @@ pub struct Texts {
     pub kind_cancel: &'static str,
     pub passes: &'static str,
     pub cut_along_lines: &'static str,
+    pub tip: &'static str,
+    pub payments: &'static str,
+    pub given: &'static str,
+    pub change: &'static str,
+    pub reference: &'static str,
 }
 
 pub static DE: Texts = Texts {
@@ -280,6 +285,11 @@ pub static DE: Texts = Texts {
     kind_cancel: "Storno",
     passes: "Gutscheine",
     cut_along_lines: "Entlang der gestrichelten Linien ausschneiden",
+    tip: "Trinkgeld",
+    payments: "Zahlungen",
+    given: "gegeben",
+    change: "Rückgeld",
+    reference: "Beleg-Nr.",
 };
 
 pub static EN: Texts = Texts {
@@ -365,6 +375,11 @@ pub static EN: Texts = Texts {
     kind_cancel: "Cancellation",
     passes: "Passes",
     cut_along_lines: "Cut along the dashed lines",
+    tip: "Tip",
+    payments: "Payments",
+    given: "given",
+    change: "Change",
+    reference: "Ref.",
 };
 
 #[cfg(test)]

@@ -47,6 +47,23 @@ pub struct ReceiptContext {
     /// How much of the wallet's balance after the entry is promo credit
     /// (vouchers), printed under it when there is any.
     pub promo_after: Option<Cents>,
+    /// For the entry that settles a bill: the bill's payments, in order.
+    #[serde(default)]
+    pub payments: Vec<ReceiptPayment>,
+}
+
+/// One payment of a bill, as its receipt lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptPayment {
+    pub tender: Tender,
+    /// The wristband, masked.
+    pub wristband: Option<String>,
+    pub amount: Cents,
+    /// Cash handed over, when change went back.
+    pub tendered: Option<Cents>,
+    pub change: Cents,
+    /// The card terminal's reference.
+    pub reference: Option<String>,
 }
 
 impl ReceiptContext {
@@ -76,8 +93,38 @@ impl ReceiptContext {
                 .and_then(|token| ledger.wallet(token).ok().flatten())
                 .map(|wallet| wallet.promo)
                 .filter(|promo| promo.is_positive()),
+            payments: if settles_bill(entry) {
+                ledger
+                    .bill_of_entry(&entry.id)?
+                    .map(|bill| {
+                        bill.payments
+                            .iter()
+                            .filter(|p| !p.cancelled)
+                            .map(|p| ReceiptPayment {
+                                tender: p.tender,
+                                wristband: p.token.as_ref().map(|t| t.masked()),
+                                amount: p.amount,
+                                tendered: p.tendered.filter(|t| *t != p.amount),
+                                change: p.change,
+                                reference: p.reference.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            },
         })
     }
+}
+
+/// Whether an entry settles a bill (its order, paid by the bill's
+/// payments): it has a negative bill line.
+fn settles_bill(entry: &Entry) -> bool {
+    entry
+        .lines
+        .iter()
+        .any(|line| line.bill.is_some() && line.unit_price.is_negative())
 }
 
 /// A receipt for a ledger entry.
@@ -159,10 +206,15 @@ impl<'a> Writer<'a> {
 
     /// `2 × Bier 0,5 l    9,00 €`, deposits marked, quantities as counts.
     fn lines(&mut self, lines: &[Line]) -> Result<(), PrintError> {
-        for line in lines {
+        // An order's bill line is what its payments paid: they are listed
+        // under the total instead (a payment alone shows its bill line).
+        let order = lines.iter().any(|l| l.bill.is_none());
+        for line in lines.iter().filter(|l| !(order && l.bill.is_some())) {
             let total = line.total().ok_or(LedgerError::AmountOverflow)?;
             let name = if line.deposit {
                 format!("{} ({})", line.name, self.t.deposit)
+            } else if line.tip {
+                self.t.tip.to_string()
             } else {
                 line.name.clone()
             };
@@ -222,6 +274,30 @@ impl<'a> Writer<'a> {
             if let Some(promo) = promo_after {
                 let promo = self.money(promo);
                 self.b.row(&format!("  {}:", self.t.of_which_promo), &promo);
+            }
+        }
+    }
+
+    /// A bill's payments under its total: each tender with its amount,
+    /// the cash given and the change, a card's reference.
+    fn bill_payments(&mut self, payments: &[ReceiptPayment]) {
+        self.b.rule(false);
+        self.b.text(self.t.payments, bold());
+        for payment in payments {
+            let label = match (&payment.wristband, payment.tender) {
+                (Some(band), _) => format!("{} {band}", self.t.wristband),
+                (None, tender) => self.tender(tender).to_string(),
+            };
+            let amount = self.money(payment.amount);
+            self.b.row(&label, &amount);
+            if let Some(tendered) = payment.tendered {
+                let given = format!("  {} {}", self.money(tendered), self.t.given);
+                let change = self.money(payment.change);
+                self.b.row(&given, "");
+                self.b.row(&format!("  {}", self.t.change), &change);
+            }
+            if let Some(reference) = &payment.reference {
+                self.b.row(&format!("  {}", self.t.reference), reference);
             }
         }
     }
@@ -328,6 +404,19 @@ pub fn entry_receipt(
     }
     w.entry_facts(ctx, entry);
     match entry.kind {
+        EntryKind::Sale if settles_bill(entry) => {
+            w.lines(&entry.lines)?;
+            // The order's total: its lines without the bill line.
+            let order: Vec<Line> = entry
+                .lines
+                .iter()
+                .filter(|l| l.bill.is_none())
+                .cloned()
+                .collect();
+            w.total(t.total, lines_total(&order)?);
+            w.vat_table(&entry.lines)?;
+            w.bill_payments(&ctx.payments);
+        }
         EntryKind::Sale => {
             w.lines(&entry.lines)?;
             // What the guest pays: the debit, seen from the guest, negated.
@@ -341,18 +430,30 @@ pub fn entry_receipt(
         EntryKind::Cancel => {
             // Lines, total and VAT as reversed (negative for a cancelled
             // sale); then what the cancellation did for the guest.
+            let order: Vec<Line> = entry
+                .lines
+                .iter()
+                .filter(|l| l.bill.is_none())
+                .cloned()
+                .collect();
             if !entry.lines.is_empty() {
                 w.lines(&entry.lines)?;
-                w.total(t.total, lines_total(&entry.lines)?);
+                let shown = if order.is_empty() { &entry.lines } else { &order };
+                w.total(t.total, lines_total(shown)?);
                 w.vat_table(&entry.lines)?;
             }
-            let label = if entry.amount.is_negative() {
+            // A bill's sale moved no money itself: its payments come back
+            // (each with its own reversal), the order's total in all.
+            let moved = match what.cancelled {
+                Some(original) if settles_bill(original) => lines_total(&order)?,
+                _ => entry.amount,
+            };
+            let label = if moved.is_negative() && !what.cancelled.is_some_and(settles_bill) {
                 t.taken_back
             } else {
                 t.refunded
             };
-            let amount = entry
-                .amount
+            let amount = moved
                 .0
                 .checked_abs()
                 .ok_or(LedgerError::AmountOverflow)?;
@@ -393,7 +494,9 @@ pub fn entry_receipt(
             w.total(t.amount, entry.amount);
         }
     }
-    w.payment(entry, ctx.promo_after);
+    if !settles_bill(entry) {
+        w.payment(entry, ctx.promo_after);
+    }
     if entry.kind == EntryKind::Payout {
         w.signature();
     }
@@ -468,6 +571,10 @@ pub fn z_report_receipt(
     ] {
         let right = format!("{} / {}", row.count, w.money(row.amount));
         w.b.row(label, &right);
+    }
+    if report.tips.0 != 0 {
+        let tips = w.money(report.tips);
+        w.b.row(&format!("{}:", t.tip), &tips);
     }
     w.b.rule(true);
     let cash_rows = [

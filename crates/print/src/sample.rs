@@ -72,6 +72,7 @@ pub fn test_receipt(format: &ReceiptFormat, at: Timestamp) -> Result<Receipt, Pr
         terminal_name: "Bar Nord – Zelt 1".into(),
         cashier_name: "Anna Jäger".into(),
         promo_after: None,
+        payments: Vec::new(),
     };
     let entry = sample_sale(at);
     entry_receipt(

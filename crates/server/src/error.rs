@@ -68,7 +68,10 @@ impl ServerError {
                 L::PassRefused(tapster_ledger::passes::PassRefusal::AlreadyRedeemed { .. }) => {
                     StatusCode::CONFLICT
                 }
-                L::PassRefused(_) | L::PassNotApplicable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                L::PassRefused(_)
+                | L::PassNotApplicable(_)
+                | L::DepositReturnExceeded { .. }
+                | L::ReturnsExceedOrder => StatusCode::UNPROCESSABLE_ENTITY,
                 L::UnknownWallet { .. } => StatusCode::NOT_FOUND,
                 L::StorageBusy => StatusCode::SERVICE_UNAVAILABLE,
                 L::StorageFull => StatusCode::INSUFFICIENT_STORAGE,

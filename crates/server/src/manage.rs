@@ -915,6 +915,7 @@ impl ServerStore {
                         COUNT(DISTINCT t.id) FILTER (WHERE t.kind = 'sale')
                  FROM transactions t JOIN json_each(t.lines) l
                  WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+                   AND (l.value ->> 'product') NOT IN ('bill', 'tip')
                    AND {RECORD_FILTER}
                  GROUP BY group_key ORDER BY group_key"
             );
@@ -1021,6 +1022,23 @@ impl ServerStore {
                 "SELECT COALESCE(SUM(promo_balance), 0) FROM wallets WHERE event_id = ?1",
             )?
             .query_row([event], |r| r.get(0))?;
+        // Tips are the staff's: beside revenue, never in it.
+        let tips: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT COALESCE(SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price')), 0)
+                 FROM transactions t JOIN json_each(t.lines) l
+                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'tip') = 1
+                   AND {RECORD_FILTER}"
+            ))?
+            .query_row(
+                params![
+                    event,
+                    filter.from_millis,
+                    filter.until_millis,
+                    filter.terminal
+                ],
+                |r| r.get(0),
+            )?;
         Ok(Summary {
             promo: PromoSummary {
                 vouchers_redeemed,
@@ -1038,6 +1056,7 @@ impl ServerStore {
             by_cashier,
             top_ups_by_tender,
             by_location,
+            tips,
         })
     }
 

@@ -479,19 +479,28 @@ impl ServerStore {
         // one time and in a header the next.
         // Without a pass, hashed as before passes existed (a retry across
         // an upgrade stays the same request).
-        let hash = match &request.pass {
-            None => request_hash(&(
+        let extended = !request.returns.is_empty() || request.tip_cents.is_some() || request.bill.is_some();
+        let hash = match (&request.pass, extended) {
+            (None, false) => request_hash(&(
                 token.as_str(),
                 &request.products,
                 &request.description,
                 &request.tag,
             ))?,
-            Some(pass) => request_hash(&(
+            (Some(pass), false) => request_hash(&(
                 token.as_str(),
                 &request.products,
                 &request.description,
                 &request.tag,
                 pass,
+            ))?,
+            (pass, true) => request_hash(&(
+                token.as_str(),
+                &request.products,
+                &request.description,
+                &request.tag,
+                pass,
+                (&request.returns, request.tip_cents, &request.bill),
             ))?,
         };
         let (terminal, token, request, key, now) = (
@@ -548,15 +557,49 @@ impl ServerStore {
                 ProductId::new(p.as_str()).map_err(|e| ServerError::invalid("products", e.reason))
             })
             .collect::<Result<_, _>>()?;
-        let cart = Cart::from_product_list(&products);
-        let priced = price_cart(
-            &cart,
-            |id| {
-                Self::product_of(tx, event, id)
-                    .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
-            },
-            now,
-        )?;
+        let mut cart = Cart::from_product_list(&products);
+        cart.returns = Cart::from_product_list(
+            &request
+                .returns
+                .iter()
+                .map(|p| {
+                    ProductId::new(p.as_str()).map_err(|e| ServerError::invalid("returns", e.reason))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+        .lines;
+        let priced = match &request.bill {
+            // A payment towards a till's open bill: one bill line.
+            Some(payment) => {
+                if !products.is_empty() || !cart.returns.is_empty() || request.pass.is_some() || request.tip_cents.is_some() {
+                    return Err(ServerError::invalid(
+                        "bill",
+                        "a bill payment carries no products, returns, pass or tip",
+                    ));
+                }
+                let bill: tapster_ledger::BillId = payment
+                    .bill_id
+                    .parse()
+                    .map_err(|_| ServerError::invalid("bill_id", "must be a UUID"))?;
+                if payment.amount <= 0 {
+                    return Err(ServerError::invalid("amount", "must be more than zero"));
+                }
+                let line = tapster_ledger::bills::bill_line(bill, Cents(payment.amount));
+                tapster_ledger::pricing::PricedCart {
+                    total: Cents(payment.amount),
+                    lines: vec![line],
+                    stock_needed: Vec::new(),
+                }
+            }
+            None => price_cart(
+                &cart,
+                |id| {
+                    Self::product_of(tx, event, id)
+                        .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
+                },
+                now,
+            )?,
+        };
         // A pass is redeemed in the same write as the debit: both or neither.
         let (priced, pass) = match &request.pass {
             Some(code) => {
@@ -574,6 +617,13 @@ impl ServerStore {
             }
             None => (priced, None),
         };
+        let priced = match request.tip_cents {
+            Some(cents) => tapster_ledger::bills::add_tip(
+                priced,
+                Some(tapster_ledger::bills::Tip::Amount(Cents(cents))),
+            )?,
+            None => priced,
+        };
         let amount = priced
             .total
             .checked_neg()
@@ -581,6 +631,15 @@ impl ServerStore {
         check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
         let wallet = Self::wallet_row(tx, event, token)?
             .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+        // Cups brought back: at most the cups this wallet has out.
+        for (cup, name, count) in tapster_ledger::pricing::cups_returned(&priced.lines) {
+            let outstanding: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(count), 0) FROM wallet_deposits WHERE wallet_id = ?1 AND product_id = ?2",
+                )?
+                .query_row(params![wallet.id, cup.as_str()], |r| r.get(0))?;
+            tapster_ledger::rules::check_deposit_return(&name, outstanding, count)?;
+        }
         wallet.authorize_debit(token, priced.total, now)?;
         let description = request
             .description

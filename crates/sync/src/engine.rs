@@ -10,9 +10,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tapster_api::{capability, BatchEntry, CreateTransaction, EntryStatus, Heartbeat};
+use tapster_api::{
+    capability, BatchEntry, BillPaymentBody, CreateTransaction, EntryStatus, Heartbeat,
+};
 use tapster_ledger::model::{Entry, EntryKind, SyncState, Tender, Terminal};
-use tapster_ledger::store::{Authorisation, Recorded, SaleRequest, ServerApproval, WalletSnapshot};
+use tapster_ledger::store::{
+    Authorisation, BillPaymentRequest, Intent, PaidBill, Recorded, SaleRequest, ServerApproval,
+    WalletSnapshot,
+};
 use tapster_ledger::{Clock, EntryId, Ledger, LedgerError, ProductId, TokenId};
 use thiserror::Error;
 
@@ -283,18 +288,21 @@ impl Syncer {
                 continue;
             }
             let now = self.clock.now();
+            let settles_bill = entry
+                .lines
+                .iter()
+                .any(|l| l.bill.is_some() && l.unit_price.is_negative());
             let decision = match (&entry.token, entry.kind, entry.tender) {
+                // A bill's settling entry moves no wallet money (its
+                // payments did): nothing for a plain server to debit.
+                (Some(_), EntryKind::Sale, Tender::Wallet) if settles_bill => {
+                    SyncState::Rejected {
+                        reason: "a bill's settlement moves no wallet money; this server keeps only the payments".into(),
+                        at: now,
+                    }
+                }
                 (Some(token), EntryKind::Sale, Tender::Wallet) => {
-                    let request = CreateTransaction {
-                        products: products_of(&entry),
-                        description: None,
-                        tag: None,
-                        idempotency_key: Some(entry.idempotency_key.to_string()),
-                        pass: entry
-                            .lines
-                            .iter()
-                            .find_map(|l| l.pass.as_ref().map(|code| code.to_string())),
-                    };
+                    let request = transaction_of_entry(&entry);
                     match self.client.transaction(token.as_str(), &request).await {
                         Ok(applied) => SyncState::Acknowledged {
                             server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
@@ -450,16 +458,72 @@ impl Syncer {
         try_online: bool,
     ) -> Result<Recorded, SaleError> {
         // What this terminal could not record is never sent to the server.
-        self.ledger.check_sale(request)?;
+        let priced = self.ledger.check_sale_priced(request)?;
+        let online = match (&request.token, request.tender) {
+            (Some(token), Tender::Wallet) if try_online => Some((
+                token,
+                online_request(request, &priced.lines),
+                Intent::Sale(request.clone()),
+            )),
+            _ => None,
+        };
+        self.authorise(&request.key, online, |authorisation| {
+            self.ledger.sell(request, authorisation)
+        }, |recorded| recorded.replayed)
+        .await
+    }
+
+    /// Takes a payment towards a bill: a wristband's with the server's
+    /// approval when it answers in time, else by the offline rules (as a
+    /// sale); cash and card by the ledger alone.
+    pub async fn authorise_bill_payment(
+        &self,
+        request: &BillPaymentRequest,
+        try_online: bool,
+    ) -> Result<PaidBill, SaleError> {
+        let applied = self.ledger.check_bill_payment(request)?;
+        let online = match (&request.token, request.tender) {
+            (Some(token), Tender::Wallet) if try_online => Some((
+                token,
+                CreateTransaction {
+                    idempotency_key: Some(request.key.to_string()),
+                    bill: Some(BillPaymentBody {
+                        bill_id: request.bill.to_string(),
+                        amount: applied.amount.0,
+                    }),
+                    ..CreateTransaction::default()
+                },
+                Intent::BillPayment {
+                    bill_payment: request.clone(),
+                },
+            )),
+            _ => None,
+        };
+        self.authorise(&request.key, online, |authorisation| {
+            self.ledger.pay_bill(request, authorisation)
+        }, |paid| paid.payment.replayed)
+        .await
+    }
+
+    /// Asks the server to apply a wristband debit (`online`: the band, the
+    /// request, the intent written before asking) and records it as the
+    /// server approved it; without an answer, records it by this ledger's
+    /// offline rules. A refusal by the server is final.
+    async fn authorise<T>(
+        &self,
+        key: &tapster_ledger::IdempotencyKey,
+        online: Option<(&TokenId, CreateTransaction, Intent)>,
+        record: impl Fn(Authorisation) -> Result<T, LedgerError>,
+        replayed: impl Fn(&T) -> bool,
+    ) -> Result<T, SaleError> {
         let mut asked = false;
-        let online = match (&request.token, request.tender, try_online) {
-            (Some(token), Tender::Wallet, true) => {
-                let body = online_request(request);
+        let approved = match online {
+            Some((token, body, intent)) => {
                 asked = true;
                 // Written down first: if this terminal dies after the server
-                // applied the sale, the next round records it (see
+                // applied the debit, the next round records it (see
                 // `resolve_sale_intents`).
-                self.ledger.record_sale_intent(request)?;
+                self.ledger.record_intent(&intent)?;
                 match tokio::time::timeout(
                     self.config.authorise_deadline,
                     self.client.transaction(token.as_str(), &body),
@@ -469,14 +533,14 @@ impl Syncer {
                     Ok(Ok(applied)) => Some(applied),
                     Ok(Err(ApiError::Refused { code, message, .. })) => {
                         // Refused: the server applied nothing.
-                        self.ledger.forget_sale_intent(&request.key)?;
+                        self.ledger.forget_sale_intent(key)?;
                         return Err(SaleError::Refused { code, message });
                     }
                     Ok(Err(error)) => {
                         tracing::info!(%error, "online authorisation failed; deciding offline");
                         if error.nothing_sent() {
                             // The server never saw it: no outcome to learn.
-                            self.ledger.forget_sale_intent(&request.key)?;
+                            self.ledger.forget_sale_intent(key)?;
                             asked = false;
                         }
                         None
@@ -487,19 +551,19 @@ impl Syncer {
                     }
                 }
             }
-            _ => None,
+            None => None,
         };
-        let authorisation = match online {
+        let authorisation = match approved {
             Some(applied) => server_approval(applied, self.clock.now()),
             None => Authorisation::ThisLedger,
         };
         let offline = matches!(authorisation, Authorisation::ThisLedger);
-        match self.ledger.sell(request, authorisation) {
+        match record(authorisation) {
             // Recorded under its key, which settled its intent in the same
             // transaction; a replay (recorded before) settles it here.
             Ok(recorded) => {
-                if asked && recorded.replayed {
-                    self.ledger.forget_sale_intent(&request.key)?;
+                if asked && replayed(&recorded) {
+                    self.ledger.forget_sale_intent(key)?;
                 }
                 Ok(recorded)
             }
@@ -521,31 +585,61 @@ impl Syncer {
     /// were settled; an unreachable server leaves them for the next round.
     pub async fn resolve_sale_intents(&self) -> Result<usize, SyncError> {
         let mut settled = 0;
-        for request in self.ledger.sale_intents()? {
-            let Some(token) = &request.token else {
-                self.ledger.forget_sale_intent(&request.key)?;
-                continue;
+        for intent in self.ledger.sale_intents()? {
+            let key = intent.key().clone();
+            let (token, body) = match &intent {
+                Intent::Sale(request) => match &request.token {
+                    // Priced as when it was sent (a replay prices from
+                    // the recorded entry).
+                    Some(token) => match self.ledger.check_sale_priced(request) {
+                        Ok(priced) => (token.clone(), online_request(request, &priced.lines)),
+                        Err(_) => (token.clone(), online_request(request, &[])),
+                    },
+                    None => {
+                        self.ledger.forget_sale_intent(&key)?;
+                        continue;
+                    }
+                },
+                Intent::BillPayment { bill_payment } => match &bill_payment.token {
+                    Some(token) => (
+                        token.clone(),
+                        CreateTransaction {
+                            idempotency_key: Some(key.to_string()),
+                            bill: Some(BillPaymentBody {
+                                bill_id: bill_payment.bill.to_string(),
+                                amount: bill_payment.offered.0,
+                            }),
+                            ..CreateTransaction::default()
+                        },
+                    ),
+                    None => {
+                        self.ledger.forget_sale_intent(&key)?;
+                        continue;
+                    }
+                },
             };
-            let body = online_request(&request);
             match self.client.transaction(token.as_str(), &body).await {
                 Ok(applied) => {
                     let approval = server_approval(applied, self.clock.now());
-                    match self.ledger.sell(&request, approval) {
-                        // Recorded now, or already (the answer did arrive).
-                        Ok(_) => {}
-                        Err(error) => {
-                            tracing::error!(key = %request.key, %error, "a sale the server applied cannot be recorded");
-                            return Err(error.into());
+                    let recorded = match &intent {
+                        Intent::Sale(request) => self.ledger.sell(request, approval).map(|_| ()),
+                        Intent::BillPayment { bill_payment } => {
+                            self.ledger.pay_bill(bill_payment, approval).map(|_| ())
                         }
+                    };
+                    // Recorded now, or already (the answer did arrive).
+                    if let Err(error) = recorded {
+                        tracing::error!(%key, %error, "a debit the server applied cannot be recorded");
+                        return Err(error.into());
                     }
-                    tracing::info!(key = %request.key, "interrupted sale recorded as the server applied it");
+                    tracing::info!(%key, "interrupted debit recorded as the server applied it");
                 }
                 Err(ApiError::Refused { code, .. }) => {
-                    tracing::info!(key = %request.key, %code, "interrupted sale was not applied by the server");
+                    tracing::info!(%key, %code, "interrupted debit was not applied by the server");
                 }
                 Err(error) => return Err(error.into()),
             }
-            self.ledger.forget_sale_intent(&request.key)?;
+            self.ledger.forget_sale_intent(&key)?;
             settled += 1;
         }
         Ok(settled)
@@ -553,7 +647,7 @@ impl Syncer {
 }
 
 /// A wristband sale as seed 001's debit by product ids, under its key.
-fn online_request(request: &SaleRequest) -> CreateTransaction {
+fn online_request(request: &SaleRequest, priced: &[tapster_ledger::model::Line]) -> CreateTransaction {
     CreateTransaction {
         products: request
             .cart
@@ -570,7 +664,23 @@ fn online_request(request: &SaleRequest) -> CreateTransaction {
         tag: None,
         idempotency_key: Some(request.key.to_string()),
         pass: request.pass.as_ref().map(|pass| pass.code.to_string()),
+        returns: returned_cups(&request.cart.returns),
+        tip_cents: request
+            .cart
+            .tip
+            .map(|_| tapster_ledger::bills::tip_total(priced).0),
+        bill: None,
     }
+}
+
+/// Cups brought back, as seed 001 lists products: each id once per unit.
+fn returned_cups(returns: &[tapster_ledger::pricing::CartLine]) -> Vec<String> {
+    returns
+        .iter()
+        .flat_map(|l| {
+            std::iter::repeat_n(l.product.to_string(), usize::try_from(l.quantity).unwrap_or(0))
+        })
+        .collect()
 }
 
 /// What the server's answer to an online sale authorises the ledger to record.
@@ -584,13 +694,48 @@ fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authoris
     })
 }
 
+/// A wallet sale recorded here as seed 001's transaction (with Tapster's
+/// extensions for a pass, cups back, a tip, a bill payment).
+fn transaction_of_entry(entry: &Entry) -> CreateTransaction {
+    let bill = entry.lines.iter().find_map(|l| {
+        l.bill.map(|bill| BillPaymentBody {
+            bill_id: bill.to_string(),
+            amount: l.total().map_or(0, |t| t.0),
+        })
+    });
+    let tip = tapster_ledger::bills::tip_total(&entry.lines);
+    CreateTransaction {
+        products: products_of(entry),
+        idempotency_key: Some(entry.idempotency_key.to_string()),
+        pass: entry
+            .lines
+            .iter()
+            .find_map(|l| l.pass.as_ref().map(|code| code.to_string())),
+        returns: entry
+            .lines
+            .iter()
+            .filter(|l| l.deposit && l.quantity < 0)
+            .flat_map(|l| {
+                std::iter::repeat_n(
+                    l.product.to_string(),
+                    usize::try_from(l.quantity.saturating_neg()).unwrap_or(0),
+                )
+            })
+            .collect(),
+        tip_cents: tip.is_positive().then_some(tip.0),
+        bill,
+        ..CreateTransaction::default()
+    }
+}
+
 /// A sale's products as seed 001 lists them: each id once per unit;
-/// deposits are the server's to add.
+/// deposits are the server's to add, discounts, tips and bills are not
+/// products.
 fn products_of(entry: &Entry) -> Vec<String> {
     entry
         .lines
         .iter()
-        .filter(|l| !l.deposit && l.pass.is_none())
+        .filter(|l| l.is_goods() && l.pass.is_none())
         .flat_map(|l| {
             std::iter::repeat_n(
                 l.product.to_string(),

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "returns_exceed_order" | "bill_overpaid" | "bill_closed" | "part_of_bill" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -93,7 +93,11 @@ export type QuoteLine = { product: string, name: string, quantity: number, unit_
 /**
  * What a pass takes off (negative): not a product.
  */
-discount: boolean, };
+discount: boolean, 
+/**
+ * A tip: the staff's, not revenue.
+ */
+tip: boolean, };
 
 export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, 
 /**

@@ -206,7 +206,7 @@ fn payments(conn: &Connection, bill: &BillId) -> Result<Vec<BillPayment>> {
     Ok(found)
 }
 
-fn settling_entry(conn: &Connection, key: &IdempotencyKey) -> Result<Option<EntryId>> {
+fn entry_by_key(conn: &Connection, key: &IdempotencyKey) -> Result<Option<EntryId>> {
     let id: Option<String> = conn
         .prepare_cached("SELECT id FROM entries WHERE idempotency_key = ?1")?
         .query_row([key.as_str()], |r| r.get(0))
@@ -237,7 +237,7 @@ fn load_bill(conn: &Connection, id: &BillId) -> Result<Bill> {
         payments,
         paid,
         band: row.band,
-        settled_by: settling_entry(conn, &row.settle_key)?,
+        settled_by: entry_by_key(conn, &row.settle_key)?,
     })
 }
 
@@ -425,6 +425,38 @@ impl Ledger {
             settled,
             bill,
         })
+    }
+
+    /// Checks a payment as [`Ledger::pay_bill`] would, except a wristband's
+    /// funds, and writes nothing: what it would put towards the bill (for
+    /// asking the server only about payments this till can record).
+    pub fn check_bill_payment(&self, request: &BillPaymentRequest) -> Result<crate::bills::Applied> {
+        let conn = self.lock();
+        let ctx_staff = active_staff(&conn, &request.staff)?;
+        check_role(ctx_staff.role, Action::Sell)?;
+        open_shift(&conn, &self.options.terminal)?.ok_or(LedgerError::NoOpenShift)?;
+        match (request.tender, &request.token) {
+            (Tender::Wallet, Some(_)) | (Tender::Cash | Tender::Card, None) => {}
+            _ => return Err(LedgerError::TenderMismatch),
+        }
+        let bill = load_bill(&conn, &request.bill)?;
+        if let Some(previous) = entry_by_key(&conn, &request.key)? {
+            // Paid before under this key: what it put in.
+            let (_, entry) = load_entry(&conn, &previous)?.ok_or(LedgerError::UnknownEntry(previous))?;
+            return Ok(crate::bills::Applied {
+                amount: entry.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                change: Cents::ZERO,
+            });
+        }
+        if bill.status != BillStatus::Open {
+            return Err(LedgerError::BillNotOpen {
+                status: bill.status.as_str(),
+            });
+        }
+        if let (Some(token), None) = (&request.token, &bill.band) {
+            check_cups_back(&conn, token, &bill.lines)?;
+        }
+        apply_payment(bill.remaining, request.tender, request.offered)
     }
 
     /// Books the order of a bill whose payments cover it: one entry with
@@ -632,6 +664,19 @@ impl Ledger {
         };
         match crate::bills::bill_of(&entry.lines) {
             Some(id) => Ok(Some(load_bill(&conn, &id)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl super::LedgerReader {
+    /// The bill an entry belongs to (a payment or the settling entry).
+    pub fn bill_of_entry(&self, entry: &EntryId) -> Result<Option<Bill>> {
+        let Some((_, entry)) = load_entry(&self.conn, entry)? else {
+            return Ok(None);
+        };
+        match crate::bills::bill_of(&entry.lines) {
+            Some(id) => Ok(Some(load_bill(&self.conn, &id)?)),
             None => Ok(None),
         }
     }

@@ -40,7 +40,7 @@ pub use operations::{
 };
 pub use reports::{AmountRow, CountRow, HourRow, ProductRow, ReportFilter, SalesReport, VatRow};
 pub use shifts::{CloseShiftRequest, OpenShiftRequest, ShiftOpened, ZReport};
-pub use sync::WalletSnapshot;
+pub use sync::{Intent, WalletSnapshot};
 pub use verify::InvariantViolation;
 
 /// How to open a ledger.

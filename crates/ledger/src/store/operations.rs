@@ -466,6 +466,12 @@ impl Ledger {
     /// Returns what the cart costs. For asking the server only about sales
     /// this terminal could record.
     pub fn check_sale(&self, request: &SaleRequest) -> Result<Cents> {
+        Ok(self.check_sale_priced(request)?.total)
+    }
+
+    /// [`Ledger::check_sale`] with the priced lines (what the tip comes
+    /// to, for a server that takes it in cents).
+    pub fn check_sale_priced(&self, request: &SaleRequest) -> Result<PricedCart> {
         let hash = request_hash("sale", request)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
@@ -474,10 +480,14 @@ impl Ledger {
                 .entry
                 .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?;
             let (_, entry) = load_entry(&tx, &id)?.ok_or(LedgerError::UnknownEntry(id))?;
-            return entry
-                .amount
-                .checked_neg()
-                .ok_or(LedgerError::AmountOverflow);
+            return Ok(PricedCart {
+                total: entry
+                    .amount
+                    .checked_neg()
+                    .ok_or(LedgerError::AmountOverflow)?,
+                lines: entry.lines,
+                stock_needed: Vec::new(),
+            });
         }
         let ctx = context(&tx, self, &request.staff)?;
         check_role(ctx.staff.role, Action::Sell)?;
@@ -488,7 +498,7 @@ impl Ledger {
         if let Some(token) = &request.token {
             check_cups_back(&tx, token, &priced.lines)?;
         }
-        Ok(priced.total)
+        Ok(priced)
     }
 
     /// Credits a wristband against cash or card, up to the event's maximum

@@ -323,19 +323,25 @@ impl Ledger {
     /// Writes down a wristband sale about to be sent to the server for
     /// authorisation (durably, before it is sent).
     pub fn record_sale_intent(&self, request: &crate::store::SaleRequest) -> Result<()> {
-        let body = serde_json::to_string(request)
+        self.record_intent(&Intent::Sale(request.clone()))
+    }
+
+    /// A wristband's payment towards a bill sent to the server, written
+    /// first, as a sale's (see [`Ledger::record_sale_intent`]).
+    pub fn record_intent(&self, intent: &Intent) -> Result<()> {
+        let body = serde_json::to_string(intent)
             .map_err(|e| crate::error::LedgerError::Corrupt(format!("sale intent: {e}")))?;
         self.lock().execute(
             "INSERT OR IGNORE INTO sale_intents (idempotency_key, request, created_at)
              VALUES (?1, ?2, ?3)",
-            rusqlite::params![request.key.as_str(), body, self.options.clock.now().0],
+            rusqlite::params![intent.key().as_str(), body, self.options.clock.now().0],
         )?;
         Ok(())
     }
 
-    /// Sales sent for authorisation whose answer was never recorded, oldest
-    /// first.
-    pub fn sale_intents(&self) -> Result<Vec<crate::store::SaleRequest>> {
+    /// Debits sent for authorisation whose answer was never recorded,
+    /// oldest first.
+    pub fn sale_intents(&self) -> Result<Vec<Intent>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT request FROM sale_intents ORDER BY created_at, idempotency_key",
@@ -369,4 +375,25 @@ pub struct BandRefusal {
     /// The full UID: a manager blocks a cloned wallet by it.
     pub token: String,
     pub reason: String,
+}
+
+/// A wristband debit sent to the server whose answer must be recorded:
+/// a sale, or a payment towards a bill. Stored as JSON; rows written
+/// before bills are plain sales.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Intent {
+    BillPayment {
+        bill_payment: crate::store::BillPaymentRequest,
+    },
+    Sale(crate::store::SaleRequest),
+}
+
+impl Intent {
+    pub fn key(&self) -> &IdempotencyKey {
+        match self {
+            Intent::BillPayment { bill_payment } => &bill_payment.key,
+            Intent::Sale(sale) => &sale.key,
+        }
+    }
 }
