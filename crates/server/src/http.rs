@@ -434,7 +434,7 @@ pub(crate) async fn post_staff_session(
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 402, description = "Not enough balance, or blocked", body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "No wallet for the wristband, or no such pass", body = ErrorBody),
         (status = 409, description = "The key was used for another request, or the pass is used up (`pass_refused`)", body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, description = "The pass is blocked or outside its window (`pass_refused`), or not for these products (`pass_not_applicable`)", body = ErrorBody),
+        (status = 422, description = "The pass is blocked or outside its window (`pass_refused`), or not for these products (`pass_not_applicable`); more cups back than the wallet has out (`deposit_return_exceeded`) or worth more than the order (`returns_exceed_order`)", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 async fn post_transaction(
     State(state): State<AppState>,

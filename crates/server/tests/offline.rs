@@ -770,3 +770,182 @@ fn two_offline_tills_redeem_one_pass_once_and_the_other_use_is_a_conflict() {
     );
     assert_eq!(server_balance(&server, &fx, 3), before_three);
 }
+
+fn summary(server: &Server, fx: &Fixture) -> Value {
+    let (status, body) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, "manage/reports/summary"))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["data"].clone()
+}
+
+fn wallet_cups(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
+    let data = feed(server, fx, 0, 100);
+    data["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["token_id"] == demo::wristband(wristband).as_str())
+        .and_then(|w| w["deposits"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d["count"].as_i64().unwrap())
+        .sum()
+}
+
+#[test]
+fn an_offline_split_bill_reaches_the_server_with_its_payments_order_and_tip() {
+    use tapster_ledger::bills::Tip;
+    use tapster_ledger::store::{BillPaymentRequest, CancelBillRequest, OpenBillRequest};
+
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    let anna = StaffId::new("anna").unwrap();
+    // Two beers (10.00 + 4.00 cups) and 10 % on the beer: 15.00.
+    let bill = ledger
+        .open_bill(&OpenBillRequest {
+            key: IdempotencyKey::random(),
+            staff: anna.clone(),
+            cart: Cart::new()
+                .with(&demo::product("beer"), 2)
+                .with_tip(Tip::Percent(1000)),
+        })
+        .unwrap();
+    assert_eq!(bill.total, Cents(15_00));
+    for (band, cents) in [(1, 10_00), (2, 5_00)] {
+        ledger
+            .pay_bill(
+                &BillPaymentRequest {
+                    key: IdempotencyKey::random(),
+                    staff: anna.clone(),
+                    bill: bill.id,
+                    tender: Tender::Wallet,
+                    token: Some(demo::wristband(band)),
+                    offered: Cents(cents),
+                    reference: None,
+                },
+                Authorisation::ThisLedger,
+            )
+            .unwrap();
+    }
+    let batch = pending_batch(&ledger);
+    assert_eq!(batch.len(), 3, "two payments and the bill's sale");
+    let (status, body) = push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(statuses(&body), vec!["created"; 3], "{body}");
+    assert_eq!(server_balance(&server, &fx, 1), 20_00 - 10_00);
+    assert_eq!(server_balance(&server, &fx, 2), 30_00 - 5_00);
+    assert_eq!(wallet_cups(&server, &fx, 1), 2, "the first band took the cups");
+    let report = summary(&server, &fx);
+    assert_eq!(report["revenue"], 10_00, "the beer, not the tip: {report}");
+    assert_eq!(report["tips"], 1_00);
+    assert!(report["by_product"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|row| row["key"] == "beer"), "{report}");
+
+    // Cancelled on the till: every payment comes back on the server too.
+    ledger
+        .cancel_bill(&CancelBillRequest {
+            key: IdempotencyKey::random(),
+            staff: anna,
+            bill: bill.id,
+        })
+        .unwrap();
+    let batch = pending_batch(&ledger);
+    assert_eq!(batch.len(), 6, "the bill's three and their reversals");
+    let (status, body) = push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(status, 200);
+    assert_eq!(
+        statuses(&body),
+        ["exists", "exists", "exists", "created", "created", "created"],
+        "{body}"
+    );
+    assert_eq!(server_balance(&server, &fx, 1), 20_00);
+    assert_eq!(server_balance(&server, &fx, 2), 30_00);
+    assert_eq!(wallet_cups(&server, &fx, 1), 0);
+    let report = summary(&server, &fx);
+    assert_eq!(report["revenue"], 0);
+    assert_eq!(report["tips"], 0);
+}
+
+fn transaction(server: &Server, fx: &Fixture, wristband: u32, body: Value) -> (u16, Value) {
+    json(
+        server
+            .client()
+            .post(server.url(
+                &fx.event,
+                &format!("pos/wallets/token/{}/transactions", demo::wristband(wristband)),
+            ))
+            .bearer_auth(&fx.bar_token)
+            .json(&body)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
+    let fx = Fixture::new(5);
+    let server = Server::start(&fx.db);
+    // Three beers first: the band has three cups out.
+    let (status, body) = transaction(&server, &fx, 2, json!({"products": ["beer", "beer", "beer"]}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server_balance(&server, &fx, 2), 30_00 - 21_00);
+    // Three cups back, two beers, 0.50 tip: 14.00 − 6.00 + 0.50.
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        2,
+        json!({"products": ["beer", "beer"], "returns": ["cup", "cup", "cup"], "tip_cents": 50, "idempotency_key": "round-2"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server_balance(&server, &fx, 2), 9_00 - 8_50);
+    assert_eq!(wallet_cups(&server, &fx, 2), 2);
+    // More cups than the band has out, or worth more than the order.
+    let (status, body) = transaction(&server, &fx, 1, json!({"products": ["beer"], "returns": ["cup"]}));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error_code"], "deposit_return_exceeded");
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        2,
+        json!({"products": ["water"], "returns": ["cup", "cup", "cup"]}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error_code"], "returns_exceed_order");
+    // A band's share of a bill the till keeps open: an amount, no products.
+    let bill = "0190a0b0-0000-7000-8000-000000000001";
+    let share = json!({"products": [], "bill": {"bill_id": bill, "amount": 6_00}, "idempotency_key": "share-1"});
+    let (status, body) = transaction(&server, &fx, 1, share.clone());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server_balance(&server, &fx, 1), 20_00 - 6_00);
+    let (status, _) = transaction(&server, &fx, 1, share);
+    assert_eq!(status, 202, "a repeat is the first answer");
+    assert_eq!(server_balance(&server, &fx, 1), 14_00);
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        1,
+        json!({"products": ["beer"], "bill": {"bill_id": bill, "amount": 100}}),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        1,
+        json!({"products": [], "bill": {"bill_id": bill, "amount": 100_00}}),
+    );
+    assert_eq!(status, 402, "not enough on the band: {body}");
+    let report = summary(&server, &fx);
+    assert_eq!(report["revenue"], 5 * 5_00, "bill shares are not revenue: {report}");
+    assert_eq!(report["tips"], 50);
+}
