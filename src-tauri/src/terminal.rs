@@ -473,10 +473,10 @@ impl Terminal {
     /// Uses up a recent tap of `token` on the reader (within a minute):
     /// the guest's consent to what the wristband is used for. Returns what
     /// the tap found out about the band.
-    fn take_tap(&self, token: &TokenId) -> Result<BandCheck, AppError> {
+    fn take_tap(&self, token: &TokenId) -> Result<(Instant, BandCheck), AppError> {
         let mut taps = lock(&self.taps);
         taps.retain(|_, (at, _)| at.elapsed() <= TAP_VALID_FOR);
-        taps.remove(token).map(|(_, check)| check).ok_or_else(|| {
+        taps.remove(token).ok_or_else(|| {
             AppError::new(
                 ErrorCode::NoTap,
                 "tap the wristband on the reader (it was not seen in the last minute)",
@@ -487,8 +487,12 @@ impl Terminal {
     /// Uses up a recent tap of a wristband that is to pay or be topped up:
     /// under the event's band policy it must have proved itself genuine.
     /// A refusal is recorded for the manager's security view.
-    fn take_band_tap(&self, token: &TokenId) -> Result<(), AppError> {
-        let check = self.take_tap(token)?;
+    fn take_band_tap(&self, token: &TokenId) -> Result<TakenTap, AppError> {
+        let (at, check) = self.take_tap(token)?;
+        let taken = TakenTap {
+            at,
+            check: check.clone(),
+        };
         let refused = match &check {
             BandCheck::Genuine { .. } => None,
             BandCheck::NotGenuine { reason } => Some(reason.as_str()),
@@ -506,7 +510,13 @@ impl Terminal {
             }
             return Err(error.into());
         }
-        Ok(())
+        Ok(taken)
+    }
+
+    /// A tap a refused debit did not use (the band was short): the same
+    /// band pays its part of the order without tapping again.
+    fn give_back_tap(&self, token: &TokenId, taken: TakenTap) {
+        lock(&self.taps).insert(token.clone(), (taken.at, taken.check));
     }
 
     pub fn session(&self) -> Result<view::Session, AppError> {
@@ -894,21 +904,35 @@ impl Terminal {
                 ));
             }
         }
-        if let Some(token) = &request.token {
-            self.take_band_tap(token)?;
-        }
+        let tap = match &request.token {
+            Some(token) => Some(self.take_band_tap(token)?),
+            None => None,
+        };
         let span = tracing::info_span!("sale", key = %request.key);
-        let recorded = match &self.syncer {
+        let recorded: Result<_, AppError> = match &self.syncer {
             Some(syncer) => {
                 let online = *lock(&self.sync_online);
                 syncer
                     .authorise_sale(&request, online)
                     .instrument(span)
-                    .await?
+                    .await
+                    .map_err(AppError::from)
             }
-            None => span.in_scope(|| self.ledger.sell(&request, Authorisation::ThisLedger))?,
+            None => span
+                .in_scope(|| self.ledger.sell(&request, Authorisation::ThisLedger))
+                .map_err(AppError::from),
         };
-        self.finish(&recorded.entry)
+        match recorded {
+            Ok(recorded) => self.finish(&recorded.entry),
+            Err(error) => {
+                if let (Some(token), Some(tap), ErrorCode::InsufficientFunds) =
+                    (&request.token, tap, error.code)
+                {
+                    self.give_back_tap(token, tap);
+                }
+                Err(error)
+            }
+        }
     }
 
     pub fn top_up(
@@ -1268,6 +1292,13 @@ impl Terminal {
             .map(|s| s.mode == EventMode::Connected)
             .unwrap_or(false)
     }
+}
+
+/// A band's tap, taken by a debit (kept to give back when the debit
+/// did not use it).
+struct TakenTap {
+    at: Instant,
+    check: BandCheck,
 }
 
 /// Where the reader's events go.

@@ -1027,3 +1027,85 @@ fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() 
     assert_eq!(redeemed, 3, "one per pass: {report}");
     assert!(event.check(), "tapster-server check is clean");
 }
+
+#[test]
+fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
+    use tapster_app::view::TipChoice;
+    let event = Event::new(3, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let listen = server.address.clone();
+    event.set_offline_limits(&server, 50_00, 500_00);
+    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Nord");
+    let t = &till.terminal;
+    t.login("1111").unwrap();
+    t.open_shift(0, "open").unwrap();
+    let (band1, band2, band3) = (
+        demo::wristband(1).to_string(),
+        demo::wristband(2).to_string(),
+        demo::wristband(3).to_string(),
+    );
+    // Online: four beers (28.00) and a 2.00 tip; each band's share is a
+    // debit the server makes at once.
+    let round = vec![CartItem {
+        product: "beer".into(),
+        quantity: 4,
+    }];
+    let tip = Some(TipChoice::Amount { cents: 2_00 });
+    let bill = t.open_bill(&round, tip, "bill-online").unwrap();
+    assert_eq!(bill.total_cents, 30_00);
+    for (band, key) in [(&band1, "share-1"), (&band2, "share-2")] {
+        till.tap(band);
+        let step = till
+            .runtime
+            .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(band), None, None, key))
+            .unwrap();
+        assert!(!step.bill.payments.last().unwrap().offline, "asked the server");
+    }
+    let balances = event.balances();
+    assert_eq!(balances.get(&band1).copied(), Some(0), "debited on the server at once");
+    assert_eq!(balances.get(&band2).copied(), Some(0));
+    // The server refuses what a band does not have (the till thought it had).
+    till.tap(&band1);
+    let refused = till
+        .runtime
+        .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(&band1), Some(1_00), None, "share-3"))
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InsufficientFunds, "{refused:?}");
+    let last = till
+        .runtime
+        .block_on(t.pay_bill(&bill.id, Tender::Cash, None, Some(10_00), None, "cash"))
+        .unwrap();
+    assert_eq!(last.bill.status, "settled");
+    assert!(last.done.is_some());
+
+    // Offline: the band's share is decided by the offline limits.
+    server.kill();
+    let bill = t
+        .open_bill(
+            &[CartItem {
+                product: "beer".into(),
+                quantity: 1,
+            }],
+            None,
+            "bill-offline",
+        )
+        .unwrap();
+    till.tap(&band3);
+    let offline = till
+        .runtime
+        .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(&band3), None, None, "share-offline"))
+        .unwrap();
+    assert!(offline.bill.payments[0].offline);
+    assert_eq!(offline.bill.status, "settled");
+
+    let _server = Server::start_on(&event.db, 0.0, &listen);
+    wait("nothing pending", || {
+        till.handle.sync_now();
+        t.ledger().pending_count().unwrap_or(1) == 0
+    });
+    let balances = event.balances();
+    assert_eq!(balances.get(&band3).copied(), Some(3_00));
+    // Online shares, the cash payment, the two bills' sales, the offline share.
+    assert_eq!(event.transactions_of(&terminal_id), 6);
+    assert!(event.check(), "tapster-server check is clean");
+}

@@ -110,3 +110,13 @@ pub fn listening_printer() -> (String, std::thread::JoinHandle<Vec<u8>>) {
     });
     (uri, handle)
 }
+
+/// A till on the data in `dir` (the caller keeps it): started again on
+/// the same directory, it finds what the last one left.
+pub fn start_in(dir: &std::path::Path) -> Fixture {
+    let dir = dir.to_path_buf();
+    start(move |o| {
+        o.config_dir = dir.join("config");
+        o.data_dir = dir;
+    })
+}
