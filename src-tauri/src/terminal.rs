@@ -1033,7 +1033,10 @@ impl Terminal {
                 .find(|e| e.reverses.is_some() && e.reverses == cancelled.settled_by)
                 .or_else(|| reversals.first())
                 .ok_or_else(|| {
-                    AppError::new(ErrorCode::NothingToCancel, "the bill had nothing to give back")
+                    AppError::new(
+                        ErrorCode::NothingToCancel,
+                        "the bill had nothing to give back",
+                    )
                 })?;
             return self.finish(shown);
         }

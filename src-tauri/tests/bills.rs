@@ -37,8 +37,15 @@ fn two_bands_and_cash_pay_one_round_with_a_tip_and_the_receipt_lists_them() {
     let too_much = block(t.pay_bill(&bill.id, Tender::Card, None, Some(3_00), None, "p2"));
     assert_eq!(too_much.unwrap_err().code, ErrorCode::BillOverpaid);
     tap(&f, SECOND_BAND);
-    let second = block(t.pay_bill(&bill.id, Tender::Wallet, Some(SECOND_BAND), Some(1_00), None, "p3"))
-        .unwrap();
+    let second = block(t.pay_bill(
+        &bill.id,
+        Tender::Wallet,
+        Some(SECOND_BAND),
+        Some(1_00),
+        None,
+        "p3",
+    ))
+    .unwrap();
     assert_eq!(second.bill.remaining_cents, 1_50);
     // The rest in cash: a 5 € note, 3.50 back; the bill is settled.
     let last = block(t.pay_bill(&bill.id, Tender::Cash, None, Some(5_00), None, "p4")).unwrap();
@@ -47,8 +54,18 @@ fn two_bands_and_cash_pay_one_round_with_a_tip_and_the_receipt_lists_them() {
     assert_eq!(last.bill.payments.len(), 3);
     let done = last.done.expect("the last payment settles the bill");
     let receipt = &done.receipt.text;
-    for expected in ["Trinkgeld", "Zahlungen", "Armband ••••0001", "Armband ••••0002", "Rückgeld", "SUMME"] {
-        assert!(receipt.contains(expected), "{expected} missing in:\n{receipt}");
+    for expected in [
+        "Trinkgeld",
+        "Zahlungen",
+        "Armband ••••0001",
+        "Armband ••••0002",
+        "Rückgeld",
+        "SUMME",
+    ] {
+        assert!(
+            receipt.contains(expected),
+            "{expected} missing in:\n{receipt}"
+        );
     }
     assert_eq!(t.wallet(BAND).unwrap().balance_cents, 0);
     assert_eq!(t.wallet(SECOND_BAND).unwrap().balance_cents, 29_00);
@@ -60,7 +77,11 @@ fn two_bands_and_cash_pay_one_round_with_a_tip_and_the_receipt_lists_them() {
     // The drawer holds the 1.50 kept of the note; the Z report shows the tip.
     let closed = t.close_shift(51_50, "close").unwrap();
     assert_eq!(closed.expected_cents, 51_50);
-    assert!(closed.receipt.text.contains("Trinkgeld"), "{}", closed.receipt.text);
+    assert!(
+        closed.receipt.text.contains("Trinkgeld"),
+        "{}",
+        closed.receipt.text
+    );
 }
 
 #[test]
@@ -76,9 +97,11 @@ fn a_short_band_pays_what_it_has_and_the_rest_goes_another_way() {
     // "Pay the rest another way": the same cart as a bill, the band's
     // 20.00 first — its tap was not used by the refused sale.
     let bill = t.open_bill(&cart, None, "rest").unwrap();
-    let from_band = block(t.pay_bill(&bill.id, Tender::Wallet, Some(BAND), None, None, "rest-1")).unwrap();
+    let from_band =
+        block(t.pay_bill(&bill.id, Tender::Wallet, Some(BAND), None, None, "rest-1")).unwrap();
     assert_eq!(from_band.bill.remaining_cents, 8_00);
-    let card = block(t.pay_bill(&bill.id, Tender::Card, None, None, Some("4711"), "rest-2")).unwrap();
+    let card =
+        block(t.pay_bill(&bill.id, Tender::Card, None, None, Some("4711"), "rest-2")).unwrap();
     let done = card.done.expect("settled");
     assert!(done.receipt.text.contains("4711"));
     assert_eq!(card.bill.payments[1].reference.as_deref(), Some("4711"));
@@ -96,14 +119,28 @@ fn cups_back_and_a_round_are_one_sale_and_one_tap() {
     t.login("1111").unwrap();
     t.open_shift(0, "open").unwrap();
     tap(&f, SECOND_BAND);
-    block(t.pay(&items(&[("beer", 3)]), Tender::Wallet, Some(SECOND_BAND), "first", None)).unwrap();
+    block(t.pay(
+        &items(&[("beer", 3)]),
+        Tender::Wallet,
+        Some(SECOND_BAND),
+        "first",
+        None,
+    ))
+    .unwrap();
     // Three cups back, two beers: 14.00 − 6.00.
     let round = items(&[("beer", 2), ("cup", -3)]);
     let quote = t.quote(&round).unwrap();
     assert_eq!(quote.total_cents, 8_00);
     assert!(quote.lines.iter().any(|l| l.deposit && l.quantity == -3));
     tap(&f, SECOND_BAND);
-    let paid = block(t.pay(&round, Tender::Wallet, Some(SECOND_BAND), "round", Some(8_00))).unwrap();
+    let paid = block(t.pay(
+        &round,
+        Tender::Wallet,
+        Some(SECOND_BAND),
+        "round",
+        Some(8_00),
+    ))
+    .unwrap();
     assert_eq!(paid.amount_cents, -8_00);
     assert_eq!(t.wallet(SECOND_BAND).unwrap().deposits[0].count, 2);
     // More cups than the order is worth belongs to the cup screen.
@@ -122,7 +159,15 @@ fn an_open_bill_is_there_again_after_a_restart_and_can_be_cancelled() {
         t.open_shift(0, "open").unwrap();
         let bill = t.open_bill(&items(&[("beer", 2)]), None, "bill").unwrap();
         tap(&f, BAND);
-        block(t.pay_bill(&bill.id, Tender::Wallet, Some(BAND), Some(10_00), None, "p1")).unwrap();
+        block(t.pay_bill(
+            &bill.id,
+            Tender::Wallet,
+            Some(BAND),
+            Some(10_00),
+            None,
+            "p1",
+        ))
+        .unwrap();
         bill_id = bill.id;
     }
     let f = start_in(dir.path());

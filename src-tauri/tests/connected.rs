@@ -1059,16 +1059,30 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
             .runtime
             .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(band), None, None, key))
             .unwrap();
-        assert!(!step.bill.payments.last().unwrap().offline, "asked the server");
+        assert!(
+            !step.bill.payments.last().unwrap().offline,
+            "asked the server"
+        );
     }
     let balances = event.balances();
-    assert_eq!(balances.get(&band1).copied(), Some(0), "debited on the server at once");
+    assert_eq!(
+        balances.get(&band1).copied(),
+        Some(0),
+        "debited on the server at once"
+    );
     assert_eq!(balances.get(&band2).copied(), Some(0));
     // The server refuses what a band does not have (the till thought it had).
     till.tap(&band1);
     let refused = till
         .runtime
-        .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(&band1), Some(1_00), None, "share-3"))
+        .block_on(t.pay_bill(
+            &bill.id,
+            Tender::Wallet,
+            Some(&band1),
+            Some(1_00),
+            None,
+            "share-3",
+        ))
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::InsufficientFunds, "{refused:?}");
     let last = till
@@ -1093,7 +1107,14 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
     till.tap(&band3);
     let offline = till
         .runtime
-        .block_on(t.pay_bill(&bill.id, Tender::Wallet, Some(&band3), None, None, "share-offline"))
+        .block_on(t.pay_bill(
+            &bill.id,
+            Tender::Wallet,
+            Some(&band3),
+            None,
+            None,
+            "share-offline",
+        ))
         .unwrap();
     assert!(offline.bill.payments[0].offline);
     assert_eq!(offline.bill.status, "settled");

@@ -24,11 +24,8 @@ pub const BILL_PRODUCT: &str = "bill";
 pub const BILL_CATEGORY: &str = "bills";
 
 /// Product ids that name lines the ledger makes, never catalogue products.
-pub const RESERVED_PRODUCT_IDS: &[&str] = &[
-    TIP_PRODUCT,
-    BILL_PRODUCT,
-    crate::passes::DISCOUNT_PRODUCT,
-];
+pub const RESERVED_PRODUCT_IDS: &[&str] =
+    &[TIP_PRODUCT, BILL_PRODUCT, crate::passes::DISCOUNT_PRODUCT];
 
 /// The largest tip, as an amount: more is a typo, not generosity.
 pub const MAX_TIP: Cents = Cents(100_00);
@@ -62,7 +59,9 @@ impl Tip {
             }
             Tip::Percent(bp) => {
                 if bp == 0 || bp > MAX_TIP_PERCENT_BP {
-                    return Err(InputError::new("tip", "must be 0.01 % to 50 % of the goods").into());
+                    return Err(
+                        InputError::new("tip", "must be 0.01 % to 50 % of the goods").into(),
+                    );
                 }
                 let base = i128::from(goods.0.max(0));
                 let cents = (base * i128::from(bp) + 5_000) / 10_000;
@@ -217,7 +216,9 @@ impl BillStatus {
             "open" => Ok(BillStatus::Open),
             "settled" => Ok(BillStatus::Settled),
             "cancelled" => Ok(BillStatus::Cancelled),
-            other => Err(LedgerError::Corrupt(format!("unknown bill status '{other}'"))),
+            other => Err(LedgerError::Corrupt(format!(
+                "unknown bill status '{other}'"
+            ))),
         }
     }
 }
@@ -232,7 +233,10 @@ mod tests {
         assert_eq!(Tip::Percent(1000).amount_on(Cents(905)).unwrap(), Cents(91));
         assert_eq!(Tip::Percent(1000).amount_on(Cents(904)).unwrap(), Cents(90));
         assert_eq!(Tip::Percent(500).amount_on(Cents(0)).unwrap(), Cents(0));
-        assert_eq!(Tip::Amount(Cents(150)).amount_on(Cents(0)).unwrap(), Cents(150));
+        assert_eq!(
+            Tip::Amount(Cents(150)).amount_on(Cents(0)).unwrap(),
+            Cents(150)
+        );
         assert!(Tip::Amount(Cents(0)).amount_on(Cents(100)).is_err());
         assert!(Tip::Amount(Cents(100_01)).amount_on(Cents(100)).is_err());
         assert!(Tip::Percent(5_001).amount_on(Cents(100)).is_err());

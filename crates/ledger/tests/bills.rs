@@ -29,7 +29,13 @@ fn open(bar: &Bar, staff: &str, cart: Cart) -> Bill {
         .unwrap()
 }
 
-fn payment(bar: &Bar, bill: &Bill, tender: Tender, token: Option<&TokenId>, offered: i64) -> BillPaymentRequest {
+fn payment(
+    bar: &Bar,
+    bill: &Bill,
+    tender: Tender,
+    token: Option<&TokenId>,
+    offered: i64,
+) -> BillPaymentRequest {
     BillPaymentRequest {
         key: bar.key(),
         staff: staff_id("anna"),
@@ -43,7 +49,10 @@ fn payment(bar: &Bar, bill: &Bill, tender: Tender, token: Option<&TokenId>, offe
 
 fn pay(bar: &Bar, bill: &Bill, tender: Tender, token: Option<&TokenId>, offered: i64) -> PaidBill {
     bar.ledger
-        .pay_bill(&payment(bar, bill, tender, token, offered), Authorisation::ThisLedger)
+        .pay_bill(
+            &payment(bar, bill, tender, token, offered),
+            Authorisation::ThisLedger,
+        )
         .unwrap()
 }
 
@@ -65,7 +74,11 @@ fn bill_accounts(bar: &Bar, bill: &BillId) -> BTreeMap<Account, i64> {
 
 fn shift_report(bar: &Bar) -> tapster_ledger::store::ZReport {
     let shift = bar.ledger.current_shift().unwrap().unwrap();
-    bar.ledger.reader().unwrap().shift_report(&shift.id).unwrap()
+    bar.ledger
+        .reader()
+        .unwrap()
+        .shift_report(&shift.id)
+        .unwrap()
 }
 
 fn assert_sound(bar: &Bar) {
@@ -82,7 +95,11 @@ fn two_bands_and_cash_with_change_and_a_tip_settle_one_bill() {
     bar.top_up("anna", &first, 10_00);
     bar.top_up("anna", &second, 5_00);
     // Three beers (3 × 5.00 + 3 × 2.00 cups) and 10 % on the beer: 1.50.
-    let bill = open(&bar, "anna", cart(&[("beer", 3)]).with_tip(Tip::Percent(1000)));
+    let bill = open(
+        &bar,
+        "anna",
+        cart(&[("beer", 3)]).with_tip(Tip::Percent(1000)),
+    );
     assert_eq!(bill.total, Cents(22_50));
     assert_eq!(bill.tip, Cents(1_50));
     assert_eq!(bill.status, BillStatus::Open);
@@ -101,14 +118,21 @@ fn two_bands_and_cash_with_change_and_a_tip_settle_one_bill() {
     assert_eq!(done.bill.payments[2].change, Cents(2_50));
     let settled = done.settled.expect("the last payment settles the bill");
     assert_eq!(settled.entry.kind, EntryKind::Sale);
-    assert_eq!(settled.entry.amount, Cents::ZERO, "the payments moved the money");
+    assert_eq!(
+        settled.entry.amount,
+        Cents::ZERO,
+        "the payments moved the money"
+    );
     assert_eq!(done.bill.settled_by, Some(settled.entry.id));
 
     assert_eq!(bar.balance(&first), Cents::ZERO);
     assert_eq!(bar.balance(&second), Cents::ZERO);
     let accounts = bill_accounts(&bar, &bill.id);
     assert_eq!(accounts.get(&Account::OpenBills), Some(&0), "{accounts:?}");
-    assert_eq!(accounts.get(&Account::Revenue(tapster_ledger::VatRate(1900))), Some(&15_00));
+    assert_eq!(
+        accounts.get(&Account::Revenue(tapster_ledger::VatRate(1900))),
+        Some(&15_00)
+    );
     assert_eq!(accounts.get(&Account::DepositLiability), Some(&6_00));
     let tips: i64 = accounts
         .iter()
@@ -124,7 +148,11 @@ fn two_bands_and_cash_with_change_and_a_tip_settle_one_bill() {
     assert_eq!(report.tips, Cents(1_50));
     assert_eq!(report.sales.tips.amount, Cents(1_50));
     assert_eq!(report.sales.revenue, Cents(15_00));
-    assert!(report.sales.by_product.iter().all(|row| row.product == "beer"));
+    assert!(report
+        .sales
+        .by_product
+        .iter()
+        .all(|row| row.product == "beer"));
     let tender = |name: &str| {
         report
             .sales
@@ -152,8 +180,14 @@ fn a_band_or_a_card_pays_at_most_the_rest_and_a_payment_is_taken_once() {
     );
     assert!(matches!(too_much, Err(LedgerError::BillOverpaid { .. })));
     let request = payment(&bar, &bill, Tender::Wallet, Some(&guest), 3_00);
-    let first = bar.ledger.pay_bill(&request, Authorisation::ThisLedger).unwrap();
-    let again = bar.ledger.pay_bill(&request, Authorisation::ThisLedger).unwrap();
+    let first = bar
+        .ledger
+        .pay_bill(&request, Authorisation::ThisLedger)
+        .unwrap();
+    let again = bar
+        .ledger
+        .pay_bill(&request, Authorisation::ThisLedger)
+        .unwrap();
     assert!(again.payment.replayed);
     assert_eq!(again.payment.entry.id, first.payment.entry.id);
     assert_eq!(again.bill.remaining, Cents(4_00), "booked once");
@@ -196,7 +230,8 @@ fn cups_brought_back_net_against_a_round_in_one_sale() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
-    bar.sell("anna", cart(&[("beer", 3)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 3)]), Some(&guest))
+        .unwrap();
     assert_eq!(bar.balance(&guest), Cents(29_00));
     // Three cups back and two beers: 2 × 7.00 − 3 × 2.00, one tap.
     let round = cart(&[("beer", 2)]).with_returned(&demo::product("cup"), 3);
@@ -213,10 +248,17 @@ fn cups_brought_back_net_against_a_round_in_one_sale() {
         cart(&[("beer", 1)]).with_returned(&demo::product("cup"), 1),
         Some(&stranger),
     );
-    assert!(matches!(refused, Err(LedgerError::DepositReturnExceeded { .. })));
+    assert!(matches!(
+        refused,
+        Err(LedgerError::DepositReturnExceeded { .. })
+    ));
     // Without a band, cups come back for cash, as at the cup counter.
     let cash = bar
-        .sell("anna", cart(&[("beer", 1)]).with_returned(&demo::product("cup"), 1), None)
+        .sell(
+            "anna",
+            cart(&[("beer", 1)]).with_returned(&demo::product("cup"), 1),
+            None,
+        )
         .unwrap();
     assert_eq!(cash.entry.amount, Cents(-5_00));
     // More cups than the order is worth belongs to the cup screen.
@@ -235,7 +277,8 @@ fn a_bill_takes_back_the_cups_of_its_first_band() {
     bar.open_shift("anna");
     let guest = band(1);
     bar.top_up("anna", &guest, 50_00);
-    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest)).unwrap();
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
     let stranger = band(2);
     bar.top_up("anna", &stranger, 50_00);
     let bill = open(
@@ -248,14 +291,20 @@ fn a_bill_takes_back_the_cups_of_its_first_band() {
         &payment(&bar, &bill, Tender::Wallet, Some(&stranger), 6_00),
         Authorisation::ThisLedger,
     );
-    assert!(matches!(refused, Err(LedgerError::DepositReturnExceeded { .. })));
+    assert!(matches!(
+        refused,
+        Err(LedgerError::DepositReturnExceeded { .. })
+    ));
     pay(&bar, &bill, Tender::Wallet, Some(&guest), 6_00);
     let done = pay(&bar, &bill, Tender::Wallet, Some(&stranger), 6_00);
     assert_eq!(done.bill.band, Some(guest.clone()));
     let settled = done.settled.unwrap().entry;
     assert_eq!(settled.token, Some(guest.clone()));
     let wallet = bar.ledger.wallet(&guest).unwrap().unwrap();
-    assert_eq!(wallet.deposits[0].count, 2, "1 − 1 + 2 cups on the first band");
+    assert_eq!(
+        wallet.deposits[0].count, 2,
+        "1 − 1 + 2 cups on the first band"
+    );
     assert_sound(&bar);
 }
 
@@ -267,7 +316,9 @@ fn a_till_that_dies_between_two_payments_reopens_the_bill_with_the_first() {
     bar.top_up("anna", &guest, 10_00);
     let bill = open(&bar, "anna", cart(&[("beer", 2)]));
     let first = payment(&bar, &bill, Tender::Wallet, Some(&guest), 10_00);
-    bar.ledger.pay_bill(&first, Authorisation::ThisLedger).unwrap();
+    bar.ledger
+        .pay_bill(&first, Authorisation::ThisLedger)
+        .unwrap();
     let path = bar.ledger.path().to_path_buf();
     drop(bar.ledger);
 
@@ -288,7 +339,10 @@ fn a_till_that_dies_between_two_payments_reopens_the_bill_with_the_first() {
     // The first payment's retry (its answer was lost) is the same payment.
     let retried = ledger.pay_bill(&first, Authorisation::ThisLedger).unwrap();
     assert!(retried.payment.replayed);
-    assert_eq!(ledger.wallet(&guest).unwrap().unwrap().available, Cents::ZERO);
+    assert_eq!(
+        ledger.wallet(&guest).unwrap().unwrap().available,
+        Cents::ZERO
+    );
     let mut rest = first.clone();
     rest.key = tapster_ledger::IdempotencyKey::new("after-restart").unwrap();
     rest.tender = Tender::Cash;
@@ -318,7 +372,11 @@ fn a_cancelled_bill_gives_every_payment_back_and_nets_to_zero() {
     // drawer hands back the cash, the beer goes back into stock.
     let bill = open(&bar, "anna", cart(&[("beer", 2)]));
     let stock = |bar: &Bar| {
-        bar.ledger.product(&demo::product("beer")).unwrap().unwrap().stock
+        bar.ledger
+            .product(&demo::product("beer"))
+            .unwrap()
+            .unwrap()
+            .stock
     };
     assert_eq!(stock(&bar), 8, "a bill holds its stock");
     pay(&bar, &bill, Tender::Wallet, Some(&guest), 6_00);
@@ -327,7 +385,11 @@ fn a_cancelled_bill_gives_every_payment_back_and_nets_to_zero() {
     let payment_entry = bar.ledger.bill(&bill.id).unwrap().payments[0].entry;
     assert!(matches!(
         bar.ledger.cancel(
-            &CancelRequest { key: bar.key(), staff: staff_id("anna"), entry: payment_entry },
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: payment_entry
+            },
             Authorisation::ThisLedger
         ),
         Err(LedgerError::PartOfBill { .. })
@@ -348,12 +410,23 @@ fn a_cancelled_bill_gives_every_payment_back_and_nets_to_zero() {
     assert_eq!(bar.balance(&guest), Cents(10_00));
 
     // Settled, then cancelled: the order is reversed too.
-    let bill = open(&bar, "anna", cart(&[("beer", 1)]).with_tip(Tip::Amount(Cents(50))));
+    let bill = open(
+        &bar,
+        "anna",
+        cart(&[("beer", 1)]).with_tip(Tip::Amount(Cents(50))),
+    );
     pay(&bar, &bill, Tender::Wallet, Some(&guest), 7_50);
-    assert_eq!(bar.ledger.bill(&bill.id).unwrap().status, BillStatus::Settled);
+    assert_eq!(
+        bar.ledger.bill(&bill.id).unwrap().status,
+        BillStatus::Settled
+    );
     assert_eq!(stock(&bar), 9);
     bar.ledger
-        .cancel_bill(&CancelBillRequest { key: bar.key(), staff: staff_id("anna"), bill: bill.id })
+        .cancel_bill(&CancelBillRequest {
+            key: bar.key(),
+            staff: staff_id("anna"),
+            bill: bill.id,
+        })
         .unwrap();
     assert_eq!(bar.balance(&guest), Cents(10_00));
     assert_eq!(stock(&bar), 10);
@@ -378,7 +451,10 @@ fn only_its_cashier_or_a_supervisor_cancels_a_bill() {
         bar.ledger.cancel_bill(&by("ben")),
         Err(LedgerError::NotYourLastSale)
     ));
-    assert_eq!(bar.ledger.cancel_bill(&by("sue")).unwrap().status, BillStatus::Cancelled);
+    assert_eq!(
+        bar.ledger.cancel_bill(&by("sue")).unwrap().status,
+        BillStatus::Cancelled
+    );
 }
 
 #[test]
@@ -406,7 +482,10 @@ fn offline_a_band_pays_its_share_of_a_bill_within_the_offline_limits() {
         &payment(&bar, &bill, Tender::Wallet, Some(&guest), 42_00),
         Authorisation::ThisLedger,
     );
-    assert!(matches!(refused, Err(LedgerError::OfflineLimit(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(LedgerError::OfflineLimit(_))),
+        "{refused:?}"
+    );
     let paid = pay(&bar, &bill, Tender::Wallet, Some(&guest), 30_00);
     assert!(paid.bill.payments[0].offline);
     pay(&bar, &bill, Tender::Cash, None, 12_00);

@@ -106,7 +106,10 @@ fn a_bill_paid_in_full_just_before_a_crash_is_settled_when_the_till_resumes() {
     };
     // The payment is durable; the till dies before the bill is settled.
     fail::cfg("ledger::bill::paid", "return(io)").unwrap();
-    assert!(bar.ledger.pay_bill(&last, Authorisation::ThisLedger).is_err());
+    assert!(bar
+        .ledger
+        .pay_bill(&last, Authorisation::ThisLedger)
+        .is_err());
     fail::remove("ledger::bill::paid");
     assert_eq!(bar.balance(&guest), Cents(43_00));
     assert_eq!(
@@ -120,7 +123,10 @@ fn a_bill_paid_in_full_just_before_a_crash_is_settled_when_the_till_resumes() {
     assert_eq!(settled.status, BillStatus::Settled);
     assert!(settled.settled_by.is_some());
     // The retry of the lost answer replays the payment; nothing doubles.
-    let again = bar.ledger.pay_bill(&last, Authorisation::ThisLedger).unwrap();
+    let again = bar
+        .ledger
+        .pay_bill(&last, Authorisation::ThisLedger)
+        .unwrap();
     assert!(again.payment.replayed);
     assert_eq!(again.settled.map(|s| s.entry.id), settled.settled_by);
     assert_eq!(bar.balance(&guest), Cents(43_00));

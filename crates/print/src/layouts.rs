@@ -438,7 +438,11 @@ pub fn entry_receipt(
                 .collect();
             if !entry.lines.is_empty() {
                 w.lines(&entry.lines)?;
-                let shown = if order.is_empty() { &entry.lines } else { &order };
+                let shown = if order.is_empty() {
+                    &entry.lines
+                } else {
+                    &order
+                };
                 w.total(t.total, lines_total(shown)?);
                 w.vat_table(&entry.lines)?;
             }
@@ -453,10 +457,7 @@ pub fn entry_receipt(
             } else {
                 t.refunded
             };
-            let amount = moved
-                .0
-                .checked_abs()
-                .ok_or(LedgerError::AmountOverflow)?;
+            let amount = moved.0.checked_abs().ok_or(LedgerError::AmountOverflow)?;
             let amount = w.money(Cents(amount));
             w.b.rule(true);
             w.b.row_styled(label, &amount, BOLD_TALL);

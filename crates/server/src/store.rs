@@ -479,7 +479,8 @@ impl ServerStore {
         // one time and in a header the next.
         // Without a pass, hashed as before passes existed (a retry across
         // an upgrade stays the same request).
-        let extended = !request.returns.is_empty() || request.tip_cents.is_some() || request.bill.is_some();
+        let extended =
+            !request.returns.is_empty() || request.tip_cents.is_some() || request.bill.is_some();
         let hash = match (&request.pass, extended) {
             (None, false) => request_hash(&(
                 token.as_str(),

@@ -842,15 +842,22 @@ fn an_offline_split_bill_reaches_the_server_with_its_payments_order_and_tip() {
     assert_eq!(statuses(&body), vec!["created"; 3], "{body}");
     assert_eq!(server_balance(&server, &fx, 1), 20_00 - 10_00);
     assert_eq!(server_balance(&server, &fx, 2), 30_00 - 5_00);
-    assert_eq!(wallet_cups(&server, &fx, 1), 2, "the first band took the cups");
+    assert_eq!(
+        wallet_cups(&server, &fx, 1),
+        2,
+        "the first band took the cups"
+    );
     let report = summary(&server, &fx);
     assert_eq!(report["revenue"], 10_00, "the beer, not the tip: {report}");
     assert_eq!(report["tips"], 1_00);
-    assert!(report["by_product"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|row| row["key"] == "beer"), "{report}");
+    assert!(
+        report["by_product"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["key"] == "beer"),
+        "{report}"
+    );
 
     // Cancelled on the till: every payment comes back on the server too.
     ledger
@@ -883,7 +890,10 @@ fn transaction(server: &Server, fx: &Fixture, wristband: u32, body: Value) -> (u
             .client()
             .post(server.url(
                 &fx.event,
-                &format!("pos/wallets/token/{}/transactions", demo::wristband(wristband)),
+                &format!(
+                    "pos/wallets/token/{}/transactions",
+                    demo::wristband(wristband)
+                ),
             ))
             .bearer_auth(&fx.bar_token)
             .json(&body)
@@ -897,7 +907,12 @@ fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
     let fx = Fixture::new(5);
     let server = Server::start(&fx.db);
     // Three beers first: the band has three cups out.
-    let (status, body) = transaction(&server, &fx, 2, json!({"products": ["beer", "beer", "beer"]}));
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        2,
+        json!({"products": ["beer", "beer", "beer"]}),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(server_balance(&server, &fx, 2), 30_00 - 21_00);
     // Three cups back, two beers, 0.50 tip: 14.00 − 6.00 + 0.50.
@@ -911,7 +926,12 @@ fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
     assert_eq!(server_balance(&server, &fx, 2), 9_00 - 8_50);
     assert_eq!(wallet_cups(&server, &fx, 2), 2);
     // More cups than the band has out, or worth more than the order.
-    let (status, body) = transaction(&server, &fx, 1, json!({"products": ["beer"], "returns": ["cup"]}));
+    let (status, body) = transaction(
+        &server,
+        &fx,
+        1,
+        json!({"products": ["beer"], "returns": ["cup"]}),
+    );
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error_code"], "deposit_return_exceeded");
     let (status, body) = transaction(
@@ -946,6 +966,10 @@ fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
     );
     assert_eq!(status, 402, "not enough on the band: {body}");
     let report = summary(&server, &fx);
-    assert_eq!(report["revenue"], 5 * 5_00, "bill shares are not revenue: {report}");
+    assert_eq!(
+        report["revenue"],
+        5 * 5_00,
+        "bill shares are not revenue: {report}"
+    );
     assert_eq!(report["tips"], 50);
 }

@@ -467,9 +467,12 @@ impl Syncer {
             )),
             _ => None,
         };
-        self.authorise(&request.key, online, |authorisation| {
-            self.ledger.sell(request, authorisation)
-        }, |recorded| recorded.replayed)
+        self.authorise(
+            &request.key,
+            online,
+            |authorisation| self.ledger.sell(request, authorisation),
+            |recorded| recorded.replayed,
+        )
         .await
     }
 
@@ -499,9 +502,12 @@ impl Syncer {
             )),
             _ => None,
         };
-        self.authorise(&request.key, online, |authorisation| {
-            self.ledger.pay_bill(request, authorisation)
-        }, |paid| paid.payment.replayed)
+        self.authorise(
+            &request.key,
+            online,
+            |authorisation| self.ledger.pay_bill(request, authorisation),
+            |paid| paid.payment.replayed,
+        )
         .await
     }
 
@@ -647,7 +653,10 @@ impl Syncer {
 }
 
 /// A wristband sale as seed 001's debit by product ids, under its key.
-fn online_request(request: &SaleRequest, priced: &[tapster_ledger::model::Line]) -> CreateTransaction {
+fn online_request(
+    request: &SaleRequest,
+    priced: &[tapster_ledger::model::Line],
+) -> CreateTransaction {
     CreateTransaction {
         products: request
             .cart
@@ -678,7 +687,10 @@ fn returned_cups(returns: &[tapster_ledger::pricing::CartLine]) -> Vec<String> {
     returns
         .iter()
         .flat_map(|l| {
-            std::iter::repeat_n(l.product.to_string(), usize::try_from(l.quantity).unwrap_or(0))
+            std::iter::repeat_n(
+                l.product.to_string(),
+                usize::try_from(l.quantity).unwrap_or(0),
+            )
         })
         .collect()
 }

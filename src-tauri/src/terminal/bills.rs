@@ -141,7 +141,11 @@ impl Terminal {
 
     /// Cancels a bill: every payment goes back (wristbands credited, cash
     /// out of the drawer), and a settled bill's sale is reversed.
-    pub fn cancel_bill(&self, bill: &str, idempotency_key: &str) -> Result<view::BillView, AppError> {
+    pub fn cancel_bill(
+        &self,
+        bill: &str,
+        idempotency_key: &str,
+    ) -> Result<view::BillView, AppError> {
         let staff = self.staff()?;
         let bill = self.ledger.cancel_bill(&CancelBillRequest {
             key: key(idempotency_key)?,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::catalog::active_staff;
 use super::entries::{decode_lines, encode_lines, load_entry};
 use super::operations::{
-    check_cups_back, context, debit_wallet, price_sale, request_hash, Authorisation,
-    CancelRequest, Draft, Recorded,
+    check_cups_back, context, debit_wallet, price_sale, request_hash, Authorisation, CancelRequest,
+    Draft, Recorded,
 };
 use super::shifts::open_shift;
 use super::Ledger;
@@ -123,7 +123,8 @@ struct BillRow {
     cancel_key: Option<IdempotencyKey>,
 }
 
-const BILL_COLUMNS: &str = "id, staff_id, shift_id, opened_at, lines, stock, total, status, band, settle_key, cancel_key";
+const BILL_COLUMNS: &str =
+    "id, staff_id, shift_id, opened_at, lines, stock, total, status, band, settle_key, cancel_key";
 
 fn bill_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<BillRow>> {
     let id: String = row.get(0)?;
@@ -170,7 +171,9 @@ fn payments(conn: &Connection, bill: &BillId) -> Result<Vec<BillPayment>> {
              JOIN entries e ON e.idempotency_key = p.idempotency_key
              WHERE p.bill_id = ?1 ORDER BY p.position",
         )?
-        .query_map([bill.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map([bill.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut found = Vec::with_capacity(rows.len());
     for (key, tendered, reference) in rows {
@@ -430,7 +433,10 @@ impl Ledger {
     /// Checks a payment as [`Ledger::pay_bill`] would, except a wristband's
     /// funds, and writes nothing: what it would put towards the bill (for
     /// asking the server only about payments this till can record).
-    pub fn check_bill_payment(&self, request: &BillPaymentRequest) -> Result<crate::bills::Applied> {
+    pub fn check_bill_payment(
+        &self,
+        request: &BillPaymentRequest,
+    ) -> Result<crate::bills::Applied> {
         let conn = self.lock();
         let ctx_staff = active_staff(&conn, &request.staff)?;
         check_role(ctx_staff.role, Action::Sell)?;
@@ -442,9 +448,13 @@ impl Ledger {
         let bill = load_bill(&conn, &request.bill)?;
         if let Some(previous) = entry_by_key(&conn, &request.key)? {
             // Paid before under this key: what it put in.
-            let (_, entry) = load_entry(&conn, &previous)?.ok_or(LedgerError::UnknownEntry(previous))?;
+            let (_, entry) =
+                load_entry(&conn, &previous)?.ok_or(LedgerError::UnknownEntry(previous))?;
             return Ok(crate::bills::Applied {
-                amount: entry.amount.checked_neg().ok_or(LedgerError::AmountOverflow)?,
+                amount: entry
+                    .amount
+                    .checked_neg()
+                    .ok_or(LedgerError::AmountOverflow)?,
                 change: Cents::ZERO,
             });
         }
@@ -552,8 +562,8 @@ impl Ledger {
                 }
                 _ => {
                     let staff = active_staff(&tx, &request.staff)?;
-                    let shift = open_shift(&tx, &self.options.terminal)?
-                        .ok_or(LedgerError::NoOpenShift)?;
+                    let shift =
+                        open_shift(&tx, &self.options.terminal)?.ok_or(LedgerError::NoOpenShift)?;
                     // A cashier cancels their own bill of the open shift; a
                     // supervisor any (the reversals check the rest).
                     if staff.role < Action::CancelAnyEntry.minimum_role()

@@ -32,7 +32,9 @@ use crate::error::{LedgerError, Result};
 use crate::ids::TerminalId;
 use crate::pin::PinHashCost;
 
-pub use bills::{Bill, BillPayment, BillPaymentRequest, CancelBillRequest, OpenBillRequest, PaidBill};
+pub use bills::{
+    Bill, BillPayment, BillPaymentRequest, CancelBillRequest, OpenBillRequest, PaidBill,
+};
 pub use catalog::NewStaff;
 pub use operations::{
     AdjustmentRequest, Authorisation, CancelRequest, DepositReturnRequest, PayoutRequest, Recorded,
