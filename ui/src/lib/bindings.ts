@@ -99,6 +99,34 @@ discount: boolean,
  */
 tip: boolean, };
 
+export type TipChoice = { "kind": "amount", cents: number, } | { "kind": "percent", basis_points: number, };
+
+export type BillView = { id: string, 
+/**
+ * `open`, `settled` or `cancelled`.
+ */
+status: string, lines: Array<QuoteLine>, total_cents: number, tip_cents: number, paid_cents: number, remaining_cents: number, payments: Array<BillPaymentView>, };
+
+export type BillPaymentView = { tender: Tender, token_masked: string | null, amount_cents: number, 
+/**
+ * Cash handed over (the change is the difference).
+ */
+tendered_cents: number | null, change_cents: number, reference: string | null, 
+/**
+ * Decided by this till's offline rules.
+ */
+offline: boolean, cancelled: boolean, };
+
+export type BillStep = { bill: BillView, 
+/**
+ * Cash to hand back for this payment.
+ */
+change_cents: number, 
+/**
+ * When this payment covered the rest: the settled sale and its receipt.
+ */
+done: Done | null, };
+
 export type Quote = { lines: Array<QuoteLine>, total_cents: number, deposit_cents: number, 
 /**
  * Why the pass asked for is not taken off (its product is not in the
