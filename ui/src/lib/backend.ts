@@ -7,6 +7,8 @@ import { emitTo, listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { save } from "@tauri-apps/plugin-dialog";
 import type {
   AppError,
+  BillStep,
+  BillView,
   CartItem,
   CatalogueAdmin,
   EncodingStation,
@@ -36,6 +38,7 @@ import type {
   Status,
   Tap,
   Tender,
+  TipChoice,
   Wallet,
   ScannedLine,
   ScannedPass,
@@ -74,8 +77,12 @@ export const backend = {
   closeShift: (countedCents: number, key: string) =>
     call<ShiftClosed>("close_shift", { countedCents, key }),
   catalog: () => call<Catalog>("catalog"),
-  /** `pass`: the code of a scanned discount or allowance pass to take off. */
-  quote: (items: CartItem[], pass: string | null = null) => call<Quote>("quote", { items, pass }),
+  /**
+   * `pass`: the code of a scanned discount or allowance pass to take off.
+   * A negative quantity of the cup is cups the guest brings back.
+   */
+  quote: (items: CartItem[], pass: string | null = null, tip: TipChoice | null = null) =>
+    call<Quote>("quote", { items, pass, tip }),
   /** `expectedTotalCents`: the total the cashier saw; another price is refused. */
   pay: (
     items: CartItem[],
@@ -84,7 +91,28 @@ export const backend = {
     key: string,
     expectedTotalCents: number,
     pass: string | null = null,
-  ) => call<Done>("pay", { items, tender, token, key, expectedTotalCents, pass }),
+    tip: TipChoice | null = null,
+  ) => call<Done>("pay", { items, tender, token, key, expectedTotalCents, pass, tip }),
+  /** The cart as a bill to pay step by step: priced, its stock held, nothing paid. */
+  openBill: (items: CartItem[], tip: TipChoice | null, key: string) =>
+    call<BillView>("open_bill", { items, tip, key }),
+  /**
+   * One payment towards a bill. `offeredCents` null: a wristband (tapped)
+   * pays what it has, at most the rest; cash or card the rest. Cash may
+   * be more than the rest: the change comes back.
+   */
+  payBill: (
+    bill: string,
+    tender: Tender,
+    token: string | null,
+    offeredCents: number | null,
+    reference: string | null,
+    key: string,
+  ) => call<BillStep>("pay_bill", { bill, tender, token, offeredCents, reference, key }),
+  /** Gives every payment back (wristbands credited, cash out of the drawer). */
+  cancelBill: (bill: string, key: string) => call<BillView>("cancel_bill", { bill, key }),
+  /** The bill still open in this shift (after a restart or a new login). */
+  resumeBill: () => call<BillView | null>("resume_bill"),
   topUp: (token: string, amountCents: number, tender: Tender, key: string) =>
     call<Done>("top_up", { token, amountCents, tender, key }),
   returnDeposit: (token: string | null, quantity: number, tender: Tender, key: string) =>

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { ago, centsFromDigits, connectivityText, errorText, fill, kindText, money } from "./i18n";
+import { ago, centsFromDigits, connectivityText, errorText, fill, kindText, money, percent } from "./i18n";
 
 describe("i18n", () => {
   it("formats money per language", () => {
     expect(money(123450, "EUR", "de").replace(/\s/g, " ")).toBe("1.234,50 €");
     expect(money(-450, "EUR", "en")).toBe("-€4.50");
+  });
+
+  it("formats shares given in basis points", () => {
+    expect(percent(1000, "de").replace(/\s/g, " ")).toBe("10 %");
+    expect(percent(1250, "en")).toBe("12.5%");
   });
 
   it("reads keypad digits as cents", () => {

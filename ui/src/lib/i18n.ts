@@ -11,6 +11,13 @@ export function money(cents: number, currency: string, language: Language): stri
   );
 }
 
+/** A share in basis points (1000 is 10 %), as the language writes it. */
+export function percent(basisPoints: number, language: Language): string {
+  return new Intl.NumberFormat(locales[language], { style: "percent", maximumFractionDigits: 2 }).format(
+    basisPoints / 10_000,
+  );
+}
+
 export function time(millis: number, language: Language): string {
   return new Intl.DateTimeFormat(locales[language], {
     hour: "2-digit",
@@ -393,6 +400,34 @@ const de = {
   restart_needed: "Wirksam nach einem Neustart.",
   restart_now: "Jetzt neu starten",
   config_file: "Einstellungsdatei",
+  cups_back: "Becher zurück",
+  tip: "Trinkgeld",
+  tip_amount: "Betrag",
+  tip_none: "Kein Trinkgeld",
+  ok: "OK",
+  pay_split: "Aufteilen",
+  pay_rest: "Rest anders zahlen",
+  split_title: "Rechnung aufteilen",
+  split_remaining: "Noch offen",
+  split_paid: "Schon bezahlt",
+  split_hint: "Armband antippen oder Rest bar/mit Karte",
+  split_payments: "Zahlungen",
+  split_band: "Armband",
+  split_given: "gegeben",
+  split_cash_exact: "Passend",
+  split_cash_other: "Anderer Betrag",
+  split_cash_title: "Bar erhalten",
+  split_card: "Rest mit Karte",
+  split_card_reference: "Beleg-Nr. vom Kartenterminal (freiwillig)",
+  split_cancel: "Abbrechen",
+  split_cancel_question: "Rechnung abbrechen und alle Zahlungen zurückgeben?",
+  split_cancel_confirm: "Ja, abbrechen",
+  split_keep: "Weiter bezahlen",
+  split_cancelled: "Aufteilen abgebrochen: alle Zahlungen zurückgegeben.",
+  split_back_cash: "Bar zurückgeben: {amount}",
+  split_back_card: "Am Kartenterminal erstatten: {amount}",
+  split_back_wallet: "Auf Armbänder zurückgebucht: {amount}",
+  change: "Rückgeld",
 };
 
 type Texts = typeof de;
@@ -766,6 +801,34 @@ const en: Texts = {
   restart_needed: "Takes effect after a restart.",
   restart_now: "Restart now",
   config_file: "Settings file",
+  cups_back: "Cups back",
+  tip: "Tip",
+  tip_amount: "Amount",
+  tip_none: "No tip",
+  ok: "OK",
+  pay_split: "Split",
+  pay_rest: "Pay the rest another way",
+  split_title: "Split the bill",
+  split_remaining: "Left to pay",
+  split_paid: "Paid so far",
+  split_hint: "Tap a band, or pay the rest in cash or by card",
+  split_payments: "Payments",
+  split_band: "Wristband",
+  split_given: "given",
+  split_cash_exact: "Exact",
+  split_cash_other: "Other amount",
+  split_cash_title: "Cash received",
+  split_card: "Rest by card",
+  split_card_reference: "Card terminal receipt no. (optional)",
+  split_cancel: "Cancel",
+  split_cancel_question: "Cancel the bill and give every payment back?",
+  split_cancel_confirm: "Yes, cancel",
+  split_keep: "Keep paying",
+  split_cancelled: "Split cancelled: every payment given back.",
+  split_back_cash: "Hand back in cash: {amount}",
+  split_back_card: "Refund on the card terminal: {amount}",
+  split_back_wallet: "Credited back to wristbands: {amount}",
+  change: "Change",
 };
 
 export const texts: Record<Language, Texts> = { de, en };
@@ -847,6 +910,10 @@ const errorsDe: Record<ErrorCode, string> = {
   nothing_to_pay_out: "Kein Guthaben zum Auszahlen.",
   pass_refused: "Pass abgelehnt (schon eingelöst, gesperrt oder nicht gültig).",
   pass_not_applicable: "Der Pass passt nicht zu diesem Einkauf.",
+  returns_exceed_order: "Die Becher sind mehr wert als die Bestellung – Becher in der Pfandrückgabe zurücknehmen.",
+  bill_overpaid: "Mehr als noch offen ist – Armband und Karte zahlen höchstens den Rest.",
+  bill_closed: "Diese Rechnung ist schon bezahlt oder abgebrochen.",
+  part_of_bill: "Dieser Verkauf gehört zu einer aufgeteilten Rechnung – nur die ganze Rechnung kann storniert werden.",
   invalid_input: "Eingabe ungültig.",
   idempotency_conflict: "Diese Buchung gab es schon anders – bitte neu beginnen.",
   no_tap: "Armband bitte auf den Leser legen.",
@@ -896,6 +963,10 @@ const errorsEn: Record<ErrorCode, string> = {
   nothing_to_pay_out: "No balance to pay out.",
   pass_refused: "Pass refused (already redeemed, blocked or not valid).",
   pass_not_applicable: "The pass does not fit this purchase.",
+  returns_exceed_order: "The cups brought back are worth more than the order – take them back on the deposit screen.",
+  bill_overpaid: "More than is left to pay – a wristband or a card pays at most the rest.",
+  bill_closed: "This bill is already paid or cancelled.",
+  part_of_bill: "This sale is part of a split bill – only the whole bill can be cancelled.",
   invalid_input: "Invalid input.",
   idempotency_conflict: "That booking already exists differently – please start again.",
   no_tap: "Please tap the wristband on the reader.",
