@@ -18,6 +18,7 @@
 
 pub mod manage;
 pub mod walletapp;
+pub mod winston;
 
 /// `GET pos/band-keys`: the event's master keys for genuine wristbands, for
 /// a paired till (over the pinned TLS channel only). Key material: a till

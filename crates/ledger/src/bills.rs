@@ -143,6 +143,26 @@ pub fn bill_line(bill: BillId, amount: Cents) -> Line {
     }
 }
 
+/// The line of a payment into `bill`: named by the card terminal's
+/// reference when there is one, so it travels with the entry (to the
+/// server and its integrations).
+pub fn payment_line(bill: BillId, amount: Cents, reference: Option<&str>) -> Line {
+    let mut line = bill_line(bill, amount);
+    if let Some(reference) = reference {
+        line.name = format!("{PAYMENT_REFERENCE_PREFIX}{reference}");
+    }
+    line
+}
+
+/// How a payment line's name starts when it carries a reference.
+pub const PAYMENT_REFERENCE_PREFIX: &str = "Ref. ";
+
+/// The card terminal's reference a payment line carries.
+pub fn payment_reference(line: &Line) -> Option<&str> {
+    line.bill?;
+    line.name.strip_prefix(PAYMENT_REFERENCE_PREFIX)
+}
+
 /// The bill an entry's lines belong to, if any.
 pub fn bill_of(lines: &[Line]) -> Option<BillId> {
     lines.iter().find_map(|line| line.bill)

@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route(&m("reports/summary"), get(summary))
         .route(&m("conflicts"), get(conflicts))
         .route(&m("band-keys/rotate"), post(rotate_band_keys))
+        .route(
+            &m("integrations"),
+            get(list_integrations).post(create_integration),
+        )
+        .route(&m("integrations/{app}"), delete(revoke_integration))
         .route(&m("passes"), get(list_passes).post(create_passes))
         .route(&m("passes.csv"), get(export_passes))
         .route(&m("passes/import"), post(import_passes))
@@ -705,7 +710,7 @@ fn percent_decode(value: &str) -> String {
 }
 
 /// Milliseconds, or an ISO 8601 UTC time like `2026-07-17T18:00:00Z`.
-fn parse_time(value: &str) -> Result<i64, ServerError> {
+pub(crate) fn parse_time(value: &str) -> Result<i64, ServerError> {
     if let Ok(millis) = value.parse::<i64>() {
         return Ok(millis);
     }
@@ -836,6 +841,60 @@ fn managed_pass(stored: crate::passes::StoredPass) -> ManagedPass {
         redeemed: stored.redeemed_total,
         batch: stored.batch,
     }
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/integrations", tag = "manage",
+    params(("event_id" = String, Path)), request_body = tapster_api::winston::NewIntegration, security(("admin_token" = [])),
+    responses((status = 201, description = "The integration with its key, shown this once (`Authorization: Token <app>@<key>` on /api/v2); an earlier key of the app is revoked", body = Data<tapster_api::winston::Integration>),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+pub(crate) async fn create_integration(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let new: tapster_api::winston::NewIntegration = json(body)?;
+    let made = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.create_integration(ev, &new)
+    )?;
+    Ok((StatusCode::CREATED, Json(Data::new(made))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/integrations", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Every key made, revoked ones with the time (never the keys)", body = Data<Vec<tapster_api::winston::Integration>>),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+pub(crate) async fn list_integrations(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st
+        .integrations(ev))
+    .map(ok)
+}
+
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/integrations/{app}", tag = "manage",
+    params(("event_id" = String, Path), ("app" = String, Path)), security(("admin_token" = [])),
+    responses((status = 204, description = "Revoked: its key answers 401 from now on"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "The app has no key", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+pub(crate) async fn revoke_integration(
+    State(s): State<AppState>,
+    Path((e, app)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.revoke_integration(ev, &app)
+    )?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",

@@ -75,6 +75,8 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             state.clone(),
             require_token,
         ))
+        // Integrations authenticate with their own `Token app@key`.
+        .merge(crate::winston::routes())
         .route("/api/v1/openapi.json", get(crate::openapi::document))
         // A guest's phone, with no token: the link's own signature is the
         // proof, and a link works once.

@@ -34,4 +34,5 @@ pub mod store;
 pub mod transport;
 pub mod vouchers;
 pub mod walletapp;
+pub mod winston;
 mod writer;

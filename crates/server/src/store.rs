@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pass conflicts",
         sql: include_str!("../../../migrations/server/0006_pass_conflicts.sql"),
     },
+    Migration {
+        version: 7,
+        name: "integrations",
+        sql: include_str!("../../../migrations/server/0007_integrations.sql"),
+    },
 ];
 
 /// A terminal that presented a valid token.

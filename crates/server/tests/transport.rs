@@ -78,6 +78,18 @@ fn the_redirect_listener_answers_308_with_the_https_location() {
         )
         .as_str()
     );
+    // The integration API's POSTs too (308 keeps the method and body).
+    let answer = client
+        .post(format!("http://{redirect}/api/v2/bills"))
+        .header("host", "pos.example")
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 308);
+    assert_eq!(
+        answer.headers()["location"],
+        format!("https://pos.example:{}/api/v2/bills", https.port()).as_str()
+    );
     // Following it (pinned) reaches the API.
     let followed = pinned_client(listening["fingerprint"].as_str().unwrap().parse().unwrap())
         .get(format!("http://{redirect}/api/v1/openapi.json"))

@@ -15,7 +15,7 @@ use super::operations::{
 };
 use super::shifts::open_shift;
 use super::Ledger;
-use crate::bills::{apply_payment, bill_line, remaining, tip_total, BillStatus};
+use crate::bills::{apply_payment, bill_line, payment_line, remaining, tip_total, BillStatus};
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, Result};
 use crate::ids::{BillId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TokenId};
@@ -370,6 +370,18 @@ impl Ledger {
                         "SELECT COALESCE(MAX(position), 0) + 1 FROM bill_payments WHERE bill_id = ?1",
                     )?
                     .query_row([bill.id.to_string()], |r| r.get(0))?;
+                let reference = request
+                    .reference
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty());
+                if reference.is_some_and(|r| r.chars().count() > 40) {
+                    return Err(crate::error::InputError::new(
+                        "reference",
+                        "must be at most 40 characters",
+                    )
+                    .into());
+                }
                 tx.prepare_cached(
                     "INSERT INTO bill_payments (idempotency_key, bill_id, position, tendered, reference)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -379,9 +391,9 @@ impl Ledger {
                     bill.id.to_string(),
                     position,
                     (request.tender == Tender::Cash).then_some(request.offered.0),
-                    request.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()),
+                    reference,
                 ])?;
-                let lines = vec![bill_line(bill.id, applied.amount)];
+                let lines = vec![payment_line(bill.id, applied.amount, reference)];
                 let amount = applied
                     .amount
                     .checked_neg()

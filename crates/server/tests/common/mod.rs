@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
+pub mod till;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
 
 /// Runs an administrative command and returns its JSON output.

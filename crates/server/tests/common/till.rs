@@ -1,0 +1,111 @@
+//! A terminal's own ledger against the real server: sells offline, pushes
+//! its pending entries in batches, pulls the wallet feed.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tapster_api::{BatchEntry, BatchRequest};
+use tapster_ledger::model::EventMode;
+use tapster_ledger::pin::PinHashCost;
+use tapster_ledger::store::{OpenShiftRequest, WalletSnapshot};
+use tapster_ledger::{
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
+    Timestamp, TokenId,
+};
+
+use super::{json, Fixture, Server};
+
+/// A terminal's own ledger, connected mode, a shift open for Anna.
+pub fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
+    let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
+    let ledger = Ledger::open(
+        dir.join(format!("{id}.sqlite")),
+        LedgerOptions::new(TerminalId::new(id).unwrap())
+            .with_clock(clock)
+            .with_pin_cost(PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    let mut settings = ledger.settings().unwrap();
+    settings.mode = EventMode::Connected;
+    ledger.update_settings(&settings).unwrap();
+    ledger
+        .open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            float: Cents(0),
+        })
+        .unwrap();
+    ledger
+}
+
+pub fn feed(server: &Server, fx: &Fixture, since: i64, limit: u32) -> Value {
+    let (status, body) = json(
+        server
+            .client()
+            .get(format!(
+                "{}?since={since}&limit={limit}",
+                server.url(&fx.event, "pos/wallets")
+            ))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["data"].clone()
+}
+
+/// Pulls the whole feed into the terminal's ledger.
+pub fn pull(server: &Server, fx: &Fixture, ledger: &Ledger) {
+    let data = feed(server, fx, 0, 5000);
+    for wallet in data["wallets"].as_array().unwrap() {
+        let snapshot = WalletSnapshot {
+            token: TokenId::parse(wallet["token_id"].as_str().unwrap()).unwrap(),
+            wallet_id: wallet["wallet_id"].as_str().unwrap().into(),
+            balance: Cents(wallet["balance"].as_i64().unwrap()),
+            promo: Cents::ZERO,
+            blocked: wallet["blocked"].as_bool().unwrap(),
+            cursor: wallet["cursor"].as_i64().unwrap(),
+            deposits: serde_json::from_value(wallet["deposits"].clone()).unwrap(),
+        };
+        ledger
+            .apply_wallet_snapshot(&snapshot, Timestamp(1_784_311_200_000))
+            .unwrap();
+    }
+}
+
+pub fn pending_batch(ledger: &Ledger) -> Vec<BatchEntry> {
+    let reader = ledger.reader().unwrap();
+    ledger
+        .pending_entries(1000)
+        .unwrap()
+        .into_iter()
+        .map(|entry| BatchEntry {
+            postings: reader.postings(&entry.id).unwrap(),
+            entry,
+        })
+        .collect()
+}
+
+pub fn push(server: &Server, fx: &Fixture, token: &str, entries: &[BatchEntry]) -> (u16, Value) {
+    json(
+        server
+            .client()
+            .post(server.url(&fx.event, "pos/transactions/batch"))
+            .bearer_auth(token)
+            .json(&BatchRequest {
+                entries: entries.to_vec(),
+            })
+            .send()
+            .unwrap(),
+    )
+}
+
+pub fn statuses(body: &Value) -> Vec<String> {
+    body["data"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
