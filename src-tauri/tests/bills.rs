@@ -53,6 +53,7 @@ fn two_bands_and_cash_pay_one_round_with_a_tip_and_the_receipt_lists_them() {
     assert_eq!(last.bill.status, "settled");
     assert_eq!(last.bill.payments.len(), 3);
     let done = last.done.expect("the last payment settles the bill");
+    assert_eq!(done.amount_cents, -22_50, "the guest paid the bill's total");
     let receipt = &done.receipt.text;
     for expected in [
         "Trinkgeld",

@@ -310,6 +310,116 @@ fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
     app.screenshot("customer-paid");
 }
 
+/// Cups back with a round (one tap), a split bill over two bands and a
+/// cash note with a tip, and a short band whose rest goes on a card: what
+/// the cashier touches, in the real window.
+#[test]
+fn split_bills_tips_and_cups_back_in_the_real_window() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-bills");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+    app.wait("screen-login");
+    pin(&app, "1111");
+    app.wait("screen-open-shift");
+    app.click("open-shift");
+    app.wait("screen-sell");
+    let (band1, band2, band5) = ("04D30000000001", "04D30000000002", "04D30000000005");
+
+    // Three beers on band 2 (30,00 €), then three cups back with two more
+    // beers: 14,00 € − 6,00 €, one tap.
+    for _ in 0..3 {
+        app.click("product-beer");
+    }
+    app.wait_text("cart-total", "21,00 €");
+    tap(&app, band2);
+    expect_success(&mut app, "bills-three-beers");
+    app.click("product-beer");
+    app.click("product-beer");
+    for _ in 0..3 {
+        app.click("cups-back-plus");
+    }
+    app.wait_text("cups-back-count", "3");
+    app.wait_text("cart-total", "8,00 €");
+    app.screenshot("bills-cups-back");
+    tap(&app, band2);
+    let (paid, balance) = expect_success(&mut app, "bills-cups-back-paid");
+    assert_eq!((paid.as_str(), balance.as_str()), ("8,00 €", "1,00 €"));
+
+    // Five beers and 10 % on the beer: 37,50 €. Split: band 1 pays its
+    // 20,00 €, band 5 its 10,00 €, a 10 € note the rest — two touches
+    // and two taps after the cart.
+    for _ in 0..5 {
+        app.click("product-beer");
+    }
+    app.click("tip");
+    app.click("tip-10");
+    app.wait_text("cart-total", "37,50 €");
+    assert!(app.text("cart").contains("Trinkgeld"));
+    app.screenshot("bills-tip");
+    app.click("pay-split");
+    app.wait("screen-split");
+    app.wait_text("split-remaining", "37,50 €");
+    tap(&app, band1);
+    app.wait_text("split-remaining", "17,50 €");
+    tap(&app, band5);
+    app.wait_text("split-remaining", "7,50 €");
+    assert!(app.text("split-payment-0").contains("20,00 €"));
+    assert!(app.text("split-payment-1").contains("10,00 €"));
+    app.screenshot("bills-split");
+    app.click("split-cash-1000");
+    app.wait("result-success");
+    assert_eq!(app.text("result-amount"), "37,50 €");
+    assert_eq!(app.text("result-change"), "2,50 €");
+    let receipt = app.text("receipt-preview");
+    for expected in [
+        "5 × Bier 0,5 l",
+        "Trinkgeld",
+        "Zahlungen",
+        "••••0001",
+        "••••0005",
+        "Rückgeld",
+    ] {
+        assert!(
+            receipt.contains(expected),
+            "{expected} missing from:\n{receipt}"
+        );
+    }
+    app.screenshot("bills-split-done");
+    app.wait_gone("result-success");
+    app.wait_text("cart-total", "0,00 €");
+
+    // Band 2 has 1,00 € left: the beer is short; the rest goes on a card.
+    app.click("product-beer");
+    app.wait_text("cart-total", "7,00 €");
+    tap(&app, band2);
+    app.wait("result-error");
+    app.screenshot("bills-short-band");
+    app.click("pay-rest");
+    app.wait("screen-split");
+    app.wait_text("split-remaining", "6,00 €");
+    app.click("split-card");
+    app.fill("split-card-reference", "4711");
+    app.click("split-card-confirm");
+    app.wait("result-success");
+    assert!(app.text("receipt-preview").contains("4711"));
+    app.wait_gone("result-success");
+
+    // The drawer: the 100,00 € float and 7,50 € kept of the note; the Z
+    // report shows the tip.
+    app.click("nav-close-shift");
+    app.wait("screen-close-shift");
+    app.type_keys("10750");
+    app.wait_text("counted-display", "107,50 €");
+    app.click("close-shift");
+    app.wait("z-summary");
+    assert_eq!(app.text("z-difference"), "0,00 €");
+    let z = app.text("z-receipt");
+    assert!(z.contains("Trinkgeld") && z.contains("2,50 €"), "{z}");
+    app.screenshot("bills-z-report");
+}
+
 fn pin(app: &App, digits: &str) {
     for digit in digits.chars() {
         app.click(&format!("pin-{digit}"));

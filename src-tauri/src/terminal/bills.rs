@@ -129,7 +129,13 @@ impl Terminal {
             None => span.in_scope(|| self.ledger.pay_bill(&request, Authorisation::ThisLedger))?,
         };
         let done = match &paid.settled {
-            Some(settled) => Some(self.finish(&settled.entry)?),
+            // The bill's sale moved no money itself: the guest paid its
+            // total, in the payments.
+            Some(settled) => Some(view::Done {
+                amount_cents: -paid.bill.total.0,
+                balance_after_cents: None,
+                ..self.finish(&settled.entry)?
+            }),
             None => None,
         };
         Ok(view::BillStep {
