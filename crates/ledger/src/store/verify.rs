@@ -22,6 +22,8 @@ pub enum InvariantViolation {
     RollupMismatch { table: String },
     /// A product's stock is negative.
     NegativeStock { product: String },
+    /// A settled or cancelled bill still holds payments in open bills.
+    BillUnbalanced { bill: String, open: i64 },
 }
 
 pub(super) fn verify_chain(conn: &Connection) -> Result<Vec<ChainProblem>> {
@@ -103,6 +105,19 @@ pub(super) fn check_invariants(conn: &Connection) -> Result<Vec<InvariantViolati
     let mut stmt = conn.prepare("SELECT id FROM products WHERE stock < 0")?;
     for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
         violations.push(InvariantViolation::NegativeStock { product: row? });
+    }
+    // A bill's entries carry its id in their lines; once it is settled or
+    // cancelled they leave open bills where they found it.
+    let mut stmt = conn.prepare(
+        "SELECT b.id, COALESCE(SUM(p.value ->> 'm'), 0) FROM bills b
+         JOIN entries e ON instr(e.lines, b.id) > 0
+         JOIN json_each(e.postings) p ON p.value ->> 'a' = 'open_bills'
+         WHERE b.status <> 'open'
+         GROUP BY b.id HAVING SUM(p.value ->> 'm') <> 0",
+    )?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (bill, open) = row?;
+        violations.push(InvariantViolation::BillUnbalanced { bill, open });
     }
     Ok(violations)
 }
