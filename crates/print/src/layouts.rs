@@ -118,6 +118,17 @@ impl ReceiptContext {
     }
 }
 
+/// An entry's order: its lines without bill lines (what a bill's
+/// payments paid is listed with them).
+fn order_lines(entry: &Entry) -> Vec<Line> {
+    entry
+        .lines
+        .iter()
+        .filter(|l| l.bill.is_none())
+        .cloned()
+        .collect()
+}
+
 /// Whether an entry settles a bill (its order, paid by the bill's
 /// payments): it has a negative bill line.
 fn settles_bill(entry: &Entry) -> bool {
@@ -406,14 +417,7 @@ pub fn entry_receipt(
     match entry.kind {
         EntryKind::Sale if settles_bill(entry) => {
             w.lines(&entry.lines)?;
-            // The order's total: its lines without the bill line.
-            let order: Vec<Line> = entry
-                .lines
-                .iter()
-                .filter(|l| l.bill.is_none())
-                .cloned()
-                .collect();
-            w.total(t.total, lines_total(&order)?);
+            w.total(t.total, lines_total(&order_lines(entry))?);
             w.vat_table(&entry.lines)?;
             w.bill_payments(&ctx.payments);
         }
@@ -430,12 +434,7 @@ pub fn entry_receipt(
         EntryKind::Cancel => {
             // Lines, total and VAT as reversed (negative for a cancelled
             // sale); then what the cancellation did for the guest.
-            let order: Vec<Line> = entry
-                .lines
-                .iter()
-                .filter(|l| l.bill.is_none())
-                .cloned()
-                .collect();
+            let order = order_lines(entry);
             if !entry.lines.is_empty() {
                 w.lines(&entry.lines)?;
                 let shown = if order.is_empty() {

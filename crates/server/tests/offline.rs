@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::till::{feed, pending_batch, pull, push, statuses, terminal_ledger};
+use common::till::{
+    feed, open_bill, pay_bill, pending_batch, pull, push, statuses, terminal_ledger,
+};
 use common::{json, Fixture, Server};
 use serde_json::{json, Value};
 use tapster_api::BatchEntry;
@@ -701,39 +703,29 @@ fn wallet_cups(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
 #[test]
 fn an_offline_split_bill_reaches_the_server_with_its_payments_order_and_tip() {
     use tapster_ledger::bills::Tip;
-    use tapster_ledger::store::{BillPaymentRequest, CancelBillRequest, OpenBillRequest};
+    use tapster_ledger::store::CancelBillRequest;
 
     let fx = Fixture::new(5);
     let server = Server::start(&fx.db);
     let ledger = terminal_ledger(fx.dir.path(), "bar-1");
     pull(&server, &fx, &ledger);
-    let anna = StaffId::new("anna").unwrap();
     // Two beers (10.00 + 4.00 cups) and 10 % on the beer: 15.00.
-    let bill = ledger
-        .open_bill(&OpenBillRequest {
-            key: IdempotencyKey::random(),
-            staff: anna.clone(),
-            cart: Cart::new()
-                .with(&demo::product("beer"), 2)
-                .with_tip(Tip::Percent(1000)),
-        })
-        .unwrap();
+    let bill = open_bill(
+        &ledger,
+        Cart::new()
+            .with(&demo::product("beer"), 2)
+            .with_tip(Tip::Percent(1000)),
+    );
     assert_eq!(bill.total, Cents(15_00));
     for (band, cents) in [(1, 10_00), (2, 5_00)] {
-        ledger
-            .pay_bill(
-                &BillPaymentRequest {
-                    key: IdempotencyKey::random(),
-                    staff: anna.clone(),
-                    bill: bill.id,
-                    tender: Tender::Wallet,
-                    token: Some(demo::wristband(band)),
-                    offered: Cents(cents),
-                    reference: None,
-                },
-                Authorisation::ThisLedger,
-            )
-            .unwrap();
+        pay_bill(
+            &ledger,
+            &bill,
+            Tender::Wallet,
+            Some(demo::wristband(band)),
+            cents,
+            None,
+        );
     }
     let batch = pending_batch(&ledger);
     assert_eq!(batch.len(), 3, "two payments and the bill's sale");
@@ -763,7 +755,7 @@ fn an_offline_split_bill_reaches_the_server_with_its_payments_order_and_tip() {
     ledger
         .cancel_bill(&CancelBillRequest {
             key: IdempotencyKey::random(),
-            staff: anna,
+            staff: StaffId::new("anna").unwrap(),
             bill: bill.id,
         })
         .unwrap();

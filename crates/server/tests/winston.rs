@@ -5,14 +5,13 @@
 
 mod common;
 
-use common::till::{pending_batch, pull, push, statuses, terminal_ledger};
+use common::till::{open_bill, pay_bill, pending_batch, pull, push, statuses, terminal_ledger};
 use common::{json, Fixture, Server};
 use serde_json::{json, Value};
 use tapster_ledger::bills::Tip;
 use tapster_ledger::model::Tender;
 use tapster_ledger::pricing::Cart;
-use tapster_ledger::store::Authorisation;
-use tapster_ledger::store::{BillPaymentRequest, CancelBillRequest, OpenBillRequest};
+use tapster_ledger::store::CancelBillRequest;
 use tapster_ledger::{demo, Cents, IdempotencyKey, StaffId};
 
 fn manage(
@@ -183,62 +182,29 @@ fn bills_come_with_lines_payments_vat_and_status_sorted_and_paged() {
     // A split bill at an offline till: two bratwurst, a band and a card.
     let ledger = terminal_ledger(fx.dir.path(), "bar-1");
     pull(&server, &fx, &ledger);
-    let anna = StaffId::new("anna").unwrap();
-    let bill = ledger
-        .open_bill(&OpenBillRequest {
-            key: IdempotencyKey::random(),
-            staff: anna.clone(),
-            cart: Cart::new()
-                .with(&demo::product("bratwurst"), 2)
-                .with_tip(Tip::Amount(Cents(1_00))),
-        })
-        .unwrap();
+    let bill = open_bill(
+        &ledger,
+        Cart::new()
+            .with(&demo::product("bratwurst"), 2)
+            .with_tip(Tip::Amount(Cents(1_00))),
+    );
     assert_eq!(bill.total, Cents(10_00));
-    for (tender, token, cents, reference) in [
-        (Tender::Wallet, Some(demo::wristband(2)), 6_00, None),
-        (Tender::Card, None, 4_00, Some("4711".to_string())),
-    ] {
-        ledger
-            .pay_bill(
-                &BillPaymentRequest {
-                    key: IdempotencyKey::random(),
-                    staff: anna.clone(),
-                    bill: bill.id,
-                    tender,
-                    token,
-                    offered: Cents(cents),
-                    reference,
-                },
-                Authorisation::ThisLedger,
-            )
-            .unwrap();
-    }
+    pay_bill(
+        &ledger,
+        &bill,
+        Tender::Wallet,
+        Some(demo::wristband(2)),
+        6_00,
+        None,
+    );
+    pay_bill(&ledger, &bill, Tender::Card, None, 4_00, Some("4711"));
     // And a bill cancelled after its first payment.
-    let cancelled = ledger
-        .open_bill(&OpenBillRequest {
-            key: IdempotencyKey::random(),
-            staff: anna.clone(),
-            cart: Cart::new().with(&demo::product("water"), 1),
-        })
-        .unwrap();
-    ledger
-        .pay_bill(
-            &BillPaymentRequest {
-                key: IdempotencyKey::random(),
-                staff: anna.clone(),
-                bill: cancelled.id,
-                tender: Tender::Cash,
-                token: None,
-                offered: Cents(1_00),
-                reference: None,
-            },
-            Authorisation::ThisLedger,
-        )
-        .unwrap();
+    let cancelled = open_bill(&ledger, Cart::new().with(&demo::product("water"), 1));
+    pay_bill(&ledger, &cancelled, Tender::Cash, None, 1_00, None);
     ledger
         .cancel_bill(&CancelBillRequest {
             key: IdempotencyKey::random(),
-            staff: anna,
+            staff: StaffId::new("anna").unwrap(),
             bill: cancelled.id,
         })
         .unwrap();

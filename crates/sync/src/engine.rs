@@ -484,18 +484,12 @@ impl Syncer {
         request: &BillPaymentRequest,
         try_online: bool,
     ) -> Result<PaidBill, SaleError> {
-        let applied = self.ledger.check_bill_payment(request)?;
+        // What this terminal could not record is never sent to the server.
+        self.ledger.check_bill_payment(request)?;
         let online = match (&request.token, request.tender) {
             (Some(token), Tender::Wallet) if try_online => Some((
                 token,
-                CreateTransaction {
-                    idempotency_key: Some(request.key.to_string()),
-                    bill: Some(BillPaymentBody {
-                        bill_id: request.bill.to_string(),
-                        amount: applied.amount.0,
-                    }),
-                    ..CreateTransaction::default()
-                },
+                bill_payment_request(request),
                 Intent::BillPayment {
                     bill_payment: request.clone(),
                 },
@@ -607,17 +601,7 @@ impl Syncer {
                     }
                 },
                 Intent::BillPayment { bill_payment } => match &bill_payment.token {
-                    Some(token) => (
-                        token.clone(),
-                        CreateTransaction {
-                            idempotency_key: Some(key.to_string()),
-                            bill: Some(BillPaymentBody {
-                                bill_id: bill_payment.bill.to_string(),
-                                amount: bill_payment.offered.0,
-                            }),
-                            ..CreateTransaction::default()
-                        },
-                    ),
+                    Some(token) => (token.clone(), bill_payment_request(bill_payment)),
                     None => {
                         self.ledger.forget_sale_intent(&key)?;
                         continue;
@@ -679,6 +663,19 @@ fn online_request(
             .tip
             .map(|_| tapster_ledger::bills::tip_total(priced).0),
         bill: None,
+    }
+}
+
+/// A wristband's share of a bill as Tapster's extension of seed 001's
+/// transaction, under its key (a band pays exactly what it offers).
+fn bill_payment_request(request: &BillPaymentRequest) -> CreateTransaction {
+    CreateTransaction {
+        idempotency_key: Some(request.key.to_string()),
+        bill: Some(BillPaymentBody {
+            bill_id: request.bill.to_string(),
+            amount: request.offered.0,
+        }),
+        ..CreateTransaction::default()
     }
 }
 

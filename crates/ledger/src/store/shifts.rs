@@ -117,9 +117,9 @@ pub(super) fn shift_sequences(conn: &Connection, shift: &ShiftId) -> Result<(i64
         .ok_or_else(|| LedgerError::InvalidInput(InputError::new("shift", "does not exist")))
 }
 
-/// Cash taken in minus paid out: minus the sum of the drawer's postings
-/// (before any cash-count adjustment).
-fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
+/// The sum of an account's postings in a shift's entries (cash-count
+/// adjustments left out).
+fn shift_postings(conn: &Connection, shift: &ShiftId, account: &Account) -> Result<Cents> {
     let (first, last) = shift_sequences(conn, shift)?;
     let sum: i64 = conn
         .prepare_cached(
@@ -128,28 +128,21 @@ fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
              WHERE e.sequence >= ?2 AND (?3 IS NULL OR e.sequence <= ?3)
                AND p.value ->> 'a' = ?1 AND e.kind <> 'adjustment'",
         )?
-        .query_row(
-            params![Account::CashDrawer(*shift).to_string(), first, last],
-            |r| r.get(0),
-        )?;
-    Ok(Cents(sum.checked_neg().ok_or(LedgerError::AmountOverflow)?))
+        .query_row(params![account.to_string(), first, last], |r| r.get(0))?;
+    Ok(Cents(sum))
+}
+
+/// Cash taken in minus paid out: minus the sum of the drawer's postings
+/// (before any cash-count adjustment).
+fn cash_movements(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
+    shift_postings(conn, shift, &Account::CashDrawer(*shift))?
+        .checked_neg()
+        .ok_or(LedgerError::AmountOverflow)
 }
 
 /// Tips booked in a shift: the sum of its tip account's postings.
 fn tips(conn: &Connection, shift: &ShiftId) -> Result<Cents> {
-    let (first, last) = shift_sequences(conn, shift)?;
-    let sum: i64 = conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(p.value ->> 'm'), 0) FROM entries e
-             JOIN json_each(e.postings) p
-             WHERE e.sequence >= ?2 AND (?3 IS NULL OR e.sequence <= ?3)
-               AND p.value ->> 'a' = ?1",
-        )?
-        .query_row(
-            params![Account::Tips(*shift).to_string(), first, last],
-            |r| r.get(0),
-        )?;
-    Ok(Cents(sum))
+    shift_postings(conn, shift, &Account::Tips(*shift))
 }
 
 fn z_report(conn: &Connection, shift: Shift, replayed: bool) -> Result<ZReport> {

@@ -109,3 +109,42 @@ pub fn statuses(body: &Value) -> Vec<String> {
         .map(|r| r["status"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Anna opens a bill for `cart` at the till.
+pub fn open_bill(
+    ledger: &Ledger,
+    cart: tapster_ledger::pricing::Cart,
+) -> tapster_ledger::store::Bill {
+    ledger
+        .open_bill(&tapster_ledger::store::OpenBillRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            cart,
+        })
+        .unwrap()
+}
+
+/// One payment towards a bill, decided by the till (offline).
+pub fn pay_bill(
+    ledger: &Ledger,
+    bill: &tapster_ledger::store::Bill,
+    tender: tapster_ledger::model::Tender,
+    token: Option<TokenId>,
+    cents: i64,
+    reference: Option<&str>,
+) {
+    ledger
+        .pay_bill(
+            &tapster_ledger::store::BillPaymentRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                bill: bill.id,
+                tender,
+                token,
+                offered: Cents(cents),
+                reference: reference.map(str::to_string),
+            },
+            tapster_ledger::store::Authorisation::ThisLedger,
+        )
+        .unwrap();
+}
