@@ -394,8 +394,10 @@ pub enum NotApplicable {
 
 /// The goods a discount can apply to: not deposits, not discount lines,
 /// nothing taken back.
+/// Goods a pass may take something off: not deposits, tips, bill lines,
+/// other discounts or cups brought back.
 fn is_goods(line: &Line) -> bool {
-    !line.deposit && line.pass.is_none() && line.quantity > 0
+    line.is_goods() && line.pass.is_none() && line.quantity > 0
 }
 
 /// What `benefit` takes off `cart` (goods only, never deposits): at most
@@ -576,6 +578,27 @@ mod tests {
             reference: None,
             external: false,
         }
+    }
+
+    #[test]
+    fn a_pass_takes_nothing_off_tips_bill_lines_or_cups_brought_back() {
+        let ten_percent = pass(Benefit::Discount {
+            discount: Discount::Percent { percent: 10 },
+        });
+        let goods = cart(vec![line("beer", 500, 2, false)]);
+        let mut busy = goods.lines.clone();
+        busy.push(line("cup", -200, 1, true));
+        busy.push(crate::bills::tip_line(Cents(300)));
+        busy.push(crate::bills::bill_line(
+            crate::ids::BillId(uuid::Uuid::nil()),
+            Cents(-1_000),
+        ));
+        let busy = cart(busy);
+        assert_eq!(amount_off(&ten_percent.benefit, &busy), Ok(Cents(100)));
+        assert_eq!(
+            discount_lines(&ten_percent, &busy).unwrap(),
+            discount_lines(&ten_percent, &goods).unwrap()
+        );
     }
 
     #[test]
