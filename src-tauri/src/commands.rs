@@ -122,9 +122,13 @@ pub async fn open_bill(
     terminal: Term<'_>,
     items: Vec<view::CartItem>,
     tip: Option<view::TipChoice>,
+    pass: Option<String>,
     key: String,
 ) -> Result<view::BillView, AppError> {
-    blocking(&terminal, move |t| t.open_bill(&items, tip, &key)).await
+    blocking(&terminal, move |t| {
+        t.open_bill(&items, tip, pass.as_deref(), &key)
+    })
+    .await
 }
 
 #[tauri::command]

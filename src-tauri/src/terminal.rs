@@ -812,7 +812,10 @@ impl Terminal {
     }
 
     /// A pass scanned at this till (and not yet used here).
-    fn scanned_pass(&self, code: &str) -> Result<tapster_ledger::passes::Pass, AppError> {
+    pub(super) fn scanned_pass(
+        &self,
+        code: &str,
+    ) -> Result<tapster_ledger::passes::Pass, AppError> {
         let code = tapster_ledger::passes::PassCode::parse(code)
             .map_err(tapster_ledger::LedgerError::from)?;
         lock(&self.scanned_passes)

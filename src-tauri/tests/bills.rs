@@ -22,7 +22,7 @@ fn two_bands_and_cash_pay_one_round_with_a_tip_and_the_receipt_lists_them() {
     let quote = t.quote_order(&cart, None, tip).unwrap();
     assert_eq!(quote.total_cents, 22_50);
     assert!(quote.lines.iter().any(|l| l.tip && l.total_cents == 1_50));
-    let bill = t.open_bill(&cart, tip, "bill-1").unwrap();
+    let bill = t.open_bill(&cart, tip, None, "bill-1").unwrap();
     assert_eq!(bill.remaining_cents, 22_50);
     assert_eq!(bill.tip_cents, 1_50);
 
@@ -97,7 +97,7 @@ fn a_short_band_pays_what_it_has_and_the_rest_goes_another_way() {
     assert_eq!(refused.code, ErrorCode::InsufficientFunds);
     // "Pay the rest another way": the same cart as a bill, the band's
     // 20.00 first — its tap was not used by the refused sale.
-    let bill = t.open_bill(&cart, None, "rest").unwrap();
+    let bill = t.open_bill(&cart, None, None, "rest").unwrap();
     let from_band =
         block(t.pay_bill(&bill.id, Tender::Wallet, Some(BAND), None, None, "rest-1")).unwrap();
     assert_eq!(from_band.bill.remaining_cents, 8_00);
@@ -158,7 +158,9 @@ fn an_open_bill_is_there_again_after_a_restart_and_can_be_cancelled() {
         let t = &f.terminal;
         t.login("1111").unwrap();
         t.open_shift(0, "open").unwrap();
-        let bill = t.open_bill(&items(&[("beer", 2)]), None, "bill").unwrap();
+        let bill = t
+            .open_bill(&items(&[("beer", 2)]), None, None, "bill")
+            .unwrap();
         tap(&f, BAND);
         block(t.pay_bill(
             &bill.id,

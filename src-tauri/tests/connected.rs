@@ -1051,7 +1051,7 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
         quantity: 4,
     }];
     let tip = Some(TipChoice::Amount { cents: 2_00 });
-    let bill = t.open_bill(&round, tip, "bill-online").unwrap();
+    let bill = t.open_bill(&round, tip, None, "bill-online").unwrap();
     assert_eq!(bill.total_cents, 30_00);
     for (band, key) in [(&band1, "share-1"), (&band2, "share-2")] {
         till.tap(band);
@@ -1100,6 +1100,7 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
                 product: "beer".into(),
                 quantity: 1,
             }],
+            None,
             None,
             "bill-offline",
         )

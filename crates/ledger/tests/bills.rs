@@ -25,6 +25,7 @@ fn open(bar: &Bar, staff: &str, cart: Cart) -> Bill {
             key: bar.key(),
             staff: staff_id(staff),
             cart,
+            pass: None,
         })
         .unwrap()
 }
@@ -573,4 +574,58 @@ fn a_bill_closed_with_money_still_in_open_bills_is_reported() {
             open: 3_00
         }]
     );
+}
+
+#[test]
+fn a_pass_on_a_bill_is_held_while_it_is_open_and_given_back_when_it_is_cancelled() {
+    use tapster_ledger::passes::{Benefit, Discount, Pass, PassCode};
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let free_beer = Pass {
+        code: PassCode::generate(),
+        benefit: Benefit::Discount {
+            discount: Discount::FreeProduct {
+                product: demo::product("beer"),
+            },
+        },
+        title: "Freibier".into(),
+        subtitle: String::new(),
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: 1,
+        blocked: false,
+        reference: None,
+        external: false,
+    };
+    let with_pass = |bar: &Bar| OpenBillRequest {
+        key: bar.key(),
+        staff: staff_id("anna"),
+        cart: cart(&[("beer", 3)]).with_tip(Tip::Percent(1000)),
+        pass: Some(free_beer.clone()),
+    };
+    // Three beers, one free: 21.00 − 5.00; 10 % of the 10.00 beer paid.
+    let bill = bar.ledger.open_bill(&with_pass(&bar)).unwrap();
+    assert_eq!(bill.total, Cents(17_00));
+    assert_eq!(bill.tip, Cents(1_00));
+    // Held by the open bill: a second bill cannot take it.
+    assert!(matches!(
+        bar.ledger.open_bill(&with_pass(&bar)),
+        Err(LedgerError::PassRefused(_))
+    ));
+    bar.ledger
+        .cancel_bill(&CancelBillRequest {
+            key: bar.key(),
+            staff: staff_id("anna"),
+            bill: bill.id,
+        })
+        .unwrap();
+    // Given back: the next bill takes it, and its sale carries it.
+    let bill = bar.ledger.open_bill(&with_pass(&bar)).unwrap();
+    let done = pay(&bar, &bill, Tender::Card, None, 17_00);
+    let sale = done.settled.unwrap().entry;
+    assert!(sale
+        .lines
+        .iter()
+        .any(|l| l.pass.as_ref() == Some(&free_beer.code)));
+    assert_sound(&bar);
 }

@@ -93,6 +93,7 @@ fn a_bill_paid_in_full_just_before_a_crash_is_settled_when_the_till_resumes() {
             key: bar.key(),
             staff: common::staff_id("anna"),
             cart: cart(&[("beer", 1)]),
+            pass: None,
         })
         .unwrap();
     let last = BillPaymentRequest {

@@ -865,3 +865,55 @@ fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
     );
     assert_eq!(report["tips"], 50);
 }
+
+#[test]
+fn a_pass_on_a_split_bill_with_a_tip_is_redeemed_when_the_bills_sale_arrives() {
+    use tapster_ledger::bills::Tip;
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let (status, made) = json(
+        server
+            .client()
+            .post(server.url(&fx.event, "manage/passes"))
+            .bearer_auth(&fx.admin_token)
+            .json(&json!({"count": 1, "title": "Happy Hour", "benefit":
+                {"type": "discount", "discount": {"off": "percent", "percent": 50}}}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 201, "{made}");
+    let code = made["data"]["codes"][0].as_str().unwrap().to_string();
+    let pass = scanned_pass(&server, &fx, &code);
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    // Two beers half price (5.00), their cups (4.00), 10 % tip on the 5.00.
+    let bill = ledger
+        .open_bill(&tapster_ledger::store::OpenBillRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            cart: Cart::new()
+                .with(&demo::product("beer"), 2)
+                .with_tip(Tip::Percent(1000)),
+            pass: Some(pass),
+        })
+        .unwrap();
+    assert_eq!(bill.total, Cents(9_50));
+    pay_bill(
+        &ledger,
+        &bill,
+        Tender::Wallet,
+        Some(demo::wristband(1)),
+        5_00,
+        None,
+    );
+    pay_bill(&ledger, &bill, Tender::Cash, None, 4_50, None);
+    let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
+    assert_eq!(status, 200);
+    assert_eq!(statuses(&body), vec!["created"; 3], "{body}");
+    let (status, info) = scan_info(&server, &fx, &code);
+    assert_eq!(
+        (status, &info["data"]["redemptions_left"]),
+        (409, &json!(0)),
+        "used by the bill: {info}"
+    );
+}

@@ -50,12 +50,13 @@ pub(super) fn bill_view(bill: &Bill) -> view::BillView {
 }
 
 impl Terminal {
-    /// Turns the cart (cups brought back, a tip) into an open bill: priced
-    /// and its stock held, nothing paid yet.
+    /// Turns the cart (cups brought back, a tip, a scanned pass) into an
+    /// open bill: priced and its stock and pass held, nothing paid yet.
     pub fn open_bill(
         &self,
         items: &[view::CartItem],
         tip: Option<view::TipChoice>,
+        pass: Option<&str>,
         idempotency_key: &str,
     ) -> Result<view::BillView, AppError> {
         let staff = self.staff()?;
@@ -63,6 +64,7 @@ impl Terminal {
             key: key(idempotency_key)?,
             staff: staff.id,
             cart: order(items, tip)?,
+            pass: pass.map(|code| self.scanned_pass(code)).transpose()?,
         })?;
         Ok(bill_view(&bill))
     }

@@ -94,8 +94,8 @@ export const backend = {
     tip: TipChoice | null = null,
   ) => call<Done>("pay", { items, tender, token, key, expectedTotalCents, pass, tip }),
   /** The cart as a bill to pay step by step: priced, its stock held, nothing paid. */
-  openBill: (items: CartItem[], tip: TipChoice | null, key: string) =>
-    call<BillView>("open_bill", { items, tip, key }),
+  openBill: (items: CartItem[], tip: TipChoice | null, pass: string | null, key: string) =>
+    call<BillView>("open_bill", { items, tip, pass, key }),
   /**
    * One payment towards a bill. `offeredCents` null: a wristband (tapped)
    * pays what it has, at most the rest; cash or card the rest. Cash may

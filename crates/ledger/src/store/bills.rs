@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::catalog::active_staff;
 use super::entries::{decode_lines, encode_lines, load_entry};
 use super::operations::{
-    check_cups_back, context, debit_wallet, price_sale, request_hash, Authorisation, CancelRequest,
-    Draft, Recorded,
+    check_cups_back, context, debit_wallet, price_sale, request_hash, take_pass, Authorisation,
+    CancelRequest, Draft, Recorded,
 };
 use super::shifts::open_shift;
 use super::Ledger;
@@ -21,6 +21,7 @@ use crate::error::{LedgerError, Result};
 use crate::ids::{BillId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TokenId};
 use crate::model::{EntryKind, Line, Tender};
 use crate::money::Cents;
+use crate::passes::Pass;
 use crate::postings::{book, Movement};
 use crate::pricing::Cart;
 use crate::rules::{check_role, check_terminal_permission, Action};
@@ -31,6 +32,11 @@ pub struct OpenBillRequest {
     pub staff: StaffId,
     /// The order: goods, cups brought back, a tip.
     pub cart: Cart,
+    /// A discount or allowance pass taken off the order, as the server
+    /// described it when it was scanned: let go by this till (as an
+    /// offline sale's), counted by the server when the bill's sale arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass: Option<Pass>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,7 +286,12 @@ impl Ledger {
         check_role(ctx.staff.role, Action::Sell)?;
         let shift = ctx.require_shift()?.id;
         check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
-        let priced = price_sale(&tx, &request.cart, None, ctx.now)?;
+        let priced = price_sale(&tx, &request.cart, request.pass.as_ref(), ctx.now)?;
+        let settle_key = settle_key(&request.key)?;
+        if let Some(pass) = &request.pass {
+            // Held from now, under the key of the sale that will carry it.
+            take_pass(&tx, &ctx, pass, &priced.lines, &settle_key, true)?;
+        }
         if !priced.total.is_positive() {
             return Err(crate::error::InputError::new(
                 "bill",
@@ -311,7 +322,7 @@ impl Ledger {
             serde_json::to_string(&priced.stock_needed)
                 .map_err(|e| LedgerError::Corrupt(e.to_string()))?,
             priced.total.0,
-            settle_key(&request.key)?.as_str(),
+            settle_key.as_str(),
         ])?;
         let bill = load_bill(&tx, &id)?;
         tx.commit()?;
@@ -588,9 +599,12 @@ impl Ledger {
                         "UPDATE bills SET status = 'cancelled', cancel_key = ?2, closed_at = ?3 WHERE id = ?1",
                     )?
                     .execute(params![row.id.to_string(), request.key.as_str(), now.0])?;
-                    // An open bill's order was never booked: its stock goes
-                    // back here; a settled one's with its reversal.
+                    // An open bill's order was never booked: its stock and
+                    // its pass go back here; a settled one's with its
+                    // reversal.
                     if row.status == BillStatus::Open {
+                        tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
+                            .execute([row.settle_key.as_str()])?;
                         for (product_id, quantity) in &row.stock {
                             tx.prepare_cached(
                                 "UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1",

@@ -392,36 +392,14 @@ impl Ledger {
                     check_cups_back(tx, token, &priced.lines)?;
                 }
                 if let Some(pass) = &request.pass {
-                    // The server decided online; offline this till lets a
-                    // pass go no more often than the pass allows, itself.
-                    if matches!(authorisation, Authorisation::ThisLedger) {
-                        let used = super::passes::uses_known_here(tx, pass, ctx.now)?;
-                        pass.check_redeemable(ctx.now, used)
-                            .map_err(LedgerError::PassRefused)?;
-                        if ctx.authority() == Authority::Offline {
-                            let value = Cents::checked_sum(
-                                priced
-                                    .lines
-                                    .iter()
-                                    .filter(|line| line.pass.is_some())
-                                    .filter_map(|line| line.total()?.checked_neg()),
-                            )
-                            .ok_or(LedgerError::AmountOverflow)?;
-                            check_offline_pass(
-                                &ctx.settings.offline,
-                                super::passes::offline_pass_exposure(tx)?,
-                                value,
-                            )?;
-                        }
-                    }
-                    tx.prepare_cached(
-                        "INSERT INTO pass_uses (code, idempotency_key, at) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![
-                        pass.code.as_str(),
-                        request.key.as_str(),
-                        ctx.now.0
-                    ])?;
+                    take_pass(
+                        tx,
+                        ctx,
+                        pass,
+                        &priced.lines,
+                        &request.key,
+                        matches!(authorisation, Authorisation::ThisLedger),
+                    )?;
                 }
                 let amount = priced
                     .total
@@ -989,6 +967,42 @@ pub(super) fn price_sale(
         None => priced,
     };
     crate::bills::add_tip(priced, cart.tip)
+}
+
+/// Lets a pass go with a sale (or a bill) under `key`: decided by this
+/// ledger, no more often than the pass allows as far as this till knows,
+/// and, connected, within the offline pass cap; the server decided
+/// already when it approved the sale. A cancellation gives the use back.
+pub(super) fn take_pass(
+    tx: &Connection,
+    ctx: &Context,
+    pass: &Pass,
+    lines: &[Line],
+    key: &IdempotencyKey,
+    by_this_ledger: bool,
+) -> Result<()> {
+    if by_this_ledger {
+        let used = super::passes::uses_known_here(tx, pass, ctx.now)?;
+        pass.check_redeemable(ctx.now, used)
+            .map_err(LedgerError::PassRefused)?;
+        if ctx.authority() == Authority::Offline {
+            let value = Cents::checked_sum(
+                lines
+                    .iter()
+                    .filter(|line| line.pass.is_some())
+                    .filter_map(|line| line.total()?.checked_neg()),
+            )
+            .ok_or(LedgerError::AmountOverflow)?;
+            check_offline_pass(
+                &ctx.settings.offline,
+                super::passes::offline_pass_exposure(tx)?,
+                value,
+            )?;
+        }
+    }
+    tx.prepare_cached("INSERT INTO pass_uses (code, idempotency_key, at) VALUES (?1, ?2, ?3)")?
+        .execute(params![pass.code.as_str(), key.as_str(), ctx.now.0])?;
+    Ok(())
 }
 
 /// Cups a wristband brings back must be cups it has outstanding (as a

@@ -120,6 +120,7 @@ pub fn open_bill(
             key: IdempotencyKey::random(),
             staff: StaffId::new("anna").unwrap(),
             cart,
+            pass: None,
         })
         .unwrap()
 }
