@@ -381,6 +381,13 @@ pub enum CustomerView {
         #[ts(type = "number")]
         total_cents: i64,
         currency: String,
+        /// The guest may choose a tip here (the display sends
+        /// `customer-tip` with a `TipChoice`, or null for none).
+        #[serde(default)]
+        offer_tip: bool,
+        /// The tip on the cart now, in basis points when it is a share.
+        #[serde(default)]
+        tip_basis_points: Option<u32>,
     },
     /// Paid (or topped up, credited): the amount and the balance after.
     Done {

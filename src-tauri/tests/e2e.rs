@@ -268,7 +268,7 @@ fn kiosk_mode_fills_the_screen_and_ends_only_with_a_managers_pin() {
 }
 
 #[test]
-fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
+fn the_customer_display_shows_the_cart_takes_the_guests_tip_and_shows_the_balance_after() {
     let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-customer");
@@ -301,12 +301,17 @@ fn the_customer_display_shows_the_cart_and_the_balance_after_paying() {
     app.wait_text("customer-total", "7,00 €");
     assert!(app.text("customer-display").contains("Bier 0,5 l"));
     app.screenshot("customer-cart");
+    // The guest chooses 10 % on the display: 0,50 € on the 5,00 € beer.
+    app.click("customer-tip-10");
+    app.wait_text("customer-total", "7,50 €");
+    app.screenshot("customer-tip");
 
     app.switch_to(&cashier);
+    app.wait_text("cart-total", "7,50 €");
     tap(&app, BAND);
     app.wait("result-success");
     app.switch_to(&customer);
-    app.wait_text("customer-balance", "13,00 €");
+    app.wait_text("customer-balance", "12,50 €");
     app.screenshot("customer-paid");
 }
 

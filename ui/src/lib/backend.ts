@@ -197,6 +197,18 @@ export function showCustomer(view: CustomerView): void {
   emitTo("customer", "customer-view", view).catch(() => {});
 }
 
+/** The shares of the goods a tip may be, on the till and the customer display. */
+export const TIP_SHARES = [500, 1000, 1500];
+
+/** The guest's tip, chosen on the customer display, to the cashier's window. */
+export function chooseTipOnDisplay(choice: TipChoice | null): void {
+  emitTo("main", "customer-tip", choice).catch(() => {});
+}
+
+export function onCustomerTip(handler: (choice: TipChoice | null) => void): Promise<UnlistenFn> {
+  return listen<TipChoice | null>("customer-tip", (event) => handler(event.payload));
+}
+
 export function onCustomerView(handler: (view: CustomerView) => void): Promise<UnlistenFn> {
   return listen<CustomerView>("customer-view", (event) => handler(event.payload));
 }

@@ -194,7 +194,16 @@ export type Tap = { token: string, token_masked: string,
  */
 at_micros: number, };
 
-export type CustomerView = { "state": "idle", event_name: string, } | { "state": "cart", lines: Array<CustomerLine>, total_cents: number, currency: string, } | { "state": "done", amount_cents: number, balance_after_cents: number | null, currency: string, };
+export type CustomerView = { "state": "idle", event_name: string, } | { "state": "cart", lines: Array<CustomerLine>, total_cents: number, currency: string, 
+/**
+ * The guest may choose a tip here (the display sends
+ * `customer-tip` with a `TipChoice`, or null for none).
+ */
+offer_tip: boolean, 
+/**
+ * The tip on the cart now, in basis points when it is a share.
+ */
+tip_basis_points: number | null, } | { "state": "done", amount_cents: number, balance_after_cents: number | null, currency: string, };
 
 export type CustomerLine = { name: string, quantity: number, total_cents: number, };
 
