@@ -58,6 +58,8 @@ pub enum ErrorCode {
     BillClosed,
     /// A sale that belongs to a bill: only the whole bill is cancelled.
     PartOfBill,
+    /// A shift with an open bill: finish or cancel the bill first.
+    BillsOpen,
     InvalidInput,
     /// The same idempotency key was used for a different request.
     IdempotencyConflict,
@@ -149,6 +151,10 @@ impl From<LedgerError> for AppError {
             BillOverpaid { .. } | BillAlreadyCovered => ErrorCode::BillOverpaid,
             UnknownBill(_) | BillNotOpen { .. } => ErrorCode::BillClosed,
             PartOfBill { .. } => ErrorCode::PartOfBill,
+            BillsOpen { .. } => ErrorCode::BillsOpen,
+            // The server may have taken a band's payment: as unknown as
+            // an unanswered sale, and worth trying again.
+            BillPaymentPending => ErrorCode::OutcomeUnknown,
             IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
             InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse => {
                 ErrorCode::InvalidInput

@@ -161,6 +161,10 @@ pub enum LedgerError {
     BillNotOpen { status: &'static str },
     #[error("this sale is part of a bill; cancel the whole bill")]
     PartOfBill { bill: BillId },
+    #[error("a wristband's payment towards this bill is waiting for the server's answer; try again in a moment")]
+    BillPaymentPending,
+    #[error("this shift still has {count} open bill(s): finish or cancel them first")]
+    BillsOpen { count: i64 },
     #[error("idempotency key '{0}' was already used for a different request")]
     IdempotencyConflict(IdempotencyKey),
     #[error("wrong PIN ({attempts_left} attempts left before login is locked)")]
@@ -244,6 +248,8 @@ impl LedgerError {
             UnknownBill(_) => "unknown_bill",
             BillNotOpen { .. } => "bill_not_open",
             PartOfBill { .. } => "part_of_bill",
+            BillPaymentPending => "bill_payment_pending",
+            BillsOpen { .. } => "bills_open",
             IdempotencyConflict(_) => "idempotency_conflict",
             WrongPin { .. } => "wrong_pin",
             LoginLocked { .. } => "login_locked",
@@ -265,7 +271,10 @@ impl LedgerError {
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            LedgerError::StorageBusy | LedgerError::StorageFull | LedgerError::LoginLocked { .. }
+            LedgerError::StorageBusy
+                | LedgerError::StorageFull
+                | LedgerError::LoginLocked { .. }
+                | LedgerError::BillPaymentPending
         )
     }
 }

@@ -629,3 +629,109 @@ fn a_pass_on_a_bill_is_held_while_it_is_open_and_given_back_when_it_is_cancelled
         .any(|l| l.pass.as_ref() == Some(&free_beer.code)));
     assert_sound(&bar);
 }
+
+#[test]
+fn a_bill_is_cancelled_only_when_every_payment_can_be_given_back() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 20_00);
+    let bill = open(&bar, "anna", cart(&[("beer", 2)]));
+    pay(&bar, &bill, Tender::Wallet, Some(&guest), 5_00);
+    // Sue, a supervisor, takes the next payment at Anna's till.
+    bar.ledger
+        .pay_bill(
+            &BillPaymentRequest {
+                staff: staff_id("sue"),
+                ..payment(&bar, &bill, Tender::Cash, None, 2_00)
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    // Anna may not reverse Sue's payment: the bill is not touched at all.
+    let refused = bar.ledger.cancel_bill(&CancelBillRequest {
+        key: bar.key(),
+        staff: staff_id("anna"),
+        bill: bill.id,
+    });
+    assert!(
+        matches!(refused, Err(LedgerError::NotYourLastSale)),
+        "{refused:?}"
+    );
+    let still = bar.ledger.bill(&bill.id).unwrap();
+    assert_eq!(still.status, BillStatus::Open);
+    assert!(still.payments.iter().all(|p| !p.cancelled));
+    assert_eq!(bar.balance(&guest), Cents(15_00));
+    // Nor can the shift be closed over it.
+    let closing = bar
+        .ledger
+        .close_shift(&tapster_ledger::store::CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("anna"),
+            counted: Cents(102_00),
+        });
+    assert!(
+        matches!(closing, Err(LedgerError::BillsOpen { count: 1 })),
+        "{closing:?}"
+    );
+    // Sue may: everything goes back.
+    let cancelled = bar
+        .ledger
+        .cancel_bill(&CancelBillRequest {
+            key: bar.key(),
+            staff: staff_id("sue"),
+            bill: bill.id,
+        })
+        .unwrap();
+    assert_eq!(cancelled.status, BillStatus::Cancelled);
+    assert_eq!(bar.balance(&guest), Cents(20_00));
+    assert_sound(&bar);
+}
+
+#[test]
+fn while_a_bands_payment_awaits_the_server_the_bill_takes_nothing_else() {
+    let bar = Bar::with_mode(EventMode::Connected);
+    bar.open_shift("anna");
+    let guest = band(1);
+    let bill = open(&bar, "anna", cart(&[("beer", 1)]));
+    // A band's share was sent; its answer is not in (the till died, or
+    // the server did not answer in time and the offline rules refused).
+    let share = payment(&bar, &bill, Tender::Wallet, Some(&guest), 3_00);
+    bar.ledger
+        .record_intent(&tapster_ledger::store::Intent::BillPayment {
+            bill_payment: share.clone(),
+        })
+        .unwrap();
+    let cash = bar.ledger.pay_bill(
+        &payment(&bar, &bill, Tender::Cash, None, 7_00),
+        Authorisation::ThisLedger,
+    );
+    assert!(
+        matches!(cash, Err(LedgerError::BillPaymentPending)),
+        "{cash:?}"
+    );
+    assert!(cash.unwrap_err().retryable());
+    let cancel = bar.ledger.cancel_bill(&CancelBillRequest {
+        key: bar.key(),
+        staff: staff_id("anna"),
+        bill: bill.id,
+    });
+    assert!(matches!(cancel, Err(LedgerError::BillPaymentPending)));
+    // The answer: the server took it. Recorded, the bill goes on.
+    bar.ledger
+        .pay_bill(
+            &share,
+            Authorisation::Server(tapster_ledger::store::ServerApproval {
+                server_id: "txn_1".into(),
+                server_cursor: 1,
+                balance_after: Cents(17_00),
+                promo_after: None,
+                at: common::START,
+            }),
+        )
+        .unwrap();
+    assert!(bar.ledger.sale_intents().unwrap().is_empty());
+    let done = pay(&bar, &bill, Tender::Cash, None, 4_00);
+    assert_eq!(done.bill.status, BillStatus::Settled);
+    assert_sound(&bar);
+}

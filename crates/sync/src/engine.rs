@@ -532,8 +532,12 @@ impl Syncer {
                 {
                     Ok(Ok(applied)) => Some(applied),
                     Ok(Err(ApiError::Refused { code, message, .. })) => {
-                        // Refused: the server applied nothing.
-                        self.ledger.forget_sale_intent(key)?;
+                        // Refused: the server applied nothing — unless it
+                        // knows the key for another request (an earlier
+                        // try of this one may have been applied).
+                        if code != IDEMPOTENCY_CONFLICT {
+                            self.ledger.forget_sale_intent(key)?;
+                        }
                         return Err(SaleError::Refused { code, message });
                     }
                     Ok(Err(error)) => {
@@ -590,10 +594,17 @@ impl Syncer {
             let (token, body) = match &intent {
                 Intent::Sale(request) => match &request.token {
                     // Priced as when it was sent (a replay prices from
-                    // the recorded entry).
+                    // the recorded entry). A tip needs the prices: without
+                    // them the question waits (a tip of 0 is another request).
                     Some(token) => match self.ledger.check_sale_priced(request) {
                         Ok(priced) => (token.clone(), online_request(request, &priced.lines)),
-                        Err(_) => (token.clone(), online_request(request, &[])),
+                        Err(_) if request.cart.tip.is_none() => {
+                            (token.clone(), online_request(request, &[]))
+                        }
+                        Err(error) => {
+                            tracing::warn!(%key, %error, "an interrupted sale with a tip cannot be priced; asked again later");
+                            continue;
+                        }
                     },
                     None => {
                         self.ledger.forget_sale_intent(&key)?;
@@ -618,11 +629,20 @@ impl Syncer {
                         }
                     };
                     // Recorded now, or already (the answer did arrive).
+                    // One that cannot be recorded keeps its intent (the
+                    // wallet and this ledger disagree: it is logged every
+                    // round) and holds up no other and no sync round.
                     if let Err(error) = recorded {
                         tracing::error!(%key, %error, "a debit the server applied cannot be recorded");
-                        return Err(error.into());
+                        continue;
                     }
                     tracing::info!(%key, "interrupted debit recorded as the server applied it");
+                }
+                Err(ApiError::Refused { code, .. }) if code == IDEMPOTENCY_CONFLICT => {
+                    // The server has this key for another request: what it
+                    // applied is not known from here.
+                    tracing::error!(%key, "the server knows this debit's key for another request");
+                    continue;
                 }
                 Err(ApiError::Refused { code, .. }) => {
                     tracing::info!(%key, %code, "interrupted debit was not applied by the server");
@@ -635,6 +655,9 @@ impl Syncer {
         Ok(settled)
     }
 }
+
+/// The server's code for a key it knows for another request.
+const IDEMPOTENCY_CONFLICT: &str = "idempotency_conflict";
 
 /// A wristband sale as seed 001's debit by product ids, under its key.
 fn online_request(

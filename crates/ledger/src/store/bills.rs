@@ -250,17 +250,78 @@ fn load_bill(conn: &Connection, id: &BillId) -> Result<Bill> {
     })
 }
 
-/// The key of the `n`th reversal of a bill's cancellation.
-fn reversal_key(cancel: &IdempotencyKey, n: usize) -> Result<IdempotencyKey> {
-    let base = cancel.as_str();
-    let base = &base[..base.len().min(IdempotencyKey::MAX_LEN - 8)];
-    Ok(IdempotencyKey::new(format!("{base}.r{n}"))?)
+/// A cashier cancels their own bill of the open shift; a supervisor any
+/// (the reversals check the rest).
+fn check_bill_canceller(
+    conn: &Connection,
+    terminal: &crate::ids::TerminalId,
+    request: &CancelBillRequest,
+    row: &BillRow,
+) -> Result<()> {
+    let staff = active_staff(conn, &request.staff)?;
+    let shift = open_shift(conn, terminal)?.ok_or(LedgerError::NoOpenShift)?;
+    if staff.role < Action::CancelAnyEntry.minimum_role()
+        && (row.staff != staff.id || row.shift != shift.id)
+    {
+        return Err(LedgerError::NotYourLastSale);
+    }
+    Ok(())
+}
+
+/// A card terminal's reference as a payment keeps it: trimmed, at most
+/// 40 characters.
+fn checked_reference(request: &BillPaymentRequest) -> Result<Option<&str>> {
+    let reference = request
+        .reference
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reference.is_some_and(|r| r.chars().count() > 40) {
+        return Err(
+            crate::error::InputError::new("reference", "must be at most 40 characters").into(),
+        );
+    }
+    Ok(reference)
+}
+
+/// A key derived from `base` for an entry a bill operation makes (its
+/// settlement, a reversal): the same every time, so a retry replays it.
+fn derived_key(base: &IdempotencyKey, suffix: &str) -> Result<IdempotencyKey> {
+    let base = base.as_str();
+    let base = &base[..base.len().min(IdempotencyKey::MAX_LEN - suffix.len() - 1)];
+    Ok(IdempotencyKey::new(format!("{base}.{suffix}"))?)
 }
 
 fn settle_key(open: &IdempotencyKey) -> Result<IdempotencyKey> {
-    let base = open.as_str();
-    let base = &base[..base.len().min(IdempotencyKey::MAX_LEN - 8)];
-    Ok(IdempotencyKey::new(format!("{base}.settle"))?)
+    derived_key(open, "settle")
+}
+
+fn is_reversed(conn: &Connection, entry: &EntryId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
+        .query_row([entry.to_string()], |r| r.get(0))?)
+}
+
+/// Whether a wristband's payment towards `bill` (other than `except`) was
+/// sent to the server without its answer recorded: the server may have
+/// taken it, so the bill takes no other payment and is not cancelled
+/// until the answer is in.
+fn payment_pending(
+    conn: &Connection,
+    bill: &BillId,
+    except: Option<&IdempotencyKey>,
+) -> Result<bool> {
+    let bodies: Vec<String> = conn
+        .prepare_cached("SELECT request FROM sale_intents")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(bodies.iter().any(|body| {
+        matches!(
+            serde_json::from_str::<super::Intent>(body),
+            Ok(super::Intent::BillPayment { bill_payment })
+                if bill_payment.bill == *bill && Some(&bill_payment.key) != except
+        )
+    }))
 }
 
 impl Ledger {
@@ -360,6 +421,9 @@ impl Ledger {
                         status: bill.status.as_str(),
                     });
                 }
+                if payment_pending(tx, &bill.id, Some(&request.key))? {
+                    return Err(LedgerError::BillPaymentPending);
+                }
                 let applied = apply_payment(bill.remaining, request.tender, request.offered)?;
                 change = applied.change;
                 let (offline, balance_after) = match &request.token {
@@ -381,18 +445,7 @@ impl Ledger {
                         "SELECT COALESCE(MAX(position), 0) + 1 FROM bill_payments WHERE bill_id = ?1",
                     )?
                     .query_row([bill.id.to_string()], |r| r.get(0))?;
-                let reference = request
-                    .reference
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty());
-                if reference.is_some_and(|r| r.chars().count() > 40) {
-                    return Err(crate::error::InputError::new(
-                        "reference",
-                        "must be at most 40 characters",
-                    )
-                    .into());
-                }
+                let reference = checked_reference(request)?;
                 tx.prepare_cached(
                     "INSERT INTO bill_payments (idempotency_key, bill_id, position, tendered, reference)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -460,19 +513,17 @@ impl Ledger {
         &self,
         request: &BillPaymentRequest,
     ) -> Result<crate::bills::Applied> {
-        let conn = self.lock();
-        let ctx_staff = active_staff(&conn, &request.staff)?;
-        check_role(ctx_staff.role, Action::Sell)?;
-        open_shift(&conn, &self.options.terminal)?.ok_or(LedgerError::NoOpenShift)?;
-        match (request.tender, &request.token) {
-            (Tender::Wallet, Some(_)) | (Tender::Cash | Tender::Card, None) => {}
-            _ => return Err(LedgerError::TenderMismatch),
-        }
-        let bill = load_bill(&conn, &request.bill)?;
-        if let Some(previous) = entry_by_key(&conn, &request.key)? {
+        let hash = request_hash("bill_payment", request)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        if let Some(previous) =
+            super::operations::previous_operation(&tx, &request.key, "bill_payment", &hash)?
+        {
             // Paid before under this key: what it put in.
-            let (_, entry) =
-                load_entry(&conn, &previous)?.ok_or(LedgerError::UnknownEntry(previous))?;
+            let id = previous
+                .entry
+                .ok_or_else(|| LedgerError::Corrupt("operation without entry".into()))?;
+            let (_, entry) = load_entry(&tx, &id)?.ok_or(LedgerError::UnknownEntry(id))?;
             return Ok(crate::bills::Applied {
                 amount: entry
                     .amount
@@ -481,15 +532,30 @@ impl Ledger {
                 change: Cents::ZERO,
             });
         }
+        // The same checks as `pay_bill` makes, in the same order.
+        let ctx = context(&tx, self, &request.staff)?;
+        check_role(ctx.staff.role, Action::Sell)?;
+        ctx.require_shift()?;
+        check_terminal_permission(ctx.permission, EntryKind::Sale, Cents(-1))?;
+        match (request.tender, &request.token) {
+            (Tender::Wallet, Some(_)) | (Tender::Cash | Tender::Card, None) => {}
+            _ => return Err(LedgerError::TenderMismatch),
+        }
+        let bill = load_bill(&tx, &request.bill)?;
         if bill.status != BillStatus::Open {
             return Err(LedgerError::BillNotOpen {
                 status: bill.status.as_str(),
             });
         }
-        if let (Some(token), None) = (&request.token, &bill.band) {
-            check_cups_back(&conn, token, &bill.lines)?;
+        if payment_pending(&tx, &bill.id, Some(&request.key))? {
+            return Err(LedgerError::BillPaymentPending);
         }
-        apply_payment(bill.remaining, request.tender, request.offered)
+        let applied = apply_payment(bill.remaining, request.tender, request.offered)?;
+        if let (Some(token), None) = (&request.token, &bill.band) {
+            check_cups_back(&tx, token, &bill.lines)?;
+        }
+        checked_reference(request)?;
+        Ok(applied)
     }
 
     /// Books the order of a bill whose payments cover it: one entry with
@@ -525,7 +591,19 @@ impl Ledger {
             &settle,
             staff,
             &Authorisation::ThisLedger,
-            |_tx, ctx| {
+            |tx, ctx| {
+                // Decided again inside the write: a cancellation may have
+                // come in between.
+                let now = load_bill(tx, &row.id)?;
+                if now.status != BillStatus::Open || now.remaining != Cents::ZERO {
+                    return Err(LedgerError::BillNotOpen {
+                        status: now.status.as_str(),
+                    });
+                }
+                tx.prepare_cached(
+                    "UPDATE bills SET status = 'settled', closed_at = ?2 WHERE id = ?1",
+                )?
+                .execute(params![row.id.to_string(), ctx.now.0])?;
                 let shift = ctx.require_shift()?;
                 let mut lines = row.lines.clone();
                 lines.push(bill_line(
@@ -554,7 +632,14 @@ impl Ledger {
                     stock: Vec::new(),
                 })
             },
-        )?;
+        );
+        let recorded = match recorded {
+            Ok(recorded) => recorded,
+            // Cancelled meanwhile: nothing to settle.
+            Err(LedgerError::BillNotOpen { .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        // Settled before this kept its status (a replay decides nothing).
         self.lock()
             .prepare_cached(
                 "UPDATE bills SET status = 'settled', closed_at = ?2 WHERE id = ?1 AND status = 'open'",
@@ -572,77 +657,105 @@ impl Ledger {
     pub fn cancel_bill(&self, request: &CancelBillRequest) -> Result<Bill> {
         let _span =
             tracing::info_span!("bill_cancel", key = %request.key, bill = %request.bill).entered();
-        {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row = bill_row(&tx, &request.bill)?;
-            match (&row.cancel_key, row.status) {
-                (Some(key), BillStatus::Cancelled) if key == &request.key => {}
-                (Some(_), BillStatus::Cancelled) => {
-                    return Err(LedgerError::BillNotOpen {
-                        status: BillStatus::Cancelled.as_str(),
-                    })
-                }
-                _ => {
-                    let staff = active_staff(&tx, &request.staff)?;
-                    let shift =
-                        open_shift(&tx, &self.options.terminal)?.ok_or(LedgerError::NoOpenShift)?;
-                    // A cashier cancels their own bill of the open shift; a
-                    // supervisor any (the reversals check the rest).
-                    if staff.role < Action::CancelAnyEntry.minimum_role()
-                        && (row.staff != staff.id || row.shift != shift.id)
-                    {
-                        return Err(LedgerError::NotYourLastSale);
-                    }
-                    let now = self.options.clock.now();
-                    tx.prepare_cached(
-                        "UPDATE bills SET status = 'cancelled', cancel_key = ?2, closed_at = ?3 WHERE id = ?1",
-                    )?
-                    .execute(params![row.id.to_string(), request.key.as_str(), now.0])?;
-                    // An open bill's order was never booked: its stock and
-                    // its pass go back here; a settled one's with its
-                    // reversal.
-                    if row.status == BillStatus::Open {
-                        tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
-                            .execute([row.settle_key.as_str()])?;
-                        for (product_id, quantity) in &row.stock {
-                            tx.prepare_cached(
-                                "UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1",
-                            )?
-                            .execute(params![product_id.as_str(), quantity])?;
-                        }
-                    }
-                    tx.commit()?;
-                }
+        let row = bill_row(&self.lock(), &request.bill)?;
+        match (&row.cancel_key, row.status) {
+            (Some(key), BillStatus::Cancelled) if key == &request.key => {}
+            (Some(_), BillStatus::Cancelled) => {
+                return Err(LedgerError::BillNotOpen {
+                    status: BillStatus::Cancelled.as_str(),
+                })
             }
+            _ => self.decide_cancelled(request, &row)?,
         }
         self.finish_cancelled_bill(&request.bill, &request.staff)?;
         self.bill(&request.bill)
     }
 
-    /// Reverses what a cancelled bill still has standing: the settling
-    /// entry first, then the payments.
-    fn finish_cancelled_bill(&self, id: &BillId, staff: &StaffId) -> Result<()> {
-        let (row, bill) = {
+    /// Decides a bill cancelled — only once every reversal it needs is
+    /// known to go through (each checked as it will be made), so a bill
+    /// is never marked cancelled with money left standing.
+    fn decide_cancelled(&self, request: &CancelBillRequest, row: &BillRow) -> Result<()> {
+        {
             let conn = self.lock();
-            (bill_row(&conn, id)?, load_bill(&conn, id)?)
-        };
+            if payment_pending(&conn, &row.id, None)? {
+                return Err(LedgerError::BillPaymentPending);
+            }
+            check_bill_canceller(&conn, &self.options.terminal, request, row)?;
+        }
+        let bill = self.bill(&row.id)?;
+        for (key, entry) in self.reversals(&bill, &request.key)? {
+            self.check_cancel_entry(
+                &CancelRequest {
+                    key,
+                    staff: request.staff.clone(),
+                    entry,
+                },
+                Some(row.id),
+            )?;
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now_row = bill_row(&tx, &row.id)?;
+        if now_row.status != row.status || load_bill(&tx, &row.id)?.paid != bill.paid {
+            // A payment or the settlement came in between: decide again.
+            return Err(LedgerError::StorageBusy);
+        }
+        check_bill_canceller(&tx, &self.options.terminal, request, row)?;
+        let now = self.options.clock.now();
+        tx.prepare_cached(
+            "UPDATE bills SET status = 'cancelled', cancel_key = ?2, closed_at = ?3 WHERE id = ?1",
+        )?
+        .execute(params![row.id.to_string(), request.key.as_str(), now.0])?;
+        // An open bill's order was never booked: its stock and its pass go
+        // back here; a settled one's with its reversal.
+        if row.status == BillStatus::Open {
+            tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
+                .execute([row.settle_key.as_str()])?;
+            for (product_id, quantity) in &row.stock {
+                tx.prepare_cached(
+                    "UPDATE products SET stock = stock + ?2 WHERE id = ?1 AND use_stock = 1",
+                )?
+                .execute(params![product_id.as_str(), quantity])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// What a cancellation of `bill` still has to reverse, each under its
+    /// own key derived from the cancellation's: the settling entry, then
+    /// the payments by their place in the bill.
+    fn reversals(
+        &self,
+        bill: &Bill,
+        cancel: &IdempotencyKey,
+    ) -> Result<Vec<(IdempotencyKey, EntryId)>> {
+        let conn = self.lock();
+        let mut out = Vec::new();
+        if let Some(settled) = bill.settled_by {
+            if !is_reversed(&conn, &settled)? {
+                out.push((derived_key(cancel, "rs")?, settled));
+            }
+        }
+        for (n, payment) in bill.payments.iter().enumerate() {
+            if !payment.cancelled {
+                out.push((derived_key(cancel, &format!("r{n}"))?, payment.entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reverses what a cancelled bill still has standing.
+    fn finish_cancelled_bill(&self, id: &BillId, staff: &StaffId) -> Result<()> {
+        let row = bill_row(&self.lock(), id)?;
         let Some(cancel_key) = &row.cancel_key else {
             return Ok(());
         };
-        let mut targets: Vec<EntryId> = bill.settled_by.into_iter().collect();
-        targets.extend(bill.payments.iter().map(|p| p.entry));
-        for (n, entry) in targets.into_iter().enumerate() {
-            let already: bool = self
-                .lock()
-                .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
-                .query_row([entry.to_string()], |r| r.get(0))?;
-            if already {
-                continue;
-            }
+        let bill = self.bill(id)?;
+        for (key, entry) in self.reversals(&bill, cancel_key)? {
             self.cancel_entry(
                 &CancelRequest {
-                    key: reversal_key(cancel_key, n)?,
+                    key,
                     staff: staff.clone(),
                     entry,
                 },
@@ -673,14 +786,24 @@ impl Ledger {
         let mut open = Vec::new();
         for (id, status) in pending {
             let id: BillId = id.parse()?;
-            if status == "cancelled" {
-                self.finish_cancelled_bill(&id, staff)?;
-                continue;
-            }
-            if self.settle_if_covered(&id, staff)?.is_none() {
-                let bill = self.bill(&id)?;
-                if Some(bill.shift) == shift {
-                    open.push(bill);
+            // One bill that cannot be finished (say, a reversal a cashier
+            // may not make) holds up no other.
+            let finished = if status == "cancelled" {
+                self.finish_cancelled_bill(&id, staff).map(|()| true)
+            } else {
+                self.settle_if_covered(&id, staff)
+                    .map(|settled| settled.is_some())
+            };
+            match finished {
+                Ok(true) => {}
+                Ok(false) => {
+                    let bill = self.bill(&id)?;
+                    if Some(bill.shift) == shift {
+                        open.push(bill);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(bill = %id, %error, "a bill could not be finished on resume");
                 }
             }
         }

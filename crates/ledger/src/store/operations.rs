@@ -645,172 +645,24 @@ impl Ledger {
             request,
             &request.staff,
             &authorisation,
-            |tx, ctx| {
-                let (target_rowid, target) = load_entry(tx, &request.entry)?
-                    .ok_or(LedgerError::UnknownEntry(request.entry))?;
-                if let Some(bill) = crate::bills::bill_of(&target.lines) {
-                    if within_bill != Some(bill) {
-                        return Err(LedgerError::PartOfBill { bill });
-                    }
-                }
-                let shift = ctx.require_shift()?;
-                let already_cancelled: bool = tx
-                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
-                    .query_row([target.id.to_string()], |r| r.get(0))?;
-                // A bill's own entries (its id is in their lines) are not
-                // later sales of the bill.
-                let later_sale: bool = tx
-                    .prepare_cached(
-                        "SELECT EXISTS (SELECT 1 FROM entries
-                     WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND sequence > ?3
-                       AND (?4 IS NULL OR instr(lines, ?4) = 0))",
-                    )?
-                    .query_row(
-                        params![
-                            shift.id.to_string(),
-                            ctx.staff.id.as_str(),
-                            target_rowid,
-                            within_bill.map(|bill| bill.to_string())
-                        ],
-                        |r| r.get(0),
-                    )?;
-                check_cancel(
-                    &ctx.staff.id,
-                    ctx.staff.role,
-                    &CancelTarget {
-                        kind: target.kind,
-                        staff: target.staff.clone(),
-                        already_cancelled,
-                        rejected_by_server: matches!(
-                            load_sync_state(tx, target_rowid)?,
-                            SyncState::Rejected { .. }
-                        ),
-                        is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
-                            && target.shift == Some(shift.id)
-                            && !later_sale,
-                    },
-                )?;
-                check_terminal_permission(ctx.permission, target.kind, target.amount)?;
-                let amount = target
-                    .amount
-                    .checked_neg()
-                    .ok_or(LedgerError::AmountOverflow)?;
-                let lines: Vec<Line> = target
-                    .lines
-                    .iter()
-                    .map(|line| Line {
-                        quantity: -line.quantity,
-                        ..line.clone()
-                    })
-                    .collect();
-                // Cash of a cancellation leaves or enters today's drawer.
-                let postings: Vec<Posting> = reverse(&load_postings(tx, target_rowid)?)?
-                    .into_iter()
-                    .map(|posting| match posting.account {
-                        Account::CashDrawer(_) => Posting {
-                            account: Account::CashDrawer(shift.id),
-                            amount: posting.amount,
-                        },
-                        _ => posting,
-                    })
-                    .collect();
-                // Per product: cups the reversal takes back from the guest, and
-                // what it does to stock (a cancelled sale gives its units back,
-                // a cancelled deposit return takes its cups out again).
-                let mut cups_back: BTreeMap<ProductId, (String, i64)> = BTreeMap::new();
-                let mut stock_change: BTreeMap<ProductId, i64> = BTreeMap::new();
-                for line in &lines {
-                    if line.deposit && line.quantity < 0 {
-                        let cups = cups_back
-                            .entry(line.product.clone())
-                            .or_insert((line.name.clone(), 0));
-                        cups.1 = cups
-                            .1
-                            .checked_sub(line.quantity)
-                            .ok_or(LedgerError::AmountOverflow)?;
-                    }
-                    let change = stock_change.entry(line.product.clone()).or_default();
-                    *change = change
-                        .checked_sub(line.quantity)
-                        .ok_or(LedgerError::AmountOverflow)?;
-                }
-                // Cups already returned for money cannot be refunded twice.
-                if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
-                    let row = known_wallet(tx, token)?;
-                    for (product_id, (name, count)) in &cups_back {
-                        let outstanding =
-                            outstanding_deposits(tx, token, row.deposits_cursor, Some(product_id))?
-                                .first()
-                                .map_or(0, |d| d.count);
-                        check_deposit_return(name, outstanding, *count)?;
-                    }
-                }
-                let mut stock = Vec::new();
-                for (product_id, change) in stock_change {
-                    let Some(item) = product(tx, &product_id)? else {
-                        continue;
-                    };
-                    if !item.use_stock {
-                        continue;
-                    }
-                    if item.stock.checked_add(change).is_none_or(|after| after < 0) {
-                        return Err(LedgerError::OutOfStock {
-                            name: item.name,
-                            available: item.stock,
-                            requested: change.saturating_neg(),
-                        });
-                    }
-                    stock.push((item.id, change));
-                }
-                // A cancelled sale gives its pass's use back.
-                if target.lines.iter().any(|line| line.pass.is_some()) {
-                    tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
-                        .execute([target.idempotency_key.as_str()])?;
-                }
-                // What the reversal does to the wristband, whatever the tender:
-                // cancelling a cash top-up takes the money off the wallet.
-                let wallet_change = match &target.token {
-                    Some(token) => Cents::checked_sum(
-                        postings
-                            .iter()
-                            .filter(|p: &&Posting| p.account == Account::Wallet(token.clone()))
-                            .map(|p| p.amount),
-                    )
-                    .ok_or(LedgerError::AmountOverflow)?,
-                    None => Cents::ZERO,
-                };
-                let (offline, balance) = match &target.token {
-                    Some(token) if wallet_change.is_negative() => {
-                        let debit = wallet_change
-                            .checked_neg()
-                            .ok_or(LedgerError::AmountOverflow)?;
-                        debit_wallet(tx, ctx, token, debit, &authorisation)?
-                    }
-                    Some(token) => {
-                        let row = known_wallet(tx, token)?;
-                        let available = position(tx, token, &row, false)?.available;
-                        (
-                            false,
-                            Some(balance_after(&authorisation, available, wallet_change)?),
-                        )
-                    }
-                    None => (false, None),
-                };
-                Ok(Draft {
-                    kind: EntryKind::Cancel,
-                    token: target.token.clone(),
-                    tender: target.tender,
-                    amount,
-                    lines,
-                    postings,
-                    shift: Some(shift.id),
-                    reverses: Some(target.id),
-                    offline,
-                    balance_after: balance,
-                    stock,
-                })
-            },
+            |tx, ctx| cancel_draft(tx, ctx, request, within_bill, &authorisation),
         )
+    }
+
+    /// Checks a cancellation as [`Ledger::cancel_entry`] would and writes
+    /// nothing: a bill is decided cancelled only when all its reversals
+    /// will go through.
+    pub(super) fn check_cancel_entry(
+        &self,
+        request: &CancelRequest,
+        within_bill: Option<crate::ids::BillId>,
+    ) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ctx = context(&tx, self, &request.staff)?;
+        cancel_draft(&tx, &ctx, request, within_bill, &Authorisation::ThisLedger)?;
+        // Dropped: rolled back.
+        Ok(())
     }
 
     /// Pays out a wristband's whole remaining balance and zeroes it.
@@ -931,6 +783,180 @@ impl Ledger {
             },
         )
     }
+}
+
+/// The reversal of `request.entry`, decided: who may cancel it, what it
+/// gives back (cups only if still out, stock, the pass), and the wallet.
+fn cancel_draft(
+    tx: &Transaction<'_>,
+    ctx: &Context,
+    request: &CancelRequest,
+    within_bill: Option<crate::ids::BillId>,
+    authorisation: &Authorisation,
+) -> Result<Draft> {
+    let (target_rowid, target) =
+        load_entry(tx, &request.entry)?.ok_or(LedgerError::UnknownEntry(request.entry))?;
+    if let Some(bill) = crate::bills::bill_of(&target.lines) {
+        if within_bill != Some(bill) {
+            return Err(LedgerError::PartOfBill { bill });
+        }
+    }
+    let shift = ctx.require_shift()?;
+    let already_cancelled: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE reverses = ?1)")?
+        .query_row([target.id.to_string()], |r| r.get(0))?;
+    // A bill's own entries (its id is in their lines) are not
+    // later sales of the bill.
+    let later_sale: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM entries
+         WHERE shift_id = ?1 AND kind = 'sale' AND staff_id = ?2 AND sequence > ?3
+           AND (?4 IS NULL OR instr(lines, ?4) = 0))",
+        )?
+        .query_row(
+            params![
+                shift.id.to_string(),
+                ctx.staff.id.as_str(),
+                target_rowid,
+                within_bill.map(|bill| bill.to_string())
+            ],
+            |r| r.get(0),
+        )?;
+    check_cancel(
+        &ctx.staff.id,
+        ctx.staff.role,
+        &CancelTarget {
+            kind: target.kind,
+            staff: target.staff.clone(),
+            already_cancelled,
+            rejected_by_server: matches!(
+                load_sync_state(tx, target_rowid)?,
+                SyncState::Rejected { .. }
+            ),
+            is_actors_last_sale_in_open_shift: target.kind == EntryKind::Sale
+                && target.shift == Some(shift.id)
+                && !later_sale,
+        },
+    )?;
+    check_terminal_permission(ctx.permission, target.kind, target.amount)?;
+    let amount = target
+        .amount
+        .checked_neg()
+        .ok_or(LedgerError::AmountOverflow)?;
+    let lines: Vec<Line> = target
+        .lines
+        .iter()
+        .map(|line| Line {
+            quantity: -line.quantity,
+            ..line.clone()
+        })
+        .collect();
+    // Cash of a cancellation leaves or enters today's drawer.
+    let postings: Vec<Posting> = reverse(&load_postings(tx, target_rowid)?)?
+        .into_iter()
+        .map(|posting| match posting.account {
+            Account::CashDrawer(_) => Posting {
+                account: Account::CashDrawer(shift.id),
+                amount: posting.amount,
+            },
+            _ => posting,
+        })
+        .collect();
+    // Per product: cups the reversal takes back from the guest, and
+    // what it does to stock (a cancelled sale gives its units back,
+    // a cancelled deposit return takes its cups out again).
+    let mut cups_back: BTreeMap<ProductId, (String, i64)> = BTreeMap::new();
+    let mut stock_change: BTreeMap<ProductId, i64> = BTreeMap::new();
+    for line in &lines {
+        if line.deposit && line.quantity < 0 {
+            let cups = cups_back
+                .entry(line.product.clone())
+                .or_insert((line.name.clone(), 0));
+            cups.1 = cups
+                .1
+                .checked_sub(line.quantity)
+                .ok_or(LedgerError::AmountOverflow)?;
+        }
+        let change = stock_change.entry(line.product.clone()).or_default();
+        *change = change
+            .checked_sub(line.quantity)
+            .ok_or(LedgerError::AmountOverflow)?;
+    }
+    // Cups already returned for money cannot be refunded twice.
+    if let (Some(token), Tender::Wallet) = (&target.token, target.tender) {
+        let row = known_wallet(tx, token)?;
+        for (product_id, (name, count)) in &cups_back {
+            let outstanding =
+                outstanding_deposits(tx, token, row.deposits_cursor, Some(product_id))?
+                    .first()
+                    .map_or(0, |d| d.count);
+            check_deposit_return(name, outstanding, *count)?;
+        }
+    }
+    let mut stock = Vec::new();
+    for (product_id, change) in stock_change {
+        let Some(item) = product(tx, &product_id)? else {
+            continue;
+        };
+        if !item.use_stock {
+            continue;
+        }
+        if item.stock.checked_add(change).is_none_or(|after| after < 0) {
+            return Err(LedgerError::OutOfStock {
+                name: item.name,
+                available: item.stock,
+                requested: change.saturating_neg(),
+            });
+        }
+        stock.push((item.id, change));
+    }
+    // A cancelled sale gives its pass's use back.
+    if target.lines.iter().any(|line| line.pass.is_some()) {
+        tx.prepare_cached("DELETE FROM pass_uses WHERE idempotency_key = ?1")?
+            .execute([target.idempotency_key.as_str()])?;
+    }
+    // What the reversal does to the wristband, whatever the tender:
+    // cancelling a cash top-up takes the money off the wallet.
+    let wallet_change = match &target.token {
+        Some(token) => Cents::checked_sum(
+            postings
+                .iter()
+                .filter(|p: &&Posting| p.account == Account::Wallet(token.clone()))
+                .map(|p| p.amount),
+        )
+        .ok_or(LedgerError::AmountOverflow)?,
+        None => Cents::ZERO,
+    };
+    let (offline, balance) = match &target.token {
+        Some(token) if wallet_change.is_negative() => {
+            let debit = wallet_change
+                .checked_neg()
+                .ok_or(LedgerError::AmountOverflow)?;
+            debit_wallet(tx, ctx, token, debit, authorisation)?
+        }
+        Some(token) => {
+            let row = known_wallet(tx, token)?;
+            let available = position(tx, token, &row, false)?.available;
+            (
+                false,
+                Some(balance_after(authorisation, available, wallet_change)?),
+            )
+        }
+        None => (false, None),
+    };
+    Ok(Draft {
+        kind: EntryKind::Cancel,
+        token: target.token.clone(),
+        tender: target.tender,
+        amount,
+        lines,
+        postings,
+        shift: Some(shift.id),
+        reverses: Some(target.id),
+        offline,
+        balance_after: balance,
+        stock,
+    })
 }
 
 /// The wallet of a wristband this ledger knows, or `UnknownWallet`.

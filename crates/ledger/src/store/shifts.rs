@@ -281,6 +281,14 @@ impl Ledger {
         if request.counted.is_negative() {
             return Err(InputError::new("counted cash", "must not be negative").into());
         }
+        // An open bill holds payments and stock: it is finished or
+        // cancelled in its shift, never left behind.
+        let open_bills: i64 = tx
+            .prepare_cached("SELECT COUNT(*) FROM bills WHERE shift_id = ?1 AND status = 'open'")?
+            .query_row([shift.id.to_string()], |r| r.get(0))?;
+        if open_bills > 0 {
+            return Err(LedgerError::BillsOpen { count: open_bills });
+        }
         let now = self.options.clock.now();
         let expected = shift
             .float
