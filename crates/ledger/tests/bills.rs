@@ -735,3 +735,70 @@ fn while_a_bands_payment_awaits_the_server_the_bill_takes_nothing_else() {
     assert_eq!(done.bill.status, BillStatus::Settled);
     assert_sound(&bar);
 }
+
+#[test]
+fn bad_payments_get_a_typed_error_and_write_nothing() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 20_00);
+    let bill = open(&bar, "anna", cart(&[("beer", 1)]));
+    let before = bar.fingerprint();
+    let refuse = |request: BillPaymentRequest| {
+        bar.ledger
+            .pay_bill(&request, Authorisation::ThisLedger)
+            .unwrap_err()
+    };
+    let card = payment(&bar, &bill, Tender::Card, None, 1_00);
+    let cases = [
+        // A band without its wristband, cash with one.
+        (
+            payment(&bar, &bill, Tender::Wallet, None, 1_00),
+            "tender_mismatch",
+        ),
+        (
+            payment(&bar, &bill, Tender::Cash, Some(&guest), 1_00),
+            "tender_mismatch",
+        ),
+        (payment(&bar, &bill, Tender::Cash, None, 0), "invalid_input"),
+        (
+            payment(&bar, &bill, Tender::Cash, None, -5_00),
+            "invalid_input",
+        ),
+        (
+            BillPaymentRequest {
+                reference: Some("x".repeat(41)),
+                ..card.clone()
+            },
+            "invalid_input",
+        ),
+        (
+            BillPaymentRequest {
+                bill: tapster_ledger::BillId(uuid::Uuid::nil()),
+                ..card
+            },
+            "unknown_bill",
+        ),
+    ];
+    for (request, code) in cases {
+        assert_eq!(refuse(request.clone()).code(), code, "{request:?}");
+        assert!(bar.ledger.check_bill_payment(&request).is_err());
+    }
+    assert_eq!(bar.fingerprint(), before, "nothing written");
+    // An empty cart or a bad tip opens no bill.
+    for cart in [
+        Cart::new(),
+        cart(&[("beer", 1)]).with_tip(Tip::Percent(9_000)),
+    ] {
+        assert!(bar
+            .ledger
+            .open_bill(&OpenBillRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                cart,
+                pass: None,
+            })
+            .is_err());
+    }
+    assert_eq!(bar.fingerprint(), before, "nothing written");
+}

@@ -771,6 +771,7 @@ impl ServerStore {
         event: &str,
         filter: &RecordFilter,
     ) -> Result<Vec<SalesRecord>, ServerError> {
+        use tapster_ledger::bills::{BILL_PRODUCT, TIP_PRODUCT};
         let conn = self.reader();
         Self::ensure_event(&conn, event)?;
         let sql = format!(
@@ -779,6 +780,7 @@ impl ServerStore {
                     st.name
              FROM transactions t JOIN json_each(t.lines) l {RECORD_NAMES}
              WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+               AND (l.value ->> 'product') NOT IN ('{BILL_PRODUCT}', '{TIP_PRODUCT}')
                AND {RECORD_FILTER}
              ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq, l.key
              LIMIT ?5",
@@ -903,6 +905,7 @@ impl ServerStore {
     /// terminal and cashier (net of cancellations, deposits excluded), and
     /// top-ups by tender.
     pub fn summary(&self, event: &str, filter: &RecordFilter) -> Result<Summary, ServerError> {
+        use tapster_ledger::bills::{BILL_PRODUCT, TIP_PRODUCT};
         let conn = self.reader();
         Self::ensure_event(&conn, event)?;
         let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
@@ -915,7 +918,7 @@ impl ServerStore {
                         COUNT(DISTINCT t.id) FILTER (WHERE t.kind = 'sale')
                  FROM transactions t JOIN json_each(t.lines) l
                  WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
-                   AND (l.value ->> 'product') NOT IN ('bill', 'tip')
+                   AND (l.value ->> 'product') NOT IN ('{BILL_PRODUCT}', '{TIP_PRODUCT}')
                    AND {RECORD_FILTER}
                  GROUP BY group_key ORDER BY group_key"
             );

@@ -25,6 +25,10 @@ use utoipa::{Modify, OpenApi};
         crate::admin::get_settings,
         crate::admin::put_settings,
         crate::admin::rotate_band_keys,
+        crate::winston::bills,
+        crate::winston::payments,
+        crate::winston::products,
+        crate::winston::users,
         crate::admin::create_integration,
         crate::admin::list_integrations,
         crate::admin::revoke_integration,
@@ -79,6 +83,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&Tokens),
     tags((name = "pos", description = "Terminals: seed 001's PointOfSale API and the offline extensions"),
          (name = "devices", description = "Seed 003 (walletapp): devices and locations with a manager's token (abilities devices.*), pass scans with a device's token (scanners.get, scanners.post); other tokens get 403. Answers are `{\"message\": \"Request successful\", \"data\": …}` except the scans, which answer the pass itself"),
+         (name = "integrations", description = "Seed 002 (Winston): every call a POST whose JSON body is the query, with `Authorization: Token <app>@<key>`; errors are plain text"),
          (name = "guest", description = "Guests' phones: a genuine band's SUN link, without a token"),
          (name = "manage", description = "Managers: catalogue, terminals, staff, wallets, reports. With the event's admin token, or a staff session (`POST pos/staff-sessions`) for what that role allows"))
 )]

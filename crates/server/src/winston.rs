@@ -202,7 +202,18 @@ fn one_of(value: &Option<String>, field: &str, allowed: &[&str]) -> Result<(), P
     }
 }
 
-async fn bills(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+#[utoipa::path(post, path = "/api/v2/bills", tag = "integrations",
+    params(("Authorization" = String, Header, description = "`Token <app>@<key>`: a manager's integration key (POST manage/integrations)")),
+    request_body(content = Query, description = "The query: sort (keys in order, 1 or -1), limit (1 to 1000, default 50), skip, filter"),
+    responses((status = 200, description = "Bills: a sale paid at once, or a split bill with its payments; with lines, VAT per rate, status", body = Vec<Bill>),
+        (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
+        (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+pub(crate) async fn bills(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
         let query = query(&body)?;
@@ -232,7 +243,18 @@ async fn bills(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
     .await
 }
 
-async fn payments(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+#[utoipa::path(post, path = "/api/v2/payments", tag = "integrations",
+    params(("Authorization" = String, Header, description = "`Token <app>@<key>`: a manager's integration key (POST manage/integrations)")),
+    request_body(content = Query, description = "The query: sort (keys in order, 1 or -1), limit (1 to 1000, default 50), skip, filter"),
+    responses((status = 200, description = "The bills' payments", body = Vec<Payment>),
+        (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
+        (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+pub(crate) async fn payments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
         let query = query(&body)?;
@@ -264,7 +286,18 @@ async fn payments(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     .await
 }
 
-async fn products(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+#[utoipa::path(post, path = "/api/v2/products", tag = "integrations",
+    params(("Authorization" = String, Header, description = "`Token <app>@<key>`: a manager's integration key (POST manage/integrations)")),
+    request_body(content = Query, description = "The query: sort (keys in order, 1 or -1), limit (1 to 1000, default 50), skip, filter"),
+    responses((status = 200, description = "The catalogue, archived products too", body = Vec<Product>),
+        (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
+        (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+pub(crate) async fn products(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
         let query = query(&body)?;
@@ -303,7 +336,18 @@ async fn products(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     .await
 }
 
-async fn users(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+#[utoipa::path(post, path = "/api/v2/users", tag = "integrations",
+    params(("Authorization" = String, Header, description = "`Token <app>@<key>`: a manager's integration key (POST manage/integrations)")),
+    request_body(content = Query, description = "The query: sort (keys in order, 1 or -1), limit (1 to 1000, default 50), skip, filter"),
+    responses((status = 200, description = "Staff: id, name, role, active (never PINs)", body = Vec<User>),
+        (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
+        (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
         let query = query(&body)?;
@@ -505,15 +549,16 @@ impl ServerStore {
         let conn = self.reader();
         Self::ensure_event(&conn, event)?;
         let rows = bill_rows(&conn, event, time)?;
-        let mut bills = assemble(rows)?;
-        bills.retain(|bill| {
-            let at = crate::admin::parse_time(&bill.created_at).unwrap_or(0);
-            time.0.is_none_or(|from| at >= from)
-                && time.1.is_none_or(|until| at < until)
-                && filter.status.as_ref().is_none_or(|s| &bill.status == s)
-                && in_place(&bill.terminal, filter)
-        });
-        Ok(bills)
+        Ok(assemble(rows)?
+            .into_iter()
+            .filter(|(at, bill)| {
+                time.0.is_none_or(|from| *at >= from)
+                    && time.1.is_none_or(|until| *at < until)
+                    && filter.status.as_ref().is_none_or(|s| &bill.status == s)
+                    && in_place(&bill.terminal, filter)
+            })
+            .map(|(_, bill)| bill)
+            .collect())
     }
 }
 
@@ -588,8 +633,9 @@ fn bill_rows(
     Ok(out)
 }
 
-/// Bills from sales and cancellations, in the order they were made.
-fn assemble(rows: Vec<Row>) -> Result<Vec<Bill>, ServerError> {
+/// Bills from sales and cancellations, in the order they were made, each
+/// with when it was made (milliseconds).
+fn assemble(rows: Vec<Row>) -> Result<Vec<(i64, Bill)>, ServerError> {
     // A cancellation names the entry (or transaction) it reverses.
     let mut reversed: std::collections::HashSet<String> = Default::default();
     for row in rows.iter().filter(|r| r.kind == "cancel") {
@@ -601,14 +647,14 @@ fn assemble(rows: Vec<Row>) -> Result<Vec<Bill>, ServerError> {
         reversed.contains(&row.id) || row.entry_id.as_ref().is_some_and(|e| reversed.contains(e))
     };
     let mut bills: BTreeMap<String, Bill> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
+    let mut order: Vec<(String, i64)> = Vec::new();
     for row in rows.iter().filter(|r| r.kind == "sale") {
         let bill_line = row.lines.iter().find(|l| l.bill.is_some());
         let id = bill_line
             .and_then(|l| l.bill)
             .map_or_else(|| row.id.clone(), |bill| bill.to_string());
         let bill = bills.entry(id.clone()).or_insert_with(|| {
-            order.push(id.clone());
+            order.push((id.clone(), row.at));
             Bill {
                 id: id.clone(),
                 created_at: api_timestamp(row.at).raw,
@@ -686,6 +732,6 @@ fn assemble(rows: Vec<Row>) -> Result<Vec<Bill>, ServerError> {
     }
     Ok(order
         .into_iter()
-        .filter_map(|id| bills.remove(&id))
+        .filter_map(|(id, at)| bills.remove(&id).map(|bill| (at, bill)))
         .collect())
 }

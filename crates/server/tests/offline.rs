@@ -750,6 +750,22 @@ fn an_offline_split_bill_reaches_the_server_with_its_payments_order_and_tip() {
             .all(|row| row["key"] == "beer"),
         "{report}"
     );
+    // Seed 000's sales records: the beer, not the payments or the tip.
+    let (status, records) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, "manage/reports/sales"))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let records = records["data"].as_array().unwrap();
+    assert!(!records.is_empty());
+    assert!(
+        records.iter().all(|r| r.to_string().contains("beer")),
+        "{records:?}"
+    );
 
     // Cancelled on the till: every payment comes back on the server too.
     ledger
@@ -857,6 +873,19 @@ fn online_a_transaction_takes_cups_back_a_tip_or_a_bill_payment() {
         json!({"products": [], "bill": {"bill_id": bill, "amount": 100_00}}),
     );
     assert_eq!(status, 402, "not enough on the band: {body}");
+    // Bad extensions: refused with the reason, nothing debited.
+    for body in [
+        json!({"products": ["beer"], "tip_cents": 100_01}),
+        json!({"products": ["beer"], "tip_cents": 0}),
+        json!({"products": [], "bill": {"bill_id": "nope", "amount": 100}}),
+        json!({"products": [], "bill": {"bill_id": bill, "amount": 0}}),
+        json!({"products": ["beer"], "returns": ["water"]}),
+    ] {
+        let (status, refused) = transaction(&server, &fx, 1, body.clone());
+        assert_eq!(status, 400, "{body}: {refused}");
+        assert!(refused["error_message"].as_str().is_some(), "{refused}");
+    }
+    assert_eq!(server_balance(&server, &fx, 1), 14_00);
     let report = summary(&server, &fx);
     assert_eq!(
         report["revenue"],

@@ -85,6 +85,18 @@ fn keys_are_made_and_revoked_by_a_manager_and_wrong_ones_get_a_plain_401() {
     let server = Server::start(&fx.db);
     let key = integration(&server, &fx, "api_test");
     let auth = format!("Token api_test@{key}");
+    // Documented in the OpenAPI document with its plain-text refusals.
+    let openapi: Value = server
+        .client()
+        .get(format!("{}/api/v1/openapi.json", server.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for collection in ["bills", "payments", "products", "users"] {
+        let route = &openapi["paths"][format!("/api/v2/{collection}")]["post"];
+        assert!(route["responses"]["401"]["content"]["text/plain"].is_object(), "{route}");
+    }
     let (status, users) = winston(&server, "users", Some(&auth), "{}");
     assert_eq!(status, 200, "{users}");
     let users = users.as_array().unwrap();
