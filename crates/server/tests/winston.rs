@@ -95,7 +95,10 @@ fn keys_are_made_and_revoked_by_a_manager_and_wrong_ones_get_a_plain_401() {
         .unwrap();
     for collection in ["bills", "payments", "products", "users"] {
         let route = &openapi["paths"][format!("/api/v2/{collection}")]["post"];
-        assert!(route["responses"]["401"]["content"]["text/plain"].is_object(), "{route}");
+        assert!(
+            route["responses"]["401"]["content"]["text/plain"].is_object(),
+            "{route}"
+        );
     }
     let (status, users) = winston(&server, "users", Some(&auth), "{}");
     assert_eq!(status, 200, "{users}");
