@@ -515,6 +515,75 @@ pub async fn save_pass_sheet(
 }
 
 #[tauri::command]
+pub async fn stock(terminal: Term<'_>) -> Result<view::StockView, AppError> {
+    terminal.stock_on_server().await
+}
+
+#[tauri::command]
+pub async fn book_stock_movement(
+    terminal: Term<'_>,
+    form: view::MovementForm,
+) -> Result<view::StockView, AppError> {
+    terminal.book_stock_movement(&form).await
+}
+
+#[tauri::command]
+pub async fn record_stock_count(
+    terminal: Term<'_>,
+    form: view::CountForm,
+) -> Result<view::StockView, AppError> {
+    terminal.record_stock_count(&form).await
+}
+
+#[tauri::command]
+pub async fn set_sold_out(
+    terminal: Term<'_>,
+    location: String,
+    product: String,
+    sold_out: bool,
+) -> Result<view::StockView, AppError> {
+    terminal
+        .set_sold_out_on_server(&location, &product, sold_out)
+        .await
+}
+
+#[tauri::command]
+pub async fn save_inventory_item(
+    terminal: Term<'_>,
+    form: view::InventoryItemForm,
+) -> Result<view::StockView, AppError> {
+    terminal.save_inventory_item(&form).await
+}
+
+#[tauri::command]
+pub async fn save_vendor(
+    terminal: Term<'_>,
+    form: view::VendorForm,
+) -> Result<view::StockView, AppError> {
+    terminal.save_vendor(&form).await
+}
+
+#[tauri::command]
+pub async fn save_settlement(
+    terminal: Term<'_>,
+    vendor: String,
+    from_ms: Option<i64>,
+    until_ms: Option<i64>,
+    format: view::ExportFormat,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_settlement(
+            &vendor,
+            from_ms,
+            until_ms,
+            format,
+            std::path::Path::new(&path),
+        )
+        .await
+}
+
+#[tauri::command]
 pub async fn encoding_station(terminal: Term<'_>) -> Result<view::EncodingStation, AppError> {
     blocking(&terminal, |t| t.encoding_station()).await
 }

@@ -36,6 +36,7 @@ mod encoding;
 mod manage;
 mod passes;
 mod remote;
+mod stock;
 
 /// How the app was started.
 #[derive(Clone, Debug)]
@@ -738,6 +739,11 @@ impl Terminal {
             text_colour: p.text_colour.as_str().into(),
             stock: p.use_stock.then_some(p.stock),
             available: is_sellable(p, now),
+            thumbnail_url: p.thumbnail_url.clone(),
+            ribbon_colour: p.ribbon_colour.as_ref().map(|c| c.as_str().into()),
+            sale_text: p.sale_text.clone(),
+            on_sale: p.on_sale && p.sale_price.is_some(),
+            sold_out: p.sold_out,
         };
         let mut grid: Vec<view::Product> = layout
             .iter()
@@ -755,6 +761,22 @@ impl Terminal {
             categories: category_views(&reader)?,
             products: grid,
             cup: products.iter().find(|p| p.returnable).map(to_view),
+            stock_warnings: self
+                .ledger
+                .stock_warnings()?
+                .into_iter()
+                .map(|w| view::StockWarning {
+                    item: w.item.to_string(),
+                    name: w.name,
+                    unit: w.unit,
+                    on_hand: w.on_hand.to_string(),
+                    level: match w.level {
+                        tapster_ledger::inventory::StockLevel::Out => "out",
+                        _ => "low",
+                    }
+                    .into(),
+                })
+                .collect(),
         })
     }
 

@@ -120,6 +120,26 @@ pub struct Product {
     #[ts(type = "number | null")]
     pub stock: Option<i64>,
     pub available: bool,
+    /// The picture on the tile (a web address or an inline `data:` image).
+    pub thumbnail_url: Option<String>,
+    /// While on sale: the ribbon's colour and text across the tile.
+    pub ribbon_colour: Option<String>,
+    pub sale_text: Option<String>,
+    pub on_sale: bool,
+    /// Sold out at this till's bar.
+    pub sold_out: bool,
+}
+
+/// An item running low or out at this till's bar, as the server last said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StockWarning {
+    pub item: String,
+    pub name: String,
+    pub unit: String,
+    /// What is left, in the item's unit (`12.5`).
+    pub on_hand: String,
+    /// `low` or `out`.
+    pub level: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
@@ -129,6 +149,7 @@ pub struct Catalog {
     pub products: Vec<Product>,
     /// The returnable cup, for deposit returns.
     pub cup: Option<Product>,
+    pub stock_warnings: Vec<StockWarning>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -570,6 +591,12 @@ pub struct ProductForm {
     pub deposit_product: Option<String>,
     pub returnable: bool,
     pub archived: bool,
+    /// The tile's picture: an `https://` address or an inline `data:image/…`.
+    pub thumbnail_url: Option<String>,
+    /// The ribbon across the tile while on sale, and its text.
+    pub ribbon_colour: Option<String>,
+    pub sale_text: Option<String>,
+    pub description: Option<String>,
 }
 
 /// The catalogue editor's view.
@@ -889,4 +916,117 @@ impl std::fmt::Debug for StaffForm {
             .field("active", &self.active)
             .finish()
     }
+}
+
+/// The manager's stock screen: live stock per bar, items, vendors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StockView {
+    pub locations: Vec<StockLocation>,
+    pub items: Vec<InventoryItemView>,
+    /// Every active item at every location.
+    pub rows: Vec<StockRowView>,
+    pub sold_out: Vec<SoldOutView>,
+    pub vendors: Vec<VendorView>,
+    /// Products to mark sold out.
+    pub products: Vec<ProductName>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ProductName {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StockLocation {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct InventoryItemView {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    /// Decimal in the unit (`20`, `0.5`).
+    pub low_stock: String,
+    pub on_hand: String,
+    pub vendor_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StockRowView {
+    pub item_id: String,
+    pub item_name: String,
+    pub unit: String,
+    pub location_id: String,
+    pub location_name: String,
+    pub on_hand: String,
+    pub low_stock: String,
+    /// `ok`, `low` or `out`.
+    pub level: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct SoldOutView {
+    pub location_id: String,
+    pub product_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct VendorView {
+    pub id: String,
+    pub name: String,
+    /// Basis points: 1500 is 15 %.
+    #[ts(type = "number")]
+    pub commission_bp: i64,
+    #[ts(type = "number")]
+    pub fixed_fee_cents: i64,
+    pub locations: Vec<String>,
+}
+
+/// A delivery, transfer, waste or correction as the stock screen enters
+/// it. Quantities are decimals in the item's unit as typed (`30`, `0,5`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct MovementForm {
+    /// `delivery`, `transfer`, `waste` or `correction`.
+    pub kind: String,
+    pub item_id: String,
+    /// The location (for a transfer: where it goes from).
+    pub location_id: String,
+    /// Where a transfer goes to.
+    pub to_location_id: Option<String>,
+    pub quantity: String,
+    pub note: Option<String>,
+}
+
+/// A physical count at a bar.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct CountForm {
+    pub item_id: String,
+    pub location_id: String,
+    pub counted: String,
+    pub note: Option<String>,
+}
+
+/// A new or changed inventory item.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct InventoryItemForm {
+    /// `null`: a new item (its id from the name).
+    pub id: Option<String>,
+    pub name: String,
+    pub unit: String,
+    pub low_stock: String,
+}
+
+/// A new or changed vendor.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct VendorForm {
+    pub id: Option<String>,
+    pub name: String,
+    #[ts(type = "number")]
+    pub commission_bp: i64,
+    #[ts(type = "number")]
+    pub fixed_fee_cents: i64,
+    pub locations: Vec<String>,
 }

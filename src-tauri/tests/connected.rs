@@ -386,6 +386,10 @@ fn beer_form(t: &Terminal) -> ProductForm {
             deposit_product: Some("cup".into()),
             returnable: false,
             archived: false,
+            thumbnail_url: None,
+            ribbon_colour: None,
+            sale_text: None,
+            description: None,
         })
 }
 

@@ -234,6 +234,10 @@ fn new_product(name: &str, price_cents: i64) -> ProductForm {
         deposit_product: Some("cup".into()),
         returnable: false,
         archived: false,
+        thumbnail_url: None,
+        ribbon_colour: None,
+        sale_text: None,
+        description: None,
     }
 }
 

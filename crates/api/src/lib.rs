@@ -13,9 +13,11 @@
 //! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
 //! - [`BandKeysResource`]: the event's band keys for its tills; [`SunTapResource`]: a verified SUN link.
+//! - [`backoffice`]: vendors, settlement, inventory and stock per location.
 //! - [`manage`]: the manager API's shapes, and staff sessions for it.
 //! - [`walletapp`]: seed 003's devices and passes.
 
+pub mod backoffice;
 pub mod manage;
 pub mod walletapp;
 pub mod winston;
@@ -351,6 +353,10 @@ pub struct Catalog {
     #[schema(value_type = Vec<Object>)]
     pub products: Vec<tapster_ledger::model::Product>,
     pub staff: Vec<CatalogStaff>,
+    /// Items running low or out at the asking till's location.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub stock_warnings: Vec<tapster_ledger::inventory::StockWarning>,
 }
 
 /// `POST pos/terminal/heartbeat`.

@@ -285,3 +285,165 @@ pub struct VoucherRedeemed {
     pub transaction_id: String,
     pub pass: PassInfo,
 }
+
+/// An amount in the currency as a JSON number (`12.50`), as seed 004 sends
+/// prices: read exactly to cents from the number's text (more than two
+/// decimals is refused), written back with two decimals. Never a float.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(value_type = f64, example = 12.5)]
+pub struct Decimal(pub tapster_ledger::Cents);
+
+impl Serialize for Decimal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let cents = self.0 .0;
+        let sign = if cents < 0 { "-" } else { "" };
+        let abs = cents.unsigned_abs();
+        let text = format!("{sign}{}.{:02}", abs / 100, abs % 100);
+        serde_json::value::RawValue::from_string(text)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = <Box<serde_json::value::RawValue>>::deserialize(deserializer)?;
+        let text = raw.get().trim();
+        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return Err(serde::de::Error::custom(format!(
+                "a price is a number like 12.50, not {text}"
+            )));
+        }
+        tapster_ledger::Cents::parse_decimal(text)
+            .map(Decimal)
+            .map_err(|e| serde::de::Error::custom(format!("{}: {}", e.field, e.reason)))
+    }
+}
+
+/// `{"identifier", "name"}`: the event, as seed 004's organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Organization {
+    pub identifier: String,
+    pub name: String,
+}
+
+/// A product as seed 004 shows it, with Tapster's own fields after the
+/// seed's (category, VAT, vendor, recipe, deposit).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShopProduct {
+    pub identifier: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub description: Option<String>,
+    pub organization: Organization,
+    pub price: Decimal,
+    pub points: i64,
+    pub show_title: bool,
+    pub show_subtitle: bool,
+    pub primary_color: String,
+    pub text_color: String,
+    pub ribbon_color: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub use_start_and_end: bool,
+    pub sale: bool,
+    pub sale_points: Option<i64>,
+    pub sale_price: Option<Decimal>,
+    pub sale_text: Option<String>,
+    pub stock: i64,
+    pub use_stock: bool,
+    pub archived: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub category_id: String,
+    /// Basis points (1900 = 19 %).
+    pub vat_bp: u32,
+    pub vendor_id: Option<String>,
+    pub deposit_product: Option<String>,
+    pub returnable: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub consumes: Vec<tapster_ledger::inventory::Consumption>,
+}
+
+fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `POST products` (every field but `title` optional, defaults as a new
+/// product has them) and `PUT products/{identifier}` (partial: a field not
+/// sent is kept; `null` clears what may be empty). Dates are `2026-08-01`
+/// or the API's timestamps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductChanges {
+    /// Tapster: the id to give a new product (default: from the title).
+    #[serde(default)]
+    pub identifier: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub subtitle: Option<Option<String>>,
+    /// Must be the event's id when sent.
+    #[serde(default)]
+    pub organization_id: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub thumbnail_url: Option<Option<String>>,
+    #[serde(default)]
+    pub show_title: Option<bool>,
+    #[serde(default)]
+    pub show_subtitle: Option<bool>,
+    #[serde(default)]
+    pub price: Option<Decimal>,
+    #[serde(default)]
+    pub points: Option<i64>,
+    #[serde(default)]
+    pub use_stock: Option<bool>,
+    #[serde(default)]
+    pub stock: Option<i64>,
+    #[serde(default)]
+    pub use_start_and_end: Option<bool>,
+    #[serde(default)]
+    pub sale: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>)]
+    pub sale_price: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub sale_points: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sale_text: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub start_date: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub end_date: Option<Option<String>>,
+    #[serde(default)]
+    pub primary_color: Option<String>,
+    #[serde(default)]
+    pub text_color: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub ribbon_color: Option<Option<String>>,
+    /// Tapster: the category (default: the first one).
+    #[serde(default)]
+    pub category_id: Option<String>,
+    /// Tapster: VAT in basis points (default 1900).
+    #[serde(default)]
+    pub vat_bp: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub vendor_id: Option<Option<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub consumes: Option<Vec<tapster_ledger::inventory::Consumption>>,
+}

@@ -84,6 +84,8 @@ pub enum LedgerError {
         from: Option<Timestamp>,
         until: Option<Timestamp>,
     },
+    #[error("'{name}' is sold out at this bar")]
+    SoldOut { name: String },
     #[error("only {available} of '{name}' left in stock, {requested} requested")]
     OutOfStock {
         name: String,
@@ -219,6 +221,7 @@ impl LedgerError {
             ProductArchived { .. } => "product_archived",
             ProductNotAvailable { .. } => "product_not_available",
             OutOfStock { .. } => "out_of_stock",
+            SoldOut { .. } => "sold_out",
             AmountOverflow => "amount_overflow",
             InsufficientFunds { .. } => "insufficient_funds",
             WalletBlocked { .. } => "wallet_blocked",

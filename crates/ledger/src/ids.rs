@@ -160,6 +160,17 @@ slug_id!(
     StaffId,
     "staff id"
 );
+slug_id!(
+    /// A vendor's id (`crepes-marie`): who owns products and bars and is
+    /// settled with at the end.
+    VendorId,
+    "vendor id"
+);
+slug_id!(
+    /// An inventory item's id (`beer-keg`): what is counted at a bar.
+    ItemId,
+    "inventory item id"
+);
 
 pub const MAX_SLUG_LEN: usize = 64;
 

@@ -12,6 +12,8 @@
 //! - [`passes`]: QR passes — discounts, vouchers, allowances: redeemable
 //!   when, and what they take off a cart.
 //! - [`bills`]: split payments, tips and change: what covers a bill.
+//! - [`inventory`]: stock per bar: what a product consumes, movements, counts.
+//! - [`settlement`]: what each vendor is owed, from the lines of the entries.
 //! - [`promo`]: promo credit from vouchers — spent first, never paid out.
 //! - [`postings`]: double entry: every entry as postings that sum to zero.
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
@@ -28,6 +30,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod failpoints;
 pub mod ids;
+pub mod inventory;
 pub mod model;
 pub mod money;
 pub mod passes;
@@ -36,6 +39,7 @@ pub mod postings;
 pub mod pricing;
 pub mod promo;
 pub mod rules;
+pub mod settlement;
 pub mod store;
 
 pub use clock::{
@@ -43,7 +47,8 @@ pub use clock::{
 };
 pub use error::{LedgerError, Result};
 pub use ids::{
-    BillId, CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+    BillId, CategoryId, EntryId, IdempotencyKey, ItemId, ProductId, ShiftId, StaffId, TerminalId,
+    TokenId, VendorId,
 };
 pub use money::{Cents, VatRate};
 pub use store::{Ledger, LedgerOptions, LedgerReader};

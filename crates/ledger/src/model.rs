@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 use crate::error::InputError;
 use crate::ids::{
     BillId, CategoryId, EntryId, IdempotencyKey, ProductId, ShiftId, StaffId, TerminalId, TokenId,
+    VendorId,
 };
 use crate::money::{Cents, VatRate};
 
@@ -285,6 +286,38 @@ pub struct Product {
     pub deposit_product: Option<ProductId>,
     /// This product is itself a returnable deposit (a cup): sold as a liability, not revenue.
     pub returnable: bool,
+    /// Longer text for the back office (seed 004).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The picture on the grid tile: an `https://` or `http://` address, or
+    /// a small `data:image/…` URL that works without a network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// The ribbon across the tile while on sale, with [`Product::sale_text`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ribbon_colour: Option<Colour>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_text: Option<String>,
+    /// Loyalty points (seed 004): shown and reported, never money.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_points: Option<i64>,
+    /// Whose sale it is (see [`crate::settlement`]); `None`: the bar's vendor
+    /// or the organiser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<VendorId>,
+    /// What one unit takes from the bar's inventory (see [`crate::inventory`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumes: Vec<crate::inventory::Consumption>,
+    /// Sold out at the bar of the till this catalogue was made for: the
+    /// server sets it per till; the event's own product never has it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sold_out: bool,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 impl Product {
@@ -316,6 +349,15 @@ impl Product {
             archived: false,
             deposit_product: None,
             returnable: false,
+            description: None,
+            thumbnail_url: None,
+            ribbon_colour: None,
+            sale_text: None,
+            points: 0,
+            sale_points: None,
+            vendor: None,
+            consumes: Vec::new(),
+            sold_out: false,
         }
     }
 
@@ -384,8 +426,63 @@ impl Product {
                 "cannot be the product itself",
             ));
         }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 1000)
+        {
+            return Err(InputError::new(
+                "description",
+                "must be at most 1000 characters",
+            ));
+        }
+        if let Some(url) = &self.thumbnail_url {
+            validate_thumbnail(url)?;
+        }
+        if self
+            .sale_text
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > 40)
+        {
+            return Err(InputError::new(
+                "sale text",
+                "must be at most 40 characters",
+            ));
+        }
+        if self.points < 0 || self.sale_points.is_some_and(|p| p < 0) {
+            return Err(InputError::new("points", "must not be negative"));
+        }
+        crate::inventory::validate_recipe(&self.consumes)?;
         Ok(())
     }
+}
+
+/// Largest thumbnail kept inline (`data:` URL), so the catalogue stays small.
+pub const MAX_INLINE_THUMBNAIL: usize = 64 * 1024;
+
+/// A thumbnail is a web address (http or https) or an inline PNG, JPEG,
+/// WebP or SVG image.
+fn validate_thumbnail(url: &str) -> Result<(), InputError> {
+    let inline = ["png", "jpeg", "webp", "svg+xml"]
+        .iter()
+        .any(|kind| url.starts_with(&format!("data:image/{kind}")));
+    if inline {
+        if url.len() > MAX_INLINE_THUMBNAIL {
+            return Err(InputError::new(
+                "thumbnail",
+                "an inline image must be at most 64 KiB; use a smaller picture or a web address",
+            ));
+        }
+        return Ok(());
+    }
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    if !web || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InputError::new(
+            "thumbnail",
+            "must be an http(s) address of at most 2048 characters or an inline data:image URL",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

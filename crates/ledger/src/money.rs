@@ -50,6 +50,37 @@ impl Cents {
         self.0 > 0
     }
 
+    /// Parses a decimal amount in the currency (`12.50`, `3`, `-0.05`)
+    /// exactly, as APIs that send prices as numbers do (seed 004). More
+    /// than two decimals, exponents and anything else are refused.
+    pub fn parse_decimal(text: &str) -> Result<Cents, crate::error::InputError> {
+        let bad = |why: &str| crate::error::InputError::new("price", format!("'{text}' {why}"));
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !plain(whole) || !plain(fraction) || digits.ends_with('.') {
+            return Err(bad("is not a decimal amount like 12.50"));
+        }
+        if fraction.len() > 2 {
+            return Err(bad("has more than two decimals"));
+        }
+        let too_large = || bad("is too large");
+        let whole: i64 = whole.parse().map_err(|_| too_large())?;
+        let fraction: i64 = if fraction.is_empty() {
+            0
+        } else {
+            format!("{fraction:0<2}").parse().map_err(|_| too_large())?
+        };
+        let magnitude = whole
+            .checked_mul(100)
+            .and_then(|w| w.checked_add(fraction))
+            .ok_or_else(too_large)?;
+        Ok(Cents(if negative { -magnitude } else { magnitude }))
+    }
+
     /// Sum of many amounts, `None` on overflow.
     pub fn checked_sum<I: IntoIterator<Item = Cents>>(amounts: I) -> Option<Cents> {
         amounts
@@ -141,6 +172,34 @@ mod tests {
             Cents::checked_sum([Cents(250), Cents(-50), Cents(0)]),
             Some(Cents(200))
         );
+    }
+
+    #[test]
+    fn decimals_parse_exactly_to_cents() {
+        for (text, cents) in [
+            ("12.50", 1250),
+            ("12.5", 1250),
+            ("3", 300),
+            ("-0.05", -5),
+            ("0.1", 10),
+        ] {
+            assert_eq!(Cents::parse_decimal(text).unwrap(), Cents(cents), "{text}");
+        }
+        for bad in [
+            "12.505",
+            "1e2",
+            "",
+            ".5",
+            "5.",
+            "abc",
+            "1,50",
+            "99999999999999999999",
+        ] {
+            assert!(
+                Cents::parse_decimal(bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
     }
 
     #[test]

@@ -268,6 +268,11 @@ fn check_sellable(item: &Product, now: Timestamp) -> Result<()> {
             name: item.name.clone(),
         });
     }
+    if item.sold_out {
+        return Err(LedgerError::SoldOut {
+            name: item.name.clone(),
+        });
+    }
     if !item.is_available_at(now) {
         return Err(LedgerError::ProductNotAvailable {
             name: item.name.clone(),

@@ -208,6 +208,11 @@ pub enum Action {
     /// Run the encoding station: personalise wristbands with the event's
     /// band keys.
     EncodeBands,
+    /// Book deliveries, transfers, waste and counts at a bar, mark a
+    /// product sold out there: a bar lead's work.
+    BookStock,
+    /// Vendors, their commission, and correcting stock by hand.
+    ManageVendors,
 }
 
 impl Action {
@@ -218,13 +223,15 @@ impl Action {
             | Action::CloseOthersShift
             | Action::OpenOthersDrawer
             | Action::ViewReports
-            | Action::ManageWallets => Role::Supervisor,
+            | Action::ManageWallets
+            | Action::BookStock => Role::Supervisor,
             Action::Adjust
             | Action::EndKiosk
             | Action::ManageCatalogue
             | Action::ManageStaff
             | Action::ChangeSettings
-            | Action::EncodeBands => Role::Manager,
+            | Action::EncodeBands
+            | Action::ManageVendors => Role::Manager,
         }
     }
 
@@ -245,6 +252,8 @@ impl Action {
             Action::ManageWallets => "block wristbands or move balances",
             Action::ChangeSettings => "change settings",
             Action::EncodeBands => "encode wristbands",
+            Action::BookStock => "book stock at the bars",
+            Action::ManageVendors => "manage vendors and correct stock",
         }
     }
 }

@@ -259,3 +259,83 @@ mod tests {
         assert_eq!(w.field("@SUM(1)"), "'@SUM(1)");
     }
 }
+
+/// A vendor's settlement as CSV: the figures, VAT per rate, then every
+/// line (time, transaction, terminal, product, quantity, unit price, VAT,
+/// gross, cancellation) so the vendor can check it line by line.
+pub fn settlement_csv(
+    vendor_name: &str,
+    settlement: &tapster_ledger::settlement::Settlement,
+    lines: &[tapster_ledger::settlement::VendorLine],
+    language: Language,
+    style: CsvStyle,
+    currency: &str,
+    time_zone: &TimeZone,
+) -> Result<String, tapster_ledger::LedgerError> {
+    let t = language.texts();
+    let mut w = Writer {
+        out: String::new(),
+        style,
+    };
+    if style == CsvStyle::Semicolon {
+        w.out.push('\u{FEFF}');
+    }
+    let money = |amount: Cents| style.amount(amount);
+    let cur = |label: &str| format!("{label} ({currency})");
+    w.row(&[t.settlement.into(), vendor_name.into()]);
+    w.row(&[cur(t.sales), money(settlement.sales)]);
+    w.row(&[cur(t.cancellations), money(settlement.cancellations)]);
+    w.row(&[cur(t.gross), money(settlement.gross)]);
+    w.row(&[
+        format!("{} (%)", t.commission),
+        style.amount(Cents(settlement.commission_rate_bp)),
+    ]);
+    w.row(&[cur(t.commission), money(settlement.commission)]);
+    w.row(&[cur(t.fixed_fee), money(settlement.fixed_fee)]);
+    w.row(&[cur(t.payable), money(settlement.payable)]);
+
+    w.out.push_str("\r\n");
+    w.row(&[t.vat.into()]);
+    w.row(&[
+        format!("{} (%)", t.rate),
+        cur(t.net),
+        cur(t.vat),
+        cur(t.gross),
+    ]);
+    for v in &settlement.vat {
+        w.row(&[
+            style.amount(Cents(i64::from(v.rate.0))),
+            money(v.net),
+            money(v.vat),
+            money(v.gross),
+        ]);
+    }
+
+    w.out.push_str("\r\n");
+    w.row(&[t.lines_sold.into()]);
+    w.row(&[
+        t.time.into(),
+        t.transaction.into(),
+        t.terminal.into(),
+        t.product.into(),
+        t.quantity.into(),
+        cur(t.unit_price),
+        format!("{} (%)", t.vat),
+        cur(t.gross),
+        t.kind_cancel.into(),
+    ]);
+    for line in lines {
+        w.row(&[
+            language.date_time(tapster_ledger::Timestamp(line.at), time_zone),
+            line.transaction_id.clone(),
+            line.terminal_id.clone().unwrap_or_default(),
+            line.name.clone(),
+            line.quantity.to_string(),
+            money(line.unit_price),
+            style.amount(Cents(i64::from(line.vat_rate.0))),
+            money(line.gross()?),
+            if line.cancellation { "1" } else { "0" }.into(),
+        ]);
+    }
+    Ok(w.out)
+}

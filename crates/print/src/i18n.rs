@@ -200,6 +200,15 @@ pub struct Texts {
     pub given: &'static str,
     pub change: &'static str,
     pub reference: &'static str,
+    pub settlement: &'static str,
+    pub vendor: &'static str,
+    pub commission: &'static str,
+    pub fixed_fee: &'static str,
+    pub payable: &'static str,
+    pub lines_sold: &'static str,
+    pub time: &'static str,
+    pub transaction: &'static str,
+    pub unit_price: &'static str,
 }
 
 pub static DE: Texts = Texts {
@@ -290,6 +299,15 @@ pub static DE: Texts = Texts {
     given: "gegeben",
     change: "Rückgeld",
     reference: "Beleg-Nr.",
+    settlement: "Abrechnung",
+    vendor: "Händler",
+    commission: "Provision",
+    fixed_fee: "Pauschale",
+    payable: "Auszuzahlen",
+    lines_sold: "Einzelposten",
+    time: "Zeit",
+    transaction: "Vorgang",
+    unit_price: "Einzelpreis",
 };
 
 pub static EN: Texts = Texts {
@@ -380,6 +398,15 @@ pub static EN: Texts = Texts {
     given: "given",
     change: "Change",
     reference: "Ref.",
+    settlement: "Settlement",
+    vendor: "Vendor",
+    commission: "Commission",
+    fixed_fee: "Fixed fee",
+    payable: "Payable",
+    lines_sold: "Line items",
+    time: "Time",
+    transaction: "Transaction",
+    unit_price: "Unit price",
 };
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
     PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, WindingOrder,
 };
+use tapster_ledger::settlement::{Settlement, VendorLine};
 use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
 use tapster_ledger::{Cents, Timestamp};
 
@@ -815,6 +816,163 @@ pub fn sales_report_pdf(
     let mut layout = Layout::new(t.sales_report, heading)?;
     layout.heading_block(t.sales_report, (report.filter.from, report.filter.until));
     sales_sections(&mut layout, report);
+    layout.finish()
+}
+
+/// A vendor's settlement for a period: the figures, VAT per rate, the
+/// organiser's cut, then every line so the vendor can check it.
+pub fn settlement_pdf(
+    vendor_name: &str,
+    period: (Option<Timestamp>, Option<Timestamp>),
+    settlement: &Settlement,
+    lines: &[VendorLine],
+    heading: ReportHeading,
+) -> Result<Vec<u8>, PrintError> {
+    let t = heading.language.texts();
+    let title = format!("{} – {vendor_name}", t.settlement);
+    let mut layout = Layout::new(&title, heading)?;
+    if !layout.heading.filter.iter().any(|(l, _)| l == t.vendor) {
+        layout
+            .heading
+            .filter
+            .push((t.vendor.to_string(), vendor_name.to_string()));
+    }
+    layout.heading_block(&title, period);
+    let figures = [
+        (t.gross.to_string(), layout.money(settlement.gross)),
+        (
+            t.commission.to_string(),
+            layout.money(settlement.commission),
+        ),
+        (t.payable.to_string(), layout.money(settlement.payable)),
+    ];
+    layout.key_figures(&figures);
+    let rate = tapster_ledger::VatRate(u32::try_from(settlement.commission_rate_bp).unwrap_or(0));
+    let summary = vec![
+        vec![t.sales.to_string(), layout.money(settlement.sales)],
+        vec![
+            t.cancellations.to_string(),
+            layout.money(settlement.cancellations),
+        ],
+        vec![t.gross.to_string(), layout.money(settlement.gross)],
+        vec![
+            format!("{} ({rate})", t.commission),
+            layout.money(settlement.commission.checked_neg().unwrap_or(Cents::ZERO)),
+        ],
+        vec![
+            t.fixed_fee.to_string(),
+            layout.money(settlement.fixed_fee.checked_neg().unwrap_or(Cents::ZERO)),
+        ],
+    ];
+    layout.section_title(t.settlement);
+    let two = |title| {
+        [
+            Column {
+                title,
+                width: CONTENT_WIDTH - 40.0,
+                align: Align::Left,
+            },
+            Column {
+                title: t.amount,
+                width: 40.0,
+                align: Align::Right,
+            },
+        ]
+    };
+    layout.table(
+        &two(t.settlement),
+        &summary,
+        Some(vec![
+            t.payable.to_string(),
+            layout.money(settlement.payable),
+        ]),
+    );
+    layout.section_title(t.vat);
+    let vat_rows: Vec<Vec<String>> = settlement
+        .vat
+        .iter()
+        .map(|v| {
+            vec![
+                v.rate.to_string(),
+                layout.money(v.net),
+                layout.money(v.vat),
+                layout.money(v.gross),
+            ]
+        })
+        .collect();
+    let quarter = CONTENT_WIDTH / 4.0;
+    layout.table(
+        &[
+            Column {
+                title: t.rate,
+                width: quarter,
+                align: Align::Left,
+            },
+            Column {
+                title: t.net,
+                width: quarter,
+                align: Align::Right,
+            },
+            Column {
+                title: t.vat,
+                width: quarter,
+                align: Align::Right,
+            },
+            Column {
+                title: t.gross,
+                width: quarter,
+                align: Align::Right,
+            },
+        ],
+        &vat_rows,
+        None,
+    );
+    layout.section_title(t.lines_sold);
+    let mut rows = Vec::with_capacity(lines.len());
+    for line in lines {
+        let gross = line.gross()?;
+        let mut name = line.name.clone();
+        if line.cancellation {
+            name = format!("{name} ({})", t.kind_cancel);
+        }
+        rows.push(vec![
+            layout.when(Timestamp(line.at)),
+            line.transaction_id.clone(),
+            name,
+            line.quantity.to_string(),
+            layout.money(line.unit_price),
+            line.vat_rate.to_string(),
+            layout.money(gross),
+        ]);
+    }
+    let columns = [
+        (t.time, 28.0, Align::Left),
+        (t.transaction, 38.0, Align::Left),
+        (
+            t.product,
+            CONTENT_WIDTH - 28.0 - 38.0 - 12.0 - 22.0 - 16.0 - 24.0,
+            Align::Left,
+        ),
+        (t.quantity, 12.0, Align::Right),
+        (t.unit_price, 22.0, Align::Right),
+        (t.vat, 16.0, Align::Right),
+        (t.gross, 24.0, Align::Right),
+    ]
+    .map(|(title, width, align)| Column {
+        title,
+        width,
+        align,
+    });
+    let total = vec![
+        t.total.to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        layout.money(settlement.gross),
+    ];
+    layout.table(&columns, &rows, Some(total));
     layout.finish()
 }
 

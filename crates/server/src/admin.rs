@@ -675,7 +675,7 @@ fn record_filter(query: Option<&str>) -> Result<RecordFilter, ServerError> {
     Ok(filter)
 }
 
-fn percent_decode(value: &str) -> String {
+pub(crate) fn percent_decode(value: &str) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -406,8 +406,19 @@ fn ingest_one(
                     event,
                     &line.product,
                     line.quantity.saturating_neg(),
+                    now,
                 )?;
             }
+            // Vendors and bar stock, at the till's own time of the sale.
+            crate::backoffice::book_goods(
+                tx,
+                event,
+                &terminal.id,
+                &id,
+                entry.kind,
+                &entry.lines,
+                entry.terminal_time.0,
+            )?;
             let mut balance = None;
             if let Some((wallet_id, before)) = &wallet {
                 if entry.tender == tapster_ledger::model::Tender::Wallet {

@@ -9,6 +9,10 @@
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the terminals' routes, thin over the store.
 //! - [`admin`]: the manager's routes.
+//! - [`backoffice`]: vendors and their settlement, stock per location;
+//!   [`stock_admin`]: the manager's routes for them; [`wristcoin`]: seed
+//!   000's eight objects as read-only lists; [`shop_products`]: seed 004's
+//!   products.
 //! - [`devices`], [`passes`], [`walletapp`]: seed 003 — devices (the
 //!   event's terminals with the seed's fields), locations, QR passes
 //!   made, imported, scanned and redeemed once; [`vouchers`]: a voucher
@@ -21,6 +25,7 @@
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod admin;
+pub mod backoffice;
 pub mod bands;
 pub mod devices;
 pub mod error;
@@ -30,9 +35,12 @@ pub mod limit;
 pub mod manage;
 pub mod openapi;
 pub mod passes;
+pub mod shop_products;
+pub mod stock_admin;
 pub mod store;
 pub mod transport;
 pub mod vouchers;
 pub mod walletapp;
 pub mod winston;
+pub mod wristcoin;
 mod writer;

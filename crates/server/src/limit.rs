@@ -100,14 +100,21 @@ pub async fn limit(State(limit): State<RateLimit>, request: Request, next: Next)
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| request.uri().path().to_string());
     let endpoint = format!("{} {endpoint}", request.method());
+    let seed_000 = endpoint.contains(crate::wristcoin::PREFIX);
     match limit.take(caller(&request), endpoint, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
-            let body = ErrorBody {
-                error_code: "rate_limited".into(),
-                error_message: format!("too many requests, please wait {retry_after} s"),
+            let message = format!("too many requests, please wait {retry_after} s");
+            // Seed 000's objects answer with its numeric error code.
+            let mut response = if seed_000 {
+                crate::wristcoin::SeedError(StatusCode::TOO_MANY_REQUESTS, message).into_response()
+            } else {
+                let body = ErrorBody {
+                    error_code: "rate_limited".into(),
+                    error_message: message,
+                };
+                (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response()
             };
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

@@ -142,12 +142,19 @@ impl ServerStore {
         product: Product,
         create: bool,
     ) -> Result<Product, ServerError> {
+        // Sold out is per location (`backoffice`), never the event's product.
+        let product = Product {
+            sold_out: false,
+            ..product
+        };
         product
             .validate()
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
         let event = event.to_string();
+        let now = self.now().0;
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
+            crate::backoffice::check_product_refs(conn, &event, &product)?;
             let exists = Self::product_of(conn, &event, &product.id)?.is_some();
             match (create, exists) {
                 (true, true) => {
@@ -183,7 +190,7 @@ impl ServerStore {
                     }
                 }
             }
-            crate::store::save_product(conn, &event, &product)?;
+            crate::store::save_product(conn, &event, &product, now)?;
             Ok(product)
         })
     }
@@ -196,11 +203,12 @@ impl ServerStore {
         archived: bool,
     ) -> Result<Product, ServerError> {
         let (event, id) = (event.to_string(), id.clone());
+        let now = self.now().0;
         self.write(move |conn| {
             let mut product = Self::product_of(conn, &event, &id)?
                 .ok_or_else(|| ServerError::NotFound(format!("product '{id}'")))?;
             product.archived = archived;
-            crate::store::save_product(conn, &event, &product)?;
+            crate::store::save_product(conn, &event, &product, now)?;
             Ok(product)
         })
     }
@@ -385,11 +393,21 @@ impl ServerStore {
     }
 
     /// What a terminal needs to sell and decide offline (`GET pos/catalog`).
-    pub fn catalog(&self, event: &str) -> Result<tapster_api::Catalog, ServerError> {
+    /// The catalogue for one till: products sold out at its location are
+    /// marked so, and the items running low there listed.
+    pub fn catalog(
+        &self,
+        event: &str,
+        terminal_id: &str,
+    ) -> Result<tapster_api::Catalog, ServerError> {
         let settings = self.settings(event)?;
         let categories = self.categories(event)?;
-        let products = self.products(event, true)?;
+        let mut products = self.products(event, true)?;
         let conn = self.reader();
+        let (sold_out, stock_warnings) = Self::till_stock(&conn, event, terminal_id)?;
+        for product in &mut products {
+            product.sold_out = sold_out.iter().any(|id| id == product.id.as_str());
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, role, pin_hash, badge, active FROM staff WHERE event_id = ?1 ORDER BY id",
         )?;
@@ -422,6 +440,7 @@ impl ServerStore {
             categories,
             products,
             staff,
+            stock_warnings,
         })
     }
 

@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "integrations",
         sql: include_str!("../../../migrations/server/0007_integrations.sql"),
     },
+    Migration {
+        version: 8,
+        name: "back_office",
+        sql: include_str!("../../../migrations/server/0008_back_office.sql"),
+    },
 ];
 
 /// A terminal that presented a valid token.
@@ -600,7 +605,15 @@ impl ServerStore {
             None => price_cart(
                 &cart,
                 |id| {
+                    let sold_out = crate::backoffice::sold_out_here(tx, event, &terminal.id, id);
                     Self::product_of(tx, event, id)
+                        .and_then(|p| {
+                            p.map(|mut p| {
+                                p.sold_out = sold_out?;
+                                Ok(p)
+                            })
+                            .transpose()
+                        })
                         .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
                 },
                 now,
@@ -705,8 +718,17 @@ impl ServerStore {
         }
         add_deposits(tx, &wallet.id, &priced.lines)?;
         for (product_id, quantity) in &priced.stock_needed {
-            adjust_stock(tx, event, product_id, -quantity)?;
+            adjust_stock(tx, event, product_id, -quantity, now.0)?;
         }
+        crate::backoffice::book_goods(
+            tx,
+            event,
+            &terminal.id,
+            &transaction_id,
+            EntryKind::Sale,
+            &priced.lines,
+            now.0,
+        )?;
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
         let promo = tx
             .prepare_cached("SELECT promo_balance FROM wallets WHERE id = ?1")?
@@ -770,6 +792,7 @@ impl ServerStore {
     ) -> Result<(), ServerError> {
         {
             let event = event.to_string();
+            let now = self.now().0;
             self.write(move |tx| {
             let event = event.as_str();
             Self::ensure_event(tx, event)?;
@@ -780,7 +803,7 @@ impl ServerStore {
                 )?;
             }
             for product in demo::products() {
-                save_product(tx, event, &product)?;
+                save_product(tx, event, &product, now)?;
             }
             for member in demo::STAFF {
                 let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
@@ -933,11 +956,12 @@ pub(crate) fn adjust_stock(
     event: &str,
     product_id: &ProductId,
     delta: i64,
+    now: i64,
 ) -> Result<(), ServerError> {
     if let Some(mut product) = ServerStore::product_of(conn, event, product_id)? {
         if product.use_stock && delta != 0 {
             product.stock = product.stock.saturating_add(delta).max(0);
-            save_product(conn, event, &product)?;
+            save_product(conn, event, &product, now)?;
         }
     }
     Ok(())
@@ -959,16 +983,20 @@ pub(crate) fn add_deposits(
     Ok(())
 }
 
+/// Stores the event's product; `created_at` stays from the first save.
 pub(crate) fn save_product(
     conn: &Connection,
     event: &str,
     product: &Product,
+    now: i64,
 ) -> Result<(), ServerError> {
     let data = serde_json::to_string(product).map_err(|e| ServerError::Internal(e.to_string()))?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO products (event_id, id, data) VALUES (?1, ?2, ?3)",
+        "INSERT INTO products (event_id, id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+         ON CONFLICT (event_id, id) DO UPDATE SET data = excluded.data,
+             updated_at = excluded.updated_at, created_at = COALESCE(created_at, excluded.created_at)",
     )?
-    .execute(params![event, product.id.as_str(), data])?;
+    .execute(params![event, product.id.as_str(), data, now])?;
     Ok(())
 }
 

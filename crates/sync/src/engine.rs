@@ -370,6 +370,8 @@ impl Syncer {
             };
             self.ledger.upsert_staff_hashed(&staff, &member.pin_hash)?;
         }
+        self.ledger
+            .replace_stock_warnings(&catalog.stock_warnings)?;
         *applied = Some(fingerprint);
         tracing::info!(
             products = products.len(),

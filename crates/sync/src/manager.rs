@@ -5,6 +5,10 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tapster_api::backoffice::{
+    InventoryCount, InventoryItemResource, InventoryTransaction, NewCount, NewMovement,
+    SaveInventoryItem, SaveVendor, SoldOutChanged, StockOverview, VendorResource,
+};
 use tapster_api::manage::{
     Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
     TerminalStatus, TerminalUpdate,
@@ -246,6 +250,95 @@ impl ManagerSession {
             .append_pair("language", language);
         let (_, _, pdf) = self.client.send_raw(self.client.http().get(url)).await?;
         Ok(pdf)
+    }
+
+    /// Live stock per location, sold-out flags, the locations.
+    pub async fn stock(&self) -> Result<StockOverview, ApiError> {
+        self.get("inventory/stock").await
+    }
+
+    pub async fn inventory_items(&self) -> Result<Vec<InventoryItemResource>, ApiError> {
+        self.get("inventory/items").await
+    }
+
+    pub async fn save_inventory_item(
+        &self,
+        id: &str,
+        item: &SaveInventoryItem,
+    ) -> Result<InventoryItemResource, ApiError> {
+        self.put(&format!("inventory/items/{id}"), item).await
+    }
+
+    /// A delivery, transfer, waste or correction.
+    pub async fn book_movement(
+        &self,
+        movement: &NewMovement,
+    ) -> Result<Vec<InventoryTransaction>, ApiError> {
+        self.post("inventory/movements", movement).await
+    }
+
+    pub async fn record_count(&self, count: &NewCount) -> Result<InventoryCount, ApiError> {
+        self.post("inventory/counts", count).await
+    }
+
+    pub async fn set_sold_out(
+        &self,
+        location: &str,
+        product: &str,
+        sold_out: bool,
+    ) -> Result<SoldOutChanged, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("locations"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| ApiError::Misconfigured("a server address without a path".into()))?
+            .push(location)
+            .push("sold-out")
+            .push(product);
+        let request = if sold_out {
+            self.client.http().put(url)
+        } else {
+            self.client.http().delete(url)
+        };
+        self.client.data(request).await
+    }
+
+    pub async fn vendors(&self) -> Result<Vec<VendorResource>, ApiError> {
+        self.get("vendors").await
+    }
+
+    pub async fn save_vendor(
+        &self,
+        id: &str,
+        vendor: &SaveVendor,
+    ) -> Result<VendorResource, ApiError> {
+        self.put(&format!("vendors/{id}"), vendor).await
+    }
+
+    /// A vendor's settlement as `pdf` or `csv` bytes, for a period given
+    /// as API timestamps.
+    pub async fn settlement_file(
+        &self,
+        vendor: &str,
+        format: &str,
+        from: Option<&str>,
+        until: Option<&str>,
+        language: &str,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut url =
+            reqwest::Url::parse(&self.url(&format!("vendors/{vendor}/settlement.{format}")))
+                .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("language", language);
+            if let Some(from) = from {
+                query.append_pair("from", from);
+            }
+            if let Some(until) = until {
+                query.append_pair("until", until);
+            }
+        }
+        let (_, _, bytes) = self.client.send_raw(self.client.http().get(url)).await?;
+        Ok(bytes)
     }
 
     /// Redemptions by pass type, location and device.

@@ -157,8 +157,8 @@ impl Transport for Line {
     }
 
     fn catalog(&self) -> Reply<'_, Catalog> {
-        let event = self.terminal.event_id.clone();
-        self.call(move |s| s.catalog(&event))
+        let (event, id) = (self.terminal.event_id.clone(), self.terminal.id.clone());
+        self.call(move |s| s.catalog(&event, id.as_str()))
     }
 
     fn batch(&self, entries: Vec<BatchEntry>) -> Reply<'_, BatchResponse> {

@@ -90,10 +90,20 @@ fn product_form(p: &Product) -> view::ProductForm {
         deposit_product: p.deposit_product.as_ref().map(ToString::to_string),
         returnable: p.returnable,
         archived: p.archived,
+        thumbnail_url: p.thumbnail_url.clone(),
+        ribbon_colour: p.ribbon_colour.as_ref().map(|c| c.as_str().into()),
+        sale_text: p.sale_text.clone(),
+        description: p.description.clone(),
     }
 }
 
-fn product_from_form(form: &view::ProductForm, id: ProductId) -> Result<Product, AppError> {
+/// The product a form describes. What the form does not edit (vendor,
+/// recipe, points, sold out here) stays as the product has it.
+fn product_from_form(
+    form: &view::ProductForm,
+    id: ProductId,
+    existing: Option<&Product>,
+) -> Result<Product, AppError> {
     let colour =
         |value: &str| tapster_ledger::model::Colour::new(value).map_err(|e| invalid(e.to_string()));
     let optional = |value: &Option<String>| {
@@ -124,6 +134,21 @@ fn product_from_form(form: &view::ProductForm, id: ProductId) -> Result<Product,
             .transpose()
             .map_err(|e| invalid(e.to_string()))?,
         returnable: form.returnable,
+        thumbnail_url: optional(&form.thumbnail_url),
+        ribbon_colour: optional(&form.ribbon_colour)
+            .map(|c| colour(&c))
+            .transpose()?,
+        sale_text: optional(&form.sale_text),
+        description: optional(&form.description),
+        ..existing.cloned().unwrap_or_else(|| {
+            Product::new(
+                ProductId::new("unsaved").expect("a valid id"),
+                "",
+                CategoryId::new("unsaved").expect("a valid id"),
+                Cents::ZERO,
+                VatRate(0),
+            )
+        })
     })
 }
 
@@ -587,7 +612,7 @@ impl Terminal {
             Some(product) => product.id.clone(),
             None => product_id_for(&form.name)?,
         };
-        let product = product_from_form(form, id)?;
+        let product = product_from_form(form, id, existing.as_ref())?;
         product.validate().map_err(|e| invalid(e.to_string()))?;
         Ok((product, existing.is_none()))
     }

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "returns_exceed_order" | "bill_overpaid" | "bill_closed" | "part_of_bill" | "bills_open" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "sold_out" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "returns_exceed_order" | "bill_overpaid" | "bill_closed" | "part_of_bill" | "bills_open" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -75,7 +75,19 @@ deposit_cents: number | null, background: string, text_colour: string,
 /**
  * Units left when the product counts stock.
  */
-stock: number | null, available: boolean, };
+stock: number | null, available: boolean, 
+/**
+ * The picture on the tile (a web address or an inline `data:` image).
+ */
+thumbnail_url: string | null, 
+/**
+ * While on sale: the ribbon's colour and text across the tile.
+ */
+ribbon_colour: string | null, sale_text: string | null, on_sale: boolean, 
+/**
+ * Sold out at this till's bar.
+ */
+sold_out: boolean, };
 
 export type Catalog = { categories: Array<Category>, 
 /**
@@ -85,7 +97,75 @@ products: Array<Product>,
 /**
  * The returnable cup, for deposit returns.
  */
-cup: Product | null, };
+cup: Product | null, stock_warnings: Array<StockWarning>, };
+
+export type StockWarning = { item: string, name: string, unit: string, 
+/**
+ * What is left, in the item's unit (`12.5`).
+ */
+on_hand: string, 
+/**
+ * `low` or `out`.
+ */
+level: string, };
+
+export type StockView = { locations: Array<StockLocation>, items: Array<InventoryItemView>, 
+/**
+ * Every active item at every location.
+ */
+rows: Array<StockRowView>, sold_out: Array<SoldOutView>, vendors: Array<VendorView>, 
+/**
+ * Products to mark sold out.
+ */
+products: Array<ProductName>, };
+
+export type StockLocation = { id: string, name: string, };
+
+export type InventoryItemView = { id: string, name: string, unit: string, 
+/**
+ * Decimal in the unit (`20`, `0.5`).
+ */
+low_stock: string, on_hand: string, vendor_id: string | null, };
+
+export type StockRowView = { item_id: string, item_name: string, unit: string, location_id: string, location_name: string, on_hand: string, low_stock: string, 
+/**
+ * `ok`, `low` or `out`.
+ */
+level: string, };
+
+export type SoldOutView = { location_id: string, product_id: string, };
+
+export type VendorView = { id: string, name: string, 
+/**
+ * Basis points: 1500 is 15 %.
+ */
+commission_bp: number, fixed_fee_cents: number, locations: Array<string>, };
+
+export type ProductName = { id: string, name: string, };
+
+export type MovementForm = { 
+/**
+ * `delivery`, `transfer`, `waste` or `correction`.
+ */
+kind: string, item_id: string, 
+/**
+ * The location (for a transfer: where it goes from).
+ */
+location_id: string, 
+/**
+ * Where a transfer goes to.
+ */
+to_location_id: string | null, quantity: string, note: string | null, };
+
+export type CountForm = { item_id: string, location_id: string, counted: string, note: string | null, };
+
+export type InventoryItemForm = { 
+/**
+ * `null`: a new item (its id from the name).
+ */
+id: string | null, name: string, unit: string, low_stock: string, };
+
+export type VendorForm = { id: string | null, name: string, commission_bp: number, fixed_fee_cents: number, locations: Array<string>, };
 
 export type CartItem = { product: string, quantity: number, };
 
@@ -270,7 +350,15 @@ id: string | null, name: string, subtitle: string | null, category: string, pric
 /**
  * In basis points: 1900 is 19 %.
  */
-vat_basis_points: number, background: string, text_colour: string, sale_price_cents: number | null, on_sale: boolean, use_stock: boolean, stock: number, available_from_ms: number | null, available_until_ms: number | null, deposit_product: string | null, returnable: boolean, archived: boolean, };
+vat_basis_points: number, background: string, text_colour: string, sale_price_cents: number | null, on_sale: boolean, use_stock: boolean, stock: number, available_from_ms: number | null, available_until_ms: number | null, deposit_product: string | null, returnable: boolean, archived: boolean, 
+/**
+ * The tile's picture: an `https://` address or an inline `data:image/…`.
+ */
+thumbnail_url: string | null, 
+/**
+ * The ribbon across the tile while on sale, and its text.
+ */
+ribbon_colour: string | null, sale_text: string | null, description: string | null, };
 
 export type CatalogueAdmin = { categories: Array<Category>, 
 /**

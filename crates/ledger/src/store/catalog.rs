@@ -126,7 +126,8 @@ where
 const PRODUCT_COLUMNS: &str =
     "id, name, subtitle, category_id, price, vat_bp, background, text_colour,
      sale_price, on_sale, use_stock, stock, available_from, available_until, archived,
-     deposit_product_id, returnable";
+     deposit_product_id, returnable, description, thumbnail_url, ribbon_colour, sale_text,
+     points, sale_points, vendor_id, consumes, sold_out";
 
 fn product_from_row(row: &Row<'_>) -> rusqlite::Result<Product> {
     Ok(Product {
@@ -147,6 +148,17 @@ fn product_from_row(row: &Row<'_>) -> rusqlite::Result<Product> {
         archived: row.get(14)?,
         deposit_product: parse_optional(row, 15)?,
         returnable: row.get(16)?,
+        description: row.get(17)?,
+        thumbnail_url: row.get(18)?,
+        ribbon_colour: parse_optional(row, 19)?,
+        sale_text: row.get(20)?,
+        points: row.get(21)?,
+        sale_points: row.get(22)?,
+        vendor: parse_optional(row, 23)?,
+        consumes: serde_json::from_str(&row.get::<_, String>(24)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(24, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        sold_out: row.get(25)?,
     })
 }
 
@@ -317,7 +329,8 @@ impl Ledger {
         tx.execute(
             &format!(
                 "INSERT INTO products ({PRODUCT_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, subtitle = excluded.subtitle,
                      category_id = excluded.category_id, price = excluded.price, vat_bp = excluded.vat_bp,
                      background = excluded.background, text_colour = excluded.text_colour,
@@ -325,7 +338,11 @@ impl Ledger {
                      use_stock = excluded.use_stock, stock = excluded.stock,
                      available_from = excluded.available_from, available_until = excluded.available_until,
                      archived = excluded.archived, deposit_product_id = excluded.deposit_product_id,
-                     returnable = excluded.returnable"
+                     returnable = excluded.returnable, description = excluded.description,
+                     thumbnail_url = excluded.thumbnail_url, ribbon_colour = excluded.ribbon_colour,
+                     sale_text = excluded.sale_text, points = excluded.points,
+                     sale_points = excluded.sale_points, vendor_id = excluded.vendor_id,
+                     consumes = excluded.consumes, sold_out = excluded.sold_out"
             ),
             params![
                 product.id.as_str(),
@@ -345,8 +362,43 @@ impl Ledger {
                 product.archived,
                 product.deposit_product.as_ref().map(|p| p.as_str()),
                 product.returnable,
+                product.description,
+                product.thumbnail_url,
+                product.ribbon_colour.as_ref().map(|c| c.as_str()),
+                product.sale_text,
+                product.points,
+                product.sale_points,
+                product.vendor.as_ref().map(|v| v.as_str()),
+                serde_json::to_string(&product.consumes).map_err(|e| LedgerError::Corrupt(e.to_string()))?,
+                product.sold_out,
             ],
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Takes in the server's low-stock warnings for this till's bar,
+    /// replacing the last ones.
+    pub fn replace_stock_warnings(
+        &self,
+        warnings: &[crate::inventory::StockWarning],
+    ) -> Result<()> {
+        use crate::inventory::StockLevel;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM stock_warnings", [])?;
+        for w in warnings {
+            let level = match w.level {
+                StockLevel::Ok => continue,
+                StockLevel::Low => "low",
+                StockLevel::Out => "out",
+            };
+            tx.execute(
+                "INSERT OR REPLACE INTO stock_warnings (item_id, name, unit, on_hand, low_stock, level)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![w.item.as_str(), w.name, w.unit, w.on_hand.0, w.low_stock.0, level],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -366,6 +418,11 @@ impl Ledger {
 
     pub fn product(&self, id: &ProductId) -> Result<Option<Product>> {
         product(&self.lock(), id)
+    }
+
+    /// The server's last low-stock warnings for this till's bar.
+    pub fn stock_warnings(&self) -> Result<Vec<crate::inventory::StockWarning>> {
+        stock_warnings(&self.lock())
     }
 
     pub fn upsert_terminal(&self, terminal: &Terminal) -> Result<()> {
@@ -545,6 +602,29 @@ impl Ledger {
         check_role(staff.role, action)?;
         Ok(staff)
     }
+}
+
+fn stock_warnings(conn: &Connection) -> Result<Vec<crate::inventory::StockWarning>> {
+    use crate::inventory::{Quantity, StockLevel, StockWarning};
+    let mut stmt = conn.prepare(
+        "SELECT item_id, name, unit, on_hand, low_stock, level FROM stock_warnings
+         ORDER BY level DESC, name",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(StockWarning {
+            item: parse_column(row, 0)?,
+            name: row.get(1)?,
+            unit: row.get(2)?,
+            on_hand: Quantity(row.get(3)?),
+            low_stock: Quantity(row.get(4)?),
+            level: if row.get::<_, String>(5)? == "out" {
+                StockLevel::Out
+            } else {
+                StockLevel::Low
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn ensure_pin_unused(conn: &Connection, pin: &Pin, except: Option<&StaffId>) -> Result<()> {

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bills",
         sql: include_str!("../../../../migrations/ledger/0007_bills.sql"),
     },
+    Migration {
+        version: 8,
+        name: "back_office",
+        sql: include_str!("../../../../migrations/ledger/0008_back_office.sql"),
+    },
 ];
 
 /// The schema version this build writes.
