@@ -180,10 +180,15 @@ pub const MAX_SLUG_LEN: usize = 64;
 pub fn slug(name: &str, max_len: usize) -> String {
     let mut out = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
+        // Letters with accents as their base letter, as menus need them.
         let c = match c {
-            'ä' => 'a',
-            'ö' => 'o',
-            'ü' => 'u',
+            'ä' | 'à' | 'á' | 'â' | 'ã' | 'å' => 'a',
+            'ö' | 'ò' | 'ó' | 'ô' | 'õ' | 'ø' => 'o',
+            'ü' | 'ù' | 'ú' | 'û' => 'u',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ç' => 'c',
+            'ñ' => 'n',
             'ß' => 's',
             c => c,
         };

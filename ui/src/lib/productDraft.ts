@@ -7,6 +7,11 @@ import { colourForInput, parseCount } from "./manage";
 import { formatMoneyInput, parseMoney } from "./moneyInput";
 
 export const MAX_NAME_LEN = 80;
+export const MAX_SALE_TEXT_LEN = 40;
+export const MAX_DESCRIPTION_LEN = 1000;
+/** An inline (`data:`) picture is kept in the catalogue: at most 64 KiB. */
+export const MAX_INLINE_THUMBNAIL = 64 * 1024;
+export const MAX_THUMBNAIL_URL_LEN = 2048;
 
 export type ProductDraft = {
   id: string | null;
@@ -27,13 +32,44 @@ export type ProductDraft = {
   deposit_product: string;
   returnable: boolean;
   archived: boolean;
+  /** "" for none. */
+  thumbnail_url: string;
+  /** "#rrggbb", or "" for the default ribbon colour. */
+  ribbon_colour: string;
+  sale_text: string;
+  description: string;
 };
 
 /** What is wrong with a draft, one field at a time. */
-export type DraftProblem = "name" | "category" | "price" | "sale_price" | "stock" | "availability";
+export type DraftProblem =
+  | "name"
+  | "category"
+  | "price"
+  | "sale_price"
+  | "stock"
+  | "availability"
+  | "thumbnail"
+  | "sale_text"
+  | "description";
 
 export const DEFAULT_BACKGROUND = "#3A6EA5";
 export const DEFAULT_TEXT = "#ffffff";
+/** The sale ribbon's colour when the product has none of its own. */
+export const DEFAULT_RIBBON = "#d6453d";
+
+const INLINE_KINDS = ["png", "jpeg", "webp", "svg+xml"];
+
+/**
+ * A tile picture as the ledger takes it: an http(s) address without
+ * spaces (at most 2048 characters) or an inline PNG, JPEG, WebP or SVG
+ * `data:` image of at most 64 KiB.
+ */
+export function thumbnailOk(url: string): boolean {
+  // The ledger counts bytes (UTF-8), not characters.
+  const bytes = new TextEncoder().encode(url).length;
+  if (INLINE_KINDS.some((kind) => url.startsWith(`data:image/${kind}`))) return bytes <= MAX_INLINE_THUMBNAIL;
+  return /^https?:\/\/\S+$/.test(url) && bytes <= MAX_THUMBNAIL_URL_LEN && !/[\u0000-\u001f\u007f]/.test(url);
+}
 
 export function draftOf(form: ProductForm, language: Language): ProductDraft {
   return {
@@ -54,6 +90,10 @@ export function draftOf(form: ProductForm, language: Language): ProductDraft {
     deposit_product: form.deposit_product ?? "",
     returnable: form.returnable,
     archived: form.archived,
+    thumbnail_url: form.thumbnail_url ?? "",
+    ribbon_colour: form.ribbon_colour ? colourForInput(form.ribbon_colour, DEFAULT_RIBBON) : "",
+    sale_text: form.sale_text ?? "",
+    description: form.description ?? "",
   };
 }
 
@@ -78,6 +118,10 @@ export function newDraft(admin: CatalogueAdmin): ProductDraft {
     deposit_product: "",
     returnable: false,
     archived: false,
+    thumbnail_url: "",
+    ribbon_colour: "",
+    sale_text: "",
+    description: "",
   };
 }
 
@@ -88,9 +132,9 @@ export function formOf(draft: ProductDraft): { form: ProductForm } | { problem: 
   if (!draft.category) return { problem: "category" };
   const price = parseMoney(draft.price);
   if (price === null) return { problem: "price" };
-  const saleText = draft.sale_price.trim();
-  const salePrice = saleText ? parseMoney(saleText) : null;
-  if ((saleText && salePrice === null) || (draft.on_sale && salePrice === null)) return { problem: "sale_price" };
+  const salePriceText = draft.sale_price.trim();
+  const salePrice = salePriceText ? parseMoney(salePriceText) : null;
+  if ((salePriceText && salePrice === null) || (draft.on_sale && salePrice === null)) return { problem: "sale_price" };
   const stock = draft.use_stock ? parseCount(draft.stock) : (parseCount(draft.stock) ?? 0);
   if (stock === null) return { problem: "stock" };
   const from = draft.available_from.trim() ? fromLocalInput(draft.available_from) : null;
@@ -99,6 +143,12 @@ export function formOf(draft: ProductDraft): { form: ProductForm } | { problem: 
     return { problem: "availability" };
   }
   if (from !== null && until !== null && from >= until) return { problem: "availability" };
+  const thumbnail = draft.thumbnail_url.trim();
+  if (thumbnail && !thumbnailOk(thumbnail)) return { problem: "thumbnail" };
+  const saleText = draft.sale_text.trim();
+  if ([...saleText].length > MAX_SALE_TEXT_LEN) return { problem: "sale_text" };
+  const description = draft.description.trim();
+  if ([...description].length > MAX_DESCRIPTION_LEN) return { problem: "description" };
   const subtitle = draft.subtitle.trim();
   return {
     form: {
@@ -120,6 +170,11 @@ export function formOf(draft: ProductDraft): { form: ProductForm } | { problem: 
       deposit_product: draft.returnable || !draft.deposit_product || draft.deposit_product === draft.id ? null : draft.deposit_product,
       returnable: draft.returnable,
       archived: draft.archived,
+      // Empty texts go to Rust as null (none).
+      thumbnail_url: thumbnail ? thumbnail : null,
+      ribbon_colour: draft.ribbon_colour.trim() ? draft.ribbon_colour.trim().toUpperCase() : null,
+      sale_text: saleText ? saleText : null,
+      description: description ? description : null,
     },
   };
 }
