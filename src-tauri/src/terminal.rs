@@ -299,6 +299,7 @@ impl Terminal {
             reader_name: None,
             printer: view::PrinterState::None,
             print_jobs_waiting: 0,
+            catalog_version: 0,
         }));
 
         let printer = match options.printer.clone() {
@@ -414,6 +415,7 @@ impl Terminal {
                     let mut s = lock(&shared);
                     s.connectivity = connectivity;
                     s.pending = current.pending;
+                    s.catalog_version = current.catalog_changes;
                     s.clone()
                 };
                 emit(AppEvent::Status(snapshot));

@@ -376,6 +376,9 @@ pub struct Status {
     pub printer: PrinterState,
     #[ts(type = "number")]
     pub print_jobs_waiting: i64,
+    /// Goes up when sync took in a changed catalogue: the grid reloads.
+    #[ts(type = "number")]
+    pub catalog_version: u64,
 }
 
 /// A wristband (or staff badge) on the reader.

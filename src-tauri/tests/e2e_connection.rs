@@ -360,3 +360,174 @@ fn selling_at_a_connected_bar(
     app.wait("screen-sell");
     app
 }
+
+/// `METHOD /api/v1/events/{event}/{path}` as the event's manager.
+fn as_manager(
+    server: &Server,
+    event: &Event,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let url = format!("{}/api/v1/events/{}/{path}", server.base(), event.id);
+    let client = server.blocking_client();
+    let request = match method {
+        "POST" => client.post(url).json(&body),
+        "PUT" => client.put(url).json(&body),
+        "DELETE" => client.delete(url),
+        _ => client.get(url),
+    };
+    let response = request.bearer_auth(&event.admin_token).send().unwrap();
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = response.json().unwrap_or_default();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {answer}"
+    );
+    answer
+}
+
+/// Polls a script on the page until it returns true (the till takes in
+/// the server's catalogue in its sync rounds).
+fn wait_until(app: &App, what: &str, script: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while app.script(script).as_bool() != Some(true) {
+        if std::time::Instant::now() >= deadline {
+            let status = app.post_async("const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('status').then(done, (e) => done({error: e}));");
+            let catalog = app.post_async("const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('catalog').then((c) => done(c.products.filter((p) => p.id === 'radler')), (e) => done({error: e}));");
+            panic!("{what} did not happen; status {status}, catalog {catalog}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_bar_sees_its_low_stock_a_product_sold_out_there_and_the_tiles_picture_and_ribbon() {
+    let event = Event::new(2, 50_00);
+    let terminal = event.terminal("Bar 1");
+    let server = Server::start(&event.db, 0.0);
+    // The bar's location, with this till standing there.
+    let location = as_manager(
+        &server,
+        &event,
+        "POST",
+        "locations",
+        serde_json::json!({"address": "Hauptbar"}),
+    )["data"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let devices = as_manager(&server, &event, "GET", "devices", serde_json::Value::Null);
+    let device = devices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["terminal_id"] == terminal.0.as_str())
+        .unwrap()["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        &format!("devices/{device}"),
+        serde_json::json!({"location_id": location, "pin": "1234"}),
+    );
+    // Little beer left there; a recipe books every beer against it.
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        "manage/inventory/items/beer-keg",
+        serde_json::json!({"name": "Beer keg", "unit": "l", "low_stock": 20_000}),
+    );
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        "products/beer",
+        serde_json::json!({"consumes": [{"item": "beer-keg", "quantity": 500}]}),
+    );
+    as_manager(
+        &server,
+        &event,
+        "POST",
+        "manage/inventory/movements",
+        serde_json::json!({"kind": "delivery", "item_id": "beer-keg", "location_id": location, "quantity": 12_500}),
+    );
+    // The spritz on sale with a picture and a ribbon (seed 004's fields);
+    // the radler sold out at this bar only.
+    let picture = "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA0MCA0MCI+PGNpcmNsZSBjeD0iMjAiIGN5PSIyMCIgcj0iMTYiIGZpbGw9IiNmZmEwMDAiLz48L3N2Zz4=";
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        "products/spritz",
+        serde_json::json!({
+        "thumbnail_url": picture, "sale": true, "sale_price": 6.00,
+        "sale_text": "Happy Hour", "ribbon_color": "#1E88E5"}),
+    );
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        &format!("manage/locations/{location}/sold-out/radler"),
+        serde_json::Value::Null,
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
+    let inside = |tile: &str, part: &str| {
+        format!("return document.querySelector('[data-testid=\"product-{tile}\"] [data-testid=\"{part}\"]') !== null;")
+    };
+    wait_until(
+        &app,
+        "the spritz's ribbon",
+        &inside("spritz", "tile-ribbon"),
+    );
+    let ribbon = app.script(
+        "return document.querySelector('[data-testid=\"product-spritz\"] [data-testid=\"tile-ribbon\"]').textContent;",
+    );
+    assert!(ribbon.as_str().unwrap().contains("Happy Hour"), "{ribbon}");
+    let src = app.script(
+        "return document.querySelector('[data-testid=\"product-spritz\"] [data-testid=\"tile-thumbnail\"]').getAttribute('src');",
+    );
+    assert_eq!(src.as_str(), Some(picture));
+    assert_eq!(
+        app.script(&inside("beer", "tile-ribbon")).as_bool(),
+        Some(false)
+    );
+    wait_until(
+        &app,
+        "the radler sold out",
+        &inside("radler", "tile-sold-out"),
+    );
+    app.wait_content("stock-warnings", "Beer keg");
+    app.screenshot("stock-on-the-grid");
+
+    // A sold-out product cannot be tapped; the spritz sells at its sale
+    // price (with its cup).
+    assert_eq!(
+        app.script("return document.querySelector('[data-testid=\"product-radler\"]').disabled;")
+            .as_bool(),
+        Some(true)
+    );
+    app.click("product-spritz");
+    app.wait_content("cart-total", "8.00");
+
+    // Back on sale at this bar: the till hears it in its next round.
+    as_manager(
+        &server,
+        &event,
+        "DELETE",
+        &format!("manage/locations/{location}/sold-out/radler"),
+        serde_json::Value::Null,
+    );
+    wait_until(
+        &app,
+        "the radler on sale again",
+        "return document.querySelector('[data-testid=\"product-radler\"] [data-testid=\"tile-sold-out\"]') === null;",
+    );
+    app.screenshot("radler-back");
+}

@@ -81,6 +81,11 @@ impl<T> Data<T> {
     }
 }
 
+/// A file's bytes as an answer's body (a PDF, a PNG): documentation only.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct Binary(pub Vec<u8>);
+
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
@@ -230,10 +235,8 @@ pub const PROMO_HEADER: &str = "x-tapster-promo-balance";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BatchEntry {
     /// The entry exactly as the terminal's ledger stores it.
-    #[schema(value_type = Object)]
     pub entry: tapster_ledger::model::Entry,
     /// Its postings: `{"account": "wallet:04A1…", "amount": -450}`.
-    #[schema(value_type = Vec<Object>)]
     pub postings: Vec<tapster_ledger::postings::Posting>,
 }
 
@@ -301,7 +304,6 @@ pub struct FeedWallet {
     pub blocked: bool,
     pub cursor: i64,
     /// Outstanding cups: `{"product": "cup", "count": 2}`.
-    #[schema(value_type = Vec<Object>)]
     pub deposits: Vec<tapster_ledger::model::DepositCount>,
 }
 
@@ -320,7 +322,6 @@ pub struct WalletFeed {
 /// its code (tills never receive the codes themselves).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PassFeed {
-    #[schema(value_type = Vec<Object>)]
     pub passes: Vec<tapster_ledger::passes::KnownPass>,
     /// Ask again with `since` = this.
     pub next_version: i64,
@@ -346,16 +347,12 @@ pub struct CatalogStaff {
 /// full products and the staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Catalog {
-    #[schema(value_type = Object)]
     pub settings: tapster_ledger::model::EventSettings,
-    #[schema(value_type = Vec<Object>)]
     pub categories: Vec<tapster_ledger::model::Category>,
-    #[schema(value_type = Vec<Object>)]
     pub products: Vec<tapster_ledger::model::Product>,
     pub staff: Vec<CatalogStaff>,
     /// Items running low or out at the asking till's location.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub stock_warnings: Vec<tapster_ledger::inventory::StockWarning>,
 }
 

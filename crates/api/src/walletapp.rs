@@ -154,7 +154,6 @@ pub struct PassInfo {
     pub pass_title: String,
     pub pass_subtitle: String,
     pub reference: Option<String>,
-    #[schema(value_type = Object)]
     pub benefit: Benefit,
     pub redemptions_left: u32,
     pub valid_from: Option<i64>,
@@ -196,6 +195,16 @@ impl PassInfo {
 /// valid) with status 422 and their own message.
 pub type PassRefused = Envelope<PassInfo>;
 
+/// A 409 of a scan or a voucher: the pass is used up (`{"message", "data"}`
+/// as the seed answers), or the idempotency key was used for another
+/// request (the API's [`crate::ErrorBody`], `idempotency_conflict`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ScanConflict {
+    UsedUp(Box<Envelope<PassInfo>>),
+    Key(crate::ErrorBody),
+}
+
 /// `POST manage/passes`: a batch of new passes with random codes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -204,7 +213,6 @@ pub struct NewPassBatch {
     pub title: String,
     #[serde(default)]
     pub subtitle: String,
-    #[schema(value_type = Object)]
     pub benefit: Benefit,
     #[serde(default)]
     pub valid_from: Option<i64>,
@@ -244,7 +252,6 @@ pub struct ImportPasses {
     pub title: String,
     #[serde(default)]
     pub subtitle: String,
-    #[schema(value_type = Object)]
     pub benefit: Benefit,
     #[serde(default)]
     pub valid_from: Option<i64>,
@@ -362,7 +369,6 @@ pub struct ShopProduct {
     pub vendor_id: Option<String>,
     pub deposit_product: Option<String>,
     pub returnable: bool,
-    #[schema(value_type = Vec<Object>)]
     pub consumes: Vec<tapster_ledger::inventory::Consumption>,
 }
 
@@ -444,6 +450,5 @@ pub struct ProductChanges {
     #[schema(value_type = Option<String>)]
     pub vendor_id: Option<Option<String>>,
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
     pub consumes: Option<Vec<tapster_ledger::inventory::Consumption>>,
 }

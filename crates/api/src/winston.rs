@@ -22,7 +22,7 @@ pub struct Query {
     /// Keys in order of precedence, each `1` (ascending) or `-1`
     /// (descending): `{"createdAt": -1, "total": 1}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, i32>)]
     pub sort: Sort,
     /// At most this many documents (1 to 1000, default 50).
     #[serde(default)]
@@ -96,6 +96,7 @@ impl<'de> Deserialize<'de> for Sort {
 /// The terminal (till) a document was made at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = winston::TerminalRef)]
 pub struct TerminalRef {
     pub id: String,
     pub name: String,
@@ -180,6 +181,7 @@ pub struct Bill {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = winston::Product)]
 pub struct Product {
     pub id: String,
     pub title: String,

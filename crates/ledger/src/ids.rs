@@ -11,6 +11,7 @@ use crate::error::{InputError, TokenIdError};
 /// the three UID sizes ISO/IEC 14443-3 allows.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "04A1B2C3"))]
 pub struct TokenId(String);
 
 impl TokenId {
@@ -98,6 +99,7 @@ macro_rules! slug_id {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
         pub struct $name(String);
 
         impl $name {
@@ -225,6 +227,7 @@ fn validate_slug(field: &'static str, value: &str) -> Result<(), InputError> {
 /// always means the same operation. 1–128 printable ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
@@ -292,6 +295,7 @@ macro_rules! uuid_id {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub struct $name(pub Uuid);
 
         impl fmt::Display for $name {

@@ -20,6 +20,7 @@ use crate::model::{Line, Product};
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity(pub i64);
 
 impl Quantity {
@@ -95,6 +96,7 @@ impl fmt::Display for Quantity {
 /// What one unit of a product takes from an inventory item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consumption {
     pub item: ItemId,
     pub quantity: Quantity,
@@ -351,6 +353,7 @@ pub fn consumption<'a>(
 /// Where a bar stands with an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StockLevel {
     Ok,
     /// At or below the item's low-stock threshold.
@@ -361,6 +364,7 @@ pub enum StockLevel {
 
 /// A bar's tills are told of an item that runs low or out there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StockWarning {
     pub item: ItemId,
     pub name: String,

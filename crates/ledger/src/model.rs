@@ -21,6 +21,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -117,6 +118,7 @@ impl BandPolicy {
 
 /// Limits for wallet debits authorised without the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfflineLimits {
     /// Unacknowledged offline debits per wallet on this terminal.
     pub wallet_cap: Cents,
@@ -149,6 +151,7 @@ impl Default for OfflineLimits {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventSettings {
     pub name: String,
     /// ISO 4217 code.
@@ -216,6 +219,7 @@ impl EventSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Category {
     pub id: CategoryId,
     pub name: String,
@@ -225,6 +229,7 @@ pub struct Category {
 /// A colour as `#RRGGBB`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "#1A2B3C"))]
 pub struct Colour(String);
 
 impl Colour {
@@ -265,6 +270,7 @@ impl From<Colour> for String {
 
 /// A product on the grid, modelled after seed 004.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub id: ProductId,
     pub name: String,
@@ -525,6 +531,7 @@ pub struct WalletView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepositCount {
     pub product: ProductId,
     pub count: i64,
@@ -532,6 +539,7 @@ pub struct DepositCount {
 
 /// A line of an entry, priced at the moment of the operation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Line {
     pub product: ProductId,
     pub name: String,
@@ -586,6 +594,7 @@ pub enum SyncState {
 
 /// One entry of the ledger, with its lines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     pub id: EntryId,
     pub terminal: TerminalId,

@@ -27,6 +27,7 @@ pub const DISCOUNT_CATEGORY: &str = "discounts";
 /// imported third-party codes are any 4 to 64 printable ASCII characters.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct PassCode(String);
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -150,6 +151,7 @@ impl std::str::FromStr for PassType {
 /// What a discount takes off an order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "off", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Discount {
     /// 1 to 100 percent of the goods (not the deposits).
     Percent { percent: u8 },
@@ -162,6 +164,7 @@ pub enum Discount {
 /// How often an allowance renews.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AllowancePeriod {
     /// In any 24 hours (a festival day does not end at midnight).
     Day,
@@ -182,6 +185,7 @@ impl AllowancePeriod {
 /// What a pass gives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Benefit {
     Discount {
         discount: Discount,
@@ -289,6 +293,7 @@ pub struct Pass {
 /// till can take it off a cart offline: everything but the code itself
 /// (only its [`PassCode::digest`] travels and is kept).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KnownPass {
     pub code_digest: String,
     pub benefit: Benefit,

@@ -94,7 +94,10 @@ impl TryFrom<String> for Account {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Posting {
+    /// `wallet:<token>`, `cash:<shift>`, `revenue:<VAT bp>`, … (see [`Account`]).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "wallet:04A1B2C3"))]
     pub account: Account,
     pub amount: Cents,
 }

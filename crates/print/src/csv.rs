@@ -195,71 +195,6 @@ pub fn sales_report_csv(
     w.out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tapster_ledger::store::ProductRow;
-
-    fn report() -> SalesReport {
-        SalesReport {
-            sales_count: 2,
-            revenue: Cents(1_234_50),
-            by_product: vec![ProductRow {
-                product: "wine".into(),
-                name: "Weißwein; \"trocken\"".into(),
-                category: "wine".into(),
-                quantity: 3,
-                gross: Cents(18_00),
-            }],
-            ..SalesReport::default()
-        }
-    }
-
-    #[test]
-    fn german_csv_has_a_bom_semicolons_and_decimal_commas() {
-        let csv = sales_report_csv(
-            &report(),
-            Language::De,
-            CsvStyle::Semicolon,
-            "EUR",
-            &TimeZone::UTC,
-        );
-        assert!(csv.starts_with('\u{FEFF}'));
-        assert!(csv.contains("Umsatz (EUR);1234,50\r\n"), "{csv}");
-        assert!(
-            csv.contains("\"Weißwein; \"\"trocken\"\"\";wine;3;18,00\r\n"),
-            "{csv}"
-        );
-    }
-
-    #[test]
-    fn comma_csv_has_decimal_points_and_no_bom() {
-        let csv = sales_report_csv(
-            &report(),
-            Language::En,
-            CsvStyle::Comma,
-            "EUR",
-            &TimeZone::UTC,
-        );
-        assert!(!csv.starts_with('\u{FEFF}'));
-        assert!(csv.contains("Revenue (EUR),1234.50\r\n"), "{csv}");
-        assert!(csv.contains("Weißwein; \"\"trocken\"\""), "{csv}");
-    }
-
-    #[test]
-    fn formulas_are_defused() {
-        let w = Writer {
-            out: String::new(),
-            style: CsvStyle::Semicolon,
-        };
-        assert_eq!(w.field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(w.field("-5"), "-5", "negative numbers stay numbers");
-        assert_eq!(w.field("-12,50"), "-12,50");
-        assert_eq!(w.field("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
-        assert_eq!(w.field("@SUM(1)"), "'@SUM(1)");
-    }
-}
-
 /// A vendor's settlement as CSV: the figures, VAT per rate, then every
 /// line (time, transaction, terminal, product, quantity, unit price, VAT,
 /// gross, cancellation) so the vendor can check it line by line.
@@ -338,4 +273,69 @@ pub fn settlement_csv(
         ]);
     }
     Ok(w.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tapster_ledger::store::ProductRow;
+
+    fn report() -> SalesReport {
+        SalesReport {
+            sales_count: 2,
+            revenue: Cents(1_234_50),
+            by_product: vec![ProductRow {
+                product: "wine".into(),
+                name: "Weißwein; \"trocken\"".into(),
+                category: "wine".into(),
+                quantity: 3,
+                gross: Cents(18_00),
+            }],
+            ..SalesReport::default()
+        }
+    }
+
+    #[test]
+    fn german_csv_has_a_bom_semicolons_and_decimal_commas() {
+        let csv = sales_report_csv(
+            &report(),
+            Language::De,
+            CsvStyle::Semicolon,
+            "EUR",
+            &TimeZone::UTC,
+        );
+        assert!(csv.starts_with('\u{FEFF}'));
+        assert!(csv.contains("Umsatz (EUR);1234,50\r\n"), "{csv}");
+        assert!(
+            csv.contains("\"Weißwein; \"\"trocken\"\"\";wine;3;18,00\r\n"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn comma_csv_has_decimal_points_and_no_bom() {
+        let csv = sales_report_csv(
+            &report(),
+            Language::En,
+            CsvStyle::Comma,
+            "EUR",
+            &TimeZone::UTC,
+        );
+        assert!(!csv.starts_with('\u{FEFF}'));
+        assert!(csv.contains("Revenue (EUR),1234.50\r\n"), "{csv}");
+        assert!(csv.contains("Weißwein; \"\"trocken\"\""), "{csv}");
+    }
+
+    #[test]
+    fn formulas_are_defused() {
+        let w = Writer {
+            out: String::new(),
+            style: CsvStyle::Semicolon,
+        };
+        assert_eq!(w.field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(w.field("-5"), "-5", "negative numbers stay numbers");
+        assert_eq!(w.field("-12,50"), "-12,50");
+        assert_eq!(w.field("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
+        assert_eq!(w.field("@SUM(1)"), "'@SUM(1)");
+    }
 }

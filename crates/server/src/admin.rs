@@ -2,7 +2,7 @@
 //! event's admin token. Handlers parse, call [`crate::manage`], map errors.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -100,6 +100,14 @@ fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, S
     serde_json::from_slice(&body).map_err(|e| ServerError::invalid("body", e.to_string()))
 }
 
+/// The query's parameters, or a 400 in the API's error shape (axum's own
+/// rejection is plain text).
+pub(crate) fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ServerError> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|e| ServerError::invalid("query", e.body_text()))
+}
+
 fn ok<T: Serialize>(value: T) -> Response {
     Json(Data::new(value)).into_response()
 }
@@ -128,7 +136,10 @@ type Store = std::sync::Arc<crate::store::ServerStore>;
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, description = "The event settings", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The event settings", body = Data<EventSettings>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn get_settings(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -140,8 +151,13 @@ async fn get_settings(
 }
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/settings", tag = "manage",
-    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    params(("event_id" = String, Path)), request_body = EventSettings, security(("admin_token" = [])),
+    responses((status = 200, description = "The settings now in force", body = Data<EventSettings>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn put_settings(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -170,14 +186,19 @@ pub(crate) struct RotateQuery {
 /// lost); only the versions are answered, never a key.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/band-keys/rotate", tag = "manage",
     params(("event_id" = String, Path), RotateQuery), security(("admin_token" = [])),
-    responses((status = 200, description = "The key versions now in use", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
-        (status = 409, description = "`expected_version` is not the current version; nothing was rotated", body = ErrorBody)))]
+    responses((status = 200, description = "The key versions now in use", body = Data<RotatedKeys>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 409, description = "`expected_version` is not the current version; nothing was rotated", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn rotate_band_keys(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<RotateQuery>,
+    query: Result<Query<RotateQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
+    let query = query_params(query)?;
     managed!(
         s,
         e,
@@ -186,16 +207,28 @@ pub(crate) async fn rotate_band_keys(
         move |st: &Store, ev: &str| st.rotate_band_keys(ev, query.expected_version)
     )
     .map(|keys| {
-        ok(serde_json::json!({
-            "key_version": keys.current.version,
-            "previous_version": keys.previous.map(|p| p.version),
-        }))
+        ok(RotatedKeys {
+            key_version: keys.current.version,
+            previous_version: keys.previous.map(|p| p.version),
+        })
     })
+}
+
+/// The band key versions in use after a rotation (never the keys).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RotatedKeys {
+    /// The version new bands are written with.
+    key_version: u8,
+    /// The version still accepted (bands not yet rewritten).
+    previous_version: Option<u8>,
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<Category>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn list_categories(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -207,8 +240,13 @@ async fn list_categories(
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/categories", tag = "manage",
-    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    params(("event_id" = String, Path)), request_body = Category, security(("admin_token" = [])),
+    responses((status = 200, description = "Created or changed", body = Data<Category>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn save_category(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -235,14 +273,18 @@ struct ListQuery {
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/products", tag = "manage",
     params(("event_id" = String, Path), ("archived" = Option<bool>, Query)), security(("admin_token" = [])),
-    responses((status = 200, description = "Products (seed 004)", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "Products (seed 004)", body = Data<Vec<Product>>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn list_products(
     State(s): State<AppState>,
     Path(e): Path<String>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ListQuery>, QueryRejection>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    let query = query_params(query)?;
     managed!(
         s,
         e,
@@ -254,8 +296,14 @@ async fn list_products(
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/products", tag = "manage",
-    params(("event_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
-    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("event_id" = String, Path)), request_body = Product, security(("admin_token" = [])),
+    responses((status = 201, body = Data<Product>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 409, description = "A product with this id exists", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn create_product(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -274,8 +322,14 @@ async fn create_product(
 }
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
-    params(("event_id" = String, Path), ("product_id" = String, Path)), request_body = Object, security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("event_id" = String, Path), ("product_id" = String, Path)), request_body = Product, security(("admin_token" = [])),
+    responses((status = 200, body = Data<Product>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn update_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -298,7 +352,12 @@ async fn update_product(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
     params(("event_id" = String, Path), ("product_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Archived: tills stop selling it", body = Data<Product>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn archive_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -317,7 +376,12 @@ async fn archive_product(
 
 #[utoipa::path(patch, path = "/api/v1/events/{event_id}/manage/products/{product_id}", tag = "manage",
     params(("event_id" = String, Path), ("product_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "On sale again", body = Data<Product>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn restore_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -336,7 +400,10 @@ async fn restore_product(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<TerminalStatus>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<TerminalStatus>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn list_terminals(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -349,7 +416,12 @@ async fn list_terminals(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewTerminal, security(("admin_token" = [])),
-    responses((status = 201, body = Data<TerminalCreated>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = Data<TerminalCreated>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn create_terminal(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -373,7 +445,13 @@ async fn create_terminal(
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
     params(("event_id" = String, Path), ("terminal_id" = String, Path)), request_body = TerminalUpdate, security(("admin_token" = [])),
-    responses((status = 200, body = Data<TerminalStatus>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<TerminalStatus>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn update_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -393,7 +471,11 @@ async fn update_terminal(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
     params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<TerminalStatus>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<TerminalStatus>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn archive_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -411,7 +493,11 @@ async fn archive_terminal(
 
 #[utoipa::path(patch, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}", tag = "manage",
     params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<TerminalStatus>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<TerminalStatus>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn restore_terminal(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -429,7 +515,11 @@ async fn restore_terminal(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/terminals/{terminal_id}/token", tag = "manage",
     params(("event_id" = String, Path), ("terminal_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<TerminalCreated>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<TerminalCreated>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn roll_token(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -447,7 +537,10 @@ async fn roll_token(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<StaffMember>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<StaffMember>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn list_staff(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -460,7 +553,12 @@ async fn list_staff(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/staff", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewStaffMember, security(("admin_token" = [])),
-    responses((status = 200, body = Data<StaffMember>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<StaffMember>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn save_staff(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -475,7 +573,13 @@ async fn save_staff(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets", tag = "manage",
     params(("event_id" = String, Path)), request_body = PairWallet, security(("admin_token" = [])),
-    responses((status = 201, body = Data<WalletResource>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Data<WalletResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn pair_wallet(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -500,7 +604,12 @@ async fn pair_wallet(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}", tag = "manage",
     params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<WalletResource>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<WalletResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn get_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -526,7 +635,12 @@ async fn get_wallet(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/block", tag = "manage",
     params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn block_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -545,7 +659,12 @@ async fn block_wallet(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/block", tag = "manage",
     params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn unblock_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -568,14 +687,22 @@ pub(crate) struct MoveRequest {
     to_token_id: String,
 }
 
-#[derive(Serialize)]
-struct Moved {
+/// The balance moved to the new wristband, in cents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Moved {
     balance: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/move", tag = "manage",
     params(("event_id" = String, Path), ("token_id" = String, Path)), request_body = MoveRequest, security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "The new wristband's balance", body = Data<Moved>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn move_wallet(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -595,14 +722,20 @@ async fn move_wallet(
     Ok(ok(Moved { balance }))
 }
 
-#[derive(Serialize)]
-struct PaidOut {
+/// Cents paid out in cash.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PaidOut {
     amount: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/wallets/token/{token_id}/payout", tag = "manage",
     params(("event_id" = String, Path), ("token_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The amount paid out in cash (promo credit stays)", body = Data<PaidOut>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn payout(
     State(s): State<AppState>,
     Path((e, t)): Path<(String, String)>,
@@ -747,7 +880,11 @@ pub(crate) fn parse_time(value: &str) -> Result<i64, ServerError> {
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/sales", tag = "manage",
     params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<SalesRecord>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<SalesRecord>>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn sales_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -762,7 +899,11 @@ async fn sales_report(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/topups", tag = "manage",
     params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<TopUpRecord>>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<TopUpRecord>>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn top_up_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -777,7 +918,11 @@ async fn top_up_report(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/summary", tag = "manage",
     params(("event_id" = String, Path), ("terminal_timestamp" = Option<String>, Query, description = "gte:TIME or lte:TIME, may repeat"), ("sort" = Option<String>, Query, description = "terminal_timestamp:asc or :desc"), ("limit" = Option<u32>, Query), ("terminal_id" = Option<String>, Query)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Summary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Summary>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn summary(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -792,7 +937,10 @@ async fn summary(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/conflicts", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Conflicts>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Data<Conflicts>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn conflicts(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -846,7 +994,11 @@ fn managed_pass(stored: crate::passes::StoredPass) -> ManagedPass {
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/integrations", tag = "manage",
     params(("event_id" = String, Path)), request_body = tapster_api::winston::NewIntegration, security(("admin_token" = [])),
     responses((status = 201, description = "The integration with its key, shown this once (`Authorization: Token <app>@<key>` on /api/v2); an earlier key of the app is revoked", body = Data<tapster_api::winston::Integration>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn create_integration(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -867,7 +1019,9 @@ pub(crate) async fn create_integration(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/integrations", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "Every key made, revoked ones with the time (never the keys)", body = Data<Vec<tapster_api::winston::Integration>>),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn list_integrations(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -880,8 +1034,11 @@ pub(crate) async fn list_integrations(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/integrations/{app}", tag = "manage",
     params(("event_id" = String, Path), ("app" = String, Path)), security(("admin_token" = [])),
-    responses((status = 204, description = "Revoked: its key answers 401 from now on"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, description = "The app has no key", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+    responses((status = 204, description = "Revoked: its key answers 401 from now on"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "The app has no key", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn revoke_integration(
     State(s): State<AppState>,
     Path((e, app)): Path<(String, String)>,
@@ -900,7 +1057,12 @@ pub(crate) async fn revoke_integration(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewPassBatch, security(("admin_token" = [])),
     responses((status = 201, description = "The batch and its codes (128 random bits each)", body = Data<PassBatch>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "Conflict", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn create_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -920,9 +1082,13 @@ pub(crate) async fn create_passes(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/import", tag = "manage",
     params(("event_id" = String, Path)), request_body = ImportPasses, security(("admin_token" = [])),
-    responses((status = 201, body = Data<PassBatch>), (status = 400, description = "a bad line (its number is said) or a code twice", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, description = "a code exists already; nothing was imported", body = ErrorBody)))]
+    responses((status = 201, body = Data<PassBatch>),
+        (status = 400, description = "a bad line (its number is said) or a code twice", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "a code exists already; nothing was imported", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn import_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -953,13 +1119,18 @@ pub(crate) async fn import_passes(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes", tag = "manage",
     params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<ManagedPass>>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<ManagedPass>>),
+        (status = 400, description = "Bad input: the body, a parameter or a rule it breaks (`invalid_parameters`, `invalid_body`, or the ledger's code)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn list_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<BatchQuery>,
+    query: Result<Query<BatchQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
+    let query = query_params(query)?;
     managed!(
         s,
         e,
@@ -973,13 +1144,17 @@ pub(crate) async fn list_passes(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes.csv", tag = "manage",
     params(("event_id" = String, Path), BatchQuery), security(("admin_token" = [])),
     responses((status = 200, description = "One row per pass: code, type, title, window, limit, redeemed, blocked, reference, batch", content_type = "text/csv", body = String),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, description = "Bad input: the body, a parameter or a rule it breaks (`invalid_parameters`, `invalid_body`, or the ledger's code)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn export_passes(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<BatchQuery>,
+    query: Result<Query<BatchQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
+    let query = query_params(query)?;
     let csv = managed!(
         s,
         e,
@@ -996,7 +1171,11 @@ pub(crate) async fn export_passes(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<ManagedPass>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn block_pass(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,
@@ -1014,7 +1193,11 @@ pub(crate) async fn block_pass(
 
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/passes/{code}/block", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<ManagedPass>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Data<ManagedPass>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn unblock_pass(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,
@@ -1033,7 +1216,9 @@ pub(crate) async fn unblock_pass(
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/reports/passes", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "Redemptions by pass type, location and device", body = Data<Vec<RedemptionRow>>),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn pass_report(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -1054,14 +1239,18 @@ pub(crate) struct SheetQuery {
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/sheet.pdf", tag = "manage",
     params(("event_id" = String, Path), SheetQuery), security(("admin_token" = [])),
-    responses((status = 200, description = "A4 sheets of pass cards to cut out: QR code, code, title, subtitle, what it gives and its window", content_type = "application/pdf", body = Vec<u8>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "A4 sheets of pass cards to cut out: QR code, code, title, subtitle, what it gives and its window", content_type = "application/pdf", body = tapster_api::Binary),
+        (status = 400, description = "No passes (in the batch), more than one sheet holds (10 000: print batch by batch), or a language other than de and en", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn pass_sheet(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<SheetQuery>,
+    query: Result<Query<SheetQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
+    let query = query_params(query)?;
     let language = match query.language.as_deref() {
         None => tapster_print::Language::De,
         Some(code) => tapster_print::Language::parse(code)
@@ -1081,8 +1270,11 @@ pub(crate) async fn pass_sheet(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/passes/{code}/qr.png", tag = "manage",
     params(("event_id" = String, Path), ("code" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, description = "The pass's QR code alone (for a mail or an app)", content_type = "image/png", body = Vec<u8>),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The pass's QR code alone (for a mail or an app)", content_type = "image/png", body = tapster_api::Binary),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn pass_qr(
     State(s): State<AppState>,
     Path((e, code)): Path<(String, String)>,

@@ -182,7 +182,10 @@ fn parse_token(token_id: &str) -> Result<TokenId, ServerError> {
 /// a terminal needs to sell and to decide offline.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/catalog", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
-    responses((status = 200, body = Data<tapster_api::Catalog>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<tapster_api::Catalog>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn get_catalog(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -199,7 +202,10 @@ pub(crate) async fn get_catalog(
 /// `--insecure-http`).
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/band-keys", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
-    responses((status = 200, body = Data<tapster_api::BandKeysResource>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<tapster_api::BandKeysResource>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token, or the server runs without TLS", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn get_band_keys(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -233,12 +239,16 @@ pub(crate) struct SunQuery {
 /// wallet.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/guest/sun", tag = "guest",
     params(("event_id" = String, Path, description = "The event"), SunQuery),
-    responses((status = 200, body = Data<tapster_api::SunTapResource>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<tapster_api::SunTapResource>),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn get_sun_tap(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
-    Query(query): Query<SunQuery>,
+    query: Result<Query<SunQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ServerError> {
+    let query = crate::admin::query_params(query)?;
     let store = state.store.clone();
     let resource = blocking(move || {
         let tap = store.resolve_sun_link(&event_id, &query.e, &query.c)?;
@@ -257,7 +267,10 @@ pub(crate) async fn get_sun_tap(
 /// The terminal this token belongs to, with its products.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/terminal", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), security(("api_token" = [])),
-    responses((status = 200, body = Data<TerminalResource>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<TerminalResource>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn get_terminal(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -272,8 +285,12 @@ async fn get_terminal(
 /// A wallet's balance, found by wristband.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}", tag = "pos",
     params(("event_id" = String, Path, description = "The event"), ("token_id" = String, Path, description = "The wristband's NFC UID as hex (4, 7 or 10 bytes)")), security(("api_token" = [])),
-    responses((status = 200, body = Data<WalletResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<WalletResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn get_wallet(
     State(state): State<AppState>,
     Path((event_id, token_id)): Path<(String, String)>,
@@ -336,8 +353,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result
 /// decision per entry (`created`, `exists`, `conflict`, `rejected`).
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/transactions/batch", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), request_body = BatchRequest, security(("api_token" = [])),
-    responses((status = 200, body = Data<BatchResponse>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<BatchResponse>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn post_batch(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -380,7 +401,11 @@ fn default_feed_limit() -> u32 {
     params(("event_id" = String, Path, description = "The event"), ("since" = Option<i64>, Query, description = "Cursor of the last change seen (default 0)"),
         ("limit" = Option<u32>, Query, description = "At most this many wallets (default 1000)")),
     security(("api_token" = [])),
-    responses((status = 200, body = Data<WalletFeed>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<WalletFeed>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn get_wallet_feed(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -388,7 +413,7 @@ async fn get_wallet_feed(
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     authenticate(&state, &event_id, &headers).await?;
-    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    let query = crate::admin::query_params(query)?;
     let store = state.store.clone();
     let feed = blocking(move || store.wallet_feed(&event_id, query.since, query.limit)).await?;
     Ok(Json(Data::new(feed)).into_response())
@@ -397,7 +422,12 @@ async fn get_wallet_feed(
 /// A terminal's sign of life: its app version and pending entries.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/terminal/heartbeat", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), request_body = Heartbeat, security(("api_token" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 204),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 async fn post_heartbeat(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -417,8 +447,13 @@ async fn post_heartbeat(
 /// same lockout as a till's login.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/staff-sessions", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), request_body = tapster_api::manage::StaffSessionRequest, security(("api_token" = [])),
-    responses((status = 201, body = Data<tapster_api::manage::StaffSession>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "Wrong PIN, locked, or inactive", body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = Data<tapster_api::manage::StaffSession>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Wrong PIN, locked, inactive, or a scanner's token", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn post_staff_session(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -439,10 +474,15 @@ pub(crate) async fn post_staff_session(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions", tag = "pos",
     params(("event_id" = String, Path, description = "The event"), ("token_id" = String, Path, description = "The wristband's NFC UID as hex (4, 7 or 10 bytes)"), ("Idempotency-Key" = Option<String>, Header, description = "Alternative to the body's idempotency_key")),
     request_body = CreateTransaction, security(("api_token" = [])),
-    responses((status = 200, body = Data<WalletResource>), (status = 202, description = "Repeated key: the original result", body = Data<WalletResource>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 402, description = "Not enough balance, or blocked", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, description = "No wallet for the wristband, or no such pass", body = ErrorBody),
-        (status = 409, description = "The key was used for another request, or the pass is used up (`pass_refused`)", body = ErrorBody), (status = 413, body = ErrorBody),
+    responses((status = 200, body = Data<WalletResource>),
+        (status = 202, description = "Repeated key: the original result", body = Data<WalletResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 402, description = "Not enough balance, or blocked", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No wallet for the wristband, or no such pass", body = ErrorBody),
+        (status = 409, description = "The key was used for another request, or the pass is used up (`pass_refused`)", body = ErrorBody),
+        (status = 413, body = ErrorBody),
         (status = 422, description = "The pass is blocked or outside its window (`pass_refused`), or not for these products (`pass_not_applicable`); more cups back than the wallet has out (`deposit_return_exceeded`) or worth more than the order (`returns_exceed_order`)", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 async fn post_transaction(

@@ -16,6 +16,9 @@ use crate::store::ServerStore;
 
 /// At most this many passes per batch or import.
 pub const MAX_BATCH: u32 = 10_000;
+/// The most passes one sheet (`GET manage/passes/sheet.pdf`) prints: a
+/// batch's worth.
+pub const MAX_SHEET: usize = MAX_BATCH as usize;
 
 /// A pass and how it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -632,6 +635,17 @@ pub fn sheet(
     let passes = store.passes(event, batch)?;
     if passes.is_empty() {
         return Err(ServerError::invalid("batch", "has no passes"));
+    }
+    // One request, one bounded piece of work: a sheet holds a batch's
+    // worth at most (each card's QR code takes milliseconds to make).
+    if passes.len() > MAX_SHEET {
+        return Err(ServerError::invalid(
+            "batch",
+            format!(
+                "{} passes are more than one sheet holds (at most {MAX_SHEET}); print them batch by batch (?batch=)",
+                passes.len()
+            ),
+        ));
     }
     // The server's own zone: it stands at the event.
     let zone = jiff::tz::TimeZone::system();

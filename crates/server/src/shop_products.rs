@@ -405,9 +405,11 @@ const WRITE: Action = Action::ManageCatalogue;
 /// Every product of the event, archived ones included (`archived: true`).
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/products", tag = "products",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<Vec<ShopProduct>>), (status = 401, body = ErrorBody),
+    responses((status = 200, body = Envelope<Vec<ShopProduct>>),
+        (status = 401, body = ErrorBody),
         (status = 403, description = "a device token, or a role without products.get", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn list_products(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -421,9 +423,12 @@ pub(crate) async fn list_products(
     params(("event_id" = String, Path)), request_body = ProductChanges, security(("admin_token" = [])),
     responses((status = 201, body = Envelope<ShopProduct>),
         (status = 400, description = "a missing title, a price with more than two decimals, a rule of the product broken", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "the identifier is taken", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn store_product(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -440,8 +445,11 @@ pub(crate) async fn store_product(
 /// One product (ability `products.get`).
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/products/{identifier}", tag = "products",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<ShopProduct>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<ShopProduct>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn fetch_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -456,9 +464,13 @@ pub(crate) async fn fetch_product(
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/products/{identifier}", tag = "products",
     params(("event_id" = String, Path), ("identifier" = String, Path)), request_body = ProductChanges,
     security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<ShopProduct>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<ShopProduct>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn update_product(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -476,8 +488,11 @@ pub(crate) async fn update_product(
 /// (ability `products.delete`). Answers `{"message", "data": "Product archived"}`.
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/products/{identifier}", tag = "products",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<String>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Envelope<String>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn archive_product(
     State(s): State<AppState>,
@@ -492,8 +507,11 @@ pub(crate) async fn archive_product(
 /// `{"message", "data": "Product restored"}`.
 #[utoipa::path(patch, path = "/api/v1/events/{event_id}/products/{identifier}", tag = "products",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<String>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Envelope<String>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn restore_product(
     State(s): State<AppState>,

@@ -92,8 +92,11 @@ macro_rules! managed {
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/vendors", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<VendorResource>>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<VendorResource>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn list_vendors(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -106,8 +109,11 @@ pub(crate) async fn list_vendors(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/vendors/{vendor_id}", tag = "manage",
     params(("event_id" = String, Path), ("vendor_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<VendorResource>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<VendorResource>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn get_vendor(
     State(s): State<AppState>,
     Path((e, vendor)): Path<(String, String)>,
@@ -127,9 +133,13 @@ pub(crate) async fn get_vendor(
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/vendors/{vendor_id}", tag = "manage",
     params(("event_id" = String, Path), ("vendor_id" = String, Path)), request_body = SaveVendor,
     security(("admin_token" = [])),
-    responses((status = 200, body = Data<VendorResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<VendorResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn save_vendor(
     State(s): State<AppState>,
     Path((e, vendor)): Path<(String, String)>,
@@ -196,8 +206,11 @@ const PERIOD_PARAMS: &str = "a time of the API's form, 2026-08-01T00:00:00.00000
         ("from" = Option<String>, Query, description = PERIOD_PARAMS),
         ("until" = Option<String>, Query, description = PERIOD_PARAMS)),
     security(("admin_token" = [])),
-    responses((status = 200, body = Data<SettlementReport>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Data<SettlementReport>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn settlement(
     State(s): State<AppState>,
@@ -277,8 +290,11 @@ fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response
         ("until" = Option<String>, Query, description = PERIOD_PARAMS),
         ("language" = Option<String>, Query, description = "de (default) or en")),
     security(("admin_token" = [])),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn settlement_csv(
     State(s): State<AppState>,
@@ -318,8 +334,11 @@ pub(crate) async fn settlement_csv(
         ("until" = Option<String>, Query, description = PERIOD_PARAMS),
         ("language" = Option<String>, Query, description = "de (default) or en")),
     security(("admin_token" = [])),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, content_type = "application/pdf", body = tapster_api::Binary),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn settlement_pdf(
     State(s): State<AppState>,
@@ -360,8 +379,11 @@ pub(crate) async fn settlement_pdf(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/inventory/items", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<Vec<InventoryItemResource>>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<Vec<InventoryItemResource>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn list_items(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -376,9 +398,13 @@ pub(crate) async fn list_items(
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/inventory/items/{item_id}", tag = "manage",
     params(("event_id" = String, Path), ("item_id" = String, Path)), request_body = SaveInventoryItem,
     security(("admin_token" = [])),
-    responses((status = 200, body = Data<InventoryItemResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<InventoryItemResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn save_item(
     State(s): State<AppState>,
     Path((e, item)): Path<(String, String)>,
@@ -401,8 +427,12 @@ pub(crate) async fn save_item(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/inventory/movements", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewMovement, security(("admin_token" = [])),
     responses((status = 200, description = "the rows booked (two for a transfer)", body = Data<Vec<InventoryTransaction>>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn book_movement(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -423,9 +453,13 @@ pub(crate) async fn book_movement(
 /// A physical count at a location: the stock becomes what was counted.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/inventory/counts", tag = "manage",
     params(("event_id" = String, Path)), request_body = NewCount, security(("admin_token" = [])),
-    responses((status = 200, body = Data<InventoryCount>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<InventoryCount>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn record_count(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -446,8 +480,11 @@ pub(crate) async fn record_count(
 /// Live stock of every item at every location, and the sold-out flags.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/inventory/stock", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Data<StockOverview>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = Data<StockOverview>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub(crate) async fn stock(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -489,8 +526,11 @@ async fn sold_out(
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/locations/{location_id}/sold-out/{product_id}", tag = "manage",
     params(("event_id" = String, Path), ("location_id" = String, Path), ("product_id" = String, Path)),
     security(("admin_token" = [])),
-    responses((status = 200, body = Data<SoldOutChanged>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Data<SoldOutChanged>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn mark_sold_out(
     State(s): State<AppState>,
@@ -504,8 +544,11 @@ pub(crate) async fn mark_sold_out(
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/locations/{location_id}/sold-out/{product_id}", tag = "manage",
     params(("event_id" = String, Path), ("location_id" = String, Path), ("product_id" = String, Path)),
     security(("admin_token" = [])),
-    responses((status = 200, body = Data<SoldOutChanged>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Data<SoldOutChanged>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub(crate) async fn unmark_sold_out(
     State(s): State<AppState>,

@@ -4,7 +4,7 @@
 //! refused with 403; no token, or an unknown one, with 401.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tapster_api::walletapp::{
     DeviceResource, DeviceToken, DeviceUpdate, Envelope, LocationResource, Message, NewDevice,
-    NewLocation, PassInfo, RedeemVoucher, ScanRequest, VoucherRedeemed,
+    NewLocation, PassInfo, RedeemVoucher, ScanConflict, ScanRequest, VoucherRedeemed,
 };
 #[allow(unused_imports)]
 use tapster_api::{Data, ErrorBody, PassFeed};
@@ -23,6 +23,7 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::rules::Action;
 use tapster_ledger::IdempotencyKey;
 
+use crate::admin::query_params;
 use crate::error::ServerError;
 use crate::http::{bearer, blocking, read_body, AppState};
 use crate::manage::ManagerIdentity;
@@ -71,18 +72,21 @@ fn thousand() -> u32 {
 /// + code, hex), never the code itself.
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/pos/passes", tag = "pos",
     params(("event_id" = String, Path), PassFeedQuery), security(("api_token" = [])),
-    responses((status = 200, body = Data<PassFeed>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "a scanner's token", body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody)))]
+    responses((status = 200, body = Data<PassFeed>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "a scanner's token", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn pass_feed(
     State(s): State<AppState>,
     Path(e): Path<String>,
-    query: Result<Query<PassFeedQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<PassFeedQuery>, QueryRejection>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
     let Caller::Device(_) = caller(&s, &e, &h).await? else {
         return Err(ServerError::Forbidden("the pass feed is for tills".into()));
     };
-    let Query(query) = query.map_err(|e| ServerError::invalid("query", e.body_text()))?;
+    let query = query_params(query)?;
     let store = s.store.clone();
     let feed = blocking(move || store.pass_feed(&e, query.since, query.limit)).await?;
     Ok(Json(Data::new(feed)).into_response())
@@ -170,7 +174,9 @@ macro_rules! as_manager {
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/devices", tag = "devices",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{message, data: [device]}`; `pin` is always null (kept hashed)", body = Envelope<Vec<DeviceResource>>),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, description = "a device token", body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "a device token", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn list_devices(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -181,9 +187,13 @@ pub(crate) async fn list_devices(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices", tag = "devices",
     params(("event_id" = String, Path)), request_body = NewDevice, security(("admin_token" = [])),
-    responses((status = 201, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, description = "the external_device_id is taken", body = ErrorBody)))]
+    responses((status = 201, body = Envelope<DeviceResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "the external_device_id is taken", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn store_device(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -202,8 +212,11 @@ pub(crate) async fn store_device(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<DeviceResource>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<DeviceResource>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn fetch_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -214,9 +227,14 @@ pub(crate) async fn fetch_device(
 
 #[utoipa::path(put, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), request_body = DeviceUpdate, security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<DeviceResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<DeviceResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "the external_device_id belongs to another device", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn update_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -237,7 +255,10 @@ pub(crate) async fn update_device(
 #[utoipa::path(delete, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{\"message\": \"Device deleted\"}`: archived, its token stops working", body = Message),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn archive_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -253,7 +274,10 @@ pub(crate) async fn archive_device(
 #[utoipa::path(patch, path = "/api/v1/events/{event_id}/devices/{identifier}", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "`{\"message\": \"Device restore\"}`", body = Message),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn restore_device(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -269,7 +293,10 @@ pub(crate) async fn restore_device(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/{identifier}/token", tag = "devices",
     params(("event_id" = String, Path), ("identifier" = String, Path)), security(("admin_token" = [])),
     responses((status = 200, description = "A new device token, shown once; the old one stops working", body = Envelope<DeviceToken>),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn device_token(
     State(s): State<AppState>,
     Path((e, id)): Path<(String, String)>,
@@ -288,7 +315,10 @@ pub(crate) async fn device_token(
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/locations", tag = "devices",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, body = Envelope<Vec<LocationResource>>), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Envelope<Vec<LocationResource>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn list_locations(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -299,8 +329,12 @@ pub(crate) async fn list_locations(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/locations", tag = "devices",
     params(("event_id" = String, Path)), request_body = NewLocation, security(("admin_token" = [])),
-    responses((status = 201, body = Envelope<LocationResource>), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Envelope<LocationResource>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn store_location(
     State(s): State<AppState>,
     Path(e): Path<String>,
@@ -351,17 +385,21 @@ fn refused(refused: Refused) -> Response {
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/devices/scan/info", tag = "devices",
     params(("event_id" = String, Path), CodeQuery), security(("api_token" = [])),
     responses((status = 200, description = "The pass, redeemable now", body = PassInfo),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not a device token", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
         (status = 422, description = "`{\"message\": \"Pass blocked\" | \"Pass expired\" | \"Pass not valid yet\", \"data\": pass}`", body = Envelope<PassInfo>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
-        (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn scan_info(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<CodeQuery>,
+    query: Result<Query<CodeQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
     device(&s, &e, &h).await?;
+    let query = query_params(query)?;
     let code = code(query.code.as_deref().unwrap_or(""))?;
     let store = s.store.clone();
     let stored = blocking(move || store.pass(&e, code.as_str())).await?;
@@ -378,18 +416,23 @@ pub(crate) async fn scan_info(
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/devices/scan", tag = "devices",
     params(("event_id" = String, Path), CodeQuery), request_body = ScanRequest, security(("api_token" = [])),
     responses((status = 200, description = "Redeemed at this device", body = PassInfo),
-        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`", body = Envelope<PassInfo>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not a device token", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`, or the idempotency key was used for another scan (`idempotency_conflict`)", body = ScanConflict),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
         (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate limited", body = ErrorBody),
-        (status = 403, description = "not a device token", body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn scan(
     State(s): State<AppState>,
     Path(e): Path<String>,
     h: HeaderMap,
-    Query(query): Query<CodeQuery>,
+    query: Result<Query<CodeQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
     let device = device(&s, &e, &h).await?;
+    let query = query_params(query)?;
     // The seed names `code` a query parameter and sends it in the body:
     // either works.
     let request: ScanRequest = match read_body(body)? {
@@ -421,11 +464,14 @@ pub(crate) async fn scan(
     request_body = RedeemVoucher, security(("api_token" = [])),
     responses((status = 200, description = "Credited", body = VoucherRedeemed),
         (status = 202, description = "Repeated key: the first answer", body = VoucherRedeemed),
-        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`, or the key was used for another request", body = Envelope<PassInfo>),
-        (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
-        (status = 400, description = "not a voucher, the credit would pass the maximum balance, or bad input", body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 400, description = "not a voucher, the credit would pass the maximum balance, or bad input", body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 402, description = "the wristband is blocked", body = ErrorBody),
-        (status = 403, description = "a scanner's token", body = ErrorBody), (status = 404, description = "no such pass, or no wallet for the wristband", body = ErrorBody),
+        (status = 403, description = "a scanner's token", body = ErrorBody),
+        (status = 404, description = "no such pass, or no wallet for the wristband", body = ErrorBody),
+        (status = 409, description = "`{\"message\": \"Pass already redeemed\" | \"Code already redeemed\", \"data\": pass}`, or the key was used for another request (`idempotency_conflict`)", body = ScanConflict),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 422, description = "blocked, expired or not valid yet, with the pass", body = Envelope<PassInfo>),
         (status = 429, description = "rate limited", body = ErrorBody)))]
 pub(crate) async fn redeem_voucher(
     State(s): State<AppState>,

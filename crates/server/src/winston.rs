@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -121,12 +122,14 @@ async fn authenticate(
     }
 }
 
-/// The query in the body: `{}` when there is none.
-fn query(body: &Bytes) -> Result<Query, PlainError> {
+/// The query in the body: `{}` when there is none. A body too large or
+/// unreadable is refused in plain text too.
+fn query(body: Result<Bytes, BytesRejection>) -> Result<Query, PlainError> {
+    let body = crate::http::read_body(body)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Query::default());
     }
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("the query is not valid: {e}")))
+    serde_json::from_slice(&body).map_err(|e| bad_request(format!("the query is not valid: {e}")))
 }
 
 /// A sort key a collection offers, and how it orders two documents.
@@ -208,15 +211,16 @@ fn one_of(value: &Option<String>, field: &str, allowed: &[&str]) -> Result<(), P
     responses((status = 200, description = "Bills: a sale paid at once, or a split bill with its payments; with lines, VAT per rate, status", body = Vec<Bill>),
         (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
         (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
-        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+        (status = 413, description = "The body is larger than the server takes (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = tapster_api::ErrorBody)))]
 pub(crate) async fn bills(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
-        let query = query(&body)?;
+        let query = query(body)?;
         one_of(
             &query.filter.status,
             "status",
@@ -249,15 +253,16 @@ pub(crate) async fn bills(
     responses((status = 200, description = "The bills' payments", body = Vec<Payment>),
         (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
         (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
-        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+        (status = 413, description = "The body is larger than the server takes (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = tapster_api::ErrorBody)))]
 pub(crate) async fn payments(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
-        let query = query(&body)?;
+        let query = query(body)?;
         one_of(&query.filter.method, "method", &["wallet", "cash", "card"])?;
         let time = window(&query.filter)?;
         let store = state.store.clone();
@@ -292,15 +297,16 @@ pub(crate) async fn payments(
     responses((status = 200, description = "The catalogue, archived products too", body = Vec<Product>),
         (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
         (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
-        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+        (status = 413, description = "The body is larger than the server takes (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = tapster_api::ErrorBody)))]
 pub(crate) async fn products(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
-        let query = query(&body)?;
+        let query = query(body)?;
         let store = state.store.clone();
         let products = blocking(move || store.products(&who.event_id, true)).await?;
         let products = products
@@ -342,15 +348,16 @@ pub(crate) async fn products(
     responses((status = 200, description = "Staff: id, name, role, active (never PINs)", body = Vec<User>),
         (status = 400, description = "A query that is not valid, an unknown sort key or filter value (plain text)", content_type = "text/plain", body = String),
         (status = 401, description = "No, a malformed, an unknown or a revoked key, or a key of another app (plain text)", content_type = "text/plain", body = String),
-        (status = 429, description = "rate limited", body = tapster_api::ErrorBody)))]
+        (status = 413, description = "The body is larger than the server takes (plain text)", content_type = "text/plain", body = String),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = tapster_api::ErrorBody)))]
 pub(crate) async fn users(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     respond(async {
         let who = authenticate(&state, &headers).await?;
-        let query = query(&body)?;
+        let query = query(body)?;
         one_of(
             &query.filter.role,
             "role",

@@ -598,6 +598,143 @@ fn the_openapi_document_describes_every_endpoint() {
     assert!(schemes.contains_key("api_token") && schemes.contains_key("admin_token"));
 }
 
+/// A schema that says only "an object": no fields, no map, no variants.
+fn is_bare_object(schema: &Value) -> bool {
+    let says_object = match &schema["type"] {
+        Value::String(t) => t == "object",
+        Value::Array(types) => types.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    says_object
+        && [
+            "properties",
+            "additionalProperties",
+            "allOf",
+            "oneOf",
+            "anyOf",
+            "$ref",
+        ]
+        .iter()
+        .all(|key| schema.get(key).is_none())
+}
+
+/// Every bare object in `schema` and what it contains, following `$ref`s
+/// into `components.schemas` (each once), as `where` paths.
+fn bare_objects(
+    schema: &Value,
+    components: &Value,
+    at: String,
+    seen: &mut std::collections::HashSet<String>,
+    found: &mut Vec<String>,
+) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{at}: a $ref outside components.schemas: {reference}"));
+        if seen.insert(name.to_string()) {
+            let target = components
+                .get(name)
+                .unwrap_or_else(|| panic!("{at}: $ref to a missing schema {name}"));
+            bare_objects(target, components, format!("{at} → {name}"), seen, found);
+        }
+        return;
+    }
+    if is_bare_object(schema) {
+        found.push(at.clone());
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        for (name, property) in properties {
+            bare_objects(property, components, format!("{at}.{name}"), seen, found);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if schema[key].is_object() {
+            bare_objects(
+                &schema[key],
+                components,
+                format!("{at}[{key}]"),
+                seen,
+                found,
+            );
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf", "prefixItems"] {
+        for (i, member) in schema[key].as_array().into_iter().flatten().enumerate() {
+            bare_objects(member, components, format!("{at}<{key} {i}>"), seen, found);
+        }
+    }
+}
+
+#[test]
+fn every_body_in_the_openapi_document_is_typed() {
+    let fx = Fixture::new(0);
+    let server = Server::start(&fx.db);
+    let (status, doc) = json(
+        server
+            .client()
+            .get(format!("{}/api/v1/openapi.json", server.base))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    let components = &doc["components"]["schemas"];
+    let mut found = Vec::new();
+    let mut bodies = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            let name = format!("{} {path}", method.to_uppercase());
+            // Every route is rate limited; a token is checked before the
+            // handler; a body can be unreadable or too large.
+            let mut needed = vec!["429"];
+            if operation.get("security").is_some() {
+                needed.push("401");
+            }
+            if operation.get("requestBody").is_some() {
+                needed.extend(["400", "413"]);
+            }
+            for code in needed {
+                assert!(
+                    responses.contains_key(code),
+                    "{name} does not document {code}"
+                );
+            }
+            let mut contents = vec![("request".to_string(), &operation["requestBody"]["content"])];
+            for (code, response) in responses {
+                contents.push((code.clone(), &response["content"]));
+            }
+            for (which, content) in contents {
+                for (media, body) in content.as_object().into_iter().flatten() {
+                    bodies += 1;
+                    // Each body on its own: a schema seen in another body
+                    // is checked again.
+                    let mut seen = std::collections::HashSet::new();
+                    bare_objects(
+                        &body["schema"],
+                        components,
+                        format!("{} {path} {which} {media}", method.to_uppercase()),
+                        &mut seen,
+                        &mut found,
+                    );
+                }
+            }
+        }
+    }
+    assert!(bodies > 100, "only {bodies} bodies: the walk missed them");
+    assert!(is_bare_object(&json!({"type": "object"})));
+    assert!(is_bare_object(&json!({"type": ["object", "null"]})));
+    assert!(!is_bare_object(
+        &json!({"type": "object", "additionalProperties": {"type": "integer"}})
+    ));
+    assert!(
+        found.is_empty(),
+        "bodies with an untyped object:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn the_command_line_works_on_the_database_while_the_server_runs() {
     let fx = Fixture::new(1);

@@ -101,6 +101,9 @@ pub struct Syncer {
     pub config: SyncConfig,
     /// The catalogue last taken in, so an unchanged one costs no writes.
     applied_catalog: std::sync::Mutex<Option<String>>,
+    /// How many changed catalogues were taken in, so screens know to
+    /// reload (a product sold out at this bar, a new price).
+    catalog_changes: std::sync::atomic::AtomicU64,
 }
 
 impl Syncer {
@@ -116,7 +119,14 @@ impl Syncer {
             clock,
             config,
             applied_catalog: std::sync::Mutex::new(None),
+            catalog_changes: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Changed catalogues taken in since this syncer started.
+    pub fn catalog_changes(&self) -> u64 {
+        self.catalog_changes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn ledger(&self) -> &Arc<Ledger> {
@@ -373,6 +383,8 @@ impl Syncer {
         self.ledger
             .replace_stock_warnings(&catalog.stock_warnings)?;
         *applied = Some(fingerprint);
+        self.catalog_changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(
             products = products.len(),
             staff = catalog.staff.len(),

@@ -49,6 +49,8 @@ pub struct SyncStatus {
     /// While catching up a backlog.
     pub progress: Option<(u64, u64)>,
     pub failures_in_a_row: u32,
+    /// Changed catalogues taken in so far (see [`Syncer::catalog_changes`]).
+    pub catalog_changes: u64,
 }
 
 impl SyncStatus {
@@ -62,6 +64,7 @@ impl SyncStatus {
             last_error: None,
             progress: None,
             failures_in_a_row: 0,
+            catalog_changes: 0,
         }
     }
 }
@@ -200,6 +203,7 @@ async fn run(
             );
         }
         current.progress = None;
+        current.catalog_changes = syncer.catalog_changes();
         status.send_replace(current.clone());
 
         match wait {

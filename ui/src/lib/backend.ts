@@ -11,7 +11,12 @@ import type {
   BillView,
   CartItem,
   CatalogueAdmin,
+  CountForm,
   EncodingStation,
+  InventoryItemForm,
+  MovementForm,
+  StockView,
+  VendorForm,
   PassBatchForm,
   PassesView,
   ExportFormat,
@@ -172,6 +177,21 @@ export const backend = {
   /** Switches the reader to encoding wristbands (`link`: an https:// guest page, or null). */
   startEncoding: (link: string | null) => call<EncodingStation>("start_encoding", { link }),
   stopEncoding: () => call<EncodingStation>("stop_encoding"),
+  // Stock at the bars (on the event's server; connected tills). A
+  // supervisor books deliveries, transfers, waste, counts and sold out;
+  // corrections, inventory items and vendors need a manager.
+  stock: () => call<StockView>("stock"),
+  /** A delivery, transfer (`location_id` → `to_location_id`), waste or correction; `quantity` as typed ("0,5"). */
+  bookStockMovement: (form: MovementForm) => call<StockView>("book_stock_movement", { form }),
+  /** A physical count: the bar's stock becomes `counted`. */
+  recordStockCount: (form: CountForm) => call<StockView>("record_stock_count", { form }),
+  setSoldOut: (location: string, product: string, soldOut: boolean) =>
+    call<StockView>("set_sold_out", { location, product, soldOut }),
+  saveInventoryItem: (form: InventoryItemForm) => call<StockView>("save_inventory_item", { form }),
+  saveVendor: (form: VendorForm) => call<StockView>("save_vendor", { form }),
+  /** Writes a vendor's settlement for a period (`null`: open end) to `path` (chosen in the save dialog). */
+  saveSettlement: (vendor: string, fromMs: number | null, untilMs: number | null, format: ExportFormat, path: string) =>
+    call<Exported>("save_settlement", { vendor, fromMs, untilMs, format, path }),
   settings: () => call<SettingsView>("settings"),
   saveSettings: (form: SettingsForm) => call<SettingsSaved>("save_settings", { form }),
   /** Prints a test receipt on `printer` (a URI) without saving it. */

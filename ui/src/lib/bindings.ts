@@ -265,7 +265,11 @@ unencrypted: boolean,
 /**
  * Entries not yet confirmed by the server.
  */
-pending: number, reader: ReaderState, reader_name: string | null, printer: PrinterState, print_jobs_waiting: number, };
+pending: number, reader: ReaderState, reader_name: string | null, printer: PrinterState, print_jobs_waiting: number, 
+/**
+ * Goes up when sync took in a changed catalogue: the grid reloads.
+ */
+catalog_version: number, };
 
 export type Tap = { token: string, token_masked: string, 
 /**

@@ -5,8 +5,8 @@ const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo -
 
 describe("tabs by role", () => {
   it("shows supervisors a part and managers everything", () => {
-    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"]);
-    expect(tabsFor("supervisor")).toEqual(["reports", "wallets", "terminals", "sync"]);
+    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"]);
+    expect(tabsFor("supervisor")).toEqual(["reports", "stock", "wallets", "terminals", "sync"]);
     expect(tabsFor("cashier")).toEqual([]);
     expect(canManage("manager")).toBe(true);
     expect(canManage("supervisor")).toBe(true);

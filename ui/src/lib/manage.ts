@@ -4,10 +4,11 @@
 import type { Role } from "./bindings";
 import { fromLocalInput, startOfLocalDay } from "./localTime";
 
-export type ManageTab = "reports" | "catalogue" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "settings";
+export type ManageTab = "reports" | "catalogue" | "stock" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "settings";
 
-const ALL_TABS: ManageTab[] = ["reports", "catalogue", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"];
-const SUPERVISOR_TABS: ManageTab[] = ["reports", "wallets", "terminals", "sync"];
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"];
+// A supervisor (bar lead) books stock at the bars too.
+const SUPERVISOR_TABS: ManageTab[] = ["reports", "stock", "wallets", "terminals", "sync"];
 
 /** The manager area's tabs for a role (Rust checks every command as well). */
 export function tabsFor(role: Role): ManageTab[] {

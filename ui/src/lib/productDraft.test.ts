@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CatalogueAdmin, ProductForm } from "./bindings";
-import { draftOf, formOf, newDraft, type ProductDraft } from "./productDraft";
+import { draftOf, formOf, newDraft, thumbnailOk, type ProductDraft } from "./productDraft";
 
 const beer: ProductForm = {
   id: "beer",
@@ -20,6 +20,20 @@ const beer: ProductForm = {
   deposit_product: "cup",
   returnable: false,
   archived: false,
+  thumbnail_url: null,
+  ribbon_colour: null,
+  sale_text: null,
+  description: null,
+};
+
+const promoted: ProductForm = {
+  ...beer,
+  sale_price_cents: 350,
+  on_sale: true,
+  thumbnail_url: "https://example.org/beer.png",
+  ribbon_colour: "#C0392B",
+  sale_text: "Happy Hour",
+  description: "Helles vom Fass, 0,5 l.\nAus der Region.",
 };
 
 const admin: CatalogueAdmin = {
@@ -78,5 +92,40 @@ describe("product drafts", () => {
     expect(formOf({ ...draft, name: "Wasser", price: "2" })).toMatchObject({
       form: { id: null, name: "Wasser", price_cents: 200, background: "#3A6EA5" },
     });
+  });
+
+  it("carry picture, ribbon, sale text and description through, empty ones as null", () => {
+    const draft = draftOf(promoted, "de");
+    expect(draft).toMatchObject({
+      thumbnail_url: "https://example.org/beer.png",
+      ribbon_colour: "#c0392b",
+      sale_text: "Happy Hour",
+      description: "Helles vom Fass, 0,5 l.\nAus der Region.",
+    });
+    expect(formOf(draft)).toEqual({ form: promoted });
+    expect(draftOf(beer, "de")).toMatchObject({ thumbnail_url: "", ribbon_colour: "", sale_text: "", description: "" });
+    expect(formOf(edited({ thumbnail_url: "  ", ribbon_colour: "", sale_text: " ", description: "\n" }))).toMatchObject({
+      form: { thumbnail_url: null, ribbon_colour: null, sale_text: null, description: null },
+    });
+    expect(formOf(edited({ ribbon_colour: "#00ff00", sale_text: " -20 % " }))).toMatchObject({
+      form: { ribbon_colour: "#00FF00", sale_text: "-20 %" },
+    });
+    expect(newDraft(admin)).toMatchObject({ thumbnail_url: "", ribbon_colour: "", sale_text: "", description: "" });
+  });
+
+  it("check picture, sale text and description as the ledger does", () => {
+    expect(formOf(edited({ thumbnail_url: "ftp://example.org/a.png" }))).toEqual({ problem: "thumbnail" });
+    expect(formOf(edited({ thumbnail_url: "https://example.org/a b.png" }))).toEqual({ problem: "thumbnail" });
+    expect(formOf(edited({ thumbnail_url: "data:image/gif;base64,R0lGOD" }))).toEqual({ problem: "thumbnail" });
+    expect(formOf(edited({ thumbnail_url: "data:image/png;base64,iVBORw0KGgo=" }))).toMatchObject({
+      form: { thumbnail_url: "data:image/png;base64,iVBORw0KGgo=" },
+    });
+    expect(thumbnailOk("http://bar.local/beer.jpg")).toBe(true);
+    expect(thumbnailOk(`https://example.org/${"x".repeat(2048)}`)).toBe(false);
+    expect(thumbnailOk(`data:image/webp;base64,${"A".repeat(64 * 1024)}`)).toBe(false);
+    expect(formOf(edited({ sale_text: "x".repeat(40) }))).toMatchObject({ form: { sale_text: "x".repeat(40) } });
+    expect(formOf(edited({ sale_text: "x".repeat(41) }))).toEqual({ problem: "sale_text" });
+    expect(formOf(edited({ description: "ä".repeat(1000) }))).toMatchObject({ form: { description: "ä".repeat(1000) } });
+    expect(formOf(edited({ description: "x".repeat(1001) }))).toEqual({ problem: "description" });
   });
 });
