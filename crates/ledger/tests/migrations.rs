@@ -38,6 +38,12 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          ALTER TABLE event_settings DROP COLUMN offline_pass_cap;
          ALTER TABLE shifts DROP COLUMN closed_by;
          DROP TABLE bill_payments; DROP TABLE bills;
+         DROP TABLE stock_warnings;
+         ALTER TABLE products DROP COLUMN description; ALTER TABLE products DROP COLUMN thumbnail_url;
+         ALTER TABLE products DROP COLUMN ribbon_colour; ALTER TABLE products DROP COLUMN sale_text;
+         ALTER TABLE products DROP COLUMN points; ALTER TABLE products DROP COLUMN sale_points;
+         ALTER TABLE products DROP COLUMN vendor_id; ALTER TABLE products DROP COLUMN consumes;
+         ALTER TABLE products DROP COLUMN sold_out;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )
