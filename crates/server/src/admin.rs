@@ -79,7 +79,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Refuses unless the bearer token is this event's admin token, or a
 /// staff session whose role (as it is now) allows `action`.
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     event: &str,
     headers: &HeaderMap,
@@ -95,7 +95,9 @@ async fn authorize(
     Ok(identity)
 }
 
-fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
+pub(crate) fn json<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ServerError> {
     let body = read_body(body)?;
     serde_json::from_slice(&body).map_err(|e| ServerError::invalid("body", e.to_string()))
 }
@@ -108,7 +110,7 @@ pub(crate) fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result
         .map_err(|e| ServerError::invalid("query", e.body_text()))
 }
 
-fn ok<T: Serialize>(value: T) -> Response {
+pub(crate) fn ok<T: Serialize>(value: T) -> Response {
     Json(Data::new(value)).into_response()
 }
 

@@ -9,8 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::de::DeserializeOwned;
+use axum::Router;
 use tapster_api::backoffice::{
     InventoryCount, InventoryItemResource, InventoryTransaction, NewCount, NewMovement,
     SaveInventoryItem, SaveVendor, SettlementReport, SoldOutChanged, StockOverview, VendorResource,
@@ -26,8 +25,7 @@ use tapster_print::Language;
 
 use crate::backoffice::{actor, Period};
 use crate::error::ServerError;
-use crate::http::{bearer, blocking, read_body, AppState};
-use crate::manage::ManagerIdentity;
+use crate::http::{blocking, AppState};
 
 pub fn routes() -> Router<AppState> {
     let m = |path: &str| format!("/api/v1/events/{{event_id}}/manage/{path}");
@@ -54,29 +52,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn authorize(
-    state: &AppState,
-    event: &str,
-    headers: &HeaderMap,
-    action: Action,
-) -> Result<ManagerIdentity, ServerError> {
-    let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
-    let (store, event) = (state.store.clone(), event.to_string());
-    let identity = blocking(move || store.authenticate_manager(&event, &token))
-        .await?
-        .ok_or(ServerError::Unauthenticated)?;
-    identity.check(action)?;
-    Ok(identity)
-}
-
-fn json<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
-    let body = read_body(body)?;
-    serde_json::from_slice(&body).map_err(|e| ServerError::invalid("body", e.to_string()))
-}
-
-fn ok<T: serde::Serialize>(value: T) -> Response {
-    Json(Data::new(value)).into_response()
-}
+use crate::admin::{authorize, json, ok};
 
 type Store = std::sync::Arc<crate::store::ServerStore>;
 
