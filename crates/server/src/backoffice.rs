@@ -67,6 +67,7 @@ pub(crate) fn book_goods(
     transaction_id: &str,
     kind: EntryKind,
     lines: &[Line],
+    known_products: BTreeMap<ProductId, Product>,
     at: i64,
 ) -> Result<(), ServerError> {
     if !matches!(kind, EntryKind::Sale | EntryKind::Cancel) || !lines.iter().any(Line::is_goods) {
@@ -82,7 +83,7 @@ pub(crate) fn book_goods(
         .optional()?
         .unwrap_or_default();
     let location_vendor = location_vendor.and_then(|v| VendorId::new(v).ok());
-    let mut products: BTreeMap<ProductId, Product> = BTreeMap::new();
+    let mut products = known_products;
     for line in lines.iter().filter(|l| l.is_goods() && l.pass.is_none()) {
         if !products.contains_key(&line.product) {
             if let Some(p) = ServerStore::product_of(conn, event, &line.product)? {

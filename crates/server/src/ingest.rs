@@ -417,6 +417,7 @@ fn ingest_one(
                 &id,
                 entry.kind,
                 &entry.lines,
+                std::collections::BTreeMap::new(),
                 entry.terminal_time.0,
             )?;
             let mut balance = None;

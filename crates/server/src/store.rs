@@ -579,6 +579,8 @@ impl ServerStore {
                 .collect::<Result<Vec<_>, _>>()?,
         )
         .lines;
+        // The products pricing read, so booking the goods need not read them again.
+        let priced_products = std::cell::RefCell::new(std::collections::BTreeMap::new());
         let priced = match &request.bill {
             // A payment towards a till's open bill: one bill line.
             Some(payment) => {
@@ -606,7 +608,7 @@ impl ServerStore {
                 &cart,
                 |id| {
                     let sold_out = crate::backoffice::sold_out_here(tx, event, &terminal.id, id);
-                    Self::product_of(tx, event, id)
+                    let product = Self::product_of(tx, event, id)
                         .and_then(|p| {
                             p.map(|mut p| {
                                 p.sold_out = sold_out?;
@@ -614,7 +616,11 @@ impl ServerStore {
                             })
                             .transpose()
                         })
-                        .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))
+                        .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))?;
+                    if let Some(p) = &product {
+                        priced_products.borrow_mut().insert(id.clone(), p.clone());
+                    }
+                    Ok(product)
                 },
                 now,
             )?,
@@ -727,6 +733,7 @@ impl ServerStore {
             &transaction_id,
             EntryKind::Sale,
             &priced.lines,
+            priced_products.into_inner(),
             now.0,
         )?;
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
