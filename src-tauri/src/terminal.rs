@@ -409,6 +409,7 @@ impl Terminal {
                     tapster_sync::Connection::Offline => view::Connectivity::Offline,
                     tapster_sync::Connection::AuthFailed => view::Connectivity::AuthFailed,
                     tapster_sync::Connection::Untrusted => view::Connectivity::Untrusted,
+                    tapster_sync::Connection::Incompatible => view::Connectivity::Incompatible,
                 };
                 *lock(&online) = connectivity == view::Connectivity::Online;
                 let snapshot = {

@@ -337,6 +337,9 @@ pub enum Connectivity {
     /// The server presented another certificate than the pinned one (or
     /// one that does not validate): nothing is sent to it.
     Untrusted,
+    /// The server refuses this till's requests for good (wrong address,
+    /// a route it does not have): a setting to fix; selling goes on offline.
+    Incompatible,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
@@ -683,6 +686,17 @@ pub struct SyncOverview {
     #[ts(type = "number | null")]
     pub oldest_pending_ms: Option<i64>,
     pub rejected: Vec<RejectedLine>,
+    /// Wallet sales sent to a plain PointOfSale server whose answer was
+    /// lost and whose outcome its balances cannot tell; never sent again.
+    pub uncertain: Vec<RejectedLine>,
+    /// Their total, as seen from the guests (debits negative).
+    #[ts(type = "number")]
+    pub uncertain_total_cents: i64,
+    /// Entries the server cannot take (top-ups, cash sales to a plain
+    /// PointOfSale server), kept in this till's books.
+    pub kept_locally: Vec<RejectedLine>,
+    #[ts(type = "number")]
+    pub kept_locally_total_cents: i64,
     pub overdrawn: Vec<OverdrawnLine>,
     /// `false`: only this till's own figures (standalone, or no manager
     /// access to the server).

@@ -99,10 +99,41 @@ pub use tapster_ledger::model::Permission;
 /// A product as a terminal sees it in `GET pos/terminal`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProductResource {
-    pub id: String,
+    pub id: ServerProductId,
     pub friendly_name: String,
     /// The price a guest pays now, in cents.
     pub price: i64,
+}
+
+/// A product's id as a PointOfSale server gives it: Tapster's are
+/// strings (`"espresso"`); other servers of seed 001 use numbers. A till
+/// sends it back exactly as it came.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ServerProductId {
+    Number(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for ServerProductId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerProductId::Number(n) => write!(f, "{n}"),
+            ServerProductId::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// `POST pos/wallets/token/{token_id}/transactions` exactly as seed 001
+/// spells it, for servers that offer nothing beyond it: the products by
+/// the server's own ids, a description and a tag as strings (such servers
+/// refuse `null`), and the idempotency key (which they may ignore).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosTransaction {
+    pub products: Vec<ServerProductId>,
+    pub description: String,
+    pub tag: String,
+    pub idempotency_key: String,
 }
 
 /// Extensions a server offers beyond seed 001, so clients can tell a
@@ -364,7 +395,26 @@ pub struct Heartbeat {
     pub pending: i64,
 }
 
-/// Seed 001's timestamps: `2021-10-31T20:45:20.000000Z` and `31.10.2021 20:45`.
+/// Seed 001's timestamps with the readable one in the event's time zone:
+/// `2021-10-31T20:45:20.000000Z` and, in Europe/Berlin, `31.10.2021 21:45`.
+/// The seed's own example shows `08:45` for 20:45 UTC, a 12-hour clock
+/// without am/pm; people at a bar read the 24-hour one unambiguously.
+pub fn api_timestamp_in(millis: i64, zone: &jiff::tz::TimeZone) -> ApiTimestamp {
+    let utc = api_timestamp(millis);
+    let readable = jiff::Timestamp::from_millisecond(millis)
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%d.%m.%Y %H:%M")
+                .to_string()
+        })
+        .unwrap_or(utc.readable);
+    ApiTimestamp {
+        raw: utc.raw,
+        readable,
+    }
+}
+
+/// Seed 001's timestamps in UTC: `2021-10-31T20:45:20.000000Z` and `31.10.2021 20:45`.
 pub fn api_timestamp(millis: i64) -> ApiTimestamp {
     let (year, month, day, hour, minute, second) = civil_from_millis(millis);
     let micros = millis.rem_euclid(1000) * 1000;

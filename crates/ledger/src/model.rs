@@ -167,6 +167,14 @@ pub struct EventSettings {
     /// Genuine bands required (the default for new events) or UID only.
     #[serde(default = "BandPolicy::legacy")]
     pub band_policy: BandPolicy,
+    /// The event's IANA time zone (`Europe/Berlin`): times shown to people
+    /// (seed 001's `timestamp.readable`, reports) are in it.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+fn default_time_zone() -> String {
+    EventSettings::DEFAULT_TIME_ZONE.into()
 }
 
 impl Default for EventSettings {
@@ -182,11 +190,19 @@ impl Default for EventSettings {
             max_failed_logins: 5,
             login_lockout_secs: 300,
             band_policy: BandPolicy::GenuineRequired,
+            time_zone: default_time_zone(),
         }
     }
 }
 
 impl EventSettings {
+    pub const DEFAULT_TIME_ZONE: &'static str = "Europe/Berlin";
+
+    /// The event's time zone (UTC if its name is not known here).
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
     pub fn validate(&self) -> Result<(), InputError> {
         if self.name.trim().is_empty() || self.name.len() > 200 {
             return Err(InputError::new("event name", "must be 1 to 200 characters"));
@@ -210,6 +226,12 @@ impl EventSettings {
         }
         if self.offline.max_balance_age_secs < 0 || self.login_lockout_secs < 0 {
             return Err(InputError::new("durations", "must not be negative"));
+        }
+        if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            return Err(InputError::new(
+                "time zone",
+                "must be an IANA time zone like Europe/Berlin",
+            ));
         }
         if self.max_failed_logins == 0 || self.max_failed_logins > 10 {
             return Err(InputError::new("max failed logins", "must be 1 to 10"));
@@ -590,6 +612,28 @@ pub enum SyncState {
         reason: String,
         at: Timestamp,
     },
+    /// A wallet sale sent to a plain PointOfSale server whose answer was
+    /// lost, where the wallet's balance cannot tell whether it was booked
+    /// (other tills moved it). Never sent again: a manager decides. It
+    /// counts against the wallet here, as if booked.
+    Uncertain {
+        reason: String,
+        at: Timestamp,
+    },
+    /// An entry the server cannot take (a plain PointOfSale server has no
+    /// credit by POST): kept in this till's books, counted here, never
+    /// retried; a manager books it on the server by hand.
+    KeptLocally {
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+impl SyncState {
+    /// Decided for good by the server or by the sync (no retry).
+    pub fn is_decided(&self) -> bool {
+        !matches!(self, SyncState::Pending)
+    }
 }
 
 /// One entry of the ledger, with its lines.

@@ -44,6 +44,8 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          ALTER TABLE products DROP COLUMN points; ALTER TABLE products DROP COLUMN sale_points;
          ALTER TABLE products DROP COLUMN vendor_id; ALTER TABLE products DROP COLUMN consumes;
          ALTER TABLE products DROP COLUMN sold_out;
+         DROP TABLE server_product_refs; DROP TABLE plain_deliveries;
+         ALTER TABLE event_settings DROP COLUMN time_zone;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

@@ -600,7 +600,7 @@ async fn pair_wallet(
         Action::ManageWallets
     };
     let wallet = managed!(s, e, h, action, move |st: &Store, ev: &str| st
-        .create_wallet(ev, &token, Cents(pair.balance)))?;
+        .create_wallet(ev, &token, Cents(pair.balance), pair.paired_user.as_deref()))?;
     Ok((StatusCode::CREATED, Json(Data::new(wallet))).into_response())
 }
 

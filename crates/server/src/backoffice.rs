@@ -56,6 +56,25 @@ fn optional_note(note: Option<String>) -> Result<Option<String>, ServerError> {
     Ok(note)
 }
 
+/// What booking goods reads, kept for one write (a batch of a thousand
+/// entries reads each product and the till's bar once, not per entry).
+#[derive(Default)]
+pub(crate) struct GoodsCache {
+    products: BTreeMap<ProductId, Option<Product>>,
+    /// A till's location and that location's vendor.
+    places: BTreeMap<String, (String, Option<VendorId>)>,
+}
+
+impl GoodsCache {
+    /// Starts with the products a caller already read (pricing did).
+    pub(crate) fn with_products(products: BTreeMap<ProductId, Product>) -> GoodsCache {
+        GoodsCache {
+            products: products.into_iter().map(|(id, p)| (id, Some(p))).collect(),
+            places: BTreeMap::new(),
+        }
+    }
+}
+
 /// Books what a sale or cancellation's goods lines mean beyond money:
 /// each line's vendor, and each recipe's consumption at the till's
 /// location. Other kinds of transactions carry no goods.
@@ -67,32 +86,38 @@ pub(crate) fn book_goods(
     transaction_id: &str,
     kind: EntryKind,
     lines: &[Line],
-    known_products: BTreeMap<ProductId, Product>,
+    cache: &mut GoodsCache,
     at: i64,
 ) -> Result<(), ServerError> {
     if !matches!(kind, EntryKind::Sale | EntryKind::Cancel) || !lines.iter().any(Line::is_goods) {
         return Ok(());
     }
-    let (location, location_vendor): (String, Option<String>) = conn
-        .prepare_cached(
-            "SELECT COALESCE(t.location_id, ''), l.vendor_id FROM terminals t
-             LEFT JOIN locations l ON l.event_id = t.event_id AND l.identifier = t.location_id
-             WHERE t.event_id = ?1 AND t.id = ?2",
-        )?
-        .query_row(params![event, terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or_default();
-    let location_vendor = location_vendor.and_then(|v| VendorId::new(v).ok());
-    let mut products = known_products;
+    if !cache.places.contains_key(terminal_id) {
+        let (location, vendor): (String, Option<String>) = conn
+            .prepare_cached(
+                "SELECT COALESCE(t.location_id, ''), l.vendor_id FROM terminals t
+                 LEFT JOIN locations l ON l.event_id = t.event_id AND l.identifier = t.location_id
+                 WHERE t.event_id = ?1 AND t.id = ?2",
+            )?
+            .query_row(params![event, terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or_default();
+        let vendor = vendor.and_then(|v| VendorId::new(v).ok());
+        cache
+            .places
+            .insert(terminal_id.to_string(), (location, vendor));
+    }
+    let (location, location_vendor) = &cache.places[terminal_id];
+    let products = &mut cache.products;
     for line in lines.iter().filter(|l| l.is_goods() && l.pass.is_none()) {
         if !products.contains_key(&line.product) {
-            if let Some(p) = ServerStore::product_of(conn, event, &line.product)? {
-                products.insert(line.product.clone(), p);
-            }
+            let product = ServerStore::product_of(conn, event, &line.product)?;
+            products.insert(line.product.clone(), product);
         }
     }
+    let product = |id: &ProductId| products.get(id).and_then(Option::as_ref);
     let cancellation = kind == EntryKind::Cancel;
-    for (index, vendor) in attribute(lines, |id| products.get(id), location_vendor.as_ref()) {
+    for (index, vendor) in attribute(lines, product, location_vendor.as_ref()) {
         let line = &lines[index];
         conn.prepare_cached(
             "INSERT INTO vendor_lines (event_id, vendor_id, transaction_id, line_no, terminal_id,
@@ -115,13 +140,13 @@ pub(crate) fn book_goods(
             at,
         ])?;
     }
-    for (item, quantity) in consumption(lines, |id| products.get(id))? {
+    for (item, quantity) in consumption(lines, product)? {
         insert_movement(
             conn,
             event,
             &Movement {
                 item: item.as_str(),
-                location: &location,
+                location,
                 kind: MovementKind::Sale,
                 quantity,
                 transaction_id: Some(transaction_id),

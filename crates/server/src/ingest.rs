@@ -67,8 +67,9 @@ impl ServerStore {
         chain.cursor = tx.query_row("SELECT cursor FROM events WHERE id = ?1", [event], |r| r.get(0))?;
         let mut results = Vec::with_capacity(entries.len());
         let mut problems = Vec::new();
+        let mut goods = crate::backoffice::GoodsCache::default();
         for batch_entry in &entries {
-            let result = ingest_one(tx, terminal, batch_entry, &mut chain, &mut problems, now.0)?;
+            let result = ingest_one(tx, terminal, batch_entry, &mut chain, &mut problems, &mut goods, now.0)?;
             results.push(result);
         }
         tx.execute("UPDATE events SET cursor = ?2 WHERE id = ?1", params![event, chain.cursor])?;
@@ -233,6 +234,7 @@ fn ingest_one(
     batch_entry: &BatchEntry,
     chain: &mut ChainState,
     problems: &mut Vec<ChainProblem>,
+    goods: &mut crate::backoffice::GoodsCache,
     now: i64,
 ) -> Result<EntryResult, ServerError> {
     let entry = &batch_entry.entry;
@@ -417,7 +419,7 @@ fn ingest_one(
                 &id,
                 entry.kind,
                 &entry.lines,
-                std::collections::BTreeMap::new(),
+                goods,
                 entry.terminal_time.0,
             )?;
             let mut balance = None;

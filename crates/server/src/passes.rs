@@ -647,8 +647,8 @@ pub fn sheet(
             ),
         ));
     }
-    // The server's own zone: it stands at the event.
-    let zone = jiff::tz::TimeZone::system();
+    // The event's time zone, as on every time shown to people.
+    let zone = settings.zone();
     let cards: Vec<tapster_print::PassPrint> = passes
         .iter()
         .map(|stored| {

@@ -286,7 +286,7 @@ pub(crate) async fn settlement_csv(
         Action::ViewReports,
         move |st: &Store, ev: &str, _| {
             let report = st.settlement(ev, &vendor, q.period)?;
-            let zone = jiff::tz::TimeZone::system();
+            let zone = st.settings(ev)?.zone();
             let (settlement, lines) = ledger_terms(&report);
             let csv = tapster_print::csv::settlement_csv(
                 &report.vendor_name,
@@ -331,13 +331,14 @@ pub(crate) async fn settlement_pdf(
         move |st: &Store, ev: &str, _| {
             let report = st.settlement(ev, &vendor, q.period)?;
             let (settlement, lines) = ledger_terms(&report);
+            let settings = st.settings(ev)?;
             let heading = ReportHeading {
-                event_name: st.settings(ev)?.name,
+                time_zone: settings.zone(),
+                event_name: settings.name,
                 currency: report.currency.clone(),
                 generated_at: st.now(),
                 filter: Vec::new(),
                 language: q.language,
-                time_zone: jiff::tz::TimeZone::system(),
             };
             let pdf = tapster_print::pdf::settlement_pdf(
                 &report.vendor_name,

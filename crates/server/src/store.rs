@@ -14,8 +14,8 @@ use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use tapster_api::{
-    api_timestamp, CreateTransaction, ProductResource, TerminalRef, TerminalResource,
-    TransactionResource, WalletResource,
+    api_timestamp, api_timestamp_in, CreateTransaction, ProductResource, TerminalRef,
+    TerminalResource, TransactionResource, WalletResource,
 };
 use tapster_ledger::model::{
     Category, EntryKind, EventSettings, OfflineLimits, Permission, Product, Role, Tender,
@@ -362,7 +362,7 @@ impl ServerStore {
             if let Some(product) = Self::product_of(&conn, &terminal.event_id, &product_id)? {
                 if !product.archived {
                     products.push(ProductResource {
-                        id: product.id.to_string(),
+                        id: tapster_api::ServerProductId::Text(product.id.to_string()),
                         friendly_name: product.name.clone(),
                         price: product.effective_price().0,
                     });
@@ -423,54 +423,66 @@ impl ServerStore {
 
     /// Creates a wallet for a wristband (pairing it), with a starting
     /// credit booked as a manual transaction.
+    /// Pairs a wristband with a new wallet, with a starting credit and the
+    /// guest's account it belongs to (seed 001's `paired_user`).
     pub fn create_wallet(
         &self,
         event: &str,
         token: &TokenId,
         credit: Cents,
+        paired_user: Option<&str>,
     ) -> Result<WalletResource, ServerError> {
-        let (event, token, now) = (event.to_string(), token.clone(), self.clock.now());
-        self.write(move |tx| {
-        let (event, token) = (event.as_str(), &token);
-        let settings = Self::ensure_event(tx, event)?;
-        check_max_balance(Cents::ZERO, credit, settings.max_wallet_balance)?;
-        if Self::wallet_row(tx, event, token)?.is_some() {
-            return Err(ServerError::Conflict(
-                "this wristband already has a wallet".into(),
+        let paired_user = paired_user.map(str::trim).filter(|u| !u.is_empty());
+        if paired_user.is_some_and(|u| u.chars().count() > 100 || u.chars().any(char::is_control)) {
+            return Err(ServerError::invalid(
+                "paired_user",
+                "must be at most 100 characters, without control characters",
             ));
         }
-        let cursor = next_cursor(tx, event)?;
-        let wallet_id = random_id("wal_");
-        tx.execute(
-            "INSERT INTO wallets (event_id, id, token_id, created_at, balance, cursor) VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-            params![event, wallet_id, token.as_str(), now.0, cursor],
+        let paired_user = paired_user.map(str::to_string);
+        let (event, token, now) = (event.to_string(), token.clone(), self.clock.now());
+        self.write(move |tx| {
+            let (event, token) = (event.as_str(), &token);
+            let settings = Self::ensure_event(tx, event)?;
+            check_max_balance(Cents::ZERO, credit, settings.max_wallet_balance)?;
+            if Self::wallet_row(tx, event, token)?.is_some() {
+                return Err(ServerError::Conflict(
+                    "this wristband already has a wallet".into(),
+                ));
+            }
+            let cursor = next_cursor(tx, event)?;
+            let wallet_id = random_id("wal_");
+            tx.execute(
+            "INSERT INTO wallets (event_id, id, token_id, created_at, balance, cursor, paired_user)
+             VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+            params![event, wallet_id, token.as_str(), now.0, cursor, paired_user],
         )?;
-        if credit.is_positive() {
-            insert_transaction(
-                tx,
-                &NewTransaction {
-                    event,
-                    wallet_id: Some(&wallet_id),
-                    terminal_id: None,
-                    kind: EntryKind::TopUp,
-                    tender: Tender::Cash,
-                    amount: credit,
-                    description: Some("Manuelle Aufladung"),
-                    tag: None,
-                    lines: "[]",
-                    now,
-                    key: None,
-                    request_hash: None,
-                    response: None,
-                    origin: None,
-                    cursor: None,
-                    voucher: false,
-                },
-            )?;
-        }
-        let row = Self::wallet_row(tx, event, token)?
-            .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
-        Ok(row.resource())
+            if credit.is_positive() {
+                insert_transaction(
+                    tx,
+                    &NewTransaction {
+                        event,
+                        wallet_id: Some(&wallet_id),
+                        terminal_id: None,
+                        kind: EntryKind::TopUp,
+                        tender: Tender::Cash,
+                        amount: credit,
+                        description: Some("Manuelle Aufladung"),
+                        tag: None,
+                        lines: "[]",
+                        now,
+                        key: None,
+                        request_hash: None,
+                        response: None,
+                        origin: None,
+                        cursor: None,
+                        voucher: false,
+                    },
+                )?;
+            }
+            let row = Self::wallet_row(tx, event, token)?
+                .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
+            Ok(row.resource())
         })
     }
 
@@ -733,7 +745,7 @@ impl ServerStore {
             &transaction_id,
             EntryKind::Sale,
             &priced.lines,
-            priced_products.into_inner(),
+            &mut crate::backoffice::GoodsCache::with_products(priced_products.into_inner()),
             now.0,
         )?;
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
@@ -761,6 +773,8 @@ impl ServerStore {
         let Some(wallet) = Self::wallet_row(&conn, event, token)? else {
             return Ok(Vec::new());
         };
+        // Readable times in the event's time zone (seed 001's form).
+        let zone = Self::ensure_event(&conn, event)?.zone();
         let mut stmt = conn.prepare_cached(
             "SELECT t.id, t.amount, t.description, t.tag, t.created_at, tm.id, tm.friendly_name, tm.permission
              FROM transactions t LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
@@ -781,7 +795,7 @@ impl ServerStore {
                 description: r.get(2)?,
                 tag: r.get(3)?,
                 terminal,
-                timestamp: api_timestamp(r.get(4)?),
+                timestamp: api_timestamp_in(r.get(4)?, &zone),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -845,7 +859,7 @@ impl ServerStore {
             let token = demo::wristband(n);
             if self.wallet(event, &token)?.is_none() {
                 let credit = balance.unwrap_or(Cents(i64::from(n % 5 + 1) * 10_00));
-                self.create_wallet(event, &token, credit)?;
+                self.create_wallet(event, &token, credit, None)?;
             }
         }
         Ok(())

@@ -777,3 +777,100 @@ fn the_command_line_works_on_the_database_while_the_server_runs() {
         200
     );
 }
+
+#[test]
+fn a_paired_wallet_keeps_its_user_and_readable_times_are_in_the_events_time_zone() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let manage = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = server
+            .client()
+            .request(method, server.url(&fx.event, path))
+            .bearer_auth(&fx.admin_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        json(request.send().unwrap())
+    };
+    // Pairing stores the guest's account, and the seed's wallet shows it.
+    let band = "04D3CCCCCCCC01";
+    let (status, body) = manage(
+        reqwest::Method::POST,
+        "manage/wallets",
+        Some(json!({"token_id": band, "balance": 10_00, "paired_user": " sebastian.walker "})),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["paired_user"], "sebastian.walker");
+    let (status, body) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, &format!("pos/wallets/token/{band}")))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["paired_user"], "sebastian.walker");
+    let (status, body) = manage(
+        reqwest::Method::POST,
+        "manage/wallets",
+        Some(json!({"token_id": "04D3CCCCCCCC02", "paired_user": "x".repeat(101)})),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("invalid_parameters")),
+        "{body}"
+    );
+
+    // A sale, then the wallet's history in the event's zone: Berlin by
+    // default, then New York once the manager says so.
+    let (status, _) = post(
+        &server,
+        &fx,
+        &fx.bar_token,
+        band,
+        json!({"products": ["water"], "description": "Wasser"}),
+    );
+    assert_eq!(status, 200, "a debit answers 200 with the wallet");
+    let readable_in = |zone: &str| {
+        let (status, body) = manage(
+            reqwest::Method::GET,
+            &format!("manage/wallets/token/{band}"),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        let stamp = &body["data"]["transactions"][0]["timestamp"];
+        let raw: jiff::Timestamp = stamp["raw"].as_str().unwrap().parse().unwrap();
+        let expected = raw
+            .to_zoned(jiff::tz::TimeZone::get(zone).unwrap())
+            .strftime("%d.%m.%Y %H:%M")
+            .to_string();
+        (stamp["readable"].as_str().unwrap().to_string(), expected)
+    };
+    let (readable, expected) = readable_in("Europe/Berlin");
+    assert_eq!(readable, expected);
+    let (status, mut settings) = manage(reqwest::Method::GET, "manage/settings", None);
+    assert_eq!(status, 200);
+    assert_eq!(settings["data"]["time_zone"], "Europe/Berlin");
+    settings["data"]["time_zone"] = "Mars/Olympus".into();
+    let (status, body) = manage(
+        reqwest::Method::PUT,
+        "manage/settings",
+        Some(settings["data"].clone()),
+    );
+    assert_eq!(status, 400, "{body}");
+    settings["data"]["time_zone"] = "America/New_York".into();
+    let (status, body) = manage(
+        reqwest::Method::PUT,
+        "manage/settings",
+        Some(settings["data"].clone()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (readable, expected) = readable_in("America/New_York");
+    assert_eq!(readable, expected);
+    assert_ne!(
+        readable,
+        readable_in("Europe/Berlin").1,
+        "the zone changed what people read"
+    );
+}

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tapster_api::{
     BatchEntry, BatchRequest, BatchResponse, CreateTransaction, Data, ErrorBody, Heartbeat,
-    TerminalResource, WalletFeed, WalletResource, CURSOR_HEADER, PROMO_HEADER,
+    PosTransaction, TerminalResource, WalletFeed, WalletResource, CURSOR_HEADER, PROMO_HEADER,
     TRANSACTION_ID_HEADER,
 };
 pub use tapster_tls::MalformedFingerprint;
@@ -57,6 +57,10 @@ pub enum ApiError {
     /// The till's server settings cannot work (no request was made).
     #[error("the server settings cannot work: {0}")]
     Misconfigured(String),
+    /// The server does not offer what this needs (a plain PointOfSale
+    /// server and a tip, say): nothing was sent.
+    #[error("the server does not offer this: {0}")]
+    NotOffered(String),
 }
 
 impl ApiError {
@@ -78,7 +82,10 @@ impl ApiError {
     /// or a connection refused before anything was sent): unlike a
     /// timeout, the outcome is known — nothing happened.
     pub fn nothing_sent(&self) -> bool {
-        matches!(self, ApiError::NotConnected(_) | ApiError::Untrusted(_))
+        matches!(
+            self,
+            ApiError::NotConnected(_) | ApiError::Untrusted(_) | ApiError::NotOffered(_)
+        )
     }
 
     /// A request that could not be sent or answered, by what stopped it.
@@ -142,6 +149,9 @@ impl ServerAddress {
     /// connections kept alive and reused (a sale pays no handshake).
     pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, ApiError> {
         let builder = reqwest::Client::builder()
+            // A redirect is answered, not followed: a POST must not turn
+            // into a GET elsewhere, and a moved API is a setting to fix.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .tcp_nodelay(true)
@@ -198,6 +208,26 @@ pub trait Transport: Send + Sync {
     fn wallet_feed(&self, since: i64, limit: u32) -> Reply<'_, WalletFeed>;
     fn pass_feed(&self, since: i64, limit: u32) -> Reply<'_, tapster_api::PassFeed>;
     fn heartbeat<'a>(&'a self, beat: &'a Heartbeat) -> Reply<'a, ()>;
+    /// Seed 001's wallet by token (only a plain server is asked).
+    fn wallet<'a>(&'a self, _token_id: &'a str) -> Reply<'a, WalletResource> {
+        Box::pin(async {
+            Err(ApiError::Misconfigured(
+                "no plain server on this transport".into(),
+            ))
+        })
+    }
+    /// Seed 001's debit as it spells it (only a plain server is asked).
+    fn pos_transaction<'a>(
+        &'a self,
+        _token_id: &'a str,
+        _request: &'a PosTransaction,
+    ) -> Reply<'a, WalletResource> {
+        Box::pin(async {
+            Err(ApiError::Misconfigured(
+                "no plain server on this transport".into(),
+            ))
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -206,11 +236,48 @@ pub struct ServerClient {
     /// The pins to which the server's announcement of its next
     /// certificate is added.
     pins: Option<Pins>,
-    /// `…/api/v1/events/{event_id}`
+    /// The API root: `…/api/v1/events/{event_id}` on a Tapster server,
+    /// or the address as given for a server mounted elsewhere.
     base: String,
+    /// The server wants a slash at the end of every path (it redirected
+    /// to one); learned from its first redirect, shared by clones.
+    trailing_slash: std::sync::Arc<std::sync::atomic::AtomicBool>,
     token: String,
     /// Instead of HTTP (simulation).
     transport: Option<std::sync::Arc<dyn Transport>>,
+}
+
+/// The API root under which `pos/terminal` lives. A bare address
+/// (`https://10.0.0.2:8443`) is a Tapster server: its event's root is
+/// `/api/v1/events/{event}`. An address with a path
+/// (`http://pos.example/festival/api/`) is taken as the root itself, with
+/// any slashes at the end dropped.
+pub fn api_root(server_url: &str, event_id: &str) -> String {
+    let url = server_url.trim_end_matches('/');
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    if after_scheme.contains('/') {
+        url.to_string()
+    } else {
+        format!("{url}/api/v1/events/{event_id}")
+    }
+}
+
+/// `url` with a slash at the end of its path (before any query) added or
+/// taken away.
+fn with_trailing_slash(url: &str, slash: bool) -> String {
+    let (path, query) = url
+        .split_once('?')
+        .map_or((url, None), |(p, q)| (p, Some(q)));
+    let path = path.trim_end_matches('/');
+    let path = if slash {
+        format!("{path}/")
+    } else {
+        path.to_string()
+    };
+    match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    }
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<u64> {
@@ -230,7 +297,8 @@ impl ServerClient {
         Ok(ServerClient {
             http: server.http_client(timeout)?,
             pins: server.pins().cloned(),
-            base: format!("{}/api/v1/events/{event_id}", server.url),
+            base: api_root(&server.url, event_id),
+            trailing_slash: Default::default(),
             token: api_token.to_string(),
             transport: None,
         })
@@ -243,6 +311,7 @@ impl ServerClient {
             http: reqwest::Client::new(),
             pins: None,
             base: String::new(),
+            trailing_slash: Default::default(),
             token: String::new(),
             transport: Some(transport),
         }
@@ -263,11 +332,54 @@ impl ServerClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
-        let response = request
+        let request = request
             .bearer_auth(&self.token)
-            .send()
+            .build()
+            .map_err(|e| ApiError::Misconfigured(e.without_url().to_string()))?;
+        let again = request.try_clone();
+        let mut response = self
+            .http
+            .execute(request)
             .await
             .map_err(ApiError::from_transport)?;
+        if response.status().is_redirection() {
+            // A server that wants (or refuses) a slash at the end says so
+            // with a redirect to the same path: learn it, ask there. A
+            // redirect means the request was not carried out.
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l).ok());
+            let from = response.url().clone();
+            match (to, again) {
+                (Some(to), Some(mut again))
+                    if to.path().trim_end_matches('/') == from.path().trim_end_matches('/')
+                        && to.path() != from.path() =>
+                {
+                    let slash = to.path().ends_with('/');
+                    self.trailing_slash
+                        .store(slash, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(slash, "the server wants its paths with(out) a final slash");
+                    again.url_mut().set_path(to.path());
+                    response = self
+                        .http
+                        .execute(again)
+                        .await
+                        .map_err(ApiError::from_transport)?;
+                }
+                (to, _) => {
+                    return Err(ApiError::Refused {
+                        status: response.status().as_u16(),
+                        code: "moved".into(),
+                        message: format!(
+                            "the server's API is not at this address (it points to {}): set the till's server address to its API root",
+                            to.map_or_else(|| "nowhere".into(), |to| to.path().to_string())
+                        ),
+                    });
+                }
+            }
+        }
         let status = response.status();
         let headers = response.headers().clone();
         self.learn_next_certificate(&headers);
@@ -327,7 +439,26 @@ impl ServerClient {
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}/{path}", self.base)
+        let url = format!("{}/{path}", self.base);
+        if self
+            .trailing_slash
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            with_trailing_slash(&url, true)
+        } else {
+            url
+        }
+    }
+
+    /// The API root requests go to (for the probe's report).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether the server redirected to paths ending in a slash.
+    pub fn wants_trailing_slash(&self) -> bool {
+        self.trailing_slash
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -341,6 +472,7 @@ impl ServerClient {
             http: self.http.clone(),
             pins: self.pins.clone(),
             base: self.base.clone(),
+            trailing_slash: self.trailing_slash.clone(),
             token: token.to_string(),
             transport: self.transport.clone(),
         }
@@ -442,6 +574,36 @@ impl ServerClient {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok()),
         })
+    }
+
+    /// Seed 001's wallet by token: its balance now (404: not paired).
+    pub async fn wallet(&self, token_id: &str) -> Result<WalletResource, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.wallet(token_id).await;
+        }
+        self.data(
+            self.http
+                .get(self.url(&format!("pos/wallets/token/{token_id}"))),
+        )
+        .await
+    }
+
+    /// Seed 001's debit exactly as it spells it, for a server that offers
+    /// nothing beyond it.
+    pub async fn pos_transaction(
+        &self,
+        token_id: &str,
+        request: &PosTransaction,
+    ) -> Result<WalletResource, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.pos_transaction(token_id, request).await;
+        }
+        self.data(
+            self.http
+                .post(self.url(&format!("pos/wallets/token/{token_id}/transactions")))
+                .json(request),
+        )
+        .await
     }
 
     pub async fn wallet_feed(&self, since: i64, limit: u32) -> Result<WalletFeed, ApiError> {

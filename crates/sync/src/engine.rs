@@ -13,7 +13,7 @@ use std::time::Duration;
 use tapster_api::{
     capability, BatchEntry, BillPaymentBody, CreateTransaction, EntryStatus, Heartbeat,
 };
-use tapster_ledger::model::{Entry, EntryKind, SyncState, Tender, Terminal};
+use tapster_ledger::model::{Entry, SyncState, Tender, Terminal};
 use tapster_ledger::store::{
     Authorisation, BillPaymentRequest, Intent, PaidBill, Recorded, SaleRequest, ServerApproval,
     WalletSnapshot,
@@ -65,6 +65,17 @@ pub enum SyncError {
     Ledger(#[from] LedgerError),
 }
 
+impl SyncError {
+    /// A round's request refused for good (not an entry: those are
+    /// decided one by one): asking again soon cannot help.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Api(ApiError::Refused { .. } | ApiError::Misconfigured(_))
+        )
+    }
+}
+
 /// How far a catch-up has come.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -77,6 +88,10 @@ pub struct Progress {
 pub struct PushReport {
     pub acknowledged: u64,
     pub rejected: u64,
+    /// Answers lost where the balance cannot tell (plain servers only).
+    pub uncertain: u64,
+    /// Entries the server cannot take, kept here (plain servers only).
+    pub kept_locally: u64,
 }
 
 /// Why the server refused a sale it was asked to authorise online.
@@ -95,10 +110,15 @@ pub enum SaleError {
 }
 
 pub struct Syncer {
-    ledger: Arc<Ledger>,
-    client: ServerClient,
-    clock: Arc<dyn Clock>,
+    pub(crate) ledger: Arc<Ledger>,
+    pub(crate) client: ServerClient,
+    pub(crate) clock: Arc<dyn Clock>,
     pub config: SyncConfig,
+    /// Whether the server offers seed 001 only (see [`crate::plain`]);
+    /// `None` until it was asked.
+    pub(crate) plain: std::sync::Mutex<Option<bool>>,
+    /// The last cursor this till counted for a plain server.
+    pub(crate) plain_cursor: std::sync::atomic::AtomicI64,
     /// The catalogue last taken in, so an unchanged one costs no writes.
     applied_catalog: std::sync::Mutex<Option<String>>,
     /// How many changed catalogues were taken in, so screens know to
@@ -120,7 +140,15 @@ impl Syncer {
             config,
             applied_catalog: std::sync::Mutex::new(None),
             catalog_changes: std::sync::atomic::AtomicU64::new(0),
+            plain: std::sync::Mutex::new(None),
+            plain_cursor: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// A changed catalogue was taken in: screens reload.
+    pub(crate) fn note_catalog_change(&self) {
+        self.catalog_changes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Changed catalogues taken in since this syncer started.
@@ -145,12 +173,14 @@ impl Syncer {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PushReport, SyncError> {
         let terminal = self.client.terminal().await?;
+        let plain = self.learn_dialect(&terminal);
+        if plain {
+            // Its catalogue first: sales made before the first round carry
+            // the server's ids from then on.
+            self.take_in_plain_catalog(&terminal)?;
+        }
         self.resolve_sale_intents().await?;
-        let batches = terminal
-            .capabilities
-            .iter()
-            .any(|c| c == capability::TRANSACTIONS_BATCH);
-        let report = self.push(batches, progress).await?;
+        let report = self.push(!plain, progress).await?;
         if terminal
             .capabilities
             .iter()
@@ -158,7 +188,9 @@ impl Syncer {
         {
             self.pull_catalog().await?;
         }
-        self.pull_terminal(&terminal)?;
+        if !plain {
+            self.pull_terminal(&terminal)?;
+        }
         if terminal
             .capabilities
             .iter()
@@ -217,17 +249,23 @@ impl Syncer {
                     .collect();
                 (self.push_batch(entries).await?, last)
             } else {
-                self.push_one_by_one(outbox).await?
+                let sequences: Vec<i64> = outbox.iter().map(|(e, _, _)| e.sequence).collect();
+                match self.push_plain(outbox).await? {
+                    (decisions, Some(through)) => {
+                        // Each entry counts once, also when the push
+                        // stopped part way (the next pass starts after it).
+                        let handled = sequences.iter().filter(|s| **s <= through).count();
+                        self.ledger.record_batch(&decisions, through)?;
+                        done.sent += handled as u64;
+                        done.total = done.total.max(done.sent);
+                        progress(done);
+                        count_decisions(&mut report, &undecided, &decisions);
+                        continue;
+                    }
+                    (_, None) => return Ok(report),
+                }
             };
-            for (id, decision) in &decisions {
-                if !undecided.contains(id) {
-                    continue;
-                }
-                match decision {
-                    SyncState::Rejected { .. } => report.rejected += 1,
-                    _ => report.acknowledged += 1,
-                }
-            }
+            count_decisions(&mut report, &undecided, &decisions);
             // The server has the batch; recording its answer fails here
             // in the failpoint tests (the next round must not double it).
             tapster_ledger::failpoint!("sync::batch::answered");
@@ -281,66 +319,6 @@ impl Syncer {
             tracing::warn!(problem = %problem.problem, sequence = problem.sequence, detail = %problem.detail, "the server found a chain problem");
         }
         Ok(decisions)
-    }
-
-    /// For a plain PointOfSale API server: wallet sales as seed-001
-    /// transactions; anything else it cannot take is refused visibly.
-    async fn push_one_by_one(
-        &self,
-        outbox: Vec<(Entry, Vec<tapster_ledger::postings::Posting>, SyncState)>,
-    ) -> Result<(Vec<(EntryId, SyncState)>, i64), SyncError> {
-        let mut decisions = Vec::new();
-        let mut through = None;
-        for (entry, _, state) in outbox {
-            if state != SyncState::Pending {
-                // Approved online already: a plain server has it.
-                through = Some(entry.sequence);
-                continue;
-            }
-            let now = self.clock.now();
-            let settles_bill = entry
-                .lines
-                .iter()
-                .any(|l| l.bill.is_some() && l.unit_price.is_negative());
-            let decision = match (&entry.token, entry.kind, entry.tender) {
-                // A bill's settling entry moves no wallet money (its
-                // payments did): nothing for a plain server to debit.
-                (Some(_), EntryKind::Sale, Tender::Wallet) if settles_bill => {
-                    SyncState::Rejected {
-                        reason: "a bill's settlement moves no wallet money; this server keeps only the payments".into(),
-                        at: now,
-                    }
-                }
-                (Some(token), EntryKind::Sale, Tender::Wallet) => {
-                    let request = transaction_of_entry(&entry);
-                    match self.client.transaction(token.as_str(), &request).await {
-                        Ok(applied) => SyncState::Acknowledged {
-                            server_id: applied.transaction_id.unwrap_or_else(|| "online".into()),
-                            server_cursor: applied.cursor.unwrap_or(0),
-                            at: now,
-                        },
-                        Err(ApiError::Refused { message, .. }) => SyncState::Rejected {
-                            reason: message,
-                            at: now,
-                        },
-                        Err(other) => {
-                            // Keep what was decided so far; the rest goes next round.
-                            return match through {
-                                Some(through) => Ok((decisions, through)),
-                                None => Err(other.into()),
-                            };
-                        }
-                    }
-                }
-                _ => SyncState::Rejected {
-                    reason: "this server takes only wallet sales (no batch endpoint)".into(),
-                    at: now,
-                },
-            };
-            decisions.push((entry.id, decision));
-            through = Some(entry.sequence);
-        }
-        Ok((decisions, through.unwrap_or(0)))
     }
 
     /// Settings, categories, products and staff as the server has them.
@@ -399,7 +377,7 @@ impl Syncer {
         let layout: Vec<ProductId> = resource
             .products
             .iter()
-            .filter_map(|p| ProductId::new(p.id.as_str()).ok())
+            .filter_map(|p| ProductId::new(p.id.to_string()).ok())
             .filter(|id| self.ledger.product(id).ok().flatten().is_some())
             .collect();
         if terminal.friendly_name != resource.friendly_name
@@ -478,6 +456,7 @@ impl Syncer {
                 token,
                 online_request(request, &priced.lines),
                 Intent::Sale(request.clone()),
+                priced.total.checked_neg(),
             )),
             _ => None,
         };
@@ -507,6 +486,7 @@ impl Syncer {
                 Intent::BillPayment {
                     bill_payment: request.clone(),
                 },
+                request.offered.checked_neg(),
             )),
             _ => None,
         };
@@ -526,13 +506,18 @@ impl Syncer {
     async fn authorise<T>(
         &self,
         key: &tapster_ledger::IdempotencyKey,
-        online: Option<(&TokenId, CreateTransaction, Intent)>,
+        online: Option<(
+            &TokenId,
+            CreateTransaction,
+            Intent,
+            Option<tapster_ledger::Cents>,
+        )>,
         record: impl Fn(Authorisation) -> Result<T, LedgerError>,
         replayed: impl Fn(&T) -> bool,
     ) -> Result<T, SaleError> {
         let mut asked = false;
         let approved = match online {
-            Some((token, body, intent)) => {
+            Some((token, body, intent, amount)) => {
                 asked = true;
                 // Written down first: if this terminal dies after the server
                 // applied the debit, the next round records it (see
@@ -540,7 +525,7 @@ impl Syncer {
                 self.ledger.record_intent(&intent)?;
                 match tokio::time::timeout(
                     self.config.authorise_deadline,
-                    self.client.transaction(token.as_str(), &body),
+                    self.debit_online(token, amount, &body),
                 )
                 .await
                 {
@@ -605,15 +590,19 @@ impl Syncer {
         let mut settled = 0;
         for intent in self.ledger.sale_intents()? {
             let key = intent.key().clone();
-            let (token, body) = match &intent {
+            let (token, body, amount) = match &intent {
                 Intent::Sale(request) => match &request.token {
                     // Priced as when it was sent (a replay prices from
                     // the recorded entry). A tip needs the prices: without
                     // them the question waits (a tip of 0 is another request).
                     Some(token) => match self.ledger.check_sale_priced(request) {
-                        Ok(priced) => (token.clone(), online_request(request, &priced.lines)),
+                        Ok(priced) => (
+                            token.clone(),
+                            online_request(request, &priced.lines),
+                            priced.total.checked_neg(),
+                        ),
                         Err(_) if request.cart.tip.is_none() => {
-                            (token.clone(), online_request(request, &[]))
+                            (token.clone(), online_request(request, &[]), None)
                         }
                         Err(error) => {
                             tracing::warn!(%key, %error, "an interrupted sale with a tip cannot be priced; asked again later");
@@ -626,14 +615,18 @@ impl Syncer {
                     }
                 },
                 Intent::BillPayment { bill_payment } => match &bill_payment.token {
-                    Some(token) => (token.clone(), bill_payment_request(bill_payment)),
+                    Some(token) => (
+                        token.clone(),
+                        bill_payment_request(bill_payment),
+                        bill_payment.offered.checked_neg(),
+                    ),
                     None => {
                         self.ledger.forget_sale_intent(&key)?;
                         continue;
                     }
                 },
             };
-            match self.client.transaction(token.as_str(), &body).await {
+            match self.debit_online(&token, amount, &body).await {
                 Ok(applied) => {
                     let approval = server_approval(applied, self.clock.now());
                     let recorded = match &intent {
@@ -661,12 +654,56 @@ impl Syncer {
                 Err(ApiError::Refused { code, .. }) => {
                     tracing::info!(%key, %code, "interrupted debit was not applied by the server");
                 }
+                Err(ApiError::NotOffered(reason)) => {
+                    tracing::info!(%key, %reason, "interrupted debit cannot go to this server; its entry says what became of it");
+                }
                 Err(error) => return Err(error.into()),
             }
             self.ledger.forget_sale_intent(&key)?;
             settled += 1;
         }
         Ok(settled)
+    }
+}
+
+/// Counts the decisions about entries that were still undecided.
+fn count_decisions(
+    report: &mut PushReport,
+    undecided: &[EntryId],
+    decisions: &[(EntryId, SyncState)],
+) {
+    for (id, decision) in decisions {
+        if !undecided.contains(id) {
+            continue;
+        }
+        match decision {
+            SyncState::Rejected { .. } => report.rejected += 1,
+            SyncState::Uncertain { .. } => report.uncertain += 1,
+            SyncState::KeptLocally { .. } => report.kept_locally += 1,
+            _ => report.acknowledged += 1,
+        }
+    }
+}
+
+impl Syncer {
+    /// A wallet debit asked of the server online: under its key on a
+    /// Tapster server; guarded by the wallet's balance on a plain one
+    /// (`amount`: the debit, negative; needed there).
+    async fn debit_online(
+        &self,
+        token: &TokenId,
+        amount: Option<tapster_ledger::Cents>,
+        body: &CreateTransaction,
+    ) -> Result<Applied, ApiError> {
+        if !self.is_plain().await? {
+            return self.client.transaction(token.as_str(), body).await;
+        }
+        let amount = amount.ok_or_else(|| {
+            ApiError::NotOffered(
+                "a debit that cannot be priced here is not sent to this server".into(),
+            )
+        })?;
+        self.authorise_plain(token, amount, body).await
     }
 }
 
@@ -738,55 +775,4 @@ fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authoris
         promo_after: applied.promo.map(tapster_ledger::Cents),
         at: now,
     })
-}
-
-/// A wallet sale recorded here as seed 001's transaction (with Tapster's
-/// extensions for a pass, cups back, a tip, a bill payment).
-fn transaction_of_entry(entry: &Entry) -> CreateTransaction {
-    let bill = entry.lines.iter().find_map(|l| {
-        l.bill.map(|bill| BillPaymentBody {
-            bill_id: bill.to_string(),
-            amount: l.total().map_or(0, |t| t.0),
-        })
-    });
-    let tip = tapster_ledger::bills::tip_total(&entry.lines);
-    CreateTransaction {
-        products: products_of(entry),
-        idempotency_key: Some(entry.idempotency_key.to_string()),
-        pass: entry
-            .lines
-            .iter()
-            .find_map(|l| l.pass.as_ref().map(|code| code.to_string())),
-        returns: entry
-            .lines
-            .iter()
-            .filter(|l| l.deposit && l.quantity < 0)
-            .flat_map(|l| {
-                std::iter::repeat_n(
-                    l.product.to_string(),
-                    usize::try_from(l.quantity.saturating_neg()).unwrap_or(0),
-                )
-            })
-            .collect(),
-        tip_cents: tip.is_positive().then_some(tip.0),
-        bill,
-        ..CreateTransaction::default()
-    }
-}
-
-/// A sale's products as seed 001 lists them: each id once per unit;
-/// deposits are the server's to add, discounts, tips and bills are not
-/// products.
-fn products_of(entry: &Entry) -> Vec<String> {
-    entry
-        .lines
-        .iter()
-        .filter(|l| l.is_goods() && l.pass.is_none())
-        .flat_map(|l| {
-            std::iter::repeat_n(
-                l.product.to_string(),
-                usize::try_from(l.quantity).unwrap_or(0),
-            )
-        })
-        .collect()
 }

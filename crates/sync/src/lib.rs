@@ -11,15 +11,21 @@
 //! - [`task`]: the background loop, its backoff and its status.
 //! - [`manager`]: the manager API with a staff session, for manager screens.
 //! - [`passes`]: a scanned pass looked up, a voucher redeemed onto a wristband.
+//! - [`plain`]: a server that offers seed 001 only: its catalogue, and no
+//!   double charge when it ignores idempotency keys.
+//! - [`probe`]: what a server offers, before a till is pointed at it.
 
 pub mod client;
 pub mod engine;
 pub mod manager;
 pub mod passes;
+pub mod plain;
+pub mod probe;
 pub mod task;
 
 pub use client::{ApiError, Applied, Reply, ServerAddress, ServerClient, Transport};
 pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
 pub use manager::{ManagerSession, SummaryFilter};
+pub use probe::{probe, ProbeReport};
 pub use tapster_tls::{Fingerprint, PinState, Pins, TlsFailure, Trust};
 pub use task::{start, Connection, SyncHandle, SyncStatus};

@@ -33,6 +33,11 @@ pub enum Connection {
     /// Nothing is sent; selling goes on offline, and the till keeps trying
     /// (the right server may come back).
     Untrusted,
+    /// The server refuses the till's requests for good (a route it does
+    /// not have, an address that is not its API root, a redirect
+    /// elsewhere): a setting to fix. Selling goes on offline; the till asks
+    /// again only after the longest backoff, never in a loop.
+    Incompatible,
 }
 
 /// What the app shows in its status bar.
@@ -51,6 +56,8 @@ pub struct SyncStatus {
     pub failures_in_a_row: u32,
     /// Changed catalogues taken in so far (see [`Syncer::catalog_changes`]).
     pub catalog_changes: u64,
+    /// Uncertain, kept-locally and rejected entries, for the manager.
+    pub attention: tapster_ledger::store::SyncAttention,
 }
 
 impl SyncStatus {
@@ -65,6 +72,7 @@ impl SyncStatus {
             progress: None,
             failures_in_a_row: 0,
             catalog_changes: 0,
+            attention: Default::default(),
         }
     }
 }
@@ -131,10 +139,12 @@ async fn run(
         let result = tracing::Instrument::instrument(syncer.round(&mut on_progress), span).await;
         let wait = match result {
             Ok(report) => {
-                if report.acknowledged + report.rejected > 0 {
+                if report != Default::default() {
                     tracing::info!(
                         acknowledged = report.acknowledged,
                         rejected = report.rejected,
+                        uncertain = report.uncertain,
+                        kept_locally = report.kept_locally,
                         "pushed"
                     );
                 }
@@ -151,6 +161,13 @@ async fn run(
                 current.connection = Connection::AuthFailed;
                 current.last_error = Some(ApiError::Unauthorized.to_string());
                 None
+            }
+            Err(error) if error.is_permanent() => {
+                current.failures_in_a_row = current.failures_in_a_row.saturating_add(1);
+                current.connection = Connection::Incompatible;
+                current.last_error = Some(error.to_string());
+                tracing::error!(%error, "the server refuses this till's requests; asked again after the longest backoff");
+                Some(config.backoff_cap)
             }
             Err(error) => {
                 current.failures_in_a_row = current.failures_in_a_row.saturating_add(1);
@@ -204,6 +221,15 @@ async fn run(
         }
         current.progress = None;
         current.catalog_changes = syncer.catalog_changes();
+        if let Ok(attention) = ledger.reader().and_then(|r| r.sync_attention()) {
+            if attention.uncertain > current.attention.uncertain {
+                tracing::error!(
+                    uncertain = attention.uncertain,
+                    "sales with an unknown outcome on the server: a manager must look"
+                );
+            }
+            current.attention = attention;
+        }
         status.send_replace(current.clone());
 
         match wait {

@@ -854,18 +854,27 @@ impl Terminal {
         let status = self.status();
         let reader = self.reader();
         // One query, not one per entry: the sync screen asks every 5 s.
-        let rejected = reader
-            .rejected_entries(500)?
-            .into_iter()
-            .map(|(entry, reason, at)| view::RejectedLine {
-                terminal: entry.terminal.to_string(),
-                receipt_number: Some(entry.sequence),
-                kind: entry.kind.to_string(),
-                amount_cents: Some(entry.amount.0),
-                reason,
-                at_ms: at.0,
-            })
-            .collect();
+        let lines = |decided: Vec<(
+            tapster_ledger::model::Entry,
+            String,
+            tapster_ledger::Timestamp,
+        )>| {
+            decided
+                .into_iter()
+                .map(|(entry, reason, at)| view::RejectedLine {
+                    terminal: entry.terminal.to_string(),
+                    receipt_number: Some(entry.sequence),
+                    kind: entry.kind.to_string(),
+                    amount_cents: Some(entry.amount.0),
+                    reason,
+                    at_ms: at.0,
+                })
+                .collect::<Vec<_>>()
+        };
+        let rejected = lines(reader.rejected_entries(500)?);
+        let uncertain = lines(reader.uncertain_entries(500)?);
+        let kept_locally = lines(reader.kept_locally_entries(500)?);
+        let attention = reader.sync_attention()?;
         let uid_only = reader.settings()?.band_policy == tapster_ledger::model::BandPolicy::UidOnly;
         drop(reader);
         let refused_bands = self
@@ -894,6 +903,10 @@ impl Terminal {
                 None
             },
             rejected,
+            uncertain,
+            uncertain_total_cents: attention.uncertain_amount.0,
+            kept_locally,
+            kept_locally_total_cents: attention.kept_locally_amount.0,
             overdrawn: Vec::new(),
             from_server: false,
             offline_exposure_cents: self.ledger.offline_exposure()?.0,

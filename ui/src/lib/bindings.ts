@@ -251,7 +251,7 @@ export type ShiftClosed = { z_number: number, expected_cents: number, counted_ce
  */
 closed_by_name: string | null, receipt: Receipt, };
 
-export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed" | "untrusted";
+export type Connectivity = "standalone" | "starting" | "online" | "degraded" | "offline" | "auth_failed" | "untrusted" | "incompatible";
 
 export type ReaderState = "ready" | "no_reader" | "service_down" | "simulated";
 
@@ -486,7 +486,21 @@ error: string | null, at_ms: number, };
 
 export type OverdrawnLine = { token_masked: string, balance_cents: number, };
 
-export type SyncOverview = { connectivity: Connectivity, pending: number, oldest_pending_ms: number | null, rejected: Array<RejectedLine>, overdrawn: Array<OverdrawnLine>, 
+export type SyncOverview = { connectivity: Connectivity, pending: number, oldest_pending_ms: number | null, rejected: Array<RejectedLine>, 
+/**
+ * Wallet sales sent to a plain PointOfSale server whose answer was
+ * lost and whose outcome its balances cannot tell; never sent again.
+ */
+uncertain: Array<RejectedLine>, 
+/**
+ * Their total, as seen from the guests (debits negative).
+ */
+uncertain_total_cents: number, 
+/**
+ * Entries the server cannot take (top-ups, cash sales to a plain
+ * PointOfSale server), kept in this till's books.
+ */
+kept_locally: Array<RejectedLine>, kept_locally_total_cents: number, overdrawn: Array<OverdrawnLine>, 
 /**
  * `false`: only this till's own figures (standalone, or no manager
  * access to the server).

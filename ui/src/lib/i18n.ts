@@ -369,6 +369,10 @@ const de = {
   oldest_pending: "Älteste offene Buchung",
   offline_exposure: "Offline entschieden, vom Server noch nicht gezählt",
   rejected: "Abgelehnte Buchungen",
+  uncertain_entries: "Ungewisse Zahlungen (Antwort verloren)",
+  uncertain_alert: "{count} Armband-Zahlungen: Antwort des Servers verloren, und sein Kontostand sagt nicht, ob gebucht wurde ({amount}). Nicht erneut gesendet – bitte am Server prüfen.",
+  kept_locally_entries: "Nur in dieser Kasse (Server nimmt sie nicht an)",
+  incompatible: "Server lehnt die Kasse ab – Serveradresse prüfen",
   overdrawn: "Überzogene Armbänder",
   receipt_no: "Beleg-Nr.",
   kind: "Art",
@@ -854,6 +858,10 @@ const en: Texts = {
   oldest_pending: "Oldest pending entry",
   offline_exposure: "Decided offline, not yet counted by the server",
   rejected: "Rejected entries",
+  uncertain_entries: "Uncertain payments (answer lost)",
+  uncertain_alert: "{count} wristband payments: the server's answer was lost and its balance cannot tell whether they were booked ({amount}). Not sent again: check them on the server.",
+  kept_locally_entries: "Kept in this till only (the server cannot take them)",
+  incompatible: "The server refuses this till: check the server address",
   overdrawn: "Overdrawn wristbands",
   receipt_no: "Receipt no.",
   kind: "Kind",
@@ -1037,8 +1045,9 @@ export function connectivityText(connectivity: Connectivity, language: Language)
     offline: t.offline,
     auth_failed: t.auth_failed,
     untrusted: t.untrusted,
+    incompatible: t.incompatible,
   };
-  return { text: text[connectivity], bad: ["offline", "auth_failed", "degraded", "untrusted"].includes(connectivity) };
+  return { text: text[connectivity], bad: ["offline", "auth_failed", "degraded", "untrusted", "incompatible"].includes(connectivity) };
 }
 
 export function fill(template: string, values: Record<string, string>): string {

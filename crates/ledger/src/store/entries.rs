@@ -181,6 +181,12 @@ pub(super) fn write_decision(conn: &Connection, sequence: i64, decision: &SyncSt
             *at,
         ),
         SyncState::Rejected { reason, at } => ("rejected", None, None, Some(reason.as_str()), *at),
+        SyncState::Uncertain { reason, at } => {
+            ("uncertain", None, None, Some(reason.as_str()), *at)
+        }
+        SyncState::KeptLocally { reason, at } => {
+            ("kept_locally", None, None, Some(reason.as_str()), *at)
+        }
     };
     conn.prepare_cached(
         "INSERT INTO entry_sync (entry_sequence, state, server_id, server_cursor, reason, decided_at)
@@ -385,6 +391,8 @@ pub(super) fn load_sync_state(conn: &Connection, sequence: i64) -> Result<SyncSt
             at,
         },
         ("rejected", _, _, Some(reason)) => SyncState::Rejected { reason, at },
+        ("uncertain", _, _, Some(reason)) => SyncState::Uncertain { reason, at },
+        ("kept_locally", _, _, Some(reason)) => SyncState::KeptLocally { reason, at },
         _ => {
             return Err(LedgerError::Corrupt(format!(
                 "sync state '{state}' is incomplete"
@@ -427,14 +435,57 @@ impl LedgerReader {
 
     /// The entries the server refused, newest first, with its reasons.
     pub fn rejected_entries(&self, limit: u32) -> Result<Vec<(Entry, String, Timestamp)>> {
+        self.entries_decided_as("rejected", limit)
+    }
+
+    /// Wallet sales whose answer from a plain server was lost and whose
+    /// outcome is not known, newest first, with what is known.
+    pub fn uncertain_entries(&self, limit: u32) -> Result<Vec<(Entry, String, Timestamp)>> {
+        self.entries_decided_as("uncertain", limit)
+    }
+
+    /// Entries the server cannot take, kept in this till's books, newest first.
+    pub fn kept_locally_entries(&self, limit: u32) -> Result<Vec<(Entry, String, Timestamp)>> {
+        self.entries_decided_as("kept_locally", limit)
+    }
+
+    /// How many entries are uncertain and kept locally, and what the kept
+    /// ones add up to (signed, as seen from the guests).
+    pub fn sync_attention(&self) -> Result<SyncAttention> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(s.state = 'uncertain'), 0),
+                    COALESCE(SUM(CASE WHEN s.state = 'uncertain' THEN e.amount END), 0),
+                    COALESCE(SUM(s.state = 'kept_locally'), 0),
+                    COALESCE(SUM(CASE WHEN s.state = 'kept_locally' THEN e.amount END), 0),
+                    COALESCE(SUM(s.state = 'rejected'), 0)
+             FROM entry_sync s JOIN entries e ON e.sequence = s.entry_sequence
+             WHERE s.state <> 'acknowledged'",
+            [],
+            |r| {
+                Ok(SyncAttention {
+                    uncertain: r.get(0)?,
+                    uncertain_amount: Cents(r.get(1)?),
+                    kept_locally: r.get(2)?,
+                    kept_locally_amount: Cents(r.get(3)?),
+                    rejected: r.get(4)?,
+                })
+            },
+        )?)
+    }
+
+    fn entries_decided_as(
+        &self,
+        state: &str,
+        limit: u32,
+    ) -> Result<Vec<(Entry, String, Timestamp)>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ENTRY_COLUMNS}, s.reason, s.decided_at FROM entries e
-             JOIN entry_sync s ON s.entry_sequence = e.sequence AND s.state = 'rejected'
+             JOIN entry_sync s ON s.entry_sequence = e.sequence AND s.state = ?2
              ORDER BY e.sequence DESC LIMIT ?1"
         ))?;
         let columns = stmt.column_count();
         let rows = stmt
-            .query_map([limit], |row| {
+            .query_map(params![limit, state], |row| {
                 let (rowid, entry) = entry_from_row(row)?;
                 let reason: Option<String> = row.get(columns - 2)?;
                 let at: i64 = row.get(columns - 1)?;
@@ -469,4 +520,18 @@ impl LedgerReader {
             })
             .collect()
     }
+}
+
+/// What needs a manager's eye after syncing with a plain PointOfSale server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncAttention {
+    /// Wallet sales whose outcome on the server is not known.
+    pub uncertain: i64,
+    /// Their total, signed as seen from the guests (debits negative).
+    pub uncertain_amount: Cents,
+    /// Entries the server cannot take (top-ups), kept in this till's books.
+    pub kept_locally: i64,
+    pub kept_locally_amount: Cents,
+    /// Entries the server refused.
+    pub rejected: i64,
 }

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "back_office",
         sql: include_str!("../../../../migrations/ledger/0008_back_office.sql"),
     },
+    Migration {
+        version: 9,
+        name: "plain_servers",
+        sql: include_str!("../../../../migrations/ledger/0009_plain_servers.sql"),
+    },
 ];
 
 /// The schema version this build writes.

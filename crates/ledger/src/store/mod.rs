@@ -36,13 +36,14 @@ pub use bills::{
     Bill, BillPayment, BillPaymentRequest, CancelBillRequest, OpenBillRequest, PaidBill,
 };
 pub use catalog::NewStaff;
+pub use entries::SyncAttention;
 pub use operations::{
     AdjustmentRequest, Authorisation, CancelRequest, DepositReturnRequest, PayoutRequest, Recorded,
     SaleRequest, ServerApproval, TopUpRequest,
 };
 pub use reports::{AmountRow, CountRow, HourRow, ProductRow, ReportFilter, SalesReport, VatRow};
 pub use shifts::{CloseShiftRequest, OpenShiftRequest, ShiftOpened, ZReport};
-pub use sync::{Intent, WalletSnapshot};
+pub use sync::{Intent, PlainDelivery, PlainDeliveryState, WalletSnapshot};
 pub use verify::InvariantViolation;
 
 /// How to open a ledger.

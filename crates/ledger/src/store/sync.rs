@@ -314,7 +314,11 @@ fn same_decision(a: &SyncState, b: &SyncState) -> bool {
                 ..
             },
         ) => x == y && cx == cy,
-        (SyncState::Rejected { reason: x, .. }, SyncState::Rejected { reason: y, .. }) => x == y,
+        (SyncState::Rejected { reason: x, .. }, SyncState::Rejected { reason: y, .. })
+        | (SyncState::Uncertain { reason: x, .. }, SyncState::Uncertain { reason: y, .. })
+        | (SyncState::KeptLocally { reason: x, .. }, SyncState::KeptLocally { reason: y, .. }) => {
+            x == y
+        }
         _ => false,
     }
 }
@@ -361,6 +365,156 @@ impl Ledger {
     pub fn forget_sale_intent(&self, key: &IdempotencyKey) -> Result<()> {
         self.lock().execute(
             "DELETE FROM sale_intents WHERE idempotency_key = ?1",
+            [key.as_str()],
+        )?;
+        Ok(())
+    }
+}
+
+/// A wallet debit sent to a plain PointOfSale server (one that does not
+/// honour idempotency keys), written down before it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlainDelivery {
+    pub key: IdempotencyKey,
+    pub token: TokenId,
+    /// Signed, as seen from the guest (a debit is negative).
+    pub amount: Cents,
+    /// The wallet's balance on the server just before it was sent.
+    pub balance_before: Cents,
+    pub state: PlainDeliveryState,
+    pub sent_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlainDeliveryState {
+    /// Sent; no answer recorded yet.
+    Sent,
+    /// The server booked it (answered, or its balance showed it), leaving
+    /// the wallet at this balance as of this cursor (the till's own count
+    /// for a server without a wallet feed).
+    Booked { balance_after: Cents, cursor: i64 },
+}
+
+impl Ledger {
+    /// The server's own id of a product taken from a plain server (JSON:
+    /// a number or a string), if it differs from the product's id.
+    pub fn server_product_ref(&self, product: &crate::ids::ProductId) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .lock()
+            .prepare_cached("SELECT server_ref FROM server_product_refs WHERE product_id = ?1")?
+            .query_row([product.as_str()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Replaces the server ids of products taken from a plain server.
+    pub fn replace_server_product_refs(
+        &self,
+        refs: &[(crate::ids::ProductId, String)],
+    ) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM server_product_refs", [])?;
+        for (product, server_ref) in refs {
+            tx.execute(
+                "INSERT INTO server_product_refs (product_id, server_ref) VALUES (?1, ?2)",
+                params![product.as_str(), server_ref],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// What is known of a debit sent to a plain server under `key`.
+    pub fn plain_delivery(&self, key: &IdempotencyKey) -> Result<Option<PlainDelivery>> {
+        use rusqlite::OptionalExtension;
+        let conn = self.lock();
+        let row = conn
+            .prepare_cached(
+                "SELECT token_id, amount, balance_before, state, balance_after, sent_at, booked_cursor
+                 FROM plain_deliveries WHERE idempotency_key = ?1",
+            )?
+            .query_row([key.as_str()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            })
+            .optional()?;
+        let Some((token, amount, before, state, after, sent_at, cursor)) = row else {
+            return Ok(None);
+        };
+        let state = match (state.as_str(), after, cursor) {
+            ("booked", Some(after), Some(cursor)) => PlainDeliveryState::Booked {
+                balance_after: Cents(after),
+                cursor,
+            },
+            ("sent", _, _) => PlainDeliveryState::Sent,
+            _ => {
+                return Err(LedgerError::Corrupt(format!(
+                    "plain delivery {key} is in state '{state}' without its balance"
+                )))
+            }
+        };
+        Ok(Some(PlainDelivery {
+            key: key.clone(),
+            token: TokenId::parse(&token)
+                .map_err(|e| LedgerError::Corrupt(format!("plain delivery {key}: {e}")))?,
+            amount: Cents(amount),
+            balance_before: Cents(before),
+            state,
+            sent_at: Timestamp(sent_at),
+        }))
+    }
+
+    /// Writes down (durably) that a debit is about to be sent to a plain
+    /// server, with the wallet's balance just read; replaces an earlier
+    /// try that the balance showed was not booked.
+    pub fn record_plain_delivery_sent(&self, delivery: &PlainDelivery) -> Result<()> {
+        self.lock().execute(
+            "INSERT INTO plain_deliveries
+                 (idempotency_key, token_id, amount, balance_before, state, balance_after, sent_at)
+             VALUES (?1, ?2, ?3, ?4, 'sent', NULL, ?5)
+             ON CONFLICT (idempotency_key) DO UPDATE SET balance_before = excluded.balance_before,
+                 sent_at = excluded.sent_at
+             WHERE state = 'sent'",
+            params![
+                delivery.key.as_str(),
+                delivery.token.as_str(),
+                delivery.amount.0,
+                delivery.balance_before.0,
+                delivery.sent_at.0
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The plain server booked the debit under `key`, leaving the wallet
+    /// at `balance_after` as of `cursor`.
+    pub fn record_plain_delivery_booked(
+        &self,
+        key: &IdempotencyKey,
+        balance_after: Cents,
+        cursor: i64,
+    ) -> Result<()> {
+        self.lock().execute(
+            "UPDATE plain_deliveries SET state = 'booked', balance_after = ?2, booked_cursor = ?3
+             WHERE idempotency_key = ?1",
+            params![key.as_str(), balance_after.0, cursor],
+        )?;
+        Ok(())
+    }
+
+    /// The plain server refused the debit, or it was never sent: nothing
+    /// was booked.
+    pub fn forget_plain_delivery(&self, key: &IdempotencyKey) -> Result<()> {
+        self.lock().execute(
+            "DELETE FROM plain_deliveries WHERE idempotency_key = ?1 AND state = 'sent'",
             [key.as_str()],
         )?;
         Ok(())

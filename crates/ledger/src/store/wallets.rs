@@ -18,9 +18,10 @@ use crate::rules::WalletPosition;
 
 /// The SQL condition (over `s`, an `entry_sync` row left-joined to the
 /// entry, and `?2`, the confirmed cursor) for an entry not yet included in
-/// the confirmed balance: pending, or acknowledged after that cursor.
-const COUNTED: &str =
-    "(s.state IS NULL OR (s.state = 'acknowledged' AND (?2 IS NULL OR s.server_cursor > ?2)))";
+/// the confirmed balance: pending, acknowledged after that cursor, or one
+/// the server never confirmed but this till keeps (uncertain, kept locally).
+const COUNTED: &str = "(s.state IS NULL OR s.state IN ('uncertain', 'kept_locally')
+    OR (s.state = 'acknowledged' AND (?2 IS NULL OR s.server_cursor > ?2)))";
 
 pub(super) struct WalletRow {
     pub wallet_id: Option<String>,
@@ -85,7 +86,8 @@ fn wallet_offline_exposure(conn: &Connection, token: &TokenId) -> Result<i64> {
     let mut stmt = conn.prepare_cached(
         "SELECT COALESCE(-SUM(e.amount), 0) FROM entries e
          LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
-         WHERE e.token_id = ?1 AND s.state IS NULL AND e.offline = 1 AND e.amount < 0",
+         WHERE e.token_id = ?1 AND (s.state IS NULL OR s.state = 'uncertain')
+           AND e.offline = 1 AND e.amount < 0",
     )?;
     Ok(stmt.query_row([token.as_str()], |r| r.get(0))?)
 }

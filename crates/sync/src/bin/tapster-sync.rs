@@ -5,6 +5,7 @@
 //! tapster-sync sell --db LEDGER --terminal ID --count N [--wristbands M] [--standalone] [--cash]
 //! tapster-sync verify --db LEDGER --terminal ID
 //! tapster-sync run  --db LEDGER --terminal ID --server URL [--fingerprint FP] --event ID --token TOKEN [--batch N] [--until-synced]
+//! tapster-sync probe URL --token TOKEN [--event ID] [--fingerprint FP]
 //! tapster-sync drive --db LEDGER --terminal ID --server URL [--fingerprint FP] --event ID --token TOKEN --prefix P [--count N] [--wristbands M] [--pace-ms N] [--seconds S] [--top-ups] [--random]
 //! ```
 //! `--fingerprint sha256:…` pins the server's certificate (the `fp` of a
@@ -14,7 +15,14 @@
 //! running: each sale asks the server first (offline by the ledger's
 //! limits when it does not answer) and prints `{"confirmed": KEY}` once it
 //! is committed — what a guest would have been told. Crash tests kill it.
-//! Both print one JSON line per step on stdout.
+//! `probe` tells what a server offers: the API root it was reached at,
+//! whether it speaks only seed 001's PointOfSale API or also Tapster's
+//! extensions, its terminal and products, and how long it took to answer.
+//! A URL with a path is taken as the API root (`http://host/pos-api/`);
+//! a bare one (`https://10.0.0.2:8443`) as a Tapster server and its event.
+//! `run --until-synced` stops (exit 1) on an error that asking again cannot
+//! fix, and otherwise backs off up to a minute between rounds.
+//! Each prints one JSON line per step on stdout.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -136,27 +144,45 @@ async fn main() {
                 config.batch_size = batch.parse().expect("batch");
             }
             let syncer = Syncer::new(ledger.clone(), client, Arc::new(SystemClock), config);
+            let mut failures = 0u32;
             loop {
                 let mut progress = |p: tapster_sync::engine::Progress| {
                     println!("{}", serde_json::json!({"sent": p.sent, "total": p.total}));
                 };
                 match syncer.round(&mut progress).await {
                     Ok(report) => {
+                        failures = 0;
                         let pending = ledger.pending_count().unwrap();
                         println!(
                             "{}",
-                            serde_json::json!({"acknowledged": report.acknowledged, "rejected": report.rejected, "pending": pending})
+                            serde_json::json!({
+                                "acknowledged": report.acknowledged,
+                                "rejected": report.rejected,
+                                "uncertain": report.uncertain,
+                                "kept_locally": report.kept_locally,
+                                "pending": pending,
+                            })
                         );
                         if pending == 0 || !args.iter().any(|a| a == "--until-synced") {
                             return;
                         }
                     }
                     Err(error) => {
-                        println!("{}", serde_json::json!({"error": error.to_string()}));
-                        if !args.iter().any(|a| a == "--until-synced") {
+                        println!(
+                            "{}",
+                            serde_json::json!({"error": error.to_string(), "permanent": error.is_permanent()})
+                        );
+                        if error.is_permanent() || !args.iter().any(|a| a == "--until-synced") {
                             std::process::exit(1);
                         }
-                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        failures += 1;
+                        let wait = tapster_sync::task::backoff(
+                            failures,
+                            Duration::from_millis(200),
+                            Duration::from_secs(60),
+                            rand::random(),
+                        );
+                        tokio::time::sleep(wait).await;
                     }
                 }
             }
@@ -290,8 +316,35 @@ async fn main() {
                 n += 1;
             }
         }
+        Some("probe") => {
+            let url = args.get(2).filter(|a| !a.starts_with("--")).cloned().unwrap_or_else(|| {
+                eprintln!("usage: tapster-sync probe URL --token TOKEN [--event ID] [--fingerprint FP]");
+                std::process::exit(2)
+            });
+            let fingerprint = arg(&args, "--fingerprint").map(|f| {
+                f.parse::<Fingerprint>().unwrap_or_else(|e| {
+                    eprintln!("--fingerprint: {e}");
+                    std::process::exit(2)
+                })
+            });
+            let client = ServerClient::new(
+                &ServerAddress::new(&url, fingerprint),
+                &arg(&args, "--event").unwrap_or_else(|| "-".into()),
+                &required(&args, "--token"),
+                Duration::from_secs(10),
+            )
+            .unwrap_or_else(|e| {
+                println!("{}", serde_json::json!({"error": e.to_string()}));
+                std::process::exit(1)
+            });
+            let report = tapster_sync::probe(&client).await;
+            println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+            if report.error.is_some() {
+                std::process::exit(1);
+            }
+        }
         _ => {
-            eprintln!("usage: tapster-sync sell|run|drive --db LEDGER --terminal ID …");
+            eprintln!("usage: tapster-sync sell|run|drive|probe …");
             std::process::exit(2);
         }
     }
