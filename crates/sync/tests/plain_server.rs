@@ -219,6 +219,13 @@ async fn offline_sales_land_exactly_once_on_a_plain_server_that_loses_answers() 
 
     assert_eq!(double.double_charges(), 0, "no key booked twice");
     let booked = double.booked_keys();
+    println!(
+        "plain server: {} sales, {} answers lost after booking, {} requests lost, {} bookings, 0 double",
+        keys.len(),
+        double.lost_answers(),
+        double.lost_requests(),
+        booked.len()
+    );
     for key in &keys {
         assert_eq!(
             booked.iter().filter(|k| *k == key.as_str()).count(),
@@ -276,6 +283,11 @@ async fn a_lost_answer_while_other_tills_move_the_balance_is_uncertain_never_cha
     sync_until_settled(&syncer, 30).await;
     let seen_lost = double.lost_answers();
     assert!(seen_lost >= 2, "answers were lost: {seen_lost}");
+    println!(
+        "other tills at work: {} sales, {seen_lost} answers lost, {} double",
+        keys.len(),
+        double.double_charges()
+    );
 
     assert_eq!(double.double_charges(), 0);
     let reader = ledger.reader().unwrap();

@@ -146,6 +146,17 @@ impl PosDouble {
         self.books.lock().unwrap().balances[token]
     }
 
+    /// How many debit requests were lost before booking.
+    pub fn lost_requests(&self) -> usize {
+        self.books
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r.starts_with("lost request"))
+            .count()
+    }
+
     /// How many debits' answers were lost.
     pub fn lost_answers(&self) -> usize {
         self.books.lock().unwrap().lost_answers.len()
