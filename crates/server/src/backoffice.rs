@@ -118,6 +118,12 @@ pub(crate) fn book_goods(
     let product = |id: &ProductId| products.get(id).and_then(Option::as_ref);
     let cancellation = kind == EntryKind::Cancel;
     for (index, vendor) in attribute(lines, product, location_vendor.as_ref()) {
+        // Only a vendor's lines are kept: a settlement is asked per vendor,
+        // and the organiser's own sales are the transactions themselves
+        // (an event without vendors pays nothing here per sale).
+        let Some(vendor) = vendor else {
+            continue;
+        };
         let line = &lines[index];
         conn.prepare_cached(
             "INSERT INTO vendor_lines (event_id, vendor_id, transaction_id, line_no, terminal_id,
@@ -126,7 +132,7 @@ pub(crate) fn book_goods(
         )?
         .execute(params![
             event,
-            vendor.as_ref().map(VendorId::as_str),
+            vendor.as_str(),
             transaction_id,
             index as i64,
             terminal_id,

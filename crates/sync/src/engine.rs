@@ -373,23 +373,35 @@ impl Syncer {
 
     /// The terminal's name and permission as the server has them.
     fn pull_terminal(&self, resource: &tapster_api::TerminalResource) -> Result<(), SyncError> {
-        let mut terminal: Terminal = self.ledger.terminal()?;
         let layout: Vec<ProductId> = resource
             .products
             .iter()
             .filter_map(|p| ProductId::new(p.id.to_string()).ok())
             .filter(|id| self.ledger.product(id).ok().flatten().is_some())
             .collect();
-        if terminal.friendly_name != resource.friendly_name
-            || terminal.permission != resource.permission
-            || terminal.layout != layout
-        {
-            terminal.friendly_name = resource.friendly_name.clone();
-            terminal.permission = resource.permission;
-            terminal.layout = layout;
-            self.ledger.upsert_terminal(&terminal)?;
-        }
+        self.apply_terminal(resource, layout)?;
         Ok(())
+    }
+
+    /// The terminal's name, permission and grid as the server has them;
+    /// whether anything changed.
+    pub(crate) fn apply_terminal(
+        &self,
+        resource: &tapster_api::TerminalResource,
+        layout: Vec<ProductId>,
+    ) -> Result<bool, SyncError> {
+        let mut terminal: Terminal = self.ledger.terminal()?;
+        if terminal.friendly_name == resource.friendly_name
+            && terminal.permission == resource.permission
+            && terminal.layout == layout
+        {
+            return Ok(false);
+        }
+        terminal.friendly_name = resource.friendly_name.clone();
+        terminal.permission = resource.permission;
+        terminal.layout = layout;
+        self.ledger.upsert_terminal(&terminal)?;
+        Ok(true)
     }
 
     /// Every wallet change since the ledger's feed cursor.

@@ -189,6 +189,7 @@ impl Syncer {
         }
         let mut refs = Vec::new();
         let mut layout = Vec::new();
+        let mut changed = false;
         for offered in &terminal.products {
             let id = local_product_id(&offered.id);
             let name: String = offered
@@ -212,6 +213,7 @@ impl Syncer {
             product.archived = false;
             if known.as_ref() != Some(&product) {
                 self.ledger.upsert_product(&product)?;
+                changed = true;
             }
             refs.push((
                 id.clone(),
@@ -224,18 +226,20 @@ impl Syncer {
                 let mut archived = product;
                 archived.archived = true;
                 self.ledger.upsert_product(&archived)?;
+                changed = true;
             }
         }
-        self.ledger.replace_server_product_refs(&refs)?;
-        let mut till = self.ledger.terminal()?;
-        if till.friendly_name != terminal.friendly_name
-            || till.permission != terminal.permission
-            || till.layout != layout
-        {
-            till.friendly_name = terminal.friendly_name.clone();
-            till.permission = terminal.permission;
-            till.layout = layout;
-            self.ledger.upsert_terminal(&till)?;
+        let changed = self.apply_terminal(terminal, layout)? || changed;
+        // Written when something changed (or never was): not every round.
+        let refs_missing = match refs.first() {
+            Some((id, _)) => self.ledger.server_product_ref(id)?.is_none(),
+            None => false,
+        };
+        if changed || refs_missing {
+            self.ledger.replace_server_product_refs(&refs)?;
+        }
+        if changed {
+            // The grid reloads: a new price, a product gone.
             self.note_catalog_change();
             tracing::info!(
                 products = terminal.products.len(),
