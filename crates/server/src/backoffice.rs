@@ -66,12 +66,34 @@ pub(crate) struct GoodsCache {
 }
 
 impl GoodsCache {
-    /// Starts with the products a caller already read (pricing did).
-    pub(crate) fn with_products(products: BTreeMap<ProductId, Product>) -> GoodsCache {
-        GoodsCache {
-            products: products.into_iter().map(|(id, p)| (id, Some(p))).collect(),
-            places: BTreeMap::new(),
+    /// Adds the products a caller already read (pricing did).
+    pub(crate) fn add_products(&mut self, products: BTreeMap<ProductId, Product>) {
+        self.products
+            .extend(products.into_iter().map(|(id, p)| (id, Some(p))));
+    }
+
+    /// The till's location (empty: none) and that location's vendor.
+    pub(crate) fn place(
+        &mut self,
+        conn: &Connection,
+        event: &str,
+        terminal_id: &str,
+    ) -> Result<&(String, Option<VendorId>), ServerError> {
+        if !self.places.contains_key(terminal_id) {
+            let (location, vendor): (String, Option<String>) = conn
+                .prepare_cached(
+                    "SELECT COALESCE(t.location_id, ''), l.vendor_id FROM terminals t
+                     LEFT JOIN locations l ON l.event_id = t.event_id AND l.identifier = t.location_id
+                     WHERE t.event_id = ?1 AND t.id = ?2",
+                )?
+                .query_row(params![event, terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or_default();
+            let vendor = vendor.and_then(|v| VendorId::new(v).ok());
+            self.places
+                .insert(terminal_id.to_string(), (location, vendor));
         }
+        Ok(&self.places[terminal_id])
     }
 }
 
@@ -92,21 +114,7 @@ pub(crate) fn book_goods(
     if !matches!(kind, EntryKind::Sale | EntryKind::Cancel) || !lines.iter().any(Line::is_goods) {
         return Ok(());
     }
-    if !cache.places.contains_key(terminal_id) {
-        let (location, vendor): (String, Option<String>) = conn
-            .prepare_cached(
-                "SELECT COALESCE(t.location_id, ''), l.vendor_id FROM terminals t
-                 LEFT JOIN locations l ON l.event_id = t.event_id AND l.identifier = t.location_id
-                 WHERE t.event_id = ?1 AND t.id = ?2",
-            )?
-            .query_row(params![event, terminal_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .unwrap_or_default();
-        let vendor = vendor.and_then(|v| VendorId::new(v).ok());
-        cache
-            .places
-            .insert(terminal_id.to_string(), (location, vendor));
-    }
+    cache.place(conn, event, terminal_id)?;
     let (location, location_vendor) = &cache.places[terminal_id];
     let products = &mut cache.products;
     for line in lines.iter().filter(|l| l.is_goods() && l.pass.is_none()) {
@@ -266,19 +274,22 @@ fn location_names(conn: &Connection, event: &str) -> Result<BTreeMap<String, Str
 }
 
 /// Whether a product is sold out at the location of this till.
-pub(crate) fn sold_out_here(
+pub(crate) fn sold_out_at(
     conn: &Connection,
     event: &str,
-    terminal_id: &str,
+    location: &str,
     product: &ProductId,
 ) -> Result<bool, ServerError> {
+    if location.is_empty() {
+        // A till at no location: nothing is sold out there.
+        return Ok(false);
+    }
     Ok(conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM sold_out s JOIN terminals t
-                 ON t.event_id = s.event_id AND t.location_id = s.location_id
-             WHERE s.event_id = ?1 AND t.id = ?2 AND s.product_id = ?3)",
+            "SELECT EXISTS (SELECT 1 FROM sold_out
+             WHERE event_id = ?1 AND location_id = ?2 AND product_id = ?3)",
         )?
-        .query_row(params![event, terminal_id, product.as_str()], |r| r.get(0))?)
+        .query_row(params![event, location, product.as_str()], |r| r.get(0))?)
 }
 
 /// Checks that a product's vendor and recipe items exist in the event.

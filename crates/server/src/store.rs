@@ -591,7 +591,11 @@ impl ServerStore {
                 .collect::<Result<Vec<_>, _>>()?,
         )
         .lines;
-        // The products pricing read, so booking the goods need not read them again.
+        // The till's bar, read once for the sold-out flags and the goods;
+        // the products pricing read, so booking the goods need not read
+        // them again.
+        let mut goods = crate::backoffice::GoodsCache::default();
+        let location = goods.place(tx, event, &terminal.id)?.0.clone();
         let priced_products = std::cell::RefCell::new(std::collections::BTreeMap::new());
         let priced = match &request.bill {
             // A payment towards a till's open bill: one bill line.
@@ -619,7 +623,7 @@ impl ServerStore {
             None => price_cart(
                 &cart,
                 |id| {
-                    let sold_out = crate::backoffice::sold_out_here(tx, event, &terminal.id, id);
+                    let sold_out = crate::backoffice::sold_out_at(tx, event, &location, id);
                     let product = Self::product_of(tx, event, id)
                         .and_then(|p| {
                             p.map(|mut p| {
@@ -738,6 +742,7 @@ impl ServerStore {
         for (product_id, quantity) in &priced.stock_needed {
             adjust_stock(tx, event, product_id, -quantity, now.0)?;
         }
+        goods.add_products(priced_products.into_inner());
         crate::backoffice::book_goods(
             tx,
             event,
@@ -745,7 +750,7 @@ impl ServerStore {
             &transaction_id,
             EntryKind::Sale,
             &priced.lines,
-            &mut crate::backoffice::GoodsCache::with_products(priced_products.into_inner()),
+            &mut goods,
             now.0,
         )?;
         tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
