@@ -821,6 +821,12 @@ fn a_paired_wallet_keeps_its_user_and_readable_times_are_in_the_events_time_zone
         (400, Some("invalid_parameters")),
         "{body}"
     );
+    let (status, _) = manage(
+        reqwest::Method::GET,
+        "manage/wallets/token/04D3CCCCCCCC02",
+        None,
+    );
+    assert_eq!(status, 404, "a refused pairing writes no wallet");
 
     // A sale, then the wallet's history in the event's zone: Berlin by
     // default, then New York once the manager says so.
@@ -859,6 +865,11 @@ fn a_paired_wallet_keeps_its_user_and_readable_times_are_in_the_events_time_zone
         Some(settings["data"].clone()),
     );
     assert_eq!(status, 400, "{body}");
+    let (_, unchanged) = manage(reqwest::Method::GET, "manage/settings", None);
+    assert_eq!(
+        unchanged["data"]["time_zone"], "Europe/Berlin",
+        "a refused zone changes nothing"
+    );
     settings["data"]["time_zone"] = "America/New_York".into();
     let (status, body) = manage(
         reqwest::Method::PUT,

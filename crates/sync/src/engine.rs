@@ -241,29 +241,23 @@ impl Syncer {
                 .filter(|(_, _, state)| *state == SyncState::Pending)
                 .map(|(entry, _, _)| entry.id)
                 .collect();
-            let count = outbox.len() as u64;
-            let (decisions, through) = if batches {
+            // Each entry counts once, also when a push stops part way (the
+            // next pass starts after the last one handled).
+            let (decisions, through, handled) = if batches {
+                let count = outbox.len() as u64;
                 let entries = outbox
                     .into_iter()
                     .map(|(entry, postings, _)| (entry, postings))
                     .collect();
-                (self.push_batch(entries).await?, last)
+                (self.push_batch(entries).await?, last, count)
             } else {
                 let sequences: Vec<i64> = outbox.iter().map(|(e, _, _)| e.sequence).collect();
-                match self.push_plain(outbox).await? {
-                    (decisions, Some(through)) => {
-                        // Each entry counts once, also when the push
-                        // stopped part way (the next pass starts after it).
-                        let handled = sequences.iter().filter(|s| **s <= through).count();
-                        self.ledger.record_batch(&decisions, through)?;
-                        done.sent += handled as u64;
-                        done.total = done.total.max(done.sent);
-                        progress(done);
-                        count_decisions(&mut report, &undecided, &decisions);
-                        continue;
-                    }
-                    (_, None) => return Ok(report),
-                }
+                let (decisions, through) = self.push_plain(outbox).await?;
+                let Some(through) = through else {
+                    return Ok(report);
+                };
+                let handled = sequences.iter().filter(|s| **s <= through).count() as u64;
+                (decisions, through, handled)
             };
             count_decisions(&mut report, &undecided, &decisions);
             // The server has the batch; recording its answer fails here
@@ -271,7 +265,7 @@ impl Syncer {
             tapster_ledger::failpoint!("sync::batch::answered");
             // Entries already decided (approved online) keep their decision.
             self.ledger.record_batch(&decisions, through)?;
-            done.sent += count;
+            done.sent += handled;
             done.total = done.total.max(done.sent);
             progress(done);
         }

@@ -275,6 +275,35 @@ async fn a_lost_answer_while_other_tills_move_the_balance_is_uncertain_never_cha
     let ledger = common::terminal_ledger(dir.path(), "bar-east");
     let syncer = plain_syncer(&ledger, &double.url());
     sync_until_settled(&syncer, 3).await;
+
+    // A band the server does not know: its refusal is the answer, clear
+    // and final, and nothing is written or booked.
+    let entries = common::entry_count(&ledger);
+    let refused = syncer
+        .authorise_sale(
+            &SaleRequest {
+                key: IdempotencyKey::new("bar-east-unknown-band").unwrap(),
+                staff: StaffId::new("anna").unwrap(),
+                cart: Cart::new().with(&ProductId::new("18").unwrap(), 1),
+                tender: Tender::Wallet,
+                token: Some(demo::wristband(WRISTBANDS + 1)),
+                pass: None,
+            },
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, tapster_sync::SaleError::Refused { message, .. } if message.contains("not paired")),
+        "{refused:?}"
+    );
+    assert_eq!(common::entry_count(&ledger), entries);
+    assert!(ledger
+        .plain_delivery(&IdempotencyKey::new("bar-east-unknown-band").unwrap())
+        .unwrap()
+        .is_none());
+    assert!(double.booked_keys().is_empty());
+
     let mut keys = sell_online_to_each_band(&syncer, "bar-east").await;
     keys.extend(sell_offline(&ledger, 12, "bar-east"));
 
