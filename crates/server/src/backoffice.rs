@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Connection, OptionalExtension};
 use tapster_api::api_timestamp;
 use tapster_api::backoffice::{
     InventoryCount, InventoryItemResource, InventoryTransaction, MenuItem, NewCount, NewMovement,
@@ -232,9 +232,10 @@ fn item_of(conn: &Connection, event: &str, id: &str) -> Result<Option<InventoryI
     .map_err(Into::into)
 }
 
-fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<InventoryItem> {
-    let bad = |i: usize, e: tapster_ledger::error::InputError| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+fn item_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<InventoryItem> {
+    let bad = |i: usize, e: tapster_ledger::error::InputError| crate::db::Error::Conversion {
+        index: i,
+        message: e.to_string(),
     };
     Ok(InventoryItem {
         id: ItemId::new(r.get::<_, String>(0)?).map_err(|e| bad(0, e))?,
@@ -268,7 +269,7 @@ fn location_names(conn: &Connection, event: &str) -> Result<BTreeMap<String, Str
     let mut stmt =
         conn.prepare_cached("SELECT identifier, address FROM locations WHERE event_id = ?1")?;
     let rows = stmt.query_map([event], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let mut names: BTreeMap<String, String> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut names: BTreeMap<String, String> = rows.collect::<crate::db::Result<_>>()?;
     names.insert(String::new(), String::new());
     Ok(names)
 }
@@ -328,7 +329,7 @@ impl ServerStore {
     // ---- vendors -------------------------------------------------------
 
     pub fn vendors(&self, event: &str) -> Result<Vec<VendorResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, commission_bp, fixed_fee, created_at, updated_at FROM vendors
@@ -346,7 +347,7 @@ impl ServerStore {
                 updated_at: api_timestamp(r.get(5)?).raw,
             })
         })?;
-        let mut vendors: Vec<VendorResource> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut vendors: Vec<VendorResource> = rows.collect::<crate::db::Result<_>>()?;
         drop(stmt);
         let mut locations = conn.prepare_cached(
             "SELECT identifier FROM locations WHERE event_id = ?1 AND vendor_id = ?2 ORDER BY identifier",
@@ -354,7 +355,7 @@ impl ServerStore {
         for vendor in &mut vendors {
             vendor.locations = locations
                 .query_map(params![event, vendor.id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<crate::db::Result<_>>()?;
         }
         drop(locations);
         let products = self.products(event, true)?;
@@ -444,7 +445,7 @@ impl ServerStore {
     ) -> Result<SettlementReport, ServerError> {
         let found = self.vendor(event, vendor)?;
         let currency = self.settings(event)?.currency;
-        let conn = self.reader();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT transaction_id, at, terminal_id, product_id, name, quantity, unit_price, vat_bp,
                     cancellation
@@ -473,7 +474,7 @@ impl ServerStore {
                 })
             },
         )?;
-        let lines: Vec<VendorLine> = rows.collect::<rusqlite::Result<_>>()?;
+        let lines: Vec<VendorLine> = rows.collect::<crate::db::Result<_>>()?;
         let s = settle(
             &lines,
             Commission {
@@ -527,7 +528,7 @@ impl ServerStore {
     // ---- inventory items -----------------------------------------------
 
     pub fn inventory_items(&self, event: &str) -> Result<Vec<InventoryItemResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT i.id, i.name, i.unit, i.low_stock, i.vendor_id, i.archived, i.created_at,
@@ -549,7 +550,7 @@ impl ServerStore {
                 on_hand: r.get(8)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     pub fn save_inventory_item(
@@ -788,7 +789,7 @@ impl ServerStore {
         event: &str,
         period: Period,
     ) -> Result<Vec<InventoryTransaction>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let names = location_names(&conn, event)?;
         let mut stmt = conn.prepare_cached(
@@ -823,7 +824,7 @@ impl ServerStore {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     /// The inventory count report: expected, counted and the difference.
@@ -832,7 +833,7 @@ impl ServerStore {
         event: &str,
         period: Period,
     ) -> Result<Vec<InventoryCount>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let names = location_names(&conn, event)?;
         let mut stmt = conn.prepare_cached(
@@ -869,7 +870,7 @@ impl ServerStore {
                 })
             },
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     // ---- seed 000's views of the model ---------------------------------
@@ -882,7 +883,7 @@ impl ServerStore {
             .into_iter()
             .map(|p| (p.id.to_string(), p))
             .collect();
-        let conn = self.reader();
+        let conn = self.reader()?;
         let names = location_names(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT COALESCE(t.location_id, ''), t.layout, l.vendor_id FROM terminals t
@@ -942,7 +943,7 @@ impl ServerStore {
 
     /// Staff with role and PIN state.
     pub fn staff_records(&self, event: &str) -> Result<Vec<StaffRecord>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, role, active, pin_hash <> '', badge IS NOT NULL FROM staff
@@ -958,7 +959,7 @@ impl ServerStore {
                 badge: r.get(5)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     // ---- live stock and sold-out flags ---------------------------------
@@ -966,7 +967,7 @@ impl ServerStore {
     /// Live stock: every active item at every location (and at "no
     /// location" where tills without one booked), with its level.
     pub fn stock(&self, event: &str) -> Result<StockOverview, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let names = location_names(&conn, event)?;
         let mut stmt = conn.prepare_cached(
@@ -974,7 +975,7 @@ impl ServerStore {
                     (SELECT COALESCE(SUM(m.quantity), 0) FROM stock_movements m
                      WHERE m.event_id = i.event_id AND m.item_id = i.id AND m.location_id = l.location_id)
              FROM inventory_items i
-             JOIN (SELECT identifier AS location_id FROM locations WHERE event_id = ?1
+             CROSS JOIN (SELECT identifier AS location_id FROM locations WHERE event_id = ?1
                    UNION SELECT DISTINCT location_id FROM stock_movements WHERE event_id = ?1) l
              WHERE i.event_id = ?1 AND i.archived = 0
              ORDER BY i.name, i.id, l.location_id",
@@ -999,7 +1000,7 @@ impl ServerStore {
                 .to_string(),
             })
         })?;
-        let rows: Vec<StockRow> = rows.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<StockRow> = rows.collect::<crate::db::Result<_>>()?;
         drop(stmt);
         let mut stmt = conn.prepare_cached(
             "SELECT location_id, product_id, since, actor FROM sold_out WHERE event_id = ?1
@@ -1014,7 +1015,7 @@ impl ServerStore {
                     actor: r.get(3)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         drop(stmt);
         drop(conn);
         Ok(StockOverview {
@@ -1045,8 +1046,8 @@ impl ServerStore {
             }
             if sold_out {
                 conn.prepare_cached(
-                    "INSERT OR IGNORE INTO sold_out (event_id, location_id, product_id, since, actor)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO sold_out (event_id, location_id, product_id, since, actor)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                 )?
                 .execute(params![event, location, product.as_str(), now, actor])?;
             } else {
@@ -1079,7 +1080,7 @@ impl ServerStore {
                 "SELECT product_id FROM sold_out WHERE event_id = ?1 AND location_id = ?2",
             )?
             .query_map(params![event, location], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT i.id, i.name, i.unit, i.low_stock,
                     (SELECT COALESCE(SUM(m.quantity), 0) FROM stock_movements m

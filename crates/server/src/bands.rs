@@ -2,7 +2,7 @@
 //! (made with the event, rotated on demand), and the SUN links a band
 //! makes for a guest's phone, verified once each.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Connection, OptionalExtension};
 use tapster_band::{BandKeys, Keyring};
 use tapster_ledger::TokenId;
 

@@ -3,7 +3,7 @@
 //! the integrator's `external_device_id` (unique per event), a PIN (kept
 //! as an Argon2 hash, never answered), point multipliers and a location.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Connection, OptionalExtension};
 use tapster_api::walletapp::{DeviceResource, DeviceUpdate, LocationResource, NewDevice};
 use tapster_ledger::model::Permission;
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
@@ -15,7 +15,7 @@ const DEVICE_COLUMNS: &str =
     "t.friendly_name, t.identifier, t.external_device_id, t.add_multiplier,
      t.subtract_multiplier, t.id, t.permission, t.archived, l.identifier, l.address";
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceResource> {
+fn device_row(r: &crate::db::Row<'_>) -> crate::db::Result<DeviceResource> {
     let location = match (
         r.get::<_, Option<String>>(8)?,
         r.get::<_, Option<String>>(9)?,
@@ -102,7 +102,7 @@ fn external_id_taken(
 
 impl ServerStore {
     pub fn locations(&self, event: &str) -> Result<Vec<LocationResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT identifier, address FROM locations WHERE event_id = ?1 ORDER BY address",
@@ -113,7 +113,7 @@ impl ServerStore {
                 address: r.get(1)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     pub fn create_location(
@@ -145,7 +145,7 @@ impl ServerStore {
 
     /// All devices, archived ones included (flagged).
     pub fn devices(&self, event: &str) -> Result<Vec<DeviceResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {DEVICE_COLUMNS} FROM terminals t
@@ -153,11 +153,11 @@ impl ServerStore {
              WHERE t.event_id = ?1 ORDER BY t.friendly_name, t.id"
         ))?;
         let rows = stmt.query_map([event], device_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     pub fn device(&self, event: &str, identifier: &str) -> Result<DeviceResource, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         Self::device_in(&conn, event, identifier)
     }
@@ -321,7 +321,7 @@ mod tests {
         let ids: Vec<(String, i64, i64)> = conn
             .prepare("SELECT identifier, add_multiplier, subtract_multiplier FROM terminals")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();

@@ -105,6 +105,30 @@ impl ServerError {
     }
 }
 
+impl From<crate::db::Error> for ServerError {
+    fn from(error: crate::db::Error) -> Self {
+        use crate::db::Error;
+        match error {
+            Error::Sqlite(error) => error.into(),
+            Error::Postgres(ref pg) => match pg.code().map(|c| c.code()) {
+                Some("53100") => ServerError::Ledger(LedgerError::StorageFull),
+                // Serialization failure, deadlock, lock timeout, shutdown,
+                // connection trouble: worth trying again.
+                Some("40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03") => {
+                    ServerError::Ledger(LedgerError::StorageBusy)
+                }
+                Some(code) if code.starts_with("08") => {
+                    ServerError::Ledger(LedgerError::StorageBusy)
+                }
+                None if pg.is_closed() => ServerError::Ledger(LedgerError::StorageBusy),
+                _ => ServerError::Internal(error.to_string()),
+            },
+            Error::Unavailable(_) => ServerError::Ledger(LedgerError::StorageBusy),
+            Error::NoRows | Error::Conversion { .. } => ServerError::Internal(error.to_string()),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for ServerError {
     fn from(error: rusqlite::Error) -> Self {
         ServerError::Ledger(error.into())

@@ -7,7 +7,7 @@
 //! drink was already served. The wallet then shows as blocked in the feed
 //! until a top-up brings it back to zero or more.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Connection, OptionalExtension};
 use tapster_api::{
     BatchEntry, BatchResponse, ChainProblem, EntryResult, EntryStatus, FeedWallet, Heartbeat,
     WalletFeed,
@@ -113,7 +113,7 @@ impl ServerStore {
         limit: u32,
     ) -> Result<WalletFeed, ServerError> {
         let limit = limit.clamp(1, 5000);
-        let reader = self.reader();
+        let reader = self.reader()?;
         // One snapshot for the page: wallets and their cups as of one moment.
         let conn = reader.unchecked_transaction()?;
         Self::ensure_event(&conn, event)?;
@@ -132,7 +132,7 @@ impl ServerStore {
                     r.get(5)?,
                 ))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let more = rows.len() > limit as usize;
         let mut wallets = Vec::with_capacity(rows.len().min(limit as usize));
         for (wallet_id, token_id, balance, blocked, cursor, promo_balance) in
@@ -248,10 +248,10 @@ fn ingest_one(
     // both applied and rejected keys.
     let earlier: Option<Earlier> = tx
         .prepare_cached(
-            "SELECT 0, t.id, t.cursor, t.request_hash, t.entry_id, t.wallet_id, t.amount FROM transactions t
+            "SELECT 0, t.id, t.cursor, t.request_hash, t.entry_id, t.wallet_id, t.amount, NULL FROM transactions t
              WHERE t.event_id = ?1 AND t.idempotency_key = ?2
              UNION ALL
-             SELECT 1, NULL, NULL, r.request_hash, NULL, NULL, r.reason FROM rejected_entries r
+             SELECT 1, NULL, NULL, r.request_hash, NULL, NULL, NULL, r.reason FROM rejected_entries r
              WHERE r.event_id = ?1 AND r.idempotency_key = ?2
              LIMIT 1",
         )?
@@ -263,7 +263,8 @@ fn ingest_one(
                 request_hash: r.get(3)?,
                 entry_id: r.get(4)?,
                 wallet_id: r.get(5)?,
-                amount_or_reason: r.get(6)?,
+                amount: r.get(6)?,
+                reason: r.get(7)?,
             })
         })
         .optional()?;
@@ -278,10 +279,7 @@ fn ingest_one(
                     EntryStatus::Conflict
                 },
             );
-            r.reason = match earlier.amount_or_reason {
-                rusqlite::types::Value::Text(reason) => Some(reason),
-                _ => None,
-            };
+            r.reason = earlier.reason;
             return Ok(r);
         }
         // Applied online first (the terminal then fell back to offline under
@@ -296,10 +294,7 @@ fn ingest_one(
                         .optional()?,
                     None => None,
                 };
-                let amount = match earlier.amount_or_reason {
-                    rusqlite::types::Value::Integer(amount) => amount,
-                    _ => i64::MIN,
-                };
+                let amount = earlier.amount.unwrap_or(i64::MIN);
                 token.as_deref() == entry.token.as_ref().map(|t| t.as_str())
                     && amount == wallet_delta(batch_entry)?.0
             }
@@ -309,7 +304,8 @@ fn ingest_one(
             // for cancellations and the terminal's chain.
             if let Some(transaction) = &earlier.transaction_id {
                 tx.prepare_cached(
-                    "INSERT OR IGNORE INTO transaction_entries (event_id, entry_id, transaction_id) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO transaction_entries (event_id, entry_id, transaction_id) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
                 )?
                 .execute(params![event, entry.id.to_string(), transaction])?;
             }
@@ -439,8 +435,8 @@ fn ingest_one(
 }
 
 /// What an idempotency key was used for before: an applied transaction
-/// (amount in the last column; no entry id when it came online) or a
-/// rejection (reason in the last column).
+/// (with its amount; no entry id when it came online) or a rejection
+/// (with its reason).
 struct Earlier {
     rejected: bool,
     transaction_id: Option<String>,
@@ -448,7 +444,8 @@ struct Earlier {
     request_hash: Option<String>,
     entry_id: Option<String>,
     wallet_id: Option<String>,
-    amount_or_reason: rusqlite::types::Value,
+    amount: Option<i64>,
+    reason: Option<String>,
 }
 
 /// Moves the terminal's chain on to `entry`, noting a gap or a broken
@@ -619,7 +616,7 @@ fn release_pass(tx: &Connection, event: &str, original_entry: &str) -> Result<()
                 "DELETE FROM pass_redemptions WHERE event_id = ?1 AND transaction_id = ?2 RETURNING code",
             )?
             .query_map(params![event, original], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         for code in released {
             crate::passes::bump(tx, event, &code)?;
         }

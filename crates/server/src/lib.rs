@@ -1,7 +1,8 @@
 //! # tapster-server
 //!
 //! The event's source of truth that terminals sync with: the PointOfSale
-//! API of seed 001 over HTTPS, backed by SQLite.
+//! API of seed 001 over HTTPS, backed by SQLite (embedded, the default) or
+//! PostgreSQL (several server processes on one database).
 //!
 //! - [`store`]: the books (events, terminals, catalogue, wallets, transactions).
 //! - [`bands`]: the event's master keys for genuine wristbands, SUN links.
@@ -17,6 +18,7 @@
 //!   event's terminals with the seed's fields), locations, QR passes
 //!   made, imported, scanned and redeemed once; [`vouchers`]: a voucher
 //!   redeemed at a till as promo credit on the wallet.
+//! - [`db`]: one SQL interface over SQLite and PostgreSQL.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`transport`]: HTTPS (own or operator certificate, reloaded), plain HTTP
 //!   only when asked for, the redirect listener, setup codes.
@@ -27,6 +29,7 @@
 pub mod admin;
 pub mod backoffice;
 pub mod bands;
+pub mod db;
 pub mod devices;
 pub mod error;
 pub mod http;

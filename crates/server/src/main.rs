@@ -12,7 +12,7 @@ use tapster_ledger::model::Permission;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::SystemClock;
 use tapster_server::http::router;
-use tapster_server::store::ServerStore;
+use tapster_server::store::{DatabaseLocation, ServerStore};
 use tapster_server::transport::{qr_text, setup_code, Bound, SetupTransport, Transport};
 use tapster_tls::server::{names_for, CertificateSource, OwnCertificate, ServedCertificate};
 
@@ -31,8 +31,9 @@ struct Cli {
 enum Command {
     /// Serve the API until SIGTERM or Ctrl-C.
     Serve {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         /// Address to listen on; port 0 picks a free one (printed on stdout).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -43,7 +44,8 @@ enum Command {
         #[command(flatten)]
         tls: TlsArgs,
     },
-    /// The server's own TLS certificate (kept next to the database).
+    /// The server's own TLS certificate (kept next to a SQLite database,
+    /// or in --tls-dir).
     Tls {
         #[command(subcommand)]
         command: TlsCommand,
@@ -60,16 +62,18 @@ enum Command {
     },
     /// Make a manager token for an event.
     AdminToken {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
         event: String,
     },
     /// Fill an event with the demo bar: drinks with deposits, food, staff
     /// and funded wristbands.
     Demo {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
         event: String,
         #[arg(long, default_value_t = 100)]
@@ -81,8 +85,9 @@ enum Command {
     },
     /// Exit 0 when every wallet's balance equals the sum of its transactions.
     Check {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
     },
 }
 
@@ -103,6 +108,10 @@ struct TlsArgs {
     /// it is made (the listen address, localhost and the host name are in).
     #[arg(long = "tls-name")]
     tls_names: Vec<String>,
+    /// Where the server's own certificate is kept (default: next to a
+    /// SQLite database; required on PostgreSQL without --tls-cert).
+    #[arg(long)]
+    tls_dir: Option<PathBuf>,
     /// Plain HTTP: terminal tokens and wallets readable by anyone on the
     /// network. For local development only; tills show "not encrypted".
     #[arg(long)]
@@ -117,29 +126,39 @@ struct TlsArgs {
 enum TlsCommand {
     /// Print the fingerprint of the certificate served (and of the next one).
     Show {
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
-        db: PathBuf,
+        tls_dir: Option<PathBuf>,
     },
     /// Make the next certificate: a running server announces it to pinned
     /// tills from now on; switch with `tls promote` once they have all synced.
     Rotate {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long = "tls-name")]
         tls_names: Vec<String>,
+        #[arg(long)]
+        tls_dir: Option<PathBuf>,
     },
     /// Serve the next certificate (a running server switches within seconds).
     Promote {
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
-        db: PathBuf,
+        tls_dir: Option<PathBuf>,
     },
 }
 
 #[derive(Subcommand)]
 enum EventCommand {
     Create {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
         name: String,
     },
@@ -147,8 +166,9 @@ enum EventCommand {
     /// till was lost): tills get it at their next sync, bands are re-keyed
     /// at the encoding station; the previous version works until then.
     RotateBandKeys {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
         event: String,
     },
@@ -157,8 +177,9 @@ enum EventCommand {
 #[derive(Subcommand)]
 enum TerminalCommand {
     Create {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
         #[arg(long)]
         event: String,
         #[arg(long)]
@@ -179,6 +200,9 @@ enum TerminalCommand {
         /// Also print the setup code as a QR code (on stderr).
         #[arg(long)]
         qr: bool,
+        /// Where the server's own certificate is (see `serve --tls-dir`).
+        #[arg(long)]
+        tls_dir: Option<PathBuf>,
     },
 }
 
@@ -188,9 +212,35 @@ fn parse_permission(value: &str) -> Result<Permission, String> {
         .map_err(|e: tapster_ledger::error::InputError| e.to_string())
 }
 
-fn open(db: &std::path::Path) -> Result<ServerStore> {
-    ServerStore::open(db, Arc::new(SystemClock))
-        .with_context(|| format!("cannot open {}", db.display()))
+fn open(db: &str) -> Result<ServerStore> {
+    ServerStore::connect(db, Arc::new(SystemClock))
+        .with_context(|| format!("cannot open {}", shown(db)))
+}
+
+/// The database as it may be logged: a URL without its password.
+fn shown(db: &str) -> String {
+    match DatabaseLocation::parse(db) {
+        DatabaseLocation::Sqlite(path) => path.display().to_string(),
+        DatabaseLocation::Postgres(url) => match url.split_once('@') {
+            Some((credentials, rest)) => match credentials.rsplit_once(':') {
+                Some((user, _password)) if !user.ends_with('/') => format!("{user}:***@{rest}"),
+                _ => url.clone(),
+            },
+            None => url.clone(),
+        },
+    }
+}
+
+/// Where the server's own certificate is kept: `--tls-dir`, else next
+/// to a SQLite database.
+fn own_certificate(db: &str, tls_dir: Option<PathBuf>) -> Result<OwnCertificate> {
+    match (tls_dir, DatabaseLocation::parse(db)) {
+        (Some(dir), _) => Ok(OwnCertificate { dir }),
+        (None, DatabaseLocation::Sqlite(path)) => Ok(OwnCertificate::next_to(&path)),
+        (None, DatabaseLocation::Postgres(_)) => anyhow::bail!(
+            "on PostgreSQL the server's own certificate is kept in --tls-dir DIR (the same for every server process), or give --tls-cert and --tls-key"
+        ),
+    }
 }
 
 fn print(value: serde_json::Value) {
@@ -236,6 +286,7 @@ fn main() -> Result<()> {
                     insecure_http,
                     validated,
                     qr,
+                    tls_dir,
                 },
         } => {
             let (id, token) = open(&db)?.create_terminal(&event, &name, permission)?;
@@ -246,7 +297,7 @@ fn main() -> Result<()> {
                     } else if validated {
                         SetupTransport::Validated
                     } else {
-                        let own = OwnCertificate::next_to(&db);
+                        let own = own_certificate(&db, tls_dir)?;
                         let host = address.rsplit_once(':').map_or(&*address, |(h, _)| h);
                         let names = names_for(
                             SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -295,8 +346,8 @@ fn main() -> Result<()> {
 
 fn tls_command(command: TlsCommand) -> Result<()> {
     match command {
-        TlsCommand::Show { db } => {
-            let own = OwnCertificate::next_to(&db);
+        TlsCommand::Show { db, tls_dir } => {
+            let own = own_certificate(&db, tls_dir)?;
             if !own.exists() {
                 anyhow::bail!(
                     "{} has no certificate yet: `serve` makes one at its first start",
@@ -309,15 +360,19 @@ fn tls_command(command: TlsCommand) -> Result<()> {
                 "next_fingerprint": served.next_fingerprint().map(|f| f.to_string()),
             }));
         }
-        TlsCommand::Rotate { db, tls_names } => {
-            let own = OwnCertificate::next_to(&db);
+        TlsCommand::Rotate {
+            db,
+            tls_names,
+            tls_dir,
+        } => {
+            let own = own_certificate(&db, tls_dir)?;
             let names = names_for(SocketAddr::from(([0, 0, 0, 0], 0)), &tls_names);
             let next = own.prepare_next(&names)?;
             tracing::info!(next = %next, "next certificate made; announced to pinned tills");
             print(json!({ "next_fingerprint": next.to_string() }));
         }
-        TlsCommand::Promote { db } => {
-            let fingerprint = OwnCertificate::next_to(&db).promote_next()?;
+        TlsCommand::Promote { db, tls_dir } => {
+            let fingerprint = own_certificate(&db, tls_dir)?.promote_next()?;
             tracing::info!(%fingerprint, "next certificate is now served");
             print(json!({ "fingerprint": fingerprint.to_string() }));
         }
@@ -325,7 +380,7 @@ fn tls_command(command: TlsCommand) -> Result<()> {
     Ok(())
 }
 
-fn serve(db: &std::path::Path, listen: SocketAddr, rate_limit: f64, tls: TlsArgs) -> Result<()> {
+fn serve(db: &str, listen: SocketAddr, rate_limit: f64, tls: TlsArgs) -> Result<()> {
     let store = open(db)?;
     let transport = if tls.insecure_http {
         tracing::warn!(
@@ -341,7 +396,7 @@ fn serve(db: &std::path::Path, listen: SocketAddr, rate_limit: f64, tls: TlsArgs
                 generated: false,
             },
             _ => {
-                let own = OwnCertificate::next_to(db);
+                let own = own_certificate(db, tls.tls_dir)?;
                 let (fingerprint, made) = own.ensure(&names_for(listen, &tls.tls_names))?;
                 if made {
                     tracing::info!(%fingerprint, dir = %own.dir.display(), "made the server's own TLS certificate");

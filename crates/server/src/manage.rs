@@ -4,7 +4,7 @@
 //! move to a new wristband, pay out), reports in seed 000's record shapes,
 //! and the conflicts that offline selling leaves behind.
 
-use rusqlite::{params, OptionalExtension};
+use crate::db::{params, OptionalExtension};
 use tapster_ledger::model::{Category, EntryKind, EventSettings, Product, Role, Tender};
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
 use tapster_ledger::promo::payable;
@@ -72,14 +72,61 @@ const RECORD_NAMES: &str =
      LEFT JOIN staff st ON st.event_id = t.event_id AND st.id = t.staff_id";
 
 /// A record filter's time range (?2, ?3) and terminal (?4) on the transactions `t`.
-const RECORD_FILTER: &str = "(?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-     AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
-     AND (?4 IS NULL OR t.terminal_id = ?4)";
+/// A sale's lines as rows `l` (`l.value` one line's JSON), in each
+/// engine's words.
+struct LinesSql {
+    join: &'static str,
+    /// The line's position in its sale, from 0.
+    index: &'static str,
+    /// The hour of the sale, `2026-07-04T21:00:00Z`, as the group key.
+    hour: &'static str,
+    engine: crate::db::Engine,
+}
+
+impl LinesSql {
+    fn of(conn: &crate::db::Connection) -> LinesSql {
+        match conn.engine() {
+            crate::db::Engine::Sqlite => LinesSql {
+                join: "JOIN json_each(t.lines) l",
+                index: "l.key",
+                hour: "strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')",
+                engine: crate::db::Engine::Sqlite,
+            },
+            crate::db::Engine::Postgres => LinesSql {
+                join: "CROSS JOIN LATERAL jsonb_array_elements(CAST(t.lines AS JSONB)) WITH ORDINALITY AS l(value, ordinal)",
+                index: "(l.ordinal - 1)",
+                hour: "to_char(to_timestamp(COALESCE(t.terminal_time, t.created_at) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
+                engine: crate::db::Engine::Postgres,
+            },
+        }
+    }
+
+    /// The line's boolean `field` is true (JSON `true`).
+    fn flag_true(&self, field: &str) -> String {
+        match self.engine {
+            crate::db::Engine::Sqlite => format!("(l.value ->> '{field}') = 1"),
+            crate::db::Engine::Postgres => format!("(l.value ->> '{field}') = 'true'"),
+        }
+    }
+
+    /// The line's boolean `field` is false (JSON `false`).
+    fn flag_false(&self, field: &str) -> String {
+        match self.engine {
+            crate::db::Engine::Sqlite => format!("(l.value ->> '{field}') = 0"),
+            crate::db::Engine::Postgres => format!("(l.value ->> '{field}') = 'false'"),
+        }
+    }
+}
+
+const RECORD_FILTER: &str =
+    "(CAST(?2 AS BIGINT) IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+     AND (CAST(?3 AS BIGINT) IS NULL OR COALESCE(t.terminal_time, t.created_at) <= ?3)
+     AND (CAST(?4 AS TEXT) IS NULL OR t.terminal_id = ?4)";
 
 impl ServerStore {
     /// The event whose admin token this is.
     pub fn authenticate_admin(&self, event: &str, token: &str) -> Result<bool, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let found: Option<String> = conn
             .prepare_cached("SELECT event_id FROM admin_tokens WHERE token_hash = ?1")?
             .query_row([token_hash(token)], |r| r.get(0))
@@ -88,7 +135,7 @@ impl ServerStore {
     }
 
     pub fn settings(&self, event: &str) -> Result<EventSettings, ServerError> {
-        Self::ensure_event(&self.reader(), event)
+        Self::ensure_event(&self.reader()?, event)
     }
 
     pub fn update_settings(
@@ -119,7 +166,7 @@ impl ServerStore {
         event: &str,
         include_archived: bool,
     ) -> Result<Vec<Product>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt =
             conn.prepare_cached("SELECT data FROM products WHERE event_id = ?1 ORDER BY id")?;
@@ -214,7 +261,7 @@ impl ServerStore {
     }
 
     pub fn categories(&self, event: &str) -> Result<Vec<Category>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, position FROM categories WHERE event_id = ?1 ORDER BY position, name",
@@ -258,7 +305,7 @@ impl ServerStore {
     }
 
     pub fn terminals(&self, event: &str) -> Result<Vec<TerminalStatus>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, friendly_name, permission, layout, archived, last_seen, app_version, pending, last_sequence
@@ -403,7 +450,7 @@ impl ServerStore {
         let settings = self.settings(event)?;
         let categories = self.categories(event)?;
         let mut products = self.products(event, true)?;
-        let conn = self.reader();
+        let conn = self.reader()?;
         let (sold_out, stock_warnings) = Self::till_stock(&conn, event, terminal_id)?;
         for product in &mut products {
             product.sold_out = sold_out.iter().any(|id| id == product.id.as_str());
@@ -445,7 +492,7 @@ impl ServerStore {
     }
 
     pub fn staff(&self, event: &str) -> Result<Vec<StaffMember>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, role, active FROM staff WHERE event_id = ?1 ORDER BY name",
@@ -541,12 +588,12 @@ impl ServerStore {
         except: &StaffId,
     ) -> Result<(), ServerError> {
         let hashes: Vec<String> = {
-            let conn = self.reader();
+            let conn = self.reader()?;
             let mut stmt = conn.prepare_cached(
                 "SELECT pin_hash FROM staff WHERE event_id = ?1 AND active = 1 AND id != ?2",
             )?;
             let rows = stmt.query_map(params![event, except.as_str()], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<crate::db::Result<_>>()?
         };
         for hash in hashes {
             if tapster_ledger::pin::verify_pin(pin, &hash)? {
@@ -569,7 +616,7 @@ impl ServerStore {
         let event = terminal.event_id.clone();
         let now = self.now();
         let (role, hash, active, attempts) = {
-            let conn = self.reader();
+            let conn = self.reader()?;
             Self::ensure_event(&conn, &event)?;
             let found = conn
                 .prepare_cached(
@@ -667,7 +714,7 @@ impl ServerStore {
         if self.authenticate_admin(event, token)? {
             return Ok(Some(ManagerIdentity::Admin));
         }
-        let conn = self.reader();
+        let conn = self.reader()?;
         let found = conn
             .prepare_cached(
                 "SELECT ss.staff_id, st.role FROM staff_sessions ss
@@ -791,19 +838,23 @@ impl ServerStore {
         filter: &RecordFilter,
     ) -> Result<Vec<SalesRecord>, ServerError> {
         use tapster_ledger::bills::{BILL_PRODUCT, TIP_PRODUCT};
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
+        let lines = LinesSql::of(&conn);
         let sql = format!(
-            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, l.key, l.value ->> 'product', l.value ->> 'name',
-                    l.value ->> 'quantity', l.value ->> 'unit_price', t.staff_id, t.terminal_id, tm.friendly_name,
-                    st.name
-             FROM transactions t JOIN json_each(t.lines) l {RECORD_NAMES}
-             WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+            "SELECT COALESCE(t.terminal_time, t.created_at), t.id, {index}, l.value ->> 'product', l.value ->> 'name',
+                    CAST(l.value ->> 'quantity' AS BIGINT), CAST(l.value ->> 'unit_price' AS BIGINT),
+                    t.staff_id, t.terminal_id, tm.friendly_name, st.name
+             FROM transactions t {join} {RECORD_NAMES}
+             WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND {not_deposit}
                AND (l.value ->> 'product') NOT IN ('{BILL_PRODUCT}', '{TIP_PRODUCT}')
                AND {RECORD_FILTER}
-             ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq, l.key
+             ORDER BY COALESCE(t.terminal_time, t.created_at) {}, t.seq, {index}
              LIMIT ?5",
-            filter.direction()
+            filter.direction(),
+            index = lines.index,
+            join = lines.join,
+            not_deposit = lines.flag_false("deposit"),
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -868,7 +919,7 @@ impl ServerStore {
         event: &str,
         filter: &RecordFilter,
     ) -> Result<Vec<TopUpRecord>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let sql = format!(
             "SELECT COALESCE(t.terminal_time, t.created_at), t.id, t.amount, t.tender, t.staff_id, t.terminal_id,
@@ -925,21 +976,24 @@ impl ServerStore {
     /// top-ups by tender.
     pub fn summary(&self, event: &str, filter: &RecordFilter) -> Result<Summary, ServerError> {
         use tapster_ledger::bills::{BILL_PRODUCT, TIP_PRODUCT};
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
+        let lines = LinesSql::of(&conn);
         let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
             let sql = format!(
                 // Not `key`: json_each has a column of that name, which
                 // GROUP BY would take instead of the alias (the line's
                 // position in its sale).
-                "SELECT {expression} AS group_key, SUM(l.value ->> 'quantity'),
-                        SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price')),
+                "SELECT {expression} AS group_key, SUM(CAST(l.value ->> 'quantity' AS BIGINT)),
+                        SUM(CAST(l.value ->> 'quantity' AS BIGINT) * CAST(l.value ->> 'unit_price' AS BIGINT)),
                         COUNT(DISTINCT t.id) FILTER (WHERE t.kind = 'sale')
-                 FROM transactions t JOIN json_each(t.lines) l
-                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'deposit') = 0
+                 FROM transactions t {join}
+                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND {not_deposit}
                    AND (l.value ->> 'product') NOT IN ('{BILL_PRODUCT}', '{TIP_PRODUCT}')
                    AND {RECORD_FILTER}
-                 GROUP BY group_key ORDER BY group_key"
+                 GROUP BY group_key ORDER BY group_key",
+                join = lines.join,
+                not_deposit = lines.flag_false("deposit"),
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
@@ -958,7 +1012,7 @@ impl ServerStore {
                     })
                 },
             )?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            Ok(rows.collect::<crate::db::Result<_>>()?)
         };
         let sales_count: i64 = conn
             .prepare_cached(&format!(
@@ -976,7 +1030,7 @@ impl ServerStore {
             )?;
         let by_product = group("l.value ->> 'product'")?;
         let by_category = group("l.value ->> 'category'")?;
-        let by_hour = group("strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')")?;
+        let by_hour = group(lines.hour)?;
         let by_terminal = group("t.terminal_id")?;
         let by_cashier = group("t.staff_id")?;
         let by_location = group(
@@ -1021,7 +1075,7 @@ impl ServerStore {
                     })
                 },
             )?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let (vouchers_redeemed, credited, spent) = conn
             .prepare_cached(&format!(
                 "SELECT COUNT(*) FILTER (WHERE t.tag = 'voucher' AND t.promo_delta > 0),
@@ -1047,10 +1101,12 @@ impl ServerStore {
         // Tips are the staff's: beside revenue, never in it.
         let tips: i64 = conn
             .prepare_cached(&format!(
-                "SELECT COALESCE(SUM((l.value ->> 'quantity') * (l.value ->> 'unit_price')), 0)
-                 FROM transactions t JOIN json_each(t.lines) l
-                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND (l.value ->> 'tip') = 1
-                   AND {RECORD_FILTER}"
+                "SELECT COALESCE(SUM(CAST(l.value ->> 'quantity' AS BIGINT) * CAST(l.value ->> 'unit_price' AS BIGINT)), 0)
+                 FROM transactions t {join}
+                 WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel') AND {tip}
+                   AND {RECORD_FILTER}",
+                join = lines.join,
+                tip = lines.flag_true("tip"),
             ))?
             .query_row(
                 params![
@@ -1083,20 +1139,20 @@ impl ServerStore {
     }
 
     pub fn conflicts(&self, event: &str) -> Result<Conflicts, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let overdrawn_wallets = conn
             .prepare_cached("SELECT token_id, id, balance FROM wallets WHERE event_id = ?1 AND balance < 0 ORDER BY balance")?
             .query_map([event], |r| Ok(OverdrawnWallet { token_id: r.get(0)?, wallet_id: r.get(1)?, balance: r.get(2)? }))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let rejected_entries = conn
             .prepare_cached("SELECT terminal_id, idempotency_key, reason, at FROM rejected_entries WHERE event_id = ?1 ORDER BY at DESC LIMIT 1000")?
             .query_map([event], |r| Ok(RejectedEntry { terminal_id: r.get(0)?, idempotency_key: r.get(1)?, reason: r.get(2)?, at: r.get(3)? }))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let terminal_problems = conn
             .prepare_cached("SELECT terminal_id, problem, sequence, detail FROM terminal_problems WHERE event_id = ?1 ORDER BY at DESC LIMIT 1000")?
             .query_map([event], |r| Ok(TerminalProblem { terminal_id: r.get(0)?, problem: r.get(1)?, sequence: r.get(2)?, detail: r.get(3)? }))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let pass_conflicts = conn
             .prepare_cached(
                 "SELECT c.code, p.title, c.terminal_id, c.idempotency_key, c.transaction_id, c.value, c.reason, c.at
@@ -1115,7 +1171,7 @@ impl ServerStore {
                     at: r.get(7)?,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         Ok(Conflicts {
             overdrawn_wallets,
             rejected_entries,
@@ -1128,7 +1184,7 @@ impl ServerStore {
 /// A manual transaction (no terminal): manager actions.
 /// Ends the staff sessions opened on a terminal (archived, token rolled).
 fn end_terminal_sessions(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Connection,
     event: &str,
     terminal: &str,
 ) -> Result<(), ServerError> {

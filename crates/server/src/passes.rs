@@ -5,7 +5,7 @@
 //! inside the one writer, so of any number of simultaneous scans of a
 //! code exactly as many win as the pass allows.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Connection, OptionalExtension};
 use tapster_api::walletapp::{NewPassBatch, PassBatch, PassInfo, RedemptionRow};
 use tapster_api::PassFeed;
 use tapster_ledger::passes::{Benefit, KnownPass, Pass, PassCode, PassRefusal};
@@ -309,9 +309,12 @@ impl ServerStore {
                         return Err(ServerError::IdempotencyConflict(key.to_string()));
                     }
                     let codes = tx
-                        .prepare("SELECT code FROM passes WHERE event_id = ?1 AND batch = ?2 ORDER BY rowid")?
+                        .prepare(&format!(
+                            "SELECT code FROM passes WHERE event_id = ?1 AND batch = ?2 ORDER BY {}",
+                            made_order(tx)
+                        ))?
                         .query_map(params![event, batch], |r| r.get(0))?
-                        .collect::<rusqlite::Result<_>>()?;
+                        .collect::<crate::db::Result<_>>()?;
                     return Ok(PassBatch { batch, codes });
                 }
                 tx.execute(
@@ -404,7 +407,7 @@ impl ServerStore {
 
     /// A pass as it stands now.
     pub fn pass(&self, event: &str, code: &str) -> Result<StoredPass, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         load(&conn, event, code, self.clock.now())?
             .ok_or_else(|| ServerError::NotFound("this pass".into()))
@@ -488,15 +491,16 @@ impl ServerStore {
 
     /// Every pass (of `batch`, if given), in the order they were made.
     pub fn passes(&self, event: &str, batch: Option<&str>) -> Result<Vec<StoredPass>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let codes: Vec<String> = conn
-            .prepare_cached(
-                "SELECT code FROM passes WHERE event_id = ?1 AND (?2 IS NULL OR batch = ?2)
-                 ORDER BY created_at, rowid",
-            )?
+            .prepare_cached(&format!(
+                "SELECT code FROM passes WHERE event_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR batch = ?2)
+                 ORDER BY created_at, {}",
+                made_order(&conn)
+            ))?
             .query_map(params![event, batch], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let now = self.clock.now();
         codes
             .iter()
@@ -554,7 +558,7 @@ impl ServerStore {
     /// needs to take them off a cart (vouchers need the server anyway).
     pub fn pass_feed(&self, event: &str, since: i64, limit: u32) -> Result<PassFeed, ServerError> {
         let limit = limit.clamp(1, 1000) as usize;
-        let reader = self.reader();
+        let reader = self.reader()?;
         // One snapshot for the page.
         let conn = reader.unchecked_transaction()?;
         Self::ensure_event(&conn, event)?;
@@ -567,7 +571,7 @@ impl ServerStore {
             .query_map(params![event, since, limit as i64 + 1], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         let more = rows.len() > limit;
         let now = self.clock.now();
         let passes = rows
@@ -601,7 +605,7 @@ impl ServerStore {
 
     /// Redemptions by pass type, location and device.
     pub fn redemption_report(&self, event: &str) -> Result<Vec<RedemptionRow>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
             "SELECT p.pass_type, l.address, r.terminal_id, COUNT(*)
@@ -620,7 +624,7 @@ impl ServerStore {
                 redemptions: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 }
 
@@ -716,4 +720,13 @@ pub fn parse_import(text: &str) -> Result<Vec<ImportedPass>, ServerError> {
         });
     }
     Ok(out)
+}
+
+/// The column that orders passes as they were made: SQLite's rowid, a
+/// numbered column on PostgreSQL (which has no stable row order).
+fn made_order(conn: &Connection) -> &'static str {
+    match conn.engine() {
+        crate::db::Engine::Sqlite => "rowid",
+        crate::db::Engine::Postgres => "made",
+    }
 }

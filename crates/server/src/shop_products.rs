@@ -6,6 +6,7 @@
 //! exactly to cents. A manager's token has the abilities
 //! `products.get/store/update/delete`; a device token gets 403.
 
+use crate::db::{params, OptionalExtension};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -13,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use rusqlite::{params, OptionalExtension};
 use tapster_api::walletapp::{Decimal, Envelope, Organization, ProductChanges, ShopProduct};
 #[allow(unused_imports)]
 use tapster_api::ErrorBody;
@@ -182,7 +182,7 @@ impl ServerStore {
         product: Product,
     ) -> Result<ShopProduct, ServerError> {
         let (created, updated, show_title, show_subtitle) = self
-            .reader()
+            .reader()?
             .prepare_cached(
                 "SELECT created_at, updated_at, show_title, show_subtitle FROM products
                  WHERE event_id = ?1 AND id = ?2",
@@ -245,7 +245,7 @@ impl ServerStore {
         let organization = self.organization(event)?;
         let product = ProductId::new(id)
             .ok()
-            .map(|id| Self::product_of(&self.reader(), event, &id))
+            .map(|id| Self::product_of(&self.reader()?, event, &id))
             .transpose()?
             .flatten()
             .ok_or_else(|| ServerError::NotFound(format!("product '{id}'")))?;
@@ -330,7 +330,7 @@ impl ServerStore {
         }
         let current = self.shop_product(event, id)?;
         let id = ProductId::new(id).map_err(|e| ServerError::invalid("identifier", e.reason))?;
-        let mut product = Self::product_of(&self.reader(), event, &id)?
+        let mut product = Self::product_of(&self.reader()?, event, &id)?
             .ok_or_else(|| ServerError::NotFound(format!("product '{id}'")))?;
         let mut flags = (current.show_title, current.show_subtitle);
         apply(&mut product, &mut flags, changes)?;
@@ -347,7 +347,7 @@ impl ServerStore {
         } else {
             base
         };
-        let conn = self.reader();
+        let conn = self.reader()?;
         for n in 1..1000 {
             let candidate = if n == 1 {
                 base.clone()

@@ -7,11 +7,11 @@
 //! for events that outgrow one machine.
 
 use std::path::Path;
-use std::sync::{Arc, MutexGuard};
+use std::sync::Arc;
 
+use crate::db::{params, Connection, OptionalExtension};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use tapster_api::{
     api_timestamp, api_timestamp_in, CreateTransaction, ProductResource, TerminalRef,
@@ -32,6 +32,7 @@ use tapster_ledger::{
     demo, Cents, Clock, IdempotencyKey, ProductId, TerminalId, Timestamp, TokenId,
 };
 
+use crate::db::{Engine, Migration as PgMigration, PgDatabase, WriteMode};
 use crate::error::ServerError;
 use crate::writer::{configure, Readers, Writer};
 
@@ -78,6 +79,70 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// PostgreSQL's schema, step by step with the same versions as SQLite's.
+pub const PG_MIGRATIONS: &[PgMigration] = &[
+    PgMigration {
+        version: 1,
+        name: "server",
+        sql: include_str!("../../../migrations/server-pg/0001_server.sql"),
+    },
+    PgMigration {
+        version: 2,
+        name: "staff sessions",
+        sql: include_str!("../../../migrations/server-pg/0002_staff_sessions.sql"),
+    },
+    PgMigration {
+        version: 3,
+        name: "band keys",
+        sql: include_str!("../../../migrations/server-pg/0003_band_keys.sql"),
+    },
+    PgMigration {
+        version: 4,
+        name: "devices and passes",
+        sql: include_str!("../../../migrations/server-pg/0004_devices_passes.sql"),
+    },
+    PgMigration {
+        version: 5,
+        name: "promo credit",
+        sql: include_str!("../../../migrations/server-pg/0005_promo_credit.sql"),
+    },
+    PgMigration {
+        version: 6,
+        name: "pass conflicts",
+        sql: include_str!("../../../migrations/server-pg/0006_pass_conflicts.sql"),
+    },
+    PgMigration {
+        version: 7,
+        name: "integrations",
+        sql: include_str!("../../../migrations/server-pg/0007_integrations.sql"),
+    },
+    PgMigration {
+        version: 8,
+        name: "back_office",
+        sql: include_str!("../../../migrations/server-pg/0008_back_office.sql"),
+    },
+];
+
+/// Where the server's database is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    pub fn parse(location: &str) -> DatabaseLocation {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            DatabaseLocation::Postgres(location.to_string())
+        } else {
+            let path = location
+                .strip_prefix("sqlite://")
+                .or_else(|| location.strip_prefix("sqlite:"));
+            DatabaseLocation::Sqlite(path.unwrap_or(location).into())
+        }
+    }
+}
+
 /// A terminal that presented a valid token.
 #[derive(Clone, Debug)]
 pub struct AuthenticatedTerminal {
@@ -110,9 +175,13 @@ pub struct TransactionOutcome {
 
 /// The server's store. See the module documentation.
 pub struct ServerStore {
-    writer: Writer,
-    readers: Readers,
+    storage: Storage,
     pub(crate) clock: Arc<dyn Clock>,
+}
+
+enum Storage {
+    Sqlite { writer: Writer, readers: Readers },
+    Postgres(PgDatabase),
 }
 
 /// A long random secret (api and admin tokens), 40 characters.
@@ -154,27 +223,80 @@ pub(crate) fn request_hash(value: &impl serde::Serialize) -> Result<String, Serv
 }
 
 impl ServerStore {
+    /// Opens (and migrates) the SQLite database file at `path`.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<ServerStore, ServerError> {
-        let mut conn = Connection::open(path)?;
+        let mut conn = rusqlite::Connection::open(path)?;
         configure(&conn)?;
         migrate::apply(&mut conn, MIGRATIONS, MIGRATIONS.len() as i64)?;
         Ok(ServerStore {
-            writer: Writer::start(conn)?,
-            readers: Readers::open(path)?,
+            storage: Storage::Sqlite {
+                writer: Writer::start(conn)?,
+                readers: Readers::open(path)?,
+            },
             clock,
         })
     }
 
-    /// Runs `work` as one durable write (see [`crate::writer`]).
+    /// Opens the database `location` names: a `postgres://` (or
+    /// `postgresql://`) URL, `sqlite:` and a path, or a bare path (SQLite).
+    pub fn connect(location: &str, clock: Arc<dyn Clock>) -> Result<ServerStore, ServerError> {
+        match DatabaseLocation::parse(location) {
+            DatabaseLocation::Sqlite(path) => Self::open(&path, clock),
+            DatabaseLocation::Postgres(url) => {
+                let database = PgDatabase::connect(&url)?;
+                database.migrate(PG_MIGRATIONS)?;
+                Ok(ServerStore {
+                    storage: Storage::Postgres(database),
+                    clock,
+                })
+            }
+        }
+    }
+
+    /// The engine behind this store.
+    pub fn engine(&self) -> Engine {
+        match self.storage {
+            Storage::Sqlite { .. } => Engine::Sqlite,
+            Storage::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Runs `work` as one durable write that no other write overlaps (see
+    /// [`crate::writer`] and [`crate::db`]).
     pub(crate) fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
-        self.writer.write(work)
+        match &self.storage {
+            Storage::Sqlite { writer, .. } => {
+                writer.write(move |conn| work(&Connection::sqlite(conn)))
+            }
+            Storage::Postgres(database) => database.write(WriteMode::Exclusive, work),
+        }
     }
 
-    pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.readers.get()
+    /// Runs `work` as one durable write beside other shared writes: on
+    /// PostgreSQL `work` must lock the rows it changes (terminal first,
+    /// then wallets by id, then the feed cursor); on SQLite it is
+    /// [`Self::write`].
+    pub(crate) fn write_shared<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        match &self.storage {
+            Storage::Sqlite { writer, .. } => {
+                writer.write(move |conn| work(&Connection::sqlite(conn)))
+            }
+            Storage::Postgres(database) => database.write(WriteMode::Shared, work),
+        }
+    }
+
+    /// A connection for reading.
+    pub(crate) fn reader(&self) -> Result<Connection<'_>, ServerError> {
+        match &self.storage {
+            Storage::Sqlite { readers, .. } => Ok(Connection::sqlite_reader(readers.get())),
+            Storage::Postgres(database) => Ok(database.connection()?),
+        }
     }
 
     pub fn create_event(&self, name: &str) -> Result<String, ServerError> {
@@ -261,7 +383,7 @@ impl ServerStore {
         let layout: Vec<String> = tx
             .prepare("SELECT id FROM products WHERE event_id = ?1 ORDER BY id")?
             .query_map([event], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         tx.execute(
             "INSERT INTO terminals (event_id, id, friendly_name, permission, token_hash, layout, created_at, identifier)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -298,7 +420,7 @@ impl ServerStore {
         event: &str,
         token: &str,
     ) -> Result<Option<AuthenticatedTerminal>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let found = conn
             .prepare_cached(
                 "SELECT event_id, id, friendly_name, permission, kind FROM terminals
@@ -347,7 +469,7 @@ impl ServerStore {
         &self,
         terminal: &AuthenticatedTerminal,
     ) -> Result<TerminalResource, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let layout: String = conn.query_row(
             "SELECT layout FROM terminals WHERE event_id = ?1 AND id = ?2",
             params![terminal.event_id, terminal.id],
@@ -417,7 +539,7 @@ impl ServerStore {
         event: &str,
         token: &TokenId,
     ) -> Result<Option<WalletResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Ok(Self::wallet_row(&conn, event, token)?.map(|w| w.resource()))
     }
 
@@ -774,7 +896,7 @@ impl ServerStore {
         token: &TokenId,
         limit: u32,
     ) -> Result<Vec<TransactionResource>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let Some(wallet) = Self::wallet_row(&conn, event, token)? else {
             return Ok(Vec::new());
         };
@@ -803,7 +925,7 @@ impl ServerStore {
                 timestamp: api_timestamp_in(r.get(4)?, &zone),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok(rows.collect::<crate::db::Result<_>>()?)
     }
 
     /// Fills an event with the demo bar: catalogue, every product on each
@@ -824,7 +946,8 @@ impl ServerStore {
             Self::ensure_event(tx, event)?;
             for Category { id, name, position } in demo::categories() {
                 tx.execute(
-                    "INSERT OR REPLACE INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position",
                     params![event, id.as_str(), name, position],
                 )?;
             }
@@ -834,7 +957,10 @@ impl ServerStore {
             for member in demo::STAFF {
                 let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
                 tx.execute(
-                    "INSERT OR REPLACE INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                     ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                         pin_hash = excluded.pin_hash, active = excluded.active, badge = NULL,
+                         failed_logins = 0, locked_until = NULL",
                     params![event, member.id, member.name, Role::as_str(member.role), hash_pin(&pin, pin_cost)?],
                 )?;
             }
@@ -872,13 +998,13 @@ impl ServerStore {
 
     /// Every wallet whose balance differs from the sum of its transactions.
     pub fn check(&self) -> Result<Vec<String>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT w.event_id, w.token_id, w.balance, COALESCE(SUM(t.amount), 0) FROM wallets w
              LEFT JOIN transactions t ON t.wallet_id = w.id
-             GROUP BY w.id HAVING w.balance <> COALESCE(SUM(t.amount), 0)",
+             GROUP BY w.event_id, w.token_id HAVING w.balance <> COALESCE(SUM(t.amount), 0)",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map((), |r| {
             Ok(format!(
                 "event {} wristband {}: balance {} but transactions sum to {}",
                 r.get::<_, String>(0)?,
@@ -887,16 +1013,16 @@ impl ServerStore {
                 r.get::<_, i64>(3)?
             ))
         })?;
-        let mut problems: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut problems: Vec<String> = rows.collect::<crate::db::Result<_>>()?;
         // Promo credit: what its moves add up to, never more than the wallet holds.
         let mut stmt = conn.prepare(
             "SELECT w.event_id, w.token_id, w.promo_balance, COALESCE(SUM(t.promo_delta), 0), w.balance
              FROM wallets w LEFT JOIN transactions t ON t.wallet_id = w.id
-             GROUP BY w.id
+             GROUP BY w.event_id, w.token_id
              HAVING w.promo_balance <> COALESCE(SUM(t.promo_delta), 0)
-                 OR w.promo_balance > MAX(w.balance, 0)",
+                 OR w.promo_balance > CASE WHEN w.balance > 0 THEN w.balance ELSE 0 END",
         )?;
-        let promo = stmt.query_map([], |r| {
+        let promo = stmt.query_map((), |r| {
             Ok(format!(
                 "event {} wristband {}: promo credit {} but its moves sum to {} (balance {})",
                 r.get::<_, String>(0)?,
@@ -906,7 +1032,7 @@ impl ServerStore {
                 r.get::<_, i64>(4)?
             ))
         })?;
-        problems.extend(promo.collect::<rusqlite::Result<Vec<_>>>()?);
+        problems.extend(promo.collect::<crate::db::Result<Vec<_>>>()?);
         Ok(problems)
     }
 
@@ -1002,7 +1128,7 @@ pub(crate) fn add_deposits(
     for line in lines.iter().filter(|l| l.deposit) {
         conn.prepare_cached(
             "INSERT INTO wallet_deposits (wallet_id, product_id, count) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO UPDATE SET count = count + excluded.count",
+             ON CONFLICT (wallet_id, product_id) DO UPDATE SET count = wallet_deposits.count + excluded.count",
         )?
         .execute(params![wallet_id, line.product.as_str(), line.quantity])?;
     }
@@ -1020,7 +1146,7 @@ pub(crate) fn save_product(
     conn.prepare_cached(
         "INSERT INTO products (event_id, id, data, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
          ON CONFLICT (event_id, id) DO UPDATE SET data = excluded.data,
-             updated_at = excluded.updated_at, created_at = COALESCE(created_at, excluded.created_at)",
+             updated_at = excluded.updated_at, created_at = COALESCE(products.created_at, excluded.created_at)",
     )?
     .execute(params![event, product.id.as_str(), data, now])?;
     Ok(())

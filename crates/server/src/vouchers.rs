@@ -6,7 +6,7 @@
 //! any number of tills redeeming one code at once exactly as many win as
 //! the pass allows.
 
-use rusqlite::{params, OptionalExtension};
+use crate::db::{params, OptionalExtension};
 use tapster_api::walletapp::VoucherRedeemed;
 use tapster_ledger::model::{EntryKind, Tender};
 use tapster_ledger::passes::{Benefit, PassCode};
@@ -167,7 +167,7 @@ impl ServerStore {
     /// Transactions are append-only, so the answer a retry gets is kept in
     /// the redemption's row rather than the transaction's.
     fn store_answer(
-        tx: &rusqlite::Connection,
+        tx: &crate::db::Connection,
         event: &str,
         answer: &VoucherRedeemed,
     ) -> Result<(), ServerError> {

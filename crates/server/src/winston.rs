@@ -12,6 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::db::{params, Connection, OptionalExtension};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -19,7 +20,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use rusqlite::{params, Connection, OptionalExtension};
 use tapster_api::api_timestamp;
 use tapster_api::winston::{
     Bill, BillLine, Filter, Integration, NewIntegration, Payment, Product, Query, SortOrder,
@@ -448,7 +448,7 @@ impl ServerStore {
         &self,
         key: &str,
     ) -> Result<Option<AuthenticatedIntegration>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         let found = conn
             .prepare_cached(
                 "SELECT event_id, app, can_write FROM integration_keys
@@ -525,7 +525,7 @@ impl ServerStore {
 
     /// The event's integrations, newest key of each app first.
     pub fn integrations(&self, event: &str) -> Result<Vec<Integration>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let rows = conn
             .prepare_cached(
@@ -541,7 +541,7 @@ impl ServerStore {
                     key: None,
                 })
             })?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::db::Result<_>>()?;
         Ok(rows)
     }
 
@@ -553,7 +553,7 @@ impl ServerStore {
         filter: &Filter,
         time: (Option<i64>, Option<i64>),
     ) -> Result<Vec<Bill>, ServerError> {
-        let conn = self.reader();
+        let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let rows = bill_rows(&conn, event, time)?;
         Ok(assemble(rows)?
@@ -583,8 +583,8 @@ fn bill_rows(
          LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
          LEFT JOIN staff s ON s.event_id = t.event_id AND s.id = t.staff_id
          WHERE t.event_id = ?1 AND t.kind IN ('sale', 'cancel')
-           AND (?2 IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
-           AND (?3 IS NULL OR COALESCE(t.terminal_time, t.created_at) < ?3)
+           AND (CAST(?2 AS BIGINT) IS NULL OR COALESCE(t.terminal_time, t.created_at) >= ?2)
+           AND (CAST(?3 AS BIGINT) IS NULL OR COALESCE(t.terminal_time, t.created_at) < ?3)
          ORDER BY t.seq",
     )?;
     let rows = stmt.query_map(

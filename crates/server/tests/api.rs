@@ -438,7 +438,7 @@ fn acknowledged_transactions_survive_a_crash_and_a_restart() {
     assert_eq!(status, 202, "a retry after the crash is recognised");
     assert!(server.stop().success(), "SIGTERM shuts down cleanly");
     let check = Command::new(BIN)
-        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .args(["check", "--db", fx.db.as_str()])
         .output()
         .unwrap();
     assert!(check.status.success());
@@ -451,7 +451,7 @@ fn acknowledged_transactions_survive_a_crash_and_a_restart() {
 #[test]
 fn the_command_line_refuses_unknown_events_and_bad_permissions() {
     let fx = Fixture::new(0);
-    let d = fx.db.to_str().unwrap();
+    let d = fx.db.as_str();
     let out = Command::new(BIN)
         .args([
             "terminal",
@@ -754,7 +754,7 @@ fn the_command_line_works_on_the_database_while_the_server_runs() {
         "terminal",
         "create",
         "--db",
-        fx.db.to_str().unwrap(),
+        fx.db.as_str(),
         "--event",
         &fx.event,
         "--name",

@@ -100,7 +100,7 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
             "event",
             "rotate-band-keys",
             "--db",
-            fx.db.to_str().unwrap(),
+            fx.db.as_str(),
             "--event",
             &fx.event,
         ])
@@ -150,7 +150,7 @@ fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {
         .args([
             "serve",
             "--db",
-            fx.db.to_str().unwrap(),
+            fx.db.as_str(),
             "--listen",
             "127.0.0.1:0",
             "--insecure-http",

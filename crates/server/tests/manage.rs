@@ -436,7 +436,7 @@ fn wallets_are_paired_blocked_moved_and_paid_out() {
         (400, Some("nothing_to_pay_out"))
     );
     let check = std::process::Command::new(common::BIN)
-        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .args(["check", "--db", fx.db.as_str()])
         .output()
         .unwrap();
     assert!(check.status.success());

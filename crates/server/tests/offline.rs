@@ -186,7 +186,7 @@ fn offline_debits_may_overdraw_and_then_block_the_wallet() {
         (402, Some("insufficient_funds"))
     );
     let check = std::process::Command::new(common::BIN)
-        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .args(["check", "--db", fx.db.as_str()])
         .output()
         .unwrap();
     assert!(
@@ -518,7 +518,7 @@ fn sell_with_pass(
 #[test]
 fn two_offline_tills_redeem_one_pass_once_and_the_other_use_is_a_conflict() {
     let fx = Fixture::new(3);
-    let d = fx.db.to_str().unwrap();
+    let d = fx.db.as_str();
     let bar2 = common::admin(&[
         "terminal",
         "create",

@@ -910,7 +910,7 @@ fn a_voucher_becomes_promo_credit_that_is_spent_first_and_never_paid_out() {
     );
     assert_eq!(status, 404);
     let check = std::process::Command::new(common::BIN)
-        .args(["check", "--db", fx.db.to_str().unwrap()])
+        .args(["check", "--db", fx.db.as_str()])
         .output()
         .unwrap();
     assert!(

@@ -20,15 +20,13 @@ use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 /// `serve` with `extra` arguments; its listening line and its stderr file.
 fn serve(fx: &Fixture, extra: &[&str]) -> (Child, Value, std::path::PathBuf) {
     let log = fx.dir.path().join(format!("server-{}.log", rand_suffix()));
+    let args = [
+        &["serve", "--db", fx.db.as_str(), "--listen", "127.0.0.1:0"],
+        extra,
+    ]
+    .concat();
     let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--db",
-            fx.db.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
+        .args(common::with_tls_dir(&args))
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -119,10 +117,7 @@ fn plain_http_only_when_asked_for_and_then_said_loudly() {
     // Without it: HTTPS, and the server's own certificate made once.
     let (child, listening, _) = serve(&fx, &[]);
     assert_eq!(listening["scheme"], "https");
-    let own = fx.dir.path().join(format!(
-        "{}.tls",
-        fx.db.file_name().unwrap().to_str().unwrap()
-    ));
+    let own = common::tls_dir(&fx.db);
     assert!(own.join("key.pem").exists());
     stop(child);
     let (child, again, _) = serve(&fx, &[]);

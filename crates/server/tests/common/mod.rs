@@ -13,10 +13,68 @@ pub mod till;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
 
+/// The PostgreSQL cluster the suite runs on, when it does:
+/// `TAPSTER_TEST_PG_HOST` (its socket directory) and `TAPSTER_TEST_PG_PORT`,
+/// set by `scripts/test.sh` for the second pass of the server's tests.
+pub fn postgres_cluster() -> Option<(String, String)> {
+    let host = std::env::var("TAPSTER_TEST_PG_HOST").ok()?;
+    let port = std::env::var("TAPSTER_TEST_PG_PORT").unwrap_or_else(|_| "5432".into());
+    Some((host, port))
+}
+
+/// A new, empty database for one test: a SQLite file in `dir`, or a new
+/// database in the suite's PostgreSQL cluster.
+pub fn fresh_database(dir: &Path) -> String {
+    match postgres_cluster() {
+        None => dir.join("server.sqlite").to_str().unwrap().to_string(),
+        Some((host, port)) => {
+            let name = format!(
+                "t_{}",
+                uuid::Uuid::new_v4().simple().to_string().get(..16).unwrap()
+            );
+            let status = Command::new("psql")
+                .args([
+                    "-h", &host, "-p", &port, "-U", "postgres", "-q", "-d", "postgres",
+                ])
+                .args(["-c", &format!("CREATE DATABASE {name}")])
+                .status()
+                .expect("run psql");
+            assert!(status.success(), "cannot create database {name}");
+            format!("postgres://postgres@/{name}?host={host}&port={port}")
+        }
+    }
+}
+
+/// Where a server on `db` keeps its own certificate: next to a SQLite
+/// file (the default), else a directory of the test's own.
+pub fn tls_dir(db: &str) -> PathBuf {
+    match db.strip_prefix("postgres://") {
+        None => PathBuf::from(format!("{db}.tls")),
+        Some(url) => {
+            let name = url.split(['/', '?']).nth(1).unwrap_or("db");
+            std::env::temp_dir().join(format!("tapster-tests-{name}.tls"))
+        }
+    }
+}
+
+/// `args` with `--tls-dir` added where a command keeps the certificate.
+pub fn with_tls_dir(args: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let db = args.windows(2).find(|w| w[0] == "--db").map(|w| w[1]);
+    let keeps_certificate = matches!(args.first(), Some(&"terminal" | &"tls" | &"serve"));
+    if let (Some(db), true) = (db, keeps_certificate) {
+        if !args.contains(&"--tls-dir") && !args.contains(&"--tls-cert") {
+            out.push("--tls-dir".into());
+            out.push(tls_dir(db).to_str().unwrap().into());
+        }
+    }
+    out
+}
+
 /// Runs an administrative command and returns its JSON output.
 pub fn admin(args: &[&str]) -> Value {
     let output = Command::new(BIN)
-        .args(args)
+        .args(with_tls_dir(args))
         .output()
         .expect("run tapster-server");
     assert!(
@@ -31,7 +89,9 @@ pub fn admin(args: &[&str]) -> Value {
 /// and a second event with its own terminal.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
-    pub db: PathBuf,
+    /// The database: a SQLite file, or a fresh PostgreSQL database when
+    /// the suite runs on PostgreSQL (see [`fresh_database`]).
+    pub db: String,
     pub event: String,
     pub bar_token: String,
     pub topup_token: String,
@@ -44,8 +104,8 @@ pub struct Fixture {
 impl Fixture {
     pub fn new(wallets: u32) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.sqlite");
-        let d = db.to_str().unwrap();
+        let db = fresh_database(dir.path());
+        let d = db.as_str();
         let event = admin(&["event", "create", "--db", d, "--name", "Sommerfest"])["event_id"]
             .as_str()
             .unwrap()
@@ -143,21 +203,21 @@ pub fn pinned_client(fingerprint: Fingerprint) -> reqwest::blocking::Client {
 
 impl Server {
     /// A server without rate limit, so tests may send as fast as they like.
-    pub fn start(db: &Path) -> Server {
+    pub fn start(db: &str) -> Server {
         Server::start_limited(db, 0.0)
     }
 
-    pub fn start_limited(db: &Path, per_second: f64) -> Server {
+    pub fn start_limited(db: &str, per_second: f64) -> Server {
         let mut child = Command::new(BIN)
-            .args([
+            .args(with_tls_dir(&[
                 "serve",
                 "--db",
-                db.to_str().unwrap(),
+                db,
                 "--listen",
                 "127.0.0.1:0",
                 "--rate-limit",
                 &per_second.to_string(),
-            ])
+            ]))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for the tests: `start DIR PORT` makes it in
+# DIR (a Unix socket there, no TCP port) and prints the variables the
+# server's tests read; `stop DIR` stops it. PostgreSQL refuses to run as
+# root, so it runs as the `postgres` user when we are root.
+set -euo pipefail
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+case "${1:-}" in
+start)
+    dir=$2 port=$3
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir" && chmod 755 "$dir"
+    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres --locale=C -E UTF8 >"$dir/initdb.log"
+    # Durable as in production (fsync on); a few connections per test.
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" start -o \
+        "-c listen_addresses='' -c unix_socket_directories=$dir -c port=$port -c max_connections=400" >/dev/null
+    echo "export TAPSTER_TEST_PG_HOST=$dir TAPSTER_TEST_PG_PORT=$port"
+    ;;
+stop)
+    as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null || true
+    ;;
+*)
+    echo "usage: $0 start DIR PORT | stop DIR" >&2
+    exit 2
+    ;;
+esac
