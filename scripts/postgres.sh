@@ -20,8 +20,13 @@ start)
 stop)
     as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null || true
     ;;
+restart)
+    # Immediate: no shutdown checkpoint, as after a crash; clients lose
+    # their connections mid-transaction.
+    as_postgres "$bin/pg_ctl" -D "$2/data" -m immediate -w -l "$2/server.log" restart >/dev/null
+    ;;
 *)
-    echo "usage: $0 start DIR PORT | stop DIR" >&2
+    echo "usage: $0 start DIR PORT | stop DIR | restart DIR" >&2
     exit 2
     ;;
 esac

@@ -37,6 +37,14 @@ cargo clippy -p tapster-ledger -p tapster-sync -p tapster-app --all-targets --fe
 step "cargo test"
 cargo test --workspace --locked
 
+step "the server's tests again, on PostgreSQL (a throwaway cluster)"
+pg_dir=$(mktemp -d /tmp/tapster-pg.XXXXXX)
+trap 'scripts/postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+eval "$(scripts/postgres.sh start "$pg_dir" 5432)"
+cargo test -p tapster-server --locked --tests
+scripts/postgres.sh stop "$pg_dir"
+unset TAPSTER_TEST_PG_HOST TAPSTER_TEST_PG_PORT
+
 step "failpoints: storage failing at each step of a sale and a sync round"
 cargo test -p tapster-ledger -p tapster-sync -p tapster-app --features failpoints --locked --test failpoints
 

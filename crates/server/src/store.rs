@@ -275,22 +275,6 @@ impl ServerStore {
         }
     }
 
-    /// Runs `work` as one durable write beside other shared writes: on
-    /// PostgreSQL `work` must lock the rows it changes (terminal first,
-    /// then wallets by id, then the feed cursor); on SQLite it is
-    /// [`Self::write`].
-    pub(crate) fn write_shared<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
-    ) -> Result<T, ServerError> {
-        match &self.storage {
-            Storage::Sqlite { writer, .. } => {
-                writer.write(move |conn| work(&Connection::sqlite(conn)))
-            }
-            Storage::Postgres(database) => database.write(WriteMode::Shared, work),
-        }
-    }
-
     /// A connection for reading.
     pub(crate) fn reader(&self) -> Result<Connection<'_>, ServerError> {
         match &self.storage {

@@ -333,7 +333,7 @@ pub struct Connection<'c> {
 enum Inner<'c> {
     Sqlite(&'c rusqlite::Connection),
     SqliteReader(MutexGuard<'c, rusqlite::Connection>),
-    Postgres(postgres::Session),
+    Postgres(Box<postgres::Session>),
 }
 
 impl<'c> Connection<'c> {
@@ -353,7 +353,7 @@ impl<'c> Connection<'c> {
 
     fn postgres(session: postgres::Session) -> Connection<'c> {
         Connection {
-            inner: Inner::Postgres(session),
+            inner: Inner::Postgres(Box::new(session)),
             changes: Cell::new(0),
         }
     }

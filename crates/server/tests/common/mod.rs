@@ -27,22 +27,36 @@ pub fn postgres_cluster() -> Option<(String, String)> {
 pub fn fresh_database(dir: &Path) -> String {
     match postgres_cluster() {
         None => dir.join("server.sqlite").to_str().unwrap().to_string(),
-        Some((host, port)) => {
-            let name = format!(
-                "t_{}",
-                uuid::Uuid::new_v4().simple().to_string().get(..16).unwrap()
-            );
-            let status = Command::new("psql")
-                .args([
-                    "-h", &host, "-p", &port, "-U", "postgres", "-q", "-d", "postgres",
-                ])
-                .args(["-c", &format!("CREATE DATABASE {name}")])
-                .status()
-                .expect("run psql");
-            assert!(status.success(), "cannot create database {name}");
-            format!("postgres://postgres@/{name}?host={host}&port={port}")
-        }
+        Some((host, port)) => postgres_database(&host, &port),
     }
+}
+
+/// A new database in the PostgreSQL cluster at `host` (its socket
+/// directory) and `port`, as a URL.
+pub fn postgres_database(host: &str, port: &str) -> String {
+    let name = format!(
+        "t_{}",
+        uuid::Uuid::new_v4().simple().to_string().get(..16).unwrap()
+    );
+    psql(
+        &format!("postgres://postgres@/postgres?host={host}&port={port}"),
+        &format!("CREATE DATABASE {name}"),
+    );
+    format!("postgres://postgres@/{name}?host={host}&port={port}")
+}
+
+/// Runs `sql` on the PostgreSQL database `url`; its rows, `|`-separated.
+pub fn psql(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .args([url, "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// Where a server on `db` keeps its own certificate: next to a SQLite
@@ -105,6 +119,11 @@ impl Fixture {
     pub fn new(wallets: u32) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let db = fresh_database(dir.path());
+        Fixture::on(dir, db, wallets)
+    }
+
+    /// The fixture on the database `db` (a SQLite path or a URL).
+    pub fn on(dir: tempfile::TempDir, db: String, wallets: u32) -> Fixture {
         let d = db.as_str();
         let event = admin(&["event", "create", "--db", d, "--name", "Sommerfest"])["event_id"]
             .as_str()
@@ -246,6 +265,13 @@ impl Server {
         format!("{}/api/v1/events/{event}/{path}", self.base)
     }
 
+    /// SIGKILL, while others may still hold the server (its clients).
+    pub fn kill_now(&self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status();
+    }
+
     pub fn kill_hard(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -278,4 +304,75 @@ pub fn json(response: reqwest::blocking::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let body = response.json::<Value>().unwrap_or(Value::Null);
     (status, body)
+}
+
+/// A PostgreSQL cluster of the test's own, made with `scripts/postgres.sh`
+/// and stopped when dropped; for tests that need PostgreSQL even when the
+/// suite runs on SQLite.
+pub struct OwnCluster {
+    dir: PathBuf,
+    pub host: String,
+    pub port: String,
+}
+
+impl OwnCluster {
+    pub fn start() -> OwnCluster {
+        let dir =
+            std::env::temp_dir().join(format!("tapster-pg-{}", uuid::Uuid::new_v4().simple()));
+        let port = "5432".to_string();
+        let output = Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/postgres.sh"
+        ))
+        .args(["start", dir.to_str().unwrap(), &port])
+        .output()
+        .expect("run scripts/postgres.sh");
+        assert!(
+            output.status.success(),
+            "cannot start PostgreSQL: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        OwnCluster {
+            host: dir.to_str().unwrap().to_string(),
+            dir,
+            port,
+        }
+    }
+
+    /// The suite's cluster when it runs on PostgreSQL, else one of our own.
+    pub fn or_suites() -> (Option<OwnCluster>, String, String) {
+        match postgres_cluster() {
+            Some((host, port)) => (None, host, port),
+            None => {
+                let own = OwnCluster::start();
+                let (host, port) = (own.host.clone(), own.port.clone());
+                (Some(own), host, port)
+            }
+        }
+    }
+
+    /// Stops PostgreSQL at once (`immediate`: as if the machine lost power)
+    /// and starts it again.
+    pub fn restart(host: &str) {
+        let status = Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/postgres.sh"
+        ))
+        .args(["restart", host])
+        .status()
+        .expect("run scripts/postgres.sh");
+        assert!(status.success(), "cannot restart PostgreSQL");
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/postgres.sh"
+        ))
+        .args(["stop", self.dir.to_str().unwrap()])
+        .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
