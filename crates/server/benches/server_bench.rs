@@ -17,6 +17,15 @@
 //!
 //! Baseline for 1: single-row `INSERT` + `COMMIT` with `synchronous=FULL`
 //! on a file in the same folder, one after another.
+//!
+//! `TAPSTER_BENCH=postgres cargo bench -p tapster-server --bench server_bench`
+//! measures PostgreSQL instead (see the `postgres` module): online debits
+//! and batches with one and two server processes on one database, next to
+//! `pgbench` running the debit's own SQL on the same cluster and to the
+//! same load on SQLite.
+
+#[path = "server_bench/postgres.rs"]
+mod postgres;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -82,6 +91,7 @@ struct Server {
 impl Server {
     /// Over HTTPS (its own certificate) or, not `secure`, plain HTTP.
     fn start(db: &str, secure: bool, dir: &Path) -> Server {
+        let tls_dir = dir.join("server.tls");
         let mut args = vec![
             "serve",
             "--db",
@@ -90,6 +100,8 @@ impl Server {
             "127.0.0.1:0",
             "--rate-limit",
             "0",
+            "--tls-dir",
+            tls_dir.to_str().unwrap(),
         ];
         if !secure {
             args.push("--insecure-http");
@@ -102,7 +114,13 @@ impl Server {
                 std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("server.log")).unwrap())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("server.log"))
+                    .unwrap(),
+            )
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -155,12 +173,23 @@ impl Drop for Server {
 /// `CLIENTS` keep-alive clients debiting for `RUN_FOR`: the rate per
 /// second and every latency, sorted.
 fn debits(server: &Server, event: &str, token: &str, phase: &str) -> (f64, Vec<Duration>) {
-    let base = server.base(event);
+    debits_through(&[server], event, token, phase)
+}
+
+/// As [`debits`], client `i` through server `i % servers.len()`.
+fn debits_through(
+    servers: &[&Server],
+    event: &str,
+    token: &str,
+    phase: &str,
+) -> (f64, Vec<Duration>) {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let workers: Vec<_> = (0..CLIENTS)
         .map(|worker| {
-            let (stop, base, token) = (stop.clone(), base.clone(), token.to_string());
+            let server = servers[worker % servers.len()];
+            let base = server.base(event);
+            let (stop, token) = (stop.clone(), token.to_string());
             let client = server.client(true);
             let phase = phase.to_string();
             std::thread::spawn(move || {
@@ -274,6 +303,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
+    if std::env::var("TAPSTER_BENCH").as_deref() == Ok("postgres") {
+        return postgres::main();
+    }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -20,6 +20,7 @@
 //!   redeemed at a till as promo credit on the wallet.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
 //! - `writer`: one writer thread with group commit, and read connections.
+//! - [`transfer`]: a SQLite database copied to PostgreSQL, verified.
 //! - [`transport`]: HTTPS (own or operator certificate, reloaded), plain HTTP
 //!   only when asked for, the redirect listener, setup codes.
 //! - [`limit`]: rate limiting per token and endpoint (429 with `Retry-After`).
@@ -41,6 +42,7 @@ pub mod passes;
 pub mod shop_products;
 pub mod stock_admin;
 pub mod store;
+pub mod transfer;
 pub mod transport;
 pub mod vouchers;
 pub mod walletapp;

@@ -83,6 +83,16 @@ enum Command {
         #[arg(long)]
         wallet_balance: Option<i64>,
     },
+    /// Copy a SQLite database into an empty PostgreSQL database, then
+    /// verify the copy (every table's rows, every balance).
+    Migrate {
+        /// The SQLite database (`sqlite:PATH` or a path).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database (`postgres://…`), empty.
+        #[arg(long)]
+        to: String,
+    },
     /// Exit 0 when every wallet's balance equals the sum of its transactions.
     Check {
         /// The database: a SQLite file, or a `postgres://` URL.
@@ -330,6 +340,16 @@ fn main() -> Result<()> {
             let balance = wallet_balance.map(tapster_ledger::Cents);
             open(&db)?.seed_demo(&event, wallets, balance, PinHashCost::Production)?;
             print(json!({ "event_id": event, "wallets": wallets }));
+            Ok(())
+        }
+        Command::Migrate { from, to } => {
+            let DatabaseLocation::Sqlite(path) = DatabaseLocation::parse(&from) else {
+                anyhow::bail!("--from is a SQLite database (sqlite:PATH)");
+            };
+            let target = open(&to)?;
+            let copied = tapster_server::transfer::transfer(&path, &target)
+                .with_context(|| format!("cannot copy {} to {}", path.display(), shown(&to)))?;
+            print(json!({ "copied": copied.tables, "verified": true }));
             Ok(())
         }
         Command::Check { db } => {

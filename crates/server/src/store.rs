@@ -275,6 +275,24 @@ impl ServerStore {
         }
     }
 
+    /// Runs `work` as one durable write beside other shared writes. On
+    /// PostgreSQL `work` must lock what it reads to change: the request's
+    /// idempotency key ([`lock_key`]), then its wallet
+    /// ([`Self::wallet_row_locked`]), then the event's feed cursor
+    /// ([`next_cursor`]), and change shared rows (a product's stock) only
+    /// after the cursor. On SQLite it is [`Self::write`].
+    pub(crate) fn write_shared<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
+        match &self.storage {
+            Storage::Sqlite { writer, .. } => {
+                writer.write(move |conn| work(&Connection::sqlite(conn)))
+            }
+            Storage::Postgres(database) => database.write(WriteMode::Shared, work),
+        }
+    }
+
     /// A connection for reading.
     pub(crate) fn reader(&self) -> Result<Connection<'_>, ServerError> {
         match &self.storage {
@@ -518,6 +536,35 @@ impl ServerStore {
             .optional()?)
     }
 
+    /// [`Self::wallet_row`], locked until the transaction ends (on
+    /// PostgreSQL; SQLite's writer is alone anyway).
+    pub(crate) fn wallet_row_locked(
+        conn: &Connection,
+        event: &str,
+        token: &TokenId,
+    ) -> Result<Option<WalletRow>, ServerError> {
+        if conn.engine() == Engine::Sqlite {
+            return Self::wallet_row(conn, event, token);
+        }
+        Ok(conn
+            .prepare_cached(
+                "SELECT id, token_id, created_at, balance, blocked, paired_user, promo_balance
+                 FROM wallets WHERE event_id = ?1 AND token_id = ?2 FOR UPDATE",
+            )?
+            .query_row(params![event, token.as_str()], |r| {
+                Ok(WalletRow {
+                    id: r.get(0)?,
+                    token_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    balance: r.get(3)?,
+                    blocked: r.get(4)?,
+                    paired_user: r.get(5)?,
+                    promo_balance: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
     pub fn wallet(
         &self,
         event: &str,
@@ -639,238 +686,259 @@ impl ServerStore {
             key.cloned(),
             self.clock.now(),
         );
-        self.write(move |tx| {
-        let (terminal, token, request, key) = (&terminal, &token, &request, key.as_ref());
-        let event = terminal.event_id.as_str();
-        if let Some(key) = key {
-            let refused: bool = tx
+        // A plain debit runs beside other plain debits (on PostgreSQL): it
+        // locks what it changes. A pass or a bill payment changes rows
+        // other wallets' sales change too: those run alone.
+        let alone = request.pass.is_some() || request.bill.is_some();
+        let work = move |tx: &Connection<'_>| -> Result<TransactionOutcome, ServerError> {
+            let (terminal, token, request, key) = (&terminal, &token, &request, key.as_ref());
+            let event = terminal.event_id.as_str();
+            if let Some(key) = key {
+                // One request per key at a time, across server processes: a
+                // retry waits for the first and then finds its answer.
+                lock_key(tx, event, key.as_str())?;
+                let refused: bool = tx
                 .prepare_cached(
                     "SELECT EXISTS (SELECT 1 FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2)",
                 )?
                 .query_row(params![event, key.as_str()], |r| r.get(0))?;
-            if refused {
-                // The server's decision about a key is final.
-                return Err(ServerError::IdempotencyConflict(key.to_string()));
-            }
-            let earlier: Option<(Option<String>, Option<String>, String, i64)> = tx
-                .prepare_cached(
-                    "SELECT request_hash, response, id, cursor FROM transactions
-                     WHERE event_id = ?1 AND idempotency_key = ?2",
-                )?
-                .query_row(params![event, key.as_str()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()?;
-            if let Some((stored, response, transaction_id, cursor)) = earlier {
-                if stored.as_deref() != Some(hash.as_str()) {
+                if refused {
+                    // The server's decision about a key is final.
                     return Err(ServerError::IdempotencyConflict(key.to_string()));
                 }
-                let response =
-                    response.ok_or_else(|| ServerError::Internal("no stored response".into()))?;
-                let wallet: WalletResource = serde_json::from_str(&response)
-                    .map_err(|e| ServerError::Internal(e.to_string()))?;
-                return Ok(TransactionOutcome {
-                    applied: Applied::Replayed,
-                    wallet,
-                    transaction_id,
-                    cursor,
-                    promo: None,
-                });
+                let earlier: Option<(Option<String>, Option<String>, String, i64)> = tx
+                    .prepare_cached(
+                        "SELECT request_hash, response, id, cursor FROM transactions
+                     WHERE event_id = ?1 AND idempotency_key = ?2",
+                    )?
+                    .query_row(params![event, key.as_str()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()?;
+                if let Some((stored, response, transaction_id, cursor)) = earlier {
+                    if stored.as_deref() != Some(hash.as_str()) {
+                        return Err(ServerError::IdempotencyConflict(key.to_string()));
+                    }
+                    let response = response
+                        .ok_or_else(|| ServerError::Internal("no stored response".into()))?;
+                    let wallet: WalletResource = serde_json::from_str(&response)
+                        .map_err(|e| ServerError::Internal(e.to_string()))?;
+                    return Ok(TransactionOutcome {
+                        applied: Applied::Replayed,
+                        wallet,
+                        transaction_id,
+                        cursor,
+                        promo: None,
+                    });
+                }
             }
-        }
-        Self::ensure_event(tx, event)?;
-        let products: Vec<ProductId> = request
-            .products
-            .iter()
-            .map(|p| {
-                ProductId::new(p.as_str()).map_err(|e| ServerError::invalid("products", e.reason))
-            })
-            .collect::<Result<_, _>>()?;
-        let mut cart = Cart::from_product_list(&products);
-        cart.returns = Cart::from_product_list(
-            &request
-                .returns
+            Self::ensure_event(tx, event)?;
+            let products: Vec<ProductId> = request
+                .products
                 .iter()
                 .map(|p| {
-                    ProductId::new(p.as_str()).map_err(|e| ServerError::invalid("returns", e.reason))
+                    ProductId::new(p.as_str())
+                        .map_err(|e| ServerError::invalid("products", e.reason))
                 })
-                .collect::<Result<Vec<_>, _>>()?,
-        )
-        .lines;
-        // The till's bar, read once for the sold-out flags and the goods;
-        // the products pricing read, so booking the goods need not read
-        // them again.
-        let mut goods = crate::backoffice::GoodsCache::default();
-        let location = goods.place(tx, event, &terminal.id)?.0.clone();
-        let priced_products = std::cell::RefCell::new(std::collections::BTreeMap::new());
-        let priced = match &request.bill {
-            // A payment towards a till's open bill: one bill line.
-            Some(payment) => {
-                if !products.is_empty() || !cart.returns.is_empty() || request.pass.is_some() || request.tip_cents.is_some() {
-                    return Err(ServerError::invalid(
-                        "bill",
-                        "a bill payment carries no products, returns, pass or tip",
-                    ));
-                }
-                let bill: tapster_ledger::BillId = payment
-                    .bill_id
-                    .parse()
-                    .map_err(|_| ServerError::invalid("bill_id", "must be a UUID"))?;
-                if payment.amount <= 0 {
-                    return Err(ServerError::invalid("amount", "must be more than zero"));
-                }
-                let line = tapster_ledger::bills::bill_line(bill, Cents(payment.amount));
-                tapster_ledger::pricing::PricedCart {
-                    total: Cents(payment.amount),
-                    lines: vec![line],
-                    stock_needed: Vec::new(),
-                }
-            }
-            None => price_cart(
-                &cart,
-                |id| {
-                    let sold_out = crate::backoffice::sold_out_at(tx, event, &location, id);
-                    let product = Self::product_of(tx, event, id)
-                        .and_then(|p| {
-                            p.map(|mut p| {
-                                p.sold_out = sold_out?;
-                                Ok(p)
-                            })
-                            .transpose()
-                        })
-                        .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))?;
-                    if let Some(p) = &product {
-                        priced_products.borrow_mut().insert(id.clone(), p.clone());
+                .collect::<Result<_, _>>()?;
+            let mut cart = Cart::from_product_list(&products);
+            cart.returns = Cart::from_product_list(
+                &request
+                    .returns
+                    .iter()
+                    .map(|p| {
+                        ProductId::new(p.as_str())
+                            .map_err(|e| ServerError::invalid("returns", e.reason))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+            .lines;
+            // The till's bar, read once for the sold-out flags and the goods;
+            // the products pricing read, so booking the goods need not read
+            // them again.
+            let mut goods = crate::backoffice::GoodsCache::default();
+            let location = goods.place(tx, event, &terminal.id)?.0.clone();
+            let priced_products = std::cell::RefCell::new(std::collections::BTreeMap::new());
+            let priced = match &request.bill {
+                // A payment towards a till's open bill: one bill line.
+                Some(payment) => {
+                    if !products.is_empty()
+                        || !cart.returns.is_empty()
+                        || request.pass.is_some()
+                        || request.tip_cents.is_some()
+                    {
+                        return Err(ServerError::invalid(
+                            "bill",
+                            "a bill payment carries no products, returns, pass or tip",
+                        ));
                     }
-                    Ok(product)
-                },
-                now,
-            )?,
-        };
-        // A pass is redeemed in the same write as the debit: both or neither.
-        let (priced, pass) = match &request.pass {
-            Some(code) => {
-                let code = PassCode::parse(code)
-                    .map_err(|e| ServerError::invalid("pass", e.reason))?;
-                let stored = crate::passes::load(tx, event, code.as_str(), now)?
-                    .ok_or_else(|| ServerError::NotFound("this pass".into()))?;
-                stored
-                    .pass
-                    .check_redeemable(now, stored.counted)
-                    .map_err(tapster_ledger::LedgerError::PassRefused)?;
-                let priced = apply_pass(priced, &stored.pass)
-                    .map_err(tapster_ledger::LedgerError::PassNotApplicable)?;
-                (priced, Some(code))
-            }
-            None => (priced, None),
-        };
-        let priced = match request.tip_cents {
-            Some(cents) => tapster_ledger::bills::add_tip(
-                priced,
-                Some(tapster_ledger::bills::Tip::Amount(Cents(cents))),
-            )?,
-            None => priced,
-        };
-        let amount = priced
-            .total
-            .checked_neg()
-            .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
-        check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
-        let wallet = Self::wallet_row(tx, event, token)?
-            .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
-        // Cups brought back: at most the cups this wallet has out.
-        for (cup, name, count) in tapster_ledger::pricing::cups_returned(&priced.lines) {
-            let outstanding: i64 = tx
+                    let bill: tapster_ledger::BillId = payment
+                        .bill_id
+                        .parse()
+                        .map_err(|_| ServerError::invalid("bill_id", "must be a UUID"))?;
+                    if payment.amount <= 0 {
+                        return Err(ServerError::invalid("amount", "must be more than zero"));
+                    }
+                    let line = tapster_ledger::bills::bill_line(bill, Cents(payment.amount));
+                    tapster_ledger::pricing::PricedCart {
+                        total: Cents(payment.amount),
+                        lines: vec![line],
+                        stock_needed: Vec::new(),
+                    }
+                }
+                None => price_cart(
+                    &cart,
+                    |id| {
+                        let sold_out = crate::backoffice::sold_out_at(tx, event, &location, id);
+                        let product = Self::product_of(tx, event, id)
+                            .and_then(|p| {
+                                p.map(|mut p| {
+                                    p.sold_out = sold_out?;
+                                    Ok(p)
+                                })
+                                .transpose()
+                            })
+                            .map_err(|e| tapster_ledger::LedgerError::Corrupt(e.to_string()))?;
+                        if let Some(p) = &product {
+                            priced_products.borrow_mut().insert(id.clone(), p.clone());
+                        }
+                        Ok(product)
+                    },
+                    now,
+                )?,
+            };
+            // A pass is redeemed in the same write as the debit: both or neither.
+            let (priced, pass) = match &request.pass {
+                Some(code) => {
+                    let code = PassCode::parse(code)
+                        .map_err(|e| ServerError::invalid("pass", e.reason))?;
+                    let stored = crate::passes::load(tx, event, code.as_str(), now)?
+                        .ok_or_else(|| ServerError::NotFound("this pass".into()))?;
+                    stored
+                        .pass
+                        .check_redeemable(now, stored.counted)
+                        .map_err(tapster_ledger::LedgerError::PassRefused)?;
+                    let priced = apply_pass(priced, &stored.pass)
+                        .map_err(tapster_ledger::LedgerError::PassNotApplicable)?;
+                    (priced, Some(code))
+                }
+                None => (priced, None),
+            };
+            let priced = match request.tip_cents {
+                Some(cents) => tapster_ledger::bills::add_tip(
+                    priced,
+                    Some(tapster_ledger::bills::Tip::Amount(Cents(cents))),
+                )?,
+                None => priced,
+            };
+            let amount = priced
+                .total
+                .checked_neg()
+                .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+            check_terminal_permission(terminal.permission, EntryKind::Sale, amount)?;
+            // Locked from here to the commit: funds are checked on the balance
+            // no other debit can change meanwhile.
+            let wallet = Self::wallet_row_locked(tx, event, token)?.ok_or_else(|| {
+                ServerError::NotFound("this token is not paired to a wallet".into())
+            })?;
+            // Cups brought back: at most the cups this wallet has out.
+            for (cup, name, count) in tapster_ledger::pricing::cups_returned(&priced.lines) {
+                let outstanding: i64 = tx
                 .prepare_cached(
                     "SELECT COALESCE(SUM(count), 0) FROM wallet_deposits WHERE wallet_id = ?1 AND product_id = ?2",
                 )?
                 .query_row(params![wallet.id, cup.as_str()], |r| r.get(0))?;
-            tapster_ledger::rules::check_deposit_return(&name, outstanding, count)?;
-        }
-        wallet.authorize_debit(token, priced.total, now)?;
-        let description = request
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty());
-        if description.is_some_and(|d| d.chars().count() > 200)
-            || request.tag.as_ref().is_some_and(|t| t.chars().count() > 60)
-        {
-            return Err(ServerError::invalid(
-                "description",
-                "must be at most 200 characters (tag 60)",
-            ));
-        }
-        let lines = serde_json::to_string(&priced.lines)
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-        // The answer is the wallet after this transaction; it is stored with
-        // the transaction so a retry gets exactly the same one.
-        let mut after = wallet.clone();
-        after.balance = after
-            .balance
-            .checked_add(amount.0)
-            .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
-        let response = serde_json::to_string(&after.resource())
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-        let (transaction_id, cursor) = insert_transaction(
-            tx,
-            &NewTransaction {
-                event,
-                wallet_id: Some(&wallet.id),
-                terminal_id: Some(&terminal.id),
-                kind: EntryKind::Sale,
-                tender: Tender::Wallet,
-                amount,
-                description,
-                tag: request.tag.as_deref(),
-                lines: &lines,
-                now,
-                key: key.map(|k| k.as_str()),
-                request_hash: Some(&hash),
-                response: Some(&response),
-                origin: None,
-                cursor: None,
-                voucher: false,
-            },
-        )?;
-        if let Some(code) = &pass {
-            crate::passes::record_redemption(
+                tapster_ledger::rules::check_deposit_return(&name, outstanding, count)?;
+            }
+            wallet.authorize_debit(token, priced.total, now)?;
+            let description = request
+                .description
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty());
+            if description.is_some_and(|d| d.chars().count() > 200)
+                || request.tag.as_ref().is_some_and(|t| t.chars().count() > 60)
+            {
+                return Err(ServerError::invalid(
+                    "description",
+                    "must be at most 200 characters (tag 60)",
+                ));
+            }
+            let lines = serde_json::to_string(&priced.lines)
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            // The answer is the wallet after this transaction; it is stored with
+            // the transaction so a retry gets exactly the same one.
+            let mut after = wallet.clone();
+            after.balance = after
+                .balance
+                .checked_add(amount.0)
+                .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+            let response = serde_json::to_string(&after.resource())
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            let (transaction_id, cursor) = insert_transaction(
+                tx,
+                &NewTransaction {
+                    event,
+                    wallet_id: Some(&wallet.id),
+                    terminal_id: Some(&terminal.id),
+                    kind: EntryKind::Sale,
+                    tender: Tender::Wallet,
+                    amount,
+                    description,
+                    tag: request.tag.as_deref(),
+                    lines: &lines,
+                    now,
+                    key: key.map(|k| k.as_str()),
+                    request_hash: Some(&hash),
+                    response: Some(&response),
+                    origin: None,
+                    cursor: None,
+                    voucher: false,
+                },
+            )?;
+            if let Some(code) = &pass {
+                crate::passes::record_redemption(
+                    tx,
+                    event,
+                    code.as_str(),
+                    &terminal.id,
+                    key.map(|k| k.as_str()),
+                    Some(&transaction_id),
+                    now,
+                )?;
+            }
+            add_deposits(tx, &wallet.id, &priced.lines)?;
+            for (product_id, quantity) in &priced.stock_needed {
+                adjust_stock(tx, event, product_id, -quantity, now.0)?;
+            }
+            goods.add_products(priced_products.into_inner());
+            crate::backoffice::book_goods(
                 tx,
                 event,
-                code.as_str(),
                 &terminal.id,
-                key.map(|k| k.as_str()),
-                Some(&transaction_id),
-                now,
+                &transaction_id,
+                EntryKind::Sale,
+                &priced.lines,
+                &mut goods,
+                now.0,
             )?;
+            tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
+            let promo = tx
+                .prepare_cached("SELECT promo_balance FROM wallets WHERE id = ?1")?
+                .query_row([&wallet.id], |r| r.get(0))?;
+            Ok(TransactionOutcome {
+                applied: Applied::Created,
+                wallet: after.resource(),
+                transaction_id,
+                cursor,
+                promo: Some(promo),
+            })
+        };
+        if alone {
+            self.write(work)
+        } else {
+            self.write_shared(work)
         }
-        add_deposits(tx, &wallet.id, &priced.lines)?;
-        for (product_id, quantity) in &priced.stock_needed {
-            adjust_stock(tx, event, product_id, -quantity, now.0)?;
-        }
-        goods.add_products(priced_products.into_inner());
-        crate::backoffice::book_goods(
-            tx,
-            event,
-            &terminal.id,
-            &transaction_id,
-            EntryKind::Sale,
-            &priced.lines,
-            &mut goods,
-            now.0,
-        )?;
-        tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
-        let promo = tx
-            .prepare_cached("SELECT promo_balance FROM wallets WHERE id = ?1")?
-            .query_row([&wallet.id], |r| r.get(0))?;
-        Ok(TransactionOutcome {
-            applied: Applied::Created,
-            wallet: after.resource(),
-            transaction_id,
-            cursor,
-            promo: Some(promo),
-        })
-        })
     }
 
     /// The wallet's transactions, latest first (for the wallet history).
@@ -1078,6 +1146,22 @@ impl WalletRow {
     }
 }
 
+/// Holds the idempotency key `key` of `event` until the transaction ends
+/// (PostgreSQL; SQLite's writer is alone anyway): a second request with it,
+/// in any server process, waits and then sees the first one's answer.
+pub(crate) fn lock_key(conn: &Connection, event: &str, key: &str) -> Result<(), ServerError> {
+    if conn.engine() == Engine::Postgres {
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?1, 0))",
+            params![format!("{event}/{key}")],
+        )?;
+    }
+    Ok(())
+}
+
+/// The event's next feed position. The event's row stays locked until the
+/// transaction commits, so positions become visible in the order they
+/// were handed out: a reader following the feed never skips one.
 pub(crate) fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
     Ok(conn
         .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?

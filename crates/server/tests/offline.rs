@@ -5,7 +5,7 @@
 mod common;
 
 use common::till::{
-    feed, open_bill, pay_bill, pending_batch, pull, push, statuses, terminal_ledger,
+    feed, open_bill, pay_bill, pending_batch, pull, push, sell, statuses, terminal_ledger,
 };
 use common::{json, Fixture, Server};
 use serde_json::{json, Value};
@@ -14,25 +14,6 @@ use tapster_ledger::model::Tender;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{Authorisation, SaleRequest, WalletSnapshot};
 use tapster_ledger::{demo, Cents, IdempotencyKey, Ledger, LedgerError, StaffId, Timestamp};
-
-fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
-    let cart = products
-        .iter()
-        .fold(Cart::new(), |c, (p, q)| c.with(&demo::product(p), *q));
-    ledger
-        .sell(
-            &SaleRequest {
-                key: IdempotencyKey::random(),
-                staff: StaffId::new("anna").unwrap(),
-                cart,
-                tender: Tender::Wallet,
-                token: Some(demo::wristband(wristband)),
-                pass: None,
-            },
-            Authorisation::ThisLedger,
-        )
-        .unwrap();
-}
 
 fn server_balance(server: &Server, fx: &Fixture, wristband: u32) -> i64 {
     let (_, body) = json(

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 
-use common::{admin, psql, Fixture, OwnCluster, Server};
+use common::till::{feed, pending_batch, pull, push, sell, statuses, terminal_ledger};
+use common::{admin, psql, Fixture, OwnCluster, Server, BIN};
 use serde_json::{json, Value};
 
 const WRISTBANDS: [&str; 4] = [
@@ -18,6 +19,9 @@ const WRISTBANDS: [&str; 4] = [
     "04D30000000004",
 ];
 const CLIENTS: usize = 20;
+/// Each wristband's balance: enough for about two thirds of the race's
+/// debits (10.00 each), so most are applied and the last run dry.
+const RACE_BALANCE: i64 = 400_00;
 const DEBITS_PER_CLIENT: usize = 12;
 
 /// A debit request's answer: status and body, or `None` when the server
@@ -93,14 +97,57 @@ fn race(
                     let band = WRISTBANDS[(client + n) % WRISTBANDS.len()];
                     let first = &servers[client % 2];
                     let other = &servers[(client + 1) % 2];
-                    let answer = debit(first, &fx.event, &fx.bar_token, band, &key)
-                        .or_else(|| {
+                    let send = |to: &Server, fallback: &Server| {
+                        debit(to, &fx.event, &fx.bar_token, band, &key).or_else(|| {
                             FELL_OVER.fetch_add(1, Ordering::Relaxed);
-                            debit(other, &fx.event, &fx.bar_token, band, &key)
+                            debit(fallback, &fx.event, &fx.bar_token, band, &key)
                         })
-                        .expect("one of the two servers answers");
+                    };
+                    let (answer, twins) = if n % 4 == 2 {
+                        // The same request four times at once, two to each
+                        // process.
+                        let together = Barrier::new(4);
+                        std::thread::scope(|s| {
+                            let twins: Vec<_> = [other, first, other]
+                                .into_iter()
+                                .map(|to| {
+                                    let together = &together;
+                                    let fallback = if std::ptr::eq(to, first) {
+                                        other
+                                    } else {
+                                        first
+                                    };
+                                    s.spawn(move || {
+                                        together.wait();
+                                        send(to, fallback)
+                                    })
+                                })
+                                .collect();
+                            together.wait();
+                            let answer = send(first, other);
+                            (
+                                answer,
+                                twins.into_iter().map(|t| t.join().unwrap()).collect(),
+                            )
+                        })
+                    } else {
+                        (send(first, other), Vec::new())
+                    };
+                    let answer = answer.expect("one of the two servers answers");
                     let status = answer.0;
-                    if n % 2 == 0 {
+                    if !twins.is_empty() {
+                        // One applies it and the others answer with its
+                        // result, or all refuse it alike.
+                        let mut all: Vec<u16> = twins.iter().flatten().map(|(s, _)| *s).collect();
+                        all.push(status);
+                        all.sort();
+                        let applied = all.iter().filter(|s| **s == 200).count();
+                        assert!(
+                            (applied == 1 && all.iter().all(|s| matches!(s, 200 | 202)))
+                                || all.iter().all(|s| *s == 402),
+                            "{key}: {all:?}"
+                        );
+                    } else if n % 4 == 0 {
                         if let Some((again, body)) =
                             debit(other, &fx.event, &fx.bar_token, band, &key)
                         {
@@ -181,7 +228,12 @@ fn two_server_processes_on_one_database_never_overdraw_or_double_book() {
     let (_own, host, port) = OwnCluster::or_suites();
     let dir = tempfile::tempdir().unwrap();
     let db = common::postgres_database(&host, &port);
-    let fx = Arc::new(Fixture::on(dir, db, WRISTBANDS.len() as u32));
+    let fx = Arc::new(Fixture::funded(
+        dir,
+        db,
+        WRISTBANDS.len() as u32,
+        Some(RACE_BALANCE),
+    ));
     let servers = [
         Arc::new(Server::start(&fx.db)),
         Arc::new(Server::start(&fx.db)),
@@ -201,7 +253,12 @@ fn a_killed_process_and_a_restarted_database_lose_nothing_and_double_nothing() {
     let own = OwnCluster::start();
     let dir = tempfile::tempdir().unwrap();
     let db = common::postgres_database(&own.host, &own.port);
-    let fx = Arc::new(Fixture::on(dir, db, WRISTBANDS.len() as u32));
+    let fx = Arc::new(Fixture::funded(
+        dir,
+        db,
+        WRISTBANDS.len() as u32,
+        Some(RACE_BALANCE),
+    ));
     let survivor = Arc::new(Server::start(&fx.db));
     let victim = Arc::new(Server::start(&fx.db));
     let before = balances(&survivor, &fx);
@@ -258,4 +315,175 @@ fn a_killed_process_and_a_restarted_database_lose_nothing_and_double_nothing() {
     )
     .unwrap();
     assert!(matches!(status, 200 | 402), "{status}");
+}
+
+#[test]
+fn a_sqlite_database_moves_to_postgres_with_its_books_keys_and_chains() {
+    let (_own, host, port) = OwnCluster::or_suites();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir
+        .path()
+        .join("server.sqlite")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let fx = Fixture::on(dir, sqlite, WRISTBANDS.len() as u32);
+    let server = Server::start(&fx.db);
+    let (status, _) = debit(
+        &server,
+        &fx.event,
+        &fx.bar_token,
+        WRISTBANDS[0],
+        "before-the-move",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    // A till's offline sales: its hash chain on the server.
+    let ledger = terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    sell(&ledger, 2, &[("water", 1)]);
+    sell(&ledger, 3, &[("cola", 2)]);
+    let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
+    assert_eq!(
+        (status, statuses(&body)),
+        (200, vec!["created".to_string(); 2]),
+        "{body}"
+    );
+    let before = balances(&server, &fx);
+    drop(server);
+
+    let target = common::postgres_database(&host, &port);
+    let from = format!("sqlite:{}", fx.db);
+    let moved = admin(&["migrate", "--from", &from, "--to", &target]);
+    assert_eq!(moved["verified"], true, "{moved}");
+    assert_eq!(
+        moved["copied"]["transactions"],
+        psql(&target, "SELECT COUNT(*) FROM transactions")
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    );
+    // Into a database that already holds events: refused, nothing changed.
+    let again = std::process::Command::new(BIN)
+        .args(["migrate", "--from", &from, "--to", &target])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds events"));
+
+    // The same event on PostgreSQL: the same balances, a key's answer
+    // replayed, and the till's chain goes on where it was.
+    let server = Server::start(&target);
+    assert_eq!(balances(&server, &fx), before);
+    let (status, _) = debit(
+        &server,
+        &fx.event,
+        &fx.bar_token,
+        WRISTBANDS[0],
+        "before-the-move",
+    )
+    .unwrap();
+    assert_eq!(status, 202, "the key's first answer, from the copy");
+    // The till never took in the first answers: it sends those two again,
+    // which the copy knows, with a new sale that extends their chain.
+    sell(&ledger, 2, &[("water", 1)]);
+    let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
+    assert_eq!(
+        (status, statuses(&body)),
+        (200, vec!["exists".into(), "exists".into(), "created".into()]),
+        "{body}"
+    );
+    let (status, _) = debit(
+        &server,
+        &fx.event,
+        &fx.bar_token,
+        WRISTBANDS[1],
+        "after-the-move",
+    )
+    .unwrap();
+    assert_eq!(status, 200, "new rows take new numbers");
+    assert_eq!(admin(&["check", "--db", &target])["ok"], true);
+}
+
+#[test]
+fn the_wallet_feed_skips_nothing_that_commits_late_across_processes() {
+    const BANDS: u32 = 40;
+    let (_own, host, port) = OwnCluster::or_suites();
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::postgres_database(&host, &port);
+    let fx = Arc::new(Fixture::funded(dir, db, BANDS, Some(500_00)));
+    let servers = [
+        Arc::new(Server::start(&fx.db)),
+        Arc::new(Server::start(&fx.db)),
+    ];
+    let start = feed(&servers[0], &fx, 0, 5000)["next_cursor"]
+        .as_i64()
+        .unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // A till following the feed while debits commit through both processes.
+    let follower = {
+        let (server, fx, done) = (servers[1].clone(), fx.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut seen: BTreeMap<String, i64> = BTreeMap::new();
+            let mut since = start;
+            let mut last_round = false;
+            loop {
+                let page = feed(&server, &fx, since, 50);
+                for wallet in page["wallets"].as_array().unwrap() {
+                    seen.insert(
+                        wallet["token_id"].as_str().unwrap().to_string(),
+                        wallet["balance"].as_i64().unwrap(),
+                    );
+                }
+                since = page["next_cursor"].as_i64().unwrap();
+                if last_round && !page["more"].as_bool().unwrap() {
+                    return seen;
+                }
+                last_round = done.load(Ordering::Relaxed);
+            }
+        })
+    };
+    let writers: Vec<_> = (0..8usize)
+        .map(|client| {
+            let (server, fx) = (servers[client % 2].clone(), fx.clone());
+            std::thread::spawn(move || {
+                for n in 0..30u32 {
+                    let band = tapster_ledger::demo::wristband((client as u32 * 7 + n) % BANDS + 1);
+                    let (status, body) = debit(
+                        &server,
+                        &fx.event,
+                        &fx.bar_token,
+                        band.as_str(),
+                        &format!("feed-{client}-{n}"),
+                    )
+                    .unwrap();
+                    assert_eq!(status, 200, "{body}");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let seen = follower.join().unwrap();
+    // Every wallet's last change reached the follower: its view is the
+    // final one, wallet by wallet.
+    let final_view: BTreeMap<String, i64> = feed(&servers[0], &fx, start, 5000)["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["token_id"].as_str().unwrap().to_string(),
+                w["balance"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        final_view.len(),
+        BANDS as usize,
+        "every wristband was debited"
+    );
+    assert_eq!(seen, final_view);
 }

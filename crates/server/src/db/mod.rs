@@ -20,7 +20,9 @@ mod sqlite;
 use std::cell::Cell;
 use std::sync::MutexGuard;
 
+pub(crate) use postgres::WRITE_LOCK;
 pub use postgres::{Migration, PgDatabase, WriteMode};
+pub(crate) use sqlite::column as sqlite_column;
 
 /// Which engine a connection talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

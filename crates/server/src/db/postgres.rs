@@ -27,7 +27,7 @@ use super::{postgres_placeholders, Connection, Error, Param, Result, Value};
 use crate::error::ServerError;
 
 /// The advisory lock every write transaction takes, shared or exclusive.
-const WRITE_LOCK: i64 = 0x7461_7073_7465_7201;
+pub(crate) const WRITE_LOCK: i64 = 0x7461_7073_7465_7201;
 /// The advisory lock that lets one process at a time migrate the schema.
 const MIGRATE_LOCK: i64 = 0x7461_7073_7465_7202;
 /// Connections per server process.

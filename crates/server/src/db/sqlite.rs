@@ -5,7 +5,7 @@ use rusqlite::types::ValueRef;
 use super::{Result, Value};
 
 /// Column `index` of a SQLite row as a [`Value`].
-pub(super) fn column(row: &rusqlite::Row<'_>, index: usize) -> Result<Value> {
+pub(crate) fn column(row: &rusqlite::Row<'_>, index: usize) -> Result<Value> {
     Ok(match row.get_ref(index)? {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Integer(i),

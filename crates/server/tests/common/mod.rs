@@ -124,6 +124,16 @@ impl Fixture {
 
     /// The fixture on the database `db` (a SQLite path or a URL).
     pub fn on(dir: tempfile::TempDir, db: String, wallets: u32) -> Fixture {
+        Fixture::funded(dir, db, wallets, None)
+    }
+
+    /// As [`Fixture::on`], each wristband holding `balance` cents if given.
+    pub fn funded(
+        dir: tempfile::TempDir,
+        db: String,
+        wallets: u32,
+        balance: Option<i64>,
+    ) -> Fixture {
         let d = db.as_str();
         let event = admin(&["event", "create", "--db", d, "--name", "Sommerfest"])["event_id"]
             .as_str()
@@ -153,15 +163,14 @@ impl Fixture {
             "--permission",
             "credit",
         ]);
-        admin(&[
-            "demo",
-            "--db",
-            d,
-            "--event",
-            &event,
-            "--wallets",
-            &wallets.to_string(),
-        ]);
+        let balance = balance.map(|b| b.to_string());
+        let mut demo = vec!["demo", "--db", d, "--event", &event, "--wallets"];
+        let count = wallets.to_string();
+        demo.push(&count);
+        if let Some(balance) = &balance {
+            demo.extend(["--wallet-balance", balance]);
+        }
+        admin(&demo);
         let other_event = admin(&["event", "create", "--db", d, "--name", "Other"])["event_id"]
             .as_str()
             .unwrap()

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use tapster_api::{BatchEntry, BatchRequest};
-use tapster_ledger::model::EventMode;
+use tapster_ledger::model::{EventMode, Tender};
 use tapster_ledger::pin::PinHashCost;
-use tapster_ledger::store::{OpenShiftRequest, WalletSnapshot};
+use tapster_ledger::pricing::Cart;
+use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest, WalletSnapshot};
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
     Timestamp, TokenId,
@@ -146,6 +147,26 @@ pub fn pay_bill(
                 reference: reference.map(str::to_string),
             },
             tapster_ledger::store::Authorisation::ThisLedger,
+        )
+        .unwrap();
+}
+
+/// Anna sells `products` (id, quantity) to demo wristband `wristband`, offline.
+pub fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
+    let cart = products
+        .iter()
+        .fold(Cart::new(), |c, (p, q)| c.with(&demo::product(p), *q));
+    ledger
+        .sell(
+            &SaleRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                cart,
+                tender: Tender::Wallet,
+                token: Some(demo::wristband(wristband)),
+                pass: None,
+            },
+            Authorisation::ThisLedger,
         )
         .unwrap();
 }
