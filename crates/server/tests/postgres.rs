@@ -390,7 +390,10 @@ fn a_sqlite_database_moves_to_postgres_with_its_books_keys_and_chains() {
     let (status, body) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
     assert_eq!(
         (status, statuses(&body)),
-        (200, vec!["exists".into(), "exists".into(), "created".into()]),
+        (
+            200,
+            vec!["exists".into(), "exists".into(), "created".into()]
+        ),
         "{body}"
     );
     let (status, _) = debit(

@@ -5,7 +5,7 @@
 //!    two processes on the same database (clients split between them),
 //!    and `pgbench` running the debit's own SQL (`benches/debit.pgbench`,
 //!    the statements the server's log shows for one debit) with as many
-//!    clients on the same cluster, with and without the write lock. Two
+//!    clients on the same cluster, with and without its advisory locks. Two
 //!    rounds, alternating, averaged.
 //! 2. Batch ingestion: two terminals' ledgers (`BATCH_ENTRIES` offline
 //!    sales each) sent at the same time, to SQLite, to PostgreSQL through
@@ -272,12 +272,12 @@ pub fn main() {
         println!("  pgbench, the debit's SQL: {tps:.0} tps");
         figures.entry("pgbench").or_default().push(tps);
         let tps = pgbench(&cluster, "bench", &pg, &without_lock);
-        println!("  pgbench, the debit's SQL without the write lock: {tps:.0} tps");
+        println!("  pgbench, the debit's SQL without the advisory locks: {tps:.0} tps");
         figures.entry("pgbench-nolock").or_default().push(tps);
     }
     let mean = |key: &str| figures[key].iter().sum::<f64>() / figures[key].len() as f64;
     println!(
-        "debits: PostgreSQL 1 process {:.0}/s ({:.2}x pgbench {:.0} tps, target 0.6x), 2 processes {:.0}/s ({:.2}x), SQLite {:.0}/s; pgbench without the write lock {:.0} tps",
+        "debits: PostgreSQL 1 process {:.0}/s ({:.2}x pgbench {:.0} tps, target 0.6x), 2 processes {:.0}/s ({:.2}x), SQLite {:.0}/s; pgbench without the advisory locks {:.0} tps",
         mean("pg1"),
         mean("pg1") / mean("pgbench"),
         mean("pgbench"),

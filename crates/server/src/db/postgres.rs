@@ -136,6 +136,7 @@ impl PgDatabase {
         let conn = self.connection()?;
         conn.execute_batch(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({MIGRATE_LOCK});
+             SET LOCAL client_min_messages = warning;
              CREATE TABLE IF NOT EXISTS tapster_migrations (
                  version    BIGINT PRIMARY KEY,
                  name       TEXT NOT NULL,
