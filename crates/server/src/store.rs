@@ -517,23 +517,7 @@ impl ServerStore {
         event: &str,
         token: &TokenId,
     ) -> Result<Option<WalletRow>, ServerError> {
-        Ok(conn
-            .prepare_cached(
-                "SELECT id, token_id, created_at, balance, blocked, paired_user, promo_balance
-                 FROM wallets WHERE event_id = ?1 AND token_id = ?2",
-            )?
-            .query_row(params![event, token.as_str()], |r| {
-                Ok(WalletRow {
-                    id: r.get(0)?,
-                    token_id: r.get(1)?,
-                    created_at: r.get(2)?,
-                    balance: r.get(3)?,
-                    blocked: r.get(4)?,
-                    paired_user: r.get(5)?,
-                    promo_balance: r.get(6)?,
-                })
-            })
-            .optional()?)
+        Self::wallet_row_with(conn, event, token, "")
     }
 
     /// [`Self::wallet_row`], locked until the transaction ends (on
@@ -543,14 +527,24 @@ impl ServerStore {
         event: &str,
         token: &TokenId,
     ) -> Result<Option<WalletRow>, ServerError> {
-        if conn.engine() == Engine::Sqlite {
-            return Self::wallet_row(conn, event, token);
-        }
+        let lock = match conn.engine() {
+            Engine::Sqlite => "",
+            Engine::Postgres => " FOR UPDATE",
+        };
+        Self::wallet_row_with(conn, event, token, lock)
+    }
+
+    fn wallet_row_with(
+        conn: &Connection,
+        event: &str,
+        token: &TokenId,
+        lock: &str,
+    ) -> Result<Option<WalletRow>, ServerError> {
         Ok(conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, token_id, created_at, balance, blocked, paired_user, promo_balance
-                 FROM wallets WHERE event_id = ?1 AND token_id = ?2 FOR UPDATE",
-            )?
+                 FROM wallets WHERE event_id = ?1 AND token_id = ?2{lock}"
+            ))?
             .query_row(params![event, token.as_str()], |r| {
                 Ok(WalletRow {
                     id: r.get(0)?,

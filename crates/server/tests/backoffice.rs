@@ -6,14 +6,13 @@
 
 mod common;
 
-use common::till::{pending_batch, pull, push, statuses, terminal_ledger};
+use common::till::{pending_batch, pull, push, sell_offline, statuses, terminal_ledger};
 use common::{json, Fixture, Server};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
-use tapster_ledger::model::{Product, SyncState, Tender};
-use tapster_ledger::pricing::Cart;
-use tapster_ledger::store::{Authorisation, CancelRequest, SaleRequest};
+use tapster_ledger::model::{Product, SyncState};
+use tapster_ledger::store::{Authorisation, CancelRequest};
 use tapster_ledger::{demo, Ledger};
 use tapster_ledger::{IdempotencyKey, ProductId, StaffId, Timestamp};
 
@@ -118,27 +117,6 @@ fn on_hand(server: &Server, fx: &Fixture, item: &str, location: &str) -> i64 {
         .unwrap_or_else(|| panic!("no row for {item} at {location}: {stock}"))["on_hand"]
         .as_i64()
         .unwrap()
-}
-
-fn sell_offline(
-    ledger: &Ledger,
-    wristband: u32,
-    products: &[(&ProductId, i64)],
-) -> tapster_ledger::Result<tapster_ledger::EntryId> {
-    let cart = products.iter().fold(Cart::new(), |c, (p, q)| c.with(p, *q));
-    ledger
-        .sell(
-            &SaleRequest {
-                key: IdempotencyKey::random(),
-                staff: StaffId::new("anna").unwrap(),
-                cart,
-                tender: Tender::Wallet,
-                token: Some(demo::wristband(wristband)),
-                pass: None,
-            },
-            Authorisation::ThisLedger,
-        )
-        .map(|recorded| recorded.entry.id)
 }
 
 fn cancel_offline(ledger: &Ledger, entry: tapster_ledger::EntryId) {

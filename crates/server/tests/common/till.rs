@@ -10,8 +10,8 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{Authorisation, OpenShiftRequest, SaleRequest, WalletSnapshot};
 use tapster_ledger::{
-    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
-    Timestamp, TokenId,
+    demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, ProductId, StaffId,
+    TerminalId, Timestamp, TokenId,
 };
 
 use super::{json, Fixture, Server};
@@ -151,11 +151,25 @@ pub fn pay_bill(
         .unwrap();
 }
 
-/// Anna sells `products` (id, quantity) to demo wristband `wristband`, offline.
+/// Anna sells `products` (demo product, quantity) to demo wristband
+/// `wristband`, offline.
 pub fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
-    let cart = products
+    let ids: Vec<(ProductId, i64)> = products
         .iter()
-        .fold(Cart::new(), |c, (p, q)| c.with(&demo::product(p), *q));
+        .map(|(p, q)| (demo::product(p), *q))
+        .collect();
+    let products: Vec<(&ProductId, i64)> = ids.iter().map(|(p, q)| (p, *q)).collect();
+    sell_offline(ledger, wristband, &products).unwrap();
+}
+
+/// Anna sells `products` to demo wristband `wristband`, offline: the
+/// entry's id, or the ledger's refusal.
+pub fn sell_offline(
+    ledger: &Ledger,
+    wristband: u32,
+    products: &[(&ProductId, i64)],
+) -> tapster_ledger::Result<tapster_ledger::EntryId> {
+    let cart = products.iter().fold(Cart::new(), |c, (p, q)| c.with(p, *q));
     ledger
         .sell(
             &SaleRequest {
@@ -168,5 +182,5 @@ pub fn sell(ledger: &Ledger, wristband: u32, products: &[(&str, i64)]) {
             },
             Authorisation::ThisLedger,
         )
-        .unwrap();
+        .map(|recorded| recorded.entry.id)
 }
