@@ -20,13 +20,20 @@ start)
 stop)
     as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null || true
     ;;
+reconfigure)
+    # `reconfigure DIR PORT 'OPTIONS'`: restarted on PORT with more server
+    # options (later ones win), e.g. "-c ssl=on -c listen_addresses='127.0.0.1'".
+    dir=$2 port=$3
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w -l "$dir/server.log" restart -o \
+        "-c listen_addresses='' -c unix_socket_directories=$dir -c port=$port -c max_connections=400 ${4:-}" >/dev/null
+    ;;
 restart)
     # Immediate: no shutdown checkpoint, as after a crash; clients lose
     # their connections mid-transaction.
     as_postgres "$bin/pg_ctl" -D "$2/data" -m immediate -w -l "$2/server.log" restart >/dev/null
     ;;
 *)
-    echo "usage: $0 start DIR PORT | stop DIR | restart DIR" >&2
+    echo "usage: $0 start DIR PORT | stop DIR | restart DIR | reconfigure DIR PORT OPTIONS" >&2
     exit 2
     ;;
 esac

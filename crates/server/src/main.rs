@@ -231,13 +231,16 @@ fn open(db: &str) -> Result<ServerStore> {
 fn shown(db: &str) -> String {
     match DatabaseLocation::parse(db) {
         DatabaseLocation::Sqlite(path) => path.display().to_string(),
-        DatabaseLocation::Postgres(url) => match url.split_once('@') {
-            Some((credentials, rest)) => match credentials.rsplit_once(':') {
-                Some((user, _password)) if !user.ends_with('/') => format!("{user}:***@{rest}"),
-                _ => url.clone(),
-            },
-            None => url.clone(),
-        },
+        DatabaseLocation::Postgres(url) => {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", &url));
+            match rest.split_once('@') {
+                Some((credentials, host)) => match credentials.split_once(':') {
+                    Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+                    None => url.clone(),
+                },
+                None => url.clone(),
+            }
+        }
     }
 }
 

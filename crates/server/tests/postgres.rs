@@ -490,3 +490,131 @@ fn the_wallet_feed_skips_nothing_that_commits_late_across_processes() {
     );
     assert_eq!(seen, final_view);
 }
+
+/// A certificate authority of the test's own and a certificate it issued
+/// for `names`: (CA PEM, certificate PEM, key PEM).
+fn authority_and_certificate(names: &[&str]) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Database test CA");
+    let ca_certificate = ca.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let certificate = params
+        .signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key))
+        .unwrap();
+    (ca_certificate.pem(), certificate.pem(), key.serialize_pem())
+}
+
+#[test]
+fn over_tcp_the_server_reaches_postgresql_only_over_validated_tls() {
+    let own = OwnCluster::start();
+    let data = std::path::Path::new(&own.host).join("data");
+    let (ca, certificate, key) = authority_and_certificate(&["localhost", "127.0.0.1"]);
+    std::fs::write(data.join("server.crt"), certificate).unwrap();
+    std::fs::write(data.join("server.key"), key).unwrap();
+    for file in ["server.crt", "server.key"] {
+        let path = data.join(file);
+        let status = std::process::Command::new("chown")
+            .arg("postgres")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let status = std::process::Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/postgres.sh"
+    ))
+    .args(["reconfigure", &own.host, &port])
+    .arg("-c ssl=on -c listen_addresses='127.0.0.1'")
+    .status()
+    .unwrap();
+    assert!(status.success());
+    let name = "tls_check";
+    psql(
+        &format!(
+            "postgres://postgres@/postgres?host={}&port={port}",
+            own.host
+        ),
+        &format!("CREATE DATABASE {name}"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let our_ca = dir.path().join("ca.pem");
+    std::fs::write(&our_ca, ca).unwrap();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{port}/{name}?sslmode=require&sslrootcert={}",
+        our_ca.display()
+    );
+    let event = admin(&["event", "create", "--db", &url, "--name", "Over TLS"]);
+    assert!(event["event_id"].as_str().is_some());
+    // A server on it: every connection it holds is encrypted.
+    let tls_dir = dir.path().join("tls");
+    let mut server = std::process::Command::new(BIN)
+        .args([
+            "serve",
+            "--db",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-dir",
+        ])
+        .arg(&tls_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.contains("listening"), "{line}");
+    let seen = psql(
+        &format!("postgres://postgres@/postgres?host={}&port={port}", own.host),
+        &format!(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a
+             JOIN pg_stat_ssl s USING (pid) WHERE a.datname = '{name}' AND a.client_addr IS NOT NULL"
+        ),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let (connections, encrypted) = seen.trim().split_once('|').unwrap();
+    assert!(connections.parse::<u32>().unwrap() >= 1, "{seen}");
+    assert_eq!(connections, encrypted, "every connection over TLS: {seen}");
+
+    // A certificate from an authority the server does not trust: refused,
+    // and no unencrypted fallback.
+    let (other_ca, _, _) = authority_and_certificate(&["localhost"]);
+    let wrong_ca = dir.path().join("other-ca.pem");
+    std::fs::write(&wrong_ca, other_ca).unwrap();
+    for sslmode in ["require", "prefer"] {
+        let refused = std::process::Command::new(BIN)
+            .args(["event", "create", "--name", "No", "--db"])
+            .arg(format!(
+                "postgres://postgres@127.0.0.1:{port}/{name}?sslmode={sslmode}&sslrootcert={}",
+                wrong_ca.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "sslmode={sslmode}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains("certificate") || stderr.contains("UnknownIssuer"),
+            "{stderr}"
+        );
+    }
+}

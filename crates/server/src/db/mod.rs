@@ -48,7 +48,7 @@ pub enum Error {
     NoRows,
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", with_causes(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("column {index}: {message}")]
     Conversion { index: usize, message: String },
@@ -57,6 +57,22 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error and what caused it, as one line: a failed TLS handshake says
+/// which certificate check failed.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = inner.source();
+    }
+    text
+}
 
 impl Error {
     /// The SQLSTATE of a PostgreSQL error, if it is one.
@@ -577,6 +593,28 @@ mod tests {
         assert_eq!(
             postgres_placeholders("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND d = ?12"),
             "SELECT a FROM t WHERE b = $1 AND c = '?2' AND d = $12"
+        );
+    }
+
+    #[test]
+    fn libpq_parameters_tokio_postgres_lacks_are_taken_out_of_the_url() {
+        assert_eq!(
+            postgres::take_parameter(
+                "postgres://u@h/db?sslmode=require&sslrootcert=/ca.pem",
+                "sslrootcert"
+            ),
+            (
+                "postgres://u@h/db?sslmode=require".to_string(),
+                Some("/ca.pem".to_string())
+            )
+        );
+        assert_eq!(
+            postgres::take_parameter("postgres://u@h/db?sslrootcert=/ca.pem", "sslrootcert"),
+            ("postgres://u@h/db".to_string(), Some("/ca.pem".to_string()))
+        );
+        assert_eq!(
+            postgres::take_parameter("postgres://u@h/db", "sslrootcert"),
+            ("postgres://u@h/db".to_string(), None)
         );
     }
 

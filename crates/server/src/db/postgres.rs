@@ -21,7 +21,6 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use futures_executor::block_on;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
-use tokio_postgres::NoTls;
 
 use super::{postgres_placeholders, Connection, Error, Param, Result, Value};
 use crate::error::ServerError;
@@ -50,9 +49,28 @@ pub struct PgDatabase {
 
 impl PgDatabase {
     /// Connects to `url` (`postgres://user@host/db`, or a Unix socket as
-    /// `postgres://user@/db?host=/run/postgresql`).
+    /// `postgres://user@/db?host=/run/postgresql`). Over TCP the connection
+    /// is TLS whenever the server offers it (`sslmode=require`: always),
+    /// its certificate validated against the system's authorities and
+    /// `sslrootcert=FILE` (PEM) if given; never unencrypted after a failed
+    /// check.
     pub fn connect(url: &str) -> Result<PgDatabase> {
-        let config = tokio_postgres::Config::from_str(url)?;
+        let (url, root_file) = take_parameter(url, "sslrootcert");
+        let config = tokio_postgres::Config::from_str(&url)?;
+        let tls = tls_connector(root_file.as_deref())?;
+        if config.get_ssl_mode() != tokio_postgres::config::SslMode::Require
+            && config.get_hosts().iter().any(|host| match host {
+                tokio_postgres::config::Host::Tcp(name) => {
+                    !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+                }
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(_) => false,
+            })
+        {
+            tracing::warn!(
+                "PostgreSQL over the network without sslmode=require: the connection is encrypted only if the server offers TLS"
+            );
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("postgres")
@@ -61,7 +79,7 @@ impl PgDatabase {
             .map_err(|e| Error::Unavailable(format!("cannot start a runtime: {e}")))?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -188,6 +206,57 @@ impl Drop for PgDatabase {
             runtime.shutdown_background();
         }
     }
+}
+
+/// `url` without its query parameter `name`, and that parameter's value
+/// (for the parameters libpq knows and `tokio-postgres` does not).
+pub(super) fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((key, found)) if key == name => {
+                value = Some(found.to_string());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if kept.is_empty() {
+        (base.to_string(), value)
+    } else {
+        (format!("{base}?{}", kept.join("&")), value)
+    }
+}
+
+/// TLS for connections over TCP: rustls on ring (as everywhere in
+/// Tapster), the system's authorities and the PEM file `root_file`.
+fn tls_connector(root_file: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(certificate);
+    }
+    if let Some(file) = root_file {
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .and_then(|found| found.collect::<Result<_, _>>())
+            .map_err(|e| Error::Unavailable(format!("cannot read sslrootcert {file}: {e}")))?;
+        for certificate in certificates {
+            roots
+                .add(certificate)
+                .map_err(|e| Error::Unavailable(format!("sslrootcert {file}: {e}")))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(tapster_tls::client::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Unavailable(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// One PostgreSQL schema step, with the same version as SQLite's.
