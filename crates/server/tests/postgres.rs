@@ -510,6 +510,9 @@ fn authority_and_certificate(names: &[&str]) -> (String, String, String) {
     (ca_certificate.pem(), certificate.pem(), key.serialize_pem())
 }
 
+/// Server options, one argument of `scripts/postgres.sh reconfigure`.
+const SERVER_OPTIONS_FOR_TLS: &str = "-c ssl=on -c listen_addresses='127.0.0.1'";
+
 #[test]
 fn over_tcp_the_server_reaches_postgresql_only_over_validated_tls() {
     let own = OwnCluster::start();
@@ -538,8 +541,7 @@ fn over_tcp_the_server_reaches_postgresql_only_over_validated_tls() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../scripts/postgres.sh"
     ))
-    .args(["reconfigure", &own.host, &port])
-    .arg("-c ssl=on -c listen_addresses='127.0.0.1'")
+    .args(["reconfigure", &own.host, &port, SERVER_OPTIONS_FOR_TLS])
     .status()
     .unwrap();
     assert!(status.success());
