@@ -18,7 +18,7 @@ start)
     echo "export TAPSTER_TEST_PG_HOST=$dir TAPSTER_TEST_PG_PORT=$port"
     ;;
 stop)
-    as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null || true
+    as_postgres "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null 2>&1 || true
     ;;
 reconfigure)
     # `reconfigure DIR PORT 'OPTIONS'`: restarted on PORT with more server

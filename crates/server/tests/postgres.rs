@@ -197,7 +197,8 @@ fn assert_books_agree(
         .collect();
     let booked: BTreeMap<String, i64> = psql(
         &fx.db,
-        "SELECT idempotency_key, amount FROM transactions WHERE kind = 'sale' AND idempotency_key IS NOT NULL",
+        "SELECT idempotency_key, amount FROM transactions
+         WHERE kind = 'sale' AND idempotency_key IS NOT NULL AND offline = 0",
     )
     .lines()
     .map(|line| {
@@ -619,4 +620,84 @@ fn over_tcp_the_server_reaches_postgresql_only_over_validated_tls() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn batches_of_two_tills_through_two_processes_interleave_with_online_debits() {
+    let (_own, host, port) = OwnCluster::or_suites();
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::postgres_database(&host, &port);
+    let fx = Arc::new(Fixture::funded(dir, db, 8, Some(RACE_BALANCE)));
+    let second = admin(&[
+        "terminal",
+        "create",
+        "--db",
+        &fx.db,
+        "--event",
+        &fx.event,
+        "--name",
+        "Bar 2",
+        "--permission",
+        "debit",
+    ]);
+    let tokens = [
+        fx.bar_token.clone(),
+        second["api_token"].as_str().unwrap().to_string(),
+    ];
+    let servers = [
+        Arc::new(Server::start(&fx.db)),
+        Arc::new(Server::start(&fx.db)),
+    ];
+    let before = balances(&servers[0], &fx);
+    let answers: Answers = Arc::default();
+    let racers = race(&servers, &fx, "mixed", &answers);
+    // Two tills sell offline to wristbands 5 to 8 and push what they sold,
+    // five sales a batch, till i through process i, while the race runs.
+    let tills: Vec<_> = ["bar-1", "bar-2"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (server, fx, token) = (servers[i].clone(), fx.clone(), tokens[i].clone());
+            std::thread::spawn(move || {
+                let dir = tempfile::tempdir().unwrap();
+                let ledger = terminal_ledger(dir.path(), id);
+                pull(&server, &fx, &ledger);
+                let mut sent = 0;
+                let mut last = None;
+                for round in 0..4u32 {
+                    for n in 0..5u32 {
+                        sell(&ledger, 5 + (round + n) % 4, &[("water", 1)]);
+                    }
+                    let pending = pending_batch(&ledger);
+                    let (status, body) = push(&server, &fx, &token, &pending[sent..]);
+                    assert_eq!(status, 200, "{body}");
+                    assert!(statuses(&body).iter().all(|s| s == "created"), "{body}");
+                    sent = pending.len();
+                    last = pending
+                        .last()
+                        .map(|e| (e.entry.sequence, e.entry.hash.clone()));
+                }
+                (id, last.unwrap())
+            })
+        })
+        .collect();
+    for racer in racers {
+        racer.join().unwrap();
+    }
+    let heads: Vec<_> = tills.into_iter().map(|t| t.join().unwrap()).collect();
+    let after = balances(&servers[1], &fx);
+    assert_books_agree(&fx, &answers, &before, &after);
+    // Every till's chain reached the server whole: its head is the till's
+    // last entry, and no gap or broken link was noted.
+    for (id, (sequence, hash)) in heads {
+        let head = psql(
+            &fx.db,
+            &format!("SELECT last_sequence, last_hash FROM terminals WHERE id = '{id}'"),
+        );
+        assert_eq!(head.trim(), format!("{sequence}|{hash}"), "{id}");
+    }
+    assert_eq!(
+        psql(&fx.db, "SELECT COUNT(*) FROM terminal_problems").trim(),
+        "0"
+    );
 }
