@@ -267,12 +267,7 @@ impl ServerStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
-        match &self.storage {
-            Storage::Sqlite { writer, .. } => {
-                writer.write(move |conn| work(&Connection::sqlite(conn)))
-            }
-            Storage::Postgres(database) => database.write(WriteMode::Exclusive, work),
-        }
+        self.write_as(WriteMode::Exclusive, work)
     }
 
     /// Runs `work` as one durable write beside other shared writes. On
@@ -285,11 +280,20 @@ impl ServerStore {
         &self,
         work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
+        self.write_as(WriteMode::Shared, work)
+    }
+
+    fn write_as<T: Send + 'static>(
+        &self,
+        mode: WriteMode,
+        work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, ServerError> {
         match &self.storage {
+            // SQLite's single writer is alone either way.
             Storage::Sqlite { writer, .. } => {
                 writer.write(move |conn| work(&Connection::sqlite(conn)))
             }
-            Storage::Postgres(database) => database.write(WriteMode::Shared, work),
+            Storage::Postgres(database) => database.write(mode, work),
         }
     }
 

@@ -224,17 +224,22 @@ fn assert_books_agree(
     );
 }
 
-#[test]
-fn two_server_processes_on_one_database_never_overdraw_or_double_book() {
-    let (_own, host, port) = OwnCluster::or_suites();
+/// A fresh database on the suite's cluster (or one of its own, kept
+/// running while the first value lives) with `wallets` demo wristbands
+/// of `balance` cents each.
+fn funded_event(wallets: u32, balance: i64) -> (Option<OwnCluster>, Arc<Fixture>) {
+    let (own, host, port) = OwnCluster::or_suites();
     let dir = tempfile::tempdir().unwrap();
     let db = common::postgres_database(&host, &port);
-    let fx = Arc::new(Fixture::funded(
-        dir,
-        db,
-        WRISTBANDS.len() as u32,
-        Some(RACE_BALANCE),
-    ));
+    (
+        own,
+        Arc::new(Fixture::funded(dir, db, wallets, Some(balance))),
+    )
+}
+
+#[test]
+fn two_server_processes_on_one_database_never_overdraw_or_double_book() {
+    let (_own, fx) = funded_event(WRISTBANDS.len() as u32, RACE_BALANCE);
     let servers = [
         Arc::new(Server::start(&fx.db)),
         Arc::new(Server::start(&fx.db)),
@@ -412,10 +417,7 @@ fn a_sqlite_database_moves_to_postgres_with_its_books_keys_and_chains() {
 #[test]
 fn the_wallet_feed_skips_nothing_that_commits_late_across_processes() {
     const BANDS: u32 = 40;
-    let (_own, host, port) = OwnCluster::or_suites();
-    let dir = tempfile::tempdir().unwrap();
-    let db = common::postgres_database(&host, &port);
-    let fx = Arc::new(Fixture::funded(dir, db, BANDS, Some(500_00)));
+    let (_own, fx) = funded_event(BANDS, 500_00);
     let servers = [
         Arc::new(Server::start(&fx.db)),
         Arc::new(Server::start(&fx.db)),
@@ -624,10 +626,7 @@ fn over_tcp_the_server_reaches_postgresql_only_over_validated_tls() {
 
 #[test]
 fn batches_of_two_tills_through_two_processes_interleave_with_online_debits() {
-    let (_own, host, port) = OwnCluster::or_suites();
-    let dir = tempfile::tempdir().unwrap();
-    let db = common::postgres_database(&host, &port);
-    let fx = Arc::new(Fixture::funded(dir, db, 8, Some(RACE_BALANCE)));
+    let (_own, fx) = funded_event(8, RACE_BALANCE);
     let second = admin(&[
         "terminal",
         "create",
