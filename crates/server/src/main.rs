@@ -229,19 +229,7 @@ fn open(db: &str) -> Result<ServerStore> {
 
 /// The database as it may be logged: a URL without its password.
 fn shown(db: &str) -> String {
-    match DatabaseLocation::parse(db) {
-        DatabaseLocation::Sqlite(path) => path.display().to_string(),
-        DatabaseLocation::Postgres(url) => {
-            let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", &url));
-            match rest.split_once('@') {
-                Some((credentials, host)) => match credentials.split_once(':') {
-                    Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-                    None => url.clone(),
-                },
-                None => url.clone(),
-            }
-        }
-    }
+    DatabaseLocation::parse(db).shown()
 }
 
 /// Where the server's own certificate is kept: `--tls-dir`, else next

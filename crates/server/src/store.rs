@@ -141,6 +141,26 @@ impl DatabaseLocation {
             DatabaseLocation::Sqlite(path.unwrap_or(location).into())
         }
     }
+
+    /// As it may be printed or logged: a URL's password masked.
+    pub fn shown(&self) -> String {
+        match self {
+            DatabaseLocation::Sqlite(path) => path.display().to_string(),
+            DatabaseLocation::Postgres(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+                match authority.rsplit_once('@') {
+                    Some((userinfo, _)) => match userinfo.split_once(':') {
+                        Some((user, _password)) => {
+                            format!("{scheme}://{user}:***@{}", &rest[userinfo.len() + 1..])
+                        }
+                        None => url.clone(),
+                    },
+                    None => url.clone(),
+                }
+            }
+        }
+    }
 }
 
 /// A terminal that presented a valid token.
@@ -1360,6 +1380,21 @@ fn slug(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_url_is_shown_without_its_password() {
+        let shown = |url: &str| DatabaseLocation::parse(url).shown();
+        assert_eq!(
+            shown("postgres://tapster:s3cr@t@db.example:5432/fest?sslmode=require"),
+            "postgres://tapster:***@db.example:5432/fest?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://postgres@/fest?host=/run/postgresql"),
+            "postgres://postgres@/fest?host=/run/postgresql"
+        );
+        assert_eq!(shown("sqlite:event.sqlite"), "event.sqlite");
+        assert!(!shown("postgresql://u:pw@h/db").contains("pw"));
+    }
 
     #[test]
     fn slugs_are_valid_terminal_ids() {
