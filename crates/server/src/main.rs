@@ -337,6 +337,9 @@ fn main() -> Result<()> {
             let DatabaseLocation::Sqlite(path) = DatabaseLocation::parse(&from) else {
                 anyhow::bail!("--from is a SQLite database (sqlite:PATH)");
             };
+            if !matches!(DatabaseLocation::parse(&to), DatabaseLocation::Postgres(_)) {
+                anyhow::bail!("--to is an empty PostgreSQL database (postgres://…)");
+            }
             let target = open(&to)?;
             let copied = tapster_server::transfer::transfer(&path, &target)
                 .with_context(|| format!("cannot copy {} to {}", path.display(), shown(&to)))?;

@@ -700,3 +700,48 @@ fn batches_of_two_tills_through_two_processes_interleave_with_online_debits() {
         "0"
     );
 }
+
+#[test]
+fn a_wrong_database_address_or_migrate_source_is_a_clear_error_that_writes_nothing() {
+    let (_own, host, port) = OwnCluster::or_suites();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(BIN).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Not a URL PostgreSQL understands, and a database that is not there.
+    let bad_port = format!("postgres://postgres:hunter2@/postgres?host={host}&port=notaport");
+    let said = run(&["event", "create", "--db", &bad_port, "--name", "X"]);
+    assert!(said.contains("cannot open"), "{said}");
+    assert!(!said.contains("hunter2"), "the password stays out: {said}");
+    let missing = format!("postgres://postgres@/no_such_db?host={host}&port={port}");
+    let said = run(&["event", "create", "--db", &missing, "--name", "X"]);
+    assert!(said.contains("no_such_db"), "{said}");
+    // migrate: only from SQLite, only from a file that exists, only into PostgreSQL.
+    let target = common::postgres_database(&host, &port);
+    let said = run(&["migrate", "--from", &target, "--to", &target]);
+    assert!(said.contains("--from is a SQLite database"), "{said}");
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent.sqlite");
+    let said = run(&[
+        "migrate",
+        "--from",
+        absent.to_str().unwrap(),
+        "--to",
+        &target,
+    ]);
+    assert!(said.contains("absent.sqlite"), "{said}");
+    assert!(!absent.exists(), "no SQLite file made for a missing source");
+    let other = dir.path().join("other.sqlite");
+    let said = run(&[
+        "migrate",
+        "--from",
+        other.to_str().unwrap(),
+        "--to",
+        other.to_str().unwrap(),
+    ]);
+    assert!(said.contains("postgres://"), "{said}");
+    assert!(!other.exists(), "no SQLite file made for a wrong target");
+    // Nothing was written to the target.
+    assert_eq!(psql(&target, "SELECT COUNT(*) FROM events").trim(), "0");
+}
