@@ -124,7 +124,9 @@ impl From<crate::db::Error> for ServerError {
                 _ => ServerError::Internal(error.to_string()),
             },
             Error::Unavailable(_) => ServerError::Ledger(LedgerError::StorageBusy),
-            Error::NoRows | Error::Conversion { .. } => ServerError::Internal(error.to_string()),
+            Error::NoRows | Error::Conversion { .. } | Error::AfterCommit(_) => {
+                ServerError::Internal(error.to_string())
+            }
         }
     }
 }

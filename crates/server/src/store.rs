@@ -293,9 +293,10 @@ impl ServerStore {
     /// Runs `work` as one durable write beside other shared writes. On
     /// PostgreSQL `work` must lock what it reads to change: the request's
     /// idempotency key ([`lock_key`]), then its wallet
-    /// ([`Self::wallet_row_locked`]), then the event's feed cursor
-    /// ([`next_cursor`]), and change shared rows (a product's stock) only
-    /// after the cursor. On SQLite it is [`Self::write`].
+    /// ([`Self::wallet_row_locked`]), then shared rows (a product's
+    /// stock), and the event's feed cursor last, in the statement that
+    /// commits ([`insert_transaction_then_commit`]). On SQLite it is
+    /// [`Self::write`].
     pub(crate) fn write_shared<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
@@ -715,24 +716,25 @@ impl ServerStore {
                 // One request per key at a time, across server processes: a
                 // retry waits for the first and then finds its answer.
                 lock_key(tx, event, key.as_str())?;
-                let refused: bool = tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2)",
-                )?
-                .query_row(params![event, key.as_str()], |r| r.get(0))?;
+                // Refused before, or booked before: one round trip.
+                let (refused, earlier): (bool, Option<BookedBefore>) = tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM rejected_entries WHERE event_id = ?1 AND idempotency_key = ?2),
+                                t.request_hash, t.response, t.id, t.cursor
+                         FROM (SELECT 1 AS one) AS lookup
+                         LEFT JOIN transactions t ON t.event_id = ?1 AND t.idempotency_key = ?2",
+                    )?
+                    .query_row(params![event, key.as_str()], |r| {
+                        let booked = match r.get::<_, Option<String>>(3)? {
+                            Some(id) => Some((r.get(1)?, r.get(2)?, id, r.get(4)?)),
+                            None => None,
+                        };
+                        Ok((r.get(0)?, booked))
+                    })?;
                 if refused {
                     // The server's decision about a key is final.
                     return Err(ServerError::IdempotencyConflict(key.to_string()));
                 }
-                let earlier: Option<(Option<String>, Option<String>, String, i64)> = tx
-                    .prepare_cached(
-                        "SELECT request_hash, response, id, cursor FROM transactions
-                     WHERE event_id = ?1 AND idempotency_key = ?2",
-                    )?
-                    .query_row(params![event, key.as_str()], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .optional()?;
                 if let Some((stored, response, transaction_id, cursor)) = earlier {
                     if stored.as_deref() != Some(hash.as_str()) {
                         return Err(ServerError::IdempotencyConflict(key.to_string()));
@@ -893,27 +895,9 @@ impl ServerStore {
                 .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
             let response = serde_json::to_string(&after.resource())
                 .map_err(|e| ServerError::Internal(e.to_string()))?;
-            let (transaction_id, cursor) = insert_transaction(
-                tx,
-                &NewTransaction {
-                    event,
-                    wallet_id: Some(&wallet.id),
-                    terminal_id: Some(&terminal.id),
-                    kind: EntryKind::Sale,
-                    tender: Tender::Wallet,
-                    amount,
-                    description,
-                    tag: request.tag.as_deref(),
-                    lines: &lines,
-                    now,
-                    key: key.map(|k| k.as_str()),
-                    request_hash: Some(&hash),
-                    response: Some(&response),
-                    origin: None,
-                    cursor: None,
-                    voucher: false,
-                },
-            )?;
+            // Everything else first: the transaction's own row, which
+            // takes the event's feed cursor, is the last statement.
+            let transaction_id = random_id("txn_");
             if let Some(code) = &pass {
                 crate::passes::record_redemption(
                     tx,
@@ -940,10 +924,30 @@ impl ServerStore {
                 &mut goods,
                 now.0,
             )?;
+            let (cursor, promo) = insert_transaction_then_commit(
+                tx,
+                &NewTransaction {
+                    event,
+                    wallet_id: Some(&wallet.id),
+                    terminal_id: Some(&terminal.id),
+                    kind: EntryKind::Sale,
+                    tender: Tender::Wallet,
+                    amount,
+                    description,
+                    tag: request.tag.as_deref(),
+                    lines: &lines,
+                    now,
+                    key: key.map(|k| k.as_str()),
+                    request_hash: Some(&hash),
+                    response: Some(&response),
+                    origin: None,
+                    cursor: None,
+                    voucher: false,
+                },
+                &transaction_id,
+                &wallet,
+            )?;
             tracing::info!(event, terminal = %terminal.id, wallet = %wallet.id, amount = %amount, "transaction");
-            let promo = tx
-                .prepare_cached("SELECT promo_balance FROM wallets WHERE id = ?1")?
-                .query_row([&wallet.id], |r| r.get(0))?;
             Ok(TransactionOutcome {
                 applied: Applied::Created,
                 wallet: after.resource(),
@@ -1179,7 +1183,9 @@ pub(crate) fn lock_key(conn: &Connection, event: &str, key: &str) -> Result<(), 
 
 /// The event's next feed position. The event's row stays locked until the
 /// transaction commits, so positions become visible in the order they
-/// were handed out: a reader following the feed never skips one.
+/// were handed out: a reader following the feed never skips one. Every
+/// wallet change takes it: in a write that runs beside others, take it in
+/// the last statement ([`insert_transaction_then_commit`]).
 pub(crate) fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
     Ok(conn
         .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?
@@ -1270,6 +1276,10 @@ pub(crate) struct Origin<'a> {
     pub reverses: Option<String>,
 }
 
+/// A transaction booked earlier under a request's key: its request hash,
+/// stored answer, id and feed cursor.
+type BookedBefore = (Option<String>, Option<String>, String, i64);
+
 /// Appends a transaction; with a wallet, moves its balance and takes the
 /// next feed cursor. Returns the transaction id and the cursor.
 pub(crate) fn insert_transaction(
@@ -1284,40 +1294,13 @@ pub(crate) fn insert_transaction(
             .query_row([t.event], |r| r.get(0))?,
     };
     let promo_delta = match t.wallet_id {
-        Some(wallet_id) => move_promo(conn, wallet_id, t)?,
+        Some(wallet_id) => move_promo(conn, wallet_id, t, None)?,
         None => 0,
     };
     let id = random_id("txn_");
-    conn.prepare_cached(
-        "INSERT INTO transactions (event_id, id, wallet_id, terminal_id, kind, tender, amount, description, tag,
-             lines, created_at, idempotency_key, request_hash, response, cursor,
-             entry_id, sequence, terminal_time, staff_id, offline, reverses, promo_delta)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-    )?
-    .execute(params![
-        t.event,
-        id,
-        t.wallet_id,
-        t.terminal_id,
-        t.kind.as_str(),
-        t.tender.as_str(),
-        t.amount.0,
-        t.description,
-        t.tag,
-        t.lines,
-        t.now.0,
-        t.key,
-        t.request_hash,
-        t.response,
-        cursor,
-        t.origin.as_ref().map(|o| o.entry_id.as_str()),
-        t.origin.as_ref().map(|o| o.sequence),
-        t.origin.as_ref().map(|o| o.terminal_time),
-        t.origin.as_ref().map(|o| o.staff_id),
-        t.origin.as_ref().is_some_and(|o| o.offline),
-        t.origin.as_ref().and_then(|o| o.reverses.as_deref()),
-        promo_delta,
-    ])?;
+    let mut values = transaction_values(t, &id, promo_delta);
+    values.push(crate::db::Value::Integer(cursor));
+    conn.prepare_cached(&INSERT_TRANSACTION)?.execute(&values)?;
     if let Some(wallet_id) = t.wallet_id {
         conn.prepare_cached(
             "UPDATE wallets SET balance = balance + ?2, promo_balance = promo_balance + ?4, cursor = ?3
@@ -1328,16 +1311,127 @@ pub(crate) fn insert_transaction(
     Ok((id, cursor))
 }
 
+/// A wallet's transaction as the write's last statement
+/// ([`Connection::query_row_then_commit`]): the feed cursor taken, the
+/// transaction `id` appended, the wallet (locked by the caller, its
+/// balances `locked`) moved. The event's feed-cursor row, which every
+/// sale updates, is then locked only while the database runs this one
+/// statement and commits. Returns the cursor and the wallet's promo
+/// credit after it.
+pub(crate) fn insert_transaction_then_commit(
+    conn: &Connection,
+    t: &NewTransaction<'_>,
+    id: &str,
+    locked: &WalletRow,
+) -> Result<(i64, i64), ServerError> {
+    debug_assert_eq!(t.wallet_id, Some(locked.id.as_str()));
+    debug_assert!(t.cursor.is_none());
+    let promo_delta = move_promo(
+        conn,
+        &locked.id,
+        t,
+        Some((locked.balance, locked.promo_balance)),
+    )?;
+    let mut values = transaction_values(t, id, promo_delta);
+    let booked = |r: &crate::db::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+    Ok(match conn.engine() {
+        // One statement: PostgreSQL's data-modifying WITH.
+        Engine::Postgres => conn.query_row_then_commit(&BOOK_TRANSACTION_PG, &values, booked)?,
+        Engine::Sqlite => {
+            let cursor = next_cursor(conn, t.event)?;
+            values.push(crate::db::Value::Integer(cursor));
+            conn.prepare_cached(&INSERT_TRANSACTION)?.execute(&values)?;
+            conn.query_row_then_commit(
+                "UPDATE wallets SET balance = balance + ?2, promo_balance = promo_balance + ?4, cursor = ?3
+                 WHERE id = ?1 RETURNING cursor, promo_balance",
+                params![locked.id, t.amount.0, cursor, promo_delta],
+                booked,
+            )?
+        }
+    })
+}
+
+/// A transaction row's columns: those of [`transaction_values`], then the
+/// feed cursor.
+const TRANSACTION_COLUMNS: &str = "event_id, id, wallet_id, terminal_id, kind, tender, amount, \
+    description, tag, lines, created_at, idempotency_key, request_hash, response, entry_id, \
+    sequence, terminal_time, staff_id, offline, reverses, promo_delta, cursor";
+
+/// `?1` … `?n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+static INSERT_TRANSACTION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO transactions ({TRANSACTION_COLUMNS}) VALUES ({})",
+        placeholders(22)
+    )
+});
+
+/// [`insert_transaction_then_commit`] on PostgreSQL (`?1` the event, `?3`
+/// the wallet, `?7` the amount, `?21` the promo credit's move).
+static BOOK_TRANSACTION_PG: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH feed AS (UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor),
+         booked AS (INSERT INTO transactions ({TRANSACTION_COLUMNS})
+                    VALUES ({}, (SELECT cursor FROM feed))),
+         moved AS (UPDATE wallets SET balance = balance + ?7, promo_balance = promo_balance + ?21,
+                          cursor = (SELECT cursor FROM feed)
+                   WHERE id = ?3 RETURNING promo_balance)
+         SELECT (SELECT cursor FROM feed), (SELECT promo_balance FROM moved)",
+        placeholders(21)
+    )
+});
+
+/// A transaction row's values but its cursor (see [`TRANSACTION_COLUMNS`]).
+fn transaction_values(t: &NewTransaction<'_>, id: &str, promo_delta: i64) -> Vec<crate::db::Value> {
+    use crate::db::ToValue;
+    vec![
+        t.event.to_value(),
+        id.to_value(),
+        t.wallet_id.to_value(),
+        t.terminal_id.to_value(),
+        t.kind.as_str().to_value(),
+        t.tender.as_str().to_value(),
+        t.amount.0.to_value(),
+        t.description.to_value(),
+        t.tag.to_value(),
+        t.lines.to_value(),
+        t.now.0.to_value(),
+        t.key.to_value(),
+        t.request_hash.to_value(),
+        t.response.to_value(),
+        t.origin.as_ref().map(|o| o.entry_id.as_str()).to_value(),
+        t.origin.as_ref().map(|o| o.sequence).to_value(),
+        t.origin.as_ref().map(|o| o.terminal_time).to_value(),
+        t.origin.as_ref().map(|o| o.staff_id).to_value(),
+        t.origin.as_ref().is_some_and(|o| o.offline).to_value(),
+        t.origin
+            .as_ref()
+            .and_then(|o| o.reverses.as_deref())
+            .to_value(),
+        promo_delta.to_value(),
+    ]
+}
+
 /// How a transaction moves its wallet's promo credit (the ledger's rule),
 /// as the change to store with it.
 fn move_promo(
     conn: &Connection,
     wallet_id: &str,
     t: &NewTransaction<'_>,
+    known: Option<(i64, i64)>,
 ) -> Result<i64, ServerError> {
-    let (balance, promo): (i64, i64) = conn
-        .prepare_cached("SELECT balance, promo_balance FROM wallets WHERE id = ?1")?
-        .query_row([wallet_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (balance, promo): (i64, i64) = match known {
+        Some(balances) => balances,
+        None => conn
+            .prepare_cached("SELECT balance, promo_balance FROM wallets WHERE id = ?1")?
+            .query_row([wallet_id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+    };
     let reversed = t.origin.as_ref().and_then(|o| o.reverses.as_deref());
     let movement = match (t.voucher, t.kind, reversed) {
         (true, _, _) => PromoMove::Voucher,
@@ -1394,6 +1488,101 @@ mod tests {
         );
         assert_eq!(shown("sqlite:event.sqlite"), "event.sqlite");
         assert!(!shown("postgresql://u:pw@h/db").contains("pw"));
+    }
+
+    /// A store on a new database: a SQLite file in `dir`, or a database
+    /// of the cluster the suite's PostgreSQL pass runs
+    /// (`TAPSTER_TEST_PG_HOST`, `TAPSTER_TEST_PG_PORT`).
+    fn fresh_store(dir: &Path) -> ServerStore {
+        let location = match (
+            std::env::var("TAPSTER_TEST_PG_HOST"),
+            std::env::var("TAPSTER_TEST_PG_PORT"),
+        ) {
+            (Ok(host), Ok(port)) => {
+                let name = format!("u_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+                let created = std::process::Command::new("psql")
+                    .arg(format!(
+                        "postgres://postgres@/postgres?host={host}&port={port}"
+                    ))
+                    .args(["-q", "-c", &format!("CREATE DATABASE {name}")])
+                    .status()
+                    .unwrap();
+                assert!(created.success());
+                format!("postgres://postgres@/{name}?host={host}&port={port}")
+            }
+            _ => dir.join("server.sqlite").to_str().unwrap().to_string(),
+        };
+        ServerStore::connect(&location, Arc::new(tapster_ledger::clock::SystemClock)).unwrap()
+    }
+
+    fn event_count(store: &ServerStore) -> i64 {
+        store
+            .reader()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM events", (), |r| r.get(0usize))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_writes_last_statement_commits_it_and_nothing_may_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = fresh_store(dir.path());
+        let insert = |id: &'static str| {
+            move |tx: &Connection| -> Result<String, ServerError> {
+                tx.execute(
+                    "INSERT INTO events (id, name, settings, created_at) VALUES (?1, 'a', '{}', 0)",
+                    params![format!("{id}-first")],
+                )?;
+                Ok(tx.query_row_then_commit(
+                    "INSERT INTO events (id, name, settings, created_at) VALUES (?1, 'b', '{}', 0) RETURNING id",
+                    params![id],
+                    |r| r.get(0usize),
+                )?)
+            }
+        };
+        // Both statements are there after the write.
+        assert_eq!(store.write_shared(insert("evt_one")).unwrap(), "evt_one");
+        assert_eq!(event_count(&store), 2);
+
+        // A last statement that fails leaves nothing of the write behind,
+        // and the next write runs as usual (on PostgreSQL: on a connection
+        // that is not left inside a transaction).
+        let fails_last = |n: usize| {
+            move |tx: &Connection| -> Result<String, ServerError> {
+                tx.execute(
+                    "INSERT INTO events (id, name, settings, created_at) VALUES (?1, 'a', '{}', 0)",
+                    params![format!("evt_failed-{n}")],
+                )?;
+                // The id is taken.
+                Ok(tx.query_row_then_commit(
+                    "INSERT INTO events (id, name, settings, created_at) VALUES ('evt_one', 'b', '{}', 0) RETURNING id",
+                    (),
+                    |r| r.get(0usize),
+                )?)
+            }
+        };
+        for n in 0..20 {
+            store.write_shared(fails_last(n)).unwrap_err();
+        }
+        assert_eq!(event_count(&store), 2);
+        assert_eq!(store.write(insert("evt_four")).unwrap(), "evt_four");
+        assert_eq!(event_count(&store), 4);
+
+        // A statement after the last one is refused, not run outside the
+        // transaction.
+        let after = store.write(|tx: &Connection| -> Result<(), ServerError> {
+            tx.query_row_then_commit("SELECT 1", (), |r| r.get::<_, i64>(0usize))?;
+            tx.execute(
+                "INSERT INTO events (id, name, settings, created_at) VALUES ('evt_five', 'a', '{}', 0)",
+                (),
+            )?;
+            Ok(())
+        });
+        assert!(
+            matches!(&after, Err(ServerError::Internal(m)) if m.contains("after its transaction's last")),
+            "{after:?}"
+        );
+        assert_eq!(event_count(&store), 4);
     }
 
     #[test]

@@ -224,6 +224,10 @@ pub fn main() {
     )
     .unwrap();
 
+    if let Ok(out) = std::env::var("TAPSTER_BENCH_PERF") {
+        profile(std::path::Path::new(&out), &cluster, &pg, &dir, &with_lock);
+        return;
+    }
     println!(
         "== online debits over HTTPS, {} clients, {} s per phase, two rounds",
         super::CLIENTS,
@@ -311,4 +315,36 @@ pub fn main() {
     for db in [&sqlite.db, &pg.db, &pg_two.db] {
         assert_eq!(admin(&["check", "--db", db])["ok"], true, "{db}");
     }
+}
+
+/// Where the machine's CPU goes: `perf record -a` over one phase of
+/// PostgreSQL debits through one process and one of pgbench
+/// (`TAPSTER_BENCH_PERF=DIR`: `DIR/server.perf`, `DIR/pgbench.perf`; read
+/// with `perf report -i FILE --sort comm`).
+fn profile(
+    out: &std::path::Path,
+    cluster: &Cluster,
+    pg: &Setup,
+    dir: &std::path::Path,
+    script: &std::path::Path,
+) {
+    std::fs::create_dir_all(out).unwrap();
+    let record = |name: &str| {
+        Command::new("perf")
+            .args(["record", "-a", "-g", "-F", "999", "-o"])
+            .arg(out.join(name))
+            .args(["--", "sleep", &super::RUN_FOR.as_secs().to_string()])
+            .spawn()
+            .unwrap()
+    };
+    let server = Server::start(&pg.db, true, dir);
+    let mut perf = record("server.perf");
+    let (rate, _) = debits_through(&[&server], &pg.event, &pg.token, "perf");
+    perf.wait().unwrap();
+    println!("  PostgreSQL, 1 process: {rate:.0}/s");
+    drop(server);
+    let mut perf = record("pgbench.perf");
+    let tps = pgbench(cluster, "bench", pg, script);
+    perf.wait().unwrap();
+    println!("  pgbench: {tps:.0} tps");
 }

@@ -12,8 +12,9 @@
 //! exclusive. Exclusive writes run one at a time across every server
 //! process on the database, as SQLite's single writer does; shared writes
 //! (the hot paths: debits and batches) run side by side and protect what
-//! they change with row locks taken in a fixed order (the terminal, then
-//! its wallets by id, then the event's feed cursor).
+//! they change with row locks taken in a fixed order (the request's key,
+//! its wallet, then the event's feed cursor in the statement sent with the
+//! `COMMIT`: [`Connection::query_row_then_commit`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -129,6 +130,8 @@ impl PgDatabase {
         })?;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&conn)));
         match outcome {
+            // Committed with the work's last statement.
+            Ok(Ok(value)) if conn.finished() => Ok(value),
             Ok(Ok(value)) => match conn.execute_batch("COMMIT") {
                 Ok(()) => Ok(value),
                 Err(error) => {
@@ -137,6 +140,8 @@ impl PgDatabase {
                     Err(error.into())
                 }
             },
+            // After the last statement the transaction has ended either way.
+            Ok(Err(error)) if conn.finished() => Err(error),
             Ok(Err(error)) => {
                 conn.rollback();
                 Err(error)
@@ -322,6 +327,34 @@ impl Session {
         let refs: Vec<&(dyn ToSql + Sync)> =
             values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         Ok(block_on(self.client().execute(statement, &refs))?)
+    }
+
+    /// `statement` and `COMMIT` in one round trip (pipelined). When the
+    /// statement fails, PostgreSQL ends the transaction at the `COMMIT`
+    /// with a rollback; when the commit itself fails, the connection's
+    /// state is unknown and it leaves the pool.
+    pub(super) fn query_then_commit(
+        &self,
+        statement: &tokio_postgres::Statement,
+        params: &[&dyn Param],
+    ) -> Result<Vec<tokio_postgres::Row>> {
+        let values: Vec<Bind> = params.iter().map(|p| Bind(p.value())).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let client = self.client();
+        // Sent in the order first polled: the statement, then the commit.
+        let (rows, committed) = block_on(futures_util::future::join(
+            client.query(statement, &refs),
+            client.batch_execute("COMMIT"),
+        ));
+        if let Err(error) = &committed {
+            self.broken.set(true);
+            tracing::error!(%error, "commit failed");
+        }
+        // The statement's own error first: it is why nothing was committed.
+        let rows = rows?;
+        committed?;
+        Ok(rows)
     }
 
     pub(super) fn query(
