@@ -18,6 +18,7 @@
 //! - [`postings`]: double entry: every entry as postings that sum to zero.
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
 //! - [`pin`]: staff PINs hashed with Argon2id.
+//! - [`guest_code`]: the code on a wristband that opens the guest pages.
 //! - [`store`]: the SQLite ledger that runs all of the above in transactions.
 //! - [`error`]: what can go wrong, in words a cashier can act on.
 //! - [`demo`]: the demo bar used by demo mode, the server's `demo` command and tests.
@@ -29,6 +30,7 @@ pub mod demo;
 pub mod error;
 #[doc(hidden)]
 pub mod failpoints;
+pub mod guest_code;
 pub mod ids;
 pub mod inventory;
 pub mod model;

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
             post(block_wallet).delete(unblock_wallet),
         )
         .route(&m("wallets/token/{token_id}/move"), post(move_wallet))
+        .route(&m("guest-codes"), post(guest_codes))
         .route(&m("wallets/token/{token_id}/payout"), post(payout))
         .route(&m("reports/sales"), get(sales_report))
         .route(&m("reports/topups"), get(top_up_report))
@@ -722,6 +723,51 @@ async fn move_wallet(
         move |st: &Store, ev: &str| st.move_wallet(ev, &from, &to)
     )?;
     Ok(ok(Moved { balance }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GuestCodesRequest {
+    /// The wristbands to make codes for (1 to 10,000); a band's earlier
+    /// code stops working.
+    token_ids: Vec<String>,
+}
+
+/// The codes to print on the wristbands, shown only in this answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct GuestCodes {
+    codes: Vec<crate::guest::IssuedCode>,
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/guest-codes", tag = "manage",
+    params(("event_id" = String, Path)), request_body = GuestCodesRequest, security(("admin_token" = [])),
+    responses((status = 200, description = "The codes for the guest pages, shown only now", body = Data<GuestCodes>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn guest_codes(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let request: GuestCodesRequest = json(body)?;
+    let tokens = request
+        .token_ids
+        .iter()
+        .map(|t| token_id(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let codes = managed!(
+        s,
+        e,
+        h,
+        Action::ManageWallets,
+        move |st: &Store, ev: &str| st.issue_guest_codes(ev, &tokens)
+    )?;
+    Ok(ok(GuestCodes { codes }))
 }
 
 /// Cents paid out in cash.

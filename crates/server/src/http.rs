@@ -90,6 +90,8 @@ pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
             RateLimit::new(rate_limit),
             crate::limit::limit,
         ))
+        // The guest pages: public, with their own limit on wrong codes.
+        .merge(crate::portal::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -18,6 +18,8 @@
 //!   event's terminals with the seed's fields), locations, QR passes
 //!   made, imported, scanned and redeemed once; [`vouchers`]: a voucher
 //!   redeemed at a till as promo credit on the wallet.
+//! - [`guest`], [`portal`]: the guest pages — the code on a wristband, a
+//!   guest's balance and history, blocking a lost band.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`transfer`]: a SQLite database copied to PostgreSQL, verified.
@@ -33,12 +35,14 @@ pub mod bands;
 pub mod db;
 pub mod devices;
 pub mod error;
+pub mod guest;
 pub mod http;
 pub mod ingest;
 pub mod limit;
 pub mod manage;
 pub mod openapi;
 pub mod passes;
+pub mod portal;
 pub mod shop_products;
 pub mod stock_admin;
 pub mod store;

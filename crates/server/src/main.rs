@@ -68,6 +68,22 @@ enum Command {
         #[arg(long)]
         event: String,
     },
+    /// Make the codes printed on wristbands for the guest pages (a band's
+    /// earlier code stops working). They are shown only now.
+    GuestCodes {
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
+        #[arg(long)]
+        event: String,
+        /// A file of wristband token ids, one per line (`-`: standard input).
+        #[arg(long)]
+        tokens: PathBuf,
+        /// The server's public address (`https://pay.example.org`): each
+        /// code comes with the link its QR code should carry.
+        #[arg(long)]
+        portal: Option<String>,
+    },
     /// Fill an event with the demo bar: drinks with deposits, food, staff
     /// and funded wristbands.
     Demo {
@@ -320,6 +336,44 @@ fn main() -> Result<()> {
         }
         Command::AdminToken { db, event } => {
             print(json!({ "admin_token": open(&db)?.create_admin_token(&event)? }));
+            Ok(())
+        }
+        Command::GuestCodes {
+            db,
+            event,
+            tokens,
+            portal,
+        } => {
+            let text = if tokens.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&tokens)
+                    .with_context(|| format!("cannot read {}", tokens.display()))?
+            };
+            let tokens = text
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(|line| {
+                    tapster_ledger::TokenId::parse(line)
+                        .with_context(|| format!("not a wristband token id: {line}"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let codes = open(&db)?.issue_guest_codes(&event, &tokens)?;
+            let codes: Vec<_> = codes
+                .into_iter()
+                .map(|issued| {
+                    let link = portal.as_ref().map(|base| {
+                        format!(
+                            "{}/guest/{event}?code={}",
+                            base.trim_end_matches('/'),
+                            issued.code.replace('-', "")
+                        )
+                    });
+                    json!({ "token_id": issued.token_id, "code": issued.code, "link": link })
+                })
+                .collect();
+            print(json!({ "event_id": event, "codes": codes }));
             Ok(())
         }
         Command::Demo {

@@ -74,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::block_wallet,
         crate::admin::unblock_wallet,
         crate::admin::move_wallet,
+        crate::admin::guest_codes,
         crate::admin::payout,
         crate::admin::sales_report,
         crate::admin::top_up_report,

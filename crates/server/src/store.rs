@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "back_office",
         sql: include_str!("../../../migrations/server/0008_back_office.sql"),
     },
+    Migration {
+        version: 9,
+        name: "guest_pages",
+        sql: include_str!("../../../migrations/server/0009_guest_pages.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -120,6 +125,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 8,
         name: "back_office",
         sql: include_str!("../../../migrations/server-pg/0008_back_office.sql"),
+    },
+    PgMigration {
+        version: 9,
+        name: "guest_pages",
+        sql: include_str!("../../../migrations/server-pg/0009_guest_pages.sql"),
     },
 ];
 

@@ -171,6 +171,7 @@ fn copy_all(
         ("transactions", "seq"),
         ("stock_movements", "seq"),
         ("vendor_lines", "seq"),
+        ("guest_log", "seq"),
     ] {
         target.execute_batch(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', '{column}'),

@@ -111,21 +111,50 @@ impl Bound {
             });
         }
         match self.transport {
-            Transport::InsecureHttp => axum::serve(self.listener, no_keys_in_clear(api))
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(ServeError::Serve),
+            Transport::InsecureHttp => axum::serve(
+                self.listener,
+                no_keys_in_clear(api).into_make_service_with_connect_info::<ClientAddress>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServeError::Serve),
             Transport::Https(certificate) => {
                 let config = certificate.server_config()?;
                 tokio::spawn(reload(certificate.clone()));
                 let listener =
                     TlsListener::new(self.listener, config).map_err(ServeError::Serve)?;
-                axum::serve(listener, announce_next(api, certificate))
-                    .with_graceful_shutdown(shutdown)
-                    .await
-                    .map_err(ServeError::Serve)
+                axum::serve(
+                    listener,
+                    announce_next(api, certificate)
+                        .into_make_service_with_connect_info::<ClientAddress>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(ServeError::Serve)
             }
         }
+    }
+}
+
+/// The address a request came from (its connection's peer), for handlers
+/// that count per client (the guest pages' wrong codes).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
+    for ClientAddress
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        ClientAddress(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for ClientAddress
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        ClientAddress(*stream.remote_addr())
     }
 }
 

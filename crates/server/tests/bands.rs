@@ -4,37 +4,9 @@
 
 mod common;
 
+use common::band::{keyring, link};
 use common::{json, Fixture, Server, BIN};
-use tapster_band::crypto::{cbc_encrypt, sdm_mac, SunMessage};
-use tapster_band::{BandKeys, Keyring};
-
-fn keyring(body: &serde_json::Value) -> Keyring {
-    let keys = |v: &serde_json::Value| {
-        let mut master = [0u8; 16];
-        hex::decode_to_slice(v["key"].as_str().unwrap(), &mut master).unwrap();
-        BandKeys {
-            version: v["version"].as_u64().unwrap() as u8,
-            master,
-        }
-    };
-    Keyring {
-        current: keys(&body["data"]["current"]),
-        previous: body["data"]["previous"]
-            .as_object()
-            .map(|_| keys(&body["data"]["previous"])),
-    }
-}
-
-/// A SUN link as a band with `uid` makes it with `keys` at `counter`.
-fn link(keys: &BandKeys, uid: [u8; 7], counter: u32) -> (String, String) {
-    let mut plain = vec![0xC7];
-    plain.extend_from_slice(&uid);
-    plain.extend_from_slice(&counter.to_le_bytes()[..3]);
-    plain.extend_from_slice(&[9, 8, 7, 6, 5]);
-    let picc = cbc_encrypt(&keys.sdm_meta_read(), &[0; 16], &plain);
-    let mac = sdm_mac(&keys.sdm_file_read(&uid), &SunMessage { uid, counter }, b"");
-    (hex::encode_upper(picc), hex::encode_upper(mac))
-}
+use tapster_band::BandKeys;
 
 #[test]
 fn tills_get_the_events_band_keys_over_tls_and_sun_links_verify_once() {

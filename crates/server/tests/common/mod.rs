@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
+pub mod band;
 pub mod till;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
@@ -236,7 +237,20 @@ impl Server {
     }
 
     pub fn start_limited(db: &str, per_second: f64) -> Server {
-        let mut child = Command::new(BIN)
+        Server::start_with(db, per_second, None)
+    }
+
+    /// A server whose log (stderr, at debug level) goes to `log`.
+    pub fn start_logging(db: &str, log: &Path) -> Server {
+        Server::start_with(db, 0.0, Some(std::fs::File::create(log).unwrap()))
+    }
+
+    fn start_with(db: &str, per_second: f64, log: Option<std::fs::File>) -> Server {
+        let mut command = Command::new(BIN);
+        if log.is_some() {
+            command.env("RUST_LOG", "debug");
+        }
+        let mut child = command
             .args(with_tls_dir(&[
                 "serve",
                 "--db",
@@ -247,7 +261,7 @@ impl Server {
                 &per_second.to_string(),
             ]))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, Stdio::from))
             .spawn()
             .expect("start tapster-server");
         let stdout = child.stdout.take().unwrap();
@@ -268,6 +282,17 @@ impl Server {
     /// A client that pins this server's certificate.
     pub fn client(&self) -> reqwest::blocking::Client {
         self.http.clone()
+    }
+
+    /// A client that pins this server's certificate and shows redirects
+    /// instead of following them (a browser's view of a form's answer).
+    pub fn page_client(&self) -> reqwest::blocking::Client {
+        let tls = client_config(&Trust::Pinned(Pins::new(self.fingerprint, None))).unwrap();
+        reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     pub fn url(&self, event: &str, path: &str) -> String {

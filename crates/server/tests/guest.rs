@@ -1,0 +1,441 @@
+//! The guest pages against the real server over HTTPS, on either engine:
+//! codes made by the manager, a guest signing in with one (typed, or by the
+//! QR code's link, or by tapping a genuine band), the balance and a sale
+//! made at a bar a moment ago, blocking a lost band, and what a stranger
+//! trying codes gets.
+
+mod common;
+
+use common::band::{keyring, link};
+use common::{json, Fixture, Server};
+use reqwest::blocking::Response;
+use serde_json::json;
+
+const BAND: &str = "04D30000000001"; // demo wristband 1: 20.00
+const LOST: &str = "04D30000000002";
+const MOVED: &str = "04D30000000003";
+const NEW_BAND: &str = "04D300000000AA";
+const UNUSED: &str = "04D300000000BB"; // never topped up
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'";
+
+/// The codes the manager makes for `tokens`, in order.
+fn codes(server: &Server, fx: &Fixture, tokens: &[&str]) -> Vec<String> {
+    let (status, body) = json(
+        server
+            .client()
+            .post(server.url(&fx.event, "manage/guest-codes"))
+            .bearer_auth(&fx.admin_token)
+            .json(&json!({ "token_ids": tokens }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["data"]["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(tokens)
+        .map(|(issued, token)| {
+            assert_eq!(issued["token_id"], *token);
+            issued["code"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn sign_in(server: &Server, fx: &Fixture, code: &str) -> Response {
+    server
+        .page_client()
+        .post(format!("{}/guest/{}/sign-in", server.base, fx.event))
+        .header("Accept-Language", "en-GB,en")
+        .form(&[("code", code)])
+        .send()
+        .unwrap()
+}
+
+/// The session cookie a sign-in set (`name=value`), with its attributes.
+fn session_cookie(response: &Response) -> (String, String) {
+    let header = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("__Host-tapster-guest="))
+        .expect("a session cookie");
+    let (pair, attributes) = header.split_once(';').unwrap();
+    (pair.to_string(), attributes.to_string())
+}
+
+/// The page as the browser holding `cookie` sees it.
+fn page(server: &Server, fx: &Fixture, cookie: Option<&str>) -> (u16, String) {
+    let mut request = server
+        .page_client()
+        .get(format!("{}/guest/{}?lang=en", server.base, fx.event));
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    let response = request.send().unwrap();
+    (response.status().as_u16(), response.text().unwrap())
+}
+
+/// The form token in a page.
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+fn sell(server: &Server, fx: &Fixture, band: &str, products: &[&str]) -> (u16, serde_json::Value) {
+    json(
+        server
+            .client()
+            .post(server.url(&fx.event, &format!("pos/wallets/token/{band}/transactions")))
+            .bearer_auth(&fx.bar_token)
+            .json(&json!({ "products": products }))
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_guest_signs_in_with_the_code_and_sees_the_sale_made_a_moment_ago() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let code = codes(&server, &fx, &[BAND])[0].clone();
+    assert_eq!(code.len(), 14, "printed in three groups: {code}");
+    let (status, body) = sell(&server, &fx, BAND, &["beer", "bratwurst"]);
+    assert_eq!(status, 200, "{body}");
+
+    // Typed the way people type a printed code.
+    let typed = code.to_lowercase().replace('-', " ").replace('0', "o");
+    let answer = sign_in(&server, &fx, &format!(" {typed} "));
+    assert_eq!(answer.status(), 303);
+    assert_eq!(
+        answer.headers()["location"],
+        format!("/guest/{}?lang=en", fx.event).as_str()
+    );
+    let (cookie, attributes) = session_cookie(&answer);
+    for attribute in [
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Max-Age=1800",
+    ] {
+        assert!(
+            attributes.contains(attribute),
+            "{attribute} in {attributes}"
+        );
+    }
+
+    let response = server
+        .page_client()
+        .get(format!("{}/guest/{}?lang=en", server.base, fx.event))
+        .header("Cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-security-policy"], CSP);
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let shown = response.text().unwrap();
+    // 20.00 − (5.00 beer + 2.00 cup + 4.50 bratwurst): the ledger's figure.
+    assert!(shown.contains("€8.50"), "{shown}");
+    assert!(
+        shown.contains("Purchase") && shown.contains("Bar 1"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Bier 0,5 l") && shown.contains("Bratwurst"),
+        "{shown}"
+    );
+    assert!(shown.contains("−€11.50"), "the sale's amount: {shown}");
+    assert!(shown.contains("1 × Pfandbecher"), "the cup out: {shown}");
+    assert!(shown.contains("Top-up"), "the demo's top-up: {shown}");
+    assert!(!shown.contains("<script"), "no script at all");
+
+    // The same page in German, and without the cookie only the sign-in.
+    let german = server
+        .page_client()
+        .get(format!("{}/guest/{}", server.base, fx.event))
+        .header("Cookie", &cookie)
+        .header("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        german.contains("8,50 €") && german.contains("Kauf"),
+        "{german}"
+    );
+    let (status, anonymous) = page(&server, &fx, None);
+    assert_eq!(status, 200);
+    assert!(anonymous.contains("name=\"code\"") && !anonymous.contains("8.50"));
+    let stylesheet = server
+        .page_client()
+        .get(format!("{}/guest-static/portal.css", server.base))
+        .send()
+        .unwrap();
+    assert_eq!(stylesheet.status(), 200);
+    assert!(stylesheet.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+
+    // Signing out ends the session (the form token is required).
+    let (_, mine) = page(&server, &fx, Some(&cookie));
+    let out = server
+        .page_client()
+        .post(format!("{}/guest/{}/sign-out", server.base, fx.event))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf(&mine).as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert!(session_cookie(&out).1.contains("Max-Age=0"));
+    assert!(page(&server, &fx, Some(&cookie))
+        .1
+        .contains("name=\"code\""));
+}
+
+#[test]
+fn a_link_signs_in_and_takes_the_code_out_of_the_address() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let code = codes(&server, &fx, &[BAND])[0].replace('-', "");
+    let answer = server
+        .page_client()
+        .get(format!("{}/guest/{}?code={code}", server.base, fx.event))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(!location.contains("code"), "{location}");
+    let (cookie, _) = session_cookie(&answer);
+    assert!(page(&server, &fx, Some(&cookie)).1.contains(BAND));
+}
+
+#[test]
+fn a_tap_of_a_genuine_band_signs_in_once() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let (status, keys) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, "pos/band-keys"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{keys}");
+    let (e, c) = link(&keyring(&keys).current, [0x04, 0xD3, 0, 0, 0, 0, 1], 3);
+    let tap = || {
+        server
+            .page_client()
+            .get(format!(
+                "{}/guest/{}/tap?e={e}&c={c}",
+                server.base, fx.event
+            ))
+            .send()
+            .unwrap()
+    };
+    let answer = tap();
+    assert_eq!(answer.status(), 303);
+    let (cookie, _) = session_cookie(&answer);
+    assert!(page(&server, &fx, Some(&cookie)).1.contains(BAND));
+    assert_eq!(tap().status(), 401, "the same link again is a replay");
+}
+
+#[test]
+fn unknown_blocked_and_moved_bands_get_one_answer_and_wrong_codes_wait() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let issued = codes(&server, &fx, &[BAND, LOST, MOVED]);
+    let manage = |path: &str, body: Option<serde_json::Value>| {
+        let request = server
+            .client()
+            .post(server.url(&fx.event, path))
+            .bearer_auth(&fx.admin_token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        let status = request.send().unwrap().status().as_u16();
+        assert!(status < 300, "{path}: {status}");
+    };
+    manage(&format!("manage/wallets/token/{LOST}/block"), None);
+    manage(
+        &format!("manage/wallets/token/{MOVED}/move"),
+        Some(json!({ "to_token_id": NEW_BAND })),
+    );
+
+    // Not a code at all: said so, and not counted.
+    let answer = sign_in(&server, &fx, "12345");
+    assert_eq!(answer.status(), 400);
+    assert!(answer.text().unwrap().contains("12 letters and digits"));
+
+    let mut answers = Vec::new();
+    for code in ["7QK2-M9XD-4HNB", &issued[1], &issued[2]] {
+        let answer = sign_in(&server, &fx, code);
+        answers.push((answer.status().as_u16(), answer.text().unwrap()));
+    }
+    assert_eq!(answers[0].0, 401);
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "unknown, blocked and moved answer alike"
+    );
+    for _ in 0..2 {
+        assert_eq!(sign_in(&server, &fx, "0000-0000-0000").status(), 401);
+    }
+    // Five wrong: now even the right code waits.
+    let waiting = sign_in(&server, &fx, &issued[0]);
+    assert_eq!(waiting.status(), 429);
+    let retry_after: u64 = waiting.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    assert!(waiting.text().unwrap().contains("Too many wrong codes"));
+    std::thread::sleep(std::time::Duration::from_millis(retry_after * 1000 + 100));
+    assert_eq!(sign_in(&server, &fx, &issued[0]).status(), 303);
+    // A right code does not wipe the count: the next wrong one waits longer.
+    assert_eq!(sign_in(&server, &fx, "0000-0000-0001").status(), 401);
+    let waiting = sign_in(&server, &fx, "0000-0000-0002");
+    assert_eq!(waiting.status(), 429);
+    assert_eq!(waiting.headers()["retry-after"], "2");
+}
+
+#[test]
+fn a_guest_blocks_a_lost_band_at_once_and_the_bar_refuses_it() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let issued = codes(&server, &fx, &[BAND, UNUSED]);
+    let (cookie, _) = session_cookie(&sign_in(&server, &fx, &issued[0]));
+    let (_, shown) = page(&server, &fx, Some(&cookie));
+    let token = csrf(&shown);
+    let block = |csrf: &str, confirm: bool| {
+        let mut form = vec![("csrf", csrf.to_string()), ("lang", "en".to_string())];
+        if confirm {
+            form.push(("confirm", "yes".to_string()));
+        }
+        server
+            .page_client()
+            .post(format!("{}/guest/{}/block", server.base, fx.event))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+            .unwrap()
+    };
+    // Without the session's form token: refused, nothing blocked.
+    assert_eq!(block("forged", true).status(), 403);
+    // Without ticking the box: back to the form.
+    let unconfirmed = block(&token, false);
+    assert_eq!(unconfirmed.status(), 303);
+    assert_eq!(
+        sell(&server, &fx, BAND, &["water"]).0,
+        200,
+        "not blocked yet"
+    );
+
+    let blocked = block(&token, true);
+    assert_eq!(blocked.status(), 303);
+    assert!(blocked.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("blocked=1"));
+    assert!(session_cookie(&blocked).1.contains("Max-Age=0"));
+    let (status, body) = sell(&server, &fx, BAND, &["water"]);
+    assert_eq!(status, 402, "the bar refuses the band: {body}");
+    assert!(
+        page(&server, &fx, Some(&cookie))
+            .1
+            .contains("name=\"code\""),
+        "signed out"
+    );
+    assert_eq!(
+        sign_in(&server, &fx, &issued[0]).status(),
+        401,
+        "as an unknown code"
+    );
+
+    // A band never topped up can be blocked too, before anyone uses it.
+    let (cookie, _) = session_cookie(&sign_in(&server, &fx, &issued[1]));
+    let (_, shown) = page(&server, &fx, Some(&cookie));
+    assert!(shown.contains("not been topped up"), "{shown}");
+    let answer = server
+        .page_client()
+        .post(format!("{}/guest/{}/block", server.base, fx.event))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf(&shown).as_str()), ("confirm", "yes")])
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    // The tills learn it from the wallet feed: blocked, nothing on it.
+    let feed = common::till::feed(&server, &fx, 0, 1000);
+    let wallet = feed["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["token_id"] == UNUSED)
+        .expect("the band in the feed")
+        .clone();
+    assert_eq!(wallet["blocked"], true, "{wallet}");
+    assert_eq!(wallet["balance"], 0, "{wallet}");
+    assert_eq!(sign_in(&server, &fx, &issued[1]).status(), 401);
+}
+
+#[test]
+fn codes_and_sessions_never_reach_the_log() {
+    let fx = Fixture::new(1);
+    let log = fx.dir.path().join("server.log");
+    let server = Server::start_logging(&fx.db, &log);
+    let code = codes(&server, &fx, &[BAND])[0].clone();
+    let bare = code.replace('-', "");
+    let answer = server
+        .page_client()
+        .get(format!("{}/guest/{}?code={bare}", server.base, fx.event))
+        .send()
+        .unwrap();
+    let (cookie, _) = session_cookie(&answer);
+    assert_eq!(sign_in(&server, &fx, &code).status(), 303);
+    assert_eq!(sign_in(&server, &fx, "7QK2-M9XD-4HNB").status(), 401);
+    page(&server, &fx, Some(&cookie));
+    drop(server);
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("guest codes issued"),
+        "the log is there: {written}"
+    );
+    let value = cookie.split_once('=').unwrap().1;
+    for secret in [bare.as_str(), &code, "7QK2M9XD4HNB", value] {
+        assert!(!written.contains(secret), "{secret} in the log");
+    }
+}
+
+#[test]
+fn an_unknown_event_has_no_guest_pages() {
+    let fx = Fixture::new(0);
+    let server = Server::start(&fx.db);
+    let answer = server
+        .page_client()
+        .get(format!("{}/guest/evt_nothing", server.base))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+    assert_eq!(answer.headers()["content-security-policy"], CSP);
+    assert_eq!(
+        sign_in(
+            &server,
+            &Fixture {
+                event: "evt_nothing".into(),
+                ..fx
+            },
+            "7QK2-M9XD-4HNB"
+        )
+        .status(),
+        404
+    );
+}
