@@ -10,6 +10,7 @@ use serde_json::Value;
 use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
 pub mod band;
+pub mod browser;
 pub mod till;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
