@@ -23,7 +23,12 @@
 //! and batches with one and two server processes on one database, next to
 //! `pgbench` running the debit's own SQL on the same cluster and to the
 //! same load on SQLite.
+//!
+//! `TAPSTER_BENCH=guest …` measures the guest pages beside the bars (see
+//! the `guest` module).
 
+#[path = "server_bench/guest.rs"]
+mod guest;
 #[path = "server_bench/postgres.rs"]
 mod postgres;
 
@@ -138,12 +143,31 @@ impl Server {
     }
 
     fn base(&self, event: &str) -> String {
+        format!("{}/api/v1/events/{event}", self.origin())
+    }
+
+    fn origin(&self) -> String {
         let scheme = if self.fingerprint.is_some() {
             "https"
         } else {
             "http"
         };
-        format!("{scheme}://{}/api/v1/events/{event}", self.address)
+        format!("{scheme}://{}", self.address)
+    }
+
+    /// A phone's browser: pinned like a till (the bench's own trust), and
+    /// shown redirects rather than following them.
+    fn page_client(&self) -> reqwest::blocking::Client {
+        let tls = client_config(&Trust::Pinned(Pins::new(
+            self.fingerprint.expect("HTTPS"),
+            None,
+        )))
+        .unwrap();
+        reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// A till's client (pinned when HTTPS); `keep_alive: false` opens a
@@ -303,8 +327,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    if std::env::var("TAPSTER_BENCH").as_deref() == Ok("postgres") {
-        return postgres::main();
+    match std::env::var("TAPSTER_BENCH").as_deref() {
+        Ok("postgres") => return postgres::main(),
+        Ok("guest") => return guest::main(),
+        _ => {}
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-bench");
     let _ = std::fs::remove_dir_all(&dir);

@@ -18,6 +18,7 @@
 //!   event's terminals with the seed's fields), locations, QR passes
 //!   made, imported, scanned and redeemed once; [`vouchers`]: a voucher
 //!   redeemed at a till as promo credit on the wallet.
+//! - [`background`]: low-priority threads, so guests never slow the bars.
 //! - [`guest`], [`portal`]: the guest pages — the code on a wristband, a
 //!   guest's balance and history, blocking a lost band.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
@@ -30,6 +31,7 @@
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod admin;
+pub mod background;
 pub mod backoffice;
 pub mod bands;
 pub mod db;

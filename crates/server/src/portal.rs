@@ -18,6 +18,8 @@
 //!   a redirect to the page without it, and no page sends a `Referer`.
 //! - Wrong codes: 401 with the same page whatever was wrong; too many from
 //!   one address: 429 with `Retry-After`.
+//! - The pages' work runs at a lower CPU priority than the tills'
+//!   ([`crate::background`]): a crowd of guests cannot slow the bars.
 
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -27,9 +29,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use crate::background::low_priority;
 use crate::error::ServerError;
 use crate::guest::{GuestAccount, GuestSession, SignIn, SESSION_LIFE_MS};
-use crate::http::{blocking, AppState};
+use crate::http::AppState;
 
 /// The session cookie: `__Host-` binds it to this host, HTTPS and path `/`.
 pub const COOKIE: &str = "__Host-tapster-guest";
@@ -109,7 +112,7 @@ async fn page(
     let store = state.store.clone();
     let cookie = session_cookie(&headers);
     let blocked = query.blocked.is_some();
-    let shown = blocking(move || {
+    let shown = low_priority(move || {
         let Some(name) = store.guest_event_name(&event)? else {
             return Ok(None);
         };
@@ -185,7 +188,7 @@ async fn signed_in(
 ) -> Response {
     let store = state.store.clone();
     let event = event.to_string();
-    let outcome = blocking(move || {
+    let outcome = low_priority(move || {
         let Some(name) = store.guest_event_name(&event)? else {
             return Ok(None);
         };
@@ -256,7 +259,7 @@ async fn block(
     }
     let store = state.store.clone();
     let at = event.clone();
-    match blocking(move || store.guest_block(&at, &session, &address)).await {
+    match low_priority(move || store.guest_block(&at, &session, &address)).await {
         Ok(()) => {
             let mut response = see_other(&format!("/guest/{event}?blocked=1&lang={}", lang.code()));
             clear_cookie(&mut response);
@@ -278,7 +281,7 @@ async fn sign_out(
         Err(unchecked) => return unchecked.answer(&event, lang),
     };
     let store = state.store.clone();
-    match blocking(move || store.guest_sign_out(&session.cookie)).await {
+    match low_priority(move || store.guest_sign_out(&session.cookie)).await {
         Ok(()) => {
             let mut response = see_other(&page_path(&event, lang, None));
             clear_cookie(&mut response);
@@ -327,7 +330,7 @@ async fn checked_session(
     let cookie = session_cookie(headers).ok_or(Unchecked::SignedOut)?;
     let store = state.store.clone();
     let at = event.to_string();
-    match blocking(move || store.guest_session(&at, &cookie)).await {
+    match low_priority(move || store.guest_session(&at, &cookie)).await {
         Ok(Some(session)) if same_secret(&session.csrf, csrf) => Ok(session),
         Ok(Some(_)) => Err(Unchecked::Outdated),
         Ok(None) => Err(Unchecked::SignedOut),
