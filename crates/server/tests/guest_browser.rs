@@ -66,7 +66,7 @@ fn a_guest_on_a_phone_signs_in_sees_a_fresh_sale_and_blocks_the_band() {
     );
     phone.screenshot(&screens().join("phone-sign-in.png"));
     phone.type_into("#code", &code.to_lowercase());
-    phone.click("button[type=submit]");
+    phone.submit("button[type=submit]");
     let shown = phone.text();
     // 20.00 − (5.00 beer + 2.00 cup + 4.50 bratwurst).
     assert!(shown.contains("€8.50"), "{shown}");
@@ -87,7 +87,7 @@ fn a_guest_on_a_phone_signs_in_sees_a_fresh_sale_and_blocks_the_band() {
 
     // The lost band, blocked from the phone: the bar refuses it at once.
     phone.click("#confirm");
-    phone.click("button.danger");
+    phone.submit("button.danger");
     let shown = phone.text();
     assert!(shown.contains("Your wristband is blocked"), "{shown}");
     phone.screenshot(&screens().join("phone-blocked.png"));
@@ -129,7 +129,7 @@ fn wrong_codes_typed_past_the_limit_are_answered_429() {
     phone.open(&format!("{}/guest/{}", server.base, fx.event));
     for n in 0..5 {
         phone.type_into("#code", &format!("0000-0000-000{n}"));
-        phone.click("button[type=submit]");
+        phone.submit("button[type=submit]");
         assert_eq!(phone.status(), 401);
         assert!(phone.text().contains("does not open any wristband"));
     }
@@ -138,7 +138,7 @@ fn wrong_codes_typed_past_the_limit_are_answered_429() {
     let mut statuses = Vec::new();
     for n in 5..9 {
         phone.type_into("#code", &format!("0000-0000-000{n}"));
-        phone.click("button[type=submit]");
+        phone.submit("button[type=submit]");
         statuses.push(phone.status());
         if statuses.last() == Some(&429) {
             break;

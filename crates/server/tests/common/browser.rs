@@ -81,6 +81,11 @@ impl Browser {
     }
 
     fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        self.try_command(method, path, body)
+            .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"))
+    }
+
+    fn try_command(&self, method: &str, path: &str, body: Value) -> Result<Value, Value> {
         let url = format!("{}/session/{}/{path}", self.base, self.session);
         let request = match method {
             "GET" => self.http.get(url),
@@ -88,9 +93,9 @@ impl Browser {
         };
         let answer: Value = request.send().unwrap().json().unwrap();
         if answer["value"]["error"].is_string() {
-            panic!("WebDriver {path}: {}", answer["value"]);
+            return Err(answer["value"].clone());
         }
-        answer["value"].clone()
+        Ok(answer["value"].clone())
     }
 
     pub fn open(&self, url: &str) {
@@ -127,6 +132,22 @@ impl Browser {
     pub fn click(&self, css: &str) {
         let id = self.element(css);
         self.command("POST", &format!("element/{id}/click"), json!({}));
+    }
+
+    /// Clicks what sends a form and waits for the page that answers it
+    /// (a click does not wait for the navigation it starts).
+    pub fn submit(&self, css: &str) {
+        self.script("window.tapsterPageBefore = true");
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let fresh = json!({
+            "script": "return window.tapsterPageBefore === undefined && document.readyState === 'complete'",
+            "args": []
+        });
+        while self.try_command("POST", "execute/sync", fresh.clone()) != Ok(Value::Bool(true)) {
+            assert!(Instant::now() < deadline, "the form's answer did not load");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The page's visible text.
