@@ -45,13 +45,13 @@ CREATE TABLE guest_failures (
     PRIMARY KEY (event_id, address_hash)
 ) STRICT;
 
--- What guests did on their pages (signed in, blocked their band),
--- append-only.
+-- What guests did on their pages (signed in, blocked their band, asked
+-- for a payout), append-only.
 CREATE TABLE guest_log (
     seq          INTEGER PRIMARY KEY,
     event_id     TEXT    NOT NULL REFERENCES events (id),
     token_id     TEXT    NOT NULL,
-    action       TEXT    NOT NULL CHECK (action IN ('signed_in', 'blocked')),
+    action       TEXT    NOT NULL CHECK (action IN ('signed_in', 'blocked', 'payout_requested')),
     address_hash TEXT    NOT NULL,
     at           INTEGER NOT NULL
 ) STRICT;

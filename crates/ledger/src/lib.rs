@@ -19,6 +19,7 @@
 //! - [`chain`]: the per-terminal hash chain that makes tampering visible.
 //! - [`pin`]: staff PINs hashed with Argon2id.
 //! - [`guest_code`]: the code on a wristband that opens the guest pages.
+//! - [`payout_request`]: a guest's request to get the rest paid out.
 //! - [`store`]: the SQLite ledger that runs all of the above in transactions.
 //! - [`error`]: what can go wrong, in words a cashier can act on.
 //! - [`demo`]: the demo bar used by demo mode, the server's `demo` command and tests.
@@ -36,6 +37,7 @@ pub mod inventory;
 pub mod model;
 pub mod money;
 pub mod passes;
+pub mod payout_request;
 pub mod pin;
 pub mod postings;
 pub mod pricing;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 #[allow(unused_imports)]
 use tapster_api::{Data, ErrorBody, WalletResource};
 use tapster_ledger::model::{Category, EventSettings, Product};
+use tapster_ledger::payout_request::PayoutSettings;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Cents, ProductId, TokenId};
 
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&m("wallets/token/{token_id}/move"), post(move_wallet))
         .route(&m("guest-codes"), post(guest_codes))
+        .route(
+            &m("payout-settings"),
+            get(get_payout_settings).put(put_payout_settings),
+        )
         .route(&m("wallets/token/{token_id}/payout"), post(payout))
         .route(&m("reports/sales"), get(sales_report))
         .route(&m("reports/topups"), get(top_up_report))
@@ -768,6 +773,49 @@ pub(crate) async fn guest_codes(
         move |st: &Store, ev: &str| st.issue_guest_codes(ev, &tokens)
     )?;
     Ok(ok(GuestCodes { codes }))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-settings", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The settings for payouts asked for on the guest pages", body = Data<PayoutSettings>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn get_payout_settings(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ChangeSettings, |st: &Store, ev: &str| st
+        .payout_settings(ev))
+    .map(ok)
+}
+
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/payout-settings", tag = "manage",
+    params(("event_id" = String, Path)), request_body = PayoutSettings, security(("admin_token" = [])),
+    responses((status = 200, description = "The settings now in force", body = Data<PayoutSettings>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn put_payout_settings(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let settings: PayoutSettings = json(body)?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.save_payout_settings(ev, &settings)
+    )
+    .map(ok)
 }
 
 /// Cents paid out in cash.

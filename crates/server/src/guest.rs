@@ -23,6 +23,9 @@ use ring::hmac;
 use serde::Serialize;
 use tapster_ledger::guest_code::GuestCode;
 use tapster_ledger::model::Line;
+use tapster_ledger::payout_request::{
+    PayoutRequest, PayoutRequestError, PayoutSettings, TypedRequest,
+};
 use tapster_ledger::TokenId;
 
 use crate::db::{params, Connection, OptionalExtension};
@@ -409,6 +412,164 @@ impl ServerStore {
             tracing::info!(event, token_id = %token, "band blocked by its guest");
             Ok(())
         })
+    }
+}
+
+/// A band's payout request as stored.
+#[derive(Debug, Clone)]
+pub struct StoredPayoutRequest {
+    pub request: PayoutRequest,
+    /// Taken by a payout run: no longer editable.
+    pub in_run: bool,
+}
+
+/// Why a payout request was not saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutRefusal {
+    Invalid(PayoutRequestError),
+    /// The organiser's window for requests has closed.
+    Closed,
+    /// A payout run has taken the request.
+    InRun,
+}
+
+impl ServerStore {
+    /// The organiser's payout settings (the defaults until saved).
+    pub fn payout_settings(&self, event: &str) -> Result<PayoutSettings, ServerError> {
+        let conn = self.reader()?;
+        Self::ensure_event(&conn, event)?;
+        payout_settings_of(&conn, event)
+    }
+
+    pub fn save_payout_settings(
+        &self,
+        event: &str,
+        settings: &PayoutSettings,
+    ) -> Result<PayoutSettings, ServerError> {
+        settings
+            .validate()
+            .map_err(|e| ServerError::invalid(e.field, e.reason))?;
+        let text =
+            serde_json::to_string(settings).map_err(|e| ServerError::Internal(e.to_string()))?;
+        let (event, saved) = (event.to_string(), settings.clone());
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            conn.execute(
+                "INSERT INTO payout_settings (event_id, settings) VALUES (?1, ?2)
+                 ON CONFLICT (event_id) DO UPDATE SET settings = excluded.settings",
+                params![event, text],
+            )?;
+            tracing::info!(event, "payout settings saved");
+            Ok(saved)
+        })
+    }
+
+    /// The band's payout request, if it made one.
+    pub fn guest_payout_request(
+        &self,
+        event: &str,
+        token: &TokenId,
+    ) -> Result<Option<StoredPayoutRequest>, ServerError> {
+        let conn = self.reader()?;
+        let row: Option<(String, String, String, String, Option<String>)> = conn
+            .query_row(
+                "SELECT account_holder, iban, email, donation, run_id FROM payout_requests
+                 WHERE event_id = ?1 AND token_id = ?2",
+                params![event, token.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        row.map(|(account_holder, iban, email, donation, run)| {
+            Ok(StoredPayoutRequest {
+                request: PayoutRequest {
+                    account_holder,
+                    iban,
+                    email,
+                    donation: serde_json::from_str(&donation)
+                        .map_err(|e| ServerError::Internal(e.to_string()))?,
+                },
+                in_run: run.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves (or changes) the payout request of the session's band.
+    pub fn save_guest_payout_request(
+        &self,
+        event: &str,
+        session: &GuestSession,
+        typed: &TypedRequest<'_>,
+        address: &str,
+    ) -> Result<Result<PayoutRequest, PayoutRefusal>, ServerError> {
+        let settings = self.payout_settings(event)?;
+        let request = match PayoutRequest::check(
+            typed,
+            &settings.countries,
+            settings.donation_target.is_some(),
+        ) {
+            Ok(request) => request,
+            Err(error) => return Ok(Err(PayoutRefusal::Invalid(error))),
+        };
+        let now = self.now().0;
+        if settings.closes_at.is_some_and(|closes| now >= closes) {
+            return Ok(Err(PayoutRefusal::Closed));
+        }
+        let donation = serde_json::to_string(&request.donation)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        let (event, token, address) = (
+            event.to_string(),
+            session.token.to_string(),
+            address.to_string(),
+        );
+        self.write(move |conn| {
+            let taken: Option<Option<String>> = conn
+                .query_row(
+                    "SELECT run_id FROM payout_requests WHERE event_id = ?1 AND token_id = ?2",
+                    params![event, token],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if matches!(taken, Some(Some(_))) {
+                return Ok(Err(PayoutRefusal::InRun));
+            }
+            conn.execute(
+                "INSERT INTO payout_requests
+                     (event_id, token_id, account_holder, iban, email, donation, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (event_id, token_id) DO UPDATE SET
+                     account_holder = excluded.account_holder, iban = excluded.iban,
+                     email = excluded.email, donation = excluded.donation,
+                     updated_at = excluded.updated_at",
+                params![
+                    event,
+                    token,
+                    request.account_holder,
+                    request.iban,
+                    request.email,
+                    donation,
+                    now
+                ],
+            )?;
+            let key = guest_key(conn, &event, now)?;
+            log(conn, &event, &token, "payout_requested", &keyed(&key, "address", &address), now)?;
+            tracing::info!(event, token_id = %token, "payout requested");
+            Ok(Ok(request))
+        })
+    }
+}
+
+fn payout_settings_of(conn: &Connection, event: &str) -> Result<PayoutSettings, ServerError> {
+    let saved: Option<String> = conn
+        .query_row(
+            "SELECT settings FROM payout_settings WHERE event_id = ?1",
+            params![event],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match saved {
+        Some(text) => serde_json::from_str(&text).map_err(|e| ServerError::Internal(e.to_string())),
+        None => Ok(PayoutSettings::default()),
     }
 }
 

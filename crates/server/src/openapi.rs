@@ -75,6 +75,8 @@ use utoipa::{Modify, OpenApi};
         crate::admin::unblock_wallet,
         crate::admin::move_wallet,
         crate::admin::guest_codes,
+        crate::admin::get_payout_settings,
+        crate::admin::put_payout_settings,
         crate::admin::payout,
         crate::admin::sales_report,
         crate::admin::top_up_report,

@@ -31,8 +31,12 @@ use serde::Deserialize;
 
 use crate::background::low_priority;
 use crate::error::ServerError;
-use crate::guest::{GuestAccount, GuestSession, SignIn, SESSION_LIFE_MS};
+use crate::guest::{
+    GuestAccount, GuestSession, PayoutRefusal, SignIn, StoredPayoutRequest, SESSION_LIFE_MS,
+};
 use crate::http::AppState;
+use tapster_ledger::payout_request::{Donation, PayoutRequestError, PayoutSettings, TypedRequest};
+use tapster_ledger::Cents;
 
 /// The session cookie: `__Host-` binds it to this host, HTTPS and path `/`.
 pub const COOKIE: &str = "__Host-tapster-guest";
@@ -49,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/guest/{event_id}/tap", get(tap))
         .route("/guest/{event_id}/block", post(block))
         .route("/guest/{event_id}/sign-out", post(sign_out))
+        .route("/guest/{event_id}/payout", post(payout))
         .route("/guest-static/portal.css", get(stylesheet))
 }
 
@@ -73,6 +78,49 @@ struct PageQuery {
     code: Option<String>,
     lang: Option<String>,
     blocked: Option<String>,
+    saved: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PayoutForm {
+    csrf: String,
+    lang: Option<String>,
+    #[serde(default)]
+    account_holder: String,
+    #[serde(default)]
+    iban: String,
+    #[serde(default)]
+    email: String,
+    /// `none`, `part` or `all`.
+    donation: Option<String>,
+    donation_amount: Option<String>,
+}
+
+/// Everything the signed-in page shows.
+struct AccountView {
+    account: GuestAccount,
+    payout: Option<StoredPayoutRequest>,
+    settings: PayoutSettings,
+}
+
+impl AccountView {
+    fn load(
+        store: &crate::store::ServerStore,
+        event: &str,
+        session: &GuestSession,
+    ) -> Result<AccountView, ServerError> {
+        Ok(AccountView {
+            account: store.guest_account(event, &session.token)?,
+            payout: store.guest_payout_request(event, &session.token)?,
+            settings: store.payout_settings(event)?,
+        })
+    }
+}
+
+/// A line above the payout form.
+enum Notice {
+    Saved,
+    Refused(String),
 }
 
 #[derive(Deserialize)]
@@ -120,20 +168,21 @@ async fn page(
             Some(cookie) => store.guest_session(&event, &cookie)?,
             None => None,
         };
-        let account = match &session {
-            Some(session) => Some(store.guest_account(&event, &session.token)?),
+        let view = match &session {
+            Some(session) => Some(AccountView::load(&store, &event, session)?),
             None => None,
         };
-        Ok(Some((name, event, session.zip(account))))
+        Ok(Some((name, event, session.zip(view))))
     })
     .await;
+    let notice = query.saved.map(|_| Notice::Saved);
     match shown {
         Ok(None) => not_found(lang),
-        Ok(Some((name, event, Some((session, account))))) => html(
+        Ok(Some((name, event, Some((session, view))))) => html(
             StatusCode::OK,
             lang,
             &name,
-            &account_body(lang, &event, &session, &account),
+            &account_body(lang, &event, &session, &view, notice.as_ref()),
         ),
         Ok(Some((name, event, None))) if blocked => {
             html(StatusCode::OK, lang, &name, &blocked_body(lang, &event))
@@ -264,6 +313,82 @@ async fn block(
             let mut response = see_other(&format!("/guest/{event}?blocked=1&lang={}", lang.code()));
             clear_cookie(&mut response);
             response
+        }
+        Err(error) => failure(lang, &error),
+    }
+}
+
+async fn payout(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+    headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
+    Form(form): Form<PayoutForm>,
+) -> Response {
+    let lang = Lang::pick(form.lang.as_deref(), &headers);
+    let session = match checked_session(&state, &event, &headers, &form.csrf).await {
+        Ok(session) => session,
+        Err(unchecked) => return unchecked.answer(&event, lang),
+    };
+    let store = state.store.clone();
+    let at = event.clone();
+    let outcome = low_priority(move || {
+        let name = store.guest_event_name(&at)?.unwrap_or_default();
+        let donation = match form.donation.as_deref() {
+            Some("part") => match form
+                .donation_amount
+                .as_deref()
+                .map(|a| Cents::parse_decimal(&a.trim().replace(',', ".")))
+            {
+                Some(Ok(cents)) => Some(Donation::Part(cents)),
+                _ => Some(Donation::Part(Cents(0))),
+            },
+            Some("all") => Some(Donation::All),
+            _ => None,
+        };
+        // An empty IBAN keeps the one given before (it is never shown in full).
+        let earlier = store.guest_payout_request(&at, &session.token)?;
+        let iban = match (form.iban.trim(), &earlier) {
+            ("", Some(earlier)) => earlier.request.iban.clone(),
+            (typed, _) => typed.to_string(),
+        };
+        let typed = TypedRequest {
+            account_holder: &form.account_holder,
+            iban: &iban,
+            email: &form.email,
+            donation,
+        };
+        let saved = store.save_guest_payout_request(&at, &session, &typed, &address)?;
+        let view = AccountView::load(&store, &at, &session)?;
+        Ok((name, session, view, saved))
+    })
+    .await;
+    match outcome {
+        Ok((_, _, _, Ok(_))) => see_other(&format!(
+            "/guest/{event}?saved=payout&lang={}#payout",
+            lang.code()
+        )),
+        Ok((name, session, view, Err(refusal))) => {
+            let t = lang.texts();
+            let (status, message) = match refusal {
+                PayoutRefusal::Invalid(error) => {
+                    (StatusCode::BAD_REQUEST, lang.payout_error(&error))
+                }
+                PayoutRefusal::Closed => (StatusCode::CONFLICT, t.payout_closed.to_string()),
+                PayoutRefusal::InRun => (StatusCode::CONFLICT, t.payout_in_run.to_string()),
+            };
+            html(
+                status,
+                lang,
+                &name,
+                &account_body(
+                    lang,
+                    &event,
+                    &session,
+                    &view,
+                    Some(&Notice::Refused(message)),
+                ),
+            )
         }
         Err(error) => failure(lang, &error),
     }
@@ -501,7 +626,14 @@ fn sign_in_body(lang: Lang, event: &str, message: Option<&str>) -> String {
     )
 }
 
-fn account_body(lang: Lang, event: &str, session: &GuestSession, account: &GuestAccount) -> String {
+fn account_body(
+    lang: Lang,
+    event: &str,
+    session: &GuestSession,
+    view: &AccountView,
+    notice: Option<&Notice>,
+) -> String {
+    let account = &view.account;
     let t = lang.texts();
     let mut out = String::new();
     out.push_str(&format!(
@@ -584,6 +716,7 @@ fn account_body(lang: Lang, event: &str, session: &GuestSession, account: &Guest
         out.push_str("</ol>\n");
     }
     out.push_str("</section>\n");
+    out.push_str(&payout_section(lang, event, session, view, notice));
     out.push_str(&format!(
         "<section aria-labelledby=\"block-heading\" id=\"block\">\n<h2 id=\"block-heading\">{heading}</h2>\n<p>{text}</p>\n\
          <form method=\"post\" action=\"/guest/{event}/block\">\n\
@@ -604,6 +737,123 @@ fn account_body(lang: Lang, event: &str, session: &GuestSession, account: &Guest
         sign_out = esc(t.sign_out),
     ));
     out
+}
+
+fn payout_section(
+    lang: Lang,
+    event: &str,
+    session: &GuestSession,
+    view: &AccountView,
+    notice: Option<&Notice>,
+) -> String {
+    let t = lang.texts();
+    let mut out = format!(
+        "<section aria-labelledby=\"payout-heading\" id=\"payout\">\n<h2 id=\"payout-heading\">{}</h2>\n",
+        esc(t.payout_heading)
+    );
+    match notice {
+        Some(Notice::Saved) => out.push_str(&format!(
+            "<p class=\"note\" role=\"status\">{}</p>\n",
+            esc(t.payout_saved)
+        )),
+        Some(Notice::Refused(message)) => out.push_str(&format!(
+            "<p class=\"alert\" role=\"alert\" id=\"payout-error\">{}</p>\n",
+            esc(message)
+        )),
+        None => {}
+    }
+    let earlier = view.payout.as_ref();
+    if let Some(stored) = earlier {
+        let r = &stored.request;
+        let goes = match r.donation {
+            Donation::All => t.donate_all.to_string(),
+            Donation::Part(cents) => format!(
+                "{} {} · {}",
+                masked_iban(&r.iban),
+                esc(&r.account_holder),
+                t.donate_part_of.replace("{amount}", &lang.money(cents.0))
+            ),
+            Donation::None => format!("{} {}", masked_iban(&r.iban), esc(&r.account_holder)),
+        };
+        out.push_str(&format!(
+            "<p>{}</p>\n<p class=\"mono\">{}</p>\n<p>{}</p>\n",
+            esc(t.payout_requested),
+            goes,
+            esc(&r.email)
+        ));
+        if stored.in_run {
+            out.push_str(&format!("<p>{}</p>\n</section>\n", esc(t.payout_in_run)));
+            return out;
+        }
+    } else {
+        out.push_str(&format!("<p>{}</p>\n", esc(t.payout_text)));
+    }
+    let value = |f: fn(&tapster_ledger::payout_request::PayoutRequest) -> &str| {
+        earlier.map_or_else(String::new, |s| esc(f(&s.request)))
+    };
+    let iban_hint = match earlier {
+        Some(s) if !s.request.iban.is_empty() => {
+            t.iban_keep.replace("{iban}", &masked_iban(&s.request.iban))
+        }
+        _ => t.iban_hint.to_string(),
+    };
+    out.push_str(&format!(
+        "<form method=\"post\" action=\"/guest/{event}/payout\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n<input type=\"hidden\" name=\"lang\" value=\"{code}\">\n\
+         <label for=\"holder\">{holder}</label>\n<input id=\"holder\" name=\"account_holder\" value=\"{holder_value}\" maxlength=\"70\" autocomplete=\"name\">\n\
+         <label for=\"iban\">IBAN</label>\n<input id=\"iban\" name=\"iban\" maxlength=\"42\" autocomplete=\"off\" spellcheck=\"false\" autocapitalize=\"characters\" aria-describedby=\"iban-hint\">\n\
+         <p class=\"hint\" id=\"iban-hint\">{iban_hint}</p>\n\
+         <label for=\"email\">{email}</label>\n<input id=\"email\" name=\"email\" type=\"email\" value=\"{email_value}\" required autocomplete=\"email\">\n",
+        event = esc(event),
+        csrf = esc(&session.csrf),
+        code = lang.code(),
+        holder = esc(t.account_holder),
+        holder_value = value(|r| &r.account_holder),
+        iban_hint = esc(&iban_hint),
+        email = esc(t.email),
+        email_value = value(|r| &r.email),
+    ));
+    if let Some(target) = &view.settings.donation_target {
+        let chosen = earlier.map_or(Donation::None, |s| s.request.donation);
+        let checked = |yes: bool| if yes { " checked" } else { "" };
+        let amount = match chosen {
+            Donation::Part(cents) => format!("{}.{:02}", cents.0 / 100, cents.0 % 100),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "<fieldset>\n<legend>{legend}</legend>\n\
+             <p><input type=\"radio\" id=\"donate-none\" name=\"donation\" value=\"none\"{none}> <label for=\"donate-none\">{no}</label></p>\n\
+             <p><input type=\"radio\" id=\"donate-part\" name=\"donation\" value=\"part\"{part}> <label for=\"donate-part\">{part_label}</label> \
+             <input id=\"donation-amount\" name=\"donation_amount\" value=\"{amount}\" inputmode=\"decimal\" size=\"6\" aria-label=\"{part_label}\"></p>\n\
+             <p><input type=\"radio\" id=\"donate-all\" name=\"donation\" value=\"all\"{all}> <label for=\"donate-all\">{all_label}</label></p>\n</fieldset>\n",
+            legend = esc(&t.donation_legend.replace("{target}", target)),
+            none = checked(chosen == Donation::None),
+            no = esc(t.donate_none),
+            part = checked(matches!(chosen, Donation::Part(_))),
+            part_label = esc(t.donate_part),
+            amount = esc(&amount),
+            all = checked(chosen == Donation::All),
+            all_label = esc(t.donate_all),
+        ));
+    }
+    out.push_str(&format!(
+        "<button type=\"submit\">{}</button>\n</form>\n</section>\n",
+        esc(if earlier.is_some() {
+            t.payout_change
+        } else {
+            t.payout_button
+        })
+    ));
+    out
+}
+
+/// `DE44 … 4931`: enough to recognise one's account, not to read it off
+/// a screen.
+fn masked_iban(iban: &str) -> String {
+    if iban.len() < 8 {
+        return String::new();
+    }
+    format!("{} … {}", &iban[..4], &iban[iban.len() - 4..])
 }
 
 fn blocked_body(lang: Lang, event: &str) -> String {
@@ -697,6 +947,20 @@ impl Lang {
         }
     }
 
+    fn payout_error(self, error: &PayoutRequestError) -> String {
+        let t = self.texts();
+        match error {
+            PayoutRequestError::AccountHolder => t.error_holder.to_string(),
+            PayoutRequestError::Iban => t.error_iban.to_string(),
+            PayoutRequestError::Country { allowed } => {
+                t.error_country.replace("{countries}", allowed)
+            }
+            PayoutRequestError::Email => t.error_email.to_string(),
+            PayoutRequestError::Donation => t.error_donation.to_string(),
+            PayoutRequestError::NoDonations => t.error_no_donations.to_string(),
+        }
+    }
+
     fn kind(self, kind: &str, tender: &str) -> &'static str {
         let t = self.texts();
         match (kind, tender) {
@@ -755,6 +1019,29 @@ struct Texts {
     not_found: &'static str,
     failed_heading: &'static str,
     failed: &'static str,
+    payout_heading: &'static str,
+    payout_text: &'static str,
+    payout_requested: &'static str,
+    payout_saved: &'static str,
+    payout_in_run: &'static str,
+    payout_closed: &'static str,
+    payout_button: &'static str,
+    payout_change: &'static str,
+    account_holder: &'static str,
+    iban_hint: &'static str,
+    iban_keep: &'static str,
+    email: &'static str,
+    donation_legend: &'static str,
+    donate_none: &'static str,
+    donate_part: &'static str,
+    donate_part_of: &'static str,
+    donate_all: &'static str,
+    error_holder: &'static str,
+    error_iban: &'static str,
+    error_country: &'static str,
+    error_email: &'static str,
+    error_donation: &'static str,
+    error_no_donations: &'static str,
 }
 
 static GERMAN: Texts = Texts {
@@ -801,6 +1088,29 @@ static GERMAN: Texts = Texts {
     not_found: "Prüfe den Link auf deinem Armband.",
     failed_heading: "Gerade nicht erreichbar",
     failed: "Bitte versuche es in einem Moment noch einmal.",
+    payout_heading: "Restguthaben auszahlen",
+    payout_text: "Nach dem Festival überweisen wir dein eingezahltes Restguthaben auf dein Konto. Trag es hier ein; bis zur Auszahlung kannst du es ändern.",
+    payout_requested: "Deine Auszahlung geht an:",
+    payout_saved: "Gespeichert. Bis zur Auszahlung kannst du es hier noch ändern.",
+    payout_in_run: "Deine Auszahlung ist schon in Bearbeitung und kann nicht mehr geändert werden.",
+    payout_closed: "Auszahlungen können nicht mehr beantragt oder geändert werden.",
+    payout_button: "Auszahlung beantragen",
+    payout_change: "Änderungen speichern",
+    account_holder: "Kontoinhaber:in",
+    iban_hint: "Deine IBAN, mit oder ohne Leerzeichen.",
+    iban_keep: "Leer lassen, um bei {iban} zu bleiben.",
+    email: "E-Mail für die Bestätigung",
+    donation_legend: "Spenden an {target}",
+    donate_none: "Nichts spenden",
+    donate_part: "Diesen Betrag spenden (€)",
+    donate_part_of: "{amount} gespendet",
+    donate_all: "Alles spenden",
+    error_holder: "Bitte gib den Namen der Kontoinhaber:in ein (höchstens 70 Zeichen).",
+    error_iban: "Diese IBAN stimmt nicht. Prüfe sie auf deiner Bankkarte oder einem Kontoauszug.",
+    error_country: "Auszahlungen gehen nur auf Konten in: {countries}.",
+    error_email: "Bitte gib eine gültige E-Mail-Adresse ein.",
+    error_donation: "Bitte gib einen Spendenbetrag über 0 ein, zum Beispiel 5,00.",
+    error_no_donations: "Bei dieser Veranstaltung sind keine Spenden möglich.",
 };
 
 static ENGLISH: Texts = Texts {
@@ -847,6 +1157,29 @@ static ENGLISH: Texts = Texts {
     not_found: "Check the link on your wristband.",
     failed_heading: "Not available right now",
     failed: "Please try again in a moment.",
+    payout_heading: "Get the rest paid out",
+    payout_text: "After the festival we transfer what is left of the money you paid in to your bank account. Enter it here; you can change it until the payout.",
+    payout_requested: "Your payout goes to:",
+    payout_saved: "Saved. You can still change it here until the payout.",
+    payout_in_run: "Your payout is being made and can no longer be changed.",
+    payout_closed: "Payouts can no longer be requested or changed.",
+    payout_button: "Request the payout",
+    payout_change: "Save changes",
+    account_holder: "Account holder",
+    iban_hint: "Your IBAN, with or without spaces.",
+    iban_keep: "Leave empty to keep {iban}.",
+    email: "E-mail for the confirmation",
+    donation_legend: "Donate to {target}",
+    donate_none: "Donate nothing",
+    donate_part: "Donate this amount (€)",
+    donate_part_of: "{amount} donated",
+    donate_all: "Donate everything",
+    error_holder: "Please enter the account holder's name (at most 70 characters).",
+    error_iban: "This IBAN is not right. Check it on your bank card or a statement.",
+    error_country: "Payouts go to accounts in these countries only: {countries}.",
+    error_email: "Please enter a valid e-mail address.",
+    error_donation: "Please enter a donation above 0, for example 5.00.",
+    error_no_donations: "This event takes no donations.",
 };
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "guest_pages",
         sql: include_str!("../../../migrations/server/0009_guest_pages.sql"),
     },
+    Migration {
+        version: 10,
+        name: "payout_requests",
+        sql: include_str!("../../../migrations/server/0010_payout_requests.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -130,6 +135,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 9,
         name: "guest_pages",
         sql: include_str!("../../../migrations/server-pg/0009_guest_pages.sql"),
+    },
+    PgMigration {
+        version: 10,
+        name: "payout_requests",
+        sql: include_str!("../../../migrations/server-pg/0010_payout_requests.sql"),
     },
 ];
 

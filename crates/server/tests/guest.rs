@@ -455,3 +455,106 @@ fn an_unknown_event_has_no_guest_pages() {
         404
     );
 }
+
+#[test]
+fn a_guest_asks_for_the_payout_and_changes_it_within_the_organisers_rules() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let code = codes(&server, &fx, &[BAND])[0].clone();
+    let (cookie, _) = session_cookie(&sign_in(&server, &fx, &code));
+    let (_, shown) = page(&server, &fx, Some(&cookie));
+    assert!(shown.contains("Get the rest paid out"), "{shown}");
+    let token = csrf(&shown);
+    let send = |csrf: &str, fields: &[(&str, &str)]| -> (u16, String) {
+        let mut form = vec![("csrf", csrf), ("lang", "en")];
+        form.extend_from_slice(fields);
+        let answer = server
+            .page_client()
+            .post(format!("{}/guest/{}/payout", server.base, fx.event))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+            .unwrap();
+        (answer.status().as_u16(), answer.text().unwrap())
+    };
+    let erika = |iban: &'static str| {
+        vec![
+            ("account_holder", "Erika Müller"),
+            ("iban", iban),
+            ("email", "erika@example.org"),
+        ]
+    };
+    let settings = |body: serde_json::Value| {
+        json(
+            server
+                .client()
+                .put(server.url(&fx.event, "manage/payout-settings"))
+                .bearer_auth(&fx.admin_token)
+                .json(&body)
+                .send()
+                .unwrap(),
+        )
+    };
+
+    // A wrong checksum, a donation where the event takes none: refused
+    // with the reason, nothing saved.
+    let (status, body) = send(&token, &erika("DE45 5001 0517 5407 3249 31"));
+    assert_eq!(status, 400);
+    assert!(body.contains("This IBAN is not right"), "{body}");
+    let mut donating = erika("DE44 5001 0517 5407 3249 31");
+    donating.extend([("donation", "part"), ("donation_amount", "5")]);
+    let (status, body) = send(&token, &donating);
+    assert_eq!(status, 400);
+    assert!(body.contains("takes no donations"), "{body}");
+    assert!(!page(&server, &fx, Some(&cookie))
+        .1
+        .contains("Your payout goes to"));
+    // Without the session's form token: nothing saved either.
+    assert_eq!(send("forged", &erika("DE44 5001 0517 5407 3249 31")).0, 403);
+
+    let (status, _) = send(&token, &erika("DE44 5001 0517 5407 3249 31"));
+    assert_eq!(status, 303);
+    let (_, shown) = page(&server, &fx, Some(&cookie));
+    assert!(
+        shown.contains("Your payout goes to") && shown.contains("DE44 … 4931"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("DE44500105175407324931"),
+        "the IBAN is never shown in full"
+    );
+
+    // The organiser pays to Germany only and names a cause.
+    assert_eq!(settings(json!({ "countries": ["de"] })).0, 400);
+    let (status, body) =
+        settings(json!({ "countries": ["DE"], "donation_target": "Seenotrettung" }));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(&token, &erika("AT61 1904 3002 3457 3201"));
+    assert_eq!(status, 400);
+    assert!(body.contains("countries only: DE"), "{body}");
+    // An empty IBAN keeps the earlier one; a part of the rest is donated.
+    let (status, body) = send(
+        &token,
+        &[
+            ("account_holder", "Erika Müller"),
+            ("iban", ""),
+            ("email", "erika@example.org"),
+            ("donation", "part"),
+            ("donation_amount", "5,50"),
+        ],
+    );
+    assert_eq!(status, 303, "{body}");
+    let (_, shown) = page(&server, &fx, Some(&cookie));
+    assert!(
+        shown.contains("DE44 … 4931") && shown.contains("€5.50 donated"),
+        "{shown}"
+    );
+    assert!(shown.contains("Donate to Seenotrettung"), "{shown}");
+
+    // Closed by the organiser: no more changes.
+    let (status, _) = settings(json!({ "countries": ["DE"], "closes_at": 1000 }));
+    assert_eq!(status, 200);
+    let (status, body) = send(&token, &erika("DE44 5001 0517 5407 3249 31"));
+    assert_eq!(status, 409);
+    assert!(body.contains("can no longer be requested"), "{body}");
+}

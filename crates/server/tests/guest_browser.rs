@@ -1,8 +1,8 @@
 //! The guest pages in a real browser: headless Chromium (Debian's), driven
 //! over WebDriver by chromedriver, against the real server over HTTPS. A
 //! guest on a phone signs in with the code on the band, sees a sale made
-//! at a bar a moment ago, blocks the band; a stranger typing wrong codes
-//! meets the limit. Screenshots (phone and desktop) are written to
+//! at a bar a moment ago, asks for the payout, blocks the band; a stranger
+//! typing wrong codes meets the limit. Screenshots (phone and desktop) are written to
 //! `target/tmp/guest-pages/` for a person to look at.
 
 mod common;
@@ -84,6 +84,19 @@ fn a_guest_on_a_phone_signs_in_sees_a_fresh_sale_and_blocks_the_band() {
         shown.contains("Wasser 0,5 l") && shown.contains("€4.00"),
         "{shown}"
     );
+
+    // The payout, asked for from the phone: the IBAN shows only masked.
+    phone.type_into("#holder", "Erika Müller");
+    phone.type_into("#iban", "DE44 5001 0517 5407 3249 31");
+    phone.type_into("#email", "erika@example.org");
+    phone.submit("#payout button[type=submit]");
+    let shown = phone.text();
+    assert!(
+        shown.contains("Your payout goes to") && shown.contains("DE44 … 4931"),
+        "{shown}"
+    );
+    assert!(phone.url().ends_with("#payout"), "{}", phone.url());
+    phone.screenshot(&screens().join("phone-payout.png"));
 
     // The lost band, blocked from the phone: the bar refuses it at once.
     phone.click("#confirm");

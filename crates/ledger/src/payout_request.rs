@@ -1,0 +1,340 @@
+//! A guest's request to get the rest of their wristband's balance paid out
+//! by bank transfer (SEPA), or given to the cause the organiser names.
+//! Checked here once, for the guest pages and the manager alike: the
+//! account holder's name, the IBAN (its checksum and its country's format,
+//! `iban_validate`), the country against the event's allow-list, the
+//! e-mail address, and the donation.
+
+use iban::{Iban, IbanLike};
+use serde::{Deserialize, Serialize};
+
+use crate::Cents;
+
+/// The SEPA scheme's countries (EPC, 2024): the default allow-list.
+pub const SEPA_COUNTRIES: &[&str] = &[
+    "AD", "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GI", "GR",
+    "HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MC", "MT", "NL", "NO", "PL", "PT", "RO",
+    "SE", "SI", "SK", "SM", "VA",
+];
+
+/// Longest account holder's name a SEPA transfer carries.
+pub const MAX_NAME: usize = 70;
+
+/// How much of the rest goes to the organiser's cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "cents", rename_all = "snake_case")]
+pub enum Donation {
+    None,
+    /// At most this much (less if less is left at the payout).
+    Part(Cents),
+    All,
+}
+
+/// A checked request: what the payout run will use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutRequest {
+    pub account_holder: String,
+    /// Electronic form, no spaces (`DE44500105175407324931`); empty when
+    /// everything is donated.
+    pub iban: String,
+    pub email: String,
+    pub donation: Donation,
+}
+
+/// What is wrong with a request, one field at a time.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayoutRequestError {
+    #[error("the account holder's name must be 1 to 70 characters")]
+    AccountHolder,
+    #[error("this is not a valid IBAN: check it on your bank card or statement")]
+    Iban,
+    #[error("payouts go to accounts in {allowed} only")]
+    Country { allowed: String },
+    #[error("the e-mail address is not valid")]
+    Email,
+    #[error("a donation must be more than zero")]
+    Donation,
+    #[error("this event takes no donations")]
+    NoDonations,
+}
+
+/// The organiser's settings for payouts requested on the guest pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PayoutSettings {
+    /// Countries whose accounts are paid to (ISO 3166 codes); default the
+    /// SEPA countries.
+    #[serde(default = "sepa_countries")]
+    pub countries: Vec<String>,
+    /// The cause guests may give their rest to; none: no donations.
+    #[serde(default)]
+    pub donation_target: Option<String>,
+    /// Requests close at this time (ms since the epoch); none: open until
+    /// the payout run.
+    #[serde(default)]
+    pub closes_at: Option<i64>,
+}
+
+fn sepa_countries() -> Vec<String> {
+    SEPA_COUNTRIES.iter().map(|c| c.to_string()).collect()
+}
+
+impl Default for PayoutSettings {
+    fn default() -> Self {
+        PayoutSettings {
+            countries: sepa_countries(),
+            donation_target: None,
+            closes_at: None,
+        }
+    }
+}
+
+impl PayoutSettings {
+    pub fn validate(&self) -> Result<(), crate::error::InputError> {
+        if self.countries.is_empty()
+            || self
+                .countries
+                .iter()
+                .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(crate::error::InputError::new(
+                "countries",
+                "must list two-letter country codes such as DE",
+            ));
+        }
+        if self
+            .donation_target
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty() || t.chars().count() > 140)
+        {
+            return Err(crate::error::InputError::new(
+                "donation_target",
+                "must be 1 to 140 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a guest typed.
+#[derive(Clone, Debug, Default)]
+pub struct TypedRequest<'a> {
+    pub account_holder: &'a str,
+    pub iban: &'a str,
+    pub email: &'a str,
+    pub donation: Option<Donation>,
+}
+
+impl PayoutRequest {
+    /// Checks a typed request against the event's `allowed` countries and
+    /// whether it takes donations.
+    pub fn check(
+        typed: &TypedRequest<'_>,
+        allowed: &[String],
+        donations_taken: bool,
+    ) -> Result<PayoutRequest, PayoutRequestError> {
+        let donation = typed.donation.unwrap_or(Donation::None);
+        match donation {
+            Donation::None => {}
+            _ if !donations_taken => return Err(PayoutRequestError::NoDonations),
+            Donation::Part(cents) if !cents.is_positive() => {
+                return Err(PayoutRequestError::Donation)
+            }
+            Donation::Part(_) | Donation::All => {}
+        }
+        let email = typed.email.trim();
+        if !plausible_email(email) {
+            return Err(PayoutRequestError::Email);
+        }
+        if donation == Donation::All {
+            // Nothing to transfer: no account needed.
+            return Ok(PayoutRequest {
+                account_holder: String::new(),
+                iban: String::new(),
+                email: email.to_string(),
+                donation,
+            });
+        }
+        let account_holder = typed
+            .account_holder
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if account_holder.is_empty()
+            || account_holder.chars().count() > MAX_NAME
+            || account_holder.chars().any(char::is_control)
+        {
+            return Err(PayoutRequestError::AccountHolder);
+        }
+        let iban: Iban = typed.iban.parse().map_err(|_| PayoutRequestError::Iban)?;
+        if !allowed.iter().any(|c| c == iban.country_code()) {
+            return Err(PayoutRequestError::Country {
+                allowed: allowed.join(", "),
+            });
+        }
+        Ok(PayoutRequest {
+            account_holder,
+            iban: iban.electronic_str().to_string(),
+            email: email.to_string(),
+            donation,
+        })
+    }
+}
+
+/// One `@`, something before it, a dotted domain after it, no spaces; the
+/// receipt's delivery is the real check.
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sepa() -> Vec<String> {
+        SEPA_COUNTRIES.iter().map(|c| c.to_string()).collect()
+    }
+
+    fn typed<'a>(holder: &'a str, iban: &'a str, email: &'a str) -> TypedRequest<'a> {
+        TypedRequest {
+            account_holder: holder,
+            iban,
+            email,
+            donation: None,
+        }
+    }
+
+    #[test]
+    fn a_german_account_is_taken_in_its_electronic_form() {
+        let request = PayoutRequest::check(
+            &typed(
+                "  Erika   Müller ",
+                "DE44 5001 0517 5407 3249 31",
+                "erika@example.org",
+            ),
+            &sepa(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(request.iban, "DE44500105175407324931");
+        assert_eq!(request.account_holder, "Erika Müller");
+        assert_eq!(request.donation, Donation::None);
+    }
+
+    #[test]
+    fn a_wrong_checksum_or_a_countrys_wrong_format_is_refused() {
+        for iban in [
+            "DE45 5001 0517 5407 3249 31",
+            "DE44 5001 0517 5407 3249",
+            "XX00 1234",
+            "",
+        ] {
+            assert_eq!(
+                PayoutRequest::check(&typed("E", iban, "e@example.org"), &sepa(), false),
+                Err(PayoutRequestError::Iban),
+                "{iban}"
+            );
+        }
+    }
+
+    #[test]
+    fn accounts_outside_the_allow_list_are_refused() {
+        let only_de = vec!["DE".to_string()];
+        let austrian = typed("E", "AT61 1904 3002 3457 3201", "e@example.org");
+        assert!(PayoutRequest::check(&austrian, &sepa(), false).is_ok());
+        assert_eq!(
+            PayoutRequest::check(&austrian, &only_de, false),
+            Err(PayoutRequestError::Country {
+                allowed: "DE".into()
+            })
+        );
+    }
+
+    #[test]
+    fn names_and_addresses_are_checked() {
+        let iban = "DE44500105175407324931";
+        let long = "x".repeat(71);
+        for holder in ["", "   ", long.as_str(), "Erika\u{7}"] {
+            assert_eq!(
+                PayoutRequest::check(&typed(holder, iban, "e@example.org"), &sepa(), false),
+                Err(PayoutRequestError::AccountHolder),
+                "{holder:?}"
+            );
+        }
+        for email in [
+            "",
+            "erika",
+            "erika@",
+            "@example.org",
+            "erika@localhost",
+            "e @x.org",
+            "a@b@c.org",
+        ] {
+            assert_eq!(
+                PayoutRequest::check(&typed("Erika", iban, email), &sepa(), false),
+                Err(PayoutRequestError::Email),
+                "{email}"
+            );
+        }
+    }
+
+    #[test]
+    fn settings_default_to_the_sepa_countries_and_are_checked() {
+        let settings = PayoutSettings::default();
+        assert!(settings.validate().is_ok());
+        assert!(settings.countries.iter().any(|c| c == "DE"));
+        let lower = PayoutSettings {
+            countries: vec!["de".into()],
+            ..PayoutSettings::default()
+        };
+        assert!(lower.validate().is_err());
+        let blank = PayoutSettings {
+            donation_target: Some("  ".into()),
+            ..PayoutSettings::default()
+        };
+        assert!(blank.validate().is_err());
+    }
+
+    #[test]
+    fn donations_only_where_the_event_takes_them() {
+        let mut request = typed("Erika", "DE44500105175407324931", "e@example.org");
+        request.donation = Some(Donation::Part(Cents(500)));
+        assert_eq!(
+            PayoutRequest::check(&request, &sepa(), false),
+            Err(PayoutRequestError::NoDonations)
+        );
+        assert_eq!(
+            PayoutRequest::check(&request, &sepa(), true)
+                .unwrap()
+                .donation,
+            Donation::Part(Cents(500))
+        );
+        request.donation = Some(Donation::Part(Cents(0)));
+        assert_eq!(
+            PayoutRequest::check(&request, &sepa(), true),
+            Err(PayoutRequestError::Donation)
+        );
+        // Everything donated: no account needed.
+        let all = TypedRequest {
+            account_holder: "",
+            iban: "",
+            email: "e@example.org",
+            donation: Some(Donation::All),
+        };
+        let checked = PayoutRequest::check(&all, &sepa(), true).unwrap();
+        assert_eq!(
+            (checked.iban.as_str(), checked.donation),
+            ("", Donation::All)
+        );
+    }
+}
