@@ -326,17 +326,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn main() {
-    match std::env::var("TAPSTER_BENCH").as_deref() {
-        Ok("postgres") => return postgres::main(),
-        Ok("guest") => return guest::main(),
-        _ => {}
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-bench");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("server.sqlite");
-    let d = db.to_str().unwrap();
+/// An event on the database `d` with terminal `Bar 1` (all permissions)
+/// and the demo's `WALLETS` wristbands holding `balance` cents each: the
+/// event and the terminal's token.
+fn bench_event(d: &str, balance: &str) -> (String, String) {
     let event = admin(&["event", "create", "--db", d, "--name", "Bench"])["event_id"]
         .as_str()
         .unwrap()
@@ -365,8 +358,23 @@ fn main() {
         "--wallets",
         &WALLETS.to_string(),
         "--wallet-balance",
-        "25000",
+        balance,
     ]);
+    (event, token)
+}
+
+fn main() {
+    match std::env::var("TAPSTER_BENCH").as_deref() {
+        Ok("postgres") => return postgres::main(),
+        Ok("guest") => return guest::main(),
+        _ => {}
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-bench");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("server.sqlite");
+    let d = db.to_str().unwrap();
+    let (event, token) = bench_event(d, "25000");
 
     let before = baseline(&dir);
     println!(

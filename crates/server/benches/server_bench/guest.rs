@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{admin, debits, Server, CLIENTS, RUN_FOR, WALLETS};
+use super::{admin, bench_event, debits, Server, CLIENTS, RUN_FOR, WALLETS};
 
 /// Phones reloading as fast as they can.
 const FLOOD: usize = 8;
@@ -26,36 +26,7 @@ pub fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("server.sqlite");
     let d = db.to_str().unwrap();
-    let event = admin(&["event", "create", "--db", d, "--name", "Bench"])["event_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let token = admin(&[
-        "terminal",
-        "create",
-        "--db",
-        d,
-        "--event",
-        &event,
-        "--name",
-        "Bar 1",
-        "--permission",
-        "all",
-    ])["api_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    admin(&[
-        "demo",
-        "--db",
-        d,
-        "--event",
-        &event,
-        "--wallets",
-        &WALLETS.to_string(),
-        "--wallet-balance",
-        "2500000",
-    ]);
+    let (event, token) = bench_event(d, "2500000");
     // The phones' bands: the last ones, which the debits reach too.
     let bands: String = (0..CROWD as u32)
         .map(|i| format!("{}\n", tapster_ledger::demo::wristband(WALLETS - i)))

@@ -323,9 +323,8 @@ impl Session {
         statement: &tokio_postgres::Statement,
         params: &[&dyn Param],
     ) -> Result<u64> {
-        let values: Vec<Bind> = params.iter().map(|p| Bind(p.value())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let values = binds(params);
+        let refs = as_sql(&values);
         Ok(block_on(self.client().execute(statement, &refs))?)
     }
 
@@ -338,9 +337,8 @@ impl Session {
         statement: &tokio_postgres::Statement,
         params: &[&dyn Param],
     ) -> Result<Vec<tokio_postgres::Row>> {
-        let values: Vec<Bind> = params.iter().map(|p| Bind(p.value())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let values = binds(params);
+        let refs = as_sql(&values);
         let client = self.client();
         // Sent in the order first polled: the statement, then the commit.
         let (rows, committed) = block_on(futures_util::future::join(
@@ -362,11 +360,19 @@ impl Session {
         statement: &tokio_postgres::Statement,
         params: &[&dyn Param],
     ) -> Result<Vec<tokio_postgres::Row>> {
-        let values: Vec<Bind> = params.iter().map(|p| Bind(p.value())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let values = binds(params);
+        let refs = as_sql(&values);
         Ok(block_on(self.client().query(statement, &refs))?)
     }
+}
+
+/// The parameters as PostgreSQL binds them.
+fn binds(params: &[&dyn Param]) -> Vec<Bind> {
+    params.iter().map(|p| Bind(p.value())).collect()
+}
+
+fn as_sql(values: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
 /// A parameter bound as the type PostgreSQL inferred for its placeholder.
