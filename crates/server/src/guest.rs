@@ -26,7 +26,7 @@ use tapster_ledger::model::Line;
 use tapster_ledger::payout_request::{
     PayoutRequest, PayoutRequestError, PayoutSettings, TypedRequest,
 };
-use tapster_ledger::TokenId;
+use tapster_ledger::{Cents, TokenId};
 
 use crate::db::{params, Connection, OptionalExtension};
 use crate::error::ServerError;
@@ -367,7 +367,12 @@ impl ServerStore {
         Ok(GuestAccount {
             token: token.clone(),
             paired: true,
-            paid_cents: wallet.balance - wallet.promo_balance,
+            // What a payout may give back: the ledger's rule.
+            paid_cents: tapster_ledger::promo::payable(
+                Cents(wallet.balance),
+                Cents(wallet.promo_balance),
+            )
+            .0,
             promo_cents: wallet.promo_balance,
             deposits,
             history,

@@ -181,15 +181,21 @@ async fn page(
         Ok(Some((name, event, Some((session, view))))) => html(
             StatusCode::OK,
             lang,
+            &event,
             &name,
             &account_body(lang, &event, &session, &view, notice.as_ref()),
         ),
-        Ok(Some((name, event, None))) if blocked => {
-            html(StatusCode::OK, lang, &name, &blocked_body(lang, &event))
-        }
+        Ok(Some((name, event, None))) if blocked => html(
+            StatusCode::OK,
+            lang,
+            &event,
+            &name,
+            &blocked_body(lang, &event),
+        ),
         Ok(Some((name, event, None))) => html(
             StatusCode::OK,
             lang,
+            &event,
             &name,
             &sign_in_body(lang, &event, None),
         ),
@@ -266,12 +272,14 @@ async fn signed_in(
         SignIn::Refused => html(
             StatusCode::UNAUTHORIZED,
             lang,
+            &event,
             &name,
             &sign_in_body(lang, &event, Some(t.refused)),
         ),
         SignIn::Malformed => html(
             StatusCode::BAD_REQUEST,
             lang,
+            &event,
             &name,
             &sign_in_body(lang, &event, Some(t.malformed)),
         ),
@@ -280,6 +288,7 @@ async fn signed_in(
             let mut response = html(
                 StatusCode::TOO_MANY_REQUESTS,
                 lang,
+                &event,
                 &name,
                 &sign_in_body(lang, &event, Some(&message)),
             );
@@ -380,6 +389,7 @@ async fn payout(
             html(
                 status,
                 lang,
+                &event,
                 &name,
                 &account_body(
                     lang,
@@ -433,6 +443,7 @@ impl Unchecked {
             Unchecked::Outdated => html(
                 StatusCode::FORBIDDEN,
                 lang,
+                event,
                 "",
                 &format!(
                     "<h1>{}</h1><p>{}</p>",
@@ -539,14 +550,21 @@ fn see_other(location: &str) -> Response {
     secure(response)
 }
 
-fn html(status: StatusCode, lang: Lang, event_name: &str, body: &str) -> Response {
+/// A page; `event` is the event's id when known, so the language link
+/// leads to its page from wherever this one was answered (a form's POST).
+fn html(status: StatusCode, lang: Lang, event: &str, event_name: &str, body: &str) -> Response {
     let t = lang.texts();
+    let switch = if event.is_empty() {
+        format!("?lang={}", lang.other().code())
+    } else {
+        format!("/guest/{}?lang={}", esc(event), lang.other().code())
+    };
     let page = format!(
         "<!doctype html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/guest-static/portal.css\">\n</head>\n\
          <body>\n<header><p class=\"event\">{event}</p>\
-         <nav aria-label=\"{language}\"><a href=\"?lang={other_code}\" lang=\"{other_code}\" hreflang=\"{other_code}\">{other}</a></nav></header>\n\
+         <nav aria-label=\"{language}\"><a href=\"{switch}\" lang=\"{other_code}\" hreflang=\"{other_code}\">{other}</a></nav></header>\n\
          <main>\n{body}\n</main>\n</body>\n</html>\n",
         code = lang.code(),
         title = esc(&if event_name.is_empty() {
@@ -575,6 +593,7 @@ fn not_found(lang: Lang) -> Response {
         StatusCode::NOT_FOUND,
         lang,
         "",
+        "",
         &format!(
             "<h1>{}</h1><p>{}</p>",
             esc(t.not_found_heading),
@@ -589,6 +608,7 @@ fn failure(lang: Lang, error: &ServerError) -> Response {
     html(
         StatusCode::SERVICE_UNAVAILABLE,
         lang,
+        "",
         "",
         &format!("<h1>{}</h1><p>{}</p>", esc(t.failed_heading), esc(t.failed)),
     )

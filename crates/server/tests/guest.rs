@@ -271,10 +271,16 @@ fn unknown_blocked_and_moved_bands_get_one_answer_and_wrong_codes_wait() {
         Some(json!({ "to_token_id": NEW_BAND })),
     );
 
-    // Not a code at all: said so, and not counted.
+    // Not a code at all: said so, and not counted. The page answering the
+    // form's POST switches language to the event's page, not to the POST.
     let answer = sign_in(&server, &fx, "12345");
     assert_eq!(answer.status(), 400);
-    assert!(answer.text().unwrap().contains("12 letters and digits"));
+    let text = answer.text().unwrap();
+    assert!(text.contains("12 letters and digits"));
+    assert!(
+        text.contains(&format!("href=\"/guest/{}?lang=de\"", fx.event)),
+        "{text}"
+    );
 
     let mut answers = Vec::new();
     for code in ["7QK2-M9XD-4HNB", &issued[1], &issued[2]] {
