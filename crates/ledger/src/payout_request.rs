@@ -74,6 +74,65 @@ pub struct PayoutSettings {
     /// the payout run.
     #[serde(default)]
     pub closes_at: Option<i64>,
+    /// The smallest transfer made (after the fee); a smaller rest is not
+    /// paid out and stays unclaimed.
+    #[serde(default)]
+    pub minimum_cents: Cents,
+    /// Kept from each transfer (never from a donation).
+    #[serde(default)]
+    pub fee_cents: Cents,
+    /// The organiser's account the transfers leave from; a payout run
+    /// needs it.
+    #[serde(default)]
+    pub debtor: Option<DebtorAccount>,
+    /// The text on each transfer (at most 140 characters).
+    #[serde(default)]
+    pub remittance: Option<String>,
+    /// The organiser's words above the payout form (at most 1,000
+    /// characters).
+    #[serde(default)]
+    pub page_text: Option<String>,
+}
+
+/// The organiser's bank account, as a SEPA file names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DebtorAccount {
+    /// The account holder (at most 70 characters).
+    pub name: String,
+    /// The IBAN, with or without spaces.
+    pub iban: String,
+}
+
+/// How a band's payable rest is divided by a payout run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutSplit {
+    /// Sent to the guest's account.
+    pub transfer: Cents,
+    /// Kept by the organiser as the fee.
+    pub fee: Cents,
+    /// Given to the organiser's cause.
+    pub donation: Cents,
+}
+
+impl PayoutSplit {
+    /// What leaves the wallet: the three parts together.
+    pub fn total(&self) -> Option<Cents> {
+        Cents::checked_sum([self.transfer, self.fee, self.donation])
+    }
+}
+
+/// Why a payout run leaves a request out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NotPaidOut {
+    #[error("nothing on the band can be paid out")]
+    Nothing,
+    #[error("after the fee the transfer would be below the minimum of {minimum}")]
+    BelowMinimum { minimum: Cents },
 }
 
 fn sepa_countries() -> Vec<String> {
@@ -86,6 +145,11 @@ impl Default for PayoutSettings {
             countries: sepa_countries(),
             donation_target: None,
             closes_at: None,
+            minimum_cents: Cents::ZERO,
+            fee_cents: Cents::ZERO,
+            debtor: None,
+            remittance: None,
+            page_text: None,
         }
     }
 }
@@ -113,7 +177,89 @@ impl PayoutSettings {
                 "must be 1 to 140 characters",
             ));
         }
+        if self.minimum_cents.is_negative() {
+            return Err(crate::error::InputError::new(
+                "minimum_cents",
+                "must not be negative",
+            ));
+        }
+        if self.fee_cents.is_negative() {
+            return Err(crate::error::InputError::new(
+                "fee_cents",
+                "must not be negative",
+            ));
+        }
+        if let Some(debtor) = &self.debtor {
+            if debtor.name.trim().is_empty() || debtor.name.chars().count() > MAX_NAME {
+                return Err(crate::error::InputError::new(
+                    "debtor.name",
+                    "must be 1 to 70 characters",
+                ));
+            }
+            if debtor.iban.parse::<Iban>().is_err() {
+                return Err(crate::error::InputError::new(
+                    "debtor.iban",
+                    "is not a valid IBAN",
+                ));
+            }
+        }
+        if self
+            .remittance
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty() || t.chars().count() > 140)
+        {
+            return Err(crate::error::InputError::new(
+                "remittance",
+                "must be 1 to 140 characters",
+            ));
+        }
+        if self
+            .page_text
+            .as_deref()
+            .is_some_and(|t| t.chars().count() > 1000)
+        {
+            return Err(crate::error::InputError::new(
+                "page_text",
+                "must be at most 1,000 characters",
+            ));
+        }
         Ok(())
+    }
+
+    /// Divides what a band may get back (`payable`, see
+    /// [`crate::promo::payable`]) between the guest's account, the fee and
+    /// the donation the guest chose. Donations take no fee; a transfer
+    /// that would be below the minimum, or eaten by the fee, is not made.
+    pub fn split(&self, payable: Cents, donation: Donation) -> Result<PayoutSplit, NotPaidOut> {
+        if !payable.is_positive() {
+            return Err(NotPaidOut::Nothing);
+        }
+        let donated = match donation {
+            Donation::None => Cents::ZERO,
+            Donation::Part(part) => part.max(Cents::ZERO).min(payable),
+            Donation::All => payable,
+        };
+        // Both are within 0..=payable, so neither subtraction can overflow.
+        let rest = Cents(payable.0 - donated.0);
+        if rest == Cents::ZERO {
+            return Ok(PayoutSplit {
+                transfer: Cents::ZERO,
+                fee: Cents::ZERO,
+                donation: donated,
+            });
+        }
+        let fee = self.fee_cents.max(Cents::ZERO).min(rest);
+        let transfer = Cents(rest.0 - fee.0);
+        if !transfer.is_positive() || transfer < self.minimum_cents {
+            return Err(NotPaidOut::BelowMinimum {
+                minimum: self.minimum_cents.max(Cents(1)),
+            });
+        }
+        Ok(PayoutSplit {
+            transfer,
+            fee,
+            donation: donated,
+        })
     }
 }
 
@@ -200,6 +346,100 @@ fn plausible_email(email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn with_fee(fee: i64, minimum: i64) -> PayoutSettings {
+        PayoutSettings {
+            fee_cents: Cents(fee),
+            minimum_cents: Cents(minimum),
+            ..PayoutSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_fee_comes_off_the_transfer_and_never_off_the_donation() {
+        let settings = with_fee(150, 500);
+        assert_eq!(
+            settings.split(Cents(2000), Donation::Part(Cents(300))),
+            Ok(PayoutSplit {
+                transfer: Cents(1550),
+                fee: Cents(150),
+                donation: Cents(300)
+            })
+        );
+        assert_eq!(
+            settings.split(Cents(2000), Donation::All),
+            Ok(PayoutSplit {
+                transfer: Cents::ZERO,
+                fee: Cents::ZERO,
+                donation: Cents(2000)
+            })
+        );
+        // A part larger than the rest gives the rest.
+        assert_eq!(
+            settings.split(Cents(400), Donation::Part(Cents(1000))),
+            Ok(PayoutSplit {
+                transfer: Cents::ZERO,
+                fee: Cents::ZERO,
+                donation: Cents(400)
+            })
+        );
+    }
+
+    #[test]
+    fn small_rests_are_not_transferred() {
+        let settings = with_fee(150, 500);
+        assert_eq!(
+            settings.split(Cents(649), Donation::None),
+            Err(NotPaidOut::BelowMinimum {
+                minimum: Cents(500)
+            })
+        );
+        assert!(settings.split(Cents(650), Donation::None).is_ok());
+        assert_eq!(
+            with_fee(150, 0).split(Cents(150), Donation::None),
+            Err(NotPaidOut::BelowMinimum { minimum: Cents(1) })
+        );
+        assert_eq!(
+            settings.split(Cents::ZERO, Donation::All),
+            Err(NotPaidOut::Nothing)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_split_adds_up_to_what_the_band_may_get_back(
+            payable in -1_000i64..1_000_000,
+            fee in 0i64..2_000,
+            minimum in 0i64..5_000,
+            donation in prop_oneof![
+                Just(Donation::None),
+                Just(Donation::All),
+                (1i64..2_000_000).prop_map(|c| Donation::Part(Cents(c))),
+            ],
+        ) {
+            let settings = with_fee(fee, minimum);
+            match settings.split(Cents(payable), donation) {
+                Ok(split) => {
+                    prop_assert_eq!(split.total(), Some(Cents(payable)));
+                    prop_assert!(!split.transfer.is_negative() && !split.fee.is_negative());
+                    prop_assert!(!split.donation.is_negative());
+                    prop_assert!(split.fee <= Cents(fee));
+                    prop_assert!(split.transfer == Cents::ZERO || split.transfer >= Cents(minimum));
+                    if let Donation::Part(part) = donation {
+                        prop_assert!(split.donation <= part);
+                    }
+                    if split.transfer == Cents::ZERO {
+                        prop_assert_eq!(split.fee, Cents::ZERO);
+                    }
+                }
+                Err(NotPaidOut::Nothing) => prop_assert!(payable <= 0),
+                Err(NotPaidOut::BelowMinimum { .. }) => {
+                    prop_assert!(payable > 0 && donation != Donation::All);
+                }
+            }
+        }
+    }
 
     fn sepa() -> Vec<String> {
         SEPA_COUNTRIES.iter().map(|c| c.to_string()).collect()
