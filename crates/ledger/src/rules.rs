@@ -213,6 +213,9 @@ pub enum Action {
     BookStock,
     /// Vendors, their commission, and correcting stock by hand.
     ManageVendors,
+    /// Pay the guests' rests back by bank: payout runs, their SEPA files,
+    /// booking and revoking them.
+    RunPayouts,
 }
 
 impl Action {
@@ -231,7 +234,8 @@ impl Action {
             | Action::ManageStaff
             | Action::ChangeSettings
             | Action::EncodeBands
-            | Action::ManageVendors => Role::Manager,
+            | Action::ManageVendors
+            | Action::RunPayouts => Role::Manager,
         }
     }
 
@@ -254,6 +258,7 @@ impl Action {
             Action::EncodeBands => "encode wristbands",
             Action::BookStock => "book stock at the bars",
             Action::ManageVendors => "manage vendors and correct stock",
+            Action::RunPayouts => "pay balances back by bank transfer",
         }
     }
 }

@@ -31,7 +31,7 @@ impl CsvStyle {
     }
 
     /// Amounts without thousands separators, so spreadsheets read numbers.
-    fn amount(self, amount: Cents) -> String {
+    pub fn amount(self, amount: Cents) -> String {
         let sign = if amount.is_negative() { "-" } else { "" };
         let abs = amount.0.unsigned_abs();
         let decimal = match self {
@@ -79,6 +79,22 @@ impl Writer {
         self.out.push_str(&line.join(&separator));
         self.out.push_str("\r\n");
     }
+}
+
+/// One table as CSV in `style`: the first row is the header. Text that a
+/// spreadsheet would run as a formula is defused.
+pub fn table(style: CsvStyle, rows: &[Vec<String>]) -> String {
+    let mut w = Writer {
+        out: String::new(),
+        style,
+    };
+    if style == CsvStyle::Semicolon {
+        w.out.push('\u{FEFF}');
+    }
+    for row in rows {
+        w.row(row);
+    }
+    w.out
 }
 
 /// The report as CSV: one section per table, each with a title row, a
@@ -324,6 +340,22 @@ mod tests {
         assert!(!csv.starts_with('\u{FEFF}'));
         assert!(csv.contains("Revenue (EUR),1234.50\r\n"), "{csv}");
         assert!(csv.contains("Weißwein; \"\"trocken\"\""), "{csv}");
+    }
+
+    #[test]
+    fn a_table_is_quoted_and_defused_in_both_styles() {
+        let rows = vec![
+            vec!["name".to_string(), "amount".to_string()],
+            vec![
+                "=HYPERLINK(\"x\")".to_string(),
+                CsvStyle::Comma.amount(Cents(-1250)),
+            ],
+        ];
+        assert_eq!(
+            table(CsvStyle::Comma, &rows),
+            "name,amount\r\n\"'=HYPERLINK(\"\"x\"\")\",-12.50\r\n"
+        );
+        assert!(table(CsvStyle::Semicolon, &rows).starts_with("\u{FEFF}name;amount\r\n"));
     }
 
     #[test]

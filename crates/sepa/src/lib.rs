@@ -11,5 +11,7 @@
 
 pub mod epc;
 pub mod pain001;
+#[doc(hidden)]
+pub mod testing;
 
 pub use pain001::{credit_transfer_file, CreditTransfers, Debtor, SepaError, Transfer};

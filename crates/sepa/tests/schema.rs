@@ -1,41 +1,10 @@
 //! Every file this crate writes is valid against the pain.001.001.09
-//! schema, checked by libxml2's `xmllint` (apt `libxml2-utils`). The
-//! schema is the one the PyPI package `sepaxml` 2.7.0 ships
-//! (`tests/data/README.md`). A missing validator fails the test: a file
-//! nobody checked must not pass for checked.
-
-use std::path::Path;
-use std::process::Command;
+//! schema, checked by `xmllint` ([`tapster_sepa::testing`]).
 
 use proptest::prelude::*;
 use tapster_ledger::Cents;
+use tapster_sepa::testing::validate;
 use tapster_sepa::{credit_transfer_file, CreditTransfers, Debtor, Transfer};
-
-const SCHEMA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/pain.001.001.09.xsd"
-);
-
-/// `xmllint`'s verdict on `xml`: Ok, or what it printed.
-fn validate(xml: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("payout.xml");
-    std::fs::write(&path, xml).unwrap();
-    validate_file(&path)
-}
-
-fn validate_file(path: &Path) -> Result<(), String> {
-    let out = Command::new("xmllint")
-        .args(["--noout", "--schema", SCHEMA])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("xmllint must be installed (apt libxml2-utils): {e}"));
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
 
 fn debtor() -> Debtor<'static> {
     Debtor {

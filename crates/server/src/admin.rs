@@ -24,6 +24,8 @@ use crate::manage::{
     Conflicts, ManagerIdentity, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord,
     StaffMember, Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
 };
+#[allow(unused_imports)]
+use crate::payout_run::{NewPayoutRun, PayoutRun, RunFile, UnclaimedBalances};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_ledger::rules::Action;
 
@@ -61,6 +63,16 @@ pub fn routes() -> Router<AppState> {
             get(get_payout_settings).put(put_payout_settings),
         )
         .route(&m("wallets/token/{token_id}/payout"), post(payout))
+        .route(
+            &m("payout-runs"),
+            get(list_payout_runs).post(create_payout_run),
+        )
+        .route(&m("payout-runs/{run_id}"), get(get_payout_run))
+        .route(&m("payout-runs/{run_id}/sepa.xml"), get(payout_run_sepa))
+        .route(&m("payout-runs/{run_id}/bands.csv"), get(payout_run_csv))
+        .route(&m("payout-runs/{run_id}/done"), post(finish_payout_run))
+        .route(&m("payout-runs/{run_id}/revoke"), post(revoke_payout_run))
+        .route(&m("payouts/unclaimed"), get(unclaimed_balances))
         .route(&m("reports/sales"), get(sales_report))
         .route(&m("reports/topups"), get(top_up_report))
         .route(&m("reports/summary"), get(summary))
@@ -846,6 +858,197 @@ async fn payout(
         move |st: &Store, ev: &str| st.payout(ev, &token)
     )?;
     Ok(ok(PaidOut { amount }))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-runs", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The event's payout runs, newest first", body = Data<Vec<PayoutRun>>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn list_payout_runs(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, |st: &Store, ev: &str| st
+        .payout_runs(ev))
+    .map(ok)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/payout-runs", tag = "manage",
+    params(("event_id" = String, Path)), request_body = NewPayoutRun, security(("admin_token" = [])),
+    responses((status = 201, description = "The run: its wallets are frozen until it is done or revoked", body = Data<PayoutRun>),
+        (status = 400, description = "A limit or date is wrong, the organiser's account is not set, or the event is not in euros", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Tills have unsent sales or the request window is open (run with `accept_warnings`), or no request can be paid", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn create_payout_run(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let asked: NewPayoutRun = json(body)?;
+    let run = managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .create_payout_run(ev, &asked))?;
+    Ok((StatusCode::CREATED, Json(Data::new(run))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-runs/{run_id}", tag = "manage",
+    params(("event_id" = String, Path), ("run_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, body = Data<PayoutRun>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn get_payout_run(
+    State(s): State<AppState>,
+    Path((e, run)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .payout_run(ev, &run))
+    .map(ok)
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-runs/{run_id}/sepa.xml", tag = "manage",
+    params(("event_id" = String, Path), ("run_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The SEPA credit transfer file (pain.001.001.09) for the bank; a pending run becomes exported", content_type = "application/xml", body = String),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The run is done or revoked, or has no transfers", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn payout_run_sepa(
+    State(s): State<AppState>,
+    Path((e, run)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let name = format!(
+        "attachment; filename=\"tapster-{}.xml\"",
+        file_name_part(&run)
+    );
+    let xml = managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .payout_run_file(ev, &run, RunFile::Sepa))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/xml; charset=utf-8".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        xml,
+    )
+        .into_response())
+}
+
+/// `style`: `semicolon` (German spreadsheets, the default) or `comma`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct CsvQuery {
+    #[serde(default)]
+    #[param(value_type = Option<String>)]
+    style: tapster_print::csv::CsvStyle,
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-runs/{run_id}/bands.csv", tag = "manage",
+    params(("event_id" = String, Path), ("run_id" = String, Path), CsvQuery), security(("admin_token" = [])),
+    responses((status = 200, description = "Every band of the run: transfer, fee, donation", content_type = "text/csv", body = String),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn payout_run_csv(
+    State(s): State<AppState>,
+    Path((e, run)): Path<(String, String)>,
+    h: HeaderMap,
+    query: Result<Query<CsvQuery>, QueryRejection>,
+) -> Result<Response, ServerError> {
+    let style = query_params(query)?.style;
+    let name = format!(
+        "attachment; filename=\"tapster-{}.csv\"",
+        file_name_part(&run)
+    );
+    let csv = managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .payout_run_file(ev, &run, RunFile::Csv(style)))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// A run id as part of a file name: letters and digits only.
+fn file_name_part(run: &str) -> String {
+    run.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(40)
+        .collect()
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/payout-runs/{run_id}/done", tag = "manage",
+    params(("event_id" = String, Path), ("run_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Booked: every band's transfer, fee and donation", body = Data<PayoutRun>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The SEPA file was not downloaded yet, or the run is already done or revoked", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn finish_payout_run(
+    State(s): State<AppState>,
+    Path((e, run)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .finish_payout_run(ev, &run))
+    .map(ok)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/payout-runs/{run_id}/revoke", tag = "manage",
+    params(("event_id" = String, Path), ("run_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Called off: the wallets as they were, the requests waiting again", body = Data<PayoutRun>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The run is already done or revoked", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn revoke_payout_run(
+    State(s): State<AppState>,
+    Path((e, run)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
+        .revoke_payout_run(ev, &run))
+    .map(ok)
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payouts/unclaimed", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Bands with paid money left that no run is paying out", body = Data<UnclaimedBalances>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn unclaimed_balances(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, |st: &Store, ev: &str| st
+        .unclaimed_balances(ev))
+    .map(ok)
 }
 
 /// Parses seed 000's filters from the raw query string, where

@@ -118,6 +118,9 @@ pub struct GuestEntry {
     pub lines: Vec<Line>,
     /// Made while the till was offline and sent later.
     pub offline: bool,
+    /// A payout run's booking: `sepa_transfer`, `payout_fee` or
+    /// `donation` (see [`crate::payout_run`]).
+    pub tag: Option<String>,
 }
 
 impl ServerStore {
@@ -346,7 +349,7 @@ impl ServerStore {
         }
         let history = conn
             .prepare_cached(
-                "SELECT t.kind, t.tender, t.amount, t.lines, t.created_at, t.offline, tm.friendly_name
+                "SELECT t.kind, t.tender, t.amount, t.lines, t.created_at, t.offline, tm.friendly_name, t.tag
                  FROM transactions t
                  LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
                  WHERE t.wallet_id = ?1 ORDER BY t.seq DESC LIMIT ?2",
@@ -361,6 +364,7 @@ impl ServerStore {
                     at: tapster_api::api_timestamp_in(r.get(4)?, &zone).readable,
                     offline: r.get(5)?,
                     bar: r.get(6)?,
+                    tag: r.get(7)?,
                 })
             })?
             .collect::<crate::db::Result<Vec<_>>>()?;
@@ -409,6 +413,7 @@ impl ServerStore {
                     params![event, random_id("wal_"), token, now, cursor],
                 )?;
             }
+            crate::payout_run::keep_blocked(conn, &event, &token)?;
             conn.execute(
                 "DELETE FROM guest_sessions WHERE event_id = ?1 AND token_id = ?2",
                 params![event, token],
@@ -564,7 +569,10 @@ impl ServerStore {
     }
 }
 
-fn payout_settings_of(conn: &Connection, event: &str) -> Result<PayoutSettings, ServerError> {
+pub(crate) fn payout_settings_of(
+    conn: &Connection,
+    event: &str,
+) -> Result<PayoutSettings, ServerError> {
     let saved: Option<String> = conn
         .query_row(
             "SELECT settings FROM payout_settings WHERE event_id = ?1",
@@ -613,10 +621,17 @@ fn keyed(key: &hmac::Key, purpose: &str, value: &str) -> String {
 }
 
 /// Blocked, or moved to a new band (which blocks the old one).
+/// The band is blocked for its guest: lost, or replaced. A band a payout
+/// run froze (or paid out) is blocked for the tills only: its guest still
+/// signs in to see the payout.
 fn band_blocked(conn: &Connection, event: &str, token: &str) -> Result<bool, ServerError> {
     Ok(conn
         .query_row(
-            "SELECT blocked FROM wallets WHERE event_id = ?1 AND token_id = ?2",
+            "SELECT w.blocked = 1 AND NOT EXISTS (
+                 SELECT 1 FROM payout_run_items i JOIN payout_runs p ON p.id = i.run_id
+                 WHERE i.wallet_id = w.id AND i.was_blocked = 0
+                   AND p.state IN ('pending', 'exported', 'done'))
+             FROM wallets w WHERE w.event_id = ?1 AND w.token_id = ?2",
             params![event, token],
             |r| r.get::<_, bool>(0),
         )

@@ -20,7 +20,9 @@
 //!   redeemed at a till as promo credit on the wallet.
 //! - [`background`]: low-priority threads, so guests never slow the bars.
 //! - [`guest`], [`portal`]: the guest pages — the code on a wristband, a
-//!   guest's balance and history, blocking a lost band.
+//!   guest's balance and history, blocking a lost band, a payout request.
+//! - [`payout_run`]: the organiser pays the requests by a SEPA file:
+//!   wallets frozen, exported, booked as done, or revoked.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
 //! - `writer`: one writer thread with group commit, and read connections.
 //! - [`transfer`]: a SQLite database copied to PostgreSQL, verified.
@@ -44,6 +46,7 @@ pub mod limit;
 pub mod manage;
 pub mod openapi;
 pub mod passes;
+pub mod payout_run;
 pub mod portal;
 pub mod shop_products;
 pub mod stock_admin;

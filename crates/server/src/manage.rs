@@ -747,6 +747,12 @@ impl ServerStore {
     ) -> Result<(), ServerError> {
         let (event, token) = (event.to_string(), token.clone());
         self.write(move |conn| {
+            if blocked {
+                crate::payout_run::keep_blocked(conn, &event, token.as_str())?;
+            } else {
+                // A band a payout run froze stays blocked until the run ends.
+                crate::payout_run::refuse_if_frozen(conn, &event, token.as_str())?;
+            }
             let cursor = crate::store::next_cursor(conn, &event)?;
             let changed = conn.execute(
                 "UPDATE wallets SET blocked = ?3, cursor = ?4 WHERE event_id = ?1 AND token_id = ?2",
@@ -773,6 +779,7 @@ impl ServerStore {
         let (event, from, to, now) = (event.to_string(), from.clone(), to.clone(), self.now());
         self.write(move |conn| {
             let old = Self::wallet_row(conn, &event, &from)?.ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+            crate::payout_run::refuse_if_frozen(conn, &event, from.as_str())?;
             if Self::wallet_row(conn, &event, &to)?.is_some() {
                 return Err(ServerError::Conflict("the new wristband already has a wallet".into()));
             }
@@ -808,6 +815,8 @@ impl ServerStore {
             let wallet = Self::wallet_row(conn, &event, &token)?.ok_or_else(|| {
                 ServerError::NotFound("this token is not paired to a wallet".into())
             })?;
+            // A payout run pays this balance by bank: never twice.
+            crate::payout_run::refuse_if_frozen(conn, &event, token.as_str())?;
             // Promo credit from vouchers stays on the wallet: never paid out.
             let payable = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
             if !payable.is_positive() {
@@ -1195,7 +1204,7 @@ fn end_terminal_sessions(
     Ok(())
 }
 
-fn manual<'a>(
+pub(crate) fn manual<'a>(
     event: &'a str,
     wallet_id: &'a str,
     kind: EntryKind,

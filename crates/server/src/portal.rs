@@ -715,7 +715,7 @@ fn account_body(
             }
             out.push_str(&format!(
                 "<li><p class=\"entry\"><span class=\"kind\">{}</span> <span class=\"amount\">{}</span></p>\n<p class=\"hint\">{}</p>\n",
-                esc(lang.kind(&entry.kind, &entry.tender)),
+                esc(lang.kind(entry)),
                 lang.money(entry.amount),
                 esc(&where_when),
             ));
@@ -807,6 +807,19 @@ fn payout_section(
         }
     } else {
         out.push_str(&format!("<p>{}</p>\n", esc(t.payout_text)));
+    }
+    if let Some(text) = &view.settings.page_text {
+        out.push_str(&format!("<p class=\"organiser\">{}</p>\n", esc(text)));
+    }
+    let settings = &view.settings;
+    if settings.fee_cents.is_positive() || settings.minimum_cents.is_positive() {
+        out.push_str(&format!(
+            "<p class=\"hint\">{}</p>\n",
+            esc(&t
+                .fee_and_minimum
+                .replace("{fee}", &lang.money(settings.fee_cents.0))
+                .replace("{minimum}", &lang.money(settings.minimum_cents.0.max(1))))
+        ));
     }
     let value = |f: fn(&tapster_ledger::payout_request::PayoutRequest) -> &str| {
         earlier.map_or_else(String::new, |s| esc(f(&s.request)))
@@ -981,15 +994,21 @@ impl Lang {
         }
     }
 
-    fn kind(self, kind: &str, tender: &str) -> &'static str {
+    fn kind(self, entry: &crate::guest::GuestEntry) -> &'static str {
+        use crate::payout_run::{TAG_DONATION, TAG_FEE, TAG_TRANSFER};
         let t = self.texts();
-        match (kind, tender) {
+        match (entry.kind.as_str(), entry.tender.as_str()) {
+            ("payout", _) => match entry.tag.as_deref() {
+                Some(TAG_TRANSFER) => t.kind_payout_transfer,
+                Some(TAG_FEE) => t.kind_payout_fee,
+                Some(TAG_DONATION) => t.kind_donation,
+                _ => t.kind_payout,
+            },
             ("sale", _) => t.kind_sale,
             ("top_up", "card") => t.kind_top_up_card,
             ("top_up", _) => t.kind_top_up_cash,
             ("cancel", _) => t.kind_cancel,
             ("deposit_return", _) => t.kind_deposit_return,
-            ("payout", _) => t.kind_payout,
             _ => t.kind_adjustment,
         }
     }
@@ -1024,6 +1043,10 @@ struct Texts {
     kind_cancel: &'static str,
     kind_deposit_return: &'static str,
     kind_payout: &'static str,
+    kind_payout_transfer: &'static str,
+    kind_payout_fee: &'static str,
+    kind_donation: &'static str,
+    fee_and_minimum: &'static str,
     kind_adjustment: &'static str,
     block_heading: &'static str,
     block_text: &'static str,
@@ -1093,6 +1116,10 @@ static GERMAN: Texts = Texts {
     kind_cancel: "Storno",
     kind_deposit_return: "Pfandrückgabe",
     kind_payout: "Auszahlung",
+    kind_payout_transfer: "Auszahlung per Überweisung",
+    kind_payout_fee: "Gebühr für die Überweisung",
+    kind_donation: "Spende",
+    fee_and_minimum: "Für eine Überweisung behalten wir {fee} ein; überwiesen wird ab {minimum}.",
     kind_adjustment: "Korrektur",
     block_heading: "Armband verloren?",
     block_text: "Sperre es sofort: Danach kann niemand mehr damit bezahlen. Am Infostand wird dein Guthaben gegen Ausweis auf ein neues Armband übertragen.",
@@ -1162,6 +1189,10 @@ static ENGLISH: Texts = Texts {
     kind_cancel: "Cancellation",
     kind_deposit_return: "Deposit returned",
     kind_payout: "Payout",
+    kind_payout_transfer: "Paid out by bank transfer",
+    kind_payout_fee: "Bank transfer fee",
+    kind_donation: "Donation",
+    fee_and_minimum: "A bank transfer costs {fee}; we transfer from {minimum} on.",
     kind_adjustment: "Correction",
     block_heading: "Lost your wristband?",
     block_text: "Block it now: nobody can pay with it afterwards. At the info desk your balance moves to a new wristband when you show your ID.",

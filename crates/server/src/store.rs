@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "payout_requests",
         sql: include_str!("../../../migrations/server/0010_payout_requests.sql"),
     },
+    Migration {
+        version: 11,
+        name: "payout_runs",
+        sql: include_str!("../../../migrations/server/0011_payout_runs.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -140,6 +145,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 10,
         name: "payout_requests",
         sql: include_str!("../../../migrations/server-pg/0010_payout_requests.sql"),
+    },
+    PgMigration {
+        version: 11,
+        name: "payout_runs",
+        sql: include_str!("../../../migrations/server-pg/0011_payout_runs.sql"),
     },
 ];
 

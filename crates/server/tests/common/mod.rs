@@ -11,6 +11,7 @@ use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 
 pub mod band;
 pub mod browser;
+pub mod guest;
 pub mod till;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
