@@ -46,7 +46,7 @@ fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
 
 /// This thread's CPU priority, lowered (on Linux `setpriority` for the
 /// calling process id 0 is the calling thread).
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     if let Err(error) = rustix::process::setpriority_process(None, NICENESS) {
         tracing::warn!(%error, "cannot lower the guest pages' priority: they compete with the tills");
     }

@@ -30,12 +30,31 @@ pub const MAX_BATCH_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<ServerStore>,
+    pub guests: Arc<GuestServices>,
+}
+
+/// What the guest pages use besides the books.
+#[derive(Debug, Default)]
+pub struct GuestServices {
+    /// The outgoing mail relay, when there is one: receipts by e-mail.
+    pub mail: Option<crate::mail::Mailer>,
+    /// The guest pages' public address (`https://pay.example.org`), for
+    /// links in e-mails; none: the e-mails carry no link.
+    pub portal_url: Option<String>,
 }
 
 /// The API. `rate_limit` is the average number of requests per second
 /// each token may make to each endpoint (0: no limit).
 pub fn router(store: Arc<ServerStore>, rate_limit: f64) -> Router {
-    let state = AppState { store };
+    router_with(store, rate_limit, GuestServices::default())
+}
+
+/// [`router`] with mail and the public address for the guest pages.
+pub fn router_with(store: Arc<ServerStore>, rate_limit: f64, guests: GuestServices) -> Router {
+    let state = AppState {
+        store,
+        guests: Arc::new(guests),
+    };
     Router::new()
         .route("/api/v1/events/{event_id}/pos/terminal", get(get_terminal))
         .route(

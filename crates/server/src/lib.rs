@@ -21,6 +21,7 @@
 //! - [`background`]: low-priority threads, so guests never slow the bars.
 //! - [`guest`], [`portal`]: the guest pages — the code on a wristband, a
 //!   guest's balance and history, blocking a lost band, a payout request.
+//! - [`mail`]: receipts to guests through the organiser's mail relay.
 //! - [`payout_run`]: the organiser pays the requests by a SEPA file:
 //!   wallets frozen, exported, booked as done, or revoked.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
@@ -43,6 +44,7 @@ pub mod guest;
 pub mod http;
 pub mod ingest;
 pub mod limit;
+pub mod mail;
 pub mod manage;
 pub mod openapi;
 pub mod passes;

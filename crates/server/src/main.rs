@@ -11,7 +11,8 @@ use serde_json::json;
 use tapster_ledger::model::Permission;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::SystemClock;
-use tapster_server::http::router;
+use tapster_server::http::{router_with, GuestServices};
+use tapster_server::mail::Mailer;
 use tapster_server::store::{DatabaseLocation, ServerStore};
 use tapster_server::transport::{qr_text, setup_code, Bound, SetupTransport, Transport};
 use tapster_tls::server::{names_for, CertificateSource, OwnCertificate, ServedCertificate};
@@ -43,6 +44,8 @@ enum Command {
         rate_limit: f64,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        guests: GuestArgs,
     },
     /// The server's own TLS certificate (kept next to a SQLite database,
     /// or in --tls-dir).
@@ -115,6 +118,49 @@ enum Command {
         #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
         db: String,
     },
+}
+
+/// What the guest pages need besides the database.
+#[derive(clap::Args)]
+struct GuestArgs {
+    /// The organiser's outgoing mail relay for receipts to guests:
+    /// `smtp://HOST:PORT` (plain, for a relay on the same machine or
+    /// network), `smtps://USER:PASSWORD@HOST` or
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS). Better
+    /// given as TAPSTER_MAIL_RELAY, so no password shows in `ps`.
+    #[arg(
+        long,
+        env = "TAPSTER_MAIL_RELAY",
+        hide_env_values = true,
+        requires = "mail_from"
+    )]
+    mail_relay: Option<String>,
+    /// The sender of those e-mails, e.g. "Festival <payout@example.org>".
+    #[arg(long)]
+    mail_from: Option<String>,
+    /// The guest pages' public address (`https://pay.example.org`), for
+    /// the links in e-mails; without it they carry none.
+    #[arg(long)]
+    portal_url: Option<String>,
+}
+
+impl GuestArgs {
+    fn services(self) -> Result<GuestServices> {
+        let mail = match (self.mail_relay, self.mail_from) {
+            (Some(relay), Some(from)) => Some(Mailer::start(&relay, &from)?),
+            _ => None,
+        };
+        if let Some(url) = &self.portal_url {
+            anyhow::ensure!(
+                url.starts_with("https://") && !url.contains(['"', '<', '>', ' ']),
+                "--portal-url must be an https:// address"
+            );
+        }
+        Ok(GuestServices {
+            mail,
+            portal_url: self.portal_url.map(|u| u.trim_end_matches('/').to_string()),
+        })
+    }
 }
 
 /// How `serve` is reached.
@@ -277,7 +323,8 @@ fn main() -> Result<()> {
             listen,
             rate_limit,
             tls,
-        } => serve(&db, listen, rate_limit, tls),
+            guests,
+        } => serve(&db, listen, rate_limit, tls, guests),
         Command::Tls { command } => tls_command(command),
         Command::Event {
             command: EventCommand::Create { db, name },
@@ -448,8 +495,15 @@ fn tls_command(command: TlsCommand) -> Result<()> {
     Ok(())
 }
 
-fn serve(db: &str, listen: SocketAddr, rate_limit: f64, tls: TlsArgs) -> Result<()> {
+fn serve(
+    db: &str,
+    listen: SocketAddr,
+    rate_limit: f64,
+    tls: TlsArgs,
+    guests: GuestArgs,
+) -> Result<()> {
     let store = open(db)?;
+    let services = guests.services()?;
     let transport = if tls.insecure_http {
         tracing::warn!(
             "serving PLAIN HTTP (--insecure-http): terminal tokens, PINs and wallets cross the network readable by anyone on it; tills show \"not encrypted\""
@@ -495,7 +549,10 @@ fn serve(db: &str, listen: SocketAddr, rate_limit: f64, tls: TlsArgs) -> Result<
         }));
         tracing::info!(%address, scheme, fingerprint = fingerprint.as_deref().unwrap_or("-"), "serving");
         bound
-            .serve(router(Arc::new(store), rate_limit), shutdown_signal())
+            .serve(
+                router_with(Arc::new(store), rate_limit, services),
+                shutdown_signal(),
+            )
             .await?;
         tracing::info!("stopped");
         Ok(())

@@ -369,15 +369,30 @@ async fn payout(
         };
         let saved = store.save_guest_payout_request(&at, &session, &typed, &address)?;
         let view = AccountView::load(&store, &at, &session)?;
-        Ok((name, session, view, saved))
+        Ok((name, session, view, saved, earlier.map(|e| e.request)))
     })
     .await;
     match outcome {
-        Ok((_, _, _, Ok(_))) => see_other(&format!(
-            "/guest/{event}?saved=payout&lang={}#payout",
-            lang.code()
-        )),
-        Ok((name, session, view, Err(refusal))) => {
+        Ok((name, _, view, Ok(saved), earlier)) => {
+            if let Some(mailer) = &state.guests.mail {
+                for mail in payout_mails(
+                    lang,
+                    &event,
+                    &name,
+                    state.guests.portal_url.as_deref(),
+                    view.settings.donation_target.as_deref(),
+                    &saved,
+                    earlier.as_ref(),
+                ) {
+                    mailer.send(mail);
+                }
+            }
+            see_other(&format!(
+                "/guest/{event}?saved=payout&lang={}#payout",
+                lang.code()
+            ))
+        }
+        Ok((name, session, view, Err(refusal), _)) => {
             let t = lang.texts();
             let (status, message) = match refusal {
                 PayoutRefusal::Invalid(error) => {
@@ -882,6 +897,69 @@ fn payout_section(
 
 /// `DE44 … 4931`: enough to recognise one's account, not to read it off
 /// a screen.
+/// The receipt of a saved payout request, and a notice to the earlier
+/// address when where the money goes (or where mail goes) changed.
+fn payout_mails(
+    lang: Lang,
+    event: &str,
+    event_name: &str,
+    portal_url: Option<&str>,
+    donation_target: Option<&str>,
+    saved: &tapster_ledger::payout_request::PayoutRequest,
+    earlier: Option<&tapster_ledger::payout_request::PayoutRequest>,
+) -> Vec<crate::mail::Mail> {
+    let t = lang.texts();
+    let target = donation_target.unwrap_or("-");
+    let details = match saved.donation {
+        Donation::All => t.mail_donation_all.replace("{target}", target),
+        donation => {
+            let mut details = format!(
+                "{}: {}\nIBAN: {}",
+                t.mail_holder,
+                saved.account_holder,
+                masked_iban(&saved.iban)
+            );
+            if let Donation::Part(cents) = donation {
+                details.push('\n');
+                details.push_str(
+                    &t.mail_donation_part
+                        .replace("{target}", target)
+                        .replace("{amount}", &lang.money(cents.0)),
+                );
+            }
+            details
+        }
+    };
+    let link = portal_url
+        .map(|base| format!("\n{base}/guest/{event}?lang={}", lang.code()))
+        .unwrap_or_default();
+    let mut mails = vec![crate::mail::Mail {
+        to: saved.email.clone(),
+        subject: t.mail_subject.replace("{event}", event_name),
+        body: t
+            .mail_receipt
+            .replace("{event}", event_name)
+            .replace("{details}", &details)
+            .replace("{link}", &link),
+    }];
+    if let Some(earlier) = earlier {
+        let changed = earlier.iban != saved.iban
+            || earlier.account_holder != saved.account_holder
+            || earlier.email != saved.email;
+        if changed && !earlier.email.eq_ignore_ascii_case(&saved.email) {
+            mails.push(crate::mail::Mail {
+                to: earlier.email.clone(),
+                subject: t.mail_changed_subject.replace("{event}", event_name),
+                body: t
+                    .mail_changed
+                    .replace("{event}", event_name)
+                    .replace("{link}", &link),
+            });
+        }
+    }
+    mails
+}
+
 fn masked_iban(iban: &str) -> String {
     if iban.len() < 8 {
         return String::new();
@@ -1047,6 +1125,13 @@ struct Texts {
     kind_payout_fee: &'static str,
     kind_donation: &'static str,
     fee_and_minimum: &'static str,
+    mail_subject: &'static str,
+    mail_receipt: &'static str,
+    mail_changed_subject: &'static str,
+    mail_changed: &'static str,
+    mail_holder: &'static str,
+    mail_donation_part: &'static str,
+    mail_donation_all: &'static str,
     kind_adjustment: &'static str,
     block_heading: &'static str,
     block_text: &'static str,
@@ -1120,6 +1205,13 @@ static GERMAN: Texts = Texts {
     kind_payout_fee: "Gebühr für die Überweisung",
     kind_donation: "Spende",
     fee_and_minimum: "Für eine Überweisung behalten wir {fee} ein; überwiesen wird ab {minimum}.",
+    mail_subject: "Deine Auszahlung bei {event}",
+    mail_receipt: "Hallo,\n\nwir haben gespeichert, wohin der Rest deines Armbands bei {event} gehen soll:\n\n{details}\n\nBis die Auszahlung läuft, kannst du das auf der Seite deines Armbands ändern.{link}\n\nWenn du das nicht warst, sperre dort dein Armband und melde dich beim Veranstalter.\n",
+    mail_changed_subject: "Geänderte Auszahlungsdaten bei {event}",
+    mail_changed: "Hallo,\n\ndie Auszahlungsdaten des Armbands, für das du bei {event} eine Auszahlung angefordert hast, wurden gerade geändert. Die Bestätigung ging an die neue Adresse.\n\nWenn du das nicht warst, sperre dein Armband sofort auf seiner Seite und melde dich beim Veranstalter.{link}\n",
+    mail_holder: "Kontoinhaber",
+    mail_donation_part: "Spende an {target}: {amount}",
+    mail_donation_all: "Alles als Spende an {target}",
     kind_adjustment: "Korrektur",
     block_heading: "Armband verloren?",
     block_text: "Sperre es sofort: Danach kann niemand mehr damit bezahlen. Am Infostand wird dein Guthaben gegen Ausweis auf ein neues Armband übertragen.",
@@ -1193,6 +1285,13 @@ static ENGLISH: Texts = Texts {
     kind_payout_fee: "Bank transfer fee",
     kind_donation: "Donation",
     fee_and_minimum: "A bank transfer costs {fee}; we transfer from {minimum} on.",
+    mail_subject: "Your payout from {event}",
+    mail_receipt: "Hello,\n\nwe have saved where the rest of your wristband at {event} should go:\n\n{details}\n\nUntil the payout is made, you can change this on your wristband's page.{link}\n\nIf this was not you, block your wristband there and contact the organiser.\n",
+    mail_changed_subject: "Payout details changed at {event}",
+    mail_changed: "Hello,\n\nthe payout details of the wristband you asked a payout for at {event} have just been changed. The confirmation went to the new address.\n\nIf this was not you, block your wristband on its page at once and contact the organiser.{link}\n",
+    mail_holder: "Account holder",
+    mail_donation_part: "Donation to {target}: {amount}",
+    mail_donation_all: "All of it donated to {target}",
     kind_adjustment: "Correction",
     block_heading: "Lost your wristband?",
     block_text: "Block it now: nobody can pay with it afterwards. At the info desk your balance moves to a new wristband when you show your ID.",

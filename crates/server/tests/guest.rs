@@ -8,6 +8,7 @@ mod common;
 
 use common::band::{keyring, link};
 use common::guest::{codes, csrf, page, request_payout, sell, session_cookie, sign_in};
+use common::smtp::SmtpSink;
 use common::{json, Fixture, Server};
 use serde_json::json;
 
@@ -476,4 +477,105 @@ fn a_guest_asks_for_the_payout_and_changes_it_within_the_organisers_rules() {
     let (status, body) = send(&token, &erika("DE44 5001 0517 5407 3249 31"));
     assert_eq!(status, 409);
     assert!(body.contains("can no longer be requested"), "{body}");
+}
+
+#[test]
+fn a_payout_request_is_confirmed_by_mail_and_a_change_is_told_to_the_earlier_address() {
+    let fx = Fixture::new(1);
+    let sink = SmtpSink::start();
+    let log = fx.dir.path().join("server.log");
+    let server = Server::start_options(
+        &fx.db,
+        &log,
+        &[
+            "--mail-relay",
+            &sink.url(),
+            "--mail-from",
+            "Sommerfest <payout@festival.test>",
+            "--portal-url",
+            "https://pay.festival.test/",
+        ],
+    );
+    let code = codes(&server, &fx, &[BAND])[0].clone();
+    let (cookie, _) = session_cookie(&sign_in(&server, &fx, &code));
+    let token = csrf(&page(&server, &fx, Some(&cookie)).1);
+    let (status, body) = request_payout(
+        &server,
+        &fx,
+        &cookie,
+        &token,
+        &[
+            ("account_holder", "Erika Müller"),
+            ("iban", "DE44 5001 0517 5407 3249 31"),
+            ("email", "erika@example.org"),
+        ],
+    );
+    assert_eq!(status, 303, "{body}");
+    let mails = sink.wait_for(1);
+    assert_eq!(mails.len(), 1);
+    let receipt = &mails[0];
+    assert_eq!(receipt.to, vec!["<erika@example.org>".to_string()]);
+    assert_eq!(receipt.from, "<payout@festival.test>");
+    assert_eq!(
+        receipt.header("Subject").as_deref(),
+        Some("Your payout from Sommerfest")
+    );
+    let text = receipt.text();
+    assert!(
+        text.contains("Account holder: Erika Müller") && text.contains("IBAN: DE44 … 4931"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "https://pay.festival.test/guest/{}?lang=en",
+            fx.event
+        )),
+        "{text}"
+    );
+    for secret in ["DE44500105175407324931", "5407 3249", code.as_str()] {
+        assert!(
+            !receipt.data.contains(secret) && !text.contains(secret),
+            "{secret}"
+        );
+    }
+
+    // Someone with the code changes where mail goes: the earlier address
+    // is told.
+    let (status, body) = request_payout(
+        &server,
+        &fx,
+        &cookie,
+        &token,
+        &[
+            ("account_holder", "Erika Müller"),
+            ("iban", ""),
+            ("email", "someone.else@example.org"),
+        ],
+    );
+    assert_eq!(status, 303, "{body}");
+    let mails = sink.wait_for(3);
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    let notice = mails
+        .iter()
+        .find(|m| m.header("Subject").as_deref() == Some("Payout details changed at Sommerfest"))
+        .expect("a notice of the change");
+    assert_eq!(notice.to, vec!["<erika@example.org>".to_string()]);
+    assert!(
+        notice.text().contains("block your wristband"),
+        "{}",
+        notice.text()
+    );
+    assert!(mails
+        .iter()
+        .any(|m| m.to == vec!["<someone.else@example.org>".to_string()]
+            && m.header("Subject").as_deref() == Some("Your payout from Sommerfest")));
+    drop(server);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("handed to the relay"),
+        "the log says mail went"
+    );
+    for secret in ["example.org", "DE44500105175407324931", code.as_str()] {
+        assert!(!logged.contains(secret), "{secret} in the log");
+    }
 }

@@ -12,6 +12,7 @@ use tapster_tls::{client_config, Fingerprint, Pins, Trust};
 pub mod band;
 pub mod browser;
 pub mod guest;
+pub mod smtp;
 pub mod till;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tapster-server");
@@ -239,29 +240,42 @@ impl Server {
     }
 
     pub fn start_limited(db: &str, per_second: f64) -> Server {
-        Server::start_with(db, per_second, None)
+        Server::start_with(db, per_second, None, &[])
     }
 
     /// A server whose log (stderr, at debug level) goes to `log`.
     pub fn start_logging(db: &str, log: &Path) -> Server {
-        Server::start_with(db, 0.0, Some(std::fs::File::create(log).unwrap()))
+        Server::start_with(db, 0.0, Some(std::fs::File::create(log).unwrap()), &[])
     }
 
-    fn start_with(db: &str, per_second: f64, log: Option<std::fs::File>) -> Server {
+    /// A server with more `serve` options, its log going to `log`.
+    pub fn start_options(db: &str, log: &Path, options: &[&str]) -> Server {
+        Server::start_with(db, 0.0, Some(std::fs::File::create(log).unwrap()), options)
+    }
+
+    fn start_with(
+        db: &str,
+        per_second: f64,
+        log: Option<std::fs::File>,
+        options: &[&str],
+    ) -> Server {
         let mut command = Command::new(BIN);
         if log.is_some() {
             command.env("RUST_LOG", "debug");
         }
+        let per_second = per_second.to_string();
+        let mut args = vec![
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            &per_second,
+        ];
+        args.extend_from_slice(options);
         let mut child = command
-            .args(with_tls_dir(&[
-                "serve",
-                "--db",
-                db,
-                "--listen",
-                "127.0.0.1:0",
-                "--rate-limit",
-                &per_second.to_string(),
-            ]))
+            .args(with_tls_dir(&args))
             .stdout(Stdio::piped())
             .stderr(log.map_or_else(Stdio::null, Stdio::from))
             .spawn()
