@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&m("wallets/token/{token_id}/move"), post(move_wallet))
         .route(&m("guest-codes"), post(guest_codes))
+        .route(&m("guest-security"), get(guest_security))
         .route(
             &m("payout-settings"),
             get(get_payout_settings).put(put_payout_settings),
@@ -785,6 +786,23 @@ pub(crate) async fn guest_codes(
         move |st: &Store, ev: &str| st.issue_guest_codes(ev, &tokens)
     )?;
     Ok(ok(GuestCodes { codes }))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/guest-security", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Wrong codes on the guest pages this hour, and the hours past the budget", body = Data<crate::guest::GuestSecurity>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn guest_security(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ManageWallets, |st: &Store, ev: &str| st
+        .guest_security(ev))
+    .map(ok)
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-settings", tag = "manage",

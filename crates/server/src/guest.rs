@@ -40,6 +40,11 @@ pub const SESSION_LIFE_MS: i64 = 30 * 60 * 1000;
 const LONGEST_WAIT_MS: i64 = 60 * 60 * 1000;
 /// Wrong codes older than this are forgotten.
 const FAILURE_MEMORY_MS: i64 = 60 * 60 * 1000;
+/// Wrong codes per event and hour from all addresses together before the
+/// manager is alerted. Guests mistype; at a large event a few hundred an
+/// hour are honest. Many addresses guessing a little each are not.
+pub const FAILURE_BUDGET: i64 = 300;
+const HOUR_MS: i64 = 60 * 60 * 1000;
 /// Entries the history shows.
 const HISTORY_LIMIT: i64 = 500;
 
@@ -690,7 +695,89 @@ fn count_failure(
             "guest pages: an address keeps trying wrong codes"
         );
     }
+    let (hour_failures, alarmed): (i64, Option<i64>) = conn.query_row(
+        "INSERT INTO guest_failure_hours (event_id, hour, failures) VALUES (?1, ?2, 1)
+         ON CONFLICT (event_id, hour) DO UPDATE SET failures = guest_failure_hours.failures + 1
+         RETURNING failures, alarmed_at",
+        params![event, now / HOUR_MS],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if hour_failures >= FAILURE_BUDGET && alarmed.is_none() {
+        conn.execute(
+            "UPDATE guest_failure_hours SET alarmed_at = ?3 WHERE event_id = ?1 AND hour = ?2",
+            params![event, now / HOUR_MS, now],
+        )?;
+        tracing::error!(
+            event,
+            failures = hour_failures,
+            budget = FAILURE_BUDGET,
+            "guest pages: wrong codes past this hour's budget, from many addresses: someone may be guessing codes"
+        );
+    }
     Ok(())
+}
+
+/// The guest pages' wrong codes as the manager sees them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GuestSecurity {
+    /// Wrong codes an hour, from all addresses, before an alarm.
+    pub budget_per_hour: i64,
+    /// Wrong codes so far this hour.
+    pub this_hour: i64,
+    /// Hours past the budget, newest first (the last 50).
+    pub alarms: Vec<GuestAlarm>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GuestAlarm {
+    /// The hour's start, in the event's time zone.
+    pub hour: String,
+    pub failures: i64,
+    /// When the budget ran out, in the event's time zone.
+    pub alarmed_at: String,
+}
+
+impl ServerStore {
+    /// Wrong codes this hour and the hours that raised an alarm.
+    pub fn guest_security(&self, event: &str) -> Result<GuestSecurity, ServerError> {
+        let conn = self.reader()?;
+        let zone = Self::ensure_event(&conn, event)?.zone();
+        let now = self.now().0;
+        let this_hour = conn
+            .query_row(
+                "SELECT failures FROM guest_failure_hours WHERE event_id = ?1 AND hour = ?2",
+                params![event, now / HOUR_MS],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let readable = |millis: i64| tapster_api::api_timestamp_in(millis, &zone).readable;
+        let alarms = conn
+            .prepare_cached(
+                "SELECT hour, failures, alarmed_at FROM guest_failure_hours
+                 WHERE event_id = ?1 AND alarmed_at IS NOT NULL ORDER BY hour DESC LIMIT 50",
+            )?
+            .query_map(params![event], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<crate::db::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|(hour, failures, at)| GuestAlarm {
+                hour: readable(hour * HOUR_MS),
+                failures,
+                alarmed_at: readable(at),
+            })
+            .collect();
+        Ok(GuestSecurity {
+            budget_per_hour: FAILURE_BUDGET,
+            this_hour,
+            alarms,
+        })
+    }
 }
 
 /// The wait after `failures` wrong codes: none for the first

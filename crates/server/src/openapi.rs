@@ -75,6 +75,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::unblock_wallet,
         crate::admin::move_wallet,
         crate::admin::guest_codes,
+        crate::admin::guest_security,
         crate::admin::get_payout_settings,
         crate::admin::put_payout_settings,
         crate::admin::payout,

@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "payout_runs",
         sql: include_str!("../../../migrations/server/0011_payout_runs.sql"),
     },
+    Migration {
+        version: 12,
+        name: "guest_alarms",
+        sql: include_str!("../../../migrations/server/0012_guest_alarms.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -150,6 +155,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 11,
         name: "payout_runs",
         sql: include_str!("../../../migrations/server-pg/0011_payout_runs.sql"),
+    },
+    PgMigration {
+        version: 12,
+        name: "guest_alarms",
+        sql: include_str!("../../../migrations/server-pg/0012_guest_alarms.sql"),
     },
 ];
 

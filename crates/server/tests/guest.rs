@@ -579,3 +579,55 @@ fn a_payout_request_is_confirmed_by_mail_and_a_change_is_told_to_the_earlier_add
         assert!(!logged.contains(secret), "{secret} in the log");
     }
 }
+
+#[test]
+fn many_addresses_guessing_a_little_each_raise_the_managers_alarm() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let alarm = || {
+        let (status, body) = json(
+            server
+                .client()
+                .get(server.url(&fx.event, "manage/guest-security"))
+                .bearer_auth(&fx.admin_token)
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["data"].clone()
+    };
+    codes(&server, &fx, &[BAND]);
+    // Two wrong codes from the browser's own address count too.
+    for _ in 0..2 {
+        assert_eq!(sign_in(&server, &fx, "7QK2-M9XD-4HNB").status(), 401);
+    }
+    assert_eq!(alarm()["this_hour"], 2);
+    assert_eq!(alarm()["alarms"], json!([]));
+    // The same database as the server's, as a second server process would
+    // share it: a botnet's addresses, each under its own limit.
+    let store = tapster_server::store::ServerStore::connect(
+        &fx.db,
+        std::sync::Arc::new(tapster_ledger::SystemClock),
+    )
+    .unwrap();
+    let budget = tapster_server::guest::FAILURE_BUDGET;
+    for n in 0..budget - 3 {
+        let answer = store
+            .guest_sign_in(
+                &fx.event,
+                "7QK2-M9XD-4HNB",
+                &format!("198.51.100.{}", n % 250),
+            )
+            .unwrap();
+        assert!(
+            matches!(answer, tapster_server::guest::SignIn::Refused),
+            "{n}"
+        );
+    }
+    assert_eq!(alarm()["alarms"], json!([]), "one short of the budget");
+    assert_eq!(sign_in(&server, &fx, "7QK2-M9XD-4HNB").status(), 401);
+    let raised = alarm();
+    assert_eq!(raised["this_hour"], budget);
+    assert_eq!(raised["alarms"].as_array().unwrap().len(), 1, "{raised}");
+    assert_eq!(raised["alarms"][0]["failures"], budget);
+}
