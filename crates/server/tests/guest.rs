@@ -576,7 +576,16 @@ fn a_payout_request_is_confirmed_by_mail_and_a_change_is_told_to_the_earlier_add
         "the log says mail went"
     );
     for secret in ["example.org", "DE44500105175407324931", code.as_str()] {
-        assert!(!logged.contains(secret), "{secret} in the log");
+        assert!(
+            !logged.contains(secret),
+            "{secret} in the log: {}",
+            logged
+                .lines()
+                .filter(|l| l.contains(secret))
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
 
