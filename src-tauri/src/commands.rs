@@ -515,6 +515,48 @@ pub async fn save_pass_sheet(
 }
 
 #[tauri::command]
+pub async fn payouts(terminal: Term<'_>) -> Result<view::PayoutsView, AppError> {
+    terminal.payouts_on_server().await
+}
+
+#[tauri::command]
+pub async fn save_payout_settings(
+    terminal: Term<'_>,
+    form: view::PayoutSettingsForm,
+) -> Result<view::PayoutsView, AppError> {
+    terminal.save_payout_settings_on_server(&form).await
+}
+
+#[tauri::command]
+pub async fn create_payout_run(
+    terminal: Term<'_>,
+    form: view::NewPayoutRunForm,
+) -> Result<view::PayoutsView, AppError> {
+    terminal.create_payout_run_on_server(&form).await
+}
+
+#[tauri::command]
+pub async fn end_payout_run(
+    terminal: Term<'_>,
+    run: String,
+    done: bool,
+) -> Result<view::PayoutsView, AppError> {
+    terminal.end_payout_run_on_server(&run, done).await
+}
+
+#[tauri::command]
+pub async fn save_payout_run_file(
+    terminal: Term<'_>,
+    run: String,
+    format: view::ExportFormat,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_payout_run_file(&run, format, std::path::Path::new(&path))
+        .await
+}
+
+#[tauri::command]
 pub async fn stock(terminal: Term<'_>) -> Result<view::StockView, AppError> {
     terminal.stock_on_server().await
 }

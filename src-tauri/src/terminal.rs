@@ -35,6 +35,7 @@ mod bills;
 mod encoding;
 mod manage;
 mod passes;
+mod payouts;
 mod remote;
 mod stock;
 

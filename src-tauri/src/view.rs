@@ -561,6 +561,8 @@ pub struct Report {
 pub enum ExportFormat {
     Pdf,
     Csv,
+    /// A SEPA credit transfer file (payout runs only).
+    Xml,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
@@ -823,6 +825,87 @@ pub struct VoucherCredited {
 pub struct PassesView {
     /// Newest first.
     pub batches: Vec<PassBatchLine>,
+}
+
+/// The Payouts tab: the organiser's settings for payouts asked for on the
+/// guest pages, the runs that pay them, what nobody claimed, and the
+/// guest pages' wrong-code alarms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct PayoutsView {
+    pub settings: PayoutSettingsForm,
+    /// Newest first.
+    pub runs: Vec<PayoutRunLine>,
+    #[ts(type = "number")]
+    pub unclaimed_bands: i64,
+    #[ts(type = "number")]
+    pub unclaimed_cents: i64,
+    /// Of those, bands whose request a run left out (below the minimum).
+    #[ts(type = "number")]
+    pub unclaimed_requested: i64,
+    /// The request window's end has passed.
+    pub deadline_passed: bool,
+    #[ts(type = "number")]
+    pub wrong_codes_this_hour: i64,
+    #[ts(type = "number")]
+    pub wrong_code_budget: i64,
+    /// Hours past the budget, newest first: `hour · count`.
+    pub alarms: Vec<String>,
+}
+
+/// The organiser's payout settings as the form edits them; empty texts
+/// are "not set".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PayoutSettingsForm {
+    pub debtor_name: String,
+    pub debtor_iban: String,
+    pub donation_target: String,
+    pub remittance: String,
+    pub page_text: String,
+    #[ts(type = "number")]
+    pub fee_cents: i64,
+    #[ts(type = "number")]
+    pub minimum_cents: i64,
+    /// Requests close then; `null`: open until a run takes them.
+    #[ts(type = "number | null")]
+    pub closes_at_ms: Option<i64>,
+    /// Country codes whose accounts are paid, e.g. `DE AT`.
+    pub countries: String,
+}
+
+/// A payout run as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct PayoutRunLine {
+    pub id: String,
+    /// `pending`, `exported`, `done` or `revoked`.
+    pub state: String,
+    pub created_at: String,
+    pub execution_date: String,
+    #[ts(type = "number")]
+    pub bands: i64,
+    #[ts(type = "number")]
+    pub transfers: i64,
+    #[ts(type = "number")]
+    pub transfer_cents: i64,
+    #[ts(type = "number")]
+    pub fee_cents: i64,
+    #[ts(type = "number")]
+    pub donation_cents: i64,
+    #[ts(type = "number")]
+    pub total_cents: i64,
+    pub warnings: Vec<String>,
+}
+
+/// A new payout run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct NewPayoutRunForm {
+    #[ts(type = "number | null")]
+    pub max_count: Option<i64>,
+    #[ts(type = "number | null")]
+    pub max_cents: Option<i64>,
+    /// `YYYY-MM-DD`; `null`: the next day.
+    pub execution_date: Option<String>,
+    /// Run although tills have unsent sales or requests are still open.
+    pub accept_warnings: bool,
 }
 
 /// The encoding station (a manager personalising wristbands).

@@ -1135,3 +1135,138 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
     assert_eq!(event.transactions_of(&terminal_id), 6);
     assert!(event.check(), "tapster-server check is clean");
 }
+
+/// The guest of `band` asks for a payout on the guest pages, as their
+/// phone would: a code from the manager, sign-in, the form.
+fn guest_asks_for_payout(event: &Event, server: &Server, band: &str, iban: &str) {
+    let admin = server.blocking_client();
+    let codes: serde_json::Value = admin
+        .post(format!(
+            "https://{}/api/v1/events/{}/manage/guest-codes",
+            server.address, event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .json(&serde_json::json!({ "token_ids": [band] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let code = codes["data"]["codes"][0]["code"].as_str().unwrap();
+    let phone = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(sync_common::pinned_tls(server.fingerprint))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = format!("https://{}/guest/{}", server.address, event.id);
+    let signed = phone
+        .post(format!("{page}/sign-in"))
+        .form(&[("code", code)])
+        .send()
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let shown = phone
+        .get(format!("{page}?lang=en"))
+        .header("Cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let at = shown.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &shown[at..at + shown[at..].find('"').unwrap()];
+    let asked = phone
+        .post(format!("{page}/payout"))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("account_holder", "Jürgen Müller"),
+            ("iban", iban),
+            ("email", "guest@example.org"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(asked.status(), 303);
+}
+
+#[test]
+fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
+    use tapster_app::view::{ExportFormat, NewPayoutRunForm};
+    let event = Event::new(1, 10_00);
+    let server = Server::start(&event.db, 0.0);
+    let band = demo::wristband(1).to_string();
+    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let t = &till.terminal;
+    let rt = &till.runtime;
+    guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
+
+    till.login("3333");
+    assert_eq!(
+        rt.block_on(t.payouts_on_server()).unwrap_err().code,
+        ErrorCode::RoleNotPermitted,
+        "a supervisor does not pay money out"
+    );
+    till.login("4444");
+    let view = rt.block_on(t.payouts_on_server()).unwrap();
+    assert!(view.runs.is_empty());
+    assert_eq!((view.unclaimed_bands, view.unclaimed_cents), (1, 10_00));
+    assert!(view.settings.countries.contains("DE"));
+    assert_eq!(view.wrong_code_budget, 300);
+
+    let mut settings = view.settings.clone();
+    settings.debtor_name = "Festival GmbH".into();
+    settings.debtor_iban = "DE89 3704 0044 0532 0130 00".into();
+    settings.fee_cents = 50;
+    let view = rt
+        .block_on(t.save_payout_settings_on_server(&settings))
+        .unwrap();
+    assert_eq!(view.settings.fee_cents, 50);
+
+    // The request window is open: the server's warning, then accepted.
+    let mut form = NewPayoutRunForm {
+        max_count: None,
+        max_cents: None,
+        execution_date: None,
+        accept_warnings: false,
+    };
+    let refused = rt
+        .block_on(t.create_payout_run_on_server(&form))
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RefusedByServer);
+    assert!(refused.message.contains("window"), "{}", refused.message);
+    form.accept_warnings = true;
+    let view = rt.block_on(t.create_payout_run_on_server(&form)).unwrap();
+    let run = &view.runs[0];
+    assert_eq!((run.state.as_str(), run.bands), ("pending", 1));
+    assert_eq!((run.transfer_cents, run.fee_cents), (9_50, 50));
+    assert_eq!(view.unclaimed_bands, 0, "the run holds it");
+
+    let files = tempfile::tempdir().unwrap();
+    let xml = files.path().join("payout.xml");
+    rt.block_on(t.save_payout_run_file(&run.id, ExportFormat::Xml, &xml))
+        .unwrap();
+    let written = std::fs::read_to_string(&xml).unwrap();
+    tapster_sepa::testing::validate(&written).unwrap();
+    assert!(written.contains("<Nm>Juergen Mueller</Nm>"));
+    let csv = files.path().join("payout.csv");
+    rt.block_on(t.save_payout_run_file(&run.id, ExportFormat::Csv, &csv))
+        .unwrap();
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("9,50"));
+    assert_eq!(
+        rt.block_on(t.save_payout_run_file(&run.id, ExportFormat::Pdf, &csv))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    let view = rt
+        .block_on(t.end_payout_run_on_server(&run.id, true))
+        .unwrap();
+    assert_eq!(view.runs[0].state, "done");
+    let wallet = manager_get(&event, &server, &format!("wallets/token/{band}"));
+    assert!(wallet.contains("\"balance\":0"), "{wallet}");
+}

@@ -85,11 +85,21 @@ fn manager_screens_are_refused_by_role_in_rust() {
         ErrorCode::RoleNotPermitted
     );
     assert_eq!(t.settings().unwrap_err().code, ErrorCode::RoleNotPermitted);
+    assert_eq!(
+        block(t.payouts_on_server()).unwrap_err().code,
+        ErrorCode::RoleNotPermitted,
+        "paying balances back by bank is a manager's"
+    );
     // A manager: everything.
     t.login("4444").unwrap();
     t.catalogue_admin().unwrap();
     t.staff_list().unwrap();
     t.settings().unwrap();
+    assert_eq!(
+        block(t.payouts_on_server()).unwrap_err().code,
+        ErrorCode::ServerOwned,
+        "payouts live on the event's server"
+    );
     assert!(!t.wallet(BAND).unwrap().blocked, "nothing was changed");
 }
 

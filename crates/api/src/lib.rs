@@ -15,10 +15,12 @@
 //! - [`BandKeysResource`]: the event's band keys for its tills; [`SunTapResource`]: a verified SUN link.
 //! - [`backoffice`]: vendors, settlement, inventory and stock per location.
 //! - [`manage`]: the manager API's shapes, and staff sessions for it.
+//! - [`payouts`]: payout runs, unclaimed balances, the guest pages' alarms.
 //! - [`walletapp`]: seed 003's devices and passes.
 
 pub mod backoffice;
 pub mod manage;
+pub mod payouts;
 pub mod walletapp;
 pub mod winston;
 

@@ -717,25 +717,7 @@ fn count_failure(
     Ok(())
 }
 
-/// The guest pages' wrong codes as the manager sees them.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct GuestSecurity {
-    /// Wrong codes an hour, from all addresses, before an alarm.
-    pub budget_per_hour: i64,
-    /// Wrong codes so far this hour.
-    pub this_hour: i64,
-    /// Hours past the budget, newest first (the last 50).
-    pub alarms: Vec<GuestAlarm>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct GuestAlarm {
-    /// The hour's start, in the event's time zone.
-    pub hour: String,
-    pub failures: i64,
-    /// When the budget ran out, in the event's time zone.
-    pub alarmed_at: String,
-}
+pub use tapster_api::payouts::{GuestAlarm, GuestSecurity};
 
 impl ServerStore {
     /// Wrong codes this hour and the hours that raised an alarm.

@@ -18,12 +18,15 @@
 //! - **Revoked**: the wallets are as they were (a band its guest had
 //!   blocked stays blocked) and the requests wait for a later run.
 
-use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{EntryKind, Tender};
 use tapster_ledger::payout_request::{Donation, NotPaidOut, PayoutSettings};
 use tapster_ledger::{Cents, TokenId};
 
 use tapster_print::csv::CsvStyle;
+
+pub use tapster_api::payouts::{
+    LeftOut, NewPayoutRun, PayoutRun, RunState, UnclaimedBalances, UnclaimedBand,
+};
 
 use crate::db::{params, Connection, OptionalExtension};
 use crate::error::ServerError;
@@ -37,107 +40,6 @@ pub const TAG_FEE: &str = "payout_fee";
 /// The tag of the transaction that books a band's donation.
 pub const TAG_DONATION: &str = "donation";
 
-/// Where a run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RunState {
-    /// Wallets frozen; the file not yet downloaded.
-    Pending,
-    /// The SEPA file was downloaded: upload it to the bank.
-    Exported,
-    /// The bank paid; booked in the ledger.
-    Done,
-    /// Called off; the wallets are as they were.
-    Revoked,
-}
-
-impl RunState {
-    fn as_str(self) -> &'static str {
-        match self {
-            RunState::Pending => "pending",
-            RunState::Exported => "exported",
-            RunState::Done => "done",
-            RunState::Revoked => "revoked",
-        }
-    }
-
-    fn parse(text: &str) -> Result<RunState, ServerError> {
-        Ok(match text {
-            "pending" => RunState::Pending,
-            "exported" => RunState::Exported,
-            "done" => RunState::Done,
-            "revoked" => RunState::Revoked,
-            other => {
-                return Err(ServerError::Internal(format!(
-                    "unknown run state '{other}'"
-                )))
-            }
-        })
-    }
-
-    /// Its wallets are frozen.
-    fn freezes(self) -> bool {
-        matches!(self, RunState::Pending | RunState::Exported)
-    }
-}
-
-/// What the organiser asks of a new run.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPayoutRun {
-    /// Take at most this many bands.
-    #[serde(default)]
-    pub max_count: Option<u32>,
-    /// Transfer at most this much in total (cents).
-    #[serde(default)]
-    #[schema(value_type = Option<i64>)]
-    pub max_cents: Option<Cents>,
-    /// The day the bank is asked to pay (`YYYY-MM-DD`); default the next
-    /// day in the event's time zone.
-    #[serde(default)]
-    pub execution_date: Option<String>,
-    /// Run even though tills have unsent sales or guests can still change
-    /// their requests.
-    #[serde(default)]
-    pub accept_warnings: bool,
-}
-
-/// A run as the manager sees it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct PayoutRun {
-    pub id: String,
-    pub state: RunState,
-    /// In the event's time zone.
-    pub created_at: String,
-    pub execution_date: String,
-    /// Bands taken.
-    pub bands: i64,
-    /// Bank transfers among them (the others give everything away).
-    pub transfers: i64,
-    pub transfer_cents: i64,
-    pub fee_cents: i64,
-    pub donation_cents: i64,
-    /// What leaves the wallets: transfers, fees and donations.
-    pub total_cents: i64,
-    /// What the organiser was warned of and ran anyway.
-    pub warnings: Vec<String>,
-    pub exported_at: Option<String>,
-    pub finished_at: Option<String>,
-    /// When made: the waiting requests this run left out, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub left_out: Vec<LeftOut>,
-}
-
-/// A request a run did not take.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct LeftOut {
-    #[schema(value_type = String)]
-    pub token_id: TokenId,
-    /// `nothing`, `below_minimum`, or `limit` (the run's count or sum was
-    /// reached: it waits for the next run).
-    pub reason: String,
-}
-
 /// A file of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunFile {
@@ -145,28 +47,6 @@ pub enum RunFile {
     Sepa,
     /// The same rows, and the donations, for the organiser's records.
     Csv(CsvStyle),
-}
-
-/// Bands with money left that no run is paying out.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct UnclaimedBalances {
-    /// The request window's end has passed (`closes_at` in the settings).
-    pub deadline_passed: bool,
-    pub bands: i64,
-    /// Paid money only: promo credit is never paid out.
-    pub total_cents: i64,
-    /// Of those, bands whose guest asked but whose rest a run left out
-    /// (below the minimum after the fee).
-    pub requested_bands: i64,
-    pub rows: Vec<UnclaimedBand>,
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct UnclaimedBand {
-    #[schema(value_type = String)]
-    pub token_id: TokenId,
-    pub payable_cents: i64,
-    pub requested: bool,
 }
 
 /// A request waiting for a run, with its band's wallet.
@@ -384,7 +264,7 @@ impl ServerStore {
             match file {
                 RunFile::Csv(style) => Ok(csv_file(&row, &items, style)),
                 RunFile::Sepa => {
-                    if !row.state.freezes() {
+                    if !row.state.freezes_wallets() {
                         return Err(ServerError::Conflict(format!(
                             "this run is {}: its SEPA file must not go to the bank",
                             row.state.as_str()
@@ -481,7 +361,7 @@ impl ServerStore {
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
             let row = run_row(conn, &event, &run)?;
-            if !row.state.freezes() {
+            if !row.state.freezes_wallets() {
                 return Err(ServerError::Conflict(format!(
                     "this run is already {}",
                     row.state.as_str()
@@ -765,7 +645,8 @@ fn run_row(conn: &Connection, event: &str, run: &str) -> Result<RunRow, ServerEr
     ) = row;
     Ok(RunRow {
         id,
-        state: RunState::parse(&state)?,
+        state: RunState::parse(&state)
+            .ok_or_else(|| ServerError::Internal(format!("unknown run state '{state}'")))?,
         created_at,
         execution_date,
         debtor_name,

@@ -13,9 +13,11 @@ use tapster_api::manage::{
     Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
     TerminalStatus, TerminalUpdate,
 };
+use tapster_api::payouts::{GuestSecurity, NewPayoutRun, PayoutRun, UnclaimedBalances};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_api::WalletResource;
 use tapster_ledger::model::{Category, EventSettings, Product, Role};
+use tapster_ledger::payout_request::PayoutSettings;
 
 use crate::client::{ApiError, ServerClient};
 
@@ -250,6 +252,71 @@ impl ManagerSession {
             .append_pair("language", language);
         let (_, _, pdf) = self.client.send_raw(self.client.http().get(url)).await?;
         Ok(pdf)
+    }
+
+    /// The settings for payouts asked for on the guest pages.
+    pub async fn payout_settings(&self) -> Result<PayoutSettings, ApiError> {
+        self.get("payout-settings").await
+    }
+
+    pub async fn save_payout_settings(
+        &self,
+        settings: &PayoutSettings,
+    ) -> Result<PayoutSettings, ApiError> {
+        self.put("payout-settings", settings).await
+    }
+
+    /// The event's payout runs, newest first.
+    pub async fn payout_runs(&self) -> Result<Vec<PayoutRun>, ApiError> {
+        self.get("payout-runs").await
+    }
+
+    /// A new run: its wallets are frozen until it is done or revoked.
+    pub async fn create_payout_run(&self, asked: &NewPayoutRun) -> Result<PayoutRun, ApiError> {
+        self.post("payout-runs", asked).await
+    }
+
+    /// `done` (the bank paid: booked) or `revoke` (called off).
+    pub async fn end_payout_run(&self, run: &str, how: &str) -> Result<PayoutRun, ApiError> {
+        let url = self.run_url(run, how)?;
+        self.client.data(self.client.http().post(url)).await
+    }
+
+    /// A run's SEPA file (`sepa.xml`; a pending run becomes exported) or
+    /// its bands as CSV (`bands.csv`, in `style` `semicolon` or `comma`),
+    /// as bytes.
+    pub async fn payout_run_file(
+        &self,
+        run: &str,
+        file: &str,
+        style: Option<&str>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut url = self.run_url(run, file)?;
+        if let Some(style) = style {
+            url.query_pairs_mut().append_pair("style", style);
+        }
+        let (_, _, bytes) = self.client.send_raw(self.client.http().get(url)).await?;
+        Ok(bytes)
+    }
+
+    fn run_url(&self, run: &str, last: &str) -> Result<reqwest::Url, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("payout-runs"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|_| ApiError::Misconfigured("a server address without a path".into()))?
+            .push(run)
+            .push(last);
+        Ok(url)
+    }
+
+    /// Bands with money left that no run is paying out.
+    pub async fn unclaimed_balances(&self) -> Result<UnclaimedBalances, ApiError> {
+        self.get("payouts/unclaimed").await
+    }
+
+    /// Wrong codes on the guest pages, and the hours past the budget.
+    pub async fn guest_security(&self) -> Result<GuestSecurity, ApiError> {
+        self.get("guest-security").await
     }
 
     /// Live stock per location, sold-out flags, the locations.

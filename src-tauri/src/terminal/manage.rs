@@ -19,7 +19,7 @@ use crate::config::{read_settings, write_settings};
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
-fn invalid(message: impl Into<String>) -> AppError {
+pub(super) fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::InvalidInput, message)
 }
 
@@ -467,6 +467,9 @@ impl Terminal {
                     },
                 )?
             }
+            view::ExportFormat::Xml => {
+                return Err(invalid("a report is saved as PDF or CSV"));
+            }
             view::ExportFormat::Csv => {
                 let style = match language {
                     tapster_print::Language::De => CsvStyle::Semicolon,
@@ -530,6 +533,7 @@ impl Terminal {
         let extension = match format {
             view::ExportFormat::Pdf => "pdf",
             view::ExportFormat::Csv => "csv",
+            view::ExportFormat::Xml => "xml",
         };
         if !path
             .extension()

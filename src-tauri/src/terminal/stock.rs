@@ -244,6 +244,9 @@ impl Terminal {
         let extension = match format {
             view::ExportFormat::Pdf => "pdf",
             view::ExportFormat::Csv => "csv",
+            view::ExportFormat::Xml => {
+                return Err(invalid("a settlement is saved as PDF or CSV"));
+            }
         };
         let time = |ms: Option<i64>| ms.map(|m| tapster_api::api_timestamp(m).raw);
         let bytes = session

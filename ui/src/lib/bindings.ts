@@ -342,7 +342,51 @@ terminals: Array<Choice>, cashiers: Array<Choice>,
  */
 event_available: boolean, };
 
-export type ExportFormat = "pdf" | "csv";
+export type ExportFormat = "pdf" | "csv" | "xml";
+
+export type PayoutsView = { settings: PayoutSettingsForm, 
+/**
+ * Newest first.
+ */
+runs: Array<PayoutRunLine>, unclaimed_bands: number, unclaimed_cents: number, 
+/**
+ * Of those, bands whose request a run left out (below the minimum).
+ */
+unclaimed_requested: number, 
+/**
+ * The request window's end has passed.
+ */
+deadline_passed: boolean, wrong_codes_this_hour: number, wrong_code_budget: number, 
+/**
+ * Hours past the budget, newest first: `hour · count`.
+ */
+alarms: Array<string>, };
+
+export type PayoutSettingsForm = { debtor_name: string, debtor_iban: string, donation_target: string, remittance: string, page_text: string, fee_cents: number, minimum_cents: number, 
+/**
+ * Requests close then; `null`: open until a run takes them.
+ */
+closes_at_ms: number | null, 
+/**
+ * Country codes whose accounts are paid, e.g. `DE AT`.
+ */
+countries: string, };
+
+export type PayoutRunLine = { id: string, 
+/**
+ * `pending`, `exported`, `done` or `revoked`.
+ */
+state: string, created_at: string, execution_date: string, bands: number, transfers: number, transfer_cents: number, fee_cents: number, donation_cents: number, total_cents: number, warnings: Array<string>, };
+
+export type NewPayoutRunForm = { max_count: number | null, max_cents: number | null, 
+/**
+ * `YYYY-MM-DD`; `null`: the next day.
+ */
+execution_date: string | null, 
+/**
+ * Run although tills have unsent sales or requests are still open.
+ */
+accept_warnings: boolean, };
 
 export type Exported = { path: string, bytes: number, };
 
