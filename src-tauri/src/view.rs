@@ -839,7 +839,8 @@ pub struct PayoutsView {
     pub unclaimed_bands: i64,
     #[ts(type = "number")]
     pub unclaimed_cents: i64,
-    /// Of those, bands whose request a run left out (below the minimum).
+    /// Of those, bands whose guest asked for a payout that no run has
+    /// taken yet (or that a run left out, below the minimum).
     #[ts(type = "number")]
     pub unclaimed_requested: i64,
     /// The request window's end has passed.

@@ -1136,64 +1136,6 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
     assert!(event.check(), "tapster-server check is clean");
 }
 
-/// The guest of `band` asks for a payout on the guest pages, as their
-/// phone would: a code from the manager, sign-in, the form.
-fn guest_asks_for_payout(event: &Event, server: &Server, band: &str, iban: &str) {
-    let admin = server.blocking_client();
-    let codes: serde_json::Value = admin
-        .post(format!(
-            "https://{}/api/v1/events/{}/manage/guest-codes",
-            server.address, event.id
-        ))
-        .bearer_auth(&event.admin_token)
-        .json(&serde_json::json!({ "token_ids": [band] }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let code = codes["data"]["codes"][0]["code"].as_str().unwrap();
-    let phone = reqwest::blocking::Client::builder()
-        .use_preconfigured_tls(sync_common::pinned_tls(server.fingerprint))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = format!("https://{}/guest/{}", server.address, event.id);
-    let signed = phone
-        .post(format!("{page}/sign-in"))
-        .form(&[("code", code)])
-        .send()
-        .unwrap();
-    assert_eq!(signed.status(), 303);
-    let cookie = signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let shown = phone
-        .get(format!("{page}?lang=en"))
-        .header("Cookie", &cookie)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    let at = shown.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &shown[at..at + shown[at..].find('"').unwrap()];
-    let asked = phone
-        .post(format!("{page}/payout"))
-        .header("Cookie", &cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("account_holder", "Jürgen Müller"),
-            ("iban", iban),
-            ("email", "guest@example.org"),
-        ])
-        .send()
-        .unwrap();
-    assert_eq!(asked.status(), 303);
-}
-
 #[test]
 fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
     use tapster_app::view::{ExportFormat, NewPayoutRunForm};
@@ -1203,7 +1145,7 @@ fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
     let (till, _) = ConnectedTill::start(&event, &server, "Info");
     let t = &till.terminal;
     let rt = &till.runtime;
-    guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
+    sync_common::guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
 
     till.login("3333");
     assert_eq!(

@@ -531,3 +531,100 @@ fn a_bar_sees_its_low_stock_a_product_sold_out_there_and_the_tiles_picture_and_r
     );
     app.screenshot("radler-back");
 }
+
+/// A manager pays a guest's rest back in the real window: the settings,
+/// a run (accepting the open request window), its SEPA file, and "bank
+/// has paid" after a confirmation step.
+#[test]
+fn a_manager_makes_a_payout_run_on_a_connected_till() {
+    let event = Event::new(1, 10_00);
+    let terminal = event.terminal("Office");
+    let server = Server::start(&event.db, 0.0);
+    let band = tapster_ledger::demo::wristband(1).to_string();
+    sync_common::guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &server.base(),
+        Some(server.fingerprint),
+        &event,
+        &terminal,
+        data.path(),
+    );
+    app.wait_text("status-connectivity", "Online");
+    for digit in "4444".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("open-manage");
+    app.click("open-manage");
+    app.wait("screen-manage");
+    app.click("manage-tab-payouts");
+    app.wait("payouts-save");
+    app.wait_text(
+        "payouts-unclaimed",
+        "1 wristbands holding €10.00; 1 of them",
+    );
+    app.fill("payouts-debtor-name", "Festival GmbH");
+    app.fill("payouts-debtor-iban", "DE89 3704 0044 0532 0130 00");
+    app.fill("payouts-fee", "0.50");
+    app.click("payouts-save");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let saved = as_manager(
+            &server,
+            &event,
+            "GET",
+            "manage/payout-settings",
+            serde_json::json!({}),
+        );
+        if saved["data"]["fee_cents"] == 50 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not saved: {saved}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    app.screenshot("payouts-settings");
+
+    // Without accepting the warning, the server says why not.
+    app.click("payouts-create");
+    app.wait_text("manage-error", "window");
+    app.click("payouts-accept");
+    app.click("payouts-create");
+    app.wait_text("payout-run-state", "Pending");
+    app.screenshot("payouts-run");
+    let runs = as_manager(
+        &server,
+        &event,
+        "GET",
+        "manage/payout-runs",
+        serde_json::json!({}),
+    );
+    let run = runs["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(runs["data"][0]["transfer_cents"], 9_50, "{runs}");
+
+    // The save dialog cannot be driven: the command it leads to can.
+    let files = tempfile::tempdir().unwrap();
+    let xml = files.path().join("payout.xml");
+    let exported = app.post_async(&format!(
+        "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('save_payout_run_file', {{ run: {run:?}, format: 'xml', path: {:?} }}).then(done, (e) => done({{ error: e }}));",
+        xml.display().to_string()
+    ));
+    assert!(exported.get("error").is_none(), "{exported}");
+    tapster_sepa::testing::validate(&std::fs::read_to_string(&xml).unwrap()).unwrap();
+    app.click("payouts-refresh");
+    app.wait_text("payout-run-state", "At the bank");
+    app.click("payout-run-done");
+    app.wait("payout-run-confirm-step");
+    app.screenshot("payouts-confirm");
+    app.click("payout-run-confirm");
+    app.wait_text("payout-run-state", "Done");
+    app.screenshot("payouts-done");
+    let wallet = as_manager(
+        &server,
+        &event,
+        "GET",
+        &format!("manage/wallets/token/{band}"),
+        serde_json::json!({}),
+    );
+    assert_eq!(wallet["data"]["balance"], 0, "{wallet}");
+}

@@ -112,8 +112,8 @@ pub struct UnclaimedBalances {
     pub bands: i64,
     /// Paid money only: promo credit is never paid out.
     pub total_cents: i64,
-    /// Of those, bands whose guest asked but whose rest a run left out
-    /// (below the minimum after the fee).
+    /// Of those, bands whose guest asked for a payout that no run has
+    /// taken yet (or that a run left out, below the minimum).
     pub requested_bands: i64,
     pub rows: Vec<UnclaimedBand>,
 }

@@ -308,6 +308,17 @@ impl App {
 
     pub fn click(&self, testid: &str) {
         let element = self.wait(testid);
+        // A person scrolls to a button below the fold before tapping it;
+        // WebKitWebDriver does not.
+        let mut reference = serde_json::Map::new();
+        reference.insert(ELEMENT.into(), element.clone().into());
+        self.post(
+            "/execute/sync",
+            json!({
+                "script": "arguments[0].scrollIntoView({ block: 'nearest' });",
+                "args": [reference],
+            }),
+        );
         let result = self.post(&format!("/element/{element}/click"), json!({}));
         assert!(result.is_null(), "click on {testid}: {result}");
     }

@@ -19,6 +19,9 @@ import type {
   VendorForm,
   PassBatchForm,
   PassesView,
+  PayoutsView,
+  PayoutSettingsForm,
+  NewPayoutRunForm,
   ExportFormat,
   Exported,
   ProductForm,
@@ -173,6 +176,15 @@ export const backend = {
   setPassBlocked: (code: string, blocked: boolean) => call<PassesView>("set_pass_blocked", { code, blocked }),
   /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
   savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
+  /** Payouts to guests by SEPA transfer: settings, runs, unclaimed, alarms (connected tills, managers). */
+  payouts: () => call<PayoutsView>("payouts"),
+  savePayoutSettings: (form: PayoutSettingsForm) => call<PayoutsView>("save_payout_settings", { form }),
+  createPayoutRun: (form: NewPayoutRunForm) => call<PayoutsView>("create_payout_run", { form }),
+  /** `done`: the bank has paid (booked); otherwise revoked (wallets unfrozen). */
+  endPayoutRun: (run: string, done: boolean) => call<PayoutsView>("end_payout_run", { run, done }),
+  /** A run's SEPA file (`xml`; the run becomes exported) or its bands (`csv`). */
+  savePayoutRunFile: (run: string, format: ExportFormat, path: string) =>
+    call<Exported>("save_payout_run_file", { run, format, path }),
   encodingStation: () => call<EncodingStation>("encoding_station"),
   /** Switches the reader to encoding wristbands (`link`: an https:// guest page, or null). */
   startEncoding: (link: string | null) => call<EncodingStation>("start_encoding", { link }),
@@ -239,7 +251,11 @@ export function onCustomerView(handler: (view: CustomerView) => void): Promise<U
  */
 export async function chooseSavePath(defaultName: string, format: ExportFormat): Promise<string | null> {
   const filters =
-    format === "pdf" ? [{ name: "PDF", extensions: ["pdf"] }] : [{ name: "CSV", extensions: ["csv"] }];
+    format === "pdf"
+      ? [{ name: "PDF", extensions: ["pdf"] }]
+      : format === "xml"
+        ? [{ name: "SEPA XML", extensions: ["xml"] }]
+        : [{ name: "CSV", extensions: ["csv"] }];
   try {
     return await save({ defaultPath: defaultName, filters });
   } catch (error) {

@@ -350,7 +350,8 @@ export type PayoutsView = { settings: PayoutSettingsForm,
  */
 runs: Array<PayoutRunLine>, unclaimed_bands: number, unclaimed_cents: number, 
 /**
- * Of those, bands whose request a run left out (below the minimum).
+ * Of those, bands whose guest asked for a payout that no run has
+ * taken yet (or that a run left out, below the minimum).
  */
 unclaimed_requested: number, 
 /**

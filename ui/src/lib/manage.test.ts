@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { canManage, passFormProblem, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
+import { canManage, executionDate, passFormProblem, runActions, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
 
 const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo - 1, d, h, mi).getTime();
 
 describe("tabs by role", () => {
   it("shows supervisors a part and managers everything", () => {
-    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"]);
+    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "settings"]);
     expect(tabsFor("supervisor")).toEqual(["reports", "stock", "wallets", "terminals", "sync"]);
     expect(tabsFor("cashier")).toEqual([]);
     expect(canManage("manager")).toBe(true);
@@ -158,5 +158,21 @@ describe("the pass form", () => {
     expect(passFormProblem({ ...form, kind: "allowance" })).toBe("products");
     expect(passFormProblem({ ...form, kind: "allowance", products: ["beer"] })).toBe(null);
     expect(passFormProblem({ ...form, valid_from_ms: 10, valid_until_ms: 5 })).toBe("window");
+  });
+});
+
+describe("payout runs", () => {
+  it("offers the file before done, and revoking until done", () => {
+    expect(runActions("pending", 3)).toEqual({ file: true, done: false, revoke: true });
+    expect(runActions("exported", 3)).toEqual({ file: true, done: true, revoke: true });
+    expect(runActions("pending", 0)).toEqual({ file: false, done: true, revoke: true });
+    expect(runActions("done", 3)).toEqual({ file: false, done: false, revoke: false });
+    expect(runActions("revoked", 3)).toEqual({ file: false, done: false, revoke: false });
+  });
+
+  it("reads the execution date or leaves it to the server", () => {
+    expect(executionDate("")).toBeNull();
+    expect(executionDate(" 2026-12-08 ")).toBe("2026-12-08");
+    expect(executionDate("8.12.2026")).toBeUndefined();
   });
 });

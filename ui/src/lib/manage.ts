@@ -4,9 +4,9 @@
 import type { Role } from "./bindings";
 import { fromLocalInput, startOfLocalDay } from "./localTime";
 
-export type ManageTab = "reports" | "catalogue" | "stock" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "settings";
+export type ManageTab = "reports" | "catalogue" | "stock" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "payouts" | "settings";
 
-const ALL_TABS: ManageTab[] = ["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "settings"];
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "settings"];
 // A supervisor (bar lead) books stock at the bars too.
 const SUPERVISOR_TABS: ManageTab[] = ["reports", "stock", "wallets", "terminals", "sync"];
 
@@ -161,4 +161,26 @@ export function passFormProblem(form: {
   if (form.valid_from_ms !== null && form.valid_until_ms !== null && form.valid_until_ms <= form.valid_from_ms)
     return "window";
   return null;
+}
+
+/**
+ * A payout run's next steps: a pending run's SEPA file goes to the bank
+ * (which makes it exported), an exported run is marked done once the bank
+ * has paid; a run of donations only has no file and is done at once.
+ * Both may be revoked until they are done.
+ */
+export function runActions(state: string, transfers: number): { file: boolean; done: boolean; revoke: boolean } {
+  const open = state === "pending" || state === "exported";
+  return {
+    file: open && transfers > 0,
+    done: state === "exported" || (state === "pending" && transfers === 0),
+    revoke: open,
+  };
+}
+
+/** "2026-12-08" as typed in a date input, or null when empty; undefined when not a date. */
+export function executionDate(text: string): string | null | undefined {
+  const value = text.trim();
+  if (value === "") return null;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : undefined;
 }

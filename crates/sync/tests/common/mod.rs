@@ -574,3 +574,61 @@ pub fn entry_count(ledger: &Ledger) -> i64 {
     conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0))
         .unwrap()
 }
+
+/// The guest of `band` asks for a payout on the guest pages, as their
+/// phone would: a code from the manager, sign-in, the form.
+pub fn guest_asks_for_payout(event: &Event, server: &Server, band: &str, iban: &str) {
+    let admin = server.blocking_client();
+    let codes: serde_json::Value = admin
+        .post(format!(
+            "https://{}/api/v1/events/{}/manage/guest-codes",
+            server.address, event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .json(&serde_json::json!({ "token_ids": [band] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let code = codes["data"]["codes"][0]["code"].as_str().unwrap();
+    let phone = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(pinned_tls(server.fingerprint))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = format!("https://{}/guest/{}", server.address, event.id);
+    let signed = phone
+        .post(format!("{page}/sign-in"))
+        .form(&[("code", code)])
+        .send()
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let shown = phone
+        .get(format!("{page}?lang=en"))
+        .header("Cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let at = shown.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &shown[at..at + shown[at..].find('"').unwrap()];
+    let asked = phone
+        .post(format!("{page}/payout"))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("account_holder", "Jürgen Müller"),
+            ("iban", iban),
+            ("email", "guest@example.org"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(asked.status(), 303);
+}
