@@ -545,6 +545,11 @@ pub async fn end_payout_run(
 }
 
 #[tauri::command]
+pub async fn settle_unclaimed(terminal: Term<'_>) -> Result<view::PayoutsView, AppError> {
+    terminal.settle_unclaimed_on_server().await
+}
+
+#[tauri::command]
 pub async fn save_payout_run_file(
     terminal: Term<'_>,
     run: String,

@@ -170,6 +170,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::create_payout_run,
             commands::end_payout_run,
             commands::save_payout_run_file,
+            commands::settle_unclaimed,
             commands::create_passes,
             commands::import_passes,
             commands::set_pass_blocked,

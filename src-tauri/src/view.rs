@@ -871,6 +871,9 @@ pub struct PayoutSettingsForm {
     pub closes_at_ms: Option<i64>,
     /// Country codes whose accounts are paid, e.g. `DE AT`.
     pub countries: String,
+    /// Paid money nobody asked for once requests closed: `retain` or
+    /// `donate`.
+    pub unclaimed: String,
 }
 
 /// A payout run as the list shows it.

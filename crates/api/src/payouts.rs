@@ -145,3 +145,12 @@ pub struct GuestAlarm {
     /// When the budget ran out, in the event's time zone.
     pub alarmed_at: String,
 }
+
+/// Unclaimed paid money booked after the request window closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnclaimedSettled {
+    /// `retain` or `donate`, as the settings said.
+    pub rule: String,
+    pub bands: i64,
+    pub total_cents: i64,
+}

@@ -92,6 +92,22 @@ pub struct PayoutSettings {
     /// characters).
     #[serde(default)]
     pub page_text: Option<String>,
+    /// What becomes of paid money nobody asked for once requests have
+    /// closed (`closes_at`).
+    #[serde(default)]
+    pub unclaimed: Unclaimed,
+}
+
+/// Paid money left on bands after the request window closed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Unclaimed {
+    /// The organiser keeps it (as the event's terms say).
+    #[default]
+    Retain,
+    /// It goes to the cause the organiser names (`donation_target`).
+    Donate,
 }
 
 /// The organiser's bank account, as a SEPA file names it.
@@ -150,6 +166,7 @@ impl Default for PayoutSettings {
             debtor: None,
             remittance: None,
             page_text: None,
+            unclaimed: Unclaimed::Retain,
         }
     }
 }
@@ -211,6 +228,12 @@ impl PayoutSettings {
             return Err(crate::error::InputError::new(
                 "remittance",
                 "must be 1 to 140 characters",
+            ));
+        }
+        if self.unclaimed == Unclaimed::Donate && self.donation_target.is_none() {
+            return Err(crate::error::InputError::new(
+                "unclaimed",
+                "can be donated only to a cause named in donation_target",
             ));
         }
         if self

@@ -74,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route(&m("payout-runs/{run_id}/done"), post(finish_payout_run))
         .route(&m("payout-runs/{run_id}/revoke"), post(revoke_payout_run))
         .route(&m("payouts/unclaimed"), get(unclaimed_balances))
+        .route(&m("payouts/unclaimed/settle"), post(settle_unclaimed))
         .route(&m("reports/sales"), get(sales_report))
         .route(&m("reports/topups"), get(top_up_report))
         .route(&m("reports/summary"), get(summary))
@@ -1066,6 +1067,24 @@ pub(crate) async fn unclaimed_balances(
 ) -> Result<Response, ServerError> {
     managed!(s, e, h, Action::RunPayouts, |st: &Store, ev: &str| st
         .unclaimed_balances(ev))
+    .map(ok)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/payouts/unclaimed/settle", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Unclaimed paid money booked as retained or donated (the settings' `unclaimed`); the bands are blocked", body = Data<tapster_api::payouts::UnclaimedSettled>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The request window has not closed yet", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn settle_unclaimed(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::RunPayouts, |st: &Store, ev: &str| st
+        .settle_unclaimed(ev))
     .map(ok)
 }
 

@@ -87,6 +87,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::finish_payout_run,
         crate::admin::revoke_payout_run,
         crate::admin::unclaimed_balances,
+        crate::admin::settle_unclaimed,
         crate::admin::sales_report,
         crate::admin::top_up_report,
         crate::admin::summary,

@@ -19,13 +19,13 @@
 //!   blocked stays blocked) and the requests wait for a later run.
 
 use tapster_ledger::model::{EntryKind, Tender};
-use tapster_ledger::payout_request::{Donation, NotPaidOut, PayoutSettings};
+use tapster_ledger::payout_request::{Donation, NotPaidOut, PayoutSettings, Unclaimed};
 use tapster_ledger::{Cents, TokenId};
 
 use tapster_print::csv::CsvStyle;
 
 pub use tapster_api::payouts::{
-    LeftOut, NewPayoutRun, PayoutRun, RunState, UnclaimedBalances, UnclaimedBand,
+    LeftOut, NewPayoutRun, PayoutRun, RunState, UnclaimedBalances, UnclaimedBand, UnclaimedSettled,
 };
 
 use crate::db::{params, Connection, OptionalExtension};
@@ -39,6 +39,9 @@ pub const TAG_TRANSFER: &str = "sepa_transfer";
 pub const TAG_FEE: &str = "payout_fee";
 /// The tag of the transaction that books a band's donation.
 pub const TAG_DONATION: &str = "donation";
+/// The tags of unclaimed money booked after the request window closed.
+pub const TAG_UNCLAIMED_RETAINED: &str = "unclaimed_retained";
+pub const TAG_UNCLAIMED_DONATED: &str = "unclaimed_donated";
 
 /// A file of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -442,6 +445,88 @@ impl ServerStore {
             });
         }
         Ok(report)
+    }
+}
+
+impl ServerStore {
+    /// Books the paid money nobody asked for, once the request window has
+    /// closed: retained by the organiser or donated, as the settings say.
+    /// Each band is blocked (nothing is left to spend) and booked once; a
+    /// second call finds nothing. Bands a run holds are left to the run.
+    pub fn settle_unclaimed(&self, event: &str) -> Result<UnclaimedSettled, ServerError> {
+        let (event, now) = (event.to_string(), self.now());
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            let settings = payout_settings_of(conn, &event)?;
+            if !settings.closes_at.is_some_and(|closes| now.0 >= closes) {
+                return Err(ServerError::Conflict(
+                    "unclaimed money is booked only after the request window has closed (closes_at in the payout settings)".into(),
+                ));
+            }
+            let (tag, rule, description) = match settings.unclaimed {
+                Unclaimed::Retain => (TAG_UNCLAIMED_RETAINED, "retain", "Nicht abgeholt: einbehalten".to_string()),
+                Unclaimed::Donate => (
+                    TAG_UNCLAIMED_DONATED,
+                    "donate",
+                    format!(
+                        "Nicht abgeholt: Spende an {}",
+                        settings.donation_target.as_deref().unwrap_or("-")
+                    ),
+                ),
+            };
+            let wallets = conn
+                .prepare_cached(
+                    "SELECT w.id, w.token_id, w.balance, w.promo_balance FROM wallets w
+                     WHERE w.event_id = ?1 AND w.balance > 0
+                       AND NOT EXISTS (SELECT 1 FROM payout_run_items i
+                                       JOIN payout_runs p ON p.id = i.run_id
+                                       WHERE i.wallet_id = w.id AND p.state IN ('pending', 'exported'))
+                     ORDER BY w.token_id",
+                )?
+                .query_map(params![event], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<crate::db::Result<Vec<_>>>()?;
+            let mut settled = UnclaimedSettled {
+                rule: rule.to_string(),
+                bands: 0,
+                total_cents: 0,
+            };
+            for (wallet_id, _token, balance, promo) in wallets {
+                let payable = tapster_ledger::promo::payable(Cents(balance), Cents(promo));
+                if !payable.is_positive() {
+                    continue;
+                }
+                let mut booking = manual(
+                    &event,
+                    &wallet_id,
+                    EntryKind::Payout,
+                    Tender::Wallet,
+                    Cents(-payable.0),
+                    &description,
+                    now,
+                );
+                booking.tag = Some(tag);
+                insert_transaction(conn, &booking)?;
+                let cursor = next_cursor(conn, &event)?;
+                conn.execute(
+                    "UPDATE wallets SET blocked = 1, cursor = ?2 WHERE id = ?1",
+                    params![wallet_id, cursor],
+                )?;
+                settled.bands += 1;
+                settled.total_cents = settled
+                    .total_cents
+                    .checked_add(payable.0)
+                    .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
+            }
+            tracing::info!(event, rule, bands = settled.bands, total_cents = settled.total_cents, "unclaimed money booked");
+            Ok(settled)
+        })
     }
 }
 

@@ -1073,13 +1073,17 @@ impl Lang {
     }
 
     fn kind(self, entry: &crate::guest::GuestEntry) -> &'static str {
-        use crate::payout_run::{TAG_DONATION, TAG_FEE, TAG_TRANSFER};
+        use crate::payout_run::{
+            TAG_DONATION, TAG_FEE, TAG_TRANSFER, TAG_UNCLAIMED_DONATED, TAG_UNCLAIMED_RETAINED,
+        };
         let t = self.texts();
         match (entry.kind.as_str(), entry.tender.as_str()) {
             ("payout", _) => match entry.tag.as_deref() {
                 Some(TAG_TRANSFER) => t.kind_payout_transfer,
                 Some(TAG_FEE) => t.kind_payout_fee,
                 Some(TAG_DONATION) => t.kind_donation,
+                Some(TAG_UNCLAIMED_RETAINED) => t.kind_unclaimed_retained,
+                Some(TAG_UNCLAIMED_DONATED) => t.kind_unclaimed_donated,
                 _ => t.kind_payout,
             },
             ("sale", _) => t.kind_sale,
@@ -1124,6 +1128,8 @@ struct Texts {
     kind_payout_transfer: &'static str,
     kind_payout_fee: &'static str,
     kind_donation: &'static str,
+    kind_unclaimed_retained: &'static str,
+    kind_unclaimed_donated: &'static str,
     fee_and_minimum: &'static str,
     mail_subject: &'static str,
     mail_receipt: &'static str,
@@ -1204,6 +1210,8 @@ static GERMAN: Texts = Texts {
     kind_payout_transfer: "Auszahlung per Überweisung",
     kind_payout_fee: "Gebühr für die Überweisung",
     kind_donation: "Spende",
+    kind_unclaimed_retained: "Nicht abgeholt – einbehalten",
+    kind_unclaimed_donated: "Nicht abgeholt – gespendet",
     fee_and_minimum: "Für eine Überweisung behalten wir {fee} ein; überwiesen wird ab {minimum}.",
     mail_subject: "Deine Auszahlung bei {event}",
     mail_receipt: "Hallo,\n\nwir haben gespeichert, wohin der Rest deines Armbands bei {event} gehen soll:\n\n{details}\n\nBis die Auszahlung läuft, kannst du das auf der Seite deines Armbands ändern.{link}\n\nWenn du das nicht warst, sperre dort dein Armband und melde dich beim Veranstalter.\n",
@@ -1284,6 +1292,8 @@ static ENGLISH: Texts = Texts {
     kind_payout_transfer: "Paid out by bank transfer",
     kind_payout_fee: "Bank transfer fee",
     kind_donation: "Donation",
+    kind_unclaimed_retained: "Not claimed – kept by the organiser",
+    kind_unclaimed_donated: "Not claimed – donated",
     fee_and_minimum: "A bank transfer costs {fee}; we transfer from {minimum} on.",
     mail_subject: "Your payout from {event}",
     mail_receipt: "Hello,\n\nwe have saved where the rest of your wristband at {event} should go:\n\n{details}\n\nUntil the payout is made, you can change this on your wristband's page.{link}\n\nIf this was not you, block your wristband there and contact the organiser.\n",

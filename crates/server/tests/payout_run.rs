@@ -390,3 +390,40 @@ fn a_frozen_band_still_signs_in_and_a_band_lost_meanwhile_stays_blocked() {
         "revoking the run does not unblock a lost band"
     );
 }
+
+#[test]
+fn unclaimed_money_is_retained_or_donated_once_the_window_closed() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let desk = Desk {
+        server: &server,
+        fx: &fx,
+    };
+    let (status, body) = desk.post("manage/payouts/unclaimed/settle", json!({}));
+    assert_eq!(status, 409, "the window is open: {body}");
+    // Donating needs a cause.
+    let (status, _) = desk.call(
+        reqwest::Method::PUT,
+        "manage/payout-settings",
+        Some(json!({ "closes_at": 1000, "unclaimed": "donate" })),
+    );
+    assert_eq!(status, 400);
+    desk.settings(json!({
+        "closes_at": 1000,
+        "unclaimed": "donate",
+        "donation_target": "Seenotrettung",
+    }));
+    let before = desk.balance(TRANSFER) + desk.balance(PART);
+    let (status, body) = desk.post("manage/payouts/unclaimed/settle", json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"],
+        json!({ "rule": "donate", "bands": 2, "total_cents": before })
+    );
+    assert_eq!(desk.balance(TRANSFER), 0);
+    assert_eq!(sell(&server, &fx, PART, &["beer"]).0, 402, "blocked");
+    let (_, again) = desk.post("manage/payouts/unclaimed/settle", json!({}));
+    assert_eq!(again["data"]["bands"], 0, "booked once");
+    let (_, report) = desk.get("manage/payouts/unclaimed");
+    assert_eq!(report["data"]["bands"], 0);
+}

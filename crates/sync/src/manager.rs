@@ -13,7 +13,9 @@ use tapster_api::manage::{
     Conflicts, NewStaffMember, StaffMember, StaffSession, StaffSessionRequest, Summary,
     TerminalStatus, TerminalUpdate,
 };
-use tapster_api::payouts::{GuestSecurity, NewPayoutRun, PayoutRun, UnclaimedBalances};
+use tapster_api::payouts::{
+    GuestSecurity, NewPayoutRun, PayoutRun, UnclaimedBalances, UnclaimedSettled,
+};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_api::WalletResource;
 use tapster_ledger::model::{Category, EventSettings, Product, Role};
@@ -312,6 +314,12 @@ impl ManagerSession {
     /// Bands with money left that no run is paying out.
     pub async fn unclaimed_balances(&self) -> Result<UnclaimedBalances, ApiError> {
         self.get("payouts/unclaimed").await
+    }
+
+    /// Books unclaimed paid money as the settings say (after the window).
+    pub async fn settle_unclaimed(&self) -> Result<UnclaimedSettled, ApiError> {
+        self.post("payouts/unclaimed/settle", &serde_json::json!({}))
+            .await
     }
 
     /// Wrong codes on the guest pages, and the hours past the budget.

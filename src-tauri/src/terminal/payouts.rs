@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use tapster_api::payouts::{NewPayoutRun, PayoutRun};
-use tapster_ledger::payout_request::{DebtorAccount, PayoutSettings};
+use tapster_ledger::payout_request::{DebtorAccount, PayoutSettings, Unclaimed};
 use tapster_ledger::rules::Action;
 use tapster_ledger::Cents;
 
@@ -108,6 +108,15 @@ impl Terminal {
         self.payouts_on_server().await
     }
 
+    /// Books unclaimed paid money as the settings say, once requests have
+    /// closed.
+    pub async fn settle_unclaimed_on_server(&self) -> Result<view::PayoutsView, AppError> {
+        let session = self.require_server_session(Action::RunPayouts)?;
+        let settled = session.settle_unclaimed().await.map_err(server_error)?;
+        tracing::info!(bands = settled.bands, rule = %settled.rule, "unclaimed money booked on the server");
+        self.payouts_on_server().await
+    }
+
     /// Saves a run's SEPA file (XML; the run becomes exported) or its
     /// bands (CSV) where the save dialog chose.
     pub async fn save_payout_run_file(
@@ -153,6 +162,11 @@ fn settings_form(settings: &PayoutSettings) -> view::PayoutSettingsForm {
         minimum_cents: settings.minimum_cents.0,
         closes_at_ms: settings.closes_at,
         countries: settings.countries.join(" "),
+        unclaimed: match settings.unclaimed {
+            Unclaimed::Retain => "retain",
+            Unclaimed::Donate => "donate",
+        }
+        .to_string(),
     }
 }
 
@@ -187,6 +201,11 @@ fn settings_of(form: &view::PayoutSettingsForm) -> Result<PayoutSettings, AppErr
         debtor,
         remittance: text(&form.remittance),
         page_text: text(&form.page_text),
+        unclaimed: match form.unclaimed.as_str() {
+            "donate" => Unclaimed::Donate,
+            "retain" => Unclaimed::Retain,
+            _ => return Err(invalid("unclaimed money is retained or donated")),
+        },
     };
     settings
         .validate()
@@ -247,8 +266,22 @@ mod tests {
             .unwrap_err()
             .message
             .contains("debtor.iban"));
-        edited.fee_cents = -1;
         edited.debtor_iban = "DE89370400440532013000".into();
+        edited.unclaimed = "burn".into();
+        assert_eq!(
+            settings_of(&edited).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+        edited.unclaimed = "donate".into();
+        assert!(
+            settings_of(&edited)
+                .unwrap_err()
+                .message
+                .contains("unclaimed"),
+            "donating needs a cause"
+        );
+        edited.unclaimed = "retain".into();
+        edited.fee_cents = -1;
         assert!(settings_of(&edited).unwrap_err().message.contains("fee"));
     }
 }

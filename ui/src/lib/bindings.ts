@@ -371,7 +371,12 @@ closes_at_ms: number | null,
 /**
  * Country codes whose accounts are paid, e.g. `DE AT`.
  */
-countries: string, };
+countries: string, 
+/**
+ * Paid money nobody asked for once requests closed: `retain` or
+ * `donate`.
+ */
+unclaimed: string, };
 
 export type PayoutRunLine = { id: string, 
 /**
