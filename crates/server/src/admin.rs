@@ -1072,7 +1072,7 @@ pub(crate) async fn unclaimed_balances(
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/payouts/unclaimed/settle", tag = "manage",
     params(("event_id" = String, Path)), security(("admin_token" = [])),
-    responses((status = 200, description = "Unclaimed paid money booked as retained or donated (the settings' `unclaimed`); the bands are blocked", body = Data<tapster_api::payouts::UnclaimedSettled>),
+    responses((status = 200, description = "Unclaimed paid money booked as retained or donated (the settings' `unclaimed`), once per band", body = Data<tapster_api::payouts::UnclaimedSettled>),
         (status = 401, body = ErrorBody),
         (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
         (status = 404, body = ErrorBody),

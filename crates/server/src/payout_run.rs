@@ -451,14 +451,15 @@ impl ServerStore {
 impl ServerStore {
     /// Books the paid money nobody asked for, once the request window has
     /// closed: retained by the organiser or donated, as the settings say.
-    /// Each band is blocked (nothing is left to spend) and booked once; a
-    /// second call finds nothing. Bands a run holds are left to the run.
+    /// Each band is booked once (its paid money is then zero, so a second
+    /// call finds nothing); it is not blocked, so its guest still signs in
+    /// and sees why. Bands a run holds are left to the run.
     pub fn settle_unclaimed(&self, event: &str) -> Result<UnclaimedSettled, ServerError> {
         let (event, now) = (event.to_string(), self.now());
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
             let settings = payout_settings_of(conn, &event)?;
-            if !settings.closes_at.is_some_and(|closes| now.0 >= closes) {
+            if settings.closes_at.is_none_or(|closes| now.0 < closes) {
                 return Err(ServerError::Conflict(
                     "unclaimed money is booked only after the request window has closed (closes_at in the payout settings)".into(),
                 ));
@@ -513,11 +514,6 @@ impl ServerStore {
                 );
                 booking.tag = Some(tag);
                 insert_transaction(conn, &booking)?;
-                let cursor = next_cursor(conn, &event)?;
-                conn.execute(
-                    "UPDATE wallets SET blocked = 1, cursor = ?2 WHERE id = ?1",
-                    params![wallet_id, cursor],
-                )?;
                 settled.bands += 1;
                 settled.total_cents = settled
                     .total_cents

@@ -421,7 +421,11 @@ fn unclaimed_money_is_retained_or_donated_once_the_window_closed() {
         json!({ "rule": "donate", "bands": 2, "total_cents": before })
     );
     assert_eq!(desk.balance(TRANSFER), 0);
-    assert_eq!(sell(&server, &fx, PART, &["beer"]).0, 402, "blocked");
+    assert_eq!(
+        sell(&server, &fx, PART, &["beer"]).0,
+        402,
+        "nothing left to spend"
+    );
     let (_, again) = desk.post("manage/payouts/unclaimed/settle", json!({}));
     assert_eq!(again["data"]["bands"], 0, "booked once");
     let (_, report) = desk.get("manage/payouts/unclaimed");
