@@ -545,6 +545,18 @@ pub async fn end_payout_run(
 }
 
 #[tauri::command]
+pub async fn save_guest_codes(
+    terminal: Term<'_>,
+    tokens: String,
+    portal_url: String,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_guest_codes(&tokens, &portal_url, std::path::Path::new(&path))
+        .await
+}
+
+#[tauri::command]
 pub async fn settle_unclaimed(terminal: Term<'_>) -> Result<view::PayoutsView, AppError> {
     terminal.settle_unclaimed_on_server().await
 }

@@ -171,6 +171,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::end_payout_run,
             commands::save_payout_run_file,
             commands::settle_unclaimed,
+            commands::save_guest_codes,
             commands::create_passes,
             commands::import_passes,
             commands::set_pass_blocked,

@@ -1189,6 +1189,28 @@ fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
     assert_eq!(view.unclaimed_bands, 0, "the run holds it");
 
     let files = tempfile::tempdir().unwrap();
+    // Codes for the bands' guest pages, in a file only.
+    let codes_csv = files.path().join("codes.csv");
+    assert_eq!(
+        rt.block_on(t.save_guest_codes("not a band", "", &codes_csv))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    rt.block_on(t.save_guest_codes(&format!("{band}\n"), "https://pay.example.org", &codes_csv))
+        .unwrap();
+    let written = std::fs::read_to_string(&codes_csv).unwrap();
+    let row: Vec<&str> = written.lines().nth(1).unwrap().split(';').collect();
+    assert_eq!(row[0], band);
+    assert_eq!(row[1].len(), 14, "{written}");
+    assert_eq!(
+        row[2],
+        format!(
+            "https://pay.example.org/guest/{}?code={}",
+            event.id,
+            row[1].replace('-', "")
+        )
+    );
     let xml = files.path().join("payout.xml");
     rt.block_on(t.save_payout_run_file(&run.id, ExportFormat::Xml, &xml))
         .unwrap();

@@ -154,3 +154,36 @@ pub struct UnclaimedSettled {
     pub bands: i64,
     pub total_cents: i64,
 }
+
+/// `POST manage/guest-codes`: the wristbands to make codes for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestCodesRequest {
+    /// The wristbands to make codes for (1 to 10,000); a band's earlier
+    /// code stops working.
+    pub token_ids: Vec<String>,
+}
+
+/// The codes to print on the wristbands, shown only in this answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GuestCodes {
+    pub codes: Vec<IssuedCode>,
+}
+
+/// A band's code, as made for printing.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IssuedCode {
+    pub token_id: String,
+    /// As printed: `7QK2-M9XD-4HNB`. Shown only now; the server keeps a
+    /// keyed hash.
+    pub code: String,
+}
+
+impl std::fmt::Debug for IssuedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The code opens the band's page: never in a log.
+        f.debug_struct("IssuedCode")
+            .field("token_id", &self.token_id)
+            .finish_non_exhaustive()
+    }
+}

@@ -77,6 +77,17 @@ impl GuestCode {
     }
 }
 
+/// The link a band's QR code carries: the guest page of `event` at the
+/// public address `base`, with the `printed` code (its dashes left out).
+/// The page takes the code out of the address bar at once.
+pub fn portal_link(base: &str, event: &str, printed: &str) -> String {
+    format!(
+        "{}/guest/{event}?code={}",
+        base.trim_end_matches('/'),
+        printed.replace('-', "")
+    )
+}
+
 impl fmt::Debug for GuestCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("GuestCode(…)")
@@ -87,6 +98,14 @@ impl fmt::Debug for GuestCode {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_link_carries_the_code_without_dashes() {
+        assert_eq!(
+            portal_link("https://pay.example.org/", "evt_1", "7QK2-M9XD-4HNB"),
+            "https://pay.example.org/guest/evt_1?code=7QK2M9XD4HNB"
+        );
+    }
 
     #[test]
     fn codes_are_twelve_characters_of_the_alphabet_and_differ() {

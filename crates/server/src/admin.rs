@@ -26,6 +26,7 @@ use crate::manage::{
 };
 #[allow(unused_imports)]
 use crate::payout_run::{NewPayoutRun, PayoutRun, RunFile, UnclaimedBalances};
+use tapster_api::payouts::{GuestCodes, GuestCodesRequest};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_ledger::rules::Action;
 
@@ -742,20 +743,6 @@ async fn move_wallet(
         move |st: &Store, ev: &str| st.move_wallet(ev, &from, &to)
     )?;
     Ok(ok(Moved { balance }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct GuestCodesRequest {
-    /// The wristbands to make codes for (1 to 10,000); a band's earlier
-    /// code stops working.
-    token_ids: Vec<String>,
-}
-
-/// The codes to print on the wristbands, shown only in this answer.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct GuestCodes {
-    codes: Vec<crate::guest::IssuedCode>,
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/manage/guest-codes", tag = "manage",

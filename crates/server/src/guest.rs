@@ -20,7 +20,6 @@
 //!   carry; blocking the band ends every session of it.
 
 use ring::hmac;
-use serde::Serialize;
 use tapster_ledger::guest_code::GuestCode;
 use tapster_ledger::model::Line;
 use tapster_ledger::payout_request::{
@@ -80,14 +79,7 @@ impl std::fmt::Debug for GuestSession {
     }
 }
 
-/// A band's code, as made for printing.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct IssuedCode {
-    pub token_id: String,
-    /// As printed: `7QK2-M9XD-4HNB`. Shown only now; the server keeps a
-    /// keyed hash.
-    pub code: String,
-}
+pub use tapster_api::payouts::IssuedCode;
 
 /// What a guest sees of their wallet.
 #[derive(Debug, Clone)]

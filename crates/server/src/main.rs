@@ -419,11 +419,7 @@ fn main() -> Result<()> {
                 .into_iter()
                 .map(|issued| {
                     let link = portal.as_ref().map(|base| {
-                        format!(
-                            "{}/guest/{event}?code={}",
-                            base.trim_end_matches('/'),
-                            issued.code.replace('-', "")
-                        )
+                        tapster_ledger::guest_code::portal_link(base, &event, &issued.code)
                     });
                     json!({ "token_id": issued.token_id, "code": issued.code, "link": link })
                 })

@@ -14,7 +14,8 @@ use tapster_api::manage::{
     TerminalStatus, TerminalUpdate,
 };
 use tapster_api::payouts::{
-    GuestSecurity, NewPayoutRun, PayoutRun, UnclaimedBalances, UnclaimedSettled,
+    GuestCodes, GuestCodesRequest, GuestSecurity, IssuedCode, NewPayoutRun, PayoutRun,
+    UnclaimedBalances, UnclaimedSettled,
 };
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_api::WalletResource;
@@ -314,6 +315,15 @@ impl ManagerSession {
     /// Bands with money left that no run is paying out.
     pub async fn unclaimed_balances(&self) -> Result<UnclaimedBalances, ApiError> {
         self.get("payouts/unclaimed").await
+    }
+
+    /// New codes for the guest pages of `tokens` (a band's earlier code
+    /// stops working). Shown only in this answer.
+    pub async fn guest_codes(&self, tokens: Vec<String>) -> Result<Vec<IssuedCode>, ApiError> {
+        let made: GuestCodes = self
+            .post("guest-codes", &GuestCodesRequest { token_ids: tokens })
+            .await?;
+        Ok(made.codes)
     }
 
     /// Books unclaimed paid money as the settings say (after the window).

@@ -117,6 +117,65 @@ impl Terminal {
         self.payouts_on_server().await
     }
 
+    /// Makes codes for the guest pages of the wristbands listed in
+    /// `tokens` (one per line) and saves them where the save dialog chose,
+    /// as CSV: token id, code as printed, and the link for the band's QR
+    /// code when `portal_url` (the pages' public address) is given. The
+    /// codes are shown nowhere else and never logged; a band's earlier
+    /// code stops working.
+    pub async fn save_guest_codes(
+        &self,
+        tokens: &str,
+        portal_url: &str,
+        path: &Path,
+    ) -> Result<view::Exported, AppError> {
+        let session = self.require_server_session(Action::RunPayouts)?;
+        let mut bands = Vec::new();
+        for line in tokens.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let token = tapster_ledger::TokenId::parse(line)
+                .map_err(|_| invalid(format!("not a wristband id: {line}")))?;
+            bands.push(token.to_string());
+        }
+        if bands.is_empty() {
+            return Err(invalid("list the wristbands, one id per line"));
+        }
+        let portal = portal_url.trim();
+        if !portal.is_empty() && !portal.starts_with("https://") {
+            return Err(invalid("the guest pages' address starts with https://"));
+        }
+        let event = self
+            .syncer
+            .as_ref()
+            .and_then(|s| {
+                s.client()
+                    .base()
+                    .split("/api/v1/events/")
+                    .nth(1)
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| invalid("this till is not connected to an event's server"))?;
+        let codes = session.guest_codes(bands).await.map_err(server_error)?;
+        let style = match self.options.language {
+            view::Language::De => tapster_print::csv::CsvStyle::Semicolon,
+            view::Language::En => tapster_print::csv::CsvStyle::Comma,
+        };
+        let mut rows = vec![vec!["token_id".to_string(), "code".into(), "link".into()]];
+        for issued in &codes {
+            let link = if portal.is_empty() {
+                String::new()
+            } else {
+                tapster_ledger::guest_code::portal_link(portal, &event, &issued.code)
+            };
+            rows.push(vec![issued.token_id.clone(), issued.code.clone(), link]);
+        }
+        let csv = tapster_print::csv::table(style, &rows);
+        tracing::info!(
+            bands = codes.len(),
+            "guest codes made on the server and saved"
+        );
+        self.save_export(csv.as_bytes(), view::ExportFormat::Csv, path)
+    }
+
     /// Saves a run's SEPA file (XML; the run becomes exported) or its
     /// bands (CSV) where the save dialog chose.
     pub async fn save_payout_run_file(

@@ -182,6 +182,9 @@ export const backend = {
   createPayoutRun: (form: NewPayoutRunForm) => call<PayoutsView>("create_payout_run", { form }),
   /** `done`: the bank has paid (booked); otherwise revoked (wallets unfrozen). */
   endPayoutRun: (run: string, done: boolean) => call<PayoutsView>("end_payout_run", { run, done }),
+  /** New guest-page codes for the listed wristbands (one id per line), saved as CSV at `path` only. */
+  saveGuestCodes: (tokens: string, portalUrl: string, path: string) =>
+    call<Exported>("save_guest_codes", { tokens, portalUrl, path }),
   /** Books unclaimed paid money (retained or donated, as the settings say) once requests closed. */
   settleUnclaimed: () => call<PayoutsView>("settle_unclaimed"),
   /** A run's SEPA file (`xml`; the run becomes exported) or its bands (`csv`). */
