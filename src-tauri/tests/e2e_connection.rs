@@ -159,14 +159,7 @@ fn a_manager_makes_vouchers_on_a_connected_till() {
         &terminal,
         data.path(),
     );
-    app.wait_text("status-connectivity", "Online");
-    for digit in "4444".chars() {
-        app.click(&format!("pin-{digit}"));
-    }
-    app.click("login");
-    app.wait("open-manage");
-    app.click("open-manage");
-    app.wait("screen-manage");
+    manager_area(&app);
     app.click("manage-tab-passes");
     app.wait("pass-create");
     app.fill("pass-count", "4");
@@ -361,6 +354,19 @@ fn selling_at_a_connected_bar(
     app
 }
 
+/// The manager (PIN 4444) logs in on the connected till and opens the
+/// manager area.
+fn manager_area(app: &App) {
+    app.wait_text("status-connectivity", "Online");
+    for digit in "4444".chars() {
+        app.click(&format!("pin-{digit}"));
+    }
+    app.click("login");
+    app.wait("open-manage");
+    app.click("open-manage");
+    app.wait("screen-manage");
+}
+
 /// `METHOD /api/v1/events/{event}/{path}` as the event's manager.
 fn as_manager(
     server: &Server,
@@ -550,14 +556,7 @@ fn a_manager_makes_a_payout_run_on_a_connected_till() {
         &terminal,
         data.path(),
     );
-    app.wait_text("status-connectivity", "Online");
-    for digit in "4444".chars() {
-        app.click(&format!("pin-{digit}"));
-    }
-    app.click("login");
-    app.wait("open-manage");
-    app.click("open-manage");
-    app.wait("screen-manage");
+    manager_area(&app);
     app.click("manage-tab-payouts");
     app.wait("payouts-save");
     app.wait_text(

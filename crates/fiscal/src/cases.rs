@@ -255,24 +255,30 @@ fn key(rate: VatRate) -> Result<VatKey, CaseError> {
     VatKey::of(rate).ok_or_else(|| CaseError::Rate(format!("{}.{:02}", rate.0 / 100, rate.0 % 100)))
 }
 
+/// A goods line for tests.
+#[cfg(test)]
+pub(crate) fn test_line(product: &str, quantity: i64, cents: i64, rate: u32) -> Line {
+    use tapster_ledger::{CategoryId, ProductId};
+    Line {
+        product: ProductId::new(product).unwrap(),
+        name: product.into(),
+        category: CategoryId::new("drinks").unwrap(),
+        quantity,
+        unit_price: Cents(cents),
+        vat_rate: VatRate(rate),
+        deposit: false,
+        pass: None,
+        tip: false,
+        bill: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tapster_ledger::{CategoryId, ProductId};
 
     fn line(product: &str, quantity: i64, cents: i64, rate: u32) -> Line {
-        Line {
-            product: ProductId::new(product).unwrap(),
-            name: product.into(),
-            category: CategoryId::new("drinks").unwrap(),
-            quantity,
-            unit_price: Cents(cents),
-            vat_rate: VatRate(rate),
-            deposit: false,
-            pass: None,
-            tip: false,
-            bill: None,
-        }
+        test_line(product, quantity, cents, rate)
     }
 
     #[test]

@@ -107,21 +107,9 @@ mod tests {
     use super::*;
     use crate::cases::{cases_of, negated};
     use tapster_ledger::model::{EntryKind, Line, Tender};
-    use tapster_ledger::{CategoryId, ProductId, VatRate};
 
     fn line(quantity: i64, cents: i64, rate: u32) -> Line {
-        Line {
-            product: ProductId::new("p").unwrap(),
-            name: "p".into(),
-            category: CategoryId::new("c").unwrap(),
-            quantity,
-            unit_price: Cents(cents),
-            vat_rate: VatRate(rate),
-            deposit: false,
-            pass: None,
-            tip: false,
-            bill: None,
-        }
+        crate::cases::test_line("p", quantity, cents, rate)
     }
 
     #[test]

@@ -395,27 +395,7 @@ impl ServerStore {
         let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let settings = payout_settings_of(&conn, event)?;
-        let rows = conn
-            .prepare_cached(
-                "SELECT w.token_id, w.balance, w.promo_balance,
-                        EXISTS (SELECT 1 FROM payout_requests r
-                                WHERE r.event_id = w.event_id AND r.token_id = w.token_id)
-                 FROM wallets w
-                 WHERE w.event_id = ?1 AND w.balance > 0
-                   AND NOT EXISTS (SELECT 1 FROM payout_run_items i
-                                   JOIN payout_runs p ON p.id = i.run_id
-                                   WHERE i.wallet_id = w.id AND p.state IN ('pending', 'exported'))
-                 ORDER BY w.token_id",
-            )?
-            .query_map(params![event], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
-            })?
-            .collect::<crate::db::Result<Vec<_>>>()?;
+        let rows = unclaimed_wallets(&conn, event)?;
         let mut report = UnclaimedBalances {
             deadline_passed: settings
                 .closes_at
@@ -425,23 +405,17 @@ impl ServerStore {
             requested_bands: 0,
             rows: Vec::new(),
         };
-        for (token, balance, promo, requested) in rows {
-            let payable = tapster_ledger::promo::payable(Cents(balance), Cents(promo));
-            if !payable.is_positive() {
-                continue;
-            }
-            let token = TokenId::parse(&token)
-                .map_err(|e| ServerError::Internal(format!("a stored token id: {e}")))?;
+        for wallet in rows {
             report.bands += 1;
-            report.requested_bands += i64::from(requested);
+            report.requested_bands += i64::from(wallet.requested);
             report.total_cents = report
                 .total_cents
-                .checked_add(payable.0)
+                .checked_add(wallet.payable.0)
                 .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
             report.rows.push(UnclaimedBand {
-                token_id: token,
-                payable_cents: payable.0,
-                requested,
+                token_id: wallet.token,
+                payable_cents: wallet.payable.0,
+                requested: wallet.requested,
             });
         }
         Ok(report)
@@ -475,37 +449,17 @@ impl ServerStore {
                     ),
                 ),
             };
-            let wallets = conn
-                .prepare_cached(
-                    "SELECT w.id, w.token_id, w.balance, w.promo_balance FROM wallets w
-                     WHERE w.event_id = ?1 AND w.balance > 0
-                       AND NOT EXISTS (SELECT 1 FROM payout_run_items i
-                                       JOIN payout_runs p ON p.id = i.run_id
-                                       WHERE i.wallet_id = w.id AND p.state IN ('pending', 'exported'))
-                     ORDER BY w.token_id",
-                )?
-                .query_map(params![event], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                })?
-                .collect::<crate::db::Result<Vec<_>>>()?;
+            let wallets = unclaimed_wallets(conn, &event)?;
             let mut settled = UnclaimedSettled {
                 rule: rule.to_string(),
                 bands: 0,
                 total_cents: 0,
             };
-            for (wallet_id, _token, balance, promo) in wallets {
-                let payable = tapster_ledger::promo::payable(Cents(balance), Cents(promo));
-                if !payable.is_positive() {
-                    continue;
-                }
+            for wallet in wallets {
+                let payable = wallet.payable;
                 let mut booking = manual(
                     &event,
-                    &wallet_id,
+                    &wallet.id,
                     EntryKind::Payout,
                     Tender::Wallet,
                     Cents(-payable.0),
@@ -524,6 +478,58 @@ impl ServerStore {
             Ok(settled)
         })
     }
+}
+
+/// A band with paid money that no open run holds.
+struct UnclaimedWallet {
+    id: String,
+    token: TokenId,
+    /// What a payout may give back (promo credit never).
+    payable: Cents,
+    /// Its guest asked for a payout.
+    requested: bool,
+}
+
+/// The event's bands with paid money left that no pending or exported
+/// run holds, by token.
+fn unclaimed_wallets(conn: &Connection, event: &str) -> Result<Vec<UnclaimedWallet>, ServerError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT w.id, w.token_id, w.balance, w.promo_balance,
+                    EXISTS (SELECT 1 FROM payout_requests r
+                            WHERE r.event_id = w.event_id AND r.token_id = w.token_id)
+             FROM wallets w
+             WHERE w.event_id = ?1 AND w.balance > 0
+               AND NOT EXISTS (SELECT 1 FROM payout_run_items i
+                               JOIN payout_runs p ON p.id = i.run_id
+                               WHERE i.wallet_id = w.id AND p.state IN ('pending', 'exported'))
+             ORDER BY w.token_id",
+        )?
+        .query_map(params![event], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        })?
+        .collect::<crate::db::Result<Vec<_>>>()?;
+    let mut wallets = Vec::new();
+    for (id, token, balance, promo, requested) in rows {
+        let payable = tapster_ledger::promo::payable(Cents(balance), Cents(promo));
+        if !payable.is_positive() {
+            continue;
+        }
+        wallets.push(UnclaimedWallet {
+            id,
+            token: TokenId::parse(&token)
+                .map_err(|e| ServerError::Internal(format!("a stored token id: {e}")))?,
+            payable,
+            requested,
+        });
+    }
+    Ok(wallets)
 }
 
 /// Refuses a change to a wallet that a pending or exported payout run
