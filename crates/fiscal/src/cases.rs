@@ -208,14 +208,14 @@ pub fn cases_of(
             case: BusinessCase::MehrzweckgutscheinEinloesung,
             vat: VatKey::NotTaxable,
             // The guest's wallet goes down: money leaves the till.
-            amount: Cents(-amount.0.abs()),
+            amount: going_back(amount)?,
         }),
         EntryKind::DepositReturn => {
             for line in lines {
                 out.push(FiscalLine {
                     case: BusinessCase::PfandRueckzahlung,
                     vat: key(line.vat_rate)?,
-                    amount: Cents(-line.total().ok_or(CaseError::Overflow)?.0.abs()),
+                    amount: going_back(line.total().ok_or(CaseError::Overflow)?)?,
                 });
             }
         }
@@ -249,6 +249,16 @@ pub fn opening_float(float: Cents) -> FiscalLine {
         vat: VatKey::NotTaxable,
         amount: float,
     }
+}
+
+/// Money going back to the guest, negative whichever sign it was booked
+/// with; checked.
+fn going_back(amount: Cents) -> Result<Cents, CaseError> {
+    amount
+        .0
+        .checked_abs()
+        .map(|abs| Cents(-abs))
+        .ok_or(CaseError::Overflow)
 }
 
 fn key(rate: VatRate) -> Result<VatKey, CaseError> {

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tapster_tls::{client_config, Trust};
 
-use crate::process::{decimal, PaymentKind, ProcessData, RECEIPT_PROCESS};
+use crate::process::{PaymentKind, ProcessData, RECEIPT_PROCESS};
 use crate::tse::{Health, Signed, Started, Tse, TseError};
 
 /// fiskaly's production address.
@@ -216,7 +216,7 @@ pub fn receipt_schema(data: &ProcessData) -> Value {
         .iter()
         .zip(VAT_RATES)
         .filter(|(amount, _)| amount.0 != 0)
-        .map(|(amount, rate)| json!({ "vat_rate": rate, "amount": decimal(*amount) }))
+        .map(|(amount, rate)| json!({ "vat_rate": rate, "amount": amount.to_string() }))
         .collect();
     let per_payment: Vec<Value> = data
         .payments
@@ -224,7 +224,7 @@ pub fn receipt_schema(data: &ProcessData) -> Value {
         .map(|(amount, kind)| {
             json!({
                 "payment_type": match kind { PaymentKind::Cash => "CASH", PaymentKind::NonCash => "NON_CASH" },
-                "amount": decimal(*amount),
+                "amount": amount.to_string(),
             })
         })
         .collect();

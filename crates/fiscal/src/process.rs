@@ -80,11 +80,12 @@ impl ProcessData {
 
     /// The text the TSE signs.
     pub fn text(&self) -> String {
-        let gross: Vec<String> = self.gross.iter().map(|c| decimal(*c)).collect();
+        // Cents print as the specification writes amounts: `12.50`, `-0.05`.
+        let gross: Vec<String> = self.gross.iter().map(Cents::to_string).collect();
         let payments: Vec<String> = self
             .payments
             .iter()
-            .map(|(amount, kind)| format!("{}:{}", decimal(*amount), kind.as_str()))
+            .map(|(amount, kind)| format!("{amount}:{}", kind.as_str()))
             .collect();
         format!(
             "{}^{}^{}",
@@ -93,13 +94,6 @@ impl ProcessData {
             payments.join("_")
         )
     }
-}
-
-/// `12.50`, `-0.05`.
-pub fn decimal(cents: Cents) -> String {
-    let sign = if cents.is_negative() { "-" } else { "" };
-    let abs = cents.0.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 #[cfg(test)]

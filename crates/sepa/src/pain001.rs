@@ -130,7 +130,7 @@ xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n\
       <ChrgBr>SLEV</ChrgBr>\n",
         msg = file.message_id,
         created = file.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        sum = decimal(sum),
+        sum = sum,
         debtor = escape(&debtor_name),
         pmt = file.payment_id,
         date = file.execution_date,
@@ -146,7 +146,7 @@ xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n\
         <Cdtr><Nm>{creditor}</Nm></Cdtr>\n\
         <CdtrAcct><Id><IBAN>{iban}</IBAN></Id></CdtrAcct>\n",
             id = transfer.end_to_end_id,
-            amount = decimal(transfer.amount),
+            amount = transfer.amount,
             creditor = escape(&creditor),
             iban = iban(transfer.creditor_iban)?,
         );
@@ -161,11 +161,6 @@ xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n\
     }
     xml.push_str("    </PmtInf>\n  </CstmrCdtTrfInitn>\n</Document>\n");
     Ok(xml)
-}
-
-/// `12.34` for 1234 cents (the amount is positive here).
-pub fn decimal(cents: Cents) -> String {
-    format!("{}.{:02}", cents.0 / 100, cents.0 % 100)
 }
 
 fn name(text: &str) -> Result<String, SepaError> {

@@ -309,13 +309,10 @@ impl ServerStore {
         let conn = self.reader()?;
         let conn = conn.unchecked_transaction()?;
         let zone = Self::ensure_event(&conn, event)?.zone();
-        let unsynced_bars = conn
-            .prepare_cached(
-                "SELECT friendly_name FROM terminals
-                 WHERE event_id = ?1 AND archived = 0 AND pending > 0 ORDER BY friendly_name",
-            )?
-            .query_map(params![event], |r| r.get(0))?
-            .collect::<crate::db::Result<Vec<String>>>()?;
+        let unsynced_bars = crate::store::unsynced_tills(&conn, event)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         let Some(wallet) = Self::wallet_row(&conn, event, token)? else {
             return Ok(GuestAccount {
                 token: token.clone(),

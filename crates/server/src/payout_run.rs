@@ -579,19 +579,10 @@ fn run_warnings(
     now: i64,
 ) -> Result<Vec<String>, ServerError> {
     let mut warnings = Vec::new();
-    let unsynced = conn
-        .prepare_cached(
-            "SELECT friendly_name, pending FROM terminals
-             WHERE event_id = ?1 AND archived = 0 AND pending > 0 ORDER BY friendly_name",
-        )?
-        .query_map(params![event], |r| {
-            Ok(format!(
-                "{} ({})",
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?
-            ))
-        })?
-        .collect::<crate::db::Result<Vec<String>>>()?;
+    let unsynced: Vec<String> = crate::store::unsynced_tills(conn, event)?
+        .into_iter()
+        .map(|(name, pending)| format!("{name} ({pending})"))
+        .collect();
     if !unsynced.is_empty() {
         warnings.push(format!("tills with unsent sales: {}", unsynced.join(", ")));
     }

@@ -1226,6 +1226,21 @@ pub(crate) fn lock_key(conn: &Connection, event: &str, key: &str) -> Result<(), 
 /// were handed out: a reader following the feed never skips one. Every
 /// wallet change takes it: in a write that runs beside others, take it in
 /// the last statement ([`insert_transaction_then_commit`]).
+/// The event's tills whose last heartbeat reported sales not yet sent,
+/// by name, with how many.
+pub(crate) fn unsynced_tills(
+    conn: &Connection,
+    event: &str,
+) -> Result<Vec<(String, i64)>, ServerError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT friendly_name, pending FROM terminals
+             WHERE event_id = ?1 AND archived = 0 AND pending > 0 ORDER BY friendly_name",
+        )?
+        .query_map(params![event], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<crate::db::Result<Vec<_>>>()?)
+}
+
 pub(crate) fn next_cursor(conn: &Connection, event: &str) -> Result<i64, ServerError> {
     Ok(conn
         .prepare_cached("UPDATE events SET cursor = cursor + 1 WHERE id = ?1 RETURNING cursor")?

@@ -76,6 +76,22 @@ fn a_guest_on_a_phone_signs_in_sees_a_fresh_sale_and_blocks_the_band() {
     );
     phone.screenshot(&screens().join("phone-account.png"));
 
+    // The organiser's words and terms above the payout form.
+    let (status, body) = json(
+        server
+            .client()
+            .put(server.url(&fx.event, "manage/payout-settings"))
+            .bearer_auth(&fx.admin_token)
+            .json(&json!({
+                "fee_cents": 150,
+                "minimum_cents": 500,
+                "page_text": "Payouts are made in the week after the festival.",
+            }))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+
     // A sale at the bar a moment ago shows on the next look.
     sell(&server, &fx, &["water"]);
     phone.open(&page);
@@ -96,6 +112,11 @@ fn a_guest_on_a_phone_signs_in_sees_a_fresh_sale_and_blocks_the_band() {
         "{shown}"
     );
     assert!(phone.url().ends_with("#payout"), "{}", phone.url());
+    assert!(
+        shown.contains("Payouts are made in the week after the festival.")
+            && shown.contains("A bank transfer costs €1.50; we transfer from €5.00 on."),
+        "{shown}"
+    );
     phone.screenshot(&screens().join("phone-payout.png"));
 
     // The lost band, blocked from the phone: the bar refuses it at once.

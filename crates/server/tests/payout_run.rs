@@ -329,8 +329,26 @@ fn a_staff_cashier_cannot_run_payouts_and_small_rests_are_left_out() {
     assert_eq!(status, 409, "{body}");
     assert!(body.to_string().contains("below the minimum"), "{body}");
     assert_eq!(sell(&server, &fx, TRANSFER, &["beer"]).0, 200, "not frozen");
-    let (status, body) = desk.post("manage/payout-runs", json!({ "max_count": 0 }));
-    assert_eq!(status, 400, "{body}");
+    // Bad input: a clear 400 naming the field, and nothing frozen.
+    for (asked, field) in [
+        (json!({ "max_count": 0 }), "max_count"),
+        (json!({ "max_cents": 0 }), "max_cents"),
+        (json!({ "execution_date": "8.12.2026" }), "execution_date"),
+        (json!({ "execution_date": "2020-01-01" }), "execution_date"),
+        (json!({ "max_cents": "5 EUR" }), "body"),
+        (json!({ "spend": true }), "body"),
+    ] {
+        let (status, body) = desk.post("manage/payout-runs", asked.clone());
+        assert_eq!(status, 400, "{asked}: {body}");
+        assert!(body.to_string().contains(field), "{asked}: {body}");
+    }
+    let (_, runs) = desk.get("manage/payout-runs");
+    assert_eq!(runs["data"], json!([]), "nothing made");
+    assert_eq!(
+        sell(&server, &fx, TRANSFER, &["beer"]).0,
+        200,
+        "nothing frozen"
+    );
     let (status, _) = server
         .client()
         .get(server.url(&fx.event, "manage/payout-runs"))
