@@ -24,7 +24,7 @@
 //! adviser to confirm.
 
 use serde::{Deserialize, Serialize};
-use tapster_ledger::model::{EntryKind, Line, Tender};
+use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
 use tapster_ledger::{Cents, VatRate};
 
 /// A DSFinV-K business case type (`GV_TYP`), as far as the ledger has one.
@@ -227,6 +227,39 @@ pub fn cases_of(
         EntryKind::Adjustment | EntryKind::Cancel => {}
     }
     Ok((out, paid))
+}
+
+/// A ledger entry's business cases and how it was paid. A cancellation
+/// carries its reversed lines; `cancelled` is the kind of the entry it
+/// cancels (a sale when not known), whose cases it negates.
+pub fn entry_cases(
+    entry: &Entry,
+    cancelled: Option<EntryKind>,
+) -> Result<(Vec<FiscalLine>, PaidWith), CaseError> {
+    let on_band = entry.token.is_some();
+    if entry.kind != EntryKind::Cancel {
+        return cases_of(
+            entry.kind,
+            entry.tender,
+            entry.amount,
+            &entry.lines,
+            on_band,
+        );
+    }
+    let original: Vec<Line> = entry
+        .lines
+        .iter()
+        .map(|line| {
+            Ok(Line {
+                quantity: line.quantity.checked_neg().ok_or(CaseError::Overflow)?,
+                ..line.clone()
+            })
+        })
+        .collect::<Result<_, CaseError>>()?;
+    let amount = entry.amount.checked_neg().ok_or(CaseError::Overflow)?;
+    let kind = cancelled.unwrap_or(EntryKind::Sale);
+    let (cases, paid) = cases_of(kind, entry.tender, amount, &original, on_band)?;
+    Ok((negated(&cases)?, paid))
 }
 
 /// A cancellation's cases: the cancelled entry's, negated.

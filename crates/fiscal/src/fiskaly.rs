@@ -228,11 +228,8 @@ pub fn receipt_schema(data: &ProcessData) -> Value {
             })
         })
         .collect();
-    let receipt_type = if data.receipt_type == "AVBelegstorno" {
-        "CANCELLATION"
-    } else {
-        "RECEIPT"
-    };
+    // A cancellation is a receipt of its own with negative amounts.
+    let receipt_type = "RECEIPT";
     json!({ "standard_v1": { "receipt": {
         "receipt_type": receipt_type,
         "amounts_per_vat_rate": per_rate,

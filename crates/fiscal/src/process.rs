@@ -31,7 +31,9 @@ impl PaymentKind {
 /// A receipt's signed content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessData {
-    /// `Beleg`; `AVBelegstorno` for a cancellation.
+    /// `Beleg`, cancellations too: a cancellation is a receipt of its own
+    /// with the amounts negated (DSFinV-K marks it `BON_STORNO`);
+    /// `AVBelegstorno` is not for receipts a TSE signs.
     pub receipt_type: String,
     /// Gross per place (see [`VatKey::place`]).
     pub gross: [Cents; 5],
@@ -39,13 +41,18 @@ pub struct ProcessData {
 }
 
 impl ProcessData {
+    /// The receipt of a ledger entry (see [`crate::cases::entry_cases`]).
+    pub fn of_entry(
+        entry: &tapster_ledger::model::Entry,
+        cancelled: Option<tapster_ledger::model::EntryKind>,
+    ) -> Result<ProcessData, CaseError> {
+        let (lines, paid) = crate::cases::entry_cases(entry, cancelled)?;
+        ProcessData::of(&lines, paid)
+    }
+
     /// A receipt of `lines` paid `with` (a wallet sale pays nothing at
     /// the till: its voucher redemption balances the goods).
-    pub fn of(
-        lines: &[FiscalLine],
-        with: PaidWith,
-        cancellation: bool,
-    ) -> Result<ProcessData, CaseError> {
+    pub fn of(lines: &[FiscalLine], with: PaidWith) -> Result<ProcessData, CaseError> {
         let mut gross = [Cents::ZERO; 5];
         for line in lines {
             if line.vat == VatKey::NotTaxable
@@ -67,12 +74,7 @@ impl ProcessData {
             PaidWith::Voucher => vec![(total, PaymentKind::NonCash)],
         };
         Ok(ProcessData {
-            receipt_type: if cancellation {
-                "AVBelegstorno"
-            } else {
-                "Beleg"
-            }
-            .into(),
+            receipt_type: "Beleg".into(),
             gross,
             payments,
         })
@@ -111,12 +113,12 @@ mod tests {
         let lines = [line(2, 500, 1900), line(1, 350, 700)];
         let (cases, paid) =
             cases_of(EntryKind::Sale, Tender::Cash, Cents(1350), &lines, false).unwrap();
-        let data = ProcessData::of(&cases, paid, false).unwrap();
+        let data = ProcessData::of(&cases, paid).unwrap();
         assert_eq!(data.text(), "Beleg^10.00_3.50_0.00_0.00_0.00^13.50:Bar");
-        let cancelled = ProcessData::of(&negated(&cases).unwrap(), paid, true).unwrap();
+        let cancelled = ProcessData::of(&negated(&cases).unwrap(), paid).unwrap();
         assert_eq!(
             cancelled.text(),
-            "AVBelegstorno^-10.00_-3.50_0.00_0.00_0.00^-13.50:Bar"
+            "Beleg^-10.00_-3.50_0.00_0.00_0.00^-13.50:Bar"
         );
     }
 
@@ -131,13 +133,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            ProcessData::of(&cases, paid, false).unwrap().text(),
+            ProcessData::of(&cases, paid).unwrap().text(),
             "Beleg^5.00_0.00_0.00_0.00_0.00^"
         );
         let (cases, paid) =
             cases_of(EntryKind::TopUp, Tender::Card, Cents(2000), &[], true).unwrap();
         assert_eq!(
-            ProcessData::of(&cases, paid, false).unwrap().text(),
+            ProcessData::of(&cases, paid).unwrap().text(),
             "Beleg^0.00_0.00_0.00_0.00_20.00^20.00:Unbar"
         );
     }

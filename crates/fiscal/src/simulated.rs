@@ -38,11 +38,20 @@ impl SimulatedTse {
 
     /// With a clock giving Unix seconds (tests, accelerated demos).
     pub fn with_clock(clock: Box<dyn Fn() -> i64 + Send + Sync>) -> Result<SimulatedTse, TseError> {
+        Self::restore(&generate_key()?, (0, 0), clock)
+    }
+
+    /// The device whose key is `pkcs8` (from [`generate_key`]), its
+    /// counters where they stood (`(transactions, signatures)`): a server
+    /// restart goes on with the same serial number and counts.
+    pub fn restore(
+        pkcs8: &[u8],
+        counters: (u64, u64),
+        clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Result<SimulatedTse, TseError> {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| TseError::Misconfigured("no key could be made".into()))?;
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .map_err(|_| TseError::Misconfigured("the new key is unusable".into()))?;
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
+            .map_err(|_| TseError::Misconfigured("the simulated TSE's key is unusable".into()))?;
         let digest = ring::digest::digest(&ring::digest::SHA256, key.public_key().as_ref());
         let hex: String = digest.as_ref()[..8]
             .iter()
@@ -53,13 +62,20 @@ impl SimulatedTse {
             key,
             rng,
             clock,
-            counters: Mutex::new((0, 0)),
+            counters: Mutex::new(counters),
         })
     }
 
     fn public_key(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(self.key.public_key().as_ref())
     }
+}
+
+/// A new key for a simulated TSE (PKCS#8), to keep with the event.
+pub fn generate_key() -> Result<Vec<u8>, TseError> {
+    EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+        .map(|pkcs8| pkcs8.as_ref().to_vec())
+        .map_err(|_| TseError::Misconfigured("no key could be made".into()))
 }
 
 /// What the simulated TSE signs for a transaction.
@@ -191,5 +207,20 @@ mod tests {
             (1, 1_765_000_000, "unixTime")
         );
         assert_eq!(qr.signature, first.signature);
+    }
+
+    #[test]
+    fn a_restored_device_keeps_its_serial_and_counts_on() {
+        let key = generate_key().unwrap();
+        let first = SimulatedTse::restore(&key, (0, 0), Box::new(|| 1)).unwrap();
+        let signed = crate::sign_or_outage(&first, "till-1", &receipt());
+        let later = SimulatedTse::restore(&key, (1, 1), Box::new(|| 2)).unwrap();
+        let again = crate::sign_or_outage(&later, "till-1", &receipt());
+        let (signed, again) = (signed.signed().unwrap(), again.signed().unwrap());
+        assert_eq!(signed.tss_serial, again.tss_serial);
+        assert_eq!(signed.public_key, again.public_key);
+        assert_eq!((again.number, again.signature_counter), (2, 2));
+        assert!(verify(again));
+        assert!(SimulatedTse::restore(b"not a key", (0, 0), Box::new(|| 1)).is_err());
     }
 }

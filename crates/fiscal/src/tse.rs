@@ -73,8 +73,10 @@ pub trait Tse: Send + Sync {
     fn health(&self) -> Health;
 }
 
-/// A transaction's fiscal outcome.
+/// A transaction's fiscal outcome. On the wire:
+/// `{"state": "signed", "number": …}` or `{"state": "outage", "reason": …}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum Signing {
     Signed(Box<Signed>),
     /// The TSE could not sign: the sale stands, marked as made during a

@@ -38,7 +38,7 @@ fn tse(double: &FiskalyDouble, secret: &str) -> FiskalyTse {
 
 fn receipt(kind: EntryKind, tender: Tender, amount: i64, lines: &[Line]) -> ProcessData {
     let (cases, paid) = cases_of(kind, tender, Cents(amount), lines, true).unwrap();
-    ProcessData::of(&cases, paid, false).unwrap()
+    ProcessData::of(&cases, paid).unwrap()
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn sales_top_ups_payouts_and_cancellations_are_signed_in_order() {
         false,
     )
     .unwrap();
-    let cancellation = ProcessData::of(&negated(&cases).unwrap(), paid, true).unwrap();
+    let cancellation = ProcessData::of(&negated(&cases).unwrap(), paid).unwrap();
     let storno = sign_or_outage(&tse, "till-bar-1", &cancellation);
     let counters: Vec<u64> = [&top_up, &payout, &storno]
         .iter()
@@ -105,8 +105,13 @@ fn sales_top_ups_payouts_and_cancellations_are_signed_in_order() {
         serde_json::json!([{ "payment_type": "CASH", "amount": "-7.50" }])
     );
     assert_eq!(
-        schemas[3]["standard_v1"]["receipt"]["receipt_type"],
-        "CANCELLATION"
+        schemas[3]["standard_v1"]["receipt"],
+        serde_json::json!({
+            "receipt_type": "RECEIPT",
+            "amounts_per_vat_rate": [{ "vat_rate": "NORMAL", "amount": "-10.00" }],
+            "amounts_per_payment_type": [{ "payment_type": "CASH", "amount": "-10.00" }],
+        }),
+        "a cancellation is a receipt with the amounts negated"
     );
 
     // The receipt's QR code reads back to what was signed.

@@ -109,6 +109,21 @@ string_enum!(
     BandPolicy, "band policy" { GenuineRequired => "genuine_required", UidOnly => "uid_only" }
 );
 
+string_enum!(
+    /// Whether the event's transactions are signed by a fiscal device
+    /// (Germany's TSE) through its server: off, by a simulated device that
+    /// says on every receipt it is not certified, or by a certified one.
+    FiscalSigning, "fiscal signing" { Off => "off", Simulated => "simulated", Certified => "certified" }
+);
+
+// `string_enum!` writes the derives and cannot mark a variant `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for FiscalSigning {
+    fn default() -> Self {
+        FiscalSigning::Off
+    }
+}
+
 impl BandPolicy {
     /// Settings that do not say (written before genuine bands existed).
     pub fn legacy() -> BandPolicy {
@@ -171,6 +186,9 @@ pub struct EventSettings {
     /// (seed 001's `timestamp.readable`, reports) are in it.
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
+    /// Set by the server from its fiscal device: tills ask it to sign.
+    #[serde(default)]
+    pub fiscal_signing: FiscalSigning,
 }
 
 fn default_time_zone() -> String {
@@ -191,6 +209,7 @@ impl Default for EventSettings {
             login_lockout_secs: 300,
             band_policy: BandPolicy::GenuineRequired,
             time_zone: default_time_zone(),
+            fiscal_signing: FiscalSigning::Off,
         }
     }
 }

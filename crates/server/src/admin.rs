@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route(&m("wallets/token/{token_id}/move"), post(move_wallet))
         .route(&m("guest-codes"), post(guest_codes))
         .route(&m("guest-security"), get(guest_security))
+        .route(&m("fiscal"), get(get_fiscal).put(put_fiscal))
         .route(
             &m("payout-settings"),
             get(get_payout_settings).put(put_payout_settings),
@@ -790,6 +791,49 @@ pub(crate) async fn guest_security(
 ) -> Result<Response, ServerError> {
     managed!(s, e, h, Action::ManageWallets, |st: &Store, ev: &str| st
         .guest_security(ev))
+    .map(ok)
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/fiscal", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "The fiscal device, whether it can sign now, and the outages per till since it was set up", body = Data<tapster_api::fiscal::FiscalStatus>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn get_fiscal(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ViewReports, |st: &Store, ev: &str| st
+        .fiscal_status(ev))
+    .map(ok)
+}
+
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/fiscal", tag = "manage",
+    params(("event_id" = String, Path)), request_body = tapster_api::fiscal::FiscalSetup, security(("admin_token" = [])),
+    responses((status = 200, description = "The device now signing (its secret is never answered)", body = Data<tapster_api::fiscal::FiscalStatus>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn put_fiscal(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let setup: tapster_api::fiscal::FiscalSetup = json(body)?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.set_fiscal_device(ev, setup)
+    )
     .map(ok)
 }
 

@@ -86,6 +86,10 @@ pub fn router_with(store: Arc<ServerStore>, rate_limit: f64, guests: GuestServic
             "/api/v1/events/{event_id}/pos/band-keys",
             get(get_band_keys),
         )
+        .route(
+            "/api/v1/events/{event_id}/pos/fiscal/receipts",
+            post(post_fiscal_receipt),
+        )
         .merge(crate::admin::routes())
         .merge(crate::stock_admin::routes())
         .merge(crate::shop_products::routes())
@@ -461,6 +465,33 @@ async fn post_heartbeat(
     let store = state.store.clone();
     blocking(move || store.heartbeat(&terminal, &beat)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Signs the receipt of an entry the till just committed with the event's
+/// fiscal device (Tapster's extension): a signature, or an outage with its
+/// reason; the sale stands either way. Asked again for the same entry, the
+/// same answer.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/fiscal/receipts", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), request_body = tapster_api::fiscal::SignReceipt, security(("api_token" = [])),
+    responses((status = 200, description = "`{\"state\": \"signed\", …}` with the TSE's transaction number, counter, times, serial, algorithm, public key and signature, or `{\"state\": \"outage\", \"reason\": …}`", body = Data<Object>),
+        (status = 400, description = "Not a receipt (an adjustment), or a VAT rate German law does not have", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Another till's entry, or a scanner's token", body = ErrorBody),
+        (status = 409, description = "The event has no fiscal device", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub(crate) async fn post_fiscal_receipt(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let request: tapster_api::fiscal::SignReceipt = parse_json(&body, "receipt")?;
+    let store = state.store.clone();
+    let signing = blocking(move || store.sign_receipt(&terminal, &request)).await?;
+    Ok(Json(Data::new(signing)).into_response())
 }
 
 /// A staff member's PIN (from a till's login) for a session on the manager

@@ -22,6 +22,8 @@
 //! - [`guest`], [`portal`]: the guest pages — the code on a wristband, a
 //!   guest's balance and history, blocking a lost band, a payout request.
 //! - [`mail`]: receipts to guests through the organiser's mail relay.
+//! - [`fiscal`]: the event's fiscal device (Germany's TSE): tills' receipts
+//!   signed, outages seen by the manager.
 //! - [`payout_run`]: the organiser pays the requests by a SEPA file:
 //!   wallets frozen, exported, booked as done, or revoked.
 //! - [`db`]: one SQL interface over SQLite and PostgreSQL.
@@ -40,6 +42,7 @@ pub mod bands;
 pub mod db;
 pub mod devices;
 pub mod error;
+pub mod fiscal;
 pub mod guest;
 pub mod http;
 pub mod ingest;

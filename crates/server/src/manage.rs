@@ -148,7 +148,10 @@ impl ServerStore {
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
         let event = event.to_string();
         self.write(move |conn| {
-            Self::ensure_event(conn, &event)?;
+            // Whether tills sign follows the fiscal device (manage/fiscal),
+            // not this form.
+            let mut settings = settings;
+            settings.fiscal_signing = Self::ensure_event(conn, &event)?.fiscal_signing;
             conn.execute(
                 "UPDATE events SET settings = ?2, name = ?3 WHERE id = ?1",
                 params![

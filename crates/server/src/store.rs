@@ -97,6 +97,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "guest_alarms",
         sql: include_str!("../../../migrations/server/0012_guest_alarms.sql"),
     },
+    Migration {
+        version: 13,
+        name: "fiscal",
+        sql: include_str!("../../../migrations/server/0013_fiscal.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -160,6 +165,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 12,
         name: "guest_alarms",
         sql: include_str!("../../../migrations/server-pg/0012_guest_alarms.sql"),
+    },
+    PgMigration {
+        version: 13,
+        name: "fiscal",
+        sql: include_str!("../../../migrations/server-pg/0013_fiscal.sql"),
     },
 ];
 
@@ -237,6 +247,8 @@ pub struct TransactionOutcome {
 pub struct ServerStore {
     storage: Storage,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Each event's fiscal device, opened on first use.
+    pub(crate) fiscal_devices: crate::fiscal::Devices,
 }
 
 enum Storage {
@@ -294,6 +306,7 @@ impl ServerStore {
                 readers: Readers::open(path)?,
             },
             clock,
+            fiscal_devices: Default::default(),
         })
     }
 
@@ -308,6 +321,7 @@ impl ServerStore {
                 Ok(ServerStore {
                     storage: Storage::Postgres(database),
                     clock,
+                    fiscal_devices: Default::default(),
                 })
             }
         }

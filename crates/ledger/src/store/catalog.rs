@@ -28,8 +28,8 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
         "INSERT INTO event_settings (id, name, currency, receipt_header, receipt_footer,
              max_wallet_balance, offline_wallet_cap, offline_max_balance_age_secs,
              offline_terminal_cap, offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs,
-             band_policy, offline_pass_cap, time_zone)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             band_policy, offline_pass_cap, time_zone, fiscal_signing)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, currency = excluded.currency,
              receipt_header = excluded.receipt_header, receipt_footer = excluded.receipt_footer,
              max_wallet_balance = excluded.max_wallet_balance,
@@ -40,7 +40,7 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
              max_failed_logins = excluded.max_failed_logins,
              login_lockout_secs = excluded.login_lockout_secs,
              band_policy = excluded.band_policy, offline_pass_cap = excluded.offline_pass_cap,
-             time_zone = excluded.time_zone",
+             time_zone = excluded.time_zone, fiscal_signing = excluded.fiscal_signing",
         params![
             s.name,
             s.currency,
@@ -57,6 +57,7 @@ fn write_settings(conn: &Connection, s: &EventSettings) -> Result<()> {
             s.band_policy.as_str(),
             s.offline.pass_cap.0,
             s.time_zone,
+            s.fiscal_signing.as_str(),
         ],
     )?;
     Ok(())
@@ -67,7 +68,7 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
         "SELECT name, currency, receipt_header, receipt_footer, max_wallet_balance,
                 offline_wallet_cap, offline_max_balance_age_secs, offline_terminal_cap,
                 offline_per_sale_limit, mode, max_failed_logins, login_lockout_secs, band_policy,
-                offline_pass_cap, time_zone
+                offline_pass_cap, time_zone, fiscal_signing
          FROM event_settings WHERE id = 1",
     )?
     .query_row([], |row| {
@@ -89,6 +90,7 @@ pub(super) fn read_settings(conn: &Connection) -> Result<EventSettings> {
             login_lockout_secs: row.get(11)?,
             band_policy: parse_column(row, 12)?,
             time_zone: row.get(14)?,
+            fiscal_signing: parse_column(row, 15)?,
         })
     })
     .map_err(Into::into)

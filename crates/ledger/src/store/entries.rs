@@ -535,3 +535,32 @@ pub struct SyncAttention {
     /// Entries the server refused.
     pub rejected: i64,
 }
+
+impl Ledger {
+    /// Keeps what the fiscal device answered for an entry's receipt (a
+    /// signature or an outage, as the server's JSON), once: a second
+    /// answer for the same entry is ignored, so a reprint never differs
+    /// from the first receipt.
+    pub fn keep_fiscal_receipt(&self, id: &EntryId, signing_json: &str) -> Result<()> {
+        let now = self.options.clock.now();
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT INTO fiscal_receipts (entry_id, signing, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (entry_id) DO NOTHING",
+        )?
+        .execute(params![id.to_string(), signing_json, now.0])?;
+        Ok(())
+    }
+}
+
+impl LedgerReader {
+    /// What the fiscal device answered for an entry's receipt, if it was
+    /// asked.
+    pub fn fiscal_receipt(&self, id: &EntryId) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT signing FROM fiscal_receipts WHERE entry_id = ?1")?
+            .query_row([id.to_string()], |row| row.get(0))
+            .optional()?)
+    }
+}

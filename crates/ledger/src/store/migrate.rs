@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "plain_servers",
         sql: include_str!("../../../../migrations/ledger/0009_plain_servers.sql"),
     },
+    Migration {
+        version: 10,
+        name: "fiscal",
+        sql: include_str!("../../../../migrations/ledger/0010_fiscal.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -16,14 +16,26 @@ use tapster_ledger::{
 
 use super::{json, Fixture, Server};
 
-/// A terminal's own ledger, connected mode, a shift open for Anna.
+/// A terminal's own ledger, connected mode, a shift open for Anna; its
+/// clock stands in July 2026.
 pub fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
     let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
+    ledger_with(
+        dir,
+        id,
+        LedgerOptions::new(TerminalId::new(id).unwrap()).with_clock(clock),
+    )
+}
+
+/// As [`terminal_ledger`], on the system's clock.
+pub fn live_terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
+    ledger_with(dir, id, LedgerOptions::new(TerminalId::new(id).unwrap()))
+}
+
+fn ledger_with(dir: &std::path::Path, id: &str, options: LedgerOptions) -> Ledger {
     let ledger = Ledger::open(
         dir.join(format!("{id}.sqlite")),
-        LedgerOptions::new(TerminalId::new(id).unwrap())
-            .with_clock(clock)
-            .with_pin_cost(PinHashCost::Fast),
+        options.with_pin_cost(PinHashCost::Fast),
     )
     .unwrap();
     demo::seed(&ledger, 0).unwrap();

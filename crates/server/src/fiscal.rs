@@ -1,0 +1,445 @@
+//! Fiscal signing on the server (the design is `tapster_fiscal`'s): each
+//! event's device, set up by the manager; tills ask it to sign each
+//! receipt right after they commit the sale, and the answer — a signature
+//! or an outage — is kept once per entry. A till transaction that reaches
+//! the server without one was made while its till could not ask: an
+//! outage too. The manager sees the outages as windows per till.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use tapster_api::fiscal::{
+    FiscalScheme, FiscalSetup, FiscalStatus, OutageWindow, SignReceipt, Signing,
+};
+use tapster_fiscal::fiskaly::{FiskalyConfig, FiskalyTse, PRODUCTION};
+use tapster_fiscal::simulated::{generate_key, SimulatedTse};
+use tapster_fiscal::{sign_or_outage, ProcessData, Tse};
+use tapster_ledger::model::{EntryKind, FiscalSigning};
+
+use crate::db::{params, Connection, OptionalExtension};
+use crate::error::ServerError;
+use crate::store::{AuthenticatedTerminal, ServerStore};
+
+/// How long after a sale its till may still ask for a signature: a TSE
+/// signs at the time of the transaction, not hours later when an offline
+/// till is back.
+pub const SIGN_WINDOW_MS: i64 = 120_000;
+
+/// Each event's device, opened on first use and kept.
+#[derive(Default)]
+pub struct Devices(Mutex<HashMap<String, Arc<dyn Tse>>>);
+
+impl Devices {
+    fn get(&self, event: &str) -> Option<Arc<dyn Tse>> {
+        self.0.lock().ok()?.get(event).cloned()
+    }
+
+    fn put(&self, event: &str, device: Arc<dyn Tse>) {
+        if let Ok(mut devices) = self.0.lock() {
+            devices.insert(event.to_string(), device);
+        }
+    }
+
+    fn forget(&self, event: &str) {
+        if let Ok(mut devices) = self.0.lock() {
+            devices.remove(event);
+        }
+    }
+}
+
+/// A device's access as stored (`fiscal_devices.secret`).
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "scheme", rename_all = "snake_case")]
+enum Secret {
+    /// The simulated device's PKCS#8 key, base64.
+    Simulated {
+        key: String,
+    },
+    Fiskaly(FiskalyConfig),
+}
+
+/// Why a transaction with no signature row was not signed.
+const NOT_ASKED: &str = "the till could not reach the server to sign (offline)";
+
+impl ServerStore {
+    /// Sets the event's fiscal device up (or switches signing off). The
+    /// tills learn it with their next catalogue pull. A simulated device
+    /// keeps its key when set up again.
+    pub fn set_fiscal_device(
+        &self,
+        event: &str,
+        setup: FiscalSetup,
+    ) -> Result<FiscalStatus, ServerError> {
+        let fiskaly = match setup.scheme {
+            FiscalScheme::Fiskaly => {
+                let access = setup.fiskaly.ok_or_else(|| {
+                    ServerError::invalid("fiskaly", "needs api_key, api_secret and tss_id")
+                })?;
+                for (field, value) in [
+                    ("fiskaly.api_key", &access.api_key),
+                    ("fiskaly.api_secret", &access.api_secret),
+                    ("fiskaly.tss_id", &access.tss_id),
+                ] {
+                    if value.trim().is_empty() || value.len() > 200 {
+                        return Err(ServerError::invalid(field, "must be 1 to 200 characters"));
+                    }
+                }
+                let config = FiskalyConfig {
+                    base_url: access.base_url.unwrap_or_else(|| PRODUCTION.into()),
+                    api_key: access.api_key,
+                    api_secret: access.api_secret,
+                    tss_id: access.tss_id,
+                };
+                // Refuses a plain-HTTP address before anything is stored.
+                FiskalyTse::new(config.clone())
+                    .map_err(|e| ServerError::invalid("fiskaly.base_url", e.to_string()))?;
+                Some(config)
+            }
+            _ if setup.fiskaly.is_some() => {
+                return Err(ServerError::invalid(
+                    "fiskaly",
+                    "is only for the scheme 'fiskaly'",
+                ))
+            }
+            _ => None,
+        };
+        let new_key = match setup.scheme {
+            FiscalScheme::Simulated => Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(generate_key().map_err(|e| ServerError::Internal(e.to_string()))?),
+            ),
+            _ => None,
+        };
+        let (event_id, now) = (event.to_string(), self.clock.now().0);
+        let scheme = setup.scheme;
+        self.write(move |conn| {
+            let mut settings = Self::ensure_event(conn, &event_id)?;
+            let existing: Option<(String, String, i64)> = conn
+                .prepare_cached(
+                    "SELECT scheme, secret, since FROM fiscal_devices WHERE event_id = ?1",
+                )?
+                .query_row([&event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            let since = existing.as_ref().map_or(now, |(_, _, since)| *since);
+            let secret = match (scheme, fiskaly, new_key) {
+                (FiscalScheme::Off, _, _) => None,
+                (FiscalScheme::Fiskaly, Some(config), _) => Some(Secret::Fiskaly(config)),
+                (FiscalScheme::Simulated, _, Some(key)) => Some(match existing {
+                    Some((kind, secret, _)) if kind == "simulated" => {
+                        serde_json::from_str(&secret).map_err(json_error)?
+                    }
+                    _ => Secret::Simulated { key },
+                }),
+                _ => return Err(ServerError::Internal("fiscal setup out of step".into())),
+            };
+            match secret {
+                None => {
+                    conn.execute(
+                        "DELETE FROM fiscal_devices WHERE event_id = ?1",
+                        [&event_id],
+                    )?;
+                }
+                Some(secret) => {
+                    let kind = match secret {
+                        Secret::Simulated { .. } => "simulated",
+                        Secret::Fiskaly(_) => "fiskaly",
+                    };
+                    conn.execute(
+                        "INSERT INTO fiscal_devices (event_id, scheme, secret, since)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (event_id) DO UPDATE SET scheme = excluded.scheme,
+                             secret = excluded.secret",
+                        params![
+                            event_id,
+                            kind,
+                            serde_json::to_string(&secret).map_err(json_error)?,
+                            since
+                        ],
+                    )?;
+                }
+            }
+            settings.fiscal_signing = match scheme {
+                FiscalScheme::Off => FiscalSigning::Off,
+                FiscalScheme::Simulated => FiscalSigning::Simulated,
+                FiscalScheme::Fiskaly => FiscalSigning::Certified,
+            };
+            conn.execute(
+                "UPDATE events SET settings = ?2 WHERE id = ?1",
+                params![
+                    event_id,
+                    serde_json::to_string(&settings).map_err(json_error)?
+                ],
+            )?;
+            Ok(())
+        })?;
+        self.fiscal_devices.forget(event);
+        tracing::info!(event, scheme = ?setup.scheme, "fiscal device set up");
+        self.fiscal_status(event)
+    }
+
+    /// The event's device, if it signs.
+    fn fiscal_device(&self, event: &str) -> Result<Option<Arc<dyn Tse>>, ServerError> {
+        if let Some(device) = self.fiscal_devices.get(event) {
+            return Ok(Some(device));
+        }
+        let conn = self.reader()?;
+        let secret: Option<String> = conn
+            .prepare_cached("SELECT secret FROM fiscal_devices WHERE event_id = ?1")?
+            .query_row([event], |r| r.get(0))
+            .optional()?;
+        let Some(secret) = secret else {
+            return Ok(None);
+        };
+        let device: Arc<dyn Tse> = match serde_json::from_str(&secret).map_err(json_error)? {
+            Secret::Simulated { key } => {
+                let key = base64::engine::general_purpose::STANDARD
+                    .decode(key)
+                    .map_err(|e| ServerError::Internal(e.to_string()))?;
+                // It goes on counting where it stood.
+                let (number, counter): (Option<i64>, Option<i64>) = conn
+                    .prepare_cached(
+                        "SELECT MAX(tx_number), MAX(signature_counter) FROM fiscal_signatures
+                         WHERE event_id = ?1 AND signed = 1",
+                    )?
+                    .query_row([event], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let clock = self.clock.clone();
+                let counters = (
+                    u64::try_from(number.unwrap_or(0)).unwrap_or(0),
+                    u64::try_from(counter.unwrap_or(0)).unwrap_or(0),
+                );
+                Arc::new(
+                    SimulatedTse::restore(
+                        &key,
+                        counters,
+                        Box::new(move || clock.now().0.div_euclid(1000)),
+                    )
+                    .map_err(|e| ServerError::Internal(e.to_string()))?,
+                )
+            }
+            Secret::Fiskaly(config) => {
+                Arc::new(FiskalyTse::new(config).map_err(|e| ServerError::Internal(e.to_string()))?)
+            }
+        };
+        self.fiscal_devices.put(event, device.clone());
+        Ok(Some(device))
+    }
+
+    /// Signs a till's receipt, or records why it could not be; asked again
+    /// for the same entry, the first answer.
+    pub fn sign_receipt(
+        &self,
+        terminal: &AuthenticatedTerminal,
+        request: &SignReceipt,
+    ) -> Result<Signing, ServerError> {
+        let entry = &request.entry;
+        if terminal.scanner || entry.terminal.as_str() != terminal.id {
+            return Err(ServerError::Forbidden(
+                "a till has only its own receipts signed".into(),
+            ));
+        }
+        if matches!(entry.kind, EntryKind::Adjustment) {
+            return Err(ServerError::invalid(
+                "entry.kind",
+                "only sales, top-ups, payouts, deposit returns and cancellations are receipts",
+            ));
+        }
+        let event = terminal.event_id.clone();
+        let entry_id = entry.id.to_string();
+        if let Some(stored) = self.stored_signing(&event, &entry_id)? {
+            return Ok(stored);
+        }
+        let data = ProcessData::of_entry(entry, request.cancelled_kind)
+            .map_err(|e| ServerError::invalid("entry", e.to_string()))?;
+        let device = self.fiscal_device(&event)?.ok_or_else(|| {
+            ServerError::Conflict("this event signs nothing: no fiscal device is set up".into())
+        })?;
+        let late = self.clock.now().0.saturating_sub(entry.terminal_time.0);
+        let signing = if late > SIGN_WINDOW_MS {
+            Signing::Outage {
+                reason: format!(
+                    "asked {} s after the sale: a TSE signs at the time of the transaction",
+                    late / 1000
+                ),
+            }
+        } else {
+            sign_or_outage(device.as_ref(), &terminal.id, &data)
+        };
+        let (signed, number, counter) = match &signing {
+            Signing::Signed(signed) => (
+                1_i64,
+                i64::try_from(signed.number).ok(),
+                i64::try_from(signed.signature_counter).ok(),
+            ),
+            Signing::Outage { .. } => (0, None, None),
+        };
+        let json = serde_json::to_string(&signing).map_err(json_error)?;
+        let (terminal_id, now) = (terminal.id.clone(), self.clock.now().0);
+        let (event_w, entry_w) = (event.clone(), entry_id.clone());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO fiscal_signatures (event_id, entry_id, terminal_id, signed,
+                     tx_number, signature_counter, signing, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (event_id, entry_id) DO NOTHING",
+                params![
+                    event_w,
+                    entry_w,
+                    terminal_id,
+                    signed,
+                    number,
+                    counter,
+                    json,
+                    now
+                ],
+            )?;
+            Ok(())
+        })?;
+        // Two requests for one entry at once: the first one kept stands.
+        Ok(self.stored_signing(&event, &entry_id)?.unwrap_or(signing))
+    }
+
+    fn stored_signing(&self, event: &str, entry: &str) -> Result<Option<Signing>, ServerError> {
+        let json: Option<String> = self
+            .reader()?
+            .prepare_cached(
+                "SELECT signing FROM fiscal_signatures WHERE event_id = ?1 AND entry_id = ?2",
+            )?
+            .query_row([event, entry], |r| r.get(0))
+            .optional()?;
+        json.map(|json| serde_json::from_str(&json).map_err(json_error))
+            .transpose()
+    }
+
+    /// The device, whether it can sign now (asks it), and the till
+    /// transactions since it was set up that were not signed, as windows
+    /// per till.
+    pub fn fiscal_status(&self, event: &str) -> Result<FiscalStatus, ServerError> {
+        let conn = self.reader()?;
+        Self::ensure_event(&conn, event)?;
+        let device: Option<(String, i64)> = conn
+            .prepare_cached("SELECT scheme, since FROM fiscal_devices WHERE event_id = ?1")?
+            .query_row([event], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((scheme, since)) = device else {
+            return Ok(FiscalStatus {
+                scheme: FiscalScheme::Off,
+                since: None,
+                health: None,
+                signed: 0,
+                unsigned: 0,
+                outages: Vec::new(),
+            });
+        };
+        let scheme = if scheme == "fiskaly" {
+            FiscalScheme::Fiskaly
+        } else {
+            FiscalScheme::Simulated
+        };
+        let transactions = till_transactions(&conn, event, since)?;
+        drop(conn);
+        let health = self.fiscal_device(event)?.map(|device| device.health());
+        let mut status = FiscalStatus {
+            scheme,
+            since: Some(since),
+            health,
+            signed: 0,
+            unsigned: 0,
+            outages: Vec::new(),
+        };
+        let mut open: Option<OutageWindow> = None;
+        for t in transactions {
+            let outage = match &t.signing {
+                Some(Signing::Signed(_)) => None,
+                Some(Signing::Outage { reason }) => Some(reason.clone()),
+                None => Some(NOT_ASKED.to_string()),
+            };
+            match outage {
+                None => {
+                    status.signed += 1;
+                    status.outages.extend(open.take());
+                }
+                Some(reason) => {
+                    status.unsigned += 1;
+                    match &mut open {
+                        Some(window) if window.terminal_id == t.terminal_id => {
+                            window.to = t.at;
+                            window.transactions += 1;
+                        }
+                        _ => {
+                            status.outages.extend(open.take());
+                            open = Some(OutageWindow {
+                                terminal_id: t.terminal_id,
+                                terminal_name: t.terminal_name,
+                                from: t.at,
+                                to: t.at,
+                                transactions: 1,
+                                reason,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        status.outages.extend(open);
+        Ok(status)
+    }
+}
+
+/// A till's transaction as the fiscal view sees it.
+struct TillTransaction {
+    terminal_id: String,
+    terminal_name: String,
+    /// The till's time, ms.
+    at: i64,
+    signing: Option<Signing>,
+}
+
+/// The transactions tills booked since `since` (those that reached the
+/// server with their ledger entry), per till in time order, with what the
+/// device answered for each.
+fn till_transactions(
+    conn: &Connection,
+    event: &str,
+    since: i64,
+) -> Result<Vec<TillTransaction>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.terminal_id, COALESCE(tm.friendly_name, t.terminal_id),
+                COALESCE(t.terminal_time, t.created_at), s.signing
+         FROM transactions t
+         LEFT JOIN transaction_entries te ON te.transaction_id = t.id
+         LEFT JOIN fiscal_signatures s
+                ON s.event_id = t.event_id AND s.entry_id = COALESCE(t.entry_id, te.entry_id)
+         LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
+         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL AND t.kind <> 'adjustment'
+           AND COALESCE(t.entry_id, te.entry_id) IS NOT NULL
+           AND COALESCE(t.terminal_time, t.created_at) >= ?2
+         ORDER BY t.terminal_id, COALESCE(t.terminal_time, t.created_at), t.seq",
+    )?;
+    let rows = stmt.query_map(params![event, since], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (terminal_id, terminal_name, at, signing) = row?;
+        out.push(TillTransaction {
+            terminal_id,
+            terminal_name,
+            at,
+            signing: signing
+                .map(|json| serde_json::from_str(&json).map_err(json_error))
+                .transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+fn json_error(error: serde_json::Error) -> ServerError {
+    ServerError::Internal(error.to_string())
+}
