@@ -9,7 +9,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tapster_ledger::model::{Entry, EntryKind, EventMode, Staff};
+use tapster_api::fiscal::{SignReceipt, Signing};
+use tapster_ledger::model::{Entry, EntryKind, EventMode, FiscalSigning, Staff};
 use tapster_ledger::pin::{Pin, PinHashCost};
 use tapster_ledger::pricing::{is_sellable, price_cart, Cart};
 use tapster_ledger::rules::{self, check_role, Action};
@@ -112,6 +113,9 @@ pub struct Terminal {
     reader_mode: tapster_nfc::SharedMode,
     station: encoding::SharedStationLog,
     syncer: Option<Arc<Syncer>>,
+    /// Has receipts signed by the event's fiscal device, through the
+    /// server (connected tills).
+    fiscal_signer: Option<tapster_sync::fiscal::ReceiptSigner>,
     sync_online: Arc<Mutex<bool>>,
     emit: Emitter,
     clock: Arc<dyn Clock>,
@@ -373,6 +377,7 @@ impl Terminal {
             reader_mode,
             station,
             syncer: None,
+            fiscal_signer: None,
             sync_online: Arc::new(Mutex::new(false)),
             emit,
             clock,
@@ -395,6 +400,11 @@ impl Terminal {
         mut status: tokio::sync::watch::Receiver<tapster_sync::SyncStatus>,
         unencrypted: bool,
     ) {
+        match tapster_sync::fiscal::ReceiptSigner::new(syncer.client().clone()) {
+            Ok(signer) => self.fiscal_signer = Some(signer),
+            // Receipts then print as made during a TSE outage.
+            Err(error) => tracing::error!(%error, "no thread for fiscal signing"),
+        }
         self.syncer = Some(syncer);
         lock(&self.status).unencrypted = unencrypted;
         let shared = self.status.clone();
@@ -1266,20 +1276,24 @@ impl Terminal {
     }
 
     fn receipt(&self, entry: &Entry, copy: bool) -> Result<view::Receipt, AppError> {
-        let (ctx, cancelled) = {
+        let (ctx, cancelled, fiscal) = {
             let reader = self.reader();
             let ctx = ReceiptContext::for_entry(&reader, entry)?;
             let cancelled = match entry.reverses {
                 Some(original) => reader.entry(&original)?,
                 None => None,
             };
-            (ctx, cancelled)
+            let fiscal: Option<Signing> = reader
+                .fiscal_receipt(&entry.id)?
+                .and_then(|json| serde_json::from_str(&json).ok());
+            (ctx, cancelled, fiscal)
         };
         let receipt = entry_receipt(
             &EntryReceipt {
                 entry,
                 cancelled: cancelled.as_ref(),
                 copy,
+                fiscal: fiscal.as_ref(),
             },
             &ctx,
             &self.options.receipt_format,
@@ -1302,8 +1316,48 @@ impl Terminal {
         })
     }
 
+    /// When the event signs (Germany's TSE): has the server sign the
+    /// entry's receipt, and keeps the answer for this receipt and its
+    /// reprints. No answer in time, or no server: an outage, printed as
+    /// such; the sale stands.
+    fn sign_receipt(&self, entry: &Entry) -> Result<(), AppError> {
+        let signs = self.ledger.settings()?.fiscal_signing != FiscalSigning::Off;
+        if !signs || entry.kind == EntryKind::Adjustment {
+            return Ok(());
+        }
+        let reader = self.reader();
+        if reader.fiscal_receipt(&entry.id)?.is_some() {
+            return Ok(());
+        }
+        let cancelled_kind = match entry.reverses {
+            Some(original) => reader.entry(&original)?.map(|e| e.kind),
+            None => None,
+        };
+        drop(reader);
+        let signing = match &self.fiscal_signer {
+            Some(signer) => signer.sign(
+                SignReceipt {
+                    entry: entry.clone(),
+                    cancelled_kind,
+                },
+                tapster_sync::fiscal::SIGN_TIMEOUT,
+            ),
+            None => Signing::Outage {
+                reason: "this till is not connected to the event's server".into(),
+            },
+        };
+        let json = serde_json::to_string(&signing)
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
+        self.ledger.keep_fiscal_receipt(&entry.id, &json)?;
+        Ok(())
+    }
+
     fn finish(&self, entry: &Entry) -> Result<view::Done, AppError> {
         *lock(&self.last_entry) = Some(entry.id);
+        // The sale is committed: a failure here only costs the TSE block.
+        if let Err(error) = self.sign_receipt(entry) {
+            tracing::error!(%error, entry = %entry.id, "the receipt's signature was not kept");
+        }
         let receipt = self.receipt(entry, false)?;
         Ok(view::Done {
             entry_id: entry.id.to_string(),

@@ -189,6 +189,85 @@ impl ConnectedTill {
     }
 }
 
+/// The TSE's QR code in a receipt's preview (`[QR: V0;…]`), read back.
+fn tse_qr(receipt: &str) -> Option<tapster_fiscal::qr::QrFields> {
+    let start = receipt.find("[QR: V0;")? + "[QR: ".len();
+    let end = start + receipt[start..].find(']')?;
+    tapster_fiscal::qr::parse_qr(&receipt[start..end])
+}
+
+/// An event that signs with the simulated TSE: the till has each receipt
+/// signed through the server and prints the TSE block and its QR code,
+/// reprints the same; with the server gone, the receipt says the TSE
+/// failed and the sale stands.
+#[test]
+fn a_connected_till_prints_the_tse_block_and_marks_an_outage() {
+    let event = Event::new(3, 40_00);
+    let server = Server::start(&event.db, 0.0);
+    let response = server
+        .blocking_client()
+        .put(format!(
+            "{}/api/v1/events/{}/manage/fiscal",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .json(&serde_json::json!({ "scheme": "simulated" }))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (till, _) = ConnectedTill::start(&event, &server, "Bar TSE");
+    let terminal = &till.terminal;
+    till.login("1111");
+    terminal.open_shift(0, "open-1").unwrap();
+
+    let band = demo::wristband(1).to_string();
+    till.tap(&band);
+    let beer = common::items(&[("beer", 1)]);
+    let sale = till
+        .runtime
+        .block_on(terminal.pay(&beer, Tender::Wallet, Some(&band), "tse-1", None))
+        .unwrap();
+    let qr = tse_qr(&sale.receipt.text).expect(&sale.receipt.text);
+    assert_eq!(qr.process_type, "Kassenbeleg-V1");
+    // A wallet sale redeems the voucher: goods by rate, no payment at the till.
+    assert_eq!(qr.process_data, "Beleg^5.00_0.00_0.00_0.00_2.00^");
+    assert_eq!((qr.number, qr.signature_counter), (1, 1));
+    assert!(
+        sale.receipt.text.contains("NOT CERTIFIED")
+            || sale.receipt.text.contains("NICHT ZERTIFIZIERT"),
+        "{}",
+        sale.receipt.text
+    );
+    till.tap(&band);
+    let top_up = terminal
+        .top_up(&band, 10_00, Tender::Cash, "tse-2")
+        .unwrap();
+    let qr = tse_qr(&top_up.receipt.text).expect(&top_up.receipt.text);
+    assert_eq!(qr.process_data, "Beleg^0.00_0.00_0.00_0.00_10.00^10.00:Bar");
+    assert_eq!(qr.number, 2);
+    let reprint = terminal.reprint_last().unwrap();
+    assert_eq!(
+        tse_qr(&reprint.text),
+        Some(qr),
+        "a reprint carries the same signature"
+    );
+
+    server.kill();
+    let water = common::items(&[("water", 1)]);
+    let offline = till
+        .runtime
+        .block_on(terminal.pay(&water, Tender::Cash, None, "tse-3", None))
+        .unwrap();
+    assert!(tse_qr(&offline.receipt.text).is_none());
+    assert!(
+        offline.receipt.text.contains("TSE FAILED")
+            || offline.receipt.text.contains("TSE AUSGEFALLEN"),
+        "{}",
+        offline.receipt.text
+    );
+}
+
 #[test]
 fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     let event = Event::new(3, 40_00);

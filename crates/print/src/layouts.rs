@@ -4,6 +4,7 @@
 
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
+use tapster_fiscal::Signing;
 use tapster_ledger::model::{Entry, EntryKind, Line, Tender};
 use tapster_ledger::pricing::{lines_total, vat_breakdown};
 use tapster_ledger::store::{AmountRow, SalesReport, ZReport};
@@ -145,6 +146,9 @@ pub struct EntryReceipt<'a> {
     pub cancelled: Option<&'a Entry>,
     /// Marked as a copy: a reprint.
     pub copy: bool,
+    /// What the event's fiscal device answered (Germany's TSE): its block
+    /// and QR code, or that it failed; none when the event signs nothing.
+    pub fiscal: Option<&'a Signing>,
 }
 
 struct Writer<'a> {
@@ -328,6 +332,54 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The TSE block (KassenSichV): transaction, counter, times, serial,
+    /// till, signature, and the QR code of DSFinV-K Anhang I; or the
+    /// outage.
+    fn fiscal(&mut self, signing: &Signing) {
+        let t = self.t;
+        self.b.rule(false);
+        let Signing::Signed(signed) = signing else {
+            self.b.text(
+                t.tse_outage,
+                Style {
+                    align: Align::Centre,
+                    bold: true,
+                    size: Size::Normal,
+                    inverted: false,
+                },
+            );
+            return;
+        };
+        self.b.centred(t.tse);
+        if !signed.certified {
+            self.b.centred(t.tse_not_certified);
+        }
+        // The TSE counts in Unix seconds.
+        let start = self.when(Timestamp(signed.time_start.saturating_mul(1000)));
+        let end = self.when(Timestamp(signed.time_end.saturating_mul(1000)));
+        self.b.row(t.tse_transaction, &signed.number.to_string());
+        self.b
+            .row(t.tse_counter, &signed.signature_counter.to_string());
+        self.b.row(t.tse_start, &start);
+        self.b.row(t.tse_end, &end);
+        let columns = self.b.columns();
+        for (label, value) in [
+            (t.tse_till.to_string(), &signed.client_serial),
+            (t.tse_serial.to_string(), &signed.tss_serial),
+            (
+                format!("{} ({})", t.tse_signature, signed.algorithm),
+                &signed.signature,
+            ),
+        ] {
+            self.b.plain(&format!("{label}:"));
+            for part in text_chunks(value, columns) {
+                self.b.plain(&part);
+            }
+        }
+        self.b.feed(1);
+        self.b.qr(&tapster_fiscal::qr::qr_text(signed));
+    }
+
     fn signature(&mut self) {
         self.b.feed(3);
         self.b.plain(&"_".repeat(self.b.columns()));
@@ -362,6 +414,15 @@ fn vat_rows(b: &mut ReceiptBuilder, t: &Texts, rows: &[[String; 4]]) {
 
 /// A UUID on one line, or split after its fourth hyphen when the paper is
 /// narrower than 36 columns (never cut inside a group).
+/// `text` cut into lines of `columns` characters (a signature, a serial).
+fn text_chunks(text: &str, columns: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(columns.max(1))
+        .map(|chunk| chunk.iter().collect())
+        .collect()
+}
+
 fn id_lines(id: &str, columns: usize) -> Vec<String> {
     if id.chars().count() <= columns {
         return vec![id.to_string()];
@@ -499,6 +560,9 @@ pub fn entry_receipt(
     }
     if entry.kind == EntryKind::Payout {
         w.signature();
+    }
+    if let Some(signing) = what.fiscal {
+        w.fiscal(signing);
     }
     w.id_and_footer(ctx, entry);
     // A copy never opens the drawer again.
@@ -670,6 +734,7 @@ mod tests {
             entry,
             cancelled: None,
             copy: false,
+            fiscal: None,
         };
         entry_receipt(&what, &ctx, &format(width)).unwrap()
     }
@@ -741,6 +806,7 @@ mod tests {
             entry: &cash,
             cancelled: None,
             copy: true,
+            fiscal: None,
         };
         let receipt = entry_receipt(&copy, &ctx, &format(PaperWidth::Mm80)).unwrap();
         assert!(!receipt.open_drawer);

@@ -210,6 +210,7 @@ fn main() -> Result<()> {
                     entry: &stored,
                     cancelled: cancelled.as_ref(),
                     copy,
+                    fiscal: None,
                 },
                 &ctx,
                 &output.format()?,

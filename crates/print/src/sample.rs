@@ -80,6 +80,7 @@ pub fn test_receipt(format: &ReceiptFormat, at: Timestamp) -> Result<Receipt, Pr
             entry: &entry,
             cancelled: None,
             copy: false,
+            fiscal: None,
         },
         &ctx,
         format,

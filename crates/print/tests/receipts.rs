@@ -51,6 +51,7 @@ fn every_layout_prints_exactly_as_laid_out_on_58_and_80_mm() {
                         entry,
                         cancelled: cancelled.as_ref(),
                         copy: false,
+                        fiscal: None,
                     },
                     &ctx,
                     &format,
@@ -103,6 +104,7 @@ fn the_sale_receipt_shows_the_ledgers_figures() {
             entry,
             cancelled: None,
             copy: false,
+            fiscal: None,
         },
         &ctx,
         &format(PaperWidth::Mm80, Language::De),
@@ -178,6 +180,7 @@ fn cash_receipts_and_the_drawer_command_open_the_drawer() {
             entry: &night.sale,
             cancelled: None,
             copy: false,
+            fiscal: None,
         },
         &ReceiptContext::for_entry(&reader, &night.sale).unwrap(),
         &format(PaperWidth::Mm58, Language::De),
@@ -191,6 +194,7 @@ fn cash_receipts_and_the_drawer_command_open_the_drawer() {
             entry: &night.cash_sale,
             cancelled: None,
             copy: false,
+            fiscal: None,
         },
         &ReceiptContext::for_entry(&reader, &night.cash_sale).unwrap(),
         &format(PaperWidth::Mm58, Language::De),
@@ -286,4 +290,92 @@ fn the_command_line_prints_the_test_receipt_and_any_stored_entry() {
         String::from_utf8_lossy(&output.stderr).contains("is not in"),
         "{output:?}"
     );
+}
+
+/// Germany's TSE block: what the device signed, printed on the real
+/// emulator at both widths and in both languages, its QR code read back
+/// to the signed fields; an outage says so and carries no TSE code.
+#[test]
+fn a_signed_receipt_carries_the_tse_block_and_its_qr_code() {
+    use tapster_fiscal::qr::parse_qr;
+    use tapster_fiscal::simulated::SimulatedTse;
+    use tapster_fiscal::{sign_or_outage, ProcessData, Signing};
+
+    let night = Night::new();
+    let reader = night.ledger.reader().unwrap();
+    let printer = Emupos::start();
+    let queue = PrintQueue::start(printer.uri(), QueueOptions::default()).unwrap();
+    let entry = &night.cash_sale;
+    let tse = SimulatedTse::with_clock(Box::new(|| 1_784_311_200)).unwrap();
+    let data = ProcessData::of_entry(entry, None).unwrap();
+    let signing = sign_or_outage(&tse, entry.terminal.as_str(), &data);
+    let signed = signing.signed().unwrap();
+    let outage = Signing::Outage {
+        reason: "the TSE cannot be reached".into(),
+    };
+    let ctx = ReceiptContext::for_entry(&reader, entry).unwrap();
+    for width in [PaperWidth::Mm58, PaperWidth::Mm80] {
+        for language in [Language::De, Language::En] {
+            let receipt = |fiscal| {
+                entry_receipt(
+                    &EntryReceipt {
+                        entry,
+                        cancelled: None,
+                        copy: false,
+                        fiscal: Some(fiscal),
+                    },
+                    &ctx,
+                    &format(width, language),
+                )
+                .unwrap()
+            };
+            let printed = print_and_read(&printer, &queue, &receipt(&signing));
+            let lines = printed_lines(&printed);
+            assert_eq!(lines, expected_lines(&receipt(&signing)), "{printed}");
+            let counter = if language == Language::De {
+                "Signaturzähler"
+            } else {
+                "Signature counter"
+            };
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with(counter) && l.ends_with('1')),
+                "{printed}"
+            );
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("NOT CERTIFIED") || l.contains("NICHT ZERTIFIZIERT")),
+                "a simulated device says so: {printed}"
+            );
+            let qr = lines
+                .iter()
+                .find_map(|l| l.strip_prefix("[qr V0;"))
+                .map(|rest| format!("V0;{}", rest.trim_end_matches(']')))
+                .expect("the TSE's QR code");
+            let fields = parse_qr(&qr).expect("the standard form");
+            assert_eq!(fields.process_data, signed.process_data);
+            assert_eq!(
+                fields.process_data,
+                "Beleg^3.50_0.00_0.00_0.00_2.00^5.50:Bar"
+            );
+            assert_eq!(
+                (fields.number, fields.signature_counter, fields.time_start),
+                (signed.number, signed.signature_counter, signed.time_start)
+            );
+            assert_eq!(fields.signature, signed.signature);
+            assert_eq!(fields.public_key, signed.public_key);
+            assert_eq!(fields.client, entry.terminal.as_str());
+
+            let printed = print_and_read(&printer, &queue, &receipt(&outage));
+            let failed = if language == Language::De {
+                "TSE AUSGEFALLEN"
+            } else {
+                "TSE FAILED"
+            };
+            assert!(printed.contains(failed), "{printed}");
+            assert!(!printed.contains("[qr V0;"), "{printed}");
+        }
+    }
 }

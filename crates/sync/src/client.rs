@@ -651,6 +651,25 @@ impl ServerClient {
         Ok(data.data)
     }
 
+    /// Has the server sign a receipt with the event's fiscal device (a
+    /// Tapster server only).
+    pub async fn sign_receipt(
+        &self,
+        request: &tapster_api::fiscal::SignReceipt,
+    ) -> Result<tapster_api::fiscal::Signing, ApiError> {
+        if self.transport.is_some() {
+            return Err(ApiError::NotOffered(
+                "a plain PointOfSale server signs no receipts".into(),
+            ));
+        }
+        self.data(
+            self.http
+                .post(self.url("pos/fiscal/receipts"))
+                .json(request),
+        )
+        .await
+    }
+
     pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), ApiError> {
         if let Some(transport) = &self.transport {
             return transport.heartbeat(beat).await;

@@ -8,6 +8,8 @@
 //! - [`client`]: the server's API over pinned HTTPS, errors sorted by what to do.
 //! - [`engine`]: a sync round (push the outbox, then pull), and online
 //!   authorisation of a sale with its offline fallback.
+//! - [`fiscal`]: a receipt signed by the event's TSE through the server,
+//!   or an outage when no answer comes in time.
 //! - [`task`]: the background loop, its backoff and its status.
 //! - [`manager`]: the manager API with a staff session, for manager screens.
 //! - [`passes`]: a scanned pass looked up, a voucher redeemed onto a wristband.
@@ -17,6 +19,7 @@
 
 pub mod client;
 pub mod engine;
+pub mod fiscal;
 pub mod manager;
 pub mod passes;
 pub mod plain;
