@@ -94,6 +94,17 @@ impl VatKey {
         })
     }
 
+    /// The rate its amounts carry (not taxable and 0 % carry none).
+    pub fn rate(self) -> VatRate {
+        VatRate(match self {
+            VatKey::General => 1900,
+            VatKey::Reduced => 700,
+            VatKey::Average107 => 1070,
+            VatKey::Average55 => 550,
+            VatKey::NotTaxable | VatKey::Zero => 0,
+        })
+    }
+
     /// `UST_SCHLUESSEL`.
     pub fn id(self) -> u8 {
         match self {
@@ -236,18 +247,30 @@ pub fn entry_cases(
     entry: &Entry,
     cancelled: Option<EntryKind>,
 ) -> Result<(Vec<FiscalLine>, PaidWith), CaseError> {
-    let on_band = entry.token.is_some();
-    if entry.kind != EntryKind::Cancel {
-        return cases_of(
-            entry.kind,
-            entry.tender,
-            entry.amount,
-            &entry.lines,
-            on_band,
-        );
+    record_cases(
+        entry.kind,
+        entry.tender,
+        entry.amount,
+        &entry.lines,
+        entry.token.is_some(),
+        cancelled,
+    )
+}
+
+/// [`entry_cases`] of a transaction given by its parts (the server's
+/// books, the DSFinV-K export).
+pub fn record_cases(
+    kind: EntryKind,
+    tender: Tender,
+    amount: Cents,
+    lines: &[Line],
+    on_band: bool,
+    cancelled: Option<EntryKind>,
+) -> Result<(Vec<FiscalLine>, PaidWith), CaseError> {
+    if kind != EntryKind::Cancel {
+        return cases_of(kind, tender, amount, lines, on_band);
     }
-    let original: Vec<Line> = entry
-        .lines
+    let original: Vec<Line> = lines
         .iter()
         .map(|line| {
             Ok(Line {
@@ -256,9 +279,9 @@ pub fn entry_cases(
             })
         })
         .collect::<Result<_, CaseError>>()?;
-    let amount = entry.amount.checked_neg().ok_or(CaseError::Overflow)?;
+    let amount = amount.checked_neg().ok_or(CaseError::Overflow)?;
     let kind = cancelled.unwrap_or(EntryKind::Sale);
-    let (cases, paid) = cases_of(kind, entry.tender, amount, &original, on_band)?;
+    let (cases, paid) = cases_of(kind, tender, amount, &original, on_band)?;
     Ok((negated(&cases)?, paid))
 }
 

@@ -14,6 +14,9 @@
 //! - [`tse`]: the interface — start, finish, health — and what a signature
 //!   gives back; [`tse::sign_or_outage`]: selling never waits for a TSE.
 //! - [`qr`]: the receipt's QR code text (`V0;…`).
+//! - [`dsfinvk`]: the tax auditors' export (DSFinV-K 2.3): 20 CSV files,
+//!   `index.xml` and the GDPdU DTD (`src/gdpdu-01-09-2004.dtd`, the tax
+//!   administration's published text, as opencore/gdpdu-java ships it).
 //! - [`fiskaly`]: a cloud TSE, fiskaly SIGN DE (API v2).
 //! - [`simulated`]: a TSE for demos and events outside Germany; every
 //!   signature says it is not certified.
@@ -60,6 +63,7 @@
 pub mod cases;
 #[cfg(feature = "test-double")]
 pub mod double;
+pub mod dsfinvk;
 pub mod fiskaly;
 pub mod process;
 pub mod qr;
