@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tapster_ledger::model::{Entry, EntryKind};
 use utoipa::ToSchema;
 
+pub use tapster_fiscal::dsfinvk::Business;
 pub use tapster_fiscal::{Health, Signed, Signing};
 
 /// `POST pos/fiscal/receipts`: the entry the till just committed, to be
@@ -66,6 +67,10 @@ pub struct FiscalSetup {
     /// Needed for `fiskaly`.
     #[serde(default)]
     pub fiskaly: Option<FiskalyAccess>,
+    /// Who runs the tills, for the DSFinV-K export; kept when not given.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub business: Option<Business>,
 }
 
 /// A stretch of a till's transactions that were not signed.
@@ -94,4 +99,7 @@ pub struct FiscalStatus {
     pub signed: i64,
     pub unsigned: i64,
     pub outages: Vec<OutageWindow>,
+    /// Who runs the tills, for the DSFinV-K export.
+    #[schema(value_type = Object)]
+    pub business: Business,
 }

@@ -45,6 +45,7 @@ pub const BUSINESS_DAY_STARTS_AT_HOUR: i8 = 6;
 
 /// Who runs the tills: the closing's master data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Business {
     pub name: String,
     pub street: String,
@@ -55,6 +56,36 @@ pub struct Business {
     /// Steuernummer; at least one of it and the VAT id.
     pub tax_number: String,
     pub vat_id: String,
+}
+
+impl Business {
+    /// The field that does not fit the export and why, if one does not.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (field, value, max) in [
+            ("business.name", &self.name, 60),
+            ("business.street", &self.street, 60),
+            ("business.postcode", &self.postcode, 10),
+            ("business.city", &self.city, 62),
+            ("business.tax_number", &self.tax_number, 20),
+            ("business.vat_id", &self.vat_id, 15),
+        ] {
+            if value.chars().count() > max || value.contains(['\r', '\n']) {
+                return Err((
+                    field,
+                    format!("must be one line of at most {max} characters"),
+                ));
+            }
+        }
+        let country_ok = self.country.is_empty()
+            || (self.country.len() == 3 && self.country.bytes().all(|b| b.is_ascii_uppercase()));
+        if !country_ok {
+            return Err((
+                "business.country",
+                "must be an ISO 3166 alpha-3 code such as DEU".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A till transaction as the export needs it.
@@ -570,7 +601,8 @@ pub fn business_day(at: Timestamp, zone: &TimeZone) -> jiff::civil::Date {
     }
 }
 
-fn day_start(day: jiff::civil::Date, zone: &TimeZone) -> Timestamp {
+/// When business day `day` begins.
+pub fn day_start(day: jiff::civil::Date, zone: &TimeZone) -> Timestamp {
     day.at(BUSINESS_DAY_STARTS_AT_HOUR, 0, 0, 0)
         .to_zoned(zone.clone())
         .map(|z| Timestamp(z.timestamp().as_millisecond()))

@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route(&m("guest-codes"), post(guest_codes))
         .route(&m("guest-security"), get(guest_security))
         .route(&m("fiscal"), get(get_fiscal).put(put_fiscal))
+        .route(&m("fiscal/dsfinvk.zip"), get(dsfinvk_export))
         .route(
             &m("payout-settings"),
             get(get_payout_settings).put(put_payout_settings),
@@ -835,6 +836,67 @@ pub(crate) async fn put_fiscal(
         move |st: &Store, ev: &str| st.set_fiscal_device(ev, setup)
     )
     .map(ok)
+}
+
+/// Business days, both included: `2026-07-17`.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct DayRange {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn business_day(
+    value: Option<&str>,
+    field: &str,
+) -> Result<Option<jiff::civil::Date>, ServerError> {
+    value
+        .map(|day| {
+            day.parse::<jiff::civil::Date>()
+                .map_err(|_| ServerError::invalid(field, "must be a date like 2026-07-17"))
+        })
+        .transpose()
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/fiscal/dsfinvk.zip", tag = "manage",
+    params(("event_id" = String, Path), DayRange), security(("admin_token" = [])),
+    responses((status = 200, description = "The tax auditors' DSFinV-K 2.3 export: a ZIP of the 20 CSV files, index.xml and the GDPdU DTD; one closing per till per business day (06:00 to 06:00)", content_type = "application/zip"),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn dsfinvk_export(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    Query(range): Query<DayRange>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let from = business_day(range.from.as_deref(), "from")?;
+    let to = business_day(range.to.as_deref(), "to")?;
+    let name = format!(
+        "attachment; filename=\"dsfinvk-{}{}{}.zip\"",
+        file_name_part(&e),
+        from.map(|d| format!("-{d}")).unwrap_or_default(),
+        to.map(|d| format!("-{d}")).unwrap_or_default()
+    );
+    let zip = managed!(
+        s,
+        e,
+        h,
+        Action::ChangeSettings,
+        move |st: &Store, ev: &str| st.dsfinvk_export(ev, from, to)
+    )?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/zip".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        zip,
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-settings", tag = "manage",

@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use tapster_api::fiscal::{
-    FiscalScheme, FiscalSetup, FiscalStatus, OutageWindow, SignReceipt, Signing,
+    Business, FiscalScheme, FiscalSetup, FiscalStatus, OutageWindow, SignReceipt, Signing,
 };
+use tapster_fiscal::dsfinvk;
 use tapster_fiscal::fiskaly::{FiskalyConfig, FiskalyTse, PRODUCTION};
 use tapster_fiscal::simulated::{generate_key, SimulatedTse};
 use tapster_fiscal::{sign_or_outage, ProcessData, Tse};
@@ -53,6 +54,8 @@ impl Devices {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "scheme", rename_all = "snake_case")]
 enum Secret {
+    /// Never set up: nothing to keep.
+    Off,
     /// The simulated device's PKCS#8 key, base64.
     Simulated {
         key: String,
@@ -112,54 +115,68 @@ impl ServerStore {
             ),
             _ => None,
         };
+        if let Some(business) = &setup.business {
+            business
+                .check()
+                .map_err(|(field, reason)| ServerError::invalid(field, reason))?;
+        }
+        let business = setup
+            .business
+            .map(|b| serde_json::to_string(&b).map_err(json_error))
+            .transpose()?;
         let (event_id, now) = (event.to_string(), self.clock.now().0);
         let scheme = setup.scheme;
         self.write(move |conn| {
             let mut settings = Self::ensure_event(conn, &event_id)?;
-            let existing: Option<(String, String, i64)> = conn
+            let existing: Option<(String, String, i64, String)> = conn
                 .prepare_cached(
-                    "SELECT scheme, secret, since FROM fiscal_devices WHERE event_id = ?1",
+                    "SELECT scheme, secret, since, business FROM fiscal_devices
+                     WHERE event_id = ?1",
                 )?
-                .query_row([&event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_row([&event_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
-            let since = existing.as_ref().map_or(now, |(_, _, since)| *since);
-            let secret = match (scheme, fiskaly, new_key) {
-                (FiscalScheme::Off, _, _) => None,
-                (FiscalScheme::Fiskaly, Some(config), _) => Some(Secret::Fiskaly(config)),
-                (FiscalScheme::Simulated, _, Some(key)) => Some(match existing {
-                    Some((kind, secret, _)) if kind == "simulated" => {
-                        serde_json::from_str(&secret).map_err(json_error)?
-                    }
-                    _ => Secret::Simulated { key },
-                }),
+            let kept: Option<Secret> = existing
+                .as_ref()
+                .map(|(_, secret, _, _)| serde_json::from_str(secret).map_err(json_error))
+                .transpose()?;
+            // Signing that starts now counts its outages from now.
+            let since = match &existing {
+                Some((kind, _, since, _)) if kind != "off" => *since,
+                _ => now,
+            };
+            let secret = match (scheme, fiskaly, new_key, kept) {
+                // Off keeps a simulated device's key for later.
+                (FiscalScheme::Off, _, _, Some(kept)) => kept,
+                (FiscalScheme::Off, _, _, None) => Secret::Off,
+                (FiscalScheme::Fiskaly, Some(config), _, _) => Secret::Fiskaly(config),
+                (FiscalScheme::Simulated, _, _, Some(kept @ Secret::Simulated { .. })) => kept,
+                (FiscalScheme::Simulated, _, Some(key), _) => Secret::Simulated { key },
                 _ => return Err(ServerError::Internal("fiscal setup out of step".into())),
             };
-            match secret {
-                None => {
-                    conn.execute(
-                        "DELETE FROM fiscal_devices WHERE event_id = ?1",
-                        [&event_id],
-                    )?;
-                }
-                Some(secret) => {
-                    let kind = match secret {
-                        Secret::Simulated { .. } => "simulated",
-                        Secret::Fiskaly(_) => "fiskaly",
-                    };
-                    conn.execute(
-                        "INSERT INTO fiscal_devices (event_id, scheme, secret, since)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (event_id) DO UPDATE SET scheme = excluded.scheme,
-                             secret = excluded.secret",
-                        params![
-                            event_id,
-                            kind,
-                            serde_json::to_string(&secret).map_err(json_error)?,
-                            since
-                        ],
-                    )?;
-                }
-            }
+            let kind = match scheme {
+                FiscalScheme::Off => "off",
+                FiscalScheme::Simulated => "simulated",
+                FiscalScheme::Fiskaly => "fiskaly",
+            };
+            let business = business
+                .or(existing.map(|(_, _, _, business)| business))
+                .unwrap_or_else(|| "{}".into());
+            conn.execute(
+                "INSERT INTO fiscal_devices (event_id, scheme, secret, since, business)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (event_id) DO UPDATE SET scheme = excluded.scheme,
+                     secret = excluded.secret, since = excluded.since,
+                     business = excluded.business",
+                params![
+                    event_id,
+                    kind,
+                    serde_json::to_string(&secret).map_err(json_error)?,
+                    since,
+                    business
+                ],
+            )?;
             settings.fiscal_signing = match scheme {
                 FiscalScheme::Off => FiscalSigning::Off,
                 FiscalScheme::Simulated => FiscalSigning::Simulated,
@@ -186,13 +203,16 @@ impl ServerStore {
         }
         let conn = self.reader()?;
         let secret: Option<String> = conn
-            .prepare_cached("SELECT secret FROM fiscal_devices WHERE event_id = ?1")?
+            .prepare_cached(
+                "SELECT secret FROM fiscal_devices WHERE event_id = ?1 AND scheme <> 'off'",
+            )?
             .query_row([event], |r| r.get(0))
             .optional()?;
         let Some(secret) = secret else {
             return Ok(None);
         };
         let device: Arc<dyn Tse> = match serde_json::from_str(&secret).map_err(json_error)? {
+            Secret::Off => return Ok(None),
             Secret::Simulated { key } => {
                 let key = base64::engine::general_purpose::STANDARD
                     .decode(key)
@@ -275,13 +295,14 @@ impl ServerStore {
             Signing::Outage { .. } => (0, None, None),
         };
         let json = serde_json::to_string(&signing).map_err(json_error)?;
+        let entry_json = serde_json::to_string(entry).map_err(json_error)?;
         let (terminal_id, now) = (terminal.id.clone(), self.clock.now().0);
         let (event_w, entry_w) = (event.clone(), entry_id.clone());
         self.write(move |conn| {
             conn.execute(
                 "INSERT INTO fiscal_signatures (event_id, entry_id, terminal_id, signed,
-                     tx_number, signature_counter, signing, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     tx_number, signature_counter, signing, entry, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (event_id, entry_id) DO NOTHING",
                 params![
                     event_w,
@@ -291,6 +312,7 @@ impl ServerStore {
                     number,
                     counter,
                     json,
+                    entry_json,
                     now
                 ],
             )?;
@@ -318,19 +340,29 @@ impl ServerStore {
     pub fn fiscal_status(&self, event: &str) -> Result<FiscalStatus, ServerError> {
         let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
-        let device: Option<(String, i64)> = conn
-            .prepare_cached("SELECT scheme, since FROM fiscal_devices WHERE event_id = ?1")?
-            .query_row([event], |r| Ok((r.get(0)?, r.get(1)?)))
+        let device: Option<(String, i64, String)> = conn
+            .prepare_cached(
+                "SELECT scheme, since, business FROM fiscal_devices WHERE event_id = ?1",
+            )?
+            .query_row([event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((scheme, since)) = device else {
-            return Ok(FiscalStatus {
-                scheme: FiscalScheme::Off,
-                since: None,
-                health: None,
-                signed: 0,
-                unsigned: 0,
-                outages: Vec::new(),
-            });
+        let business: Business = match &device {
+            Some((_, _, business)) => serde_json::from_str(business).map_err(json_error)?,
+            None => Business::default(),
+        };
+        let (scheme, since) = match device {
+            Some((scheme, since, _)) if scheme != "off" => (scheme, since),
+            _ => {
+                return Ok(FiscalStatus {
+                    scheme: FiscalScheme::Off,
+                    since: None,
+                    health: None,
+                    signed: 0,
+                    unsigned: 0,
+                    outages: Vec::new(),
+                    business,
+                })
+            }
         };
         let scheme = if scheme == "fiskaly" {
             FiscalScheme::Fiskaly
@@ -347,6 +379,7 @@ impl ServerStore {
             signed: 0,
             unsigned: 0,
             outages: Vec::new(),
+            business,
         };
         let mut open: Option<OutageWindow> = None;
         for t in transactions {
@@ -385,6 +418,176 @@ impl ServerStore {
         status.outages.extend(open);
         Ok(status)
     }
+}
+
+impl ServerStore {
+    /// The DSFinV-K export of the event's tills for the business days
+    /// `from` to `to` (both included; all when not given), as a ZIP.
+    pub fn dsfinvk_export(
+        &self,
+        event: &str,
+        from: Option<jiff::civil::Date>,
+        to: Option<jiff::civil::Date>,
+    ) -> Result<Vec<u8>, ServerError> {
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(ServerError::invalid("from", "must not be after 'to'"));
+            }
+        }
+        let conn = self.reader()?;
+        let settings = Self::ensure_event(&conn, event)?;
+        let zone = jiff::tz::TimeZone::get(&settings.time_zone)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        let stored: Option<(String, String)> = conn
+            .prepare_cached("SELECT scheme, business FROM fiscal_devices WHERE event_id = ?1")?
+            .query_row([event], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (signs, mut business) = match stored {
+            Some((scheme, business)) => (
+                scheme != "off",
+                serde_json::from_str::<Business>(&business).map_err(json_error)?,
+            ),
+            None => (false, Business::default()),
+        };
+        if business.name.is_empty() {
+            business.name = settings.name.clone();
+        }
+        let staff: HashMap<String, String> = conn
+            .prepare_cached("SELECT id, name FROM staff WHERE event_id = ?1")?
+            .query_map([event], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let transactions = export_transactions(&conn, event, &staff)?;
+        drop(conn);
+        let from = from.map(|day| dsfinvk::day_start(day, &zone));
+        let to = to
+            .map(|day| {
+                day.tomorrow()
+                    .map_err(|e| ServerError::invalid("to", e.to_string()))
+            })
+            .transpose()?
+            .map(|day| dsfinvk::day_start(day, &zone));
+        dsfinvk::zip(&dsfinvk::Export {
+            business: &business,
+            currency: &settings.currency,
+            zone: &zone,
+            software_version: env!("CARGO_PKG_VERSION"),
+            signs,
+            transactions: &transactions,
+            from,
+            to,
+        })
+        .map_err(|e| ServerError::Internal(e.to_string()))
+    }
+}
+
+/// Every till transaction of the event in the export's shape: the till's
+/// receipt number, time and cashier from its ledger entry where the server
+/// has it (a batch, or the entry it was asked to sign).
+fn export_transactions(
+    conn: &Connection,
+    event: &str,
+    staff: &HashMap<String, String>,
+) -> Result<Vec<dsfinvk::Transaction>, ServerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.terminal_id, t.kind, t.tender, t.amount, t.lines, t.sequence,
+                COALESCE(t.terminal_time, t.created_at), t.staff_id, t.reverses,
+                CASE WHEN t.wallet_id IS NULL THEN 0 ELSE 1 END,
+                COALESCE(t.entry_id, te.entry_id), s.signing, s.entry, t.seq,
+                CASE WHEN t.terminal_time IS NULL THEN 0 ELSE 1 END
+         FROM transactions t
+         LEFT JOIN transaction_entries te ON te.transaction_id = t.id
+         LEFT JOIN fiscal_signatures s
+                ON s.event_id = t.event_id AND s.entry_id = COALESCE(t.entry_id, te.entry_id)
+         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL AND t.kind <> 'adjustment'
+         ORDER BY t.seq",
+    )?;
+    struct Row {
+        id: String,
+        till: String,
+        kind: String,
+        tender: String,
+        amount: i64,
+        lines: String,
+        sequence: Option<i64>,
+        at: i64,
+        staff: Option<String>,
+        reverses: Option<String>,
+        on_band: i64,
+        entry_id: Option<String>,
+        signing: Option<String>,
+        entry: Option<String>,
+        seq: i64,
+        till_time: i64,
+    }
+    let rows = stmt.query_map([event], |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            till: r.get(1)?,
+            kind: r.get(2)?,
+            tender: r.get(3)?,
+            amount: r.get(4)?,
+            lines: r.get(5)?,
+            sequence: r.get(6)?,
+            at: r.get(7)?,
+            staff: r.get(8)?,
+            reverses: r.get(9)?,
+            on_band: r.get(10)?,
+            entry_id: r.get(11)?,
+            signing: r.get(12)?,
+            entry: r.get(13)?,
+            seq: r.get(14)?,
+            till_time: r.get(15)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    let mut kinds: HashMap<String, EntryKind> = HashMap::new();
+    for row in rows {
+        let row = row?;
+        let kind: EntryKind = from_books(&row.kind)?;
+        let entry: Option<tapster_ledger::model::Entry> = row
+            .entry
+            .as_deref()
+            .map(|json| serde_json::from_str(json).map_err(json_error))
+            .transpose()?;
+        let staff_id = row
+            .staff
+            .or_else(|| entry.as_ref().map(|e| e.staff.to_string()))
+            .unwrap_or_default();
+        let id = row.entry_id.unwrap_or(row.id);
+        kinds.insert(id.clone(), kind);
+        out.push(dsfinvk::Transaction {
+            till: row.till,
+            number: row
+                .sequence
+                .or_else(|| entry.as_ref().map(|e| e.sequence))
+                .unwrap_or(row.seq),
+            kind,
+            tender: from_books(&row.tender)?,
+            amount: tapster_ledger::Cents(row.amount),
+            lines: serde_json::from_str(&row.lines).map_err(json_error)?,
+            on_band: row.on_band == 1,
+            staff_name: staff.get(&staff_id).cloned().unwrap_or_default(),
+            staff_id,
+            at: match (&entry, row.till_time) {
+                (Some(entry), 0) => entry.terminal_time,
+                _ => tapster_ledger::Timestamp(row.at),
+            },
+            cancels: row.reverses.map(|original| (original, EntryKind::Sale)),
+            signing: row
+                .signing
+                .as_deref()
+                .map(|json| serde_json::from_str(json).map_err(json_error))
+                .transpose()?,
+            id,
+        });
+    }
+    // What a cancellation cancels, once every transaction is known.
+    for t in &mut out {
+        if let Some((original, kind)) = &mut t.cancels {
+            *kind = kinds.get(original).copied().unwrap_or(EntryKind::Sale);
+        }
+    }
+    Ok(out)
 }
 
 /// A till's transaction as the fiscal view sees it.
@@ -438,6 +641,12 @@ fn till_transactions(
         });
     }
     Ok(out)
+}
+
+/// A kind or tender as the books store it.
+fn from_books<T: std::str::FromStr>(text: &str) -> Result<T, ServerError> {
+    text.parse()
+        .map_err(|_| ServerError::Internal(format!("'{text}' in the books")))
 }
 
 fn json_error(error: serde_json::Error) -> ServerError {

@@ -112,11 +112,39 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Exports for the tax office.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// Exit 0 when every wallet's balance equals the sum of its transactions.
     Check {
         /// The database: a SQLite file, or a `postgres://` URL.
         #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
         db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// DSFinV-K 2.3 for the tax auditors: a ZIP of the 20 CSV files,
+    /// index.xml and the GDPdU DTD, one closing per till per business day
+    /// (06:00 to 06:00 in the event's time zone).
+    Dsfinvk {
+        /// The database: a SQLite file, or a `postgres://` URL.
+        #[arg(long, visible_alias = "database", value_name = "PATH|URL")]
+        db: String,
+        #[arg(long)]
+        event: String,
+        /// The first business day (`2026-07-17`); default: the first.
+        #[arg(long)]
+        from: Option<jiff::civil::Date>,
+        /// The last business day, included; default: the last.
+        #[arg(long)]
+        to: Option<jiff::civil::Date>,
+        /// Where the ZIP goes.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -449,6 +477,22 @@ fn main() -> Result<()> {
             let copied = tapster_server::transfer::transfer(&path, &target)
                 .with_context(|| format!("cannot copy {} to {}", path.display(), shown(&to)))?;
             print(json!({ "copied": copied.tables, "verified": true }));
+            Ok(())
+        }
+        Command::Export {
+            what:
+                ExportCommand::Dsfinvk {
+                    db,
+                    event,
+                    from,
+                    to,
+                    out,
+                },
+        } => {
+            let zip = open(&db)?.dsfinvk_export(&event, from, to)?;
+            std::fs::write(&out, &zip)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            print(json!({ "file": out, "bytes": zip.len() }));
             Ok(())
         }
         Command::Check { db } => {

@@ -79,6 +79,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::guest_security,
         crate::admin::get_fiscal,
         crate::admin::put_fiscal,
+        crate::admin::dsfinvk_export,
         crate::admin::get_payout_settings,
         crate::admin::put_payout_settings,
         crate::admin::payout,

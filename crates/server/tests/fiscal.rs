@@ -8,7 +8,7 @@
 mod common;
 
 use common::till::{live_terminal_ledger, pending_batch, pull, push, statuses, terminal_ledger};
-use common::{json, Fixture, Server};
+use common::{admin, json, Fixture, Server};
 use serde_json::{json, Value};
 use tapster_api::fiscal::{SignReceipt, Signing};
 use tapster_fiscal::double::{FiskalyDouble, API_KEY, API_SECRET, TSS_ID};
@@ -330,4 +330,151 @@ fn fiskaly_outages_mid_shift_are_marked_and_the_manager_sees_their_windows() {
     };
     assert!(reason.contains("after the sale"), "{reason}");
     assert_eq!(double.finished().len(), 2);
+}
+
+/// The files of a DSFinV-K ZIP, by name.
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            (file.name().to_string(), text)
+        })
+        .collect()
+}
+
+/// Data rows of a CSV (without its header).
+fn rows(files: &std::collections::BTreeMap<String, String>, name: &str) -> Vec<Vec<String>> {
+    files[name]
+        .lines()
+        .skip(1)
+        .map(|line| line.split(';').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let (code, body) = set_up(
+        &server,
+        &fx,
+        json!({ "scheme": "simulated", "business": { "name": "Sommerfest GmbH",
+            "street": "Mainkai 1", "postcode": "97070", "city": "Würzburg",
+            "country": "Deutschland", "tax_number": "257/123/45678", "vat_id": "" } }),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("business.country"));
+    let (code, body) = set_up(
+        &server,
+        &fx,
+        json!({ "scheme": "simulated", "business": { "name": "Sommerfest GmbH",
+            "street": "Mainkai 1", "postcode": "97070", "city": "Würzburg",
+            "country": "DEU", "tax_number": "257/123/45678", "vat_id": "" } }),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["data"]["business"]["city"], "Würzburg");
+
+    let ledger = live_terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+    let first = sell_cash(&ledger, "beer");
+    let second = sell_cash(&ledger, "water");
+    sign(&server, &fx, &fx.bar_token, &first, None);
+    sign(&server, &fx, &fx.bar_token, &second, None);
+    let cancel = ledger
+        .cancel(
+            &CancelRequest {
+                key: IdempotencyKey::random(),
+                staff: StaffId::new("anna").unwrap(),
+                entry: second.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap()
+        .entry;
+    sign(&server, &fx, &fx.bar_token, &cancel, Some(EntryKind::Sale));
+    let never_asked = sell_cash(&ledger, "beer");
+    let (code, _) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
+    assert_eq!(code, 200);
+
+    let response = server
+        .client()
+        .get(server.url(&fx.event, "manage/fiscal/dsfinvk.zip"))
+        .bearer_auth(&fx.admin_token)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let files = unzip(&response.bytes().unwrap());
+    assert_eq!(files.len(), 22, "{:?}", files.keys());
+    let heads = rows(&files, "transactions.csv");
+    assert_eq!(heads.len(), 4);
+    // BON_ID, BON_NR: the till's entry and receipt number.
+    assert_eq!(heads[0][3], first.id.to_string());
+    assert_eq!(heads[0][4], first.sequence.to_string());
+    assert_eq!(heads[0][13], "7,00", "UMS_BRUTTO");
+    assert_eq!(heads[2][8], "1", "the cancellation is a Storno");
+    assert_eq!(heads[2][13], "-4,50");
+    let tse = rows(&files, "transactions_tse.csv");
+    let signatures: Vec<bool> = tse.iter().map(|r| !r[10].is_empty()).collect();
+    assert_eq!(signatures, vec![true, true, true, false]);
+    assert_eq!(tse[3][3], never_asked.id.to_string());
+    assert!(tse[3][11].starts_with("TSE-Ausfall"), "{:?}", tse[3]);
+    let closing = &rows(&files, "cashpointclosing.csv")[0];
+    assert_eq!(closing[7], "Sommerfest GmbH");
+    assert_eq!(closing[11], "DEU");
+    assert_eq!(
+        closing[14], "14,00",
+        "Z_SE_ZAHLUNGEN: 7.00 + 4.50 - 4.50 + 7.00"
+    );
+    assert_eq!(rows(&files, "references.csv")[0][10], second.id.to_string());
+
+    // The same export from the command line.
+    let out = fx.dir.path().join("dsfinvk.zip");
+    admin(&[
+        "export",
+        "dsfinvk",
+        "--db",
+        &fx.db,
+        "--event",
+        &fx.event,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let again = unzip(&std::fs::read(&out).unwrap());
+    assert_eq!(again["transactions.csv"], files["transactions.csv"]);
+    // Business days outside the tills' are empty; a wrong date is refused.
+    admin(&[
+        "export",
+        "dsfinvk",
+        "--db",
+        &fx.db,
+        "--event",
+        &fx.event,
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2020-01-02",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(rows(&unzip(&std::fs::read(&out).unwrap()), "transactions.csv").is_empty());
+    let (code, body) = json(
+        server
+            .client()
+            .get(format!(
+                "{}?from=2026-13-01",
+                server.url(&fx.event, "manage/fiscal/dsfinvk.zip")
+            ))
+            .bearer_auth(&fx.admin_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(code, 400, "{body}");
 }
