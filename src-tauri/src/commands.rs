@@ -515,6 +515,31 @@ pub async fn save_pass_sheet(
 }
 
 #[tauri::command]
+pub async fn fiscal(terminal: Term<'_>) -> Result<view::FiscalView, AppError> {
+    terminal.fiscal_on_server().await
+}
+
+#[tauri::command]
+pub async fn save_fiscal(
+    terminal: Term<'_>,
+    form: view::FiscalForm,
+) -> Result<view::FiscalView, AppError> {
+    terminal.save_fiscal_on_server(&form).await
+}
+
+#[tauri::command]
+pub async fn save_dsfinvk(
+    terminal: Term<'_>,
+    from: String,
+    to: String,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_dsfinvk(&from, &to, std::path::Path::new(&path))
+        .await
+}
+
+#[tauri::command]
 pub async fn payouts(terminal: Term<'_>) -> Result<view::PayoutsView, AppError> {
     terminal.payouts_on_server().await
 }

@@ -34,6 +34,7 @@ use crate::view;
 
 mod bills;
 mod encoding;
+mod fiscal;
 mod manage;
 mod passes;
 mod payouts;

@@ -563,6 +563,8 @@ pub enum ExportFormat {
     Csv,
     /// A SEPA credit transfer file (payout runs only).
     Xml,
+    /// The tax auditors' DSFinV-K export.
+    Zip,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
@@ -1133,4 +1135,67 @@ pub struct VendorForm {
     #[ts(type = "number")]
     pub fixed_fee_cents: i64,
     pub locations: Vec<String>,
+}
+
+/// The Fiscal tab (Germany's TSE): the device the server signs with,
+/// whether it can sign now, the outages per till, and the business's
+/// details for the tax auditors' export.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct FiscalView {
+    /// `off`, `simulated` or `fiskaly`.
+    pub scheme: String,
+    pub certified: bool,
+    /// Whether the device answered just now (none when signing is off).
+    pub reachable: Option<bool>,
+    /// What is wrong with it, in words to act on; empty when healthy.
+    pub health_message: String,
+    pub tss_serial: String,
+    #[ts(type = "number | null")]
+    pub since_ms: Option<i64>,
+    #[ts(type = "number")]
+    pub signed: i64,
+    #[ts(type = "number")]
+    pub unsigned: i64,
+    pub outages: Vec<OutageLine>,
+    pub business: BusinessForm,
+}
+
+/// A stretch of a till's receipts that were not signed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct OutageLine {
+    pub till: String,
+    #[ts(type = "number")]
+    pub from_ms: i64,
+    #[ts(type = "number")]
+    pub to_ms: i64,
+    #[ts(type = "number")]
+    pub receipts: i64,
+    pub reason: String,
+}
+
+/// Who runs the tills, as the DSFinV-K export names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BusinessForm {
+    pub name: String,
+    pub street: String,
+    pub postcode: String,
+    pub city: String,
+    /// ISO 3166 alpha-3: `DEU`.
+    pub country: String,
+    pub tax_number: String,
+    pub vat_id: String,
+}
+
+/// The Fiscal tab's form. fiskaly's secret is never shown again: to change
+/// the device, enter its access anew.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct FiscalForm {
+    /// `off`, `simulated` or `fiskaly`.
+    pub scheme: String,
+    pub fiskaly_api_key: String,
+    pub fiskaly_api_secret: String,
+    pub fiskaly_tss_id: String,
+    /// Empty: fiskaly's production address.
+    pub fiskaly_base_url: String,
+    pub business: BusinessForm,
 }

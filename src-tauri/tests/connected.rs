@@ -253,6 +253,32 @@ fn a_connected_till_prints_the_tse_block_and_marks_an_outage() {
         "a reprint carries the same signature"
     );
 
+    // The manager's Fiscal tab: the device, the counts, and the tax
+    // auditors' export saved where the dialog chose.
+    terminal.lock().unwrap();
+    till.login("4444");
+    let fiscal = till.runtime.block_on(terminal.fiscal_on_server()).unwrap();
+    assert_eq!(
+        (fiscal.scheme.as_str(), fiscal.certified),
+        ("simulated", false)
+    );
+    assert_eq!(fiscal.reachable, Some(true));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dsfinvk.zip");
+    let saved = till
+        .runtime
+        .block_on(terminal.save_dsfinvk("", "", &path))
+        .unwrap();
+    assert!(saved.bytes > 0);
+    let zip = std::fs::read(&path).unwrap();
+    assert_eq!(&zip[..2], b"PK", "a ZIP file");
+    let refused = till
+        .runtime
+        .block_on(terminal.save_dsfinvk("2026-07-20", "2026-07-17", &path));
+    assert_eq!(refused.unwrap_err().code, ErrorCode::InvalidInput);
+    terminal.lock().unwrap();
+    till.login("1111");
+
     server.kill();
     let water = common::items(&[("water", 1)]);
     let offline = till

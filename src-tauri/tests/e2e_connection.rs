@@ -627,3 +627,65 @@ fn a_manager_makes_a_payout_run_on_a_connected_till() {
     );
     assert_eq!(wallet["data"]["balance"], 0, "{wallet}");
 }
+
+/// The TSE tab on a connected till: the event's simulated device shown as
+/// not certified and reachable, the business's details saved on the
+/// server, the DSFinV-K export written where the (undrivable) save dialog
+/// would have chosen.
+#[test]
+fn a_manager_sees_the_tse_and_exports_dsfinvk_on_a_connected_till() {
+    let event = Event::new(1, 10_00);
+    let terminal = event.terminal("Office");
+    let server = Server::start(&event.db, 0.0);
+    as_manager(
+        &server,
+        &event,
+        "PUT",
+        "manage/fiscal",
+        serde_json::json!({ "scheme": "simulated" }),
+    );
+    let data = tempfile::tempdir().unwrap();
+    let mut app = till(
+        &server.base(),
+        Some(server.fingerprint),
+        &event,
+        &terminal,
+        data.path(),
+    );
+    manager_area(&app);
+    app.click("manage-tab-fiscal");
+    app.wait("fiscal-status");
+    app.wait_text("fiscal-reachable", "reachable");
+    app.wait_text("fiscal-counts", "0 receipts signed");
+    app.fill("fiscal-business-name", "Sommerfest GmbH");
+    app.fill("fiscal-country", "DEU");
+    app.click("fiscal-save");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let saved = as_manager(
+            &server,
+            &event,
+            "GET",
+            "manage/fiscal",
+            serde_json::json!({}),
+        );
+        if saved["data"]["business"]["name"] == "Sommerfest GmbH" {
+            assert_eq!(saved["data"]["scheme"], "simulated", "{saved}");
+            assert_eq!(saved["data"]["business"]["country"], "DEU", "{saved}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not saved: {saved}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    app.screenshot("fiscal-tab");
+
+    // The save dialog cannot be driven: the command it leads to can.
+    let files = tempfile::tempdir().unwrap();
+    let zip = files.path().join("dsfinvk.zip");
+    let exported = app.post_async(&format!(
+        "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('save_dsfinvk', {{ from: '', to: '', path: {:?} }}).then(done, (e) => done({{ error: e }}));",
+        zip.display().to_string()
+    ));
+    assert!(exported.get("error").is_none(), "{exported}");
+    assert_eq!(&std::fs::read(&zip).unwrap()[..2], b"PK");
+}

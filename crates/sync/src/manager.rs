@@ -269,6 +269,36 @@ impl ManagerSession {
         self.put("payout-settings", settings).await
     }
 
+    /// The event's fiscal device, its health and outages.
+    pub async fn fiscal_status(&self) -> Result<tapster_api::fiscal::FiscalStatus, ApiError> {
+        self.get("fiscal").await
+    }
+
+    pub async fn save_fiscal(
+        &self,
+        setup: &tapster_api::fiscal::FiscalSetup,
+    ) -> Result<tapster_api::fiscal::FiscalStatus, ApiError> {
+        self.put("fiscal", setup).await
+    }
+
+    /// The DSFinV-K export (a ZIP) for the business days `from` to `to`
+    /// (`2026-07-17`, both included).
+    pub async fn dsfinvk_zip(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut url = reqwest::Url::parse(&self.url("fiscal/dsfinvk.zip"))
+            .map_err(|e| ApiError::Misconfigured(e.to_string()))?;
+        for (name, value) in [("from", from), ("to", to)] {
+            if let Some(value) = value {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+        }
+        let (_, _, bytes) = self.client.send_raw(self.client.http().get(url)).await?;
+        Ok(bytes)
+    }
+
     /// The event's payout runs, newest first.
     pub async fn payout_runs(&self) -> Result<Vec<PayoutRun>, ApiError> {
         self.get("payout-runs").await

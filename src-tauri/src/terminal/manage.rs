@@ -467,7 +467,7 @@ impl Terminal {
                     },
                 )?
             }
-            view::ExportFormat::Xml => {
+            view::ExportFormat::Xml | view::ExportFormat::Zip => {
                 return Err(invalid("a report is saved as PDF or CSV"));
             }
             view::ExportFormat::Csv => {
@@ -534,6 +534,7 @@ impl Terminal {
             view::ExportFormat::Pdf => "pdf",
             view::ExportFormat::Csv => "csv",
             view::ExportFormat::Xml => "xml",
+            view::ExportFormat::Zip => "zip",
         };
         if !path
             .extension()

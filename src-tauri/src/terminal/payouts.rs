@@ -193,7 +193,7 @@ impl Terminal {
             (view::ExportFormat::Xml, _) => ("sepa.xml", None),
             (view::ExportFormat::Csv, view::Language::De) => ("bands.csv", Some("semicolon")),
             (view::ExportFormat::Csv, view::Language::En) => ("bands.csv", Some("comma")),
-            (view::ExportFormat::Pdf, _) => {
+            (view::ExportFormat::Pdf | view::ExportFormat::Zip, _) => {
                 return Err(invalid("a payout run is saved as a SEPA file (XML) or CSV"))
             }
         };

@@ -244,7 +244,7 @@ impl Terminal {
         let extension = match format {
             view::ExportFormat::Pdf => "pdf",
             view::ExportFormat::Csv => "csv",
-            view::ExportFormat::Xml => {
+            view::ExportFormat::Xml | view::ExportFormat::Zip => {
                 return Err(invalid("a settlement is saved as PDF or CSV"));
             }
         };

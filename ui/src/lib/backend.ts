@@ -21,6 +21,8 @@ import type {
   PassesView,
   PayoutsView,
   PayoutSettingsForm,
+  FiscalView,
+  FiscalForm,
   NewPayoutRunForm,
   ExportFormat,
   Exported,
@@ -176,6 +178,11 @@ export const backend = {
   setPassBlocked: (code: string, blocked: boolean) => call<PassesView>("set_pass_blocked", { code, blocked }),
   /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
   savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
+  /** The event's TSE: device, health, outages per till, business details (connected tills, managers). */
+  fiscal: () => call<FiscalView>("fiscal"),
+  saveFiscal: (form: FiscalForm) => call<FiscalView>("save_fiscal", { form }),
+  /** The DSFinV-K export (ZIP) of business days `from` to `to` (`2026-07-17`; empty: all) to `path`. */
+  saveDsfinvk: (from: string, to: string, path: string) => call<Exported>("save_dsfinvk", { from, to, path }),
   /** Payouts to guests by SEPA transfer: settings, runs, unclaimed, alarms (connected tills, managers). */
   payouts: () => call<PayoutsView>("payouts"),
   savePayoutSettings: (form: PayoutSettingsForm) => call<PayoutsView>("save_payout_settings", { form }),
@@ -260,7 +267,9 @@ export async function chooseSavePath(defaultName: string, format: ExportFormat):
       ? [{ name: "PDF", extensions: ["pdf"] }]
       : format === "xml"
         ? [{ name: "SEPA XML", extensions: ["xml"] }]
-        : [{ name: "CSV", extensions: ["csv"] }];
+        : format === "zip"
+          ? [{ name: "DSFinV-K (ZIP)", extensions: ["zip"] }]
+          : [{ name: "CSV", extensions: ["csv"] }];
   try {
     return await save({ defaultPath: defaultName, filters });
   } catch (error) {

@@ -342,7 +342,7 @@ terminals: Array<Choice>, cashiers: Array<Choice>,
  */
 event_available: boolean, };
 
-export type ExportFormat = "pdf" | "csv" | "xml";
+export type ExportFormat = "pdf" | "csv" | "xml" | "zip";
 
 export type PayoutsView = { settings: PayoutSettingsForm, 
 /**
@@ -362,6 +362,38 @@ deadline_passed: boolean, wrong_codes_this_hour: number, wrong_code_budget: numb
  * Hours past the budget, newest first: `hour · count`.
  */
 alarms: Array<string>, };
+
+export type FiscalView = { 
+/**
+ * `off`, `simulated` or `fiskaly`.
+ */
+scheme: string, certified: boolean, 
+/**
+ * Whether the device answered just now (none when signing is off).
+ */
+reachable: boolean | null, 
+/**
+ * What is wrong with it, in words to act on; empty when healthy.
+ */
+health_message: string, tss_serial: string, since_ms: number | null, signed: number, unsigned: number, outages: Array<OutageLine>, business: BusinessForm, };
+
+export type OutageLine = { till: string, from_ms: number, to_ms: number, receipts: number, reason: string, };
+
+export type BusinessForm = { name: string, street: string, postcode: string, city: string, 
+/**
+ * ISO 3166 alpha-3: `DEU`.
+ */
+country: string, tax_number: string, vat_id: string, };
+
+export type FiscalForm = { 
+/**
+ * `off`, `simulated` or `fiskaly`.
+ */
+scheme: string, fiskaly_api_key: string, fiskaly_api_secret: string, fiskaly_tss_id: string, 
+/**
+ * Empty: fiskaly's production address.
+ */
+fiskaly_base_url: string, business: BusinessForm, };
 
 export type PayoutSettingsForm = { debtor_name: string, debtor_iban: string, donation_target: string, remittance: string, page_text: string, fee_cents: number, minimum_cents: number, 
 /**
