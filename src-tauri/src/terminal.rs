@@ -706,6 +706,22 @@ impl Terminal {
             counted: Cents(counted_cents),
         })?;
         *lock(&self.last_entry) = None;
+        // The cash difference is a transaction of its own (DSFinV-K's
+        // DifferenzSollIst): signed like a receipt when the event signs.
+        if !report.replayed && report.difference.is_some_and(|d| d != Cents::ZERO) {
+            let difference = self
+                .reader()
+                .recent_entries(None, 5)?
+                .into_iter()
+                .find(|e| {
+                    e.kind == EntryKind::Adjustment
+                        && e.token.is_none()
+                        && e.shift == Some(report.shift.id)
+                });
+            if let Some(entry) = difference {
+                self.sign_or_log(&entry);
+            }
+        }
         let settings = self.reader().settings()?;
         let ctx = ReceiptContext {
             event_name: settings.name,
@@ -1059,6 +1075,7 @@ impl Terminal {
                     staff: staff.id,
                     bill,
                 })?;
+            self.sign_reversals_of(bill)?;
             let reversals: Vec<Entry> = self
                 .reader()
                 .recent_entries(None, 200)?
@@ -1323,7 +1340,8 @@ impl Terminal {
     /// such; the sale stands.
     fn sign_receipt(&self, entry: &Entry) -> Result<(), AppError> {
         let signs = self.ledger.settings()?.fiscal_signing != FiscalSigning::Off;
-        if !signs || entry.kind == EntryKind::Adjustment {
+        // An adjustment on a band is the server's bookkeeping, not a till's.
+        if !signs || (entry.kind == EntryKind::Adjustment && entry.token.is_some()) {
             return Ok(());
         }
         let reader = self.reader();
@@ -1353,12 +1371,17 @@ impl Terminal {
         Ok(())
     }
 
-    fn finish(&self, entry: &Entry) -> Result<view::Done, AppError> {
-        *lock(&self.last_entry) = Some(entry.id);
-        // The sale is committed: a failure here only costs the TSE block.
+    /// [`Terminal::sign_receipt`]; the entry is committed, so a failure
+    /// only costs its TSE block.
+    fn sign_or_log(&self, entry: &Entry) {
         if let Err(error) = self.sign_receipt(entry) {
             tracing::error!(%error, entry = %entry.id, "the receipt's signature was not kept");
         }
+    }
+
+    fn finish(&self, entry: &Entry) -> Result<view::Done, AppError> {
+        *lock(&self.last_entry) = Some(entry.id);
+        self.sign_or_log(entry);
         let receipt = self.receipt(entry, false)?;
         Ok(view::Done {
             entry_id: entry.id.to_string(),

@@ -278,6 +278,19 @@ fn a_connected_till_prints_the_tse_block_and_marks_an_outage() {
     assert_eq!(refused.unwrap_err().code, ErrorCode::InvalidInput);
     terminal.lock().unwrap();
     till.login("1111");
+    // The count at close is 0.50 short of the 10.00 top-up: the difference
+    // is signed as a transaction of its own.
+    let closed = terminal.close_shift(9_50, "close-1").unwrap();
+    assert_eq!(closed.difference_cents, -50);
+    let reader = terminal.ledger().reader().unwrap();
+    let difference = reader.recent_entries(None, 1).unwrap().remove(0);
+    let kept: tapster_fiscal::Signing =
+        serde_json::from_str(&reader.fiscal_receipt(&difference.id).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        kept.signed().expect("signed").process_data,
+        "Beleg^0.00_0.00_0.00_0.00_-0.50^-0.50:Bar"
+    );
+    terminal.open_shift(0, "open-2").unwrap();
 
     server.kill();
     let water = common::items(&[("water", 1)]);

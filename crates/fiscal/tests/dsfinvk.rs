@@ -16,7 +16,7 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::postings::Account;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{
-    Authorisation, CancelRequest, OpenShiftRequest, SaleRequest, TopUpRequest,
+    Authorisation, CancelRequest, CloseShiftRequest, OpenShiftRequest, SaleRequest, TopUpRequest,
 };
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId, Timestamp,
@@ -27,6 +27,9 @@ enum Step {
     Sale(Vec<(usize, i64)>, Tender),
     TopUp(i64, Tender),
     CancelLast,
+    /// The shift closes with this much cash counted (a difference is a
+    /// transaction of its own) and a new one opens.
+    CloseShift(i64),
     /// Hours pass (a night crosses business days).
     Wait(i64),
 }
@@ -44,6 +47,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (1..50_i64, prop_oneof![Just(Tender::Cash), Just(Tender::Card)])
             .prop_map(|(euros, tender)| Step::TopUp(euros * 100, tender)),
         1 => Just(Step::CancelLast),
+        1 => (0..300_i64).prop_map(|euros| Step::CloseShift(euros * 100)),
         1 => (1..10_i64).prop_map(Step::Wait),
     ]
 }
@@ -121,6 +125,24 @@ impl Night {
                 ),
                 None => return,
             },
+            Step::CloseShift(counted) => {
+                self.ledger
+                    .close_shift(&CloseShiftRequest {
+                        key: IdempotencyKey::random(),
+                        staff: anna(),
+                        counted: Cents(*counted),
+                    })
+                    .unwrap();
+                self.ledger
+                    .open_shift(&OpenShiftRequest {
+                        key: IdempotencyKey::random(),
+                        staff: anna(),
+                        float: Cents(0),
+                    })
+                    .unwrap();
+                *last = None;
+                return;
+            }
             Step::Wait(hours) => {
                 self.clock.advance_secs(3600 * hours);
                 return;
@@ -145,7 +167,9 @@ impl Night {
             entries.iter().map(|e| (e.id.to_string(), e.kind)).collect();
         entries
             .iter()
-            .filter(|e| e.kind != EntryKind::Adjustment)
+            // A count's difference is the till's; an adjustment on a band
+            // is the server's bookkeeping.
+            .filter(|e| e.kind != EntryKind::Adjustment || e.token.is_none())
             .enumerate()
             .map(|(index, e)| {
                 let cancels = e
@@ -340,6 +364,13 @@ proptest! {
                 row["TSE_TA_FEHLER"].starts_with("TSE-Ausfall")
             );
         }
+        // A count's difference is its own business case.
+        let differences = transactions.iter().filter(|t| t.kind == EntryKind::Adjustment).count();
+        let lines = read(&files, "lines.csv");
+        prop_assert_eq!(
+            lines.rows.iter().filter(|r| r["GV_TYP"] == "DifferenzSollIst").count(),
+            differences
+        );
         // A cancellation points at the receipt it cancels.
         let references = read(&files, "references.csv");
         let cancels = transactions.iter().filter(|t| t.kind == EntryKind::Cancel).count();

@@ -259,10 +259,10 @@ impl ServerStore {
                 "a till has only its own receipts signed".into(),
             ));
         }
-        if matches!(entry.kind, EntryKind::Adjustment) {
+        if entry.kind == EntryKind::Adjustment && entry.token.is_some() {
             return Err(ServerError::invalid(
                 "entry.kind",
-                "only sales, top-ups, payouts, deposit returns and cancellations are receipts",
+                "an adjustment on a wristband is the server's bookkeeping, not a till's transaction",
             ));
         }
         let event = terminal.event_id.clone();
@@ -498,7 +498,8 @@ fn export_transactions(
          LEFT JOIN transaction_entries te ON te.transaction_id = t.id
          LEFT JOIN fiscal_signatures s
                 ON s.event_id = t.event_id AND s.entry_id = COALESCE(t.entry_id, te.entry_id)
-         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL AND t.kind <> 'adjustment'
+         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL
+           AND (t.kind <> 'adjustment' OR t.wallet_id IS NULL)
          ORDER BY t.seq",
     )?;
     struct Row {
@@ -615,7 +616,8 @@ fn till_transactions(
          LEFT JOIN fiscal_signatures s
                 ON s.event_id = t.event_id AND s.entry_id = COALESCE(t.entry_id, te.entry_id)
          LEFT JOIN terminals tm ON tm.event_id = t.event_id AND tm.id = t.terminal_id
-         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL AND t.kind <> 'adjustment'
+         WHERE t.event_id = ?1 AND t.terminal_id IS NOT NULL
+           AND (t.kind <> 'adjustment' OR t.wallet_id IS NULL)
            AND COALESCE(t.entry_id, te.entry_id) IS NOT NULL
            AND COALESCE(t.terminal_time, t.created_at) >= ?2
          ORDER BY t.terminal_id, COALESCE(t.terminal_time, t.created_at), t.seq",

@@ -16,8 +16,8 @@ use tapster_fiscal::qr::{parse_qr, qr_text};
 use tapster_fiscal::simulated::{verify, NOT_CERTIFIED};
 use tapster_ledger::model::{Entry, EntryKind, Tender};
 use tapster_ledger::pricing::Cart;
-use tapster_ledger::store::{Authorisation, CancelRequest, SaleRequest};
-use tapster_ledger::{demo, IdempotencyKey, Ledger, StaffId};
+use tapster_ledger::store::{Authorisation, CancelRequest, CloseShiftRequest, SaleRequest};
+use tapster_ledger::{demo, Cents, IdempotencyKey, Ledger, StaffId};
 
 fn sell_cash(ledger: &Ledger, product: &str) -> Entry {
     ledger
@@ -400,6 +400,27 @@ fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
         .entry;
     sign(&server, &fx, &fx.bar_token, &cancel, Some(EntryKind::Sale));
     let never_asked = sell_cash(&ledger, "beer");
+    // The count at close is 0.50 short: a transaction of its own, signed.
+    ledger
+        .close_shift(&CloseShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            counted: Cents(13_50),
+        })
+        .unwrap();
+    let difference = ledger
+        .reader()
+        .unwrap()
+        .recent_entries(None, 1)
+        .unwrap()
+        .remove(0);
+    assert_eq!(difference.kind, EntryKind::Adjustment);
+    let (code, body) = sign(&server, &fx, &fx.bar_token, &difference, None);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        signed(&body).signed().unwrap().process_data,
+        "Beleg^0.00_0.00_0.00_0.00_-0.50^-0.50:Bar"
+    );
     let (code, _) = push(&server, &fx, &fx.bar_token, &pending_batch(&ledger));
     assert_eq!(code, 200);
 
@@ -414,7 +435,7 @@ fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
     let files = unzip(&response.bytes().unwrap());
     assert_eq!(files.len(), 22, "{:?}", files.keys());
     let heads = rows(&files, "transactions.csv");
-    assert_eq!(heads.len(), 4);
+    assert_eq!(heads.len(), 5);
     // BON_ID, BON_NR: the till's entry and receipt number.
     assert_eq!(heads[0][3], first.id.to_string());
     assert_eq!(heads[0][4], first.sequence.to_string());
@@ -423,16 +444,17 @@ fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
     assert_eq!(heads[2][13], "-4,50");
     let tse = rows(&files, "transactions_tse.csv");
     let signatures: Vec<bool> = tse.iter().map(|r| !r[10].is_empty()).collect();
-    assert_eq!(signatures, vec![true, true, true, false]);
+    assert_eq!(signatures, vec![true, true, true, false, true]);
     assert_eq!(tse[3][3], never_asked.id.to_string());
     assert!(tse[3][11].starts_with("TSE-Ausfall"), "{:?}", tse[3]);
     let closing = &rows(&files, "cashpointclosing.csv")[0];
     assert_eq!(closing[7], "Sommerfest GmbH");
     assert_eq!(closing[11], "DEU");
     assert_eq!(
-        closing[14], "14,00",
-        "Z_SE_ZAHLUNGEN: 7.00 + 4.50 - 4.50 + 7.00"
+        closing[14], "13,50",
+        "Z_SE_ZAHLUNGEN: 7.00 + 4.50 - 4.50 + 7.00 - 0.50"
     );
+    assert!(files["lines.csv"].contains(";DifferenzSollIst;"));
     assert_eq!(rows(&files, "references.csv")[0][10], second.id.to_string());
 
     // The same export from the command line.

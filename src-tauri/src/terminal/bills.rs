@@ -130,6 +130,8 @@ impl Terminal {
             }
             None => span.in_scope(|| self.ledger.pay_bill(&request, Authorisation::ThisLedger))?,
         };
+        // Each payment is a transaction of its own (Anzahlungseinstellung).
+        self.sign_or_log(&paid.payment.entry);
         let done = match &paid.settled {
             // The bill's sale moved no money itself: the guest paid its
             // total, in the payments.
@@ -160,7 +162,26 @@ impl Terminal {
             staff: staff.id,
             bill: bill_id(bill)?,
         })?;
+        self.sign_reversals_of(bill.id)?;
         Ok(bill_view(&bill))
+    }
+
+    /// Signs the reversals a cancelled bill left (each payment's, and its
+    /// sale's when it was settled), when the event signs.
+    pub(super) fn sign_reversals_of(&self, bill: tapster_ledger::BillId) -> Result<(), AppError> {
+        let reversals: Vec<_> = self
+            .reader()
+            .recent_entries(None, 200)?
+            .into_iter()
+            .filter(|e| {
+                e.kind == tapster_ledger::model::EntryKind::Cancel
+                    && tapster_ledger::bills::bill_of(&e.lines) == Some(bill)
+            })
+            .collect();
+        for entry in reversals.iter().rev() {
+            self.sign_or_log(entry);
+        }
+        Ok(())
     }
 
     /// After a restart or a new login: the bill still open in this shift
