@@ -61,6 +61,17 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         .unwrap();
     assert!(!done.offline, "authorised by the server");
     assert_eq!(done.balance_after_cents, Some(40_00 - 7_00));
+    // An event without a fiscal device: no TSE block, nothing kept.
+    assert!(!done.receipt.text.contains("TSE"), "{}", done.receipt.text);
+    assert_eq!(
+        terminal
+            .ledger()
+            .reader()
+            .unwrap()
+            .fiscal_receipt(&done.entry_id.parse().unwrap())
+            .unwrap(),
+        None
+    );
     // A retry of the same sale is the same sale, on the server too.
     till.tap(&band);
     let again = runtime

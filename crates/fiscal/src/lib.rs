@@ -32,8 +32,24 @@
 //!   many have no route to the Internet, which a cloud TSE needs.
 //! - The credentials stay in one place, with the server's other secrets,
 //!   not on dozens of tills that get lost or stolen.
-//! - An online sale is already a round trip to the server; its answer
-//!   carries the signature for the receipt.
+//! - A connected till already talks to the server for every wallet sale.
+//!
+//! **The flow.** The till commits the entry to its ledger first (a sale
+//! is never lost to a signing problem), then asks the server to sign it
+//! (`POST pos/fiscal/receipts` with the entry) and waits at most 5 s; the
+//! answer — a signature or an outage — is kept in the till's ledger for
+//! the receipt and its reprints, and by the server once per entry (a
+//! retry gets the same answer, never a second signature). The server
+//! computes the process data itself from the entry ([`cases`] is the one
+//! place the rule lives) and refuses to sign an entry more than two
+//! minutes after its till's time. Signing on the till's side runs on a
+//! thread of its own (`tapster_sync::fiscal`), so the sale's path needs
+//! no runtime of a particular kind.
+//!
+//! Signing is a second request after the sale rather than a header on the
+//! online debit's answer: cash and card sales, top-ups and cancellations
+//! never go to the server online (they reach it in batches), and one
+//! request for every kind of receipt is simpler than two paths.
 //!
 //! Alternatives weighed:
 //! - *Each till signs directly with the cloud TSE*: needs Internet at
@@ -59,6 +75,14 @@
 //! sale is put together on the till, and the TSE transaction is started
 //! and finished in one go when it is paid (fiskaly's revisions ACTIVE →
 //! FINISHED). Orders held open over time (bills) sign each payment.
+//! A cancellation is a receipt of its own with the amounts negated
+//! (`Beleg`, DSFinV-K's `BON_STORNO`), a count's difference at close one
+//! with `DifferenzSollIst`.
+//!
+//! **Not yet:** the TSE's certificate in the export (fiskaly has it; the
+//! server does not fetch it yet), the opening float as `Anfangsbestand`
+//! (shifts are the tills'), cash in and out (Tapster has no such entry),
+//! Austria's RKSV (the [`Tse`] trait is where it would plug in).
 
 pub mod cases;
 #[cfg(feature = "test-double")]
