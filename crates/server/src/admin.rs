@@ -26,6 +26,7 @@ use crate::manage::{
 };
 #[allow(unused_imports)]
 use crate::payout_run::{NewPayoutRun, PayoutRun, RunFile, UnclaimedBalances};
+use crate::stock_admin::download;
 use tapster_api::payouts::{GuestCodes, GuestCodesRequest};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_ledger::rules::Action;
@@ -874,7 +875,7 @@ pub(crate) async fn dsfinvk_export(
     let from = business_day(range.from.as_deref(), "from")?;
     let to = business_day(range.to.as_deref(), "to")?;
     let name = format!(
-        "attachment; filename=\"dsfinvk-{}{}{}.zip\"",
+        "dsfinvk-{}{}{}.zip",
         file_name_part(&e),
         from.map(|d| format!("-{d}")).unwrap_or_default(),
         to.map(|d| format!("-{d}")).unwrap_or_default()
@@ -886,17 +887,7 @@ pub(crate) async fn dsfinvk_export(
         Action::ChangeSettings,
         move |st: &Store, ev: &str| st.dsfinvk_export(ev, from, to)
     )?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/zip".to_string(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        zip,
-    )
-        .into_response())
+    Ok(download("application/zip", name, zip))
 }
 
 #[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/payout-settings", tag = "manage",
@@ -1041,23 +1032,14 @@ pub(crate) async fn payout_run_sepa(
     Path((e, run)): Path<(String, String)>,
     h: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let name = format!(
-        "attachment; filename=\"tapster-{}.xml\"",
-        file_name_part(&run)
-    );
+    let name = format!("tapster-{}.xml", file_name_part(&run));
     let xml = managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
         .payout_run_file(ev, &run, RunFile::Sepa))?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/xml; charset=utf-8".to_string(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        xml,
-    )
-        .into_response())
+    Ok(download(
+        "application/xml; charset=utf-8",
+        name,
+        xml.into_bytes(),
+    ))
 }
 
 /// `style`: `semicolon` (German spreadsheets, the default) or `comma`.
@@ -1083,23 +1065,10 @@ pub(crate) async fn payout_run_csv(
     query: Result<Query<CsvQuery>, QueryRejection>,
 ) -> Result<Response, ServerError> {
     let style = query_params(query)?.style;
-    let name = format!(
-        "attachment; filename=\"tapster-{}.csv\"",
-        file_name_part(&run)
-    );
+    let name = format!("tapster-{}.csv", file_name_part(&run));
     let csv = managed!(s, e, h, Action::RunPayouts, move |st: &Store, ev: &str| st
         .payout_run_file(ev, &run, RunFile::Csv(style)))?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_string(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        csv,
-    )
-        .into_response())
+    Ok(download("text/csv; charset=utf-8", name, csv.into_bytes()))
 }
 
 /// A run id as part of a file name: letters and digits only.

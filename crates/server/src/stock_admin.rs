@@ -245,7 +245,8 @@ fn ledger_terms(report: &SettlementReport) -> (Settlement, Vec<VendorLine>) {
     (settlement, lines)
 }
 
-fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
+/// A file to save: its type, and the name the browser or app offers.
+pub(crate) fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { canManage, executionDate, passFormProblem, runActions, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
+import { describe, expect, it, vi } from "vitest";
+import { loadWhileSessionOpens, canManage, executionDate, passFormProblem, runActions, colourForInput, fillHours, parseCount, periodRange, pinOk, singleFlight, tabsFor, vatLabel } from "./manage";
 
 const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo - 1, d, h, mi).getTime();
 
@@ -174,5 +174,37 @@ describe("payout runs", () => {
     expect(executionDate("")).toBeNull();
     expect(executionDate(" 2026-12-08 ")).toBe("2026-12-08");
     expect(executionDate("8.12.2026")).toBeUndefined();
+  });
+});
+
+describe("loadWhileSessionOpens", () => {
+  it("asks again while the server cannot be reached, then stops", async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    let reachable = false;
+    loadWhileSessionOpens(async () => {
+      calls += 1;
+    }, () => !reachable, 3);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(700);
+    expect(calls).toBe(2);
+    reachable = true;
+    await vi.advanceTimersByTimeAsync(700);
+    expect(calls).toBe(3);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(calls).toBe(3);
+    vi.useRealTimers();
+  });
+
+  it("gives up after its tries", async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    loadWhileSessionOpens(async () => {
+      calls += 1;
+    }, () => true, 2);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(3);
+    vi.useRealTimers();
   });
 });

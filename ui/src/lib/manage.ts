@@ -17,6 +17,21 @@ export function tabsFor(role: Role): ManageTab[] {
   return [];
 }
 
+/**
+ * Loads a tab that needs the server's staff session. Right after a PIN
+ * login that session is still being opened in the background, so while
+ * `unreachable()` says the server could not be asked, it asks again up to
+ * `tries` times, 700 ms apart, before the error stays on screen.
+ */
+export function loadWhileSessionOpens(load: () => Promise<void>, unreachable: () => boolean, tries = 6): void {
+  let left = tries;
+  const attempt = async () => {
+    await load();
+    if (unreachable() && left-- > 0) setTimeout(attempt, 700);
+  };
+  void attempt();
+}
+
 export function canManage(role: Role | null | undefined): boolean {
   return role === "supervisor" || role === "manager";
 }
