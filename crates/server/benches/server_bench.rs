@@ -25,8 +25,11 @@
 //! same load on SQLite.
 //!
 //! `TAPSTER_BENCH=guest …` measures the guest pages beside the bars (see
-//! the `guest` module).
+//! the `guest` module); `TAPSTER_BENCH=fiscal …` what signing a receipt
+//! costs a till (see the `fiscal` module).
 
+#[path = "server_bench/fiscal.rs"]
+mod fiscal;
 #[path = "server_bench/guest.rs"]
 mod guest;
 #[path = "server_bench/postgres.rs"]
@@ -367,6 +370,7 @@ fn main() {
     match std::env::var("TAPSTER_BENCH").as_deref() {
         Ok("postgres") => return postgres::main(),
         Ok("guest") => return guest::main(),
+        Ok("fiscal") => return fiscal::main(),
         _ => {}
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server-bench");
