@@ -46,6 +46,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          ALTER TABLE products DROP COLUMN sold_out;
          DROP TABLE server_product_refs; DROP TABLE plain_deliveries;
          ALTER TABLE event_settings DROP COLUMN time_zone;
+         DROP TABLE fiscal_receipts; ALTER TABLE event_settings DROP COLUMN fiscal_signing;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

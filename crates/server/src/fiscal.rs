@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -28,24 +29,55 @@ use crate::store::{AuthenticatedTerminal, ServerStore};
 /// till is back.
 pub const SIGN_WINDOW_MS: i64 = 120_000;
 
-/// Each event's device, opened on first use and kept.
+/// A device whose request failed slowly (a timeout: the cloud or the
+/// line to it is down) is not asked again for this long: each till's
+/// receipt would wait out the same timeout otherwise. A fast failure (a
+/// refusal, a 5xx) rests nothing.
+pub const REST_AFTER_SLOW_FAILURE: Duration = Duration::from_secs(30);
+/// A failure that took at least this long counts as slow.
+const SLOW_FAILURE: Duration = Duration::from_secs(1);
+
+/// Each event's device, opened on first use and kept, and the devices
+/// resting after a slow failure.
 #[derive(Default)]
-pub struct Devices(Mutex<HashMap<String, Arc<dyn Tse>>>);
+pub struct Devices {
+    open: Mutex<HashMap<String, Arc<dyn Tse>>>,
+    resting: Mutex<HashMap<String, (Instant, String)>>,
+}
 
 impl Devices {
     fn get(&self, event: &str) -> Option<Arc<dyn Tse>> {
-        self.0.lock().ok()?.get(event).cloned()
+        self.open.lock().ok()?.get(event).cloned()
     }
 
     fn put(&self, event: &str, device: Arc<dyn Tse>) {
-        if let Ok(mut devices) = self.0.lock() {
+        if let Ok(mut devices) = self.open.lock() {
             devices.insert(event.to_string(), device);
         }
     }
 
     fn forget(&self, event: &str) {
-        if let Ok(mut devices) = self.0.lock() {
+        if let Ok(mut devices) = self.open.lock() {
             devices.remove(event);
+        }
+        if let Ok(mut resting) = self.resting.lock() {
+            resting.remove(event);
+        }
+    }
+
+    /// Why the event's device is resting, while it is.
+    fn resting(&self, event: &str) -> Option<String> {
+        let resting = self.resting.lock().ok()?;
+        let (until, reason) = resting.get(event)?;
+        (Instant::now() < *until).then(|| reason.clone())
+    }
+
+    fn rest(&self, event: &str, reason: &str) {
+        if let Ok(mut resting) = self.resting.lock() {
+            resting.insert(
+                event.to_string(),
+                (Instant::now() + REST_AFTER_SLOW_FAILURE, reason.to_string()),
+            );
         }
     }
 }
@@ -283,8 +315,23 @@ impl ServerStore {
                     late / 1000
                 ),
             }
+        } else if let Some(reason) = self.fiscal_devices.resting(&event) {
+            Signing::Outage {
+                reason: format!(
+                    "not asked: the TSE did not answer a moment ago ({reason}); it is asked again within {} s",
+                    REST_AFTER_SLOW_FAILURE.as_secs()
+                ),
+            }
         } else {
-            sign_or_outage(device.as_ref(), &terminal.id, &data)
+            let started = Instant::now();
+            let signing = sign_or_outage(device.as_ref(), &terminal.id, &data);
+            if let Signing::Outage { reason } = &signing {
+                if started.elapsed() >= SLOW_FAILURE {
+                    tracing::warn!(event = %event, "the TSE answered too slowly: not asked for a while");
+                    self.fiscal_devices.rest(&event, reason);
+                }
+            }
+            signing
         };
         let (signed, number, counter) = match &signing {
             Signing::Signed(signed) => (
@@ -371,7 +418,16 @@ impl ServerStore {
         };
         let transactions = till_transactions(&conn, event, since)?;
         drop(conn);
-        let health = self.fiscal_device(event)?.map(|device| device.health());
+        // A resting device is not asked: it did not answer a moment ago.
+        let health = match self.fiscal_devices.resting(event) {
+            Some(reason) => Some(tapster_fiscal::Health {
+                reachable: false,
+                certified: scheme == FiscalScheme::Fiskaly,
+                tss_serial: None,
+                message: format!("did not answer a moment ago: {reason}"),
+            }),
+            None => self.fiscal_device(event)?.map(|device| device.health()),
+        };
         let mut status = FiscalStatus {
             scheme,
             since: Some(since),

@@ -500,3 +500,70 @@ fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
     );
     assert_eq!(code, 400, "{body}");
 }
+
+/// A cloud TSE that takes connections and never answers (the line to it
+/// is down): the first receipt waits out the timeout and is an outage;
+/// the next ones are outages at once, the device not asked again for a
+/// while, so a till's receipts do not each wait the same timeout.
+#[test]
+fn a_tse_that_does_not_answer_is_not_asked_again_for_a_while() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let (code, body) = set_up(
+        &server,
+        &fx,
+        json!({ "scheme": "fiskaly", "fiskaly": {
+            "base_url": format!("http://{address}/api/v2"),
+            "api_key": API_KEY, "api_secret": API_SECRET, "tss_id": TSS_ID } }),
+    );
+    assert_eq!(code, 200, "{body}");
+    let ledger = live_terminal_ledger(fx.dir.path(), "bar-1");
+    pull(&server, &fx, &ledger);
+
+    let (_, first) = sign(
+        &server,
+        &fx,
+        &fx.bar_token,
+        &sell_cash(&ledger, "beer"),
+        None,
+    );
+    let Signing::Outage { reason } = signed(&first) else {
+        panic!("{first}")
+    };
+    assert!(reason.contains("cannot be reached"), "{reason}");
+    let asked = connections.load(Ordering::SeqCst);
+    assert!(asked >= 1);
+
+    let (_, second) = sign(
+        &server,
+        &fx,
+        &fx.bar_token,
+        &sell_cash(&ledger, "water"),
+        None,
+    );
+    let Signing::Outage { reason } = signed(&second) else {
+        panic!("{second}")
+    };
+    assert!(reason.starts_with("not asked"), "{reason}");
+    // The manager sees it down, without waiting for it either.
+    assert_eq!(status(&server, &fx)["health"]["reachable"], false);
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        asked,
+        "the resting device was not asked"
+    );
+}
