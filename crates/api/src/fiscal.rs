@@ -17,11 +17,9 @@ pub use tapster_fiscal::{Health, Signed, Signing};
 #[serde(deny_unknown_fields)]
 pub struct SignReceipt {
     /// The entry exactly as the till's ledger stores it.
-    #[schema(value_type = Object)]
     pub entry: Entry,
     /// For a cancellation: the kind of the entry it cancels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "sale")]
     pub cancelled_kind: Option<EntryKind>,
 }
 
@@ -69,7 +67,6 @@ pub struct FiscalSetup {
     pub fiskaly: Option<FiskalyAccess>,
     /// Who runs the tills, for the DSFinV-K export; kept when not given.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub business: Option<Business>,
 }
 
@@ -93,13 +90,11 @@ pub struct FiscalStatus {
     pub scheme: FiscalScheme,
     /// Since when the device signs, ms since the epoch.
     pub since: Option<i64>,
-    #[schema(value_type = Option<Object>)]
     pub health: Option<Health>,
     /// Till transactions signed, and not signed, since then.
     pub signed: i64,
     pub unsigned: i64,
     pub outages: Vec<OutageWindow>,
     /// Who runs the tills, for the DSFinV-K export.
-    #[schema(value_type = Object)]
     pub business: Business,
 }

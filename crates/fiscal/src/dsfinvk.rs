@@ -45,6 +45,7 @@ pub const BUSINESS_DAY_STARTS_AT_HOUR: i8 = 6;
 
 /// Who runs the tills: the closing's master data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Business {
     pub name: String,

@@ -20,6 +20,7 @@ pub struct Started {
 
 /// A finished, signed transaction: what the receipt and the export carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signed {
     pub number: u64,
     pub signature_counter: u64,
@@ -45,6 +46,7 @@ pub struct Signed {
 
 /// Whether the device can sign now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub reachable: bool,
     pub certified: bool,
@@ -76,6 +78,7 @@ pub trait Tse: Send + Sync {
 /// A transaction's fiscal outcome. On the wire:
 /// `{"state": "signed", "number": …}` or `{"state": "outage", "reason": …}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Signing {
     Signed(Box<Signed>),

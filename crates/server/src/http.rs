@@ -473,7 +473,7 @@ async fn post_heartbeat(
 /// same answer.
 #[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/fiscal/receipts", tag = "pos",
     params(("event_id" = String, Path, description = "The event")), request_body = tapster_api::fiscal::SignReceipt, security(("api_token" = [])),
-    responses((status = 200, description = "`{\"state\": \"signed\", …}` with the TSE's transaction number, counter, times, serial, algorithm, public key and signature, or `{\"state\": \"outage\", \"reason\": …}`", body = Data<Object>),
+    responses((status = 200, description = "`{\"state\": \"signed\", …}` with the TSE's transaction number, counter, times, serial, algorithm, public key and signature, or `{\"state\": \"outage\", \"reason\": …}`", body = Data<tapster_api::fiscal::Signing>),
         (status = 400, description = "Not a receipt (an adjustment), or a VAT rate German law does not have", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Another till's entry, or a scanner's token", body = ErrorBody),
