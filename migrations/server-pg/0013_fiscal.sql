@@ -9,12 +9,15 @@
 -- since: when the device began to sign (ms since the epoch): till
 -- transactions from then on without a signature are outages.
 -- business: who runs the tills (name, address, tax number), JSON.
+-- revision: counts the set-ups, so every server process on one database
+-- opens the device anew after a change.
 CREATE TABLE fiscal_devices (
     event_id   TEXT   PRIMARY KEY REFERENCES events (id),
     scheme     TEXT   NOT NULL CHECK (scheme IN ('off', 'simulated', 'fiskaly')),
     secret     TEXT   NOT NULL,
     since      BIGINT NOT NULL,
-    business   TEXT   NOT NULL DEFAULT '{}'
+    business   TEXT   NOT NULL DEFAULT '{}',
+    revision   BIGINT NOT NULL DEFAULT 1
 );
 
 -- signing: the JSON a till got back (tapster_fiscal::Signing), a

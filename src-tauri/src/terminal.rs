@@ -979,7 +979,7 @@ impl Terminal {
                 .map_err(AppError::from),
         };
         match recorded {
-            Ok(recorded) => self.finish(&recorded.entry),
+            Ok(recorded) => self.finish_async(&recorded.entry).await,
             Err(error) => {
                 if let (Some(token), Some(tap), ErrorCode::InsufficientFunds) =
                     (&request.token, tap, error.code)
@@ -1334,41 +1334,86 @@ impl Terminal {
         })
     }
 
-    /// When the event signs (Germany's TSE): has the server sign the
-    /// entry's receipt, and keeps the answer for this receipt and its
-    /// reprints. No answer in time, or no server: an outage, printed as
-    /// such; the sale stands.
-    fn sign_receipt(&self, entry: &Entry) -> Result<(), AppError> {
+    /// What to ask the server to sign for an entry's receipt: `Ok(None)`
+    /// when the event signs nothing, the entry is not a till's
+    /// transaction, or its answer is kept already; `Err` with an outage
+    /// when this till cannot ask now.
+    fn fiscal_request(
+        &self,
+        entry: &Entry,
+    ) -> Result<Result<Option<SignReceipt>, Signing>, AppError> {
         let signs = self.ledger.settings()?.fiscal_signing != FiscalSigning::Off;
         // An adjustment on a band is the server's bookkeeping, not a till's.
         if !signs || (entry.kind == EntryKind::Adjustment && entry.token.is_some()) {
-            return Ok(());
+            return Ok(Ok(None));
         }
         let reader = self.reader();
         if reader.fiscal_receipt(&entry.id)?.is_some() {
-            return Ok(());
+            return Ok(Ok(None));
+        }
+        if self.fiscal_signer.is_none() {
+            return Ok(Err(Signing::Outage {
+                reason: "this till is not connected to the event's server".into(),
+            }));
+        }
+        // Offline: no request that could only time out.
+        if !*lock(&self.sync_online) {
+            return Ok(Err(Signing::Outage {
+                reason: "this till is offline".into(),
+            }));
         }
         let cancelled_kind = match entry.reverses {
             Some(original) => reader.entry(&original)?.map(|e| e.kind),
             None => None,
         };
-        drop(reader);
-        let signing = match &self.fiscal_signer {
-            Some(signer) => signer.sign(
-                SignReceipt {
-                    entry: entry.clone(),
-                    cancelled_kind,
-                },
-                tapster_sync::fiscal::SIGN_TIMEOUT,
-            ),
-            None => Signing::Outage {
-                reason: "this till is not connected to the event's server".into(),
-            },
-        };
-        let json = serde_json::to_string(&signing)
+        Ok(Ok(Some(SignReceipt {
+            entry: entry.clone(),
+            cancelled_kind,
+        })))
+    }
+
+    /// Keeps the server's answer (or the outage) for the receipt and its
+    /// reprints.
+    fn keep_signing(&self, entry: &Entry, signing: &Signing) -> Result<(), AppError> {
+        let json = serde_json::to_string(signing)
             .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
         self.ledger.keep_fiscal_receipt(&entry.id, &json)?;
         Ok(())
+    }
+
+    /// When the event signs (Germany's TSE): has the server sign the
+    /// entry's receipt, and keeps the answer. No answer in time, or no
+    /// server: an outage, printed as such; the sale stands. Blocks this
+    /// thread (a blocking-pool or plain one) for at most the signer's
+    /// timeout.
+    fn sign_receipt(&self, entry: &Entry) -> Result<(), AppError> {
+        let signing = match self.fiscal_request(entry)? {
+            Ok(None) => return Ok(()),
+            Ok(Some(request)) => match &self.fiscal_signer {
+                Some(signer) => signer.sign(request, tapster_sync::fiscal::SIGN_TIMEOUT),
+                None => return Ok(()),
+            },
+            Err(outage) => outage,
+        };
+        self.keep_signing(entry, &signing)
+    }
+
+    /// [`Terminal::sign_receipt`] for a sale finishing in an async task:
+    /// awaits the signature instead of blocking the runtime's thread.
+    async fn sign_receipt_async(&self, entry: &Entry) -> Result<(), AppError> {
+        let signing = match self.fiscal_request(entry)? {
+            Ok(None) => return Ok(()),
+            Ok(Some(request)) => match &self.fiscal_signer {
+                Some(signer) => {
+                    signer
+                        .sign_async(request, tapster_sync::fiscal::SIGN_TIMEOUT)
+                        .await
+                }
+                None => return Ok(()),
+            },
+            Err(outage) => outage,
+        };
+        self.keep_signing(entry, &signing)
     }
 
     /// [`Terminal::sign_receipt`]; the entry is committed, so a failure
@@ -1379,9 +1424,28 @@ impl Terminal {
         }
     }
 
+    /// [`Terminal::sign_or_log`], awaited.
+    pub(super) async fn sign_or_log_async(&self, entry: &Entry) {
+        if let Err(error) = self.sign_receipt_async(entry).await {
+            tracing::error!(%error, entry = %entry.id, "the receipt's signature was not kept");
+        }
+    }
+
     fn finish(&self, entry: &Entry) -> Result<view::Done, AppError> {
-        *lock(&self.last_entry) = Some(entry.id);
         self.sign_or_log(entry);
+        self.done(entry)
+    }
+
+    /// [`Terminal::finish`] for a sale finishing in an async task.
+    pub(super) async fn finish_async(&self, entry: &Entry) -> Result<view::Done, AppError> {
+        self.sign_or_log_async(entry).await;
+        self.done(entry)
+    }
+
+    /// The receipt of a committed (and, where the event signs, signed)
+    /// entry, printed, and what the screen shows.
+    fn done(&self, entry: &Entry) -> Result<view::Done, AppError> {
+        *lock(&self.last_entry) = Some(entry.id);
         let receipt = self.receipt(entry, false)?;
         Ok(view::Done {
             entry_id: entry.id.to_string(),

@@ -1187,8 +1187,8 @@ pub struct BusinessForm {
 }
 
 /// The Fiscal tab's form. fiskaly's secret is never shown again: to change
-/// the device, enter its access anew.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+/// the device, enter its access anew. `Debug` hides the access.
+#[derive(Clone, PartialEq, Eq, Deserialize, TS)]
 pub struct FiscalForm {
     /// `off`, `simulated` or `fiskaly`.
     pub scheme: String,
@@ -1198,4 +1198,14 @@ pub struct FiscalForm {
     /// Empty: fiskaly's production address.
     pub fiskaly_base_url: String,
     pub business: BusinessForm,
+}
+
+impl std::fmt::Debug for FiscalForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FiscalForm")
+            .field("scheme", &self.scheme)
+            .field("fiskaly_base_url", &self.fiskaly_base_url)
+            .field("business", &self.business)
+            .finish_non_exhaustive()
+    }
 }

@@ -12,7 +12,8 @@
 //! | sale paid from the wallet | the above, plus `MehrzweckgutscheinEinloesung` (minus the total) | not taxable | none |
 //! | top-up of the wallet | `MehrzweckgutscheinKauf` | not taxable | cash or card |
 //! | payout of the wallet | `MehrzweckgutscheinEinloesung` (negative) | not taxable | cash or card (negative) |
-//! | deposit return | `PfandRueckzahlung` (negative) | the line's rate | cash or wallet |
+//! | deposit return | `PfandRueckzahlung` (negative) | the line's rate | cash |
+//! | deposit return onto the wristband | the above, plus `MehrzweckgutscheinKauf` (the deposit, as credit) | not taxable | none |
 //! | cancellation | the cancelled entry's cases, negated, marked as a cancellation | | |
 //! | cash count difference at shift close (adjustment without a band) | `DifferenzSollIst` | not taxable | cash |
 //! | shift opened with a float | `Anfangsbestand` | not taxable | cash |
@@ -229,6 +230,17 @@ pub fn cases_of(
                     amount: going_back(line.total().ok_or(CaseError::Overflow)?)?,
                 });
             }
+            // Credited to the wristband: the guest buys voucher credit
+            // with the deposit; no money moves at the till.
+            if paid == PaidWith::Voucher {
+                let sum =
+                    Cents::checked_sum(out.iter().map(|l| l.amount)).ok_or(CaseError::Overflow)?;
+                out.push(FiscalLine {
+                    case: BusinessCase::MehrzweckgutscheinKauf,
+                    vat: VatKey::NotTaxable,
+                    amount: sum.checked_neg().ok_or(CaseError::Overflow)?,
+                });
+            }
         }
         EntryKind::Adjustment if !on_band => out.push(FiscalLine {
             case: BusinessCase::DifferenzSollIst,
@@ -411,6 +423,12 @@ mod tests {
             (returned[0].case, returned[0].amount),
             (BusinessCase::PfandRueckzahlung, Cents(-600))
         );
+        assert_eq!(
+            (returned[1].case, returned[1].amount),
+            (BusinessCase::MehrzweckgutscheinKauf, Cents(600)),
+            "credited to the band: bought as voucher credit"
+        );
+        assert_eq!(returned.len(), 2);
         let (counted, _) =
             cases_of(EntryKind::Adjustment, Tender::Cash, Cents(-120), &[], false).unwrap();
         assert_eq!(counted[0].case, BusinessCase::DifferenzSollIst);

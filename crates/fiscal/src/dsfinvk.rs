@@ -619,12 +619,9 @@ fn local_time(at: Timestamp, zone: &TimeZone) -> String {
         .to_string()
 }
 
-/// The TSE's times: UTC with milliseconds.
+/// The TSE's times: UTC with milliseconds, as on the receipt.
 fn tse_time(unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        .to_string()
+    crate::qr::qr_time(unix_seconds)
 }
 
 /// One till's business day.
@@ -723,7 +720,9 @@ impl Closing<'_> {
             row.extend(fields);
             rows.entry(file).or_default().push(row);
         };
-        let mut by_case: BTreeMap<(&'static str, u8), Cents> = BTreeMap::new();
+        // Per business case and VAT key: the sums of the lines' own gross,
+        // net and VAT, so the closing's figures are its lines' to the cent.
+        let mut by_case: BTreeMap<(&'static str, u8), [Cents; 3]> = BTreeMap::new();
         let mut by_payment: BTreeMap<&'static str, Cents> = BTreeMap::new();
         let mut keys_used: BTreeMap<u8, VatKey> = BTreeMap::new();
         let mut devices: Vec<(String, &crate::tse::Signed)> = Vec::new();
@@ -818,12 +817,12 @@ impl Closing<'_> {
                     .entry(case.vat.id())
                     .or_insert((case.vat, Cents::ZERO));
                 add(&mut entry.1, case.amount)?;
-                add(
-                    by_case
-                        .entry((case.case.as_str(), case.vat.id()))
-                        .or_default(),
-                    case.amount,
-                )?;
+                let sums = by_case
+                    .entry((case.case.as_str(), case.vat.id()))
+                    .or_default();
+                for (sum, part) in sums.iter_mut().zip([split.gross, split.net, split.vat]) {
+                    add(sum, part)?;
+                }
                 keys_used.insert(case.vat.id(), case.vat);
             }
             for (id, (vat, gross)) in &per_key {
@@ -937,9 +936,7 @@ impl Closing<'_> {
                 push("transactions_tse.csv", fields);
             }
         }
-        for ((case, id), gross) in &by_case {
-            let vat = keys_used.get(id).copied().unwrap_or(VatKey::NotTaxable);
-            let split = vat.rate().split_gross(*gross);
+        for ((case, id), [gross, net, vat]) in &by_case {
             push(
                 "businesscases.csv",
                 vec![
@@ -947,9 +944,9 @@ impl Closing<'_> {
                     String::new(),
                     String::new(),
                     id.to_string(),
-                    amount(split.gross),
-                    amount(split.net),
-                    amount(split.vat),
+                    amount(*gross),
+                    amount(*net),
+                    amount(*vat),
                 ],
             );
         }

@@ -1,4 +1,5 @@
-//! A cloud TSE: fiskaly SIGN DE, API v2 (`https://kassensichv.fiskaly.com/api/v2`).
+//! A cloud TSE: fiskaly SIGN DE, API v2, through its middleware
+//! (`https://kassensichv-middleware.fiskaly.com/api/v2`).
 //!
 //! - Authentication: `POST /auth` with the API key and secret gives a
 //!   bearer token, kept until shortly before it expires and fetched again
@@ -9,7 +10,10 @@
 //! - Each till is a client (`PUT /tss/{tss_id}/client/{client_id}` with
 //!   its serial number, the till's id), registered on its first
 //!   transaction. The client id is a UUID derived from the serial number,
-//!   so every server process finds the same one.
+//!   so every server process finds the same one. Not yet done here: v2
+//!   asks for the TSS admin's authentication (its admin PIN) before a
+//!   client is created; until it is, register each till's client
+//!   (serial number = the till's id) in fiskaly's dashboard.
 //! - A transaction is `PUT /tss/{tss_id}/tx/{tx_id}?tx_revision=1` with
 //!   state `ACTIVE`, then revision 2 `FINISHED` with the `standard_v1`
 //!   receipt schema: amounts per VAT rate and per payment type.
@@ -29,8 +33,9 @@ use tapster_tls::{client_config, Trust};
 use crate::process::{PaymentKind, ProcessData, RECEIPT_PROCESS};
 use crate::tse::{Health, Signed, Started, Tse, TseError};
 
-/// fiskaly's production address.
-pub const PRODUCTION: &str = "https://kassensichv.fiskaly.com/api/v2";
+/// fiskaly's production address for SIGN DE v2: its middleware, through
+/// which clients and transactions are written.
+pub const PRODUCTION: &str = "https://kassensichv-middleware.fiskaly.com/api/v2";
 
 /// What the server needs to sign with fiskaly.
 #[derive(Clone, Deserialize, serde::Serialize)]
@@ -74,7 +79,9 @@ impl FiskalyTse {
         .map_err(|e| TseError::Misconfigured(e.to_string()))?;
         let http = reqwest::blocking::Client::builder()
             .use_preconfigured_tls(tls)
-            .timeout(Duration::from_secs(5))
+            // A signature is two requests once authenticated: both within
+            // the 5 s a till waits for its receipt.
+            .timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| TseError::Misconfigured(e.to_string()))?;
         Ok(FiskalyTse {

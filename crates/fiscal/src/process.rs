@@ -56,10 +56,15 @@ impl ProcessData {
         let mut gross = [Cents::ZERO; 5];
         for line in lines {
             if line.vat == VatKey::NotTaxable
-                && line.case == crate::BusinessCase::MehrzweckgutscheinEinloesung
+                && matches!(
+                    line.case,
+                    crate::BusinessCase::MehrzweckgutscheinEinloesung
+                        | crate::BusinessCase::MehrzweckgutscheinKauf
+                )
                 && with == PaidWith::Voucher
             {
-                // The voucher pays; it is not a supply of its own.
+                // The voucher pays (or is paid with a deposit); it is not
+                // a supply of its own.
                 continue;
             }
             let place = &mut gross[line.vat.place()];

@@ -16,7 +16,8 @@ use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::postings::Account;
 use tapster_ledger::pricing::Cart;
 use tapster_ledger::store::{
-    Authorisation, CancelRequest, CloseShiftRequest, OpenShiftRequest, SaleRequest, TopUpRequest,
+    Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest, OpenShiftRequest,
+    PayoutRequest, SaleRequest, TopUpRequest,
 };
 use tapster_ledger::{
     demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId, Timestamp,
@@ -27,6 +28,10 @@ enum Step {
     Sale(Vec<(usize, i64)>, Tender),
     TopUp(i64, Tender),
     CancelLast,
+    /// Cups back, onto the wristband or paid out in cash.
+    CupsBack(i64, bool),
+    /// The wristband's whole balance paid out in cash.
+    PayOut,
     /// The shift closes with this much cash counted (a difference is a
     /// transaction of its own) and a new one opens.
     CloseShift(i64),
@@ -47,6 +52,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (1..50_i64, prop_oneof![Just(Tender::Cash), Just(Tender::Card)])
             .prop_map(|(euros, tender)| Step::TopUp(euros * 100, tender)),
         1 => Just(Step::CancelLast),
+        1 => (1..3_i64, any::<bool>()).prop_map(|(cups, onto_band)| Step::CupsBack(cups, onto_band)),
+        1 => Just(Step::PayOut),
         1 => (0..300_i64).prop_map(|euros| Step::CloseShift(euros * 100)),
         1 => (1..10_i64).prop_map(Step::Wait),
     ]
@@ -125,6 +132,30 @@ impl Night {
                 ),
                 None => return,
             },
+            Step::CupsBack(cups, onto_band) => self.ledger.return_deposit(
+                &DepositReturnRequest {
+                    key: IdempotencyKey::random(),
+                    staff: anna(),
+                    token: onto_band.then(|| demo::wristband(1)),
+                    product: demo::product("cup"),
+                    quantity: *cups,
+                    tender: if *onto_band {
+                        Tender::Wallet
+                    } else {
+                        Tender::Cash
+                    },
+                },
+                Authorisation::ThisLedger,
+            ),
+            Step::PayOut => self.ledger.payout(
+                &PayoutRequest {
+                    key: IdempotencyKey::random(),
+                    staff: anna(),
+                    token: demo::wristband(1),
+                    tender: Tender::Cash,
+                },
+                Authorisation::ThisLedger,
+            ),
             Step::CloseShift(counted) => {
                 self.ledger
                     .close_shift(&CloseShiftRequest {
@@ -333,6 +364,11 @@ proptest! {
         let closings = read(&files, "cashpointclosing.csv");
         let closing_payments = per_closing(&closings, "Z_SE_ZAHLUNGEN");
         prop_assert_eq!(&lines, &turnover);
+        // The closing's VAT and net are its lines' to the cent.
+        let lines_vat = read(&files, "lines_vat.csv");
+        let cases_table = read(&files, "businesscases.csv");
+        prop_assert_eq!(per_closing(&lines_vat, "POS_UST"), per_closing(&cases_table, "Z_UST"));
+        prop_assert_eq!(per_closing(&lines_vat, "POS_NETTO"), per_closing(&cases_table, "Z_UMS_NETTO"));
         prop_assert_eq!(&vat, &turnover);
         prop_assert_eq!(&cases, &turnover);
         for (closing, total) in &closing_payments {

@@ -41,19 +41,51 @@ const SLOW_FAILURE: Duration = Duration::from_secs(1);
 /// resting after a slow failure.
 #[derive(Default)]
 pub struct Devices {
-    open: Mutex<HashMap<String, Arc<dyn Tse>>>,
+    /// By event: the set-up's revision and its device.
+    open: Mutex<HashMap<String, OpenDevice>>,
     resting: Mutex<HashMap<String, (Instant, String)>>,
+    /// Receipts being signed now, by event and entry: one signature each.
+    signing: Mutex<std::collections::HashSet<(String, String)>>,
+}
+
+/// A device as opened: the set-up revision it is of, and the device.
+type OpenDevice = (i64, Arc<dyn Tse>);
+
+/// A receipt claimed for signing; released when dropped.
+struct Claim<'a> {
+    devices: &'a Devices,
+    key: (String, String),
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut signing) = self.devices.signing.lock() {
+            signing.remove(&self.key);
+        }
+    }
 }
 
 impl Devices {
-    fn get(&self, event: &str) -> Option<Arc<dyn Tse>> {
-        self.open.lock().ok()?.get(event).cloned()
+    /// The device of the set-up `revision`, if it is the one open.
+    fn get(&self, event: &str, revision: i64) -> Option<Arc<dyn Tse>> {
+        let open = self.open.lock().ok()?;
+        let (open_revision, device) = open.get(event)?;
+        (*open_revision == revision).then(|| device.clone())
     }
 
-    fn put(&self, event: &str, device: Arc<dyn Tse>) {
+    fn put(&self, event: &str, revision: i64, device: Arc<dyn Tse>) {
         if let Ok(mut devices) = self.open.lock() {
-            devices.insert(event.to_string(), device);
+            devices.insert(event.to_string(), (revision, device));
         }
+    }
+
+    /// Claims a receipt for signing; `None` while another request signs it.
+    fn claim(&self, event: &str, entry: &str) -> Option<Claim<'_>> {
+        let key = (event.to_string(), entry.to_string());
+        let mut signing = self.signing.lock().ok()?;
+        signing
+            .insert(key.clone())
+            .then_some(Claim { devices: self, key })
     }
 
     fn forget(&self, event: &str) {
@@ -200,7 +232,8 @@ impl ServerStore {
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (event_id) DO UPDATE SET scheme = excluded.scheme,
                      secret = excluded.secret, since = excluded.since,
-                     business = excluded.business",
+                     business = excluded.business,
+                     revision = fiscal_devices.revision + 1",
                 params![
                     event_id,
                     kind,
@@ -230,19 +263,22 @@ impl ServerStore {
 
     /// The event's device, if it signs.
     fn fiscal_device(&self, event: &str) -> Result<Option<Arc<dyn Tse>>, ServerError> {
-        if let Some(device) = self.fiscal_devices.get(event) {
-            return Ok(Some(device));
-        }
+        // One indexed read per receipt: another server process on the same
+        // database may have changed the device.
         let conn = self.reader()?;
-        let secret: Option<String> = conn
+        let stored: Option<(String, i64)> = conn
             .prepare_cached(
-                "SELECT secret FROM fiscal_devices WHERE event_id = ?1 AND scheme <> 'off'",
+                "SELECT secret, revision FROM fiscal_devices
+                 WHERE event_id = ?1 AND scheme <> 'off'",
             )?
-            .query_row([event], |r| r.get(0))
+            .query_row([event], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some(secret) = secret else {
+        let Some((secret, revision)) = stored else {
             return Ok(None);
         };
+        if let Some(device) = self.fiscal_devices.get(event, revision) {
+            return Ok(Some(device));
+        }
         let device: Arc<dyn Tse> = match serde_json::from_str(&secret).map_err(json_error)? {
             Secret::Off => return Ok(None),
             Secret::Simulated { key } => {
@@ -274,7 +310,7 @@ impl ServerStore {
                 Arc::new(FiskalyTse::new(config).map_err(|e| ServerError::Internal(e.to_string()))?)
             }
         };
-        self.fiscal_devices.put(event, device.clone());
+        self.fiscal_devices.put(event, revision, device.clone());
         Ok(Some(device))
     }
 
@@ -302,7 +338,23 @@ impl ServerStore {
         if let Some(stored) = self.stored_signing(&event, &entry_id)? {
             return Ok(stored);
         }
-        let data = ProcessData::of_entry(entry, request.cancelled_kind)
+        let Some(_claim) = self.fiscal_devices.claim(&event, &entry_id) else {
+            return Err(ServerError::Conflict(
+                "this receipt is being signed by another request: ask again in a moment".into(),
+            ));
+        };
+        // Signed once, even when two requests came close together.
+        if let Some(stored) = self.stored_signing(&event, &entry_id)? {
+            return Ok(stored);
+        }
+        // What a cancellation cancels, from the books when they know it.
+        let cancelled_kind = match entry.reverses {
+            Some(original) => self
+                .kind_of_entry(&event, &original.to_string())?
+                .or(request.cancelled_kind),
+            None => request.cancelled_kind,
+        };
+        let data = ProcessData::of_entry(entry, cancelled_kind)
             .map_err(|e| ServerError::invalid("entry", e.to_string()))?;
         let device = self.fiscal_device(&event)?.ok_or_else(|| {
             ServerError::Conflict("this event signs nothing: no fiscal device is set up".into())
@@ -345,7 +397,8 @@ impl ServerStore {
         let entry_json = serde_json::to_string(entry).map_err(json_error)?;
         let (terminal_id, now) = (terminal.id.clone(), self.clock.now().0);
         let (event_w, entry_w) = (event.clone(), entry_id.clone());
-        self.write(move |conn| {
+        // One row by its key: it needs no other write's lock.
+        self.write_shared(move |conn| {
             conn.execute(
                 "INSERT INTO fiscal_signatures (event_id, entry_id, terminal_id, signed,
                      tx_number, signature_counter, signing, entry, created_at)
@@ -367,6 +420,20 @@ impl ServerStore {
         })?;
         // Two requests for one entry at once: the first one kept stands.
         Ok(self.stored_signing(&event, &entry_id)?.unwrap_or(signing))
+    }
+
+    /// The kind of a till's entry as the books have it.
+    fn kind_of_entry(&self, event: &str, entry: &str) -> Result<Option<EntryKind>, ServerError> {
+        let kind: Option<String> = self
+            .reader()?
+            .prepare_cached(
+                "SELECT kind FROM transactions WHERE event_id = ?1
+                   AND (entry_id = ?2 OR id = (SELECT transaction_id FROM transaction_entries
+                                               WHERE event_id = ?1 AND entry_id = ?2))",
+            )?
+            .query_row([event, entry], |r| r.get(0))
+            .optional()?;
+        kind.map(|kind| from_books(&kind)).transpose()
     }
 
     fn stored_signing(&self, event: &str, entry: &str) -> Result<Option<Signing>, ServerError> {

@@ -131,14 +131,14 @@ impl Terminal {
             None => span.in_scope(|| self.ledger.pay_bill(&request, Authorisation::ThisLedger))?,
         };
         // Each payment is a transaction of its own (Anzahlungseinstellung).
-        self.sign_or_log(&paid.payment.entry);
+        self.sign_or_log_async(&paid.payment.entry).await;
         let done = match &paid.settled {
             // The bill's sale moved no money itself: the guest paid its
             // total, in the payments.
             Some(settled) => Some(view::Done {
                 amount_cents: -paid.bill.total.0,
                 balance_after_cents: None,
-                ..self.finish(&settled.entry)?
+                ..self.finish_async(&settled.entry).await?
             }),
             None => None,
         };
