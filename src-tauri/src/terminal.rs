@@ -1342,12 +1342,14 @@ impl Terminal {
         &self,
         entry: &Entry,
     ) -> Result<Result<Option<SignReceipt>, Signing>, AppError> {
-        let signs = self.ledger.settings()?.fiscal_signing != FiscalSigning::Off;
+        // On every sale's way: read on the reader, not under the writer's
+        // lock that sync and the next sale want.
+        let reader = self.reader();
+        let signs = reader.settings()?.fiscal_signing != FiscalSigning::Off;
         // An adjustment on a band is the server's bookkeeping, not a till's.
         if !signs || (entry.kind == EntryKind::Adjustment && entry.token.is_some()) {
             return Ok(Ok(None));
         }
-        let reader = self.reader();
         if reader.fiscal_receipt(&entry.id)?.is_some() {
             return Ok(Ok(None));
         }

@@ -371,6 +371,12 @@ fn the_dsfinvk_export_carries_every_receipt_with_its_signature_or_outage() {
         .as_str()
         .unwrap()
         .contains("business.country"));
+    let untouched = status(&server, &fx);
+    assert_eq!(untouched["scheme"], "off", "nothing stored: {untouched}");
+    assert_eq!(
+        untouched["business"]["name"], "",
+        "nothing stored: {untouched}"
+    );
     let (code, body) = set_up(
         &server,
         &fx,
