@@ -373,6 +373,12 @@ pub struct CatalogStaff {
     #[schema(value_type = String, example = "cashier")]
     pub role: tapster_ledger::model::Role,
     pub pin_hash: String,
+    /// The PIN's tag under the catalogue's `pin_lookup_key`, so a till
+    /// finds whose PIN was typed without trying every hash. Absent for a
+    /// member whose PIN was set before the event had a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub pin_tag: Option<String>,
     pub badge: Option<String>,
     pub active: bool,
 }
@@ -386,6 +392,11 @@ pub struct Catalog {
     pub categories: Vec<tapster_ledger::model::Category>,
     pub products: Vec<tapster_ledger::model::Product>,
     pub staff: Vec<CatalogStaff>,
+    /// The event's secret key for the staff's PIN tags (`v1.p.<hex>`), for
+    /// the event's tills only; absent until the event's first PIN is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^v1\\.[pf]\\.[0-9a-f]{64}$")]
+    pub pin_lookup_key: Option<tapster_ledger::pin::PinLookupKey>,
     /// Items running low or out at the asking till's location.
     #[serde(default)]
     pub stock_warnings: Vec<tapster_ledger::inventory::StockWarning>,

@@ -4,10 +4,23 @@
 //! A short PIN is weak against anyone who holds the database file (10^4 to
 //! 10^8 guesses); the hash makes that slower, the lockout in the ledger
 //! stops guessing at the terminal, and the file itself must stay protected.
+//!
+//! A PIN alone logs in, so a till must find whose PIN it is. Trying every
+//! staff member's salted hash costs one Argon2id per member (seconds with
+//! 300 volunteers). Instead each member also carries a [`PinTag`]: the
+//! Argon2id of the PIN keyed with the event's secret [`PinLookupKey`] and
+//! one fixed salt, so the same PIN always gives the same tag. A login
+//! computes one tag, finds the one member with it by index, and verifies
+//! that member's own salted hash: two Argon2id runs, whatever the staff
+//! count. Keyed Argon2id rather than an HMAC: whoever steals the tags with
+//! the key still pays a full Argon2id per guess (though one guess then
+//! tests every member at once), where an HMAC would give up every PIN in
+//! milliseconds.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
 
 use crate::error::{InputError, LedgerError, Result};
 
@@ -22,13 +35,122 @@ pub enum PinHashCost {
 }
 
 impl PinHashCost {
-    fn hasher(self) -> Argon2<'static> {
-        let params = match self {
+    fn params(self) -> Params {
+        match self {
             PinHashCost::Production => Params::new(19 * 1024, 2, 1, None),
             PinHashCost::Fast => Params::new(8, 1, 1, None),
         }
-        .unwrap_or_default();
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .unwrap_or_default()
+    }
+
+    fn hasher(self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params())
+    }
+}
+
+/// The event's secret for finding a staff member by PIN ([`PinTag`]s),
+/// with the cost its tags are computed at (fixed for the key's life, or
+/// the tags it made would no longer be found). Written as text
+/// `v1.<p|f>.<64 hex digits>`; never logged: `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinLookupKey {
+    secret: [u8; 32],
+    cost: PinHashCost,
+}
+
+/// A staff member's PIN under the event's [`PinLookupKey`]: equal PINs
+/// give equal tags, so it finds whose PIN was typed by index. 64 hex digits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinTag(String);
+
+/// The one salt of every tag: the key is the secret, the salt only fills
+/// Argon2's required slot (and keeps tags apart from any other use).
+const TAG_SALT: &[u8] = b"tapster-pin-tag/v1";
+
+impl PinLookupKey {
+    pub fn generate(cost: PinHashCost) -> Self {
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        PinLookupKey { secret, cost }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, InputError> {
+        let invalid = || InputError::new("PIN lookup key", "is not a Tapster PIN lookup key");
+        let mut parts = text.split('.');
+        let (Some("v1"), Some(cost), Some(secret), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let cost = match cost {
+            "p" => PinHashCost::Production,
+            "f" => PinHashCost::Fast,
+            _ => return Err(invalid()),
+        };
+        let bytes = hex::decode(secret).map_err(|_| invalid())?;
+        let secret = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| invalid())?;
+        Ok(PinLookupKey { secret, cost })
+    }
+
+    /// The key as text, to store it or hand it to the event's tills.
+    pub fn expose(&self) -> String {
+        let cost = match self.cost {
+            PinHashCost::Production => "p",
+            PinHashCost::Fast => "f",
+        };
+        format!("v1.{cost}.{}", hex::encode(self.secret))
+    }
+
+    /// The tag of `pin` under this key: one Argon2id at the key's cost.
+    pub fn tag(&self, pin: &Pin) -> Result<PinTag> {
+        let hasher = Argon2::new_with_secret(
+            &self.secret,
+            Algorithm::Argon2id,
+            Version::V0x13,
+            self.cost.params(),
+        )
+        .map_err(|e| LedgerError::Corrupt(format!("PIN lookup key unusable: {e}")))?;
+        let mut out = [0u8; 32];
+        hasher
+            .hash_password_into(pin.0.as_bytes(), TAG_SALT, &mut out)
+            .map_err(|e| LedgerError::Corrupt(format!("could not tag PIN: {e}")))?;
+        Ok(PinTag(hex::encode(out)))
+    }
+}
+
+impl std::fmt::Debug for PinLookupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinLookupKey(<hidden>)")
+    }
+}
+
+impl serde::Serialize for PinLookupKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PinLookupKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PinLookupKey::parse(&text).map_err(|e| serde::de::Error::custom(e.to_string()))
+    }
+}
+
+impl PinTag {
+    /// A tag as stored or received: 64 lowercase hex digits.
+    pub fn parse(text: &str) -> Result<Self, InputError> {
+        if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(InputError::new(
+                "PIN tag",
+                "must be 64 lowercase hex digits",
+            ));
+        }
+        Ok(PinTag(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -97,6 +219,53 @@ mod tests {
         assert!(verify_pin(&pin, &a).unwrap());
         assert!(!verify_pin(&Pin::new("4712").unwrap(), &a).unwrap());
         assert!(verify_pin(&pin, "not a hash").is_err());
+    }
+
+    #[test]
+    fn tags_find_a_pin_only_under_its_key() {
+        let key = PinLookupKey::generate(PinHashCost::Fast);
+        let pin = Pin::new("4711").unwrap();
+        let tag = key.tag(&pin).unwrap();
+        assert_eq!(
+            tag,
+            key.tag(&pin).unwrap(),
+            "the same PIN gives the same tag"
+        );
+        assert_ne!(tag, key.tag(&Pin::new("4712").unwrap()).unwrap());
+        let other = PinLookupKey::generate(PinHashCost::Fast);
+        assert_ne!(
+            tag,
+            other.tag(&pin).unwrap(),
+            "another event's key, another tag"
+        );
+        assert_eq!(PinTag::parse(tag.as_str()).unwrap(), tag);
+        assert!(!tag.as_str().contains("4711"));
+        assert!(PinTag::parse("4711").is_err());
+        // The cost is part of the key: tags made at production cost are
+        // not those made at test cost with the same secret.
+        let production = PinLookupKey {
+            cost: PinHashCost::Production,
+            ..key.clone()
+        };
+        assert_ne!(production.tag(&pin).unwrap(), tag);
+    }
+
+    #[test]
+    fn lookup_keys_read_back_and_hide_in_debug() {
+        let key = PinLookupKey::generate(PinHashCost::Production);
+        let text = key.expose();
+        assert!(text.starts_with("v1.p."));
+        assert_eq!(PinLookupKey::parse(&text).unwrap(), key);
+        assert!(!format!("{key:?}").contains(&text[5..]));
+        for bad in [
+            "",
+            "v1.p.00",
+            "v2.p.".to_string().as_str(),
+            "v1.x.00",
+            &text[..text.len() - 2],
+        ] {
+            assert!(PinLookupKey::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          DROP TABLE server_product_refs; DROP TABLE plain_deliveries;
          ALTER TABLE event_settings DROP COLUMN time_zone;
          DROP TABLE fiscal_receipts; ALTER TABLE event_settings DROP COLUMN fiscal_signing;
+         DROP INDEX staff_by_pin_tag; ALTER TABLE staff DROP COLUMN pin_tag; DROP TABLE pin_lookup_key;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

@@ -5,7 +5,7 @@ mod common;
 use common::{band, cart, staff_id, Bar, START};
 use tapster_ledger::error::OfflineLimit;
 use tapster_ledger::model::{EntryKind, EventMode, Permission, SyncState, Tender};
-use tapster_ledger::pin::Pin;
+use tapster_ledger::pin::{Pin, PinHashCost, PinLookupKey, PinTag};
 use tapster_ledger::store::{
     AdjustmentRequest, Authorisation, CancelRequest, CloseShiftRequest, DepositReturnRequest,
     NewStaff, OpenShiftRequest, PayoutRequest, SaleRequest, ServerApproval, TopUpRequest,
@@ -1035,6 +1035,162 @@ fn pin_only_login_finds_the_staff_member_and_throttles() {
         bar.ledger.login_by_pin(&Pin::new("3333").unwrap()),
         Err(LedgerError::LoginLocked { .. })
     ));
+}
+
+/// Each staff member's PIN tag, by id, as the ledger file holds them.
+fn pin_tags(bar: &Bar) -> std::collections::BTreeMap<String, Option<String>> {
+    let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
+    let mut stmt = conn.prepare("SELECT id, pin_tag FROM staff").unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn set_pin_tag(bar: &Bar, id: &str, tag: Option<&str>) {
+    let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
+    conn.execute(
+        "UPDATE staff SET pin_tag = ?2 WHERE id = ?1",
+        rusqlite::params![id, tag],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_pin_alone_finds_its_staff_member_by_tag_not_by_trying_every_hash() {
+    let bar = Bar::new();
+    let tags = pin_tags(&bar);
+    assert!(tags.len() >= 3);
+    for (id, tag) in &tags {
+        let tag = tag.as_deref().unwrap_or_else(|| panic!("{id} has no tag"));
+        PinTag::parse(tag).unwrap();
+    }
+    let distinct: std::collections::BTreeSet<_> = tags.values().collect();
+    assert_eq!(distinct.len(), tags.len(), "different PINs, different tags");
+
+    // Sue's tag points elsewhere: her PIN is no longer found, which shows
+    // a login looks at the tagged member only, not at every hash.
+    let anna_tag = tags["anna"].clone().unwrap();
+    let ben_tag = tags["ben"].clone().unwrap();
+    set_pin_tag(&bar, "sue", Some(&ben_tag));
+    assert!(matches!(
+        bar.ledger.login_by_pin(&Pin::new("3333").unwrap()),
+        Err(LedgerError::WrongPin { .. })
+    ));
+    // A member without a tag (from before tags) is found by their hash,
+    // and gets their tag at that login.
+    set_pin_tag(&bar, "sue", None);
+    set_pin_tag(&bar, "anna", None);
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("1111").unwrap())
+            .unwrap()
+            .name,
+        "Anna"
+    );
+    let after = pin_tags(&bar);
+    assert_eq!(after["anna"].as_deref(), Some(anna_tag.as_str()));
+    assert_eq!(after["sue"], None, "only who logged in was tagged");
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("3333").unwrap())
+            .unwrap()
+            .name,
+        "Sue"
+    );
+    // Uniqueness holds across tagged and untagged members alike.
+    set_pin_tag(&bar, "ben", None);
+    for taken in ["1111", "2222", "3333"] {
+        let err = bar
+            .ledger
+            .add_staff(&NewStaff {
+                id: staff_id("zoe"),
+                name: "Zoe".into(),
+                role: tapster_ledger::model::Role::Cashier,
+                pin: Pin::new(taken).unwrap(),
+                badge: None,
+            })
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::PinInUse), "{taken}: {err:?}");
+    }
+    let err = bar
+        .ledger
+        .set_staff_pin(&staff_id("anna"), &Pin::new("2222").unwrap())
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::PinInUse), "{err:?}");
+    bar.ledger
+        .set_staff_pin(&staff_id("anna"), &Pin::new("4711").unwrap())
+        .unwrap();
+    assert_ne!(pin_tags(&bar)["anna"].as_deref(), Some(anna_tag.as_str()));
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("4711").unwrap())
+            .unwrap()
+            .name,
+        "Anna"
+    );
+}
+
+#[test]
+fn the_servers_pin_lookup_key_replaces_the_tills_own() {
+    let bar = Bar::new();
+    let ben = bar
+        .ledger
+        .reader()
+        .unwrap()
+        .staff()
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "Ben")
+        .unwrap();
+    let hash = {
+        let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
+        conn.query_row("SELECT pin_hash FROM staff WHERE id = 'ben'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap()
+    };
+    let server_key = PinLookupKey::generate(PinHashCost::Fast);
+    bar.ledger.adopt_pin_lookup_key(&server_key).unwrap();
+    assert!(
+        pin_tags(&bar).values().all(Option::is_none),
+        "tags made with the old key are dropped"
+    );
+    // Logins still work (the slow way) and tag under the new key.
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("2222").unwrap())
+            .unwrap()
+            .name,
+        "Ben"
+    );
+    let ben_tag = server_key.tag(&Pin::new("2222").unwrap()).unwrap();
+    assert_eq!(pin_tags(&bar)["ben"].as_deref(), Some(ben_tag.as_str()));
+    // Adopting the same key again keeps the tags.
+    bar.ledger.adopt_pin_lookup_key(&server_key).unwrap();
+    assert!(pin_tags(&bar)["ben"].is_some());
+
+    // The server's record without a tag keeps the till's while the PIN
+    // is the same, and drops it with a new PIN.
+    bar.ledger.upsert_staff_hashed(&ben, &hash, None).unwrap();
+    assert_eq!(pin_tags(&bar)["ben"].as_deref(), Some(ben_tag.as_str()));
+    let new_hash =
+        tapster_ledger::pin::hash_pin(&Pin::new("5555").unwrap(), PinHashCost::Fast).unwrap();
+    bar.ledger
+        .upsert_staff_hashed(&ben, &new_hash, None)
+        .unwrap();
+    assert_eq!(pin_tags(&bar)["ben"], None);
+    // With the server's tag, the new PIN is found by it.
+    let new_tag = server_key.tag(&Pin::new("5555").unwrap()).unwrap();
+    bar.ledger
+        .upsert_staff_hashed(&ben, &new_hash, Some(&new_tag))
+        .unwrap();
+    assert_eq!(pin_tags(&bar)["ben"].as_deref(), Some(new_tag.as_str()));
+    assert_eq!(
+        bar.ledger
+            .login_by_pin(&Pin::new("5555").unwrap())
+            .unwrap()
+            .name,
+        "Ben"
+    );
 }
 
 #[test]

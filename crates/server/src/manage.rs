@@ -6,7 +6,7 @@
 
 use crate::db::{params, OptionalExtension};
 use tapster_ledger::model::{Category, EntryKind, EventSettings, Product, Role, Tender};
-use tapster_ledger::pin::{hash_pin, Pin, PinHashCost};
+use tapster_ledger::pin::{hash_pin, Pin, PinHashCost, PinLookupKey, PinTag};
 use tapster_ledger::promo::payable;
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
 
@@ -459,21 +459,24 @@ impl ServerStore {
             product.sold_out = sold_out.iter().any(|id| id == product.id.as_str());
         }
         let mut stmt = conn.prepare_cached(
-            "SELECT id, name, role, pin_hash, badge, active FROM staff WHERE event_id = ?1 ORDER BY id",
+            "SELECT id, name, role, pin_hash, badge, active, pin_tag FROM staff WHERE event_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([event], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ),
                 r.get::<_, String>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let mut staff = Vec::new();
         for row in rows {
-            let (id, name, role, pin_hash, badge, active) = row?;
+            let ((id, name, role), pin_hash, badge, active, pin_tag) = row?;
             staff.push(tapster_api::CatalogStaff {
                 id,
                 name,
@@ -481,15 +484,18 @@ impl ServerStore {
                     .parse()
                     .map_err(|_| ServerError::Internal("bad role".into()))?,
                 pin_hash,
+                pin_tag,
                 badge,
                 active,
             });
         }
+        let pin_lookup_key = Self::read_pin_lookup_key(&conn, event)?;
         Ok(tapster_api::Catalog {
             settings,
             categories,
             products,
             staff,
+            pin_lookup_key,
             stock_warnings,
         })
     }
@@ -540,8 +546,9 @@ impl ServerStore {
         let hash = match &member.pin {
             Some(pin) => {
                 let pin = Pin::new(pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
-                self.ensure_pin_unused(event, &pin, &id)?;
-                Some(hash_pin(&pin, cost)?)
+                let tag = self.pin_lookup_key(event, cost)?.tag(&pin)?;
+                self.ensure_pin_unused(event, &pin, &tag, &id)?;
+                Some((hash_pin(&pin, cost)?, tag))
             }
             None => None,
         };
@@ -549,18 +556,27 @@ impl ServerStore {
         let (role, active) = (member.role, member.active);
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
+            // The unique index on active members' tags refuses a taken PIN
+            // even when two saves race or a member is made active again.
+            let pin_in_use = |error: crate::db::Error| {
+                if error.is_unique_violation() {
+                    ServerError::Ledger(LedgerError::PinInUse)
+                } else {
+                    error.into()
+                }
+            };
             let changed = match &hash {
-                Some(hash) => conn.execute(
-                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                Some((hash, tag)) => conn.execute(
+                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
-                         pin_hash = excluded.pin_hash, active = excluded.active,
+                         pin_hash = excluded.pin_hash, active = excluded.active, pin_tag = excluded.pin_tag,
                          failed_logins = 0, locked_until = NULL",
-                    params![event, id.as_str(), name, role.as_str(), hash, active],
-                )?,
+                    params![event, id.as_str(), name, role.as_str(), hash, active, tag.as_str()],
+                ).map_err(pin_in_use)?,
                 None => conn.execute(
                     "UPDATE staff SET name = ?3, role = ?4, active = ?5 WHERE event_id = ?1 AND id = ?2",
                     params![event, id.as_str(), name, role.as_str(), active],
-                )?,
+                ).map_err(pin_in_use)?,
             };
             if changed == 0 {
                 return Err(ServerError::invalid("pin", "a new staff member needs a PIN"));
@@ -583,19 +599,24 @@ impl ServerStore {
     }
 
     /// A PIN alone logs in on a till, so no two active members of an
-    /// event may share one (as a till's own ledger also refuses).
+    /// event may share one (as a till's own ledger also refuses). Members
+    /// with a tag are compared by tag (the unique index decides at the
+    /// write); those from before tags, by their hash.
     fn ensure_pin_unused(
         &self,
         event: &str,
         pin: &Pin,
+        tag: &PinTag,
         except: &StaffId,
     ) -> Result<(), ServerError> {
         let hashes: Vec<String> = {
             let conn = self.reader()?;
             let mut stmt = conn.prepare_cached(
-                "SELECT pin_hash FROM staff WHERE event_id = ?1 AND active = 1 AND id != ?2",
+                "SELECT pin_hash FROM staff WHERE event_id = ?1 AND active = 1 AND id != ?2
+                     AND (pin_tag IS NULL OR pin_tag = ?3)",
             )?;
-            let rows = stmt.query_map(params![event, except.as_str()], |r| r.get(0))?;
+            let rows =
+                stmt.query_map(params![event, except.as_str(), tag.as_str()], |r| r.get(0))?;
             rows.collect::<crate::db::Result<_>>()?
         };
         for hash in hashes {
@@ -604,6 +625,49 @@ impl ServerStore {
             }
         }
         Ok(())
+    }
+
+    /// The event's key for its staff's PIN tags, made (at `cost`) when
+    /// the event's first PIN is set.
+    pub(crate) fn pin_lookup_key(
+        &self,
+        event: &str,
+        cost: PinHashCost,
+    ) -> Result<PinLookupKey, ServerError> {
+        if let Some(key) = Self::read_pin_lookup_key(&self.reader()?, event)? {
+            return Ok(key);
+        }
+        let fresh = PinLookupKey::generate(cost);
+        let (event, now) = (event.to_string(), self.now().0);
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            conn.execute(
+                "INSERT INTO pin_lookup_keys (event_id, key, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (event_id) DO NOTHING",
+                params![event, fresh.expose(), now],
+            )?;
+            Self::read_pin_lookup_key(conn, &event)?
+                .ok_or_else(|| ServerError::Internal("the PIN lookup key was not stored".into()))
+        })
+    }
+
+    fn read_pin_lookup_key(
+        conn: &crate::db::Connection,
+        event: &str,
+    ) -> Result<Option<PinLookupKey>, ServerError> {
+        let text: Option<String> = conn
+            .query_row(
+                "SELECT key FROM pin_lookup_keys WHERE event_id = ?1",
+                [event],
+                |r| r.get(0),
+            )
+            .optional()?;
+        text.map(|text: String| {
+            PinLookupKey::parse(&text).map_err(|_| {
+                ServerError::Internal("the event's PIN lookup key is unreadable".into())
+            })
+        })
+        .transpose()
     }
 
     /// Checks a staff member's PIN (with the tills' lockout rule) and opens

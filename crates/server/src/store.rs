@@ -102,6 +102,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fiscal",
         sql: include_str!("../../../migrations/server/0013_fiscal.sql"),
     },
+    Migration {
+        version: 14,
+        name: "pin_lookup",
+        sql: include_str!("../../../migrations/server/0014_pin_lookup.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -170,6 +175,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 13,
         name: "fiscal",
         sql: include_str!("../../../migrations/server-pg/0013_fiscal.sql"),
+    },
+    PgMigration {
+        version: 14,
+        name: "pin_lookup",
+        sql: include_str!("../../../migrations/server-pg/0014_pin_lookup.sql"),
     },
 ];
 
@@ -1067,6 +1077,12 @@ impl ServerStore {
         pin_cost: PinHashCost,
     ) -> Result<(), ServerError> {
         {
+            let key = self.pin_lookup_key(event, pin_cost)?;
+            let mut pins = Vec::new();
+            for member in demo::STAFF {
+                let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
+                pins.push((member, hash_pin(&pin, pin_cost)?, key.tag(&pin)?));
+            }
             let event = event.to_string();
             let now = self.now().0;
             self.write(move |tx| {
@@ -1082,14 +1098,13 @@ impl ServerStore {
             for product in demo::products() {
                 save_product(tx, event, &product, now)?;
             }
-            for member in demo::STAFF {
-                let pin = Pin::new(member.pin).map_err(|e| ServerError::Internal(e.to_string()))?;
+            for (member, hash, tag) in &pins {
                 tx.execute(
-                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                    "INSERT INTO staff (event_id, id, name, role, pin_hash, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
                      ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, role = excluded.role,
                          pin_hash = excluded.pin_hash, active = excluded.active, badge = NULL,
-                         failed_logins = 0, locked_until = NULL",
-                    params![event, member.id, member.name, Role::as_str(member.role), hash_pin(&pin, pin_cost)?],
+                         pin_tag = excluded.pin_tag, failed_logins = 0, locked_until = NULL",
+                    params![event, member.id, member.name, Role::as_str(member.role), hash, tag.as_str()],
                 )?;
             }
             let layout: Vec<String> = demo::products()

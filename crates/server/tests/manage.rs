@@ -764,6 +764,63 @@ fn staff_sessions_end_with_a_new_pin_or_the_tills_token_and_pins_stay_unique() {
         (400, Some("pin_in_use")),
         "{body}"
     );
+    // The same holds when a member with a taken PIN is made active again
+    // (the database's unique index on PIN tags decides, race or not).
+    let lena = |pin: Option<&str>, active: bool| {
+        let mut member = json!({"id": "lena", "name": "Lena", "role": "cashier", "active": active});
+        if let Some(pin) = pin {
+            member["pin"] = json!(pin);
+        }
+        admin.call("POST", "staff", Some(member))
+    };
+    assert_eq!(lena(Some("8642"), false).0, 200);
+    let (status, body) = admin.call(
+        "POST",
+        "staff",
+        Some(json!({"id": "tom", "name": "Tom", "role": "cashier", "pin": "8642"})),
+    );
+    assert_eq!(status, 200, "an inactive member's PIN is free: {body}");
+    let (status, body) = lena(None, true);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("pin_in_use")),
+        "{body}"
+    );
+    assert_eq!(lena(Some("8643"), true).0, 200);
+    // Tills get the event's PIN lookup key and every member's tag with
+    // the catalogue, so a PIN alone finds its member by one lookup.
+    let (status, body) = json(
+        server
+            .client()
+            .get(server.url(&fx.event, "pos/catalog"))
+            .bearer_auth(&fx.bar_token)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let key = tapster_ledger::pin::PinLookupKey::parse(
+        body["data"]["pin_lookup_key"].as_str().expect("a key"),
+    )
+    .unwrap();
+    let staff = body["data"]["staff"].as_array().unwrap();
+    let tag_of = |id: &str| {
+        staff.iter().find(|m| m["id"] == id).unwrap()["pin_tag"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} has no tag"))
+            .to_string()
+    };
+    for (id, pin) in [
+        ("lena", "8643"),
+        ("tom", "8642"),
+        ("max", "4444"),
+        ("anna", "1111"),
+    ] {
+        let expected = key
+            .tag(&tapster_ledger::pin::Pin::new(pin).unwrap())
+            .unwrap();
+        assert_eq!(tag_of(id), expected.as_str(), "{id}");
+    }
+    assert!(!body.to_string().contains("8643"));
     // A starting credit on a new wristband is a manager's decision.
     let (_, body) = staff_session(&server, &fx, "sue", "3333");
     let sue = body["data"]["token"].as_str().unwrap().to_string();

@@ -342,7 +342,17 @@ impl Syncer {
                 self.ledger.upsert_product(product)?;
             }
         }
+        // Tags count only with the key they were made with.
+        if let Some(key) = &catalog.pin_lookup_key {
+            self.ledger.adopt_pin_lookup_key(key)?;
+        }
         for member in &catalog.staff {
+            let pin_tag = match (&catalog.pin_lookup_key, &member.pin_tag) {
+                (Some(_), Some(tag)) => {
+                    Some(tapster_ledger::pin::PinTag::parse(tag).map_err(LedgerError::from)?)
+                }
+                _ => None,
+            };
             let staff = tapster_ledger::model::Staff {
                 id: tapster_ledger::StaffId::new(member.id.as_str()).map_err(LedgerError::from)?,
                 name: member.name.clone(),
@@ -350,7 +360,8 @@ impl Syncer {
                 badge: member.badge.as_deref().and_then(|b| TokenId::parse(b).ok()),
                 active: member.active,
             };
-            self.ledger.upsert_staff_hashed(&staff, &member.pin_hash)?;
+            self.ledger
+                .upsert_staff_hashed(&staff, &member.pin_hash, pin_tag.as_ref())?;
         }
         self.ledger
             .replace_stock_warnings(&catalog.stock_warnings)?;

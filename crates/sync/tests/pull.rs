@@ -99,6 +99,24 @@ async fn prices_settings_and_staff_come_from_the_server() {
         lena.name, "Lena",
         "a cashier added on the server can log in at the terminal, offline too"
     );
+    // The server's PIN tags came along: a PIN alone finds its member by
+    // one lookup at the till (the tag was there before any login).
+    let tagged: i64 = rusqlite::Connection::open(ledger.path())
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM staff WHERE pin_tag IS NOT NULL AND id IN ('lena', 'anna')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tagged, 2);
+    assert_eq!(
+        ledger
+            .login_by_pin(&Pin::new("2468").unwrap())
+            .unwrap()
+            .name,
+        "Lena"
+    );
     // A second round with nothing new writes nothing.
     let before = std::fs::metadata(ledger.path())
         .unwrap()

@@ -3,6 +3,10 @@
 //! Failures are counted in the ledger (they survive restarts) per staff
 //! member when one was chosen, and per terminal for PIN-only logins. While
 //! locked, no PIN is even checked.
+//!
+//! A PIN alone is found through its tag (see [`crate::pin`]): one lookup
+//! key per event, one tag per staff member, so a login costs two Argon2id
+//! runs however many staff there are.
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -11,11 +15,35 @@ use super::Ledger;
 use crate::error::{LedgerError, Result};
 use crate::ids::{StaffId, TokenId};
 use crate::model::{EventSettings, Staff};
-use crate::pin::{verify_pin, Pin};
+use crate::pin::{verify_pin, Pin, PinLookupKey, PinTag};
 use crate::rules::LoginAttempts as Attempts;
 
 fn settings(conn: &Connection) -> Result<EventSettings> {
     super::catalog::read_settings(conn)
+}
+
+/// The ledger's key for finding staff by PIN.
+pub(super) fn pin_lookup_key(conn: &Connection) -> Result<PinLookupKey> {
+    let text: String = conn
+        .query_row("SELECT key FROM pin_lookup_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| LedgerError::Corrupt("the PIN lookup key is missing".into()))?;
+    PinLookupKey::parse(&text).map_err(|e| LedgerError::Corrupt(e.to_string()))
+}
+
+/// The active staff who may have `pin`: the one whose tag is `tag`, and
+/// those with no tag yet (checked the slow way). Each with their hash.
+pub(super) fn pin_candidates(conn: &Connection, tag: &PinTag) -> Result<Vec<(Staff, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, role, badge, active, pin_hash FROM staff
+         WHERE active = 1 AND (pin_tag = ?1 OR pin_tag IS NULL)",
+    )?;
+    let rows = stmt.query_map([tag.as_str()], |row| {
+        Ok((staff_from_row(row)?, row.get::<_, String>(5)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 impl Ledger {
@@ -62,9 +90,15 @@ impl Ledger {
         Err(error)
     }
 
-    /// Logs in whoever has this PIN. Every active staff member's hash is
-    /// checked, so the time taken does not tell whose PIN came close.
+    /// Logs in whoever has this PIN: the staff member with its tag, or one
+    /// not tagged yet whose hash it matches (who then gets their tag).
     pub fn login_by_pin(&self, pin: &Pin) -> Result<Staff> {
+        // The tag's Argon2id runs before the writer is taken: sales and
+        // sync wait only for the one verification below.
+        let tag = {
+            let key = pin_lookup_key(&self.reader()?.conn)?;
+            key.tag(pin)?
+        };
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = self.options.clock.now();
@@ -86,20 +120,17 @@ impl Ledger {
                 locked_until: None,
             });
         attempts.check_not_locked(now)?;
-        let candidates: Vec<(Staff, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT id, name, role, badge, active, pin_hash FROM staff WHERE active = 1",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok((staff_from_row(row)?, row.get::<_, String>(5)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
         let mut matched = None;
-        for (member, hash) in candidates {
+        for (member, hash) in pin_candidates(&tx, &tag)? {
             if verify_pin(pin, &hash)? && matched.is_none() {
                 matched = Some(member);
             }
+        }
+        if let Some(member) = &matched {
+            tx.execute(
+                "UPDATE staff SET pin_tag = ?2 WHERE id = ?1 AND pin_tag IS NULL",
+                params![member.id.as_str(), tag.as_str()],
+            )?;
         }
         let (failed, locked_until, result) = match matched {
             Some(member) => (0, None, Ok(member)),

@@ -10,7 +10,7 @@ use crate::model::{
     Category, EventSettings, OfflineLimits, Permission, Product, Role, Staff, Terminal,
 };
 use crate::money::{Cents, VatRate};
-use crate::pin::{hash_pin, verify_pin, Pin};
+use crate::pin::{hash_pin, verify_pin, Pin, PinLookupKey, PinTag};
 use crate::rules::{check_role, Action};
 
 pub(super) fn insert_default_settings(conn: &Connection) -> Result<()> {
@@ -477,17 +477,20 @@ impl Ledger {
     pub fn add_staff(&self, new: &NewStaff) -> Result<Staff> {
         validate_text("staff name", &new.name, 60)?;
         let hash = hash_pin(&new.pin, self.options.pin_cost)?;
+        let (key, tag) = self.tag_pin(&new.pin)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_pin_unused(&tx, &new.pin, None)?;
+        ensure_same_key(&tx, &key)?;
+        ensure_pin_unused(&tx, &new.pin, &tag, None)?;
         tx.execute(
-            "INSERT INTO staff (id, name, role, pin_hash, badge, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+            "INSERT INTO staff (id, name, role, pin_hash, badge, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
             params![
                 new.id.as_str(),
                 new.name,
                 new.role.as_str(),
                 hash,
-                new.badge.as_ref().map(|b| b.as_str())
+                new.badge.as_ref().map(|b| b.as_str()),
+                tag.as_str()
             ],
         )
         .map_err(|e| match e.sqlite_error_code() {
@@ -506,24 +509,65 @@ impl Ledger {
         })
     }
 
+    /// The ledger's PIN lookup key and `pin`'s tag under it, computed
+    /// without holding the writer (it is one Argon2id).
+    fn tag_pin(&self, pin: &Pin) -> Result<(PinLookupKey, PinTag)> {
+        let key = super::auth::pin_lookup_key(&self.reader()?.conn)?;
+        let tag = key.tag(pin)?;
+        Ok((key, tag))
+    }
+
+    /// Takes the server's key for finding staff by PIN. A different key
+    /// than this ledger's drops every tag made with the old one; the
+    /// server's staff records bring theirs.
+    pub fn adopt_pin_lookup_key(&self, key: &PinLookupKey) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if super::auth::pin_lookup_key(&tx).ok().as_ref() == Some(key) {
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO pin_lookup_key (id, key) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET key = excluded.key",
+            [key.expose()],
+        )?;
+        tx.execute("UPDATE staff SET pin_tag = NULL", [])?;
+        tx.commit()?;
+        tracing::info!("PIN lookup key taken from the server");
+        Ok(())
+    }
+
     /// Creates or updates a staff member from the server, with the PIN hash
-    /// the server holds (the PIN itself never leaves the server's hands).
-    pub fn upsert_staff_hashed(&self, staff: &Staff, pin_hash: &str) -> Result<()> {
+    /// the server holds (the PIN itself never leaves the server's hands)
+    /// and its tag under the server's key, when the server has one. A
+    /// record without a tag keeps the tag this till found at a login, as
+    /// long as the PIN did not change.
+    pub fn upsert_staff_hashed(
+        &self,
+        staff: &Staff,
+        pin_hash: &str,
+        pin_tag: Option<&PinTag>,
+    ) -> Result<()> {
         validate_text("staff name", &staff.name, 60)?;
         if !pin_hash.starts_with("$argon2") {
             return Err(InputError::new("PIN hash", "is not an Argon2 hash").into());
         }
         self.lock().execute(
-            "INSERT INTO staff (id, name, role, pin_hash, badge, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO staff (id, name, role, pin_hash, badge, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
-                 pin_hash = excluded.pin_hash, badge = excluded.badge, active = excluded.active",
+                 pin_hash = excluded.pin_hash, badge = excluded.badge, active = excluded.active,
+                 pin_tag = CASE
+                     WHEN excluded.pin_tag IS NOT NULL THEN excluded.pin_tag
+                     WHEN staff.pin_hash = excluded.pin_hash THEN staff.pin_tag
+                 END",
             params![
                 staff.id.as_str(),
                 staff.name,
                 staff.role.as_str(),
                 pin_hash,
                 staff.badge.as_ref().map(|b| b.as_str()),
-                staff.active
+                staff.active,
+                pin_tag.map(PinTag::as_str)
             ],
         )?;
         Ok(())
@@ -532,12 +576,14 @@ impl Ledger {
     /// Sets a new PIN and clears the staff member's lockout.
     pub fn set_staff_pin(&self, id: &StaffId, pin: &Pin) -> Result<()> {
         let hash = hash_pin(pin, self.options.pin_cost)?;
+        let (key, tag) = self.tag_pin(pin)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_pin_unused(&tx, pin, Some(id))?;
+        ensure_same_key(&tx, &key)?;
+        ensure_pin_unused(&tx, pin, &tag, Some(id))?;
         let changed = tx.execute(
-            "UPDATE staff SET pin_hash = ?2, failed_logins = 0, locked_until = NULL WHERE id = ?1",
-            params![id.as_str(), hash],
+            "UPDATE staff SET pin_hash = ?2, pin_tag = ?3, failed_logins = 0, locked_until = NULL WHERE id = ?1",
+            params![id.as_str(), hash, tag.as_str()],
         )?;
         if changed == 0 {
             return Err(LedgerError::UnknownStaff(id.clone()));
@@ -632,19 +678,28 @@ fn stock_warnings(conn: &Connection) -> Result<Vec<crate::inventory::StockWarnin
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn ensure_pin_unused(conn: &Connection, pin: &Pin, except: Option<&StaffId>) -> Result<()> {
-    let mut stmt = conn.prepare("SELECT id, pin_hash FROM staff WHERE active = 1")?;
-    let rows = stmt.query_map([], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (id, hash) = row?;
-        if except.is_some_and(|e| e.as_str() == id) {
+fn ensure_pin_unused(
+    conn: &Connection,
+    pin: &Pin,
+    tag: &PinTag,
+    except: Option<&StaffId>,
+) -> Result<()> {
+    for (member, hash) in super::auth::pin_candidates(conn, tag)? {
+        if except.is_some_and(|e| *e == member.id) {
             continue;
         }
         if verify_pin(pin, &hash)? {
             return Err(LedgerError::PinInUse);
         }
+    }
+    Ok(())
+}
+
+/// A tag made outside the writer is only good while the key it was made
+/// with is still the ledger's (a sync round may have replaced it).
+fn ensure_same_key(conn: &Connection, key: &PinLookupKey) -> Result<()> {
+    if super::auth::pin_lookup_key(conn)? != *key {
+        return Err(LedgerError::StorageBusy);
     }
     Ok(())
 }

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fiscal",
         sql: include_str!("../../../../migrations/ledger/0010_fiscal.sql"),
     },
+    Migration {
+        version: 11,
+        name: "pin_lookup",
+        sql: include_str!("../../../../migrations/ledger/0011_pin_lookup.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -200,6 +200,12 @@ impl Ledger {
                 )?;
             }
         }
+        // Every ledger has a key for finding staff by PIN; a connected
+        // till's is replaced by its server's with the catalogue.
+        tx.execute(
+            "INSERT OR IGNORE INTO pin_lookup_key (id, key) VALUES (1, ?1)",
+            [crate::pin::PinLookupKey::generate(self.options.pin_cost).expose()],
+        )?;
         tx.commit()?;
         Ok(())
     }

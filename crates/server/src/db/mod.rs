@@ -84,6 +84,18 @@ impl Error {
             _ => None,
         }
     }
+
+    /// A unique index refused the write (either engine).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(error) => matches!(
+                error,
+                rusqlite::Error::SqliteFailure(e, _)
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            ),
+            _ => self.sql_state() == Some("23505"),
+        }
+    }
 }
 
 /// `query_row(…).optional()`: no row is `None`, not an error.
