@@ -33,9 +33,19 @@ pub struct ExitAllowed(pub std::sync::atomic::AtomicBool);
 /// Keeps the background sync running for as long as the app does.
 pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
 
+/// WebKit without GPU compositing: a till's page is flat, and compositing
+/// costs the web process ~120 MiB (BENCHMARKS.md, issue 24). Set before
+/// any thread starts (WebKit reads it when its processes start); an
+/// explicit `WEBKIT_DISABLE_COMPOSITING_MODE=0` keeps compositing on.
+pub fn prepare_webkit() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 /// A till shows one small page all night: no page cache and the smallest
-/// memory cache. (Turning GPU compositing off would save more, but WebKit's
-/// WebDriver screenshots hang without it.)
+/// memory cache (compositing is off too: [`prepare_webkit`]).
 fn lean_webview(window: &tauri::WebviewWindow) {
     #[cfg(target_os = "linux")]
     {

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -417,20 +416,30 @@ impl App {
     }
 
     /// Saves a screenshot as `NN-name.png` after the next frame is drawn.
+    /// It is of the X display (ImageMagick's `import`), not WebDriver's:
+    /// the app runs WebKit without compositing, as shipped, and
+    /// WebDriver's screenshots hang in that mode.
     pub fn screenshot(&mut self, name: &str) -> PathBuf {
         self.post(
             "/execute/async",
             json!({ "script": "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", "args": [] }),
         );
-        let data = self.get("/screenshot");
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().expect("screenshot data"))
-            .unwrap();
         self.shots += 1;
         let path = self
             .screenshots
             .join(format!("{:02}-{name}.png", self.shots));
-        std::fs::write(&path, png).unwrap();
+        let size = self.script("return [window.innerWidth, window.innerHeight];");
+        let (width, height) = (
+            size[0].as_u64().unwrap_or(1920),
+            size[1].as_u64().unwrap_or(1080),
+        );
+        let status = Command::new("import")
+            .args(["-display", &format!(":{}", self._display.number)])
+            .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0")])
+            .arg(format!("png:{}", path.display()))
+            .status()
+            .expect("ImageMagick's import (scripts/setup.sh installs imagemagick)");
+        assert!(status.success(), "screenshot of the X display failed");
         path
     }
 }
