@@ -86,7 +86,7 @@ fn login(dir: &Path) {
             .unwrap();
     }
     println!(
-        "== PIN login, {LOGIN_STAFF} active staff, Argon2id m=19456 t=2 p=1 (staff added in {:.1} s)",
+        "== PIN login, {LOGIN_STAFF} active staff, production Argon2id cost (staff added in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
     let hashes: Vec<String> = {
