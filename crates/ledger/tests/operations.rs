@@ -1014,13 +1014,7 @@ fn pin_login_locks_after_repeated_failures() {
 #[test]
 fn pin_only_login_finds_the_staff_member_and_throttles() {
     let bar = Bar::new();
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("3333").unwrap())
-            .unwrap()
-            .name,
-        "Sue"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "3333"), "Sue");
     for _ in 0..4 {
         assert!(matches!(
             bar.ledger.login_by_pin(&Pin::new("0000").unwrap()),
@@ -1043,6 +1037,14 @@ fn pin_tags(bar: &Bar) -> std::collections::BTreeMap<String, Option<String>> {
     let mut stmt = conn.prepare("SELECT id, pin_tag FROM staff").unwrap();
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     rows.map(Result::unwrap).collect()
+}
+
+/// The name of whom `pin` alone logs in.
+fn logged_in_by_pin(bar: &Bar, pin: &str) -> String {
+    bar.ledger
+        .login_by_pin(&Pin::new(pin).unwrap())
+        .unwrap()
+        .name
 }
 
 fn set_pin_tag(bar: &Bar, id: &str, tag: Option<&str>) {
@@ -1079,23 +1081,11 @@ fn a_pin_alone_finds_its_staff_member_by_tag_not_by_trying_every_hash() {
     // and gets their tag at that login.
     set_pin_tag(&bar, "sue", None);
     set_pin_tag(&bar, "anna", None);
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("1111").unwrap())
-            .unwrap()
-            .name,
-        "Anna"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "1111"), "Anna");
     let after = pin_tags(&bar);
     assert_eq!(after["anna"].as_deref(), Some(anna_tag.as_str()));
     assert_eq!(after["sue"], None, "only who logged in was tagged");
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("3333").unwrap())
-            .unwrap()
-            .name,
-        "Sue"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "3333"), "Sue");
     // Uniqueness holds across tagged and untagged members alike.
     set_pin_tag(&bar, "ben", None);
     for taken in ["1111", "2222", "3333"] {
@@ -1120,13 +1110,7 @@ fn a_pin_alone_finds_its_staff_member_by_tag_not_by_trying_every_hash() {
         .set_staff_pin(&staff_id("anna"), &Pin::new("4711").unwrap())
         .unwrap();
     assert_ne!(pin_tags(&bar)["anna"].as_deref(), Some(anna_tag.as_str()));
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("4711").unwrap())
-            .unwrap()
-            .name,
-        "Anna"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "4711"), "Anna");
 }
 
 #[test]
@@ -1155,13 +1139,7 @@ fn the_servers_pin_lookup_key_replaces_the_tills_own() {
         "tags made with the old key are dropped"
     );
     // Logins still work (the slow way) and tag under the new key.
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("2222").unwrap())
-            .unwrap()
-            .name,
-        "Ben"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "2222"), "Ben");
     let ben_tag = server_key.tag(&Pin::new("2222").unwrap()).unwrap();
     assert_eq!(pin_tags(&bar)["ben"].as_deref(), Some(ben_tag.as_str()));
     // Adopting the same key again keeps the tags.
@@ -1184,13 +1162,7 @@ fn the_servers_pin_lookup_key_replaces_the_tills_own() {
         .upsert_staff_hashed(&ben, &new_hash, Some(&new_tag))
         .unwrap();
     assert_eq!(pin_tags(&bar)["ben"].as_deref(), Some(new_tag.as_str()));
-    assert_eq!(
-        bar.ledger
-            .login_by_pin(&Pin::new("5555").unwrap())
-            .unwrap()
-            .name,
-        "Ben"
-    );
+    assert_eq!(logged_in_by_pin(&bar, "5555"), "Ben");
 }
 
 #[test]

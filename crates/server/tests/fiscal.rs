@@ -87,14 +87,7 @@ fn status(server: &Server, fx: &Fixture) -> Value {
 }
 
 fn catalog_signing(server: &Server, fx: &Fixture) -> Value {
-    let (code, body) = json(
-        server
-            .client()
-            .get(server.url(&fx.event, "pos/catalog"))
-            .bearer_auth(&fx.bar_token)
-            .send()
-            .unwrap(),
-    );
+    let (code, body) = server.get_json(&fx.event, "pos/catalog", &fx.bar_token);
     assert_eq!(code, 200, "{body}");
     body["data"]["settings"]["fiscal_signing"].clone()
 }

@@ -789,14 +789,7 @@ fn staff_sessions_end_with_a_new_pin_or_the_tills_token_and_pins_stay_unique() {
     assert_eq!(lena(Some("8643"), true).0, 200);
     // Tills get the event's PIN lookup key and every member's tag with
     // the catalogue, so a PIN alone finds its member by one lookup.
-    let (status, body) = json(
-        server
-            .client()
-            .get(server.url(&fx.event, "pos/catalog"))
-            .bearer_auth(&fx.bar_token)
-            .send()
-            .unwrap(),
-    );
+    let (status, body) = server.get_json(&fx.event, "pos/catalog", &fx.bar_token);
     assert_eq!(status, 200, "{body}");
     let key = tapster_ledger::pin::PinLookupKey::parse(
         body["data"]["pin_lookup_key"].as_str().expect("a key"),

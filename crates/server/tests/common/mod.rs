@@ -315,6 +315,17 @@ impl Server {
         format!("{}/api/v1/events/{event}/{path}", self.base)
     }
 
+    /// `GET` of one of the event's routes with `token`: status and body.
+    pub fn get_json(&self, event: &str, path: &str, token: &str) -> (u16, Value) {
+        json(
+            self.client()
+                .get(self.url(event, path))
+                .bearer_auth(token)
+                .send()
+                .unwrap(),
+        )
+    }
+
     /// SIGKILL, while others may still hold the server (its clients).
     pub fn kill_now(&self) {
         let _ = Command::new("kill")
