@@ -33,6 +33,16 @@ pub(super) fn pin_lookup_key(conn: &Connection) -> Result<PinLookupKey> {
     PinLookupKey::parse(&text).map_err(|e| LedgerError::Corrupt(e.to_string()))
 }
 
+/// A tag made outside the writer is only good while the key it was made
+/// with is still the ledger's (a sync round may have replaced it since):
+/// else a stale tag would miss its member, or be stored for them.
+pub(super) fn ensure_same_key(conn: &Connection, key: &PinLookupKey) -> Result<()> {
+    if pin_lookup_key(conn)? != *key {
+        return Err(LedgerError::StorageBusy);
+    }
+    Ok(())
+}
+
 /// The active staff who may have `pin`: the one whose tag is `tag`, and
 /// those with no tag yet (checked the slow way). Each with their hash.
 pub(super) fn pin_candidates(conn: &Connection, tag: &PinTag) -> Result<Vec<(Staff, String)>> {
@@ -95,10 +105,8 @@ impl Ledger {
     pub fn login_by_pin(&self, pin: &Pin) -> Result<Staff> {
         // The tag's Argon2id runs before the writer is taken: sales and
         // sync wait only for the one verification below.
-        let tag = {
-            let key = pin_lookup_key(&self.reader()?.conn)?;
-            key.tag(pin)?
-        };
+        let key = pin_lookup_key(&self.reader()?.conn)?;
+        let tag = key.tag(pin)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = self.options.clock.now();
@@ -120,6 +128,7 @@ impl Ledger {
                 locked_until: None,
             });
         attempts.check_not_locked(now)?;
+        ensure_same_key(&tx, &key)?;
         let mut matched = None;
         for (member, hash) in pin_candidates(&tx, &tag)? {
             if verify_pin(pin, &hash)? && matched.is_none() {

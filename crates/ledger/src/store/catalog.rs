@@ -480,7 +480,7 @@ impl Ledger {
         let (key, tag) = self.tag_pin(&new.pin)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_same_key(&tx, &key)?;
+        super::auth::ensure_same_key(&tx, &key)?;
         ensure_pin_unused(&tx, &new.pin, &tag, None)?;
         tx.execute(
             "INSERT INTO staff (id, name, role, pin_hash, badge, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
@@ -579,7 +579,7 @@ impl Ledger {
         let (key, tag) = self.tag_pin(pin)?;
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        ensure_same_key(&tx, &key)?;
+        super::auth::ensure_same_key(&tx, &key)?;
         ensure_pin_unused(&tx, pin, &tag, Some(id))?;
         let changed = tx.execute(
             "UPDATE staff SET pin_hash = ?2, pin_tag = ?3, failed_logins = 0, locked_until = NULL WHERE id = ?1",
@@ -691,15 +691,6 @@ fn ensure_pin_unused(
         if verify_pin(pin, &hash)? {
             return Err(LedgerError::PinInUse);
         }
-    }
-    Ok(())
-}
-
-/// A tag made outside the writer is only good while the key it was made
-/// with is still the ledger's (a sync round may have replaced it).
-fn ensure_same_key(conn: &Connection, key: &PinLookupKey) -> Result<()> {
-    if super::auth::pin_lookup_key(conn)? != *key {
-        return Err(LedgerError::StorageBusy);
     }
     Ok(())
 }
