@@ -8,35 +8,26 @@ mod nfc_sandbox;
 mod sync_common;
 
 mod common;
+use common::connected::{pinned, wait, ConnectedTill};
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sync_common::{Event, Server};
-use tapster_app::config::{syncer, ServerSettings};
 use tapster_app::error::ErrorCode;
-use tapster_app::terminal::{AppEvent, Options, Terminal};
+use tapster_app::terminal::Terminal;
 use tapster_app::view::{
     CartItem, Connectivity, ProductForm, ReportQuery, ReportSource, Role, SettingsForm, StaffForm,
     Tender,
 };
-use tapster_ledger::{demo, SystemClock, TerminalId};
-
-fn wait(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use tapster_ledger::demo;
 
 #[test]
 fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     let event = Event::new(5, 40_00);
     let server = Server::start(&event.db, 0.0);
-    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Nord");
+    let (till, terminal_id) = start_till(&event, &server, "Bar Nord");
     let terminal = &till.terminal;
-    let handle = &till.handle;
     let runtime = &till.runtime;
     // Catalogue and staff came from the server; the status bar was told it
     // is online.
@@ -83,10 +74,7 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
         .top_up(&band, 10_00, Tender::Cash, "top-up-1")
         .unwrap();
 
-    wait("nothing pending", || {
-        handle.sync_now();
-        terminal.status().pending == 0 && terminal.ledger().pending_count().unwrap_or(1) == 0
-    });
+    till.wait_synced();
     assert_eq!(
         event.transactions_of(&terminal_id),
         2,
@@ -97,7 +85,7 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     assert!(event.check(), "tapster-server check is clean");
     // The terminal's token is in none of the till's files (ledger, WAL,
     // logs): the app keeps it in memory and secrets.toml only.
-    let mut files = vec![till._dir.path().to_path_buf()];
+    let mut files = vec![till.dir.path().to_path_buf()];
     let mut searched = 0;
     while let Some(path) = files.pop() {
         if path.is_dir() {
@@ -116,88 +104,14 @@ fn a_connected_terminal_sells_online_and_its_entries_reach_the_server_once() {
     assert!(searched >= 2, "the ledger was searched");
 }
 
-/// A till connected to `server`, with on-screen taps.
-struct ConnectedTill {
-    terminal: Terminal,
-    taps: Arc<Mutex<usize>>,
-    statuses: Arc<Mutex<Vec<Connectivity>>>,
-    runtime: tokio::runtime::Runtime,
-    handle: tapster_sync::SyncHandle,
-    token: String,
-    _dir: tempfile::TempDir,
-}
-
-impl ConnectedTill {
-    fn start(event: &Event, server: &Server, name: &str) -> (ConnectedTill, String) {
-        let (terminal_id, token) = event.terminal(name);
-        let dir = tempfile::tempdir().unwrap();
-        let options = Options {
-            terminal: TerminalId::new(&terminal_id).unwrap(),
-            demo: false,
-            // On-screen taps stand in for the reader here.
-            simulated_reader: true,
-            ..common::options(dir.path())
-        };
-        let taps = Arc::new(Mutex::new(0usize));
-        let statuses = Arc::new(Mutex::new(Vec::new()));
-        let (seen_taps, seen_statuses) = (taps.clone(), statuses.clone());
-        let mut terminal = Terminal::start(
-            options,
-            Arc::new(move |event| match event {
-                AppEvent::Tap(_) => *seen_taps.lock().unwrap() += 1,
-                AppEvent::Status(status) => seen_statuses.lock().unwrap().push(status.connectivity),
-                AppEvent::Encoding(_) => {}
-            }),
-        )
-        .unwrap();
-        let settings = ServerSettings {
-            url: server.base(),
-            event: event.id.clone(),
-            token: token.clone(),
-            fingerprint: Some(server.fingerprint),
-            next_fingerprint: None,
-        };
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let sync = syncer(&settings, dir.path(), terminal.ledger().clone()).unwrap();
-        let handle = runtime.block_on(async {
-            let handle = tapster_sync::start(sync.clone(), Arc::new(SystemClock));
-            terminal.connect(sync, handle.status.clone(), false);
-            handle
-        });
-        wait("online with the catalogue", || {
-            terminal.status().connectivity == Connectivity::Online
-                && terminal
-                    .catalog()
-                    .map(|c| c.products.iter().any(|p| p.id == "beer"))
-                    .unwrap_or(false)
-        });
-        (
-            ConnectedTill {
-                terminal,
-                taps,
-                statuses,
-                runtime,
-                handle,
-                token,
-                _dir: dir,
-            },
-            terminal_id,
-        )
-    }
-
-    fn tap(&self, token: &str) {
-        let before = *self.taps.lock().unwrap();
-        self.terminal.simulate_tap(token).unwrap();
-        wait("the tap", || *self.taps.lock().unwrap() > before);
-    }
-
-    /// Logs in as the app does: the PIN here, then the server session.
-    fn login(&self, pin: &str) {
-        self.terminal.login(pin).unwrap();
-        let _ = self
-            .runtime
-            .block_on(self.terminal.open_server_session(pin));
-    }
+/// A till of `event` named `name`, connected to `server`; with its id.
+fn start_till(event: &Event, server: &Server, name: &str) -> (ConnectedTill, String) {
+    let (terminal_id, token) = event.terminal(name);
+    let settings = pinned(server.base(), &event.id, token, server.fingerprint);
+    (
+        ConnectedTill::connect(settings, &terminal_id, |_| {}),
+        terminal_id,
+    )
 }
 
 /// The TSE's QR code in a receipt's preview (`[QR: V0;…]`), read back.
@@ -227,7 +141,7 @@ fn a_connected_till_prints_the_tse_block_and_marks_an_outage() {
         .send()
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let (till, _) = ConnectedTill::start(&event, &server, "Bar TSE");
+    let (till, _) = start_till(&event, &server, "Bar TSE");
     let terminal = &till.terminal;
     till.login("1111");
     terminal.open_shift(0, "open-1").unwrap();
@@ -322,7 +236,7 @@ fn a_connected_till_prints_the_tse_block_and_marks_an_outage() {
 fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     let event = Event::new(3, 40_00);
     let server = Server::start(&event.db, 0.0);
-    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Süd");
+    let (till, terminal_id) = start_till(&event, &server, "Bar Süd");
     let t = &till.terminal;
     let rt = &till.runtime;
     let event_report = ReportQuery {
@@ -444,7 +358,7 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     let spezi = admin.products.iter().find(|p| p.name == "Spezi").unwrap();
     let spezi_id = spezi.id.clone().unwrap();
     assert_eq!(admin.layout.last(), Some(&spezi_id));
-    let on_server = manager_get(&event, &server, "products");
+    let on_server = event.manage_get(&server, "products");
     assert!(on_server.contains(&spezi_id), "{on_server}");
     assert!(t
         .catalog()
@@ -477,7 +391,7 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     }))
     .unwrap();
     assert_eq!(t.settings().unwrap().form.receipt_footer, "Danke, Bar Süd!");
-    let on_server = manager_get(&event, &server, "settings");
+    let on_server = event.manage_get(&server, "settings");
     assert!(on_server.contains("Danke, Bar Süd!"), "{on_server}");
     // Local edits of what the server owns are refused, not silently lost.
     assert_eq!(
@@ -520,22 +434,6 @@ fn beer_form(t: &Terminal) -> ProductForm {
             sale_text: None,
             description: None,
         })
-}
-
-/// A manager API resource as the event's admin sees it, as text.
-fn manager_get(event: &Event, server: &Server, path: &str) -> String {
-    server
-        .blocking_client()
-        .get(format!(
-            "{}/api/v1/events/{}/manage/{path}",
-            server.base(),
-            event.id
-        ))
-        .bearer_auth(&event.admin_token)
-        .send()
-        .unwrap()
-        .text()
-        .unwrap()
 }
 
 /// A debit straight on the server, as another till would make it.
@@ -677,7 +575,7 @@ fn a_manager_makes_prints_and_blocks_passes_on_the_server() {
     use tapster_app::view::{AllowancePer, PassBatchForm, PassKind};
     let event = Event::new(1, 10_00);
     let server = Server::start(&event.db, 0.0);
-    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let (till, _) = start_till(&event, &server, "Info");
     let t = &till.terminal;
     let rt = &till.runtime;
     let form = PassBatchForm {
@@ -842,7 +740,7 @@ fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
     use tapster_app::view::{AllowancePer, PassBatchForm, PassKind};
     let event = Event::new(1, 10_00);
     let server = Server::start(&event.db, 0.0);
-    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let (till, _) = start_till(&event, &server, "Info");
     let t = &till.terminal;
     let rt = &till.runtime;
     till.login("4444");
@@ -863,7 +761,7 @@ fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
     };
     rt.block_on(t.create_passes_on_server(&form, "vouchers-1"))
         .unwrap();
-    let passes = manager_get(&event, &server, "passes");
+    let passes = event.manage_get(&server, "passes");
     let passes: serde_json::Value = serde_json::from_str(&passes).unwrap();
     let code = passes["data"][0]["pass_identifier"]
         .as_str()
@@ -953,8 +851,8 @@ fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() 
     let server = Server::start(&event.db, 0.0);
     let listen = server.address.clone();
     event.set_offline_limits(&server, 50_00, 500_00);
-    let (one, _) = ConnectedTill::start(&event, &server, "Bar A");
-    let (two, _) = ConnectedTill::start(&event, &server, "Bar B");
+    let (one, _) = start_till(&event, &server, "Bar A");
+    let (two, _) = start_till(&event, &server, "Bar B");
     for (till, key) in [(&one, "open-a"), (&two, "open-b")] {
         till.login("4444");
         till.terminal.open_shift(0, key).unwrap();
@@ -977,7 +875,7 @@ fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() 
         .block_on(one.terminal.create_passes_on_server(&form, "free-beer"))
         .unwrap();
     let passes: serde_json::Value =
-        serde_json::from_str(&manager_get(&event, &server, "passes")).unwrap();
+        serde_json::from_str(&event.manage_get(&server, "passes")).unwrap();
     let codes: Vec<String> = passes["data"]
         .as_array()
         .unwrap()
@@ -1144,13 +1042,13 @@ fn a_free_beer_pass_goes_once_online_and_offline_the_second_use_is_a_conflict() 
     assert_eq!(balances.get(&band2).copied(), Some(10_00 - cup));
     assert_eq!(balances.get(&band3).copied(), Some(10_00 - 2 * cup));
     let conflicts: serde_json::Value =
-        serde_json::from_str(&manager_get(&event, &server, "conflicts")).unwrap();
+        serde_json::from_str(&event.manage_get(&server, "conflicts")).unwrap();
     let listed = conflicts["data"]["pass_conflicts"].as_array().unwrap();
     assert_eq!(listed.len(), 1, "{conflicts}");
     assert_eq!(listed[0]["value"], beer_price);
     assert_eq!(listed[0]["code"], codes[1].as_str());
     let report: serde_json::Value =
-        serde_json::from_str(&manager_get(&event, &server, "reports/passes")).unwrap();
+        serde_json::from_str(&event.manage_get(&server, "reports/passes")).unwrap();
     let redeemed: i64 = report["data"]
         .as_array()
         .unwrap()
@@ -1168,7 +1066,7 @@ fn a_split_bill_asks_the_server_for_each_band_and_settles_offline_too() {
     let server = Server::start(&event.db, 0.0);
     let listen = server.address.clone();
     event.set_offline_limits(&server, 50_00, 500_00);
-    let (till, terminal_id) = ConnectedTill::start(&event, &server, "Bar Nord");
+    let (till, terminal_id) = start_till(&event, &server, "Bar Nord");
     let t = &till.terminal;
     t.login("1111").unwrap();
     t.open_shift(0, "open").unwrap();
@@ -1271,7 +1169,7 @@ fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
     let event = Event::new(1, 10_00);
     let server = Server::start(&event.db, 0.0);
     let band = demo::wristband(1).to_string();
-    let (till, _) = ConnectedTill::start(&event, &server, "Info");
+    let (till, _) = start_till(&event, &server, "Info");
     let t = &till.terminal;
     let rt = &till.runtime;
     sync_common::guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
@@ -1360,6 +1258,6 @@ fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
         .block_on(t.end_payout_run_on_server(&run.id, true))
         .unwrap();
     assert_eq!(view.runs[0].state, "done");
-    let wallet = manager_get(&event, &server, &format!("wallets/token/{band}"));
+    let wallet = event.manage_get(&server, &format!("wallets/token/{band}"));
     assert!(wallet.contains("\"balance\":0"), "{wallet}");
 }

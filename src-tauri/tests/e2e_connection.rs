@@ -56,20 +56,7 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
 
     // A new till takes the setup code the server printed: the fingerprint
     // comes with it, and the connection test passes through the pin.
-    let made = sync_common::admin(&[
-        "terminal",
-        "create",
-        "--db",
-        event.db.to_str().unwrap(),
-        "--event",
-        &event.id,
-        "--name",
-        "Bar Nord",
-        "--permission",
-        "all",
-        "--address",
-        &server.address,
-    ]);
+    let made = event.terminal_with_setup_code(&server, "Bar Nord");
     let data = tempfile::tempdir().unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");

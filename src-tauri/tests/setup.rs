@@ -80,20 +80,7 @@ fn a_new_till_is_set_up_with_a_tested_connection_and_starts_connected() {
         refused.message
     );
     // The setup code the server prints for a new terminal works as it is.
-    let made = sync_common::admin(&[
-        "terminal",
-        "create",
-        "--db",
-        event.db.to_str().unwrap(),
-        "--event",
-        &event.id,
-        "--name",
-        "Bar Nord",
-        "--permission",
-        "all",
-        "--address",
-        &server.address,
-    ]);
+    let made = event.terminal_with_setup_code(&server, "Bar Nord");
     let code = made["setup_code"].as_str().unwrap();
     assert!(
         code.starts_with("tapsters://") && code.contains("&fp=sha256:"),

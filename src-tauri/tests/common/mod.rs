@@ -2,6 +2,8 @@
 //! ledger file in a temporary directory, taps on its simulated reader.
 #![allow(dead_code)]
 
+pub mod connected;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

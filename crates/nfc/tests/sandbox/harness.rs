@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// This file's directory (tests of other crates include it by `#[path]`):
 /// `file!()` is relative to the workspace root, found above the crate.
-fn sandbox_dir() -> PathBuf {
+pub fn sandbox_dir() -> PathBuf {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = crate_dir
         .ancestors()
@@ -90,21 +90,7 @@ impl Sandbox {
     /// Tells the card emulator something (`insert UID`, `remove`, `cut`,
     /// `pcscd-stop`, `pcscd-start`).
     pub fn card(&self, command: &str) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let stream = loop {
-            match UnixStream::connect(&self.control) {
-                Ok(stream) => break stream,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(error) => panic!("card emulator not reachable: {error}"),
-            }
-        };
-        let mut writer = stream.try_clone().unwrap();
-        writeln!(writer, "{command}").unwrap();
-        let mut answer = String::new();
-        BufReader::new(stream).read_line(&mut answer).unwrap();
-        assert_eq!(answer.trim(), "ok", "{command}");
+        tell_card(&self.control, command);
     }
 
     /// The next event matching `what`, within `within`; others are skipped.
@@ -143,3 +129,21 @@ impl Drop for Sandbox {
 /// pcscd polls the virtual reader every 400 ms: wait that out between a
 /// removal and the next card.
 pub const POLL: Duration = Duration::from_millis(700);
+
+/// Tells the card emulator listening on `control` something, and waits for
+/// its `ok`.
+pub fn tell_card(control: &Path, command: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let stream = loop {
+        match UnixStream::connect(control) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(error) => panic!("card emulator not reachable: {error}"),
+        }
+    };
+    let mut writer = stream.try_clone().unwrap();
+    writeln!(writer, "{command}").unwrap();
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).unwrap();
+    assert_eq!(answer.trim(), "ok", "{command}");
+}

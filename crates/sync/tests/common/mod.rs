@@ -29,26 +29,26 @@ use tapster_sync::{Fingerprint, Pins, ServerAddress, ServerClient, SyncConfig, S
 pub fn server_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
-        .get_or_init(|| {
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut build = Command::new(cargo);
-            build.args([
-                "build",
-                "--quiet",
-                "-p",
-                "tapster-server",
-                "--bin",
-                "tapster-server",
-            ]);
-            if dir.ends_with("release") {
-                build.arg("--release");
-            }
-            assert!(build.status().expect("build tapster-server").success());
-            dir.join("tapster-server")
-        })
+        .get_or_init(|| built_binary("tapster-server", "tapster-server"))
         .clone()
+}
+
+/// `package`'s binary `bin` next to this test's own, brought up to date
+/// first: tests have no `CARGO_BIN_EXE_…` for other packages' binaries.
+pub fn built_binary(package: &str, bin: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().expect("cargo").success(),
+        "cargo build -p {package} failed"
+    );
+    dir.join(bin)
 }
 
 pub fn admin(args: &[&str]) -> Value {
@@ -103,22 +103,41 @@ impl Event {
 
     /// A terminal with permission `all`; returns (id, token).
     pub fn terminal(&self, name: &str) -> (String, String) {
-        let t = admin(&[
-            "terminal",
-            "create",
-            "--db",
-            self.db.to_str().unwrap(),
-            "--event",
-            &self.id,
-            "--name",
-            name,
-            "--permission",
-            "all",
-        ]);
+        let t = self.create_terminal(name, &[]);
         (
             t["id"].as_str().unwrap().to_string(),
             t["api_token"].as_str().unwrap().to_string(),
         )
+    }
+
+    /// A terminal with permission `all` made with the setup code a new
+    /// till takes (`setup_code`, `id`, …, as `terminal create` prints).
+    pub fn terminal_with_setup_code(&self, server: &Server, name: &str) -> Value {
+        self.create_terminal(name, &["--address", &server.address])
+    }
+
+    fn create_terminal(&self, name: &str, extra: &[&str]) -> Value {
+        let db = self.db.to_str().unwrap();
+        let mut args = vec!["terminal", "create", "--db", db, "--event", &self.id];
+        args.extend(["--name", name, "--permission", "all"]);
+        args.extend(extra);
+        admin(&args)
+    }
+
+    /// `GET manage/{path}` as the event's admin, as text.
+    pub fn manage_get(&self, server: &Server, path: &str) -> String {
+        server
+            .blocking_client()
+            .get(format!(
+                "{}/api/v1/events/{}/manage/{path}",
+                server.base(),
+                self.id
+            ))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
     }
 
     /// Raises the event's offline limits (the server's settings rule the
@@ -544,7 +563,13 @@ pub fn syncer(
 
 /// What a ledger's non-rejected entries did to each wallet.
 pub fn wallet_deltas(ledger: &Ledger) -> std::collections::BTreeMap<String, i64> {
-    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    wallet_deltas_in(ledger.path())
+}
+
+/// What the non-rejected entries in the ledger file at `path` did to each
+/// wallet.
+pub fn wallet_deltas_in(path: &Path) -> std::collections::BTreeMap<String, i64> {
+    let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
         .prepare(
             "SELECT e.token_id, SUM(e.wallet_delta) FROM entries e

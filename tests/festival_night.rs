@@ -6,9 +6,7 @@
 //!
 //! `TAPSTER_FESTIVAL_SECONDS` sets the length (default 30 s). The figures
 //! it prints are in BENCHMARKS.md (run in release for those:
-//! `cargo test --release -p tapster-sync --test festival -- --nocapture`).
-
-mod common;
+//! `cargo test --release -p tapster-e2e --test festival_night -- --nocapture`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -16,9 +14,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{till_args, Event, Fault, Proxy, Server};
+use tapster_e2e::binaries;
+use tapster_e2e::server::{till_args, wallet_deltas_in, Event, Fault, Proxy, Server};
 
-const CLIENT: &str = env!("CARGO_BIN_EXE_tapster-sync");
 const BARS: usize = 16;
 const BOOTHS: usize = 4;
 const CUT: usize = 5;
@@ -58,26 +56,6 @@ fn undecided_through(ledger: &Path, through: i64) -> i64 {
     )
 }
 
-/// What a ledger's entries the server did not refuse did to each wallet.
-fn wallet_deltas(ledger: &Path, into: &mut BTreeMap<String, i64>) {
-    let conn = rusqlite::Connection::open(ledger).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT e.token_id, SUM(e.wallet_delta) FROM entries e
-             LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence
-             WHERE e.token_id IS NOT NULL AND (s.state IS NULL OR s.state <> 'rejected')
-             GROUP BY e.token_id",
-        )
-        .unwrap();
-    for row in stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .unwrap()
-    {
-        let (token, delta) = row.unwrap();
-        *into.entry(token).or_default() += delta;
-    }
-}
-
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -102,7 +80,7 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
         let (id, token) = event.terminal(&format!("till-{n}"));
         let proxy = Proxy::start(&server);
         let ledger = event.dir.path().join(format!("{id}.sqlite"));
-        let status = Command::new(CLIENT)
+        let status = Command::new(binaries::till())
             .args(till_args(
                 "run",
                 &ledger,
@@ -148,7 +126,7 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
         if booth {
             args.push("--top-ups".into());
         }
-        let mut child = Command::new(CLIENT)
+        let mut child = Command::new(binaries::till())
             .args(&args)
             .stdout(Stdio::piped())
             .spawn()
@@ -220,7 +198,7 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
 
     // Last orders: every till pushes what it has left.
     for (id, token, proxy, ledger) in &tills {
-        let status = Command::new(CLIENT)
+        let status = Command::new(binaries::till())
             .args(till_args(
                 "run",
                 ledger,
@@ -243,7 +221,9 @@ fn a_festival_night_with_cut_lines_ends_with_every_ledger_and_the_server_agreein
     let mut deltas = BTreeMap::new();
     let mut accepted = 0;
     for (id, _, _, ledger) in &tills {
-        wallet_deltas(ledger, &mut deltas);
+        for (token, delta) in wallet_deltas_in(ledger) {
+            *deltas.entry(token).or_default() += delta;
+        }
         let in_ledger = sql_count(
             ledger,
             "SELECT COUNT(*) FROM entries e LEFT JOIN entry_sync s ON s.entry_sequence = e.sequence

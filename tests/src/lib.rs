@@ -1,0 +1,78 @@
+//! Tapster end to end: the scenarios in this directory run the parts
+//! together, as an event runs them — the `tapster-server` process over
+//! pinned HTTPS, the app in its real window (Xvfb, WebDriver) and headless
+//! till cores, pcscd with a virtual reader and an emulated wristband, the
+//! `emupos` ESC/POS printer emulator — and check what no part's own tests
+//! can: that they agree.
+//!
+//! The scenarios:
+//! - `festival.rs`: Bar Nord in its real window with a PC/SC reader and a
+//!   printer, Bar Süd and a top-up booth as headless till cores, from the
+//!   setup code to the Z reports and the server's books;
+//! - `festival_night.rs`: the server and 20 till processes at bar rates,
+//!   the line to five bars cut for a quarter of the night, every ledger and
+//!   the server agreeing to the cent.
+//!
+//! The harness is the parts' own test harnesses, shared (one copy of each),
+//! plus what crossing them needs.
+
+/// The server process, events and terminals made by its admin commands.
+#[path = "../../crates/sync/tests/common/mod.rs"]
+pub mod server;
+
+/// The app's real window under Xvfb, driven over WebDriver.
+#[path = "../../src-tauri/tests/webdriver/mod.rs"]
+pub mod window;
+
+/// pcscd with the virtual reader and the card emulator, as the NFC crate
+/// tests them.
+#[path = "../../crates/nfc/tests/sandbox/harness.rs"]
+pub mod nfc;
+
+/// The `emupos` printer emulator. (A test harness's fixtures have no
+/// `Default`, and need none.)
+#[allow(clippy::new_without_default)]
+#[path = "../../crates/print/tests/common/mod.rs"]
+pub mod printer;
+
+/// The app's till core without a window, connected to a server.
+#[path = "../../src-tauri/tests/common/mod.rs"]
+pub mod till;
+
+pub mod binaries;
+pub mod books;
+pub mod sandbox;
+
+/// Cents from an amount as a screen or receipt shows it
+/// (`16,00 €`, `€16.00`, `-0,50 €`).
+pub fn cents(shown: &str) -> i64 {
+    let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
+    let value: i64 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no amount in {shown:?}"));
+    if shown.contains('-') || shown.contains('−') {
+        -value
+    } else {
+        value
+    }
+}
+
+/// An amount as the receipts print it (`16,00`), without the currency.
+pub fn printed(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{},{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_read_back_as_shown() {
+        assert_eq!(cents("16,00 €"), 16_00);
+        assert_eq!(cents("€16.05"), 16_05);
+        assert_eq!(cents("-0,50 €"), -50);
+        assert_eq!(printed(-50), "-0,50");
+        assert_eq!(printed(1_234_00), "1234,00");
+    }
+}
