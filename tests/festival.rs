@@ -17,8 +17,6 @@
 //! Screenshots under the target dir's `tmp/e2e-festival/`.
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tapster_app::view::{CartItem, Tender};
@@ -28,7 +26,7 @@ use tapster_e2e::sandbox::{self, READER};
 use tapster_e2e::server::{Event, Server};
 use tapster_e2e::till::connected::{pinned, wait, ConnectedTill};
 use tapster_e2e::window::App;
-use tapster_e2e::{binaries, cents, printed};
+use tapster_e2e::{binaries, cents, end_app_on, printed};
 use tapster_ledger::{demo, Ledger, LedgerOptions, TerminalId};
 
 const START_BALANCE: i64 = 10_00;
@@ -112,7 +110,7 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
     // The app restarts itself, out of WebDriver's hands: it is ended and
     // started again on what it saved, as a person would find it.
     drop(app);
-    end_processes_of(data.path());
+    end_app_on(data.path());
     let mut app = App::launch(&binaries::app(), &args, data.path(), &shots);
     app.wait_text("status-connectivity", "Online");
 
@@ -209,7 +207,7 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
         server_entries(&event.db, &bar_nord).len() == 1
     });
     drop(app);
-    end_processes_of(data.path());
+    end_app_on(data.path());
     let bar_nord_ledger = Ledger::open(
         data.path().join("ledger.sqlite"),
         LedgerOptions::new(TerminalId::new(&bar_nord).unwrap()),
@@ -325,33 +323,4 @@ fn last_z_report(ledger: &Ledger) -> tapster_ledger::store::ZReport {
         .max_by_key(|s| s.opened_at)
         .expect("a closed shift");
     reader.shift_report(&shift.id).unwrap()
-}
-
-/// Ends every process of the app on `data_dir` (one that restarted itself
-/// included) and waits until none is left and its ledger is free.
-fn end_processes_of(data_dir: &Path) {
-    let pattern = data_dir.display().to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut quiet = 0;
-    while quiet < 3 {
-        assert!(
-            Instant::now() < deadline,
-            "the app on {pattern} does not end"
-        );
-        let _ = Command::new("pkill").args(["-f", &pattern]).status();
-        std::thread::sleep(Duration::from_millis(300));
-        let running = Command::new("pgrep")
-            .args(["-f", &pattern])
-            .output()
-            .is_ok_and(|o| !o.stdout.is_empty());
-        quiet = if running { 0 } else { quiet + 1 };
-    }
-    let lock = std::fs::File::create(data_dir.join("app.lock")).unwrap();
-    while lock.try_lock().is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the ledger on {pattern} stays locked"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

@@ -41,54 +41,12 @@ fn summary(name: &str, mut values: Vec<f64>, unit: &str) -> (f64, f64) {
 /// (WebKit's web and network processes), per process: (name, RSS, PSS) in
 /// MiB. RSS counts the shared WebKit libraries once per process; PSS
 /// shares them out, so the PSS sum is the family's real footprint.
+/// (name, RSS MiB, PSS MiB) of each of the app's processes.
 fn memory(data_dir: &Path) -> Vec<(String, f64, f64)> {
-    let output = Command::new("pgrep")
-        .arg("-f")
-        .arg(data_dir.display().to_string())
-        .output()
-        .unwrap();
-    let mut family: Vec<u32> = String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let mut rows = Vec::new();
-    let mut index = 0;
-    while index < family.len() {
-        let pid = family[index];
-        index += 1;
-        let field = |file: &str, name: &str| -> f64 {
-            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
-                .ok()
-                .and_then(|text| {
-                    text.lines()
-                        .find(|l| l.starts_with(name))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|v| v.parse::<f64>().ok())
-                })
-                .unwrap_or(0.0)
-                / 1024.0
-        };
-        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        // pgrep also finds WebKitWebDriver (its session names the data dir).
-        if !name.is_empty() && !name.starts_with("WebKitWebDrive") {
-            rows.push((
-                name,
-                field("status", "VmRSS:"),
-                field("smaps_rollup", "Pss:"),
-            ));
-        }
-        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
-            family.extend(
-                children
-                    .split_whitespace()
-                    .filter_map(|c| c.parse::<u32>().ok()),
-            );
-        }
-    }
-    rows
+    webdriver::processes_of(data_dir)
+        .into_iter()
+        .map(|p| (p.name, p.rss_mib, p.pss_mib))
+        .collect()
 }
 
 fn report_memory(label: &str, rows: &[(String, f64, f64)]) -> f64 {

@@ -43,6 +43,39 @@ pub mod binaries;
 pub mod books;
 pub mod sandbox;
 
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Ends every process of the app on `data_dir` (one that restarted itself
+/// included) and waits until none is left and its ledger is free.
+pub fn end_app_on(data_dir: &Path) {
+    let pattern = data_dir.display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut quiet = 0;
+    while quiet < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the app on {pattern} does not end"
+        );
+        let _ = Command::new("pkill").args(["-f", &pattern]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let running = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty());
+        quiet = if running { 0 } else { quiet + 1 };
+    }
+    let lock = std::fs::File::create(data_dir.join("app.lock")).unwrap();
+    while lock.try_lock().is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the ledger on {pattern} stays locked"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Cents from an amount as a screen or receipt shows it
 /// (`16,00 €`, `€16.00`, `-0,50 €`).
 pub fn cents(shown: &str) -> i64 {

@@ -63,6 +63,17 @@ impl Band {
         std::thread::sleep(crate::nfc::POLL);
     }
 
+    /// pcscd stopped: the till's reader is gone, as when its cable is
+    /// pulled (the emulator's card goes with it).
+    pub fn stop_reader_service(&self) {
+        self.tell("pcscd-stop");
+    }
+
+    /// pcscd started again: the reader is back.
+    pub fn start_reader_service(&self) {
+        self.tell("pcscd-start");
+    }
+
     fn tell(&self, command: &str) {
         crate::nfc::tell_card(&self.control, command);
     }

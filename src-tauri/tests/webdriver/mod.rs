@@ -455,3 +455,72 @@ impl Drop for App {
             .status();
     }
 }
+
+/// One process of the app's tree, as `/proc` shows it.
+#[derive(Debug, Clone)]
+pub struct ProcessVitals {
+    pub pid: u32,
+    pub name: String,
+    pub rss_mib: f64,
+    /// Proportional set size: shared pages split between their users, so
+    /// the tree's PSS adds up to what it costs the machine.
+    pub pss_mib: f64,
+    pub open_files: usize,
+    pub threads: usize,
+}
+
+/// The app on `data_dir` and every process it started (WebKit's web and
+/// network processes), found by the data dir on the app's command line.
+pub fn processes_of(data_dir: &Path) -> Vec<ProcessVitals> {
+    let output = Command::new("pgrep")
+        .arg("-f")
+        .arg(data_dir.display().to_string())
+        .output()
+        .unwrap();
+    let mut family: Vec<u32> = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let mut rows = Vec::new();
+    let mut index = 0;
+    while index < family.len() {
+        let pid = family[index];
+        index += 1;
+        let field = |file: &str, name: &str| -> f64 {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()
+                .and_then(|text| {
+                    text.lines()
+                        .find(|l| l.starts_with(name))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<f64>().ok())
+                })
+                .unwrap_or(0.0)
+        };
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        // pgrep also finds WebKitWebDriver (its session names the data dir).
+        if !name.is_empty() && !name.starts_with("WebKitWebDrive") {
+            rows.push(ProcessVitals {
+                pid,
+                name,
+                rss_mib: field("status", "VmRSS:") / 1024.0,
+                pss_mib: field("smaps_rollup", "Pss:") / 1024.0,
+                open_files: std::fs::read_dir(format!("/proc/{pid}/fd"))
+                    .map(|d| d.count())
+                    .unwrap_or(0),
+                threads: field("status", "Threads:") as usize,
+            });
+        }
+        if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+            family.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+    }
+    rows
+}

@@ -1,0 +1,371 @@
+//! A till that runs all weekend, compressed: the app in its real window
+//! (Xvfb, WebDriver), connected to the real server, with its PC/SC reader
+//! (pcscd, the virtual reader, an emulated wristband) and its printer
+//! (`emupos`), sells on and on — cash sales, wallet sales by band, top-ups,
+//! cancellations, a shift change every 100 sales — through a printer out of
+//! paper and back, the reader's service gone and back, and the server gone
+//! and back. Along the way it samples the app's processes; at the end:
+//! - open files and threads flat after warm-up, memory not growing beyond
+//!   the noise, the ledger's WAL bounded (its checkpoints run), log files
+//!   within their retention;
+//! - every shift's count matched to the cent (the till's cash accounting
+//!   over the whole run);
+//! - the ledger verifies, and every entry reached the server exactly once.
+//!
+//! `TAPSTER_SOAK_SALES` sets the length (default 240: a few minutes, in the
+//! test command). The long run and its last result are in BENCHMARKS.md:
+//! `TAPSTER_SOAK_SALES=50000 cargo test --release -p tapster-e2e --test soak -- --nocapture`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tapster_e2e::books::{ledger_entries, server_entries, server_refused};
+use tapster_e2e::printer::Emupos;
+use tapster_e2e::sandbox::{self, Band, READER};
+use tapster_e2e::server::{Event, Server};
+use tapster_e2e::window::{processes_of, App};
+use tapster_e2e::{binaries, end_app_on, printed};
+use tapster_ledger::{demo, Ledger, LedgerOptions, TerminalId};
+
+const FRIES: i64 = 4_00;
+const FLOAT: i64 = 100_00;
+const TOP_UP: i64 = 20_00;
+const BANDS: u32 = 8;
+
+/// One look at the app's processes.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    sales: usize,
+    pss_mib: f64,
+    open_files: usize,
+    threads: usize,
+    wal_kib: u64,
+    log_files: usize,
+}
+
+fn sample(data: &Path, sales: usize) -> Sample {
+    let processes = processes_of(data);
+    let app = processes
+        .iter()
+        .find(|p| p.name.starts_with("tapster"))
+        .expect("the app's process");
+    Sample {
+        sales,
+        pss_mib: processes.iter().map(|p| p.pss_mib).sum(),
+        open_files: app.open_files,
+        threads: app.threads,
+        wal_kib: std::fs::metadata(data.join("ledger.sqlite-wal")).map_or(0, |m| m.len() / 1024),
+        log_files: std::fs::read_dir(data.join("logs")).map_or(0, |d| d.count()),
+    }
+}
+
+/// The till's status as its page gets it.
+fn status(app: &App) -> Value {
+    app.post_async(
+        "const done = arguments[0]; window.__TAURI_INTERNALS__.invoke('status').then(done, e => done({ error: String(e) }));",
+    )
+}
+
+fn wait_status(app: &App, what: &str, ready: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = status(app);
+        if ready(&now) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: the till says {now}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The cashier and the till through one long run, and what is counted.
+struct Bar<'a> {
+    app: App,
+    band: &'a Band,
+    /// Cash the drawer should hold in the open shift.
+    expected_cash: i64,
+    sales: usize,
+    shifts: usize,
+}
+
+impl Bar<'_> {
+    fn finish(&self) {
+        self.app.wait("result-success");
+        self.app.click("result-next");
+        self.app.wait_gone("result-success");
+    }
+
+    fn cash_sale(&mut self) {
+        self.app.click("product-fries");
+        self.app.wait_text("cart-total", &printed(FRIES));
+        self.app.click("pay-cash");
+        self.finish();
+        self.expected_cash += FRIES;
+        self.sales += 1;
+    }
+
+    fn wallet_sale(&mut self, band: &str) {
+        self.app.click("product-fries");
+        self.app.wait_text("cart-total", &printed(FRIES));
+        self.band.lay(band);
+        self.app.wait("result-success");
+        self.band.take_away();
+        self.app.click("result-next");
+        self.app.wait_gone("result-success");
+        self.sales += 1;
+    }
+
+    fn top_up(&mut self, band: &str) {
+        self.app.click("nav-top_up");
+        self.app.wait("screen-top-up");
+        self.app.click("quick-2000");
+        self.app.wait_text("top-up-amount", &printed(TOP_UP));
+        self.band.lay(band);
+        self.app.wait("result-success");
+        self.band.take_away();
+        self.app.click("result-next");
+        self.app.wait_gone("result-success");
+        self.expected_cash += TOP_UP;
+        self.app.click("nav-sell");
+        self.app.wait("screen-sell");
+    }
+
+    /// Cancels the last sale (a cash sale: the drawer gives it back).
+    fn cancel_last_cash_sale(&mut self) {
+        self.app.click("nav-cancel-last");
+        self.app.wait("result-success");
+        self.app.wait_gone("result-success");
+        self.expected_cash -= FRIES;
+    }
+
+    fn open_shift(&mut self) {
+        self.app.wait("screen-open-shift");
+        self.app.press("Escape");
+        self.app.type_keys(&FLOAT.to_string());
+        self.app.wait_text("float-display", &printed(FLOAT));
+        self.app.click("open-shift");
+        self.app.wait("screen-sell");
+        self.expected_cash = FLOAT;
+    }
+
+    /// Closes the shift with the cash the test counted, which must be what
+    /// the till expects to the cent, and opens the next.
+    fn change_shift(&mut self) {
+        self.app.click("nav-close-shift");
+        self.app.wait("screen-close-shift");
+        self.app.type_keys(&self.expected_cash.to_string());
+        self.app
+            .wait_text("counted-display", &printed(self.expected_cash));
+        self.app.click("close-shift");
+        self.app.wait("z-summary");
+        let difference = self.app.text("z-difference");
+        assert_eq!(
+            tapster_e2e::cents(&difference),
+            0,
+            "shift {} counted {}",
+            self.shifts + 1,
+            printed(self.expected_cash)
+        );
+        self.app.click("z-done");
+        self.shifts += 1;
+        self.open_shift();
+    }
+}
+
+#[test]
+fn a_till_sells_through_faults_and_stays_flat() {
+    let Some(band) = sandbox::enter("a_till_sells_through_faults_and_stays_flat") else {
+        return;
+    };
+    let total: usize = std::env::var("TAPSTER_SOAK_SALES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(240);
+    assert!(total >= 200, "a soak of fewer than 200 sales shows nothing");
+    let event = Event::new(BANDS, 50_00);
+    let server = Server::start(&event.db, 0.0);
+    let address = server.address.clone();
+    let (terminal, token) = event.terminal("Bar Dauerlauf");
+    let printer = Emupos::start();
+    let (base, fingerprint, printer_uri) = (
+        server.base(),
+        server.fingerprint.to_string(),
+        printer.uri().to_string(),
+    );
+    let args = [
+        "--server",
+        &base,
+        "--event",
+        &event.id,
+        "--token",
+        &token,
+        "--terminal",
+        &terminal,
+        "--fingerprint",
+        &fingerprint,
+        "--reader",
+        READER,
+        "--printer",
+        &printer_uri,
+        "--lang",
+        "de",
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-soak");
+    let _ = std::fs::remove_dir_all(&shots);
+    let app = App::launch(&binaries::app(), &args, data.path(), &shots);
+    app.wait_text("status-connectivity", "Online");
+    app.wait("screen-login");
+    app.type_keys("1111");
+    app.press("Enter");
+    let mut bar = Bar {
+        app,
+        band: &band,
+        expected_cash: 0,
+        sales: 0,
+        shifts: 0,
+    };
+    bar.open_shift();
+
+    let bands: Vec<String> = (1..=BANDS)
+        .map(|n| demo::wristband(n).to_string())
+        .collect();
+    let every = (total / 20).max(1);
+    let (paper_out, reader_gone, server_gone) = (total * 3 / 10, total / 2, total * 7 / 10);
+    let fault_length = (total / 20).max(10);
+    let mut samples = Vec::new();
+    let mut server = Some(server);
+    while bar.sales < total {
+        let n = bar.sales;
+        let faulty = |start: usize| (start..start + fault_length).contains(&n);
+        if n == paper_out {
+            printer.set_fault("paper-out", true);
+        }
+        if n == paper_out + fault_length {
+            wait_status(&bar.app, "the printer out of paper", |s| {
+                s["printer"] == "paper_out" && s["print_jobs_waiting"].as_i64() > Some(0)
+            });
+            bar.app.screenshot("paper-out");
+            printer.set_fault("paper-out", false);
+            wait_status(&bar.app, "the receipts printed after the paper", |s| {
+                s["printer"] == "ok" && s["print_jobs_waiting"] == 0
+            });
+        }
+        if n == reader_gone {
+            band.stop_reader_service();
+            wait_status(&bar.app, "the reader gone", |s| s["reader"] != "ready");
+            bar.app.screenshot("reader-gone");
+        }
+        if n == reader_gone + fault_length {
+            band.start_reader_service();
+            wait_status(&bar.app, "the reader back", |s| s["reader"] == "ready");
+        }
+        if n == server_gone {
+            server.take().unwrap().kill();
+            wait_status(&bar.app, "the server gone", |s| {
+                s["connectivity"] != "online"
+            });
+            bar.app.screenshot("server-gone");
+        }
+        if n == server_gone + fault_length {
+            server = Some(Server::start_on(&event.db, 0.0, &address));
+            wait_status(&bar.app, "the server back", |s| {
+                s["connectivity"] == "online"
+            });
+        }
+
+        // The bar's mix: mostly cash; a band every 10th sale (not while the
+        // reader or the server is gone: the guest would pay cash then).
+        let by_band = n % 10 == 5 && !faulty(reader_gone) && !faulty(server_gone);
+        if by_band {
+            let next = &bands[(n / 10) % bands.len()];
+            if n % 40 == 5 {
+                bar.top_up(next);
+            }
+            bar.wallet_sale(next);
+        } else {
+            bar.cash_sale();
+            if n % 25 == 24 {
+                bar.cancel_last_cash_sale();
+            }
+        }
+        if bar.sales.is_multiple_of(100) {
+            bar.change_shift();
+        }
+        if bar.sales.is_multiple_of(every) {
+            let now = sample(data.path(), bar.sales);
+            println!(
+                "{:>6} sales  PSS {:>4.0} MiB  open files {:>3}  threads {:>3}  WAL {:>5} KiB  log files {}",
+                now.sales, now.pss_mib, now.open_files, now.threads, now.wal_kib, now.log_files
+            );
+            samples.push(now);
+        }
+    }
+    bar.change_shift();
+    // Everything reaches the server (by its books, not the status bar's
+    // count, which a sync round updates).
+    let ledger_file = data.path().join("ledger.sqlite");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server_entries(&event.db, &terminal).len() < ledger_entries(&ledger_file).len() {
+        assert!(Instant::now() < deadline, "entries stay behind on the till");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    wait_status(&bar.app, "nothing pending", |s| s["pending"] == 0);
+    bar.app.screenshot("after-the-soak");
+
+    // Flat after warm-up (the first quarter): the later half against the
+    // warm-up's highest, with the noise of a running WebKit allowed.
+    let warm = samples.len() / 4;
+    let (warm_up, later) = (
+        &samples[warm..samples.len() / 2],
+        &samples[samples.len() / 2..],
+    );
+    let highest = |s: &[Sample], f: fn(&Sample) -> f64| s.iter().map(f).fold(0.0, f64::max);
+    let files = |s: &Sample| s.open_files as f64;
+    let threads = |s: &Sample| s.threads as f64;
+    let memory = |s: &Sample| s.pss_mib;
+    assert!(
+        highest(later, files) <= highest(warm_up, files) + 8.0,
+        "open files grow: {samples:#?}"
+    );
+    assert!(
+        highest(later, threads) <= highest(warm_up, threads) + 4.0,
+        "threads grow: {samples:#?}"
+    );
+    assert!(
+        highest(later, memory) <= highest(warm_up, memory) * 1.25,
+        "memory grows: {samples:#?}"
+    );
+    assert!(
+        samples.iter().all(|s| s.wal_kib <= 16 * 1024),
+        "the WAL is not checkpointed: {samples:#?}"
+    );
+    assert!(
+        samples.iter().all(|s| s.log_files <= 15),
+        "log files beyond their retention: {samples:#?}"
+    );
+    let printed_receipts = printer.receipt_ids().len();
+    assert!(
+        printed_receipts >= bar.sales,
+        "{printed_receipts} receipts printed"
+    );
+
+    drop(bar);
+    end_app_on(data.path());
+    let ledger = Ledger::open(
+        data.path().join("ledger.sqlite"),
+        LedgerOptions::new(TerminalId::new(&terminal).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(ledger.verify_chain().unwrap(), vec![], "the till's chain");
+    let on_till = ledger_entries(&ledger_file);
+    let mut on_server = server_entries(&event.db, &terminal);
+    on_server.sort();
+    let booked: std::collections::BTreeSet<String> = on_server.iter().cloned().collect();
+    assert_eq!(booked.len(), on_server.len(), "an entry booked twice");
+    assert_eq!(booked, on_till, "the till's entries and the server's");
+    assert!(server_refused(&event.db, &terminal).is_empty());
+    drop(server);
+    assert!(event.check(), "tapster-server check is clean");
+}
