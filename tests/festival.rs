@@ -20,14 +20,14 @@ use std::path::Path;
 
 use serde_json::Value;
 use tapster_app::view::{CartItem, Tender};
-use tapster_e2e::books::{ledger_entries, server_entries, server_refused};
+use tapster_e2e::books::{assert_booked_once, server_entries};
 use tapster_e2e::printer::Emupos;
-use tapster_e2e::sandbox::{self, READER};
+use tapster_e2e::sandbox;
 use tapster_e2e::server::{Event, Server};
 use tapster_e2e::till::connected::{pinned, wait, ConnectedTill};
-use tapster_e2e::window::App;
-use tapster_e2e::{binaries, cents, end_app_on, printed};
-use tapster_ledger::{demo, Ledger, LedgerOptions, TerminalId};
+use tapster_e2e::window::{processes_of, App};
+use tapster_e2e::{binaries, cents, end_app_on, ledger_of_ended_app, printed};
+use tapster_ledger::{demo, Ledger};
 
 const START_BALANCE: i64 = 10_00;
 const TOP_UP: i64 = 20_00;
@@ -85,16 +85,9 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
 
     // Bar Nord: a new till takes its setup code, restarts connected...
     let printer = Emupos::start();
-    let printer_uri = printer.uri().to_string();
     let data = tempfile::tempdir().unwrap();
-    let args = [
-        "--reader",
-        READER,
-        "--printer",
-        &printer_uri,
-        "--lang",
-        "de",
-    ];
+    let hardware = sandbox::till_hardware(&printer);
+    let args: Vec<&str> = hardware.iter().map(String::as_str).collect();
     let mut app = App::launch(&binaries::app(), &args, data.path(), &shots);
     app.wait("screen-setup");
     app.fill("setup-code", setup_code);
@@ -106,9 +99,24 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
     app.click("setup-test");
     app.wait_text("setup-ok", "Bar Nord");
     app.screenshot("setup-code-taken");
+    let app_pids = |dir: &Path| -> Vec<u32> {
+        processes_of(dir)
+            .into_iter()
+            .filter(|p| p.name.starts_with("tapster"))
+            .map(|p| p.pid)
+            .collect()
+    };
+    let before_save = app_pids(data.path());
     app.click("setup-save");
-    // The app restarts itself, out of WebDriver's hands: it is ended and
-    // started again on what it saved, as a person would find it.
+    // The app restarts itself, out of WebDriver's hands. Once the new
+    // process is there (ending the old one earlier could race its restart
+    // onto the ledger's lock), it is ended and started again on what it
+    // saved, as a person would find it.
+    wait("the app's restart", || {
+        app_pids(data.path())
+            .iter()
+            .any(|pid| !before_save.contains(pid))
+    });
     drop(app);
     end_app_on(data.path());
     let mut app = App::launch(&binaries::app(), &args, data.path(), &shots);
@@ -207,12 +215,7 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
         server_entries(&event.db, &bar_nord).len() == 1
     });
     drop(app);
-    end_app_on(data.path());
-    let bar_nord_ledger = Ledger::open(
-        data.path().join("ledger.sqlite"),
-        LedgerOptions::new(TerminalId::new(&bar_nord).unwrap()),
-    )
-    .unwrap();
+    let bar_nord_ledger = ledger_of_ended_app(data.path(), &bar_nord);
 
     // The server's books: each till's Z report is what the server booked
     // for that terminal.
@@ -273,33 +276,12 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
 
     // Every entry of every till reached the server once; none refused; the
     // band holds what the screens said.
-    for (name, id, ledger_file) in [
-        ("Bar Nord", &bar_nord, data.path().join("ledger.sqlite")),
-        (
-            "Bar Süd",
-            &bar_sued_id,
-            bar_sued.dir.path().join("ledger.sqlite"),
-        ),
-        (
-            "the booth",
-            &booth_id,
-            booth.dir.path().join("ledger.sqlite"),
-        ),
+    for (id, dir) in [
+        (&bar_nord, data.path()),
+        (&bar_sued_id, bar_sued.dir.path()),
+        (&booth_id, booth.dir.path()),
     ] {
-        let on_till = ledger_entries(&ledger_file);
-        let mut on_server = server_entries(&event.db, id);
-        on_server.sort();
-        let booked: std::collections::BTreeSet<String> = on_server.iter().cloned().collect();
-        assert_eq!(
-            booked.len(),
-            on_server.len(),
-            "{name}: an entry booked twice"
-        );
-        assert_eq!(
-            booked, on_till,
-            "{name}: the till's entries and the server's"
-        );
-        assert!(server_refused(&event.db, id).is_empty(), "{name}");
+        assert_booked_once(&dir.join("ledger.sqlite"), &event.db, id);
     }
     assert_eq!(event.balances().get(&band).copied(), Some(band_left));
     for ledger in [

@@ -20,13 +20,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tapster_e2e::books::{ledger_entries, server_entries, server_refused};
+use tapster_e2e::books::{assert_booked_once, ledger_entries, server_entries};
 use tapster_e2e::printer::Emupos;
-use tapster_e2e::sandbox::{self, Band, READER};
+use tapster_e2e::sandbox::{self, Band};
 use tapster_e2e::server::{Event, Server};
 use tapster_e2e::window::{processes_of, App};
-use tapster_e2e::{binaries, end_app_on, printed};
-use tapster_ledger::{demo, Ledger, LedgerOptions, TerminalId};
+use tapster_e2e::{binaries, ledger_of_ended_app, printed};
+use tapster_ledger::demo;
 
 const FRIES: i64 = 4_00;
 const FLOAT: i64 = 100_00;
@@ -188,11 +188,7 @@ fn a_till_sells_through_faults_and_stays_flat() {
     let address = server.address.clone();
     let (terminal, token) = event.terminal("Bar Dauerlauf");
     let printer = Emupos::start();
-    let (base, fingerprint, printer_uri) = (
-        server.base(),
-        server.fingerprint.to_string(),
-        printer.uri().to_string(),
-    );
+    let (base, fingerprint) = (server.base(), server.fingerprint.to_string());
     let args = [
         "--server",
         &base,
@@ -204,13 +200,12 @@ fn a_till_sells_through_faults_and_stays_flat() {
         &terminal,
         "--fingerprint",
         &fingerprint,
-        "--reader",
-        READER,
-        "--printer",
-        &printer_uri,
-        "--lang",
-        "de",
     ];
+    let hardware = sandbox::till_hardware(&printer);
+    let args: Vec<&str> = args
+        .into_iter()
+        .chain(hardware.iter().map(String::as_str))
+        .collect();
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-soak");
     let _ = std::fs::remove_dir_all(&shots);
@@ -352,20 +347,9 @@ fn a_till_sells_through_faults_and_stays_flat() {
     );
 
     drop(bar);
-    end_app_on(data.path());
-    let ledger = Ledger::open(
-        data.path().join("ledger.sqlite"),
-        LedgerOptions::new(TerminalId::new(&terminal).unwrap()),
-    )
-    .unwrap();
+    let ledger = ledger_of_ended_app(data.path(), &terminal);
     assert_eq!(ledger.verify_chain().unwrap(), vec![], "the till's chain");
-    let on_till = ledger_entries(&ledger_file);
-    let mut on_server = server_entries(&event.db, &terminal);
-    on_server.sort();
-    let booked: std::collections::BTreeSet<String> = on_server.iter().cloned().collect();
-    assert_eq!(booked.len(), on_server.len(), "an entry booked twice");
-    assert_eq!(booked, on_till, "the till's entries and the server's");
-    assert!(server_refused(&event.db, &terminal).is_empty());
+    assert_booked_once(&ledger_file, &event.db, &terminal);
     drop(server);
     assert!(event.check(), "tapster-server check is clean");
 }

@@ -56,3 +56,22 @@ pub fn server_refused(server_db: &Path, terminal: &str) -> Vec<String> {
         terminal,
     )
 }
+
+/// Every entry of `terminal`'s ledger file reached the server exactly once:
+/// booked, none twice, none the till does not have, none refused.
+pub fn assert_booked_once(ledger: &Path, server_db: &Path, terminal: &str) {
+    let on_till = ledger_entries(ledger);
+    let on_server = server_entries(server_db, terminal);
+    let booked: BTreeSet<String> = on_server.iter().cloned().collect();
+    assert_eq!(
+        booked.len(),
+        on_server.len(),
+        "{terminal}: an entry booked twice"
+    );
+    assert_eq!(
+        booked, on_till,
+        "{terminal}: the till's entries and the server's"
+    );
+    let refused = server_refused(server_db, terminal);
+    assert!(refused.is_empty(), "{terminal}: refused {refused:?}");
+}

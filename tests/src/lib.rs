@@ -76,6 +76,16 @@ pub fn end_app_on(data_dir: &Path) {
     }
 }
 
+/// The ledger the app on `data_dir` kept, opened once the app has ended.
+pub fn ledger_of_ended_app(data_dir: &Path, terminal: &str) -> tapster_ledger::Ledger {
+    end_app_on(data_dir);
+    tapster_ledger::Ledger::open(
+        data_dir.join("ledger.sqlite"),
+        tapster_ledger::LedgerOptions::new(tapster_ledger::TerminalId::new(terminal).unwrap()),
+    )
+    .unwrap()
+}
+
 /// Cents from an amount as a screen or receipt shows it
 /// (`16,00 €`, `€16.00`, `-0,50 €`).
 pub fn cents(shown: &str) -> i64 {

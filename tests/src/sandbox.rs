@@ -13,6 +13,15 @@ use std::process::Command;
 /// The reader the app is told to use.
 pub const READER: &str = "Virtual PCD 00 00";
 
+/// The app's arguments for the sandbox's hardware: its reader, the
+/// printer at `printer`, German texts (as the receipts are checked).
+pub fn till_hardware(printer: &crate::printer::Emupos) -> Vec<String> {
+    let printer = printer.uri().to_string();
+    ["--reader", READER, "--printer", &printer, "--lang", "de"]
+        .map(String::from)
+        .to_vec()
+}
+
 /// Set for the run inside: the card emulator's control socket.
 const INSIDE: &str = "TAPSTER_E2E_CARD";
 
