@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 # Reuse a build cache outside the clone when there is one; a clean clone
-# without it just builds from scratch.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tapster/target}"
+# without it just builds from scratch. That shared cache is kept under
+# TAPSTER_TARGET_CAP_GIB (default 60 GiB):
+# emptied above it. A CARGO_TARGET_DIR given by the caller is left alone.
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="$HOME/.cache/tapster/target"
+  scripts/cap-target.sh "$CARGO_TARGET_DIR" "${TAPSTER_TARGET_CAP_GIB:-60}"
+fi
 mkdir -p "$CARGO_TARGET_DIR"
 # No incremental build data: every clean clone would add gigabytes of it to
 # the shared cache (it is kept per source path) and a one-off build gains

@@ -275,7 +275,10 @@ fn a_till_sells_through_faults_and_stays_flat() {
         let by_band = n % 10 == 5 && !faulty(reader_gone) && !faulty(server_gone);
         if by_band {
             let next = &bands[(n / 10) % bands.len()];
-            if n % 40 == 5 {
+            // A top-up every 50th sale, band after band: what the bands
+            // spend in between (5 sales each per 400) comes back, so no
+            // band runs dry or over its highest balance however long the run.
+            if n % 50 == 5 {
                 bar.top_up(next);
             }
             bar.wallet_sale(next);
