@@ -9,9 +9,14 @@
 //! - `festival.rs`: Bar Nord in its real window with a PC/SC reader and a
 //!   printer, Bar Süd and a top-up booth as headless till cores, from the
 //!   setup code to the Z reports and the server's books;
+//! - `soak.rs`: a till that runs all weekend, compressed: the real window
+//!   selling on through paper out, the reader gone and the server gone,
+//!   its memory, open files, threads, WAL and logs sampled and kept flat;
 //! - `festival_night.rs`: the server and 20 till processes at bar rates,
 //!   the line to five bars cut for a quarter of the night, every ledger and
-//!   the server agreeing to the cent.
+//!   the server agreeing to the cent;
+//! - `build_cache.rs`: the test command's cap on the build cache it shares
+//!   between clones.
 //!
 //! The harness is the parts' own test harnesses, shared (one copy of each),
 //! plus what crossing them needs.
