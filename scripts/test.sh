@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 # Reuse a build cache outside the clone when there is one; a clean clone
-# without it just builds from scratch. That shared cache is kept under
-# TAPSTER_TARGET_CAP_GIB (default 60 GiB):
-# emptied above it. A CARGO_TARGET_DIR given by the caller is left alone.
+# without it just builds from scratch. That shared cache is emptied first
+# when it holds more than TAPSTER_TARGET_CAP_GIB (default 60 GiB); a
+# CARGO_TARGET_DIR given by the caller is left alone.
 if [ -z "${CARGO_TARGET_DIR:-}" ]; then
   export CARGO_TARGET_DIR="$HOME/.cache/tapster/target"
   scripts/cap-target.sh "$CARGO_TARGET_DIR" "${TAPSTER_TARGET_CAP_GIB:-60}"

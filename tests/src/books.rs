@@ -48,7 +48,7 @@ pub fn server_entries(server_db: &Path, terminal: &str) -> Vec<String> {
     )
 }
 
-/// The entry ids the server refused from `terminal`.
+/// The idempotency keys of what the server refused from `terminal`.
 pub fn server_refused(server_db: &Path, terminal: &str) -> Vec<String> {
     ids(
         &read_only(server_db),

@@ -105,10 +105,10 @@ pub fn cents(shown: &str) -> i64 {
     }
 }
 
-/// An amount as the receipts print it (`16,00`), without the currency.
+/// An amount as the German screens and receipts print it (`1.234,50`),
+/// without the currency: the print crate's own formatting.
 pub fn printed(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{},{:02}", cents.abs() / 100, cents.abs() % 100)
+    tapster_print::Language::De.number(tapster_ledger::Cents(cents))
 }
 
 #[cfg(test)]
@@ -121,6 +121,7 @@ mod tests {
         assert_eq!(cents("€16.05"), 16_05);
         assert_eq!(cents("-0,50 €"), -50);
         assert_eq!(printed(-50), "-0,50");
-        assert_eq!(printed(1_234_00), "1234,00");
+        assert_eq!(printed(1_234_00), "1.234,00");
+        assert_eq!(cents(&printed(1_234_00)), 1_234_00);
     }
 }
