@@ -515,6 +515,25 @@ pub async fn save_pass_sheet(
 }
 
 #[tauri::command]
+pub async fn audit_trail(
+    terminal: Term<'_>,
+    form: view::AuditForm,
+) -> Result<view::AuditView, AppError> {
+    terminal.audit_on_server(&form).await
+}
+
+#[tauri::command]
+pub async fn save_audit_csv(
+    terminal: Term<'_>,
+    form: view::AuditForm,
+    path: String,
+) -> Result<view::Exported, AppError> {
+    terminal
+        .save_audit_csv(&form, std::path::Path::new(&path))
+        .await
+}
+
+#[tauri::command]
 pub async fn fiscal(terminal: Term<'_>) -> Result<view::FiscalView, AppError> {
     terminal.fiscal_on_server().await
 }

@@ -175,6 +175,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::login_with_badge,
             commands::encoding_station,
             commands::passes,
+            commands::audit_trail,
+            commands::save_audit_csv,
             commands::fiscal,
             commands::save_fiscal,
             commands::save_dsfinvk,

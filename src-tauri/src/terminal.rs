@@ -32,6 +32,7 @@ use tracing::Instrument;
 use crate::error::{AppError, ErrorCode};
 use crate::view;
 
+mod audit;
 mod bills;
 mod encoding;
 mod fiscal;

@@ -1160,6 +1160,54 @@ pub struct FiscalView {
     pub business: BusinessForm,
 }
 
+/// The Audit tab's filter: empty fields filter nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, TS)]
+pub struct AuditForm {
+    /// A staff member's id.
+    pub staff: String,
+    /// An action's name (`payout`, `product_changed`…).
+    pub action: String,
+    /// A wristband's token id.
+    pub wallet: String,
+    #[ts(type = "number | null")]
+    pub from_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub until_ms: Option<i64>,
+}
+
+/// The audit trail as the tab shows it, newest first, with the chain's
+/// check over the whole trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct AuditView {
+    pub intact: bool,
+    #[ts(type = "number | null")]
+    pub first_broken: Option<i64>,
+    /// Records in the whole trail.
+    #[ts(type = "number")]
+    pub total: i64,
+    pub rows: Vec<AuditRow>,
+    /// Only the newest records are shown; the export has them all.
+    pub limited: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct AuditRow {
+    #[ts(type = "number")]
+    pub seq: i64,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    /// `admin`, `staff`, `guest` or `console`.
+    pub actor_kind: String,
+    /// The staff member's name (or id, or the guest's band).
+    pub actor: String,
+    pub terminal: String,
+    pub action: String,
+    pub wallet: String,
+    pub subject: String,
+    /// The action's figures as JSON text: `{"price":[450,500]}`.
+    pub detail: String,
+}
+
 /// A stretch of a till's receipts that were not signed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct OutageLine {

@@ -17,8 +17,8 @@ use sync_common::{Event, Server};
 use tapster_app::error::ErrorCode;
 use tapster_app::terminal::Terminal;
 use tapster_app::view::{
-    CartItem, Connectivity, ProductForm, ReportQuery, ReportSource, Role, SettingsForm, StaffForm,
-    Tender,
+    AuditForm, CartItem, Connectivity, ProductForm, ReportQuery, ReportSource, Role, SettingsForm,
+    StaffForm, Tender,
 };
 use tapster_ledger::demo;
 
@@ -397,6 +397,53 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
     assert_eq!(
         t.save_product(&beer_form(t)).unwrap_err().code,
         ErrorCode::ServerOwned
+    );
+
+    // The Audit tab: who did what here, newest first, the chain intact.
+    let everything = AuditForm::default();
+    let audit = rt.block_on(t.audit_on_server(&everything)).unwrap();
+    assert!(audit.intact, "{audit:?}");
+    let done_here: Vec<(&str, &str, &str)> = audit
+        .rows
+        .iter()
+        .filter(|r| r.terminal == "Bar Süd")
+        .map(|r| (r.action.as_str(), r.actor_kind.as_str(), r.actor.as_str()))
+        .collect();
+    assert_eq!(
+        done_here,
+        [
+            ("settings_changed", "staff", "Max"),
+            ("staff_created", "staff", "Max"),
+            // The new product on this till's grid.
+            ("terminal_changed", "staff", "Max"),
+            ("product_created", "staff", "Max"),
+            ("payout", "staff", "Sue"),
+            ("balance_moved", "staff", "Sue"),
+            ("wallet_unblocked", "staff", "Sue"),
+            ("wallet_blocked", "staff", "Sue"),
+        ],
+        "{audit:#?}"
+    );
+    let payouts = rt
+        .block_on(t.audit_on_server(&AuditForm {
+            action: "payout".into(),
+            ..AuditForm::default()
+        }))
+        .unwrap();
+    assert_eq!(payouts.rows.len(), 1);
+    assert_eq!(payouts.rows[0].wallet, new_band);
+    let csv = exports.path().join("audit.csv");
+    rt.block_on(t.save_audit_csv(&everything, &csv)).unwrap();
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("seq,time_utc,actor_kind"), "{csv}");
+    assert!(csv.contains(",payout,"), "{csv}");
+    // A supervisor does not read it.
+    till.login("3333");
+    assert_eq!(
+        rt.block_on(t.audit_on_server(&everything))
+            .unwrap_err()
+            .code,
+        ErrorCode::RoleNotPermitted
     );
     assert!(event.check(), "tapster-server check is clean");
     rt.block_on(till.handle.stop());

@@ -13,12 +13,14 @@
 //! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
 //! - [`BandKeysResource`]: the event's band keys for its tills; [`SunTapResource`]: a verified SUN link.
+//! - [`audit`]: the audit trail of staff actions, and its verification.
 //! - [`backoffice`]: vendors, settlement, inventory and stock per location.
 //! - [`fiscal`]: signing receipts with the event's TSE, its setup, outages.
 //! - [`manage`]: the manager API's shapes, and staff sessions for it.
 //! - [`payouts`]: payout runs, unclaimed balances, the guest pages' alarms.
 //! - [`walletapp`]: seed 003's devices and passes.
 
+pub mod audit;
 pub mod backoffice;
 pub mod fiscal;
 pub mod manage;

@@ -216,6 +216,8 @@ pub enum Action {
     /// Pay the guests' rests back by bank: payout runs, their SEPA files,
     /// booking and revoking them.
     RunPayouts,
+    /// Read the audit trail: who did what, to money and its rules.
+    ViewAuditTrail,
 }
 
 impl Action {
@@ -235,7 +237,8 @@ impl Action {
             | Action::ChangeSettings
             | Action::EncodeBands
             | Action::ManageVendors
-            | Action::RunPayouts => Role::Manager,
+            | Action::RunPayouts
+            | Action::ViewAuditTrail => Role::Manager,
         }
     }
 
@@ -259,6 +262,7 @@ impl Action {
             Action::BookStock => "book stock at the bars",
             Action::ManageVendors => "manage vendors and correct stock",
             Action::RunPayouts => "pay balances back by bank transfer",
+            Action::ViewAuditTrail => "read the audit trail",
         }
     }
 }

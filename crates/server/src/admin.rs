@@ -17,6 +17,7 @@ use tapster_ledger::payout_request::PayoutSettings;
 use tapster_ledger::pin::PinHashCost;
 use tapster_ledger::{Cents, ProductId, TokenId};
 
+use crate::audit::AuditFilter;
 use crate::error::ServerError;
 use crate::http::{bearer, blocking, read_body, AppState};
 #[allow(unused_imports)]
@@ -27,6 +28,7 @@ use crate::manage::{
 #[allow(unused_imports)]
 use crate::payout_run::{NewPayoutRun, PayoutRun, RunFile, UnclaimedBalances};
 use crate::stock_admin::download;
+use tapster_api::audit::{AuditRecord, AuditVerification};
 use tapster_api::payouts::{GuestCodes, GuestCodesRequest};
 use tapster_api::walletapp::{ImportPasses, ManagedPass, NewPassBatch, PassBatch, RedemptionRow};
 use tapster_ledger::rules::Action;
@@ -99,6 +101,9 @@ pub fn routes() -> Router<AppState> {
             post(block_pass).delete(unblock_pass),
         )
         .route(&m("reports/passes"), get(pass_report))
+        .route(&m("audit"), get(audit_trail))
+        .route(&m("audit.csv"), get(audit_csv))
+        .route(&m("audit/verify"), get(verify_audit))
 }
 
 /// Refuses unless the bearer token is this event's admin token, or a
@@ -150,11 +155,13 @@ fn token_id(id: &str) -> Result<TokenId, ServerError> {
 /// off the async threads.
 macro_rules! managed {
     ($state:expr, $event:expr, $headers:expr, $action:expr, $work:expr) => {{
-        authorize(&$state, &$event, &$headers, $action).await?;
+        let actor = authorize(&$state, &$event, &$headers, $action)
+            .await?
+            .actor();
         let store = $state.store.clone();
         let event = $event.clone();
         let work = $work;
-        blocking(move || work(&store, &event)).await
+        blocking(move || crate::audit::acting_as(actor, || work(&store, &event))).await
     }};
 }
 
@@ -1690,4 +1697,81 @@ pub(crate) async fn pass_qr(
         }
     )?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/audit", tag = "manage",
+    params(("event_id" = String, Path), AuditFilter), security(("admin_token" = [])),
+    responses((status = 200, description = "The audit records that match, oldest first (at most `limit`, 1,000 by default; `after` pages on)", body = Data<Vec<AuditRecord>>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only a manager reads the audit trail", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn audit_trail(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    query: Result<Query<AuditFilter>, QueryRejection>,
+) -> Result<Response, ServerError> {
+    let filter = query_params(query)?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ViewAuditTrail,
+        move |st: &Store, ev: &str| st.audit_records(ev, &filter)
+    )
+    .map(ok)
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/audit.csv", tag = "manage",
+    params(("event_id" = String, Path), AuditFilter), security(("admin_token" = [])),
+    responses((status = 200, description = "The same records as CSV: seq, time (UTC), actor, terminal, action, wallet, subject, detail (JSON), hash", content_type = "text/csv", body = String),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only a manager reads the audit trail", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn audit_csv(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    query: Result<Query<AuditFilter>, QueryRejection>,
+) -> Result<Response, ServerError> {
+    let filter = query_params(query)?;
+    let csv = managed!(
+        s,
+        e,
+        h,
+        Action::ViewAuditTrail,
+        move |st: &Store, ev: &str| st.audit_csv(ev, &filter)
+    )?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{event_id}/manage/audit/verify", tag = "manage",
+    params(("event_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Whether the whole trail is intact: every record's hash and chain link recomputed", body = Data<AuditVerification>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only a manager reads the audit trail", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+pub(crate) async fn verify_audit(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    managed!(s, e, h, Action::ViewAuditTrail, |st: &Store, ev: &str| st
+        .verify_audit(ev))
+    .map(ok)
 }

@@ -115,6 +115,11 @@ impl ServerStore {
             }
             let next = current.rotated();
             insert(conn, &event, &next.current, now)?;
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::BandKeysRotated,
+                serde_json::json!({ "from_version": current.current.version, "to_version": next.current.version }),
+            );
+            crate::audit::record(conn, &event, now, audit)?;
             Ok(next)
         })?;
         tracing::info!(version = next.current.version, "band keys rotated");

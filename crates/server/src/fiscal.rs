@@ -242,6 +242,12 @@ impl ServerStore {
                     business
                 ],
             )?;
+            // The scheme only: never the device's credentials or key.
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::FiscalDeviceChanged,
+                serde_json::json!({ "scheme": kind }),
+            );
+            crate::audit::record(conn, &event_id, now, audit)?;
             settings.fiscal_signing = match scheme {
                 FiscalScheme::Off => FiscalSigning::Off,
                 FiscalScheme::Simulated => FiscalSigning::Simulated,

@@ -414,6 +414,14 @@ impl ServerStore {
             )?;
             log(conn, &event, &token, "blocked", &keyed(&key, "address", &address), now)?;
             tracing::info!(event, token_id = %token, "band blocked by its guest");
+            // The guest's own band is who acted; their address stays in
+            // the guest log, keyed, not here.
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::WalletBlocked,
+                serde_json::json!({ "by": "guest" }),
+            );
+            let guest = crate::audit::Actor::Guest { token: token.clone() };
+            crate::audit::record_as(conn, &event, now, &guest, audit.wallet(token.as_str()))?;
             Ok(())
         })
     }
@@ -455,9 +463,15 @@ impl ServerStore {
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
         let text =
             serde_json::to_string(settings).map_err(|e| ServerError::Internal(e.to_string()))?;
-        let (event, saved) = (event.to_string(), settings.clone());
+        let (event, saved, now) = (event.to_string(), settings.clone(), self.now().0);
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
+            let before = payout_settings_of(conn, &event)?;
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::PayoutSettingsChanged,
+                crate::audit::changed_fields(&before, &saved),
+            );
+            crate::audit::record(conn, &event, now, audit)?;
             conn.execute(
                 "INSERT INTO payout_settings (event_id, settings) VALUES (?1, ?2)
                  ON CONFLICT (event_id) DO UPDATE SET settings = excluded.settings",

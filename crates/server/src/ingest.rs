@@ -393,6 +393,28 @@ fn ingest_one(
             if let Some(pass) = &pass {
                 record_pass_use(tx, terminal, key, &id, pass, now)?;
             }
+            if let Some(action) = crate::audit::till_action(entry.kind) {
+                let cashier = crate::audit::Actor::Staff {
+                    id: entry.staff.to_string(),
+                    terminal: Some(terminal.id.clone()),
+                };
+                let mut audit = crate::audit::Audit::new(
+                    action,
+                    serde_json::json!({
+                        "amount": entry.amount.0,
+                        "tender": entry.tender.as_str(),
+                        "entry_id": entry.id.to_string(),
+                        "reverses": entry.reverses.map(|r| r.to_string()),
+                        "terminal_time": entry.terminal_time.0,
+                        "offline": entry.offline,
+                    }),
+                )
+                .subject(id.as_str());
+                if let Some(token) = &entry.token {
+                    audit = audit.wallet(token.as_str());
+                }
+                crate::audit::record_as(tx, event, now, &cashier, audit)?;
+            }
             if let Some(original) = &entry.reverses {
                 release_pass(tx, event, &original.to_string())?;
             }

@@ -10,6 +10,7 @@
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
 //! - [`http`]: the terminals' routes, thin over the store.
 //! - [`admin`]: the manager's routes.
+//! - [`audit`]: the audit trail of staff actions, chained and append-only.
 //! - [`backoffice`]: vendors and their settlement, stock per location;
 //!   [`stock_admin`]: the manager's routes for them; [`wristcoin`]: seed
 //!   000's eight objects as read-only lists; [`shop_products`]: seed 004's
@@ -36,6 +37,7 @@
 //! - [`error`]: what can go wrong, with its HTTP status and `error_code`.
 
 pub mod admin;
+pub mod audit;
 pub mod background;
 pub mod backoffice;
 pub mod bands;

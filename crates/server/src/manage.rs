@@ -10,11 +10,14 @@ use tapster_ledger::pin::{hash_pin, Pin, PinHashCost, PinLookupKey, PinTag};
 use tapster_ledger::promo::payable;
 use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
 
+use crate::audit::{self, Audit};
 use crate::error::ServerError;
 use crate::store::{
     insert_transaction, random_token, token_hash, AuthenticatedTerminal, NewTransaction,
     ServerStore,
 };
+use serde_json::json;
+use tapster_api::audit::AuditAction;
 use tapster_ledger::rules::{check_role, Action, LoginAttempts};
 use tapster_ledger::LedgerError;
 
@@ -29,7 +32,12 @@ pub enum ManagerIdentity {
     /// The event's admin token: everything.
     Admin,
     /// A staff member's session: what their role allows.
-    Staff { id: String, role: Role },
+    Staff {
+        id: String,
+        role: Role,
+        /// The terminal the session was opened on.
+        terminal: String,
+    },
 }
 
 impl ManagerIdentity {
@@ -37,6 +45,17 @@ impl ManagerIdentity {
         match self {
             ManagerIdentity::Admin => Ok(()),
             ManagerIdentity::Staff { role, .. } => Ok(check_role(*role, action)?),
+        }
+    }
+
+    /// Who the audit trail names for what this identity does.
+    pub fn actor(&self) -> crate::audit::Actor {
+        match self {
+            ManagerIdentity::Admin => crate::audit::Actor::Admin,
+            ManagerIdentity::Staff { id, terminal, .. } => crate::audit::Actor::Staff {
+                id: id.clone(),
+                terminal: Some(terminal.clone()),
+            },
         }
     }
 }
@@ -146,12 +165,20 @@ impl ServerStore {
         settings
             .validate()
             .map_err(|e| ServerError::invalid(e.field, e.reason))?;
-        let event = event.to_string();
+        let (event, now) = (event.to_string(), self.now().0);
         self.write(move |conn| {
             // Whether tills sign follows the fiscal device (manage/fiscal),
             // not this form.
             let mut settings = settings;
-            settings.fiscal_signing = Self::ensure_event(conn, &event)?.fiscal_signing;
+            let before = Self::ensure_event(conn, &event)?;
+            settings.fiscal_signing = before.fiscal_signing;
+            let changed = crate::audit::changed_fields(&before, &settings);
+            audit::record(
+                conn,
+                &event,
+                now,
+                Audit::new(AuditAction::SettingsChanged, changed),
+            )?;
             conn.execute(
                 "UPDATE events SET settings = ?2, name = ?3 WHERE id = ?1",
                 params![
@@ -205,8 +232,8 @@ impl ServerStore {
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
             crate::backoffice::check_product_refs(conn, &event, &product)?;
-            let exists = Self::product_of(conn, &event, &product.id)?.is_some();
-            match (create, exists) {
+            let before = Self::product_of(conn, &event, &product.id)?;
+            match (create, before.is_some()) {
                 (true, true) => {
                     return Err(ServerError::Conflict(format!(
                         "product '{}' already exists",
@@ -241,6 +268,14 @@ impl ServerStore {
                 }
             }
             crate::store::save_product(conn, &event, &product, now)?;
+            let audit = match &before {
+                None => Audit::new(AuditAction::ProductCreated, json!(product)),
+                Some(before) => Audit::new(
+                    AuditAction::ProductChanged,
+                    crate::audit::changed_fields(before, &product),
+                ),
+            };
+            audit::record(conn, &event, now, audit.subject(product.id.as_str()))?;
             Ok(product)
         })
     }
@@ -259,6 +294,13 @@ impl ServerStore {
                 .ok_or_else(|| ServerError::NotFound(format!("product '{id}'")))?;
             product.archived = archived;
             crate::store::save_product(conn, &event, &product, now)?;
+            let action = if archived {
+                AuditAction::ProductArchived
+            } else {
+                AuditAction::ProductRestored
+            };
+            let audit = Audit::new(action, json!({ "name": product.name }));
+            audit::record(conn, &event, now, audit.subject(product.id.as_str()))?;
             Ok(product)
         })
     }
@@ -295,9 +337,14 @@ impl ServerStore {
         if name.is_empty() || name.chars().count() > 60 {
             return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
         }
-        let event = event.to_string();
+        let (event, now) = (event.to_string(), self.now().0);
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
+            let audit = Audit::new(
+                AuditAction::CategorySaved,
+                json!({ "name": category.name, "position": category.position }),
+            );
+            audit::record(conn, &event, now, audit.subject(category.id.as_str()))?;
             conn.execute(
                 "INSERT INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position",
@@ -367,6 +414,7 @@ impl ServerStore {
         let (event, id) = (event.to_string(), id.to_string());
         let id_for_lookup = id.clone();
         let event_for_lookup = event.clone();
+        let now = self.now().0;
         self.write(move |conn| {
             for product in &update.layout {
                 let product_id = ProductId::new(product.as_str()).map_err(|e| ServerError::invalid("layout", e.reason))?;
@@ -381,6 +429,12 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound(format!("terminal '{id}'")));
             }
+            let audit = Audit::new(AuditAction::TerminalChanged, json!({
+                "friendly_name": name,
+                "permission": update.permission.as_str(),
+                "layout": update.layout,
+            }));
+            audit::record(conn, &event, now, audit.subject(id))?;
             Ok(())
         })?;
         self.terminal_status(&event_for_lookup, &id_for_lookup)
@@ -401,7 +455,7 @@ impl ServerStore {
         id: &str,
         archived: bool,
     ) -> Result<TerminalStatus, ServerError> {
-        let (e, i) = (event.to_string(), id.to_string());
+        let (e, i, now) = (event.to_string(), id.to_string(), self.now().0);
         self.write(move |conn| {
             let changed = conn.execute(
                 "UPDATE terminals SET archived = ?3 WHERE event_id = ?1 AND id = ?2",
@@ -411,6 +465,12 @@ impl ServerStore {
                 return Err(ServerError::NotFound(format!("terminal '{i}'")));
             }
             end_terminal_sessions(conn, &e, &i)?;
+            let action = if archived {
+                AuditAction::TerminalArchived
+            } else {
+                AuditAction::TerminalRestored
+            };
+            audit::record(conn, &e, now, Audit::new(action, json!({})).subject(i))?;
             Ok(())
         })?;
         self.terminal_status(event, id)
@@ -422,7 +482,7 @@ impl ServerStore {
         event: &str,
         id: &str,
     ) -> Result<TerminalCreated, ServerError> {
-        let (event, id) = (event.to_string(), id.to_string());
+        let (event, id, now) = (event.to_string(), id.to_string(), self.now().0);
         self.write(move |conn| {
             let token = random_token();
             let changed = conn.execute(
@@ -434,6 +494,8 @@ impl ServerStore {
             }
             // A lost till's staff sessions end with its token.
             end_terminal_sessions(conn, &event, &id)?;
+            let audit = Audit::new(AuditAction::TerminalTokenRolled, json!({}));
+            audit::record(conn, &event, now, audit.subject(id.as_str()))?;
             tracing::info!(event, terminal = %id, "terminal token rolled");
             Ok(TerminalCreated {
                 id,
@@ -552,10 +614,23 @@ impl ServerStore {
             }
             None => None,
         };
-        let event = event.to_string();
+        let (event, now) = (event.to_string(), self.now().0);
         let (role, active) = (member.role, member.active);
         self.write(move |conn| {
             Self::ensure_event(conn, &event)?;
+            let before = conn
+                .query_row(
+                    "SELECT name, role, active FROM staff WHERE event_id = ?1 AND id = ?2",
+                    params![event, id.as_str()],
+                    |r| {
+                        Ok(json!({
+                            "name": r.get::<_, String>(0)?,
+                            "role": r.get::<_, String>(1)?,
+                            "active": r.get::<_, bool>(2)?,
+                        }))
+                    },
+                )
+                .optional()?;
             // The unique index on active members' tags refuses a taken PIN
             // even when two saves race or a member is made active again.
             let pin_in_use = |error: crate::db::Error| {
@@ -594,6 +669,19 @@ impl ServerStore {
                     params![event, id.as_str()],
                 )?;
             }
+            // Never the PIN, nor its hash or tag: only that it changed.
+            let after = json!({ "name": name, "role": role.as_str(), "active": active });
+            let audit = match &before {
+                None => Audit::new(AuditAction::StaffCreated, after),
+                Some(before) => {
+                    let mut changed = crate::audit::changed_fields(before, &after);
+                    if let (Some(fields), true) = (changed.as_object_mut(), hash.is_some()) {
+                        fields.insert("pin_changed".into(), json!(true));
+                    }
+                    Audit::new(AuditAction::StaffChanged, changed)
+                }
+            };
+            audit::record(conn, &event, now, audit.subject(id.as_str()))?;
             Ok(StaffMember { id: id.to_string(), name, role, active })
         })
     }
@@ -784,7 +872,7 @@ impl ServerStore {
         let conn = self.reader()?;
         let found = conn
             .prepare_cached(
-                "SELECT ss.staff_id, st.role FROM staff_sessions ss
+                "SELECT ss.staff_id, st.role, ss.terminal_id FROM staff_sessions ss
                  JOIN staff st ON st.event_id = ss.event_id AND st.id = ss.staff_id
                  JOIN terminals tm ON tm.event_id = ss.event_id AND tm.id = ss.terminal_id
                    AND tm.archived = 0
@@ -792,12 +880,17 @@ impl ServerStore {
                    AND st.active = 1",
             )?
             .query_row(params![token_hash(token), event, self.now().0], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .optional()?;
         match found {
-            Some((staff, role)) => Ok(Some(ManagerIdentity::Staff {
+            Some((staff, role, terminal)) => Ok(Some(ManagerIdentity::Staff {
                 id: staff,
+                terminal,
                 role: role
                     .parse()
                     .map_err(|_| ServerError::Internal("bad role".into()))?,
@@ -812,7 +905,7 @@ impl ServerStore {
         token: &TokenId,
         blocked: bool,
     ) -> Result<(), ServerError> {
-        let (event, token) = (event.to_string(), token.clone());
+        let (event, token, now) = (event.to_string(), token.clone(), self.now().0);
         self.write(move |conn| {
             if blocked {
                 crate::payout_run::keep_blocked(conn, &event, token.as_str())?;
@@ -828,6 +921,12 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound("this token is not paired to a wallet".into()));
             }
+            let action = if blocked {
+                AuditAction::WalletBlocked
+            } else {
+                AuditAction::WalletUnblocked
+            };
+            audit::record(conn, &event, now, Audit::new(action, json!({})).wallet(token.as_str()))?;
             Ok(())
         })
     }
@@ -871,6 +970,8 @@ impl ServerStore {
             )?;
             let cursor = crate::store::next_cursor(conn, &event)?;
             conn.execute("UPDATE wallets SET blocked = 1, cursor = ?2 WHERE id = ?1", params![old.id, cursor])?;
+            let audit = Audit::new(AuditAction::BalanceMoved, json!({ "to": to.as_str(), "amount": old.balance }));
+            audit::record(conn, &event, now.0, audit.wallet(from.as_str()))?;
             Ok(old.balance)
         })
     }
@@ -903,6 +1004,11 @@ impl ServerStore {
                     now,
                 ),
             )?;
+            let audit = Audit::new(
+                AuditAction::Payout,
+                json!({ "amount": payable.0, "tender": "cash" }),
+            );
+            audit::record(conn, &event, now.0, audit.wallet(token.as_str()))?;
             Ok(payable.0)
         })
     }

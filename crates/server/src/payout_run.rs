@@ -28,10 +28,13 @@ pub use tapster_api::payouts::{
     LeftOut, NewPayoutRun, PayoutRun, RunState, UnclaimedBalances, UnclaimedBand, UnclaimedSettled,
 };
 
+use crate::audit::{self, Audit};
 use crate::db::{params, Connection, OptionalExtension};
 use crate::error::ServerError;
 use crate::manage::manual;
 use crate::store::{insert_transaction, next_cursor, random_id, ServerStore};
+use serde_json::json;
+use tapster_api::audit::AuditAction;
 
 /// The tag of the transaction that books a band's bank transfer.
 pub const TAG_TRANSFER: &str = "sepa_transfer";
@@ -228,6 +231,12 @@ impl ServerStore {
                 "payout run made; its wallets are frozen"
             );
             run.left_out = left_out;
+            let audit = Audit::new(AuditAction::PayoutRunCreated, json!({
+                "bands": run.bands,
+                "transfer_cents": run.transfer_cents,
+                "donation_cents": run.donation_cents,
+            }));
+            audit::record(conn, &event, now, audit.subject(id.as_str()))?;
             Ok(run)
         })
     }
@@ -354,7 +363,14 @@ impl ServerStore {
                 tracing::warn!(event, run = %row.id, overdrawn, "payout run done; some wallets are overdrawn");
             }
             tracing::info!(event, run = %row.id, bands = items.len(), "payout run done");
-            run_view(conn, &event, &row.id)
+            let run = run_view(conn, &event, &row.id)?;
+            let audit = Audit::new(AuditAction::PayoutRunFinished, json!({
+                "bands": run.bands,
+                "transfer_cents": run.transfer_cents,
+                "donation_cents": run.donation_cents,
+            }));
+            audit::record(conn, &event, now.0, audit.subject(row.id.as_str()))?;
+            Ok(run)
         })
     }
 
@@ -386,6 +402,8 @@ impl ServerStore {
                 params![row.id, now],
             )?;
             tracing::info!(event, run = %row.id, "payout run revoked; wallets unfrozen");
+            let audit = Audit::new(AuditAction::PayoutRunRevoked, json!({}));
+            audit::record(conn, &event, now, audit.subject(row.id.as_str()))?;
             run_view(conn, &event, &row.id)
         })
     }
@@ -475,6 +493,12 @@ impl ServerStore {
                     .ok_or(tapster_ledger::LedgerError::AmountOverflow)?;
             }
             tracing::info!(event, rule, bands = settled.bands, total_cents = settled.total_cents, "unclaimed money booked");
+            let audit = Audit::new(AuditAction::UnclaimedSettled, json!({
+                "rule": rule,
+                "bands": settled.bands,
+                "total_cents": settled.total_cents,
+            }));
+            audit::record(conn, &event, now.0, audit)?;
             Ok(settled)
         })
     }

@@ -45,7 +45,7 @@ async fn authorize(
     event: &str,
     headers: &HeaderMap,
     action: Action,
-) -> Result<(), ServerError> {
+) -> Result<crate::audit::Actor, ServerError> {
     let token = bearer(headers).ok_or(ServerError::Unauthenticated)?;
     let (store, event) = (state.store.clone(), event.to_string());
     let identity = blocking(move || {
@@ -58,7 +58,8 @@ async fn authorize(
     })
     .await?
     .ok_or(ServerError::Unauthenticated)?;
-    identity.check(action)
+    identity.check(action)?;
+    Ok(identity.actor())
 }
 
 fn timestamp(millis: Option<i64>) -> Option<String> {
@@ -388,14 +389,14 @@ type Store = std::sync::Arc<ServerStore>;
 
 macro_rules! with_ability {
     ($state:expr, $event:expr, $headers:expr, $action:expr, $work:expr) => {{
-        authorize(&$state, &$event, &$headers, $action).await?;
-        with_ability!(checked $state, $event, $work)
+        let actor = authorize(&$state, &$event, &$headers, $action).await?;
+        with_ability!(checked actor, $state, $event, $work)
     }};
-    (checked $state:expr, $event:expr, $work:expr) => {{
+    (checked $actor:expr, $state:expr, $event:expr, $work:expr) => {{
         let store = $state.store.clone();
         let event = $event.clone();
-        let work = $work;
-        blocking(move || work(&store, &event)).await
+        let (actor, work) = ($actor, $work);
+        blocking(move || crate::audit::acting_as(actor, || work(&store, &event))).await
     }};
 }
 
@@ -435,9 +436,9 @@ pub(crate) async fn store_product(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    authorize(&s, &e, &h, WRITE).await?;
+    let actor = authorize(&s, &e, &h, WRITE).await?;
     let changes = changes(body)?;
-    let product = with_ability!(checked s, e, move |st: &Store, ev: &str| st
+    let product = with_ability!(checked actor, s, e, move |st: &Store, ev: &str| st
         .store_shop_product(ev, changes))?;
     Ok((StatusCode::CREATED, Json(Envelope::ok(product))).into_response())
 }
@@ -477,9 +478,9 @@ pub(crate) async fn update_product(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    authorize(&s, &e, &h, WRITE).await?;
+    let actor = authorize(&s, &e, &h, WRITE).await?;
     let changes = changes(body)?;
-    with_ability!(checked s, e, move |st: &Store, ev: &str| st
+    with_ability!(checked actor, s, e, move |st: &Store, ev: &str| st
         .update_shop_product(ev, &id, changes))
     .map(ok)
 }

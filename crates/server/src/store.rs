@@ -107,6 +107,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pin_lookup",
         sql: include_str!("../../../migrations/server/0014_pin_lookup.sql"),
     },
+    Migration {
+        version: 15,
+        name: "audit",
+        sql: include_str!("../../../migrations/server/0015_audit.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -180,6 +185,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 14,
         name: "pin_lookup",
         sql: include_str!("../../../migrations/server-pg/0014_pin_lookup.sql"),
+    },
+    PgMigration {
+        version: 15,
+        name: "audit",
+        sql: include_str!("../../../migrations/server-pg/0015_audit.sql"),
     },
 ];
 
@@ -373,12 +383,17 @@ impl ServerStore {
         mode: WriteMode,
         work: impl FnOnce(&Connection) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, ServerError> {
+        // The write may run on the writer thread: it takes along who asked
+        // for it, for the audit records it makes.
+        let actor = crate::audit::current_actor();
         match &self.storage {
             // SQLite's single writer is alone either way.
-            Storage::Sqlite { writer, .. } => {
-                writer.write(move |conn| work(&Connection::sqlite(conn)))
+            Storage::Sqlite { writer, .. } => writer.write(move |conn| {
+                crate::audit::acting_as(actor, || work(&Connection::sqlite(conn)))
+            }),
+            Storage::Postgres(database) => {
+                database.write(mode, |conn| crate::audit::acting_as(actor, || work(conn)))
             }
-            Storage::Postgres(database) => database.write(mode, work),
         }
     }
 
@@ -489,6 +504,11 @@ impl ServerStore {
                 uuid::Uuid::new_v4().to_string(),
             ],
         )?;
+        let audit = crate::audit::Audit::new(
+            tapster_api::audit::AuditAction::TerminalCreated,
+            serde_json::json!({ "friendly_name": friendly_name, "permission": permission.as_str() }),
+        );
+        crate::audit::record(tx, event, now.0, audit.subject(id.as_str()))?;
         Ok((id, token))
     }
 
@@ -716,6 +736,11 @@ impl ServerStore {
                     },
                 )?;
             }
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::WalletPaired,
+                serde_json::json!({ "starting_credit": credit.0, "paired_user": paired_user }),
+            );
+            crate::audit::record(tx, event, now.0, audit.wallet(token.as_str()))?;
             let row = Self::wallet_row(tx, event, token)?
                 .ok_or_else(|| ServerError::Internal("wallet vanished".into()))?;
             Ok(row.resource())
@@ -1176,6 +1201,19 @@ impl ServerStore {
             ))
         })?;
         problems.extend(promo.collect::<crate::db::Result<Vec<_>>>()?);
+        // Every event's audit trail, whole and unedited.
+        let events: Vec<String> = conn
+            .prepare("SELECT id FROM events ORDER BY id")?
+            .query_map((), |r| r.get(0))?
+            .collect::<crate::db::Result<_>>()?;
+        for event in events {
+            let verified = self.verify_audit(&event)?;
+            if let Some(seq) = verified.first_broken {
+                problems.push(format!(
+                    "event {event}: the audit trail is broken at record {seq} (edited, removed or reordered)"
+                ));
+            }
+        }
         Ok(problems)
     }
 

@@ -497,6 +497,11 @@ impl ServerStore {
                 params![event, app, hash, can_write, now],
             )?;
             tracing::info!(event, app, can_write, "integration key made");
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::IntegrationCreated,
+                serde_json::json!({ "can_write": can_write }),
+            );
+            crate::audit::record(tx, &event, now, audit.subject(app.as_str()))?;
             Ok(Integration {
                 app,
                 can_write,
@@ -519,6 +524,11 @@ impl ServerStore {
                 return Err(ServerError::NotFound(format!("a key of integration '{app}'")));
             }
             tracing::info!(event, app, "integration key revoked");
+            let audit = crate::audit::Audit::new(
+                tapster_api::audit::AuditAction::IntegrationRevoked,
+                serde_json::json!({}),
+            );
+            crate::audit::record(tx, &event, now, audit.subject(app.as_str()))?;
             Ok(())
         })
     }

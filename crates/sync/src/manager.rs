@@ -5,6 +5,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tapster_api::audit::{AuditQuery, AuditRecord, AuditVerification};
 use tapster_api::backoffice::{
     InventoryCount, InventoryItemResource, InventoryTransaction, NewCount, NewMovement,
     SaveInventoryItem, SaveVendor, SoldOutChanged, StockOverview, VendorResource,
@@ -297,6 +298,25 @@ impl ManagerSession {
         }
         let (_, _, bytes) = self.client.send_raw(self.client.http().get(url)).await?;
         Ok(bytes)
+    }
+
+    /// The audit trail's records that match `query` (managers only).
+    pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, ApiError> {
+        self.client
+            .data(self.client.http().get(self.url("audit")).query(query))
+            .await
+    }
+
+    /// The same records as CSV, as bytes.
+    pub async fn audit_csv(&self, query: &AuditQuery) -> Result<Vec<u8>, ApiError> {
+        let request = self.client.http().get(self.url("audit.csv")).query(query);
+        let (_, _, bytes) = self.client.send_raw(request).await?;
+        Ok(bytes)
+    }
+
+    /// Whether the whole trail is intact, as the server recomputes it.
+    pub async fn verify_audit(&self) -> Result<AuditVerification, ApiError> {
+        self.get("audit/verify").await
     }
 
     /// The event's payout runs, newest first.

@@ -377,6 +377,44 @@ reachable: boolean | null,
  */
 health_message: string, tss_serial: string, since_ms: number | null, signed: number, unsigned: number, outages: Array<OutageLine>, business: BusinessForm, };
 
+export type AuditForm = { 
+/**
+ * A staff member's id.
+ */
+staff: string, 
+/**
+ * An action's name (`payout`, `product_changed`…).
+ */
+action: string, 
+/**
+ * A wristband's token id.
+ */
+wallet: string, from_ms: number | null, until_ms: number | null, };
+
+export type AuditView = { intact: boolean, first_broken: number | null, 
+/**
+ * Records in the whole trail.
+ */
+total: number, rows: Array<AuditRow>, 
+/**
+ * Only the newest records are shown; the export has them all.
+ */
+limited: boolean, };
+
+export type AuditRow = { seq: number, at_ms: number, 
+/**
+ * `admin`, `staff`, `guest` or `console`.
+ */
+actor_kind: string, 
+/**
+ * The staff member's name (or id, or the guest's band).
+ */
+actor: string, terminal: string, action: string, wallet: string, subject: string, 
+/**
+ * The action's figures as JSON text: `{"price":[450,500]}`.
+ */
+detail: string, };
+
 export type OutageLine = { till: string, from_ms: number, to_ms: number, receipts: number, reason: string, };
 
 export type BusinessForm = { name: string, street: string, postcode: string, city: string, 
