@@ -675,4 +675,34 @@ fn a_manager_sees_the_tse_and_exports_dsfinvk_on_a_connected_till() {
     ));
     assert!(exported.get("error").is_none(), "{exported}");
     assert_eq!(&std::fs::read(&zip).unwrap()[..2], b"PK");
+
+    // The Audit tab: both changes of the TSE, the admin token's and Max's
+    // at this till, newest first, the chain checked.
+    app.click("manage-tab-audit");
+    app.wait("audit-intact");
+    let rows = "const rows = [...document.querySelectorAll('[data-testid=audit-row]')];";
+    wait_until(
+        &app,
+        "Max's TSE change in the trail",
+        &format!("{rows} return rows.some((r) => r.dataset.action === 'fiscal_device_changed' && r.textContent.includes('Max') && r.textContent.includes('Office'))"),
+    );
+    app.screenshot("audit-tab");
+    // Filtered by action: only those two.
+    app.script(
+        "const s = document.querySelector('[data-testid=audit-action]'); \
+         s.value = 'fiscal_device_changed'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+    app.click("audit-apply");
+    wait_until(
+        &app,
+        "the trail filtered by action",
+        &format!("{rows} return rows.length === 2 && rows.every((r) => r.dataset.action === 'fiscal_device_changed')"),
+    );
+    let texts = app
+        .script(&format!(
+            "{rows} return rows.map((r) => r.textContent).join('\\n')"
+        ))
+        .to_string();
+    assert!(texts.contains("Admin"), "{texts}");
+    assert!(texts.contains("scheme: simulated"), "{texts}");
 }

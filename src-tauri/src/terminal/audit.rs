@@ -113,3 +113,26 @@ fn row(record: AuditRecord) -> view::AuditRow {
         detail: record.detail.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tapster_api::audit::AuditAction;
+
+    /// The tab's list of actions (its filter, its words) is the server's.
+    #[test]
+    fn the_ui_knows_every_audited_action() {
+        let source = include_str!("../../../ui/src/lib/audit.ts");
+        let list = source
+            .split("export const AUDIT_ACTIONS = [")
+            .nth(1)
+            .and_then(|rest| rest.split("] as const").next())
+            .expect("AUDIT_ACTIONS in ui/src/lib/audit.ts");
+        let names: Vec<&str> = list
+            .split(',')
+            .map(|name| name.trim().trim_matches('"'))
+            .filter(|name| !name.is_empty())
+            .collect();
+        let expected: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names, expected);
+    }
+}

@@ -23,6 +23,8 @@ import type {
   PayoutSettingsForm,
   FiscalView,
   FiscalForm,
+  AuditForm,
+  AuditView,
   NewPayoutRunForm,
   ExportFormat,
   Exported,
@@ -179,6 +181,8 @@ export const backend = {
   /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
   savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
   /** The event's TSE: device, health, outages per till, business details (connected tills, managers). */
+  auditTrail: (form: AuditForm) => call<AuditView>("audit_trail", { form }),
+  saveAuditCsv: (form: AuditForm, path: string) => call<Exported>("save_audit_csv", { form, path }),
   fiscal: () => call<FiscalView>("fiscal"),
   saveFiscal: (form: FiscalForm) => call<FiscalView>("save_fiscal", { form }),
   /** The DSFinV-K export (ZIP) of business days `from` to `to` (`2026-07-17`; empty: all) to `path`. */

@@ -5,7 +5,7 @@ const at = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(y, mo -
 
 describe("tabs by role", () => {
   it("shows supervisors a part and managers everything", () => {
-    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "fiscal", "settings"]);
+    expect(tabsFor("manager")).toEqual(["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "fiscal", "audit", "settings"]);
     expect(tabsFor("supervisor")).toEqual(["reports", "stock", "wallets", "terminals", "sync"]);
     expect(tabsFor("cashier")).toEqual([]);
     expect(canManage("manager")).toBe(true);

@@ -4,9 +4,9 @@
 import type { Role } from "./bindings";
 import { fromLocalInput, startOfLocalDay } from "./localTime";
 
-export type ManageTab = "reports" | "catalogue" | "stock" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "payouts" | "fiscal" | "settings";
+export type ManageTab = "reports" | "catalogue" | "stock" | "staff" | "wallets" | "terminals" | "sync" | "passes" | "bands" | "payouts" | "fiscal" | "audit" | "settings";
 
-const ALL_TABS: ManageTab[] = ["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "fiscal", "settings"];
+const ALL_TABS: ManageTab[] = ["reports", "catalogue", "stock", "staff", "wallets", "terminals", "sync", "passes", "bands", "payouts", "fiscal", "audit", "settings"];
 // A supervisor (bar lead) books stock at the bars too.
 const SUPERVISOR_TABS: ManageTab[] = ["reports", "stock", "wallets", "terminals", "sync"];
 

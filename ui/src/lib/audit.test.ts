@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { AUDIT_ACTIONS, actionText, detailText } from "./audit";
+
+describe("audit", () => {
+  it("names every action in both languages", () => {
+    for (const action of AUDIT_ACTIONS) {
+      expect(actionText(action, "de")).not.toBe(action);
+      expect(actionText(action, "en")).not.toBe(action);
+    }
+    expect(actionText("payout", "de")).toBe("Auszahlung");
+    // An action from a newer server still shows, by its name.
+    expect(actionText("something_new", "en")).toBe("something_new");
+  });
+
+  it("shows a change with an arrow and cents as money", () => {
+    const line = detailText('{"price":[450,500],"name":["Bier","Bier 0,5 l"]}', "EUR", "de").replace(/\s/g, " ");
+    expect(line).toBe("price: 4,50 € → 5,00 €; name: Bier → Bier 0,5 l");
+    expect(detailText('{"amount":2600,"tender":"cash"}', "EUR", "en")).toBe("amount: €26.00; tender: cash");
+    expect(detailText('{"max_wallet_balance":[25000,32100]}', "EUR", "en")).toBe("max_wallet_balance: €250.00 → €321.00");
+  });
+
+  it("leaves out empty fields and reads flags", () => {
+    expect(detailText('{"reverses":null,"offline":true}', "EUR", "de")).toBe("offline: ja");
+    expect(detailText("{}", "EUR", "en")).toBe("");
+  });
+
+  it("shows text it cannot read as it is", () => {
+    expect(detailText("not json", "EUR", "en")).toBe("not json");
+  });
+});
