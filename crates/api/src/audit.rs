@@ -37,6 +37,10 @@ pub enum AuditAction {
     BandKeysRotated,
     IntegrationCreated,
     IntegrationRevoked,
+    PassesCreated,
+    PassesImported,
+    PassBlocked,
+    PassUnblocked,
 }
 
 impl AuditAction {
@@ -70,6 +74,10 @@ impl AuditAction {
         AuditAction::BandKeysRotated,
         AuditAction::IntegrationCreated,
         AuditAction::IntegrationRevoked,
+        AuditAction::PassesCreated,
+        AuditAction::PassesImported,
+        AuditAction::PassBlocked,
+        AuditAction::PassUnblocked,
     ];
 
     /// The stored and wire name, `snake_case`.
@@ -104,6 +112,10 @@ impl AuditAction {
             AuditAction::BandKeysRotated => "band_keys_rotated",
             AuditAction::IntegrationCreated => "integration_created",
             AuditAction::IntegrationRevoked => "integration_revoked",
+            AuditAction::PassesCreated => "passes_created",
+            AuditAction::PassesImported => "passes_imported",
+            AuditAction::PassBlocked => "pass_blocked",
+            AuditAction::PassUnblocked => "pass_unblocked",
         }
     }
 

@@ -11,8 +11,11 @@ use tapster_api::PassFeed;
 use tapster_ledger::passes::{Benefit, KnownPass, Pass, PassCode, PassRefusal};
 use tapster_ledger::{IdempotencyKey, Timestamp};
 
+use crate::audit::{self, Audit};
 use crate::error::ServerError;
 use crate::store::ServerStore;
+use serde_json::json;
+use tapster_api::audit::AuditAction;
 
 /// At most this many passes per batch or import.
 pub const MAX_BATCH: u32 = 10_000;
@@ -340,6 +343,14 @@ impl ServerStore {
                 insert(tx, &event, &pass, &id, None, now)?;
                 codes.push(pass.code.to_string());
             }
+            // What the batch gives, never its codes.
+            let audit = Audit::new(AuditAction::PassesCreated, json!({
+                "count": codes.len(),
+                "title": batch.title.trim(),
+                "benefit": batch.benefit,
+                "max_redemptions": max,
+            }));
+            audit::record(tx, &event, now, audit.subject(id.as_str()))?;
             Ok(PassBatch { batch: id, codes })
         })?;
         tracing::info!(batch = %made.batch, count = made.codes.len(), "passes made");
@@ -398,6 +409,16 @@ impl ServerStore {
                 )?;
                 out.push(pass.code.to_string());
             }
+            let audit = Audit::new(
+                AuditAction::PassesImported,
+                json!({
+                    "count": out.len(),
+                    "title": template.title.trim(),
+                    "benefit": template.benefit,
+                    "max_redemptions": max,
+                }),
+            );
+            audit::record(tx, &event, now, audit.subject(id.as_str()))?;
             Ok(PassBatch {
                 batch: id,
                 codes: out,
@@ -475,7 +496,7 @@ impl ServerStore {
         code: &str,
         blocked: bool,
     ) -> Result<StoredPass, ServerError> {
-        let (e, c) = (event.to_string(), code.to_string());
+        let (e, c, now) = (event.to_string(), code.to_string(), self.clock.now().0);
         self.write(move |tx| {
             let changed = tx.execute(
                 "UPDATE passes SET blocked = ?3 WHERE event_id = ?1 AND code = ?2",
@@ -484,6 +505,17 @@ impl ServerStore {
             if changed == 0 {
                 return Err(ServerError::NotFound("this pass".into()));
             }
+            let action = if blocked {
+                AuditAction::PassBlocked
+            } else {
+                AuditAction::PassUnblocked
+            };
+            audit::record(
+                tx,
+                &e,
+                now,
+                Audit::new(action, json!({})).subject(c.as_str()),
+            )?;
             bump(tx, &e, &c)
         })?;
         self.pass(event, code)

@@ -205,6 +205,26 @@ fn each_manager_action_leaves_one_record_naming_who_did_it() {
         Some(json!({"id": "lea", "name": "Lea", "role": "cashier", "pin": "8642"})),
     );
     ok(&server, &fx, &admin, "POST", "band-keys/rotate", None);
+    let made = ok(
+        &server,
+        &fx,
+        &admin,
+        "POST",
+        "passes",
+        Some(
+            json!({"count": 2, "title": "Freigetränk", "subtitle": "Helfer", "benefit": {"type": "voucher", "value": 5_00}}),
+        ),
+    );
+    let batch = made["data"]["batch"].as_str().unwrap().to_string();
+    let code = made["data"]["codes"][0].as_str().unwrap().to_string();
+    ok(
+        &server,
+        &fx,
+        &admin,
+        "POST",
+        &format!("passes/{code}/block"),
+        None,
+    );
 
     // A manager's session opened on the bar's till.
     let max = manager_session(&server, &fx, "max", "4444");
@@ -273,6 +293,8 @@ fn each_manager_action_leaves_one_record_naming_who_did_it() {
             expect("terminal_archived", "admin", "", "", "", &terminal),
             expect("staff_created", "admin", "", "", "", "lea"),
             expect("band_keys_rotated", "admin", "", "", "", ""),
+            expect("passes_created", "admin", "", "", "", &batch),
+            expect("pass_blocked", "admin", "", "", "", &code),
             expect("staff_changed", "staff", "max", bar, "", "lea"),
             expect("wallet_blocked", "staff", "max", bar, &bands[0], ""),
             expect("wallet_unblocked", "staff", "max", bar, &bands[0], ""),
@@ -297,8 +319,14 @@ fn each_manager_action_leaves_one_record_naming_who_did_it() {
     assert_eq!(detail("payout")["amount"], paid["data"]["amount"]);
     assert_eq!(detail("balance_moved")["to"], new_band);
     assert_eq!(detail("wallet_paired")["starting_credit"], 5_00);
+    assert_eq!(detail("passes_created")["count"], 2);
     let text = serde_json::to_string(&records).unwrap();
     assert!(!text.contains("8642"), "no PIN in the trail");
+    let second_code = made["data"]["codes"][1].as_str().unwrap();
+    assert!(
+        !text.contains(second_code),
+        "no pass code that was not blocked"
+    );
     // Names beside the ids, for people.
     let moved = records
         .iter()

@@ -35,6 +35,10 @@ export const AUDIT_ACTIONS = [
   "band_keys_rotated",
   "integration_created",
   "integration_revoked",
+  "passes_created",
+  "passes_imported",
+  "pass_blocked",
+  "pass_unblocked",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -70,6 +74,10 @@ const names: Record<Language, Record<AuditAction, string>> = {
     band_keys_rotated: "Armband-Schlüssel gewechselt",
     integration_created: "Schnittstelle freigegeben",
     integration_revoked: "Schnittstelle gesperrt",
+    passes_created: "Pässe erstellt",
+    passes_imported: "Pässe importiert",
+    pass_blocked: "Pass gesperrt",
+    pass_unblocked: "Pass entsperrt",
   },
   en: {
     settings_changed: "Settings changed",
@@ -101,6 +109,10 @@ const names: Record<Language, Record<AuditAction, string>> = {
     band_keys_rotated: "Band keys rotated",
     integration_created: "Integration allowed",
     integration_revoked: "Integration revoked",
+    passes_created: "Passes made",
+    passes_imported: "Passes imported",
+    pass_blocked: "Pass blocked",
+    pass_unblocked: "Pass unblocked",
   },
 };
 
