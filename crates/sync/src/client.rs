@@ -450,6 +450,24 @@ impl ServerClient {
         }
     }
 
+    /// Whether the server's address accepts a connection now: a TCP
+    /// connect, nothing sent, no TLS. For noticing that the network or the
+    /// server is back while no request could connect.
+    pub async fn accepts_connections(&self, within: Duration) -> bool {
+        let Ok(url) = reqwest::Url::parse(&self.base) else {
+            return false;
+        };
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        // An IPv6 literal comes bracketed.
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        matches!(
+            tokio::time::timeout(within, tokio::net::TcpStream::connect((host, port))).await,
+            Ok(Ok(_))
+        )
+    }
+
     /// The API root requests go to (for the probe's report).
     pub fn base(&self) -> &str {
         &self.base

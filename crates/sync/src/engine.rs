@@ -36,9 +36,15 @@ pub struct SyncConfig {
     pub batch_size: u32,
     /// Wallets per feed page.
     pub feed_page: u32,
-    /// First retry delay and the cap of the exponential backoff.
+    /// First retry delay and the cap of the exponential backoff (15 s: a
+    /// bar whose network is back is not left waiting a minute).
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// While no connection to the server can be made, how often the till
+    /// tries to open one (a TCP connect, nothing sent): the moment it
+    /// succeeds (the network or the server is back) the till syncs, not
+    /// only when the backoff runs out. Zero: never.
+    pub reconnect_probe: Duration,
     pub app_version: String,
 }
 
@@ -51,7 +57,8 @@ impl Default for SyncConfig {
             batch_size: 500,
             feed_page: 1000,
             backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(60),
+            backoff_cap: Duration::from_secs(15),
+            reconnect_probe: Duration::from_secs(1),
             app_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

@@ -106,6 +106,20 @@ pub fn backoff(failures: u32, base: Duration, cap: Duration, random: f64) -> Dur
     ceiling.mul_f64(random.clamp(0.0, 1.0))
 }
 
+/// Returns once the server's address accepts a connection, trying every
+/// `every`, then after a random part of `every`: tills that come back
+/// from the same outage do not all ask in the same instant.
+async fn until_connectable(syncer: &Syncer, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if syncer.client().accepts_connections(every).await {
+            let spread = every.mul_f64(rand::thread_rng().gen::<f64>());
+            tokio::time::sleep(spread).await;
+            return;
+        }
+    }
+}
+
 pub fn start(syncer: Arc<Syncer>, clock: Arc<dyn Clock>) -> SyncHandle {
     let (sender, receiver) = watch::channel(SyncStatus::starting());
     let wake = Arc::new(Notify::new());
@@ -137,6 +151,7 @@ async fn run(
             }
         };
         let result = tracing::Instrument::instrument(syncer.round(&mut on_progress), span).await;
+        let mut no_connection = false;
         let wait = match result {
             Ok(report) => {
                 if report != Default::default() {
@@ -171,6 +186,7 @@ async fn run(
             }
             Err(error) => {
                 current.failures_in_a_row = current.failures_in_a_row.saturating_add(1);
+                no_connection = matches!(error, SyncError::Api(ApiError::NotConnected(_)));
                 current.connection = if matches!(error, SyncError::Api(ApiError::Untrusted(_))) {
                     Connection::Untrusted
                 } else if current.failures_in_a_row >= 3 {
@@ -234,10 +250,20 @@ async fn run(
 
         match wait {
             // After a failure the backoff (or the server's Retry-After) is
-            // kept even when sales ask to sync now: no retry per sale.
+            // kept even when sales ask to sync now: no retry per sale. When
+            // no connection could be made at all, the till watches for one
+            // and goes again the moment it can.
             Some(wait) if current.failures_in_a_row > 0 => {
+                let back = async {
+                    if no_connection && !config.reconnect_probe.is_zero() {
+                        until_connectable(&syncer, config.reconnect_probe).await
+                    } else {
+                        std::future::pending().await
+                    }
+                };
                 tokio::select! {
                     () = tokio::time::sleep(wait) => {},
+                    () = back => tracing::info!("the server accepts connections again: syncing now"),
                     () = stop.notified() => return,
                 }
             }

@@ -502,3 +502,65 @@ async fn sales_approved_online_reach_the_servers_ledger_copy_and_can_be_cancelle
         "two sales and a cancellation, none twice"
     );
 }
+
+/// A server gone (nothing listens: no connection can be made) and back:
+/// the till notices the moment its address takes connections again and
+/// syncs then, not when its backoff, here ten minutes, runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_till_syncs_the_moment_the_server_takes_connections_again() {
+    let event = Event::new(2, BALANCE);
+    let server = Server::start(&event.db, 0.0);
+    let address = server.address.clone();
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let mut config = fast_config();
+    config.backoff_base = Duration::from_secs(600);
+    config.backoff_cap = Duration::from_secs(600);
+    config.reconnect_probe = Duration::from_millis(500);
+    let syncer = syncer(&ledger, &server.url(), &event.id, &token, config);
+    let handle = tapster_sync::start(syncer, Arc::new(tapster_ledger::SystemClock));
+    let mut status = handle.status.clone();
+    wait_for(&mut status, Duration::from_secs(10), |s| {
+        s.connection == Connection::Online
+    })
+    .await;
+
+    server.kill();
+    ledger
+        .sell(
+            &sale(1, "beer"),
+            tapster_ledger::store::Authorisation::ThisLedger,
+        )
+        .unwrap();
+    handle.sync_now();
+    let failed = wait_for(&mut status, Duration::from_secs(10), |s| {
+        s.failures_in_a_row > 0
+    })
+    .await;
+    assert_eq!(failed.pending, 1, "{failed:?}");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot be reached")),
+        "{failed:?}"
+    );
+
+    // Back on the same address, a while later.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _server = Server::start_on(&event.db, 0.0, &address);
+    let back = Instant::now();
+    let synced = wait_for(&mut status, Duration::from_secs(20), |s| {
+        s.connection == Connection::Online && s.pending == 0
+    })
+    .await;
+    assert_eq!(synced.failures_in_a_row, 0);
+    assert!(back.elapsed() < Duration::from_secs(20));
+    let band = demo::wristband(1).to_string();
+    assert_eq!(
+        event.balances().get(&band).copied(),
+        Some(BALANCE - 7_00),
+        "the sale (a beer and its cup) reached the server once"
+    );
+    handle.stop().await;
+}
