@@ -579,6 +579,11 @@ pub struct Exported {
 pub struct ProductForm {
     /// `null` for a new product.
     pub id: Option<String>,
+    /// A new product's key, made once when its form opens: saving it again
+    /// (an answer lost, a second tap) names the same product, never a
+    /// second one.
+    #[serde(default)]
+    pub creation_key: Option<String>,
     pub name: String,
     pub subtitle: Option<String>,
     pub category: String,

@@ -228,6 +228,7 @@ fn the_report_adds_up_filters_and_exports_as_pdf_and_csv() {
 fn new_product(name: &str, price_cents: i64) -> ProductForm {
     ProductForm {
         id: None,
+        creation_key: None,
         name: name.into(),
         subtitle: Some("0,3 l".into()),
         category: "soft".into(),
@@ -272,6 +273,22 @@ fn the_catalogue_editor_changes_what_the_grid_sells() {
     let grid = t.catalog().unwrap();
     let sold = grid.products.iter().find(|p| p.id == id).unwrap();
     assert_eq!((sold.price_cents, sold.stock), (3_80, Some(24)));
+    // A new product saved twice with its form's key (the first answer
+    // never reached the screen) is one product, once on the grid.
+    let club_mate = ProductForm {
+        creation_key: Some("form-opened-once".into()),
+        ..new_product("Club-Mate", 3_50)
+    };
+    t.save_product(&club_mate).unwrap();
+    let admin = t.save_product(&club_mate).unwrap();
+    let made: Vec<_> = admin
+        .products
+        .iter()
+        .filter(|p| p.name == "Club-Mate")
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let club_id = made[0].id.clone().unwrap();
+    assert_eq!(admin.layout.iter().filter(|p| **p == club_id).count(), 1);
     assert_eq!(sold.deposit_cents, Some(2_00));
 
     // A new price counts for the next quote; an invalid form writes nothing.

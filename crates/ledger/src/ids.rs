@@ -204,6 +204,21 @@ pub fn slug(name: &str, max_len: usize) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// A new thing's id from its name and the key of the request that makes
+/// it: `Spezi` → `spezi-3fa91c`. The same key gives the same id, so a
+/// retry of a create whose answer was lost names the same thing (and the
+/// store answers it as made) instead of making a second one.
+pub fn slug_for_key(name: &str, key: &str, max_slug_len: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let slug = slug(name, max_slug_len);
+    if slug.is_empty() {
+        format!("p-{}", &digest[..6])
+    } else {
+        format!("{slug}-{}", &digest[..6])
+    }
+}
+
 fn validate_slug(field: &'static str, value: &str) -> Result<(), InputError> {
     if value.is_empty() || value.len() > MAX_SLUG_LEN {
         return Err(InputError::new(
@@ -330,6 +345,15 @@ uuid_id!(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_names_a_new_thing_the_same_each_time() {
+        let once = slug_for_key("Spezi 0,5 l", "key-1", 24);
+        assert_eq!(once, slug_for_key("Spezi 0,5 l", "key-1", 24));
+        assert_ne!(once, slug_for_key("Spezi 0,5 l", "key-2", 24));
+        assert!(once.starts_with("spezi-0-5-l-"), "{once}");
+        assert!(slug_for_key("!!!", "key-1", 24).starts_with("p-"));
+    }
+
     use super::*;
 
     #[test]

@@ -233,14 +233,17 @@ impl ServerStore {
             Self::ensure_event(conn, &event)?;
             crate::backoffice::check_product_refs(conn, &event, &product)?;
             let before = Self::product_of(conn, &event, &product.id)?;
-            match (create, before.is_some()) {
-                (true, true) => {
+            match (create, &before) {
+                // The same create again (its answer was lost): made once,
+                // answered as made.
+                (true, Some(made)) if made == &product => return Ok(product),
+                (true, Some(_)) => {
                     return Err(ServerError::Conflict(format!(
                         "product '{}' already exists",
                         product.id
                     )))
                 }
-                (false, false) => {
+                (false, None) => {
                     return Err(ServerError::NotFound(format!("product '{}'", product.id)))
                 }
                 _ => {}

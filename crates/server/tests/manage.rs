@@ -868,3 +868,43 @@ fn parallel_wrong_pins_cannot_get_past_the_lockout() {
         "32 wrong PINs in parallel leave the member locked: {body}"
     );
 }
+
+/// A till that lost the answer to a product's creation sends the same
+/// request again: the product is made once and the retry answered as made;
+/// other content under the same id is a conflict.
+#[test]
+fn creating_the_same_product_again_makes_it_once() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (_, products) = admin.call("GET", "products", None);
+    let mut spezi = products["data"][0].clone();
+    spezi["id"] = json!("spezi-3fa91c");
+    spezi["name"] = json!("Spezi");
+    let (first, made) = admin.call("POST", "products", Some(spezi.clone()));
+    assert_eq!(first, 201, "{made}");
+    let (again, answer) = admin.call("POST", "products", Some(spezi.clone()));
+    assert_eq!((again, &answer["data"]), (201, &made["data"]));
+    let (_, products) = admin.call("GET", "products", None);
+    let named: Vec<_> = products["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "Spezi")
+        .collect();
+    assert_eq!(named.len(), 1);
+    let (_, audit) = admin.call("GET", "audit?action=product_created", None);
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
+
+    let mut other = spezi.clone();
+    other["price"] = json!(9_99);
+    let (status, body) = admin.call("POST", "products", Some(other));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+}

@@ -59,21 +59,26 @@ fn vat_label(rate: VatRate) -> String {
 }
 
 /// A product id from its name: `Helles 0,5 l` → `helles-0-5-l-3f9a`.
-fn product_id_for(name: &str) -> Result<ProductId, AppError> {
-    let slug = tapster_ledger::ids::slug(name, 24);
+/// A new product's id: from its name and the form's creation key, so that
+/// saving the same new product again (the answer was lost) names the same
+/// product; without a key, a random one.
+fn product_id_for(name: &str, creation_key: Option<&str>) -> Result<ProductId, AppError> {
     let random = tapster_ledger::IdempotencyKey::random();
-    let tail = &random.as_str()[random.as_str().len() - 4..];
-    let id = if slug.is_empty() {
-        format!("p-{tail}")
-    } else {
-        format!("{slug}-{tail}")
-    };
-    ProductId::new(id).map_err(|e| invalid(e.to_string()))
+    let key = creation_key
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .unwrap_or(random.as_str());
+    if key.len() > 200 {
+        return Err(invalid("the creation key is longer than 200 characters"));
+    }
+    ProductId::new(tapster_ledger::ids::slug_for_key(name, key, 24))
+        .map_err(|e| invalid(e.to_string()))
 }
 
 fn product_form(p: &Product) -> view::ProductForm {
     view::ProductForm {
         id: Some(p.id.to_string()),
+        creation_key: None,
         name: p.name.clone(),
         subtitle: p.subtitle.clone(),
         category: p.category.to_string(),
@@ -166,7 +171,7 @@ fn staff_member(s: &Staff) -> view::StaffMember {
 pub(super) fn staff_member_id(form: &view::StaffForm) -> Result<StaffId, AppError> {
     let id = match form.id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => id.to_string(),
-        None => format!("s-{}", product_id_for(&form.name)?),
+        None => format!("s-{}", product_id_for(&form.name, None)?),
     };
     StaffId::new(id).map_err(|e| invalid(e.to_string()))
 }
@@ -613,9 +618,14 @@ impl Terminal {
             }
             None => None,
         };
-        let id = match &existing {
-            Some(product) => product.id.clone(),
-            None => product_id_for(&form.name)?,
+        let (id, existing) = match existing {
+            Some(product) => (product.id.clone(), Some(product)),
+            None => {
+                // A save of this new product again: the same product.
+                let id = product_id_for(&form.name, form.creation_key.as_deref())?;
+                let again = self.reader().product(&id)?;
+                (id, again)
+            }
         };
         let product = product_from_form(form, id, existing.as_ref())?;
         product.validate().map_err(|e| invalid(e.to_string()))?;
@@ -629,7 +639,7 @@ impl Terminal {
         self.ledger.upsert_product(&product)?;
         if new && !product.returnable {
             let mut terminal = self.ledger.terminal()?;
-            if !terminal.layout.is_empty() {
+            if !terminal.layout.is_empty() && !terminal.layout.contains(&product.id) {
                 terminal.layout.push(product.id.clone());
                 self.ledger.upsert_terminal(&terminal)?;
             }
@@ -655,7 +665,7 @@ impl Terminal {
                 known
             }
             None => {
-                let slug = product_id_for(name)?;
+                let slug = product_id_for(name, None)?;
                 Category {
                     id: CategoryId::new(format!("c-{slug}")).map_err(|e| invalid(e.to_string()))?,
                     name: name.trim().to_string(),

@@ -298,7 +298,7 @@ impl Terminal {
         self.ledger.upsert_product(&saved)?;
         if new && !saved.returnable {
             let mut layout = self.ledger.terminal()?.layout;
-            if !layout.is_empty() {
+            if !layout.is_empty() && !layout.contains(&saved.id) {
                 layout.push(saved.id.clone());
                 // The product is saved: a grid that could not follow is no
                 // reason to report failure (a second save would make it twice).

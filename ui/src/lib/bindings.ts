@@ -470,7 +470,13 @@ export type ProductForm = {
 /**
  * `null` for a new product.
  */
-id: string | null, name: string, subtitle: string | null, category: string, price_cents: number, 
+id: string | null, 
+/**
+ * A new product's key, made once when its form opens: saving it again
+ * (an answer lost, a second tap) names the same product, never a
+ * second one.
+ */
+creation_key: string | null, name: string, subtitle: string | null, category: string, price_cents: number, 
 /**
  * In basis points: 1900 is 19 %.
  */

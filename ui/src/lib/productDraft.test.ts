@@ -4,6 +4,7 @@ import { draftOf, formOf, newDraft, thumbnailOk, type ProductDraft } from "./pro
 
 const beer: ProductForm = {
   id: "beer",
+  creation_key: null,
   name: "Bier 0,5 l",
   subtitle: null,
   category: "drinks",
@@ -92,6 +93,16 @@ describe("product drafts", () => {
     expect(formOf({ ...draft, name: "Wasser", price: "2" })).toMatchObject({
       form: { id: null, name: "Wasser", price_cents: 200, background: "#3A6EA5" },
     });
+  });
+
+  it("give each new product its own creation key, kept through every save of the form", () => {
+    const draft = newDraft(admin);
+    expect(draft.creation_key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(newDraft(admin).creation_key).not.toBe(draft.creation_key);
+    const first = formOf({ ...draft, name: "Wasser", price: "2" });
+    const again = formOf({ ...draft, name: "Wasser", price: "2" });
+    expect("form" in first && "form" in again && first.form.creation_key === again.form.creation_key).toBe(true);
+    expect(draftOf(promoted, "de").creation_key).toBeNull();
   });
 
   it("carry picture, ribbon, sale text and description through, empty ones as null", () => {

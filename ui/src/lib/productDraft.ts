@@ -15,6 +15,8 @@ export const MAX_THUMBNAIL_URL_LEN = 2048;
 
 export type ProductDraft = {
   id: string | null;
+  /** A new product's key (see ProductForm.creation_key); null when editing. */
+  creation_key: string | null;
   name: string;
   subtitle: string;
   category: string;
@@ -74,6 +76,7 @@ export function thumbnailOk(url: string): boolean {
 export function draftOf(form: ProductForm, language: Language): ProductDraft {
   return {
     id: form.id,
+    creation_key: null,
     name: form.name,
     subtitle: form.subtitle ?? "",
     category: form.category,
@@ -102,6 +105,8 @@ export function newDraft(admin: CatalogueAdmin): ProductDraft {
   const rates = admin.vat_rates;
   return {
     id: null,
+    // Made once per new product: saving it again names the same product.
+    creation_key: crypto.randomUUID(),
     name: "",
     subtitle: "",
     category: admin.categories[0]?.id ?? "",
@@ -153,6 +158,7 @@ export function formOf(draft: ProductDraft): { form: ProductForm } | { problem: 
   return {
     form: {
       id: draft.id,
+      creation_key: draft.creation_key,
       name,
       subtitle: subtitle ? subtitle : null,
       category: draft.category,
