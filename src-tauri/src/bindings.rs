@@ -71,6 +71,7 @@ pub fn typescript() -> String {
         ExportFormat::decl(&cfg),
         PayoutsView::decl(&cfg),
         FiscalView::decl(&cfg),
+        StartupFailure::decl(&cfg),
         AuditForm::decl(&cfg),
         AuditView::decl(&cfg),
         AuditRow::decl(&cfg),

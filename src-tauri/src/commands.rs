@@ -514,6 +514,15 @@ pub async fn save_pass_sheet(
         .await
 }
 
+/// Why the till refused to start, if it did: the window shows it instead
+/// of the login (no other command works then).
+#[tauri::command]
+pub fn startup_failure(
+    failure: tauri::State<'_, crate::StartupRefused>,
+) -> Option<view::StartupFailure> {
+    failure.0.clone()
+}
+
 #[tauri::command]
 pub async fn audit_trail(
     terminal: Term<'_>,

@@ -30,6 +30,9 @@ use crate::terminal::{AppEvent, Terminal};
 /// Set once a manager's PIN allowed the app to close (kiosk mode).
 pub struct ExitAllowed(pub std::sync::atomic::AtomicBool);
 
+/// Why this till refused to start (none when it started).
+pub struct StartupRefused(pub Option<view::StartupFailure>);
+
 /// Keeps the background sync running for as long as the app does.
 pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
 
@@ -126,7 +129,24 @@ pub fn run(config: Config) -> anyhow::Result<()> {
                     tracing::warn!(%error, "event not delivered to the window");
                 }
             });
-            let mut terminal = Terminal::start(config.options.clone(), emit)?;
+            let mut terminal = match Terminal::start(config.options.clone(), emit) {
+                Ok(terminal) => terminal,
+                // The window opens and says why, with what to do; nothing
+                // else runs (no sale, no sync from a broken ledger).
+                Err(error) => match error.downcast::<terminal::LedgerTampered>() {
+                    Ok(tampered) => {
+                        app.manage(StartupRefused(Some(tampered.view())));
+                        // Nothing runs that a manager's PIN could end:
+                        // the window closes as any other (kiosk or not).
+                        app.state::<ExitAllowed>()
+                            .0
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                        return Ok(());
+                    }
+                    Err(error) => return Err(error.into()),
+                },
+            };
+            app.manage(StartupRefused(None));
             terminal.pin_settings(config.pinned.clone());
             if let Some(server) = &config.server {
                 let syncer = config::syncer(
@@ -175,6 +195,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::login_with_badge,
             commands::encoding_station,
             commands::passes,
+            commands::startup_failure,
             commands::audit_trail,
             commands::save_audit_csv,
             commands::fiscal,

@@ -237,6 +237,36 @@ fn printer_state(status: PrinterStatus) -> view::PrinterState {
     }
 }
 
+/// Why a till refuses to start: its ledger was changed outside Tapster
+/// (an edited amount, a deleted sale), so its hash chain breaks. The
+/// window shows it with what to do ([`view::StartupFailure`]).
+#[derive(Debug, thiserror::Error)]
+#[error("the ledger {} fails its hash-chain check ({problems} problem(s), first: {first:?}): it was changed outside Tapster. Do not sell on this till; call the event manager (the server keeps its own copy of every synced entry).", path.display())]
+pub struct LedgerTampered {
+    pub path: std::path::PathBuf,
+    pub terminal: String,
+    pub problems: usize,
+    pub first: tapster_ledger::chain::ChainProblem,
+}
+
+impl LedgerTampered {
+    pub fn view(&self) -> view::StartupFailure {
+        use tapster_ledger::chain::ChainProblem;
+        let (kind, sequence) = match &self.first {
+            ChainProblem::Gap { expected, .. } => ("gap", *expected),
+            ChainProblem::BrokenLink { sequence, .. } => ("broken_link", *sequence),
+            ChainProblem::ContentChanged { sequence, .. } => ("content_changed", *sequence),
+        };
+        view::StartupFailure {
+            ledger_path: self.path.display().to_string(),
+            terminal: self.terminal.clone(),
+            problems: i64::try_from(self.problems).unwrap_or(i64::MAX),
+            first_kind: kind.to_string(),
+            first_sequence: sequence,
+        }
+    }
+}
+
 impl Terminal {
     /// Opens the ledger (seeding the demo bar when asked and empty), starts
     /// the reader and the printer queue.
@@ -279,11 +309,13 @@ impl Terminal {
                 ?first,
                 "the ledger fails its hash-chain check"
             );
-            anyhow::bail!(
-                "the ledger {} fails its hash-chain check ({} problem(s), first: {first:?}): it was changed outside Tapster. Do not sell on this till; call the event manager (the server keeps its own copy of every synced entry).",
-                path.display(),
-                problems.len()
-            );
+            return Err(LedgerTampered {
+                path: path.clone(),
+                terminal: options.terminal.to_string(),
+                problems: problems.len(),
+                first: first.clone(),
+            }
+            .into());
         }
         if options.demo && fresh {
             demo::seed(&ledger, DEMO_WRISTBANDS)?;

@@ -1165,6 +1165,22 @@ pub struct FiscalView {
     pub business: BusinessForm,
 }
 
+/// A till that refuses to start, as its window shows it: its ledger fails
+/// the hash-chain check (changed outside Tapster).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct StartupFailure {
+    /// The ledger file, to hand to whoever investigates (not to delete).
+    pub ledger_path: String,
+    pub terminal: String,
+    #[ts(type = "number")]
+    pub problems: i64,
+    /// `gap` (entries missing), `broken_link` or `content_changed` (edited).
+    pub first_kind: String,
+    /// The entry where the chain first breaks.
+    #[ts(type = "number")]
+    pub first_sequence: i64,
+}
+
 /// The Audit tab's filter: empty fields filter nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, TS)]
 pub struct AuditForm {

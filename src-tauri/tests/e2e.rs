@@ -604,3 +604,56 @@ fn a_new_till_is_set_up_as_a_standalone_event_in_the_real_window() {
     app.wait("category-new");
     app.screenshot("empty-catalogue");
 }
+
+/// A ledger changed outside Tapster (a sale's amount edited in the file):
+/// the till does not start selling; its window says so, in German and
+/// English, with what to do and which file to keep, and closes normally.
+#[test]
+fn a_till_whose_ledger_was_changed_outside_tapster_says_so_on_screen() {
+    let data = tempfile::tempdir().unwrap();
+    // The demo event's ledger lives in the data dir's `demo/`.
+    let demo = data.path().join("demo");
+    {
+        let till = common::start_in(&demo);
+        let t = &till.terminal;
+        t.login("1111").unwrap();
+        t.open_shift(0, "open").unwrap();
+        common::block(t.pay(
+            &common::items(&[("water", 1)]),
+            tapster_app::view::Tender::Cash,
+            None,
+            "cash-1",
+            None,
+        ))
+        .unwrap();
+    }
+    let ledger = demo.join("ledger.sqlite");
+    let conn = rusqlite::Connection::open(&ledger).unwrap();
+    conn.execute_batch("DROP TRIGGER entries_no_update")
+        .unwrap();
+    let edited = conn
+        .execute("UPDATE entries SET amount = 1 WHERE kind = 'sale'", [])
+        .unwrap();
+    assert_eq!(edited, 1);
+    drop(conn);
+    let problems = tapster_ledger::LedgerReader::open(&ledger)
+        .unwrap()
+        .verify_chain()
+        .unwrap();
+    assert!(!problems.is_empty(), "the edit breaks the chain");
+
+    let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-refused");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+    app.wait("startup-refused");
+    let what = app.text("refused-what-de");
+    assert!(what.contains("eine Buchung wurde verändert"), "{what}");
+    assert!(app.text("refused-what-en").contains("an entry was changed"));
+    assert!(app.text("refused-facts").contains("ledger.sqlite"));
+    assert!(
+        app.find("screen-login").is_none(),
+        "no login on a changed ledger"
+    );
+    app.screenshot("refused");
+}

@@ -464,6 +464,14 @@ fn a_ledger_changed_outside_tapster_is_refused_at_start() {
         format!("{refused:#}").contains("hash-chain check"),
         "{refused:#}"
     );
+    // What the window shows instead of the login.
+    let shown = refused
+        .downcast_ref::<tapster_app::terminal::LedgerTampered>()
+        .expect("a typed refusal")
+        .view();
+    assert_eq!(shown.first_kind, "content_changed");
+    assert_eq!(shown.problems, 1);
+    assert!(shown.ledger_path.ends_with("ledger.sqlite"));
 }
 
 fn checked_tap(f: &Fixture, token: &str, band: tapster_nfc::ntag424::BandCheck) {

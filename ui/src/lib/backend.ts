@@ -25,6 +25,7 @@ import type {
   FiscalForm,
   AuditForm,
   AuditView,
+  StartupFailure,
   NewPayoutRunForm,
   ExportFormat,
   Exported,
@@ -181,6 +182,7 @@ export const backend = {
   /** Writes a batch's sheet of pass cards (PDF) to `path` (chosen in the save dialog). */
   savePassSheet: (batch: string, path: string) => call<Exported>("save_pass_sheet", { batch, path }),
   /** The event's TSE: device, health, outages per till, business details (connected tills, managers). */
+  startupFailure: () => call<StartupFailure | null>("startup_failure"),
   auditTrail: (form: AuditForm) => call<AuditView>("audit_trail", { form }),
   saveAuditCsv: (form: AuditForm, path: string) => call<Exported>("save_audit_csv", { form, path }),
   fiscal: () => call<FiscalView>("fiscal"),

@@ -377,6 +377,20 @@ reachable: boolean | null,
  */
 health_message: string, tss_serial: string, since_ms: number | null, signed: number, unsigned: number, outages: Array<OutageLine>, business: BusinessForm, };
 
+export type StartupFailure = { 
+/**
+ * The ledger file, to hand to whoever investigates (not to delete).
+ */
+ledger_path: string, terminal: string, problems: number, 
+/**
+ * `gap` (entries missing), `broken_link` or `content_changed` (edited).
+ */
+first_kind: string, 
+/**
+ * The entry where the chain first breaks.
+ */
+first_sequence: number, };
+
 export type AuditForm = { 
 /**
  * A staff member's id.
