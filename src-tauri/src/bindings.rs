@@ -56,6 +56,7 @@ pub fn typescript() -> String {
         ReaderState::decl(&cfg),
         PrinterState::decl(&cfg),
         Status::decl(&cfg),
+        Notice::decl(&cfg),
         Tap::decl(&cfg),
         CustomerView::decl(&cfg),
         CustomerLine::decl(&cfg),

@@ -514,6 +514,12 @@ pub async fn save_pass_sheet(
         .await
 }
 
+/// The cashier confirmed a notice (an interrupted sale settled).
+#[tauri::command]
+pub fn dismiss_notice(terminal: Term<'_>, id: String) -> view::Status {
+    terminal.dismiss_notice(&id)
+}
+
 /// Why the till refused to start, if it did: the window shows it instead
 /// of the login (no other command works then).
 #[tauri::command]

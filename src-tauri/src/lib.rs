@@ -196,6 +196,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             commands::encoding_station,
             commands::passes,
             commands::startup_failure,
+            commands::dismiss_notice,
             commands::audit_trail,
             commands::save_audit_csv,
             commands::fiscal,

@@ -237,6 +237,21 @@ fn printer_state(status: PrinterStatus) -> view::PrinterState {
     }
 }
 
+fn interrupted_notice(settled: &tapster_sync::InterruptedDebit) -> view::Notice {
+    view::Notice {
+        id: settled.key.to_string(),
+        kind: if settled.recorded_as.is_some() {
+            "interrupted_sale_recorded"
+        } else {
+            "interrupted_sale_not_applied"
+        }
+        .into(),
+        token_masked: settled.token.masked(),
+        amount_cents: settled.amount.map(|a| a.0),
+        entry_sequence: settled.recorded_as,
+    }
+}
+
 /// Why a till refuses to start: its ledger was changed outside Tapster
 /// (an edited amount, a deleted sale), so its hash chain breaks. The
 /// window shows it with what to do ([`view::StartupFailure`]).
@@ -339,6 +354,7 @@ impl Terminal {
             printer: view::PrinterState::None,
             print_jobs_waiting: 0,
             catalog_version: 0,
+            notices: Vec::new(),
         }));
 
         let printer = match options.printer.clone() {
@@ -444,6 +460,7 @@ impl Terminal {
         let shared = self.status.clone();
         let online = self.sync_online.clone();
         let emit = self.emit.clone();
+        let syncer = self.syncer.clone();
         tokio::spawn(async move {
             loop {
                 let current = status.borrow_and_update().clone();
@@ -457,11 +474,18 @@ impl Terminal {
                     tapster_sync::Connection::Incompatible => view::Connectivity::Incompatible,
                 };
                 *lock(&online) = connectivity == view::Connectivity::Online;
+                // A sale interrupted by a crash and settled now: the
+                // cashier is told on screen, not only the log.
+                let settled = syncer
+                    .as_ref()
+                    .map(|s| s.take_interrupted())
+                    .unwrap_or_default();
                 let snapshot = {
                     let mut s = lock(&shared);
                     s.connectivity = connectivity;
                     s.pending = current.pending;
                     s.catalog_version = current.catalog_changes;
+                    s.notices.extend(settled.iter().map(interrupted_notice));
                     s.clone()
                 };
                 emit(AppEvent::Status(snapshot));
@@ -1290,6 +1314,17 @@ impl Terminal {
         })?;
         reader.report(event);
         Ok(())
+    }
+
+    /// The cashier confirmed a notice: it goes from every screen.
+    pub fn dismiss_notice(&self, id: &str) -> view::Status {
+        let snapshot = {
+            let mut status = lock(&self.status);
+            status.notices.retain(|n| n.id != id);
+            status.clone()
+        };
+        (self.emit)(AppEvent::Status(snapshot));
+        self.status()
     }
 
     pub fn status(&self) -> view::Status {

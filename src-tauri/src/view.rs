@@ -382,6 +382,26 @@ pub struct Status {
     /// Goes up when sync took in a changed catalogue: the grid reloads.
     #[ts(type = "number")]
     pub catalog_version: u64,
+    /// What the cashier must be told and confirm, oldest first.
+    pub notices: Vec<Notice>,
+}
+
+/// Something the cashier must see and confirm: a wristband sale the till
+/// was asking the server about when it died, settled at the restart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Notice {
+    /// Confirmed with `dismiss_notice`.
+    pub id: String,
+    /// `interrupted_sale_recorded` (the server took the money: the sale is
+    /// now in this till's books) or `interrupted_sale_not_applied` (nothing
+    /// was debited: sell again if the guest still wants it).
+    pub kind: String,
+    pub token_masked: String,
+    #[ts(type = "number | null")]
+    pub amount_cents: Option<i64>,
+    /// The entry's number on this till, when recorded.
+    #[ts(type = "number | null")]
+    pub entry_sequence: Option<i64>,
 }
 
 /// A wristband (or staff badge) on the reader.

@@ -5,6 +5,8 @@
 #![cfg(feature = "failpoints")]
 
 mod common;
+#[path = "../../crates/sync/tests/common/mod.rs"]
+mod sync_common;
 
 use common::*;
 use tapster_app::error::ErrorCode;
@@ -97,5 +99,64 @@ fn nothing_is_printed_for_a_sale_that_did_not_commit() {
     );
     assert!(!text.contains("Wasser"), "the failed one is not: {text:?}");
     assert_eq!(text.matches("SUMME").count(), 1);
+    scenario.teardown();
+}
+
+/// A wristband sale the server took while the till's own write failed (as
+/// a crash between the two would leave it): the next sync round books it as
+/// the server did, and the cashier is told on screen which band, how much
+/// and under which number, until they confirm it.
+#[test]
+fn a_sale_settled_after_an_interruption_is_shown_to_the_cashier() {
+    use common::connected::{pinned, wait, ConnectedTill};
+
+    let scenario = fail::FailScenario::setup();
+    let event = sync_common::Event::new(2, 40_00);
+    let server = sync_common::Server::start(&event.db, 0.0);
+    let (terminal_id, token) = event.terminal("Bar 1");
+    let settings = pinned(server.base(), &event.id, token, server.fingerprint);
+    let till = ConnectedTill::connect(settings, &terminal_id, |_| {});
+    let t = &till.terminal;
+    till.login("1111");
+    t.open_shift(0, "open").unwrap();
+    let band = tapster_ledger::demo::wristband(1).to_string();
+    till.tap(&band);
+
+    fail::cfg("ledger::operation::before_commit", "return(full)").unwrap();
+    let refused = till
+        .runtime
+        .block_on(t.pay(
+            &items(&[("beer", 1)]),
+            Tender::Wallet,
+            Some(&band),
+            "sale-1",
+            None,
+        ))
+        .unwrap_err();
+    fail::remove("ledger::operation::before_commit");
+    assert_eq!(refused.code, ErrorCode::StorageFull, "{refused:?}");
+    assert!(t.status().notices.is_empty());
+
+    wait("the interrupted sale settled and shown", || {
+        till.handle.sync_now();
+        !t.status().notices.is_empty()
+    });
+    let notice = t.status().notices.remove(0);
+    assert_eq!(notice.kind, "interrupted_sale_recorded");
+    assert_eq!(notice.token_masked, "••••0001");
+    assert_eq!(notice.amount_cents, Some(7_00), "a beer and its cup");
+    let recorded = t
+        .ledger()
+        .reader()
+        .unwrap()
+        .recent_entries(None, 1)
+        .unwrap();
+    assert_eq!(notice.entry_sequence, Some(recorded[0].sequence));
+    assert_eq!(event.balances().get(&band).copied(), Some(40_00 - 7_00));
+    // Confirmed: gone, and not shown again by later rounds.
+    assert!(t.dismiss_notice(&notice.id).notices.is_empty());
+    till.wait_synced();
+    assert!(t.status().notices.is_empty());
+    till.runtime.block_on(till.handle.stop());
     scenario.teardown();
 }

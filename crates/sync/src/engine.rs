@@ -18,7 +18,9 @@ use tapster_ledger::store::{
     Authorisation, BillPaymentRequest, Intent, PaidBill, Recorded, SaleRequest, ServerApproval,
     WalletSnapshot,
 };
-use tapster_ledger::{Clock, EntryId, Ledger, LedgerError, ProductId, TokenId};
+use tapster_ledger::{
+    Cents, Clock, EntryId, IdempotencyKey, Ledger, LedgerError, ProductId, TokenId,
+};
 use thiserror::Error;
 
 use crate::client::{ApiError, Applied, ServerClient};
@@ -131,6 +133,23 @@ pub struct Syncer {
     /// How many changed catalogues were taken in, so screens know to
     /// reload (a product sold out at this bar, a new price).
     catalog_changes: std::sync::atomic::AtomicU64,
+    /// Debits interrupted (the till died while the server was asked) and
+    /// settled since, for the cashier's screen ([`Syncer::take_interrupted`]).
+    interrupted: std::sync::Mutex<Vec<InterruptedDebit>>,
+}
+
+/// A wristband debit the till sent to the server and then died before it
+/// recorded the answer, settled at a restart: the cashier is told which
+/// band, how much, and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterruptedDebit {
+    pub key: IdempotencyKey,
+    pub token: TokenId,
+    /// What the guest was to pay (none: the amount is not known here).
+    pub amount: Option<Cents>,
+    /// Recorded now as the server applied it, with the entry's number; or
+    /// the server never applied it (nothing was debited).
+    pub recorded_as: Option<i64>,
 }
 
 impl Syncer {
@@ -149,7 +168,20 @@ impl Syncer {
             catalog_changes: std::sync::atomic::AtomicU64::new(0),
             plain: std::sync::Mutex::new(None),
             plain_cursor: std::sync::atomic::AtomicI64::new(0),
+            interrupted: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// The interrupted debits settled since the last call, oldest first.
+    pub fn take_interrupted(&self) -> Vec<InterruptedDebit> {
+        std::mem::take(&mut *self.interrupted.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn note_interrupted(&self, settled: InterruptedDebit) {
+        self.interrupted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(settled);
     }
 
     /// A changed catalogue was taken in: screens reload.
@@ -654,20 +686,33 @@ impl Syncer {
                 Ok(applied) => {
                     let approval = server_approval(applied, self.clock.now());
                     let recorded = match &intent {
-                        Intent::Sale(request) => self.ledger.sell(request, approval).map(|_| ()),
-                        Intent::BillPayment { bill_payment } => {
-                            self.ledger.pay_bill(bill_payment, approval).map(|_| ())
-                        }
+                        Intent::Sale(request) => self
+                            .ledger
+                            .sell(request, approval)
+                            .map(|r| r.entry.sequence),
+                        Intent::BillPayment { bill_payment } => self
+                            .ledger
+                            .pay_bill(bill_payment, approval)
+                            .map(|r| r.payment.entry.sequence),
                     };
                     // Recorded now, or already (the answer did arrive).
                     // One that cannot be recorded keeps its intent (the
                     // wallet and this ledger disagree: it is logged every
                     // round) and holds up no other and no sync round.
-                    if let Err(error) = recorded {
-                        tracing::error!(%key, %error, "a debit the server applied cannot be recorded");
-                        continue;
-                    }
-                    tracing::info!(%key, "interrupted debit recorded as the server applied it");
+                    let sequence = match recorded {
+                        Ok(sequence) => sequence,
+                        Err(error) => {
+                            tracing::error!(%key, %error, "a debit the server applied cannot be recorded");
+                            continue;
+                        }
+                    };
+                    tracing::info!(%key, sequence, "interrupted debit recorded as the server applied it");
+                    self.note_interrupted(InterruptedDebit {
+                        key: key.clone(),
+                        token: token.clone(),
+                        amount: amount.map(|a| a.checked_neg().unwrap_or(a)),
+                        recorded_as: Some(sequence),
+                    });
                 }
                 Err(ApiError::Refused { code, .. }) if code == IDEMPOTENCY_CONFLICT => {
                     // The server has this key for another request: what it
@@ -677,6 +722,12 @@ impl Syncer {
                 }
                 Err(ApiError::Refused { code, .. }) => {
                     tracing::info!(%key, %code, "interrupted debit was not applied by the server");
+                    self.note_interrupted(InterruptedDebit {
+                        key: key.clone(),
+                        token: token.clone(),
+                        amount: amount.map(|a| a.checked_neg().unwrap_or(a)),
+                        recorded_as: None,
+                    });
                 }
                 Err(ApiError::NotOffered(reason)) => {
                     tracing::info!(%key, %reason, "interrupted debit cannot go to this server; its entry says what became of it");

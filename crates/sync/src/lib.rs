@@ -27,7 +27,7 @@ pub mod probe;
 pub mod task;
 
 pub use client::{ApiError, Applied, Reply, ServerAddress, ServerClient, Transport};
-pub use engine::{SaleError, SyncConfig, SyncError, Syncer};
+pub use engine::{InterruptedDebit, SaleError, SyncConfig, SyncError, Syncer};
 pub use manager::{ManagerSession, SummaryFilter};
 pub use probe::{probe, ProbeReport};
 pub use tapster_tls::{Fingerprint, PinState, Pins, TlsFailure, Trust};

@@ -62,6 +62,14 @@ async fn a_round_that_fails_after_the_server_took_the_batch_doubles_nothing() {
     syncer.round(&mut |_| {}).await.unwrap();
     let recorded = ledger.sale_intents().unwrap();
     assert!(recorded.is_empty(), "the interrupted sale was settled");
+    // The cashier's screen is told: which band, how much, its entry.
+    let settled = syncer.take_interrupted();
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0].key, approved_elsewhere.key);
+    assert_eq!(settled[0].token, demo::wristband(1));
+    assert_eq!(settled[0].amount, Some(tapster_ledger::Cents(4_00)));
+    assert!(settled[0].recorded_as.is_some());
+    assert!(syncer.take_interrupted().is_empty(), "told once");
     let balances = event.balances();
     let deltas = common::wallet_deltas(&ledger);
     assert_eq!(

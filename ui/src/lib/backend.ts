@@ -140,6 +140,7 @@ export const backend = {
   openDrawer: () => call<void>("open_drawer"),
   simulateTap: (token: string) => call<void>("simulate_tap", { token }),
   status: () => call<Status>("status"),
+  dismissNotice: (id: string) => call<Status>("dismiss_notice", { id }),
   touch: () => call<void>("touch"),
   readSetupCode: (code: string) => call<ServerFields>("read_setup_code", { code }),
   checkServer: (fields: ServerFields) => call<ServerCheck>("check_server", { fields }),

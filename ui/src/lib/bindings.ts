@@ -269,7 +269,27 @@ pending: number, reader: ReaderState, reader_name: string | null, printer: Print
 /**
  * Goes up when sync took in a changed catalogue: the grid reloads.
  */
-catalog_version: number, };
+catalog_version: number, 
+/**
+ * What the cashier must be told and confirm, oldest first.
+ */
+notices: Array<Notice>, };
+
+export type Notice = { 
+/**
+ * Confirmed with `dismiss_notice`.
+ */
+id: string, 
+/**
+ * `interrupted_sale_recorded` (the server took the money: the sale is
+ * now in this till's books) or `interrupted_sale_not_applied` (nothing
+ * was debited: sell again if the guest still wants it).
+ */
+kind: string, token_masked: string, amount_cents: number | null, 
+/**
+ * The entry's number on this till, when recorded.
+ */
+entry_sequence: number | null, };
 
 export type Tap = { token: string, token_masked: string, 
 /**
