@@ -423,7 +423,7 @@ pub async fn payout_wallet(
     tender: view::Tender,
     key: String,
 ) -> Result<view::Done, AppError> {
-    blocking(&terminal, move |t| t.payout_wallet(&token, tender, &key)).await
+    terminal.payout_wallet(&token, tender, &key).await
 }
 
 #[tauri::command]

@@ -199,6 +199,7 @@ impl From<SaleError> for AppError {
                     "pass_not_applicable" => ErrorCode::PassNotApplicable,
                     "deposit_return_exceeded" => ErrorCode::DepositReturnExceeded,
                     "returns_exceed_order" => ErrorCode::ReturnsExceedOrder,
+                    "nothing_to_pay_out" => ErrorCode::NothingToPayOut,
                     _ => ErrorCode::RefusedByServer,
                 };
                 AppError::new(code, message)

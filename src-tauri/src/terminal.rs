@@ -240,10 +240,11 @@ fn printer_state(status: PrinterStatus) -> view::PrinterState {
 fn interrupted_notice(settled: &tapster_sync::InterruptedDebit) -> view::Notice {
     view::Notice {
         id: settled.key.to_string(),
-        kind: if settled.recorded_as.is_some() {
-            "interrupted_sale_recorded"
-        } else {
-            "interrupted_sale_not_applied"
+        kind: match (settled.payout, settled.recorded_as.is_some()) {
+            (false, true) => "interrupted_sale_recorded",
+            (false, false) => "interrupted_sale_not_applied",
+            (true, true) => "interrupted_payout_recorded",
+            (true, false) => "interrupted_payout_not_applied",
         }
         .into(),
         token_masked: settled.token.masked(),

@@ -394,7 +394,9 @@ pub struct Notice {
     pub id: String,
     /// `interrupted_sale_recorded` (the server took the money: the sale is
     /// now in this till's books) or `interrupted_sale_not_applied` (nothing
-    /// was debited: sell again if the guest still wants it).
+    /// was debited: sell again if the guest still wants it); for a payout
+    /// `interrupted_payout_recorded` (the server paid it out: hand the
+    /// guest the amount) or `interrupted_payout_not_applied`.
     pub kind: String,
     pub token_masked: String,
     #[ts(type = "number | null")]

@@ -330,14 +330,13 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
         event.balances().get(new_band).copied(),
         Some(40_00 - 2 * 7_00)
     );
-    // Paying the balance out: once the till knows the wallet (its feed),
-    // its ledger decides under the offline limits; the server confirms.
-    wait("the new wristband in the till's feed", || {
-        till.handle.sync_now();
-        t.wallet(new_band).is_ok_and(|w| w.known)
-    });
+    // Paying the balance out: the server decides, as it holds the balance
+    // (this till has not even seen the new band in its feed yet).
     till.tap(new_band);
-    let paid = t.payout_wallet(new_band, Tender::Cash, "payout-1").unwrap();
+    let paid = rt
+        .block_on(t.payout_wallet(new_band, Tender::Cash, "payout-1"))
+        .unwrap();
+    assert!(!paid.offline, "decided online");
     assert_eq!(paid.amount_cents, -(40_00 - 2 * 7_00));
     wait("the payout on the server", || {
         till.handle.sync_now();
@@ -460,6 +459,7 @@ fn beer_form(t: &Terminal) -> ProductForm {
         })
         .unwrap_or(ProductForm {
             id: Some("beer".into()),
+            creation_key: None,
             name: "Bier 0,5 l".into(),
             subtitle: None,
             category: "beer".into(),
@@ -874,7 +874,10 @@ fn a_voucher_credited_at_the_till_is_spent_first_and_never_paid_out() {
 
     // The payout hands out the guest's own 10.00; the promo stays.
     till.tap(&band);
-    let payout = t.payout_wallet(&band, Tender::Cash, "payout-1").unwrap();
+    let payout = till
+        .runtime
+        .block_on(t.payout_wallet(&band, Tender::Cash, "payout-1"))
+        .unwrap();
     assert_eq!(payout.amount_cents, -10_00);
     assert_eq!(payout.balance_after_cents, Some(1_00));
     wait("nothing pending", || {
@@ -1307,4 +1310,64 @@ fn a_manager_pays_the_guests_rests_back_by_a_sepa_file() {
     assert_eq!(view.runs[0].state, "done");
     let wallet = event.manage_get(&server, &format!("wallets/token/{band}"));
     assert!(wallet.contains("\"balance\":0"), "{wallet}");
+}
+
+/// A band's balance paid out at one till cannot be paid out again at
+/// another that still holds the old balance: the server decides payouts.
+/// The payout is in the audit trail once, as the cashier's at that till,
+/// and the till's entry reaches the server as that same payout.
+#[test]
+fn a_payout_is_decided_by_the_server_and_cannot_be_made_twice() {
+    let event = Event::new(2, 25_00);
+    let server = Server::start(&event.db, 0.0);
+    let (nord, nord_id) = start_till(&event, &server, "Bar Nord");
+    let (sued, _) = start_till(&event, &server, "Bar Süd");
+    let band = demo::wristband(1).to_string();
+    for till in [&nord, &sued] {
+        till.login("4444");
+        till.terminal.open_shift(0, "open").unwrap();
+        // Both know the band's 25.00 from their feed.
+        wait("the band in the feed", || {
+            till.handle.sync_now();
+            till.terminal.wallet(&band).is_ok_and(|w| w.known)
+        });
+    }
+    nord.tap(&band);
+    let paid = nord
+        .runtime
+        .block_on(
+            nord.terminal
+                .payout_wallet(&band, Tender::Cash, "payout-nord"),
+        )
+        .unwrap();
+    assert_eq!(paid.amount_cents, -25_00);
+    assert!(!paid.offline, "decided by the server");
+    assert_eq!(event.balances().get(&band).copied(), Some(0));
+
+    // Bar Süd still shows 25.00 until its next feed: the server refuses.
+    sued.tap(&band);
+    let refused = sued
+        .runtime
+        .block_on(
+            sued.terminal
+                .payout_wallet(&band, Tender::Cash, "payout-sued"),
+        )
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NothingToPayOut, "{refused:?}");
+    assert_eq!(event.balances().get(&band).copied(), Some(0));
+
+    // Bar Nord's entry reaches the server as the payout it already made.
+    nord.wait_synced();
+    assert_eq!(event.balances().get(&band).copied(), Some(0));
+    let trail: serde_json::Value =
+        serde_json::from_str(&event.manage_get(&server, "audit?action=payout")).unwrap();
+    let payouts = trail["data"].as_array().unwrap();
+    assert_eq!(payouts.len(), 1, "{trail}");
+    assert_eq!(payouts[0]["actor_id"], "max");
+    assert_eq!(payouts[0]["terminal_id"], nord_id.as_str());
+    assert_eq!(payouts[0]["detail"]["amount"], 25_00);
+    assert!(event.check(), "tapster-server check is clean");
+    for till in [nord, sued] {
+        till.runtime.block_on(till.handle.stop());
+    }
 }

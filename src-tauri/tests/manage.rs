@@ -480,13 +480,13 @@ fn wallets_are_blocked_paid_out_only_on_a_tap_and_moved_only_by_a_server() {
     assert!(balance > 0);
     // A payout needs the wristband on the reader.
     assert_eq!(
-        t.payout_wallet(BAND, Tender::Cash, "payout-1")
+        block(t.payout_wallet(BAND, Tender::Cash, "payout-1"))
             .unwrap_err()
             .code,
         ErrorCode::NoTap
     );
     tap(&f, BAND);
-    let paid = t.payout_wallet(BAND, Tender::Cash, "payout-1").unwrap();
+    let paid = block(t.payout_wallet(BAND, Tender::Cash, "payout-1")).unwrap();
     assert_eq!(paid.amount_cents, -balance);
     assert_eq!(t.manage_wallet(BAND).unwrap().balance_cents, 0);
     tap(&f, "04D3FFFFFFFFFF");

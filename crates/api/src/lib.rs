@@ -9,6 +9,7 @@
 //! - [`TerminalResource`], [`ProductResource`]: `GET pos/terminal`.
 //! - [`WalletResource`], [`TransactionResource`], [`ApiTimestamp`]: wallets and their transactions.
 //! - [`CreateTransaction`]: `POST pos/wallets/token/{token_id}/transactions`.
+//! - [`CreatePayout`], [`PayoutApplied`]: `POST pos/wallets/token/{token_id}/payout`, a till's payout decided online.
 //! - [`BatchRequest`], [`BatchResponse`]: offline terminals' ledgers, many entries at once.
 //! - [`WalletFeed`]: wallets changed since a cursor, for terminals' offline balance cache.
 //! - [`Heartbeat`]: a terminal's sign of life for the manager's fleet view.
@@ -256,6 +257,29 @@ pub struct BillPaymentBody {
     pub bill_id: String,
     /// Cents, more than zero.
     pub amount: i64,
+}
+
+/// `POST pos/wallets/token/{token_id}/payout` (Tapster's extension): a
+/// connected till pays out a wristband's whole paid balance (promo credit
+/// stays), decided by the server, as online debits are. The answer is
+/// [`PayoutApplied`] with the transaction's id and cursor in the headers of
+/// `…/transactions`; the same key again gets the same answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayout {
+    /// `cash` or `card` (a refund to the guest's card).
+    pub tender: String,
+    /// Who pays it out at the till (the audit trail names them).
+    pub staff_id: String,
+    pub idempotency_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PayoutApplied {
+    /// What the guest gets, in cents (positive).
+    pub amount: i64,
+    /// The wallet after it.
+    pub wallet: WalletResource,
 }
 
 /// Response header of `POST …/transactions`: the transaction's id.

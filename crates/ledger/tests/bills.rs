@@ -727,6 +727,7 @@ fn while_a_bands_payment_awaits_the_server_the_bill_takes_nothing_else() {
                 balance_after: Cents(17_00),
                 promo_after: None,
                 at: common::START,
+                debited: None,
             }),
         )
         .unwrap();

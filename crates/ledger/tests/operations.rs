@@ -942,6 +942,7 @@ fn a_sale_the_server_approved_is_recorded_as_acknowledged() {
         balance_after: Cents(12_00),
         promo_after: None,
         at: START,
+        debited: None,
     };
     let sale = bar
         .ledger
@@ -1576,6 +1577,7 @@ fn a_server_approved_return_keeps_the_cup_count_right() {
         balance_after: Cents(54_00),
         promo_after: None,
         at: START,
+        debited: None,
     };
     bar.ledger
         .return_deposit(&request(2), Authorisation::Server(approval))
@@ -1692,6 +1694,7 @@ fn an_offline_sale_later_approved_by_the_server_under_its_key_is_acknowledged() 
         balance_after: Cents(43_00),
         promo_after: None,
         at: START,
+        debited: None,
     };
     let again = bar
         .ledger

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 #[allow(unused_imports)]
 use tapster_api::{
-    BatchRequest, BatchResponse, CreateTransaction, Data, ErrorBody, Heartbeat, TerminalResource,
-    WalletFeed, WalletResource,
+    BatchRequest, BatchResponse, CreatePayout, CreateTransaction, Data, ErrorBody, Heartbeat,
+    PayoutApplied, TerminalResource, WalletFeed, WalletResource,
 };
 use tapster_ledger::{IdempotencyKey, TokenId};
 
@@ -64,6 +64,10 @@ pub fn router_with(store: Arc<ServerStore>, rate_limit: f64, guests: GuestServic
         .route(
             "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/transactions",
             post(post_transaction),
+        )
+        .route(
+            "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/payout",
+            post(post_payout),
         )
         .route(
             "/api/v1/events/{event_id}/pos/transactions/batch",
@@ -573,5 +577,45 @@ async fn post_transaction(
             axum::http::HeaderValue::from(promo),
         );
     }
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/wallets/token/{token_id}/payout", tag = "pos",
+    params(("event_id" = String, Path, description = "The event"), ("token_id" = String, Path, description = "The wristband's NFC UID as hex")),
+    request_body = CreatePayout, security(("api_token" = [])),
+    responses((status = 200, description = "Paid out: the amount and the wallet after it (transaction id and cursor in the headers)", body = Data<PayoutApplied>),
+        (status = 202, description = "Repeated key: the original result", body = Data<PayoutApplied>),
+        (status = 400, description = "Bad input, or nothing to pay out (`nothing_to_pay_out`)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "The terminal may not pay out", body = ErrorBody),
+        (status = 404, description = "No wallet for the wristband", body = ErrorBody),
+        (status = 409, description = "The key was used for another request, or a payout run holds the band", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub(crate) async fn post_payout(
+    State(state): State<AppState>,
+    Path((event_id, token_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let request: CreatePayout = parse_json(&body, "payout")?;
+    let token = parse_token(&token_id)?;
+    let store = state.store.clone();
+    let outcome = blocking(move || store.till_payout(&terminal, &token, &request)).await?;
+    let status = match outcome.applied {
+        Applied::Created => StatusCode::OK,
+        Applied::Replayed => StatusCode::ACCEPTED,
+    };
+    let mut response = (status, Json(Data::new(outcome.answer))).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&outcome.transaction_id) {
+        headers.insert(tapster_api::TRANSACTION_ID_HEADER, value);
+    }
+    headers.insert(
+        tapster_api::CURSOR_HEADER,
+        axum::http::HeaderValue::from(outcome.cursor),
+    );
     Ok(response)
 }

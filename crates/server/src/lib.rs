@@ -8,6 +8,7 @@
 //! - [`bands`]: the event's master keys for genuine wristbands, SUN links.
 //! - [`manage`]: the manager's catalogue, terminals, staff, wallets, reports, conflicts.
 //! - [`ingest`]: offline terminals' batches, the wallet feed, heartbeats.
+//! - [`till_payout`]: a connected till's payout, decided online.
 //! - [`http`]: the terminals' routes, thin over the store.
 //! - [`admin`]: the manager's routes.
 //! - [`audit`]: the audit trail of staff actions, chained and append-only.
@@ -58,6 +59,7 @@ pub mod portal;
 pub mod shop_products;
 pub mod stock_admin;
 pub mod store;
+pub mod till_payout;
 pub mod transfer;
 pub mod transport;
 pub mod vouchers;

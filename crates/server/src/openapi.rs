@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::get_terminal,
         crate::http::get_wallet,
         crate::http::post_transaction,
+        crate::http::post_payout,
         crate::http::post_batch,
         crate::http::get_wallet_feed,
         crate::http::post_heartbeat,

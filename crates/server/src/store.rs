@@ -1263,7 +1263,7 @@ impl WalletRow {
 }
 
 impl WalletRow {
-    fn resource(&self) -> WalletResource {
+    pub(crate) fn resource(&self) -> WalletResource {
         WalletResource {
             id: self.id.clone(),
             token_id: self.token_id.clone(),

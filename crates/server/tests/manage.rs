@@ -101,7 +101,13 @@ fn products_are_created_updated_archived_and_restored() {
     mate["price"] = json!(400);
     let (status, created) = admin.call("POST", "products", Some(mate.clone()));
     assert_eq!(status, 201, "{created}");
-    let (status, body) = admin.call("POST", "products", Some(mate.clone()));
+    // The same create again is answered as made; another product under
+    // the id is a conflict.
+    let (status, _) = admin.call("POST", "products", Some(mate.clone()));
+    assert_eq!(status, 201);
+    let mut other = mate.clone();
+    other["name"] = json!("Mate");
+    let (status, body) = admin.call("POST", "products", Some(other));
     assert_eq!(
         (status, body["error_code"].as_str()),
         (409, Some("conflict"))

@@ -594,6 +594,43 @@ impl ServerClient {
         })
     }
 
+    /// A payout decided by the server (Tapster's extension): what it paid
+    /// out, in cents, and the wallet after it.
+    pub async fn payout(
+        &self,
+        token_id: &str,
+        request: &tapster_api::CreatePayout,
+    ) -> Result<(Applied, i64), ApiError> {
+        if self.transport.is_some() {
+            return Err(ApiError::NotOffered(
+                "payouts are decided by this till on this transport".into(),
+            ));
+        }
+        let (_, headers, data): (_, _, Data<tapster_api::PayoutApplied>) = self
+            .send(
+                self.http
+                    .post(self.url(&format!("pos/wallets/token/{token_id}/payout")))
+                    .json(request),
+            )
+            .await?;
+        let amount = data.data.amount;
+        Ok((
+            Applied {
+                wallet: data.data.wallet,
+                transaction_id: headers
+                    .get(TRANSACTION_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from),
+                cursor: headers
+                    .get(CURSOR_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok()),
+                promo: None,
+            },
+            amount,
+        ))
+    }
+
     /// Seed 001's wallet by token: its balance now (404: not paired).
     pub async fn wallet(&self, token_id: &str) -> Result<WalletResource, ApiError> {
         if let Some(transport) = &self.transport {

@@ -15,8 +15,8 @@ use tapster_api::{
 };
 use tapster_ledger::model::{Entry, SyncState, Tender, Terminal};
 use tapster_ledger::store::{
-    Authorisation, BillPaymentRequest, Intent, PaidBill, Recorded, SaleRequest, ServerApproval,
-    WalletSnapshot,
+    Authorisation, BillPaymentRequest, Intent, PaidBill, PayoutRequest, Recorded, SaleRequest,
+    ServerApproval, WalletSnapshot,
 };
 use tapster_ledger::{
     Cents, Clock, EntryId, IdempotencyKey, Ledger, LedgerError, ProductId, TokenId,
@@ -150,6 +150,8 @@ pub struct InterruptedDebit {
     /// Recorded now as the server applied it, with the entry's number; or
     /// the server never applied it (nothing was debited).
     pub recorded_as: Option<i64>,
+    /// A payout (the guest is owed the cash), not a sale.
+    pub payout: bool,
 }
 
 impl Syncer {
@@ -525,6 +527,74 @@ impl Syncer {
         .await
     }
 
+    /// Pays out a wristband: decided by the server when it answers in
+    /// time (it holds the balance; a band paid out at one till cannot be
+    /// paid out again at another), else by this ledger's offline limits. A
+    /// refusal by the server is final.
+    pub async fn authorise_payout(
+        &self,
+        request: &PayoutRequest,
+        try_online: bool,
+    ) -> Result<Recorded, SaleError> {
+        // What this terminal could not record is never sent to the server.
+        self.ledger.check_payout(request)?;
+        let plain = match self.is_plain().await {
+            Ok(plain) => plain,
+            Err(_) => true,
+        };
+        if !try_online || plain {
+            return Ok(self.ledger.payout(request, Authorisation::ThisLedger)?);
+        }
+        let intent = Intent::Payout {
+            payout: request.clone(),
+        };
+        // Written down first: if this terminal dies after the server paid
+        // out, the next round books it and tells the cashier.
+        self.ledger.record_intent(&intent)?;
+        let asked = tokio::time::timeout(
+            self.config.authorise_deadline,
+            self.client
+                .payout(request.token.as_str(), &payout_body(request)),
+        )
+        .await;
+        let approval = match asked {
+            Ok(Ok((applied, amount))) => payout_approval(applied, amount, self.clock.now()),
+            Ok(Err(ApiError::Refused { code, message, .. })) => {
+                if code != IDEMPOTENCY_CONFLICT {
+                    self.ledger.forget_sale_intent(&request.key)?;
+                }
+                return Err(SaleError::Refused { code, message });
+            }
+            Ok(Err(error)) => {
+                tracing::info!(%error, "online payout failed; deciding offline");
+                if error.nothing_sent() {
+                    self.ledger.forget_sale_intent(&request.key)?;
+                }
+                return self.payout_offline(request);
+            }
+            Err(_) => {
+                tracing::info!("online payout timed out; deciding offline");
+                return self.payout_offline(request);
+            }
+        };
+        let recorded = self.ledger.payout(request, approval)?;
+        if recorded.replayed {
+            self.ledger.forget_sale_intent(&request.key)?;
+        }
+        Ok(recorded)
+    }
+
+    /// The server did not answer: this ledger's offline limits decide.
+    /// Refused offline after asking, the server may have paid it out: the
+    /// intent finds out later.
+    fn payout_offline(&self, request: &PayoutRequest) -> Result<Recorded, SaleError> {
+        self.ledger
+            .payout(request, Authorisation::ThisLedger)
+            .map_err(|error| SaleError::OutcomeUnknown {
+                reason: error.to_string(),
+            })
+    }
+
     /// Takes a payment towards a bill: a wristband's with the server's
     /// approval when it answers in time, else by the offline rules (as a
     /// sale); cash and card by the ledger alone.
@@ -646,6 +716,54 @@ impl Syncer {
         let mut settled = 0;
         for intent in self.ledger.sale_intents()? {
             let key = intent.key().clone();
+            if let Intent::Payout { payout } = &intent {
+                match self
+                    .client
+                    .payout(payout.token.as_str(), &payout_body(payout))
+                    .await
+                {
+                    Ok((applied, amount)) => {
+                        let approval = payout_approval(applied, amount, self.clock.now());
+                        match self.ledger.payout(payout, approval) {
+                            Ok(recorded) => {
+                                tracing::info!(%key, "interrupted payout recorded as the server paid it");
+                                self.note_interrupted(InterruptedDebit {
+                                    key: key.clone(),
+                                    token: payout.token.clone(),
+                                    amount: Some(Cents(amount)),
+                                    recorded_as: Some(recorded.entry.sequence),
+                                    payout: true,
+                                });
+                            }
+                            Err(error) => {
+                                tracing::error!(%key, %error, "a payout the server made cannot be recorded");
+                                continue;
+                            }
+                        }
+                    }
+                    Err(ApiError::Refused { code, .. }) if code == IDEMPOTENCY_CONFLICT => {
+                        tracing::error!(%key, "the server knows this payout's key for another request");
+                        continue;
+                    }
+                    Err(ApiError::Refused { code, .. }) => {
+                        tracing::info!(%key, %code, "interrupted payout was not made by the server");
+                        self.note_interrupted(InterruptedDebit {
+                            key: key.clone(),
+                            token: payout.token.clone(),
+                            amount: None,
+                            recorded_as: None,
+                            payout: true,
+                        });
+                    }
+                    Err(ApiError::NotOffered(reason)) => {
+                        tracing::info!(%key, %reason, "interrupted payout cannot go to this server");
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+                self.ledger.forget_sale_intent(&key)?;
+                settled += 1;
+                continue;
+            }
             let (token, body, amount) = match &intent {
                 Intent::Sale(request) => match &request.token {
                     // Priced as when it was sent (a replay prices from
@@ -681,6 +799,8 @@ impl Syncer {
                         continue;
                     }
                 },
+                // Settled above.
+                Intent::Payout { .. } => continue,
             };
             match self.debit_online(&token, amount, &body).await {
                 Ok(applied) => {
@@ -694,6 +814,10 @@ impl Syncer {
                             .ledger
                             .pay_bill(bill_payment, approval)
                             .map(|r| r.payment.entry.sequence),
+                        Intent::Payout { payout } => self
+                            .ledger
+                            .payout(payout, approval)
+                            .map(|r| r.entry.sequence),
                     };
                     // Recorded now, or already (the answer did arrive).
                     // One that cannot be recorded keeps its intent (the
@@ -712,6 +836,7 @@ impl Syncer {
                         token: token.clone(),
                         amount: amount.map(|a| a.checked_neg().unwrap_or(a)),
                         recorded_as: Some(sequence),
+                        payout: false,
                     });
                 }
                 Err(ApiError::Refused { code, .. }) if code == IDEMPOTENCY_CONFLICT => {
@@ -727,6 +852,7 @@ impl Syncer {
                         token: token.clone(),
                         amount: amount.map(|a| a.checked_neg().unwrap_or(a)),
                         recorded_as: None,
+                        payout: false,
                     });
                 }
                 Err(ApiError::NotOffered(reason)) => {
@@ -841,6 +967,26 @@ fn returned_cups(returns: &[tapster_ledger::pricing::CartLine]) -> Vec<String> {
         .collect()
 }
 
+/// A payout as the server is asked to make it.
+fn payout_body(request: &PayoutRequest) -> tapster_api::CreatePayout {
+    tapster_api::CreatePayout {
+        tender: request.tender.as_str().to_string(),
+        staff_id: request.staff.to_string(),
+        idempotency_key: request.key.to_string(),
+    }
+}
+
+/// The server's payout: the amount it paid out is what the ledger books.
+fn payout_approval(applied: Applied, amount: i64, now: tapster_ledger::Timestamp) -> Authorisation {
+    match server_approval(applied, now) {
+        Authorisation::Server(approval) => Authorisation::Server(ServerApproval {
+            debited: Some(Cents(amount)),
+            ..approval
+        }),
+        other => other,
+    }
+}
+
 /// What the server's answer to an online sale authorises the ledger to record.
 fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authorisation {
     Authorisation::Server(ServerApproval {
@@ -849,5 +995,6 @@ fn server_approval(applied: Applied, now: tapster_ledger::Timestamp) -> Authoris
         balance_after: tapster_ledger::Cents(applied.wallet.balance),
         promo_after: applied.promo.map(tapster_ledger::Cents),
         at: now,
+        debited: None,
     })
 }

@@ -811,7 +811,11 @@ impl Terminal {
 
     /// Pays out a wristband's whole balance; the wristband must be on the
     /// reader (the guest hands it over).
-    pub fn payout_wallet(
+    /// Pays a wristband's balance out. A connected till asks the server,
+    /// which holds the balance (a band paid out here cannot be paid out
+    /// again elsewhere); without an answer in time its offline limits
+    /// decide, as for a sale.
+    pub async fn payout_wallet(
         &self,
         token_id: &str,
         tender: view::Tender,
@@ -820,16 +824,23 @@ impl Terminal {
         let staff = self.manager(Action::PayOut)?;
         let token = token(token_id)?;
         self.take_tap(&token)?;
-        let recorded = self.ledger.payout(
-            &PayoutRequest {
-                key: key(idempotency_key)?,
-                staff: staff.id,
-                token,
-                tender: tender_in(tender),
-            },
-            Authorisation::ThisLedger,
-        )?;
-        self.finish(&recorded.entry)
+        let request = PayoutRequest {
+            key: key(idempotency_key)?,
+            staff: staff.id,
+            token,
+            tender: tender_in(tender),
+        };
+        let recorded = match &self.syncer {
+            Some(syncer) => {
+                let online = *lock(&self.sync_online);
+                syncer
+                    .authorise_payout(&request, online)
+                    .await
+                    .map_err(AppError::from)?
+            }
+            None => self.ledger.payout(&request, Authorisation::ThisLedger)?,
+        };
+        self.finish_async(&recorded.entry).await
     }
 
     /// Moving a balance needs the server, which holds the wallets.

@@ -114,6 +114,10 @@ pub struct ServerApproval {
     /// confirmed figure).
     pub promo_after: Option<Cents>,
     pub at: Timestamp,
+    /// What the server moved, when the server, not this terminal, decided
+    /// the amount: a payout pays what the server holds, which this
+    /// terminal's cached balance may not know.
+    pub debited: Option<Cents>,
 }
 
 impl ServerApproval {
@@ -479,6 +483,27 @@ impl Ledger {
         Ok(priced)
     }
 
+    /// Whether [`Ledger::payout`] could record `request` (role, shift,
+    /// terminal, tender, a wallet this till knows), without deciding its
+    /// amount: checked before the server is asked to pay it out, so that
+    /// what the server pays this till can always book.
+    pub fn check_payout(&self, request: &PayoutRequest) -> Result<()> {
+        let hash = request_hash("payout", request)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        if previous_operation(&tx, &request.key, "payout", &hash)?.is_some() {
+            return Ok(());
+        }
+        let ctx = context(&tx, self, &request.staff)?;
+        check_role(ctx.staff.role, Action::PayOut)?;
+        ctx.require_shift()?;
+        check_terminal_permission(ctx.permission, EntryKind::Payout, Cents(-1))?;
+        if request.tender == Tender::Wallet {
+            return Err(LedgerError::TenderMismatch);
+        }
+        Ok(())
+    }
+
     /// Credits a wristband against cash or card, up to the event's maximum
     /// balance. A wristband never seen before gets a wallet.
     pub fn top_up(&self, request: &TopUpRequest, authorisation: Authorisation) -> Result<Recorded> {
@@ -685,12 +710,22 @@ impl Ledger {
                 if request.tender == Tender::Wallet {
                     return Err(LedgerError::TenderMismatch);
                 }
-                let row = known_wallet(tx, &request.token)?;
-                // With the server's approval this pays what this terminal knew
-                // was there; the server reports the balance after. Promo
+                // The server decided it (a connected till's payout): what it
+                // paid, whether this till knew the wallet or not. Otherwise
+                // what this terminal knows is there (with a plain server's
+                // approval too, which reports the balance after). Promo
                 // credit stays on the wallet: it is never paid out.
-                let available = position(tx, &request.token, &row, false)?.available;
-                let payout = payable(available, promo_estimate(tx, &request.token, &row)?);
+                let payout = match &authorisation {
+                    Authorisation::Server(ServerApproval {
+                        debited: Some(debited),
+                        ..
+                    }) => *debited,
+                    _ => {
+                        let row = known_wallet(tx, &request.token)?;
+                        let available = position(tx, &request.token, &row, false)?.available;
+                        payable(available, promo_estimate(tx, &request.token, &row)?)
+                    }
+                };
                 if !payout.is_positive() {
                     return Err(LedgerError::NothingToPayOut);
                 }

@@ -540,6 +540,10 @@ pub enum Intent {
     BillPayment {
         bill_payment: crate::store::BillPaymentRequest,
     },
+    /// A payout the server is asked to decide (a connected till's).
+    Payout {
+        payout: crate::store::PayoutRequest,
+    },
     Sale(crate::store::SaleRequest),
 }
 
@@ -547,6 +551,7 @@ impl Intent {
     pub fn key(&self) -> &IdempotencyKey {
         match self {
             Intent::BillPayment { bill_payment } => &bill_payment.key,
+            Intent::Payout { payout } => &payout.key,
             Intent::Sale(sale) => &sale.key,
         }
     }
