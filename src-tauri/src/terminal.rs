@@ -653,6 +653,7 @@ impl Terminal {
             event_name: settings.name,
             terminal_name: terminal.friendly_name,
             currency: settings.currency,
+            time_zone: settings.time_zone.clone(),
             language: self.options.language,
             cashier: staff.map(|s| view::Cashier {
                 id: s.id.to_string(),

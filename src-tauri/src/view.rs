@@ -78,6 +78,9 @@ pub struct Session {
     pub event_name: String,
     pub terminal_name: String,
     pub currency: String,
+    /// The event's time zone (IANA, `Europe/Berlin`): reports label hours
+    /// by it, whatever the till's own clock is set to.
+    pub time_zone: String,
     pub language: Language,
     pub cashier: Option<Cashier>,
     pub shift: Option<ShiftInfo>,

@@ -124,8 +124,62 @@ impl IdGenerator for SequentialIds {
     }
 }
 
+/// The instant the local hour of `at` began in `zone`: the hour buckets of
+/// the reports follow the event's wall clock, so a zone half an hour off
+/// UTC (India, Newfoundland) gets whole local hours, and the night the
+/// clocks go back has its repeated hour twice (two instants, one label).
+/// Computed from the local minutes, seconds and milliseconds at `at`'s
+/// own offset.
+pub fn local_hour_start(at: Timestamp, zone: &jiff::tz::TimeZone) -> Timestamp {
+    let Ok(instant) = jiff::Timestamp::from_millisecond(at.0) else {
+        return at;
+    };
+    let local = instant.to_zoned(zone.clone());
+    let into_hour = i64::from(local.minute()) * 60_000
+        + i64::from(local.second()) * 1000
+        + i64::from(local.millisecond());
+    Timestamp(at.0 - into_hour)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_hours_follow_the_zone_including_half_hour_offsets_and_the_repeated_hour() {
+        let at = |text: &str| Timestamp(text.parse::<jiff::Timestamp>().unwrap().as_millisecond());
+        let zone = |name: &str| jiff::tz::TimeZone::get(name).unwrap();
+        // Berlin in summer: 21:47 local (19:47Z) is in the hour from 21:00 (19:00Z).
+        assert_eq!(
+            local_hour_start(at("2026-07-04T19:47:10Z"), &zone("Europe/Berlin")),
+            at("2026-07-04T19:00:00Z")
+        );
+        // Kolkata, UTC+05:30: 21:17 local (15:47Z) is in the hour from 21:00 (15:30Z).
+        assert_eq!(
+            local_hour_start(at("2026-07-04T15:47:00Z"), &zone("Asia/Kolkata")),
+            at("2026-07-04T15:30:00Z")
+        );
+        // Newfoundland, UTC−02:30 in summer.
+        assert_eq!(
+            local_hour_start(at("2026-07-04T01:10:00Z"), &zone("America/St_Johns")),
+            at("2026-07-04T00:30:00Z")
+        );
+        // Berlin, 25 October 2026: 02:00–03:00 local comes twice, first at
+        // +02:00 (00:00Z), then at +01:00 (01:00Z): two buckets.
+        let berlin = zone("Europe/Berlin");
+        assert_eq!(
+            local_hour_start(at("2026-10-25T00:40:00Z"), &berlin),
+            at("2026-10-25T00:00:00Z")
+        );
+        assert_eq!(
+            local_hour_start(at("2026-10-25T01:40:00Z"), &berlin),
+            at("2026-10-25T01:00:00Z")
+        );
+        // And 29 March 2026: 02:00–03:00 local does not exist; 03:10 (01:10Z) is from 03:00 (01:00Z).
+        assert_eq!(
+            local_hour_start(at("2026-03-29T01:10:00Z"), &berlin),
+            at("2026-03-29T01:00:00Z")
+        );
+    }
+
     use super::*;
 
     #[test]

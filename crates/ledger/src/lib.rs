@@ -47,7 +47,8 @@ pub mod settlement;
 pub mod store;
 
 pub use clock::{
-    Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, Timestamp, UuidV7Ids,
+    local_hour_start, Clock, IdGenerator, ManualClock, SequentialIds, SystemClock, Timestamp,
+    UuidV7Ids,
 };
 pub use error::{LedgerError, Result};
 pub use ids::{

@@ -81,6 +81,47 @@ impl RecordFilter {
     }
 }
 
+/// Five-minute buckets folded into the event's local hours (the ledger's
+/// `local_hour_start`, as the tills' own reports): keyed by the instant
+/// the local hour began, `2026-07-04T19:30:00Z` in a zone half an hour
+/// off UTC; the night the clocks go back has its repeated hour twice.
+fn local_hours(
+    buckets: Vec<SummaryRow>,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Vec<SummaryRow>, ServerError> {
+    let mut hours: std::collections::BTreeMap<i64, SummaryRow> = Default::default();
+    for bucket in buckets {
+        let index: i64 = bucket
+            .key
+            .trim()
+            .parse()
+            .map_err(|_| ServerError::Internal(format!("bad bucket {}", bucket.key)))?;
+        let start = tapster_ledger::local_hour_start(
+            tapster_ledger::Timestamp(index.saturating_mul(300_000)),
+            zone,
+        );
+        let hour = hours.entry(start.0).or_insert_with(|| SummaryRow {
+            key: jiff::Timestamp::from_millisecond(start.0)
+                .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default(),
+            quantity: 0,
+            amount: 0,
+            sales: 0,
+        });
+        let overflow = || ServerError::Ledger(tapster_ledger::LedgerError::AmountOverflow);
+        hour.quantity = hour
+            .quantity
+            .checked_add(bucket.quantity)
+            .ok_or_else(overflow)?;
+        hour.amount = hour
+            .amount
+            .checked_add(bucket.amount)
+            .ok_or_else(overflow)?;
+        hour.sales = hour.sales.checked_add(bucket.sales).ok_or_else(overflow)?;
+    }
+    Ok(hours.into_values().collect())
+}
+
 fn json_err(e: serde_json::Error) -> ServerError {
     ServerError::Internal(e.to_string())
 }
@@ -97,8 +138,10 @@ struct LinesSql {
     join: &'static str,
     /// The line's position in its sale, from 0.
     index: &'static str,
-    /// The hour of the sale, `2026-07-04T21:00:00Z`, as the group key.
-    hour: &'static str,
+    /// The sale's five-minute bucket (ms since the epoch / 300,000), as
+    /// the group key: folded into the event's local hours afterwards
+    /// ([`local_hours`]).
+    bucket: &'static str,
     engine: crate::db::Engine,
 }
 
@@ -108,13 +151,13 @@ impl LinesSql {
             crate::db::Engine::Sqlite => LinesSql {
                 join: "JOIN json_each(t.lines) l",
                 index: "l.key",
-                hour: "strftime('%Y-%m-%dT%H:00:00Z', COALESCE(t.terminal_time, t.created_at) / 1000, 'unixepoch')",
+                bucket: "CAST(COALESCE(t.terminal_time, t.created_at) / 300000 AS TEXT)",
                 engine: crate::db::Engine::Sqlite,
             },
             crate::db::Engine::Postgres => LinesSql {
                 join: "CROSS JOIN LATERAL jsonb_array_elements(CAST(t.lines AS JSONB)) WITH ORDINALITY AS l(value, ordinal)",
                 index: "(l.ordinal - 1)",
-                hour: "to_char(to_timestamp(COALESCE(t.terminal_time, t.created_at) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')",
+                bucket: "CAST(COALESCE(t.terminal_time, t.created_at) / 300000 AS TEXT)",
                 engine: crate::db::Engine::Postgres,
             },
         }
@@ -1162,7 +1205,7 @@ impl ServerStore {
     pub fn summary(&self, event: &str, filter: &RecordFilter) -> Result<Summary, ServerError> {
         use tapster_ledger::bills::{BILL_PRODUCT, TIP_PRODUCT};
         let conn = self.reader()?;
-        Self::ensure_event(&conn, event)?;
+        let zone = Self::ensure_event(&conn, event)?.zone();
         let lines = LinesSql::of(&conn);
         let group = |expression: &str| -> Result<Vec<SummaryRow>, ServerError> {
             let sql = format!(
@@ -1215,7 +1258,7 @@ impl ServerStore {
             )?;
         let by_product = group("l.value ->> 'product'")?;
         let by_category = group("l.value ->> 'category'")?;
-        let by_hour = group(lines.hour)?;
+        let by_hour = local_hours(group(lines.bucket)?, &zone)?;
         let by_terminal = group("t.terminal_id")?;
         let by_cashier = group("t.staff_id")?;
         let by_location = group(

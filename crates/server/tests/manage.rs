@@ -914,3 +914,99 @@ fn creating_the_same_product_again_makes_it_once() {
         "{body}"
     );
 }
+
+/// Hour buckets follow the event's wall clock: in a zone half an hour off
+/// UTC (India), a sale at 23:30 and one at 00:10 local are in two hours,
+/// 23:00 and 00:00 local, on the server and in the till's own report alike.
+#[test]
+fn report_hours_are_the_events_local_hours_even_half_an_hour_off_utc() {
+    use std::sync::Arc;
+    use tapster_ledger::store::{Authorisation, OpenShiftRequest, ReportFilter, SaleRequest};
+    use tapster_ledger::{
+        demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
+        Timestamp,
+    };
+
+    let fx = Fixture::new(2);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let (_, settings) = admin.call("GET", "settings", None);
+    let mut settings = settings["data"].clone();
+    settings["time_zone"] = json!("Asia/Kolkata");
+    let (status, body) = admin.call("PUT", "settings", Some(settings));
+    assert_eq!(status, 200, "{body}");
+
+    // 2026-07-17 18:00Z is 23:30 in Kolkata.
+    let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
+    let ledger = Ledger::open(
+        fx.dir.path().join("bar-1.sqlite"),
+        LedgerOptions::new(TerminalId::new("bar-1").unwrap())
+            .with_clock(clock.clone())
+            .with_pin_cost(tapster_ledger::pin::PinHashCost::Fast),
+    )
+    .unwrap();
+    demo::seed(&ledger, 0).unwrap();
+    let mut local = ledger.settings().unwrap();
+    local.time_zone = "Asia/Kolkata".into();
+    ledger.update_settings(&local).unwrap();
+    ledger
+        .open_shift(&OpenShiftRequest {
+            key: IdempotencyKey::random(),
+            staff: StaffId::new("anna").unwrap(),
+            float: Cents(0),
+        })
+        .unwrap();
+    let cash_sale = || SaleRequest {
+        key: IdempotencyKey::random(),
+        staff: StaffId::new("anna").unwrap(),
+        cart: tapster_ledger::pricing::Cart::new().with(&demo::product("water"), 1),
+        tender: tapster_ledger::model::Tender::Cash,
+        token: None,
+        pass: None,
+    };
+    ledger
+        .sell(&cash_sale(), Authorisation::ThisLedger)
+        .unwrap();
+    clock.advance_secs(40 * 60);
+    ledger
+        .sell(&cash_sale(), Authorisation::ThisLedger)
+        .unwrap();
+    let batch = common::till::pending_batch(&ledger);
+    let (status, body) = common::till::push(&server, &fx, &fx.bar_token, &batch);
+    assert_eq!(status, 200, "{body}");
+
+    let (_, summary) = admin.call("GET", "reports/summary", None);
+    let hours: Vec<(String, i64)> = summary["data"]["by_hour"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["key"].as_str().unwrap().to_string(),
+                h["sales"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hours,
+        [
+            ("2026-07-17T17:30:00Z".to_string(), 1),
+            ("2026-07-17T18:30:00Z".to_string(), 1)
+        ],
+        "23:00 and 00:00 in Kolkata"
+    );
+    let own = ledger
+        .reader()
+        .unwrap()
+        .sales_report(&ReportFilter::default())
+        .unwrap();
+    let starts: Vec<i64> = own.by_hour.iter().map(|h| h.hour_start.0).collect();
+    let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    assert_eq!(
+        starts,
+        [at("2026-07-17T17:30:00Z"), at("2026-07-17T18:30:00Z")]
+    );
+}

@@ -38,7 +38,12 @@ export type DemoStaff = { name: string, role: Role, pin: string, };
 
 export type DemoWristband = { token: string, label: string, };
 
-export type Session = { event_name: string, terminal_name: string, currency: string, language: Language, cashier: Cashier | null, shift: ShiftInfo | null, 
+export type Session = { event_name: string, terminal_name: string, currency: string, 
+/**
+ * The event's time zone (IANA, `Europe/Berlin`): reports label hours
+ * by it, whatever the till's own clock is set to.
+ */
+time_zone: string, language: Language, cashier: Cashier | null, shift: ShiftInfo | null, 
 /**
  * `None` outside demo mode.
  */

@@ -54,6 +54,19 @@ describe("days and hours", () => {
     expect(hourLabel(at(2025, 6, 24, 14), true, "en")).toBe("24/06 14:00");
     expect(hourLabels([at(2025, 6, 24, 22), at(2025, 6, 24, 23)], "de")).toEqual(["22:00", "23:00"]);
     expect(hourLabels([at(2025, 6, 24, 23), at(2025, 6, 25, 0)], "de")).toEqual(["24.06. 23:00", "25.06. 00:00"]);
+  });
+
+  it("label hours in the event's zone, half an hour off UTC and through the night the clocks go back", () => {
+    const utc = (text: string) => Date.parse(text);
+    // Kolkata is UTC+05:30: the local hours start at half past in UTC.
+    expect(hourLabels([utc("2026-07-17T17:30:00Z"), utc("2026-07-17T18:30:00Z")], "de", "Asia/Kolkata")).toEqual([
+      "17.07. 23:00",
+      "18.07. 00:00",
+    ]);
+    // Berlin, 25 October 2026: 02:00 comes twice, at +02:00 and at +01:00.
+    expect(
+      hourLabels([utc("2026-10-25T00:00:00Z"), utc("2026-10-25T01:00:00Z"), utc("2026-10-25T02:00:00Z")], "en", "Europe/Berlin"),
+    ).toEqual(["02:00 (GMT+2)", "02:00 (GMT+1)", "03:00"]);
     expect(spansSeveralDays([])).toBe(false);
     expect(shortDateTime(at(2025, 6, 24, 9, 5), "de")).toBe("24.06. 09:05");
   });

@@ -70,10 +70,49 @@ export function dayLabel(ms: number, language: Language): string {
   return language === "de" ? `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.` : `${pad(d.getDate())}/${pad(d.getMonth() + 1)}`;
 }
 
-/** Labels for a run of hour bars: with the day only when they span several days. */
-export function hourLabels(starts: number[], language: Language): string[] {
-  const withDay = spansSeveralDays(starts);
-  return starts.map((ms) => hourLabel(ms, withDay, language));
+/**
+ * Labels for a run of hour bars: with the day only when they span several
+ * days. With `timeZone` (the event's), in that zone whatever the till's
+ * clock is set to; an hour that comes twice (the night the clocks go back)
+ * carries its UTC offset, so the two bars read apart.
+ */
+export function hourLabels(starts: number[], language: Language, timeZone?: string): string[] {
+  if (!timeZone) {
+    const withDay = spansSeveralDays(starts);
+    return starts.map((ms) => hourLabel(ms, withDay, language));
+  }
+  const zoned = starts.map((ms) => zonedParts(ms, timeZone));
+  const withDay = new Set(zoned.map((p) => `${p.year}-${p.month}-${p.day}`)).size > 1;
+  const plain = zoned.map((p) => {
+    const hour = `${p.hour}:00`;
+    const day = language === "de" ? `${p.day}.${p.month}.` : `${p.day}/${p.month}`;
+    return withDay ? `${day} ${hour}` : hour;
+  });
+  return plain.map((label, i) =>
+    plain.indexOf(label) !== plain.lastIndexOf(label) ? `${label} (${zoned[i].offset})` : label,
+  );
+}
+
+type ZonedParts = { year: string; month: string; day: string; hour: string; offset: string };
+
+function zonedParts(ms: number, timeZone: string): ZonedParts {
+  const format = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    hourCycle: "h23",
+    timeZoneName: "shortOffset",
+  });
+  const parts = Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return {
+    year: parts.year ?? "",
+    month: parts.month ?? "",
+    day: parts.day ?? "",
+    hour: parts.hour ?? "",
+    offset: parts.timeZoneName ?? "",
+  };
 }
 
 /** Local date and time, short: "24.06. 14:05" / "24/06 14:05". */

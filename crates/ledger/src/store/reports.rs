@@ -17,10 +17,9 @@ use crate::error::{LedgerError, Result};
 use crate::ids::{ShiftId, StaffId, TerminalId};
 use crate::money::{Cents, VatRate};
 
-const HOUR_MS: i64 = 3_600_000;
-/// The rollup's granularity: five minutes.
+/// The rollup's granularity: five minutes (every zone's offset is a
+/// multiple of 15 minutes, so buckets never straddle a local hour).
 const BUCKET_MS: i64 = 300_000;
-const BUCKETS_PER_HOUR: i64 = HOUR_MS / BUCKET_MS;
 /// Later than any festival: year 33658.
 const END_OF_TIME_MS: i64 = 1_000_000_000_000_000;
 
@@ -385,6 +384,12 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
     let mut products: BTreeMap<String, (String, Tally)> = BTreeMap::new();
     let mut categories: BTreeMap<String, Tally> = BTreeMap::new();
     let mut vat: BTreeMap<u32, Tally> = BTreeMap::new();
+    // Hour buckets by the event's wall clock (see `local_hour_start`),
+    // keyed by the instant the local hour began.
+    let zone = super::catalog::read_settings(conn)?.zone();
+    let hour_of = |bucket: i64| {
+        crate::clock::local_hour_start(Timestamp(bucket.saturating_mul(BUCKET_MS)), &zone).0
+    };
     let mut hours: BTreeMap<i64, Tally> = BTreeMap::new();
     let mut staff: BTreeMap<String, Tally> = BTreeMap::new();
     let mut terminals: BTreeMap<String, Tally> = BTreeMap::new();
@@ -420,7 +425,7 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
                     .or_default()
                     .add(line.quantity, line.gross)?;
                 hours
-                    .entry(line.bucket.div_euclid(BUCKETS_PER_HOUR))
+                    .entry(hour_of(line.bucket))
                     .or_default()
                     .add(0, line.gross)?;
                 staff
@@ -460,7 +465,7 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
                     .checked_add(counted)
                     .ok_or(LedgerError::AmountOverflow)?;
                 hours
-                    .entry(entry.bucket.div_euclid(BUCKETS_PER_HOUR))
+                    .entry(hour_of(entry.bucket))
                     .or_default()
                     .add(counted, 0)?;
             }
@@ -536,7 +541,7 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
         by_hour: hours
             .into_iter()
             .map(|(hour, tally)| HourRow {
-                hour_start: Timestamp(hour.saturating_mul(HOUR_MS)),
+                hour_start: Timestamp(hour),
                 sales: tally.count,
                 gross: Cents(tally.amount),
             })
