@@ -19,6 +19,10 @@ use crate::store::{
     ServerStore,
 };
 
+/// A payout under this key before: its request hash, stored answer,
+/// transaction id, cursor and amount.
+type Earlier = (Option<String>, Option<String>, String, i64, i64);
+
 /// A payout's answer, with what a till keeping a ledger needs beside it.
 pub struct PayoutOutcome {
     pub applied: Applied,
@@ -50,7 +54,7 @@ impl ServerStore {
         self.write(move |tx| {
             let event = terminal.event_id.as_str();
             lock_key(tx, event, key.as_str())?;
-            let earlier: Option<(Option<String>, Option<String>, String, i64, i64)> = tx
+            let earlier: Option<Earlier> = tx
                 .query_row(
                     "SELECT request_hash, response, id, cursor, amount FROM transactions
                      WHERE event_id = ?1 AND idempotency_key = ?2",

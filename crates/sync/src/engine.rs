@@ -538,10 +538,8 @@ impl Syncer {
     ) -> Result<Recorded, SaleError> {
         // What this terminal could not record is never sent to the server.
         self.ledger.check_payout(request)?;
-        let plain = match self.is_plain().await {
-            Ok(plain) => plain,
-            Err(_) => true,
-        };
+        // A server that cannot be asked what it offers is decided offline.
+        let plain = self.is_plain().await.unwrap_or(true);
         if !try_online || plain {
             return Ok(self.ledger.payout(request, Authorisation::ThisLedger)?);
         }
