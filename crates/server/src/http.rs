@@ -564,13 +564,7 @@ async fn post_transaction(
     // the transaction's id and feed cursor, which travel as headers.
     let mut response = (status, Json(Data::new(outcome.wallet))).into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&outcome.transaction_id) {
-        headers.insert(tapster_api::TRANSACTION_ID_HEADER, value);
-    }
-    headers.insert(
-        tapster_api::CURSOR_HEADER,
-        axum::http::HeaderValue::from(outcome.cursor),
-    );
+    ledger_headers(headers, &outcome.transaction_id, outcome.cursor);
     if let Some(promo) = outcome.promo {
         headers.insert(
             tapster_api::PROMO_HEADER,
@@ -609,13 +603,22 @@ pub(crate) async fn post_payout(
         Applied::Replayed => StatusCode::ACCEPTED,
     };
     let mut response = (status, Json(Data::new(outcome.answer))).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&outcome.transaction_id) {
+    ledger_headers(
+        response.headers_mut(),
+        &outcome.transaction_id,
+        outcome.cursor,
+    );
+    Ok(response)
+}
+
+/// The transaction's id and feed cursor, which a terminal keeping a ledger
+/// records beside the server's answer.
+fn ledger_headers(headers: &mut HeaderMap, transaction_id: &str, cursor: i64) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(transaction_id) {
         headers.insert(tapster_api::TRANSACTION_ID_HEADER, value);
     }
     headers.insert(
         tapster_api::CURSOR_HEADER,
-        axum::http::HeaderValue::from(outcome.cursor),
+        axum::http::HeaderValue::from(cursor),
     );
-    Ok(response)
 }

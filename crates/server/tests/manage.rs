@@ -921,11 +921,8 @@ fn creating_the_same_product_again_makes_it_once() {
 #[test]
 fn report_hours_are_the_events_local_hours_even_half_an_hour_off_utc() {
     use std::sync::Arc;
-    use tapster_ledger::store::{Authorisation, OpenShiftRequest, ReportFilter, SaleRequest};
-    use tapster_ledger::{
-        demo, Cents, IdempotencyKey, Ledger, LedgerOptions, ManualClock, StaffId, TerminalId,
-        Timestamp,
-    };
+    use tapster_ledger::store::{Authorisation, ReportFilter, SaleRequest};
+    use tapster_ledger::{demo, IdempotencyKey, ManualClock, StaffId, Timestamp};
 
     let fx = Fixture::new(2);
     let server = Server::start(&fx.db);
@@ -941,24 +938,10 @@ fn report_hours_are_the_events_local_hours_even_half_an_hour_off_utc() {
 
     // 2026-07-17 18:00Z is 23:30 in Kolkata.
     let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
-    let ledger = Ledger::open(
-        fx.dir.path().join("bar-1.sqlite"),
-        LedgerOptions::new(TerminalId::new("bar-1").unwrap())
-            .with_clock(clock.clone())
-            .with_pin_cost(tapster_ledger::pin::PinHashCost::Fast),
-    )
-    .unwrap();
-    demo::seed(&ledger, 0).unwrap();
+    let ledger = common::till::terminal_ledger_on(fx.dir.path(), "bar-1", clock.clone());
     let mut local = ledger.settings().unwrap();
     local.time_zone = "Asia/Kolkata".into();
     ledger.update_settings(&local).unwrap();
-    ledger
-        .open_shift(&OpenShiftRequest {
-            key: IdempotencyKey::random(),
-            staff: StaffId::new("anna").unwrap(),
-            float: Cents(0),
-        })
-        .unwrap();
     let cash_sale = || SaleRequest {
         key: IdempotencyKey::random(),
         staff: StaffId::new("anna").unwrap(),

@@ -189,6 +189,20 @@ pub struct Applied {
     pub promo: Option<i64>,
 }
 
+impl Applied {
+    /// The wallet, with the transaction's id, feed cursor and promo credit
+    /// from the answer's headers (where the server sent them).
+    fn from_headers(wallet: WalletResource, headers: &reqwest::header::HeaderMap) -> Applied {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        Applied {
+            wallet,
+            transaction_id: text(TRANSACTION_ID_HEADER).map(String::from),
+            cursor: text(CURSOR_HEADER).and_then(|v| v.parse().ok()),
+            promo: text(PROMO_HEADER).and_then(|v| v.parse().ok()),
+        }
+    }
+}
+
 /// An answer that arrives later.
 pub type Reply<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, ApiError>> + Send + 'a>>;
@@ -577,21 +591,7 @@ impl ServerClient {
                     .json(request),
             )
             .await?;
-        Ok(Applied {
-            wallet: data.data,
-            transaction_id: headers
-                .get(TRANSACTION_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from),
-            cursor: headers
-                .get(CURSOR_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
-            promo: headers
-                .get(PROMO_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok()),
-        })
+        Ok(Applied::from_headers(data.data, &headers))
     }
 
     /// A payout decided by the server (Tapster's extension): what it paid
@@ -614,21 +614,7 @@ impl ServerClient {
             )
             .await?;
         let amount = data.data.amount;
-        Ok((
-            Applied {
-                wallet: data.data.wallet,
-                transaction_id: headers
-                    .get(TRANSACTION_ID_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from),
-                cursor: headers
-                    .get(CURSOR_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok()),
-                promo: None,
-            },
-            amount,
-        ))
+        Ok((Applied::from_headers(data.data.wallet, &headers), amount))
     }
 
     /// Seed 001's wallet by token: its balance now (404: not paired).

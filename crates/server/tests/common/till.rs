@@ -19,7 +19,15 @@ use super::{json, Fixture, Server};
 /// A terminal's own ledger, connected mode, a shift open for Anna; its
 /// clock stands in July 2026.
 pub fn terminal_ledger(dir: &std::path::Path, id: &str) -> Ledger {
-    let clock = Arc::new(ManualClock::new(Timestamp(1_784_311_200_000)));
+    terminal_ledger_on(
+        dir,
+        id,
+        Arc::new(ManualClock::new(Timestamp(1_784_311_200_000))),
+    )
+}
+
+/// As [`terminal_ledger`], on `clock` (which the test moves on).
+pub fn terminal_ledger_on(dir: &std::path::Path, id: &str, clock: Arc<ManualClock>) -> Ledger {
     ledger_with(
         dir,
         id,
