@@ -62,7 +62,8 @@ macro_rules! managed {
         let store = $state.store.clone();
         let event = $event.clone();
         let work = $work;
-        blocking(move || work(&store, &event, identity)).await
+        let actor = identity.actor();
+        blocking(move || crate::audit::acting_as(actor, || work(&store, &event, identity))).await
     }};
 }
 

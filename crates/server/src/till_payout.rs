@@ -93,6 +93,9 @@ impl ServerStore {
             }
             let amount = paid.checked_neg().ok_or(LedgerError::AmountOverflow)?;
             check_terminal_permission(terminal.permission, EntryKind::Payout, amount)?;
+            // A blocked band (reported lost) is not paid out to whoever
+            // holds it, as a till refuses it offline.
+            wallet.authorize_debit(&token, paid, now)?;
             let mut after = wallet.clone();
             after.balance = after
                 .balance

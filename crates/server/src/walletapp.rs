@@ -116,9 +116,17 @@ async fn caller(state: &AppState, event: &str, headers: &HeaderMap) -> Result<Ca
 }
 
 /// `devices.*`: a manager's token (or a manager's staff session).
-async fn manager(state: &AppState, event: &str, headers: &HeaderMap) -> Result<(), ServerError> {
+/// The manager behind the token, as the audit trail names them.
+async fn manager(
+    state: &AppState,
+    event: &str,
+    headers: &HeaderMap,
+) -> Result<crate::audit::Actor, ServerError> {
     match caller(state, event, headers).await? {
-        Caller::Manager(identity) => identity.check(Action::ChangeSettings),
+        Caller::Manager(identity) => {
+            identity.check(Action::ChangeSettings)?;
+            Ok(identity.actor())
+        }
         Caller::Device(_) => Err(ServerError::Forbidden(
             "a device token has the abilities scanners.get and scanners.post only".into(),
         )),
@@ -160,14 +168,14 @@ fn message(text: &str) -> Response {
 /// ability learns nothing about what a body should hold.
 macro_rules! as_manager {
     ($state:expr, $event:expr, $headers:expr, $work:expr) => {{
-        manager(&$state, &$event, &$headers).await?;
-        as_manager!(checked $state, $event, $work)
+        let actor = manager(&$state, &$event, &$headers).await?;
+        as_manager!(checked actor, $state, $event, $work)
     }};
-    (checked $state:expr, $event:expr, $work:expr) => {{
+    (checked $actor:expr, $state:expr, $event:expr, $work:expr) => {{
         let store = $state.store.clone();
         let event = $event.clone();
-        let work = $work;
-        blocking(move || work(&store, &event)).await
+        let (actor, work) = ($actor, $work);
+        blocking(move || crate::audit::acting_as(actor, || work(&store, &event))).await
     }};
 }
 
@@ -200,9 +208,9 @@ pub(crate) async fn store_device(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    manager(&s, &e, &h).await?;
+    let actor = manager(&s, &e, &h).await?;
     let new: NewDevice = json(body)?;
-    let device = as_manager!(checked s, e, move |st: &Store, ev: &str| st.create_device(
+    let device = as_manager!(checked actor, s, e, move |st: &Store, ev: &str| st.create_device(
         ev,
         new,
         PinHashCost::Production
@@ -241,9 +249,9 @@ pub(crate) async fn update_device(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    manager(&s, &e, &h).await?;
+    let actor = manager(&s, &e, &h).await?;
     let update: DeviceUpdate = json(body)?;
-    as_manager!(checked s, e, move |st: &Store, ev: &str| st.update_device(
+    as_manager!(checked actor, s, e, move |st: &Store, ev: &str| st.update_device(
         ev,
         &id,
         update,
@@ -341,9 +349,9 @@ pub(crate) async fn store_location(
     h: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
-    manager(&s, &e, &h).await?;
+    let actor = manager(&s, &e, &h).await?;
     let new: NewLocation = json(body)?;
-    let location = as_manager!(checked s, e, move |st: &Store, ev: &str| st
+    let location = as_manager!(checked actor, s, e, move |st: &Store, ev: &str| st
         .create_location(ev, &new.address))?;
     Ok((StatusCode::CREATED, Json(Envelope::ok(location))).into_response())
 }

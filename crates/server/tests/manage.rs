@@ -993,3 +993,59 @@ fn report_hours_are_the_events_local_hours_even_half_an_hour_off_utc() {
         [at("2026-07-17T17:30:00Z"), at("2026-07-17T18:30:00Z")]
     );
 }
+
+/// A till's payout decided here: the band's paid balance once per key (the
+/// same key answers the same), nothing for a band already paid out, never
+/// for a blocked band, only for a terminal allowed to pay out.
+#[test]
+fn a_tills_payout_is_decided_once_and_never_for_a_blocked_band() {
+    let fx = Fixture::new(3);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let band = |n: u32| tapster_ledger::demo::wristband(n).to_string();
+    let payout = |token: &str, band: &str, key: &str| {
+        json(
+            server
+                .client()
+                .post(server.url(&fx.event, &format!("pos/wallets/token/{band}/payout")))
+                .bearer_auth(token)
+                .json(&json!({"tender": "cash", "staff_id": "max", "idempotency_key": key}))
+                .send()
+                .unwrap(),
+        )
+    };
+    let (_, before) = admin.call("GET", &format!("wallets/token/{}", band(1)), None);
+    let balance = before["data"]["balance"].as_i64().unwrap();
+    assert!(balance > 0);
+
+    // The debit-only bar may not pay out; the cash desk may.
+    let (status, _) = payout(&fx.bar_token, &band(1), "p-1");
+    assert_eq!(status, 403);
+    let (status, paid) = payout(&fx.topup_token, &band(1), "p-1");
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["data"]["amount"], balance);
+    assert_eq!(paid["data"]["wallet"]["balance"], 0);
+    let (status, again) = payout(&fx.topup_token, &band(1), "p-1");
+    assert_eq!((status, &again["data"]), (202, &paid["data"]));
+    let (status, body) = payout(&fx.topup_token, &band(1), "p-2");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("nothing_to_pay_out"))
+    );
+
+    // A band reported lost is not paid out to whoever holds it.
+    let (status, _) = admin.call("POST", &format!("wallets/token/{}/block", band(2)), None);
+    assert_eq!(status, 204);
+    let (status, body) = payout(&fx.topup_token, &band(2), "p-3");
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (402, Some("wallet_blocked")),
+        "{body}"
+    );
+    let (_, audit) = admin.call("GET", "audit?action=payout", None);
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit["data"][0]["actor_id"], "max");
+}
