@@ -581,6 +581,7 @@ async fn post_transaction(
         (status = 202, description = "Repeated key: the original result", body = Data<PayoutApplied>),
         (status = 400, description = "Bad input, or nothing to pay out (`nothing_to_pay_out`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 402, description = "The band is blocked (`wallet_blocked`)", body = ErrorBody),
         (status = 403, description = "The terminal may not pay out", body = ErrorBody),
         (status = 404, description = "No wallet for the wristband", body = ErrorBody),
         (status = 409, description = "The key was used for another request, or a payout run holds the band", body = ErrorBody),

@@ -1022,22 +1022,31 @@ impl ServerStore {
         })
     }
 
+    /// The band's wallet and what a payout gives now: its paid money (promo
+    /// credit stays), never while a payout run holds it, never nothing.
+    /// One rule for the manager's payout and a till's.
+    pub(crate) fn payable_wallet(
+        conn: &crate::db::Connection,
+        event: &str,
+        token: &TokenId,
+    ) -> Result<(crate::store::WalletRow, Cents), ServerError> {
+        let wallet = Self::wallet_row(conn, event, token)?
+            .ok_or_else(|| ServerError::NotFound("this token is not paired to a wallet".into()))?;
+        // A payout run pays this balance by bank: never twice.
+        crate::payout_run::refuse_if_frozen(conn, event, token.as_str())?;
+        // Promo credit from vouchers stays on the wallet: never paid out.
+        let paid = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
+        if !paid.is_positive() {
+            return Err(ServerError::Ledger(LedgerError::NothingToPayOut));
+        }
+        Ok((wallet, paid))
+    }
+
     /// Pays out a wallet's whole balance in cash.
     pub fn payout(&self, event: &str, token: &TokenId) -> Result<i64, ServerError> {
         let (event, token, now) = (event.to_string(), token.clone(), self.now());
         self.write(move |conn| {
-            let wallet = Self::wallet_row(conn, &event, &token)?.ok_or_else(|| {
-                ServerError::NotFound("this token is not paired to a wallet".into())
-            })?;
-            // A payout run pays this balance by bank: never twice.
-            crate::payout_run::refuse_if_frozen(conn, &event, token.as_str())?;
-            // Promo credit from vouchers stays on the wallet: never paid out.
-            let payable = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
-            if !payable.is_positive() {
-                return Err(ServerError::Ledger(
-                    tapster_ledger::LedgerError::NothingToPayOut,
-                ));
-            }
+            let (wallet, payable) = Self::payable_wallet(conn, &event, &token)?;
             insert_transaction(
                 conn,
                 &manual(

@@ -7,9 +7,8 @@
 use tapster_api::audit::AuditAction;
 use tapster_api::{CreatePayout, PayoutApplied};
 use tapster_ledger::model::{EntryKind, Tender};
-use tapster_ledger::promo::payable;
 use tapster_ledger::rules::check_terminal_permission;
-use tapster_ledger::{Cents, IdempotencyKey, LedgerError, TokenId};
+use tapster_ledger::{IdempotencyKey, LedgerError, TokenId};
 
 use crate::audit::{Actor, Audit};
 use crate::db::{params, OptionalExtension};
@@ -81,16 +80,7 @@ impl ServerStore {
                 });
             }
             Self::ensure_event(tx, event)?;
-            let wallet = Self::wallet_row(tx, event, &token)?.ok_or_else(|| {
-                ServerError::NotFound("this token is not paired to a wallet".into())
-            })?;
-            // A payout run pays this balance by bank: never twice.
-            crate::payout_run::refuse_if_frozen(tx, event, token.as_str())?;
-            // Promo credit from vouchers stays on the wallet: never paid out.
-            let paid = payable(Cents(wallet.balance), Cents(wallet.promo_balance));
-            if !paid.is_positive() {
-                return Err(ServerError::Ledger(LedgerError::NothingToPayOut));
-            }
+            let (wallet, paid) = Self::payable_wallet(tx, event, &token)?;
             let amount = paid.checked_neg().ok_or(LedgerError::AmountOverflow)?;
             check_terminal_permission(terminal.permission, EntryKind::Payout, amount)?;
             // A blocked band (reported lost) is not paid out to whoever

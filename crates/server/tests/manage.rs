@@ -1047,6 +1047,44 @@ fn a_tills_payout_is_decided_once_and_never_for_a_blocked_band() {
         (status, body["error_code"].as_str()),
         (400, Some("nothing_to_pay_out"))
     );
+    // The same key for another request is a conflict; bad input is refused
+    // before anything is written.
+    let (status, body) = json(
+        server
+            .client()
+            .post(server.url(&fx.event, &format!("pos/wallets/token/{}/payout", band(1))))
+            .bearer_auth(&fx.topup_token)
+            .json(&json!({"tender": "card", "staff_id": "max", "idempotency_key": "p-1"}))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("idempotency_conflict")),
+        "{body}"
+    );
+    for bad in [
+        json!({"tender": "wallet", "staff_id": "max", "idempotency_key": "p-9"}),
+        json!({"tender": "gold", "staff_id": "max", "idempotency_key": "p-9"}),
+        json!({"tender": "cash", "staff_id": "", "idempotency_key": "p-9"}),
+        json!({"tender": "cash", "staff_id": "max"}),
+    ] {
+        let (status, body) = json(
+            server
+                .client()
+                .post(server.url(&fx.event, &format!("pos/wallets/token/{}/payout", band(3))))
+                .bearer_auth(&fx.topup_token)
+                .json(&bad)
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, 400, "{bad} → {body}");
+    }
+    let (_, third) = admin.call("GET", &format!("wallets/token/{}", band(3)), None);
+    assert!(
+        third["data"]["balance"].as_i64().unwrap() > 0,
+        "nothing was paid out"
+    );
 
     // A band reported lost is not paid out to whoever holds it.
     let (status, _) = admin.call("POST", &format!("wallets/token/{}/block", band(2)), None);
