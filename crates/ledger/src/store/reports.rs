@@ -386,9 +386,13 @@ pub(super) fn sales_report(conn: &Connection, filter: &ReportFilter) -> Result<S
     let mut vat: BTreeMap<u32, Tally> = BTreeMap::new();
     // Hour buckets by the event's wall clock (see `local_hour_start`),
     // keyed by the instant the local hour began.
+    // Each bucket's zone lookup once, however many rows it has.
     let zone = super::catalog::read_settings(conn)?.zone();
+    let known = std::cell::RefCell::new(BTreeMap::<i64, i64>::new());
     let hour_of = |bucket: i64| {
-        crate::clock::local_hour_start(Timestamp(bucket.saturating_mul(BUCKET_MS)), &zone).0
+        *known.borrow_mut().entry(bucket).or_insert_with(|| {
+            crate::clock::local_hour_start(Timestamp(bucket.saturating_mul(BUCKET_MS)), &zone).0
+        })
     };
     let mut hours: BTreeMap<i64, Tally> = BTreeMap::new();
     let mut staff: BTreeMap<String, Tally> = BTreeMap::new();
