@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 pub enum AuditAction {
     SettingsChanged,
     CategorySaved,
+    CategoryRemoved,
+    CategoriesReordered,
     ProductCreated,
     ProductChanged,
     ProductArchived,
@@ -47,6 +49,8 @@ impl AuditAction {
     pub const ALL: &'static [AuditAction] = &[
         AuditAction::SettingsChanged,
         AuditAction::CategorySaved,
+        AuditAction::CategoryRemoved,
+        AuditAction::CategoriesReordered,
         AuditAction::ProductCreated,
         AuditAction::ProductChanged,
         AuditAction::ProductArchived,
@@ -85,6 +89,8 @@ impl AuditAction {
         match self {
             AuditAction::SettingsChanged => "settings_changed",
             AuditAction::CategorySaved => "category_saved",
+            AuditAction::CategoryRemoved => "category_removed",
+            AuditAction::CategoriesReordered => "categories_reordered",
             AuditAction::ProductCreated => "product_created",
             AuditAction::ProductChanged => "product_changed",
             AuditAction::ProductArchived => "product_archived",

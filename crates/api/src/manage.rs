@@ -72,6 +72,26 @@ pub struct StaffMember {
     #[schema(value_type = String, example = "cashier")]
     pub role: Role,
     pub active: bool,
+    /// The member's badge (a staff wristband that logs them in), masked
+    /// as receipts show bands: `••••E5F6`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub badge_masked: Option<String>,
+}
+
+/// `PUT manage/staff/{id}/badge`: the wristband that logs the member in
+/// with a tap, or `null` to take it away.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffBadge {
+    #[schema(example = "04A1B2C3D4E5F6")]
+    pub badge: Option<String>,
+}
+
+/// `PUT manage/categories/order`: every category's id once, first to last.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryOrder {
+    pub order: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::clock::Timestamp;
-use crate::ids::{BillId, EntryId, IdempotencyKey, ProductId, StaffId, TokenId};
+use crate::ids::{BillId, CategoryId, EntryId, IdempotencyKey, ProductId, StaffId, TokenId};
 use crate::model::{Permission, Role};
 use crate::money::Cents;
 
@@ -179,6 +179,14 @@ pub enum LedgerError {
     StaffInactive(StaffId),
     #[error("that PIN is already used by another staff member")]
     PinInUse,
+    #[error("category '{0}' does not exist")]
+    UnknownCategory(CategoryId),
+    #[error("'{name}' still holds {products} product(s), archived ones included: move them to another category first")]
+    CategoryNotEmpty { name: String, products: i64 },
+    #[error("this badge already belongs to {holder}")]
+    BadgeInUse { holder: String },
+    #[error("this wristband is a guest's (it holds a wallet); a staff badge must be a band no guest uses")]
+    BadgeIsGuestBand,
     #[error("the ledger database was made by a newer Tapster (schema {found}, this version knows up to {supported}); update the app")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("migration {version} changed after it was applied; refusing to open the ledger")]
@@ -259,6 +267,10 @@ impl LedgerError {
             UnknownStaff(_) => "unknown_staff",
             StaffInactive(_) => "staff_inactive",
             PinInUse => "pin_in_use",
+            UnknownCategory(_) => "unknown_category",
+            CategoryNotEmpty { .. } => "category_not_empty",
+            BadgeInUse { .. } => "badge_in_use",
+            BadgeIsGuestBand => "badge_is_guest_band",
             SchemaTooNew { .. } => "schema_too_new",
             MigrationChanged { .. } => "migration_changed",
             WrongTerminal { .. } => "wrong_terminal",

@@ -3,7 +3,7 @@
 
 use crate::clock::Timestamp;
 use crate::error::{LedgerError, OfflineLimit, Result};
-use crate::ids::{StaffId, TokenId};
+use crate::ids::{CategoryId, StaffId, TokenId};
 use crate::model::{
     BandPolicy, Direction, EntryKind, EventSettings, OfflineLimits, Permission, Role,
 };
@@ -340,6 +340,55 @@ pub fn check_managers_left(active_managers: i64) -> Result<()> {
         "the event needs at least one active manager: make someone else manager first",
     )
     .into())
+}
+
+/// A category is removed only when no product is filed under it (archived
+/// ones count: restoring one would leave it without a category).
+pub fn check_category_empty(name: &str, products: i64) -> Result<()> {
+    if products == 0 {
+        return Ok(());
+    }
+    Err(LedgerError::CategoryNotEmpty {
+        name: name.to_string(),
+        products,
+    })
+}
+
+/// A new order of the categories names each of them exactly once.
+pub fn check_category_order(current: &[CategoryId], order: &[CategoryId]) -> Result<()> {
+    let mut wanted: Vec<&CategoryId> = order.iter().collect();
+    wanted.sort();
+    let mut known: Vec<&CategoryId> = current.iter().collect();
+    known.sort();
+    if wanted == known {
+        return Ok(());
+    }
+    let unknown = order.iter().find(|id| !current.contains(id));
+    if let Some(id) = unknown {
+        return Err(LedgerError::UnknownCategory(id.clone()));
+    }
+    Err(
+        crate::error::InputError::new("category order", "must name every category exactly once")
+            .into(),
+    )
+}
+
+/// A staff badge logs its holder in on any till: it belongs to one member
+/// and is no guest's wristband. `holder` is the member who has it now.
+pub fn check_badge(
+    staff: &StaffId,
+    holder: Option<(&StaffId, &str)>,
+    guest_band: bool,
+) -> Result<()> {
+    if guest_band {
+        return Err(LedgerError::BadgeIsGuestBand);
+    }
+    match holder {
+        Some((id, name)) if id != staff => Err(LedgerError::BadgeInUse {
+            holder: name.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Failed PIN tries and the lock they led to: the same rule for a till's

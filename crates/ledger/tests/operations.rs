@@ -1913,3 +1913,181 @@ fn a_connected_till_takes_passes_off_offline_only_up_to_its_cap_and_knows_the_pa
         "{err}"
     );
 }
+
+#[test]
+fn a_category_is_removed_only_when_empty_and_past_sales_keep_its_name() {
+    use tapster_ledger::CategoryId;
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 50_00);
+    bar.sell("anna", cart(&[("beer", 1)]), Some(&guest))
+        .unwrap();
+    let beer_category = CategoryId::new("beer").unwrap();
+    let in_beer = |bar: &Bar| -> Vec<_> {
+        bar.ledger
+            .reader()
+            .unwrap()
+            .products(true)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.category == beer_category)
+            .collect()
+    };
+    let filed = in_beer(&bar);
+    assert!(!filed.is_empty());
+    let err = bar.ledger.remove_category(&beer_category).unwrap_err();
+    assert!(
+        matches!(&err, LedgerError::CategoryNotEmpty { name, products } if name == "Bier" && *products == filed.len() as i64),
+        "{err:?}"
+    );
+    // Archived products count: one left behind keeps the category.
+    let wine = CategoryId::new("wine").unwrap();
+    for mut product in filed.iter().skip(1).cloned() {
+        product.category = wine.clone();
+        bar.ledger.upsert_product(&product).unwrap();
+    }
+    let mut last = filed[0].clone();
+    last.archived = true;
+    bar.ledger.upsert_product(&last).unwrap();
+    assert!(matches!(
+        bar.ledger.remove_category(&beer_category).unwrap_err(),
+        LedgerError::CategoryNotEmpty { products: 1, .. }
+    ));
+    last.category = wine.clone();
+    bar.ledger.upsert_product(&last).unwrap();
+
+    bar.ledger.remove_category(&beer_category).unwrap();
+    let listed = bar.ledger.reader().unwrap().categories().unwrap();
+    assert!(listed.iter().all(|c| c.id != beer_category), "{listed:?}");
+    assert!(matches!(
+        bar.ledger.remove_category(&beer_category).unwrap_err(),
+        LedgerError::UnknownCategory(_)
+    ));
+    // Nothing can be filed under it any more…
+    let mut back = last.clone();
+    back.category = beer_category.clone();
+    assert!(matches!(
+        bar.ledger.upsert_product(&back).unwrap_err(),
+        LedgerError::InvalidInput(_)
+    ));
+    // …but what was sold under it is still reported under its name.
+    let report = bar
+        .ledger
+        .reader()
+        .unwrap()
+        .sales_report(&tapster_ledger::store::ReportFilter::default())
+        .unwrap();
+    assert!(
+        report.by_category.iter().any(|c| c.label == "Bier"),
+        "{:?}",
+        report.by_category
+    );
+    // Saving it again brings it back.
+    bar.ledger
+        .upsert_category(&tapster_ledger::model::Category {
+            id: beer_category.clone(),
+            name: "Bier".into(),
+            position: 9,
+        })
+        .unwrap();
+    assert!(bar
+        .ledger
+        .reader()
+        .unwrap()
+        .categories()
+        .unwrap()
+        .iter()
+        .any(|c| c.id == beer_category));
+    bar.ledger.upsert_product(&back).unwrap();
+}
+
+#[test]
+fn categories_are_reordered_as_a_whole() {
+    use tapster_ledger::CategoryId;
+    let bar = Bar::new();
+    let ids = |bar: &Bar| -> Vec<CategoryId> {
+        bar.ledger
+            .reader()
+            .unwrap()
+            .categories()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    let mut order = ids(&bar);
+    order.reverse();
+    let reordered = bar.ledger.reorder_categories(&order).unwrap();
+    assert_eq!(
+        reordered.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        order
+    );
+    assert_eq!(
+        reordered.iter().map(|c| c.position).collect::<Vec<_>>(),
+        (1..=order.len() as i64).collect::<Vec<_>>()
+    );
+    assert_eq!(ids(&bar), order);
+
+    let missing = &order[1..];
+    let mut twice = order.clone();
+    twice[0] = twice[1].clone();
+    for bad in [missing.to_vec(), twice] {
+        let err = bar.ledger.reorder_categories(&bad).unwrap_err();
+        assert!(matches!(err, LedgerError::InvalidInput(_)), "{err:?}");
+    }
+    let mut unknown = order.clone();
+    unknown[0] = CategoryId::new("nope").unwrap();
+    assert!(matches!(
+        bar.ledger.reorder_categories(&unknown).unwrap_err(),
+        LedgerError::UnknownCategory(_)
+    ));
+    assert_eq!(ids(&bar), order, "a refused order changes nothing");
+}
+
+#[test]
+fn a_badge_belongs_to_one_staff_member_and_no_guest() {
+    let bar = Bar::new();
+    let badge = band(77);
+    let anna = staff_id("anna");
+    let member = bar.ledger.set_staff_badge(&anna, Some(&badge)).unwrap();
+    assert_eq!(member.badge.as_ref(), Some(&badge));
+    assert_eq!(bar.ledger.login_by_badge(&badge).unwrap().id, anna);
+    // Again for Anna: nothing changes.
+    bar.ledger.set_staff_badge(&anna, Some(&badge)).unwrap();
+
+    let err = bar
+        .ledger
+        .set_staff_badge(&staff_id("sue"), Some(&badge))
+        .unwrap_err();
+    assert!(
+        matches!(&err, LedgerError::BadgeInUse { holder } if holder == "Anna"),
+        "{err:?}"
+    );
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 10_00);
+    assert!(matches!(
+        bar.ledger
+            .set_staff_badge(&staff_id("sue"), Some(&guest))
+            .unwrap_err(),
+        LedgerError::BadgeIsGuestBand
+    ));
+    assert!(matches!(
+        bar.ledger
+            .set_staff_badge(&staff_id("nobody"), None)
+            .unwrap_err(),
+        LedgerError::UnknownStaff(_)
+    ));
+
+    let member = bar.ledger.set_staff_badge(&anna, None).unwrap();
+    assert_eq!(member.badge, None);
+    assert!(bar.ledger.login_by_badge(&badge).is_err());
+    bar.ledger
+        .set_staff_badge(&staff_id("sue"), Some(&badge))
+        .unwrap();
+    assert_eq!(
+        bar.ledger.login_by_badge(&badge).unwrap().id,
+        staff_id("sue")
+    );
+}

@@ -15,15 +15,16 @@ use tapster_api::{Data, ErrorBody, WalletResource};
 use tapster_ledger::model::{Category, EventSettings, Product};
 use tapster_ledger::payout_request::PayoutSettings;
 use tapster_ledger::pin::PinHashCost;
-use tapster_ledger::{Cents, ProductId, TokenId};
+use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TokenId};
 
 use crate::audit::AuditFilter;
 use crate::error::ServerError;
 use crate::http::{bearer, blocking, read_body, AppState};
 #[allow(unused_imports)]
 use crate::manage::{
-    Conflicts, ManagerIdentity, NewStaffMember, NewTerminal, PairWallet, RecordFilter, SalesRecord,
-    StaffMember, Summary, TerminalCreated, TerminalStatus, TerminalUpdate, TopUpRecord,
+    CategoryOrder, Conflicts, ManagerIdentity, NewStaffMember, NewTerminal, PairWallet,
+    RecordFilter, SalesRecord, StaffBadge, StaffMember, Summary, TerminalCreated, TerminalStatus,
+    TerminalUpdate, TopUpRecord,
 };
 #[allow(unused_imports)]
 use crate::payout_run::{NewPayoutRun, PayoutRun, RunFile, UnclaimedBalances};
@@ -38,6 +39,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&m("settings"), get(get_settings).put(put_settings))
         .route(&m("categories"), get(list_categories).post(save_category))
+        .route(&m("categories/{category_id}"), delete(remove_category))
+        .route(&m("category-order"), put(reorder_categories))
         .route(&m("products"), get(list_products).post(create_product))
         .route(
             &m("products/{product_id}"),
@@ -54,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&m("terminals/{terminal_id}/token"), post(roll_token))
         .route(&m("staff"), get(list_staff).post(save_staff))
+        .route(&m("staff/{staff_id}/badge"), put(set_staff_badge))
         .route(&m("wallets"), post(pair_wallet))
         .route(&m("wallets/token/{token_id}"), get(get_wallet))
         .route(
@@ -293,6 +297,62 @@ async fn save_category(
         h,
         Action::ManageCatalogue,
         move |st: &Store, ev: &str| st.save_category(ev, category)
+    )
+    .map(ok)
+}
+
+#[utoipa::path(delete, path = "/api/v1/events/{event_id}/manage/categories/{category_id}", tag = "manage",
+    params(("event_id" = String, Path), ("category_id" = String, Path)), security(("admin_token" = [])),
+    responses((status = 200, description = "Removed: the categories left, in order", body = Data<Vec<Category>>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, description = "No such category (`unknown_category`)", body = ErrorBody),
+        (status = 409, description = "Products (archived ones too) are still filed under it (`category_not_empty`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+async fn remove_category(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+) -> Result<Response, ServerError> {
+    let id = CategoryId::new(id).map_err(|e| ServerError::invalid("category_id", e.reason))?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.remove_category(ev, id)
+    )
+    .map(ok)
+}
+
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/category-order", tag = "manage",
+    params(("event_id" = String, Path)), request_body = CategoryOrder, security(("admin_token" = [])),
+    responses((status = 200, description = "The categories in their new order", body = Data<Vec<Category>>),
+        (status = 400, description = "Not every category exactly once", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, description = "An id that is no category (`unknown_category`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+async fn reorder_categories(
+    State(s): State<AppState>,
+    Path(e): Path<String>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let CategoryOrder { order } = json(body)?;
+    let order = order
+        .into_iter()
+        .map(CategoryId::new)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServerError::invalid("order", e.reason))?;
+    managed!(
+        s,
+        e,
+        h,
+        Action::ManageCatalogue,
+        move |st: &Store, ev: &str| st.reorder_categories(ev, order)
     )
     .map(ok)
 }
@@ -601,6 +661,30 @@ async fn save_staff(
     let member: NewStaffMember = json(body)?;
     managed!(s, e, h, Action::ManageStaff, move |st: &Store, ev: &str| st
         .save_staff(ev, member, PinHashCost::Production))
+    .map(ok)
+}
+
+#[utoipa::path(put, path = "/api/v1/events/{event_id}/manage/staff/{staff_id}/badge", tag = "manage",
+    params(("event_id" = String, Path), ("staff_id" = String, Path)), request_body = StaffBadge, security(("admin_token" = [])),
+    responses((status = 200, description = "The member with their badge (masked)", body = Data<StaffMember>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 404, description = "No such staff member (`unknown_staff`)", body = ErrorBody),
+        (status = 409, description = "Another member's badge (`badge_in_use`) or a guest's wristband (`badge_is_guest_band`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
+async fn set_staff_badge(
+    State(s): State<AppState>,
+    Path((e, id)): Path<(String, String)>,
+    h: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let StaffBadge { badge } = json(body)?;
+    let id = StaffId::new(id).map_err(|e| ServerError::invalid("staff_id", e.reason))?;
+    let badge = badge.as_deref().map(token_id).transpose()?;
+    managed!(s, e, h, Action::ManageStaff, move |st: &Store, ev: &str| st
+        .set_staff_badge(ev, id, badge))
     .map(ok)
 }
 

@@ -58,7 +58,10 @@ impl ServerError {
                 | L::WrongPin { .. }
                 | L::LoginLocked { .. }
                 | L::StaffInactive(_) => StatusCode::FORBIDDEN,
-                L::UnknownStaff(_) => StatusCode::NOT_FOUND,
+                L::UnknownStaff(_) | L::UnknownCategory(_) => StatusCode::NOT_FOUND,
+                L::CategoryNotEmpty { .. } | L::BadgeInUse { .. } | L::BadgeIsGuestBand => {
+                    StatusCode::CONFLICT
+                }
                 // The wallet cannot pay: seed 001 names no status for it.
                 L::InsufficientFunds { .. } | L::WalletBlocked { .. } => {
                     StatusCode::PAYMENT_REQUIRED

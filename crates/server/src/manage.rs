@@ -8,7 +8,7 @@ use crate::db::{params, OptionalExtension};
 use tapster_ledger::model::{Category, EntryKind, EventSettings, Product, Role, Tender};
 use tapster_ledger::pin::{hash_pin, Pin, PinHashCost, PinLookupKey, PinTag};
 use tapster_ledger::promo::payable;
-use tapster_ledger::{Cents, ProductId, StaffId, TokenId, VatRate};
+use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TokenId, VatRate};
 
 use crate::audit::{self, Audit};
 use crate::error::ServerError;
@@ -241,17 +241,7 @@ impl ServerStore {
     ) -> Result<Vec<Product>, ServerError> {
         let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
-        let mut stmt =
-            conn.prepare_cached("SELECT data FROM products WHERE event_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([event], |r| r.get::<_, String>(0))?;
-        let mut products = Vec::new();
-        for row in rows {
-            let product: Product = serde_json::from_str(&row?).map_err(json_err)?;
-            if include_archived || !product.archived {
-                products.push(product);
-            }
-        }
-        Ok(products)
+        products_of(&conn, event, include_archived)
     }
 
     /// Creates (`create`) or replaces a product, checked by the ledger's
@@ -292,7 +282,7 @@ impl ServerStore {
                 _ => {}
             }
             let category: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM categories WHERE event_id = ?1 AND id = ?2)",
+                "SELECT EXISTS (SELECT 1 FROM categories WHERE event_id = ?1 AND id = ?2 AND removed = 0)",
                 params![event, product.category.as_str()],
                 |r| r.get(0),
             )?;
@@ -355,7 +345,7 @@ impl ServerStore {
         let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, name, position FROM categories WHERE event_id = ?1 ORDER BY position, name",
+            "SELECT id, name, position FROM categories WHERE event_id = ?1 AND removed = 0 ORDER BY position, name",
         )?;
         let rows = stmt.query_map([event], |r| {
             Ok((
@@ -393,11 +383,84 @@ impl ServerStore {
             audit::record(conn, &event, now, audit.subject(category.id.as_str()))?;
             conn.execute(
                 "INSERT INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position",
+                 ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position, removed = 0",
                 params![event, category.id.as_str(), category.name, category.position],
             )?;
             Ok(category)
         })
+    }
+
+    /// Removes a category no product is filed under (archived ones count).
+    /// Its row stays, hidden, so what was sold under it keeps its name.
+    pub fn remove_category(
+        &self,
+        event: &str,
+        id: CategoryId,
+    ) -> Result<Vec<Category>, ServerError> {
+        let (owned, now) = (event.to_string(), self.now().0);
+        self.write(move |conn| {
+            let event = owned;
+            Self::ensure_event(conn, &event)?;
+            let name: String = conn
+                .query_row(
+                    "SELECT name FROM categories WHERE event_id = ?1 AND id = ?2 AND removed = 0",
+                    params![event, id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| LedgerError::UnknownCategory(id.clone()))?;
+            let filed = products_of(conn, &event, true)?
+                .iter()
+                .filter(|p| p.category == id)
+                .count();
+            tapster_ledger::rules::check_category_empty(&name, filed as i64)?;
+            conn.execute(
+                "UPDATE categories SET removed = 1 WHERE event_id = ?1 AND id = ?2",
+                params![event, id.as_str()],
+            )?;
+            let audit = Audit::new(AuditAction::CategoryRemoved, json!({ "name": name }));
+            audit::record(conn, &event, now, audit.subject(id.as_str()))?;
+            Ok(())
+        })?;
+        self.categories(event)
+    }
+
+    /// Puts the event's categories in `order`: each of them once.
+    pub fn reorder_categories(
+        &self,
+        event: &str,
+        order: Vec<CategoryId>,
+    ) -> Result<Vec<Category>, ServerError> {
+        let current: Vec<CategoryId> = self.categories(event)?.into_iter().map(|c| c.id).collect();
+        tapster_ledger::rules::check_category_order(&current, &order)?;
+        let (owned, now) = (event.to_string(), self.now().0);
+        self.write(move |conn| {
+            let event = owned;
+            // Checked again where it is written: a category made or removed
+            // since the read above makes the order incomplete.
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM categories WHERE event_id = ?1 AND removed = 0")?;
+            let ids: Vec<String> = stmt
+                .query_map([&event], |r| r.get(0))?
+                .collect::<crate::db::Result<_>>()?;
+            drop(stmt);
+            let now_current: Vec<CategoryId> = ids
+                .iter()
+                .filter_map(|id| CategoryId::new(id.as_str()).ok())
+                .collect();
+            tapster_ledger::rules::check_category_order(&now_current, &order)?;
+            for (position, id) in (1_i64..).zip(&order) {
+                conn.execute(
+                    "UPDATE categories SET position = ?3 WHERE event_id = ?1 AND id = ?2",
+                    params![event, id.as_str(), position],
+                )?;
+            }
+            let names: Vec<&str> = order.iter().map(CategoryId::as_str).collect();
+            let audit = Audit::new(AuditAction::CategoriesReordered, json!({ "order": names }));
+            audit::record(conn, &event, now, audit)?;
+            Ok(())
+        })?;
+        self.categories(event)
     }
 
     pub fn terminals(&self, event: &str) -> Result<Vec<TerminalStatus>, ServerError> {
@@ -612,7 +675,7 @@ impl ServerStore {
         let conn = self.reader()?;
         Self::ensure_event(&conn, event)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT id, name, role, active FROM staff WHERE event_id = ?1 ORDER BY name",
+            "SELECT id, name, role, active, badge FROM staff WHERE event_id = ?1 ORDER BY name",
         )?;
         let rows = stmt.query_map([event], |r| {
             Ok((
@@ -620,11 +683,12 @@ impl ServerStore {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, role, active) = row?;
+            let (id, name, role, active, badge) = row?;
             out.push(StaffMember {
                 id,
                 name,
@@ -632,9 +696,98 @@ impl ServerStore {
                     .parse()
                     .map_err(|_| ServerError::Internal("bad role".into()))?,
                 active,
+                badge_masked: masked_badge(badge.as_deref()),
             });
         }
         Ok(out)
+    }
+
+    /// Gives staff member `id` the badge `badge`, or takes theirs away. A
+    /// badge belongs to one member and is no guest's wristband (the rule
+    /// tills apply too). Tills learn it with their next catalogue pull.
+    pub fn set_staff_badge(
+        &self,
+        event: &str,
+        id: StaffId,
+        badge: Option<TokenId>,
+    ) -> Result<StaffMember, ServerError> {
+        let (event, now) = (event.to_string(), self.now().0);
+        self.write(move |conn| {
+            Self::ensure_event(conn, &event)?;
+            let before: Option<String> = conn
+                .query_row(
+                    "SELECT badge FROM staff WHERE event_id = ?1 AND id = ?2",
+                    params![event, id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| LedgerError::UnknownStaff(id.clone()))?;
+            if let Some(badge) = &badge {
+                let holder: Option<(String, String)> = conn
+                    .query_row(
+                        "SELECT id, name FROM staff WHERE event_id = ?1 AND badge = ?2",
+                        params![event, badge.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let holder = holder
+                    .map(|(h, name)| StaffId::new(h).map(|h| (h, name)))
+                    .transpose()
+                    .map_err(|e| ServerError::Internal(e.to_string()))?;
+                let guest_band: bool = conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM wallets WHERE event_id = ?1 AND token_id = ?2)",
+                    params![event, badge.as_str()],
+                    |r| r.get(0),
+                )?;
+                tapster_ledger::rules::check_badge(
+                    &id,
+                    holder.as_ref().map(|(h, name)| (h, name.as_str())),
+                    guest_band,
+                )?;
+            }
+            conn.execute(
+                "UPDATE staff SET badge = ?3 WHERE event_id = ?1 AND id = ?2",
+                params![event, id.as_str(), badge.as_ref().map(TokenId::as_str)],
+            )
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    ServerError::Ledger(LedgerError::BadgeInUse {
+                        holder: "another staff member".into(),
+                    })
+                } else {
+                    e.into()
+                }
+            })?;
+            let after = badge.as_ref().map(TokenId::masked);
+            let before = masked_badge(before.as_deref());
+            if before != after {
+                let audit = Audit::new(
+                    AuditAction::StaffChanged,
+                    json!({ "badge": [before, after] }),
+                );
+                audit::record(conn, &event, now, audit.subject(id.as_str()))?;
+            }
+            let (name, role, active) = conn.query_row(
+                "SELECT name, role, active FROM staff WHERE event_id = ?1 AND id = ?2",
+                params![event, id.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                    ))
+                },
+            )?;
+            Ok(StaffMember {
+                id: id.to_string(),
+                name,
+                role: role
+                    .parse()
+                    .map_err(|_| ServerError::Internal("bad role".into()))?,
+                active,
+                badge_masked: after,
+            })
+        })
     }
 
     /// Adds a staff member or changes one (name, role, active, a new PIN);
@@ -728,7 +881,18 @@ impl ServerStore {
                 }
             };
             audit::record(conn, &event, now, audit.subject(id.as_str()))?;
-            Ok(StaffMember { id: id.to_string(), name, role, active })
+            let badge: Option<String> = conn.query_row(
+                "SELECT badge FROM staff WHERE event_id = ?1 AND id = ?2",
+                params![event, id.as_str()],
+                |r| r.get(0),
+            )?;
+            Ok(StaffMember {
+                id: id.to_string(),
+                name,
+                role,
+                active,
+                badge_masked: masked_badge(badge.as_deref()),
+            })
         })
     }
 
@@ -1459,4 +1623,31 @@ pub(crate) fn manual<'a>(
         cursor: None,
         voucher: false,
     }
+}
+
+/// A stored badge as the manager screens show it (never the whole UID).
+fn masked_badge(badge: Option<&str>) -> Option<String> {
+    badge.map(|b| match TokenId::parse(b) {
+        Ok(token) => token.masked(),
+        Err(_) => "••••".to_string(),
+    })
+}
+
+/// The event's products by id, archived ones too if asked.
+fn products_of(
+    conn: &crate::db::Connection<'_>,
+    event: &str,
+    include_archived: bool,
+) -> Result<Vec<Product>, ServerError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT data FROM products WHERE event_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([event], |r| r.get::<_, String>(0))?;
+    let mut products = Vec::new();
+    for row in rows {
+        let product: Product = serde_json::from_str(&row?).map_err(json_err)?;
+        if include_archived || !product.archived {
+            products.push(product);
+        }
+    }
+    Ok(products)
 }

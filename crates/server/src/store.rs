@@ -112,6 +112,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit",
         sql: include_str!("../../../migrations/server/0015_audit.sql"),
     },
+    Migration {
+        version: 16,
+        name: "categories_badges",
+        sql: include_str!("../../../migrations/server/0016_categories_badges.sql"),
+    },
 ];
 
 /// PostgreSQL's schema, step by step with the same versions as SQLite's.
@@ -190,6 +195,11 @@ pub const PG_MIGRATIONS: &[PgMigration] = &[
         version: 15,
         name: "audit",
         sql: include_str!("../../../migrations/server-pg/0015_audit.sql"),
+    },
+    PgMigration {
+        version: 16,
+        name: "categories_badges",
+        sql: include_str!("../../../migrations/server-pg/0016_categories_badges.sql"),
     },
 ];
 

@@ -1099,3 +1099,254 @@ fn a_tills_payout_is_decided_once_and_never_for_a_blocked_band() {
     assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
     assert_eq!(audit["data"][0]["actor_id"], "max");
 }
+
+/// A category goes only when nothing is filed under it (archived products
+/// count), the order is set as a whole, and tills learn both with the
+/// catalogue; each change is in the audit trail once.
+#[test]
+fn categories_are_removed_when_empty_and_reordered_as_a_whole() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, listed) = admin.call("GET", "categories", None);
+    let mut order = ids(&listed);
+    assert!(order.contains(&"food".to_string()), "{listed}");
+
+    let (status, body) = admin.call("DELETE", "categories/food", None);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("category_not_empty")),
+        "{body}"
+    );
+    // Move food's products elsewhere, one of them archived first.
+    let (_, products) = admin.call("GET", "products?archived=true", None);
+    let food: Vec<Value> = products["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["category"] == "food")
+        .cloned()
+        .collect();
+    assert!(!food.is_empty());
+    let first = food[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        admin.call("DELETE", &format!("products/{first}"), None).0,
+        200
+    );
+    for product in &food[1..] {
+        let mut moved = product.clone();
+        moved["category"] = json!("soft");
+        let id = product["id"].as_str().unwrap();
+        assert_eq!(
+            admin.call("PUT", &format!("products/{id}"), Some(moved)).0,
+            200
+        );
+    }
+    let (status, body) = admin.call("DELETE", "categories/food", None);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("category_not_empty")),
+        "the archived one counts"
+    );
+    let (_, archived) = admin.call("GET", "products?archived=true", None);
+    let mut last = archived["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == first.as_str())
+        .unwrap()
+        .clone();
+    last["category"] = json!("soft");
+    assert_eq!(
+        admin
+            .call("PUT", &format!("products/{first}"), Some(last.clone()))
+            .0,
+        200
+    );
+
+    let (status, left) = admin.call("DELETE", "categories/food", None);
+    assert_eq!(status, 200, "{left}");
+    order.retain(|id| id != "food");
+    assert_eq!(ids(&left), order);
+    let (status, body) = admin.call("DELETE", "categories/food", None);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("unknown_category"))
+    );
+    let mut back = last.clone();
+    back["category"] = json!("food");
+    assert_eq!(
+        admin
+            .call("PUT", &format!("products/{first}"), Some(back))
+            .0,
+        400,
+        "nothing is filed under a removed category"
+    );
+
+    // The order: every category once, or nothing changes.
+    let mut reversed = order.clone();
+    reversed.reverse();
+    let (status, body) = admin.call("PUT", "category-order", Some(json!({ "order": reversed })));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), reversed);
+    assert_eq!(
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["position"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        (1..=reversed.len() as i64).collect::<Vec<_>>()
+    );
+    for bad in [
+        json!(reversed[1..]),
+        json!([reversed[0], reversed[0]]),
+        json!(["food"]),
+    ] {
+        let (status, _) = admin.call("PUT", "category-order", Some(json!({ "order": bad })));
+        assert!(matches!(status, 400 | 404), "{bad}: {status}");
+    }
+    let (_, listed) = admin.call("GET", "categories", None);
+    assert_eq!(ids(&listed), reversed);
+
+    // A till's catalogue has them so.
+    let (status, catalog) = server.get_json(&fx.event, "pos/catalog", &fx.bar_token);
+    assert_eq!(status, 200);
+    let till: Vec<String> = catalog["data"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(till, reversed);
+
+    // Saving it again brings it back; then the audit trail.
+    let (status, _) = admin.call(
+        "POST",
+        "categories",
+        Some(json!({"id": "food", "name": "Essen", "position": 9})),
+    );
+    assert_eq!(status, 200);
+    let (_, removed) = admin.call("GET", "audit?action=category_removed", None);
+    let removed = removed["data"].as_array().unwrap();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(removed[0]["subject"], "food");
+    assert_eq!(removed[0]["detail"]["name"], "Essen");
+    let (_, reordered) = admin.call("GET", "audit?action=categories_reordered", None);
+    let reordered = reordered["data"].as_array().unwrap();
+    assert_eq!(reordered.len(), 1, "refused orders leave no record");
+    assert_eq!(reordered[0]["detail"]["order"], json!(reversed));
+}
+
+/// A badge logs one staff member in: never a second member's, never a
+/// guest's wristband. Tills get it with the catalogue; the manager view
+/// and the audit trail show it masked.
+#[test]
+fn a_badge_is_given_to_one_staff_member_and_taken_back() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let badge = "04A1B2C3D4E5F6";
+    let (status, body) = admin.call("PUT", "staff/anna/badge", Some(json!({ "badge": badge })));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["badge_masked"], "••••E5F6");
+    // Again: nothing changes, nothing more recorded.
+    assert_eq!(
+        admin
+            .call("PUT", "staff/anna/badge", Some(json!({ "badge": badge })))
+            .0,
+        200
+    );
+    let (status, body) = admin.call("PUT", "staff/sue/badge", Some(json!({ "badge": badge })));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("badge_in_use")),
+        "{body}"
+    );
+    assert!(body.to_string().contains("Anna"), "{body}");
+
+    let (status, _) = admin.call(
+        "POST",
+        "wallets",
+        Some(json!({"token_id": "04BBCCDDEEFF11"})),
+    );
+    assert_eq!(status, 201);
+    let (status, body) = admin.call(
+        "PUT",
+        "staff/sue/badge",
+        Some(json!({ "badge": "04BBCCDDEEFF11" })),
+    );
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("badge_is_guest_band"))
+    );
+    let (status, body) = admin.call("PUT", "staff/nobody/badge", Some(json!({ "badge": null })));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("unknown_staff"))
+    );
+    assert_eq!(
+        admin
+            .call("PUT", "staff/sue/badge", Some(json!({ "badge": "zz" })))
+            .0,
+        400
+    );
+
+    let (_, catalog) = server.get_json(&fx.event, "pos/catalog", &fx.bar_token);
+    let holder = |catalog: &Value, id: &str| {
+        catalog["data"]["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()["badge"]
+            .clone()
+    };
+    assert_eq!(holder(&catalog, "anna"), json!(badge));
+
+    // Taken from Anna, given to Sue.
+    let (status, body) = admin.call("PUT", "staff/anna/badge", Some(json!({ "badge": null })));
+    assert_eq!((status, &body["data"]["badge_masked"]), (200, &Value::Null));
+    assert_eq!(
+        admin
+            .call("PUT", "staff/sue/badge", Some(json!({ "badge": badge })))
+            .0,
+        200
+    );
+    let (_, catalog) = server.get_json(&fx.event, "pos/catalog", &fx.bar_token);
+    assert_eq!(
+        (holder(&catalog, "anna"), holder(&catalog, "sue")),
+        (Value::Null, json!(badge))
+    );
+    let (_, staff) = admin.call("GET", "staff", None);
+    let sue = staff["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "sue")
+        .unwrap()
+        .clone();
+    assert_eq!(sue["badge_masked"], "••••E5F6");
+
+    let (_, audit) = admin.call("GET", "audit?action=staff_changed", None);
+    let records = audit["data"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert!(
+        !audit.to_string().contains(badge),
+        "the whole UID is never in the trail"
+    );
+}

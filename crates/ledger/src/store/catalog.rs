@@ -288,10 +288,94 @@ impl Ledger {
         validate_text("category name", &category.name, 60)?;
         self.lock().execute(
             "INSERT INTO categories (id, name, position) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, position = excluded.position",
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, position = excluded.position, removed = 0",
             params![category.id.as_str(), category.name, category.position],
         )?;
         Ok(())
+    }
+
+    /// Removes a category that holds no product (archived ones count). Its
+    /// row stays, hidden, so past sales keep its name in reports.
+    pub fn remove_category(&self, id: &CategoryId) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let name: String = tx
+            .query_row(
+                "SELECT name FROM categories WHERE id = ?1 AND removed = 0",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| LedgerError::UnknownCategory(id.clone()))?;
+        let products: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM products WHERE category_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )?;
+        crate::rules::check_category_empty(&name, products)?;
+        tx.execute(
+            "UPDATE categories SET removed = 1 WHERE id = ?1",
+            [id.as_str()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts the categories in `order` (each of them once), first to last.
+    pub fn reorder_categories(&self, order: &[CategoryId]) -> Result<Vec<Category>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Vec<CategoryId> = categories(&tx)?.into_iter().map(|c| c.id).collect();
+        crate::rules::check_category_order(&current, order)?;
+        for (position, id) in (1_i64..).zip(order) {
+            tx.execute(
+                "UPDATE categories SET position = ?2 WHERE id = ?1",
+                params![id.as_str(), position],
+            )?;
+        }
+        let reordered = categories(&tx)?;
+        tx.commit()?;
+        Ok(reordered)
+    }
+
+    /// Gives staff member `id` the badge `badge` (or takes theirs away):
+    /// a badge belongs to one member and is no guest's wristband.
+    pub fn set_staff_badge(&self, id: &StaffId, badge: Option<&TokenId>) -> Result<Staff> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(badge) = badge {
+            let holder: Option<(StaffId, String)> = tx
+                .query_row(
+                    "SELECT id, name FROM staff WHERE badge = ?1",
+                    [badge.as_str()],
+                    |r| Ok((parse_column::<StaffId>(r, 0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let guest_band: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM wallets WHERE token_id = ?1)",
+                [badge.as_str()],
+                |r| r.get(0),
+            )?;
+            crate::rules::check_badge(
+                id,
+                holder.as_ref().map(|(h, name)| (h, name.as_str())),
+                guest_band,
+            )?;
+        }
+        let changed = tx.execute(
+            "UPDATE staff SET badge = ?2 WHERE id = ?1",
+            params![id.as_str(), badge.map(|b| b.as_str())],
+        )?;
+        if changed == 0 {
+            return Err(LedgerError::UnknownStaff(id.clone()));
+        }
+        let member = tx.query_row(
+            &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?1"),
+            [id.as_str()],
+            staff_from_row,
+        )?;
+        tx.commit()?;
+        Ok(member)
     }
 
     /// Creates or replaces a product. Its category and deposit product must
@@ -301,7 +385,7 @@ impl Ledger {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let category_exists: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1)",
+            "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1 AND removed = 0)",
             [product.category.as_str()],
             |r| r.get(0),
         )?;
@@ -655,6 +739,21 @@ impl Ledger {
     }
 }
 
+/// The categories not removed, in their order.
+fn categories(conn: &Connection) -> Result<Vec<Category>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, position FROM categories WHERE removed = 0 ORDER BY position, name",
+    )?;
+    let rows = stmt.query_map([], |row| {
+        Ok(Category {
+            id: parse_column::<CategoryId>(row, 0)?,
+            name: row.get(1)?,
+            position: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 fn stock_warnings(conn: &Connection) -> Result<Vec<crate::inventory::StockWarning>> {
     use crate::inventory::{Quantity, StockLevel, StockWarning};
     let mut stmt = conn.prepare(
@@ -701,17 +800,7 @@ impl LedgerReader {
     }
 
     pub fn categories(&self) -> Result<Vec<Category>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, position FROM categories ORDER BY position, name")?;
-        let rows = stmt.query_map([], |row| {
-            Ok(Category {
-                id: parse_column::<CategoryId>(row, 0)?,
-                name: row.get(1)?,
-                position: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        categories(&self.conn)
     }
 
     pub fn products(&self, include_archived: bool) -> Result<Vec<Product>> {

@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pin_lookup",
         sql: include_str!("../../../../migrations/ledger/0011_pin_lookup.sql"),
     },
+    Migration {
+        version: 12,
+        name: "category_removal",
+        sql: include_str!("../../../../migrations/ledger/0012_category_removal.sql"),
+    },
 ];
 
 /// The schema version this build writes.
