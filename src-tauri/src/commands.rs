@@ -358,11 +358,54 @@ pub async fn save_category(
     terminal: Term<'_>,
     id: Option<String>,
     name: String,
+    creation_key: Option<String>,
 ) -> Result<view::CatalogueAdmin, AppError> {
     if terminal.is_connected() {
-        return terminal.save_category_on_server(id.as_deref(), &name).await;
+        return terminal
+            .save_category_on_server(id.as_deref(), &name, creation_key.as_deref())
+            .await;
     }
-    blocking(&terminal, move |t| t.save_category(id.as_deref(), &name)).await
+    blocking(&terminal, move |t| {
+        t.save_category(id.as_deref(), &name, creation_key.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn move_category(
+    terminal: Term<'_>,
+    category: String,
+    offset: i32,
+) -> Result<view::CatalogueAdmin, AppError> {
+    if terminal.is_connected() {
+        return terminal.move_category_on_server(&category, offset).await;
+    }
+    blocking(&terminal, move |t| t.move_category(&category, offset)).await
+}
+
+#[tauri::command]
+pub async fn remove_category(
+    terminal: Term<'_>,
+    category: String,
+) -> Result<view::CatalogueAdmin, AppError> {
+    if terminal.is_connected() {
+        return terminal.remove_category_on_server(&category).await;
+    }
+    blocking(&terminal, move |t| t.remove_category(&category)).await
+}
+
+#[tauri::command]
+pub async fn set_staff_badge(
+    terminal: Term<'_>,
+    id: String,
+    badge: Option<String>,
+) -> Result<Vec<view::StaffMember>, AppError> {
+    if terminal.is_connected() {
+        return terminal
+            .set_staff_badge_on_server(&id, badge.as_deref())
+            .await;
+    }
+    blocking(&terminal, move |t| t.set_staff_badge(&id, badge.as_deref())).await
 }
 
 #[tauri::command]

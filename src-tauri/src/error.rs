@@ -75,6 +75,12 @@ pub enum ErrorCode {
     ServerUntrusted,
     /// Kept on the event's server: change it there.
     ServerOwned,
+    /// A category that still holds products cannot be removed.
+    CategoryNotEmpty,
+    /// The badge is another staff member's.
+    BadgeInUse,
+    /// The band is a guest's wristband (it has a wallet), not a badge.
+    BadgeIsGuestBand,
     /// A file (an exported report, the settings) could not be written.
     SaveFailed,
     OutcomeUnknown,
@@ -159,9 +165,11 @@ impl From<LedgerError> for AppError {
             // an unanswered sale, and worth trying again.
             BillPaymentPending => ErrorCode::OutcomeUnknown,
             IdempotencyConflict(_) => ErrorCode::IdempotencyConflict,
-            InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse => {
-                ErrorCode::InvalidInput
-            }
+            InvalidTokenId(_) | InvalidInput(_) | AmountOverflow | PinInUse
+            | UnknownCategory(_) => ErrorCode::InvalidInput,
+            CategoryNotEmpty { .. } => ErrorCode::CategoryNotEmpty,
+            BadgeInUse { .. } => ErrorCode::BadgeInUse,
+            BadgeIsGuestBand => ErrorCode::BadgeIsGuestBand,
             StorageFull => ErrorCode::StorageFull,
             StorageBusy => ErrorCode::StorageBusy,
             SchemaTooNew { .. }

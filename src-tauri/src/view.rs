@@ -667,6 +667,10 @@ pub struct StaffMember {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct StaffForm {
     pub id: Option<String>,
+    /// A new member's key, made once when the form opens: saving again
+    /// (an answer lost) names the same member, never a second one.
+    #[serde(default)]
+    pub creation_key: Option<String>,
     pub name: String,
     pub role: Role,
     pub pin: Option<String>,

@@ -366,16 +366,18 @@ fn a_connected_managers_edits_go_to_the_server_through_their_staff_session() {
         .iter()
         .any(|p| p.id == spezi_id));
     // Staff: a new cashier with a PIN the server hashes; it reaches the till.
-    let staff = rt
-        .block_on(t.save_staff_on_server(&StaffForm {
-            id: None,
-            name: "Lena".into(),
-            role: Role::Cashier,
-            pin: Some("8642".into()),
-            active: true,
-        }))
-        .unwrap();
-    assert!(staff.iter().any(|s| s.name == "Lena"));
+    // Saved twice under one creation key (the first answer lost): one Lena.
+    let lena = StaffForm {
+        creation_key: Some("9b2d61f0".into()),
+        id: None,
+        name: "Lena".into(),
+        role: Role::Cashier,
+        pin: Some("8642".into()),
+        active: true,
+    };
+    rt.block_on(t.save_staff_on_server(&lena)).unwrap();
+    let staff = rt.block_on(t.save_staff_on_server(&lena)).unwrap();
+    assert_eq!(staff.iter().filter(|s| s.name == "Lena").count(), 1);
     wait("Lena's PIN on the till", || {
         till.handle.sync_now();
         t.login("8642").is_ok()
@@ -1370,4 +1372,152 @@ fn a_payout_is_decided_by_the_server_and_cannot_be_made_twice() {
     for till in [nord, sued] {
         till.runtime.block_on(till.handle.stop());
     }
+}
+
+/// A connected manager's category order, removal and badges go to the
+/// server; what another manager changes there reaches this till with the
+/// next catalogue pull (a removed category, a badge moved to someone else).
+#[test]
+fn a_connected_manager_orders_and_removes_categories_and_pairs_badges_on_the_server() {
+    let event = Event::new(1, 40_00);
+    let server = Server::start(&event.db, 0.0);
+    let (till, _) = start_till(&event, &server, "Bar Süd");
+    let t = &till.terminal;
+    let rt = &till.runtime;
+    till.login("4444");
+    let ids = |admin: &tapster_app::view::CatalogueAdmin| -> Vec<String> {
+        admin.categories.iter().map(|c| c.id.clone()).collect()
+    };
+    let before = ids(&t.catalogue_admin().unwrap());
+    let admin = rt
+        .block_on(t.move_category_on_server(&before[2], -2))
+        .unwrap();
+    let mut order = before.clone();
+    let moved = order.remove(2);
+    order.insert(0, moved);
+    assert_eq!(ids(&admin), order, "here at once");
+    let on_server: serde_json::Value =
+        serde_json::from_str(&event.manage_get(&server, "categories")).unwrap();
+    let server_order: Vec<&str> = on_server["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(server_order, order);
+    assert_eq!(
+        rt.block_on(t.remove_category_on_server("beer"))
+            .unwrap_err()
+            .code,
+        ErrorCode::CategoryNotEmpty
+    );
+    // Saved twice under one creation key (the first answer lost): one.
+    for _ in 0..2 {
+        rt.block_on(t.save_category_on_server(None, "Cocktails", Some("3c1f7a2e")))
+            .unwrap();
+    }
+    let admin = t.catalogue_admin().unwrap();
+    assert_eq!(
+        admin
+            .categories
+            .iter()
+            .filter(|c| c.name == "Cocktails")
+            .count(),
+        1
+    );
+    let cocktails = admin
+        .categories
+        .iter()
+        .find(|c| c.name == "Cocktails")
+        .unwrap()
+        .id
+        .clone();
+    let admin = rt
+        .block_on(t.remove_category_on_server(&cocktails))
+        .unwrap();
+    assert_eq!(ids(&admin), order);
+    assert!(!event.manage_get(&server, "categories").contains(&cocktails));
+
+    // Removed on the server by someone else: gone here after a pull.
+    let admin_api = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let request = server
+            .blocking_client()
+            .request(
+                method,
+                format!("{}/api/v1/events/{}/manage/{path}", server.base(), event.id),
+            )
+            .bearer_auth(&event.admin_token);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        request.send().unwrap().status().as_u16()
+    };
+    assert_eq!(
+        admin_api(
+            reqwest::Method::POST,
+            "categories",
+            Some(serde_json::json!({"id": "c-extra", "name": "Extra", "position": 99}))
+        ),
+        200
+    );
+    wait("the new category on the till", || {
+        till.handle.sync_now();
+        ids(&t.catalogue_admin().unwrap()).contains(&"c-extra".to_string())
+    });
+    assert_eq!(
+        admin_api(reqwest::Method::DELETE, "categories/c-extra", None),
+        200
+    );
+    wait("the removed category gone from the till", || {
+        till.handle.sync_now();
+        !ids(&t.catalogue_admin().unwrap()).contains(&"c-extra".to_string())
+    });
+
+    // A badge tapped here goes to the server; it logs Sue in.
+    let badge = "04B0000000BB02";
+    till.tap(badge);
+    let staff = rt
+        .block_on(t.set_staff_badge_on_server("sue", Some(badge)))
+        .unwrap();
+    let sue = staff.iter().find(|s| s.id == "sue").unwrap();
+    assert_eq!(sue.badge_masked.as_deref(), Some("••••BB02"));
+    assert!(event.manage_get(&server, "staff").contains("••••BB02"));
+    t.lock().unwrap();
+    till.tap(badge);
+    assert_eq!(
+        t.login_with_badge(badge).unwrap().cashier.unwrap().name,
+        "Sue"
+    );
+    t.lock().unwrap();
+    // Moved to Anna on the server: after a pull it logs Anna in, not Sue
+    // (Anna's record comes first in the catalogue, while Sue still has it
+    // on the till).
+    assert_eq!(
+        admin_api(
+            reqwest::Method::PUT,
+            "staff/sue/badge",
+            Some(serde_json::json!({ "badge": null }))
+        ),
+        200
+    );
+    assert_eq!(
+        admin_api(
+            reqwest::Method::PUT,
+            "staff/anna/badge",
+            Some(serde_json::json!({ "badge": badge }))
+        ),
+        200
+    );
+    wait("the badge moved to Anna on the till", || {
+        till.handle.sync_now();
+        till.tap(badge);
+        let who = t
+            .login_with_badge(badge)
+            .ok()
+            .and_then(|s| s.cashier)
+            .map(|c| c.name);
+        let _ = t.lock();
+        who.as_deref() == Some("Anna")
+    });
 }

@@ -496,6 +496,43 @@ fn a_managers_screens_in_the_real_window() {
     app.wait_content("tab-catalogue", "Mate");
     app.screenshot("catalogue");
 
+    // Categories: a new one moved to the front, then removed (it is empty);
+    // a full one says why it cannot go.
+    app.click("category-new");
+    app.fill("category-name", "Cocktails");
+    app.click("category-save");
+    app.wait_gone("category-form");
+    // Its id is made from the name and a key made once per form.
+    let cocktails = app.script(
+        "return [...document.querySelectorAll('.categories .chip')].find((c) => c.textContent.startsWith('Cocktails')).dataset.testid",
+    );
+    let cocktails = cocktails.as_str().unwrap().to_string();
+    assert!(
+        cocktails.starts_with("category-edit-c-cocktails-"),
+        "{cocktails}"
+    );
+    app.click(&cocktails);
+    app.wait("category-form");
+    let first_category =
+        || app.script("return document.querySelector('.categories .chip').dataset.testid");
+    for _ in 0..8 {
+        if first_category() == serde_json::json!(cocktails) {
+            break;
+        }
+        app.click("category-earlier");
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    assert_eq!(first_category(), serde_json::json!(cocktails));
+    app.click("category-remove");
+    app.wait("category-remove-step");
+    app.screenshot("category-remove");
+    app.click("category-remove-confirm");
+    app.wait("category-removed");
+    assert!(!app.text("tab-catalogue").contains("Cocktails ✎"));
+    app.click("category-edit-beer");
+    app.wait("category-not-empty");
+    app.click("category-cancel");
+
     // Staff: a new cashier with a PIN.
     app.click("manage-tab-staff");
     app.click("staff-new");
@@ -505,6 +542,25 @@ fn a_managers_screens_in_the_real_window() {
     app.click("staff-save");
     app.wait_content("tab-staff", "Lena");
     app.screenshot("staff");
+    // Lena's badge: paired by a tap on the reader, shown masked.
+    let lena = app.script(
+        "return [...document.querySelectorAll('[data-testid^=staff-row-]')].find((r) => r.textContent.includes('Lena')).dataset.testid",
+    );
+    app.click(lena.as_str().unwrap());
+    // A guest's wristband is refused, with why.
+    app.click("staff-badge-pair");
+    app.wait("staff-badge-wait");
+    tap(&app, BAND);
+    app.wait_content("manage-error", "Gäste-Armband (mit Guthaben)");
+    app.screenshot("staff-badge-refused");
+    app.click("staff-badge-pair");
+    app.wait("staff-badge-wait");
+    tap(&app, "04D3FFFFFFFFFF");
+    app.wait_text("staff-badge-current", "••••FFFF");
+    app.wait("staff-badge-done");
+    app.screenshot("staff-badge");
+    app.click("staff-cancel");
+    app.wait_content("tab-staff", "••••FFFF");
 
     // Wallets: a tap shows the wristband; block and unblock it.
     app.click("manage-tab-wallets");

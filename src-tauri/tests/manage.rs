@@ -358,13 +358,15 @@ fn the_catalogue_editor_changes_what_the_grid_sells() {
     let admin = t.catalogue_admin().unwrap();
     assert!(admin.products.last().unwrap().archived, "archived last");
 
-    let admin = t.save_category(None, "Cocktails").unwrap();
+    let admin = t.save_category(None, "Cocktails", None).unwrap();
     let cocktails = admin
         .categories
         .iter()
         .find(|c| c.name == "Cocktails")
         .unwrap();
-    let admin = t.save_category(Some(&cocktails.id), "Longdrinks").unwrap();
+    let admin = t
+        .save_category(Some(&cocktails.id), "Longdrinks", None)
+        .unwrap();
     assert!(admin.categories.iter().any(|c| c.name == "Longdrinks"));
 }
 
@@ -375,6 +377,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     t.login("4444").unwrap();
     let added = t
         .save_staff(&StaffForm {
+            creation_key: None,
             id: None,
             name: "Lena".into(),
             role: Role::Cashier,
@@ -385,6 +388,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     let lena = added.iter().find(|s| s.name == "Lena").unwrap().clone();
     assert_eq!(
         t.save_staff(&StaffForm {
+            creation_key: None,
             id: None,
             name: "Twin".into(),
             role: Role::Cashier,
@@ -398,6 +402,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     );
     assert_eq!(
         t.save_staff(&StaffForm {
+            creation_key: None,
             id: None,
             name: "No Pin".into(),
             role: Role::Cashier,
@@ -412,6 +417,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     for (role, active) in [(Role::Supervisor, true), (Role::Manager, false)] {
         let refused = t
             .save_staff(&StaffForm {
+                creation_key: None,
                 id: Some("max".into()),
                 name: "Max".into(),
                 role,
@@ -424,6 +430,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     // Lena becomes manager and gets a new PIN; then Max steps down, and his
     // open session loses the manager screens at once.
     t.save_staff(&StaffForm {
+        creation_key: None,
         id: Some(lena.id.clone()),
         name: "Lena K.".into(),
         role: Role::Manager,
@@ -432,6 +439,7 @@ fn staff_get_roles_and_pins_and_the_last_manager_stays() {
     })
     .unwrap();
     t.save_staff(&StaffForm {
+        creation_key: None,
         id: Some("max".into()),
         name: "Max".into(),
         role: Role::Cashier,
@@ -614,7 +622,7 @@ fn a_new_till_becomes_a_standalone_event_with_its_first_manager() {
     // Mia logs in and builds the bar: a category, a product, a cashier.
     let me = t.login("2468").unwrap().cashier.unwrap();
     assert_eq!((me.name.as_str(), me.role), ("Mia", Role::Manager));
-    let admin = t.save_category(None, "Getränke").unwrap();
+    let admin = t.save_category(None, "Getränke", None).unwrap();
     let drinks = admin
         .categories
         .iter()
@@ -630,6 +638,7 @@ fn a_new_till_becomes_a_standalone_event_with_its_first_manager() {
     })
     .unwrap();
     t.save_staff(&StaffForm {
+        creation_key: None,
         id: None,
         name: "Tom".into(),
         role: Role::Cashier,
@@ -641,4 +650,82 @@ fn a_new_till_becomes_a_standalone_event_with_its_first_manager() {
     assert_eq!(grid.products.len(), 1);
     assert_eq!(grid.products[0].name, "Apfelschorle");
     assert_eq!(t.login("1357").unwrap().cashier.unwrap().name, "Tom");
+}
+
+#[test]
+fn categories_move_and_go_when_empty_on_a_standalone_till() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    let names = |admin: &tapster_app::view::CatalogueAdmin| -> Vec<String> {
+        admin.categories.iter().map(|c| c.id.clone()).collect()
+    };
+    let before = names(&t.catalogue_admin().unwrap());
+    let admin = t.move_category(&before[1], -1).unwrap();
+    let mut expected = before.clone();
+    expected.swap(0, 1);
+    assert_eq!(names(&admin), expected);
+    // Past either end it stays put.
+    assert_eq!(names(&t.move_category(&expected[0], -1).unwrap()), expected);
+
+    let refused = t.remove_category("beer").unwrap_err();
+    assert_eq!(refused.code, ErrorCode::CategoryNotEmpty, "{refused:?}");
+    let admin = t.save_category(None, "Cocktails", None).unwrap();
+    let cocktails = admin
+        .categories
+        .iter()
+        .find(|c| c.name == "Cocktails")
+        .unwrap()
+        .id
+        .clone();
+    let admin = t.remove_category(&cocktails).unwrap();
+    assert!(!admin.categories.iter().any(|c| c.id == cocktails));
+    assert_eq!(names(&admin), expected);
+
+    // A cashier may do neither.
+    t.lock().unwrap();
+    t.login("1111").unwrap();
+    assert_eq!(
+        t.move_category(&expected[0], 1).unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+    assert_eq!(
+        t.remove_category(&expected[0]).unwrap_err().code,
+        ErrorCode::RoleNotPermitted
+    );
+}
+
+#[test]
+fn a_badge_is_paired_only_by_a_tap_and_then_logs_its_holder_in() {
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    let badge = "04B0000000AA01";
+    assert_eq!(
+        t.set_staff_badge("anna", Some(badge)).unwrap_err().code,
+        ErrorCode::NoTap,
+        "a UID read off a receipt is not enough"
+    );
+    tap(&f, badge);
+    let staff = t.set_staff_badge("anna", Some(badge)).unwrap();
+    let anna = staff.iter().find(|s| s.id == "anna").unwrap();
+    assert_eq!(anna.badge_masked.as_deref(), Some("••••AA01"));
+    tap(&f, badge);
+    assert_eq!(
+        t.set_staff_badge("ben", Some(badge)).unwrap_err().code,
+        ErrorCode::BadgeInUse
+    );
+
+    t.lock().unwrap();
+    tap(&f, badge);
+    let session = t.login_with_badge(badge).unwrap();
+    assert_eq!(session.cashier.unwrap().name, "Anna");
+    t.lock().unwrap();
+
+    t.login("4444").unwrap();
+    let staff = t.set_staff_badge("anna", None).unwrap();
+    assert!(staff.iter().all(|s| s.badge_masked.is_none()));
+    t.lock().unwrap();
+    tap(&f, badge);
+    assert!(t.login_with_badge(badge).is_err());
 }

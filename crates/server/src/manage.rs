@@ -804,6 +804,11 @@ impl ServerStore {
         if name.is_empty() || name.chars().count() > 60 {
             return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
         }
+        if let Some(same) = self.unchanged_member(event, &id, &name, &member)? {
+            // The same save again (its answer was lost): nothing to do,
+            // nothing to record.
+            return Ok(same);
+        }
         let hash = match &member.pin {
             Some(pin) => {
                 let pin = Pin::new(pin).map_err(|e| ServerError::invalid("pin", e.reason))?;
@@ -894,6 +899,53 @@ impl ServerStore {
                 badge_masked: masked_badge(badge.as_deref()),
             })
         })
+    }
+
+    /// The member as stored, if `member` would change nothing: same name,
+    /// role and state, and no PIN or the one they have.
+    fn unchanged_member(
+        &self,
+        event: &str,
+        id: &StaffId,
+        name: &str,
+        member: &NewStaffMember,
+    ) -> Result<Option<StaffMember>, ServerError> {
+        let stored = self
+            .reader()?
+            .query_row(
+                "SELECT name, role, active, pin_hash, badge FROM staff WHERE event_id = ?1 AND id = ?2",
+                params![event, id.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((stored_name, role, active, hash, badge)) = stored else {
+            return Ok(None);
+        };
+        if stored_name != name || role != member.role.as_str() || active != member.active {
+            return Ok(None);
+        }
+        let same_pin = match &member.pin {
+            None => true,
+            Some(pin) => match Pin::new(pin) {
+                Ok(pin) => tapster_ledger::pin::verify_pin(&pin, &hash)?,
+                Err(_) => false,
+            },
+        };
+        Ok(same_pin.then(|| StaffMember {
+            id: id.to_string(),
+            name: stored_name,
+            role: member.role,
+            active,
+            badge_masked: masked_badge(badge.as_deref()),
+        }))
     }
 
     /// A PIN alone logs in on a till, so no two active members of an

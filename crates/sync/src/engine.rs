@@ -383,6 +383,21 @@ impl Syncer {
                 self.ledger.upsert_product(product)?;
             }
         }
+        // Categories the server removed go once their products have moved.
+        let kept: Vec<_> = catalog.categories.iter().map(|c| &c.id).collect();
+        for category in self.ledger.reader()?.categories()? {
+            if kept.contains(&&category.id) {
+                continue;
+            }
+            match self.ledger.remove_category(&category.id) {
+                Ok(()) => tracing::info!(category = %category.id, "category removed by the server"),
+                // A product the server does not know still files it here.
+                Err(LedgerError::CategoryNotEmpty { products, .. }) => {
+                    tracing::warn!(category = %category.id, products, "the server removed a category this till still uses: kept")
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         // Tags count only with the key they were made with.
         if let Some(key) = &catalog.pin_lookup_key {
             self.ledger.adopt_pin_lookup_key(key)?;

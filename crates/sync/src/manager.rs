@@ -159,12 +159,43 @@ impl ManagerSession {
         self.post("categories", category).await
     }
 
+    /// Removes an empty category; answers the categories left.
+    pub async fn remove_category(&self, id: &str) -> Result<Vec<Category>, ApiError> {
+        let request = self
+            .client
+            .http()
+            .delete(self.url(&format!("categories/{id}")));
+        self.client.data(request).await
+    }
+
+    /// Puts every category in `order`; answers them so.
+    pub async fn reorder_categories(&self, order: Vec<String>) -> Result<Vec<Category>, ApiError> {
+        self.put(
+            "category-order",
+            &tapster_api::manage::CategoryOrder { order },
+        )
+        .await
+    }
+
     pub async fn staff(&self) -> Result<Vec<StaffMember>, ApiError> {
         self.get("staff").await
     }
 
     pub async fn save_staff(&self, member: &NewStaffMember) -> Result<StaffMember, ApiError> {
         self.post("staff", member).await
+    }
+
+    /// Gives a staff member a badge, or takes theirs (`None`).
+    pub async fn set_staff_badge(
+        &self,
+        id: &str,
+        badge: Option<String>,
+    ) -> Result<StaffMember, ApiError> {
+        self.put(
+            &format!("staff/{id}/badge"),
+            &tapster_api::manage::StaffBadge { badge },
+        )
+        .await
     }
 
     /// The wallet with its latest transactions.

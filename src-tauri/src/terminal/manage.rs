@@ -9,7 +9,7 @@ use tapster_ledger::model::{Category, Product, Role, Staff};
 use tapster_ledger::money::VatRate;
 use tapster_ledger::rules::Action;
 use tapster_ledger::store::{Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport};
-use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TerminalId, Timestamp};
+use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TerminalId, Timestamp, TokenId};
 use tapster_print::csv::CsvStyle;
 use tapster_print::pdf::ReportHeading;
 use tapster_print::{PaperWidth, PrinterUri, ReceiptFormat};
@@ -171,7 +171,10 @@ fn staff_member(s: &Staff) -> view::StaffMember {
 pub(super) fn staff_member_id(form: &view::StaffForm) -> Result<StaffId, AppError> {
     let id = match form.id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => id.to_string(),
-        None => format!("s-{}", product_id_for(&form.name, None)?),
+        None => format!(
+            "s-{}",
+            product_id_for(&form.name, form.creation_key.as_deref())?
+        ),
     };
     StaffId::new(id).map_err(|e| invalid(e.to_string()))
 }
@@ -245,6 +248,7 @@ impl Terminal {
         settings.name = name.to_string();
         self.ledger.update_settings(&settings)?;
         let form = view::StaffForm {
+            creation_key: None,
             id: None,
             name: manager_name.trim().to_string(),
             role: view::Role::Manager,
@@ -653,6 +657,7 @@ impl Terminal {
         &self,
         id: Option<&str>,
         name: &str,
+        creation_key: Option<&str>,
     ) -> Result<Category, AppError> {
         let categories = self.reader().categories()?;
         Ok(match id.filter(|id| !id.is_empty()) {
@@ -665,7 +670,7 @@ impl Terminal {
                 known
             }
             None => {
-                let slug = product_id_for(name, None)?;
+                let slug = product_id_for(name, creation_key)?;
                 Category {
                     id: CategoryId::new(format!("c-{slug}")).map_err(|e| invalid(e.to_string()))?,
                     name: name.trim().to_string(),
@@ -679,11 +684,59 @@ impl Terminal {
         &self,
         id: Option<&str>,
         name: &str,
+        creation_key: Option<&str>,
     ) -> Result<view::CatalogueAdmin, AppError> {
         self.manager(Action::ManageCatalogue)?;
         self.edits_stay_local()?;
-        let category = self.category_to_save(id, name)?;
+        let category = self.category_to_save(id, name, creation_key)?;
         self.ledger.upsert_category(&category)?;
+        self.catalogue_admin()
+    }
+
+    /// The categories' order with `category` moved by `offset` places.
+    pub(super) fn category_order_moved(
+        &self,
+        category: &str,
+        offset: i32,
+    ) -> Result<Vec<CategoryId>, AppError> {
+        let mut order: Vec<CategoryId> = self
+            .reader()
+            .categories()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let from = order
+            .iter()
+            .position(|c| c.as_str() == category)
+            .ok_or_else(|| invalid(format!("no category '{category}'")))?;
+        let last = order.len().saturating_sub(1) as i64;
+        let to = (from as i64 + i64::from(offset)).clamp(0, last) as usize;
+        let moved = order.remove(from);
+        order.insert(to, moved);
+        Ok(order)
+    }
+
+    /// Moves a category by `offset` places on every till's grid.
+    pub fn move_category(
+        &self,
+        category: &str,
+        offset: i32,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        let manager = self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let order = self.category_order_moved(category, offset)?;
+        self.ledger.reorder_categories(&order)?;
+        tracing::info!(by = %manager.id, category, offset, "category moved");
+        self.catalogue_admin()
+    }
+
+    /// Removes a category that holds no product, archived ones included.
+    pub fn remove_category(&self, category: &str) -> Result<view::CatalogueAdmin, AppError> {
+        let manager = self.manager(Action::ManageCatalogue)?;
+        self.edits_stay_local()?;
+        let id = CategoryId::new(category).map_err(|e| invalid(e.to_string()))?;
+        self.ledger.remove_category(&id)?;
+        tracing::info!(by = %manager.id, category, "category removed");
         self.catalogue_admin()
     }
 
@@ -778,6 +831,34 @@ impl Terminal {
         }
         self.refresh_session_staff()?;
         Ok(self.reader().staff()?.iter().map(staff_member).collect())
+    }
+
+    /// Gives staff member `id` the badge just tapped on the reader (`badge`),
+    /// or takes theirs away (`None`).
+    pub fn set_staff_badge(
+        &self,
+        id: &str,
+        badge: Option<&str>,
+    ) -> Result<Vec<view::StaffMember>, AppError> {
+        let manager = self.manager(Action::ManageStaff)?;
+        self.edits_stay_local()?;
+        let id = StaffId::new(id).map_err(|e| invalid(e.to_string()))?;
+        let badge = self.tapped_badge(badge)?;
+        self.ledger.set_staff_badge(&id, badge.as_ref())?;
+        tracing::info!(by = %manager.id, staff = %id, badge = ?badge.as_ref().map(TokenId::masked), "staff badge set");
+        Ok(self.reader().staff()?.iter().map(staff_member).collect())
+    }
+
+    /// A badge to give: it was tapped on this till's reader just now, so a
+    /// manager cannot pair a UID they only read off a receipt.
+    pub(super) fn tapped_badge(&self, badge: Option<&str>) -> Result<Option<TokenId>, AppError> {
+        badge
+            .map(|b| {
+                let badge = token(b)?;
+                self.take_tap(&badge)?;
+                Ok(badge)
+            })
+            .transpose()
     }
 
     /// Whoever is logged in has the role the ledger gives them now.

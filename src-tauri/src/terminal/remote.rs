@@ -9,7 +9,7 @@ use tapster_api::manage::{NewStaffMember, Summary, TerminalUpdate};
 use tapster_ledger::model::{Category, Staff};
 use tapster_ledger::rules::Action;
 use tapster_ledger::store::{AmountRow, CountRow, HourRow, ProductRow, SalesReport, VatRow};
-use tapster_ledger::{Cents, ProductId, Timestamp};
+use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, Timestamp};
 use tapster_sync::{ApiError, ManagerSession, SummaryFilter};
 
 use super::manage::{apply_event_settings, role_in, staff_member_id};
@@ -25,7 +25,10 @@ pub(super) fn server_error(error: ApiError) -> AppError {
             let code = match code.as_str() {
                 "role_not_permitted" => ErrorCode::RoleNotPermitted,
                 "invalid_parameters" | "invalid_input" | "invalid_body" => ErrorCode::InvalidInput,
-                "pin_in_use" => ErrorCode::InvalidInput,
+                "pin_in_use" | "unknown_category" | "unknown_staff" => ErrorCode::InvalidInput,
+                "category_not_empty" => ErrorCode::CategoryNotEmpty,
+                "badge_in_use" => ErrorCode::BadgeInUse,
+                "badge_is_guest_band" => ErrorCode::BadgeIsGuestBand,
                 "wrong_pin" => ErrorCode::WrongPin,
                 "login_locked" => ErrorCode::LoginLocked,
                 "idempotency_conflict" => ErrorCode::IdempotencyConflict,
@@ -348,9 +351,10 @@ impl Terminal {
         &self,
         id: Option<&str>,
         name: &str,
+        creation_key: Option<&str>,
     ) -> Result<view::CatalogueAdmin, AppError> {
         let session = self.require_server_session(Action::ManageCatalogue)?;
-        let category: Category = self.category_to_save(id, name)?;
+        let category: Category = self.category_to_save(id, name, creation_key)?;
         let saved = session
             .save_category(&category)
             .await
@@ -359,17 +363,67 @@ impl Terminal {
         self.catalogue_admin()
     }
 
+    pub async fn move_category_on_server(
+        &self,
+        category: &str,
+        offset: i32,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        let session = self.require_server_session(Action::ManageCatalogue)?;
+        let order = self.category_order_moved(category, offset)?;
+        let saved = session
+            .reorder_categories(order.iter().map(|c| c.to_string()).collect())
+            .await
+            .map_err(server_error)?;
+        for category in &saved {
+            self.ledger.upsert_category(category)?;
+        }
+        self.catalogue_admin()
+    }
+
+    pub async fn remove_category_on_server(
+        &self,
+        category: &str,
+    ) -> Result<view::CatalogueAdmin, AppError> {
+        let session = self.require_server_session(Action::ManageCatalogue)?;
+        let id = CategoryId::new(category).map_err(|e| super::manage::invalid(e.to_string()))?;
+        session
+            .remove_category(id.as_str())
+            .await
+            .map_err(server_error)?;
+        // The next catalogue pull settles it if this till still files a
+        // product under it.
+        if let Err(error) = self.ledger.remove_category(&id) {
+            tracing::warn!(category, %error, "removed on the server, kept here for now");
+        }
+        self.catalogue_admin()
+    }
+
+    pub async fn set_staff_badge_on_server(
+        &self,
+        id: &str,
+        badge: Option<&str>,
+    ) -> Result<Vec<view::StaffMember>, AppError> {
+        let session = self.require_server_session(Action::ManageStaff)?;
+        let badge = self.tapped_badge(badge)?;
+        session
+            .set_staff_badge(id, badge.as_ref().map(|b| b.to_string()))
+            .await
+            .map_err(server_error)?;
+        // At once on this till too; the next pull brings it to the others.
+        let staff = StaffId::new(id).map_err(|e| super::manage::invalid(e.to_string()))?;
+        if let Err(error) = self.ledger.set_staff_badge(&staff, badge.as_ref()) {
+            tracing::warn!(staff = id, %error, "badge set on the server, not yet here");
+        }
+        self.staff_on_server().await
+    }
+
     pub async fn staff_on_server(&self) -> Result<Vec<view::StaffMember>, AppError> {
         let session = self.require_server_session(Action::ManageStaff)?;
         let members = session.staff().await.map_err(server_error)?;
-        let local = self.reader().staff()?;
         Ok(members
             .into_iter()
             .map(|m| view::StaffMember {
-                badge_masked: local
-                    .iter()
-                    .find(|s| s.id.as_str() == m.id)
-                    .and_then(|s| s.badge.as_ref().map(|b| b.masked())),
+                badge_masked: m.badge_masked,
                 id: m.id,
                 name: m.name,
                 role: super::role(m.role),

@@ -19,6 +19,12 @@ describe("audit", () => {
     expect(detailText('{"max_wallet_balance":[25000,32100]}', "EUR", "en")).toBe("max_wallet_balance: €250.00 → €321.00");
   });
 
+  it("shows a category order as a list, even of two", () => {
+    expect(detailText('{"order":["wine","beer"]}', "EUR", "en")).toBe("order: wine › beer");
+    expect(detailText('{"order":["a","b","c"]}', "EUR", "de")).toBe("order: a › b › c");
+    expect(detailText('{"badge":[null,"••••E5F6"]}', "EUR", "de")).toBe("badge: – → ••••E5F6");
+  });
+
   it("leaves out empty fields and reads flags", () => {
     expect(detailText('{"reverses":null,"offline":true}', "EUR", "de")).toBe("offline: ja");
     expect(detailText("{}", "EUR", "en")).toBe("");

@@ -8,6 +8,8 @@ import { money } from "./i18n";
 export const AUDIT_ACTIONS = [
   "settings_changed",
   "category_saved",
+  "category_removed",
+  "categories_reordered",
   "product_created",
   "product_changed",
   "product_archived",
@@ -47,6 +49,8 @@ const names: Record<Language, Record<AuditAction, string>> = {
   de: {
     settings_changed: "Einstellungen geändert",
     category_saved: "Kategorie gespeichert",
+    category_removed: "Kategorie entfernt",
+    categories_reordered: "Kategorien umsortiert",
     product_created: "Produkt angelegt",
     product_changed: "Produkt geändert",
     product_archived: "Produkt archiviert",
@@ -82,6 +86,8 @@ const names: Record<Language, Record<AuditAction, string>> = {
   en: {
     settings_changed: "Settings changed",
     category_saved: "Category saved",
+    category_removed: "Category removed",
+    categories_reordered: "Categories reordered",
     product_created: "Product created",
     product_changed: "Product changed",
     product_archived: "Product archived",
@@ -120,6 +126,9 @@ export function actionText(action: string, language: Language): string {
   return (names[language] as Record<string, string>)[action] ?? action;
 }
 
+/** Fields that hold a list, never a `[before, after]` change. */
+const LISTS = new Set(["order"]);
+
 /** Fields that hold cents. */
 const MONEY = /(^|_)(price|amount|balance|credit|cents)$|^max_wallet_balance$/;
 
@@ -128,6 +137,7 @@ function value(field: string, v: unknown, currency: string, language: Language):
   if (typeof v === "number" && MONEY.test(field)) return money(v, currency, language);
   if (typeof v === "boolean") return language === "de" ? (v ? "ja" : "nein") : v ? "yes" : "no";
   if (typeof v === "string") return v;
+  if (Array.isArray(v) && v.every((item) => typeof item === "string")) return v.join(" › ");
   return JSON.stringify(v);
 }
 
@@ -146,7 +156,7 @@ export function detailText(detail: string, currency: string, language: Language)
   return Object.entries(parsed as Record<string, unknown>)
     .filter(([, v]) => v !== null && v !== undefined)
     .map(([field, v]) => {
-      if (Array.isArray(v) && v.length === 2) {
+      if (Array.isArray(v) && v.length === 2 && !LISTS.has(field)) {
         return `${field}: ${value(field, v[0], currency, language)} → ${value(field, v[1], currency, language)}`;
       }
       return `${field}: ${value(field, v, currency, language)}`;

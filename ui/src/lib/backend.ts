@@ -159,12 +159,19 @@ export const backend = {
     call<Exported>("export_report", { query, format, path }),
   catalogueAdmin: () => call<CatalogueAdmin>("catalogue_admin"),
   saveProduct: (form: ProductForm) => call<CatalogueAdmin>("save_product", { form }),
-  /** `id` null: a new category. */
-  saveCategory: (id: string | null, name: string) => call<CatalogueAdmin>("save_category", { id, name }),
+  /** `id` null: a new category, named by `creationKey` (made once per form) so a retry makes it once. */
+  saveCategory: (id: string | null, name: string, creationKey: string | null = null) =>
+    call<CatalogueAdmin>("save_category", { id, name, creationKey }),
+  /** Moves a category by `offset` places on every till (-1 earlier, +1 later). */
+  moveCategory: (category: string, offset: number) => call<CatalogueAdmin>("move_category", { category, offset }),
+  /** Removes a category that holds no products, archived ones included. */
+  removeCategory: (category: string) => call<CatalogueAdmin>("remove_category", { category }),
   /** Moves a product on this till's grid by `offset` places (-1 left, +1 right). */
   moveInLayout: (product: string, offset: number) => call<CatalogueAdmin>("move_in_layout", { product, offset }),
   staff: () => call<StaffMember[]>("staff_list"),
   saveStaff: (form: StaffForm) => call<StaffMember[]>("save_staff", { form }),
+  /** Gives a staff member the badge just tapped on the reader, or takes theirs (`null`). */
+  setStaffBadge: (id: string, badge: string | null) => call<StaffMember[]>("set_staff_badge", { id, badge }),
   /** A wristband as a manager sees it (needs no tap: it may be lost). */
   manageWallet: (token: string) => call<Wallet>("manage_wallet", { token }),
   setWalletBlocked: (token: string, blocked: boolean) => call<Wallet>("set_wallet_blocked", { token, blocked }),

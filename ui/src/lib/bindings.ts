@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/view.rs and error.rs by the `bindings_are_current` test.
 // Do not edit: run `TAPSTER_UPDATE_BINDINGS=1 cargo test -p tapster-app bindings`.
 
-export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "sold_out" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "returns_exceed_order" | "bill_overpaid" | "bill_closed" | "part_of_bill" | "bills_open" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
+export type ErrorCode = "not_logged_in" | "wrong_pin" | "login_locked" | "unknown_badge" | "role_not_permitted" | "terminal_not_permitted" | "no_open_shift" | "shift_already_open" | "shift_of_another_cashier" | "empty_cart" | "price_changed" | "invalid_quantity" | "unknown_product" | "product_not_available" | "out_of_stock" | "sold_out" | "insufficient_funds" | "wallet_blocked" | "wristband_not_genuine" | "no_band_keys" | "unknown_wallet" | "offline_limit" | "max_balance_exceeded" | "tender_mismatch" | "nothing_to_cancel" | "not_your_last_sale" | "already_cancelled" | "cannot_cancel" | "not_returnable" | "deposit_return_exceeded" | "nothing_to_pay_out" | "pass_refused" | "pass_not_applicable" | "returns_exceed_order" | "bill_overpaid" | "bill_closed" | "part_of_bill" | "bills_open" | "invalid_input" | "idempotency_conflict" | "no_tap" | "refused_by_server" | "server_unreachable" | "server_untrusted" | "server_owned" | "category_not_empty" | "badge_in_use" | "badge_is_guest_band" | "save_failed" | "outcome_unknown" | "storage_full" | "storage_busy" | "printer_problem" | "not_in_demo_mode" | "internal";
 
 export type AppError = { code: ErrorCode, message: string, retryable: boolean, 
 /**
@@ -551,7 +551,12 @@ edits_go_to_server: boolean, };
 
 export type StaffMember = { id: string, name: string, role: Role, badge_masked: string | null, active: boolean, };
 
-export type StaffForm = { id: string | null, name: string, role: Role, pin: string | null, active: boolean, };
+export type StaffForm = { id: string | null, 
+/**
+ * A new member's key, made once when the form opens: saving again
+ * (an answer lost) names the same member, never a second one.
+ */
+creation_key: string | null, name: string, role: Role, pin: string | null, active: boolean, };
 
 export type TerminalInfo = { id: string, name: string, permission: string, 
 /**

@@ -636,7 +636,16 @@ impl Ledger {
         if !pin_hash.starts_with("$argon2") {
             return Err(InputError::new("PIN hash", "is not an Argon2 hash").into());
         }
-        self.lock().execute(
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The server moved the badge: whoever had it here loses it first.
+        if let Some(badge) = &staff.badge {
+            tx.execute(
+                "UPDATE staff SET badge = NULL WHERE badge = ?1 AND id <> ?2",
+                params![badge.as_str(), staff.id.as_str()],
+            )?;
+        }
+        tx.execute(
             "INSERT INTO staff (id, name, role, pin_hash, badge, active, pin_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
                  pin_hash = excluded.pin_hash, badge = excluded.badge, active = excluded.active,
@@ -654,6 +663,7 @@ impl Ledger {
                 pin_tag.map(PinTag::as_str)
             ],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
