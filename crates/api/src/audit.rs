@@ -30,6 +30,7 @@ pub enum AuditAction {
     Payout,
     Cancellation,
     Correction,
+    ShiftClosed,
     FiscalDeviceChanged,
     PayoutSettingsChanged,
     PayoutRunCreated,
@@ -69,6 +70,7 @@ impl AuditAction {
         AuditAction::Payout,
         AuditAction::Cancellation,
         AuditAction::Correction,
+        AuditAction::ShiftClosed,
         AuditAction::FiscalDeviceChanged,
         AuditAction::PayoutSettingsChanged,
         AuditAction::PayoutRunCreated,
@@ -109,6 +111,7 @@ impl AuditAction {
             AuditAction::Payout => "payout",
             AuditAction::Cancellation => "cancellation",
             AuditAction::Correction => "correction",
+            AuditAction::ShiftClosed => "shift_closed",
             AuditAction::FiscalDeviceChanged => "fiscal_device_changed",
             AuditAction::PayoutSettingsChanged => "payout_settings_changed",
             AuditAction::PayoutRunCreated => "payout_run_created",
@@ -233,4 +236,19 @@ pub struct AuditVerification {
     pub records: i64,
     /// The first record whose hash or chain link is wrong.
     pub first_broken: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn every_action_a_till_records_is_one_the_server_knows() {
+        for name in tapster_ledger::store::audit::actions::ALL {
+            assert!(AuditAction::parse(name).is_some(), "{name}");
+        }
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(*action));
+        }
+    }
 }

@@ -49,6 +49,7 @@ fn a_first_schema_ledger_upgrades_to_the_latest() {
          DROP TABLE fiscal_receipts; ALTER TABLE event_settings DROP COLUMN fiscal_signing;
          DROP INDEX staff_by_pin_tag; ALTER TABLE staff DROP COLUMN pin_tag; DROP TABLE pin_lookup_key;
          ALTER TABLE categories DROP COLUMN removed;
+         DROP TABLE audit_log; DROP TABLE audit_delivered;
          DELETE FROM schema_migrations WHERE version > 1;
          PRAGMA user_version = 1;",
     )

@@ -2091,3 +2091,163 @@ fn a_badge_belongs_to_one_staff_member_and_no_guest() {
         staff_id("sue")
     );
 }
+
+#[test]
+fn the_tills_trail_records_who_closed_cancelled_paid_out_and_corrected() {
+    use tapster_ledger::store::{TillAudit, TillAuditFilter};
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    let guest = band(1);
+    bar.top_up("anna", &guest, 30_00);
+    let sale = bar
+        .sell("anna", cart(&[("cola", 1)]), Some(&guest))
+        .unwrap();
+    bar.ledger
+        .cancel(
+            &CancelRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                entry: sale.entry.id,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    bar.ledger
+        .adjust(
+            &AdjustmentRequest {
+                key: bar.key(),
+                staff: staff_id("max"),
+                token: guest.clone(),
+                amount: Cents(-1_00),
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap();
+    let payout_key = bar.key();
+    let payout = PayoutRequest {
+        key: payout_key,
+        staff: staff_id("anna"),
+        token: guest.clone(),
+        tender: Tender::Cash,
+    };
+    bar.ledger
+        .payout(&payout, Authorisation::ThisLedger)
+        .unwrap();
+    // The same payout again is replayed: recorded once.
+    bar.ledger
+        .payout(&payout, Authorisation::ThisLedger)
+        .unwrap();
+    // Sue (supervisor) closes Anna's shift.
+    bar.ledger
+        .close_shift(&CloseShiftRequest {
+            key: bar.key(),
+            staff: staff_id("sue"),
+            counted: Cents(0),
+        })
+        .unwrap();
+
+    let reader = bar.ledger.reader().unwrap();
+    let records = reader.audit_records(&TillAuditFilter::default()).unwrap();
+    let summary: Vec<(&str, &str)> = records
+        .iter()
+        .rev()
+        .map(|r| (r.action.as_str(), r.staff.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("cancellation", "anna"),
+            ("correction", "max"),
+            ("payout", "anna"),
+            ("shift_closed", "sue"),
+        ]
+    );
+    let closed = &records[0];
+    let detail: serde_json::Value = serde_json::from_str(&closed.detail).unwrap();
+    assert_eq!(detail["cashier"], "anna");
+    assert_eq!(detail["counted_cash"], 0);
+    assert_eq!(closed.staff_name.as_deref(), Some("Sue"));
+    let paid = &records[1];
+    assert_eq!(paid.wallet.as_deref(), Some(guest.as_str()));
+    // Filters.
+    let only = |filter: TillAuditFilter| reader.audit_records(&filter).unwrap().len();
+    assert_eq!(
+        only(TillAuditFilter {
+            staff: Some(staff_id("anna")),
+            ..Default::default()
+        }),
+        2
+    );
+    assert_eq!(
+        only(TillAuditFilter {
+            action: Some("payout".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        only(TillAuditFilter {
+            wallet: Some(guest.to_string()),
+            ..Default::default()
+        }),
+        3
+    );
+    assert_eq!(
+        only(TillAuditFilter {
+            limit: Some(2),
+            ..Default::default()
+        }),
+        2
+    );
+
+    // An app-side record joins the same chain.
+    bar.ledger
+        .record_audit(
+            &staff_id("max"),
+            &TillAudit::new(
+                "product_changed",
+                serde_json::json!({ "price": [350, 400] }),
+            )
+            .subject("cola"),
+        )
+        .unwrap();
+    let check = reader.verify_audit().unwrap();
+    assert_eq!((check.records, check.first_broken), (5, None));
+
+    // Only shift closes go to the server, each once.
+    let waiting = reader.undelivered_shift_closes(10).unwrap();
+    assert_eq!(waiting.len(), 1);
+    bar.ledger.mark_audit_delivered(waiting[0].seq).unwrap();
+    assert!(reader.undelivered_shift_closes(10).unwrap().is_empty());
+}
+
+#[test]
+fn the_tills_trail_cannot_be_changed_and_a_change_past_the_trigger_is_found() {
+    let bar = Bar::new();
+    bar.open_shift("anna");
+    for _ in 0..3 {
+        bar.ledger
+            .close_shift(&CloseShiftRequest {
+                key: bar.key(),
+                staff: staff_id("anna"),
+                counted: Cents(0),
+            })
+            .unwrap();
+        bar.open_shift("anna");
+    }
+    let conn = rusqlite::Connection::open(bar.ledger.path()).unwrap();
+    for statement in [
+        "UPDATE audit_log SET staff_id = 'ben' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 3",
+    ] {
+        let err = conn.execute(statement, []).unwrap_err();
+        assert!(err.to_string().contains("never"), "{statement}: {err}");
+    }
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET staff_id = 'ben' WHERE seq = 2;",
+    )
+    .unwrap();
+    let check = bar.ledger.reader().unwrap().verify_audit().unwrap();
+    assert_eq!((check.records, check.first_broken), (3, Some(2)));
+}

@@ -25,6 +25,11 @@ describe("audit", () => {
     expect(detailText('{"badge":[null,"••••E5F6"]}', "EUR", "de")).toBe("badge: – → ••••E5F6");
   });
 
+  it("shows a shift's cash as money", () => {
+    const line = detailText('{"cashier":"anna","counted_cash":9500,"difference":-500}', "EUR", "en");
+    expect(line).toBe("cashier: anna; counted_cash: €95.00; difference: -€5.00");
+  });
+
   it("leaves out empty fields and reads flags", () => {
     expect(detailText('{"reverses":null,"offline":true}', "EUR", "de")).toBe("offline: ja");
     expect(detailText("{}", "EUR", "en")).toBe("");

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   "payout",
   "cancellation",
   "correction",
+  "shift_closed",
   "fiscal_device_changed",
   "payout_settings_changed",
   "payout_run_created",
@@ -69,6 +70,7 @@ const names: Record<Language, Record<AuditAction, string>> = {
     payout: "Auszahlung",
     cancellation: "Storno",
     correction: "Korrekturbuchung",
+    shift_closed: "Schicht abgeschlossen",
     fiscal_device_changed: "TSE geändert",
     payout_settings_changed: "Auszahlungsregeln geändert",
     payout_run_created: "Auszahlungslauf erstellt",
@@ -106,6 +108,7 @@ const names: Record<Language, Record<AuditAction, string>> = {
     payout: "Payout",
     cancellation: "Cancellation",
     correction: "Correction",
+    shift_closed: "Shift closed",
     fiscal_device_changed: "TSE changed",
     payout_settings_changed: "Payout rules changed",
     payout_run_created: "Payout run made",
@@ -130,7 +133,7 @@ export function actionText(action: string, language: Language): string {
 const LISTS = new Set(["order"]);
 
 /** Fields that hold cents. */
-const MONEY = /(^|_)(price|amount|balance|credit|cents)$|^max_wallet_balance$/;
+const MONEY = /(^|_)(price|amount|balance|credit|cents|cash)$|^(max_wallet_balance|float|difference)$/;
 
 function value(field: string, v: unknown, currency: string, language: Language): string {
   if (v === null || v === undefined) return "–";

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "category_removal",
         sql: include_str!("../../../../migrations/ledger/0012_category_removal.sql"),
     },
+    Migration {
+        version: 13,
+        name: "till_audit",
+        sql: include_str!("../../../../migrations/ledger/0013_till_audit.sql"),
+    },
 ];
 
 /// The schema version this build writes.

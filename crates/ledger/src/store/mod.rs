@@ -6,6 +6,7 @@
 //! `synchronous=FULL` an operation returns only after its commit is on disk.
 //! Readers ([`LedgerReader`]) have their own connections and never block it.
 
+pub mod audit;
 mod auth;
 mod bills;
 mod catalog;
@@ -32,6 +33,7 @@ use crate::error::{LedgerError, Result};
 use crate::ids::TerminalId;
 use crate::pin::PinHashCost;
 
+pub use audit::{TillAudit, TillAuditCheck, TillAuditFilter, TillAuditRecord};
 pub use bills::{
     Bill, BillPayment, BillPaymentRequest, CancelBillRequest, OpenBillRequest, PaidBill,
 };

@@ -348,6 +348,9 @@ impl Ledger {
             hash: String::new(),
         };
         let entry = append(&tx, entry, &draft.postings, &hash, decision.as_ref())?;
+        if let Some(audit) = audit_of(&entry) {
+            super::audit::record(&tx, &entry.terminal, ctx.now, &entry.staff, &audit)?;
+        }
         // A sale waiting for the server's answer is settled by its entry, in
         // the same transaction (no extra durable write per sale).
         tx.prepare_cached("DELETE FROM sale_intents WHERE idempotency_key = ?1")?
@@ -818,6 +821,31 @@ impl Ledger {
             },
         )
     }
+}
+
+/// The till's audit record of an entry that moves money outside a plain
+/// sale: a cancellation, a payout, a manager's correction.
+fn audit_of(entry: &Entry) -> Option<super::audit::TillAudit> {
+    use super::audit::{actions, TillAudit};
+    let action = match entry.kind {
+        EntryKind::Cancel => actions::CANCELLATION,
+        EntryKind::Payout => actions::PAYOUT,
+        EntryKind::Adjustment => actions::CORRECTION,
+        _ => return None,
+    };
+    let mut detail = serde_json::json!({
+        "amount": entry.amount.0,
+        "tender": entry.tender.as_str(),
+        "offline": entry.offline,
+    });
+    if let Some(reversed) = &entry.reverses {
+        detail["reverses"] = serde_json::json!(reversed.to_string());
+    }
+    let audit = TillAudit::new(action, detail).subject(entry.id.to_string());
+    Some(match &entry.token {
+        Some(token) => audit.wallet(token.to_string()),
+        None => audit,
+    })
 }
 
 /// The reversal of `request.entry`, decided: who may cancel it, what it

@@ -355,6 +355,21 @@ impl Ledger {
                 staff.id.as_str()
             ],
         )?;
+        // Who closed whose drawer with what in it: on the till's trail and,
+        // synced, on the event's.
+        let audit = super::audit::TillAudit::new(
+            super::audit::actions::SHIFT_CLOSED,
+            serde_json::json!({
+                "cashier": shift.staff.as_str(),
+                "z_number": z_number,
+                "float": shift.float.0,
+                "expected_cash": expected.0,
+                "counted_cash": request.counted.0,
+                "difference": difference.0,
+            }),
+        )
+        .subject(shift.id.to_string());
+        super::audit::record(&tx, &self.options.terminal, now, &staff.id, &audit)?;
         record_operation(
             &tx,
             &request.key,
