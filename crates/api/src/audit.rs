@@ -238,6 +238,37 @@ pub struct AuditVerification {
     pub first_broken: Option<i64>,
 }
 
+/// One shift closed on a till, as its own trail recorded it: who closed
+/// whose drawer with what in it. `POST pos/audit/shift-closes` hands the
+/// server what it does not have yet (Tapster's extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TillShiftClose {
+    /// The record's place in the till's own trail.
+    pub seq: i64,
+    /// The till's clock, milliseconds since the Unix epoch.
+    pub at: i64,
+    /// Who closed it.
+    pub staff_id: String,
+    pub shift_id: String,
+    /// `cashier`, `z_number`, `float`, `expected_cash`, `counted_cash`,
+    /// `difference` (cents).
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TillShiftCloses {
+    pub closes: Vec<TillShiftClose>,
+}
+
+/// How many of them were new to the trail (the others it already had).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShiftClosesTaken {
+    pub recorded: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::AuditAction;

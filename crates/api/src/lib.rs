@@ -159,6 +159,9 @@ pub mod capability {
     /// `GET pos/passes?since=`: discount and allowance passes for
     /// offline tills, by code digest.
     pub const PASS_FEED: &str = "pass_feed";
+    /// `POST pos/audit/shift-closes`: a till's shift closes for the
+    /// event's audit trail.
+    pub const SHIFT_CLOSES: &str = "shift_closes";
 }
 
 /// `GET pos/terminal`. `api_token` appears only right after the token was

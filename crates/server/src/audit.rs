@@ -500,3 +500,62 @@ mod tests {
         assert_eq!(current_actor(), Actor::Console);
     }
 }
+
+/// The most shift closes one request may carry.
+pub const MAX_SHIFT_CLOSES: usize = 100;
+
+impl ServerStore {
+    /// Records the shift closes a till hands over, each once (by its shift),
+    /// named after who closed it on that till.
+    pub fn record_shift_closes(
+        &self,
+        terminal: &crate::store::AuthenticatedTerminal,
+        closes: tapster_api::audit::TillShiftCloses,
+    ) -> Result<tapster_api::audit::ShiftClosesTaken, ServerError> {
+        if closes.closes.len() > MAX_SHIFT_CLOSES {
+            return Err(ServerError::invalid(
+                "closes",
+                format!("at most {MAX_SHIFT_CLOSES} at once"),
+            ));
+        }
+        for close in &closes.closes {
+            tapster_ledger::StaffId::new(close.staff_id.as_str())
+                .map_err(|e| ServerError::invalid("staff_id", e.reason))?;
+            if close.shift_id.is_empty() || close.shift_id.len() > 64 {
+                return Err(ServerError::invalid("shift_id", "1 to 64 characters"));
+            }
+            let size = serde_json::to_string(&close.detail).map_or(usize::MAX, |d| d.len());
+            if !close.detail.is_object() || size > 2_000 {
+                return Err(ServerError::invalid(
+                    "detail",
+                    "an object of at most 2000 characters",
+                ));
+            }
+        }
+        let (terminal, now) = (terminal.clone(), self.now().0);
+        self.write(move |conn| {
+            let event = terminal.event_id.as_str();
+            let mut recorded = 0;
+            for close in closes.closes {
+                let known: bool = conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM audit_log WHERE event_id = ?1 AND action = ?2 AND subject = ?3)",
+                    params![event, AuditAction::ShiftClosed.as_str(), close.shift_id],
+                    |r| r.get(0),
+                )?;
+                if known {
+                    continue;
+                }
+                let closer = Actor::Staff {
+                    id: close.staff_id.clone(),
+                    terminal: Some(terminal.id.clone()),
+                };
+                let mut detail = close.detail;
+                detail["terminal_time"] = serde_json::json!(close.at);
+                let audit = Audit::new(AuditAction::ShiftClosed, detail).subject(close.shift_id);
+                record_as(conn, event, now, &closer, audit)?;
+                recorded += 1;
+            }
+            Ok(tapster_api::audit::ShiftClosesTaken { recorded })
+        })
+    }
+}

@@ -94,6 +94,10 @@ pub fn router_with(store: Arc<ServerStore>, rate_limit: f64, guests: GuestServic
             "/api/v1/events/{event_id}/pos/fiscal/receipts",
             post(post_fiscal_receipt),
         )
+        .route(
+            "/api/v1/events/{event_id}/pos/audit/shift-closes",
+            post(post_shift_closes),
+        )
         .merge(crate::admin::routes())
         .merge(crate::stock_admin::routes())
         .merge(crate::shop_products::routes())
@@ -469,6 +473,31 @@ async fn post_heartbeat(
     let store = state.store.clone();
     blocking(move || store.heartbeat(&terminal, &beat)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A till's shift closes for the event's audit trail (Tapster's extension):
+/// who closed whose drawer, counted and expected cash. Each shift is
+/// recorded once, however often a till sends it.
+#[utoipa::path(post, path = "/api/v1/events/{event_id}/pos/audit/shift-closes", tag = "pos",
+    params(("event_id" = String, Path, description = "The event")), request_body = tapster_api::audit::TillShiftCloses, security(("api_token" = [])),
+    responses((status = 200, description = "How many were new", body = Data<tapster_api::audit::ShiftClosesTaken>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "A scanner's token (scans passes only)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn post_shift_closes(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let terminal = authenticate(&state, &event_id, &headers).await?;
+    let body = read_body(body)?;
+    let closes: tapster_api::audit::TillShiftCloses = parse_json(&body, "shift closes")?;
+    let store = state.store.clone();
+    let taken = blocking(move || store.record_shift_closes(&terminal, closes)).await?;
+    Ok(Json(Data::new(taken)).into_response())
 }
 
 /// Signs the receipt of an entry the till just committed with the event's

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         crate::http::post_batch,
         crate::http::get_wallet_feed,
         crate::http::post_heartbeat,
+        crate::http::post_shift_closes,
         crate::http::post_fiscal_receipt,
         crate::http::get_catalog,
         crate::http::post_staff_session,

@@ -625,6 +625,7 @@ impl ServerStore {
                 tapster_api::capability::HEARTBEAT,
                 tapster_api::capability::CATALOG,
                 tapster_api::capability::PASS_FEED,
+                tapster_api::capability::SHIFT_CLOSES,
             ]
             .map(String::from)
             .to_vec(),

@@ -570,3 +570,62 @@ fn no_api_changes_the_trail_the_database_refuses_and_the_check_finds_tampering()
         "{report}"
     );
 }
+
+/// A till hands over its shift closes: each shift once, named after who
+/// closed it on that till; bad input is refused whole.
+#[test]
+fn a_tills_shift_closes_are_recorded_once_and_bad_ones_refused() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let post = |body: serde_json::Value| {
+        common::json(
+            server
+                .client()
+                .post(server.url(&fx.event, "pos/audit/shift-closes"))
+                .bearer_auth(&fx.bar_token)
+                .json(&body)
+                .send()
+                .unwrap(),
+        )
+    };
+    let close = |shift: &str, staff: &str, detail: serde_json::Value| serde_json::json!({"seq": 1, "at": 1_700_000_000_000_i64, "staff_id": staff, "shift_id": shift, "detail": detail});
+    let good = close(
+        "shift-1",
+        "sue",
+        serde_json::json!({"cashier": "anna", "counted_cash": 9500}),
+    );
+    for bad in [
+        serde_json::json!({ "closes": [close("shift-2", "Not an id!", serde_json::json!({}))] }),
+        serde_json::json!({ "closes": [close("", "sue", serde_json::json!({}))] }),
+        serde_json::json!({ "closes": [close("shift-2", "sue", serde_json::json!([1, 2]))] }),
+        serde_json::json!({ "closes": [good.clone(), close("shift-3", "sue", serde_json::json!("x"))] }),
+        serde_json::json!({ "closes": vec![good.clone(); 101] }),
+        serde_json::json!({ "closes": [good.clone()], "extra": 1 }),
+    ] {
+        let (status, body) = post(bad.clone());
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body) = post(serde_json::json!({ "closes": [good.clone()] }));
+    assert_eq!(
+        (status, &body["data"]["recorded"]),
+        (200, &serde_json::json!(1)),
+        "{body}"
+    );
+    let (status, body) = post(serde_json::json!({ "closes": [good] }));
+    assert_eq!(
+        (status, &body["data"]["recorded"]),
+        (200, &serde_json::json!(0))
+    );
+
+    let (_, trail) = server.get_json(
+        &fx.event,
+        "manage/audit?action=shift_closed",
+        &fx.admin_token,
+    );
+    let records = trail["data"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{trail}");
+    assert_eq!(records[0]["actor_id"], "sue");
+    assert_eq!(records[0]["subject"], "shift-1");
+    assert_eq!(records[0]["detail"]["terminal_time"], 1_700_000_000_000_i64);
+    assert!(records[0]["terminal_id"].is_string());
+}

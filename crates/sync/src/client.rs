@@ -210,6 +210,8 @@ pub type Reply<'a, T> =
 /// Another way to the server than HTTP: the deterministic simulation of
 /// the tests (`tests/sim.rs`) puts a seeded, lossy in-memory network and
 /// the server's store here. The sync engine cannot tell the difference.
+use tapster_api::audit::{ShiftClosesTaken, TillShiftCloses};
+
 pub trait Transport: Send + Sync {
     fn terminal(&self) -> Reply<'_, TerminalResource>;
     fn catalog(&self) -> Reply<'_, tapster_api::Catalog>;
@@ -222,6 +224,14 @@ pub trait Transport: Send + Sync {
     fn wallet_feed(&self, since: i64, limit: u32) -> Reply<'_, WalletFeed>;
     fn pass_feed(&self, since: i64, limit: u32) -> Reply<'_, tapster_api::PassFeed>;
     fn heartbeat<'a>(&'a self, beat: &'a Heartbeat) -> Reply<'a, ()>;
+    /// The till's shift closes for the event's audit trail.
+    fn shift_closes(&self, _closes: TillShiftCloses) -> Reply<'_, ShiftClosesTaken> {
+        Box::pin(async {
+            Err(ApiError::Misconfigured(
+                "no audit trail on this transport".into(),
+            ))
+        })
+    }
     /// Seed 001's wallet by token (only a plain server is asked).
     fn wallet<'a>(&'a self, _token_id: &'a str) -> Reply<'a, WalletResource> {
         Box::pin(async {
@@ -709,6 +719,23 @@ impl ServerClient {
                 .json(request),
         )
         .await
+    }
+
+    /// Hands the server shift closes it may not have yet; it records each
+    /// shift once.
+    pub async fn shift_closes(
+        &self,
+        closes: TillShiftCloses,
+    ) -> Result<ShiftClosesTaken, ApiError> {
+        if let Some(transport) = &self.transport {
+            return transport.shift_closes(closes).await;
+        }
+        let request = self
+            .http
+            .post(self.url("pos/audit/shift-closes"))
+            .bearer_auth(&self.token)
+            .json(&closes);
+        self.data(request).await
     }
 
     pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), ApiError> {

@@ -249,6 +249,13 @@ impl Syncer {
         if terminal
             .capabilities
             .iter()
+            .any(|c| c == capability::SHIFT_CLOSES)
+        {
+            self.deliver_shift_closes().await?;
+        }
+        if terminal
+            .capabilities
+            .iter()
             .any(|c| c == capability::HEARTBEAT)
         {
             let beat = Heartbeat {
@@ -354,6 +361,42 @@ impl Syncer {
             tracing::warn!(problem = %problem.problem, sequence = problem.sequence, detail = %problem.detail, "the server found a chain problem");
         }
         Ok(decisions)
+    }
+
+    /// Hands the server the shift closes of this till's own audit trail
+    /// that it does not have yet, and notes how far it has them.
+    pub async fn deliver_shift_closes(&self) -> Result<(), SyncError> {
+        loop {
+            let waiting = self.ledger.reader()?.undelivered_shift_closes(50)?;
+            let Some(last) = waiting.last().map(|r| r.seq) else {
+                return Ok(());
+            };
+            let closes = waiting
+                .into_iter()
+                .map(|record| {
+                    let detail = serde_json::from_str(&record.detail)
+                        .map_err(|e| LedgerError::Corrupt(format!("audit detail: {e}")))?;
+                    Ok(tapster_api::audit::TillShiftClose {
+                        seq: record.seq,
+                        at: record.at.0,
+                        staff_id: record.staff.to_string(),
+                        shift_id: record.subject.unwrap_or_default(),
+                        detail,
+                    })
+                })
+                .collect::<Result<Vec<_>, LedgerError>>()?;
+            let count = closes.len();
+            let taken = self
+                .client
+                .shift_closes(tapster_api::audit::TillShiftCloses { closes })
+                .await?;
+            self.ledger.mark_audit_delivered(last)?;
+            tracing::info!(
+                sent = count,
+                recorded = taken.recorded,
+                "shift closes delivered"
+            );
+        }
     }
 
     /// Settings, categories, products and staff as the server has them.

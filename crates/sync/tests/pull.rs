@@ -179,3 +179,77 @@ async fn a_top_up_at_another_booth_is_seen_within_one_interval() {
     }
     bar_task.stop().await;
 }
+
+/// A shift closed at a till reaches the event's audit trail once, named
+/// after who closed it on which till, with the cash counted; a round
+/// with nothing new sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shift_closed_at_a_till_reaches_the_events_trail_once() {
+    use tapster_ledger::store::CloseShiftRequest;
+    let event = Event::new(1, 50_00);
+    let server = Server::start(&event.db, 0.0);
+    let (id, token) = event.terminal("t1");
+    let ledger = terminal_ledger(event.dir.path(), &id);
+    let sync = syncer(&ledger, &server.url(), &event.id, &token, fast_config());
+    sync.round(&mut |_| {}).await.unwrap();
+    let key = |k: &str| IdempotencyKey::new(k).unwrap();
+    // Anna's shift is open (with no float): Sue, a supervisor, closes it
+    // with 5 € more in the drawer than expected.
+    ledger
+        .close_shift(&CloseShiftRequest {
+            key: key("close-1"),
+            staff: StaffId::new("sue").unwrap(),
+            counted: Cents(5_00),
+        })
+        .unwrap();
+    sync.round(&mut |_| {}).await.unwrap();
+    sync.round(&mut |_| {}).await.unwrap();
+    // Sent again as if the answer had been lost: still one record.
+    let waiting = tapster_api::audit::TillShiftCloses {
+        closes: vec![tapster_api::audit::TillShiftClose {
+            seq: 1,
+            at: 0,
+            staff_id: "sue".into(),
+            shift_id: ledger
+                .reader()
+                .unwrap()
+                .audit_records(&Default::default())
+                .unwrap()
+                .iter()
+                .find(|r| r.action == "shift_closed")
+                .unwrap()
+                .subject
+                .clone()
+                .unwrap(),
+            detail: json!({}),
+        }],
+    };
+    let taken = sync.client().shift_closes(waiting).await.unwrap();
+    assert_eq!(taken.recorded, 0);
+
+    let trail: Value = server
+        .client()
+        .get(format!(
+            "{}/api/v1/events/{}/manage/audit?action=shift_closed",
+            server.base(),
+            event.id
+        ))
+        .bearer_auth(&event.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = trail["data"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{trail}");
+    let record = &records[0];
+    assert_eq!(
+        (&record["actor_id"], &record["terminal_id"]),
+        (&json!("sue"), &json!(id))
+    );
+    assert_eq!(record["detail"]["cashier"], "anna");
+    assert_eq!(record["detail"]["counted_cash"], 5_00);
+    assert_eq!(record["detail"]["difference"], 5_00);
+    assert!(record["detail"]["terminal_time"].is_i64());
+}

@@ -194,6 +194,14 @@ impl Transport for Line {
         self.call(move |s| s.wallet_feed(&event, since, limit))
     }
 
+    fn shift_closes(
+        &self,
+        closes: tapster_api::audit::TillShiftCloses,
+    ) -> Reply<'_, tapster_api::audit::ShiftClosesTaken> {
+        let terminal = self.terminal.clone();
+        self.call(move |s| s.record_shift_closes(&terminal, closes.clone()))
+    }
+
     fn pass_feed(&self, since: i64, limit: u32) -> Reply<'_, tapster_api::PassFeed> {
         let event = self.terminal.event_id.clone();
         self.call(move |s| s.pass_feed(&event, since, limit))
