@@ -577,7 +577,7 @@ pub async fn audit_trail(
     terminal: Term<'_>,
     form: view::AuditForm,
 ) -> Result<view::AuditView, AppError> {
-    terminal.audit_on_server(&form).await
+    terminal.audit_trail(&form).await
 }
 
 #[tauri::command]

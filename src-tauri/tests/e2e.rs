@@ -610,6 +610,32 @@ fn a_managers_screens_in_the_real_window() {
     let file = std::fs::read_to_string(data.path().join("config/tapster.toml")).unwrap();
     assert!(file.contains(&printer), "{file}");
 
+    // The Audit tab: this standalone till's own trail, newest first, with
+    // the settings just saved on top and the product made further down.
+    app.click("manage-tab-audit");
+    app.wait("audit-intact");
+    let actions = app.script(
+        "return [...document.querySelectorAll('[data-testid=audit-row]')].map((r) => r.textContent)",
+    );
+    let actions = actions.as_array().unwrap();
+    assert!(
+        actions[0].as_str().unwrap().contains("Einstellungen"),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("Produkt angelegt")),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("Kategorie entfernt")),
+        "{actions:?}"
+    );
+    app.screenshot("audit-standalone");
+
     // Back at the bar, the new product is on the grid.
     app.click("manage-back");
     app.wait("screen-sell");

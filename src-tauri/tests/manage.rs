@@ -729,3 +729,143 @@ fn a_badge_is_paired_only_by_a_tap_and_then_logs_its_holder_in() {
     tap(&f, badge);
     assert!(t.login_with_badge(badge).is_err());
 }
+
+/// A standalone till keeps its own trail: each manager action and each
+/// shift close once, with who did it; the Audit tab reads it, checks its
+/// chain and exports it; a cashier may not.
+#[test]
+fn a_standalone_tills_audit_tab_shows_who_did_what_here() {
+    use tapster_app::view::AuditForm;
+    let f = start(|_| {});
+    let t = &f.terminal;
+    t.login("4444").unwrap();
+    // What the setup of this till left in the trail already.
+    let earlier = block(t.audit_trail(&AuditForm::default())).unwrap().total;
+    let admin = t.save_product(&new_product("Mate", 3_80)).unwrap();
+    let mate = admin
+        .products
+        .iter()
+        .find(|p| p.name == "Mate")
+        .unwrap()
+        .clone();
+    t.save_product(&ProductForm {
+        price_cents: 4_20,
+        ..mate.clone()
+    })
+    .unwrap();
+    let admin = t.save_category(None, "Cocktails", Some("k-1")).unwrap();
+    let cocktails = admin
+        .categories
+        .iter()
+        .find(|c| c.name == "Cocktails")
+        .unwrap()
+        .id
+        .clone();
+    t.move_category(&cocktails, -1).unwrap();
+    t.remove_category(&cocktails).unwrap();
+    t.save_staff(&StaffForm {
+        creation_key: Some("lena".into()),
+        id: None,
+        name: "Lena".into(),
+        role: Role::Cashier,
+        pin: Some("5678".into()),
+        active: true,
+    })
+    .unwrap();
+    t.save_staff(&StaffForm {
+        creation_key: None,
+        id: Some("anna".into()),
+        name: "Anna".into(),
+        role: Role::Supervisor,
+        pin: Some("9753".into()),
+        active: true,
+    })
+    .unwrap();
+    t.set_wallet_blocked(BAND, true).unwrap();
+    let settings = t.settings().unwrap();
+    t.save_settings(&SettingsForm {
+        receipt_footer: "Danke!".into(),
+        ..settings.form
+    })
+    .unwrap();
+    // Max closes his own shift (opened at start).
+    t.open_shift(0, "open-max").unwrap();
+    t.close_shift(0, "close-max").unwrap();
+
+    let audit = block(t.audit_trail(&AuditForm::default())).unwrap();
+    assert!(audit.intact, "{audit:?}");
+    let done: Vec<(&str, &str)> = audit
+        .rows
+        .iter()
+        .rev()
+        .filter(|r| r.seq > earlier)
+        .map(|r| (r.action.as_str(), r.actor.as_str()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("product_created", "Max"),
+            ("product_changed", "Max"),
+            ("category_saved", "Max"),
+            ("categories_reordered", "Max"),
+            ("category_removed", "Max"),
+            ("staff_created", "Max"),
+            ("staff_changed", "Max"),
+            ("wallet_blocked", "Max"),
+            ("settings_changed", "Max"),
+            ("shift_closed", "Max"),
+        ]
+    );
+    let row = |action: &str| {
+        audit
+            .rows
+            .iter()
+            .find(|r| r.action == action && r.seq > earlier)
+            .unwrap()
+    };
+    assert!(
+        row("product_changed").detail.contains("[380,420]"),
+        "{:?}",
+        row("product_changed")
+    );
+    let anna = row("staff_changed");
+    assert!(anna.detail.contains("pin_changed") && anna.detail.contains("supervisor"));
+    assert!(
+        !audit
+            .rows
+            .iter()
+            .any(|r| r.detail.contains("9753") || r.detail.contains("5678")),
+        "never a PIN"
+    );
+    assert_eq!(row("wallet_blocked").wallet, BAND);
+    assert!(row("settings_changed").detail.contains("Danke!"));
+    assert_eq!(row("shift_closed").terminal, "Bar Nord");
+
+    // Filters and the export.
+    let payouts = block(t.audit_trail(&AuditForm {
+        action: "shift_closed".into(),
+        ..AuditForm::default()
+    }))
+    .unwrap();
+    assert_eq!(payouts.rows.len() as i64, 1 + earlier);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.csv");
+    block(t.save_audit_csv(&AuditForm::default(), &path)).unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("seq,time_utc,actor_kind"), "{csv}");
+    assert_eq!(csv.lines().count() as i64, 1 + audit.total, "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("1,"),
+        "oldest first"
+    );
+
+    // A supervisor (Anna, now) sees none of it.
+    t.lock().unwrap();
+    t.login("9753").unwrap();
+    assert_eq!(
+        block(t.audit_trail(&AuditForm::default()))
+            .unwrap_err()
+            .code,
+        ErrorCode::RoleNotPermitted
+    );
+}

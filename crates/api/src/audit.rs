@@ -200,6 +200,43 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// The audit trail's CSV columns, for an accountant (time in UTC).
+pub const CSV_HEADER: [&str; 12] = [
+    "seq",
+    "time_utc",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "terminal_id",
+    "terminal_name",
+    "action",
+    "wallet",
+    "subject",
+    "detail",
+    "hash",
+];
+
+impl AuditRecord {
+    /// The record as a line of the CSV ([`CSV_HEADER`]'s columns).
+    pub fn csv_row(&self) -> [String; 12] {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        [
+            self.seq.to_string(),
+            crate::api_timestamp(self.at).raw,
+            self.actor_kind.as_str().to_string(),
+            text(&self.actor_id),
+            text(&self.actor_name),
+            text(&self.terminal_id),
+            text(&self.terminal_name),
+            self.action.as_str().to_string(),
+            text(&self.wallet),
+            text(&self.subject),
+            self.detail.to_string(),
+            self.hash.clone(),
+        ]
+    }
+}
+
 /// Which records a manager asks for (`manage/audit?…`); all of them when
 /// empty, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]

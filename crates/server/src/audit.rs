@@ -275,38 +275,10 @@ impl ServerStore {
     pub fn audit_csv(&self, event: &str, filter: &AuditFilter) -> Result<String, ServerError> {
         let csv_err = |e: csv::Error| ServerError::Internal(e.to_string());
         let mut out = csv::Writer::from_writer(Vec::new());
-        out.write_record([
-            "seq",
-            "time_utc",
-            "actor_kind",
-            "actor_id",
-            "actor_name",
-            "terminal_id",
-            "terminal_name",
-            "action",
-            "wallet",
-            "subject",
-            "detail",
-            "hash",
-        ])
-        .map_err(csv_err)?;
-        for record in self.audit_records(event, filter)? {
-            let time = tapster_api::api_timestamp(record.at).raw;
-            out.write_record([
-                record.seq.to_string().as_str(),
-                &time,
-                record.actor_kind.as_str(),
-                record.actor_id.as_deref().unwrap_or(""),
-                record.actor_name.as_deref().unwrap_or(""),
-                record.terminal_id.as_deref().unwrap_or(""),
-                record.terminal_name.as_deref().unwrap_or(""),
-                record.action.as_str(),
-                record.wallet.as_deref().unwrap_or(""),
-                record.subject.as_deref().unwrap_or(""),
-                &record.detail.to_string(),
-                &record.hash,
-            ])
+        out.write_record(tapster_api::audit::CSV_HEADER)
             .map_err(csv_err)?;
+        for record in self.audit_records(event, filter)? {
+            out.write_record(record.csv_row()).map_err(csv_err)?;
         }
         let bytes = out
             .into_inner()
@@ -444,32 +416,7 @@ fn read_records<P: crate::db::Params>(
     Ok(out)
 }
 
-/// The fields that differ between two versions of a thing, as
-/// `{"field": [before, after]}`: what a price change record shows.
-pub fn changed_fields<T: serde::Serialize>(before: &T, after: &T) -> serde_json::Value {
-    let (before, after) = match (serde_json::to_value(before), serde_json::to_value(after)) {
-        (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) => {
-            (before, after)
-        }
-        _ => return serde_json::Value::Null,
-    };
-    let mut changed = serde_json::Map::new();
-    for (field, new) in &after {
-        let old = before
-            .get(field)
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        if &old != new {
-            changed.insert(field.clone(), serde_json::json!([old, new]));
-        }
-    }
-    for (field, old) in &before {
-        if !after.contains_key(field) {
-            changed.insert(field.clone(), serde_json::json!([old, null]));
-        }
-    }
-    serde_json::Value::Object(changed)
-}
+pub use tapster_ledger::store::audit::changed_fields;
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,13 @@
-//! The Audit tab on a connected till: who did what to money and its rules,
-//! from the event's server (the trail lives there, chained), filtered, with
-//! the chain's check and a CSV export. Managers only (the server checks the
-//! staff session's role again).
+//! The Audit tab: who did what to money and its rules, filtered, with the
+//! chain's check and a CSV export. A connected till shows the event's trail
+//! from its server (which checks the staff session's role again); a
+//! standalone till its own, from its ledger. Managers only.
 
 use std::path::Path;
 
-use tapster_api::audit::{AuditQuery, AuditRecord};
+use tapster_api::audit::{ActorKind, AuditAction, AuditQuery, AuditRecord, CSV_HEADER};
 use tapster_ledger::rules::Action;
+use tapster_ledger::store::{TillAudit, TillAuditFilter, TillAuditRecord};
 
 use super::manage::invalid;
 use super::remote::server_error;
@@ -15,6 +16,42 @@ use crate::error::{AppError, ErrorCode};
 use crate::view;
 
 impl Terminal {
+    /// The event's trail on a connected till, this till's own otherwise.
+    pub async fn audit_trail(&self, form: &view::AuditForm) -> Result<view::AuditView, AppError> {
+        if self.is_connected() {
+            return self.audit_on_server(form).await;
+        }
+        self.manager(Action::ViewAuditTrail)?;
+        let query = query_of(form)?;
+        let reader = self.reader();
+        let records = reader.audit_records(&local_filter(&query)?)?;
+        let check = reader.verify_audit()?;
+        let till = self.ledger.terminal()?.friendly_name;
+        Ok(view::AuditView {
+            intact: check.first_broken.is_none(),
+            first_broken: check.first_broken,
+            total: check.records,
+            rows: records
+                .into_iter()
+                .map(|r| api_record(r, &till).map(row))
+                .collect::<Result<_, _>>()?,
+            limited: records_limited(&query, check.records),
+        })
+    }
+
+    /// Records what a manager did on this standalone till, right after it
+    /// was saved (a connected till's changes are recorded by the server).
+    /// The change stands even if its record cannot be written: that is
+    /// logged as an error for the manager's attention.
+    pub(super) fn audit_here(&self, staff: &tapster_ledger::StaffId, audit: TillAudit) {
+        if self.is_connected() {
+            return;
+        }
+        if let Err(error) = self.ledger.record_audit(staff, &audit) {
+            tracing::error!(action = audit.action, %error, "the audit trail could not record this change");
+        }
+    }
+
     pub async fn audit_on_server(
         &self,
         form: &view::AuditForm,
@@ -40,8 +77,21 @@ impl Terminal {
     ) -> Result<view::Exported, AppError> {
         let mut query = query_of(form)?;
         query.limit = Some(EXPORT_LIMIT);
-        let session = self.audit_session()?;
-        let csv = session.audit_csv(&query).await.map_err(server_error)?;
+        let csv = if self.is_connected() {
+            let session = self.audit_session()?;
+            session.audit_csv(&query).await.map_err(server_error)?
+        } else {
+            self.manager(Action::ViewAuditTrail)?;
+            let till = self.ledger.terminal()?.friendly_name;
+            let mut records = self.reader().audit_records(&local_filter(&query)?)?;
+            // Oldest first, as the server's export.
+            records.reverse();
+            let mut rows = vec![CSV_HEADER.map(String::from).to_vec()];
+            for record in records {
+                rows.push(api_record(record, &till)?.csv_row().to_vec());
+            }
+            tapster_print::csv::table(tapster_print::csv::CsvStyle::Comma, &rows).into_bytes()
+        };
         tracing::info!(bytes = csv.len(), "audit trail exported");
         self.save_export(&csv, view::ExportFormat::Csv, path)
     }
@@ -78,6 +128,52 @@ fn query_of(form: &view::AuditForm) -> Result<AuditQuery, AppError> {
         until: form.until_ms,
         after: None,
         limit: Some(SHOWN),
+    })
+}
+
+/// The till's own records `query` asks for, newest first.
+fn local_filter(query: &AuditQuery) -> Result<TillAuditFilter, AppError> {
+    Ok(TillAuditFilter {
+        staff: query
+            .staff
+            .as_deref()
+            .map(tapster_ledger::StaffId::new)
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?,
+        action: query.action.clone(),
+        wallet: query.wallet.clone(),
+        from: query.from.map(tapster_ledger::Timestamp),
+        until: query.until.map(tapster_ledger::Timestamp),
+        limit: query.limit,
+    })
+}
+
+/// A record of this till's trail in the event trail's shape.
+fn api_record(record: TillAuditRecord, till: &str) -> Result<AuditRecord, AppError> {
+    // Every name the ledger records is one of the trail's (a test in
+    // tapster-api keeps them equal).
+    let action = AuditAction::parse(&record.action).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::Internal,
+            format!(
+                "the till's trail holds an unknown action '{}'",
+                record.action
+            ),
+        )
+    })?;
+    Ok(AuditRecord {
+        seq: record.seq,
+        at: record.at.0,
+        actor_kind: ActorKind::Staff,
+        actor_id: Some(record.staff.to_string()),
+        actor_name: record.staff_name,
+        terminal_id: Some(record.terminal.to_string()),
+        terminal_name: Some(till.to_string()),
+        action,
+        wallet: record.wallet,
+        subject: record.subject,
+        detail: serde_json::from_str(&record.detail).unwrap_or(serde_json::Value::Null),
+        hash: record.hash,
     })
 }
 

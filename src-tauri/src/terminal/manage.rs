@@ -8,7 +8,10 @@ use std::path::Path;
 use tapster_ledger::model::{Category, Product, Role, Staff};
 use tapster_ledger::money::VatRate;
 use tapster_ledger::rules::Action;
-use tapster_ledger::store::{Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport};
+use tapster_ledger::store::audit::{actions, changed_fields};
+use tapster_ledger::store::{
+    Authorisation, NewStaff, PayoutRequest, ReportFilter, SalesReport, TillAudit,
+};
 use tapster_ledger::{CategoryId, Cents, ProductId, StaffId, TerminalId, Timestamp, TokenId};
 use tapster_print::csv::CsvStyle;
 use tapster_print::pdf::ReportHeading;
@@ -155,6 +158,41 @@ fn product_from_form(
             )
         })
     })
+}
+
+/// A product's record: created with its fields, archived or restored, or
+/// changed with the fields that changed.
+fn product_audit(before: Option<&Product>, after: &Product) -> TillAudit {
+    let audit = match before {
+        None => TillAudit::new(
+            actions::PRODUCT_CREATED,
+            serde_json::to_value(after).unwrap_or_default(),
+        ),
+        Some(before) if before.archived != after.archived => TillAudit::new(
+            if after.archived {
+                actions::PRODUCT_ARCHIVED
+            } else {
+                actions::PRODUCT_RESTORED
+            },
+            serde_json::json!({ "name": after.name }),
+        ),
+        Some(before) => TillAudit::new(actions::PRODUCT_CHANGED, changed_fields(before, after)),
+    };
+    audit.subject(after.id.as_str())
+}
+
+/// What the trail shows of a staff member: name, role, whether active,
+/// the badge masked. Never the PIN.
+fn staff_fields(staff: Staff) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), serde_json::json!(staff.name));
+    fields.insert("role".into(), serde_json::json!(staff.role.as_str()));
+    fields.insert("active".into(), serde_json::json!(staff.active));
+    fields.insert(
+        "badge".into(),
+        serde_json::json!(staff.badge.map(|b| b.masked())),
+    );
+    fields
 }
 
 fn staff_member(s: &Staff) -> view::StaffMember {
@@ -640,7 +678,9 @@ impl Terminal {
         let staff = self.manager(Action::ManageCatalogue)?;
         self.edits_stay_local()?;
         let (product, new) = self.product_from_form_checked(form)?;
+        let before = self.reader().product(&product.id)?;
         self.ledger.upsert_product(&product)?;
+        self.audit_here(&staff.id, product_audit(before.as_ref(), &product));
         if new && !product.returnable {
             let mut terminal = self.ledger.terminal()?;
             if !terminal.layout.is_empty() && !terminal.layout.contains(&product.id) {
@@ -686,10 +726,15 @@ impl Terminal {
         name: &str,
         creation_key: Option<&str>,
     ) -> Result<view::CatalogueAdmin, AppError> {
-        self.manager(Action::ManageCatalogue)?;
+        let staff = self.manager(Action::ManageCatalogue)?;
         self.edits_stay_local()?;
         let category = self.category_to_save(id, name, creation_key)?;
         self.ledger.upsert_category(&category)?;
+        let detail = serde_json::json!({ "name": category.name, "position": category.position });
+        self.audit_here(
+            &staff.id,
+            TillAudit::new(actions::CATEGORY_SAVED, detail).subject(category.id.as_str()),
+        );
         self.catalogue_admin()
     }
 
@@ -726,6 +771,14 @@ impl Terminal {
         self.edits_stay_local()?;
         let order = self.category_order_moved(category, offset)?;
         self.ledger.reorder_categories(&order)?;
+        let names: Vec<&str> = order.iter().map(CategoryId::as_str).collect();
+        self.audit_here(
+            &manager.id,
+            TillAudit::new(
+                actions::CATEGORIES_REORDERED,
+                serde_json::json!({ "order": names }),
+            ),
+        );
         tracing::info!(by = %manager.id, category, offset, "category moved");
         self.catalogue_admin()
     }
@@ -735,7 +788,21 @@ impl Terminal {
         let manager = self.manager(Action::ManageCatalogue)?;
         self.edits_stay_local()?;
         let id = CategoryId::new(category).map_err(|e| invalid(e.to_string()))?;
+        let name = self
+            .reader()
+            .categories()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name);
         self.ledger.remove_category(&id)?;
+        self.audit_here(
+            &manager.id,
+            TillAudit::new(
+                actions::CATEGORY_REMOVED,
+                serde_json::json!({ "name": name }),
+            )
+            .subject(id.as_str()),
+        );
         tracing::info!(by = %manager.id, category, "category removed");
         self.catalogue_admin()
     }
@@ -806,10 +873,27 @@ impl Terminal {
         match form.id.as_deref().filter(|id| !id.is_empty()) {
             Some(id) => {
                 let id = StaffId::new(id).map_err(|e| invalid(e.to_string()))?;
-                self.ledger
-                    .update_staff(&id, form.name.trim(), role_in(form.role), form.active)?;
+                let before = self.reader().staff()?.into_iter().find(|s| s.id == id);
+                let after = self.ledger.update_staff(
+                    &id,
+                    form.name.trim(),
+                    role_in(form.role),
+                    form.active,
+                )?;
                 if let Some(pin) = &pin {
                     self.ledger.set_staff_pin(&id, pin)?;
+                }
+                // Never the PIN: only that it changed.
+                let mut changed =
+                    changed_fields(&before.map(staff_fields), &Some(staff_fields(after)));
+                if let (Some(fields), true) = (changed.as_object_mut(), pin.is_some()) {
+                    fields.insert("pin_changed".into(), serde_json::json!(true));
+                }
+                if changed.as_object().is_some_and(|f| !f.is_empty()) {
+                    self.audit_here(
+                        &manager.id,
+                        TillAudit::new(actions::STAFF_CHANGED, changed).subject(id.as_str()),
+                    );
                 }
                 tracing::info!(by = %manager.id, staff = %id, pin_reset = pin.is_some(), "staff member changed");
             }
@@ -826,6 +910,19 @@ impl Terminal {
                 if !form.active {
                     self.ledger.set_staff_active(&id, false)?;
                 }
+                let mut fields = staff_fields(Staff {
+                    id: id.clone(),
+                    name: form.name.trim().to_string(),
+                    role: role_in(form.role),
+                    badge: None,
+                    active: form.active,
+                });
+                fields.remove("badge");
+                self.audit_here(
+                    &manager.id,
+                    TillAudit::new(actions::STAFF_CREATED, serde_json::Value::Object(fields))
+                        .subject(id.as_str()),
+                );
                 tracing::info!(by = %manager.id, staff = %id, "staff member added");
             }
         }
@@ -844,7 +941,24 @@ impl Terminal {
         self.edits_stay_local()?;
         let id = StaffId::new(id).map_err(|e| invalid(e.to_string()))?;
         let badge = self.tapped_badge(badge)?;
+        let before = self
+            .reader()
+            .staff()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.badge.map(|b| b.masked()));
         self.ledger.set_staff_badge(&id, badge.as_ref())?;
+        let after = badge.as_ref().map(TokenId::masked);
+        if before != after {
+            self.audit_here(
+                &manager.id,
+                TillAudit::new(
+                    actions::STAFF_CHANGED,
+                    serde_json::json!({ "badge": [before, after] }),
+                )
+                .subject(id.as_str()),
+            );
+        }
         tracing::info!(by = %manager.id, staff = %id, badge = ?badge.as_ref().map(TokenId::masked), "staff badge set");
         Ok(self.reader().staff()?.iter().map(staff_member).collect())
     }
@@ -886,6 +1000,15 @@ impl Terminal {
         let staff = self.manager(Action::ManageWallets)?;
         let token = token(token_id)?;
         self.ledger.set_wallet_blocked(&token, blocked)?;
+        let action = if blocked {
+            actions::WALLET_BLOCKED
+        } else {
+            actions::WALLET_UNBLOCKED
+        };
+        self.audit_here(
+            &staff.id,
+            TillAudit::new(action, serde_json::json!({})).wallet(token.as_str()),
+        );
         tracing::info!(staff = %staff.id, wristband = %token.masked(), blocked, "wristband block changed");
         self.wallet(token_id)
     }
@@ -1133,13 +1256,18 @@ impl Terminal {
         &self,
         form: &view::SettingsForm,
     ) -> Result<view::SettingsSaved, AppError> {
-        self.manager(Action::ChangeSettings)?;
+        let staff = self.manager(Action::ChangeSettings)?;
         self.check_device_settings(form)?;
         if self.event_settings_changed(form)? {
             self.edits_stay_local()?;
-            let mut event = self.reader().settings()?;
+            let before = self.reader().settings()?;
+            let mut event = before.clone();
             apply_event_settings(&mut event, form);
             self.ledger.update_settings(&event)?;
+            self.audit_here(
+                &staff.id,
+                TillAudit::new(actions::SETTINGS_CHANGED, changed_fields(&before, &event)),
+            );
         }
         self.write_device_settings(form)
     }

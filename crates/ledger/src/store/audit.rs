@@ -55,6 +55,33 @@ pub mod actions {
     ];
 }
 
+/// The fields that differ between two versions of a thing, as
+/// `{"field": [before, after]}`: what a price change record shows.
+pub fn changed_fields<T: serde::Serialize>(before: &T, after: &T) -> serde_json::Value {
+    let (before, after) = match (serde_json::to_value(before), serde_json::to_value(after)) {
+        (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) => {
+            (before, after)
+        }
+        _ => return serde_json::Value::Null,
+    };
+    let mut changed = serde_json::Map::new();
+    for (field, new) in &after {
+        let old = before
+            .get(field)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        if &old != new {
+            changed.insert(field.clone(), serde_json::json!([old, new]));
+        }
+    }
+    for (field, old) in &before {
+        if !after.contains_key(field) {
+            changed.insert(field.clone(), serde_json::json!([old, null]));
+        }
+    }
+    serde_json::Value::Object(changed)
+}
+
 /// What is to be recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TillAudit {
