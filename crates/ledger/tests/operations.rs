@@ -2215,10 +2215,10 @@ fn the_tills_trail_records_who_closed_cancelled_paid_out_and_corrected() {
     assert_eq!((check.records, check.first_broken), (5, None));
 
     // Only shift closes go to the server, each once.
-    let waiting = reader.undelivered_shift_closes(10).unwrap();
+    let waiting = bar.ledger.undelivered_shift_closes(10).unwrap();
     assert_eq!(waiting.len(), 1);
     bar.ledger.mark_audit_delivered(waiting[0].seq).unwrap();
-    assert!(reader.undelivered_shift_closes(10).unwrap().is_empty());
+    assert!(bar.ledger.undelivered_shift_closes(10).unwrap().is_empty());
 }
 
 #[test]

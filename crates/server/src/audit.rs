@@ -418,36 +418,6 @@ fn read_records<P: crate::db::Params>(
 
 pub use tapster_ledger::store::audit::changed_fields;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changed_fields_lists_only_what_changed() {
-        let before = serde_json::json!({"name": "Bier", "price": 450, "vat": 19});
-        let after = serde_json::json!({"name": "Bier", "price": 500, "vat": 19});
-        assert_eq!(
-            changed_fields(&before, &after),
-            serde_json::json!({"price": [450, 500]})
-        );
-    }
-
-    #[test]
-    fn the_console_acts_unless_told_and_the_actor_is_restored() {
-        assert_eq!(current_actor(), Actor::Console);
-        acting_as(Actor::Admin, || {
-            assert_eq!(current_actor(), Actor::Admin);
-            let staff = Actor::Staff {
-                id: "stf_1".into(),
-                terminal: None,
-            };
-            acting_as(staff.clone(), || assert_eq!(current_actor(), staff));
-            assert_eq!(current_actor(), Actor::Admin);
-        });
-        assert_eq!(current_actor(), Actor::Console);
-    }
-}
-
 /// The most shift closes one request may carry.
 pub const MAX_SHIFT_CLOSES: usize = 100;
 
@@ -504,5 +474,35 @@ impl ServerStore {
             }
             Ok(tapster_api::audit::ShiftClosesTaken { recorded })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_lists_only_what_changed() {
+        let before = serde_json::json!({"name": "Bier", "price": 450, "vat": 19});
+        let after = serde_json::json!({"name": "Bier", "price": 500, "vat": 19});
+        assert_eq!(
+            changed_fields(&before, &after),
+            serde_json::json!({"price": [450, 500]})
+        );
+    }
+
+    #[test]
+    fn the_console_acts_unless_told_and_the_actor_is_restored() {
+        assert_eq!(current_actor(), Actor::Console);
+        acting_as(Actor::Admin, || {
+            assert_eq!(current_actor(), Actor::Admin);
+            let staff = Actor::Staff {
+                id: "stf_1".into(),
+                terminal: None,
+            };
+            acting_as(staff.clone(), || assert_eq!(current_actor(), staff));
+            assert_eq!(current_actor(), Actor::Admin);
+        });
+        assert_eq!(current_actor(), Actor::Console);
     }
 }

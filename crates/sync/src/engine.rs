@@ -367,7 +367,7 @@ impl Syncer {
     /// that it does not have yet, and notes how far it has them.
     pub async fn deliver_shift_closes(&self) -> Result<(), SyncError> {
         loop {
-            let waiting = self.ledger.reader()?.undelivered_shift_closes(50)?;
+            let waiting = self.ledger.undelivered_shift_closes(50)?;
             let Some(last) = waiting.last().map(|r| r.seq) else {
                 return Ok(());
             };

@@ -262,6 +262,21 @@ impl Ledger {
         )?;
         Ok(())
     }
+
+    /// The shift closes the server does not have yet, oldest first.
+    pub fn undelivered_shift_closes(&self, limit: u32) -> Result<Vec<TillAuditRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM audit_log a LEFT JOIN staff s ON s.id = a.staff_id
+             WHERE a.action = ?1 AND a.seq > COALESCE((SELECT seq FROM audit_delivered WHERE id = 1), 0)
+             ORDER BY a.seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(
+            params![actions::SHIFT_CLOSED, i64::from(limit)],
+            record_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 impl LedgerReader {
@@ -329,19 +344,5 @@ impl LedgerReader {
             records,
             first_broken,
         })
-    }
-
-    /// The shift closes the server does not have yet, oldest first.
-    pub fn undelivered_shift_closes(&self, limit: u32) -> Result<Vec<TillAuditRecord>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM audit_log a LEFT JOIN staff s ON s.id = a.staff_id
-             WHERE a.action = ?1 AND a.seq > COALESCE((SELECT seq FROM audit_delivered WHERE id = 1), 0)
-             ORDER BY a.seq LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(
-            params![actions::SHIFT_CLOSED, i64::from(limit)],
-            record_from_row,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
