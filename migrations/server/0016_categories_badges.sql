@@ -6,3 +6,6 @@ ALTER TABLE categories ADD COLUMN removed INTEGER NOT NULL DEFAULT 0 CHECK (remo
 -- A badge logs its staff member in on any till: no two members of an
 -- event share one.
 CREATE UNIQUE INDEX staff_badge ON staff (event_id, badge) WHERE badge IS NOT NULL;
+
+-- A till's shift close is recorded once: found by its shift.
+CREATE INDEX audit_log_by_subject ON audit_log (event_id, action, subject);

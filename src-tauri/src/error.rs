@@ -81,6 +81,8 @@ pub enum ErrorCode {
     BadgeInUse,
     /// The band is a guest's wristband (it has a wallet), not a badge.
     BadgeIsGuestBand,
+    /// The band is a staff badge: it cannot become a guest's wallet.
+    BandIsStaffBadge,
     /// A file (an exported report, the settings) could not be written.
     SaveFailed,
     OutcomeUnknown,
@@ -170,6 +172,7 @@ impl From<LedgerError> for AppError {
             CategoryNotEmpty { .. } => ErrorCode::CategoryNotEmpty,
             BadgeInUse { .. } => ErrorCode::BadgeInUse,
             BadgeIsGuestBand => ErrorCode::BadgeIsGuestBand,
+            BandIsStaffBadge => ErrorCode::BandIsStaffBadge,
             StorageFull => ErrorCode::StorageFull,
             StorageBusy => ErrorCode::StorageBusy,
             SchemaTooNew { .. }

@@ -763,15 +763,18 @@ fn a_standalone_tills_audit_tab_shows_who_did_what_here() {
         .clone();
     t.move_category(&cocktails, -1).unwrap();
     t.remove_category(&cocktails).unwrap();
-    t.save_staff(&StaffForm {
+    let lena = StaffForm {
         creation_key: Some("lena".into()),
         id: None,
         name: "Lena".into(),
         role: Role::Cashier,
         pin: Some("5678".into()),
         active: true,
-    })
-    .unwrap();
+    };
+    t.save_staff(&lena).unwrap();
+    // Saved again (a second tap): one Lena, one record.
+    let staff = t.save_staff(&lena).unwrap();
+    assert_eq!(staff.iter().filter(|s| s.name == "Lena").count(), 1);
     t.save_staff(&StaffForm {
         creation_key: None,
         id: Some("anna".into()),

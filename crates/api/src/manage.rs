@@ -59,6 +59,12 @@ pub struct NewStaffMember {
     pub pin: Option<String>,
     #[serde(default = "active_by_default")]
     pub active: bool,
+    /// A new member, made by a form that names them by a creation key:
+    /// the same create again (its answer lost) is answered as made; another
+    /// member under the id is `409`. Without it, a save changes the member
+    /// (a PIN given again clears a lockout and ends their sessions).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create: bool,
 }
 
 fn active_by_default() -> bool {
@@ -87,7 +93,7 @@ pub struct StaffBadge {
     pub badge: Option<String>,
 }
 
-/// `PUT manage/categories/order`: every category's id once, first to last.
+/// `PUT manage/category-order`: every category's id once, first to last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryOrder {
@@ -274,6 +280,7 @@ impl std::fmt::Debug for NewStaffMember {
             .field("role", &self.role)
             .field("pin", &self.pin.as_ref().map(|_| "…"))
             .field("active", &self.active)
+            .field("create", &self.create)
             .finish()
     }
 }

@@ -187,6 +187,10 @@ pub enum LedgerError {
     BadgeInUse { holder: String },
     #[error("this wristband is a guest's (it holds a wallet); a staff badge must be a band no guest uses")]
     BadgeIsGuestBand,
+    #[error(
+        "this band is a staff member's badge, not a guest's wristband: give the guest another band"
+    )]
+    BandIsStaffBadge,
     #[error("the ledger database was made by a newer Tapster (schema {found}, this version knows up to {supported}); update the app")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("migration {version} changed after it was applied; refusing to open the ledger")]
@@ -271,6 +275,7 @@ impl LedgerError {
             CategoryNotEmpty { .. } => "category_not_empty",
             BadgeInUse { .. } => "badge_in_use",
             BadgeIsGuestBand => "badge_is_guest_band",
+            BandIsStaffBadge => "band_is_staff_badge",
             SchemaTooNew { .. } => "schema_too_new",
             MigrationChanged { .. } => "migration_changed",
             WrongTerminal { .. } => "wrong_terminal",

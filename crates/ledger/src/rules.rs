@@ -391,6 +391,15 @@ pub fn check_badge(
     }
 }
 
+/// A staff badge never becomes a guest's wallet (its holder would pay with
+/// the band that logs them in).
+pub fn check_not_a_badge(is_badge: bool) -> Result<()> {
+    if is_badge {
+        return Err(LedgerError::BandIsStaffBadge);
+    }
+    Ok(())
+}
+
 /// Failed PIN tries and the lock they led to: the same rule for a till's
 /// login and the server's staff sessions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -2080,6 +2080,22 @@ fn a_badge_belongs_to_one_staff_member_and_no_guest() {
         LedgerError::UnknownStaff(_)
     ));
 
+    // Nor does a badge become a guest's wallet.
+    let err = bar
+        .ledger
+        .top_up(
+            &TopUpRequest {
+                key: bar.key(),
+                staff: anna.clone(),
+                token: badge.clone(),
+                amount: Cents(10_00),
+                tender: Tender::Cash,
+            },
+            Authorisation::ThisLedger,
+        )
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::BandIsStaffBadge), "{err:?}");
+
     let member = bar.ledger.set_staff_badge(&anna, None).unwrap();
     assert_eq!(member.badge, None);
     assert!(bar.ledger.login_by_badge(&badge).is_err());

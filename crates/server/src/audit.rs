@@ -455,8 +455,9 @@ impl ServerStore {
             let mut recorded = 0;
             for close in closes.closes {
                 let known: bool = conn.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM audit_log WHERE event_id = ?1 AND action = ?2 AND subject = ?3)",
-                    params![event, AuditAction::ShiftClosed.as_str(), close.shift_id],
+                    "SELECT EXISTS (SELECT 1 FROM audit_log WHERE event_id = ?1 AND action = ?2 AND subject = ?3
+                         AND terminal_id = ?4)",
+                    params![event, AuditAction::ShiftClosed.as_str(), close.shift_id, terminal.id],
                     |r| r.get(0),
                 )?;
                 if known {

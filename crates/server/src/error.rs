@@ -59,9 +59,10 @@ impl ServerError {
                 | L::LoginLocked { .. }
                 | L::StaffInactive(_) => StatusCode::FORBIDDEN,
                 L::UnknownStaff(_) | L::UnknownCategory(_) => StatusCode::NOT_FOUND,
-                L::CategoryNotEmpty { .. } | L::BadgeInUse { .. } | L::BadgeIsGuestBand => {
-                    StatusCode::CONFLICT
-                }
+                L::CategoryNotEmpty { .. }
+                | L::BadgeInUse { .. }
+                | L::BadgeIsGuestBand
+                | L::BandIsStaffBadge => StatusCode::CONFLICT,
                 // The wallet cannot pay: seed 001 names no status for it.
                 L::InsufficientFunds { .. } | L::WalletBlocked { .. } => {
                     StatusCode::PAYMENT_REQUIRED

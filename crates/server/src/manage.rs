@@ -804,10 +804,12 @@ impl ServerStore {
         if name.is_empty() || name.chars().count() > 60 {
             return Err(ServerError::invalid("name", "must be 1 to 60 characters"));
         }
-        if let Some(same) = self.unchanged_member(event, &id, &name, &member)? {
-            // The same save again (its answer was lost): nothing to do,
-            // nothing to record.
-            return Ok(same);
+        if member.create {
+            if let Some(made) = self.made_before(event, &id, &name, &member)? {
+                // The same create again (its answer was lost): made once,
+                // answered as made, recorded once.
+                return Ok(made);
+            }
         }
         let hash = match &member.pin {
             Some(pin) => {
@@ -901,9 +903,9 @@ impl ServerStore {
         })
     }
 
-    /// The member as stored, if `member` would change nothing: same name,
-    /// role and state, and no PIN or the one they have.
-    fn unchanged_member(
+    /// The member as made by an earlier create with the same name, role,
+    /// state and PIN; `409` if another member has the id; `None` if none.
+    fn made_before(
         &self,
         event: &str,
         id: &StaffId,
@@ -929,17 +931,20 @@ impl ServerStore {
         let Some((stored_name, role, active, hash, badge)) = stored else {
             return Ok(None);
         };
-        if stored_name != name || role != member.role.as_str() || active != member.active {
-            return Ok(None);
-        }
-        let same_pin = match &member.pin {
-            None => true,
-            Some(pin) => match Pin::new(pin) {
-                Ok(pin) => tapster_ledger::pin::verify_pin(&pin, &hash)?,
-                Err(_) => false,
-            },
+        let same_pin = match member.pin.as_deref().map(Pin::new) {
+            Some(Ok(pin)) => tapster_ledger::pin::verify_pin(&pin, &hash)?,
+            _ => false,
         };
-        Ok(same_pin.then(|| StaffMember {
+        if stored_name != name
+            || role != member.role.as_str()
+            || active != member.active
+            || !same_pin
+        {
+            return Err(ServerError::Conflict(format!(
+                "staff member '{id}' already exists"
+            )));
+        }
+        Ok(Some(StaffMember {
             id: id.to_string(),
             name: stored_name,
             role: member.role,
@@ -1211,6 +1216,7 @@ impl ServerStore {
             if Self::wallet_row(conn, &event, &to)?.is_some() {
                 return Err(ServerError::Conflict("the new wristband already has a wallet".into()));
             }
+            crate::store::check_not_a_badge(conn, &event, &to)?;
             let cursor = crate::store::next_cursor(conn, &event)?;
             let new_id = crate::store::random_id("wal_");
             conn.execute(

@@ -712,6 +712,7 @@ impl ServerStore {
             let (event, token) = (event.as_str(), &token);
             let settings = Self::ensure_event(tx, event)?;
             check_max_balance(Cents::ZERO, credit, settings.max_wallet_balance)?;
+            check_not_a_badge(tx, event, token)?;
             if Self::wallet_row(tx, event, token)?.is_some() {
                 return Err(ServerError::Conflict(
                     "this wristband already has a wallet".into(),
@@ -1127,7 +1128,7 @@ impl ServerStore {
             for Category { id, name, position } in demo::categories() {
                 tx.execute(
                     "INSERT INTO categories (event_id, id, name, position) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position",
+                     ON CONFLICT (event_id, id) DO UPDATE SET name = excluded.name, position = excluded.position, removed = 0",
                     params![event, id.as_str(), name, position],
                 )?;
             }
@@ -1375,6 +1376,21 @@ pub(crate) fn save_product(
     )?
     .execute(params![event, product.id.as_str(), data, now])?;
     Ok(())
+}
+
+/// Refuses to make a staff member's badge a guest's wallet (the ledger's
+/// rule, as a till applies it).
+pub(crate) fn check_not_a_badge(
+    conn: &Connection,
+    event: &str,
+    token: &TokenId,
+) -> Result<(), ServerError> {
+    let is_badge: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM staff WHERE event_id = ?1 AND badge = ?2)",
+        params![event, token.as_str()],
+        |r| r.get(0),
+    )?;
+    Ok(tapster_ledger::rules::check_not_a_badge(is_badge)?)
 }
 
 pub(crate) struct NewTransaction<'a> {

@@ -1342,6 +1342,14 @@ fn a_badge_is_given_to_one_staff_member_and_taken_back() {
         .clone();
     assert_eq!(sue["badge_masked"], "••••E5F6");
 
+    // A badge never becomes a guest's wallet.
+    let (status, body) = admin.call("POST", "wallets", Some(json!({ "token_id": badge })));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("band_is_staff_badge")),
+        "{body}"
+    );
+
     let (_, audit) = admin.call("GET", "audit?action=staff_changed", None);
     let records = audit["data"].as_array().unwrap();
     assert_eq!(records.len(), 3, "{records:?}");
@@ -1349,4 +1357,38 @@ fn a_badge_is_given_to_one_staff_member_and_taken_back() {
         !audit.to_string().contains(badge),
         "the whole UID is never in the trail"
     );
+}
+
+/// A new member made by a till's form (`create`): the same create again is
+/// answered as made and recorded once; another member under the id is a
+/// conflict. A save without it always takes the PIN (clearing a lockout).
+#[test]
+fn creating_the_same_staff_member_again_makes_them_once() {
+    let fx = Fixture::new(1);
+    let server = Server::start(&fx.db);
+    let admin = Admin {
+        server: &server,
+        fx: &fx,
+    };
+    let lena = json!({"id": "s-lena-4f2a", "name": "Lena", "role": "cashier", "pin": "86420", "create": true});
+    let (first, made) = admin.call("POST", "staff", Some(lena.clone()));
+    assert_eq!(first, 200, "{made}");
+    let (again, answer) = admin.call("POST", "staff", Some(lena.clone()));
+    assert_eq!((again, &answer["data"]), (200, &made["data"]));
+    let mut other = lena.clone();
+    other["pin"] = json!("97531");
+    let (status, body) = admin.call("POST", "staff", Some(other));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let (_, audit) = admin.call("GET", "audit?action=staff_created", None);
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
+    // Without `create`, the same PIN again is a change: it is recorded.
+    let mut reset = lena.clone();
+    reset["create"] = json!(false);
+    assert_eq!(admin.call("POST", "staff", Some(reset)).0, 200);
+    let (_, audit) = admin.call("GET", "audit?action=staff_changed", None);
+    assert_eq!(audit["data"].as_array().unwrap().len(), 1, "{audit}");
 }

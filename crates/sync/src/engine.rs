@@ -386,16 +386,32 @@ impl Syncer {
                 })
                 .collect::<Result<Vec<_>, LedgerError>>()?;
             let count = closes.len();
-            let taken = self
+            match self
                 .client
                 .shift_closes(tapster_api::audit::TillShiftCloses { closes })
-                .await?;
+                .await
+            {
+                Ok(taken) => tracing::info!(
+                    sent = count,
+                    recorded = taken.recorded,
+                    "shift closes delivered"
+                ),
+                // Refused as they are: sending them again would stop every
+                // round here. They stay in this till's own trail.
+                Err(ApiError::Refused {
+                    status,
+                    code,
+                    message,
+                }) => tracing::error!(
+                    status,
+                    %code,
+                    %message,
+                    sent = count,
+                    "the server refused these shift closes: they stay in this till's own trail only"
+                ),
+                Err(error) => return Err(error.into()),
+            }
             self.ledger.mark_audit_delivered(last)?;
-            tracing::info!(
-                sent = count,
-                recorded = taken.recorded,
-                "shift closes delivered"
-            );
         }
     }
 

@@ -203,6 +203,10 @@ async fn a_shift_closed_at_a_till_reaches_the_events_trail_once() {
         })
         .unwrap();
     sync.round(&mut |_| {}).await.unwrap();
+    assert!(
+        ledger.undelivered_shift_closes(10).unwrap().is_empty(),
+        "the server has it: the next round sends nothing"
+    );
     sync.round(&mut |_| {}).await.unwrap();
     // Sent again as if the answer had been lost: still one record.
     let waiting = tapster_api::audit::TillShiftCloses {

@@ -900,6 +900,13 @@ impl Terminal {
             None => {
                 let pin = pin.ok_or_else(|| invalid("a new staff member needs a PIN"))?;
                 let id = staff_member_id(form)?;
+                // The same form saved again (its creation key names the same
+                // member): made once.
+                let made = self.reader().staff()?.into_iter().find(|s| s.id == id);
+                if made.is_some_and(|m| m.name == form.name.trim() && m.role == role_in(form.role))
+                {
+                    return Ok(self.reader().staff()?.iter().map(staff_member).collect());
+                }
                 self.ledger.add_staff(&NewStaff {
                     id: id.clone(),
                     name: form.name.trim().to_string(),

@@ -29,6 +29,7 @@ pub(super) fn server_error(error: ApiError) -> AppError {
                 "category_not_empty" => ErrorCode::CategoryNotEmpty,
                 "badge_in_use" => ErrorCode::BadgeInUse,
                 "badge_is_guest_band" => ErrorCode::BadgeIsGuestBand,
+                "band_is_staff_badge" => ErrorCode::BandIsStaffBadge,
                 "wrong_pin" => ErrorCode::WrongPin,
                 "login_locked" => ErrorCode::LoginLocked,
                 "idempotency_conflict" => ErrorCode::IdempotencyConflict,
@@ -164,7 +165,7 @@ impl Terminal {
     ) -> Result<SalesReport, AppError> {
         let reader = self.reader();
         let products = reader.products(true)?;
-        let categories = reader.categories()?;
+        let categories = reader.category_names()?;
         let staff = reader.staff()?;
         let product_name = |id: &str| {
             products
@@ -174,9 +175,9 @@ impl Terminal {
         };
         let category_name = |id: &str| {
             categories
-                .iter()
-                .find(|c| c.id.as_str() == id)
-                .map_or_else(|| id.to_string(), |c| c.name.clone())
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
         };
         Ok(SalesReport {
             filter,
@@ -448,6 +449,7 @@ impl Terminal {
                 role: role_in(form.role),
                 pin: pin.map(str::to_string),
                 active: form.active,
+                create: form.id.as_deref().is_none_or(str::is_empty),
             })
             .await
             .map_err(server_error)?;

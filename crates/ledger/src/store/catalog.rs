@@ -813,6 +813,16 @@ impl LedgerReader {
         categories(&self.conn)
     }
 
+    /// Every category's name by id, removed ones too: what was sold under
+    /// a category keeps its name in reports.
+    pub fn category_names(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name FROM categories")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn products(&self, include_archived: bool) -> Result<Vec<Product>> {
         products(&self.conn, include_archived)
     }

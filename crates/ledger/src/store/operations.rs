@@ -1032,6 +1032,10 @@ fn known_wallet(tx: &Connection, token: &TokenId) -> Result<WalletRow> {
 /// The wallet of a wristband, opened if this terminal has not seen it (a
 /// new wallet is known to be empty only when the event is standalone).
 fn opened_wallet(tx: &Transaction<'_>, ctx: &Context, token: &TokenId) -> Result<WalletRow> {
+    let is_badge: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM staff WHERE badge = ?1)")?
+        .query_row([token.as_str()], |r| r.get(0))?;
+    crate::rules::check_not_a_badge(is_badge)?;
     ensure_wallet(
         tx,
         token,
