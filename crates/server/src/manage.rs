@@ -431,13 +431,12 @@ impl ServerStore {
         event: &str,
         order: Vec<CategoryId>,
     ) -> Result<Vec<Category>, ServerError> {
-        let current: Vec<CategoryId> = self.categories(event)?.into_iter().map(|c| c.id).collect();
-        tapster_ledger::rules::check_category_order(&current, &order)?;
         let (owned, now) = (event.to_string(), self.now().0);
         self.write(move |conn| {
             let event = owned;
-            // Checked again where it is written: a category made or removed
-            // since the read above makes the order incomplete.
+            Self::ensure_event(conn, &event)?;
+            // Checked where it is written: a category made or removed
+            // meanwhile makes the order incomplete.
             let mut stmt = conn
                 .prepare_cached("SELECT id FROM categories WHERE event_id = ?1 AND removed = 0")?;
             let ids: Vec<String> = stmt
@@ -767,26 +766,7 @@ impl ServerStore {
                 );
                 audit::record(conn, &event, now, audit.subject(id.as_str()))?;
             }
-            let (name, role, active) = conn.query_row(
-                "SELECT name, role, active FROM staff WHERE event_id = ?1 AND id = ?2",
-                params![event, id.as_str()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, bool>(2)?,
-                    ))
-                },
-            )?;
-            Ok(StaffMember {
-                id: id.to_string(),
-                name,
-                role: role
-                    .parse()
-                    .map_err(|_| ServerError::Internal("bad role".into()))?,
-                active,
-                badge_masked: after,
-            })
+            staff_member(conn, &event, &id)
         })
     }
 
@@ -888,18 +868,7 @@ impl ServerStore {
                 }
             };
             audit::record(conn, &event, now, audit.subject(id.as_str()))?;
-            let badge: Option<String> = conn.query_row(
-                "SELECT badge FROM staff WHERE event_id = ?1 AND id = ?2",
-                params![event, id.as_str()],
-                |r| r.get(0),
-            )?;
-            Ok(StaffMember {
-                id: id.to_string(),
-                name,
-                role,
-                active,
-                badge_masked: masked_badge(badge.as_deref()),
-            })
+            staff_member(conn, &event, &id)
         })
     }
 
@@ -1681,6 +1650,35 @@ pub(crate) fn manual<'a>(
         cursor: None,
         voucher: false,
     }
+}
+
+/// Staff member `id` as the manager API shows them (badge masked).
+fn staff_member(
+    conn: &crate::db::Connection<'_>,
+    event: &str,
+    id: &StaffId,
+) -> Result<StaffMember, ServerError> {
+    let (name, role, active, badge) = conn.query_row(
+        "SELECT name, role, active, badge FROM staff WHERE event_id = ?1 AND id = ?2",
+        params![event, id.as_str()],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        },
+    )?;
+    Ok(StaffMember {
+        id: id.to_string(),
+        name,
+        role: role
+            .parse()
+            .map_err(|_| ServerError::Internal("bad role".into()))?,
+        active,
+        badge_masked: masked_badge(badge.as_deref()),
+    })
 }
 
 /// A stored badge as the manager screens show it (never the whole UID).

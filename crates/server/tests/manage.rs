@@ -1129,6 +1129,12 @@ fn categories_are_removed_when_empty_and_reordered_as_a_whole() {
         (409, Some("category_not_empty")),
         "{body}"
     );
+    let (status, body) = admin.call("DELETE", "categories/Not%20an%20id", None);
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("invalid_parameters")),
+        "{body}"
+    );
     // Move food's products elsewhere, one of them archived first.
     let (_, products) = admin.call("GET", "products?archived=true", None);
     let food: Vec<Value> = products["data"]

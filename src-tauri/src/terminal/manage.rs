@@ -160,6 +160,15 @@ fn product_from_form(
     })
 }
 
+/// Moves the item at `from` by `offset` places, stopping at either end:
+/// the grid's ◀ ▶ and the categories' alike.
+fn move_by<T>(list: &mut Vec<T>, from: usize, offset: i32) {
+    let last = list.len().saturating_sub(1) as i64;
+    let to = (from as i64 + i64::from(offset)).clamp(0, last) as usize;
+    let moved = list.remove(from);
+    list.insert(to, moved);
+}
+
 /// A product's record: created with its fields, archived or restored, or
 /// changed with the fields that changed.
 fn product_audit(before: Option<&Product>, after: &Product) -> TillAudit {
@@ -754,10 +763,7 @@ impl Terminal {
             .iter()
             .position(|c| c.as_str() == category)
             .ok_or_else(|| invalid(format!("no category '{category}'")))?;
-        let last = order.len().saturating_sub(1) as i64;
-        let to = (from as i64 + i64::from(offset)).clamp(0, last) as usize;
-        let moved = order.remove(from);
-        order.insert(to, moved);
+        move_by(&mut order, from, offset);
         Ok(order)
     }
 
@@ -833,10 +839,7 @@ impl Terminal {
                     "this product is not on this till's grid",
                 )
             })?;
-        let last = layout.len().saturating_sub(1) as i64;
-        let to = (from as i64 + i64::from(offset)).clamp(0, last) as usize;
-        let moved = layout.remove(from);
-        layout.insert(to, moved);
+        move_by(&mut layout, from, offset);
         Ok(layout)
     }
 
