@@ -7,14 +7,25 @@
 //! and back. Along the way it samples the app's processes; at the end:
 //! - open files and threads flat after warm-up, memory not growing beyond
 //!   the noise, the ledger's WAL bounded (its checkpoints run), log files
-//!   within their retention;
+//!   within their retention and rotated at the till's midnights;
+//! - the app running with the memory settings it gives itself (glibc's
+//!   malloc tunables, WebKit without compositing, JavaScript without JIT);
 //! - every shift's count matched to the cent (the till's cash accounting
 //!   over the whole run);
 //! - the ledger verifies, and every entry reached the server exactly once.
 //!
+//! The till's wall clock runs fast (libfaketime, for the app process only;
+//! its monotonic clock, which its timeouts and locks use, runs true): the
+//! run spans days of the till's clock (its entries' times show it), so its
+//! daily log files rotate and the server stays gone for at least an hour
+//! of it. Cash sales are tapped in the page itself, one WebDriver call
+//! each, so that a long run keeps a bar's pace.
+//!
 //! `TAPSTER_SOAK_SALES` sets the length (default 240: a few minutes, in the
-//! test command). The long run and its last result are in BENCHMARKS.md:
-//! `TAPSTER_SOAK_SALES=50000 cargo test --release -p tapster-e2e --test soak -- --nocapture`.
+//! test command), `TAPSTER_SOAK_CLOCK_SPEED` how fast the till's clock runs
+//! (default 2000: two minutes are almost three days). The long run and its
+//! last result are in BENCHMARKS.md:
+//! `TAPSTER_SOAK_SALES=50000 TAPSTER_SOAK_CLOCK_SPEED=30 cargo test --release -p tapster-e2e --test soak -- --nocapture`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -32,6 +43,78 @@ const FRIES: i64 = 4_00;
 const FLOAT: i64 = 100_00;
 const TOP_UP: i64 = 20_00;
 const BANDS: u32 = 8;
+/// libfaketime's library (Debian's `faketime` package).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The till's wall clock, moved on `speed` times as fast as the real one
+/// from the moment the app started: libfaketime reads how far ahead it is
+/// from a file (at most once a second), which [`TillClock::tick`] updates.
+/// (libfaketime's own speed factor would also shorten every sleep and
+/// poll's timeout, and the app would spin through its timers.)
+struct TillClock {
+    speed: u32,
+    started: Instant,
+    ahead: std::path::PathBuf,
+    ticked: std::cell::Cell<Instant>,
+}
+
+impl TillClock {
+    fn new(dir: &Path, speed: u32) -> TillClock {
+        let clock = TillClock {
+            speed,
+            started: Instant::now(),
+            ahead: dir.join("faketime"),
+            ticked: std::cell::Cell::new(Instant::now()),
+        };
+        std::fs::write(&clock.ahead, "+0\n").unwrap();
+        clock
+    }
+
+    /// How far the till's wall clock has moved since the app started.
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed() * self.speed
+    }
+
+    /// Moves the till's clock on (called between sales).
+    fn tick(&self) {
+        if self.ticked.get().elapsed() < Duration::from_millis(250) {
+            return;
+        }
+        self.ticked.set(Instant::now());
+        let ahead = self.started.elapsed() * (self.speed - 1);
+        let next = self.ahead.with_extension("next");
+        std::fs::write(&next, format!("+{}\n", ahead.as_secs())).unwrap();
+        std::fs::rename(&next, &self.ahead).unwrap();
+    }
+
+    /// The app's environment: libfaketime for the app process alone (not
+    /// WebDriver or WebKit's processes), its wall clock only.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("LD_PRELOAD", FAKETIME.to_string()),
+            ("FAKETIME_TIMESTAMP_FILE", self.ahead.display().to_string()),
+            ("FAKETIME_CACHE_DURATION", "1".to_string()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_string()),
+            ("FAKETIME_ONLY_CMDS", "tapster-app".to_string()),
+        ]
+    }
+}
+
+/// The times of the till's first and latest entry (its wall clock, in
+/// milliseconds).
+fn entry_times(ledger: &Path) -> (i64, i64) {
+    let connection =
+        rusqlite::Connection::open_with_flags(ledger, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    connection
+        .query_row(
+            "SELECT MIN(terminal_time), MAX(terminal_time) FROM entries",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap()
+}
 
 /// One look at the app's processes.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +162,16 @@ fn wait_status(app: &App, what: &str, ready: impl Fn(&Value) -> bool) {
     }
 }
 
+/// The cashier's steps in the page ([`Bar::in_page`]): the fries in the
+/// cart with their price on screen; paid cash; the sale's result shown
+/// and the grid back for the next guest.
+const FRIES_IN_CART: &str = r#"tap(await until("the fries", () => q("product-fries")));
+await until("the price", () => q("cart-total")?.textContent.includes(price));"#;
+const PAY_CASH: &str = r#"tap(await until("cash", () => { const b = q("pay-cash"); return b && !b.disabled && b; }));"#;
+const PAID_AND_NEXT: &str = r#"await until("paid", () => q("result-success"));
+tap(await until("next", () => q("result-next")));
+await until("the grid", () => !q("result-success"));"#;
+
 /// The cashier and the till through one long run, and what is counted.
 struct Bar<'a> {
     app: App,
@@ -90,29 +183,58 @@ struct Bar<'a> {
 }
 
 impl Bar<'_> {
-    fn finish(&self) {
-        self.app.wait("result-success");
-        self.app.click("result-next");
-        self.app.wait_gone("result-success");
+    /// Runs `steps` in the page, in one WebDriver call, with the helpers a
+    /// cashier's hand needs: `q(testid)`, `until(what, ready)` (polls every
+    /// 2 ms for up to 15 s) and `tap(button)` (pointer down and up, then
+    /// the click, as a touch screen sends them). A long run keeps a bar's
+    /// pace this way; WebDriver's element lookups and polls cost ~300 ms a
+    /// sale.
+    fn in_page(&self, what: &str, steps: &str) {
+        let script = format!(
+            r#"const done = arguments[0];
+const q = (id) => document.querySelector(`[data-testid="${{id}}"]`);
+const until = (what, ready) => new Promise((resolve, reject) => {{
+  const started = performance.now();
+  const poll = () => {{
+    const value = ready();
+    if (value) resolve(value);
+    else if (performance.now() - started > 15000) reject(new Error("waited for " + what));
+    else setTimeout(poll, 2);
+  }};
+  poll();
+}});
+const tap = (button) => {{
+  button.dispatchEvent(new PointerEvent("pointerdown", {{ bubbles: true }}));
+  button.dispatchEvent(new PointerEvent("pointerup", {{ bubbles: true }}));
+  button.click();
+}};
+const price = {price};
+(async () => {{ {steps} }})().then(() => done(null), (e) => done(String(e.message || e)));"#,
+            price = serde_json::to_string(&printed(FRIES)).unwrap(),
+        );
+        let failed = self.app.post_async(&script);
+        assert!(
+            failed.is_null(),
+            "{what} (sale {}): {failed}",
+            self.sales + 1
+        );
     }
 
     fn cash_sale(&mut self) {
-        self.app.click("product-fries");
-        self.app.wait_text("cart-total", &printed(FRIES));
-        self.app.click("pay-cash");
-        self.finish();
+        self.in_page(
+            "a cash sale",
+            &format!("{FRIES_IN_CART}\n{PAY_CASH}\n{PAID_AND_NEXT}"),
+        );
         self.expected_cash += FRIES;
         self.sales += 1;
     }
 
     fn wallet_sale(&mut self, band: &str) {
-        self.app.click("product-fries");
-        self.app.wait_text("cart-total", &printed(FRIES));
+        self.in_page("the fries in the cart", FRIES_IN_CART);
         self.band.lay(band);
         self.app.wait("result-success");
         self.band.take_away();
-        self.app.click("result-next");
-        self.app.wait_gone("result-success");
+        self.in_page("paid by band", PAID_AND_NEXT);
         self.sales += 1;
     }
 
@@ -173,6 +295,38 @@ impl Bar<'_> {
     }
 }
 
+/// The app runs with the memory settings it gives itself (BENCHMARKS.md):
+/// glibc's malloc tunables (it starts itself again with them) and, in its
+/// web process, WebKit without compositing and JavaScript without JIT.
+fn assert_lean_settings(data: &Path) {
+    let environment = |name: &str| -> Vec<String> {
+        let process = processes_of(data)
+            .into_iter()
+            .find(|p| p.name.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} process"));
+        std::fs::read(format!("/proc/{}/environ", process.pid))
+            .unwrap()
+            .split(|byte| *byte == 0)
+            .map(|variable| String::from_utf8_lossy(variable).into_owned())
+            .collect()
+    };
+    // glibc ends each tunable's value with a NUL where it stands as it
+    // reads them: the process's environment shows the first one.
+    let app = environment("tapster");
+    let tuned = app.iter().any(|variable| {
+        variable
+            .strip_prefix("GLIBC_TUNABLES=")
+            .is_some_and(|first| {
+                tapster_app::MALLOC_TUNABLES.starts_with(first) && !first.is_empty()
+            })
+    });
+    assert!(tuned, "the app without its malloc tunables: {app:?}");
+    let web = environment("WebKitWebProces");
+    for setting in ["WEBKIT_DISABLE_COMPOSITING_MODE=1", "JSC_useJIT=false"] {
+        assert!(web.iter().any(|v| v == setting), "{setting}");
+    }
+}
+
 #[test]
 fn a_till_sells_through_faults_and_stays_flat() {
     let Some(band) = sandbox::enter("a_till_sells_through_faults_and_stays_flat") else {
@@ -209,8 +363,20 @@ fn a_till_sells_through_faults_and_stays_flat() {
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-soak");
     let _ = std::fs::remove_dir_all(&shots);
-    let app = App::launch(&binaries::app(), &args, data.path(), &shots);
+    assert!(
+        Path::new(FAKETIME).exists(),
+        "libfaketime (scripts/setup.sh installs faketime)"
+    );
+    let speed = std::env::var("TAPSTER_SOAK_CLOCK_SPEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let clock = TillClock::new(data.path(), speed);
+    let env = clock.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::launch_with_env(&binaries::app(), &args, &env, data.path(), &shots);
     app.wait_text("status-connectivity", "Online");
+    assert_lean_settings(data.path());
     app.wait("screen-login");
     app.type_keys("1111");
     app.press("Enter");
@@ -231,9 +397,16 @@ fn a_till_sells_through_faults_and_stays_flat() {
     let fault_length = (total / 20).max(10);
     let mut samples = Vec::new();
     let mut server = Some(server);
+    let ledger_file = data.path().join("ledger.sqlite");
+    let mut server_gone_at = 0;
+    // The server stays gone for its share of the sales and at least an
+    // hour of the till's clock.
+    let mut server_back_at = usize::MAX;
     while bar.sales < total {
+        clock.tick();
         let n = bar.sales;
         let faulty = |start: usize| (start..start + fault_length).contains(&n);
+        let server_away = (server_gone..server_back_at).contains(&n);
         if n == paper_out {
             printer.set_fault("paper-out", true);
         }
@@ -258,21 +431,34 @@ fn a_till_sells_through_faults_and_stays_flat() {
         }
         if n == server_gone {
             server.take().unwrap().kill();
+            server_gone_at = entry_times(&ledger_file).1;
             wait_status(&bar.app, "the server gone", |s| {
                 s["connectivity"] != "online"
             });
             bar.app.screenshot("server-gone");
         }
-        if n == server_gone + fault_length {
-            server = Some(Server::start_on(&event.db, 0.0, &address));
-            wait_status(&bar.app, "the server back", |s| {
-                s["connectivity"] == "online"
-            });
+        if server.is_none() && n >= server_gone + fault_length {
+            // By the till's own clock: its entries' times.
+            let away = Duration::from_millis(
+                u64::try_from(entry_times(&ledger_file).1 - server_gone_at).unwrap(),
+            );
+            if away >= HOUR {
+                println!(
+                    "the server was gone for {} sales, {} minutes of the till's clock",
+                    n - server_gone,
+                    away.as_secs() / 60
+                );
+                server = Some(Server::start_on(&event.db, 0.0, &address));
+                wait_status(&bar.app, "the server back", |s| {
+                    s["connectivity"] == "online"
+                });
+                server_back_at = n;
+            }
         }
 
         // The bar's mix: mostly cash; a band every 10th sale (not while the
         // reader or the server is gone: the guest would pay cash then).
-        let by_band = n % 10 == 5 && !faulty(reader_gone) && !faulty(server_gone);
+        let by_band = n % 10 == 5 && !faulty(reader_gone) && !server_away;
         if by_band {
             let next = &bands[(n / 10) % bands.len()];
             // A top-up every 50th sale, band after band: what the bands
@@ -300,10 +486,14 @@ fn a_till_sells_through_faults_and_stays_flat() {
             samples.push(now);
         }
     }
+    assert!(
+        server.is_some(),
+        "the run ended before an hour of the till's clock had passed without its server: \
+         a faster clock (TAPSTER_SOAK_CLOCK_SPEED) or more sales"
+    );
     bar.change_shift();
     // Everything reaches the server (by its books, not the status bar's
     // count, which a sync round updates).
-    let ledger_file = data.path().join("ledger.sqlite");
     let deadline = Instant::now() + Duration::from_secs(60);
     while server_entries(&event.db, &terminal).len() < ledger_entries(&ledger_file).len() {
         assert!(Instant::now() < deadline, "entries stay behind on the till");
@@ -343,6 +533,28 @@ fn a_till_sells_through_faults_and_stays_flat() {
         samples.iter().all(|s| s.log_files <= 15),
         "log files beyond their retention: {samples:#?}"
     );
+    // The till's wall clock ran fast (the ledger's times show it), and its
+    // daily log rotated at each of its midnights, within the retention.
+    let till_time = clock.elapsed();
+    let logs = sample(data.path(), bar.sales).log_files;
+    let (first, last) = entry_times(&ledger_file);
+    let ledger_span = Duration::from_millis(u64::try_from(last - first).unwrap());
+    println!(
+        "the till's clock ran {} h ({} h between its first and last entry); {logs} log files",
+        till_time.as_secs() / 3600,
+        ledger_span.as_secs() / 3600
+    );
+    assert!(
+        ledger_span >= till_time / 2,
+        "the till's clock did not run fast: its entries span {ledger_span:?}"
+    );
+    // Two midnights are in any 48 hours, one at least in any 36.
+    if till_time >= Duration::from_secs(36 * 3600) {
+        assert!(
+            logs >= 2,
+            "the till's daily log did not rotate: {logs} file"
+        );
+    }
     let printed_receipts = printer.receipt_ids().len();
     assert!(
         printed_receipts >= bar.sales,

@@ -199,4 +199,50 @@ fn measure_memory(app: &App, data: &Path, after_login: Vec<(String, f64, f64)>) 
     let before = report_memory("baseline: after login", &after_login);
     let after = report_memory("after 1,000 more sales", &memory(data));
     println!("  growth {:.2}x; target: under 200 MB", after / before);
+    where_it_goes(data);
+}
+
+/// The largest shares of each process's PSS by what is mapped (a library,
+/// the heap, anonymous memory), from `/proc/PID/smaps`: which lever is
+/// worth pulling, and what software GL under Xvfb costs apart.
+fn where_it_goes(data: &Path) {
+    println!("== where it goes (PSS by mapping, MiB)");
+    for process in webdriver::processes_of(data) {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{}/smaps", process.pid)) else {
+            continue;
+        };
+        let mut by_mapping: std::collections::BTreeMap<String, f64> = Default::default();
+        let mut current = String::new();
+        for line in smaps.lines() {
+            let mut fields = line.split_whitespace();
+            let first = fields.next().unwrap_or_default();
+            if first.contains('-') && !first.ends_with(':') {
+                let path = fields.nth(4).unwrap_or("[anonymous]");
+                current = path.rsplit('/').next().unwrap_or(path).to_string();
+            } else if first == "Pss:" {
+                let kib: f64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                *by_mapping.entry(current.clone()).or_default() += kib / 1024.0;
+            }
+        }
+        let mut rows: Vec<(String, f64)> = by_mapping.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let software_gl: f64 = rows
+            .iter()
+            .filter(|(name, _)| {
+                name.starts_with("libLLVM") || name.contains("swrast") || name.contains("dri")
+            })
+            .map(|r| r.1)
+            .sum();
+        let top: Vec<String> = rows
+            .iter()
+            .take(10)
+            .map(|(name, mib)| format!("{name} {mib:.1}"))
+            .collect();
+        println!(
+            "  {} {:.0} MiB (software GL {software_gl:.1}): {}",
+            process.name,
+            process.pss_mib,
+            top.join(", ")
+        );
+    }
 }

@@ -36,14 +36,56 @@ pub struct StartupRefused(pub Option<view::StartupFailure>);
 /// Keeps the background sync running for as long as the app does.
 pub struct SyncTask(#[allow(dead_code)] tapster_sync::SyncHandle);
 
-/// WebKit without GPU compositing: a till's page is flat, and compositing
-/// costs the web process ~120 MiB (BENCHMARKS.md, issue 24). Set before
-/// any thread starts (WebKit reads it when its processes start); an
-/// explicit `WEBKIT_DISABLE_COMPOSITING_MODE=0` keeps compositing on.
+/// WebKit as a till needs it, each setting worth tens of MiB
+/// (BENCHMARKS.md, issue 24): no GPU compositing (a till's page is flat;
+/// compositing costs the web process ~120 MiB) and JavaScript without its
+/// JIT compilers (~30 MiB of compiled code and its heap; the page's
+/// scripts are small, and a sale still paints within its frames). Set
+/// before any thread starts: WebKit's processes read them when they
+/// start. Either, set explicitly (`WEBKIT_DISABLE_COMPOSITING_MODE=0`,
+/// `JSC_useJIT=true`), is kept.
 pub fn prepare_webkit() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    for (name, value) in [
+        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+        ("JSC_useJIT", "false"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
+    }
+}
+
+/// glibc's malloc settings for a till, read only when a process starts.
+/// Allocations from 64 KiB up (a PIN check's 7 MiB Argon2 buffer) are
+/// mapped on their own and go back to the system when freed, instead of
+/// raising glibc's threshold and staying in the heap; free memory at the
+/// heap's top is given back from 128 KiB. ~8 MiB less after logins.
+pub const MALLOC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072";
+
+/// Starts the app again with [`MALLOC_TUNABLES`], unless glibc's tunables
+/// are set already (by this or by whoever started the app). Called first
+/// in `main`, before anything is opened; if the new start fails, the app
+/// runs on with glibc's defaults.
+pub fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        if std::env::var_os("GLIBC_TUNABLES").is_some() {
+            return;
+        }
+        let Ok(executable) = std::env::current_exe() else {
+            return;
+        };
+        let mut args = std::env::args_os();
+        let name = args.next().unwrap_or_else(|| executable.clone().into());
+        let error = std::process::Command::new(&executable)
+            .arg0(name)
+            .args(args)
+            .env("GLIBC_TUNABLES", MALLOC_TUNABLES)
+            .exec();
+        eprintln!("tapster: running with glibc's malloc defaults ({error})");
     }
 }
 

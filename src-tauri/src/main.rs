@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
+    tapster_app::tune_malloc();
     tapster_app::prepare_webkit();
     let config = tapster_app::config::Config::from_args(tapster_app::config::Args::parse())?;
     tapster_app::run(config)

@@ -10,8 +10,10 @@
 //!   printer, Bar Süd and a top-up booth as headless till cores, from the
 //!   setup code to the Z reports and the server's books;
 //! - `soak.rs`: a till that runs all weekend, compressed: the real window
-//!   selling on through paper out, the reader gone and the server gone,
-//!   its memory, open files, threads, WAL and logs sampled and kept flat;
+//!   selling on through paper out, the reader gone and the server gone for
+//!   hours of its fast-running wall clock (libfaketime), its memory, open
+//!   files, threads, WAL and logs sampled and kept flat, its daily logs
+//!   rotating;
 //! - `festival_night.rs`: the server and 20 till processes at bar rates,
 //!   the line to five bars cut for a quarter of the night, every ledger and
 //!   the server agreeing to the cent;

@@ -119,11 +119,24 @@ impl App {
     /// Starts the app binary with `args` (plus `--data-dir data_dir`) in a
     /// fresh Xvfb, and waits until its page has loaded.
     pub fn launch(binary: &Path, args: &[&str], data_dir: &Path, screenshots: &Path) -> App {
+        App::launch_with_env(binary, args, &[], data_dir, screenshots)
+    }
+
+    /// [`App::launch`] with `env` set for the app (through WebKitWebDriver,
+    /// which starts it and whose environment it inherits).
+    pub fn launch_with_env(
+        binary: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        data_dir: &Path,
+        screenshots: &Path,
+    ) -> App {
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let display = Display::start();
         let port = free_port();
         let driver = Command::new("WebKitWebDriver")
             .arg(format!("--port={port}"))
+            .envs(env.iter().copied())
             .env("DISPLAY", format!(":{}", display.number))
             .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .stdout(Stdio::null())
