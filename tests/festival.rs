@@ -88,7 +88,7 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
     let data = tempfile::tempdir().unwrap();
     let hardware = sandbox::till_hardware(&printer);
     let args: Vec<&str> = hardware.iter().map(String::as_str).collect();
-    let mut app = App::launch(&binaries::app(), &args, data.path(), &shots);
+    let app = App::launch(&binaries::app(), &args, data.path(), &shots);
     app.wait("screen-setup");
     app.fill("setup-code", setup_code);
     app.click("setup-take-code");
@@ -119,7 +119,7 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
     });
     drop(app);
     end_app_on(data.path());
-    let mut app = App::launch(&binaries::app(), &args, data.path(), &shots);
+    let app = App::launch(&binaries::app(), &args, data.path(), &shots);
     app.wait_text("status-connectivity", "Online");
 
     // ...and sells two beers to the band on its PC/SC reader.

@@ -241,7 +241,7 @@ fn kiosk_mode_fills_the_screen_and_ends_only_with_a_managers_pin() {
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-kiosk");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut app = App::launch(binary, &["--demo", "--kiosk"], data.path(), &shots);
+    let app = App::launch(binary, &["--demo", "--kiosk"], data.path(), &shots);
     app.wait("screen-login");
     let width =
         app.script("return [window.innerWidth, window.innerHeight, screen.width, screen.height];");
@@ -273,7 +273,7 @@ fn the_customer_display_shows_the_cart_takes_the_guests_tip_and_shows_the_balanc
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-customer");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut app = App::launch(
+    let app = App::launch(
         binary,
         &["--demo", "--customer-display"],
         data.path(),
@@ -438,7 +438,7 @@ fn a_managers_screens_in_the_real_window() {
     let data = tempfile::tempdir().unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-manage");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+    let app = App::launch(binary, &["--demo"], data.path(), &shots);
 
     // Max (manager) sells two beers for cash, then opens the manager area.
     app.wait("screen-login");
@@ -668,7 +668,7 @@ fn a_new_till_is_set_up_as_a_standalone_event_in_the_real_window() {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-setup");
     let _ = std::fs::remove_dir_all(&shots);
     // No demo, no server: a till as it comes out of the box.
-    let mut app = App::launch(binary, &["--reader", "none"], data.path(), &shots);
+    let app = App::launch(binary, &["--reader", "none"], data.path(), &shots);
     app.wait("screen-setup");
     app.click("setup-mode-standalone");
     app.fill("setup-event-name", "Sommerfest");
@@ -727,7 +727,7 @@ fn a_till_whose_ledger_was_changed_outside_tapster_says_so_on_screen() {
     let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-refused");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut app = App::launch(binary, &["--demo"], data.path(), &shots);
+    let app = App::launch(binary, &["--demo"], data.path(), &shots);
     app.wait("startup-refused");
     let what = app.text("refused-what-de");
     assert!(what.contains("eine Buchung wurde verändert"), "{what}");

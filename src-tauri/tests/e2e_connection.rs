@@ -60,7 +60,7 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
     let data = tempfile::tempdir().unwrap();
     let binary = Path::new(env!("CARGO_BIN_EXE_tapster-app"));
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-connection");
-    let mut app = App::launch(
+    let app = App::launch(
         binary,
         &["--reader", "none", "--lang", "en"],
         data.path(),
@@ -86,7 +86,7 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
 
     // The setup code's pin: online, no warning.
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &server.base(),
         Some(server.fingerprint),
         &event,
@@ -101,7 +101,7 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
     // Another certificate at the server's address: nothing is sent, and the
     // cashier reads what to do.
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &server.base(),
         Some(Fingerprint::of_der(b"the certificate of another server")),
         &event,
@@ -119,7 +119,7 @@ fn the_status_bar_shows_a_pinned_connection_an_impostor_and_plain_http() {
     // A server run with --insecure-http: it works, in red.
     let plain = Server::start_with(&event.db, &["--insecure-http"]);
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &format!("http://{}", plain.address),
         None,
         &event,
@@ -139,7 +139,7 @@ fn a_manager_makes_vouchers_on_a_connected_till() {
     let terminal = event.terminal("Info");
     let server = Server::start(&event.db, 0.0);
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &server.base(),
         Some(server.fingerprint),
         &event,
@@ -203,7 +203,7 @@ fn a_cashier_credits_a_scanned_voucher_and_the_guest_pays_with_it() {
         .unwrap();
     let code = made["data"]["codes"][0].as_str().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
+    let app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
 
     // The scanner's line opens the voucher: what it is, then the band.
     app.scan(&code);
@@ -266,7 +266,7 @@ fn a_cashier_takes_a_scanned_free_beer_pass_off_the_cart() {
         .unwrap();
     let code = made["data"]["codes"][0].as_str().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();
-    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
+    let app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
 
     // Scanned on the sell screen: the pass waits for its beer.
     app.scan(&code);
@@ -470,7 +470,7 @@ fn a_bar_sees_its_low_stock_a_product_sold_out_there_and_the_tiles_picture_and_r
     );
 
     let data = tempfile::tempdir().unwrap();
-    let mut app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
+    let app = selling_at_a_connected_bar(&event, &server, &terminal, data.path());
     let inside = |tile: &str, part: &str| {
         format!("return document.querySelector('[data-testid=\"product-{tile}\"] [data-testid=\"{part}\"]') !== null;")
     };
@@ -536,7 +536,7 @@ fn a_manager_makes_a_payout_run_on_a_connected_till() {
     let band = tapster_ledger::demo::wristband(1).to_string();
     sync_common::guest_asks_for_payout(&event, &server, &band, "DE44 5001 0517 5407 3249 31");
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &server.base(),
         Some(server.fingerprint),
         &event,
@@ -632,7 +632,7 @@ fn a_manager_sees_the_tse_and_exports_dsfinvk_on_a_connected_till() {
         serde_json::json!({ "scheme": "simulated" }),
     );
     let data = tempfile::tempdir().unwrap();
-    let mut app = till(
+    let app = till(
         &server.base(),
         Some(server.fingerprint),
         &event,

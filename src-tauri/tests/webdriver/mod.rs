@@ -110,7 +110,7 @@ pub struct App {
     /// The app's data dir: its processes are found (and killed) by it.
     pub data_dir: PathBuf,
     pub screenshots: PathBuf,
-    shots: usize,
+    shots: std::cell::Cell<usize>,
     _display: Display,
     _turn: std::sync::MutexGuard<'static, ()>,
 }
@@ -196,7 +196,7 @@ impl App {
             http,
             data_dir: data_dir.to_path_buf(),
             screenshots: screenshots.to_path_buf(),
-            shots: 0,
+            shots: std::cell::Cell::new(0),
             _display: display,
             _turn: turn,
         }
@@ -319,20 +319,32 @@ impl App {
     }
 
     pub fn click(&self, testid: &str) {
-        let element = self.wait(testid);
-        // A person scrolls to a button below the fold before tapping it;
-        // WebKitWebDriver does not.
-        let mut reference = serde_json::Map::new();
-        reference.insert(ELEMENT.into(), element.clone().into());
-        self.post(
-            "/execute/sync",
-            json!({
-                "script": "arguments[0].scrollIntoView({ block: 'nearest' });",
-                "args": [reference],
-            }),
-        );
-        let result = self.post(&format!("/element/{element}/click"), json!({}));
-        assert!(result.is_null(), "click on {testid}: {result}");
+        // A person waits while something fades out over the button (an
+        // overlay leaving); a button still covered after 3 s is an error.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let element = self.wait(testid);
+            // A person scrolls to a button below the fold before tapping it;
+            // WebKitWebDriver does not.
+            let mut reference = serde_json::Map::new();
+            reference.insert(ELEMENT.into(), element.clone().into());
+            self.post(
+                "/execute/sync",
+                json!({
+                    "script": "arguments[0].scrollIntoView({ block: 'nearest' });",
+                    "args": [reference],
+                }),
+            );
+            let result = self.post(&format!("/element/{element}/click"), json!({}));
+            if result.is_null() {
+                return;
+            }
+            if result["error"] != "element click intercepted" || Instant::now() > deadline {
+                self.screenshot(&format!("click-failed-{testid}"));
+                panic!("click on {testid}: {result}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub fn text(&self, testid: &str) -> String {
@@ -432,15 +444,15 @@ impl App {
     /// It is of the X display (ImageMagick's `import`), not WebDriver's:
     /// the app runs WebKit without compositing, as shipped, and
     /// WebDriver's screenshots hang in that mode.
-    pub fn screenshot(&mut self, name: &str) -> PathBuf {
+    pub fn screenshot(&self, name: &str) -> PathBuf {
         self.post(
             "/execute/async",
             json!({ "script": "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));", "args": [] }),
         );
-        self.shots += 1;
+        self.shots.set(self.shots.get() + 1);
         let path = self
             .screenshots
-            .join(format!("{:02}-{name}.png", self.shots));
+            .join(format!("{:02}-{name}.png", self.shots.get()));
         let size = self.script("return [window.innerWidth, window.innerHeight];");
         let (width, height) = (
             size[0].as_u64().unwrap_or(1920),
