@@ -18,14 +18,13 @@
 //! its monotonic clock, which its timeouts and locks use, runs true): the
 //! run spans days of the till's clock (its entries' times show it), so its
 //! daily log files rotate and the server stays gone for at least an hour
-//! of it. Cash sales are tapped in the page itself, one WebDriver call
-//! each, so that a long run keeps a bar's pace.
+//! of it.
 //!
 //! `TAPSTER_SOAK_SALES` sets the length (default 240: a few minutes, in the
 //! test command), `TAPSTER_SOAK_CLOCK_SPEED` how fast the till's clock runs
 //! (default 2000: two minutes are almost three days). The long run and its
 //! last result are in BENCHMARKS.md:
-//! `TAPSTER_SOAK_SALES=50000 TAPSTER_SOAK_CLOCK_SPEED=30 cargo test --release -p tapster-e2e --test soak -- --nocapture`.
+//! `TAPSTER_SOAK_SALES=50000 TAPSTER_SOAK_CLOCK_SPEED=13 cargo test --release -p tapster-e2e --test soak -- --nocapture`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -162,16 +161,6 @@ fn wait_status(app: &App, what: &str, ready: impl Fn(&Value) -> bool) {
     }
 }
 
-/// The cashier's steps in the page ([`Bar::in_page`]): the fries in the
-/// cart with their price on screen; paid cash; the sale's result shown
-/// and the grid back for the next guest.
-const FRIES_IN_CART: &str = r#"tap(await until("the fries", () => q("product-fries")));
-await until("the price", () => q("cart-total")?.textContent.includes(price));"#;
-const PAY_CASH: &str = r#"tap(await until("cash", () => { const b = q("pay-cash"); return b && !b.disabled && b; }));"#;
-const PAID_AND_NEXT: &str = r#"await until("paid", () => q("result-success"));
-tap(await until("next", () => q("result-next")));
-await until("the grid", () => !q("result-success"));"#;
-
 /// The cashier and the till through one long run, and what is counted.
 struct Bar<'a> {
     app: App,
@@ -183,58 +172,29 @@ struct Bar<'a> {
 }
 
 impl Bar<'_> {
-    /// Runs `steps` in the page, in one WebDriver call, with the helpers a
-    /// cashier's hand needs: `q(testid)`, `until(what, ready)` (polls every
-    /// 2 ms for up to 15 s) and `tap(button)` (pointer down and up, then
-    /// the click, as a touch screen sends them). A long run keeps a bar's
-    /// pace this way; WebDriver's element lookups and polls cost ~300 ms a
-    /// sale.
-    fn in_page(&self, what: &str, steps: &str) {
-        let script = format!(
-            r#"const done = arguments[0];
-const q = (id) => document.querySelector(`[data-testid="${{id}}"]`);
-const until = (what, ready) => new Promise((resolve, reject) => {{
-  const started = performance.now();
-  const poll = () => {{
-    const value = ready();
-    if (value) resolve(value);
-    else if (performance.now() - started > 15000) reject(new Error("waited for " + what));
-    else setTimeout(poll, 2);
-  }};
-  poll();
-}});
-const tap = (button) => {{
-  button.dispatchEvent(new PointerEvent("pointerdown", {{ bubbles: true }}));
-  button.dispatchEvent(new PointerEvent("pointerup", {{ bubbles: true }}));
-  button.click();
-}};
-const price = {price};
-(async () => {{ {steps} }})().then(() => done(null), (e) => done(String(e.message || e)));"#,
-            price = serde_json::to_string(&printed(FRIES)).unwrap(),
-        );
-        let failed = self.app.post_async(&script);
-        assert!(
-            failed.is_null(),
-            "{what} (sale {}): {failed}",
-            self.sales + 1
-        );
+    fn finish(&self) {
+        self.app.wait("result-success");
+        self.app.click("result-next");
+        self.app.wait_gone("result-success");
     }
 
     fn cash_sale(&mut self) {
-        self.in_page(
-            "a cash sale",
-            &format!("{FRIES_IN_CART}\n{PAY_CASH}\n{PAID_AND_NEXT}"),
-        );
+        self.app.click("product-fries");
+        self.app.wait_text("cart-total", &printed(FRIES));
+        self.app.click("pay-cash");
+        self.finish();
         self.expected_cash += FRIES;
         self.sales += 1;
     }
 
     fn wallet_sale(&mut self, band: &str) {
-        self.in_page("the fries in the cart", FRIES_IN_CART);
+        self.app.click("product-fries");
+        self.app.wait_text("cart-total", &printed(FRIES));
         self.band.lay(band);
         self.app.wait("result-success");
         self.band.take_away();
-        self.in_page("paid by band", PAID_AND_NEXT);
+        self.app.click("result-next");
+        self.app.wait_gone("result-success");
         self.sales += 1;
     }
 
