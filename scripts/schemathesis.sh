@@ -37,12 +37,21 @@ echo "schemathesis seed: ST_SEED=$seed"
 # Over HTTPS, trusting exactly the certificate the server made for itself.
 # A pass sheet of 10 000 passes (the fuzzer makes such batches) takes
 # about 30 s in the debug build: longer than schemathesis's 10 s default.
+# A failing run prints its failures whole (which operation, what came
+# back, the curl that repeats it), not only the summary.
 run() {
-    "$st" --config-file "$work/schemathesis.toml" run "https://$address/api/v1/openapi.json" \
+    local out="$work/st.out"
+    if "$st" --config-file "$work/schemathesis.toml" run "https://$address/api/v1/openapi.json" \
         --tls-verify "$db.tls/cert.pem" \
         --url "https://$address" -H "Authorization: $1" --include-path-regex "$2" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-        --request-timeout 90 --max-examples 25 --seed "$seed" --no-color 2>&1 | tail -n 25
+        --request-timeout 90 --max-examples 25 --seed "$seed" --no-color > "$out" 2>&1; then
+        tail -n 25 "$out"
+    else
+        sed -n '/=\+ FAILURES =\+/,/=\+ WARNINGS =\+/p' "$out"
+        tail -n 25 "$out"
+        return 1
+    fi
 }
 e='^/api/v1/events/\{event_id\}'
 # The terminal's token first: the manager runs may archive its terminal

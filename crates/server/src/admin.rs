@@ -650,6 +650,7 @@ async fn list_staff(
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "A staff session whose role may not do this", body = ErrorBody),
+        (status = 409, description = "`create` for an id that exists with another name, role, active flag or PIN (`conflict`); nothing was changed", body = ErrorBody),
         (status = 413, description = "The body is larger than the server takes (`body_too_large`)", body = ErrorBody),
         (status = 429, description = "Rate limited: ask again after `Retry-After` seconds", body = ErrorBody)))]
 async fn save_staff(
