@@ -135,8 +135,11 @@ fn a_festival_from_setup_codes_to_z_reports_and_the_servers_books() {
     app.click("open-shift");
     app.wait("screen-sell");
     app.click("product-beer");
+    let one_beer = cents(&app.wait_text("cart-total", ","));
     app.click("product-beer");
-    let two_beers = cents(&app.wait_text("cart-total", ","));
+    // The total once it shows the second beer, not the first one's still.
+    let two_beers = 2 * one_beer;
+    app.wait_text("cart-total", &printed(two_beers));
     band_emulator.lay(&band);
     app.wait("result-success");
     let paid = cents(&app.text("result-amount"));
