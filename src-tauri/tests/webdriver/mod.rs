@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// How often a wait asks the page again.
+const POLL: Duration = Duration::from_millis(10);
+
 use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -306,7 +309,7 @@ impl App {
                 let body = self.script("return document.body.innerText;");
                 panic!("{testid} did not appear; the screen says:\n{body}");
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(POLL);
         }
     }
 
@@ -314,7 +317,7 @@ impl App {
         let deadline = Instant::now() + Duration::from_secs(15);
         while self.find(testid).is_some() {
             assert!(Instant::now() < deadline, "{testid} did not go away");
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(POLL);
         }
     }
 
@@ -376,7 +379,7 @@ impl App {
                 Instant::now() < deadline,
                 "{testid} holds {text:?}, not {expected:?}"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(POLL);
         }
     }
 
@@ -392,7 +395,7 @@ impl App {
                 Instant::now() < deadline,
                 "{testid} shows {text:?}, not {expected:?}"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(POLL);
         }
     }
 
